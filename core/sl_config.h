@@ -1,0 +1,89 @@
+/* sl_config: loads the gateway file (conf/sluice.lua) and every connector
+ * file it names into plain C structs. Every problem is reported, each with
+ * file, line (where Lua knows it), key and what is wrong. */
+#ifndef SL_CONFIG_H
+#define SL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "sl_schema.h"
+
+typedef enum sl_body_form {
+    SL_BODY_ARRAY = 0, /* one JSON array of records per request */
+    SL_BODY_OBJECT,    /* one record per request, the object itself */
+    SL_BODY_NDJSON     /* one record per line */
+} sl_body_form;
+
+typedef struct sl_header {
+    char *name;  /* owned */
+    char *value; /* owned */
+} sl_header;
+
+/* One connector, as declared in its file. All pointers are owned by the
+ * enclosing sl_config and freed with it. */
+typedef struct sl_connector_conf {
+    char *name;              /* identifier [A-Za-z_][A-Za-z0-9_-]*, <= 64 */
+    char *file;              /* path of the connector file */
+    char *url;               /* http:// or https://, host, optional port */
+    char *method;            /* "POST", "PUT" or "PATCH" */
+    sl_header *headers;      /* static headers, in name order */
+    size_t nheaders;
+    sl_schema *schema;       /* owned */
+    sl_body_form body;       /* default SL_BODY_ARRAY */
+    size_t batch_max_records;   /* default 500 */
+    size_t batch_max_bytes;     /* default 1 MiB; body bytes per request */
+    unsigned batch_max_delay_ms;/* default 200 */
+    unsigned timeout_ms;        /* whole request; default 10000 */
+    unsigned concurrency;       /* requests in flight; default 4 */
+    unsigned retry_base_ms;     /* first backoff; default 200 */
+    unsigned retry_max_ms;      /* backoff ceiling; default 30000 */
+    size_t queue_max_bytes;     /* in-memory queue limit; default 64 MiB */
+} sl_connector_conf;
+
+/* The gateway. */
+typedef struct sl_config {
+    char *file;              /* the gateway file as given */
+    char *listen;            /* "host:port" as written, default 127.0.0.1:8080 */
+    char *listen_host;       /* parsed host */
+    int listen_port;         /* parsed port */
+    char *state_dir;         /* absolute or relative to the gateway file's dir */
+    size_t max_body_bytes;   /* intake request body limit; default 8 MiB */
+    sl_connector_conf *connectors;
+    size_t nconnectors;
+} sl_config;
+
+/* A list of error messages, each one line ("file:line: key: what"). */
+typedef struct sl_errors {
+    char **msgs;  /* owned */
+    size_t n, cap;
+} sl_errors;
+
+void sl_errors_init(sl_errors *e);
+void sl_errors_free(sl_errors *e);
+void sl_errors_add(sl_errors *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Load the gateway file at `path` and the connector files it names (glob
+ * patterns, relative to the gateway file's directory). Returns the config,
+ * or NULL with one message per problem appended to `errs` (all problems
+ * found are reported, not only the first). Caller frees with
+ * sl_config_free. */
+sl_config *sl_config_load(const char *path, sl_errors *errs);
+
+void sl_config_free(sl_config *c); /* accepts NULL */
+
+/* Find a connector by name; NULL if absent. */
+const sl_connector_conf *sl_config_connector(const sl_config *c,
+                                             const char *name);
+
+/* Print what `sluice check` shows: per connector its method, URL, body form,
+ * batching, header names (secret-looking values masked) and schema table. */
+void sl_config_print(const sl_config *c, FILE *out);
+
+/* Write the reference of every connector key (name, type, default,
+ * description) as Markdown, from the same table that parses them. */
+void sl_config_print_reference(FILE *out);
+
+#endif

@@ -1,0 +1,165 @@
+/* sl_gateway: wiring of the run loop. */
+#include "sl_gateway.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "sl_clock.h"
+#include "sl_connector.h"
+#include "sl_http_client.h"
+#include "sl_intake_http.h"
+#include "sl_log.h"
+
+typedef struct gateway {
+    const sl_config *cfg;
+    struct event_base *base;
+    sl_http *http;
+    sl_connector **connectors;
+    size_t n;
+    sl_intake_http *intake;
+    struct event *sigint, *sigterm, *drain_tick;
+    uint64_t drain_deadline;
+    int stopping;
+    int abandoned;
+} gateway;
+
+static size_t undelivered(const gateway *g)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < g->n; i++)
+        total += sl_connector_undelivered(g->connectors[i]);
+    return total;
+}
+
+static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    gateway *g = arg;
+    size_t left = undelivered(g);
+    if (left == 0) {
+        sl_info("gateway", "everything delivered; stopping");
+        event_base_loopexit(g->base, NULL);
+    } else if (sl_mono_ms() >= g->drain_deadline) {
+        sl_error("gateway", "shutdown deadline passed with %zu records "
+                 "undelivered; they are lost (in-memory queue)", left);
+        g->abandoned = 1;
+        event_base_loopexit(g->base, NULL);
+    }
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    gateway *g = arg;
+    if (g->stopping) {
+        sl_warn("gateway", "second signal: stopping now");
+        g->abandoned = undelivered(g) > 0;
+        event_base_loopexit(g->base, NULL);
+        return;
+    }
+    g->stopping = 1;
+    sl_info("gateway", "signal %d: closing the intake, delivering %zu queued "
+            "records", (int)sig, undelivered(g));
+    sl_intake_http_free(g->intake);
+    g->intake = NULL;
+    for (size_t i = 0; i < g->n; i++)
+        sl_connector_drain(g->connectors[i]);
+    g->drain_deadline = sl_mono_ms() + SL_GATEWAY_DRAIN_MS;
+    struct timeval tv = {0, 50 * 1000};
+    event_add(g->drain_tick, &tv);
+}
+
+static int start(gateway *g)
+{
+    char err[256];
+    const sl_config *cfg = g->cfg;
+    if (!(g->base = event_base_new())) {
+        fprintf(stderr, "sluice: cannot create the event loop\n");
+        return -1;
+    }
+    if (!(g->http = sl_http_new(g->base, err, sizeof err))) {
+        fprintf(stderr, "sluice: %s\n", err);
+        return -1;
+    }
+    g->connectors = calloc(cfg->nconnectors ? cfg->nconnectors : 1,
+                           sizeof *g->connectors);
+    if (!g->connectors)
+        return -1;
+    for (size_t i = 0; i < cfg->nconnectors; i++) {
+        g->connectors[i] = sl_connector_new(&cfg->connectors[i], g->base,
+                                            g->http, err, sizeof err);
+        if (!g->connectors[i]) {
+            fprintf(stderr, "sluice: connector %s: %s\n",
+                    cfg->connectors[i].name, err);
+            return -1;
+        }
+        g->n++;
+    }
+    sl_intake_http_opts opts = {
+        .host = cfg->listen_host,
+        .port = cfg->listen_port,
+        .max_body_bytes = cfg->max_body_bytes,
+        .idle_timeout_s = 60,
+    };
+    g->intake = sl_intake_http_new(g->base, &opts, g->connectors, g->n, err,
+                                   sizeof err);
+    if (!g->intake) {
+        fprintf(stderr, "sluice: %s\n", err);
+        return -1;
+    }
+    g->sigint = evsignal_new(g->base, SIGINT, on_signal, g);
+    g->sigterm = evsignal_new(g->base, SIGTERM, on_signal, g);
+    g->drain_tick = event_new(g->base, -1, EV_PERSIST, on_drain_tick, g);
+    if (!g->sigint || !g->sigterm || !g->drain_tick ||
+        evsignal_add(g->sigint, NULL) != 0 || evsignal_add(g->sigterm, NULL) != 0) {
+        fprintf(stderr, "sluice: cannot install signal handlers\n");
+        return -1;
+    }
+    return 0;
+}
+
+static void stop(gateway *g)
+{
+    sl_intake_http_free(g->intake);
+    /* the HTTP client goes first: it cancels transfers whose callbacks
+     * point into the connectors' batches */
+    sl_http_free(g->http);
+    for (size_t i = 0; i < g->n; i++)
+        sl_connector_free(g->connectors[i]);
+    free(g->connectors);
+    if (g->sigint)
+        event_free(g->sigint);
+    if (g->sigterm)
+        event_free(g->sigterm);
+    if (g->drain_tick)
+        event_free(g->drain_tick);
+    if (g->base)
+        event_base_free(g->base);
+}
+
+int sl_gateway_run(const sl_config *cfg)
+{
+    gateway g;
+    memset(&g, 0, sizeof g);
+    g.cfg = cfg;
+    signal(SIGPIPE, SIG_IGN);
+    int rc = 1;
+    if (start(&g) == 0) {
+        sl_info("gateway", "listening on %s:%d with %zu connector%s",
+                cfg->listen_host, cfg->listen_port, g.n, g.n == 1 ? "" : "s");
+        for (size_t i = 0; i < g.n; i++)
+            sl_info("gateway", "connector %s: POST /v1/connectors/%s/records "
+                    "-> %s %s", cfg->connectors[i].name,
+                    cfg->connectors[i].name, cfg->connectors[i].method,
+                    cfg->connectors[i].url);
+        event_base_dispatch(g.base);
+        rc = g.abandoned ? 1 : 0;
+    }
+    stop(&g);
+    return rc;
+}

@@ -1,0 +1,17 @@
+/* sl_gateway: `sluice run` — one event loop that owns the HTTP intake, every
+ * connector's queue and sender, and the shared HTTP client; graceful
+ * shutdown on SIGTERM/SIGINT. */
+#ifndef SL_GATEWAY_H
+#define SL_GATEWAY_H
+
+#include "sl_config.h"
+
+/* Longest a shutdown waits for queued records to be delivered. */
+#define SL_GATEWAY_DRAIN_MS 10000
+
+/* Serve `cfg` until a signal, then stop the intake, deliver what is queued
+ * (for at most SL_GATEWAY_DRAIN_MS) and return. Returns 0 on a clean stop,
+ * 1 when it could not start (message on stderr) or had to abandon records. */
+int sl_gateway_run(const sl_config *cfg);
+
+#endif

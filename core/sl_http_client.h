@@ -1,0 +1,58 @@
+/* sl_http_client: outbound HTTP on the event loop. libcurl's multi
+ * interface driven by libevent (curl_multi_socket_action with socket and
+ * timer callbacks): no blocking call, no thread per request; connections
+ * are pooled and kept alive by the multi handle. */
+#ifndef SL_HTTP_CLIENT_H
+#define SL_HTTP_CLIENT_H
+
+#include <stddef.h>
+
+#include <curl/curl.h>
+
+struct event_base;
+struct sl_http;
+typedef struct sl_http sl_http;
+
+/* What to send. Every pointer is borrowed and must stay valid until the
+ * completion callback has run. */
+typedef struct sl_http_request {
+    const char *method;            /* "POST", "PUT", "PATCH", "GET", ... */
+    const char *url;
+    const struct curl_slist *headers; /* "Name: value" lines, may be NULL */
+    const char *body;              /* may be NULL when body_len is 0 */
+    size_t body_len;               /* sent with Content-Length */
+    long timeout_ms;               /* whole transfer; 0 = none */
+} sl_http_request;
+
+/* The outcome. Valid only during the callback. */
+typedef struct sl_http_response {
+    long status;            /* HTTP status; 0 when the transfer failed */
+    CURLcode curl_code;     /* CURLE_OK unless the transfer failed */
+    const char *error;      /* transport error text, "" when none */
+    const char *body;       /* first bytes of the response body */
+    size_t body_len;        /* at most SL_HTTP_BODY_KEEP */
+    const char *retry_after;/* Retry-After header value, or NULL */
+    double seconds;         /* total time of the transfer */
+} sl_http_response;
+
+#define SL_HTTP_BODY_KEEP 65536
+
+typedef void (*sl_http_done_fn)(void *ud, const sl_http_response *res);
+
+/* A client on `base`. Returns NULL with a message in err on failure. */
+sl_http *sl_http_new(struct event_base *base, char *err, size_t errlen);
+
+/* Abort every transfer still running (their callbacks are not called) and
+ * free the client. Accepts NULL. */
+void sl_http_free(sl_http *h);
+
+/* Start a transfer; `done` runs once, later, from the event loop (never
+ * from inside this call). Returns 0, or -1 if it could not be started
+ * (then `done` is never called). */
+int sl_http_send(sl_http *h, const sl_http_request *req, sl_http_done_fn done,
+                 void *ud);
+
+/* Transfers running now. */
+size_t sl_http_running(const sl_http *h);
+
+#endif

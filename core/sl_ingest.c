@@ -1,0 +1,166 @@
+/* sl_ingest: body → framed records + rejections. */
+#include "sl_ingest.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sl_queue.h"
+
+static int add_reject(sl_buf *rejects, sl_ingest_result *res, size_t index,
+                      const char *field, const char *msg)
+{
+    res->rejected++;
+    if (res->listed >= SL_INGEST_MAX_LISTED)
+        return 0;
+    size_t mark = rejects->len;
+    if ((res->listed > 0 && sl_buf_putc(rejects, ',') != 0) ||
+        sl_buf_printf(rejects, "{\"index\":%zu,\"field\":", index) != 0 ||
+        sl_buf_json_string(rejects, field, strlen(field)) != 0 ||
+        sl_buf_append(rejects, ",\"error\":", 9) != 0 ||
+        sl_buf_json_string(rejects, msg, strlen(msg)) != 0 ||
+        sl_buf_putc(rejects, '}') != 0) {
+        sl_buf_truncate(rejects, mark);
+        return -1;
+    }
+    res->listed++;
+    return 0;
+}
+
+/* Check one record whose first token is `first`; frame it or list it.
+ * With `whole_doc` the record must also end the document (an NDJSON line).
+ * Returns 0, 1 for a syntax error (nothing framed), -1 for a full buffer. */
+static int one_record(const sl_schema *schema, sl_json *js,
+                      const sl_json_token *first, size_t index, int whole_doc,
+                      sl_buf *block, sl_buf *rejects, sl_ingest_result *res)
+{
+    size_t off = sl_queue_frame_begin(block);
+    if (off == (size_t)-1)
+        return -1;
+    sl_schema_error err;
+    sl_schema_rc rc = sl_schema_encode(schema, js, first, block, &err);
+    if (rc == SL_SCHEMA_OK && whole_doc) {
+        sl_json_token t;
+        if (sl_json_next(js, &t) != SL_JSON_END) {
+            if (!js->err) {
+                js->err = "trailing characters after the record";
+                js->err_off = (size_t)(js->cur - js->start);
+            }
+            rc = SL_SCHEMA_SYNTAX;
+        }
+    }
+    switch (rc) {
+    case SL_SCHEMA_OK:
+        sl_queue_frame_end(block, off);
+        res->accepted++;
+        return 0;
+    case SL_SCHEMA_INVALID:
+        sl_buf_truncate(block, off);
+        return add_reject(rejects, res, index, err.field, err.msg);
+    case SL_SCHEMA_SYNTAX:
+        sl_buf_truncate(block, off);
+        return 1;
+    case SL_SCHEMA_NOMEM:
+    default:
+        sl_buf_truncate(block, off);
+        return -1;
+    }
+}
+
+static int ingest_json(const sl_schema *schema, const char *body, size_t len,
+                       int max_depth, sl_buf *block, sl_buf *rejects,
+                       sl_ingest_result *res)
+{
+    sl_json js;
+    sl_json_token t;
+    sl_json_init(&js, body, len, max_depth);
+    sl_json_type ty = sl_json_next(&js, &t);
+    int rc = 0;
+    if (ty == SL_JSON_ARRAY_BEGIN) {
+        size_t index = 0;
+        for (;;) {
+            ty = sl_json_next(&js, &t);
+            if (ty == SL_JSON_ARRAY_END || ty == SL_JSON_ERROR)
+                break;
+            rc = one_record(schema, &js, &t, index++, 0, block, rejects, res);
+            if (rc != 0)
+                break;
+        }
+        if (rc == 0 && ty != SL_JSON_ERROR)
+            ty = sl_json_next(&js, &t); /* must be END */
+    } else if (ty == SL_JSON_END) {
+        ty = SL_JSON_ERROR; /* an empty body is not a JSON document */
+        js.err = "empty body";
+        js.err_off = 0;
+    } else if (ty != SL_JSON_ERROR) {
+        rc = one_record(schema, &js, &t, 0, 1, block, rejects, res);
+        ty = rc == 0 ? SL_JSON_END : ty;
+    }
+    if (rc < 0)
+        return -1;
+    if (rc == 1 || ty != SL_JSON_END) {
+        res->malformed = 1;
+        res->error = js.err ? js.err : "malformed JSON";
+        res->error_offset = js.err_off;
+        return 1;
+    }
+    return 0;
+}
+
+static int blank(const char *p, const char *e)
+{
+    for (; p < e; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\r')
+            return 0;
+    return 1;
+}
+
+static int ingest_ndjson(const sl_schema *schema, const char *body, size_t len,
+                         int max_depth, sl_buf *block, sl_buf *rejects,
+                         sl_ingest_result *res)
+{
+    const char *p = body, *end = body + len;
+    size_t index = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        if (!blank(p, le)) {
+            sl_json js;
+            sl_json_token t;
+            sl_json_init(&js, p, (size_t)(le - p), max_depth);
+            int rc = 1;
+            if (sl_json_next(&js, &t) != SL_JSON_ERROR)
+                rc = one_record(schema, &js, &t, index, 1, block, rejects, res);
+            if (rc < 0)
+                return -1;
+            if (rc == 1) {
+                char msg[160];
+                snprintf(msg, sizeof msg,
+                         "malformed JSON at byte %zu of the line: %s",
+                         js.err_off, js.err ? js.err : "syntax error");
+                if (add_reject(rejects, res, index, "", msg) != 0)
+                    return -1;
+            }
+            index++;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
+int sl_ingest(const sl_schema *schema, sl_ingest_format fmt, const char *body,
+              size_t len, int max_depth, sl_buf *block, sl_buf *rejects,
+              sl_ingest_result *res)
+{
+    memset(res, 0, sizeof *res);
+    size_t block_mark = block->len, rej_mark = rejects->len;
+    int rc = fmt == SL_INGEST_NDJSON
+                 ? ingest_ndjson(schema, body, len, max_depth, block, rejects, res)
+                 : ingest_json(schema, body, len, max_depth, block, rejects, res);
+    if (rc != 0) {
+        /* nothing of a malformed body is accepted */
+        sl_buf_truncate(block, block_mark);
+        sl_buf_truncate(rejects, rej_mark);
+        res->accepted = res->rejected = res->listed = 0;
+    }
+    return rc < 0 ? -1 : 0;
+}

@@ -1,0 +1,44 @@
+/* sl_ingest: turns one intake body (a JSON object, a JSON array of objects,
+ * or NDJSON) into framed, destination-ready records plus a list of the
+ * records it rejected and why. Transport-agnostic: HTTP and TCP intakes
+ * both call it. */
+#ifndef SL_INGEST_H
+#define SL_INGEST_H
+
+#include <stddef.h>
+
+#include "sl_buf.h"
+#include "sl_schema.h"
+
+typedef enum sl_ingest_format {
+    SL_INGEST_JSON = 0, /* one object, or an array of objects */
+    SL_INGEST_NDJSON    /* one JSON object per line */
+} sl_ingest_format;
+
+typedef struct sl_ingest_result {
+    size_t accepted;       /* records framed into the block */
+    size_t rejected;       /* records rejected (all of them, not only those
+                              listed) */
+    size_t listed;         /* rejections written to `rejects` */
+    int malformed;         /* JSON format only: the body is not valid JSON;
+                              nothing was accepted */
+    size_t error_offset;   /* byte offset of the syntax error */
+    const char *error;     /* static message for the syntax error */
+} sl_ingest_result;
+
+/* Most rejections listed in one answer; the rest are only counted. */
+#define SL_INGEST_MAX_LISTED 1000
+
+/* Check and encode every record in body[0..len). Accepted records are
+ * appended to `block` as queue frames (see sl_queue_frame); each rejection
+ * is appended to `rejects` as a JSON object {"index":i,"field":..,
+ * "error":..}, comma-separated, at most SL_INGEST_MAX_LISTED of them.
+ * For SL_INGEST_JSON a syntax error anywhere rejects the whole body
+ * (res->malformed, block and rejects restored to their entry length); for
+ * NDJSON a malformed line rejects that line only. Returns 0, or -1 if a
+ * buffer's cap was reached (buffers restored). */
+int sl_ingest(const sl_schema *schema, sl_ingest_format fmt, const char *body,
+              size_t len, int max_depth, sl_buf *block, sl_buf *rejects,
+              sl_ingest_result *res);
+
+#endif

@@ -1,0 +1,286 @@
+/* sl_intake_http: evhttp routes for records, introspection and health. */
+#include "sl_intake_http.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "sl_log.h"
+
+struct sl_intake_http {
+    struct evhttp *http;
+    sl_connector *const *connectors;
+    size_t n;
+    sl_buf answer; /* reused per request */
+};
+
+static const char *reason(int code)
+{
+    switch (code) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Entity";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+    }
+}
+
+static void reply(struct evhttp_request *req, int code, const char *ctype,
+                  const char *body, size_t len)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", ctype);
+    struct evbuffer *out = evhttp_request_get_output_buffer(req);
+    evbuffer_add(out, body, len);
+    evhttp_send_reply(req, code, reason(code), NULL);
+}
+
+static void reply_json(struct evhttp_request *req, int code, sl_buf *b)
+{
+    sl_buf_putc(b, '\n');
+    reply(req, code, "application/json", b->data ? b->data : "", b->len);
+}
+
+static void reply_error(sl_intake_http *in, struct evhttp_request *req,
+                        int code, const char *msg)
+{
+    sl_buf_reset(&in->answer);
+    sl_buf_append(&in->answer, "{\"error\":", 9);
+    sl_buf_json_string(&in->answer, msg, strlen(msg));
+    sl_buf_putc(&in->answer, '}');
+    reply_json(req, code, &in->answer);
+}
+
+static void method_not_allowed(sl_intake_http *in, struct evhttp_request *req,
+                               const char *allow)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+    char msg[96];
+    snprintf(msg, sizeof msg, "method not allowed; use %s", allow);
+    reply_error(in, req, 405, msg);
+}
+
+static sl_connector *find_connector(sl_intake_http *in, const char *name,
+                                    size_t len)
+{
+    for (size_t i = 0; i < in->n; i++) {
+        const char *cn = sl_connector_name(in->connectors[i]);
+        if (strlen(cn) == len && memcmp(cn, name, len) == 0)
+            return in->connectors[i];
+    }
+    return NULL;
+}
+
+/* Media type → format; -1 for one we do not take. */
+static int body_format(struct evhttp_request *req)
+{
+    const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req),
+                                        "Content-Type");
+    if (!ct)
+        return SL_INGEST_JSON;
+    while (*ct == ' ')
+        ct++;
+    size_t n = strcspn(ct, "; \t");
+    static const struct {
+        const char *type;
+        int fmt;
+    } types[] = {
+        {"application/json", SL_INGEST_JSON},
+        {"application/x-ndjson", SL_INGEST_NDJSON},
+        {"application/ndjson", SL_INGEST_NDJSON},
+        {"application/jsonl", SL_INGEST_NDJSON},
+        {"application/x-jsonlines", SL_INGEST_NDJSON},
+    };
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strlen(types[i].type) == n && strncasecmp(ct, types[i].type, n) == 0)
+            return types[i].fmt;
+    return -1;
+}
+
+static void post_records(sl_intake_http *in, struct evhttp_request *req,
+                         sl_connector *c)
+{
+    int fmt = body_format(req);
+    if (fmt < 0) {
+        reply_error(in, req, 415,
+                    "unsupported Content-Type; send application/json (an "
+                    "object or an array of objects) or application/x-ndjson");
+        return;
+    }
+    struct evbuffer *body = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(body);
+    const char *p = len ? (const char *)evbuffer_pullup(body, -1) : "";
+    if (!p) {
+        reply_error(in, req, 500, "out of memory reading the body");
+        return;
+    }
+    int retry_after = 0;
+    sl_buf_reset(&in->answer);
+    int code = sl_connector_ingest(c, (sl_ingest_format)fmt, p, len,
+                                   &in->answer, &retry_after);
+    if (retry_after > 0) {
+        char v[16];
+        snprintf(v, sizeof v, "%d", retry_after);
+        evhttp_add_header(evhttp_request_get_output_headers(req),
+                          "Retry-After", v);
+    }
+    reply_json(req, code, &in->answer);
+}
+
+static void get_connectors(sl_intake_http *in, struct evhttp_request *req)
+{
+    sl_buf *a = &in->answer;
+    sl_buf_reset(a);
+    sl_buf_append(a, "{\"connectors\":[", 15);
+    for (size_t i = 0; i < in->n; i++) {
+        if (i)
+            sl_buf_putc(a, ',');
+        sl_connector_describe(in->connectors[i], a);
+    }
+    sl_buf_append(a, "]}", 2);
+    reply_json(req, 200, a);
+}
+
+static void route_connectors(sl_intake_http *in, struct evhttp_request *req,
+                             const char *rest, size_t rlen,
+                             enum evhttp_cmd_type cmd)
+{
+    /* rest is what follows "/v1/connectors" */
+    if (rlen == 0 || (rlen == 1 && rest[0] == '/')) {
+        if (cmd != EVHTTP_REQ_GET)
+            method_not_allowed(in, req, "GET");
+        else
+            get_connectors(in, req);
+        return;
+    }
+    if (rest[0] != '/') {
+        reply_error(in, req, 404, "no such route");
+        return;
+    }
+    rest++;
+    rlen--;
+    const char *slash = memchr(rest, '/', rlen);
+    size_t nlen = slash ? (size_t)(slash - rest) : rlen;
+    sl_connector *c = find_connector(in, rest, nlen);
+    if (!c) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "unknown connector \"%.*s\"",
+                 (int)(nlen > 64 ? 64 : nlen), rest);
+        reply_error(in, req, 404, msg);
+        return;
+    }
+    if (!slash) {
+        if (cmd != EVHTTP_REQ_GET) {
+            method_not_allowed(in, req, "GET");
+            return;
+        }
+        sl_buf_reset(&in->answer);
+        sl_connector_describe(c, &in->answer);
+        reply_json(req, 200, &in->answer);
+        return;
+    }
+    size_t tail = rlen - nlen;
+    if (tail == 8 && memcmp(slash, "/records", 8) == 0) {
+        if (cmd != EVHTTP_REQ_POST)
+            method_not_allowed(in, req, "POST");
+        else
+            post_records(in, req, c);
+        return;
+    }
+    reply_error(in, req, 404, "no such route");
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    sl_intake_http *in = arg;
+    const char *uri = evhttp_request_get_uri(req);
+    size_t ulen = strcspn(uri, "?#");
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    static const char prefix[] = "/v1/connectors";
+    const size_t plen = sizeof prefix - 1;
+
+    if (ulen >= plen && memcmp(uri, prefix, plen) == 0) {
+        route_connectors(in, req, uri + plen, ulen - plen, cmd);
+    } else if (ulen == 8 && memcmp(uri, "/healthz", 8) == 0) {
+        if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+            method_not_allowed(in, req, "GET");
+            return;
+        }
+        sl_buf_reset(&in->answer);
+        sl_buf_append(&in->answer, "{\"status\":\"ok\"}", 15);
+        reply_json(req, 200, &in->answer);
+    } else if (ulen == 8 && memcmp(uri, "/metrics", 8) == 0) {
+        if (cmd != EVHTTP_REQ_GET) {
+            method_not_allowed(in, req, "GET");
+            return;
+        }
+        sl_buf_reset(&in->answer);
+        sl_connector_metrics(in->connectors, in->n, &in->answer);
+        reply(req, 200, "text/plain; version=0.0.4", in->answer.data,
+              in->answer.len);
+    } else {
+        reply_error(in, req, 404, "no such route");
+    }
+}
+
+sl_intake_http *sl_intake_http_new(struct event_base *base,
+                                   const sl_intake_http_opts *opts,
+                                   sl_connector *const *connectors, size_t n,
+                                   char *err, size_t errlen)
+{
+    sl_intake_http *in = calloc(1, sizeof *in);
+    if (!in) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    in->connectors = connectors;
+    in->n = n;
+    sl_buf_init(&in->answer, 0);
+    if (!(in->http = evhttp_new(base))) {
+        snprintf(err, errlen, "evhttp_new failed");
+        goto fail;
+    }
+    evhttp_set_max_body_size(in->http, (ev_ssize_t)opts->max_body_bytes);
+    evhttp_set_max_headers_size(in->http, 64 * 1024);
+    evhttp_set_timeout(in->http, opts->idle_timeout_s > 0 ? opts->idle_timeout_s : 60);
+    /* let every method reach the router, which answers 405 itself */
+    evhttp_set_allowed_methods(in->http,
+                               EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+                                   EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+                                   EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+                                   EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
+                                   EVHTTP_REQ_PATCH);
+    evhttp_set_gencb(in->http, on_request, in);
+    if (!evhttp_bind_socket_with_handle(in->http, opts->host,
+                                        (ev_uint16_t)opts->port)) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", opts->host,
+                 opts->port, strerror(errno));
+        goto fail;
+    }
+    return in;
+fail:
+    sl_intake_http_free(in);
+    return NULL;
+}
+
+void sl_intake_http_free(sl_intake_http *in)
+{
+    if (!in)
+        return;
+    if (in->http)
+        evhttp_free(in->http);
+    sl_buf_free(&in->answer);
+    free(in);
+}

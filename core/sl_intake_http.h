@@ -1,0 +1,34 @@
+/* sl_intake_http: the HTTP intake (libevent evhttp). Routes
+ *   POST /v1/connectors/{name}/records   records in (JSON or NDJSON)
+ *   GET  /v1/connectors[/{name}]         connectors, schema and counters
+ *   GET  /healthz, GET /metrics          liveness, Prometheus text
+ * Every answer is JSON (metrics excepted). */
+#ifndef SL_INTAKE_HTTP_H
+#define SL_INTAKE_HTTP_H
+
+#include <stddef.h>
+
+#include "sl_connector.h"
+
+struct event_base;
+struct sl_intake_http;
+typedef struct sl_intake_http sl_intake_http;
+
+typedef struct sl_intake_http_opts {
+    const char *host;        /* address to bind */
+    int port;
+    size_t max_body_bytes;   /* larger bodies get 413 */
+    int idle_timeout_s;      /* keep-alive / read timeout per connection */
+} sl_intake_http_opts;
+
+/* Bind and serve on `base`. `connectors` (n of them) are borrowed and must
+ * outlive the intake. NULL with a message in err when binding fails. */
+sl_intake_http *sl_intake_http_new(struct event_base *base,
+                                   const sl_intake_http_opts *opts,
+                                   sl_connector *const *connectors, size_t n,
+                                   char *err, size_t errlen);
+
+/* Stop listening and close every connection. Accepts NULL. */
+void sl_intake_http_free(sl_intake_http *in);
+
+#endif
