@@ -82,6 +82,11 @@ const sl_connector_conf *sl_config_connector(const sl_config *c,
  * batching, header names (secret-looking values masked) and schema table. */
 void sl_config_print(const sl_config *c, FILE *out);
 
+/* Whether a header's value should be masked when shown: its name contains
+ * authorization, token, secret, key, signature, password or cookie
+ * (case-insensitive). */
+bool sl_config_header_is_secret(const char *name);
+
 /* Write the reference of every connector key (name, type, default,
  * description) as Markdown, from the same table that parses them. */
 void sl_config_print_reference(FILE *out);

@@ -66,6 +66,14 @@ static int one_record(const sl_schema *schema, sl_json *js,
     }
 }
 
+static int blank(const char *p, const char *e)
+{
+    for (; p < e; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+            return 0;
+    return 1;
+}
+
 static int ingest_json(const sl_schema *schema, const char *body, size_t len,
                        int max_depth, sl_buf *block, sl_buf *rejects,
                        sl_ingest_result *res)
@@ -73,6 +81,11 @@ static int ingest_json(const sl_schema *schema, const char *body, size_t len,
     sl_json js;
     sl_json_token t;
     sl_json_init(&js, body, len, max_depth);
+    if (blank(body, body + len)) {
+        res->malformed = 1;
+        res->error = "empty body";
+        return 1;
+    }
     sl_json_type ty = sl_json_next(&js, &t);
     int rc = 0;
     if (ty == SL_JSON_ARRAY_BEGIN) {
@@ -87,10 +100,6 @@ static int ingest_json(const sl_schema *schema, const char *body, size_t len,
         }
         if (rc == 0 && ty != SL_JSON_ERROR)
             ty = sl_json_next(&js, &t); /* must be END */
-    } else if (ty == SL_JSON_END) {
-        ty = SL_JSON_ERROR; /* an empty body is not a JSON document */
-        js.err = "empty body";
-        js.err_off = 0;
     } else if (ty != SL_JSON_ERROR) {
         rc = one_record(schema, &js, &t, 0, 1, block, rejects, res);
         ty = rc == 0 ? SL_JSON_END : ty;
@@ -104,14 +113,6 @@ static int ingest_json(const sl_schema *schema, const char *body, size_t len,
         return 1;
     }
     return 0;
-}
-
-static int blank(const char *p, const char *e)
-{
-    for (; p < e; p++)
-        if (*p != ' ' && *p != '\t' && *p != '\r')
-            return 0;
-    return 1;
 }
 
 static int ingest_ndjson(const sl_schema *schema, const char *body, size_t len,

@@ -1,0 +1,17 @@
+-- sluice gateway configuration. `sluice check` validates this file and every
+-- connector file it names; docs/connectors.md lists every key.
+-- Relative paths are relative to this file's directory.
+return {
+  -- Address of the intake HTTP server ("host:port" or "[v6addr]:port").
+  listen = "127.0.0.1:8080",
+
+  -- Where sluice keeps its state (spools, schema locks).
+  state_dir = "var",
+
+  -- Connector files to load: file names or glob patterns, loaded in sorted
+  -- order. Each file returns one connector table.
+  connectors = { "connectors/*.lua" },
+
+  -- Largest intake request body, in bytes (default 8 MiB).
+  max_body_bytes = 8388608,
+}

@@ -1,0 +1,795 @@
+/* sl_config: loads the gateway file and its connector files into plain C
+ * structs. This file owns the loading and the generic parser that the key
+ * tables in sl_config_keys.c drive (parsing, defaults, unknown keys with
+ * "did you mean"); problems are collected per file and sorted by line. */
+#include "sl_config.h"
+
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "sl_config_keys.h"
+#include "sl_luahost.h"
+#include "sl_luasrc.h"
+
+#define CFG_LUA_MEM ((size_t)32 << 20)   /* per configuration file state */
+#define CFG_LUA_INSTR 20000000ul         /* VM instructions per file */
+#define CFG_MAX_SOURCE ((size_t)4 << 20) /* a bigger file is refused */
+#define CHUNK "\x01" /* chunk name; replaced by the file's path in messages */
+
+/* ---- error lists ------------------------------------------------------ */
+
+void sl_errors_init(sl_errors *e) { memset(e, 0, sizeof *e); }
+
+void sl_errors_free(sl_errors *e)
+{
+    for (size_t i = 0; i < e->n; i++)
+        free(e->msgs[i]);
+    free(e->msgs);
+    sl_errors_init(e);
+}
+
+static void errors_addv(sl_errors *e, const char *fmt, va_list ap)
+{
+    char *m;
+    if (vasprintf(&m, fmt, ap) < 0)
+        return;
+    if (e->n == e->cap) {
+        size_t nc = e->cap ? e->cap * 2 : 16;
+        char **nm = realloc(e->msgs, nc * sizeof *nm);
+        if (!nm) {
+            free(m);
+            return;
+        }
+        e->msgs = nm;
+        e->cap = nc;
+    }
+    e->msgs[e->n++] = m;
+}
+
+void sl_errors_add(sl_errors *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    errors_addv(e, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- one file's parse context ---------------------------------------- */
+
+typedef sl_cfg_ctx pctx;
+typedef sl_cfg_ferr ferr;
+
+void sl_cfg_path_push(pctx *p, const char *key, long index)
+{
+    if (p->depth < sizeof p->path / sizeof *p->path)
+        p->path[p->depth] = (sl_luasrc_seg){key, index};
+    p->depth++;
+}
+
+void sl_cfg_path_pop(pctx *p) { p->depth--; }
+
+static bool is_ident(const char *s)
+{
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+        return false;
+    for (s++; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9') || *s == '_'))
+            return false;
+    return true;
+}
+
+static void ferr_push(pctx *p, int line, char *msg)
+{
+    if (!msg)
+        return;
+    if (p->nerr == p->caperr) {
+        size_t nc = p->caperr ? p->caperr * 2 : 8;
+        ferr *ne = realloc(p->errs, nc * sizeof *ne);
+        if (!ne) {
+            free(msg);
+            return;
+        }
+        p->errs = ne;
+        p->caperr = nc;
+    }
+    p->errs[p->nerr] = (ferr){line, p->nerr, msg};
+    p->nerr++;
+}
+
+/* Report a problem with the value at the current key path. */
+void sl_cfg_err(pctx *p, const char *fmt, ...)
+{
+    char key[512] = "", what[1024], *m = NULL;
+    size_t n = 0, depth = p->depth < 8 ? p->depth : 8;
+    for (size_t i = 0; i < depth && n < sizeof key; i++) {
+        const sl_luasrc_seg *s = &p->path[i];
+        if (!s->key)
+            n += (size_t)snprintf(key + n, sizeof key - n, "[%ld]", s->index);
+        else if (is_ident(s->key))
+            n += (size_t)snprintf(key + n, sizeof key - n, "%s%s",
+                                  i ? "." : "", s->key);
+        else
+            n += (size_t)snprintf(key + n, sizeof key - n, "[\"%s\"]", s->key);
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    int line = sl_luasrc_line(p->src, p->path, depth, NULL);
+    int rc = line > 0 ? asprintf(&m, "%s:%d: %s%s%s", p->file, line, key,
+                                 *key ? ": " : "", what)
+                      : asprintf(&m, "%s: %s%s%s", p->file, key,
+                                 *key ? ": " : "", what);
+    ferr_push(p, line, rc < 0 ? NULL : m);
+}
+
+static int ferr_cmp(const void *a, const void *b)
+{
+    const ferr *x = a, *y = b;
+    unsigned lx = x->line > 0 ? (unsigned)x->line : UINT_MAX;
+    unsigned ly = y->line > 0 ? (unsigned)y->line : UINT_MAX;
+    if (lx != ly)
+        return lx < ly ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Move the file's problems, in line order, to `errs`. */
+static void ferr_flush(pctx *p, sl_errors *errs)
+{
+    qsort(p->errs, p->nerr, sizeof *p->errs, ferr_cmp);
+    for (size_t i = 0; i < p->nerr; i++) {
+        sl_errors_add(errs, "%s", p->errs[i].msg);
+        free(p->errs[i].msg);
+    }
+    p->nerr = 0;
+}
+
+/* ---- "did you mean" -------------------------------------------------- */
+
+static char tolower_c(char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* Optimal string alignment distance, case-insensitive; SIZE_MAX when a
+ * string is too long to bother. */
+static size_t osa_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t d[65][65];
+    if (la > 64 || lb > 64)
+        return SIZE_MAX;
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            char ca = tolower_c(a[i - 1]), cb = tolower_c(b[j - 1]);
+            size_t cost = ca != cb;
+            size_t v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < v)
+                v = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && ca == tolower_c(b[j - 2]) &&
+                tolower_c(a[i - 2]) == cb && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[la][lb];
+}
+
+const char *sl_cfg_suggest(const char *word, const char *const *cands,
+                           size_t n)
+{
+    const char *best = NULL;
+    size_t bestd = SIZE_MAX, wl = strlen(word);
+    for (size_t i = 0; i < n; i++) {
+        size_t cl = strlen(cands[i]), d = osa_distance(word, cands[i]);
+        size_t limit = wl <= 3 || cl <= 3 ? 1 : 2;
+        if (d > limit) {
+            /* a clear prefix: "max_rec" for "max_records" */
+            size_t m = wl < cl ? wl : cl;
+            d = m >= 3 && strncasecmp(word, cands[i], m) == 0 ? limit + 1
+                                                                : SIZE_MAX;
+        }
+        if (d < bestd) {
+            bestd = d;
+            best = cands[i];
+        }
+    }
+    return best;
+}
+
+/* ---- the generic, table-driven parser --------------------------------- */
+
+static const char *kind_article(const sl_cfg_key *k)
+{
+    switch (k->kind) {
+    case K_STR:
+    case K_ENUM: return "a string";
+    case K_INT: return "an integer";
+    case K_BOOL: return "a boolean";
+    case K_TABLE: return "a table";
+    default: return k->what ? k->what : "a table";
+    }
+}
+
+static int kind_ltype(const sl_cfg_key *k)
+{
+    switch (k->kind) {
+    case K_STR:
+    case K_ENUM: return LUA_TSTRING;
+    case K_INT: return LUA_TNUMBER;
+    case K_BOOL: return LUA_TBOOLEAN;
+    case K_TABLE: return LUA_TTABLE;
+    default: return k->ltype;
+    }
+}
+
+/* "got string "10s"" / "got table": what the value at `idx` is. */
+void sl_cfg_describe(lua_State *L, int idx, char *out, size_t n)
+{
+    int t = lua_type(L, idx);
+    if (t == LUA_TSTRING)
+        snprintf(out, n, "string \"%.40s\"", lua_tostring(L, idx));
+    else if (t == LUA_TNUMBER && lua_isinteger(L, idx))
+        snprintf(out, n, "number %lld", (long long)lua_tointeger(L, idx));
+    else if (t == LUA_TNUMBER)
+        snprintf(out, n, "number %.14g", (double)lua_tonumber(L, idx));
+    else if (t == LUA_TBOOLEAN)
+        snprintf(out, n, "boolean %s", lua_toboolean(L, idx) ? "true" : "false");
+    else
+        snprintf(out, n, "%s", lua_typename(L, t));
+}
+
+char *sl_cfg_strdup(pctx *p, const char *s)
+{
+    char *d = strdup(s);
+    if (!d)
+        sl_cfg_err(p, "out of memory");
+    return d;
+}
+
+static void store_int(const sl_cfg_key *k, void *target, long long v)
+{
+    char *dst = (char *)target + k->off;
+    switch (k->store) {
+    case S_SIZE: *(size_t *)dst = (size_t)v; break;
+    case S_UINT: *(unsigned *)dst = (unsigned)v; break;
+    case S_INT: *(int *)dst = (int)v; break;
+    case S_BOOL: *(bool *)dst = v != 0; break;
+    default: break;
+    }
+}
+
+static void store_str(pctx *p, const sl_cfg_key *k, void *target,
+                      const char *s)
+{
+    char *dst = (char *)target + k->off;
+    if (k->store == S_LSTR) {
+        *(const char **)dst = s; /* borrowed from Lua, see S_LSTR */
+    } else if (k->store == S_STR) {
+        free(*(char **)dst);
+        *(char **)dst = sl_cfg_strdup(p, s);
+    }
+}
+
+static void apply_default(pctx *p, const sl_cfg_key *k, void *target)
+{
+    switch (k->kind) {
+    case K_STR:
+        if (k->defstr)
+            store_str(p, k, target, k->defstr);
+        break;
+    case K_INT:
+    case K_BOOL: store_int(k, target, k->def); break;
+    case K_ENUM:
+        if (k->store == S_STR || k->store == S_LSTR)
+            store_str(p, k, target, k->choices[k->def]);
+        else
+            store_int(k, target, k->def);
+        break;
+    case K_TABLE:
+        for (const sl_cfg_key *s = k->sub; s->name; s++)
+            apply_default(p, s, target);
+        break;
+    case K_CUSTOM: k->custom(p, 0, target); break;
+    }
+}
+
+static void parse_enum(pctx *p, const sl_cfg_key *k, void *target,
+                       const char *s)
+{
+    char valid[256] = "";
+    size_t n = 0, nc = 0;
+    for (const char *const *c = k->choices; *c; c++, nc++) {
+        if (strcasecmp(s, *c) == 0) {
+            if (k->store == S_STR || k->store == S_LSTR)
+                store_str(p, k, target, *c);
+            else
+                store_int(k, target, c - k->choices);
+            return;
+        }
+        n += (size_t)snprintf(valid + n, sizeof valid - n, "%s%s",
+                              n ? ", " : "", *c);
+    }
+    const char *sug = sl_cfg_suggest(s, k->choices, nc);
+    if (sug)
+        sl_cfg_err(p, "invalid value \"%s\" (did you mean \"%s\"? valid: %s)",
+                   s, sug, valid);
+    else
+        sl_cfg_err(p, "invalid value \"%s\" (valid: %s)", s, valid);
+    apply_default(p, k, target);
+}
+
+static void parse_int(pctx *p, const sl_cfg_key *k, void *target)
+{
+    lua_State *L = p->L;
+    int isint = 0;
+    lua_Integer v = lua_tointegerx(L, -1, &isint); /* exact floats too */
+    char got[64];
+    if (!isint) {
+        sl_cfg_describe(L, -1, got, sizeof got);
+        sl_cfg_err(p, "expected an integer, got %s", got);
+    } else if (v < k->min || v > k->max) {
+        const char *u = k->unit ? k->unit : "";
+        if (k->max == LLONG_MAX)
+            sl_cfg_err(p, "%lld is out of range (at least %lld%s%s)",
+                       (long long)v, k->min, *u ? " " : "", u);
+        else
+            sl_cfg_err(p, "%lld is out of range (%lld..%lld%s%s)",
+                       (long long)v, k->min, k->max, *u ? " " : "", u);
+    } else {
+        store_int(k, target, v);
+        return;
+    }
+    store_int(k, target, k->def);
+}
+
+/* Parse the value at the top of the stack (nil when absent) for key k.
+ * [-0, +0, m] */
+static void parse_value(pctx *p, const sl_cfg_key *k, void *target)
+{
+    lua_State *L = p->L;
+    int t = lua_type(L, -1);
+    char got[64], why[256];
+    if (t == LUA_TNIL) {
+        if (k->required)
+            sl_cfg_err(p, "missing (required)");
+        apply_default(p, k, target);
+        return;
+    }
+    if (t != kind_ltype(k)) {
+        sl_cfg_describe(L, -1, got, sizeof got);
+        sl_cfg_err(p, "expected %s, got %s", kind_article(k), got);
+        apply_default(p, k, target);
+        return;
+    }
+    switch (k->kind) {
+    case K_STR:
+        if (k->check && k->check(lua_tostring(L, -1), why, sizeof why) != 0) {
+            sl_cfg_err(p, "%s", why);
+            apply_default(p, k, target);
+        } else {
+            store_str(p, k, target, lua_tostring(L, -1));
+        }
+        break;
+    case K_ENUM: parse_enum(p, k, target, lua_tostring(L, -1)); break;
+    case K_INT: parse_int(p, k, target); break;
+    case K_BOOL: store_int(k, target, lua_toboolean(L, -1)); break;
+    case K_TABLE: sl_cfg_parse_table(p, lua_gettop(L), k->sub, target); break;
+    case K_CUSTOM: k->custom(p, lua_gettop(L), target); break;
+    }
+}
+
+void sl_cfg_parse_table(pctx *p, int idx, const sl_cfg_key *keys,
+                        void *target)
+{
+    lua_State *L = p->L;
+    const char *names[32];
+    size_t nnames = 0;
+    idx = lua_absindex(L, idx);
+    for (const sl_cfg_key *k = keys; k->name; k++) {
+        if (nnames < 32)
+            names[nnames++] = k->name;
+        lua_pushstring(L, k->name);              /* key */
+        lua_rawget(L, idx);                      /* value */
+        sl_cfg_path_push(p, k->name, 0);
+        parse_value(p, k, target);
+        sl_cfg_path_pop(p);
+        lua_pop(L, 1);                           /* */
+    }
+    lua_pushnil(L);                              /* nil */
+    while (lua_next(L, idx)) {                   /* key value */
+        lua_pop(L, 1);                           /* key */
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            char got[64];
+            sl_cfg_describe(L, -1, got, sizeof got);
+            sl_cfg_err(p, "unexpected key (%s); keys are names, as in "
+                       "%s = ...", got, keys[0].name);
+            continue;
+        }
+        const char *key = lua_tostring(L, -1);
+        const sl_cfg_key *k = keys;
+        while (k->name && strcmp(k->name, key) != 0)
+            k++;
+        if (k->name)
+            continue;
+        sl_cfg_path_push(p, key, 0);
+        const char *sug = sl_cfg_suggest(key, names, nnames);
+        if (sug) {
+            sl_cfg_err(p, "unknown key (did you mean \"%s\"?)", sug);
+        } else {
+            char valid[512] = "";
+            size_t n = 0;
+            for (size_t i = 0; i < nnames && n < sizeof valid; i++)
+                n += (size_t)snprintf(valid + n, sizeof valid - n, "%s%s",
+                                      i ? ", " : "", names[i]);
+            sl_cfg_err(p, "unknown key (valid: %s)", valid);
+        }
+        sl_cfg_path_pop(p);
+    }
+}
+
+/* ---- running a file --------------------------------------------------- */
+
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t n = 0;
+    if (!f) {
+        snprintf(err, errlen, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    buf = malloc(CFG_MAX_SOURCE + 1);
+    if (!buf) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    n = fread(buf, 1, CFG_MAX_SOURCE + 1, f);
+    if (ferror(f) || n > CFG_MAX_SOURCE) {
+        snprintf(err, errlen, ferror(f) ? "cannot read: %s"
+                                        : "larger than 4 MiB%.0s",
+                 strerror(errno));
+        free(buf);
+        buf = NULL;
+        goto done;
+    }
+    buf[n] = '\0';
+    *len = n;
+done:
+    fclose(f);
+    return buf;
+}
+
+/* Record a Lua error message, with the chunk name replaced by the file. */
+static void lua_problem(pctx *p, const char *msg)
+{
+    size_t fl = strlen(p->file), n = 0;
+    int line = 0;
+    if (msg[0] == CHUNK[0] && msg[1] == ':')
+        line = atoi(msg + 2);
+    size_t cap = strlen(msg) + fl + 3;
+    for (const char *s = msg; *s; s++)
+        cap += *s == CHUNK[0] ? fl : 0;
+    char *out = malloc(cap);
+    if (!out)
+        return;
+    if (msg[0] != CHUNK[0])
+        n += (size_t)sprintf(out, "%s: ", p->file);
+    for (const char *s = msg; *s; s++) {
+        if (*s == CHUNK[0]) {
+            memcpy(out + n, p->file, fl);
+            n += fl;
+        } else {
+            out[n++] = *s == '\n' ? ' ' : *s; /* one line per error */
+        }
+    }
+    out[n] = '\0';
+    ferr_push(p, line, out);
+}
+
+/* Run p->file in a fresh sandbox. Returns 0 with the table it returned on
+ * top of p->L, or -1 with the problem recorded. */
+static int run_file(pctx *p)
+{
+    char err[1024];
+    size_t len = 0;
+    char *text = read_file(p->file, &len, err, sizeof err);
+    if (!text)
+        goto fail;
+    p->src = sl_luasrc_new(text, len);
+    p->L = sl_luahost_new(CFG_LUA_MEM, err, sizeof err);
+    if (!p->L)
+        goto fail;
+    int st = luaL_loadbufferx(p->L, text, len, "=" CHUNK, "t"); /* f|msg */
+    free(text);
+    text = NULL;
+    if (st != LUA_OK) {
+        lua_problem(p, lua_type(p->L, -1) == LUA_TSTRING
+                           ? lua_tostring(p->L, -1) : "cannot load");
+        lua_pop(p->L, 1);                                      /* */
+        return -1;
+    }
+    if (sl_luahost_pcall(p->L, 0, 1, CFG_LUA_INSTR, err, sizeof err) !=
+        LUA_OK) {                                              /* t */
+        lua_problem(p, err);
+        return -1;
+    }
+    if (!lua_istable(p->L, -1)) {
+        sl_cfg_err(p, "the file must return a table, got %s",
+                   luaL_typename(p->L, -1));
+        lua_pop(p->L, 1);                                      /* */
+        return -1;
+    }
+    return 0;
+fail:
+    free(text);
+    sl_cfg_err(p, "%s", err);
+    return -1;
+}
+
+typedef struct pjob {
+    pctx *p;
+    const sl_cfg_key *keys;
+    void *target;
+    void (*after)(pctx *p, void *target);
+} pjob;
+
+/* [-2, +0, m]: (job, table) -> (); runs under lua_pcall so that a memory
+ * error reading the table is reported, not fatal. Everything allocated on
+ * the C side is anchored in the target right away. */
+static int parse_protected(lua_State *L)
+{
+    pjob *j = lua_touserdata(L, 1);
+    sl_cfg_parse_table(j->p, 2, j->keys, j->target);
+    if (j->after)
+        j->after(j->p, j->target);
+    return 0;
+}
+
+/* Parse the table on top of p->L (popped) with `keys` into `target`. */
+static void parse_returned(pctx *p, const sl_cfg_key *keys, void *target,
+                           void (*after)(pctx *, void *))
+{
+    char err[256];
+    pjob j = {p, keys, target, after};
+    lua_pushcfunction(p->L, parse_protected);  /* t f */
+    lua_pushlightuserdata(p->L, &j);           /* t f job */
+    lua_rotate(p->L, -3, 2);                   /* f job t */
+    if (sl_luahost_pcall(p->L, 2, 0, 0, err, sizeof err) != LUA_OK)
+        sl_cfg_err(p, "%s", err);
+}
+
+static void pctx_done(pctx *p, sl_errors *errs)
+{
+    ferr_flush(p, errs);
+    free(p->errs);
+    sl_luasrc_free(p->src);
+    sl_luahost_free(p->L);
+    memset(p, 0, sizeof *p);
+}
+
+/* ---- loading --------------------------------------------------------- */
+
+static void connector_free(sl_connector_conf *c)
+{
+    free(c->name);
+    free(c->file);
+    free(c->url);
+    free(c->method);
+    for (size_t i = 0; i < c->nheaders; i++) {
+        free(c->headers[i].name);
+        free(c->headers[i].value);
+    }
+    free(c->headers);
+    sl_schema_free(c->schema);
+}
+
+static char *path_join(const char *dir, const char *rel)
+{
+    char *r;
+    if (rel[0] == '/' || strcmp(dir, ".") == 0)
+        return strdup(rel);
+    return asprintf(&r, "%s/%s", dir, rel) < 0 ? NULL : r;
+}
+
+typedef struct seen_name {
+    char *name, *file;
+} seen_name;
+
+typedef struct loader {
+    sl_config *cfg;
+    sl_errors *errs;
+    char **files;     /* connector files, in load order */
+    size_t nfiles;
+    seen_name *names; /* every valid connector name so far, for duplicates */
+    size_t nnames;
+} loader;
+
+/* A connector name must be unique across files; the later file is wrong. */
+static void check_unique(loader *ld, pctx *p, const char *name)
+{
+    for (size_t i = 0; i < ld->nnames; i++) {
+        if (strcmp(ld->names[i].name, name) != 0)
+            continue;
+        sl_cfg_path_push(p, "name", 0);
+        sl_cfg_err(p, "duplicate connector name \"%s\" (also in %s)", name,
+                   ld->names[i].file);
+        sl_cfg_path_pop(p);
+        return;
+    }
+    seen_name *nn = realloc(ld->names, (ld->nnames + 1) * sizeof *nn);
+    if (!nn)
+        return;
+    ld->names = nn;
+    nn[ld->nnames].name = strdup(name);
+    nn[ld->nnames].file = strdup(p->file);
+    if (nn[ld->nnames].name && nn[ld->nnames].file)
+        ld->nnames++;
+    else {
+        free(nn[ld->nnames].name);
+        free(nn[ld->nnames].file);
+    }
+}
+
+static void load_connector(loader *ld, const char *file)
+{
+    pctx p = {.file = file};
+    sl_cfg_conn cs;
+    sl_config *cfg = ld->cfg;
+    memset(&cs, 0, sizeof cs);
+    if (run_file(&p) == 0)
+        parse_returned(&p, sl_cfg_connector_keys, &cs, sl_cfg_connector_after);
+    if (cs.c.name)
+        check_unique(ld, &p, cs.c.name);
+    if (p.nerr == 0 && !(cs.c.file = strdup(file)))
+        sl_cfg_err(&p, "out of memory");
+    if (p.nerr == 0) {
+        sl_connector_conf *nc =
+            realloc(cfg->connectors, (cfg->nconnectors + 1) * sizeof *nc);
+        if (nc) {
+            cfg->connectors = nc;
+            nc[cfg->nconnectors++] = cs.c;
+        } else {
+            sl_cfg_err(&p, "out of memory");
+        }
+    }
+    if (p.nerr != 0)
+        connector_free(&cs.c);
+    free(cs.fields);
+    pctx_done(&p, ld->errs);
+}
+
+static bool has_wildcard(const char *s) { return strpbrk(s, "*?[") != NULL; }
+
+/* Expand the gateway's patterns into ld->files; problems go to gw. */
+static void expand_patterns(loader *ld, pctx *gw, const sl_cfg_gw *gs,
+                            const char *dir)
+{
+    size_t before = gw->nerr;
+    for (size_t i = 0; i < gs->npatterns; i++) {
+        char *full = path_join(dir, gs->patterns[i]);
+        glob_t g;
+        sl_cfg_path_push(gw, "connectors", 0);
+        sl_cfg_path_push(gw, NULL, gs->pattern_index[i]);
+        int rc = full ? glob(full, 0, NULL, &g) : GLOB_NOSPACE;
+        if (rc == GLOB_NOMATCH) {
+            if (!has_wildcard(gs->patterns[i]))
+                sl_cfg_err(gw, "no such file: %s", full);
+        } else if (rc != 0) {
+            sl_cfg_err(gw, "cannot expand \"%s\": %s", gs->patterns[i],
+                       rc == GLOB_NOSPACE ? "out of memory" : "read error");
+        } else {
+            for (size_t k = 0; k < g.gl_pathc; k++) {
+                const char *f = g.gl_pathv[k];
+                bool seen = false;
+                for (size_t m = 0; m < ld->nfiles && !seen; m++)
+                    seen = strcmp(ld->files[m], f) == 0;
+                char **nf = seen ? NULL : realloc(ld->files, (ld->nfiles + 1) *
+                                                           sizeof *nf);
+                if (nf) {
+                    ld->files = nf;
+                    if ((nf[ld->nfiles] = strdup(f)))
+                        ld->nfiles++;
+                }
+            }
+        }
+        if (rc == 0 || rc == GLOB_NOMATCH)
+            globfree(&g);
+        sl_cfg_path_pop(gw);
+        sl_cfg_path_pop(gw);
+        free(full);
+    }
+    if (ld->nfiles == 0 && gs->npatterns > 0 && gw->nerr == before) {
+        sl_cfg_path_push(gw, "connectors", 0);
+        sl_cfg_err(gw, "no connector files found (looked for \"%s\"%s in %s)",
+                   gs->patterns[0], gs->npatterns > 1 ? ", ..." : "", dir);
+        sl_cfg_path_pop(gw);
+    }
+}
+
+sl_config *sl_config_load(const char *path, sl_errors *errs)
+{
+    size_t before = errs->n;
+    loader ld = {.errs = errs};
+    sl_cfg_gw gs;
+    pctx gw = {.file = path};
+    char *dir = NULL;
+    memset(&gs, 0, sizeof gs);
+    ld.cfg = calloc(1, sizeof *ld.cfg);
+    const char *slash = strrchr(path, '/');
+    dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path))
+                : strdup(".");
+    if (!ld.cfg || !dir || !(ld.cfg->file = strdup(path))) {
+        sl_errors_add(errs, "%s: out of memory", path);
+        goto done;
+    }
+    gs.dir = dir;
+    if (run_file(&gw) == 0) {
+        parse_returned(&gw, sl_cfg_gateway_keys, &gs, sl_cfg_gateway_after);
+        expand_patterns(&ld, &gw, &gs, dir);
+    }
+    ld.cfg->listen = gs.g.listen;
+    ld.cfg->listen_host = gs.g.listen_host;
+    ld.cfg->listen_port = gs.g.listen_port;
+    ld.cfg->state_dir = gs.g.state_dir;
+    ld.cfg->max_body_bytes = gs.g.max_body_bytes;
+    pctx_done(&gw, errs);
+    for (size_t i = 0; i < ld.nfiles; i++)
+        load_connector(&ld, ld.files[i]);
+done:
+    for (size_t i = 0; i < gs.npatterns; i++)
+        free(gs.patterns[i]);
+    free(gs.patterns);
+    free(gs.pattern_index);
+    for (size_t i = 0; i < ld.nfiles; i++)
+        free(ld.files[i]);
+    free(ld.files);
+    for (size_t i = 0; i < ld.nnames; i++) {
+        free(ld.names[i].name);
+        free(ld.names[i].file);
+    }
+    free(ld.names);
+    free(dir);
+    if (errs->n > before || !ld.cfg) {
+        if (errs->n == before)
+            sl_errors_add(errs, "%s: out of memory", path);
+        sl_config_free(ld.cfg);
+        return NULL;
+    }
+    return ld.cfg;
+}
+
+void sl_config_free(sl_config *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nconnectors; i++)
+        connector_free(&c->connectors[i]);
+    free(c->connectors);
+    free(c->file);
+    free(c->listen);
+    free(c->listen_host);
+    free(c->state_dir);
+    free(c);
+}
+
+const sl_connector_conf *sl_config_connector(const sl_config *c,
+                                             const char *name)
+{
+    for (size_t i = 0; c && i < c->nconnectors; i++)
+        if (strcmp(c->connectors[i].name, name) == 0)
+            return &c->connectors[i];
+    return NULL;
+}

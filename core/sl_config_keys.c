@@ -1,0 +1,770 @@
+/* sl_config_keys: every configuration key, declared once, with its type,
+ * default, range and description; the rules that a table cannot express
+ * (URL, listen address, headers, schema); and the two outputs made from the
+ * same tables: the Markdown reference and the `sluice check` printout. */
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <lauxlib.h>
+
+#include "sl_config_keys.h"
+#include "sl_schema.h"
+
+typedef sl_cfg_ctx pctx;
+
+#define KIB 1024LL
+#define MIB (1024LL * 1024)
+#define GIB (1024LL * 1024 * 1024)
+#define CO(f) offsetof(sl_cfg_conn, f)
+#define GO(f) offsetof(sl_cfg_gw, f)
+#define FO(f) offsetof(sl_cfg_field, f)
+
+_Static_assert(sizeof(sl_body_form) == sizeof(int), "body form stored as int");
+
+/* ---- value rules ----------------------------------------------------- */
+
+static int check_name(const char *v, char *why, size_t n)
+{
+    size_t len = strlen(v);
+    bool ok = len > 0 && len <= 64 && !(v[0] >= '0' && v[0] <= '9') &&
+              v[0] != '-';
+    for (const char *s = v; ok && *s; s++)
+        ok = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+             (*s >= '0' && *s <= '9') || *s == '_' || *s == '-';
+    if (ok)
+        return 0;
+    snprintf(why, n, "invalid name \"%.80s\" (letters, digits, \"_\" and "
+             "\"-\", not starting with a digit or \"-\", at most 64 "
+             "characters)", v);
+    return -1;
+}
+
+static bool host_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' ||
+           c == '~' || c == '%';
+}
+
+/* "1".."65535" in [p, e); -1 otherwise, with *val the number read. */
+static int parse_port(const char *p, const char *e, long *val)
+{
+    long v = 0;
+    if (p == e || e - p > 6)
+        return -1;
+    for (const char *s = p; s < e; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    *val = v;
+    return v >= 1 && v <= 65535 ? 0 : -1;
+}
+
+static int check_url(const char *v, char *why, size_t n)
+{
+    const char *sep = strstr(v, "://"), *s;
+    long port = 0;
+    for (s = v; *s; s++)
+        if ((unsigned char)*s <= 0x20 || *s == 0x7f) {
+            snprintf(why, n, "must not contain spaces or control characters");
+            return -1;
+        }
+    if (!sep) {
+        snprintf(why, n, "expected an http:// or https:// URL, got \"%.80s\"",
+                 v);
+        return -1;
+    }
+    size_t sl = (size_t)(sep - v);
+    if (!((sl == 4 && !strncasecmp(v, "http", 4)) ||
+          (sl == 5 && !strncasecmp(v, "https", 5)))) {
+        snprintf(why, n, "unsupported scheme \"%.*s\" (use http:// or "
+                 "https://)", (int)(sl < 20 ? sl : 20), v);
+        return -1;
+    }
+    const char *auth = sep + 3, *end = auth + strcspn(auth, "/?#");
+    const char *host = auth, *hend, *colon = NULL;
+    if (memchr(auth, '@', (size_t)(end - auth))) {
+        snprintf(why, n, "credentials in the URL are not supported (use "
+                 "headers)");
+        return -1;
+    }
+    if (*auth == '[') {
+        hend = memchr(auth, ']', (size_t)(end - auth));
+        if (!hend || hend == auth + 1) {
+            snprintf(why, n, "invalid IPv6 host");
+            return -1;
+        }
+        if (hend + 1 < end && hend[1] != ':') {
+            snprintf(why, n, "unexpected characters after \"]\"");
+            return -1;
+        }
+        colon = hend + 1 < end ? hend + 1 : NULL;
+        host++;
+    } else {
+        colon = memchr(auth, ':', (size_t)(end - auth));
+        hend = colon ? colon : end;
+        for (s = host; s < hend; s++)
+            if (!host_char(*s)) {
+                snprintf(why, n, "invalid character '%c' in host", *s);
+                return -1;
+            }
+    }
+    if (hend == host) {
+        snprintf(why, n, "missing host");
+        return -1;
+    }
+    if (colon && parse_port(colon + 1, end, &port) != 0) {
+        if (port > 65535 && colon + 1 < end && end - colon <= 7)
+            snprintf(why, n, "port %ld out of range (1-65535)", port);
+        else
+            snprintf(why, n, "invalid port \"%.*s\" (1-65535)",
+                     (int)(end - colon - 1 < 20 ? end - colon - 1 : 20),
+                     colon + 1);
+        return -1;
+    }
+    if (strchr(end, '#')) {
+        snprintf(why, n, "a fragment (#...) is never sent; remove it");
+        return -1;
+    }
+    return 0;
+}
+
+/* "host:port" or "[v6]:port" into host (malloc'd) and port. */
+static int parse_listen(const char *v, char **host, int *port, char *why,
+                        size_t n)
+{
+    const char *h = v, *he, *colon;
+    long p = 0;
+    if (*v == '[') {
+        he = strchr(v, ']');
+        colon = he && he[1] == ':' ? he + 1 : NULL;
+        h++;
+    } else {
+        colon = strrchr(v, ':');
+        he = colon;
+        if (colon && memchr(v, ':', (size_t)(colon - v))) {
+            snprintf(why, n, "put an IPv6 address in brackets, as in "
+                     "\"[::1]:8080\"");
+            return -1;
+        }
+    }
+    if (!colon || he == h || parse_port(colon + 1, colon + strlen(colon), &p)) {
+        snprintf(why, n, "expected \"host:port\" or \"[v6addr]:port\" with a "
+                 "port 1-65535, got \"%.80s\"", v);
+        return -1;
+    }
+    if (host && !(*host = strndup(h, (size_t)(he - h)))) {
+        snprintf(why, n, "out of memory");
+        return -1;
+    }
+    *port = (int)p;
+    return 0;
+}
+
+static int check_listen(const char *v, char *why, size_t n)
+{
+    int port;
+    return parse_listen(v, NULL, &port, why, n);
+}
+
+static int check_nonempty(const char *v, char *why, size_t n)
+{
+    if (*v)
+        return 0;
+    snprintf(why, n, "must not be empty");
+    return -1;
+}
+
+static int check_field_name(const char *v, char *why, size_t n)
+{
+    size_t len = strlen(v);
+    if (len == 0 || len > 127) {
+        snprintf(why, n, "field names have 1 to 127 bytes");
+        return -1;
+    }
+    for (const char *s = v; *s; s++)
+        if ((unsigned char)*s < 0x20) {
+            snprintf(why, n, "control character in field name");
+            return -1;
+        }
+    return 0;
+}
+
+static bool tchar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static const char *const reserved_headers[] = {
+    "Content-Type", "Content-Length", "Host", "Transfer-Encoding", NULL};
+
+/* ---- custom keys ----------------------------------------------------- */
+
+static void parse_headers(pctx *p, int idx, void *target)
+{
+    sl_connector_conf *c = &((sl_cfg_conn *)target)->c;
+    lua_State *L = p->L;
+    char got[64];
+    if (!idx)
+        return;
+    lua_pushnil(L);                                /* nil */
+    while (lua_next(L, idx)) {                     /* name value */
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            sl_cfg_describe(L, -2, got, sizeof got);
+            sl_cfg_err(p, "header names must be strings, got %s", got);
+            lua_pop(L, 1);                         /* name */
+            continue;
+        }
+        const char *name = lua_tostring(L, -2), *v;
+        const char *const *r = reserved_headers;
+        bool ok = *name != '\0';
+        for (const char *s = name; ok && *s; s++)
+            ok = tchar(*s);
+        while (*r && strcasecmp(*r, name) != 0)
+            r++;
+        sl_cfg_path_push(p, name, 0);
+        if (!ok) {
+            sl_cfg_err(p, "invalid header name (letters, digits and "
+                       "!#$%%&'*+-.^_`|~ only)");
+        } else if (*r) {
+            sl_cfg_err(p, "set by sluice; remove it");
+        } else if (lua_type(L, -1) != LUA_TSTRING) {
+            sl_cfg_describe(L, -1, got, sizeof got);
+            sl_cfg_err(p, "expected a string, got %s", got);
+        } else if (strcspn(v = lua_tostring(L, -1), "\r\n") != lua_rawlen(L, -1)) {
+            sl_cfg_err(p, "header values must not contain CR, LF or NUL");
+        } else {
+            sl_header *nh = realloc(c->headers, (c->nheaders + 1) * sizeof *nh);
+            if (!nh) {
+                sl_cfg_err(p, "out of memory");
+            } else {
+                c->headers = nh;
+                nh[c->nheaders] = (sl_header){NULL, NULL};
+                c->nheaders++; /* anchored before anything can fail */
+                nh[c->nheaders - 1].name = sl_cfg_strdup(p, name);
+                nh[c->nheaders - 1].value = sl_cfg_strdup(p, v);
+            }
+        }
+        sl_cfg_path_pop(p);
+        lua_pop(L, 1);                             /* name */
+    }
+    for (size_t i = 0; i < c->nheaders; i++)       /* sort by name */
+        for (size_t j = i; j > 0 && c->headers[j - 1].name &&
+                           c->headers[j].name &&
+                           strcasecmp(c->headers[j - 1].name,
+                                      c->headers[j].name) > 0; j--) {
+            sl_header t = c->headers[j];
+            c->headers[j] = c->headers[j - 1];
+            c->headers[j - 1] = t;
+        }
+    for (size_t i = 1; i < c->nheaders; i++)
+        if (c->headers[i].name && c->headers[i - 1].name &&
+            strcasecmp(c->headers[i].name, c->headers[i - 1].name) == 0) {
+            sl_cfg_path_push(p, c->headers[i].name, 0);
+            sl_cfg_err(p, "duplicate header (also \"%s\")",
+                       c->headers[i - 1].name);
+            sl_cfg_path_pop(p);
+        }
+}
+
+/* Every key must be 1..#t, as in a list; otherwise say what was found. */
+static bool check_list(pctx *p, int idx, const char *example)
+{
+    lua_State *L = p->L;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+    bool ok = true;
+    lua_pushnil(L);                                /* nil */
+    while (lua_next(L, idx)) {                     /* k v */
+        lua_pop(L, 1);                             /* k */
+        if (ok && !(lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1 &&
+                    lua_tointeger(L, -1) <= n)) {
+            char got[64];
+            sl_cfg_describe(L, -1, got, sizeof got);
+            sl_cfg_err(p, "expected a list like %s, found the key %s",
+                       example, got);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+static void parse_type(pctx *p, int idx, void *target)
+{
+    sl_cfg_field *f = target;
+    const char *names[SL_TYPE__COUNT], *s;
+    char valid[128] = "";
+    size_t n = 0;
+    if (!idx)
+        return;
+    s = lua_tostring(p->L, idx);
+    if ((f->type = sl_type_from_name(s)) >= 0)
+        return;
+    for (int t = 0; t < SL_TYPE__COUNT; t++) {
+        names[t] = sl_type_name((sl_type)t);
+        n += (size_t)snprintf(valid + n, sizeof valid - n, "%s%s",
+                              t ? ", " : "", names[t]);
+    }
+    const char *sug = sl_cfg_suggest(s, names, SL_TYPE__COUNT);
+    if (sug)
+        sl_cfg_err(p, "unknown type \"%.40s\" (did you mean \"%s\"? valid: %s)",
+                   s, sug, valid);
+    else
+        sl_cfg_err(p, "unknown type \"%.40s\" (valid: %s)", s, valid);
+}
+
+static const sl_cfg_key field_keys[] = {
+    {.name = "name", .kind = K_STR, .store = S_LSTR, .off = FO(name),
+     .required = true, .check = check_field_name, .doc_type = "string",
+     .doc_allowed = "1 to 127 bytes, unique in the schema",
+     .desc = "The JSON member name."},
+    {.name = "type", .kind = K_CUSTOM, .custom = parse_type,
+     .ltype = LUA_TSTRING, .what = "a string", .required = true,
+     .doc_type = "string",
+     .doc_allowed = "`\"string\"`, `\"integer\"`, `\"number\"`, "
+                    "`\"boolean\"`, `\"date\"`, `\"datetime\"`",
+     .desc = "What a value must be; see [Types](#types)."},
+    {.name = "nullable", .kind = K_BOOL, .store = S_BOOL, .off = FO(nullable),
+     .def = 0, .doc_type = "boolean",
+     .desc = "Whether `null` (or a missing member, sent as `null`) is "
+             "accepted."},
+    {0}};
+
+static void parse_schema(pctx *p, int idx, void *target)
+{
+    sl_cfg_conn *cs = target;
+    lua_State *L = p->L;
+    if (!idx || !check_list(p, idx, "{ { name = \"id\", type = \"integer\" } }"))
+        return;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+    if (n == 0)
+        sl_cfg_err(p, "must list at least one field");
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, idx, i);                    /* field */
+        sl_cfg_path_push(p, NULL, (long)i);
+        if (!lua_istable(L, -1)) {
+            char got[64];
+            sl_cfg_describe(L, -1, got, sizeof got);
+            sl_cfg_err(p, "expected a table like { name = \"id\", type = "
+                       "\"integer\" }, got %s", got);
+        } else {
+            size_t before = p->nerr, k;
+            sl_cfg_field f = {.type = -1, .index = (long)i};
+            sl_cfg_parse_table(p, -1, field_keys, &f);
+            for (k = 0; f.name && k < cs->nfields; k++)
+                if (strcmp(cs->fields[k].name, f.name) == 0)
+                    break;
+            if (f.name && k < cs->nfields) {
+                sl_cfg_path_push(p, "name", 0);
+                sl_cfg_err(p, "duplicate field \"%s\"", f.name);
+                sl_cfg_path_pop(p);
+            } else if (p->nerr == before) {
+                if (cs->nfields == cs->capfields) {
+                    size_t nc = cs->capfields ? cs->capfields * 2 : 16;
+                    sl_cfg_field *nf = realloc(cs->fields, nc * sizeof *nf);
+                    if (!nf) {
+                        sl_cfg_err(p, "out of memory");
+                        goto next;
+                    }
+                    cs->fields = nf;
+                    cs->capfields = nc;
+                }
+                cs->fields[cs->nfields++] = f;
+            }
+        }
+    next:
+        sl_cfg_path_pop(p);
+        lua_pop(L, 1);                             /* */
+    }
+}
+
+static void add_pattern(pctx *p, sl_cfg_gw *gs, const char *pat, long index)
+{
+    if (gs->npatterns == gs->cappatterns) {
+        size_t nc = gs->cappatterns ? gs->cappatterns * 2 : 4;
+        char **np = realloc(gs->patterns, nc * sizeof *np);
+        if (np)
+            gs->patterns = np;
+        long *ni = np ? realloc(gs->pattern_index, nc * sizeof *ni) : NULL;
+        if (ni)
+            gs->pattern_index = ni;
+        if (!np || !ni) {
+            sl_cfg_err(p, "out of memory");
+            return;
+        }
+        gs->cappatterns = nc;
+    }
+    gs->pattern_index[gs->npatterns] = index;
+    if ((gs->patterns[gs->npatterns] = sl_cfg_strdup(p, pat)))
+        gs->npatterns++;
+}
+
+static void parse_connectors(pctx *p, int idx, void *target)
+{
+    sl_cfg_gw *gs = target;
+    lua_State *L = p->L;
+    if (!idx) {
+        add_pattern(p, gs, "connectors/*.lua", 1);
+        return;
+    }
+    if (!check_list(p, idx, "{ \"connectors/*.lua\" }"))
+        return;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+    if (n == 0)
+        sl_cfg_err(p, "must list at least one file or pattern");
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, idx, i);                    /* pattern */
+        sl_cfg_path_push(p, NULL, (long)i);
+        if (lua_type(L, -1) != LUA_TSTRING || !*lua_tostring(L, -1)) {
+            char got[64];
+            sl_cfg_describe(L, -1, got, sizeof got);
+            sl_cfg_err(p, "expected a file name or glob pattern, got %s", got);
+        } else {
+            add_pattern(p, gs, lua_tostring(L, -1), (long)i);
+        }
+        sl_cfg_path_pop(p);
+        lua_pop(L, 1);                             /* */
+    }
+}
+
+/* ---- the key tables ---------------------------------------------------- */
+
+static const char *const method_choices[] = {"POST", "PUT", "PATCH", NULL};
+static const char *const body_choices[] = {"array", "object", "ndjson", NULL};
+static const char *const unknown_choices[] = {"reject", "drop", NULL};
+
+static const sl_cfg_key batch_keys[] = {
+    {.name = "max_records", .kind = K_INT, .store = S_SIZE,
+     .off = CO(c.batch_max_records), .def = 500, .min = 1, .max = 100000,
+     .desc = "Records in one request, at most."},
+    {.name = "max_bytes", .kind = K_INT, .store = S_SIZE,
+     .off = CO(c.batch_max_bytes), .def = MIB, .min = KIB, .max = 64 * MIB,
+     .unit = "bytes",
+     .desc = "Body bytes of one request, at most; a single record larger "
+             "than this is sent alone."},
+    {.name = "max_delay_ms", .kind = K_INT, .store = S_UINT,
+     .off = CO(c.batch_max_delay_ms), .def = 200, .min = 0, .max = 3600000,
+     .unit = "ms",
+     .desc = "How long the oldest waiting record may wait for the batch to "
+             "fill; 0 sends at once."},
+    {0}};
+
+static const sl_cfg_key retry_keys[] = {
+    {.name = "base_ms", .kind = K_INT, .store = S_UINT,
+     .off = CO(c.retry_base_ms), .def = 200, .min = 1, .max = 600000,
+     .unit = "ms", .desc = "Backoff ceiling after the first failure."},
+    {.name = "max_ms", .kind = K_INT, .store = S_UINT,
+     .off = CO(c.retry_max_ms), .def = 30000, .min = 1, .max = 3600000,
+     .unit = "ms",
+     .desc = "Largest backoff; the ceiling doubles per failure up to this. "
+             "Must not be less than `base_ms`."},
+    {0}};
+
+const sl_cfg_key sl_cfg_connector_keys[] = {
+    {.name = "name", .kind = K_STR, .store = S_STR, .off = CO(c.name),
+     .required = true, .check = check_name, .doc_type = "string",
+     .doc_allowed = "`[A-Za-z_][A-Za-z0-9_-]*`, at most 64 characters, "
+                    "unique across files",
+     .desc = "Names the connector in the intake URL "
+             "(`/v1/connectors/{name}/records`), in logs and in metrics."},
+    {.name = "url", .kind = K_STR, .store = S_STR, .off = CO(c.url),
+     .required = true, .check = check_url, .doc_type = "string",
+     .doc_allowed = "`http://` or `https://`, a host, optional `:port` "
+                    "(1-65535), path and query; no spaces, credentials or "
+                    "fragment",
+     .desc = "Where every request goes."},
+    {.name = "method", .kind = K_ENUM, .store = S_STR, .off = CO(c.method),
+     .def = 0, .choices = method_choices,
+     .desc = "HTTP method of every request; written in any case, stored in "
+             "upper case."},
+    {.name = "headers", .kind = K_CUSTOM, .custom = parse_headers,
+     .ltype = LUA_TTABLE, .what = "a table of name = value strings",
+     .defstr = "`{}`", .doc_type = "table: name → string",
+     .doc_allowed = "header names are tokens; values without CR/LF; not "
+                    "`Content-Type`, `Content-Length`, `Host`, "
+                    "`Transfer-Encoding`",
+     .desc = "Static request headers, sent with every request."},
+    {.name = "schema", .kind = K_CUSTOM, .custom = parse_schema,
+     .ltype = LUA_TTABLE, .what = "a list of fields", .required = true,
+     .doc_type = "list of fields", .doc_allowed = "at least one field",
+     .desc = "The record's fields, in the order they are encoded; see "
+             "[Schema fields](#schema-fields)."},
+    {.name = "unknown_fields", .kind = K_ENUM, .store = S_INT,
+     .off = CO(unknown), .def = 0, .choices = unknown_choices,
+     .desc = "A record member that is not in the schema: `reject` rejects "
+             "the record, `drop` leaves the member out."},
+    {.name = "body", .kind = K_ENUM, .store = S_INT, .off = CO(c.body),
+     .def = 0, .choices = body_choices,
+     .desc = "How records become a request body; see "
+             "[Body forms](#body-forms)."},
+    {.name = "batch", .kind = K_TABLE, .sub = batch_keys,
+     .desc = "When a batch is sent: as soon as the first of its limits is "
+             "reached."},
+    {.name = "timeout_ms", .kind = K_INT, .store = S_UINT,
+     .off = CO(c.timeout_ms), .def = 10000, .min = 100, .max = 600000,
+     .unit = "ms",
+     .desc = "Time limit of one attempt, from connecting to the last byte "
+             "of the answer."},
+    {.name = "concurrency", .kind = K_INT, .store = S_UINT,
+     .off = CO(c.concurrency), .def = 4, .min = 1, .max = 64,
+     .desc = "Batches outstanding at once (in flight or waiting to be "
+             "retried); 1 keeps records in order."},
+    {.name = "retry", .kind = K_TABLE, .sub = retry_keys,
+     .desc = "Backoff between attempts of a failed batch."},
+    {.name = "queue_max_bytes", .kind = K_INT, .store = S_SIZE,
+     .off = CO(c.queue_max_bytes), .def = 64 * MIB, .min = MIB,
+     .max = LLONG_MAX, .unit = "bytes",
+     .desc = "Accepted records not yet delivered, held in memory, at most; "
+             "when full, the intake turns new records away until it "
+             "drains."},
+    {0}};
+
+const sl_cfg_key sl_cfg_gateway_keys[] = {
+    {.name = "listen", .kind = K_STR, .store = S_STR, .off = GO(g.listen),
+     .defstr = "127.0.0.1:8080", .check = check_listen, .doc_type = "string",
+     .doc_allowed = "`host:port` or `[v6addr]:port`, port 1-65535",
+     .desc = "Address of the intake HTTP server."},
+    {.name = "state_dir", .kind = K_STR, .store = S_STR, .off = GO(g.state_dir),
+     .defstr = "var", .check = check_nonempty, .doc_type = "string",
+     .doc_allowed = "a directory path",
+     .desc = "Where sluice keeps its state; a relative path is relative to "
+             "the gateway file's directory."},
+    {.name = "connectors", .kind = K_CUSTOM, .custom = parse_connectors,
+     .ltype = LUA_TTABLE, .what = "a list of file names or patterns",
+     .defstr = "`{ \"connectors/*.lua\" }`", .doc_type = "list of strings",
+     .doc_allowed = "file names or glob(7) patterns",
+     .desc = "Connector files, relative to the gateway file's directory, "
+             "loaded in sorted order. A name without wildcards must exist; "
+             "all patterns together must find at least one file."},
+    {.name = "max_body_bytes", .kind = K_INT, .store = S_SIZE,
+     .off = GO(g.max_body_bytes), .def = 8 * MIB, .min = KIB, .max = GIB,
+     .unit = "bytes", .desc = "Largest intake request body."},
+    {0}};
+
+/* ---- after the keys ------------------------------------------------------ */
+
+void sl_cfg_connector_after(pctx *p, void *target)
+{
+    sl_cfg_conn *cs = target;
+    sl_connector_conf *c = &cs->c;
+    char err[256];
+    if (c->retry_base_ms > c->retry_max_ms) {
+        sl_cfg_path_push(p, "retry", 0);
+        sl_cfg_path_push(p, "base_ms", 0);
+        sl_cfg_err(p, "%u is greater than retry.max_ms (%u)", c->retry_base_ms,
+                   c->retry_max_ms);
+        sl_cfg_path_pop(p);
+        sl_cfg_path_pop(p);
+    }
+    if (c->queue_max_bytes < c->batch_max_bytes) {
+        sl_cfg_path_push(p, "queue_max_bytes", 0);
+        sl_cfg_err(p, "%zu is less than batch.max_bytes (%zu)",
+                   c->queue_max_bytes, c->batch_max_bytes);
+        sl_cfg_path_pop(p);
+    }
+    if (!(c->schema = sl_schema_new((sl_unknown_policy)cs->unknown))) {
+        sl_cfg_err(p, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < cs->nfields; i++) {
+        const sl_cfg_field *f = &cs->fields[i];
+        if (sl_schema_add(c->schema, f->name, (sl_type)f->type, f->nullable,
+                          err, sizeof err) != 0) {
+            sl_cfg_path_push(p, "schema", 0);
+            sl_cfg_path_push(p, NULL, f->index);
+            sl_cfg_path_push(p, "name", 0);
+            sl_cfg_err(p, "%s", err);
+            p->depth -= 3;
+        }
+    }
+}
+
+void sl_cfg_gateway_after(pctx *p, void *target)
+{
+    sl_cfg_gw *gs = target;
+    char why[256];
+    if (gs->g.listen && parse_listen(gs->g.listen, &gs->g.listen_host,
+                                     &gs->g.listen_port, why, sizeof why)) {
+        sl_cfg_path_push(p, "listen", 0);
+        sl_cfg_err(p, "%s", why);
+        sl_cfg_path_pop(p);
+    }
+    if (gs->g.state_dir && gs->g.state_dir[0] != '/' &&
+        strcmp(gs->dir, ".") != 0) {
+        char *full;
+        if (asprintf(&full, "%s/%s", gs->dir, gs->g.state_dir) < 0) {
+            sl_cfg_err(p, "out of memory");
+            return;
+        }
+        free(gs->g.state_dir);
+        gs->g.state_dir = full;
+    }
+}
+
+/* ---- outputs -------------------------------------------------------------- */
+
+/* "1048576 (1 MiB)" for round sizes, else the number. */
+static const char *size_text(char *buf, size_t n, unsigned long long v)
+{
+    static const struct { long long f; const char *u; } units[] = {
+        {GIB, "GiB"}, {MIB, "MiB"}, {KIB, "KiB"}};
+    for (size_t i = 0; i < 3; i++)
+        if (v >= (unsigned long long)units[i].f && v % units[i].f == 0) {
+            snprintf(buf, n, "%llu (%llu %s)", v, v / units[i].f, units[i].u);
+            return buf;
+        }
+    snprintf(buf, n, "%llu", v);
+    return buf;
+}
+
+static const char *unit_text(char *buf, size_t n, long long v, const char *u)
+{
+    if (u && !strcmp(u, "bytes") && v >= KIB && v % KIB == 0)
+        snprintf(buf, n, v % GIB == 0 ? "%lld GiB" : v % MIB == 0 ? "%lld MiB"
+                                                                  : "%lld KiB",
+                 v / (v % GIB == 0 ? GIB : v % MIB == 0 ? MIB : KIB));
+    else
+        snprintf(buf, n, "%lld%s%s", v, u ? " " : "", u ? u : "");
+    return buf;
+}
+
+static void reference_rows(FILE *out, const sl_cfg_key *keys,
+                           const char *prefix)
+{
+    char def[96], lo[48], hi[48];
+    for (const sl_cfg_key *k = keys; k->name; k++) {
+        const char *type = k->doc_type;
+        fprintf(out, "| `%s%s` | ", prefix, k->name);
+        switch (k->kind) {
+        case K_INT:
+            fprintf(out, "integer | %s | ",
+                    k->unit && !strcmp(k->unit, "bytes")
+                        ? size_text(def, sizeof def, (unsigned long long)k->def)
+                        : (snprintf(def, sizeof def, "%lld", k->def), def));
+            if (k->max == LLONG_MAX)
+                fprintf(out, "at least %s | ",
+                        unit_text(lo, sizeof lo, k->min, k->unit));
+            else
+                fprintf(out, "%s .. %s | ", unit_text(lo, sizeof lo, k->min, NULL),
+                        unit_text(hi, sizeof hi, k->max, k->unit));
+            break;
+        case K_ENUM:
+            fprintf(out, "string | `\"%s\"` | ", k->choices[k->def]);
+            for (const char *const *c = k->choices; *c; c++)
+                fprintf(out, "%s`\"%s\"`", c == k->choices ? "" : ", ", *c);
+            fprintf(out, " | ");
+            break;
+        case K_TABLE:
+            fprintf(out, "table | | see `%s.*` below | ", k->name);
+            break;
+        case K_BOOL:
+            fprintf(out, "%s | `%s` | `true`, `false` | ", type,
+                    k->def ? "true" : "false");
+            break;
+        default:
+            if (k->required)
+                fprintf(out, "%s | **required** | %s | ", type, k->doc_allowed);
+            else if (k->kind == K_STR)
+                fprintf(out, "%s | `\"%s\"` | %s | ", type, k->defstr,
+                        k->doc_allowed);
+            else
+                fprintf(out, "%s | %s | %s | ", type, k->defstr,
+                        k->doc_allowed);
+        }
+        fprintf(out, "%s |\n", k->desc);
+        if (k->kind == K_TABLE) {
+            char sub[64];
+            snprintf(sub, sizeof sub, "%s%s.", prefix, k->name);
+            reference_rows(out, k->sub, sub);
+        }
+    }
+}
+
+static void reference_table(FILE *out, const char *title, const char *intro,
+                            const sl_cfg_key *keys)
+{
+    fprintf(out, "### %s\n\n%s\n\n", title, intro);
+    fprintf(out, "| Key | Type | Default | Allowed | Meaning |\n");
+    fprintf(out, "| --- | --- | --- | --- | --- |\n");
+    reference_rows(out, keys, "");
+    fprintf(out, "\n");
+}
+
+void sl_config_print_reference(FILE *out)
+{
+    fprintf(out, "<!-- generated by sl_config_print_reference() from the key "
+            "tables in core/sl_config_keys.c; edit those, not this -->\n\n");
+    reference_table(out, "Gateway keys",
+                    "The table returned by the gateway file "
+                    "(`conf/sluice.lua`).", sl_cfg_gateway_keys);
+    reference_table(out, "Connector keys",
+                    "The table returned by each connector file.",
+                    sl_cfg_connector_keys);
+    reference_table(out, "Schema fields",
+                    "Each element of `schema`, as in "
+                    "`{ name = \"id\", type = \"integer\" }`.", field_keys);
+}
+
+bool sl_config_header_is_secret(const char *name)
+{
+    static const char *const words[] = {"authorization", "token", "secret",
+                                        "key", "signature", "password",
+                                        "cookie", NULL};
+    for (const char *const *w = words; *w; w++)
+        if (strcasestr(name, *w))
+            return true;
+    return false;
+}
+
+static const char *const body_ctype[] = {
+    "application/json", "application/json", "application/x-ndjson"};
+
+void sl_config_print(const sl_config *c, FILE *out)
+{
+    char b1[64];
+    fprintf(out, "gateway %s\n", c->file);
+    fprintf(out, "  listen          %s\n", c->listen);
+    fprintf(out, "  state_dir       %s\n", c->state_dir);
+    fprintf(out, "  max_body_bytes  %s\n",
+            size_text(b1, sizeof b1, c->max_body_bytes));
+    fprintf(out, "  connectors      %zu\n", c->nconnectors);
+    for (size_t i = 0; i < c->nconnectors; i++) {
+        const sl_connector_conf *k = &c->connectors[i];
+        fprintf(out, "\nconnector %s (%s)\n", k->name, k->file);
+        fprintf(out, "  request         %s %s\n", k->method, k->url);
+        fprintf(out, "  body            %s (Content-Type: %s)\n",
+                body_choices[k->body], body_ctype[k->body]);
+        fprintf(out, "  unknown_fields  %s\n",
+                unknown_choices[sl_schema_policy(k->schema)]);
+        fprintf(out, "  batch           max %zu records, max %zu bytes, "
+                "max delay %u ms\n", k->batch_max_records,
+                k->batch_max_bytes, k->batch_max_delay_ms);
+        fprintf(out, "  timeout_ms      %u\n", k->timeout_ms);
+        fprintf(out, "  concurrency     %u\n", k->concurrency);
+        fprintf(out, "  retry           backoff %u ms doubling up to %u ms, "
+                "with jitter\n", k->retry_base_ms, k->retry_max_ms);
+        fprintf(out, "  queue_max_bytes %s\n",
+                size_text(b1, sizeof b1, k->queue_max_bytes));
+        fprintf(out, "  headers%s\n", k->nheaders ? "" : "         (none)");
+        for (size_t h = 0; h < k->nheaders; h++)
+            fprintf(out, "    %s: %s\n", k->headers[h].name,
+                    sl_config_header_is_secret(k->headers[h].name)
+                        ? "****" : k->headers[h].value);
+        size_t nf = sl_schema_nfields(k->schema), w = strlen("field");
+        for (size_t f = 0; f < nf; f++)
+            if (strlen(sl_schema_field_name(k->schema, f)) > w)
+                w = strlen(sl_schema_field_name(k->schema, f));
+        fprintf(out, "  schema          %zu field%s\n", nf, nf == 1 ? "" : "s");
+        fprintf(out, "    %-*s  %-8s  %s\n", (int)w, "field", "type", "nullable");
+        for (size_t f = 0; f < nf; f++)
+            fprintf(out, "    %-*s  %-8s  %s\n", (int)w,
+                    sl_schema_field_name(k->schema, f),
+                    sl_type_name(sl_schema_field_type(k->schema, f)),
+                    sl_schema_field_nullable(k->schema, f) ? "yes" : "no");
+    }
+}

@@ -1,0 +1,118 @@
+/* sl_config_keys.h: private to the config module (sl_config.c, the generic
+ * table-driven parser and loader; sl_config_keys.c, the key tables, their
+ * rules, the reference and the printout). Not for other modules. */
+#ifndef SL_CONFIG_KEYS_H
+#define SL_CONFIG_KEYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <lua.h>
+
+#include "sl_config.h"
+#include "sl_luasrc.h"
+
+/* Problems found in one file, before they are sorted by line. */
+typedef struct sl_cfg_ferr {
+    int line;    /* 0: unknown */
+    size_t seq;  /* order of discovery, for a stable sort */
+    char *msg;   /* the complete one-line message */
+} sl_cfg_ferr;
+
+/* Parse state of one file. */
+typedef struct sl_cfg_ctx {
+    const char *file;       /* path as shown in messages */
+    sl_luasrc *src;         /* for the line of a key path; may be NULL */
+    lua_State *L;           /* the file's sandbox */
+    sl_luasrc_seg path[8];  /* key path of the value being parsed */
+    size_t depth;
+    sl_cfg_ferr *errs;      /* owned */
+    size_t nerr, caperr;
+} sl_cfg_ctx;
+
+typedef enum sl_cfg_kind {
+    K_STR,    /* string, optional check function */
+    K_INT,    /* integer (or integral float) within min..max */
+    K_BOOL,
+    K_ENUM,   /* one of choices, case-insensitive */
+    K_TABLE,  /* nested keys in `sub`, stored in the same target */
+    K_CUSTOM  /* `custom` parses it (value index, or 0 for "absent") */
+} sl_cfg_kind;
+
+typedef enum sl_cfg_store {
+    S_NONE,
+    S_STR,   /* char *, owned (strdup) */
+    S_LSTR,  /* const char *, borrowed from Lua while the table is alive */
+    S_SIZE,  /* size_t */
+    S_UINT,  /* unsigned */
+    S_INT,   /* int (also enum indexes) */
+    S_BOOL   /* bool */
+} sl_cfg_store;
+
+/* One key: everything that parses, defaults and documents it. */
+typedef struct sl_cfg_key {
+    const char *name;
+    sl_cfg_kind kind;
+    sl_cfg_store store;
+    size_t off;                   /* offset of the field in the target */
+    bool required;
+    long long def;                /* K_INT/K_BOOL value, K_ENUM index */
+    const char *defstr;           /* K_STR default; K_CUSTOM default (doc) */
+    long long min, max;           /* K_INT range (max LLONG_MAX: none) */
+    const char *unit;             /* K_INT: "bytes", "ms" */
+    const char *const *choices;   /* K_ENUM, NULL-terminated, canonical */
+    int (*check)(const char *v, char *why, size_t n); /* K_STR */
+    void (*custom)(sl_cfg_ctx *p, int idx, void *target);
+    int ltype;                    /* K_CUSTOM: Lua type expected */
+    const char *what;             /* K_CUSTOM: "a table", "a string" */
+    const struct sl_cfg_key *sub; /* K_TABLE */
+    const char *doc_type;         /* type as the reference shows it */
+    const char *doc_allowed;      /* K_STR/K_CUSTOM: allowed values */
+    const char *desc;
+} sl_cfg_key;
+
+/* A schema field as read, before the schema is built. */
+typedef struct sl_cfg_field {
+    const char *name;  /* borrowed from Lua */
+    int type;          /* sl_type, -1 if invalid */
+    bool nullable;
+    long index;        /* position in the schema list, 1-based */
+} sl_cfg_field;
+
+/* Target of the connector keys. */
+typedef struct sl_cfg_conn {
+    sl_connector_conf c;
+    int unknown;            /* sl_unknown_policy */
+    sl_cfg_field *fields;   /* owned array; names borrowed */
+    size_t nfields, capfields;
+} sl_cfg_conn;
+
+/* Target of the gateway keys. */
+typedef struct sl_cfg_gw {
+    sl_config g;            /* listen, listen_host/port, state_dir, max_body */
+    const char *dir;        /* the gateway file's directory */
+    char **patterns;        /* owned; connector file patterns as written */
+    long *pattern_index;    /* their 1-based positions in `connectors` */
+    size_t npatterns, cappatterns;
+} sl_cfg_gw;
+
+extern const sl_cfg_key sl_cfg_gateway_keys[];
+extern const sl_cfg_key sl_cfg_connector_keys[];
+
+/* Cross-key checks and derived values, after the keys are parsed. */
+void sl_cfg_gateway_after(sl_cfg_ctx *p, void *target);
+void sl_cfg_connector_after(sl_cfg_ctx *p, void *target);
+
+/* From sl_config.c. */
+void sl_cfg_err(sl_cfg_ctx *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void sl_cfg_path_push(sl_cfg_ctx *p, const char *key, long index);
+void sl_cfg_path_pop(sl_cfg_ctx *p);
+void sl_cfg_parse_table(sl_cfg_ctx *p, int idx, const sl_cfg_key *keys,
+                        void *target);
+const char *sl_cfg_suggest(const char *word, const char *const *cands,
+                           size_t n);
+void sl_cfg_describe(lua_State *L, int idx, char *out, size_t n);
+char *sl_cfg_strdup(sl_cfg_ctx *p, const char *s);
+
+#endif

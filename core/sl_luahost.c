@@ -1,0 +1,313 @@
+/* sl_luahost: sandboxed Lua states. A limit-checking allocator caps memory,
+ * a count hook caps instructions, and only safe libraries are opened; the
+ * `sluice` host module is what scripts get from the gateway. */
+#include "sl_luahost.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+#include <lua-cjson.h>
+
+#ifndef SLUICE_LUA_DIR
+#define SLUICE_LUA_DIR "lua"
+#endif
+
+/* lua-cjson exports it, its header does not declare it */
+extern int luaopen_cjson_safe(lua_State *L);
+
+#define HOOK_STEP 1000 /* instructions between two count-hook calls */
+
+/* Per-state host data: the allocator's `ud`, also reachable from any
+ * C function or hook through lua_getextraspace (no globals). */
+typedef struct sl_lhost {
+    size_t used;          /* bytes allocated by the state */
+    size_t limit;         /* cap; 0 means none */
+    bool cap_hit;         /* an allocation was refused because of the cap */
+    unsigned long steps;  /* count-hook calls left in the current pcall */
+} sl_lhost;
+
+static sl_lhost *host_of(lua_State *L)
+{
+    return *(sl_lhost **)lua_getextraspace(L);
+}
+
+static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    sl_lhost *h = ud;
+    size_t old = ptr ? osize : 0; /* without ptr, osize is a type tag */
+    if (nsize == 0) {
+        free(ptr);
+        h->used -= old;
+        return NULL;
+    }
+    if (h->limit && nsize > old && nsize - old > h->limit - h->used) {
+        h->cap_hit = true;
+        return NULL; /* Lua collects garbage and retries, then raises */
+    }
+    void *p = realloc(ptr, nsize);
+    if (!p)
+        return NULL;
+    h->used = h->used - old + nsize;
+    return p;
+}
+
+static void host_hook(lua_State *L, lua_Debug *ar)
+{
+    sl_lhost *h = host_of(L);
+    if (h->steps > 0 && --h->steps > 0)
+        return;
+    /* exhausted: raise now and at every later step, so that a script's own
+     * pcall cannot swallow the limit for long */
+    lua_getinfo(L, "Sl", ar);
+    if (ar->currentline > 0)
+        lua_pushfstring(L, "%s:%d: instruction limit exceeded", ar->short_src,
+                        ar->currentline);              /* msg */
+    else
+        lua_pushliteral(L, "instruction limit exceeded"); /* msg */
+    lua_error(L);
+}
+
+/* ---- the sandbox's base functions ---------------------------------- */
+
+/* load(chunk [, chunkname [, mode [, env]]]) with mode forced to "t":
+ * binary chunks can crash the VM, so they never get in. */
+static int host_load(lua_State *L)
+{
+    const char *mode = luaL_optstring(L, 3, "t");
+    if (strcmp(mode, "t") != 0)
+        return luaL_error(L, "load: only text chunks are allowed");
+    if (lua_gettop(L) < 3)
+        lua_settop(L, 3);                   /* chunk name mode */
+    lua_pushliteral(L, "t");                /* args... "t" */
+    lua_replace(L, 3);                      /* mode = "t" */
+    lua_pushvalue(L, lua_upvalueindex(1));  /* args... load */
+    lua_insert(L, 1);                       /* load args... */
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET); /* results... */
+    return lua_gettop(L);
+}
+
+static bool valid_modname(const char *s)
+{
+    if (!*s || *s == '.')
+        return false;
+    for (const char *p = s; *p; p++) {
+        bool alnum = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                     (*p >= '0' && *p <= '9') || *p == '_';
+        if (!alnum && !(*p == '.' && p[1] && p[1] != '.'))
+            return false;
+    }
+    return true;
+}
+
+/* require(name): loaded modules, then preloaded ones, then the text file
+ * SLUICE_LUA_DIR/<name with dots as slashes>.lua. Nothing else. */
+static int host_require(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    char path[4096];
+    lua_settop(L, 1);                                          /* name */
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);  /* name LOADED */
+    lua_getfield(L, 2, name);                                  /* name LOADED mod */
+    if (lua_toboolean(L, -1))
+        return 1;
+    lua_pop(L, 1);                                             /* name LOADED */
+    if (!valid_modname(name))
+        return luaL_error(L, "module '%s' not found", name);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE); /* name LOADED PRE */
+    if (lua_getfield(L, 3, name) == LUA_TNIL) {                /* name LOADED PRE f */
+        lua_pop(L, 1);                                         /* name LOADED PRE */
+        int n = snprintf(path, sizeof path, "%s/%s.lua", SLUICE_LUA_DIR, name);
+        if (n < 0 || (size_t)n >= sizeof path)
+            return luaL_error(L, "module '%s' not found", name);
+        for (char *p = path + strlen(SLUICE_LUA_DIR) + 1; *p; p++)
+            if (*p == '.' && strcmp(p, ".lua") != 0)
+                *p = '/';
+        int st = luaL_loadfilex(L, path, "t");                 /* name LOADED PRE f|msg */
+        if (st == LUA_ERRFILE)
+            return luaL_error(L, "module '%s' not found (no file %s)", name,
+                              path);
+        if (st != LUA_OK)
+            return lua_error(L);
+    }
+    lua_pushvalue(L, 1);                                       /* ... f name */
+    lua_call(L, 1, 1);                                         /* ... mod */
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);                                         /* ... */
+        lua_pushboolean(L, 1);                                 /* ... true */
+    }
+    lua_pushvalue(L, -1);                                      /* ... mod mod */
+    lua_setfield(L, 2, name);                                  /* LOADED[name] = mod */
+    return 1;
+}
+
+/* ---- the sluice module ---------------------------------------------- */
+
+/* sluice.env(name [, default]): the variable, else the default, else an
+ * error that carries the caller's file:line. */
+static int sluice_env(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    const char *v = getenv(name);
+    if (v) {
+        lua_pushstring(L, v);                 /* value */
+        return 1;
+    }
+    if (!lua_isnoneornil(L, 2)) {
+        lua_settop(L, 2);                     /* name default */
+        return 1;
+    }
+    /* level 1 is the Lua function that called env */
+    return luaL_error(L, "environment variable %s is not set", name);
+}
+
+static const luaL_Reg sluice_funcs[] = {
+    {"env", sluice_env},
+    {"json", NULL}, /* placeholder, set below */
+    {NULL, NULL}
+};
+
+int luaopen_sluice(lua_State *L)
+{
+    luaL_newlib(L, sluice_funcs);                /* sluice */
+    luaL_requiref(L, "cjson", luaopen_cjson, 0); /* sluice cjson */
+    lua_setfield(L, -2, "json");                 /* sluice.json = cjson */
+    return 1;
+}
+
+/* ---- opening the sandbox -------------------------------------------- */
+
+static const luaL_Reg host_libs[] = {
+    {LUA_GNAME, luaopen_base},
+    {LUA_STRLIBNAME, luaopen_string},
+    {LUA_TABLIBNAME, luaopen_table},
+    {LUA_MATHLIBNAME, luaopen_math},
+    {LUA_UTF8LIBNAME, luaopen_utf8},
+    {"sluice", luaopen_sluice},
+    {NULL, NULL}
+};
+
+static const luaL_Reg host_preload[] = {
+    {"cjson", luaopen_cjson},
+    {"cjson.safe", luaopen_cjson_safe},
+    {NULL, NULL}
+};
+
+static const char *const base_removed[] = {"dofile", "loadfile", NULL};
+static const char *const os_kept[] = {"time", "clock", "date", "getenv", NULL};
+
+/* os with only time, clock, date and getenv; also what require "os" gives */
+static void open_os(lua_State *L)
+{
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE); /* LOADED */
+    lua_pushcfunction(L, luaopen_os);                     /* LOADED openf */
+    lua_call(L, 0, 1);                                    /* LOADED fullos */
+    lua_createtable(L, 0, 4);                             /* LOADED fullos os */
+    for (const char *const *k = os_kept; *k; k++) {
+        lua_getfield(L, -2, *k);                          /* LOADED fullos os f */
+        lua_setfield(L, -2, *k);                          /* os[k] = f */
+    }
+    lua_pushvalue(L, -1);                                 /* LOADED fullos os os */
+    lua_setglobal(L, "os");                               /* _G.os = os */
+    lua_setfield(L, -3, "os");                            /* LOADED.os = os */
+    lua_pop(L, 2);                                        /* */
+}
+
+/* Runs protected, so that a memory error while opening is reported. */
+static int host_open(lua_State *L)
+{
+    for (const luaL_Reg *lib = host_libs; lib->func; lib++) {
+        luaL_requiref(L, lib->name, lib->func, 1); /* mod */
+        lua_pop(L, 1);                             /* */
+    }
+    lua_pushglobaltable(L);                        /* _G */
+    for (const char *const *k = base_removed; *k; k++) {
+        lua_pushnil(L);                            /* _G nil */
+        lua_setfield(L, -2, *k);                   /* _G[k] = nil */
+    }
+    lua_getfield(L, -1, "load");                   /* _G load */
+    lua_pushcclosure(L, host_load, 1);             /* _G textload */
+    lua_setfield(L, -2, "load");                   /* _G.load = textload */
+    lua_pushcfunction(L, host_require);            /* _G require */
+    lua_setfield(L, -2, "require");                /* _G.require = require */
+    lua_pop(L, 1);                                 /* */
+    open_os(L);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE); /* PRE */
+    luaL_setfuncs(L, host_preload, 0);             /* PRE[name] = loader */
+    lua_pop(L, 1);                                 /* */
+    return 0;
+}
+
+lua_State *sl_luahost_new(size_t mem_limit_bytes, char *err, size_t errlen)
+{
+    lua_State *L = NULL;
+    sl_lhost *h = calloc(1, sizeof *h);
+    if (!h)
+        goto nomem;
+    h->limit = mem_limit_bytes;
+    L = lua_newstate(host_alloc, h);
+    if (!L)
+        goto nomem;
+    *(sl_lhost **)lua_getextraspace(L) = h;
+    lua_pushcfunction(L, host_open);               /* open */
+    if (sl_luahost_pcall(L, 0, 0, 0, err, errlen) != LUA_OK)
+        goto fail;
+    return L;
+nomem:
+    snprintf(err, errlen, "out of memory creating a Lua state");
+fail:
+    if (L)
+        lua_close(L);
+    free(h);
+    return NULL;
+}
+
+void sl_luahost_free(lua_State *L)
+{
+    void *h;
+    if (!L)
+        return;
+    lua_getallocf(L, &h);
+    lua_close(L); /* still uses the allocator, so h goes last */
+    free(h);
+}
+
+size_t sl_luahost_mem_used(lua_State *L)
+{
+    return host_of(L)->used;
+}
+
+int sl_luahost_pcall(lua_State *L, int nargs, int nresults,
+                     unsigned long max_instructions, char *err, size_t errlen)
+{
+    sl_lhost *h = host_of(L);
+    h->cap_hit = false;
+    if (max_instructions) {
+        h->steps = (max_instructions + HOOK_STEP - 1) / HOOK_STEP;
+        lua_sethook(L, host_hook, LUA_MASKCOUNT, HOOK_STEP);
+    }
+    int st = lua_pcall(L, nargs, nresults, 0);     /* results | err */
+    if (max_instructions)
+        lua_sethook(L, NULL, 0, 0);
+    if (st == LUA_OK)
+        return st;
+    if (st == LUA_ERRMEM && h->cap_hit) {
+        if (h->limit % (1024 * 1024) == 0)
+            snprintf(err, errlen, "memory limit of %zu MiB exceeded",
+                     h->limit / (1024 * 1024));
+        else
+            snprintf(err, errlen, "memory limit of %zu bytes exceeded",
+                     h->limit);
+    } else if (lua_type(L, -1) == LUA_TSTRING) {
+        snprintf(err, errlen, "%s", lua_tostring(L, -1));
+    } else if (lua_type(L, -1) == LUA_TNUMBER) {
+        snprintf(err, errlen, "%.14g", (double)lua_tonumber(L, -1));
+    } else {
+        snprintf(err, errlen, "(error object is a %s value)",
+                 luaL_typename(L, -1));
+    }
+    lua_pop(L, 1);                                 /* */
+    return st;
+}

@@ -1,0 +1,733 @@
+"""Shared harness for sluice integration tests (Python 3 standard library only).
+
+It starts the REAL `sluice` binary (path in $SLUICE_BIN) with a generated
+gateway file and connector files in a temporary directory, and an
+independent HTTP destination (`Destination`) on 127.0.0.1 that records every
+request it receives.
+
+Environment:
+  SLUICE_BIN         path of the sluice binary (ctest sets it)
+  SLUICE_SOURCE_DIR  repository root (ctest sets it)
+  SLUICE_IT_KEEP=1   keep the temporary directories for inspection
+
+Nothing here sleeps blindly: waits poll a condition with a deadline
+(`wait_until`).
+"""
+
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.environ.get("SLUICE_SOURCE_DIR") or os.path.dirname(
+    os.path.dirname(HERE))
+
+
+def sluice_bin():
+    """Path of the sluice binary. Fails the test when $SLUICE_BIN is set but
+    unusable; skips it when nothing is configured and no build is found."""
+    b = os.environ.get("SLUICE_BIN")
+    if b:
+        if not (os.path.isfile(b) and os.access(b, os.X_OK)):
+            raise AssertionError("SLUICE_BIN=%r is not an executable file" % b)
+        return b
+    for d in ("build", "build-it"):
+        cand = os.path.join(SOURCE_DIR, d, "sluice")
+        if os.path.isfile(cand) and os.access(cand, os.X_OK):
+            return cand
+    raise unittest.SkipTest("SLUICE_BIN not set and no build/sluice found")
+
+
+# --------------------------------------------------------------------------
+# small utilities
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(cond, timeout=10.0, interval=0.02, msg=None):
+    """Poll `cond()` until it returns a truthy value (returned) or the
+    deadline passes (AssertionError with `msg` and the last value)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        last = cond()
+        if last:
+            return last
+        if time.monotonic() >= deadline:
+            m = msg() if callable(msg) else msg
+            raise AssertionError("timed out after %.1fs waiting for %s (last: %r)"
+                                 % (timeout, m or getattr(cond, "__name__", "condition"),
+                                    last))
+        time.sleep(interval)
+
+
+def compact(obj):
+    """Compact JSON bytes, as sluice sends them (for values Python can
+    represent identically)."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def split_json_array(data):
+    """Split the bytes of a JSON array into the raw bytes of its elements
+    (exactly as they appear in the body)."""
+    text = data.decode("utf-8")
+    dec = json.JSONDecoder()
+    i = 0
+    n = len(text)
+
+    def ws(i):
+        while i < n and text[i] in " \t\r\n":
+            i += 1
+        return i
+
+    i = ws(i)
+    if i >= n or text[i] != "[":
+        raise ValueError("not a JSON array: %r" % data[:80])
+    i = ws(i + 1)
+    out = []
+    if i < n and text[i] == "]":
+        return out
+    while True:
+        _, j = dec.raw_decode(text, i)
+        out.append(text[i:j].encode("utf-8"))
+        i = ws(j)
+        if i < n and text[i] == ",":
+            i = ws(i + 1)
+            continue
+        if i < n and text[i] == "]":
+            return out
+        raise ValueError("bad JSON array at %d: %r" % (i, data[:80]))
+
+
+class CIDict(dict):
+    """A dict of headers with case-insensitive lookup (keys kept as sent;
+    a repeated header keeps its values joined by ', ')."""
+
+    def __init__(self, items=()):
+        super().__init__()
+        self._lower = {}
+        for k, v in items:
+            lk = k.lower()
+            if lk in self._lower:
+                orig = self._lower[lk]
+                dict.__setitem__(self, orig, dict.__getitem__(self, orig) + ", " + v)
+            else:
+                self._lower[lk] = k
+                dict.__setitem__(self, k, v)
+
+    def _key(self, k):
+        return self._lower.get(k.lower(), k)
+
+    def __getitem__(self, k):
+        return dict.__getitem__(self, self._key(k))
+
+    def __contains__(self, k):
+        return k.lower() in self._lower
+
+    def get(self, k, default=None):
+        return dict.get(self, self._key(k), default)
+
+
+def media_type(ct):
+    """'application/json; charset=utf-8' -> 'application/json'."""
+    return (ct or "").split(";")[0].strip().lower()
+
+
+# --------------------------------------------------------------------------
+# the destination
+
+class Request:
+    """One request the destination received."""
+
+    __slots__ = ("index", "method", "path", "headers", "body", "time", "chunked",
+                 "conn_id", "status", "has_content_length")
+
+    def __init__(self, **kw):
+        for k in self.__slots__:
+            setattr(self, k, kw.get(k))
+
+    @property
+    def ok(self):
+        return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def content_type(self):
+        return media_type(self.headers.get("Content-Type"))
+
+    def raw_records(self):
+        """The raw bytes of each record in the body, by the body form."""
+        if self.content_type == "application/x-ndjson":
+            if not self.body:
+                return []
+            lines = self.body.split(b"\n")
+            if lines and lines[-1] == b"":
+                lines.pop()
+            return lines
+        stripped = self.body.lstrip()
+        if stripped.startswith(b"["):
+            return split_json_array(self.body)
+        return [self.body]
+
+    def records(self):
+        return [json.loads(r) for r in self.raw_records()]
+
+    def __repr__(self):
+        body = self.body if len(self.body) <= 200 else self.body[:200] + b"..."
+        return ("<Request #%d %s %s status=%s conn=%s chunked=%s body=%r>"
+                % (self.index, self.method, self.path, self.status, self.conn_id,
+                   self.chunked, body))
+
+
+class _DestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "sluice-it-destination/1"
+
+    def setup(self):
+        super().setup()
+        self.conn_id = self.server.dest._opened(self.connection)
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            self.server.dest._closed(self.connection)
+
+    def log_message(self, fmt, *args):  # quiet
+        pass
+
+    def _read_chunked(self):
+        out = bytearray()
+        while True:
+            line = self.rfile.readline(65537)
+            if not line:
+                break
+            size = int(line.split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while True:  # trailers
+                    t = self.rfile.readline(65537)
+                    if t in (b"\r\n", b"\n", b""):
+                        break
+                break
+            out += self.rfile.read(size)
+            self.rfile.readline(65537)
+        return bytes(out)
+
+    def _handle(self):
+        dest = self.server.dest
+        headers = CIDict(self.headers.items())
+        te = headers.get("Transfer-Encoding", "") or ""
+        chunked = "chunked" in te.lower()
+        cl = headers.get("Content-Length")
+        if chunked:
+            body = self._read_chunked()
+        elif cl is not None:
+            n = int(cl)
+            body = self.rfile.read(n) if n > 0 else b""
+        else:
+            body = b""
+        req = Request(method=self.command, path=self.path, headers=headers,
+                      body=body, time=time.monotonic(), chunked=chunked,
+                      conn_id=self.conn_id, has_content_length=cl is not None)
+        status = dest._answer(req)
+        payload = json.dumps({"ok": 200 <= status < 300}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+        self.wfile.flush()
+
+    do_POST = do_PUT = do_PATCH = do_GET = do_DELETE = _handle
+
+
+class _DestServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+class Destination:
+    """An HTTP server on 127.0.0.1 that records every request and answers
+    with a programmable status.
+
+    status:  `script` -- a list of statuses for the first requests, in
+             arrival order (e.g. [500]*5: the first five get 500), then
+             `default` (200); or `func(index, request) -> status`.
+    """
+
+    def __init__(self, port=None, script=None, func=None, default=200,
+                 delay=0.0):
+        self.port = port or free_port()
+        self.script = list(script or [])
+        self.func = func
+        self.default = default
+        self.delay = delay
+        self._lock = threading.Lock()
+        self._requests = []
+        self._conns = {}
+        self._conn_seq = 0
+        self._conns_used = set()
+        self._server = None
+        self._thread = None
+
+    # lifecycle
+    def start(self):
+        self._server = _DestServer(("127.0.0.1", self.port), _DestHandler)
+        self._server.dest = self
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        with self._lock:
+            socks = list(self._conns.values())
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._server = None
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    # handler callbacks
+    def _opened(self, sock):
+        with self._lock:
+            self._conn_seq += 1
+            self._conns[self._conn_seq] = sock
+            return self._conn_seq
+
+    def _closed(self, sock):
+        with self._lock:
+            for k, v in list(self._conns.items()):
+                if v is sock:
+                    del self._conns[k]
+
+    def _answer(self, req):
+        with self._lock:
+            req.index = len(self._requests)
+        if self.func is not None:
+            status = self.func(req.index, req)
+        elif req.index < len(self.script):
+            status = self.script[req.index]
+        else:
+            status = self.default
+        if self.delay:
+            time.sleep(self.delay)
+        req.status = status
+        with self._lock:
+            self._requests.append(req)
+            self._conns_used.add(req.conn_id)
+        return status
+
+    # inspection
+    def requests(self, ok_only=False):
+        with self._lock:
+            reqs = list(self._requests)
+        reqs.sort(key=lambda r: r.index)
+        return [r for r in reqs if r.ok] if ok_only else reqs
+
+    def ok_requests(self):
+        return self.requests(ok_only=True)
+
+    def records(self, ok_only=True):
+        """Every record received (decoded by the body form: array -> its
+        elements, object -> the object, ndjson -> the lines), in arrival
+        order; by default only from requests answered 2xx."""
+        out = []
+        for r in self.requests(ok_only=ok_only):
+            out.extend(r.records())
+        return out
+
+    def raw_records(self, ok_only=True):
+        out = []
+        for r in self.requests(ok_only=ok_only):
+            out.extend(r.raw_records())
+        return out
+
+    def connection_count(self):
+        """Distinct client connections that carried at least one request."""
+        with self._lock:
+            return len(self._conns_used)
+
+    def wait_requests(self, n, timeout=10.0, ok_only=False):
+        wait_until(lambda: len(self.requests(ok_only)) >= n, timeout,
+                   msg=lambda: "%d requests at the destination (have %d)"
+                   % (n, len(self.requests(ok_only))))
+        return self.requests(ok_only)
+
+    def wait_records(self, n, timeout=10.0):
+        wait_until(lambda: len(self.records()) >= n, timeout,
+                   msg=lambda: "%d records at the destination (have %d)"
+                   % (n, len(self.records())))
+        return self.records()
+
+    def summary(self, limit=20):
+        reqs = self.requests()
+        lines = ["destination %s: %d requests over %d connections"
+                 % (self.url, len(reqs), self.connection_count())]
+        for r in reqs[-limit:]:
+            lines.append("  " + repr(r))
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------
+# Lua rendering
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def lua_str(s):
+    out = ['"']
+    for ch in s:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ord(ch) < 32:
+            out.append("\\%03d" % ord(ch))
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+class LuaRaw:
+    """Lua source inserted verbatim by `lua()`."""
+
+    def __init__(self, src):
+        self.src = src
+
+
+def lua(v):
+    """Render a Python value as a Lua expression."""
+    if isinstance(v, LuaRaw):
+        return v.src
+    if v is None:
+        return "nil"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return lua_str(v)
+    if isinstance(v, dict):
+        parts = []
+        for k, x in v.items():
+            key = k if _IDENT.match(k) else "[%s]" % lua_str(k)
+            parts.append("%s = %s" % (key, lua(x)))
+        return "{ " + ", ".join(parts) + " }"
+    if isinstance(v, (list, tuple)):
+        return "{ " + ", ".join(lua(x) for x in v) + " }"
+    raise TypeError("cannot render %r as Lua" % (v,))
+
+
+# The schema most tests use (the one from the spec).
+CRM_SCHEMA = [
+    {"name": "id", "type": "integer"},
+    {"name": "email", "type": "string"},
+    {"name": "amount", "type": "number", "nullable": True},
+    {"name": "active", "type": "boolean"},
+    {"name": "day", "type": "date"},
+    {"name": "at", "type": "datetime"},
+]
+
+
+def connector_lua(name, url, schema=None, method="POST", headers=None,
+                  unknown_fields=None, body="array", batch=None,
+                  timeout_ms=5000, concurrency=4, retry=None, extra=None):
+    """Lua source of a connector file, one top-level key per line. Test
+    defaults keep delays short (max_delay_ms 50, retry base 20 ms)."""
+    b = {"max_records": 500, "max_bytes": 1048576, "max_delay_ms": 50}
+    b.update(batch or {})
+    r = {"base_ms": 20, "max_ms": 500}
+    r.update(retry or {})
+    keys = [("name", name), ("url", url), ("method", method)]
+    if headers is not None:
+        keys.append(("headers", headers))
+    keys.append(("schema", LuaRaw("{\n" + "".join(
+        "    %s,\n" % lua(f) for f in (schema or CRM_SCHEMA)) + "  }")))
+    if unknown_fields is not None:
+        keys.append(("unknown_fields", unknown_fields))
+    keys += [("body", body), ("batch", b), ("timeout_ms", timeout_ms),
+             ("concurrency", concurrency), ("retry", r)]
+    for k, v in (extra or {}).items():
+        keys.append((k, v))
+    lines = ["return {"]
+    for k, v in keys:
+        lines.append("  %s = %s," % (k, lua(v)))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------
+# the gateway under test
+
+class Sluice:
+    """The real sluice binary with generated configuration in a tempdir.
+
+    connectors: {file_stem: lua_source} written to <tmp>/connectors/*.lua
+    gateway_extra: Lua source of extra gateway keys (e.g.
+                   'max_body_bytes = 4096,')
+    """
+
+    def __init__(self, connectors=None, gateway_extra="", port=None):
+        self.bin = sluice_bin()
+        self.dir = tempfile.mkdtemp(prefix="sluice-it-")
+        self.connectors = dict(connectors or {})
+        self.gateway_extra = gateway_extra
+        self.port = port or free_port()
+        self.proc = None
+        self.gateway_file = os.path.join(self.dir, "sluice.lua")
+        self.stdout_path = os.path.join(self.dir, "stdout.log")
+        self.stderr_path = os.path.join(self.dir, "stderr.log")
+        self._out = self._err = None
+        self.last_raw = None
+        self._written = False
+        self.started = False  # answered /healthz
+
+    # configuration
+    def connector_path(self, stem):
+        return os.path.join(self.dir, "connectors", stem + ".lua")
+
+    def write(self):
+        os.makedirs(os.path.join(self.dir, "connectors"), exist_ok=True)
+        os.makedirs(os.path.join(self.dir, "var"), exist_ok=True)
+        for stem, src in self.connectors.items():
+            with open(self.connector_path(stem), "w") as f:
+                f.write(src)
+        with open(self.gateway_file, "w") as f:
+            f.write("return {\n"
+                    "  listen = %s,\n"
+                    "  state_dir = %s,\n"
+                    "  connectors = { \"connectors/*.lua\" },\n"
+                    "%s\n"
+                    "}\n" % (lua_str("127.0.0.1:%d" % self.port),
+                             lua_str(os.path.join(self.dir, "var")),
+                             self.gateway_extra))
+        self._written = True
+
+    # process
+    def start(self, timeout=10.0):
+        if not self._written:
+            self.write()
+        self._out = open(self.stdout_path, "ab")
+        self._err = open(self.stderr_path, "ab")
+        self.proc = subprocess.Popen(
+            [self.bin, "run", "-c", self.gateway_file], cwd=self.dir,
+            stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err)
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            rc = self.proc.poll()
+            if rc is not None:
+                raise AssertionError(
+                    "sluice exited with %s during startup\n--- stderr ---\n%s"
+                    % (rc, self.stderr_tail()))
+            try:
+                st, _, _ = self.request("GET", "/healthz", timeout=1.0)
+                if st == 200:
+                    self.started = True
+                    return self
+                last = "status %s" % st
+            except (OSError, http.client.HTTPException) as e:
+                last = repr(e)
+            time.sleep(0.02)
+        self.stop()
+        raise AssertionError("sluice did not answer GET /healthz with 200 within "
+                             "%.0fs (last: %s)\n--- stderr ---\n%s"
+                             % (timeout, last, self.stderr_tail()))
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=10.0):
+        """SIGTERM, wait, then SIGKILL. Returns the exit status."""
+        rc = None
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                try:
+                    self.proc.send_signal(signal.SIGTERM)
+                    rc = self.proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    rc = self.proc.wait(5)
+            else:
+                rc = self.proc.returncode
+        for f in (self._out, self._err):
+            if f is not None:
+                f.close()
+        self._out = self._err = None
+        return rc
+
+    def close(self):
+        self.stop()
+        if not os.environ.get("SLUICE_IT_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def stderr_tail(self, lines=40):
+        try:
+            with open(self.stderr_path, "rb") as f:
+                data = f.read()
+        except OSError:
+            return "(no stderr captured)"
+        text = data.decode("utf-8", "replace").splitlines()
+        return "\n".join(text[-lines:])
+
+    # HTTP
+    def request(self, method, path, body=None, headers=None, timeout=30.0):
+        """-> (status, parsed JSON answer or None, headers CIDict). The raw
+        answer body is kept in self.last_raw."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            raw = resp.read()
+            hdrs = CIDict(resp.getheaders())
+        finally:
+            conn.close()
+        self.last_raw = raw
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = None
+        return resp.status, parsed, hdrs
+
+    def post(self, name, body, content_type="application/json", headers=None):
+        """POST records to connector `name`. body: bytes, str, or a Python
+        object (sent as compact JSON). content_type=None sends none."""
+        if isinstance(body, str):
+            data = body.encode("utf-8")
+        elif isinstance(body, (bytes, bytearray)):
+            data = bytes(body)
+        else:
+            data = compact(body)
+        h = dict(headers or {})
+        if content_type is not None:
+            h["Content-Type"] = content_type
+        return self.request("POST", "/v1/connectors/%s/records" % name,
+                            body=data, headers=h)
+
+    def get(self, path):
+        return self.request("GET", path)
+
+    def connector(self, name):
+        st, js, _ = self.get("/v1/connectors/%s" % name)
+        if st != 200 or not isinstance(js, dict):
+            raise AssertionError("GET /v1/connectors/%s -> %s %r"
+                                 % (name, st, self.last_raw))
+        return js
+
+    def stats(self, name):
+        return self.connector(name)["stats"]
+
+    def wait_drained(self, name, delivered, timeout=15.0):
+        """Wait until stats say `delivered` records were delivered and
+        nothing is queued or in flight; returns the stats."""
+        def cond():
+            s = self.stats(name)
+            if (s.get("delivered") == delivered and s.get("queued") == 0
+                    and s.get("in_flight") == 0):
+                return s
+            return None
+        return wait_until(cond, timeout, msg=lambda: "connector %s drained with "
+                          "delivered=%d (stats %r)" % (name, delivered,
+                                                       self.stats(name)))
+
+    # sluice check
+    def check(self, path=None, timeout=20.0):
+        """Run `sluice check -c <file>` -> (rc, stdout, stderr)."""
+        if path is None:
+            if not self._written:
+                self.write()
+            path = self.gateway_file
+        return run_check(path, timeout=timeout, bin=self.bin)
+
+
+def run_check(path, timeout=20.0, bin=None):
+    p = subprocess.run([bin or sluice_bin(), "check", "-c", path],
+                       stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=timeout)
+    return (p.returncode, p.stdout.decode("utf-8", "replace"),
+            p.stderr.decode("utf-8", "replace"))
+
+
+# --------------------------------------------------------------------------
+# test base class
+
+class SluiceTestCase(unittest.TestCase):
+    """Starts destinations and sluices that are always stopped (even when a
+    test fails) and prints diagnostics (sluice's stderr tail, the requests the
+    destination saw) for a failed test."""
+
+    def _failed(self):
+        outcome = getattr(self, "_outcome", None)
+        if outcome is None:
+            return False
+        if getattr(outcome, "success", True) is False:
+            return True
+        errors = getattr(outcome, "errors", None)  # Python < 3.11
+        if errors:
+            return any(exc for _, exc in errors)
+        return False
+
+    def _diag(self, what):
+        sys.stderr.write("\n===== diagnostics for %s =====\n%s\n"
+                         % (self.id(), what))
+
+    def start_destination(self, **kw):
+        d = Destination(**kw)
+        self.addCleanup(self._finish_destination, d)
+        return d.start()
+
+    def _finish_destination(self, d):
+        if self._failed():
+            self._diag(d.summary())
+        d.stop()
+
+    def make_sluice(self, connectors, gateway_extra=""):
+        s = Sluice(connectors, gateway_extra)
+        self.addCleanup(self._finish_sluice, s)
+        return s
+
+    def start_sluice(self, connectors, gateway_extra=""):
+        return self.make_sluice(connectors, gateway_extra).start()
+
+    def _finish_sluice(self, s):
+        crashed = s.started and s.proc.poll() is not None
+        rc = s.proc.returncode if crashed else None
+        if self._failed() or crashed:
+            self._diag("sluice stderr tail (%s):\n%s" % (s.dir, s.stderr_tail()))
+        s.close()
+        if crashed:
+            raise AssertionError("sluice exited by itself during the test "
+                                 "(status %s)" % rc)
+
+
+def main():
+    unittest.main(verbosity=2)

@@ -1,0 +1,10 @@
+return {
+  name = "dups",
+  url = "http://127.0.0.1:9000/v1/x",
+  schema = {
+    { name = "id",    type = "integer" },
+    { name = "email", type = "string" },
+    { name = "name",  type = "string" },
+    { name = "email", type = "string", nullable = true },
+  },
+}

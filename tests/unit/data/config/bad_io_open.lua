@@ -1,0 +1,6 @@
+local f = io.open("/etc/passwd")
+return {
+  name = "readfile",
+  url = "http://127.0.0.1:9000/v1/x",
+  schema = { { name = "id", type = "integer" } },
+}

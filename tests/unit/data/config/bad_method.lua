@@ -1,0 +1,6 @@
+return {
+  name = "getter",
+  url = "http://127.0.0.1:9000/v1/x",
+  method = "GET",
+  schema = { { name = "id", type = "integer" } },
+}

@@ -1,0 +1,5 @@
+-- No name.
+return {
+  url = "http://127.0.0.1:9000/v1/x",
+  schema = { { name = "id", type = "integer" } },
+}

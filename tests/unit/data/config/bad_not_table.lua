@@ -1,0 +1,2 @@
+local c = { name = "x" }
+return "nope"

@@ -1,0 +1,1 @@
+return { connectors = { "dup_name_*.lua" } }

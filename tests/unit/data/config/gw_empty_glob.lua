@@ -1,0 +1,1 @@
+return { connectors = { "nothing_here/*.lua" } }

@@ -1,0 +1,615 @@
+/* Unit tests for sl_config (gateway and connector files, every error class
+ * with its file:line message), sl_luahost (the sandbox) and sl_luasrc (key
+ * lines). Fixtures live in tests/unit/data/config/. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "sl_config.h"
+#include "sl_luahost.h"
+#include "sl_luasrc.h"
+#include "sl_test.h"
+
+#define DATA SLUICE_TEST_DATA "/config/"
+
+/* All messages, one per line, in one string (static; valid until the next
+ * call). */
+static const char *joined(const sl_errors *e)
+{
+    static char buf[16384];
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < e->n && n < sizeof buf; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s\n", e->msgs[i]);
+    return buf;
+}
+
+/* Load a gateway file; messages are returned joined, *cfg gets the result. */
+static const char *load_gateway(const char *path, sl_config **cfg)
+{
+    sl_errors e;
+    sl_errors_init(&e);
+    sl_config *c = sl_config_load(path, &e);
+    const char *msgs = joined(&e);
+    for (size_t i = 0; i < e.n; i++)
+        CHECK(strchr(e.msgs[i], '\n') == NULL); /* one line each */
+    CHECK((c == NULL) == (e.n > 0));
+    sl_errors_free(&e);
+    if (cfg)
+        *cfg = c;
+    else
+        sl_config_free(c);
+    return msgs;
+}
+
+/* Load one connector fixture through a temporary gateway file that names
+ * it by absolute path. Returns the messages; the config is freed. */
+static const char *load_connector(const char *fixture, sl_config **cfg)
+{
+    char dir[] = "/tmp/sl_test_config.XXXXXX", gw[64];
+    static char msgs[16384];
+    if (!mkdtemp(dir)) {
+        CHECK(!"mkdtemp");
+        return "";
+    }
+    snprintf(gw, sizeof gw, "%s/sluice.lua", dir);
+    FILE *f = fopen(gw, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return "";
+    fprintf(f, "return { connectors = { \"%s%s\" } }\n", DATA, fixture);
+    fclose(f);
+    snprintf(msgs, sizeof msgs, "%s", load_gateway(gw, cfg));
+    unlink(gw);
+    rmdir(dir);
+    return msgs;
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* ---- loading what ships ----------------------------------------------- */
+
+static void test_shipped_conf_loads(void)
+{
+    sl_config *c;
+    setenv("CRM_TOKEN", "s3cr3t-from-env", 1);
+    const char *msgs = load_gateway(SLUICE_SOURCE_DIR "/conf/sluice.lua", &c);
+    unsetenv("CRM_TOKEN");
+    CHECK_STR(msgs, "");
+    CHECK(c != NULL);
+    if (!c)
+        return;
+    CHECK_STR(c->listen, "127.0.0.1:8080");
+    CHECK_STR(c->listen_host, "127.0.0.1");
+    CHECK(c->listen_port == 8080);
+    CHECK_STR(c->state_dir, SLUICE_SOURCE_DIR "/conf/var");
+    CHECK(c->max_body_bytes == 8u << 20);
+    CHECK(c->nconnectors == 2);
+    const sl_connector_conf *crm = sl_config_connector(c, "crm_contacts");
+    CHECK(crm != NULL);
+    if (crm) {
+        CHECK_STR(crm->file, SLUICE_SOURCE_DIR "/conf/connectors/crm_contacts.lua");
+        CHECK_STR(crm->url, "http://127.0.0.1:9000/v1/contacts");
+        CHECK_STR(crm->method, "POST");
+        CHECK(crm->body == SL_BODY_ARRAY);
+        CHECK(crm->nheaders == 2);
+        CHECK_STR(crm->headers[0].name, "Authorization"); /* name order */
+        CHECK_STR(crm->headers[0].value, "Bearer s3cr3t-from-env");
+        CHECK_STR(crm->headers[1].name, "X-Source");
+        CHECK(sl_schema_nfields(crm->schema) == 7);
+        CHECK_STR(sl_schema_field_name(crm->schema, 3), "amount");
+        CHECK(sl_schema_field_type(crm->schema, 3) == SL_TYPE_NUMBER);
+        CHECK(sl_schema_field_nullable(crm->schema, 3));
+        CHECK(sl_schema_field_type(crm->schema, 5) == SL_TYPE_DATETIME);
+        CHECK(sl_schema_field_type(crm->schema, 6) == SL_TYPE_DATE);
+        CHECK(sl_schema_policy(crm->schema) == SL_UNKNOWN_REJECT);
+        CHECK(crm->batch_max_records == 500);
+        CHECK(crm->batch_max_bytes == 1048576);
+        CHECK(crm->batch_max_delay_ms == 200);
+    }
+    const sl_connector_conf *ev = sl_config_connector(c, "events");
+    CHECK(ev != NULL);
+    if (ev) {
+        CHECK_STR(ev->method, "POST"); /* written "post" */
+        CHECK(ev->body == SL_BODY_NDJSON);
+        CHECK(ev->concurrency == 1);
+        CHECK(sl_schema_policy(ev->schema) == SL_UNKNOWN_DROP);
+    }
+    CHECK(sl_config_connector(c, "nope") == NULL);
+    sl_config_free(c);
+}
+
+static void test_shipped_conf_default_token(void)
+{
+    sl_config *c;
+    unsetenv("CRM_TOKEN");
+    CHECK_STR(load_gateway(SLUICE_SOURCE_DIR "/conf/sluice.lua", &c), "");
+    const sl_connector_conf *crm = sl_config_connector(c, "crm_contacts");
+    CHECK(crm && crm->nheaders == 2);
+    if (crm && crm->nheaders == 2)
+        CHECK_STR(crm->headers[0].value, "Bearer demo-token");
+    sl_config_free(c);
+}
+
+static void test_print(void)
+{
+    sl_config *c;
+    char *out = NULL;
+    size_t len = 0;
+    setenv("CRM_TOKEN", "s3cr3t-from-env", 1);
+    load_gateway(SLUICE_SOURCE_DIR "/conf/sluice.lua", &c);
+    unsetenv("CRM_TOKEN");
+    if (!c)
+        return;
+    FILE *f = open_memstream(&out, &len);
+    sl_config_print(c, f);
+    fclose(f);
+    CHECK_CONTAINS(out, "connector crm_contacts (");
+    CHECK_CONTAINS(out, "POST http://127.0.0.1:9000/v1/contacts");
+    CHECK_CONTAINS(out, "array (Content-Type: application/json)");
+    CHECK_CONTAINS(out, "ndjson (Content-Type: application/x-ndjson)");
+    CHECK_CONTAINS(out, "    Authorization: ****\n");
+    CHECK_CONTAINS(out, "    X-Source: sluice\n");
+    CHECK(strstr(out, "s3cr3t") == NULL);
+    CHECK_CONTAINS(out, "max 500 records, max 1048576 bytes, max delay 200 ms");
+    CHECK_CONTAINS(out, "    field       type      nullable\n"
+                        "    id          integer   no\n");
+    CHECK_CONTAINS(out, "    created_at  datetime  no\n"
+                        "    birthday    date      yes\n");
+    free(out);
+    sl_config_free(c);
+    CHECK(sl_config_header_is_secret("X-Api-Key"));
+    CHECK(sl_config_header_is_secret("x-auth-TOKEN"));
+    CHECK(sl_config_header_is_secret("Cookie"));
+    CHECK(!sl_config_header_is_secret("X-Source"));
+}
+
+static void test_defaults(void)
+{
+    sl_config *c;
+    CHECK_STR(load_connector("ok_minimal.lua", &c), "");
+    if (!c)
+        return;
+    const sl_connector_conf *k = &c->connectors[0];
+    CHECK_STR(c->listen, "127.0.0.1:8080");
+    CHECK(c->listen_port == 8080);
+    CHECK(strncmp(c->state_dir, "/tmp/sl_test_config.", 20) == 0);
+    CHECK(c->max_body_bytes == 8388608);
+    CHECK_STR(k->name, "minimal");
+    CHECK_STR(k->method, "POST");
+    CHECK(k->body == SL_BODY_ARRAY);
+    CHECK(k->nheaders == 0);
+    CHECK(k->batch_max_records == 500 && k->batch_max_bytes == 1048576 &&
+          k->batch_max_delay_ms == 200);
+    CHECK(k->timeout_ms == 10000 && k->concurrency == 4);
+    CHECK(k->retry_base_ms == 200 && k->retry_max_ms == 30000);
+    CHECK(k->queue_max_bytes == (size_t)64 << 20);
+    CHECK(sl_schema_policy(k->schema) == SL_UNKNOWN_REJECT);
+    CHECK(!sl_schema_field_nullable(k->schema, 0));
+    sl_config_free(c);
+}
+
+static void test_gateway_ok(void)
+{
+    sl_config *c;
+    CHECK_STR(load_gateway(DATA "gw_ok.lua", &c), "");
+    if (!c)
+        return;
+    CHECK_STR(c->listen_host, "::1");
+    CHECK(c->listen_port == 9999);
+    CHECK_STR(c->state_dir, "/var/lib/sluice");
+    CHECK(c->nconnectors == 1); /* matched twice, loaded once */
+    sl_config_free(c);
+}
+
+/* ---- one test per error class ------------------------------------------ */
+
+static void test_err_typo(void)
+{
+    CHECK_CONTAINS(load_connector("bad_typo.lua", NULL),
+                   "bad_typo.lua:8: hedaers: unknown key (did you mean "
+                   "\"headers\"?)\n");
+}
+
+static void test_err_unknown_type(void)
+{
+    const char *m = load_connector("bad_type.lua", NULL);
+    CHECK_CONTAINS(m, "bad_type.lua:7: schema[3].type: unknown type \"integr\" "
+                      "(did you mean \"integer\"? valid: string, integer, "
+                      "number, boolean, date, datetime)\n");
+    CHECK_CONTAINS(m, "bad_type.lua:8: schema[4].type: unknown type "
+                      "\"timestamp\" (valid: string, integer, number, "
+                      "boolean, date, datetime)\n");
+}
+
+static void test_err_duplicate_field(void)
+{
+    CHECK_CONTAINS(load_connector("bad_dup_field.lua", NULL),
+                   "bad_dup_field.lua:8: schema[4].name: duplicate field "
+                   "\"email\"\n");
+}
+
+static void test_err_url(void)
+{
+    CHECK_CONTAINS(load_connector("bad_url_scheme.lua", NULL),
+                   "bad_url_scheme.lua:3: url: unsupported scheme \"ftp\" "
+                   "(use http:// or https://)\n");
+    CHECK_CONTAINS(load_connector("bad_url_nohost.lua", NULL),
+                   "bad_url_nohost.lua:3: url: missing host\n");
+    CHECK_CONTAINS(load_connector("bad_url_port.lua", NULL),
+                   "bad_url_port.lua:3: url: port 70000 out of range "
+                   "(1-65535)\n");
+}
+
+static void test_err_method(void)
+{
+    CHECK_CONTAINS(load_connector("bad_method.lua", NULL),
+                   "bad_method.lua:4: method: invalid value \"GET\" (valid: "
+                   "POST, PUT, PATCH)\n");
+}
+
+static void test_err_missing(void)
+{
+    /* the line of the file's `return` */
+    CHECK_CONTAINS(load_connector("bad_missing_name.lua", NULL),
+                   "bad_missing_name.lua:2: name: missing (required)\n");
+    CHECK_CONTAINS(load_connector("bad_missing_schema.lua", NULL),
+                   "bad_missing_schema.lua:1: schema: missing (required)\n");
+}
+
+static void test_err_lua_type(void)
+{
+    const char *m = load_connector("bad_lua_type.lua", NULL);
+    CHECK_CONTAINS(m, "bad_lua_type.lua:4: schema[1].nullable: expected a "
+                      "boolean, got string \"yes\"\n");
+    CHECK_CONTAINS(m, "bad_lua_type.lua:5: timeout_ms: expected an integer, "
+                      "got string \"10s\"\n");
+    CHECK_CONTAINS(m, "bad_lua_type.lua:6: batch.max_records: expected an "
+                      "integer, got number 2.5\n");
+    CHECK_CONTAINS(m, "bad_lua_type.lua:7: headers: expected a table of "
+                      "name = value strings, got string");
+    CHECK(count_lines(m) == 4);
+}
+
+static void test_err_syntax(void)
+{
+    CHECK_CONTAINS(load_connector("bad_syntax.lua", NULL),
+                   "bad_syntax.lua:4: '}' expected (to close '{' at line 1) "
+                   "near 'schema'\n");
+}
+
+static void test_err_env(void)
+{
+    unsetenv("SLUICE_TEST_SURELY_UNSET_VAR");
+    CHECK_CONTAINS(load_connector("bad_env.lua", NULL),
+                   "bad_env.lua:2: environment variable "
+                   "SLUICE_TEST_SURELY_UNSET_VAR is not set\n");
+}
+
+static void test_err_batch_key(void)
+{
+    CHECK_CONTAINS(load_connector("bad_batch_key.lua", NULL),
+                   "bad_batch_key.lua:7: batch.max_delay: unknown key (did "
+                   "you mean \"max_delay_ms\"?)\n");
+}
+
+static void test_err_range(void)
+{
+    const char *m = load_connector("bad_range.lua", NULL);
+    CHECK_CONTAINS(m, "bad_range.lua:5: batch.max_records: 0 is out of range "
+                      "(1..100000)\n");
+    CHECK_CONTAINS(m, "bad_range.lua:5: batch.max_bytes: 100 is out of range "
+                      "(1024..67108864 bytes)\n");
+    CHECK_CONTAINS(m, "bad_range.lua:6: concurrency: 65 is out of range "
+                      "(1..64)\n");
+    CHECK_CONTAINS(m, "bad_range.lua:7: timeout_ms: 99 is out of range "
+                      "(100..600000 ms)\n");
+}
+
+static void test_err_many_in_one_file(void)
+{
+    const char *m = load_connector("bad_many.lua", NULL);
+    /* all of them, in line order */
+    CHECK_CONTAINS(m, "bad_many.lua:3: name: invalid name \"many problems\"");
+    CHECK_CONTAINS(m, ":3: name: invalid name \"many problems\" (letters, "
+                      "digits, \"_\" and \"-\", not starting with a digit or "
+                      "\"-\", at most 64 characters)\n"
+                      DATA "bad_many.lua:5: methd: unknown key (did you mean "
+                      "\"method\"?)\n"
+                      DATA "bad_many.lua:7: schema[1].nulable: unknown key "
+                      "(did you mean \"nullable\"?)\n"
+                      DATA "bad_many.lua:9: schema[3].name: missing "
+                      "(required)\n"
+                      DATA "bad_many.lua:11: body: invalid value \"json\" "
+                      "(did you mean \"ndjson\"? valid: array, object, "
+                      "ndjson)\n"
+                      DATA "bad_many.lua:13: headers[\"Content-Type\"]: set "
+                      "by sluice; remove it\n"
+                      DATA "bad_many.lua:14: headers[\"X-Bad\"]: header "
+                      "values must not contain CR, LF or NUL\n");
+    CHECK(count_lines(m) == 7);
+}
+
+static void test_err_duplicate_connector(void)
+{
+    CHECK_STR(load_gateway(DATA "gw_dup_names.lua", NULL),
+              DATA "dup_name_b.lua:3: name: duplicate connector name "
+              "\"same\" (also in " DATA "dup_name_a.lua)\n");
+}
+
+static void test_err_memory_cap(void)
+{
+    CHECK_STR(load_connector("bad_memory.lua", NULL),
+              DATA "bad_memory.lua: memory limit of 32 MiB exceeded\n");
+}
+
+static void test_err_instruction_budget(void)
+{
+    CHECK_CONTAINS(load_connector("bad_loop.lua", NULL),
+                   "bad_loop.lua:4: instruction limit exceeded\n");
+}
+
+static void test_err_no_os_execute_no_io(void)
+{
+    const char *pwned = "/tmp/sluice_test_config_pwned";
+    unlink(pwned);
+    CHECK_CONTAINS(load_connector("bad_os_execute.lua", NULL),
+                   "bad_os_execute.lua:1: attempt to call a nil value "
+                   "(field 'execute')\n");
+    CHECK(access(pwned, F_OK) != 0); /* not executed */
+    CHECK_CONTAINS(load_connector("bad_io_open.lua", NULL),
+                   "bad_io_open.lua:1: attempt to index a nil value "
+                   "(global 'io')\n");
+}
+
+static void test_err_not_a_table(void)
+{
+    CHECK_CONTAINS(load_connector("bad_not_table.lua", NULL),
+                   "bad_not_table.lua:2: the file must return a table, got "
+                   "string\n");
+}
+
+static void test_err_gateway(void)
+{
+    const char *m = load_gateway(DATA "gw_unknown_key.lua", NULL);
+    CHECK_CONTAINS(m, "gw_unknown_key.lua:3: conectors: unknown key (did you "
+                      "mean \"connectors\"?)\n");
+    CHECK_CONTAINS(m, "gw_unknown_key.lua:4: max_body_bytes: 512 is out of "
+                      "range (1024..1073741824 bytes)\n");
+    /* the default pattern finds nothing next to the fixture */
+    CHECK_CONTAINS(m, "gw_unknown_key.lua:1: connectors: no connector files "
+                      "found (looked for \"connectors/*.lua\" in ");
+
+    m = load_gateway(DATA "gw_nomatch.lua", NULL);
+    CHECK_CONTAINS(m, "gw_nomatch.lua:2: listen: expected \"host:port\" or "
+                      "\"[v6addr]:port\" with a port 1-65535, got "
+                      "\"localhost\"\n");
+    CHECK_CONTAINS(m, "gw_nomatch.lua:5: connectors[2]: no such file: " DATA
+                      "no_such_file.lua\n");
+    CHECK(strstr(m, "nothing_here") == NULL); /* a wildcard may match nothing */
+    CHECK(count_lines(m) == 2);
+
+    CHECK_CONTAINS(load_gateway(DATA "gw_empty_glob.lua", NULL),
+                   "gw_empty_glob.lua:1: connectors: no connector files found "
+                   "(looked for \"nothing_here/*.lua\" in ");
+    CHECK_CONTAINS(load_gateway(DATA "does_not_exist.lua", NULL),
+                   "does_not_exist.lua: cannot open: No such file or "
+                   "directory\n");
+}
+
+/* ---- the sandbox -------------------------------------------------------- */
+
+/* Run `code` in a fresh host; returns the error ("" if none) and, when it
+ * returned a string, that string in *ret. */
+static const char *run_lua(size_t limit, const char *code, char *ret,
+                           size_t retlen)
+{
+    static char err[512];
+    err[0] = '\0';
+    if (ret)
+        ret[0] = '\0';
+    lua_State *L = sl_luahost_new(limit, err, sizeof err);
+    CHECK(L != NULL);
+    if (!L)
+        return err;
+    if (luaL_loadbufferx(L, code, strlen(code), "=test", "t") != LUA_OK) {
+        snprintf(err, sizeof err, "%s", lua_tostring(L, -1));
+    } else if (sl_luahost_pcall(L, 0, 1, 1000000, err, sizeof err) == LUA_OK) {
+        if (ret && lua_type(L, -1) == LUA_TSTRING)
+            snprintf(ret, retlen, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    CHECK(lua_gettop(L) == 0);
+    sl_luahost_free(L);
+    return err;
+}
+
+static void test_luahost_sandbox(void)
+{
+    char r[256];
+    CHECK_STR(run_lua(0, "local t = {} "
+                         "for _, n in ipairs{'io', 'debug', 'dofile', "
+                         "'loadfile', 'package', 'coroutine'} do "
+                         "  if _G[n] ~= nil then t[#t + 1] = n end end "
+                         "for _, n in ipairs{'execute', 'exit', 'remove', "
+                         "'rename', 'tmpname', 'setlocale'} do "
+                         "  if os[n] ~= nil then t[#t + 1] = 'os.' .. n end end "
+                         "return table.concat(t, ',')", r, sizeof r), "");
+    CHECK_STR(r, "");
+    CHECK_STR(run_lua(0, "return type(os.time()) .. type(os.clock()) .. "
+                         "type(os.date('%Y')) .. type(string.format) .. "
+                         "type(math.floor) .. type(utf8.char) .. "
+                         "type(table.concat)", r, sizeof r), "");
+    CHECK_STR(r, "numbernumberstringfunctionfunctionfunctionfunction");
+    /* require serves only what sluice provides */
+    CHECK_STR(run_lua(0, "local j = require 'cjson' "
+                         "assert(j == sluice.json and require('os') == os) "
+                         "return j.encode({a = 1})", r, sizeof r), "");
+    CHECK_STR(r, "{\"a\":1}");
+    CHECK_STR(run_lua(0, "return require('cjson.safe').decode('[') == nil "
+                         "and 'ok' or 'no'", r, sizeof r), "");
+    CHECK_STR(r, "ok");
+    CHECK_CONTAINS(run_lua(0, "require 'io'", NULL, 0), "module 'io' not found");
+    CHECK_CONTAINS(run_lua(0, "require '../../etc/passwd'", NULL, 0),
+                   "not found");
+    /* load: text yes, binary no */
+    CHECK_STR(run_lua(0, "return load('return \"t\"')()", r, sizeof r), "");
+    CHECK_STR(r, "t");
+    CHECK_CONTAINS(run_lua(0, "return load(string.dump(function() end), "
+                              "'x', 'b')", NULL, 0),
+                   "only text chunks are allowed");
+    CHECK_STR(run_lua(0, "local f, e = load(string.dump(function() end)) "
+                         "return e", r, sizeof r), "");
+    CHECK_CONTAINS(r, "attempt to load a binary chunk");
+}
+
+static void test_luahost_env(void)
+{
+    char r[256];
+    setenv("SLUICE_TEST_ENV_SET", "hello", 1);
+    unsetenv("SLUICE_TEST_ENV_UNSET");
+    CHECK_STR(run_lua(0, "return sluice.env('SLUICE_TEST_ENV_SET') .. "
+                         "sluice.env('SLUICE_TEST_ENV_UNSET', '-dflt')",
+                      r, sizeof r), "");
+    CHECK_STR(r, "hello-dflt");
+    CHECK_STR(run_lua(0, "\n\nreturn sluice.env('SLUICE_TEST_ENV_UNSET')",
+                      NULL, 0),
+              "test:3: environment variable SLUICE_TEST_ENV_UNSET is not set");
+    unsetenv("SLUICE_TEST_ENV_SET");
+}
+
+static void test_luahost_limits(void)
+{
+    char err[256];
+    CHECK_STR(run_lua(1 << 20, "local s = string.rep('x', 4 << 20)", NULL, 0),
+              "memory limit of 1 MiB exceeded");
+    /* a script's own pcall does not defeat the instruction budget */
+    CHECK_CONTAINS(run_lua(0, "while true do pcall(function() "
+                              "while true do end end) end", NULL, 0),
+                   "instruction limit exceeded");
+    /* a cap too small for the libraries fails cleanly */
+    CHECK(sl_luahost_new(4096, err, sizeof err) == NULL);
+    CHECK_CONTAINS(err, "memory limit");
+    lua_State *L = sl_luahost_new(8 << 20, err, sizeof err);
+    CHECK(L != NULL && sl_luahost_mem_used(L) > 0 &&
+          sl_luahost_mem_used(L) < (8u << 20));
+    sl_luahost_free(L);
+    sl_luahost_free(NULL);
+}
+
+/* ---- key lines ------------------------------------------------------------ */
+
+static int line_of(const char *src, const char *k1, long i, const char *k2)
+{
+    sl_luasrc *s = sl_luasrc_new(src, strlen(src));
+    sl_luasrc_seg path[3] = {{k1, 0}, {NULL, i}, {k2, 0}};
+    size_t n = i ? (k2 ? 3 : 2) : 1;
+    int line = sl_luasrc_line(s, path, n, NULL);
+    sl_luasrc_free(s);
+    return line;
+}
+
+static void test_luasrc(void)
+{
+    const char *src =
+        "-- name = 'comment'\n"                              /* 1 */
+        "local s = [[\n name = 'long string'\n]]\n"          /* 2-4 */
+        "local function f(x) return { name = x } end\n"      /* 5 */
+        "return {\n"                                         /* 6 */
+        "  url = f('a, b'), ['X-Key'] = 1,\n"                /* 7 */
+        "  schema = {\n"                                     /* 8 */
+        "    { name = 'id', type = 'integer' },\n"           /* 9 */
+        "    { name = 'x',\n"                                /* 10 */
+        "      type = 'string' },\n"                         /* 11 */
+        "  },\n"                                             /* 12 */
+        "  transform = function(r) local a, b = 1, 2 return r end,\n" /* 13 */
+        "  name = 'n',\n"                                    /* 14 */
+        "}\n";
+    CHECK(line_of(src, "name", 0, NULL) == 14);
+    CHECK(line_of(src, "X-Key", 0, NULL) == 7);
+    CHECK(line_of(src, "schema", 2, "type") == 11);
+    CHECK(line_of(src, "schema", 2, NULL) == 10);
+    CHECK(line_of(src, "schema", 3, NULL) == 8);  /* deepest found */
+    CHECK(line_of(src, "missing", 0, NULL) == 6); /* the return */
+    const char *viavar = "local c = {\n  name = 'x',\n  url = 'y',\n}\n"
+                         "return c\n";
+    CHECK(line_of(viavar, "url", 0, NULL) == 3);
+    CHECK(line_of("return 'x'\n", "url", 0, NULL) == 1);
+    CHECK(line_of("", "url", 0, NULL) == 0);
+}
+
+/* ---- the reference in docs/connectors.md is the generated one --------- */
+
+static void test_reference_in_docs(void)
+{
+    char *ref = NULL, *doc = NULL;
+    size_t rlen = 0, dlen = 0;
+    FILE *f = open_memstream(&ref, &rlen);
+    sl_config_print_reference(f);
+    fclose(f);
+    CHECK_CONTAINS(ref, "| `batch.max_records` | integer | 500 | 1 .. 100000 |");
+    CHECK_CONTAINS(ref, "| `name` | string | **required** |");
+    f = fopen(SLUICE_SOURCE_DIR "/docs/connectors.md", "r");
+    CHECK(f != NULL);
+    if (f) {
+        FILE *m = open_memstream(&doc, &dlen);
+        int c;
+        while ((c = getc(f)) != EOF)
+            putc(c, m);
+        fclose(m);
+        fclose(f);
+        if (!strstr(doc, ref)) {
+            fprintf(stderr, "docs/connectors.md does not contain the output "
+                    "of sl_config_print_reference(); it is:\n%s", ref);
+            CHECK(!"docs/connectors.md reference is stale");
+        }
+    }
+    free(doc);
+    free(ref);
+}
+
+int main(void)
+{
+    static const sl_test_case cases[] = {
+        {"shipped_conf_loads", test_shipped_conf_loads},
+        {"shipped_conf_default_token", test_shipped_conf_default_token},
+        {"print", test_print},
+        {"defaults", test_defaults},
+        {"gateway_ok", test_gateway_ok},
+        {"err_typo", test_err_typo},
+        {"err_unknown_type", test_err_unknown_type},
+        {"err_duplicate_field", test_err_duplicate_field},
+        {"err_url", test_err_url},
+        {"err_method", test_err_method},
+        {"err_missing", test_err_missing},
+        {"err_lua_type", test_err_lua_type},
+        {"err_syntax", test_err_syntax},
+        {"err_env", test_err_env},
+        {"err_batch_key", test_err_batch_key},
+        {"err_range", test_err_range},
+        {"err_many_in_one_file", test_err_many_in_one_file},
+        {"err_duplicate_connector", test_err_duplicate_connector},
+        {"err_memory_cap", test_err_memory_cap},
+        {"err_instruction_budget", test_err_instruction_budget},
+        {"err_no_os_execute_no_io", test_err_no_os_execute_no_io},
+        {"err_not_a_table", test_err_not_a_table},
+        {"err_gateway", test_err_gateway},
+        {"luahost_sandbox", test_luahost_sandbox},
+        {"luahost_env", test_luahost_env},
+        {"luahost_limits", test_luahost_limits},
+        {"luasrc", test_luasrc},
+        {"reference_in_docs", test_reference_in_docs},
+        {NULL, NULL}};
+    return sl_test_run(cases);
+}
