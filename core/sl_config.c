@@ -146,7 +146,8 @@ static int ferr_cmp(const void *a, const void *b)
 /* Move the file's problems, in line order, to `errs`. */
 static void ferr_flush(pctx *p, sl_errors *errs)
 {
-    qsort(p->errs, p->nerr, sizeof *p->errs, ferr_cmp);
+    if (p->nerr > 1)
+        qsort(p->errs, p->nerr, sizeof *p->errs, ferr_cmp);
     for (size_t i = 0; i < p->nerr; i++) {
         sl_errors_add(errs, "%s", p->errs[i].msg);
         free(p->errs[i].msg);

@@ -24,6 +24,7 @@ typedef sl_cfg_ctx pctx;
 #define FO(f) offsetof(sl_cfg_field, f)
 
 _Static_assert(sizeof(sl_body_form) == sizeof(int), "body form stored as int");
+_Static_assert(SL_SCHEMA_MAX_FIELDS == 512, "update the schema doc_allowed");
 
 /* ---- value rules ----------------------------------------------------- */
 
@@ -321,7 +322,8 @@ static void parse_type(pctx *p, int idx, void *target)
 static const sl_cfg_key field_keys[] = {
     {.name = "name", .kind = K_STR, .store = S_LSTR, .off = FO(name),
      .required = true, .check = check_field_name, .doc_type = "string",
-     .doc_allowed = "1 to 127 bytes, unique in the schema",
+     .doc_allowed = "1 to 127 bytes of UTF-8 without quotes, backslashes "
+                    "or control characters; unique in the schema",
      .desc = "The JSON member name."},
     {.name = "type", .kind = K_CUSTOM, .custom = parse_type,
      .ltype = LUA_TSTRING, .what = "a string", .required = true,
@@ -344,6 +346,9 @@ static void parse_schema(pctx *p, int idx, void *target)
     lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
     if (n == 0)
         sl_cfg_err(p, "must list at least one field");
+    if (n > SL_SCHEMA_MAX_FIELDS)
+        sl_cfg_err(p, "%lld fields; at most %d are allowed", (long long)n,
+                   SL_SCHEMA_MAX_FIELDS);
     for (lua_Integer i = 1; i <= n; i++) {
         lua_rawgeti(L, idx, i);                    /* field */
         sl_cfg_path_push(p, NULL, (long)i);
@@ -363,7 +368,8 @@ static void parse_schema(pctx *p, int idx, void *target)
                 sl_cfg_path_push(p, "name", 0);
                 sl_cfg_err(p, "duplicate field \"%s\"", f.name);
                 sl_cfg_path_pop(p);
-            } else if (p->nerr == before) {
+            } else if (f.name) {
+                f.bad = p->nerr != before;
                 if (cs->nfields == cs->capfields) {
                     size_t nc = cs->capfields ? cs->capfields * 2 : 16;
                     sl_cfg_field *nf = realloc(cs->fields, nc * sizeof *nf);
@@ -491,7 +497,7 @@ const sl_cfg_key sl_cfg_connector_keys[] = {
      .desc = "Static request headers, sent with every request."},
     {.name = "schema", .kind = K_CUSTOM, .custom = parse_schema,
      .ltype = LUA_TTABLE, .what = "a list of fields", .required = true,
-     .doc_type = "list of fields", .doc_allowed = "at least one field",
+     .doc_type = "list of fields", .doc_allowed = "1 to 512 fields",
      .desc = "The record's fields, in the order they are encoded; see "
              "[Schema fields](#schema-fields)."},
     {.name = "unknown_fields", .kind = K_ENUM, .store = S_INT,
@@ -571,8 +577,10 @@ void sl_cfg_connector_after(pctx *p, void *target)
         sl_cfg_err(p, "out of memory");
         return;
     }
-    for (size_t i = 0; i < cs->nfields; i++) {
+    for (size_t i = 0; i < cs->nfields && i < SL_SCHEMA_MAX_FIELDS; i++) {
         const sl_cfg_field *f = &cs->fields[i];
+        if (f->bad)
+            continue;
         if (sl_schema_add(c->schema, f->name, (sl_type)f->type, f->nullable,
                           err, sizeof err) != 0) {
             sl_cfg_path_push(p, "schema", 0);
@@ -650,7 +658,10 @@ static void reference_rows(FILE *out, const sl_cfg_key *keys,
                 fprintf(out, "at least %s | ",
                         unit_text(lo, sizeof lo, k->min, k->unit));
             else
-                fprintf(out, "%s .. %s | ", unit_text(lo, sizeof lo, k->min, NULL),
+                fprintf(out, "%s .. %s | ",
+                        unit_text(lo, sizeof lo, k->min,
+                                  k->unit && !strcmp(k->unit, "bytes")
+                                      ? k->unit : NULL),
                         unit_text(hi, sizeof hi, k->max, k->unit));
             break;
         case K_ENUM:

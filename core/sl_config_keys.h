@@ -77,6 +77,7 @@ typedef struct sl_cfg_field {
     int type;          /* sl_type, -1 if invalid */
     bool nullable;
     long index;        /* position in the schema list, 1-based */
+    bool bad;          /* had a problem: kept for duplicate checks only */
 } sl_cfg_field;
 
 /* Target of the connector keys. */

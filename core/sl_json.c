@@ -2,13 +2,15 @@
  * the helpers that turn its tokens into C values. */
 #include "sl_json.h"
 
-#include <errno.h>
 #include <locale.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
+
+/* SSE2 is part of x86-64; SL_JSON_NO_SSE2 forces the portable path (tests) */
+#if defined(__SSE2__) && !defined(SL_JSON_NO_SSE2)
+#define SL_JSON_SSE2 1
 #include <emmintrin.h>
 #endif
 
@@ -41,7 +43,7 @@ void sl_json_init(sl_json *s, const char *p, size_t len, int max_depth)
 {
     s->start = p;
     s->cur = p;
-    s->end = p + len;
+    s->end = len ? p + len : p; /* p may be NULL when len is 0 */
     s->depth = 0;
     s->max_depth = (max_depth <= 0 || max_depth > SL_JSON_MAX_DEPTH)
                        ? SL_JSON_MAX_DEPTH : max_depth;
@@ -90,8 +92,8 @@ static inline bool is_plain(unsigned char c)
     return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
-    defined(__GNUC__)
+#if !defined(SL_JSON_SSE2) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
 #define SL_JSON_SWAR 1
 /* High bit set in the byte of v (little-endian) that is the first '"', '\\',
  * control character or non-ASCII byte; bytes after it may also be flagged
@@ -106,26 +108,42 @@ static inline uint64_t special_bytes(uint64_t v)
 }
 #endif
 
+#ifdef SL_JSON_SSE2
+/* One bit per byte of the 16 at p: '"', '\\', control or non-ASCII. */
+static inline unsigned special_mask16(const unsigned char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    /* signed compare: bytes >= 0x80 are negative, so "< 0x20" also catches
+     * every non-ASCII byte */
+    __m128i m = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+        _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
 /* First byte in [q, e) that ends a run of plain string bytes: '"', '\\', a
  * control character or a non-ASCII byte (e if none). Strings are most of a
- * record's bytes, so this tests 16 (SSE2) or 8 (SWAR) bytes per step. */
+ * record's bytes, so this tests 16 (SSE2) or 8 (SWAR) bytes per step.
+ * `start` is the buffer's first byte: the last step may re-read bytes
+ * before q (never before start) rather than go byte by byte. */
 static inline const unsigned char *find_special(const unsigned char *q,
-                                                const unsigned char *e)
+                                                const unsigned char *e,
+                                                const unsigned char *start)
 {
-#ifdef __SSE2__
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    const __m128i space = _mm_set1_epi8(0x20);
+    (void)start; /* only the SSE2 path uses it */
+#ifdef SL_JSON_SSE2
+    unsigned bits;
     while (e - q >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
-        /* signed compare: bytes >= 0x80 are negative, so "< 0x20" also
-         * catches every non-ASCII byte */
-        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
-                                              _mm_cmpeq_epi8(v, bslash)),
-                                 _mm_cmplt_epi8(v, space));
-        unsigned bits = (unsigned)_mm_movemask_epi8(m);
-        if (bits)
+        if ((bits = special_mask16(q)) != 0)
             return q + __builtin_ctz(bits);
         q += 16;
+    }
+    if (q < e && e - start >= 16) {
+        const unsigned char *b = e - 16; /* b <= q: bytes below q ignored */
+        bits = special_mask16(b) >> (q - b);
+        return bits ? q + __builtin_ctz(bits) : e;
     }
 #elif defined(SL_JSON_SWAR)
     while (e - q >= 8) {
@@ -200,7 +218,8 @@ scan_string_slow(sl_json *s, const char *open, const unsigned char *q,
 {
     const unsigned char *e = (const unsigned char *)s->end;
     const char *msg;
-    for (;; q = find_special(q, e)) {
+    const unsigned char *start = (const unsigned char *)s->start;
+    for (;; q = find_special(q, e, start)) {
         if (q == e) {
             msg = "unterminated string";
             q = (const unsigned char *)open;
@@ -279,7 +298,8 @@ static inline const char *scan_string(sl_json *s, const char *open,
                                       unsigned *flags)
 {
     const unsigned char *e = (const unsigned char *)s->end;
-    const unsigned char *q = find_special((const unsigned char *)open + 1, e);
+    const unsigned char *q = find_special((const unsigned char *)open + 1, e,
+                                          (const unsigned char *)s->start);
     if (q < e && *q == '"')
         return (const char *)q + 1;
     return scan_string_slow(s, open, q, flags);
@@ -341,7 +361,7 @@ static sl_json_type scan_number(sl_json *s, sl_json_token *t, const char *p)
     }
     if (q < e && (*q == 'e' || *q == 'E')) {
         q++;
-        flags = 0;
+        flags = SL_JSON_F_EXP;
         if (q < e && (*q == '+' || *q == '-'))
             q++;
         if (q == e || !is_digit((unsigned char)*q))
@@ -352,8 +372,9 @@ static sl_json_type scan_number(sl_json *s, sl_json_token *t, const char *p)
     return emit(s, t, SL_JSON_NUMBER, p, (size_t)(q - p), flags, q, ST_AFTER);
 }
 
-static sl_json_type scan_literal(sl_json *s, sl_json_token *t, const char *p,
-                                 const char *word, size_t n, sl_json_type ty)
+static inline sl_json_type scan_literal(sl_json *s, sl_json_token *t,
+                                        const char *p, const char *word,
+                                        size_t n, sl_json_type ty)
 {
     const char *e = s->end;
     if ((size_t)(e - p) < n || memcmp(p, word, n) != 0)
@@ -644,8 +665,7 @@ int sl_json_parse_double(const char *p, size_t len, double *v)
         if (dot)
             *dot = dp[0];
     }
-    errno = 0;
-    double d = strtod(buf, &end);
+    double d = strtod(buf, &end); /* underflow (ERANGE) gives 0: finite */
     if (end != buf + len || !isfinite(d))
         return -1;
     *v = d;

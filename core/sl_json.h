@@ -29,6 +29,7 @@ typedef enum sl_json_type {
 
 #define SL_JSON_F_ESCAPED 0x1u /* STRING/KEY: contains backslash escapes */
 #define SL_JSON_F_INT     0x2u /* NUMBER: no fraction and no exponent */
+#define SL_JSON_F_EXP     0x4u /* NUMBER: has an exponent (e/E) */
 
 typedef struct sl_json_token {
     sl_json_type type;

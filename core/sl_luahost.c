@@ -59,8 +59,9 @@ static void host_hook(lua_State *L, lua_Debug *ar)
     sl_lhost *h = host_of(L);
     if (h->steps > 0 && --h->steps > 0)
         return;
-    /* exhausted: raise now and at every later step, so that a script's own
-     * pcall cannot swallow the limit for long */
+    /* exhausted: raise now and, from here on, at every instruction, so that
+     * a script's own pcall cannot swallow the limit */
+    lua_sethook(L, host_hook, LUA_MASKCOUNT, 1);
     lua_getinfo(L, "Sl", ar);
     if (ar->currentline > 0)
         lua_pushfstring(L, "%s:%d: instruction limit exceeded", ar->short_src,
@@ -256,7 +257,11 @@ lua_State *sl_luahost_new(size_t mem_limit_bytes, char *err, size_t errlen)
         goto fail;
     return L;
 nomem:
-    snprintf(err, errlen, "out of memory creating a Lua state");
+    if (h && h->cap_hit)
+        snprintf(err, errlen, "memory limit of %zu bytes exceeded creating a "
+                 "Lua state", mem_limit_bytes);
+    else
+        snprintf(err, errlen, "out of memory creating a Lua state");
 fail:
     if (L)
         lua_close(L);

@@ -342,7 +342,8 @@ static bool digits(const char *p, size_t n)
 
 static int num2(const char *p) { return (p[0] - '0') * 10 + (p[1] - '0'); }
 
-/* An integer literal (JSON grammar already checked) within int64? */
+/* An integer literal (JSON grammar already checked) within int64? Fewer
+ * than 19 digits always is; 19 are compared with the limit. */
 static bool int64_fits(const char *p, size_t len)
 {
     bool neg = p[0] == '-';
@@ -353,21 +354,15 @@ static bool int64_fits(const char *p, size_t len)
                                           : "9223372036854775807", 19) <= 0;
 }
 
-/* A number literal that is a finite double? Without an exponent, at most
- * 308 integer digits is always below DBL_MAX; only the rest pays strtod. */
-static bool number_finite(const char *p, size_t len)
+/* A number token that is a finite double? Without an exponent, at most 308
+ * integer digits is always below DBL_MAX (~1.8e308); only longer literals
+ * and those with an exponent pay for strtod. */
+static bool number_finite(const sl_json_token *v)
 {
-    size_t i = p[0] == '-';
-    while (i < len && is_digit((unsigned char)p[i]))
-        i++;
-    size_t int_digits = i - (p[0] == '-');
-    if (i < len && p[i] == '.')
-        for (i++; i < len && is_digit((unsigned char)p[i]); i++)
-            ;
-    if (i == len && int_digits <= 308)
-        return true;
     double d;
-    return sl_json_parse_double(p, len, &d) == 0;
+    if (!(v->flags & SL_JSON_F_EXP) && v->len <= 308)
+        return true;
+    return sl_json_parse_double(v->p, v->len, &d) == 0;
 }
 
 static const char *const SHAPE = "shape";
@@ -488,7 +483,7 @@ static sl_schema_rc check_value(const sl_field *f, const sl_json_token *v,
     case SL_TYPE_NUMBER:
         if (v->type != SL_JSON_NUMBER)
             goto mismatch;
-        if (!number_finite(v->p, v->len))
+        if (!number_finite(v))
             return reject(err, f->name, f->name_len, "number out of range");
         break;
     case SL_TYPE_BOOLEAN:

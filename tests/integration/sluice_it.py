@@ -686,11 +686,18 @@ class SluiceTestCase(unittest.TestCase):
     destination saw) for a failed test."""
 
     def _failed(self):
+        """Has this test (or one of its subtests) failed so far? Inside a
+        cleanup, unittest's outcome flag is reset, so look at the result."""
         outcome = getattr(self, "_outcome", None)
         if outcome is None:
             return False
         if getattr(outcome, "success", True) is False:
             return True
+        result = getattr(outcome, "result", None)
+        if result is not None:
+            for t, _ in list(result.failures) + list(result.errors):
+                if t is self or getattr(t, "test_case", None) is self:
+                    return True
         errors = getattr(outcome, "errors", None)  # Python < 3.11
         if errors:
             return any(exc for _, exc in errors)

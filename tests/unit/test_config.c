@@ -329,6 +329,8 @@ static void test_err_many_in_one_file(void)
                       "\"method\"?)\n"
                       DATA "bad_many.lua:7: schema[1].nulable: unknown key "
                       "(did you mean \"nullable\"?)\n"
+                      DATA "bad_many.lua:8: schema[2].name: duplicate "
+                      "field \"id\"\n"
                       DATA "bad_many.lua:9: schema[3].name: missing "
                       "(required)\n"
                       DATA "bad_many.lua:11: body: invalid value \"json\" "
@@ -338,7 +340,7 @@ static void test_err_many_in_one_file(void)
                       "by sluice; remove it\n"
                       DATA "bad_many.lua:14: headers[\"X-Bad\"]: header "
                       "values must not contain CR, LF or NUL\n");
-    CHECK(count_lines(m) == 7);
+    CHECK(count_lines(m) == 8);
 }
 
 static void test_err_duplicate_connector(void)

@@ -163,7 +163,8 @@ static void test_tokens(void)
         } else if (i == 3) {
             CHECK(t.len == 1 && t.p[0] == '1' && t.flags == SL_JSON_F_INT);
         } else if (i == 4) {
-            CHECK(t.len == 6 && memcmp(t.p, "-0.5e2", 6) == 0 && t.flags == 0);
+            CHECK(t.len == 6 && memcmp(t.p, "-0.5e2", 6) == 0);
+            CHECK(t.flags == SL_JSON_F_EXP);
         } else if (i == 5) {
             CHECK(t.len == 4 && memcmp(t.p, "true", 4) == 0);
         } else if (i == 8) {
@@ -171,6 +172,10 @@ static void test_tokens(void)
             CHECK(t.flags == SL_JSON_F_ESCAPED);
         }
     }
+    /* a fraction alone is neither INT nor EXP */
+    sl_json js2;
+    sl_json_init(&js2, "1.5", 3, 0);
+    CHECK(sl_json_next(&js2, &t) == SL_JSON_NUMBER && t.flags == 0);
     /* END and ERROR are sticky */
     CHECK(sl_json_next(&js, &t) == SL_JSON_END);
     CHECK(sl_json_next(&js, &t) == SL_JSON_END);
@@ -414,6 +419,23 @@ static void test_random_input(void)
         free(p);
     }
     CHECK(errors > 1000 && oks > 10);
+
+    /* plain random bytes, biased towards JSON punctuation */
+    for (int it = 0; it < 5000; it++) {
+        r = r * 1103515245u + 12345u;
+        size_t len = (r >> 16) % 64;
+        char *p = malloc(len ? len : 1);
+        for (size_t i = 0; i < len; i++) {
+            r = r * 1103515245u + 12345u;
+            unsigned char c = (unsigned char)(r >> 16);
+            p[i] = (c & 1) ? "[]{}\",:0123456789-.etrufalsn "[c % 30]
+                           : (char)(r >> 24);
+        }
+        size_t off = 0;
+        if (scan_doc(p, len, 0, &off))
+            CHECK(off <= len);
+        free(p);
+    }
 }
 
 int main(void)
