@@ -320,8 +320,9 @@ static void parse_enum(pctx *p, const sl_cfg_key *k, void *target,
                 store_int(k, target, c - k->choices);
             return;
         }
-        n += (size_t)snprintf(valid + n, sizeof valid - n, "%s%s",
-                              n ? ", " : "", *c);
+        if (n < sizeof valid)
+            n += (size_t)snprintf(valid + n, sizeof valid - n, "%s%s",
+                                  n ? ", " : "", *c);
     }
     const char *sug = sl_cfg_suggest(s, k->choices, nc);
     if (sug)
@@ -446,31 +447,42 @@ void sl_cfg_parse_table(pctx *p, int idx, const sl_cfg_key *keys,
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t n = 0;
+    char *buf = NULL, *nb;
+    size_t n = 0, cap = 0;
     if (!f) {
         snprintf(err, errlen, "cannot open: %s", strerror(errno));
         return NULL;
     }
-    buf = malloc(CFG_MAX_SOURCE + 1);
-    if (!buf) {
-        snprintf(err, errlen, "out of memory");
-        goto done;
+    while (!feof(f) && !ferror(f)) {
+        if (n > CFG_MAX_SOURCE) {
+            snprintf(err, errlen, "larger than %zu MiB", CFG_MAX_SOURCE >> 20);
+            goto fail;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16384;
+            if (!(nb = realloc(buf, cap + 1))) {
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+            }
+            buf = nb;
+        }
+        n += fread(buf + n, 1, cap - n, f);
     }
-    n = fread(buf, 1, CFG_MAX_SOURCE + 1, f);
     if (ferror(f) || n > CFG_MAX_SOURCE) {
-        snprintf(err, errlen, ferror(f) ? "cannot read: %s"
-                                        : "larger than 4 MiB%.0s",
-                 strerror(errno));
-        free(buf);
-        buf = NULL;
-        goto done;
+        if (ferror(f))
+            snprintf(err, errlen, "cannot read: %s", strerror(errno));
+        else
+            snprintf(err, errlen, "larger than %zu MiB", CFG_MAX_SOURCE >> 20);
+        goto fail;
     }
+    fclose(f);
     buf[n] = '\0';
     *len = n;
-done:
-    fclose(f);
     return buf;
+fail:
+    fclose(f);
+    free(buf);
+    return NULL;
 }
 
 /* Record a Lua error message, with the chunk name replaced by the file. */

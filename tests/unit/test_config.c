@@ -465,6 +465,12 @@ static void test_luahost_sandbox(void)
     CHECK_CONTAINS(run_lua(0, "require 'io'", NULL, 0), "module 'io' not found");
     CHECK_CONTAINS(run_lua(0, "require '../../etc/passwd'", NULL, 0),
                    "not found");
+    CHECK_CONTAINS(run_lua(0, "require 'sluice.nope'", NULL, 0),
+                   "module 'sluice.nope' not found (no file " SLUICE_LUA_DIR
+                   "/sluice/nope.lua)");
+    CHECK_STR(run_lua(0, "return tostring(require('sluice') == sluice)", r,
+                      sizeof r), "");
+    CHECK_STR(r, "true");
     /* load: text yes, binary no */
     CHECK_STR(run_lua(0, "return load('return \"t\"')()", r, sizeof r), "");
     CHECK_STR(r, "t");
