@@ -23,7 +23,7 @@
 #define CFG_LUA_MEM ((size_t)32 << 20)   /* per configuration file state */
 #define CFG_LUA_INSTR 20000000ul         /* VM instructions per file */
 #define CFG_MAX_SOURCE ((size_t)4 << 20) /* a bigger file is refused */
-#define CHUNK "\x01" /* chunk name; replaced by the file's path in messages */
+#define PLACEHOLDER SL_LUAHOST_CHUNK[1] /* the chunk name in Lua's messages */
 
 /* ---- error lists ------------------------------------------------------ */
 
@@ -266,6 +266,7 @@ static void store_int(const sl_cfg_key *k, void *target, long long v)
     switch (k->store) {
     case S_SIZE: *(size_t *)dst = (size_t)v; break;
     case S_UINT: *(unsigned *)dst = (unsigned)v; break;
+    case S_ULONG: *(unsigned long *)dst = (unsigned long)v; break;
     case S_INT: *(int *)dst = (int)v; break;
     case S_BOOL: *(bool *)dst = v != 0; break;
     default: break;
@@ -485,23 +486,30 @@ fail:
     return NULL;
 }
 
-/* Record a Lua error message, with the chunk name replaced by the file. */
+/* Record a Lua error message, with the chunk name replaced by the file
+ * (sl_luahost_pcall has done that already; a load error has not). */
 static void lua_problem(pctx *p, const char *msg)
 {
     size_t fl = strlen(p->file), n = 0;
     int line = 0;
-    if (msg[0] == CHUNK[0] && msg[1] == ':')
+    bool located = msg[0] == PLACEHOLDER && msg[1] == ':';
+    if (located)
         line = atoi(msg + 2);
+    else if (strncmp(msg, p->file, fl) == 0 && msg[fl] == ':' &&
+             msg[fl + 1] >= '0' && msg[fl + 1] <= '9') {
+        line = atoi(msg + fl + 1);
+        located = true;
+    }
     size_t cap = strlen(msg) + fl + 3;
     for (const char *s = msg; *s; s++)
-        cap += *s == CHUNK[0] ? fl : 0;
+        cap += *s == PLACEHOLDER ? fl : 0;
     char *out = malloc(cap);
     if (!out)
         return;
-    if (msg[0] != CHUNK[0])
+    if (!located)
         n += (size_t)sprintf(out, "%s: ", p->file);
     for (const char *s = msg; *s; s++) {
-        if (*s == CHUNK[0]) {
+        if (*s == PLACEHOLDER) {
             memcpy(out + n, p->file, fl);
             n += fl;
         } else {
@@ -525,7 +533,11 @@ static int run_file(pctx *p)
     p->L = sl_luahost_new(CFG_LUA_MEM, err, sizeof err);
     if (!p->L)
         goto fail;
-    int st = luaL_loadbufferx(p->L, text, len, "=" CHUNK, "t"); /* f|msg */
+    if (sl_luahost_set_file(p->L, p->file) != 0) {
+        snprintf(err, sizeof err, "out of memory");
+        goto fail;
+    }
+    int st = luaL_loadbufferx(p->L, text, len, SL_LUAHOST_CHUNK, "t"); /* f|msg */
     free(text);
     text = NULL;
     if (st != LUA_OK) {
@@ -607,6 +619,7 @@ static void connector_free(sl_connector_conf *c)
     }
     free(c->headers);
     sl_schema_free(c->schema);
+    sl_luahost_free(c->L);
 }
 
 static char *path_join(const char *dir, const char *rel)
@@ -656,6 +669,38 @@ static void check_unique(loader *ld, pctx *p, const char *name)
     }
 }
 
+/* [-0, +0, -]: a full collection, under the load-time budget. */
+static int collect(lua_State *L)
+{
+    lua_gc(L, LUA_GCCOLLECT);
+    return 0;
+}
+
+/* Hand the file's state to the connector (for transform and headers_fn),
+ * its memory capped from now on at lua.max_memory_mb. */
+static void keep_state(pctx *p, sl_connector_conf *c)
+{
+    char err[256];
+    lua_pushcfunction(p->L, collect);                     /* f */
+    if (sl_luahost_pcall(p->L, 0, 0, CFG_LUA_INSTR, err, sizeof err) !=
+        LUA_OK) {
+        sl_cfg_err(p, "%s", err);
+        return;
+    }
+    size_t used = sl_luahost_mem_used(p->L);
+    if (used > c->lua_max_memory) {
+        sl_cfg_path_push(p, "lua", 0);
+        sl_cfg_path_push(p, "max_memory_mb", 0);
+        sl_cfg_err(p, "the file's Lua state holds %zu bytes once loaded, more "
+                   "than the limit of %zu MiB", used, c->lua_max_memory >> 20);
+        p->depth -= 2;
+        return;
+    }
+    sl_luahost_set_mem_limit(p->L, c->lua_max_memory);
+    c->L = p->L;
+    p->L = NULL;
+}
+
 static void load_connector(loader *ld, const char *file)
 {
     pctx p = {.file = file};
@@ -668,6 +713,8 @@ static void load_connector(loader *ld, const char *file)
         check_unique(ld, &p, cs.c.name);
     if (p.nerr == 0 && !(cs.c.file = strdup(file)))
         sl_cfg_err(&p, "out of memory");
+    if (p.nerr == 0)
+        keep_state(&p, &cs.c);
     if (p.nerr == 0) {
         sl_connector_conf *nc =
             realloc(cfg->connectors, (cfg->nconnectors + 1) * sizeof *nc);

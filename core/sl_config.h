@@ -40,6 +40,15 @@ typedef struct sl_connector_conf {
     unsigned retry_base_ms;     /* first backoff; default 200 */
     unsigned retry_max_ms;      /* backoff ceiling; default 30000 */
     size_t queue_max_bytes;     /* in-memory queue limit; default 64 MiB */
+    /* Lua (issue 3). The connector file's state stays open for the life of
+     * the config so that transform/headers_fn can be called at run time. */
+    struct lua_State *L;        /* owned; the state the file ran in */
+    int transform_ref;          /* registry ref of `transform`, or LUA_NOREF */
+    int headers_fn_ref;         /* registry ref of `headers_fn`, or LUA_NOREF */
+    unsigned long lua_max_instructions; /* per call; lua.max_instructions,
+                                           default 1000000 */
+    size_t lua_max_memory;      /* cap of L after loading; lua.max_memory_mb,
+                                   default 64 MiB */
 } sl_connector_conf;
 
 /* The gateway. */

@@ -12,6 +12,7 @@
 #include <lauxlib.h>
 
 #include "sl_config_keys.h"
+#include "sl_luahost.h"
 #include "sl_schema.h"
 
 typedef sl_cfg_ctx pctx;
@@ -274,6 +275,27 @@ static void parse_headers(pctx *p, int idx, void *target)
         }
 }
 
+/* A function is kept in the registry of the file's state, which the
+ * connector keeps; absent, LUA_NOREF. */
+static void parse_function(pctx *p, int idx, int *ref)
+{
+    *ref = LUA_NOREF;
+    if (!idx)
+        return;
+    lua_pushvalue(p->L, idx);                      /* fn */
+    *ref = luaL_ref(p->L, LUA_REGISTRYINDEX);      /* (fn popped) */
+}
+
+static void parse_transform(pctx *p, int idx, void *target)
+{
+    parse_function(p, idx, &((sl_cfg_conn *)target)->c.transform_ref);
+}
+
+static void parse_headers_fn(pctx *p, int idx, void *target)
+{
+    parse_function(p, idx, &((sl_cfg_conn *)target)->c.headers_fn_ref);
+}
+
 /* Every key must be 1..#t, as in a list; otherwise say what was found. */
 static bool check_list(pctx *p, int idx, const char *example)
 {
@@ -471,6 +493,21 @@ static const sl_cfg_key retry_keys[] = {
              "Must not be less than `base_ms`."},
     {0}};
 
+static const sl_cfg_key lua_keys[] = {
+    {.name = "max_instructions", .kind = K_INT, .store = S_ULONG,
+     .off = CO(c.lua_max_instructions), .def = 1000000, .min = 1000,
+     .max = 1000000000,
+     .desc = "Lua VM instructions that one call of `transform` or "
+             "`headers_fn` may run; past it that call fails with "
+             "\"instruction limit exceeded\"."},
+    {.name = "max_memory_mb", .kind = K_INT, .store = S_SIZE,
+     .off = CO(lua_max_memory_mb), .def = 64, .min = 1, .max = 4096,
+     .unit = "MiB",
+     .desc = "Memory of the connector's Lua state once the file has "
+             "loaded; an allocation past it fails with \"memory limit of "
+             "N MiB exceeded\"."},
+    {0}};
+
 const sl_cfg_key sl_cfg_connector_keys[] = {
     {.name = "name", .kind = K_STR, .store = S_STR, .off = CO(c.name),
      .required = true, .check = check_name, .doc_type = "string",
@@ -528,6 +565,21 @@ const sl_cfg_key sl_cfg_connector_keys[] = {
      .desc = "Accepted records not yet delivered, held in memory, at most; "
              "when full, the intake turns new records away until it "
              "drains."},
+    {.name = "transform", .kind = K_CUSTOM, .custom = parse_transform,
+     .ltype = LUA_TFUNCTION, .what = "a function", .defstr = "none",
+     .doc_type = "function", .doc_allowed = "`function(rec, ctx)`",
+     .desc = "Runs at intake on each record, before the schema check; "
+             "returns the record, `nil` to drop it, or a list of records; "
+             "see [Transforms](#transforms)."},
+    {.name = "headers_fn", .kind = K_CUSTOM, .custom = parse_headers_fn,
+     .ltype = LUA_TFUNCTION, .what = "a function", .defstr = "none",
+     .doc_type = "function", .doc_allowed = "`function(req)`",
+     .desc = "Runs for every attempt of every request; returns headers that "
+             "override the static ones; see "
+             "[Dynamic headers](#dynamic-headers-headers_fn)."},
+    {.name = "lua", .kind = K_TABLE, .sub = lua_keys,
+     .desc = "Limits of the connector's Lua state at run time; see "
+             "[Limits](#limits)."},
     {0}};
 
 const sl_cfg_key sl_cfg_gateway_keys[] = {
@@ -573,6 +625,7 @@ void sl_cfg_connector_after(pctx *p, void *target)
                    c->queue_max_bytes, c->batch_max_bytes);
         sl_cfg_path_pop(p);
     }
+    c->lua_max_memory = cs->lua_max_memory_mb << 20;
     if (!(c->schema = sl_schema_new((sl_unknown_policy)cs->unknown))) {
         sl_cfg_err(p, "out of memory");
         return;
@@ -732,6 +785,30 @@ bool sl_config_header_is_secret(const char *name)
     return false;
 }
 
+/* "yes (crm.lua:14)": where the function at registry ref `ref` of L is
+ * defined, by file name; a function from a required module names that
+ * module's file. */
+static void print_function(FILE *out, const char *label,
+                           const sl_connector_conf *k, int ref)
+{
+    lua_Debug ar;
+    if (!k->L || ref == LUA_NOREF || ref == LUA_REFNIL) {
+        fprintf(out, "  %-15s no\n", label);
+        return;
+    }
+    lua_rawgeti(k->L, LUA_REGISTRYINDEX, ref);     /* fn */
+    lua_getinfo(k->L, ">S", &ar);                  /* (fn popped) */
+    if (ar.linedefined <= 0) {
+        fprintf(out, "  %-15s yes (a C function)\n", label);
+        return;
+    }
+    const char *src = ar.short_src[0] == SL_LUAHOST_CHUNK[1] ? k->file
+                                                             : ar.short_src;
+    const char *base = strrchr(src, '/');
+    fprintf(out, "  %-15s yes (%s:%d)\n", label, base ? base + 1 : src,
+            ar.linedefined);
+}
+
 static const char *const body_ctype[] = {
     "application/json", "application/json", "application/x-ndjson"};
 
@@ -761,6 +838,11 @@ void sl_config_print(const sl_config *c, FILE *out)
                 "with jitter\n", k->retry_base_ms, k->retry_max_ms);
         fprintf(out, "  queue_max_bytes %s\n",
                 size_text(b1, sizeof b1, k->queue_max_bytes));
+        print_function(out, "transform", k, k->transform_ref);
+        print_function(out, "headers_fn", k, k->headers_fn_ref);
+        fprintf(out, "  lua             max %lu instructions per call, max "
+                "%zu MiB\n", k->lua_max_instructions,
+                k->lua_max_memory >> 20);
         fprintf(out, "  headers%s\n", k->nheaders ? "" : "         (none)");
         for (size_t h = 0; h < k->nheaders; h++)
             fprintf(out, "    %s: %s\n", k->headers[h].name,

@@ -45,6 +45,7 @@ typedef enum sl_cfg_store {
     S_LSTR,  /* const char *, borrowed from Lua while the table is alive */
     S_SIZE,  /* size_t */
     S_UINT,  /* unsigned */
+    S_ULONG, /* unsigned long */
     S_INT,   /* int (also enum indexes) */
     S_BOOL   /* bool */
 } sl_cfg_store;
@@ -84,6 +85,7 @@ typedef struct sl_cfg_field {
 typedef struct sl_cfg_conn {
     sl_connector_conf c;
     int unknown;            /* sl_unknown_policy */
+    size_t lua_max_memory_mb; /* lua.max_memory_mb; c.lua_max_memory in bytes */
     sl_cfg_field *fields;   /* owned array; names borrowed */
     size_t nfields, capfields;
 } sl_cfg_conn;

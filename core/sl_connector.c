@@ -8,11 +8,17 @@
 #include "sl_delivery.h"
 #include "sl_log.h"
 #include "sl_queue.h"
+#include "sl_luart.h"
+#include "sl_transform.h"
+
+#include <lauxlib.h>
 
 struct sl_connector {
     const sl_connector_conf *conf;
     sl_queue *q;
     sl_delivery *d;
+    sl_transform *xf; /* NULL without a transform */
+    sl_luart *rt;     /* Lua on the loop (headers_fn); NULL without Lua */
     sl_stats stats;
     sl_buf block;   /* reused per request until the queue takes it */
     sl_buf rejects; /* reused per request */
@@ -36,9 +42,25 @@ sl_connector *sl_connector_new(const sl_connector_conf *conf,
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    c->d = sl_delivery_new(base, http, conf, c->q, &c->stats, err, errlen);
+    if (conf->L) {
+        c->rt = sl_luart_new(conf->L, base, http, conf->lua_max_instructions,
+                             err, errlen);
+        if (!c->rt)
+            goto fail;
+    }
+    c->d = sl_delivery_new(base, http, c->rt, conf, c->q, &c->stats, err,
+                           errlen);
     if (!c->d)
         goto fail;
+    if (conf->L && conf->transform_ref != LUA_NOREF &&
+        conf->transform_ref != LUA_REFNIL) {
+        c->xf = sl_transform_new(conf->L, conf->transform_ref, conf->schema,
+                                 conf->name, conf->lua_max_instructions);
+        if (!c->xf) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+    }
     return c;
 fail:
     sl_connector_free(c);
@@ -50,6 +72,8 @@ void sl_connector_free(sl_connector *c)
     if (!c)
         return;
     sl_delivery_free(c->d);
+    sl_luart_free(c->rt);
+    sl_transform_free(c->xf);
     sl_queue_free(c->q);
     sl_buf_free(&c->block);
     sl_buf_free(&c->rejects);
@@ -72,8 +96,8 @@ int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
     sl_ingest_result res;
     sl_buf_reset(&c->block);
     sl_buf_reset(&c->rejects);
-    if (sl_ingest(c->conf->schema, fmt, body, len, 0, &c->block, &c->rejects,
-                  &res) != 0) {
+    if (sl_ingest(c->conf->schema, c->xf, fmt, body, len, 0, &c->block,
+                  &c->rejects, &res) != 0) {
         answer_error(answer, "out of memory while checking the records");
         return 500;
     }
@@ -104,14 +128,18 @@ int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
         sl_delivery_notify(c->d);
     }
     c->stats.rejected += res.rejected;
-    sl_buf_printf(answer, "{\"accepted\":%zu,\"rejected\":[", res.accepted);
+    c->stats.dropped += res.dropped;
+    sl_buf_printf(answer, "{\"accepted\":%zu,", res.accepted);
+    if (res.dropped > 0)
+        sl_buf_printf(answer, "\"dropped\":%zu,", res.dropped);
+    sl_buf_append(answer, "\"rejected\":[", 12);
     sl_buf_append(answer, c->rejects.data, c->rejects.len);
     sl_buf_putc(answer, ']');
     if (res.listed < res.rejected)
         sl_buf_printf(answer, ",\"rejected_total\":%zu,\"rejected_truncated\":true",
                       res.rejected);
     sl_buf_putc(answer, '}');
-    if (res.accepted == 0 && res.rejected > 0)
+    if (res.accepted == 0 && res.rejected > 0 && res.dropped == 0)
         return 422;
     return 200;
 }
@@ -143,7 +171,8 @@ void sl_connector_describe(const sl_connector *c, sl_buf *out)
                   "\"max_delay_ms\":%u},\"stats\":{\"accepted\":%llu,"
                   "\"rejected\":%llu,\"delivered\":%llu,\"queued\":%zu,"
                   "\"in_flight\":%zu,\"pending\":%zu,\"requests\":%llu,"
-                  "\"failures\":%llu,\"retries\":%llu,\"refused\":%llu}}",
+                  "\"failures\":%llu,\"retries\":%llu,\"refused\":%llu,"
+                  "\"dropped\":%llu}}",
                   cf->batch_max_records, cf->batch_max_bytes,
                   cf->batch_max_delay_ms, (unsigned long long)s->accepted,
                   (unsigned long long)s->rejected,
@@ -152,7 +181,8 @@ void sl_connector_describe(const sl_connector *c, sl_buf *out)
                   (unsigned long long)s->requests,
                   (unsigned long long)s->failures,
                   (unsigned long long)s->retries,
-                  (unsigned long long)s->refused);
+                  (unsigned long long)s->refused,
+                  (unsigned long long)s->dropped);
 }
 
 void sl_connector_metrics(sl_connector *const *cs, size_t n, sl_buf *out)
@@ -164,6 +194,7 @@ void sl_connector_metrics(sl_connector *const *cs, size_t n, sl_buf *out)
         {"sluice_records_rejected_total", "counter", "Records rejected at the intake."},
         {"sluice_records_delivered_total", "counter", "Records the destination acknowledged."},
         {"sluice_records_refused_total", "counter", "Valid records refused because the queue was full."},
+        {"sluice_records_dropped_total", "counter", "Records a transform dropped."},
         {"sluice_requests_total", "counter", "Delivery attempts sent."},
         {"sluice_request_failures_total", "counter", "Delivery attempts that failed."},
         {"sluice_request_retries_total", "counter", "Delivery attempts that were retries."},
@@ -183,11 +214,12 @@ void sl_connector_metrics(sl_connector *const *cs, size_t n, sl_buf *out)
             case 1: v = s->rejected; break;
             case 2: v = s->delivered; break;
             case 3: v = s->refused; break;
-            case 4: v = s->requests; break;
-            case 5: v = s->failures; break;
-            case 6: v = s->retries; break;
-            case 7: v = sl_queue_count(c->q); break;
-            case 8: v = sl_delivery_pending(c->d); break;
+            case 4: v = s->dropped; break;
+            case 5: v = s->requests; break;
+            case 6: v = s->failures; break;
+            case 7: v = s->retries; break;
+            case 8: v = sl_queue_count(c->q); break;
+            case 9: v = sl_delivery_pending(c->d); break;
             default: v = sl_delivery_in_flight(c->d); break;
             }
             sl_buf_printf(out, "%s{connector=\"%s\"} %llu\n", fam[f].name,

@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <lauxlib.h>
 
 #include "sl_clock.h"
 #include "sl_log.h"
@@ -22,14 +24,20 @@ typedef struct batch {
     size_t nrecords;
     uint64_t id;
     unsigned attempt;          /* attempts made so far */
-    long last_status;          /* status of the last attempt, 0 = none */
+    long last_status;          /* status of the last attempt; 0 = transport
+                                  or headers_fn failure */
     int in_flight;
     struct event *retry_ev;
+    sl_luart_task *task;       /* headers_fn running for this attempt */
+    struct curl_slist *dyn_headers; /* this attempt's headers, with
+                                       headers_fn */
 } batch;
 
 struct sl_delivery {
     struct event_base *base;
     sl_http *http;
+    sl_luart *rt;               /* runs headers_fn; NULL without one */
+    char id_prefix[48];         /* batch ids: <prefix>-<seq> */
     const sl_connector_conf *conf;
     sl_queue *q;
     sl_stats *stats;
@@ -92,8 +100,9 @@ static void on_delay(evutil_socket_t fd, short what, void *arg)
 }
 
 sl_delivery *sl_delivery_new(struct event_base *base, sl_http *http,
-                             const sl_connector_conf *conf, sl_queue *q,
-                             sl_stats *stats, char *err, size_t errlen)
+                             sl_luart *rt, const sl_connector_conf *conf,
+                             sl_queue *q, sl_stats *stats, char *err,
+                             size_t errlen)
 {
     sl_delivery *d = calloc(1, sizeof *d);
     if (!d) {
@@ -103,11 +112,16 @@ sl_delivery *sl_delivery_new(struct event_base *base, sl_http *http,
     d->base = base;
     d->http = http;
     d->conf = conf;
+    if (conf->headers_fn_ref != LUA_NOREF && conf->headers_fn_ref != LUA_REFNIL &&
+        conf->L)
+        d->rt = rt;
     d->q = q;
     d->stats = stats;
     d->rng = ((uint64_t)sl_mono_ms() << 20) ^ (uint64_t)getpid() ^
              (uint64_t)(uintptr_t)d ^ 0x9e3779b97f4a7c15ull;
     d->next_id = 1;
+    snprintf(d->id_prefix, sizeof d->id_prefix, "%llx%05x",
+             (unsigned long long)time(NULL), (unsigned)getpid() & 0xfffff);
     if (!(d->headers = build_headers(conf))) {
         snprintf(err, errlen, "%s: cannot build request headers", conf->name);
         goto fail;
@@ -124,6 +138,8 @@ fail:
 
 static void batch_free(batch *b)
 {
+    sl_luart_cancel(b->task);
+    curl_slist_free_all(b->dyn_headers);
     if (b->retry_ev)
         event_free(b->retry_ev);
     sl_buf_free(&b->body);
@@ -183,33 +199,222 @@ static int emit_record(void *ud, const char *rec, size_t len)
 }
 
 static void on_response(void *ud, const sl_http_response *res);
+static void schedule_retry(batch *b, const sl_http_response *res);
 
-static void send_batch(batch *b)
+/* Put the request on the wire with `headers`. */
+static void transmit(batch *b, const struct curl_slist *headers)
 {
     sl_delivery *d = b->d;
     sl_http_request req = {
         .method = d->conf->method,
         .url = d->conf->url,
-        .headers = d->headers,
+        .headers = headers,
         .body = b->body.data,
         .body_len = b->body.len,
         .timeout_ms = (long)d->conf->timeout_ms,
     };
-    b->attempt++;
     d->stats->requests++;
     if (b->attempt > 1)
         d->stats->retries++;
+    b->in_flight = 1;
+    d->in_flight++;
     if (sl_http_send(d->http, &req, on_response, b) != 0) {
         /* could not even start: treat like a transport failure */
         sl_http_response r = {.status = 0, .curl_code = CURLE_OUT_OF_MEMORY,
                               .error = "cannot start request", .body = ""};
-        b->in_flight = 1;
-        d->in_flight++;
         on_response(b, &r);
+    }
+}
+
+static void batch_id(const batch *b, char *out, size_t n)
+{
+    snprintf(out, n, "%s-%s-%llu", b->d->conf->name, b->d->id_prefix,
+             (unsigned long long)b->id);
+}
+
+/* sl_luart_args_fn: headers_fn's `req`. */
+static void push_req(lua_State *co, void *ud)
+{
+    batch *b = ud;
+    sl_delivery *d = b->d;
+    char id[128];
+    batch_id(b, id, sizeof id);
+    lua_createtable(co, 0, 8);                             /* req */
+    lua_pushlstring(co, b->body.data, b->body.len);
+    lua_setfield(co, -2, "body");
+    lua_pushinteger(co, (lua_Integer)b->nrecords);
+    lua_setfield(co, -2, "records");
+    lua_pushinteger(co, (lua_Integer)b->attempt);
+    lua_setfield(co, -2, "attempt");
+    lua_pushstring(co, id);
+    lua_setfield(co, -2, "batch_id");
+    if (b->attempt > 1) {
+        lua_pushinteger(co, b->last_status);
+        lua_setfield(co, -2, "last_status");
+    }
+    lua_pushstring(co, d->conf->method);
+    lua_setfield(co, -2, "method");
+    lua_pushstring(co, d->conf->url);
+    lua_setfield(co, -2, "url");
+    lua_pushstring(co, d->conf->name);
+    lua_setfield(co, -2, "connector");                     /* req */
+}
+
+static int is_token(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (*s <= 32 || *s >= 127 || strchr("()<>@,;:\\\"/[]?={}", *s))
+            return 0;
+    return 1;
+}
+
+static int reserved(const char *name)
+{
+    static const char *const names[] = {"content-type", "content-length",
+                                        "host", "transfer-encoding"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(name, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Does headers_fn's table (at top of co) set `name`? */
+static int overridden(lua_State *co, const char *name)
+{
+    int found = 0;
+    lua_pushnil(co);
+    while (lua_next(co, -2)) {                             /* t k v */
+        if (lua_type(co, -2) == LUA_TSTRING &&
+            strcasecmp(lua_tostring(co, -2), name) == 0 && !lua_isnil(co, -1))
+            found = 1;
+        lua_pop(co, 1);                                    /* t k */
+    }
+    return found;
+}
+
+/* The attempt's header list: Content-Type, Expect:, the static headers
+ * headers_fn does not override, then headers_fn's. Reads the table at the
+ * top of co without allocating in Lua. NULL with a reason on error. */
+static struct curl_slist *merge_headers(sl_delivery *d, lua_State *co,
+                                        char *why, size_t whylen)
+{
+    struct curl_slist *list = NULL, *n;
+    char line[8192];
+    const sl_connector_conf *c = d->conf;
+    for (const struct curl_slist *s = d->headers; s; s = s->next) {
+        /* d->headers: Content-Type, Expect:, then the static ones */
+        char name[256];
+        size_t nl = strcspn(s->data, ":");
+        snprintf(name, sizeof name, "%.*s", (int)(nl < 255 ? nl : 255), s->data);
+        if (!reserved(name) && strcasecmp(name, "Expect") != 0 &&
+            overridden(co, name))
+            continue;
+        if (!(n = curl_slist_append(list, s->data)))
+            goto nomem;
+        list = n;
+    }
+    (void)c;
+    lua_pushnil(co);
+    while (lua_next(co, -2)) {                             /* t k v */
+        int kt = lua_type(co, -2), vt = lua_type(co, -1);
+        if (kt != LUA_TSTRING) {
+            lua_pop(co, 2);
+            snprintf(why, whylen, "headers_fn: header names must be strings");
+            goto fail;
+        }
+        const char *k = lua_tostring(co, -2);
+        if (vt == LUA_TNIL || vt == LUA_TBOOLEAN) { /* false: leave out */
+            lua_pop(co, 1);
+            continue;
+        }
+        if (!is_token(k) || reserved(k)) {
+            snprintf(why, whylen, "headers_fn: header \"%.64s\" %s", k,
+                     reserved(k) ? "is set by sluice" : "is not a valid name");
+            lua_pop(co, 2);
+            goto fail;
+        }
+        int len;
+        if (vt == LUA_TSTRING) {
+            const char *v = lua_tostring(co, -1);
+            if (strpbrk(v, "\r\n")) {
+                snprintf(why, whylen, "headers_fn: header \"%.64s\" has a "
+                         "line break in its value", k);
+                lua_pop(co, 2);
+                goto fail;
+            }
+            len = snprintf(line, sizeof line, "%s: %s", k, v);
+        } else if (vt == LUA_TNUMBER && lua_isinteger(co, -1)) {
+            len = snprintf(line, sizeof line, "%s: %lld", k,
+                           (long long)lua_tointeger(co, -1));
+        } else {
+            snprintf(why, whylen, "headers_fn: header \"%.64s\" must be a "
+                     "string, got %s", k, luaL_typename(co, -1));
+            lua_pop(co, 2);
+            goto fail;
+        }
+        lua_pop(co, 1);                                    /* t k */
+        if (len < 0 || (size_t)len >= sizeof line) {
+            snprintf(why, whylen, "headers_fn: header \"%.64s\" is too long", k);
+            lua_pop(co, 1);
+            goto fail;
+        }
+        if (!(n = curl_slist_append(list, line))) {
+            lua_pop(co, 1);
+            goto nomem;
+        }
+        list = n;
+    }
+    return list;
+nomem:
+    snprintf(why, whylen, "out of memory building headers");
+fail:
+    curl_slist_free_all(list);
+    return NULL;
+}
+
+/* sl_luart_done_fn for headers_fn. */
+static void on_headers(void *ud, lua_State *co, int nres, const char *err)
+{
+    batch *b = ud;
+    sl_delivery *d = b->d;
+    char why[320];
+    b->task = NULL;
+    if (!err && (nres < 1 || !lua_istable(co, -nres))) {
+        snprintf(why, sizeof why, "headers_fn must return a table of headers");
+        err = why;
+    }
+    if (!err) {
+        if (nres > 1)
+            lua_pop(co, nres - 1);
+        curl_slist_free_all(b->dyn_headers);
+        b->dyn_headers = merge_headers(d, co, why, sizeof why);
+        if (!b->dyn_headers)
+            err = why;
+    }
+    if (err) {
+        d->stats->failures++;
+        sl_warn("delivery", "%s: batch %llu attempt %u: %s", d->conf->name,
+                (unsigned long long)b->id, b->attempt, err);
+        b->last_status = 0;
+        sl_http_response r = {.status = 0, .error = err, .body = ""};
+        schedule_retry(b, &r);
         return;
     }
-    b->in_flight = 1;
-    d->in_flight++;
+    transmit(b, b->dyn_headers);
+}
+
+static void send_batch(batch *b)
+{
+    sl_delivery *d = b->d;
+    b->attempt++;
+    if (d->rt) {
+        b->task = sl_luart_start(d->rt, d->conf->headers_fn_ref, push_req, 1,
+                                 on_headers, b);
+        return;
+    }
+    transmit(b, d->headers);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
@@ -262,6 +467,8 @@ static void on_response(void *ud, const sl_http_response *res)
 {
     batch *b = ud;
     sl_delivery *d = b->d;
+    curl_slist_free_all(b->dyn_headers);
+    b->dyn_headers = NULL;
     b->in_flight = 0;
     d->in_flight--;
     b->last_status = res->status;

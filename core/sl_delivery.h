@@ -10,6 +10,7 @@
 
 #include "sl_config.h"
 #include "sl_http_client.h"
+#include "sl_luart.h"
 #include "sl_queue.h"
 #include "sl_stats.h"
 
@@ -17,12 +18,14 @@ struct event_base;
 struct sl_delivery;
 typedef struct sl_delivery sl_delivery;
 
-/* A sender for `conf` that takes from `q` and counts into `stats`. All four
- * pointers are borrowed and must outlive the sender. NULL with a message in
- * err on failure. */
+/* A sender for `conf` that takes from `q` and counts into `stats`; with a
+ * headers_fn in conf, `rt` runs it for every attempt (rt may be NULL
+ * otherwise). All pointers are borrowed and must outlive the sender. NULL
+ * with a message in err on failure. */
 sl_delivery *sl_delivery_new(struct event_base *base, sl_http *http,
-                             const sl_connector_conf *conf, sl_queue *q,
-                             sl_stats *stats, char *err, size_t errlen);
+                             sl_luart *rt, const sl_connector_conf *conf,
+                             sl_queue *q, sl_stats *stats, char *err,
+                             size_t errlen);
 
 /* Stop timers and free every batch (in-flight requests must have been
  * cancelled by freeing the sl_http first, or be finished). Accepts NULL. */

@@ -23,6 +23,8 @@ typedef struct xfer {
     sl_http_done_fn done;
     void *ud;
     sl_buf resp;              /* response body, capped */
+    sl_buf hdrs;              /* response header lines, when wanted */
+    int want_headers;
     char retry_after[128];
     int has_retry_after;
     char errbuf[CURL_ERROR_SIZE];
@@ -150,6 +152,12 @@ static size_t header_cb(char *line, size_t size, size_t nitems, void *ud)
     xfer *x = ud;
     size_t n = size * nitems;
     static const char name[] = "retry-after:";
+    if (x->want_headers) {
+        if (n >= 5 && memcmp(line, "HTTP/", 5) == 0)
+            sl_buf_reset(&x->hdrs); /* a new response (after 1xx) */
+        else if (n > 2)
+            sl_buf_append(&x->hdrs, line, n); /* capped: extra lines drop */
+    }
     if (n > sizeof name - 1 && strncasecmp(line, name, sizeof name - 1) == 0) {
         const char *v = line + sizeof name - 1;
         const char *e = line + n;
@@ -178,6 +186,7 @@ static void xfer_release(sl_http *h, xfer *x)
         x->next->prev = x->prev;
     h->nrunning--;
     sl_buf_free(&x->resp);
+    sl_buf_free(&x->hdrs);
     if (h->npool < 64) {
         curl_easy_reset(x->easy);
         x->next_free = h->pool;
@@ -207,6 +216,10 @@ static void finish(sl_http *h, CURL *easy, CURLcode code)
     r.body = x->resp.data ? x->resp.data : "";
     r.body_len = x->resp.len;
     r.retry_after = x->has_retry_after ? x->retry_after : NULL;
+    sl_buf keep_hdrs = x->hdrs;
+    sl_buf_init(&x->hdrs, 0);
+    r.headers = keep_hdrs.data ? keep_hdrs.data : "";
+    r.headers_len = keep_hdrs.len;
     curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &r.seconds);
     sl_http_done_fn done = x->done;
     void *ud = x->ud;
@@ -227,6 +240,7 @@ static void finish(sl_http *h, CURL *easy, CURLcode code)
     xfer_release(h, x);
     done(ud, &r);
     sl_buf_free(&keep);
+    sl_buf_free(&keep_hdrs);
 }
 
 static void check_done(sl_http *h)
@@ -315,6 +329,8 @@ static xfer *xfer_get(sl_http *h)
     x->has_retry_after = 0;
     x->errbuf[0] = '\0';
     sl_buf_init(&x->resp, SL_HTTP_BODY_KEEP);
+    sl_buf_init(&x->hdrs, SL_HTTP_BODY_KEEP);
+    x->want_headers = 0;
     return x;
 }
 
@@ -355,6 +371,7 @@ int sl_http_send(sl_http *h, const sl_http_request *req, sl_http_done_fn done,
         return -1;
     x->done = done;
     x->ud = ud;
+    x->want_headers = req->want_headers;
     setup_easy(x, req);
     x->prev = NULL;
     x->next = h->running;

@@ -22,6 +22,7 @@ typedef struct sl_http_request {
     const char *body;              /* may be NULL when body_len is 0 */
     size_t body_len;               /* sent with Content-Length */
     long timeout_ms;               /* whole transfer; 0 = none */
+    int want_headers;              /* collect the response's header lines */
 } sl_http_request;
 
 /* The outcome. Valid only during the callback. */
@@ -33,6 +34,9 @@ typedef struct sl_http_response {
     size_t body_len;        /* at most SL_HTTP_BODY_KEEP */
     const char *retry_after;/* Retry-After header value, or NULL */
     double seconds;         /* total time of the transfer */
+    const char *headers;    /* with want_headers: the final response's
+                               header lines, "Name: value\r\n" each */
+    size_t headers_len;
 } sl_http_response;
 
 #define SL_HTTP_BODY_KEEP 65536

@@ -9,7 +9,6 @@
 static int add_reject(sl_buf *rejects, sl_ingest_result *res, size_t index,
                       const char *field, const char *msg)
 {
-    res->rejected++;
     if (res->listed >= SL_INGEST_MAX_LISTED)
         return 0;
     size_t mark = rejects->len;
@@ -29,10 +28,53 @@ static int add_reject(sl_buf *rejects, sl_ingest_result *res, size_t index,
 /* Check one record whose first token is `first`; frame it or list it.
  * With `whole_doc` the record must also end the document (an NDJSON line).
  * Returns 0, 1 for a syntax error (nothing framed), -1 for a full buffer. */
-static int one_record(const sl_schema *schema, sl_json *js,
-                      const sl_json_token *first, size_t index, int whole_doc,
-                      sl_buf *block, sl_buf *rejects, sl_ingest_result *res)
+typedef struct ingest_ctx {
+    const sl_schema *schema;
+    sl_transform *xf;
+    sl_buf *block, *rejects;
+    sl_ingest_result *res;
+    size_t index; /* of the record being processed */
+} ingest_ctx;
+
+/* sl_transform_reject_fn: list a transform output's rejection. */
+static int transform_reject(void *ud, const char *field, const char *msg)
 {
+    ingest_ctx *c = ud;
+    return add_reject(c->rejects, c->res, c->index, field, msg);
+}
+
+static int transformed_record(ingest_ctx *c, sl_json *js,
+                              const sl_json_token *first, int whole_doc)
+{
+    size_t mark = c->block->len;
+    sl_transform_result tr;
+    int rc = sl_transform_record(c->xf, js, first, c->index, c->block,
+                                 transform_reject, c, &tr);
+    if (rc != 0)
+        return rc;
+    if (whole_doc) {
+        sl_json_token t;
+        if (sl_json_next(js, &t) != SL_JSON_END) {
+            /* a malformed line: take back what the transform produced */
+            sl_buf_truncate(c->block, mark);
+            return 1;
+        }
+    }
+    c->res->accepted += tr.accepted;
+    c->res->dropped += tr.dropped;
+    c->res->rejected += tr.rejected;
+    return 0;
+}
+
+static int one_record(ingest_ctx *c, sl_json *js, const sl_json_token *first,
+                      int whole_doc)
+{
+    if (c->xf)
+        return transformed_record(c, js, first, whole_doc);
+    const sl_schema *schema = c->schema;
+    sl_buf *block = c->block, *rejects = c->rejects;
+    sl_ingest_result *res = c->res;
+    size_t index = c->index;
     size_t off = sl_queue_frame_begin(block);
     if (off == (size_t)-1)
         return -1;
@@ -55,6 +97,7 @@ static int one_record(const sl_schema *schema, sl_json *js,
         return 0;
     case SL_SCHEMA_INVALID:
         sl_buf_truncate(block, off);
+        res->rejected++;
         return add_reject(rejects, res, index, err.field, err.msg);
     case SL_SCHEMA_SYNTAX:
         sl_buf_truncate(block, off);
@@ -74,53 +117,51 @@ static int blank(const char *p, const char *e)
     return 1;
 }
 
-static int ingest_json(const sl_schema *schema, const char *body, size_t len,
-                       int max_depth, sl_buf *block, sl_buf *rejects,
-                       sl_ingest_result *res)
+static int ingest_json(ingest_ctx *c, const char *body, size_t len,
+                       int max_depth)
 {
     sl_json js;
     sl_json_token t;
     sl_json_init(&js, body, len, max_depth);
     if (blank(body, body + len)) {
-        res->malformed = 1;
-        res->error = "empty body";
+        c->res->malformed = 1;
+        c->res->error = "empty body";
         return 1;
     }
     sl_json_type ty = sl_json_next(&js, &t);
     int rc = 0;
     if (ty == SL_JSON_ARRAY_BEGIN) {
-        size_t index = 0;
-        for (;;) {
+        for (c->index = 0;; c->index++) {
             ty = sl_json_next(&js, &t);
             if (ty == SL_JSON_ARRAY_END || ty == SL_JSON_ERROR)
                 break;
-            rc = one_record(schema, &js, &t, index++, 0, block, rejects, res);
+            rc = one_record(c, &js, &t, 0);
             if (rc != 0)
                 break;
         }
         if (rc == 0 && ty != SL_JSON_ERROR)
             ty = sl_json_next(&js, &t); /* must be END */
     } else if (ty != SL_JSON_ERROR) {
-        rc = one_record(schema, &js, &t, 0, 1, block, rejects, res);
+        c->index = 0;
+        rc = one_record(c, &js, &t, 1);
         ty = rc == 0 ? SL_JSON_END : ty;
     }
     if (rc < 0)
         return -1;
     if (rc == 1 || ty != SL_JSON_END) {
-        res->malformed = 1;
-        res->error = js.err ? js.err : "malformed JSON";
-        res->error_offset = js.err_off;
+        c->res->malformed = 1;
+        c->res->error = js.err ? js.err : "malformed JSON";
+        c->res->error_offset = js.err_off;
         return 1;
     }
     return 0;
 }
 
-static int ingest_ndjson(const sl_schema *schema, const char *body, size_t len,
-                         int max_depth, sl_buf *block, sl_buf *rejects,
-                         sl_ingest_result *res)
+static int ingest_ndjson(ingest_ctx *c, const char *body, size_t len,
+                         int max_depth)
 {
     const char *p = body, *end = body + len;
-    size_t index = 0;
+    c->index = 0;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
@@ -130,7 +171,7 @@ static int ingest_ndjson(const sl_schema *schema, const char *body, size_t len,
             sl_json_init(&js, p, (size_t)(le - p), max_depth);
             int rc = 1;
             if (sl_json_next(&js, &t) != SL_JSON_ERROR)
-                rc = one_record(schema, &js, &t, index, 1, block, rejects, res);
+                rc = one_record(c, &js, &t, 1);
             if (rc < 0)
                 return -1;
             if (rc == 1) {
@@ -138,30 +179,32 @@ static int ingest_ndjson(const sl_schema *schema, const char *body, size_t len,
                 snprintf(msg, sizeof msg,
                          "malformed JSON at byte %zu of the line: %s",
                          js.err_off, js.err ? js.err : "syntax error");
-                if (add_reject(rejects, res, index, "", msg) != 0)
+                c->res->rejected++;
+                if (add_reject(c->rejects, c->res, c->index, "", msg) != 0)
                     return -1;
             }
-            index++;
+            c->index++;
         }
         p = nl ? nl + 1 : end;
     }
     return 0;
 }
 
-int sl_ingest(const sl_schema *schema, sl_ingest_format fmt, const char *body,
-              size_t len, int max_depth, sl_buf *block, sl_buf *rejects,
-              sl_ingest_result *res)
+int sl_ingest(const sl_schema *schema, sl_transform *xf, sl_ingest_format fmt,
+              const char *body, size_t len, int max_depth, sl_buf *block,
+              sl_buf *rejects, sl_ingest_result *res)
 {
     memset(res, 0, sizeof *res);
+    ingest_ctx c = {.schema = schema, .xf = xf, .block = block,
+                    .rejects = rejects, .res = res};
     size_t block_mark = block->len, rej_mark = rejects->len;
-    int rc = fmt == SL_INGEST_NDJSON
-                 ? ingest_ndjson(schema, body, len, max_depth, block, rejects, res)
-                 : ingest_json(schema, body, len, max_depth, block, rejects, res);
+    int rc = fmt == SL_INGEST_NDJSON ? ingest_ndjson(&c, body, len, max_depth)
+                                     : ingest_json(&c, body, len, max_depth);
     if (rc != 0) {
         /* nothing of a malformed body is accepted */
         sl_buf_truncate(block, block_mark);
         sl_buf_truncate(rejects, rej_mark);
-        res->accepted = res->rejected = res->listed = 0;
+        res->accepted = res->rejected = res->listed = res->dropped = 0;
     }
     return rc < 0 ? -1 : 0;
 }

@@ -9,6 +9,7 @@
 
 #include "sl_buf.h"
 #include "sl_schema.h"
+#include "sl_transform.h"
 
 typedef enum sl_ingest_format {
     SL_INGEST_JSON = 0, /* one object, or an array of objects */
@@ -17,6 +18,7 @@ typedef enum sl_ingest_format {
 
 typedef struct sl_ingest_result {
     size_t accepted;       /* records framed into the block */
+    size_t dropped;        /* records a transform dropped (returned nil) */
     size_t rejected;       /* records rejected (all of them, not only those
                               listed) */
     size_t listed;         /* rejections written to `rejects` */
@@ -35,10 +37,12 @@ typedef struct sl_ingest_result {
  * "error":..}, comma-separated, at most SL_INGEST_MAX_LISTED of them.
  * For SL_INGEST_JSON a syntax error anywhere rejects the whole body
  * (res->malformed, block and rejects restored to their entry length); for
- * NDJSON a malformed line rejects that line only. Returns 0, or -1 if a
- * buffer's cap was reached (buffers restored). */
-int sl_ingest(const sl_schema *schema, sl_ingest_format fmt, const char *body,
-              size_t len, int max_depth, sl_buf *block, sl_buf *rejects,
-              sl_ingest_result *res);
+ * NDJSON a malformed line rejects that line only. With a transform `xf`
+ * (may be NULL) each record goes through it first; its outputs are what is
+ * checked. Returns 0, or -1 if a buffer's cap was reached (buffers
+ * restored). */
+int sl_ingest(const sl_schema *schema, sl_transform *xf, sl_ingest_format fmt,
+              const char *body, size_t len, int max_depth, sl_buf *block,
+              sl_buf *rejects, sl_ingest_result *res);
 
 #endif

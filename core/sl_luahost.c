@@ -11,6 +11,8 @@
 #include <lualib.h>
 #include <lua-cjson.h>
 
+#include "sl_luastd.h"
+
 #ifndef SLUICE_LUA_DIR
 #define SLUICE_LUA_DIR "lua"
 #endif
@@ -27,7 +29,10 @@ typedef struct sl_lhost {
     size_t limit;         /* cap; 0 means none */
     bool cap_hit;         /* an allocation was refused because of the cap */
     unsigned long steps;  /* count-hook calls left in the current pcall */
+    char *file;           /* owned; replaces the placeholder chunk name */
 } sl_lhost;
+
+#define PLACEHOLDER SL_LUAHOST_CHUNK[1]
 
 static sl_lhost *host_of(lua_State *L)
 {
@@ -43,7 +48,9 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         h->used -= old;
         return NULL;
     }
-    if (h->limit && nsize > old && nsize - old > h->limit - h->used) {
+    /* used can exceed a limit lowered after the fact: nothing grows then */
+    if (h->limit && nsize > old &&
+        (h->used > h->limit || nsize - old > h->limit - h->used)) {
         h->cap_hit = true;
         return NULL; /* Lua collects garbage and retries, then raises */
     }
@@ -146,33 +153,10 @@ static int host_require(lua_State *L)
 
 /* ---- the sluice module ---------------------------------------------- */
 
-/* sluice.env(name [, default]): the variable, else the default, else an
- * error that carries the caller's file:line. */
-static int sluice_env(lua_State *L)
-{
-    const char *name = luaL_checkstring(L, 1);
-    const char *v = getenv(name);
-    if (v) {
-        lua_pushstring(L, v);                 /* value */
-        return 1;
-    }
-    if (!lua_isnoneornil(L, 2)) {
-        lua_settop(L, 2);                     /* name default */
-        return 1;
-    }
-    /* level 1 is the Lua function that called env */
-    return luaL_error(L, "environment variable %s is not set", name);
-}
-
-static const luaL_Reg sluice_funcs[] = {
-    {"env", sluice_env},
-    {"json", NULL}, /* placeholder, set below */
-    {NULL, NULL}
-};
-
 int luaopen_sluice(lua_State *L)
 {
-    luaL_newlib(L, sluice_funcs);                /* sluice */
+    lua_createtable(L, 0, 16);                   /* sluice */
+    sl_luastd_setfuncs(L);                       /* sluice.env = ... */
     luaL_requiref(L, "cjson", luaopen_cjson, 0); /* sluice cjson */
     lua_setfield(L, -2, "json");                 /* sluice.json = cjson */
     return 1;
@@ -276,7 +260,64 @@ void sl_luahost_free(lua_State *L)
         return;
     lua_getallocf(L, &h);
     lua_close(L); /* still uses the allocator, so h goes last */
+    free(((sl_lhost *)h)->file);
     free(h);
+}
+
+int sl_luahost_set_file(lua_State *L, const char *file)
+{
+    sl_lhost *h = host_of(L);
+    char *f = strdup(file);
+    if (!f)
+        return -1;
+    free(h->file);
+    h->file = f;
+    return 0;
+}
+
+const char *sl_luahost_file(lua_State *L)
+{
+    return host_of(L)->file;
+}
+
+/* Copy msg to out (size n > 0, truncated), the placeholder chunk name
+ * replaced by the state's file name. */
+static void put_msg(const sl_lhost *h, char *out, size_t n, const char *msg)
+{
+    size_t o = 0;
+    if (!n)
+        return;
+    for (const char *s = msg; *s && o + 1 < n; s++) {
+        if (*s == PLACEHOLDER && h->file) {
+            size_t fl = strlen(h->file);
+            if (fl > n - 1 - o)
+                fl = n - 1 - o;
+            memcpy(out + o, h->file, fl);
+            o += fl;
+        } else {
+            out[o++] = *s;
+        }
+    }
+    out[o] = '\0';
+}
+
+void sl_luahost_where(lua_State *L, int level, char *buf, size_t n)
+{
+    lua_Debug ar;
+    char src[LUA_IDSIZE + 16];
+    if (!n)
+        return;
+    buf[0] = '\0';
+    if (!lua_getstack(L, level, &ar) || !lua_getinfo(L, "Sl", &ar) ||
+        ar.currentline <= 0)
+        return;
+    snprintf(src, sizeof src, "%s:%d", ar.short_src, ar.currentline);
+    put_msg(host_of(L), buf, n, src);
+}
+
+void sl_luahost_set_mem_limit(lua_State *L, size_t bytes)
+{
+    host_of(L)->limit = bytes;
 }
 
 size_t sl_luahost_mem_used(lua_State *L)
@@ -306,7 +347,7 @@ int sl_luahost_pcall(lua_State *L, int nargs, int nresults,
             snprintf(err, errlen, "memory limit of %zu bytes exceeded",
                      h->limit);
     } else if (lua_type(L, -1) == LUA_TSTRING) {
-        snprintf(err, errlen, "%s", lua_tostring(L, -1));
+        put_msg(h, err, errlen, lua_tostring(L, -1));
     } else if (lua_type(L, -1) == LUA_TNUMBER) {
         snprintf(err, errlen, "%.14g", (double)lua_tonumber(L, -1));
     } else {

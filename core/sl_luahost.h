@@ -21,15 +21,42 @@ lua_State *sl_luahost_new(size_t mem_limit_bytes, char *err, size_t errlen);
 /* Close the state and release its allocator state. Accepts NULL. */
 void sl_luahost_free(lua_State *L);
 
-/* Opens the `sluice` module: env(name [, default]) and json (lua-cjson).
- * [-0, +1, m] */
+/* The chunk name to load a file under. Lua shortens chunk names to 60
+ * bytes in its messages, so a file is loaded under this one-byte
+ * placeholder (its short_src is "\x01"), which the messages of
+ * sl_luahost_pcall and sl_luahost_where replace by the name given to
+ * sl_luahost_set_file. */
+#define SL_LUAHOST_CHUNK "=\x01"
+
+/* Name the file that the state runs (loaded as SL_LUAHOST_CHUNK), for
+ * messages. Returns 0, or -1 when out of memory (the old name is kept). */
+int sl_luahost_set_file(lua_State *L, const char *file);
+
+/* The name given to sl_luahost_set_file, or NULL. Owned by the state. */
+const char *sl_luahost_file(lua_State *L);
+
+/* Write "<file>:<line>" of the Lua function at call level `level` (1: the
+ * function that called the running C function) to buf, with the
+ * placeholder chunk name replaced; "" when there is no such Lua function.
+ * [-0, +0, -] */
+void sl_luahost_where(lua_State *L, int level, char *buf, size_t n);
+
+/* Set the memory cap (0: none). From now on an allocation that would take
+ * the state past `bytes` fails; what is allocated already stays, even when
+ * it is more. */
+void sl_luahost_set_mem_limit(lua_State *L, size_t bytes);
+
+/* Opens the `sluice` module: the functions of sl_luastd_setfuncs (env,
+ * now, hmac_sha256, sha256, base64_encode/decode, hex, uuid, log) and json
+ * (lua-cjson, with json.null). [-0, +1, m] */
 int luaopen_sluice(lua_State *L);
 
 /* Like lua_pcall, but with at most `max_instructions` VM instructions
  * (0: unlimited; counted in steps of 1000) for the call. On an error the
- * message goes to `err` (a memory-cap hit reads "memory limit of N bytes
- * exceeded", an exhausted budget "<chunk>:<line>: instruction limit
- * exceeded") and the error object is popped. Returns the lua_pcall status.
+ * message goes to `err` (a memory-cap hit reads "memory limit of N MiB
+ * exceeded" or "... N bytes exceeded", an exhausted budget
+ * "<chunk>:<line>: instruction limit exceeded"; the placeholder chunk name
+ * is replaced as for sl_luahost_set_file) and the error object is popped. Returns the lua_pcall status.
  * [-(nargs+1), +(nresults|0), -] */
 int sl_luahost_pcall(lua_State *L, int nargs, int nresults,
                      unsigned long max_instructions, char *err, size_t errlen);

@@ -13,6 +13,7 @@ typedef struct sl_stats {
     uint64_t failures;   /* attempts that failed (non-2xx or transport) */
     uint64_t retries;    /* attempts that were retries */
     uint64_t refused;    /* records refused because the queue was full */
+    uint64_t dropped;    /* records a transform dropped (returned nil) */
 } sl_stats;
 
 #endif

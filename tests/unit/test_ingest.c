@@ -27,7 +27,7 @@ static void ingest(run *r, sl_ingest_format fmt, const char *body)
     sl_schema *s = schema();
     sl_buf_init(&r->block, 0);
     sl_buf_init(&r->rejects, 0);
-    r->rc = sl_ingest(s, fmt, body, strlen(body), 0, &r->block, &r->rejects,
+    r->rc = sl_ingest(s, NULL, fmt, body, strlen(body), 0, &r->block, &r->rejects,
                       &r->res);
     size_t w = 0;
     for (size_t off = 0; off < r->block.len;) {
@@ -146,7 +146,7 @@ static void test_block_cap_restores(void)
     sl_buf_init(&rejects, 0);
     sl_ingest_result res;
     const char *body = "[{\"id\":1},{\"id\":2},{\"id\":3}]";
-    CHECK(sl_ingest(s, SL_INGEST_JSON, body, strlen(body), 0, &block, &rejects,
+    CHECK(sl_ingest(s, NULL, SL_INGEST_JSON, body, strlen(body), 0, &block, &rejects,
                     &res) == -1);
     CHECK(block.len == 0 && res.accepted == 0);
     sl_buf_free(&block);

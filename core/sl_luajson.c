@@ -1,0 +1,223 @@
+/* sl_luajson: JSON scanner → Lua tables, Lua values → compact JSON. */
+#include "sl_luajson.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#define WRITE_MAX_DEPTH 32
+
+static int push_string(lua_State *L, const sl_json_token *t)
+{
+    if (!(t->flags & SL_JSON_F_ESCAPED)) {
+        lua_pushlstring(L, t->p, t->len);            /* [-0, +1] */
+        return 0;
+    }
+    luaL_Buffer b;
+    char *dst = luaL_buffinitsize(L, &b, t->len);  /* decoded <= raw */
+    size_t n = 0;
+    if (sl_json_unescape_into(t->p, t->len, dst, t->len, &n) != 0)
+        return -1;
+    luaL_pushresultsize(&b, n);                      /* [-?, +1] string */
+    return 0;
+}
+
+static void push_number(lua_State *L, const sl_json_token *t)
+{
+    int64_t i;
+    double d;
+    if ((t->flags & SL_JSON_F_INT) && sl_json_parse_int64(t->p, t->len, &i) == 0)
+        lua_pushinteger(L, (lua_Integer)i);
+    else if (sl_json_parse_double(t->p, t->len, &d) == 0)
+        lua_pushnumber(L, d);
+    else
+        lua_pushnumber(L, t->p[0] == '-' ? -HUGE_VAL : HUGE_VAL);
+}
+
+int sl_luajson_push(lua_State *L, sl_json *js, const sl_json_token *first)
+{
+    sl_json_token t = *first;
+    luaL_checkstack(L, 4, "record nested too deeply");
+    switch (t.type) {
+    case SL_JSON_OBJECT_BEGIN: {
+        lua_newtable(L);                             /* [-0, +1] obj */
+        for (;;) {
+            sl_json_token k, v;
+            sl_json_type ty = sl_json_next(js, &k);
+            if (ty == SL_JSON_OBJECT_END)
+                return 0;
+            if (ty != SL_JSON_KEY || push_string(L, &k) != 0) /* obj key */
+                goto fail;
+            if (sl_json_next(js, &v) == SL_JSON_ERROR ||
+                sl_luajson_push(L, js, &v) != 0) {   /* obj key val */
+                lua_pop(L, 1);                       /* obj */
+                goto fail;
+            }
+            lua_rawset(L, -3);                       /* obj[key] = val */
+        }
+    }
+    case SL_JSON_ARRAY_BEGIN: {
+        lua_newtable(L);                             /* [-0, +1] arr */
+        for (lua_Integer i = 1;; i++) {
+            sl_json_token v;
+            sl_json_type ty = sl_json_next(js, &v);
+            if (ty == SL_JSON_ARRAY_END)
+                return 0;
+            if (ty == SL_JSON_ERROR || sl_luajson_push(L, js, &v) != 0)
+                goto fail;                           /* arr */
+            lua_rawseti(L, -2, i);                   /* arr[i] = val */
+        }
+    }
+    case SL_JSON_STRING:
+        return push_string(L, &t);
+    case SL_JSON_NUMBER:
+        push_number(L, &t);
+        return 0;
+    case SL_JSON_TRUE:
+    case SL_JSON_FALSE:
+        lua_pushboolean(L, t.type == SL_JSON_TRUE);
+        return 0;
+    case SL_JSON_NULL:
+        lua_pushlightuserdata(L, NULL);              /* cjson.null */
+        return 0;
+    default:
+        return -1;
+    }
+fail:
+    lua_pop(L, 1);                                   /* drop the container */
+    return -1;
+}
+
+static int fail(char *err, size_t errlen, const char *msg)
+{
+    snprintf(err, errlen, "%s", msg);
+    return -1;
+}
+
+static int write_number(lua_State *L, int idx, sl_buf *out, char *err,
+                        size_t errlen)
+{
+    if (lua_isinteger(L, idx))
+        return sl_buf_printf(out, "%lld", (long long)lua_tointeger(L, idx));
+    double d = lua_tonumber(L, idx);
+    if (!isfinite(d))
+        return fail(err, errlen, "number is not finite (NaN or infinity)");
+    if (d == floor(d) && d >= -9223372036854775808.0 &&
+        d < 9223372036854775808.0)
+        return sl_buf_printf(out, "%lld", (long long)d);
+    /* shortest of 15..17 significant digits that reads back exactly */
+    char tmp[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+        if (strtod(tmp, NULL) == d)
+            break;
+    }
+    return sl_buf_append(out, tmp, strlen(tmp));
+}
+
+static int write_value(lua_State *L, int idx, sl_buf *out, int depth,
+                       char *err, size_t errlen);
+
+static int write_table(lua_State *L, int idx, sl_buf *out, int depth,
+                       char *err, size_t errlen)
+{
+    if (depth >= WRITE_MAX_DEPTH)
+        return fail(err, errlen, "value nested deeper than 32 levels");
+    if (!lua_checkstack(L, 3))
+        return fail(err, errlen, "Lua stack exhausted");
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+    if (n > 0) {
+        if (sl_buf_putc(out, '[') != 0)
+            return -1;
+        for (lua_Integer i = 1; i <= n; i++) {
+            if (i > 1 && sl_buf_putc(out, ',') != 0)
+                return -1;
+            lua_rawgeti(L, idx, i);                  /* [-0, +1] t[i] */
+            int rc = write_value(L, lua_gettop(L), out, depth + 1, err, errlen);
+            lua_pop(L, 1);                           /* [-1, +0] */
+            if (rc != 0)
+                return -1;
+        }
+        return sl_buf_putc(out, ']');
+    }
+    if (sl_buf_putc(out, '{') != 0)
+        return -1;
+    int first = 1;
+    lua_pushnil(L);                                  /* [-0, +1] nil */
+    while (lua_next(L, idx) != 0) {                  /* key value */
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            lua_pop(L, 2);
+            return fail(err, errlen, "record keys must be strings");
+        }
+        size_t klen;
+        const char *k = lua_tolstring(L, -2, &klen); /* a string: no conversion */
+        if ((!first && sl_buf_putc(out, ',') != 0) ||
+            sl_buf_json_string(out, k, klen) != 0 || sl_buf_putc(out, ':') != 0 ||
+            write_value(L, lua_gettop(L), out, depth + 1, err, errlen) != 0) {
+            lua_pop(L, 2);
+            return -1;
+        }
+        first = 0;
+        lua_pop(L, 1);                               /* key */
+    }
+    return sl_buf_putc(out, '}');
+}
+
+static int write_value(lua_State *L, int idx, sl_buf *out, int depth,
+                       char *err, size_t errlen)
+{
+    int rc;
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING: {
+        size_t n;
+        const char *s = lua_tolstring(L, idx, &n);
+        rc = sl_buf_json_string(out, s, n);
+        break;
+    }
+    case LUA_TNUMBER:
+        rc = write_number(L, idx, out, err, errlen);
+        if (rc != 0 && err[0])
+            return -1;
+        break;
+    case LUA_TBOOLEAN:
+        rc = lua_toboolean(L, idx) ? sl_buf_append(out, "true", 4)
+                                   : sl_buf_append(out, "false", 5);
+        break;
+    case LUA_TLIGHTUSERDATA:
+        if (lua_touserdata(L, idx) != NULL)
+            return fail(err, errlen, "cannot encode a userdata");
+        rc = sl_buf_append(out, "null", 4);
+        break;
+    case LUA_TTABLE:
+        rc = write_table(L, idx, out, depth, err, errlen);
+        if (rc != 0 && err[0])
+            return -1;
+        break;
+    case LUA_TNIL:
+        rc = sl_buf_append(out, "null", 4);
+        break;
+    default:
+        snprintf(err, errlen, "cannot encode a %s", luaL_typename(L, idx));
+        return -1;
+    }
+    if (rc != 0 && !err[0])
+        return fail(err, errlen, "out of memory");
+    return rc;
+}
+
+int sl_luajson_write(lua_State *L, int idx, sl_buf *out, char *err,
+                     size_t errlen)
+{
+    err[0] = '\0';
+    size_t mark = out->len;
+    int rc = write_value(L, lua_absindex(L, idx), out, 0, err, errlen);
+    if (rc != 0) {
+        sl_buf_truncate(out, mark);
+        if (!err[0])
+            snprintf(err, errlen, "out of memory");
+    }
+    return rc;
+}

@@ -1,0 +1,31 @@
+/* sl_luajson: records between JSON and Lua. Pushes a record from the JSON
+ * scanner as a Lua table (no second parse), and writes a Lua value back as
+ * compact JSON so that the schema check sees a transformed record exactly
+ * as it sees one from the wire. */
+#ifndef SL_LUAJSON_H
+#define SL_LUAJSON_H
+
+#include <lua.h>
+
+#include "sl_buf.h"
+#include "sl_json.h"
+
+/* Push the value whose first token is *first (already read from js) and
+ * read the rest of it. Objects become tables, arrays sequences, integer
+ * literals in int64 range integers, other numbers floats, null the
+ * lightuserdata NULL (cjson.null). Returns 0, or -1 on malformed JSON
+ * (js->err set; nothing pushed). Raises a Lua error on memory errors, so
+ * call it in protected mode. [-0, +1 | 0, m] */
+int sl_luajson_push(lua_State *L, sl_json *js, const sl_json_token *first);
+
+/* Append the Lua value at idx to out as compact JSON. A table with a
+ * positive length (#t > 0) is written as an array, any other table as an
+ * object (whose keys must be strings); cjson.null is null; an integral
+ * float in int64 range is written as an integer. Never allocates in Lua,
+ * so it is safe outside protected mode. Returns 0, or -1 with a reason in
+ * err (non-string key, NaN or infinity, a function, nesting deeper than 32,
+ * out of memory in out). [-0, +0, -] */
+int sl_luajson_write(lua_State *L, int idx, sl_buf *out, char *err,
+                     size_t errlen);
+
+#endif

@@ -1,0 +1,50 @@
+/* sl_luart: Lua on the event loop. Runs a connector's Lua function as a
+ * coroutine that may suspend in sluice.http.request (libcurl on the same
+ * loop) or sluice.sleep, with an instruction budget per call; installs
+ * those two functions into the state's `sluice` table. */
+#ifndef SL_LUART_H
+#define SL_LUART_H
+
+#include <stddef.h>
+
+#include <lua.h>
+
+#include "sl_http_client.h"
+
+struct event_base;
+struct sl_luart;
+typedef struct sl_luart sl_luart;
+struct sl_luart_task;
+typedef struct sl_luart_task sl_luart_task;
+
+/* A runtime for state L (borrowed; outlives the runtime), calling into it
+ * with at most max_instructions per task. NULL with a message on failure. */
+sl_luart *sl_luart_new(lua_State *L, struct event_base *base, sl_http *http,
+                       unsigned long max_instructions, char *err,
+                       size_t errlen);
+
+/* Free every task (no callbacks). Free the sl_http first, so that no
+ * transfer completes into a freed task. Accepts NULL. */
+void sl_luart_free(sl_luart *rt);
+
+/* Push the call's arguments onto co (runs in protected mode; may raise). */
+typedef void (*sl_luart_args_fn)(lua_State *co, void *ud);
+
+/* The call finished: on success err is NULL and the nres results are the
+ * top of co's stack (read them now; co is released after the callback);
+ * on failure err says why (Lua error with file:line, instruction or memory
+ * limit) and nres is 0. */
+typedef void (*sl_luart_done_fn)(void *ud, lua_State *co, int nres,
+                                 const char *err);
+
+/* Call the function at registry ref fn_ref with nargs arguments from args.
+ * `done` is called exactly once unless the task is cancelled — possibly
+ * before this returns, in which case NULL is returned; otherwise the
+ * running task, valid until `done` or sl_luart_cancel. */
+sl_luart_task *sl_luart_start(sl_luart *rt, int fn_ref, sl_luart_args_fn args,
+                              int nargs, sl_luart_done_fn done, void *ud);
+
+/* Stop a running task; its `done` is never called. */
+void sl_luart_cancel(sl_luart_task *t);
+
+#endif

@@ -1,0 +1,183 @@
+/* sl_transform: intake-side Lua transform. The record is pushed as a table
+ * straight from the scanner; the function's result is written back as JSON
+ * and goes through the same schema check as a record from the wire. */
+#include "sl_transform.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "sl_luahost.h"
+#include "sl_luajson.h"
+#include "sl_queue.h"
+
+struct sl_transform {
+    lua_State *L;
+    int fn_ref;
+    const sl_schema *schema;
+    const char *connector;
+    unsigned long max_instructions;
+    sl_buf scratch; /* one output as JSON, before the schema check */
+};
+
+/* What the protected call needs; passed as a light userdata. */
+typedef struct call_ctx {
+    sl_transform *xf;
+    sl_json *js;
+    const sl_json_token *first;
+    size_t index;
+    int malformed; /* the record is not valid JSON */
+} call_ctx;
+
+sl_transform *sl_transform_new(lua_State *L, int fn_ref,
+                               const sl_schema *schema, const char *connector,
+                               unsigned long max_instructions)
+{
+    sl_transform *xf = calloc(1, sizeof *xf);
+    if (!xf)
+        return NULL;
+    xf->L = L;
+    xf->fn_ref = fn_ref;
+    xf->schema = schema;
+    xf->connector = connector;
+    xf->max_instructions = max_instructions;
+    sl_buf_init(&xf->scratch, 0);
+    return xf;
+}
+
+void sl_transform_free(sl_transform *xf)
+{
+    if (!xf)
+        return;
+    sl_buf_free(&xf->scratch);
+    free(xf);
+}
+
+/* lua_CFunction run in protected mode: transform(record, ctx).
+ * [-1 (ctx lightuserdata), +1 (result, or nothing when malformed)] */
+static int call_transform(lua_State *L)
+{
+    call_ctx *c = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c->xf->fn_ref); /* fn */
+    if (sl_luajson_push(L, c->js, c->first) != 0) {   /* fn rec */
+        c->malformed = 1;
+        return 0;
+    }
+    lua_createtable(L, 0, 2);                         /* fn rec ctx */
+    lua_pushstring(L, c->xf->connector);
+    lua_setfield(L, -2, "connector");                 /* ctx.connector = */
+    lua_pushinteger(L, (lua_Integer)c->index);
+    lua_setfield(L, -2, "index");                     /* ctx.index = */
+    lua_call(L, 2, 1);                                /* result */
+    return 1;
+}
+
+/* Leave the scanner after the record once a call failed midway. */
+static void skip_rest(sl_json *js, int depth_before)
+{
+    sl_json_token t;
+    while (js->depth > depth_before)
+        if (sl_json_next(js, &t) == SL_JSON_ERROR)
+            return;
+}
+
+/* Check and frame one output at stack index idx. */
+static int encode_output(sl_transform *xf, int idx, sl_buf *block,
+                         sl_transform_reject_fn reject, void *ud,
+                         sl_transform_result *res)
+{
+    char why[160];
+    sl_buf_reset(&xf->scratch);
+    if (lua_type(xf->L, idx) != LUA_TTABLE) {
+        snprintf(why, sizeof why, "transform must return a table, a list of "
+                 "tables or nil, got %s", luaL_typename(xf->L, idx));
+        res->rejected++;
+        return reject(ud, "", why);
+    }
+    char werr[128];
+    if (sl_luajson_write(xf->L, idx, &xf->scratch, werr, sizeof werr) != 0) {
+        snprintf(why, sizeof why, "transform result: %s", werr);
+        res->rejected++;
+        return reject(ud, "", why);
+    }
+    sl_json js;
+    sl_json_token t;
+    sl_json_init(&js, xf->scratch.data, xf->scratch.len, 0);
+    sl_json_next(&js, &t);
+    size_t off = sl_queue_frame_begin(block);
+    if (off == (size_t)-1)
+        return -1;
+    sl_schema_error err;
+    switch (sl_schema_encode(xf->schema, &js, &t, block, &err)) {
+    case SL_SCHEMA_OK:
+        sl_queue_frame_end(block, off);
+        res->accepted++;
+        return 0;
+    case SL_SCHEMA_INVALID:
+        sl_buf_truncate(block, off);
+        res->rejected++;
+        return reject(ud, err.field, err.msg);
+    case SL_SCHEMA_SYNTAX:
+        sl_buf_truncate(block, off);
+        res->rejected++;
+        snprintf(why, sizeof why, "transform result is not valid JSON "
+                 "text: %s", js.err ? js.err : "syntax error");
+        return reject(ud, "", why);
+    default:
+        sl_buf_truncate(block, off);
+        return -1;
+    }
+}
+
+int sl_transform_record(sl_transform *xf, sl_json *js,
+                        const sl_json_token *first, size_t index,
+                        sl_buf *block, sl_transform_reject_fn reject,
+                        void *ud, sl_transform_result *res)
+{
+    lua_State *L = xf->L;
+    memset(res, 0, sizeof *res);
+    int depth_before = js->depth -
+        (first->type == SL_JSON_OBJECT_BEGIN || first->type == SL_JSON_ARRAY_BEGIN);
+    call_ctx c = {.xf = xf, .js = js, .first = first, .index = index};
+    int base = lua_gettop(L);
+    char err[256];
+    if (!lua_checkstack(L, 4))
+        return -1;
+    lua_pushcfunction(L, call_transform);            /* f */
+    lua_pushlightuserdata(L, &c);                    /* f ctx */
+    int st = sl_luahost_pcall(L, 1, 1, xf->max_instructions, err, sizeof err);
+    if (c.malformed) {
+        lua_settop(L, base);
+        return 1;
+    }
+    if (st != LUA_OK) {                              /* (error popped) */
+        skip_rest(js, depth_before);
+        lua_settop(L, base);
+        char msg[300];
+        snprintf(msg, sizeof msg, "transform: %s", err);
+        res->rejected++;
+        return reject(ud, "", msg) != 0 ? -1 : 0;
+    }
+    int rc = 0;                                      /* result */
+    int top = lua_gettop(L);
+    if (lua_isnil(L, top)) {
+        res->dropped = 1;
+    } else if (lua_type(L, top) == LUA_TTABLE && lua_rawlen(L, top) > 0 &&
+               lua_rawgeti(L, top, 1) == LUA_TTABLE) { /* result t[1] */
+        lua_pop(L, 1);                               /* result */
+        lua_Integer n = (lua_Integer)lua_rawlen(L, top);
+        for (lua_Integer i = 1; i <= n && rc == 0; i++) {
+            lua_rawgeti(L, top, i);                  /* result t[i] */
+            rc = encode_output(xf, lua_gettop(L), block, reject, ud, res);
+            lua_pop(L, 1);                           /* result */
+        }
+    } else {
+        lua_settop(L, top);                          /* result */
+        rc = encode_output(xf, top, block, reject, ud, res);
+    }
+    lua_settop(L, base);
+    return rc != 0 ? -1 : 0;
+}
