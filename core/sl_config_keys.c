@@ -1,7 +1,7 @@
 /* sl_config_keys: every configuration key, declared once, with its type,
- * default, range and description; the rules that a table cannot express
- * (URL, listen address, headers, schema); and the two outputs made from the
- * same tables: the Markdown reference and the `sluice check` printout. */
+ * default, range and description, and the rules that a table cannot express
+ * (URL, listen address, headers, functions, schema). sl_config_print.c
+ * makes the reference and the `sluice check` printout from these tables. */
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,7 +12,6 @@
 #include <lauxlib.h>
 
 #include "sl_config_keys.h"
-#include "sl_luahost.h"
 #include "sl_schema.h"
 
 typedef sl_cfg_ctx pctx;
@@ -341,7 +340,7 @@ static void parse_type(pctx *p, int idx, void *target)
         sl_cfg_err(p, "unknown type \"%.40s\" (valid: %s)", s, valid);
 }
 
-static const sl_cfg_key field_keys[] = {
+const sl_cfg_key sl_cfg_field_keys[] = {
     {.name = "name", .kind = K_STR, .store = S_LSTR, .off = FO(name),
      .required = true, .check = check_field_name, .doc_type = "string",
      .doc_allowed = "1 to 127 bytes of UTF-8 without quotes, backslashes "
@@ -382,7 +381,7 @@ static void parse_schema(pctx *p, int idx, void *target)
         } else {
             size_t before = p->nerr, k;
             sl_cfg_field f = {.type = -1, .index = (long)i};
-            sl_cfg_parse_table(p, -1, field_keys, &f);
+            sl_cfg_parse_table(p, -1, sl_cfg_field_keys, &f);
             for (k = 0; f.name && k < cs->nfields; k++)
                 if (strcmp(cs->fields[k].name, f.name) == 0)
                     break;
@@ -463,8 +462,9 @@ static void parse_connectors(pctx *p, int idx, void *target)
 /* ---- the key tables ---------------------------------------------------- */
 
 static const char *const method_choices[] = {"POST", "PUT", "PATCH", NULL};
-static const char *const body_choices[] = {"array", "object", "ndjson", NULL};
-static const char *const unknown_choices[] = {"reject", "drop", NULL};
+const char *const sl_cfg_body_choices[] = {"array", "object", "ndjson",
+                                          NULL};
+const char *const sl_cfg_unknown_choices[] = {"reject", "drop", NULL};
 
 static const sl_cfg_key batch_keys[] = {
     {.name = "max_records", .kind = K_INT, .store = S_SIZE,
@@ -538,11 +538,11 @@ const sl_cfg_key sl_cfg_connector_keys[] = {
      .desc = "The record's fields, in the order they are encoded; see "
              "[Schema fields](#schema-fields)."},
     {.name = "unknown_fields", .kind = K_ENUM, .store = S_INT,
-     .off = CO(unknown), .def = 0, .choices = unknown_choices,
+     .off = CO(unknown), .def = 0, .choices = sl_cfg_unknown_choices,
      .desc = "A record member that is not in the schema: `reject` rejects "
              "the record, `drop` leaves the member out."},
     {.name = "body", .kind = K_ENUM, .store = S_INT, .off = CO(c.body),
-     .def = 0, .choices = body_choices,
+     .def = 0, .choices = sl_cfg_body_choices,
      .desc = "How records become a request body; see "
              "[Body forms](#body-forms)."},
     {.name = "batch", .kind = K_TABLE, .sub = batch_keys,
@@ -664,200 +664,5 @@ void sl_cfg_gateway_after(pctx *p, void *target)
         }
         free(gs->g.state_dir);
         gs->g.state_dir = full;
-    }
-}
-
-/* ---- outputs -------------------------------------------------------------- */
-
-/* "1048576 (1 MiB)" for round sizes, else the number. */
-static const char *size_text(char *buf, size_t n, unsigned long long v)
-{
-    static const struct { long long f; const char *u; } units[] = {
-        {GIB, "GiB"}, {MIB, "MiB"}, {KIB, "KiB"}};
-    for (size_t i = 0; i < 3; i++)
-        if (v >= (unsigned long long)units[i].f && v % units[i].f == 0) {
-            snprintf(buf, n, "%llu (%llu %s)", v, v / units[i].f, units[i].u);
-            return buf;
-        }
-    snprintf(buf, n, "%llu", v);
-    return buf;
-}
-
-static const char *unit_text(char *buf, size_t n, long long v, const char *u)
-{
-    if (u && !strcmp(u, "bytes") && v >= KIB && v % KIB == 0)
-        snprintf(buf, n, v % GIB == 0 ? "%lld GiB" : v % MIB == 0 ? "%lld MiB"
-                                                                  : "%lld KiB",
-                 v / (v % GIB == 0 ? GIB : v % MIB == 0 ? MIB : KIB));
-    else
-        snprintf(buf, n, "%lld%s%s", v, u ? " " : "", u ? u : "");
-    return buf;
-}
-
-static void reference_rows(FILE *out, const sl_cfg_key *keys,
-                           const char *prefix)
-{
-    char def[96], lo[48], hi[48];
-    for (const sl_cfg_key *k = keys; k->name; k++) {
-        const char *type = k->doc_type;
-        fprintf(out, "| `%s%s` | ", prefix, k->name);
-        switch (k->kind) {
-        case K_INT:
-            fprintf(out, "integer | %s | ",
-                    k->unit && !strcmp(k->unit, "bytes")
-                        ? size_text(def, sizeof def, (unsigned long long)k->def)
-                        : (snprintf(def, sizeof def, "%lld", k->def), def));
-            if (k->max == LLONG_MAX)
-                fprintf(out, "at least %s | ",
-                        unit_text(lo, sizeof lo, k->min, k->unit));
-            else
-                fprintf(out, "%s .. %s | ",
-                        unit_text(lo, sizeof lo, k->min,
-                                  k->unit && !strcmp(k->unit, "bytes")
-                                      ? k->unit : NULL),
-                        unit_text(hi, sizeof hi, k->max, k->unit));
-            break;
-        case K_ENUM:
-            fprintf(out, "string | `\"%s\"` | ", k->choices[k->def]);
-            for (const char *const *c = k->choices; *c; c++)
-                fprintf(out, "%s`\"%s\"`", c == k->choices ? "" : ", ", *c);
-            fprintf(out, " | ");
-            break;
-        case K_TABLE:
-            fprintf(out, "table | | see `%s.*` below | ", k->name);
-            break;
-        case K_BOOL:
-            fprintf(out, "%s | `%s` | `true`, `false` | ", type,
-                    k->def ? "true" : "false");
-            break;
-        default:
-            if (k->required)
-                fprintf(out, "%s | **required** | %s | ", type, k->doc_allowed);
-            else if (k->kind == K_STR)
-                fprintf(out, "%s | `\"%s\"` | %s | ", type, k->defstr,
-                        k->doc_allowed);
-            else
-                fprintf(out, "%s | %s | %s | ", type, k->defstr,
-                        k->doc_allowed);
-        }
-        fprintf(out, "%s |\n", k->desc);
-        if (k->kind == K_TABLE) {
-            char sub[64];
-            snprintf(sub, sizeof sub, "%s%s.", prefix, k->name);
-            reference_rows(out, k->sub, sub);
-        }
-    }
-}
-
-static void reference_table(FILE *out, const char *title, const char *intro,
-                            const sl_cfg_key *keys)
-{
-    fprintf(out, "### %s\n\n%s\n\n", title, intro);
-    fprintf(out, "| Key | Type | Default | Allowed | Meaning |\n");
-    fprintf(out, "| --- | --- | --- | --- | --- |\n");
-    reference_rows(out, keys, "");
-    fprintf(out, "\n");
-}
-
-void sl_config_print_reference(FILE *out)
-{
-    fprintf(out, "<!-- generated by sl_config_print_reference() from the key "
-            "tables in core/sl_config_keys.c; edit those, not this -->\n\n");
-    reference_table(out, "Gateway keys",
-                    "The table returned by the gateway file "
-                    "(`conf/sluice.lua`).", sl_cfg_gateway_keys);
-    reference_table(out, "Connector keys",
-                    "The table returned by each connector file.",
-                    sl_cfg_connector_keys);
-    reference_table(out, "Schema fields",
-                    "Each element of `schema`, as in "
-                    "`{ name = \"id\", type = \"integer\" }`.", field_keys);
-}
-
-bool sl_config_header_is_secret(const char *name)
-{
-    static const char *const words[] = {"authorization", "token", "secret",
-                                        "key", "signature", "password",
-                                        "cookie", NULL};
-    for (const char *const *w = words; *w; w++)
-        if (strcasestr(name, *w))
-            return true;
-    return false;
-}
-
-/* "yes (crm.lua:14)": where the function at registry ref `ref` of L is
- * defined, by file name; a function from a required module names that
- * module's file. */
-static void print_function(FILE *out, const char *label,
-                           const sl_connector_conf *k, int ref)
-{
-    lua_Debug ar;
-    if (!k->L || ref == LUA_NOREF || ref == LUA_REFNIL) {
-        fprintf(out, "  %-15s no\n", label);
-        return;
-    }
-    lua_rawgeti(k->L, LUA_REGISTRYINDEX, ref);     /* fn */
-    lua_getinfo(k->L, ">S", &ar);                  /* (fn popped) */
-    if (ar.linedefined <= 0) {
-        fprintf(out, "  %-15s yes (a C function)\n", label);
-        return;
-    }
-    const char *src = ar.short_src[0] == SL_LUAHOST_CHUNK[1] ? k->file
-                                                             : ar.short_src;
-    const char *base = strrchr(src, '/');
-    fprintf(out, "  %-15s yes (%s:%d)\n", label, base ? base + 1 : src,
-            ar.linedefined);
-}
-
-static const char *const body_ctype[] = {
-    "application/json", "application/json", "application/x-ndjson"};
-
-void sl_config_print(const sl_config *c, FILE *out)
-{
-    char b1[64];
-    fprintf(out, "gateway %s\n", c->file);
-    fprintf(out, "  listen          %s\n", c->listen);
-    fprintf(out, "  state_dir       %s\n", c->state_dir);
-    fprintf(out, "  max_body_bytes  %s\n",
-            size_text(b1, sizeof b1, c->max_body_bytes));
-    fprintf(out, "  connectors      %zu\n", c->nconnectors);
-    for (size_t i = 0; i < c->nconnectors; i++) {
-        const sl_connector_conf *k = &c->connectors[i];
-        fprintf(out, "\nconnector %s (%s)\n", k->name, k->file);
-        fprintf(out, "  request         %s %s\n", k->method, k->url);
-        fprintf(out, "  body            %s (Content-Type: %s)\n",
-                body_choices[k->body], body_ctype[k->body]);
-        fprintf(out, "  unknown_fields  %s\n",
-                unknown_choices[sl_schema_policy(k->schema)]);
-        fprintf(out, "  batch           max %zu records, max %zu bytes, "
-                "max delay %u ms\n", k->batch_max_records,
-                k->batch_max_bytes, k->batch_max_delay_ms);
-        fprintf(out, "  timeout_ms      %u\n", k->timeout_ms);
-        fprintf(out, "  concurrency     %u\n", k->concurrency);
-        fprintf(out, "  retry           backoff %u ms doubling up to %u ms, "
-                "with jitter\n", k->retry_base_ms, k->retry_max_ms);
-        fprintf(out, "  queue_max_bytes %s\n",
-                size_text(b1, sizeof b1, k->queue_max_bytes));
-        print_function(out, "transform", k, k->transform_ref);
-        print_function(out, "headers_fn", k, k->headers_fn_ref);
-        fprintf(out, "  lua             max %lu instructions per call, max "
-                "%zu MiB\n", k->lua_max_instructions,
-                k->lua_max_memory >> 20);
-        fprintf(out, "  headers%s\n", k->nheaders ? "" : "         (none)");
-        for (size_t h = 0; h < k->nheaders; h++)
-            fprintf(out, "    %s: %s\n", k->headers[h].name,
-                    sl_config_header_is_secret(k->headers[h].name)
-                        ? "****" : k->headers[h].value);
-        size_t nf = sl_schema_nfields(k->schema), w = strlen("field");
-        for (size_t f = 0; f < nf; f++)
-            if (strlen(sl_schema_field_name(k->schema, f)) > w)
-                w = strlen(sl_schema_field_name(k->schema, f));
-        fprintf(out, "  schema          %zu field%s\n", nf, nf == 1 ? "" : "s");
-        fprintf(out, "    %-*s  %-8s  %s\n", (int)w, "field", "type", "nullable");
-        for (size_t f = 0; f < nf; f++)
-            fprintf(out, "    %-*s  %-8s  %s\n", (int)w,
-                    sl_schema_field_name(k->schema, f),
-                    sl_type_name(sl_schema_field_type(k->schema, f)),
-                    sl_schema_field_nullable(k->schema, f) ? "yes" : "no");
     }
 }

@@ -1,6 +1,7 @@
-/* sl_config_keys.h: private to the config module (sl_config.c, the generic
- * table-driven parser and loader; sl_config_keys.c, the key tables, their
- * rules, the reference and the printout). Not for other modules. */
+/* sl_config_keys.h: private to the config module (sl_config.c, the loader;
+ * sl_config_parse.c, the generic table-driven parser; sl_config_keys.c, the
+ * key tables and their rules; sl_config_print.c, the reference and the
+ * printout made from them). Not for other modules. */
 #ifndef SL_CONFIG_KEYS_H
 #define SL_CONFIG_KEYS_H
 
@@ -101,14 +102,21 @@ typedef struct sl_cfg_gw {
 
 extern const sl_cfg_key sl_cfg_gateway_keys[];
 extern const sl_cfg_key sl_cfg_connector_keys[];
+extern const sl_cfg_key sl_cfg_field_keys[];    /* one schema element */
+extern const char *const sl_cfg_body_choices[];    /* by sl_body_form */
+extern const char *const sl_cfg_unknown_choices[]; /* by sl_unknown_policy */
 
 /* Cross-key checks and derived values, after the keys are parsed. */
 void sl_cfg_gateway_after(sl_cfg_ctx *p, void *target);
 void sl_cfg_connector_after(sl_cfg_ctx *p, void *target);
 
-/* From sl_config.c. */
+/* From sl_config_parse.c. */
 void sl_cfg_err(sl_cfg_ctx *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Add a complete message (malloc'd; taken, NULL ignored) at `line`. */
+void sl_cfg_problem(sl_cfg_ctx *p, int line, char *msg);
+/* Move the file's problems, in line order, to `errs`. */
+void sl_cfg_flush(sl_cfg_ctx *p, sl_errors *errs);
 void sl_cfg_path_push(sl_cfg_ctx *p, const char *key, long index);
 void sl_cfg_path_pop(sl_cfg_ctx *p);
 void sl_cfg_parse_table(sl_cfg_ctx *p, int idx, const sl_cfg_key *keys,

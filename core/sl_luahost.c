@@ -97,6 +97,24 @@ static int host_load(lua_State *L)
     return lua_gettop(L);
 }
 
+/* setmetatable(t, mt) refusing a __gc field: Lua runs finalizers with
+ * hooks off, so the instruction budget could not stop a runaway one. */
+static int host_setmetatable(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");             /* t mt "__gc" */
+        if (lua_rawget(L, 2) != LUA_TNIL)       /* t mt gc */
+            return luaL_error(L, "setmetatable: __gc metamethods are not "
+                              "allowed");
+        lua_pop(L, 1);                          /* t mt */
+    }
+    lua_settop(L, 2);                           /* t mt */
+    lua_pushvalue(L, lua_upvalueindex(1));      /* t mt setmetatable */
+    lua_insert(L, 1);                           /* setmetatable t mt */
+    lua_call(L, 2, 1);                          /* t */
+    return 1;
+}
+
 static bool valid_modname(const char *s)
 {
     if (!*s || *s == '.')
@@ -215,6 +233,9 @@ static int host_open(lua_State *L)
     lua_getfield(L, -1, "load");                   /* _G load */
     lua_pushcclosure(L, host_load, 1);             /* _G textload */
     lua_setfield(L, -2, "load");                   /* _G.load = textload */
+    lua_getfield(L, -1, "setmetatable");           /* _G setmt */
+    lua_pushcclosure(L, host_setmetatable, 1);     /* _G nogcsetmt */
+    lua_setfield(L, -2, "setmetatable");           /* _G.setmetatable = */
     lua_pushcfunction(L, host_require);            /* _G require */
     lua_setfield(L, -2, "require");                /* _G.require = require */
     lua_pop(L, 1);                                 /* */
@@ -356,4 +377,9 @@ int sl_luahost_pcall(lua_State *L, int nargs, int nresults,
     }
     lua_pop(L, 1);                                 /* */
     return st;
+}
+
+void sl_luahost_message(lua_State *L, const char *msg, char *out, size_t n)
+{
+    put_msg(host_of(L), out, n, msg);
 }

@@ -46,6 +46,11 @@ void sl_luahost_where(lua_State *L, int level, char *buf, size_t n);
  * it is more. */
 void sl_luahost_set_mem_limit(lua_State *L, size_t bytes);
 
+/* Copy an error message to out (n > 0, truncated) with the placeholder
+ * chunk name replaced by the state's file name, as sl_luahost_pcall does;
+ * for errors caught elsewhere (coroutines). [-0, +0, -] */
+void sl_luahost_message(lua_State *L, const char *msg, char *out, size_t n);
+
 /* Opens the `sluice` module: the functions of sl_luastd_setfuncs (env,
  * now, hmac_sha256, sha256, base64_encode/decode, hex, uuid, log) and json
  * (lua-cjson, with json.null). [-0, +1, m] */

@@ -15,6 +15,7 @@
 #include <lauxlib.h>
 
 #include "sl_log.h"
+#include "sl_luahost.h"
 
 #define HOOK_STEP 1000
 
@@ -104,7 +105,10 @@ static int resume(sl_luart_task *t, int nargs)
         t->done(t->ud, t->co, nres, NULL);
     } else {
         const char *msg = lua_tostring(t->co, -1);
-        t->done(t->ud, t->co, 0, msg ? msg : "error object is not a string");
+        char buf[512];
+        sl_luahost_message(t->co, msg ? msg : "error object is not a string",
+                           buf, sizeof buf);
+        t->done(t->ud, t->co, 0, buf);
     }
     task_free(t);
     return 1;

@@ -41,9 +41,10 @@ local function form_escape(s)
   return (s:gsub(" ", "+"))
 end
 
+-- Option errors are raised without a position; client_credentials re-raises
+-- them at level 2, so that they name the connector file's line.
 local function fail(msg)
-  -- level 3: the connector file line that called client_credentials
-  error("sluice.oauth2: client_credentials: " .. msg, 3)
+  error("sluice.oauth2: client_credentials: " .. msg, 0)
 end
 
 local function sorted_keys(t)
@@ -73,12 +74,23 @@ local function check_number(opts, k, default, min)
   return v
 end
 
+local function check_integer(opts, k, default, min)
+  local v = opts[k]
+  if v == nil then return default end
+  local i = math.tointeger(v)
+  if not i or i < min then
+    fail(("%s must be an integer >= %d, got %s"):format(k, min,
+      type(v) == "number" and tostring(v) or type(v)))
+  end
+  return i
+end
+
 -- The token URL as it may appear in messages: without user:password@.
 local function display_url(u)
   return (u:gsub("^(%a[%w+.-]*://)[^/@]*@", "%1"))
 end
 
-function M.client_credentials(opts)
+local function client_credentials(opts)
   if type(opts) ~= "table" then
     fail("expects a table of options, got " .. type(opts))
   end
@@ -99,6 +111,7 @@ function M.client_credentials(opts)
     fail("client_secret must be a string, got " .. type(client_secret))
   end
   local audience = check_string(opts, "audience", false)
+  if audience == "" then audience = nil end
 
   local scope = opts.scope
   if type(scope) == "table" then            -- { "read", "write" }
@@ -122,8 +135,8 @@ function M.client_credentials(opts)
   end
 
   local skew = check_number(opts, "refresh_skew_s", 30, 0)
-  local timeout_ms = check_number(opts, "timeout_ms", 10000, 1)
-  local cooldown_s = check_number(opts, "error_cooldown_ms", 1000, 0) / 1000
+  local timeout_ms = check_integer(opts, "timeout_ms", 10000, 1)
+  local cooldown_s = check_integer(opts, "error_cooldown_ms", 1000, 0) / 1000
 
   local extra = opts.extra
   if extra ~= nil and type(extra) ~= "table" then
@@ -168,6 +181,9 @@ function M.client_credentials(opts)
   -- bytes, one line, the secret masked wherever it was echoed.
   local function snippet(s)
     s = tostring(s or "")
+    local cut = #s > SNIPPET
+    -- enough to mask a secret that straddles the cut
+    s = s:sub(1, SNIPPET + 3 * #client_secret)
     if client_secret ~= "" then
       for _, needle in ipairs({ client_secret, form_escape(client_secret) }) do
         local from = 1
@@ -179,7 +195,6 @@ function M.client_credentials(opts)
         end
       end
     end
-    local cut = #s > SNIPPET
     s = s:sub(1, SNIPPET):gsub("[%c\127]", " ")
     if s == "" then return "(empty body)" end
     return s .. (cut and "..." or "")
@@ -216,7 +231,7 @@ function M.client_credentials(opts)
         :format(where, tostring(status), snippet(resp.body)))
     end
     local ok, doc = pcall(sluice.json.decode, resp.body or "")
-    if not ok or type(doc) ~= "table" then
+    if not ok or type(doc) ~= "table" or doc[1] ~= nil then
       err(("token endpoint %s answered %d with a body that is not a JSON "
         .. "object: %s"):format(where, status, snippet(resp.body)))
     end
@@ -369,6 +384,12 @@ function M.client_credentials(opts)
     __tostring = function() return "sluice.oauth2.client_credentials(" .. where .. ")" end,
     __metatable = false,
   })
+end
+
+function M.client_credentials(opts)
+  local ok, res = pcall(client_credentials, opts)
+  if not ok then error(res, 2) end
+  return res
 end
 
 M._form_escape = form_escape -- for tests

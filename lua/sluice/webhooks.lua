@@ -13,23 +13,31 @@
 
 local M = {}
 
+-- Option errors are raised without a position and re-raised by the public
+-- constructor at level 2, so that they name the connector file's line.
 local function fail(msg)
-  -- level 3: the line of the connector file that called the constructor
-  error("sluice.webhooks: " .. msg, 3)
+  error("sluice.webhooks: " .. msg, 0)
+end
+
+local function at_caller(build)
+  return function(opts)
+    local ok, res = pcall(build, opts)
+    if not ok then error(res, 2) end
+    return res
+  end
 end
 
 local function check_keys(fname, opts, allowed)
   if type(opts) ~= "table" then
-    error(("sluice.webhooks: %s expects a table of options, got %s")
-      :format(fname, type(opts)), 3)
+    fail(("%s expects a table of options, got %s"):format(fname, type(opts)))
   end
   for k in pairs(opts) do
     if not allowed[k] then
       local names = {}
       for n in pairs(allowed) do names[#names + 1] = n end
       table.sort(names)
-      error(("sluice.webhooks: %s: unknown option %q (valid: %s)")
-        :format(fname, tostring(k), table.concat(names, ", ")), 3)
+      fail(("%s: unknown option %q (valid: %s)")
+        :format(fname, tostring(k), table.concat(names, ", ")))
     end
   end
 end
@@ -55,9 +63,12 @@ end
 
 local function decode_secret(s, i)
   local where = i and ("secret[" .. i .. "]") or "secret"
-  if type(s) ~= "string" or s == "" then
+  if s == nil or s == "" then
     fail(("standard: %s is %s; expected \"whsec_<base64 key>\"")
       :format(where, s == "" and "empty" or "missing"))
+  elseif type(s) ~= "string" then
+    fail(("standard: %s must be a string \"whsec_<base64 key>\", got %s")
+      :format(where, type(s)))
   end
   local b64 = s:gsub("^whsec_", "", 1)
   -- Checked here too (not only by base64_decode) so that the message is
@@ -73,7 +84,7 @@ local function decode_secret(s, i)
   return key
 end
 
-function M.standard(opts)
+local function standard(opts)
   check_keys("standard", opts, { secret = true, id = true })
   local keys = {}
   if type(opts.secret) == "table" then
@@ -120,7 +131,7 @@ local encoders = {
   base64 = function(raw) return sluice.base64_encode(raw) end,
 }
 
-function M.hmac(opts)
+local function hmac(opts)
   check_keys("hmac", opts,
     { header = true, secret = true, prefix = true, encoding = true })
   local header = opts.header
@@ -130,9 +141,11 @@ function M.hmac(opts)
       .. (type(header) == "string" and ("%q"):format(header) or type(header)))
   end
   local secret = opts.secret
-  if type(secret) ~= "string" or secret == "" then
+  if secret == nil or secret == "" then
     fail("hmac: secret is " .. (secret == "" and "empty" or "missing")
       .. "; expected a string")
+  elseif type(secret) ~= "string" then
+    fail("hmac: secret must be a string, got " .. type(secret))
   end
   local prefix = opts.prefix
   if prefix == nil then prefix = "sha256=" end
@@ -153,5 +166,8 @@ function M.hmac(opts)
     return { [header] = prefix .. enc(sluice.hmac_sha256(secret, body)) }
   end
 end
+
+M.standard = at_caller(standard)
+M.hmac = at_caller(hmac)
 
 return M

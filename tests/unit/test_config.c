@@ -95,7 +95,7 @@ static void test_shipped_conf_loads(void)
     CHECK(c->listen_port == 8080);
     CHECK_STR(c->state_dir, SLUICE_SOURCE_DIR "/conf/var");
     CHECK(c->max_body_bytes == 8u << 20);
-    CHECK(c->nconnectors == 2);
+    CHECK(c->nconnectors == 4); /* + oauth2_example, signed_webhooks */
     const sl_connector_conf *crm = sl_config_connector(c, "crm_contacts");
     CHECK(crm != NULL);
     if (crm) {
@@ -197,6 +197,10 @@ static void test_defaults(void)
     CHECK(k->queue_max_bytes == (size_t)64 << 20);
     CHECK(sl_schema_policy(k->schema) == SL_UNKNOWN_REJECT);
     CHECK(!sl_schema_field_nullable(k->schema, 0));
+    CHECK(k->L != NULL); /* kept for every connector */
+    CHECK(k->transform_ref == LUA_NOREF && k->headers_fn_ref == LUA_NOREF);
+    CHECK(k->lua_max_instructions == 1000000);
+    CHECK(k->lua_max_memory == (size_t)64 << 20);
     sl_config_free(c);
 }
 
@@ -410,6 +414,135 @@ static void test_err_gateway(void)
                    "directory\n");
 }
 
+/* ---- Lua functions and limits of a connector ---------------------------- */
+
+/* Call the function at `ref` of k->L with a record {id, tag} and ctx
+ * {index}, under the connector's budget; returns the error ("" if none)
+ * and the result's tag in *tag. */
+static const char *call_transform(const sl_connector_conf *k, long long id,
+                                  const char *tag, char *out, size_t outlen)
+{
+    static char err[512];
+    lua_State *L = k->L;
+    err[0] = out[0] = '\0';
+    lua_rawgeti(L, LUA_REGISTRYINDEX, k->transform_ref); /* fn */
+    lua_createtable(L, 0, 2);                             /* fn rec */
+    lua_pushinteger(L, id);
+    lua_setfield(L, -2, "id");
+    lua_pushstring(L, tag);
+    lua_setfield(L, -2, "tag");
+    lua_createtable(L, 0, 1);                             /* fn rec ctx */
+    lua_pushinteger(L, 3);
+    lua_setfield(L, -2, "index");
+    if (sl_luahost_pcall(L, 2, 1, k->lua_max_instructions, err, sizeof err) ==
+        LUA_OK) {                                         /* rec' */
+        CHECK(lua_type(L, -1) == LUA_TTABLE);
+        lua_getfield(L, -1, "tag");                       /* rec' tag */
+        if (lua_type(L, -1) == LUA_TSTRING)
+            snprintf(out, outlen, "%s", lua_tostring(L, -1));
+        lua_pop(L, 2);                                    /* */
+    }
+    CHECK(lua_gettop(L) == 0);
+    return err;
+}
+
+static void test_lua_functions(void)
+{
+    sl_config *c;
+    char tag[64];
+    CHECK_STR(load_connector("lua_fns.lua", &c), "");
+    if (!c)
+        return;
+    const sl_connector_conf *k = &c->connectors[0];
+    CHECK(k->L != NULL);
+    CHECK(k->transform_ref != LUA_NOREF && k->headers_fn_ref != LUA_NOREF);
+    CHECK(k->lua_max_instructions == 5000);
+    CHECK(k->lua_max_memory == (size_t)2 << 20);
+    /* the stored function runs, with the upvalues of its file */
+    CHECK_STR(call_transform(k, 7, "ab", tag, sizeof tag), "");
+    CHECK_STR(tag, "x-AB@3");
+    /* an error names the connector file and line */
+    CHECK_STR(call_transform(k, -1, "ab", tag, sizeof tag),
+              DATA "lua_fns.lua:11: negative id -1");
+    /* the per-call budget and the memory cap, set from `lua` */
+    CHECK_STR(call_transform(k, 1, "spin", tag, sizeof tag),
+              DATA "lua_fns.lua:12: instruction limit exceeded");
+    CHECK_STR(call_transform(k, 1, "hog", tag, sizeof tag),
+              "memory limit of 2 MiB exceeded");
+    /* and the state goes on working */
+    CHECK_STR(call_transform(k, 8, "cd", tag, sizeof tag), "");
+    CHECK_STR(tag, "x-CD@3");
+    /* headers_fn */
+    char err[256];
+    lua_rawgeti(k->L, LUA_REGISTRYINDEX, k->headers_fn_ref); /* fn */
+    lua_createtable(k->L, 0, 1);                             /* fn req */
+    lua_pushinteger(k->L, 2);
+    lua_setfield(k->L, -2, "attempt");
+    CHECK(sl_luahost_pcall(k->L, 1, 1, k->lua_max_instructions, err,
+                           sizeof err) == LUA_OK);           /* hdrs */
+    lua_getfield(k->L, -1, "X-Attempt");                     /* hdrs v */
+    CHECK_STR(lua_tostring(k->L, -1), "2");
+    lua_pop(k->L, 2);                                        /* */
+    sl_config_free(c);
+}
+
+static void test_lua_print(void)
+{
+    sl_config *c;
+    char *out = NULL;
+    size_t len = 0;
+    CHECK_STR(load_connector("lua_fns.lua", &c), "");
+    if (!c)
+        return;
+    FILE *f = open_memstream(&out, &len);
+    sl_config_print(c, f);
+    fclose(f);
+    CHECK_CONTAINS(out, "  queue_max_bytes 67108864 (64 MiB)\n"
+                        "  transform       yes (lua_fns.lua:10)\n"
+                        "  headers_fn      yes (lua_fns.lua:17)\n"
+                        "  lua             max 5000 instructions per call, "
+                        "max 2 MiB\n");
+    CHECK(lua_gettop(c->connectors[0].L) == 0);
+    free(out);
+    sl_config_free(c);
+    CHECK_STR(load_connector("lua_cfn.lua", &c), "");
+    if (!c)
+        return;
+    f = open_memstream(&out, &len);
+    sl_config_print(c, f);
+    fclose(f);
+    CHECK_CONTAINS(out, "  transform       no\n"
+                        "  headers_fn      yes (a C function)\n"
+                        "  lua             max 1000000 instructions per call, "
+                        "max 64 MiB\n");
+    free(out);
+    sl_config_free(c);
+}
+
+static void test_err_lua_keys(void)
+{
+    const char *m = load_connector("bad_lua_fn.lua", NULL);
+    CHECK_CONTAINS(m, "bad_lua_fn.lua:5: transform: expected a function, got "
+                      "string \"function(rec) return rec end\"\n");
+    CHECK_CONTAINS(m, "bad_lua_fn.lua:6: headers_fn: expected a function, got "
+                      "table\n");
+    CHECK_CONTAINS(m, "bad_lua_fn.lua:7: lua.max_instructions: 10 is out of "
+                      "range (1000..1000000000)\n");
+    CHECK_CONTAINS(m, "bad_lua_fn.lua:7: lua.max_memory_mb: 5000 is out of "
+                      "range (1..4096 MiB)\n");
+    CHECK_CONTAINS(m, "bad_lua_fn.lua:7: lua.max_mem: unknown key (did you "
+                      "mean \"max_memory_mb\"?)\n");
+    CHECK(count_lines(m) == 5);
+    CHECK_STR(load_connector("bad_lua_table.lua", NULL),
+              DATA "bad_lua_table.lua:5: lua: expected a table, got number "
+              "64\n");
+    m = load_connector("bad_lua_mem.lua", NULL);
+    CHECK_CONTAINS(m, "bad_lua_mem.lua:8: lua.max_memory_mb: the file's Lua "
+                      "state holds ");
+    CHECK_CONTAINS(m, " bytes once loaded, more than the limit of 1 MiB\n");
+    CHECK(count_lines(m) == 1);
+}
+
 /* ---- the sandbox -------------------------------------------------------- */
 
 /* Run `code` in a fresh host; returns the error ("" if none) and, when it
@@ -512,8 +645,69 @@ static void test_luahost_limits(void)
     lua_State *L = sl_luahost_new(8 << 20, err, sizeof err);
     CHECK(L != NULL && sl_luahost_mem_used(L) > 0 &&
           sl_luahost_mem_used(L) < (8u << 20));
+    /* a cap below what is in use: nothing grows, the state stays usable */
+    sl_luahost_set_mem_limit(L, 1024);
+    luaL_loadstring(L, "return string.rep('x', 100)");   /* f | msg */
+    lua_settop(L, 0);
+    lua_pushcfunction(L, luaopen_sluice);                /* f */
+    CHECK(sl_luahost_pcall(L, 0, 1, 0, err, sizeof err) == LUA_ERRMEM);
+    CHECK_STR(err, "memory limit of 1024 bytes exceeded");
+    sl_luahost_set_mem_limit(L, 0);                      /* no cap */
+    CHECK(luaL_loadstring(L, "return string.rep('x', 100)") == LUA_OK);
+    CHECK(sl_luahost_pcall(L, 0, 1, 0, err, sizeof err) == LUA_OK);
+    CHECK(lua_rawlen(L, -1) == 100);
+    lua_pop(L, 1);
     sl_luahost_free(L);
     sl_luahost_free(NULL);
+}
+
+static void test_luahost_file_name(void)
+{
+    char err[256], where[64];
+    lua_State *L = sl_luahost_new(0, err, sizeof err);
+    CHECK(L != NULL);
+    if (!L)
+        return;
+    CHECK(sl_luahost_file(L) == NULL);
+    CHECK(sl_luahost_set_file(L, "conf/connectors/a_rather_long_directory_"
+                                 "name/and_a_long_file_name.lua") == 0);
+    /* the full name, not Lua's 60-byte short_src */
+    const char *code = "local x = 1\nerror('boom')";
+    luaL_loadbufferx(L, code, strlen(code), SL_LUAHOST_CHUNK, "t");
+    CHECK(sl_luahost_pcall(L, 0, 0, 0, err, sizeof err) == LUA_ERRRUN);
+    CHECK_STR(err, "conf/connectors/a_rather_long_directory_name/"
+                   "and_a_long_file_name.lua:2: boom");
+    CHECK(sl_luahost_set_file(L, "c.lua") == 0);
+    CHECK_STR(sl_luahost_file(L), "c.lua");
+    code = "\n\nwhile true do end";
+    luaL_loadbufferx(L, code, strlen(code), SL_LUAHOST_CHUNK, "t");
+    CHECK(sl_luahost_pcall(L, 0, 0, 5000, err, sizeof err) == LUA_ERRRUN);
+    CHECK_STR(err, "c.lua:3: instruction limit exceeded");
+    /* truncated, not overrun */
+    code = "error('x')";
+    luaL_loadbufferx(L, code, strlen(code), SL_LUAHOST_CHUNK, "t");
+    CHECK(sl_luahost_pcall(L, 0, 0, 0, err, 4) == LUA_ERRRUN);
+    CHECK_STR(err, "c.l");
+    sl_luahost_where(L, 1, where, sizeof where); /* no Lua caller */
+    CHECK_STR(where, "");
+    CHECK(lua_gettop(L) == 0);
+    sl_luahost_free(L);
+}
+
+static void test_luahost_no_finalizers(void)
+{
+    /* hooks are off in finalizers: a __gc loop would escape the budget */
+    CHECK_CONTAINS(run_lua(0, "setmetatable({}, {__gc = function() "
+                              "while true do end end}) collectgarbage()",
+                           NULL, 0),
+                   "test:1: setmetatable: __gc metamethods are not allowed");
+    char r[64];
+    CHECK_STR(run_lua(0, "local t = setmetatable({}, {__index = function() "
+                         "return 'mt' end}) return t.x", r, sizeof r), "");
+    CHECK_STR(r, "mt");
+    CHECK_STR(run_lua(0, "local t = setmetatable({}, nil) "
+                         "return tostring(getmetatable(t))", r, sizeof r), "");
+    CHECK_STR(r, "nil");
 }
 
 /* ---- key lines ------------------------------------------------------------ */
@@ -613,9 +807,14 @@ int main(void)
         {"err_no_os_execute_no_io", test_err_no_os_execute_no_io},
         {"err_not_a_table", test_err_not_a_table},
         {"err_gateway", test_err_gateway},
+        {"lua_functions", test_lua_functions},
+        {"lua_print", test_lua_print},
+        {"err_lua_keys", test_err_lua_keys},
         {"luahost_sandbox", test_luahost_sandbox},
         {"luahost_env", test_luahost_env},
         {"luahost_limits", test_luahost_limits},
+        {"luahost_file_name", test_luahost_file_name},
+        {"luahost_no_finalizers", test_luahost_no_finalizers},
         {"luasrc", test_luasrc},
         {"reference_in_docs", test_reference_in_docs},
         {NULL, NULL}};
