@@ -486,8 +486,9 @@ static void on_response(void *ud, const sl_http_response *res)
     d->stats->failures++;
     if (res->status)
         sl_warn("delivery", "%s: batch %llu (%zu records) attempt %u: HTTP %ld:"
-                " %.200s", d->conf->name, (unsigned long long)b->id,
-                b->nrecords, b->attempt, res->status, res->body);
+                " %.*s", d->conf->name, (unsigned long long)b->id,
+                b->nrecords, b->attempt, res->status,
+                (int)(res->body_len < 200 ? res->body_len : 200), res->body);
     else
         sl_warn("delivery", "%s: batch %llu (%zu records) attempt %u: %s",
                 d->conf->name, (unsigned long long)b->id, b->nrecords,

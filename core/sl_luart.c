@@ -82,8 +82,16 @@ static void count_hook(lua_State *co, lua_Debug *ar)
     sl_luart *rt = lua_touserdata(co, -1);
     lua_pop(co, 1);
     sl_luart_task *t = rt ? rt->current : NULL;
-    if (t && t->co == co && t->steps > 0 && --t->steps == 0)
+    if (!t || t->co != co)
+        return;
+    if (t->steps > 0)
+        t->steps--;
+    if (t->steps == 0) {
+        /* keep failing at every instruction, so that a pcall in the
+         * script cannot swallow the limit and run on */
+        lua_sethook(co, count_hook, LUA_MASKCOUNT, 1);
         luaL_error(co, "instruction limit exceeded");
+    }
 }
 
 /* Resume t's coroutine with nargs values on its stack; finish it unless
