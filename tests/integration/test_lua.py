@@ -701,6 +701,31 @@ class LuaTest(SluiceTestCase):
             self.assertEqual(s[3:7], ["3", "POST", url, "retry"], s)
             self.assertEqual(int(s[7]), len(q.body), s)
 
+    def test_headers_fn_budget_survives_pcall(self):
+        """An endless loop in headers_fn is stopped by the instruction budget
+        even when the script wraps it in pcall and loops again: the attempt
+        fails (retried), the gateway keeps serving, and a later attempt that
+        behaves is delivered."""
+        dest = self.start_destination()
+        hfn = """function(req)
+    if req.attempt == 1 then
+      for _ = 1, 3 do pcall(function() while true do end end) end
+      while true do end
+    end
+    return { ["X-Attempt"] = tostring(req.attempt) }
+  end"""
+        sl = self.start_sluice({"spin": connector_lua(
+            "spin", dest.url + "/spin", retry=FAST_RETRY, concurrency=1,
+            extra={"headers_fn": LuaRaw(hfn),
+                   "lua": LuaRaw("{ max_instructions = 100000 }")})})
+        self.post_ok(sl, "spin", [crm_rec(i) for i in range(2)], accepted=2)
+        stats = sl.wait_drained("spin", 2, timeout=10)
+        reqs = dest.requests()
+        self.assertEqual(len(reqs), 1, dest.summary())
+        self.assertEqual(reqs[0].headers.get("X-Attempt"), "2")
+        self.assertEqual(stats.get("failures"), 1, stats)
+        self.assertIn("instruction limit exceeded", sl.stderr_tail(200))
+
     def test_headers_fn_error_log_names_file_and_line(self):
         """Beyond the letter of the spec, what an operator expects (and what
         transform errors do): the warning for an attempt that failed in
