@@ -71,15 +71,9 @@ static int one_record(ingest_ctx *c, sl_json *js, const sl_json_token *first,
 {
     if (c->xf)
         return transformed_record(c, js, first, whole_doc);
-    const sl_schema *schema = c->schema;
-    sl_buf *block = c->block, *rejects = c->rejects;
-    sl_ingest_result *res = c->res;
-    size_t index = c->index;
-    size_t off = sl_queue_frame_begin(block);
-    if (off == (size_t)-1)
-        return -1;
     sl_schema_error err;
-    sl_schema_rc rc = sl_schema_encode(schema, js, first, block, &err);
+    size_t mark = c->block->len;
+    sl_schema_rc rc = sl_ingest_frame(c->schema, js, first, c->block, &err);
     if (rc == SL_SCHEMA_OK && whole_doc) {
         sl_json_token t;
         if (sl_json_next(js, &t) != SL_JSON_END) {
@@ -87,26 +81,37 @@ static int one_record(ingest_ctx *c, sl_json *js, const sl_json_token *first,
                 js->err = "trailing characters after the record";
                 js->err_off = (size_t)(js->cur - js->start);
             }
-            rc = SL_SCHEMA_SYNTAX;
+            sl_buf_truncate(c->block, mark); /* take the frame back */
+            return 1;
         }
     }
     switch (rc) {
     case SL_SCHEMA_OK:
-        sl_queue_frame_end(block, off);
-        res->accepted++;
+        c->res->accepted++;
         return 0;
     case SL_SCHEMA_INVALID:
-        sl_buf_truncate(block, off);
-        res->rejected++;
-        return add_reject(rejects, res, index, err.field, err.msg);
+        c->res->rejected++;
+        return add_reject(c->rejects, c->res, c->index, err.field, err.msg);
     case SL_SCHEMA_SYNTAX:
-        sl_buf_truncate(block, off);
         return 1;
-    case SL_SCHEMA_NOMEM:
     default:
-        sl_buf_truncate(block, off);
         return -1;
     }
+}
+
+sl_schema_rc sl_ingest_frame(const sl_schema *schema, sl_json *js,
+                             const sl_json_token *first, sl_buf *block,
+                             sl_schema_error *err)
+{
+    size_t off = sl_queue_frame_begin(block);
+    if (off == (size_t)-1)
+        return SL_SCHEMA_NOMEM;
+    sl_schema_rc rc = sl_schema_encode(schema, js, first, block, err);
+    if (rc == SL_SCHEMA_OK)
+        sl_queue_frame_end(block, off);
+    else
+        sl_buf_truncate(block, off);
+    return rc;
 }
 
 static int blank(const char *p, const char *e)

@@ -28,6 +28,13 @@ typedef struct sl_ingest_result {
     const char *error;     /* static message for the syntax error */
 } sl_ingest_result;
 
+/* Check and encode one record (first token read from js) as one queue
+ * frame appended to block. On anything but SL_SCHEMA_OK block is left as it
+ * was; a frame that does not fit block's cap is SL_SCHEMA_NOMEM. */
+sl_schema_rc sl_ingest_frame(const sl_schema *schema, sl_json *js,
+                             const sl_json_token *first, sl_buf *block,
+                             sl_schema_error *err);
+
 /* Most rejections listed in one answer; the rest are only counted. */
 #define SL_INGEST_MAX_LISTED 1000
 

@@ -9,9 +9,9 @@
 
 #include <lauxlib.h>
 
+#include "sl_ingest.h"
 #include "sl_luahost.h"
 #include "sl_luajson.h"
-#include "sl_queue.h"
 
 struct sl_transform {
     lua_State *L;
@@ -107,27 +107,20 @@ static int encode_output(sl_transform *xf, int idx, sl_buf *block,
     sl_json_token t;
     sl_json_init(&js, xf->scratch.data, xf->scratch.len, 0);
     sl_json_next(&js, &t);
-    size_t off = sl_queue_frame_begin(block);
-    if (off == (size_t)-1)
-        return -1;
     sl_schema_error err;
-    switch (sl_schema_encode(xf->schema, &js, &t, block, &err)) {
+    switch (sl_ingest_frame(xf->schema, &js, &t, block, &err)) {
     case SL_SCHEMA_OK:
-        sl_queue_frame_end(block, off);
         res->accepted++;
         return 0;
     case SL_SCHEMA_INVALID:
-        sl_buf_truncate(block, off);
         res->rejected++;
         return reject(ud, err.field, err.msg);
     case SL_SCHEMA_SYNTAX:
-        sl_buf_truncate(block, off);
         res->rejected++;
         snprintf(why, sizeof why, "transform result is not valid JSON "
                  "text: %s", js.err ? js.err : "syntax error");
         return reject(ud, "", why);
     default:
-        sl_buf_truncate(block, off);
         return -1;
     }
 }
