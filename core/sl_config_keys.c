@@ -12,6 +12,7 @@
 #include <lauxlib.h>
 
 #include "sl_config_keys.h"
+#include "sl_header.h"
 #include "sl_schema.h"
 
 typedef sl_cfg_ctx pctx;
@@ -196,15 +197,6 @@ static int check_field_name(const char *v, char *why, size_t n)
     return 0;
 }
 
-static bool tchar(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-static const char *const reserved_headers[] = {
-    "Content-Type", "Content-Length", "Host", "Transfer-Encoding", NULL};
-
 /* ---- custom keys ----------------------------------------------------- */
 
 static void parse_headers(pctx *p, int idx, void *target)
@@ -223,22 +215,17 @@ static void parse_headers(pctx *p, int idx, void *target)
             continue;
         }
         const char *name = lua_tostring(L, -2), *v;
-        const char *const *r = reserved_headers;
-        bool ok = *name != '\0';
-        for (const char *s = name; ok && *s; s++)
-            ok = tchar(*s);
-        while (*r && strcasecmp(*r, name) != 0)
-            r++;
         sl_cfg_path_push(p, name, 0);
-        if (!ok) {
+        if (!sl_header_name_ok(name)) {
             sl_cfg_err(p, "invalid header name (letters, digits and "
                        "!#$%%&'*+-.^_`|~ only)");
-        } else if (*r) {
+        } else if (sl_header_reserved(name)) {
             sl_cfg_err(p, "set by sluice; remove it");
         } else if (lua_type(L, -1) != LUA_TSTRING) {
             sl_cfg_describe(L, -1, got, sizeof got);
             sl_cfg_err(p, "expected a string, got %s", got);
-        } else if (strcspn(v = lua_tostring(L, -1), "\r\n") != lua_rawlen(L, -1)) {
+        } else if (!sl_header_value_ok(v = lua_tostring(L, -1),
+                                       lua_rawlen(L, -1))) {
             sl_cfg_err(p, "header values must not contain CR, LF or NUL");
         } else {
             sl_header *nh = realloc(c->headers, (c->nheaders + 1) * sizeof *nh);

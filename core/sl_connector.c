@@ -234,8 +234,3 @@ size_t sl_connector_undelivered(const sl_connector *c)
 {
     return sl_queue_count(c->q) + sl_delivery_pending(c->d);
 }
-
-int sl_connector_idle(const sl_connector *c)
-{
-    return sl_connector_undelivered(c) == 0;
-}

@@ -42,10 +42,8 @@ void sl_connector_describe(const sl_connector *c, sl_buf *out);
  * metric family once with a sample per connector. */
 void sl_connector_metrics(sl_connector *const *cs, size_t n, sl_buf *out);
 
-/* Start draining (send everything now); true once nothing is queued or
- * outstanding. */
+/* Start draining: send everything queued now, retry failures soon. */
 void sl_connector_drain(sl_connector *c);
-int sl_connector_idle(const sl_connector *c);
 
 /* Records queued or outstanding (not yet delivered). */
 size_t sl_connector_undelivered(const sl_connector *c);

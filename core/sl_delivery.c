@@ -15,6 +15,7 @@
 #include <lauxlib.h>
 
 #include "sl_clock.h"
+#include "sl_header.h"
 #include "sl_log.h"
 
 typedef struct batch {
@@ -41,7 +42,7 @@ struct sl_delivery {
     const sl_connector_conf *conf;
     sl_queue *q;
     sl_stats *stats;
-    struct curl_slist *headers; /* Content-Type, static headers, Expect: */
+    struct curl_slist *headers; /* without headers_fn: every attempt's */
     struct event *delay_timer;
     batch *batches;
     size_t nbatches;            /* outstanding batches */
@@ -53,6 +54,9 @@ struct sl_delivery {
 };
 
 static void pump(sl_delivery *d);
+static struct curl_slist *build_headers(const sl_connector_conf *c,
+                                        lua_State *co, char *why,
+                                        size_t whylen);
 
 static uint64_t rng_next(sl_delivery *d)
 {
@@ -62,34 +66,6 @@ static uint64_t rng_next(sl_delivery *d)
     x ^= x << 17;
     d->rng = x;
     return x;
-}
-
-static struct curl_slist *build_headers(const sl_connector_conf *c)
-{
-    struct curl_slist *list = NULL, *t;
-    char line[8192];
-    const char *ct = c->body == SL_BODY_NDJSON ? "application/x-ndjson"
-                                               : "application/json";
-    snprintf(line, sizeof line, "Content-Type: %s", ct);
-    if (!(list = curl_slist_append(list, line)))
-        return NULL;
-    /* curl would otherwise wait for 100-continue on larger bodies */
-    if (!(t = curl_slist_append(list, "Expect:")))
-        goto fail;
-    list = t;
-    for (size_t i = 0; i < c->nheaders; i++) {
-        int n = snprintf(line, sizeof line, "%s: %s", c->headers[i].name,
-                         c->headers[i].value);
-        if (n < 0 || (size_t)n >= sizeof line)
-            goto fail;
-        if (!(t = curl_slist_append(list, line)))
-            goto fail;
-        list = t;
-    }
-    return list;
-fail:
-    curl_slist_free_all(list);
-    return NULL;
 }
 
 static void on_delay(evutil_socket_t fd, short what, void *arg)
@@ -122,8 +98,9 @@ sl_delivery *sl_delivery_new(struct event_base *base, sl_http *http,
     d->next_id = 1;
     snprintf(d->id_prefix, sizeof d->id_prefix, "%llx%05x",
              (unsigned long long)time(NULL), (unsigned)getpid() & 0xfffff);
-    if (!(d->headers = build_headers(conf))) {
-        snprintf(err, errlen, "%s: cannot build request headers", conf->name);
+    char why[160];
+    if (!(d->headers = build_headers(conf, NULL, why, sizeof why))) {
+        snprintf(err, errlen, "%s: %s", conf->name, why);
         goto fail;
     }
     if (!(d->delay_timer = evtimer_new(base, on_delay, d))) {
@@ -260,112 +237,103 @@ static void push_req(lua_State *co, void *ud)
     lua_setfield(co, -2, "connector");                     /* req */
 }
 
-static int is_token(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (*s <= 32 || *s >= 127 || strchr("()<>@,;:\\\"/[]?={}", *s))
-            return 0;
-    return 1;
-}
-
-static int reserved(const char *name)
-{
-    static const char *const names[] = {"content-type", "content-length",
-                                        "host", "transfer-encoding"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcasecmp(name, names[i]) == 0)
-            return 1;
-    return 0;
-}
-
-/* Does headers_fn's table (at top of co) set `name`? */
+/* Does headers_fn's table (at the top of co) set `name` (false included)? */
 static int overridden(lua_State *co, const char *name)
 {
     int found = 0;
     lua_pushnil(co);
     while (lua_next(co, -2)) {                             /* t k v */
         if (lua_type(co, -2) == LUA_TSTRING &&
-            strcasecmp(lua_tostring(co, -2), name) == 0 && !lua_isnil(co, -1))
+            strcasecmp(lua_tostring(co, -2), name) == 0)
             found = 1;
         lua_pop(co, 1);                                    /* t k */
     }
     return found;
 }
 
-/* The attempt's header list: Content-Type, Expect:, the static headers
- * headers_fn does not override, then headers_fn's. Reads the table at the
- * top of co without allocating in Lua. NULL with a reason on error. */
-static struct curl_slist *merge_headers(sl_delivery *d, lua_State *co,
-                                        char *why, size_t whylen)
+static int append(struct curl_slist **list, const char *name,
+                  const char *value)
 {
-    struct curl_slist *list = NULL, *n;
     char line[8192];
-    const sl_connector_conf *c = d->conf;
-    for (const struct curl_slist *s = d->headers; s; s = s->next) {
-        /* d->headers: Content-Type, Expect:, then the static ones */
-        char name[256];
-        size_t nl = strcspn(s->data, ":");
-        snprintf(name, sizeof name, "%.*s", (int)(nl < 255 ? nl : 255), s->data);
-        if (!reserved(name) && strcasecmp(name, "Expect") != 0 &&
-            overridden(co, name))
-            continue;
-        if (!(n = curl_slist_append(list, s->data)))
-            goto nomem;
-        list = n;
-    }
-    (void)c;
+    int n = snprintf(line, sizeof line, "%s: %s", name, value);
+    if (n < 0 || (size_t)n >= sizeof line)
+        return -1;
+    struct curl_slist *t = curl_slist_append(*list, line);
+    if (!t)
+        return -1;
+    *list = t;
+    return 0;
+}
+
+/* headers_fn's table (top of co) appended to *list: string or integer
+ * values; false sends no header of that name (it also removes a static
+ * one). Reads without allocating in Lua. */
+static int append_dynamic(struct curl_slist **list, lua_State *co, char *why,
+                          size_t whylen)
+{
+    why[0] = '\0';
     lua_pushnil(co);
     while (lua_next(co, -2)) {                             /* t k v */
-        int kt = lua_type(co, -2), vt = lua_type(co, -1);
-        if (kt != LUA_TSTRING) {
-            lua_pop(co, 2);
+        int vt = lua_type(co, -1);
+        const char *k = lua_type(co, -2) == LUA_TSTRING ? lua_tostring(co, -2)
+                                                        : NULL;
+        char num[32];
+        const char *v = NULL;
+        if (vt == LUA_TSTRING)
+            v = lua_tostring(co, -1);
+        else if (vt == LUA_TNUMBER && lua_isinteger(co, -1)) {
+            snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(co, -1));
+            v = num;
+        }
+        if (!k)
             snprintf(why, whylen, "headers_fn: header names must be strings");
-            goto fail;
-        }
-        const char *k = lua_tostring(co, -2);
-        if (vt == LUA_TNIL || vt == LUA_TBOOLEAN) { /* false: leave out */
-            lua_pop(co, 1);
-            continue;
-        }
-        if (!is_token(k) || reserved(k)) {
+        else if (vt == LUA_TBOOLEAN && !lua_toboolean(co, -1))
+            ; /* left out */
+        else if (!sl_header_name_ok(k) || sl_header_reserved(k))
             snprintf(why, whylen, "headers_fn: header \"%.64s\" %s", k,
-                     reserved(k) ? "is set by sluice" : "is not a valid name");
-            lua_pop(co, 2);
-            goto fail;
-        }
-        int len;
-        if (vt == LUA_TSTRING) {
-            const char *v = lua_tostring(co, -1);
-            if (strpbrk(v, "\r\n")) {
-                snprintf(why, whylen, "headers_fn: header \"%.64s\" has a "
-                         "line break in its value", k);
-                lua_pop(co, 2);
-                goto fail;
-            }
-            len = snprintf(line, sizeof line, "%s: %s", k, v);
-        } else if (vt == LUA_TNUMBER && lua_isinteger(co, -1)) {
-            len = snprintf(line, sizeof line, "%s: %lld", k,
-                           (long long)lua_tointeger(co, -1));
-        } else {
+                     sl_header_reserved(k) ? "is set by sluice"
+                                           : "is not a valid name");
+        else if (!v)
             snprintf(why, whylen, "headers_fn: header \"%.64s\" must be a "
                      "string, got %s", k, luaL_typename(co, -1));
+        else if (!sl_header_value_ok(v, strlen(v)) ||
+                 (vt == LUA_TSTRING && lua_rawlen(co, -1) != strlen(v)))
+            snprintf(why, whylen, "headers_fn: header \"%.64s\" has a line "
+                     "break or NUL in its value", k);
+        else if (append(list, k, v) != 0)
+            snprintf(why, whylen, "headers_fn: header \"%.64s\" is too long "
+                     "or out of memory", k);
+        if (why[0]) {
             lua_pop(co, 2);
-            goto fail;
+            return -1;
         }
         lua_pop(co, 1);                                    /* t k */
-        if (len < 0 || (size_t)len >= sizeof line) {
-            snprintf(why, whylen, "headers_fn: header \"%.64s\" is too long", k);
-            lua_pop(co, 1);
-            goto fail;
-        }
-        if (!(n = curl_slist_append(list, line))) {
-            lua_pop(co, 1);
-            goto nomem;
-        }
-        list = n;
     }
+    return 0;
+}
+
+/* An attempt's headers: the Content-Type of the body form, "Expect:" (curl
+ * would otherwise wait for 100-continue on larger bodies), the static
+ * headers, and — with co — headers_fn's table at the top of co, which
+ * overrides static headers of the same name. NULL with a reason in why. */
+static struct curl_slist *build_headers(const sl_connector_conf *c,
+                                        lua_State *co, char *why,
+                                        size_t whylen)
+{
+    struct curl_slist *list = NULL, *t;
+    why[0] = '\0';
+    if (append(&list, "Content-Type", c->body == SL_BODY_NDJSON
+                                          ? "application/x-ndjson"
+                                          : "application/json") != 0 ||
+        !(t = curl_slist_append(list, "Expect:")))
+        goto nomem;
+    list = t;
+    for (size_t i = 0; i < c->nheaders; i++)
+        if ((!co || !overridden(co, c->headers[i].name)) &&
+            append(&list, c->headers[i].name, c->headers[i].value) != 0)
+            goto nomem;
+    if (co && append_dynamic(&list, co, why, whylen) != 0)
+        goto fail;
     return list;
 nomem:
     snprintf(why, whylen, "out of memory building headers");
@@ -389,14 +357,15 @@ static void on_headers(void *ud, lua_State *co, int nres, const char *err)
         if (nres > 1)
             lua_pop(co, nres - 1);
         curl_slist_free_all(b->dyn_headers);
-        b->dyn_headers = merge_headers(d, co, why, sizeof why);
+        b->dyn_headers = build_headers(d->conf, co, why, sizeof why);
         if (!b->dyn_headers)
             err = why;
     }
     if (err) {
+        char id[128];
+        batch_id(b, id, sizeof id);
         d->stats->failures++;
-        sl_warn("delivery", "%s: batch %llu attempt %u: %s", d->conf->name,
-                (unsigned long long)b->id, b->attempt, err);
+        sl_warn("delivery", "batch %s attempt %u: %s", id, b->attempt, err);
         b->last_status = 0;
         sl_http_response r = {.status = 0, .error = err, .body = ""};
         schedule_retry(b, &r);
@@ -472,12 +441,13 @@ static void on_response(void *ud, const sl_http_response *res)
     b->in_flight = 0;
     d->in_flight--;
     b->last_status = res->status;
+    char id[128];
+    batch_id(b, id, sizeof id);
     if (res->status >= 200 && res->status < 300) {
         d->stats->delivered += b->nrecords;
         if (b->attempt > 1)
-            sl_info("delivery", "%s: batch %llu (%zu records) delivered after "
-                    "%u attempts", d->conf->name, (unsigned long long)b->id,
-                    b->nrecords, b->attempt);
+            sl_info("delivery", "batch %s (%zu records) delivered after %u "
+                    "attempts", id, b->nrecords, b->attempt);
         batch_unlink(d, b);
         batch_free(b);
         pump(d);
@@ -485,14 +455,12 @@ static void on_response(void *ud, const sl_http_response *res)
     }
     d->stats->failures++;
     if (res->status)
-        sl_warn("delivery", "%s: batch %llu (%zu records) attempt %u: HTTP %ld:"
-                " %.*s", d->conf->name, (unsigned long long)b->id,
-                b->nrecords, b->attempt, res->status,
+        sl_warn("delivery", "batch %s (%zu records) attempt %u: HTTP %ld: %.*s",
+                id, b->nrecords, b->attempt, res->status,
                 (int)(res->body_len < 200 ? res->body_len : 200), res->body);
     else
-        sl_warn("delivery", "%s: batch %llu (%zu records) attempt %u: %s",
-                d->conf->name, (unsigned long long)b->id, b->nrecords,
-                b->attempt, res->error);
+        sl_warn("delivery", "batch %s (%zu records) attempt %u: %s", id,
+                b->nrecords, b->attempt, res->error);
     schedule_retry(b, res);
 }
 

@@ -18,7 +18,6 @@
 typedef struct xfer {
     struct xfer *next_free;   /* free-list link while pooled */
     struct xfer *prev, *next; /* running list */
-    sl_http *h;
     CURL *easy;
     sl_http_done_fn done;
     void *ud;
@@ -325,7 +324,6 @@ static xfer *xfer_get(sl_http *h)
             return NULL;
         }
     }
-    x->h = h;
     x->has_retry_after = 0;
     x->errbuf[0] = '\0';
     sl_buf_init(&x->resp, SL_HTTP_BODY_KEEP);

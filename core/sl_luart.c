@@ -14,6 +14,7 @@
 #include <event2/event.h>
 #include <lauxlib.h>
 
+#include "sl_header.h"
 #include "sl_log.h"
 #include "sl_luahost.h"
 
@@ -334,17 +335,23 @@ static int l_http_request(lua_State *co)
     if (lua_istable(co, -1)) {
         lua_pushnil(co);
         while (lua_next(co, -2)) {                       /* hdrs k v */
-            if (lua_type(co, -2) == LUA_TSTRING && lua_isstring(co, -1)) {
-                const char *k = lua_tostring(co, -2), *v = lua_tostring(co, -1);
-                if (strpbrk(k, "\r\n:") || strpbrk(v, "\r\n"))
-                    return luaL_error(co, "sluice.http.request: invalid "
-                                      "header \"%s\"", k);
-                char line[4096];
-                snprintf(line, sizeof line, "%s: %s", k, v);
-                struct curl_slist *n = curl_slist_append(t->headers, line);
-                if (n)
-                    t->headers = n;
-            }
+            if (lua_type(co, -2) != LUA_TSTRING ||
+                lua_type(co, -1) != LUA_TSTRING)
+                return luaL_error(co, "sluice.http.request: header names and "
+                                  "values must be strings");
+            size_t vlen;
+            const char *k = lua_tostring(co, -2);
+            const char *v = lua_tolstring(co, -1, &vlen);
+            char line[8192];
+            int len = snprintf(line, sizeof line, "%s: %s", k, v);
+            if (!sl_header_name_ok(k) || !sl_header_value_ok(v, vlen) ||
+                len < 0 || (size_t)len >= sizeof line)
+                return luaL_error(co, "sluice.http.request: invalid header "
+                                  "\"%s\"", k);
+            struct curl_slist *n = curl_slist_append(t->headers, line);
+            if (!n)
+                return luaL_error(co, "sluice.http.request: out of memory");
+            t->headers = n;
             lua_pop(co, 1);                              /* hdrs k */
         }
     }

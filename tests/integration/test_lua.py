@@ -701,6 +701,31 @@ class LuaTest(SluiceTestCase):
             self.assertEqual(s[3:7], ["3", "POST", url, "retry"], s)
             self.assertEqual(int(s[7]), len(q.body), s)
 
+    def test_headers_fn_header_rules(self):
+        """headers_fn's headers follow the static-header rules: a reserved
+        name fails the attempt (retried, logged), false removes a static
+        header, integers are sent as text."""
+        dest = self.start_destination()
+        hfn = """function(req)
+    if req.attempt == 1 then return { ["Content-Length"] = "1" } end
+    return { ["X-Static"] = false, ["X-Count"] = req.records }
+  end"""
+        sl = self.start_sluice({"rules": connector_lua(
+            "rules", dest.url + "/rules", retry=FAST_RETRY, concurrency=1,
+            headers={"X-Static": "yes", "X-Kept": "k"},
+            extra={"headers_fn": LuaRaw(hfn)})})
+        self.post_ok(sl, "rules", [crm_rec(i) for i in range(2)], accepted=2)
+        stats = sl.wait_drained("rules", 2, timeout=10)
+        reqs = dest.requests()
+        self.assertEqual(len(reqs), 1, dest.summary())
+        h = reqs[0].headers
+        self.assertIsNone(h.get("X-Static"))
+        self.assertEqual(h.get("X-Kept"), "k")
+        self.assertEqual(h.get("X-Count"), "2")
+        self.assertEqual(stats.get("failures"), 1, stats)
+        self.assertIn("Content-Length", sl.stderr_tail(200))
+        self.assertIn("is set by sluice", sl.stderr_tail(200))
+
     def test_headers_fn_budget_survives_pcall(self):
         """An endless loop in headers_fn is stopped by the instruction budget
         even when the script wraps it in pcall and loops again: the attempt
