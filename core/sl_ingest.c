@@ -25,9 +25,6 @@ static int add_reject(sl_buf *rejects, sl_ingest_result *res, size_t index,
     return 0;
 }
 
-/* Check one record whose first token is `first`; frame it or list it.
- * With `whole_doc` the record must also end the document (an NDJSON line).
- * Returns 0, 1 for a syntax error (nothing framed), -1 for a full buffer. */
 typedef struct ingest_ctx {
     const sl_schema *schema;
     sl_transform *xf;
@@ -43,49 +40,26 @@ static int transform_reject(void *ud, const char *field, const char *msg)
     return add_reject(c->rejects, c->res, c->index, field, msg);
 }
 
+/* Through the connector's transform; its outputs are framed or listed. */
 static int transformed_record(ingest_ctx *c, sl_json *js,
-                              const sl_json_token *first, int whole_doc)
+                              const sl_json_token *first)
 {
-    size_t mark = c->block->len;
     sl_transform_result tr;
     int rc = sl_transform_record(c->xf, js, first, c->index, c->block,
                                  transform_reject, c, &tr);
-    if (rc != 0)
-        return rc;
-    if (whole_doc) {
-        sl_json_token t;
-        if (sl_json_next(js, &t) != SL_JSON_END) {
-            /* a malformed line: take back what the transform produced */
-            sl_buf_truncate(c->block, mark);
-            return 1;
-        }
+    if (rc == 0) {
+        c->res->accepted += tr.accepted;
+        c->res->dropped += tr.dropped;
+        c->res->rejected += tr.rejected;
     }
-    c->res->accepted += tr.accepted;
-    c->res->dropped += tr.dropped;
-    c->res->rejected += tr.rejected;
-    return 0;
+    return rc;
 }
 
-static int one_record(ingest_ctx *c, sl_json *js, const sl_json_token *first,
-                      int whole_doc)
+/* Straight to the schema check. */
+static int checked_record(ingest_ctx *c, sl_json *js, const sl_json_token *first)
 {
-    if (c->xf)
-        return transformed_record(c, js, first, whole_doc);
     sl_schema_error err;
-    size_t mark = c->block->len;
-    sl_schema_rc rc = sl_ingest_frame(c->schema, js, first, c->block, &err);
-    if (rc == SL_SCHEMA_OK && whole_doc) {
-        sl_json_token t;
-        if (sl_json_next(js, &t) != SL_JSON_END) {
-            if (!js->err) {
-                js->err = "trailing characters after the record";
-                js->err_off = (size_t)(js->cur - js->start);
-            }
-            sl_buf_truncate(c->block, mark); /* take the frame back */
-            return 1;
-        }
-    }
-    switch (rc) {
+    switch (sl_ingest_frame(c->schema, js, first, c->block, &err)) {
     case SL_SCHEMA_OK:
         c->res->accepted++;
         return 0;
@@ -97,6 +71,39 @@ static int one_record(ingest_ctx *c, sl_json *js, const sl_json_token *first,
     default:
         return -1;
     }
+}
+
+/* One record whose first token is `first`: framed, or listed as rejected.
+ * With `whole_doc` the record must also end the document (an NDJSON line,
+ * a single-object body); if it does not, whatever it produced is taken
+ * back. Returns 0, 1 for malformed JSON (nothing framed or listed), -1 for
+ * a full buffer. */
+static int one_record(ingest_ctx *c, sl_json *js, const sl_json_token *first,
+                      int whole_doc)
+{
+    int rc;
+    if (!whole_doc) /* array elements: the per-record hot path */
+        return c->xf ? transformed_record(c, js, first)
+                     : checked_record(c, js, first);
+    size_t bmark = c->block->len, rmark = c->rejects->len;
+    sl_ingest_result before = *c->res;
+    rc = c->xf ? transformed_record(c, js, first) : checked_record(c, js, first);
+    if (rc == 0) {
+        sl_json_token t;
+        if (sl_json_next(js, &t) != SL_JSON_END) {
+            if (!js->err) {
+                js->err = "trailing characters after the record";
+                js->err_off = (size_t)(js->cur - js->start);
+            }
+            rc = 1;
+        }
+    }
+    if (rc == 1) {
+        sl_buf_truncate(c->block, bmark);
+        sl_buf_truncate(c->rejects, rmark);
+        *c->res = before;
+    }
+    return rc;
 }
 
 sl_schema_rc sl_ingest_frame(const sl_schema *schema, sl_json *js,

@@ -155,6 +155,25 @@ static void test_malformed_inside_record(void)
     teardown(&e);
 }
 
+/* An NDJSON line with trailing garbage is one malformed-line rejection,
+ * whatever the transform made of the record before the garbage was seen. */
+static void test_ndjson_trailing_garbage(void)
+{
+    env e;
+    setup(&e, "return function(rec) return { {id = 'bad'}, {id = rec.id} } end", 0);
+    const char *body = "{\"id\":1} junk\n{\"id\":2}\n";
+    CHECK(sl_ingest(e.schema, e.xf, SL_INGEST_NDJSON, body, strlen(body), 0,
+                    &e.block, &e.rejects, &e.res) == 0);
+    sl_buf_cstr(&e.rejects);
+    CHECK(e.res.accepted == 1);          /* line 1's second output: no */
+    CHECK(e.res.rejected == 2);          /* line 0 malformed, line 1 'bad' */
+    CHECK(e.res.listed == 2);
+    CHECK_CONTAINS(e.rejects.data, "{\"index\":0,\"field\":\"\",\"error\":\"malformed JSON");
+    CHECK(strstr(e.rejects.data, "{\"index\":0,\"field\":\"id\"") == NULL);
+    CHECK_CONTAINS(e.rejects.data, "{\"index\":1,\"field\":\"id\"");
+    teardown(&e);
+}
+
 static void test_write_edges(void)
 {
     char err[128];
@@ -186,6 +205,7 @@ int main(void)
         {"schema_applies_to_output", test_schema_applies_to_output},
         {"limits", test_limits},
         {"malformed_inside_record", test_malformed_inside_record},
+        {"ndjson_trailing_garbage", test_ndjson_trailing_garbage},
         {"write_edges", test_write_edges},
         {NULL, NULL},
     };
