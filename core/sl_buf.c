@@ -22,7 +22,7 @@ void sl_buf_free(sl_buf *b)
     b->cap = 0;
 }
 
-int sl_buf_reserve(sl_buf *b, size_t extra)
+int sl_buf_grow(sl_buf *b, size_t extra)
 {
     if (extra > b->max || b->len > b->max - extra)
         return -1;
@@ -56,7 +56,7 @@ int sl_buf_append(sl_buf *b, const void *p, size_t n)
 
 int sl_buf_putc(sl_buf *b, char c)
 {
-    if (b->len >= b->cap && sl_buf_reserve(b, 1) != 0)
+    if (sl_buf_reserve(b, 1) != 0)
         return -1;
     b->data[b->len++] = c;
     return 0;

@@ -21,9 +21,19 @@ void sl_buf_init(sl_buf *b, size_t max);
 /* Release the storage; the buffer is empty and reusable afterwards. */
 void sl_buf_free(sl_buf *b);
 
+/* The slow path of sl_buf_reserve: grow the allocation. */
+int sl_buf_grow(sl_buf *b, size_t extra);
+
 /* Make room for `extra` more bytes. Returns 0, or -1 when that would pass
- * the cap or memory is exhausted (buffer unchanged). */
-int sl_buf_reserve(sl_buf *b, size_t extra);
+ * the cap or memory is exhausted (buffer unchanged). Inline because it
+ * runs several times per record. (len + extra cannot overflow once it is
+ * within cap; max is checked as well because it may be lowered later.) */
+static inline int sl_buf_reserve(sl_buf *b, size_t extra)
+{
+    return extra <= b->cap - b->len && b->len + extra <= b->max
+               ? 0
+               : sl_buf_grow(b, extra);
+}
 
 /* Append bytes / one byte / a formatted string. Return 0 or -1 as above;
  * on -1 nothing is appended. */
