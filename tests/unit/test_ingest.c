@@ -5,6 +5,7 @@
 #include "sl_ingest.h"
 #include "sl_queue.h"
 #include "sl_test.h"
+#include "sl_test_frames.h"
 
 static sl_schema *schema(void)
 {
@@ -29,18 +30,7 @@ static void ingest(run *r, sl_ingest_format fmt, const char *body)
     sl_buf_init(&r->rejects, 0);
     r->rc = sl_ingest(s, NULL, fmt, body, strlen(body), 0, &r->block, &r->rejects,
                       &r->res);
-    size_t w = 0;
-    for (size_t off = 0; off < r->block.len;) {
-        uint32_t len;
-        memcpy(&len, r->block.data + off, 4);
-        if (w + len + 2 < sizeof r->records) {
-            memcpy(r->records + w, r->block.data + off + 4, len);
-            w += len;
-            r->records[w++] = '|';
-        }
-        off += 4 + len;
-    }
-    r->records[w] = '\0';
+    sl_test_join_frames(&r->block, r->records, sizeof r->records);
     sl_buf_cstr(&r->rejects);
     sl_schema_free(s);
 }

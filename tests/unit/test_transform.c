@@ -10,6 +10,7 @@
 #include "sl_luajson.h"
 #include "sl_transform.h"
 #include "sl_test.h"
+#include "sl_test_frames.h"
 
 typedef struct env {
     lua_State *L;
@@ -44,18 +45,7 @@ static void run(env *e, const char *body)
     sl_buf_reset(&e->rejects);
     CHECK(sl_ingest(e->schema, e->xf, SL_INGEST_JSON, body, strlen(body), 0,
                     &e->block, &e->rejects, &e->res) == 0);
-    size_t w = 0;
-    for (size_t off = 0; off < e->block.len;) {
-        uint32_t len;
-        memcpy(&len, e->block.data + off, 4);
-        if (w + len + 2 < sizeof e->records) {
-            memcpy(e->records + w, e->block.data + off + 4, len);
-            w += len;
-            e->records[w++] = '|';
-        }
-        off += 4 + len;
-    }
-    e->records[w] = '\0';
+    sl_test_join_frames(&e->block, e->records, sizeof e->records);
     sl_buf_cstr(&e->rejects);
 }
 
