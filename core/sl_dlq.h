@@ -1,0 +1,57 @@
+/* sl_dlq: a connector's dead letters: records that failed permanently or
+ * ran out of retry time, each kept with the reason, in
+ * <connector dir>/dlq/dead.ndjson (one JSON object per line). Appends are
+ * durable when sl_dlq_append returns. The CLI (`sluice dlq ...`) can list,
+ * show, replay (into <connector dir>/inbox/, which a gateway takes back
+ * into the spool) and purge them, also while the gateway runs: every
+ * writer holds an flock on the file while it writes. */
+#ifndef SL_DLQ_H
+#define SL_DLQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sl_dlq;
+typedef struct sl_dlq sl_dlq;
+
+/* One dead record. All pointers are borrowed for the call. */
+typedef struct sl_dlq_entry {
+    const char *record;      /* the encoded record (compact JSON object) */
+    size_t record_len;
+    long status;             /* last HTTP status; 0 = no HTTP answer */
+    const char *reason;      /* e.g. "HTTP 400 (permanent)",
+                                "retry time (max_elapsed_s = 60) ran out;
+                                last: connection refused" */
+    const char *response;    /* start of the last response body; may be
+                                NULL; at most 1024 bytes are kept */
+    size_t response_len;
+    unsigned attempts;
+    int64_t first_attempt_ms;/* wall clock, ms since the epoch */
+    int64_t last_attempt_ms;
+    const char *batch_id;    /* the idempotency key of its last request */
+} sl_dlq_entry;
+
+/* Open (creating <dir>/dlq/ if needed) the dead letters of the connector
+ * whose directory is `dir` (see sl_state). NULL with a message in err. */
+sl_dlq *sl_dlq_open(const char *dir, char *err, size_t errlen);
+void sl_dlq_free(sl_dlq *d); /* accepts NULL */
+
+/* Append n entries with one write and one fdatasync. 0 when they are on
+ * disk, -1 with a message in err (nothing or a torn last line written; a
+ * torn line is ignored and cut by later readers). */
+int sl_dlq_append(sl_dlq *d, const sl_dlq_entry *e, size_t n, char *err,
+                  size_t errlen);
+
+/* Entries in the store (counted at open, kept up to date by appends from
+ * this process). */
+size_t sl_dlq_count(const sl_dlq *d);
+
+/* Count the dead letters of the connector in `dir` without opening it for
+ * writing: >= 0, or -1 with a message in err. A missing store is 0. */
+long sl_dlq_count_dir(const char *dir, char *err, size_t errlen);
+
+/* `sluice dlq list|show|replay|purge ...`: argv[0] is the first argument
+ * after "dlq". Returns the process exit code. */
+int sl_dlq_main(int argc, char **argv);
+
+#endif
