@@ -235,6 +235,7 @@ static void connector_free(sl_connector_conf *c)
     free(c->file);
     free(c->url);
     free(c->method);
+    free(c->idempotency_header);
     for (size_t i = 0; i < c->nheaders; i++) {
         free(c->headers[i].name);
         free(c->headers[i].value);

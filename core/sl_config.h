@@ -16,6 +16,11 @@ typedef enum sl_body_form {
     SL_BODY_NDJSON     /* one record per line */
 } sl_body_form;
 
+enum {
+    SL_ON_PERMANENT_BISECT = 0, /* isolate the failing records by halving */
+    SL_ON_PERMANENT_DEAD_LETTER /* the whole batch to the dead letters */
+};
+
 typedef struct sl_header {
     char *name;  /* owned */
     char *value; /* owned */
@@ -39,7 +44,19 @@ typedef struct sl_connector_conf {
     unsigned concurrency;       /* requests in flight; default 4 */
     unsigned retry_base_ms;     /* first backoff; default 200 */
     unsigned retry_max_ms;      /* backoff ceiling; default 30000 */
-    size_t queue_max_bytes;     /* in-memory queue limit; default 64 MiB */
+    unsigned retry_max_elapsed_s; /* give up (dead letters) after this long
+                                     since a batch's first attempt; 0 never;
+                                     default 86400 */
+    int on_permanent;           /* SL_ON_PERMANENT_*; default bisect */
+    bool ordered;               /* one request in flight, strict order */
+    char *idempotency_header;   /* header carrying the batch key; NULL = off;
+                                   default "Idempotency-Key" */
+    size_t queue_max_bytes;     /* records held in memory: the whole queue
+                                   with durability "memory", else the
+                                   delivery cache; default 64 MiB */
+    int durability;             /* sl_durability (sl_spool.h); default fsync */
+    size_t spool_max_bytes;     /* undelivered bytes on disk; default 1 GiB */
+    size_t spool_segment_bytes; /* segment file size; default 64 MiB */
     /* Lua (issue 3). The connector file's state stays open for the life of
      * the config so that transform/headers_fn can be called at run time. */
     struct lua_State *L;        /* owned; the state the file ran in */

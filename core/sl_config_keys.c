@@ -282,6 +282,34 @@ static void parse_headers_fn(pctx *p, int idx, void *target)
     parse_function(p, idx, &((sl_cfg_conn *)target)->c.headers_fn_ref);
 }
 
+static void parse_idempotency_header(pctx *p, int idx, void *target)
+{
+    sl_cfg_conn *cs = target;
+    lua_State *L = p->L;
+    free(cs->c.idempotency_header);
+    cs->c.idempotency_header = NULL;
+    if (idx == 0) { /* not given */
+        cs->c.idempotency_header = sl_cfg_strdup(p, "Idempotency-Key");
+        return;
+    }
+    if (lua_type(L, idx) == LUA_TBOOLEAN && !lua_toboolean(L, idx))
+        return; /* off */
+    if (lua_type(L, idx) != LUA_TSTRING) {
+        char got[64];
+        sl_cfg_describe(L, idx, got, sizeof got);
+        sl_cfg_err(p, "expected a header name or false, got %s", got);
+        return;
+    }
+    const char *v = lua_tostring(L, idx);
+    if (!sl_header_name_ok(v) || sl_header_reserved(v)) {
+        sl_cfg_err(p, "\"%.64s\" %s", v, sl_header_reserved(v)
+                                            ? "is a header sluice sets itself"
+                                            : "is not a valid header name");
+        return;
+    }
+    cs->c.idempotency_header = sl_cfg_strdup(p, v);
+}
+
 /* Every key must be 1..#t, as in a list; otherwise say what was found. */
 static bool check_list(pctx *p, int idx, const char *example)
 {
@@ -452,6 +480,10 @@ static const char *const method_choices[] = {"POST", "PUT", "PATCH", NULL};
 const char *const sl_cfg_body_choices[] = {"array", "object", "ndjson",
                                           NULL};
 const char *const sl_cfg_unknown_choices[] = {"reject", "drop", NULL};
+const char *const sl_cfg_durability_choices[] = {"fsync", "os", "memory",
+                                                NULL};
+const char *const sl_cfg_on_permanent_choices[] = {"bisect", "dead_letter",
+                                                  NULL};
 
 static const sl_cfg_key batch_keys[] = {
     {.name = "max_records", .kind = K_INT, .store = S_SIZE,
@@ -477,7 +509,26 @@ static const sl_cfg_key retry_keys[] = {
      .off = CO(c.retry_max_ms), .def = 30000, .min = 1, .max = 3600000,
      .unit = "ms",
      .desc = "Largest backoff; the ceiling doubles per failure up to this. "
-             "Must not be less than `base_ms`."},
+             "Must not be less than `base_ms`. A `Retry-After` from the "
+             "destination (seconds or an HTTP date) wins over it."},
+    {.name = "max_elapsed_s", .kind = K_INT, .store = S_UINT,
+     .off = CO(c.retry_max_elapsed_s), .def = 86400, .min = 0,
+     .max = 31536000, .unit = "s",
+     .desc = "How long a batch may keep failing, from its first attempt; "
+             "then its records go to the dead letters. 0 retries forever."},
+    {0}};
+
+static const sl_cfg_key spool_keys[] = {
+    {.name = "max_bytes", .kind = K_INT, .store = S_SIZE,
+     .off = CO(c.spool_max_bytes), .def = GIB, .min = MIB, .max = LLONG_MAX,
+     .unit = "bytes",
+     .desc = "Undelivered records on disk, at most (in flight included); "
+             "when full, the intake answers 503 with `Retry-After`."},
+    {.name = "segment_bytes", .kind = K_INT, .store = S_SIZE,
+     .off = CO(c.spool_segment_bytes), .def = 64 * MIB, .min = 64 * KIB,
+     .max = GIB, .unit = "bytes",
+     .desc = "Size at which the spool starts a new segment file; a "
+             "segment is deleted once everything in it is delivered."},
     {0}};
 
 static const sl_cfg_key lua_keys[] = {
@@ -546,12 +597,39 @@ const sl_cfg_key sl_cfg_connector_keys[] = {
              "retried); 1 keeps records in order."},
     {.name = "retry", .kind = K_TABLE, .sub = retry_keys,
      .desc = "Backoff between attempts of a failed batch."},
+    {.name = "on_permanent", .kind = K_ENUM, .store = S_INT,
+     .off = CO(c.on_permanent), .def = 0,
+     .choices = sl_cfg_on_permanent_choices,
+     .desc = "A batch that fails permanently (a 4xx other than 401, 403, "
+             "408, 413, 429): `bisect` halves it until the failing records "
+             "are isolated and dead-letters only those; `dead_letter` "
+             "dead-letters the whole batch."},
+    {.name = "ordered", .kind = K_BOOL, .store = S_BOOL, .off = CO(c.ordered),
+     .def = 0,
+     .desc = "Strict order: one request in flight whatever `concurrency` "
+             "says, and a failing batch holds back the ones after it."},
+    {.name = "idempotency_header", .kind = K_CUSTOM,
+     .custom = parse_idempotency_header, .defstr = "`\"Idempotency-Key\"`",
+     .doc_type = "string or false", .doc_allowed = "a header name, or false",
+     .desc = "Header that carries the batch's key, the same on every retry "
+             "and after a restart (`req.batch_id` in Lua); `false` sends "
+             "none."},
+    {.name = "durability", .kind = K_ENUM, .store = S_INT,
+     .off = CO(c.durability), .def = 0,
+     .choices = sl_cfg_durability_choices,
+     .desc = "When the intake answers: `fsync` once the records are on disk "
+             "(group commit), `os` once written to the OS (survives a crash "
+             "of sluice, not of the machine), `memory` at once (lost if "
+             "sluice stops); see docs/operations.md."},
+    {.name = "spool", .kind = K_TABLE, .sub = spool_keys,
+     .desc = "The connector's on-disk spool (durability `fsync` or `os`)."},
     {.name = "queue_max_bytes", .kind = K_INT, .store = S_SIZE,
      .off = CO(c.queue_max_bytes), .def = 64 * MIB, .min = MIB,
      .max = LLONG_MAX, .unit = "bytes",
-     .desc = "Accepted records not yet delivered, held in memory, at most; "
-             "when full, the intake turns new records away until it "
-             "drains."},
+     .desc = "Records held in memory for delivery, at most. With "
+             "durability `memory` this is the whole queue (when full the "
+             "intake answers 503); otherwise a larger backlog stays on disk "
+             "and is read back from the spool."},
     {.name = "transform", .kind = K_CUSTOM, .custom = parse_transform,
      .ltype = LUA_TFUNCTION, .what = "a function", .defstr = "none",
      .doc_type = "function", .doc_allowed = "`function(rec, ctx)`",
@@ -613,6 +691,13 @@ void sl_cfg_connector_after(pctx *p, void *target)
         sl_cfg_path_pop(p);
     }
     c->lua_max_memory = cs->lua_max_memory_mb << 20;
+    if (c->spool_segment_bytes > c->spool_max_bytes) {
+        sl_cfg_path_push(p, "spool", 0);
+        sl_cfg_path_push(p, "segment_bytes", 0);
+        sl_cfg_err(p, "%zu is greater than spool.max_bytes (%zu)",
+                   c->spool_segment_bytes, c->spool_max_bytes);
+        p->depth -= 2;
+    }
     if (!(c->schema = sl_schema_new((sl_unknown_policy)cs->unknown))) {
         sl_cfg_err(p, "out of memory");
         return;

@@ -105,6 +105,8 @@ extern const sl_cfg_key sl_cfg_connector_keys[];
 extern const sl_cfg_key sl_cfg_field_keys[];    /* one schema element */
 extern const char *const sl_cfg_body_choices[];    /* by sl_body_form */
 extern const char *const sl_cfg_unknown_choices[]; /* by sl_unknown_policy */
+extern const char *const sl_cfg_durability_choices[]; /* by sl_durability */
+extern const char *const sl_cfg_on_permanent_choices[]; /* SL_ON_PERMANENT_* */
 
 /* Cross-key checks and derived values, after the keys are parsed. */
 void sl_cfg_gateway_after(sl_cfg_ctx *p, void *target);

@@ -159,6 +159,28 @@ static void print_function(FILE *out, const char *label,
 static const char *const body_ctype[] = {
     "application/json", "application/json", "application/x-ndjson"};
 
+static void print_durability(FILE *out, const sl_connector_conf *k)
+{
+    char b1[64], b2[64];
+    switch (k->durability) {
+    case 0:
+        fprintf(out, "  durability      fsync: answered once on disk "
+                "(fdatasync, group commit)\n");
+        break;
+    case 1:
+        fprintf(out, "  durability      os: answered once written; a crash of "
+                "the machine can lose the last seconds\n");
+        break;
+    default:
+        fprintf(out, "  durability      memory: NOT durable; records are lost "
+                "if sluice stops or crashes\n");
+        return;
+    }
+    fprintf(out, "  spool           max %s, segments of %s\n",
+            size_text(b1, sizeof b1, k->spool_max_bytes),
+            size_text(b2, sizeof b2, k->spool_segment_bytes));
+}
+
 void sl_config_print(const sl_config *c, FILE *out)
 {
     char b1[64];
@@ -182,7 +204,18 @@ void sl_config_print(const sl_config *c, FILE *out)
         fprintf(out, "  timeout_ms      %u\n", k->timeout_ms);
         fprintf(out, "  concurrency     %u\n", k->concurrency);
         fprintf(out, "  retry           backoff %u ms doubling up to %u ms, "
-                "with jitter\n", k->retry_base_ms, k->retry_max_ms);
+                "with jitter; ", k->retry_base_ms, k->retry_max_ms);
+        if (k->retry_max_elapsed_s)
+            fprintf(out, "dead letters after %u s\n", k->retry_max_elapsed_s);
+        else
+            fprintf(out, "forever\n");
+        fprintf(out, "  on_permanent    %s%s\n",
+                sl_cfg_on_permanent_choices[k->on_permanent],
+                k->ordered ? "; ordered (one request in flight)" : "");
+        fprintf(out, "  idempotency     %s\n", k->idempotency_header
+                                                  ? k->idempotency_header
+                                                  : "off");
+        print_durability(out, k);
         fprintf(out, "  queue_max_bytes %s\n",
                 size_text(b1, sizeof b1, k->queue_max_bytes));
         print_function(out, "transform", k, k->transform_ref);

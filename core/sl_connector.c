@@ -1,34 +1,79 @@
 /* sl_connector: a connector at run time. */
 #include "sl_connector.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <lauxlib.h>
 
 #include "sl_clock.h"
 #include "sl_delivery.h"
+#include "sl_dlq.h"
 #include "sl_log.h"
-#include "sl_queue.h"
 #include "sl_luart.h"
+#include "sl_spool.h"
+#include "sl_state.h"
 #include "sl_transform.h"
 
-#include <lauxlib.h>
+#define INBOX_MAX_FILE (256u << 20) /* a replay file read at once */
+#define INBOX_TICK_MS 1000
 
 struct sl_connector {
     const sl_connector_conf *conf;
-    sl_queue *q;
+    char dir[PATH_MAX];     /* <state_dir>/<name> */
+    int lock_fd;
+    sl_spool *spool;
+    sl_dlq *dlq;
     sl_delivery *d;
     sl_transform *xf; /* NULL without a transform */
     sl_luart *rt;     /* Lua on the loop (headers_fn); NULL without Lua */
     sl_stats stats;
-    sl_buf block;   /* reused per request until the queue takes it */
+    sl_buf block;   /* reused per request until the spool takes it */
     sl_buf rejects; /* reused per request */
+    struct event *inbox_ev;
+    sl_connector_durable_fn on_durable;
+    void *durable_ud;
+    int shutting_down;
 };
 
 static const char *const body_names[] = {"array", "object", "ndjson"};
 
+static void spool_durable(void *ud, uint64_t lsn)
+{
+    sl_connector *c = ud;
+    if (c->on_durable)
+        c->on_durable(c->durable_ud, c, lsn, 1);
+    if (c->d)
+        sl_delivery_notify(c->d);
+}
+
+static void spool_failed(void *ud, uint64_t lsn)
+{
+    sl_connector *c = ud;
+    if (c->on_durable)
+        c->on_durable(c->durable_ud, c, lsn, 0);
+}
+
+static void take_inbox(sl_connector *c);
+
+static void on_inbox_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    take_inbox(arg);
+}
+
 sl_connector *sl_connector_new(const sl_connector_conf *conf,
-                               struct event_base *base, sl_http *http,
-                               char *err, size_t errlen)
+                               const char *state_dir, struct event_base *base,
+                               sl_http *http, char *err, size_t errlen)
 {
     sl_connector *c = calloc(1, sizeof *c);
     if (!c) {
@@ -36,20 +81,37 @@ sl_connector *sl_connector_new(const sl_connector_conf *conf,
         return NULL;
     }
     c->conf = conf;
+    c->lock_fd = -1;
     sl_buf_init(&c->block, 0);
     sl_buf_init(&c->rejects, 0);
-    if (!(c->q = sl_queue_new(conf->queue_max_bytes))) {
-        snprintf(err, errlen, "out of memory");
+    if (sl_state_dir(state_dir, conf->name, 1, c->dir, sizeof c->dir, err,
+                     errlen) != 0 ||
+        (c->lock_fd = sl_state_lock(c->dir, err, errlen)) < 0)
         goto fail;
-    }
+    sl_spool_opts so = {
+        .dir = c->dir,
+        .name = conf->name,
+        .durability = (sl_durability)conf->durability,
+        .max_bytes = conf->durability == SL_DURABILITY_MEMORY
+                         ? conf->queue_max_bytes
+                         : conf->spool_max_bytes,
+        .segment_bytes = conf->spool_segment_bytes,
+        .cache_bytes = conf->queue_max_bytes,
+        .on_durable = spool_durable,
+        .on_failed = spool_failed,
+        .ud = c,
+    };
+    if (!(c->spool = sl_spool_open(base, &so, err, errlen)) ||
+        !(c->dlq = sl_dlq_open(c->dir, err, errlen)))
+        goto fail;
     if (conf->L) {
         c->rt = sl_luart_new(conf->L, base, http, conf->lua_max_instructions,
                              err, errlen);
         if (!c->rt)
             goto fail;
     }
-    c->d = sl_delivery_new(base, http, c->rt, conf, c->q, &c->stats, err,
-                           errlen);
+    c->d = sl_delivery_new(base, http, c->rt, conf, c->spool, c->dlq,
+                           &c->stats, err, errlen);
     if (!c->d)
         goto fail;
     if (conf->L && conf->transform_ref != LUA_NOREF &&
@@ -61,6 +123,15 @@ sl_connector *sl_connector_new(const sl_connector_conf *conf,
             goto fail;
         }
     }
+    struct timeval tick = {INBOX_TICK_MS / 1000, (INBOX_TICK_MS % 1000) * 1000};
+    if (!(c->inbox_ev = event_new(base, -1, EV_PERSIST, on_inbox_tick, c)) ||
+        event_add(c->inbox_ev, &tick) != 0) {
+        snprintf(err, errlen, "cannot create the inbox timer");
+        goto fail;
+    }
+    take_inbox(c);
+    /* what a previous run left is due now */
+    sl_delivery_notify(c->d);
     return c;
 fail:
     sl_connector_free(c);
@@ -71,16 +142,34 @@ void sl_connector_free(sl_connector *c)
 {
     if (!c)
         return;
+    if (c->inbox_ev)
+        event_free(c->inbox_ev);
     sl_delivery_free(c->d);
+    c->d = NULL;
+    c->on_durable = NULL;
+    sl_spool_close(c->spool);
+    sl_dlq_free(c->dlq);
     sl_luart_free(c->rt);
     sl_transform_free(c->xf);
-    sl_queue_free(c->q);
     sl_buf_free(&c->block);
     sl_buf_free(&c->rejects);
+    sl_state_unlock(c->lock_fd);
     free(c);
 }
 
+void sl_connector_set_durable_cb(sl_connector *c, sl_connector_durable_fn fn,
+                                 void *ud)
+{
+    c->on_durable = fn;
+    c->durable_ud = ud;
+}
+
 const char *sl_connector_name(const sl_connector *c) { return c->conf->name; }
+
+int sl_connector_durable(const sl_connector *c)
+{
+    return c->conf->durability != SL_DURABILITY_MEMORY;
+}
 
 static void answer_error(sl_buf *answer, const char *msg)
 {
@@ -89,13 +178,53 @@ static void answer_error(sl_buf *answer, const char *msg)
     sl_buf_putc(answer, '}');
 }
 
+/* Hand the block (res.accepted records) to the spool. 0, or an HTTP
+ * status with the answer written. */
+static int spool_block(sl_connector *c, size_t accepted, sl_buf *answer,
+                       int *retry_after_s, uint64_t *ticket)
+{
+    sl_spool_rc rc = sl_spool_append(c->spool, &c->block, accepted,
+                                     sl_mono_ms(), ticket);
+    if (rc == SL_SPOOL_OK)
+        return 0;
+    c->stats.refused += accepted;
+    char msg[320];
+    switch (rc) {
+    case SL_SPOOL_FULL:
+        *retry_after_s = 1;
+        snprintf(msg, sizeof msg, "spool full (%s): the destination is not "
+                 "keeping up; nothing of this request was accepted; retry "
+                 "later", c->conf->durability == SL_DURABILITY_MEMORY
+                              ? "queue_max_bytes"
+                              : "spool.max_bytes");
+        answer_error(answer, msg);
+        return 503;
+    case SL_SPOOL_IOERR:
+        *retry_after_s = 5;
+        snprintf(msg, sizeof msg, "cannot write the spool: %s; nothing of "
+                 "this request was accepted", sl_spool_error(c->spool));
+        answer_error(answer, msg);
+        return 503;
+    default:
+        answer_error(answer, "out of memory while spooling");
+        return 500;
+    }
+}
+
 int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
                         const char *body, size_t len, sl_buf *answer,
-                        int *retry_after_s)
+                        int *retry_after_s, uint64_t *ticket)
 {
     sl_ingest_result res;
+    *ticket = 0;
     sl_buf_reset(&c->block);
     sl_buf_reset(&c->rejects);
+    if (c->shutting_down) {
+        *retry_after_s = 5;
+        answer_error(answer, "shutting down; nothing of this request was "
+                             "accepted");
+        return 503;
+    }
     /* The encoded records are about as large as the body (compact, plus
      * frames and missing nullable fields): size the block once instead of
      * doubling it from 256 bytes, a realloc and copy each time. Failure is
@@ -116,21 +245,12 @@ int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
         return 400;
     }
     if (res.accepted > 0) {
-        sl_queue_rc qrc = sl_queue_append(c->q, &c->block, res.accepted,
-                                          sl_mono_ms());
-        if (qrc != SL_QUEUE_OK) {
-            c->stats.refused += res.accepted;
-            if (qrc == SL_QUEUE_FULL) {
-                *retry_after_s = 1;
-                answer_error(answer, "queue full: the destination is not "
-                                     "keeping up; retry later");
-                return 503;
-            }
-            answer_error(answer, "out of memory while queueing");
-            return 500;
-        }
+        int st = spool_block(c, res.accepted, answer, retry_after_s, ticket);
+        if (st)
+            return st;
         c->stats.accepted += res.accepted;
-        sl_delivery_notify(c->d);
+        if (*ticket == 0)
+            sl_delivery_notify(c->d);
     }
     c->stats.rejected += res.rejected;
     c->stats.dropped += res.dropped;
@@ -149,6 +269,133 @@ int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
     return 200;
 }
 
+/* ---- the inbox: replayed dead letters --------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    char *data = NULL;
+    if (fstat(fd, &st) == 0 && (uint64_t)st.st_size <= INBOX_MAX_FILE &&
+        (data = malloc((size_t)st.st_size + 1))) {
+        size_t got = 0;
+        while (got < (size_t)st.st_size) {
+            ssize_t r = read(fd, data + got, (size_t)st.st_size - got);
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+        if (got != (size_t)st.st_size) {
+            free(data);
+            data = NULL;
+        } else {
+            *len = got;
+        }
+    }
+    close(fd);
+    return data;
+}
+
+/* One replay file back into the spool: the lines are checked against the
+ * schema again (no transform: they are destination-ready), appended and
+ * made durable before the file goes. 0 done, 1 no room yet, -1 error. */
+static int take_inbox_file(sl_connector *c, const char *path)
+{
+    size_t len = 0;
+    char *data = read_file(path, &len);
+    if (!data) {
+        sl_error("inbox", "%s: cannot read %s: %s", c->conf->name, path,
+                 errno ? strerror(errno) : "too large");
+        return -1;
+    }
+    sl_ingest_result res;
+    sl_buf_reset(&c->block);
+    sl_buf_reset(&c->rejects);
+    int rc = 0;
+    if (sl_ingest(c->conf->schema, NULL, SL_INGEST_NDJSON, data, len, 0,
+                  &c->block, &c->rejects, &res) != 0) {
+        rc = -1;
+    } else if (res.accepted > 0 && !sl_spool_has_room(c->spool, c->block.len)) {
+        rc = 1;
+    } else if (res.accepted > 0) {
+        uint64_t ticket;
+        if (sl_spool_append(c->spool, &c->block, res.accepted, sl_mono_ms(),
+                            &ticket) != SL_SPOOL_OK ||
+            sl_spool_sync(c->spool) != 0)
+            rc = -1;
+    }
+    free(data);
+    if (rc != 0)
+        return rc;
+    c->stats.replayed += res.accepted;
+    if (res.rejected > 0) {
+        char kept[2 * PATH_MAX + 32];
+        snprintf(kept, sizeof kept, "%s.rejected", path);
+        sl_warn("inbox", "%s: %zu replayed records no longer pass the schema "
+                "and stay in %s: %.*s", c->conf->name, res.rejected, kept,
+                (int)(c->rejects.len < 400 ? c->rejects.len : 400),
+                c->rejects.data ? c->rejects.data : "");
+        if (rename(path, kept) != 0)
+            unlink(path);
+    } else {
+        unlink(path);
+    }
+    sl_info("inbox", "%s: %zu replayed records back in the spool",
+            c->conf->name, res.accepted);
+    sl_delivery_notify(c->d);
+    return 0;
+}
+
+static void take_inbox(sl_connector *c)
+{
+    if (c->shutting_down)
+        return;
+    char dir[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/inbox", c->dir);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (e->d_name[0] == '.' || l < 7 || strcmp(e->d_name + l - 7, ".ndjson"))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            char **nn = realloc(names, cap * sizeof *nn);
+            if (!nn)
+                break;
+            names = nn;
+        }
+        if (!(names[n] = strdup(e->d_name)))
+            break;
+        n++;
+    }
+    closedir(d);
+    if (n)
+        qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        char path[2 * PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (take_inbox_file(c, path) == 1)
+            break; /* no room: next tick */
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* ---- introspection ------------------------------------------------------- */
+
 void sl_connector_describe(const sl_connector *c, sl_buf *out)
 {
     const sl_connector_conf *cf = c->conf;
@@ -157,10 +404,13 @@ void sl_connector_describe(const sl_connector *c, sl_buf *out)
     sl_buf_append(out, ",\"url\":", 7);
     sl_buf_json_string(out, cf->url, strlen(cf->url));
     sl_buf_printf(out, ",\"method\":\"%s\",\"body\":\"%s\",\"unknown_fields\":\"%s\","
-                  "\"schema\":[",
+                  "\"durability\":\"%s\",\"schema\":[",
                   cf->method, body_names[cf->body],
                   sl_schema_policy(cf->schema) == SL_UNKNOWN_DROP ? "drop"
-                                                                  : "reject");
+                                                                  : "reject",
+                  cf->durability == SL_DURABILITY_FSYNC ? "fsync"
+                  : cf->durability == SL_DURABILITY_OS  ? "os"
+                                                        : "memory");
     size_t n = sl_schema_nfields(cf->schema);
     for (size_t i = 0; i < n; i++) {
         const char *fname = sl_schema_field_name(cf->schema, i);
@@ -177,17 +427,24 @@ void sl_connector_describe(const sl_connector *c, sl_buf *out)
                   "\"rejected\":%llu,\"delivered\":%llu,\"queued\":%zu,"
                   "\"in_flight\":%zu,\"pending\":%zu,\"requests\":%llu,"
                   "\"failures\":%llu,\"retries\":%llu,\"refused\":%llu,"
-                  "\"dropped\":%llu}}",
+                  "\"dropped\":%llu,\"dead_lettered\":%llu,\"splits\":%llu,"
+                  "\"replayed\":%llu,\"spool_bytes\":%llu,"
+                  "\"dead_letters\":%zu}}",
                   cf->batch_max_records, cf->batch_max_bytes,
                   cf->batch_max_delay_ms, (unsigned long long)s->accepted,
                   (unsigned long long)s->rejected,
-                  (unsigned long long)s->delivered, sl_queue_count(c->q),
+                  (unsigned long long)s->delivered, sl_spool_count(c->spool),
                   sl_delivery_in_flight(c->d), sl_delivery_pending(c->d),
                   (unsigned long long)s->requests,
                   (unsigned long long)s->failures,
                   (unsigned long long)s->retries,
                   (unsigned long long)s->refused,
-                  (unsigned long long)s->dropped);
+                  (unsigned long long)s->dropped,
+                  (unsigned long long)s->dead_lettered,
+                  (unsigned long long)s->splits,
+                  (unsigned long long)s->replayed,
+                  (unsigned long long)sl_spool_disk_bytes(c->spool),
+                  c->dlq ? sl_dlq_count(c->dlq) : (size_t)0);
 }
 
 void sl_connector_metrics(sl_connector *const *cs, size_t n, sl_buf *out)
@@ -198,14 +455,18 @@ void sl_connector_metrics(sl_connector *const *cs, size_t n, sl_buf *out)
         {"sluice_records_accepted_total", "counter", "Records accepted at the intake."},
         {"sluice_records_rejected_total", "counter", "Records rejected at the intake."},
         {"sluice_records_delivered_total", "counter", "Records the destination acknowledged."},
-        {"sluice_records_refused_total", "counter", "Valid records refused because the queue was full."},
+        {"sluice_records_refused_total", "counter", "Valid records refused because the spool was full."},
         {"sluice_records_dropped_total", "counter", "Records a transform dropped."},
         {"sluice_requests_total", "counter", "Delivery attempts sent."},
         {"sluice_request_failures_total", "counter", "Delivery attempts that failed."},
         {"sluice_request_retries_total", "counter", "Delivery attempts that were retries."},
-        {"sluice_records_queued", "gauge", "Records waiting in the queue."},
-        {"sluice_records_pending", "gauge", "Records in batches not yet acknowledged."},
+        {"sluice_records_dead_lettered_total", "counter", "Records moved to the dead letters."},
+        {"sluice_batch_splits_total", "counter", "Batches halved after a 413 or to isolate a permanent failure."},
+        {"sluice_records_queued", "gauge", "Records in the spool not yet cut into a batch."},
+        {"sluice_records_pending", "gauge", "Records in batches not yet finished."},
         {"sluice_requests_in_flight", "gauge", "Delivery requests in flight."},
+        {"sluice_spool_bytes", "gauge", "Undelivered bytes held by the spool."},
+        {"sluice_dead_letters", "gauge", "Records in the dead letters."},
     };
     for (size_t f = 0; f < sizeof fam / sizeof fam[0]; f++) {
         sl_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", fam[f].name,
@@ -223,9 +484,13 @@ void sl_connector_metrics(sl_connector *const *cs, size_t n, sl_buf *out)
             case 5: v = s->requests; break;
             case 6: v = s->failures; break;
             case 7: v = s->retries; break;
-            case 8: v = sl_queue_count(c->q); break;
-            case 9: v = sl_delivery_pending(c->d); break;
-            default: v = sl_delivery_in_flight(c->d); break;
+            case 8: v = s->dead_lettered; break;
+            case 9: v = s->splits; break;
+            case 10: v = sl_spool_count(c->spool); break;
+            case 11: v = sl_delivery_pending(c->d); break;
+            case 12: v = sl_delivery_in_flight(c->d); break;
+            case 13: v = sl_spool_disk_bytes(c->spool); break;
+            default: v = c->dlq ? sl_dlq_count(c->dlq) : 0; break;
             }
             sl_buf_printf(out, "%s{connector=\"%s\"} %llu\n", fam[f].name,
                           c->conf->name, v);
@@ -233,9 +498,29 @@ void sl_connector_metrics(sl_connector *const *cs, size_t n, sl_buf *out)
     }
 }
 
-void sl_connector_drain(sl_connector *c) { sl_delivery_drain(c->d); }
+/* ---- shutdown --------------------------------------------------------------- */
+
+void sl_connector_shutdown(sl_connector *c)
+{
+    if (!sl_connector_durable(c)) {
+        sl_delivery_drain(c->d);
+        return;
+    }
+    c->shutting_down = 1;
+    if (sl_spool_sync(c->spool) != 0)
+        sl_error("connector", "%s: could not make the spool durable at "
+                 "shutdown: %s", c->conf->name, sl_spool_error(c->spool));
+    sl_delivery_stop(c->d);
+}
+
+size_t sl_connector_busy(const sl_connector *c)
+{
+    if (!sl_connector_durable(c))
+        return sl_connector_undelivered(c);
+    return sl_delivery_in_flight(c->d);
+}
 
 size_t sl_connector_undelivered(const sl_connector *c)
 {
-    return sl_queue_count(c->q) + sl_delivery_pending(c->d);
+    return sl_spool_count(c->spool) + sl_delivery_pending(c->d);
 }

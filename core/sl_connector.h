@@ -1,10 +1,12 @@
-/* sl_connector: one connector at run time — its configuration, queue,
- * sender and counters — and the transport-independent intake entry point
- * that answers a body with accepted/rejected records. */
+/* sl_connector: one connector at run time — its configuration, state
+ * directory, spool, dead letters, sender and counters — and the
+ * transport-independent intake entry point that answers a body with
+ * accepted/rejected records. */
 #ifndef SL_CONNECTOR_H
 #define SL_CONNECTOR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sl_buf.h"
 #include "sl_config.h"
@@ -16,23 +18,36 @@ struct event_base;
 struct sl_connector;
 typedef struct sl_connector sl_connector;
 
-/* A running connector for `conf` (borrowed; must outlive it). NULL with a
- * message in err on failure. */
+/* A running connector for `conf` (borrowed; must outlive it) keeping its
+ * state in <state_dir>/<name> (created; locked against a second gateway;
+ * the spool is recovered). NULL with a message in err on failure. */
 sl_connector *sl_connector_new(const sl_connector_conf *conf,
-                               struct event_base *base, sl_http *http,
-                               char *err, size_t errlen);
-void sl_connector_free(sl_connector *c); /* accepts NULL */
+                               const char *state_dir, struct event_base *base,
+                               sl_http *http, char *err, size_t errlen);
+
+/* Write and sync the spool, release the lock, free. Accepts NULL. */
+void sl_connector_free(sl_connector *c);
+
+/* Answers waiting for durability: `fn(ud, lsn, ok)` is called on the loop
+ * when every ingest whose *ticket <= lsn is durable (ok = 1), or when
+ * every ingest whose *ticket > lsn failed to be written (ok = 0). */
+typedef void (*sl_connector_durable_fn)(void *ud, sl_connector *c,
+                                        uint64_t lsn, int ok);
+void sl_connector_set_durable_cb(sl_connector *c, sl_connector_durable_fn fn,
+                                 void *ud);
 
 const char *sl_connector_name(const sl_connector *c);
 
-/* Check, encode and queue the records of one body. Writes the JSON answer
+/* Check, encode and spool the records of one body. Writes the JSON answer
  * ({"accepted":N,"rejected":[...]} or {"error":...}) to `answer` and
  * returns the HTTP status: 200 some accepted (or an empty array), 422 none
- * accepted, 400 malformed JSON, 503 queue full (*retry_after_s set), 500
- * out of memory. Nothing is queued unless the status is 200. */
+ * accepted, 400 malformed JSON, 503 spool full (*retry_after_s set), 500
+ * out of memory. Nothing is spooled unless the status is 200. With a
+ * durable spool, *ticket > 0 means: do not answer before the durable
+ * callback has reported an LSN >= *ticket. */
 int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
                         const char *body, size_t len, sl_buf *answer,
-                        int *retry_after_s);
+                        int *retry_after_s, uint64_t *ticket);
 
 /* Append {"name":..,"url":..,"method":..,"body":..,"schema":[..],
  * "stats":{..}} to out. */
@@ -42,10 +57,19 @@ void sl_connector_describe(const sl_connector *c, sl_buf *out);
  * metric family once with a sample per connector. */
 void sl_connector_metrics(sl_connector *const *cs, size_t n, sl_buf *out);
 
-/* Start draining: send everything queued now, retry failures soon. */
-void sl_connector_drain(sl_connector *c);
+/* Shutdown. With durability "memory": send everything queued now, retry
+ * failures soon. Otherwise: make the spool durable (answering every
+ * waiting request), cut no new batch, start no retry. */
+void sl_connector_shutdown(sl_connector *c);
 
-/* Records queued or outstanding (not yet delivered). */
+/* Is there still something to wait for before exiting? Memory: records
+ * queued or outstanding. Durable: requests in flight. */
+size_t sl_connector_busy(const sl_connector *c);
+
+/* Records not yet delivered (spooled or outstanding). */
 size_t sl_connector_undelivered(const sl_connector *c);
+
+/* Does the connector keep records across restarts (fsync or os)? */
+int sl_connector_durable(const sl_connector *c);
 
 #endif

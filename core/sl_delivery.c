@@ -1,14 +1,27 @@
-/* sl_delivery: batching, sending and retrying for one connector. A batch
- * owns its body bytes from the moment it is cut until the destination
- * answers 2xx; retries resend the same bytes. Outstanding batches (in
- * flight or waiting to retry) are limited by `concurrency`, so a dead
- * destination backs records up in the queue, where its limit applies. */
+/* sl_delivery: batching, sending, classifying and retrying for one
+ * connector.
+ *
+ * A batch is a cut of the spool: its records are copied once into `body`
+ * in the connector's form, with each record's place (`refs`) kept so the
+ * batch can be halved. The batch is worked through as "pieces": the whole
+ * batch first; a 413 or a permanent failure under bisect replaces the
+ * current piece by its two halves (the second waits on a stack). A piece
+ * that cannot be halved further and fails permanently, or that runs out of
+ * retry time, is dead-lettered. When no piece is left the dead letters are
+ * written (one fdatasync) and the cut is done in the spool.
+ *
+ * Outstanding batches (in flight or waiting to retry) are limited by
+ * `concurrency` (1 with `ordered`), so a dead destination backs records up
+ * in the spool, where its limit applies. */
 #include "sl_delivery.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -18,29 +31,62 @@
 #include "sl_header.h"
 #include "sl_log.h"
 
+#define DEAD_RESPONSE_KEEP 1024
+
+typedef struct rec_ref {
+    size_t off, len;            /* the record's bytes in batch.recs */
+    uint64_t lsn;               /* its place in the spool */
+} rec_ref;
+
+typedef struct piece {
+    size_t from, n;             /* records [from, from + n) of the batch */
+} piece;
+
+typedef struct dead {           /* a dead-lettered piece, until written */
+    size_t from, n;
+    long status;
+    unsigned attempts;
+    int64_t first_ms, last_ms;  /* wall clock */
+    char *reason;               /* owned */
+    char *response;             /* owned, may be NULL */
+    size_t response_len;
+    char key[128];
+} dead;
+
 typedef struct batch {
-    struct batch *prev, *next; /* sl_delivery.batches */
+    struct batch *prev, *next;  /* sl_delivery.batches */
     sl_delivery *d;
-    sl_buf body;
-    size_t nrecords;
-    uint64_t id;
-    unsigned attempt;          /* attempts made so far */
-    long last_status;          /* status of the last attempt; 0 = transport
-                                  or headers_fn failure */
+    sl_spool_cut cut;
+    sl_buf recs;                /* the records back to back */
+    rec_ref *refs;
+    size_t nrecords, caprefs;
+    piece cur;                  /* being sent */
+    piece *stack;               /* waiting halves, last on top */
+    size_t nstack, capstack;
+    sl_buf body;                /* the current piece's body */
+    char key[128];              /* the current piece's idempotency key */
+    int body_ok;                /* body and key are the current piece's */
+    unsigned attempt;           /* attempts of the current piece */
+    unsigned auth_retried;      /* the last answer was 401/403, retried */
+    long last_status;           /* 0 = transport or headers_fn failure */
+    uint64_t first_mono;        /* first attempt of the batch */
+    int64_t first_wall, last_wall;
+    dead *dead;
+    size_t ndead, capdead;
     int in_flight;
+    int finishing;              /* all pieces done; writing dead letters */
     struct event *retry_ev;
-    sl_luart_task *task;       /* headers_fn running for this attempt */
-    struct curl_slist *dyn_headers; /* this attempt's headers, with
-                                       headers_fn */
+    sl_luart_task *task;        /* headers_fn running for this attempt */
+    struct curl_slist *dyn_headers;
 } batch;
 
 struct sl_delivery {
     struct event_base *base;
     sl_http *http;
     sl_luart *rt;               /* runs headers_fn; NULL without one */
-    char id_prefix[48];         /* batch ids: <prefix>-<seq> */
     const sl_connector_conf *conf;
-    sl_queue *q;
+    sl_spool *spool;
+    sl_dlq *dlq;
     sl_stats *stats;
     struct curl_slist *headers; /* without headers_fn: every attempt's */
     struct event *delay_timer;
@@ -48,15 +94,25 @@ struct sl_delivery {
     size_t nbatches;            /* outstanding batches */
     size_t pending;             /* records in outstanding batches */
     size_t in_flight;
-    uint64_t next_id;
+    size_t max_batches;         /* concurrency, 1 when ordered */
     uint64_t rng;               /* xorshift64 state for jitter */
     int draining;
+    int stopped;
 };
 
 static void pump(sl_delivery *d);
+static void send_piece(batch *b);
+static void next_piece(batch *b);
 static struct curl_slist *build_headers(const sl_connector_conf *c,
-                                        lua_State *co, char *why,
-                                        size_t whylen);
+                                        const char *key, lua_State *co,
+                                        char *why, size_t whylen);
+
+static int64_t wall_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
 
 static uint64_t rng_next(sl_delivery *d)
 {
@@ -77,8 +133,8 @@ static void on_delay(evutil_socket_t fd, short what, void *arg)
 
 sl_delivery *sl_delivery_new(struct event_base *base, sl_http *http,
                              sl_luart *rt, const sl_connector_conf *conf,
-                             sl_queue *q, sl_stats *stats, char *err,
-                             size_t errlen)
+                             sl_spool *spool, sl_dlq *dlq, sl_stats *stats,
+                             char *err, size_t errlen)
 {
     sl_delivery *d = calloc(1, sizeof *d);
     if (!d) {
@@ -91,15 +147,14 @@ sl_delivery *sl_delivery_new(struct event_base *base, sl_http *http,
     if (conf->headers_fn_ref != LUA_NOREF && conf->headers_fn_ref != LUA_REFNIL &&
         conf->L)
         d->rt = rt;
-    d->q = q;
+    d->spool = spool;
+    d->dlq = dlq;
     d->stats = stats;
+    d->max_batches = conf->ordered ? 1 : conf->concurrency;
     d->rng = ((uint64_t)sl_mono_ms() << 20) ^ (uint64_t)getpid() ^
              (uint64_t)(uintptr_t)d ^ 0x9e3779b97f4a7c15ull;
-    d->next_id = 1;
-    snprintf(d->id_prefix, sizeof d->id_prefix, "%llx%05x",
-             (unsigned long long)time(NULL), (unsigned)getpid() & 0xfffff);
     char why[160];
-    if (!(d->headers = build_headers(conf, NULL, why, sizeof why))) {
+    if (!(d->headers = build_headers(conf, NULL, NULL, why, sizeof why))) {
         snprintf(err, errlen, "%s: %s", conf->name, why);
         goto fail;
     }
@@ -119,6 +174,14 @@ static void batch_free(batch *b)
     curl_slist_free_all(b->dyn_headers);
     if (b->retry_ev)
         event_free(b->retry_ev);
+    for (size_t i = 0; i < b->ndead; i++) {
+        free(b->dead[i].reason);
+        free(b->dead[i].response);
+    }
+    free(b->dead);
+    free(b->refs);
+    free(b->stack);
+    sl_buf_free(&b->recs);
     sl_buf_free(&b->body);
     free(b);
 }
@@ -150,33 +213,126 @@ void sl_delivery_free(sl_delivery *d)
     free(d);
 }
 
-/* sl_queue_emit_fn: append one record to the body in the connector's form,
- * unless it would make the body pass max_bytes (a first record always
- * goes, however large, so that nothing can get stuck). */
-static int emit_record(void *ud, const char *rec, size_t len)
+/* ---- cutting ---------------------------------------------------------- */
+
+/* Body bytes of records [from, from+n) in the connector's form. */
+static size_t form_bytes(const batch *b, size_t from, size_t n)
+{
+    const sl_connector_conf *c = b->d->conf;
+    size_t bytes = 0;
+    for (size_t i = from; i < from + n; i++)
+        bytes += b->refs[i].len;
+    if (c->body == SL_BODY_ARRAY)
+        bytes += n + 1; /* [ , ... ] */
+    else if (c->body == SL_BODY_NDJSON)
+        bytes += n;
+    return bytes;
+}
+
+/* sl_spool_emit_fn: keep one record unless it would make the body pass
+ * max_bytes (a first record always goes, however large, so that nothing
+ * can get stuck). */
+static int emit_record(void *ud, const char *rec, size_t len, uint64_t lsn)
 {
     batch *b = ud;
     const sl_connector_conf *c = b->d->conf;
-    size_t extra = len + (c->body == SL_BODY_OBJECT ? 0 : 1) +
-                   (c->body == SL_BODY_ARRAY && b->nrecords == 0 ? 1 : 0);
-    if (b->nrecords > 0 && b->body.len + extra + 1 > c->batch_max_bytes)
+    size_t body = b->recs.len + b->nrecords + 2 + len + 1;
+    if (b->nrecords > 0 && body > c->batch_max_bytes)
         return 1;
-    if (sl_buf_reserve(&b->body, extra + 1) != 0)
+    if (b->nrecords == b->caprefs) {
+        size_t nc = b->caprefs ? b->caprefs * 2 : 64;
+        rec_ref *nr = realloc(b->refs, nc * sizeof *nr);
+        if (!nr)
+            return 1;
+        b->refs = nr;
+        b->caprefs = nc;
+    }
+    if (sl_buf_append(&b->recs, rec, len) != 0)
         return 1;
-    char *w = b->body.data + b->body.len;
-    if (c->body == SL_BODY_ARRAY)
-        *w++ = b->nrecords == 0 ? '[' : ',';
-    memcpy(w, rec, len);
-    w += len;
-    if (c->body == SL_BODY_NDJSON)
-        *w++ = '\n';
-    b->body.len = (size_t)(w - b->body.data);
+    b->refs[b->nrecords].off = b->recs.len - len;
+    b->refs[b->nrecords].len = len;
+    b->refs[b->nrecords].lsn = lsn;
     b->nrecords++;
     return 0;
 }
 
+/* Build the current piece's body and key. */
+static int build_body(batch *b)
+{
+    const sl_connector_conf *c = b->d->conf;
+    piece p = b->cur;
+    sl_buf_reset(&b->body);
+    if (sl_buf_reserve(&b->body, form_bytes(b, p.from, p.n) + 1) != 0)
+        return -1;
+    char *w = b->body.data;
+    for (size_t i = p.from; i < p.from + p.n; i++) {
+        if (c->body == SL_BODY_ARRAY)
+            *w++ = i == p.from ? '[' : ',';
+        memcpy(w, b->recs.data + b->refs[i].off, b->refs[i].len);
+        w += b->refs[i].len;
+        if (c->body == SL_BODY_NDJSON)
+            *w++ = '\n';
+    }
+    if (c->body == SL_BODY_ARRAY)
+        *w++ = ']';
+    b->body.len = (size_t)(w - b->body.data);
+    b->body_ok = 1;
+    /* The key names the records, not the attempt: the spool's identity,
+     * the first record's place and the count. A batch cut again after a
+     * restart is the same records, so it gets the same key. */
+    snprintf(b->key, sizeof b->key, "%s-%016" PRIx64 "-%" PRIx64 "-%zu",
+             c->name, b->cut.epoch, b->refs[p.from].lsn, p.n);
+    return 0;
+}
+
+/* Take the next batch from the spool and send it. 1 cut, 0 nothing to
+ * cut, -1 out of memory. */
+static int cut_batch(sl_delivery *d)
+{
+    const sl_connector_conf *c = d->conf;
+    batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return -1;
+    b->d = d;
+    sl_buf_init(&b->recs, 0);
+    sl_buf_init(&b->body, 0);
+    size_t max_records = c->body == SL_BODY_OBJECT ? 1 : c->batch_max_records;
+    size_t est = sl_spool_bytes(d->spool);
+    if (est > c->batch_max_bytes)
+        est = c->batch_max_bytes;
+    if (sl_buf_reserve(&b->recs, est) != 0) {
+        batch_free(b);
+        return -1;
+    }
+    sl_spool_take(d->spool, max_records, emit_record, b, &b->cut);
+    if (b->nrecords == 0 || b->nrecords != b->cut.nrecords) {
+        int empty = b->cut.nrecords == 0;
+        if (!empty)
+            /* an allocation failed half-way: the cut stays outstanding in
+             * the spool and is cut again after a restart; say so */
+            sl_error("delivery", "%s: out of memory cutting a batch",
+                     c->name);
+        batch_free(b);
+        return empty ? 0 : -1;
+    }
+    b->cur.from = 0;
+    b->cur.n = b->nrecords;
+    b->first_mono = 0;
+    b->next = d->batches;
+    if (d->batches)
+        d->batches->prev = b;
+    d->batches = b;
+    d->nbatches++;
+    d->pending += b->nrecords;
+    send_piece(b);
+    return 1;
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
 static void on_response(void *ud, const sl_http_response *res);
 static void schedule_retry(batch *b, const sl_http_response *res);
+static void retry_in(batch *b, uint64_t wait_ms);
 
 /* Put the request on the wire with `headers`. */
 static void transmit(batch *b, const struct curl_slist *headers)
@@ -195,6 +351,7 @@ static void transmit(batch *b, const struct curl_slist *headers)
         d->stats->retries++;
     b->in_flight = 1;
     d->in_flight++;
+    b->last_wall = wall_ms();
     if (sl_http_send(d->http, &req, on_response, b) != 0) {
         /* could not even start: treat like a transport failure */
         sl_http_response r = {.status = 0, .curl_code = CURLE_OUT_OF_MEMORY,
@@ -203,27 +360,19 @@ static void transmit(batch *b, const struct curl_slist *headers)
     }
 }
 
-static void batch_id(const batch *b, char *out, size_t n)
-{
-    snprintf(out, n, "%s-%s-%llu", b->d->conf->name, b->d->id_prefix,
-             (unsigned long long)b->id);
-}
-
 /* sl_luart_args_fn: headers_fn's `req`. */
 static void push_req(lua_State *co, void *ud)
 {
     batch *b = ud;
     sl_delivery *d = b->d;
-    char id[128];
-    batch_id(b, id, sizeof id);
     lua_createtable(co, 0, 8);                             /* req */
     lua_pushlstring(co, b->body.data, b->body.len);
     lua_setfield(co, -2, "body");
-    lua_pushinteger(co, (lua_Integer)b->nrecords);
+    lua_pushinteger(co, (lua_Integer)b->cur.n);
     lua_setfield(co, -2, "records");
     lua_pushinteger(co, (lua_Integer)b->attempt);
     lua_setfield(co, -2, "attempt");
-    lua_pushstring(co, id);
+    lua_pushstring(co, b->key);
     lua_setfield(co, -2, "batch_id");
     if (b->attempt > 1) {
         lua_pushinteger(co, b->last_status);
@@ -313,12 +462,13 @@ static int append_dynamic(struct curl_slist **list, lua_State *co, char *why,
 }
 
 /* An attempt's headers: the Content-Type of the body form, "Expect:" (curl
- * would otherwise wait for 100-continue on larger bodies), the static
- * headers, and — with co — headers_fn's table at the top of co, which
- * overrides static headers of the same name. NULL with a reason in why. */
+ * would otherwise wait for 100-continue on larger bodies), the idempotency
+ * key (with `key`), the static headers, and — with co — headers_fn's table
+ * at the top of co, which overrides static headers of the same name. NULL
+ * with a reason in why. */
 static struct curl_slist *build_headers(const sl_connector_conf *c,
-                                        lua_State *co, char *why,
-                                        size_t whylen)
+                                        const char *key, lua_State *co,
+                                        char *why, size_t whylen)
 {
     struct curl_slist *list = NULL, *t;
     why[0] = '\0';
@@ -328,6 +478,10 @@ static struct curl_slist *build_headers(const sl_connector_conf *c,
         !(t = curl_slist_append(list, "Expect:")))
         goto nomem;
     list = t;
+    if (key && c->idempotency_header &&
+        (!co || !overridden(co, c->idempotency_header)) &&
+        append(&list, c->idempotency_header, key) != 0)
+        goto nomem;
     for (size_t i = 0; i < c->nheaders; i++)
         if ((!co || !overridden(co, c->headers[i].name)) &&
             append(&list, c->headers[i].name, c->headers[i].value) != 0)
@@ -357,16 +511,15 @@ static void on_headers(void *ud, lua_State *co, int nres, const char *err)
         if (nres > 1)
             lua_pop(co, nres - 1);
         curl_slist_free_all(b->dyn_headers);
-        b->dyn_headers = build_headers(d->conf, co, why, sizeof why);
+        b->dyn_headers = build_headers(d->conf, b->key, co, why, sizeof why);
         if (!b->dyn_headers)
             err = why;
     }
     if (err) {
-        char id[128];
-        batch_id(b, id, sizeof id);
         d->stats->failures++;
-        sl_warn("delivery", "batch %s attempt %u: %s", id, b->attempt, err);
+        sl_warn("delivery", "batch %s attempt %u: %s", b->key, b->attempt, err);
         b->last_status = 0;
+        b->last_wall = wall_ms();
         sl_http_response r = {.status = 0, .error = err, .body = ""};
         schedule_retry(b, &r);
         return;
@@ -374,27 +527,83 @@ static void on_headers(void *ud, lua_State *co, int nres, const char *err)
     transmit(b, b->dyn_headers);
 }
 
-static void send_batch(batch *b)
+static void send_piece(batch *b)
 {
     sl_delivery *d = b->d;
+    if (!b->body_ok && build_body(b) != 0) {
+        sl_error("delivery", "%s: out of memory building a body; retrying in "
+                 "1 s", d->conf->name);
+        retry_in(b, 1000);
+        return;
+    }
     b->attempt++;
+    if (!b->first_mono) {
+        b->first_mono = sl_mono_ms();
+        b->first_wall = wall_ms();
+    }
     if (d->rt) {
         b->task = sl_luart_start(d->rt, d->conf->headers_fn_ref, push_req, 1,
                                  on_headers, b);
         return;
     }
-    transmit(b, d->headers);
+    if (!d->conf->idempotency_header) {
+        transmit(b, d->headers);
+        return;
+    }
+    char why[160];
+    curl_slist_free_all(b->dyn_headers);
+    b->dyn_headers = build_headers(d->conf, b->key, NULL, why, sizeof why);
+    if (!b->dyn_headers) {
+        sl_error("delivery", "%s: %s; retrying in 1 s", d->conf->name, why);
+        b->attempt--;
+        retry_in(b, 1000);
+        return;
+    }
+    transmit(b, b->dyn_headers);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    send_batch(arg);
+    batch *b = arg;
+    if (b->d->stopped)
+        return; /* left in the spool for the next run */
+    send_piece(b);
 }
 
-/* Backoff before attempt n+1: full jitter over base * 2^(n-1), capped at
- * max_ms; a Retry-After in seconds raises the floor. */
+static void retry_in(batch *b, uint64_t wait)
+{
+    sl_delivery *d = b->d;
+    if (!b->retry_ev)
+        b->retry_ev = evtimer_new(d->base, on_retry, b);
+    struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000};
+    if (!b->retry_ev || evtimer_add(b->retry_ev, &tv) != 0) {
+        /* no timer: retry at once rather than lose the batch */
+        sl_error("delivery", "%s: cannot arm retry timer; retrying now",
+                 d->conf->name);
+        send_piece(b);
+    }
+}
+
+/* The server's Retry-After in ms (seconds or an HTTP date); 0 if none. */
+static uint64_t retry_after_ms(const char *v)
+{
+    if (!v || !*v)
+        return 0;
+    char *end;
+    unsigned long long s = strtoull(v, &end, 10);
+    if (end != v && *end == '\0')
+        return s > 86400 ? 86400000ull : s * 1000ull;
+    time_t t = curl_getdate(v, NULL);
+    time_t now = time(NULL);
+    if (t == (time_t)-1 || t <= now)
+        return 0;
+    return t - now > 86400 ? 86400000ull : (uint64_t)(t - now) * 1000ull;
+}
+
+/* Backoff before the next attempt: full jitter over base * 2^(n-1), capped
+ * at max_ms; a Retry-After raises the floor and wins over max_ms. */
 static uint64_t backoff_ms(sl_delivery *d, const batch *b,
                            const sl_http_response *res)
 {
@@ -405,112 +614,261 @@ static uint64_t backoff_ms(sl_delivery *d, const batch *b,
     if (ceil > cap)
         ceil = cap;
     uint64_t wait = ceil ? rng_next(d) % (ceil + 1) : 0;
-    if (res->retry_after) {
-        char *end;
-        unsigned long s = strtoul(res->retry_after, &end, 10);
-        if (end != res->retry_after && *end == '\0' && s < 86400 &&
-            s * 1000 > wait)
-            wait = s * 1000;
-    }
+    uint64_t ra = retry_after_ms(res->retry_after);
+    if (ra > wait)
+        wait = ra;
     if (d->draining && wait > 250)
         wait = 250;
     return wait;
 }
 
-static void schedule_retry(batch *b, const sl_http_response *res)
+/* ---- outcomes ------------------------------------------------------------- */
+
+/* Send the piece on top of the stack, or finish the batch. */
+static void finish(batch *b);
+
+static void next_piece(batch *b)
+{
+    b->attempt = 0;
+    b->auth_retried = 0;
+    b->body_ok = 0;
+    if (b->nstack == 0) {
+        finish(b);
+        return;
+    }
+    b->cur = b->stack[--b->nstack];
+    if (b->d->stopped)
+        return; /* left in the spool for the next run */
+    send_piece(b);
+}
+
+/* Replace the current piece by its halves: send the first, stack the
+ * second. -1 (out of memory) leaves the piece as it is. */
+static int split(batch *b)
+{
+    if (b->nstack == b->capstack) {
+        size_t nc = b->capstack ? b->capstack * 2 : 8;
+        piece *ns = realloc(b->stack, nc * sizeof *ns);
+        if (!ns)
+            return -1;
+        b->stack = ns;
+        b->capstack = nc;
+    }
+    size_t half = b->cur.n / 2;
+    b->stack[b->nstack].from = b->cur.from + half;
+    b->stack[b->nstack].n = b->cur.n - half;
+    b->nstack++;
+    b->cur.n = half;
+    b->d->stats->splits++;
+    b->attempt = 0;
+    b->auth_retried = 0;
+    b->body_ok = 0;
+    if (!b->d->stopped)
+        send_piece(b);
+    return 0;
+}
+
+/* The current piece goes to the dead letters (written when the batch is
+ * finished). */
+static void bury(batch *b, const sl_http_response *res, const char *reason)
 {
     sl_delivery *d = b->d;
-    uint64_t wait = backoff_ms(d, b, res);
-    if (!b->retry_ev)
-        b->retry_ev = evtimer_new(d->base, on_retry, b);
-    struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000};
-    if (!b->retry_ev || evtimer_add(b->retry_ev, &tv) != 0) {
-        /* no timer: retry at once rather than lose the batch */
-        sl_error("delivery", "%s: cannot arm retry timer; retrying now",
-                 d->conf->name);
-        send_batch(b);
+    if (b->ndead == b->capdead) {
+        size_t nc = b->capdead ? b->capdead * 2 : 4;
+        dead *nd = realloc(b->dead, nc * sizeof *nd);
+        if (!nd) {
+            sl_error("delivery", "batch %s: out of memory recording dead "
+                     "letters; retrying in 1 s", b->key);
+            retry_in(b, 1000);
+            return;
+        }
+        b->dead = nd;
+        b->capdead = nc;
     }
+    dead *x = &b->dead[b->ndead];
+    memset(x, 0, sizeof *x);
+    x->from = b->cur.from;
+    x->n = b->cur.n;
+    x->status = res->status;
+    x->attempts = b->attempt;
+    x->first_ms = b->first_wall;
+    x->last_ms = b->last_wall;
+    x->reason = strdup(reason);
+    size_t rl = res->body_len < DEAD_RESPONSE_KEEP ? res->body_len
+                                                    : DEAD_RESPONSE_KEEP;
+    if (rl && (x->response = malloc(rl)))
+        memcpy(x->response, res->body, rl);
+    x->response_len = x->response ? rl : 0;
+    snprintf(x->key, sizeof x->key, "%s", b->key);
+    b->ndead++;
+    d->stats->dead_lettered += b->cur.n;
+    sl_error("delivery", "batch %s: %zu record%s to the dead letters: %s",
+             b->key, b->cur.n, b->cur.n == 1 ? "" : "s", reason);
+    next_piece(b);
+}
+
+static void on_finish_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    finish(arg);
+}
+
+/* Every piece is delivered or dead: write the dead letters, then the cut
+ * is done. If the dead letters cannot be written the batch stays (and is
+ * retried every second) — never done without them. */
+static void finish(batch *b)
+{
+    sl_delivery *d = b->d;
+    b->finishing = 1;
+    if (b->ndead > 0) {
+        size_t n = 0;
+        for (size_t i = 0; i < b->ndead; i++)
+            n += b->dead[i].n;
+        sl_dlq_entry *e = calloc(n, sizeof *e);
+        char err[256] = "out of memory";
+        int rc = -1;
+        if (e) {
+            size_t k = 0;
+            for (size_t i = 0; i < b->ndead; i++) {
+                const dead *x = &b->dead[i];
+                for (size_t r = x->from; r < x->from + x->n; r++, k++) {
+                    e[k].record = b->recs.data + b->refs[r].off;
+                    e[k].record_len = b->refs[r].len;
+                    e[k].status = x->status;
+                    e[k].reason = x->reason ? x->reason : "";
+                    e[k].response = x->response;
+                    e[k].response_len = x->response_len;
+                    e[k].attempts = x->attempts;
+                    e[k].first_attempt_ms = x->first_ms;
+                    e[k].last_attempt_ms = x->last_ms;
+                    e[k].batch_id = x->key;
+                }
+            }
+            rc = d->dlq ? sl_dlq_append(d->dlq, e, n, err, sizeof err) : 0;
+            free(e);
+        }
+        if (rc != 0) {
+            sl_error("delivery", "%s: cannot write %zu dead letters (%s); "
+                     "the batch stays in the spool; retrying in 1 s",
+                     d->conf->name, n, err);
+            if (!b->retry_ev)
+                b->retry_ev = evtimer_new(d->base, on_finish_retry, b);
+            else
+                event_assign(b->retry_ev, d->base, -1, 0, on_finish_retry, b);
+            struct timeval tv = {1, 0};
+            if (b->retry_ev)
+                evtimer_add(b->retry_ev, &tv);
+            return;
+        }
+    }
+    sl_spool_done(d->spool, &b->cut);
+    batch_unlink(d, b);
+    batch_free(b);
+    pump(d);
+}
+
+static int retryable(long status)
+{
+    return status == 0 || status == 408 || status == 429 || status >= 500;
 }
 
 static void on_response(void *ud, const sl_http_response *res)
 {
     batch *b = ud;
     sl_delivery *d = b->d;
+    const sl_connector_conf *c = d->conf;
+    char why[320];
     curl_slist_free_all(b->dyn_headers);
     b->dyn_headers = NULL;
     b->in_flight = 0;
     d->in_flight--;
     b->last_status = res->status;
-    char id[128];
-    batch_id(b, id, sizeof id);
-    if (res->status >= 200 && res->status < 300) {
-        d->stats->delivered += b->nrecords;
+    long st = res->status;
+    if (st >= 200 && st < 300) {
+        d->stats->delivered += b->cur.n;
         if (b->attempt > 1)
             sl_info("delivery", "batch %s (%zu records) delivered after %u "
-                    "attempts", id, b->nrecords, b->attempt);
-        batch_unlink(d, b);
-        batch_free(b);
-        pump(d);
+                    "attempts", b->key, b->cur.n, b->attempt);
+        next_piece(b);
         return;
     }
     d->stats->failures++;
-    if (res->status)
+    if (st)
         sl_warn("delivery", "batch %s (%zu records) attempt %u: HTTP %ld: %.*s",
-                id, b->nrecords, b->attempt, res->status,
+                b->key, b->cur.n, b->attempt, st,
                 (int)(res->body_len < 200 ? res->body_len : 200), res->body);
     else
-        sl_warn("delivery", "batch %s (%zu records) attempt %u: %s", id,
-                b->nrecords, b->attempt, res->error);
+        sl_warn("delivery", "batch %s (%zu records) attempt %u: %s", b->key,
+                b->cur.n, b->attempt, res->error);
+    if (d->stopped)
+        return; /* no retry now: the batch stays in the spool */
+    if (st == 401 || st == 403) {
+        if (!b->auth_retried) {
+            /* once, at once, with headers computed afresh (a rotating
+             * token can recover) */
+            b->auth_retried = 1;
+            send_piece(b);
+            return;
+        }
+        snprintf(why, sizeof why, "HTTP %ld twice in a row (permanent)", st);
+        bury(b, res, why);
+        return;
+    }
+    b->auth_retried = 0;
+    if (st == 413) {
+        if (b->cur.n > 1 && split(b) == 0)
+            return;
+        if (b->cur.n == 1) {
+            bury(b, res, "HTTP 413: a single record is too large for the "
+                         "destination");
+            return;
+        }
+    } else if (!retryable(st)) {
+        if (c->on_permanent == SL_ON_PERMANENT_BISECT && b->cur.n > 1 &&
+            split(b) == 0)
+            return;
+        snprintf(why, sizeof why, "HTTP %ld (permanent)", st);
+        bury(b, res, why);
+        return;
+    }
+    if (c->retry_max_elapsed_s &&
+        sl_mono_ms() - b->first_mono >= (uint64_t)c->retry_max_elapsed_s * 1000) {
+        if (st)
+            snprintf(why, sizeof why, "retry time (max_elapsed_s = %u) ran "
+                     "out; last: HTTP %ld", c->retry_max_elapsed_s, st);
+        else
+            snprintf(why, sizeof why, "retry time (max_elapsed_s = %u) ran "
+                     "out; last: %.200s", c->retry_max_elapsed_s, res->error);
+        bury(b, res, why);
+        return;
+    }
     schedule_retry(b, res);
 }
 
-/* Take the next batch from the queue and send it. */
-static int cut_batch(sl_delivery *d)
+static void schedule_retry(batch *b, const sl_http_response *res)
 {
-    batch *b = calloc(1, sizeof *b);
-    if (!b)
-        return -1;
-    b->d = d;
-    b->id = d->next_id++;
-    const sl_connector_conf *c = d->conf;
-    size_t max_records = c->body == SL_BODY_OBJECT ? 1 : c->batch_max_records;
-    size_t est = sl_queue_bytes(d->q) + sl_queue_count(d->q) + 2;
-    sl_buf_init(&b->body, 0);
-    if (sl_buf_reserve(&b->body, est < c->batch_max_bytes ? est
-                                                          : c->batch_max_bytes) != 0) {
-        free(b);
-        return -1;
-    }
-    sl_queue_take(d->q, max_records, emit_record, b);
-    if (b->nrecords == 0) {
-        sl_buf_free(&b->body);
-        free(b);
-        return -1;
-    }
-    if (c->body == SL_BODY_ARRAY)
-        sl_buf_putc(&b->body, ']'); /* room was reserved by emit_record */
-    b->next = d->batches;
-    if (d->batches)
-        d->batches->prev = b;
-    d->batches = b;
-    d->nbatches++;
-    d->pending += b->nrecords;
-    send_batch(b);
-    return 0;
+    if (b->d->stopped)
+        return;
+    retry_in(b, backoff_ms(b->d, b, res));
 }
+
+/* ---- pumping ---------------------------------------------------------------- */
 
 /* Is a batch due now? Fills *wait_ms with the time until one is when not. */
 static int batch_due(sl_delivery *d, uint64_t now, uint64_t *wait_ms)
 {
     const sl_connector_conf *c = d->conf;
-    size_t count = sl_queue_count(d->q);
+    if (sl_spool_recovered_left(d->spool) > 0)
+        return 1;
+    size_t count = sl_spool_count(d->spool);
     if (count == 0)
         return 0;
     if (d->draining || c->body == SL_BODY_OBJECT ||
         count >= c->batch_max_records ||
-        sl_queue_bytes(d->q) + count + 1 >= c->batch_max_bytes)
+        sl_spool_bytes(d->spool) + count + 1 >= c->batch_max_bytes)
         return 1;
-    uint64_t due = sl_queue_oldest_ms(d->q) + c->batch_max_delay_ms;
+    uint64_t due = sl_spool_oldest_ms(d->spool) + c->batch_max_delay_ms;
     if (now >= due)
         return 1;
     *wait_ms = due - now;
@@ -519,19 +877,24 @@ static int batch_due(sl_delivery *d, uint64_t now, uint64_t *wait_ms)
 
 static void pump(sl_delivery *d)
 {
+    if (d->stopped)
+        return;
     uint64_t now = sl_mono_ms(), wait = 0;
-    while (d->nbatches < d->conf->concurrency) {
+    while (d->nbatches < d->max_batches) {
         wait = 0;
         if (!batch_due(d, now, &wait))
             break;
-        if (cut_batch(d) != 0) {
+        int rc = cut_batch(d);
+        if (rc < 0) {
             sl_error("delivery", "%s: out of memory cutting a batch",
                      d->conf->name);
             wait = 100;
             break;
         }
+        if (rc == 0)
+            break;
     }
-    if (wait > 0 && d->nbatches < d->conf->concurrency) {
+    if (wait > 0 && d->nbatches < d->max_batches) {
         struct timeval tv = {(time_t)(wait / 1000),
                              (suseconds_t)(wait % 1000) * 1000};
         evtimer_add(d->delay_timer, &tv);
@@ -542,7 +905,7 @@ static void pump(sl_delivery *d)
 
 void sl_delivery_notify(sl_delivery *d)
 {
-    if (d->nbatches < d->conf->concurrency)
+    if (d->nbatches < d->max_batches)
         pump(d);
 }
 
@@ -551,11 +914,20 @@ void sl_delivery_drain(sl_delivery *d)
     d->draining = 1;
     /* waiting retries go again soon */
     for (batch *b = d->batches; b; b = b->next)
-        if (!b->in_flight && b->retry_ev) {
+        if (!b->in_flight && b->retry_ev && !b->finishing) {
             struct timeval tv = {0, 50 * 1000};
             evtimer_add(b->retry_ev, &tv);
         }
     pump(d);
+}
+
+void sl_delivery_stop(sl_delivery *d)
+{
+    d->stopped = 1;
+    evtimer_del(d->delay_timer);
+    for (batch *b = d->batches; b; b = b->next)
+        if (!b->in_flight && b->retry_ev && !b->finishing)
+            evtimer_del(b->retry_ev);
 }
 
 size_t sl_delivery_pending(const sl_delivery *d) { return d->pending; }

@@ -13,6 +13,7 @@
 #include "sl_http_client.h"
 #include "sl_intake_http.h"
 #include "sl_log.h"
+#include "sl_state.h"
 
 typedef struct gateway {
     const sl_config *cfg;
@@ -27,11 +28,20 @@ typedef struct gateway {
     int abandoned;
 } gateway;
 
-static size_t undelivered(const gateway *g)
+static size_t undelivered(const gateway *g, int durable)
 {
     size_t total = 0;
     for (size_t i = 0; i < g->n; i++)
-        total += sl_connector_undelivered(g->connectors[i]);
+        if (sl_connector_durable(g->connectors[i]) == durable)
+            total += sl_connector_undelivered(g->connectors[i]);
+    return total;
+}
+
+static size_t busy(const gateway *g)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < g->n; i++)
+        total += sl_connector_busy(g->connectors[i]);
     return total;
 }
 
@@ -40,14 +50,25 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     gateway *g = arg;
-    size_t left = undelivered(g);
-    if (left == 0) {
-        sl_info("gateway", "everything delivered; stopping");
+    if (busy(g) == 0) {
+        size_t kept = undelivered(g, 1);
+        if (kept)
+            sl_info("gateway", "in-flight requests finished; %zu undelivered "
+                    "records stay in the spool for the next run", kept);
+        else
+            sl_info("gateway", "everything delivered; stopping");
         event_base_loopexit(g->base, NULL);
     } else if (sl_mono_ms() >= g->drain_deadline) {
-        sl_error("gateway", "shutdown deadline passed with %zu records "
-                 "undelivered; they are lost (in-memory queue)", left);
-        g->abandoned = 1;
+        size_t lost = undelivered(g, 0);
+        if (lost) {
+            sl_error("gateway", "shutdown deadline passed with %zu records "
+                     "undelivered; they are lost (durability \"memory\")",
+                     lost);
+            g->abandoned = 1;
+        }
+        sl_warn("gateway", "shutdown deadline passed with requests in flight; "
+                "their batches stay in the spool and are sent again (same "
+                "idempotency key) at the next start");
         event_base_loopexit(g->base, NULL);
     }
 }
@@ -58,17 +79,20 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     gateway *g = arg;
     if (g->stopping) {
         sl_warn("gateway", "second signal: stopping now");
-        g->abandoned = undelivered(g) > 0;
+        g->abandoned = undelivered(g, 0) > 0;
         event_base_loopexit(g->base, NULL);
         return;
     }
     g->stopping = 1;
-    sl_info("gateway", "signal %d: closing the intake, delivering %zu queued "
-            "records", (int)sig, undelivered(g));
+    sl_info("gateway", "signal %d: closing the intake; finishing requests in "
+            "flight (%zu records in memory-only connectors are delivered "
+            "first)", (int)sig, undelivered(g, 0));
+    /* make every spool durable first: that answers the requests waiting
+     * for it, before the intake (and its connections) go */
+    for (size_t i = 0; i < g->n; i++)
+        sl_connector_shutdown(g->connectors[i]);
     sl_intake_http_free(g->intake);
     g->intake = NULL;
-    for (size_t i = 0; i < g->n; i++)
-        sl_connector_drain(g->connectors[i]);
     g->drain_deadline = sl_mono_ms() + SL_GATEWAY_DRAIN_MS;
     struct timeval tv = {0, 50 * 1000};
     event_add(g->drain_tick, &tv);
@@ -91,14 +115,22 @@ static int start(gateway *g)
     if (!g->connectors)
         return -1;
     for (size_t i = 0; i < cfg->nconnectors; i++) {
-        g->connectors[i] = sl_connector_new(&cfg->connectors[i], g->base,
+        const sl_connector_conf *cc = &cfg->connectors[i];
+        g->connectors[i] = sl_connector_new(cc, cfg->state_dir, g->base,
                                             g->http, err, sizeof err);
         if (!g->connectors[i]) {
-            fprintf(stderr, "sluice: connector %s: %s\n",
-                    cfg->connectors[i].name, err);
+            fprintf(stderr, "sluice: connector %s: %s\n", cc->name, err);
             return -1;
         }
         g->n++;
+        /* the schema is fixed from the first run on */
+        char dir[4096];
+        if (sl_state_dir(cfg->state_dir, cc->name, 0, dir, sizeof dir, err,
+                         sizeof err) != 0 ||
+            sl_state_schema_write(dir, cc->schema, err, sizeof err) != 0) {
+            fprintf(stderr, "sluice: connector %s: %s\n", cc->name, err);
+            return -1;
+        }
     }
     sl_intake_http_opts opts = {
         .host = cfg->listen_host,
@@ -147,6 +179,10 @@ int sl_gateway_run(const sl_config *cfg)
     gateway g;
     memset(&g, 0, sizeof g);
     g.cfg = cfg;
+    if (sl_state_check_locks(cfg, stderr) > 0) {
+        fprintf(stderr, "sluice: not starting\n");
+        return 2;
+    }
     signal(SIGPIPE, SIG_IGN);
     int rc = 1;
     if (start(&g) == 0) {

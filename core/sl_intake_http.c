@@ -14,11 +14,26 @@
 
 #include "sl_log.h"
 
+/* A request whose records are spooled but not yet durable: answered when
+ * the connector reports its ticket durable (or failed). */
+typedef struct waiting {
+    struct waiting *next;
+    struct evhttp_request *req;
+    uint64_t ticket;
+    size_t len;
+    char answer[]; /* the JSON answer, sent with 200 */
+} waiting;
+
+typedef struct wait_list {
+    waiting *head, *tail;
+} wait_list;
+
 struct sl_intake_http {
     struct evhttp *http;
     sl_connector *const *connectors;
     size_t n;
-    sl_buf answer; /* reused per request */
+    wait_list *waits; /* per connector, in ticket order */
+    sl_buf answer;    /* reused per request */
 };
 
 static const char *reason(int code)
@@ -109,6 +124,85 @@ static int body_format(struct evhttp_request *req)
     return -1;
 }
 
+static size_t connector_index(const sl_intake_http *in,
+                              const sl_connector *c)
+{
+    size_t i = 0;
+    while (i < in->n && in->connectors[i] != c)
+        i++;
+    return i;
+}
+
+/* Keep the answer until the spool says the records are durable. 0, or -1
+ * (out of memory: then the records are spooled but the caller is answered
+ * at once, which is what durability "os" would do). */
+static int wait_for(sl_intake_http *in, struct evhttp_request *req,
+                    sl_connector *c, uint64_t ticket)
+{
+    wait_list *l = &in->waits[connector_index(in, c)];
+    waiting *w = malloc(sizeof *w + in->answer.len + 1);
+    if (!w)
+        return -1;
+    w->next = NULL;
+    w->req = req;
+    w->ticket = ticket;
+    w->len = in->answer.len;
+    memcpy(w->answer, in->answer.data, in->answer.len);
+    w->answer[w->len] = '\n';
+    if (l->tail)
+        l->tail->next = w;
+    else
+        l->head = w;
+    l->tail = w;
+    return 0;
+}
+
+static void answer_waiting(waiting *w, int ok, const char *why)
+{
+    if (ok) {
+        reply(w->req, 200, "application/json", w->answer, w->len + 1);
+        return;
+    }
+    char msg[512];
+    snprintf(msg, sizeof msg, "{\"error\":\"the records could not be "
+             "written to the spool (%s); nothing of this request was "
+             "accepted\"}\n", why);
+    evhttp_add_header(evhttp_request_get_output_headers(w->req),
+                      "Retry-After", "5");
+    reply(w->req, 503, "application/json", msg, strlen(msg));
+}
+
+/* sl_connector_durable_fn */
+static void on_durable(void *ud, sl_connector *c, uint64_t lsn, int ok)
+{
+    sl_intake_http *in = ud;
+    wait_list *l = &in->waits[connector_index(in, c)];
+    while (l->head && (ok ? l->head->ticket <= lsn : l->head->ticket > lsn)) {
+        waiting *w = l->head;
+        l->head = w->next;
+        if (!l->head)
+            l->tail = NULL;
+        answer_waiting(w, ok, ok ? "" : "disk error; see the log");
+        free(w);
+    }
+    if (!ok) {
+        /* the failed ones are at the tail; the rest stay waiting */
+        waiting **pp = &l->head;
+        l->tail = NULL;
+        while (*pp) {
+            waiting *w = *pp;
+            if (w->ticket > lsn) {
+                *pp = w->next;
+                answer_waiting(w, 0, "disk error; see the log");
+                free(w);
+            } else {
+                l->tail = w;
+                pp = &w->next;
+            }
+        }
+    }
+}
+
 static void post_records(sl_intake_http *in, struct evhttp_request *req,
                          sl_connector *c)
 {
@@ -127,9 +221,12 @@ static void post_records(sl_intake_http *in, struct evhttp_request *req,
         return;
     }
     int retry_after = 0;
+    uint64_t ticket = 0;
     sl_buf_reset(&in->answer);
     int code = sl_connector_ingest(c, (sl_ingest_format)fmt, p, len,
-                                   &in->answer, &retry_after);
+                                   &in->answer, &retry_after, &ticket);
+    if (code == 200 && ticket > 0 && wait_for(in, req, c, ticket) == 0)
+        return;
     if (retry_after > 0) {
         char v[16];
         snprintf(v, sizeof v, "%d", retry_after);
@@ -248,6 +345,12 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
     in->connectors = connectors;
     in->n = n;
     sl_buf_init(&in->answer, 0);
+    if (!(in->waits = calloc(n ? n : 1, sizeof *in->waits))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++)
+        sl_connector_set_durable_cb(connectors[i], on_durable, in);
     if (!(in->http = evhttp_new(base))) {
         snprintf(err, errlen, "evhttp_new failed");
         goto fail;
@@ -279,6 +382,17 @@ void sl_intake_http_free(sl_intake_http *in)
 {
     if (!in)
         return;
+    for (size_t i = 0; in->waits && i < in->n; i++) {
+        sl_connector_set_durable_cb(in->connectors[i], NULL, NULL);
+        /* not durable by now (the gateway syncs before closing): say so */
+        while (in->waits[i].head) {
+            waiting *w = in->waits[i].head;
+            in->waits[i].head = w->next;
+            answer_waiting(w, 0, "shutting down");
+            free(w);
+        }
+    }
+    free(in->waits);
     if (in->http)
         evhttp_free(in->http);
     sl_buf_free(&in->answer);

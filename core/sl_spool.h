@@ -54,6 +54,10 @@ typedef enum sl_spool_rc {
  * disk as the durability mode promises. Called on the loop. */
 typedef void (*sl_spool_durable_fn)(void *ud, uint64_t lsn);
 
+/* Writing failed (disk full, I/O error): appends with a ticket above `lsn`
+ * were dropped and will never be durable; answer them with an error. */
+typedef void (*sl_spool_failed_fn)(void *ud, uint64_t lsn);
+
 typedef struct sl_spool_opts {
     const char *dir;            /* the connector's directory (sl_state);
                                    unused for "memory" */
@@ -63,6 +67,7 @@ typedef struct sl_spool_opts {
     size_t segment_bytes;       /* roll to a new segment past this */
     size_t cache_bytes;         /* records kept in memory for delivery */
     sl_spool_durable_fn on_durable;
+    sl_spool_failed_fn on_failed;
     void *ud;
 } sl_spool_opts;
 

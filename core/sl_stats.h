@@ -14,6 +14,9 @@ typedef struct sl_stats {
     uint64_t retries;    /* attempts that were retries */
     uint64_t refused;    /* records refused because the queue was full */
     uint64_t dropped;    /* records a transform dropped (returned nil) */
+    uint64_t dead_lettered; /* records moved to the dead letters */
+    uint64_t splits;     /* batches halved (413 or bisect) */
+    uint64_t replayed;   /* records taken back from the inbox */
 } sl_stats;
 
 #endif

@@ -7,7 +7,7 @@ pkgs=(
   # build
   build-essential cmake pkg-config
   liblua5.4-dev lua5.4 lua-cjson lua-cjson-dev
-  libcurl4-openssl-dev libevent-dev libssl-dev
+  libcurl4-openssl-dev libevent-dev libssl-dev zlib1g-dev
   # tests
   python3 curl ca-certificates
 )
