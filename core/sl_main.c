@@ -9,6 +9,7 @@
 #include "sl_gateway.h"
 #include "sl_log.h"
 #include "sl_sink.h"
+#include "sl_state.h"
 
 #define SLUICE_VERSION "0.1.0"
 
@@ -23,6 +24,8 @@ static void usage(FILE *out)
             "  sink  --listen HOST:PORT [--status N] [--body]\n"
             "                                    a printing HTTP destination for trying connectors\n"
             "  keys                              print the connector key reference (Markdown)\n"
+            "  reset CONNECTOR [--force] [-c FILE]\n"
+            "                                    forget a connector's schema lock to accept a new schema\n"
             "  version\n"
             "\n"
             "FILE defaults to conf/sluice.lua.\n");
@@ -72,6 +75,11 @@ static int cmd_check(const char *path)
     if (!cfg)
         return 2;
     sl_config_print(cfg, stdout);
+    /* a connector whose schema changed since it ran must not start */
+    if (sl_state_check_locks(cfg, stderr) > 0) {
+        sl_config_free(cfg);
+        return 2;
+    }
     printf("%s: OK (%zu connector%s)\n", path, cfg->nconnectors,
            cfg->nconnectors == 1 ? "" : "s");
     sl_config_free(cfg);
@@ -147,6 +155,8 @@ int main(int argc, char **argv)
         sl_config_print_reference(stdout);
         return 0;
     }
+    if (strcmp(cmd, "reset") == 0)
+        return sl_state_reset_main(argc - 2, argv + 2);
     const char *path = "conf/sluice.lua";
     for (int i = 2; i < argc; i++) {
         if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
