@@ -69,6 +69,8 @@ typedef struct reader {         /* sequential reads from the segments */
     size_t blk_left;            /* records left in the current block */
     sl_buf buf;                 /* bytes [buf_lsn, buf_lsn + buf.len) */
     uint64_t buf_lsn;
+    uint64_t hdr_lsn;           /* header of the current block */
+    size_t hdr_nrec;            /* its record count */
 } reader;
 
 typedef struct syncer {         /* shared with the fsync thread */
@@ -828,6 +830,13 @@ static int reader_seek(sl_spool *s, uint64_t lsn)
     reader *r = &s->rd;
     if (r->fd >= 0 && r->lsn == lsn)
         return 0;
+    if (r->fd >= 0 && lsn == r->hdr_lsn && r->lsn == lsn + BLK_HDR &&
+        r->blk_left == r->hdr_nrec) {
+        /* a take stopped right after reading this block's header */
+        r->lsn = r->blk_end = lsn;
+        r->blk_left = 0;
+        return 0;
+    }
     size_t i = seg_find(s, lsn);
     if (i == (size_t)-1 || reader_open_seg(s, i) != 0)
         return -1;
@@ -902,6 +911,8 @@ static int reader_peek(sl_spool *s, uint64_t limit, const char **rec,
             }
             r->blk_end = r->lsn + BLK_HDR + get32(h + 4);
             r->blk_left = get32(h + 8);
+            r->hdr_lsn = r->lsn;
+            r->hdr_nrec = r->blk_left;
             r->lsn += BLK_HDR;
             continue;
         }
@@ -1115,7 +1126,8 @@ static int list_segments(const char *dir, uint64_t **out, size_t *n)
         (*out)[(*n)++] = v;
     }
     closedir(d);
-    qsort(*out, *n, sizeof **out, cmp_u64);
+    if (*n)
+        qsort(*out, *n, sizeof **out, cmp_u64);
     return 0;
 }
 
