@@ -50,6 +50,29 @@ size_t sl_dlq_count(const sl_dlq *d);
  * writing: >= 0, or -1 with a message in err. A missing store is 0. */
 long sl_dlq_count_dir(const char *dir, char *err, size_t errlen);
 
+/* Move the selected dead letters of the connector in `dir` into a new
+ * file <dir>/inbox/replay-<unix ms>-<pid>.ndjson (records only, one per
+ * line; temporary name, fsync, rename; past 8 MiB, several files named
+ * replay-<unix ms>-<pid>.0001.ndjson, ...), then rewrite the store without
+ * them (under its flock; temporary file, fsync, rename). Selected: entries
+ * dead-lettered at or after since_ms (-1: any time) and, when nids > 0,
+ * whose id is one of ids. An id in ids that selects nothing is an error
+ * and nothing changes. On 0, *moved is how many were moved (0: nothing
+ * matched, no file written) and inbox_path (if not NULL) holds the
+ * (first) new file's path ("" when none). -1 with a message in err: the
+ * store is unchanged, though a crash or error after the inbox files were
+ * renamed may leave the records in both places (replayed twice, never
+ * lost). */
+int sl_dlq_replay_dir(const char *dir, int64_t since_ms, const int64_t *ids,
+                      size_t nids, size_t *moved, char *inbox_path,
+                      size_t pathlen, char *err, size_t errlen);
+
+/* Delete the selected dead letters (selection and errors as for
+ * sl_dlq_replay_dir). 0 with *deleted, or -1 with a message in err and the
+ * store unchanged. Ids are not reused afterwards (<dir>/dlq/next_id). */
+int sl_dlq_purge_dir(const char *dir, int64_t since_ms, const int64_t *ids,
+                     size_t nids, size_t *deleted, char *err, size_t errlen);
+
 /* `sluice dlq list|show|replay|purge ...`: argv[0] is the first argument
  * after "dlq". Returns the process exit code. */
 int sl_dlq_main(int argc, char **argv);

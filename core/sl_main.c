@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 
 #include "sl_config.h"
+#include "sl_dlq.h"
 #include "sl_gateway.h"
 #include "sl_log.h"
 #include "sl_sink.h"
@@ -24,6 +25,8 @@ static void usage(FILE *out)
             "  sink  --listen HOST:PORT [--status N] [--body]\n"
             "                                    a printing HTTP destination for trying connectors\n"
             "  keys                              print the connector key reference (Markdown)\n"
+            "  dlq   list|show|replay|purge CONNECTOR [options] [-c FILE]\n"
+            "                                    dead letters (`sluice dlq help`)\n"
             "  reset CONNECTOR [--force] [-c FILE]\n"
             "                                    forget a connector's schema lock to accept a new schema\n"
             "  version\n"
@@ -155,6 +158,8 @@ int main(int argc, char **argv)
         sl_config_print_reference(stdout);
         return 0;
     }
+    if (strcmp(cmd, "dlq") == 0)
+        return sl_dlq_main(argc - 2, argv + 2);
     if (strcmp(cmd, "reset") == 0)
         return sl_state_reset_main(argc - 2, argv + 2);
     const char *path = "conf/sluice.lua";

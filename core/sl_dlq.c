@@ -1,0 +1,1605 @@
+/* sl_dlq: a connector's dead letters in <dir>/dlq/dead.ndjson (one JSON
+ * object per line, written under flock) and `sluice dlq`, which lists,
+ * shows, replays (into <dir>/inbox/) and purges them. */
+#include "sl_dlq.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sl_buf.h"
+#include "sl_config.h"
+#include "sl_json.h"
+#include "sl_state.h"
+
+#define DLQ_RESPONSE_MAX 1024       /* response bytes kept per entry */
+#define DLQ_REASON_MAX 4096
+#define DLQ_BATCH_ID_MAX 256
+#define DLQ_LINE_MAX (64u << 20)    /* appends refuse, rewrites stop at it */
+#define DLQ_APPEND_MAX (256u << 20) /* bytes per sl_dlq_append call */
+#define DLQ_INBOX_PART (8u << 20)   /* bytes per replay file */
+#define DLQ_CHUNK 65536
+#define DLQ_PATH 4096
+
+struct sl_dlq {
+    char *dir;       /* <connector dir>/dlq */
+    char *path;      /* <connector dir>/dlq/dead.ndjson */
+    size_t count;    /* entries: counted at open, plus our appends */
+    int64_t next_id; /* lowest id this process may hand out next */
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static int join(char *out, size_t n, const char *a, const char *b)
+{
+    int k = snprintf(out, n, "%s/%s", a, b);
+    return k < 0 || (size_t)k >= n ? -1 : 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* mkdir that accepts an existing directory; a new one is made durable by
+ * an fsync of its parent. */
+static int ensure_dir(const char *parent, const char *dir)
+{
+    if (mkdir(dir, 0750) == 0)
+        return fsync_dir(parent);
+    return errno == EEXIST ? 0 : -1;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- time -------------------------------------------------------------- */
+
+static void fmt_time(int64_t ms, char *out, size_t n)
+{
+    if (ms < 0)
+        ms = 0;
+    time_t sec = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+static int two(const char *p, int *v)
+{
+    if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
+        return -1;
+    *v = (p[0] - '0') * 10 + (p[1] - '0');
+    return 0;
+}
+
+/* RFC 3339 ("2026-11-26T10:00:00Z", fraction and +hh:mm optional) to ms
+ * since the epoch. 0, or -1 (*ms unchanged). */
+static int parse_rfc3339(const char *s, size_t n, int64_t *ms)
+{
+    char b[64];
+    if (n < 20 || n >= sizeof b)
+        return -1;
+    memcpy(b, s, n);
+    b[n] = '\0';
+    int c1, c2, mo, d, h, mi, se;
+    if (two(b, &c1) || two(b + 2, &c2) || b[4] != '-' || two(b + 5, &mo) ||
+        b[7] != '-' || two(b + 8, &d) ||
+        (b[10] != 'T' && b[10] != 't' && b[10] != ' ') || two(b + 11, &h) ||
+        b[13] != ':' || two(b + 14, &mi) || b[16] != ':' || two(b + 17, &se))
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+        return -1;
+    const char *p = b + 19;
+    int frac = 0;
+    if (*p == '.') {
+        int digits = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+            if (digits < 3)
+                frac = frac * 10 + (*p - '0');
+        if (digits == 0)
+            return -1;
+        for (; digits < 3; digits++)
+            frac *= 10;
+    }
+    long off = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int oh, om;
+        if (two(p + 1, &oh) || p[3] != ':' || two(p + 4, &om) || oh > 23 ||
+            om > 59)
+            return -1;
+        off = (oh * 60L + om) * 60L * (*p == '-' ? -1 : 1);
+        p += 6;
+    } else {
+        return -1;
+    }
+    if (*p)
+        return -1;
+    struct tm tm = {.tm_year = c1 * 100 + c2 - 1900, .tm_mon = mo - 1,
+                    .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = se};
+    time_t t = timegm(&tm);
+    if (se < 60 && (tm.tm_mday != d || tm.tm_mon != mo - 1))
+        return -1; /* February 30th and friends */
+    *ms = ((int64_t)t - off) * 1000 + frac;
+    return 0;
+}
+
+/* ---- UTF-8 ------------------------------------------------------------- */
+
+/* Length of the well-formed UTF-8 sequence at s (n > 0 bytes available),
+ * or 0 with *bad = length of its longest ill-formed prefix (>= 1), so that
+ * each maximal ill-formed subpart becomes one U+FFFD. */
+static size_t utf8_len(const unsigned char *s, size_t n, size_t *bad)
+{
+    unsigned c = s[0], lo = 0x80, hi = 0xBF;
+    size_t need;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        need = 2;
+    else if (c == 0xE0)
+        need = 3, lo = 0xA0;
+    else if (c == 0xED)
+        need = 3, hi = 0x9F; /* no UTF-16 surrogates */
+    else if (c >= 0xE1 && c <= 0xEF)
+        need = 3;
+    else if (c == 0xF0)
+        need = 4, lo = 0x90;
+    else if (c == 0xF4)
+        need = 4, hi = 0x8F; /* <= U+10FFFF */
+    else if (c >= 0xF1 && c <= 0xF3)
+        need = 4;
+    else {
+        *bad = 1;
+        return 0;
+    }
+    for (size_t i = 1; i < need; i++) {
+        unsigned b = i < n ? s[i] : 0;
+        if (i >= n || b < (i == 1 ? lo : 0x80) || b > (i == 1 ? hi : 0xBF)) {
+            *bad = i;
+            return 0;
+        }
+    }
+    return need;
+}
+
+/* How many of the first `max` bytes of s (n bytes) to keep so that a
+ * character cut by the limit is dropped rather than turned into U+FFFD. */
+static size_t cut_utf8(const char *s, size_t n, size_t max)
+{
+    if (n <= max)
+        return n;
+    size_t k = max;
+    while (k > 0 && max - k < 3 && ((unsigned char)s[k] & 0xC0) == 0x80)
+        k--;
+    size_t bad;
+    if (k < max &&
+        utf8_len((const unsigned char *)s + k, n - k, &bad) > max - k)
+        return k;
+    return max;
+}
+
+/* Append s as a JSON string; bytes that are not UTF-8 become U+FFFD. */
+static int put_text(sl_buf *b, const char *s, size_t n)
+{
+    sl_buf clean;
+    sl_buf_init(&clean, 3 * n + 16);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0;) {
+        size_t bad = 0;
+        size_t k = utf8_len((const unsigned char *)s + i, n - i, &bad);
+        if (k) {
+            rc = sl_buf_append(&clean, s + i, k);
+            i += k;
+        } else {
+            rc = sl_buf_append(&clean, "\xEF\xBF\xBD", 3);
+            i += bad;
+        }
+    }
+    if (rc == 0)
+        rc = sl_buf_json_string(b, clean.len ? clean.data : "", clean.len);
+    sl_buf_free(&clean);
+    return rc;
+}
+
+/* ---- reading lines ----------------------------------------------------- */
+
+typedef struct reader {
+    int fd;
+    sl_buf b;       /* unread bytes are b.data[pos..len) */
+    size_t pos;
+    int eof;
+    size_t toolong; /* lines longer than DLQ_LINE_MAX, skipped */
+} reader;
+
+static void reader_init(reader *r, int fd)
+{
+    r->fd = fd;
+    sl_buf_init(&r->b, DLQ_LINE_MAX + DLQ_CHUNK);
+    r->pos = 0;
+    r->eof = 0;
+    r->toolong = 0;
+}
+
+/* The next complete line, without its newline: 1 with *p, *n; 0 at the end,
+ * *p, *n then being the bytes after the last '\n' (a torn line, usually
+ * empty); -1 on a read error or no memory (errno). */
+static int reader_next(reader *r, const char **p, size_t *n)
+{
+    int skipping = 0;
+    size_t from = 0; /* bytes of the pending line already searched */
+    for (;;) {
+        char *start = r->b.data ? r->b.data + r->pos : NULL;
+        size_t avail = r->b.len - r->pos;
+        char *nl = avail > from ? memchr(start + from, '\n', avail - from)
+                                : NULL;
+        if (nl) {
+            r->pos += (size_t)(nl - start) + 1;
+            if (!skipping) {
+                *p = start;
+                *n = (size_t)(nl - start);
+                return 1;
+            }
+            skipping = 0;
+            from = 0;
+            r->toolong++;
+            continue;
+        }
+        if (r->eof) {
+            *p = start ? start : "";
+            *n = skipping ? 0 : avail;
+            r->toolong += skipping;
+            return 0;
+        }
+        from = avail;
+        if (r->pos) {
+            memmove(r->b.data, start, avail);
+            r->b.len = avail;
+            r->pos = 0;
+        }
+        if (skipping || r->b.len >= DLQ_LINE_MAX) {
+            skipping = 1;
+            r->b.len = 0;
+            from = 0;
+        }
+        if (sl_buf_reserve(&r->b, DLQ_CHUNK) != 0) {
+            errno = ENOMEM;
+            return -1;
+        }
+        ssize_t k = read(r->fd, r->b.data + r->b.len, DLQ_CHUNK);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (k == 0)
+            r->eof = 1;
+        r->b.len += (size_t)k;
+    }
+}
+
+/* ---- parsing an entry -------------------------------------------------- */
+
+typedef struct text {
+    const char *p; /* between the quotes, still escaped; NULL if absent */
+    size_t len;
+} text;
+
+/* One parsed line; everything points into the line. */
+typedef struct dl {
+    int64_t id;
+    int64_t time_ms; /* -1 when absent or unreadable */
+    text time, reason, response, batch_id, first, last;
+    long status, attempts;
+    const char *record;
+    size_t record_len;
+} dl;
+
+static int is_key(const sl_json_token *t, const char *k)
+{
+    size_t n = strlen(k);
+    return !(t->flags & SL_JSON_F_ESCAPED) && t->len == n &&
+           memcmp(t->p, k, n) == 0;
+}
+
+static long num_long(const sl_json_token *v)
+{
+    int64_t x = 0;
+    if (v->type != SL_JSON_NUMBER || !(v->flags & SL_JSON_F_INT) ||
+        sl_json_parse_int64(v->p, v->len, &x) != 0 || x < 0 || x > 1000000000)
+        return 0;
+    return (long)x;
+}
+
+/* Parse a line written by put_entry. 0, or -1 when it is not an entry
+ * (no integer "id" or no "record" object, or not JSON). */
+static int parse_line(const char *p, size_t n, dl *e)
+{
+    memset(e, 0, sizeof *e);
+    e->id = -1;
+    e->time_ms = -1;
+    sl_json s;
+    sl_json_token k, v;
+    sl_json_init(&s, p, n, 0);
+    if (sl_json_next(&s, &k) != SL_JSON_OBJECT_BEGIN)
+        return -1;
+    for (;;) {
+        sl_json_type kt = sl_json_next(&s, &k);
+        if (kt == SL_JSON_OBJECT_END)
+            break;
+        if (kt != SL_JSON_KEY || sl_json_next(&s, &v) == SL_JSON_ERROR)
+            return -1;
+        const char *vstart = v.p;
+        if (sl_json_skip(&s, &v) != 0)
+            return -1;
+        text str = {v.type == SL_JSON_STRING ? v.p : NULL, v.len};
+        if (is_key(&k, "id")) {
+            if (v.type != SL_JSON_NUMBER || !(v.flags & SL_JSON_F_INT) ||
+                sl_json_parse_int64(v.p, v.len, &e->id) != 0)
+                return -1;
+        } else if (is_key(&k, "record")) {
+            if (v.type != SL_JSON_OBJECT_BEGIN)
+                return -1;
+            e->record = vstart;
+            e->record_len = (size_t)(s.cur - vstart);
+        } else if (is_key(&k, "time")) {
+            e->time = str;
+        } else if (is_key(&k, "reason")) {
+            e->reason = str;
+        } else if (is_key(&k, "response")) {
+            e->response = str;
+        } else if (is_key(&k, "batch_id")) {
+            e->batch_id = str;
+        } else if (is_key(&k, "first_attempt")) {
+            e->first = str;
+        } else if (is_key(&k, "last_attempt")) {
+            e->last = str;
+        } else if (is_key(&k, "status")) {
+            e->status = num_long(&v);
+        } else if (is_key(&k, "attempts")) {
+            e->attempts = num_long(&v);
+        }
+    }
+    if (sl_json_next(&s, &k) != SL_JSON_END || e->id < 0 || !e->record)
+        return -1;
+    if (e->time.p)
+        parse_rfc3339(e->time.p, e->time.len, &e->time_ms);
+    return 0;
+}
+
+/* Count the entries of the file open at fd and find their largest id. */
+static int scan_fd(int fd, size_t *count, int64_t *max_id)
+{
+    reader r;
+    reader_init(&r, fd);
+    const char *p;
+    size_t n;
+    int k;
+    *count = 0;
+    *max_id = 0;
+    while ((k = reader_next(&r, &p, &n)) == 1) {
+        dl e;
+        if (parse_line(p, n, &e) == 0) {
+            (*count)++;
+            if (e.id > *max_id)
+                *max_id = e.id;
+        }
+    }
+    sl_buf_free(&r.b);
+    return k < 0 ? -1 : 0;
+}
+
+/* ---- ids --------------------------------------------------------------- */
+
+/* <dlq>/next_id keeps ids from being reused after a rewrite removed the
+ * entries with the largest ones. 0 when missing or unreadable. */
+static int64_t read_next_id(const char *dlqdir)
+{
+    char path[DLQ_PATH], b[32];
+    if (join(path, sizeof path, dlqdir, "next_id") != 0)
+        return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t k = read(fd, b, sizeof b - 1);
+    close(fd);
+    if (k <= 0)
+        return 0;
+    b[k] = '\0';
+    long long v = strtoll(b, NULL, 10);
+    return v > 0 ? (int64_t)v : 0;
+}
+
+static int write_next_id(const char *dlqdir, int64_t v, char *err,
+                         size_t errlen)
+{
+    char path[DLQ_PATH], tmp[DLQ_PATH], b[32];
+    if (join(path, sizeof path, dlqdir, "next_id") != 0 ||
+        join(tmp, sizeof tmp, dlqdir, "next_id.tmp") != 0) {
+        set_err(err, errlen, "%s: path too long", dlqdir);
+        return -1;
+    }
+    int n = snprintf(b, sizeof b, "%" PRId64 "\n", v);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    int bad = fd < 0 || write_all(fd, b, (size_t)n) != 0 || fsync(fd) != 0;
+    if (fd >= 0 && close(fd) != 0)
+        bad = 1;
+    if (bad || rename(tmp, path) != 0 || fsync_dir(dlqdir) != 0) {
+        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* Position of the last '\n' before `before`, -1 if none, -2 on error. */
+static off_t rfind_nl(int fd, off_t before)
+{
+    char b[4096];
+    while (before > 0) {
+        size_t n = before < (off_t)sizeof b ? (size_t)before : sizeof b;
+        off_t at = before - (off_t)n;
+        ssize_t k = pread(fd, b, n, at);
+        if (k != (ssize_t)n)
+            return -2;
+        for (size_t i = n; i-- > 0;)
+            if (b[i] == '\n')
+                return at + (off_t)i;
+        before = at;
+    }
+    return -1;
+}
+
+/* The id of the last complete line, read from its head `{"id":N,` (so a
+ * long file is not read): >= 0; -1 when there is no complete line; -2
+ * when that line does not start like ours (the caller scans instead).
+ * *ends_nl says whether the file ends with '\n' (an empty file does). */
+static int64_t tail_id(int fd, off_t size, int *ends_nl)
+{
+    char head[40];
+    *ends_nl = 1;
+    if (size == 0)
+        return -1;
+    if (pread(fd, head, 1, size - 1) != 1)
+        return -2;
+    *ends_nl = head[0] == '\n';
+    off_t end = *ends_nl ? size - 1 : rfind_nl(fd, size - 1);
+    if (end < 0)
+        return end == -1 ? -1 : -2;
+    off_t start = rfind_nl(fd, end);
+    if (start == -2)
+        return -2;
+    start++;
+    size_t n = end - start < (off_t)sizeof head - 1 ? (size_t)(end - start)
+                                                     : sizeof head - 1;
+    if (pread(fd, head, n, start) != (ssize_t)n)
+        return -2;
+    head[n] = '\0';
+    if (strncmp(head, "{\"id\":", 6) != 0 || head[6] < '0' || head[6] > '9')
+        return -2;
+    char *q;
+    long long v = strtoll(head + 6, &q, 10);
+    return *q == ',' || *q == '}' ? (int64_t)v : -2;
+}
+
+/* ---- the store --------------------------------------------------------- */
+
+/* Open `path` and take its flock, making sure the lock is on the file the
+ * name points to now: a rewrite may rename a new file over it while we
+ * wait, and a lock on the old one would let us append to a dead file.
+ * Returns the fd; -2 when the file is missing and !create; -1 with err. */
+static int open_locked(const char *path, int flags, int create, int *created,
+                       char *err, size_t errlen)
+{
+    for (int tries = 0; tries < 1000; tries++) {
+        int made = 0;
+        int fd = open(path, flags | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT && create) {
+            fd = open(path, flags | O_CLOEXEC | O_CREAT | O_EXCL, 0640);
+            if (fd < 0 && errno == EEXIST)
+                continue;
+            made = fd >= 0;
+        }
+        if (fd < 0) {
+            if (errno == ENOENT && !create)
+                return -2;
+            set_err(err, errlen, "%s: %s", path, strerror(errno));
+            return -1;
+        }
+        while (flock(fd, LOCK_EX) != 0) {
+            if (errno != EINTR) {
+                set_err(err, errlen, "%s: flock: %s", path, strerror(errno));
+                close(fd);
+                return -1;
+            }
+        }
+        struct stat a, b;
+        if (fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+            a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+            if (created)
+                *created = made;
+            return fd;
+        }
+        close(fd); /* replaced (or removed) while we waited: try again */
+    }
+    set_err(err, errlen, "%s: keeps being replaced", path);
+    return -1;
+}
+
+static char *path_of(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+sl_dlq *sl_dlq_open(const char *dir, char *err, size_t errlen)
+{
+    sl_dlq *d = calloc(1, sizeof *d);
+    if (!d || !(d->dir = path_of(dir, "dlq")) ||
+        !(d->path = path_of(d->dir, "dead.ndjson"))) {
+        set_err(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (ensure_dir(dir, d->dir) != 0) {
+        set_err(err, errlen, "%s: %s", d->dir, strerror(errno));
+        goto fail;
+    }
+    int64_t max_id = 0;
+    int fd = open(d->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno != ENOENT) {
+        set_err(err, errlen, "%s: %s", d->path, strerror(errno));
+        goto fail;
+    }
+    if (fd >= 0) {
+        int rc = scan_fd(fd, &d->count, &max_id);
+        close(fd);
+        if (rc != 0) {
+            set_err(err, errlen, "%s: %s", d->path, strerror(errno));
+            goto fail;
+        }
+    }
+    int64_t kept = read_next_id(d->dir);
+    d->next_id = max_id + 1 > kept ? max_id + 1 : kept;
+    return d;
+fail:
+    sl_dlq_free(d);
+    return NULL;
+}
+
+void sl_dlq_free(sl_dlq *d)
+{
+    if (!d)
+        return;
+    free(d->dir);
+    free(d->path);
+    free(d);
+}
+
+size_t sl_dlq_count(const sl_dlq *d) { return d->count; }
+
+/* A record must be one compact JSON object: a raw newline would split the
+ * line and anything else that is not JSON would make it unreadable. */
+static int check_record(const sl_dlq_entry *e, size_t i, char *err,
+                        size_t errlen)
+{
+    if (!e->record || e->record_len == 0) {
+        set_err(err, errlen, "dead letter %zu: empty record", i);
+        return -1;
+    }
+    if (e->record_len > DLQ_LINE_MAX - 16384) {
+        set_err(err, errlen, "dead letter %zu: record of %zu bytes is too "
+                "long", i, e->record_len);
+        return -1;
+    }
+    if (memchr(e->record, '\n', e->record_len)) {
+        set_err(err, errlen, "dead letter %zu: record contains a raw "
+                "newline", i);
+        return -1;
+    }
+    sl_json s;
+    sl_json_token t;
+    sl_json_init(&s, e->record, e->record_len, 0);
+    if (sl_json_next(&s, &t) != SL_JSON_OBJECT_BEGIN ||
+        sl_json_skip(&s, &t) != 0 || sl_json_next(&s, &t) != SL_JSON_END) {
+        set_err(err, errlen, "dead letter %zu: record is not a JSON object"
+                "%s%s", i, s.err ? ": " : "", s.err ? s.err : "");
+        return -1;
+    }
+    return 0;
+}
+
+static int put_time_or_null(sl_buf *b, int64_t ms)
+{
+    char t[64];
+    if (ms <= 0)
+        return sl_buf_append(b, "null", 4);
+    fmt_time(ms, t, sizeof t);
+    return sl_buf_printf(b, "\"%s\"", t);
+}
+
+/* One line; the id comes first so that tail_id can read it. */
+static int put_entry(sl_buf *b, int64_t id, const char *now,
+                     const sl_dlq_entry *e)
+{
+    const char *reason = e->reason ? e->reason : "";
+    size_t rlen = strlen(reason);
+    size_t blen = e->batch_id ? strlen(e->batch_id) : 0;
+    size_t resp = e->response ? e->response_len : 0;
+    int bad = sl_buf_printf(b, "{\"id\":%" PRId64 ",\"time\":\"%s\","
+                            "\"status\":%ld,\"reason\":", id, now, e->status);
+    bad = bad || put_text(b, reason, cut_utf8(reason, rlen, DLQ_REASON_MAX));
+    bad = bad || sl_buf_printf(b, ",\"attempts\":%u,\"first_attempt\":",
+                               e->attempts);
+    bad = bad || put_time_or_null(b, e->first_attempt_ms);
+    bad = bad || sl_buf_append(b, ",\"last_attempt\":", 16);
+    bad = bad || put_time_or_null(b, e->last_attempt_ms);
+    bad = bad || sl_buf_append(b, ",\"batch_id\":", 12);
+    if (e->batch_id)
+        bad = bad || put_text(b, e->batch_id,
+                              cut_utf8(e->batch_id, blen, DLQ_BATCH_ID_MAX));
+    else
+        bad = bad || sl_buf_append(b, "null", 4);
+    bad = bad || sl_buf_append(b, ",\"response\":", 12);
+    bad = bad || put_text(b, resp ? e->response : "",
+                          cut_utf8(e->response, resp, DLQ_RESPONSE_MAX));
+    bad = bad || sl_buf_append(b, ",\"record\":", 10);
+    bad = bad || sl_buf_append(b, e->record, e->record_len);
+    bad = bad || sl_buf_append(b, "}\n", 2);
+    return bad ? -1 : 0;
+}
+
+int sl_dlq_append(sl_dlq *d, const sl_dlq_entry *e, size_t n, char *err,
+                  size_t errlen)
+{
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (check_record(&e[i], i, err, errlen) != 0)
+            return -1;
+    int created = 0, rc = -1;
+    sl_buf b;
+    sl_buf_init(&b, DLQ_APPEND_MAX);
+    int fd = open_locked(d->path, O_RDWR | O_APPEND, 1, &created, err,
+                         errlen);
+    if (fd < 0)
+        goto done;
+    /* Ids come from the file under the lock, since a CLI rewrite or
+     * another process may have changed it since we last looked. */
+    struct stat st;
+    int ends_nl = 1;
+    int64_t last = fstat(fd, &st) == 0 ? tail_id(fd, st.st_size, &ends_nl)
+                                       : -2;
+    if (last == -2) {
+        size_t cnt;
+        if (lseek(fd, 0, SEEK_SET) < 0 || scan_fd(fd, &cnt, &last) != 0) {
+            set_err(err, errlen, "%s: %s", d->path, strerror(errno));
+            goto done;
+        }
+    }
+    int64_t next = d->next_id, kept = read_next_id(d->dir);
+    if (last + 1 > next)
+        next = last + 1;
+    if (kept > next)
+        next = kept;
+    if (next < 1)
+        next = 1;
+    char now[64];
+    fmt_time(wall_ms(), now, sizeof now);
+    /* A torn line (a crash mid-write) stays a line of its own, which
+     * readers skip, instead of swallowing our first entry. */
+    if (!ends_nl && sl_buf_putc(&b, '\n') != 0)
+        goto nomem;
+    for (size_t i = 0; i < n; i++)
+        if (put_entry(&b, next + (int64_t)i, now, &e[i]) != 0)
+            goto nomem;
+    if (write_all(fd, b.data, b.len) != 0 || fdatasync(fd) != 0) {
+        set_err(err, errlen, "%s: %s", d->path, strerror(errno));
+        goto done;
+    }
+    if (created && fsync_dir(d->dir) != 0) {
+        set_err(err, errlen, "%s: fsync: %s", d->dir, strerror(errno));
+        goto done;
+    }
+    d->count += n;
+    d->next_id = next + (int64_t)n;
+    rc = 0;
+    goto done;
+nomem:
+    set_err(err, errlen, "dead letters: %zu entries need more than %u MiB",
+            n, DLQ_APPEND_MAX >> 20);
+done:
+    if (fd >= 0)
+        close(fd);
+    sl_buf_free(&b);
+    return rc;
+}
+
+long sl_dlq_count_dir(const char *dir, char *err, size_t errlen)
+{
+    char dlqdir[DLQ_PATH], path[DLQ_PATH];
+    if (join(dlqdir, sizeof dlqdir, dir, "dlq") != 0 ||
+        join(path, sizeof path, dlqdir, "dead.ndjson") != 0) {
+        set_err(err, errlen, "%s: path too long", dir);
+        return -1;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t count;
+    int64_t max_id;
+    int rc = scan_fd(fd, &count, &max_id);
+    if (rc != 0)
+        set_err(err, errlen, "%s: %s", path, strerror(errno));
+    close(fd);
+    return rc != 0 ? -1 : (long)count;
+}
+
+/* ---- replay and purge -------------------------------------------------- */
+
+static int selected(const dl *e, int64_t since_ms, const int64_t *ids,
+                    size_t nids, unsigned char *found)
+{
+    if (since_ms >= 0 && e->time_ms < since_ms)
+        return 0;
+    if (nids == 0)
+        return 1;
+    int hit = 0;
+    for (size_t i = 0; i < nids; i++)
+        if (ids[i] == e->id)
+            found[i] = 1, hit = 1;
+    return hit;
+}
+
+static int missing_id(const int64_t *ids, size_t nids,
+                      const unsigned char *found, int64_t since_ms, char *err,
+                      size_t errlen)
+{
+    for (size_t i = 0; i < nids; i++)
+        if (!found[i]) {
+            set_err(err, errlen, "no dead letter with id %" PRId64 "%s",
+                    ids[i], since_ms >= 0 ? " at or after --since" : "");
+            return -1;
+        }
+    return 0;
+}
+
+/* Buffered output to a file being written; flushes past 1 MiB. */
+static int out_put(int fd, sl_buf *b, const char *p, size_t n)
+{
+    if (sl_buf_append(b, p, n) != 0 || sl_buf_putc(b, '\n') != 0)
+        return -1;
+    if (b->len < (1u << 20))
+        return 0;
+    int rc = write_all(fd, b->data, b->len);
+    sl_buf_reset(b);
+    return rc;
+}
+
+static int out_finish(int fd, sl_buf *b)
+{
+    int rc = write_all(fd, b->data, b->len);
+    sl_buf_reset(b);
+    return rc != 0 || fsync(fd) != 0 ? -1 : 0;
+}
+
+/* Replayed records go to inbox files of at most DLQ_INBOX_PART bytes: a
+ * gateway reads a file at once and takes it only when its spool has room
+ * for all of it, so one huge file could never be taken. Parts are written
+ * under temporary names (which a gateway ignores) and renamed at the end:
+ * replay-<unix ms>-<pid>.ndjson, or .0001.ndjson, .0002.ndjson, ... when
+ * there are several. */
+typedef struct inbox_w {
+    const char *parent;  /* the connector directory */
+    char dir[DLQ_PATH];  /* its inbox/ */
+    char stem[64];       /* replay-<unix ms>-<pid> */
+    unsigned parts;      /* temporary files made so far */
+    int fd;              /* the part being written, or -1 */
+    size_t bytes;        /* in that part */
+    sl_buf b;            /* its unwritten bytes */
+} inbox_w;
+
+static int inbox_init(inbox_w *w, const char *parent)
+{
+    w->parent = parent;
+    w->parts = 0;
+    w->fd = -1;
+    w->bytes = 0;
+    sl_buf_init(&w->b, DLQ_LINE_MAX + (2u << 20));
+    snprintf(w->stem, sizeof w->stem, "replay-%" PRId64 "-%ld", wall_ms(),
+             (long)getpid());
+    return join(w->dir, sizeof w->dir, parent, "inbox");
+}
+
+static int part_path(const inbox_w *w, unsigned k, int tmp, char *out,
+                     size_t n)
+{
+    int rc = tmp ? snprintf(out, n, "%s/.%s.%u.tmp", w->dir, w->stem, k)
+             : w->parts == 1
+                 ? snprintf(out, n, "%s/%s.ndjson", w->dir, w->stem)
+                 : snprintf(out, n, "%s/%s.%04u.ndjson", w->dir, w->stem, k);
+    if (rc < 0 || (size_t)rc >= n) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+static int inbox_close_part(inbox_w *w)
+{
+    if (w->fd < 0)
+        return 0;
+    int bad = out_finish(w->fd, &w->b) != 0;
+    if (close(w->fd) != 0)
+        bad = 1;
+    w->fd = -1;
+    return bad ? -1 : 0;
+}
+
+/* 0, or -1 with errno. */
+static int inbox_put(inbox_w *w, const char *rec, size_t n)
+{
+    if (w->fd >= 0 && w->bytes > 0 && w->bytes + n + 1 > DLQ_INBOX_PART &&
+        inbox_close_part(w) != 0)
+        return -1;
+    if (w->fd < 0) {
+        char p[DLQ_PATH];
+        if ((w->parts == 0 && ensure_dir(w->parent, w->dir) != 0) ||
+            part_path(w, w->parts + 1, 1, p, sizeof p) != 0)
+            return -1;
+        w->fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+        if (w->fd < 0)
+            return -1;
+        w->parts++;
+        w->bytes = 0;
+    }
+    w->bytes += n + 1;
+    return out_put(w->fd, &w->b, rec, n);
+}
+
+/* Make every part durable under its final name; the first one's path goes
+ * to `first`. 0, or -1 with errno. */
+static int inbox_commit(inbox_w *w, char *first, size_t firstlen)
+{
+    if (inbox_close_part(w) != 0)
+        return -1;
+    for (unsigned k = 1; k <= w->parts; k++) {
+        char t[DLQ_PATH], f[DLQ_PATH];
+        if (part_path(w, k, 1, t, sizeof t) != 0 ||
+            part_path(w, k, 0, f, sizeof f) != 0 || rename(t, f) != 0)
+            return -1;
+        if (k == 1 && first && firstlen)
+            snprintf(first, firstlen, "%s", f);
+    }
+    return w->parts ? fsync_dir(w->dir) : 0;
+}
+
+/* Remove what is left under temporary names and free. */
+static void inbox_free(inbox_w *w)
+{
+    char t[DLQ_PATH];
+    if (w->fd >= 0)
+        close(w->fd);
+    w->fd = -1;
+    for (unsigned k = 1; k <= w->parts; k++)
+        if (part_path(w, k, 1, t, sizeof t) == 0)
+            unlink(t);
+    sl_buf_free(&w->b);
+}
+
+/* The one rewrite behind replay (to_inbox) and purge: under the store's
+ * lock, stream the kept lines to a temporary file (and the selected
+ * records to inbox/), then rename. Unreadable lines and a torn tail are
+ * kept: this never drops what it does not understand. */
+static int rewrite(const char *dir, int64_t since_ms, const int64_t *ids,
+                   size_t nids, int to_inbox, size_t *nout, char *inbox_path,
+                   size_t pathlen, char *err, size_t errlen)
+{
+    char dlqdir[DLQ_PATH], path[DLQ_PATH], tmp[DLQ_PATH];
+    int fd = -1, out = -1, rc = -1;
+    size_t n = 0;
+    int64_t max_id = 0;
+    unsigned char *found = calloc(nids ? nids : 1, 1);
+    reader r;
+    sl_buf kb;
+    inbox_w w;
+    reader_init(&r, -1);
+    sl_buf_init(&kb, DLQ_LINE_MAX + (2u << 20));
+    int long_path = inbox_init(&w, dir);
+    *nout = 0;
+    if (inbox_path && pathlen)
+        inbox_path[0] = '\0';
+    if (long_path || join(dlqdir, sizeof dlqdir, dir, "dlq") != 0 ||
+        join(path, sizeof path, dlqdir, "dead.ndjson") != 0 ||
+        join(tmp, sizeof tmp, dlqdir, "dead.ndjson.tmp") != 0) {
+        set_err(err, errlen, "%s: path too long", dir);
+        goto done;
+    }
+    if (!found) {
+        set_err(err, errlen, "out of memory");
+        goto done;
+    }
+    fd = open_locked(path, O_RDWR, 0, NULL, err, errlen);
+    if (fd == -2) { /* no store: nothing to select */
+        fd = -1;
+        rc = missing_id(ids, nids, found, since_ms, err, errlen);
+        goto done;
+    }
+    if (fd < 0)
+        goto done;
+    out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (out < 0) {
+        set_err(err, errlen, "%s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    r.fd = fd;
+    for (;;) {
+        const char *p;
+        size_t len;
+        int k = reader_next(&r, &p, &len);
+        if (k < 0) {
+            set_err(err, errlen, "%s: %s", path, strerror(errno));
+            goto done;
+        }
+        if (k == 0 && len == 0)
+            break;
+        dl e;
+        if (k == 1 && parse_line(p, len, &e) == 0) {
+            if (e.id > max_id)
+                max_id = e.id;
+            if (selected(&e, since_ms, ids, nids, found)) {
+                n++;
+                if (to_inbox && inbox_put(&w, e.record, e.record_len) != 0) {
+                    set_err(err, errlen, "%s: %s", w.dir, strerror(errno));
+                    goto done;
+                }
+                continue;
+            }
+        }
+        if (out_put(out, &kb, p, len) != 0) {
+            set_err(err, errlen, "%s: %s", tmp, strerror(errno));
+            goto done;
+        }
+        if (k == 0)
+            break;
+    }
+    if (r.toolong) {
+        set_err(err, errlen, "%s: %zu line(s) longer than %u MiB; not "
+                "rewriting it", path, r.toolong, DLQ_LINE_MAX >> 20);
+        goto done;
+    }
+    if (missing_id(ids, nids, found, since_ms, err, errlen) != 0)
+        goto done;
+    if (n == 0) {
+        rc = 0;
+        goto done;
+    }
+    if (to_inbox && inbox_commit(&w, inbox_path, pathlen) != 0) {
+        set_err(err, errlen, "%s: %s", w.dir, strerror(errno));
+        goto done;
+    }
+    /* The records are now in the inbox. A crash from here until the rename
+     * below leaves them in the store as well, so they may be replayed a
+     * second time (at least once), but are never lost. */
+    int64_t kept = read_next_id(dlqdir);
+    if (write_next_id(dlqdir, max_id + 1 > kept ? max_id + 1 : kept, err,
+                      errlen) != 0)
+        goto done;
+    int bad = out_finish(out, &kb) != 0;
+    if (close(out) != 0)
+        bad = 1;
+    out = -1;
+    if (bad || rename(tmp, path) != 0) {
+        set_err(err, errlen, "%s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    tmp[0] = '\0';
+    if (fsync_dir(dlqdir) != 0) {
+        set_err(err, errlen, "%s: fsync: %s", dlqdir, strerror(errno));
+        goto done;
+    }
+    *nout = n;
+    rc = 0;
+done:
+    if (out >= 0)
+        close(out);
+    if (fd >= 0 && tmp[0])
+        unlink(tmp); /* ours while we hold the lock */
+    if (fd >= 0)
+        close(fd); /* drops the lock */
+    inbox_free(&w);
+    sl_buf_free(&r.b);
+    sl_buf_free(&kb);
+    free(found);
+    return rc;
+}
+
+int sl_dlq_replay_dir(const char *dir, int64_t since_ms, const int64_t *ids,
+                      size_t nids, size_t *moved, char *inbox_path,
+                      size_t pathlen, char *err, size_t errlen)
+{
+    return rewrite(dir, since_ms, ids, nids, 1, moved, inbox_path, pathlen,
+                   err, errlen);
+}
+
+int sl_dlq_purge_dir(const char *dir, int64_t since_ms, const int64_t *ids,
+                     size_t nids, size_t *deleted, char *err, size_t errlen)
+{
+    return rewrite(dir, since_ms, ids, nids, 0, deleted, NULL, 0, err,
+                   errlen);
+}
+
+/* ---- sluice dlq -------------------------------------------------------- */
+
+static const struct {
+    const char *name, *synopsis, *what;
+} dlq_cmds[] = {
+    {"list", "list   CONNECTOR [--json]", "one line per dead letter"},
+    {"show", "show   CONNECTOR ID", "every field of one dead letter"},
+    {"replay", "replay CONNECTOR [--since T] [--id ID]...",
+     "send them again, through the spool inbox"},
+    {"purge", "purge  CONNECTOR [--since T] [--id ID]... [--yes]",
+     "delete them (shows what, without --yes)"},
+};
+#define DLQ_NCMDS (sizeof dlq_cmds / sizeof dlq_cmds[0])
+
+static void dlq_usage(FILE *out)
+{
+    fprintf(out, "usage: sluice dlq <command> CONNECTOR [options] "
+            "[-c FILE]\n\n");
+    for (size_t i = 0; i < DLQ_NCMDS; i++)
+        fprintf(out, "  %-52s %s\n", dlq_cmds[i].synopsis, dlq_cmds[i].what);
+    fprintf(out, "\nT is RFC 3339 (2026-11-26T10:00:00Z) or unix seconds, "
+            "compared with the time\nof dead-lettering. Several --id select "
+            "several entries. FILE defaults to\nconf/sluice.lua.\n");
+}
+
+typedef struct cli {
+    int cmd;            /* index into dlq_cmds */
+    const char *conn;
+    const char *config;
+    int json, yes;
+    int64_t since_ms;   /* -1: no --since */
+    int64_t *ids;       /* --id values, or show's ID */
+    size_t nids;
+    char dir[DLQ_PATH]; /* the connector's directory */
+} cli;
+
+enum { CMD_LIST, CMD_SHOW, CMD_REPLAY, CMD_PURGE };
+
+static int usage_error(const cli *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int usage_error(const cli *c, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "sluice dlq %s: ", dlq_cmds[c->cmd].name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nusage: sluice dlq %s [-c FILE]\n",
+            dlq_cmds[c->cmd].synopsis);
+    return 2;
+}
+
+static int parse_id(const char *s, int64_t *id)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (s[0] < '0' || s[0] > '9' || *end || errno || v < 1)
+        return -1;
+    *id = v;
+    return 0;
+}
+
+static int parse_since(const char *s, int64_t *ms)
+{
+    int64_t sec;
+    if (s[0] >= '0' && s[0] <= '9' && strspn(s, "0123456789") == strlen(s)) {
+        if (parse_id(s, &sec) != 0 || sec > INT64_MAX / 1000)
+            return -1;
+        *ms = sec * 1000;
+        return 0;
+    }
+    return parse_rfc3339(s, strlen(s), ms);
+}
+
+static int parse_args(cli *c, int argc, char **argv)
+{
+    int filters = c->cmd == CMD_REPLAY || c->cmd == CMD_PURGE;
+    const char *id_arg = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has_value = i + 1 < argc;
+        if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+            if (!has_value)
+                return usage_error(c, "%s needs a file name", a);
+            c->config = argv[++i];
+        } else if (strcmp(a, "--json") == 0 && c->cmd == CMD_LIST) {
+            c->json = 1;
+        } else if (strcmp(a, "--yes") == 0 && c->cmd == CMD_PURGE) {
+            c->yes = 1;
+        } else if (strcmp(a, "--since") == 0 && filters) {
+            if (!has_value || parse_since(argv[i + 1], &c->since_ms) != 0)
+                return usage_error(c, "--since wants RFC 3339 "
+                                   "(2026-11-26T10:00:00Z) or unix seconds, "
+                                   "got \"%s\"", has_value ? argv[i + 1] : "");
+            i++;
+        } else if (strcmp(a, "--id") == 0 && filters) {
+            if (!has_value || parse_id(argv[i + 1], &c->ids[c->nids]) != 0)
+                return usage_error(c, "--id wants a dead letter id (a "
+                                   "positive integer), got \"%s\"",
+                                   has_value ? argv[i + 1] : "");
+            c->nids++;
+            i++;
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error(c, "unknown option \"%s\"", a);
+        } else if (!c->conn) {
+            c->conn = a;
+        } else if (c->cmd == CMD_SHOW && !id_arg) {
+            id_arg = a;
+        } else {
+            return usage_error(c, "unexpected argument \"%s\"", a);
+        }
+    }
+    if (!c->conn)
+        return usage_error(c, "which connector?");
+    if (c->cmd == CMD_SHOW) {
+        if (!id_arg)
+            return usage_error(c, "which id? (`sluice dlq list %s` shows "
+                               "them)", c->conn);
+        if (parse_id(id_arg, &c->ids[0]) != 0)
+            return usage_error(c, "ID wants a positive integer, got \"%s\"",
+                               id_arg);
+        c->nids = 1;
+    }
+    return 0;
+}
+
+/* Render n bytes of text for a terminal into b: control characters (C0,
+ * DEL, C1; with `oneline` also newline and tab) become \uXXXX so that a
+ * hostile response cannot drive the terminal; at most `max` columns, the
+ * cut marked "...". Returns the columns used. */
+static size_t render(sl_buf *b, const char *s, size_t n, size_t max,
+                     int oneline)
+{
+    size_t cols = 0, cut_len = b->len, cut_cols = 0;
+    for (size_t i = 0; i < n;) {
+        const unsigned char *u = (const unsigned char *)s + i;
+        size_t bad = 0, k = utf8_len(u, n - i, &bad);
+        /* only C0, DEL and C1 (all below U+00A0) matter here */
+        unsigned cp = k == 1   ? u[0]
+                      : k == 2 ? (u[0] & 0x1Fu) << 6 | (u[1] & 0x3Fu)
+                               : 0xA0;
+        size_t w;
+        if (k == 0) {
+            w = 1;
+            sl_buf_append(b, "\xEF\xBF\xBD", 3);
+            k = bad;
+        } else if ((cp < 0x20 || (cp >= 0x7F && cp < 0xA0)) &&
+                   (oneline || (cp != '\n' && cp != '\t'))) {
+            w = 6;
+            sl_buf_printf(b, "\\u%04x", cp);
+        } else {
+            w = cp == '\n' ? 0 : 1;
+            sl_buf_append(b, u, k);
+        }
+        i += k;
+        cols += w;
+        if (cols <= max - 3 || max < 3) {
+            cut_len = b->len;
+            cut_cols = cols;
+        }
+        if (cols > max) {
+            sl_buf_truncate(b, cut_len);
+            sl_buf_append(b, "...", 3);
+            return cut_cols + 3;
+        }
+    }
+    return cols;
+}
+
+/* Decode a string member of an entry into b (empty when absent). */
+static void text_get(const text *t, sl_buf *b)
+{
+    sl_buf_reset(b);
+    if (t->p)
+        sl_json_unescape(t->p, t->len, b);
+}
+
+typedef int (*entry_fn)(void *ud, const dl *e, const char *line, size_t n);
+
+/* Call fn for each entry of the store in dir, in file order, until it
+ * returns nonzero. No lock: a line still being written is not complete and
+ * a rewrite replaces the file by rename, so what we read is consistent.
+ * 0 (*bad = complete lines that are not entries), -1 with err. */
+static int each_entry(const char *dir, entry_fn fn, void *ud, size_t *bad,
+                      char *err, size_t errlen)
+{
+    char path[DLQ_PATH];
+    *bad = 0;
+    if (snprintf(path, sizeof path, "%s/dlq/dead.ndjson", dir) >=
+        (int)sizeof path) {
+        set_err(err, errlen, "%s: path too long", dir);
+        return -1;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    reader r;
+    reader_init(&r, fd);
+    const char *p;
+    size_t n;
+    int k;
+    while ((k = reader_next(&r, &p, &n)) == 1) {
+        dl e;
+        if (parse_line(p, n, &e) != 0)
+            (*bad)++;
+        else if (fn(ud, &e, p, n) != 0)
+            break;
+    }
+    if (k < 0)
+        set_err(err, errlen, "%s: %s", path, strerror(errno));
+    *bad += r.toolong;
+    sl_buf_free(&r.b);
+    close(fd);
+    return k < 0 ? -1 : 0;
+}
+
+typedef struct list_ctx {
+    const cli *c;
+    size_t n;
+    sl_buf tmp, out;
+    unsigned char *found; /* purge preview: which --id were seen */
+} list_ctx;
+
+#define LIST_REASON_COLS 30
+#define LIST_RECORD_COLS 60
+
+static void list_row(list_ctx *lc, const dl *e)
+{
+    char status[24];
+    if (lc->n == 1)
+        printf("%6s  %-24s  %6s  %8s  %-*s  %s\n", "ID", "TIME", "STATUS",
+               "ATTEMPTS", LIST_REASON_COLS, "REASON", "RECORD");
+    if (e->status)
+        snprintf(status, sizeof status, "%ld", e->status);
+    else
+        snprintf(status, sizeof status, "-");
+    sl_buf_reset(&lc->out);
+    sl_buf_printf(&lc->out, "%6" PRId64 "  %-24.*s  %6s  %8ld  ", e->id,
+                  (int)(e->time.len < 40 ? e->time.len : 40),
+                  e->time.p ? e->time.p : "", status, e->attempts);
+    text_get(&e->reason, &lc->tmp);
+    size_t cols = render(&lc->out, lc->tmp.data, lc->tmp.len,
+                         LIST_REASON_COLS, 1);
+    sl_buf_printf(&lc->out, "%*s  ", (int)(LIST_REASON_COLS - cols), "");
+    render(&lc->out, e->record, e->record_len, LIST_RECORD_COLS, 1);
+    sl_buf_putc(&lc->out, '\n');
+    fwrite(lc->out.data, 1, lc->out.len, stdout);
+}
+
+static int list_one(void *ud, const dl *e, const char *line, size_t n)
+{
+    list_ctx *lc = ud;
+    lc->n++;
+    if (lc->c->json) {
+        fwrite(line, 1, n, stdout);
+        putchar('\n');
+    } else {
+        list_row(lc, e);
+    }
+    return 0;
+}
+
+static void warn_bad(const cli *c, size_t bad)
+{
+    if (bad)
+        fprintf(stderr, "sluice dlq: skipped %zu unreadable line(s) in "
+                "%s/dlq/dead.ndjson\n", bad, c->dir);
+}
+
+static int cmd_list(const cli *c)
+{
+    char err[512];
+    size_t bad;
+    list_ctx lc = {.c = c};
+    sl_buf_init(&lc.tmp, 1u << 20);
+    sl_buf_init(&lc.out, 1u << 20);
+    int rc = each_entry(c->dir, list_one, &lc, &bad, err, sizeof err);
+    sl_buf_free(&lc.tmp);
+    sl_buf_free(&lc.out);
+    if (rc != 0) {
+        fprintf(stderr, "sluice dlq list: %s\n", err);
+        return 1;
+    }
+    warn_bad(c, bad);
+    if (!c->json) {
+        if (lc.n == 0)
+            printf("no dead letters for %s\n", c->conn);
+        else
+            printf("%zu dead letter(s)\n", lc.n);
+    }
+    return 0;
+}
+
+/* Print text on its own lines, each indented by two spaces. */
+static void print_block(sl_buf *out, const char *s, size_t n)
+{
+    sl_buf_reset(out);
+    render(out, s, n, SIZE_MAX, 0);
+    fputs("  ", stdout);
+    for (size_t i = 0; i < out->len; i++) {
+        putchar(out->data[i]);
+        if (out->data[i] == '\n' && i + 1 < out->len)
+            fputs("  ", stdout);
+    }
+    if (out->len == 0 || out->data[out->len - 1] != '\n')
+        putchar('\n');
+}
+
+static int show_one(void *ud, const dl *e, const char *line, size_t n)
+{
+    list_ctx *lc = ud;
+    (void)line;
+    (void)n;
+    if (e->id != lc->c->ids[0])
+        return 0;
+    lc->n++;
+    const struct {
+        const char *name;
+        const text *t;
+    } texts[] = {{"time", &e->time},
+                 {NULL, NULL}, /* status and attempts go here */
+                 {"first_attempt", &e->first},
+                 {"last_attempt", &e->last},
+                 {"batch_id", &e->batch_id},
+                 {"reason", &e->reason}};
+    printf("%-14s %" PRId64 "\n", "id", e->id);
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        if (!texts[i].name) {
+            printf("%-14s %ld%s\n", "status", e->status,
+                   e->status ? "" : " (no HTTP answer)");
+            printf("%-14s %ld\n", "attempts", e->attempts);
+            continue;
+        }
+        text_get(texts[i].t, &lc->tmp);
+        sl_buf_reset(&lc->out);
+        render(&lc->out, lc->tmp.data, lc->tmp.len, SIZE_MAX, 1);
+        printf("%-14s %.*s\n", texts[i].name, (int)lc->out.len,
+               lc->out.len ? lc->out.data : "");
+    }
+    printf("record (%zu bytes)\n", e->record_len);
+    print_block(&lc->out, e->record, e->record_len);
+    text_get(&e->response, &lc->tmp);
+    if (lc->tmp.len == 0) {
+        printf("response       (empty)\n");
+    } else {
+        printf("response (%zu bytes%s)\n", lc->tmp.len,
+               lc->tmp.len >= DLQ_RESPONSE_MAX - 3 ? ", maybe cut" : "");
+        print_block(&lc->out, lc->tmp.data, lc->tmp.len);
+    }
+    return 1;
+}
+
+static int cmd_show(const cli *c)
+{
+    char err[512];
+    size_t bad;
+    list_ctx lc = {.c = c};
+    sl_buf_init(&lc.tmp, 1u << 20);
+    sl_buf_init(&lc.out, DLQ_LINE_MAX);
+    int rc = each_entry(c->dir, show_one, &lc, &bad, err, sizeof err);
+    sl_buf_free(&lc.tmp);
+    sl_buf_free(&lc.out);
+    if (rc != 0) {
+        fprintf(stderr, "sluice dlq show: %s\n", err);
+        return 1;
+    }
+    if (lc.n == 0) {
+        warn_bad(c, bad);
+        fprintf(stderr, "sluice dlq show: %s has no dead letter with id %"
+                PRId64 " (`sluice dlq list %s` shows them)\n", c->conn,
+                c->ids[0], c->conn);
+        return 1;
+    }
+    return 0;
+}
+
+static int preview_one(void *ud, const dl *e, const char *line, size_t n)
+{
+    list_ctx *lc = ud;
+    (void)line;
+    (void)n;
+    if (selected(e, lc->c->since_ms, lc->c->ids, lc->c->nids, lc->found)) {
+        lc->n++;
+        list_row(lc, e);
+    }
+    return 0;
+}
+
+static int cmd_purge(const cli *c)
+{
+    char err[512];
+    size_t n = 0, bad;
+    if (c->yes) {
+        if (sl_dlq_purge_dir(c->dir, c->since_ms, c->ids, c->nids, &n, err,
+                             sizeof err) != 0) {
+            fprintf(stderr, "sluice dlq purge: %s: %s\n", c->conn, err);
+            return 1;
+        }
+        printf("deleted %zu dead letter(s) of %s\n", n, c->conn);
+        return 0;
+    }
+    list_ctx lc = {.c = c, .found = calloc(c->nids + 1, 1)};
+    sl_buf_init(&lc.tmp, 1u << 20);
+    sl_buf_init(&lc.out, 1u << 20);
+    int rc = lc.found ? each_entry(c->dir, preview_one, &lc, &bad, err,
+                                   sizeof err)
+                      : (snprintf(err, sizeof err, "out of memory"), -1);
+    if (rc == 0)
+        rc = missing_id(c->ids, c->nids, lc.found, c->since_ms, err,
+                        sizeof err);
+    sl_buf_free(&lc.tmp);
+    sl_buf_free(&lc.out);
+    free(lc.found);
+    if (rc != 0) {
+        fprintf(stderr, "sluice dlq purge: %s: %s\n", c->conn, err);
+        return 1;
+    }
+    if (lc.n == 0) {
+        printf("no dead letters for %s%s\n", c->conn,
+               c->since_ms >= 0 ? " at or after --since" : "");
+        return 0;
+    }
+    printf("%zu dead letter(s) would be deleted; add --yes to delete them\n",
+           lc.n);
+    return 1;
+}
+
+static int cmd_replay(const cli *c)
+{
+    char err[512], path[DLQ_PATH];
+    size_t n = 0;
+    if (sl_dlq_replay_dir(c->dir, c->since_ms, c->ids, c->nids, &n, path,
+                          sizeof path, err, sizeof err) != 0) {
+        fprintf(stderr, "sluice dlq replay: %s: %s\n", c->conn, err);
+        return 1;
+    }
+    if (n == 0) {
+        printf("nothing to replay for %s\n", c->conn);
+        return 0;
+    }
+    printf("replayed %zu record(s) into the spool inbox of %s; a running "
+           "gateway takes them within a second, otherwise at its next "
+           "start\n", n, c->conn);
+    return 0;
+}
+
+static sl_config *load_config(const char *path)
+{
+    sl_errors errs;
+    sl_errors_init(&errs);
+    sl_config *cfg = sl_config_load(path, &errs);
+    if (!cfg) {
+        for (size_t i = 0; i < errs.n; i++)
+            fprintf(stderr, "%s\n", errs.msgs[i]);
+        fprintf(stderr, "sluice dlq: %zu configuration error%s in %s\n",
+                errs.n, errs.n == 1 ? "" : "s", path);
+    }
+    sl_errors_free(&errs);
+    return cfg;
+}
+
+int sl_dlq_main(int argc, char **argv)
+{
+    if (argc < 1) {
+        dlq_usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[0], "help") == 0 || strcmp(argv[0], "--help") == 0 ||
+        strcmp(argv[0], "-h") == 0) {
+        dlq_usage(stdout);
+        return 0;
+    }
+    cli c = {.cmd = -1, .config = "conf/sluice.lua", .since_ms = -1};
+    for (size_t i = 0; i < DLQ_NCMDS; i++)
+        if (strcmp(argv[0], dlq_cmds[i].name) == 0)
+            c.cmd = (int)i;
+    if (c.cmd < 0) {
+        fprintf(stderr, "sluice dlq: unknown command \"%s\" (list, show, "
+                "replay or purge)\n", argv[0]);
+        dlq_usage(stderr);
+        return 2;
+    }
+    c.ids = calloc((size_t)argc + 1, sizeof *c.ids);
+    if (!c.ids) {
+        fprintf(stderr, "sluice dlq: out of memory\n");
+        return 1;
+    }
+    int rc = parse_args(&c, argc, argv);
+    sl_config *cfg = rc == 0 ? load_config(c.config) : NULL;
+    if (rc == 0 && !cfg)
+        rc = 2;
+    const sl_connector_conf *cc = cfg ? sl_config_connector(cfg, c.conn)
+                                      : NULL;
+    char err[512];
+    if (rc == 0 && !cc) {
+        fprintf(stderr, "sluice dlq: no connector \"%s\" in %s; known:",
+                c.conn, c.config);
+        for (size_t i = 0; i < cfg->nconnectors; i++)
+            fprintf(stderr, "%s %s", i ? "," : "", cfg->connectors[i].name);
+        fprintf(stderr, "%s\n", cfg->nconnectors ? "" : " (none)");
+        rc = 2;
+    } else if (rc == 0 && sl_state_dir(cfg->state_dir, cc->name, 0, c.dir,
+                                       sizeof c.dir, err, sizeof err) != 0) {
+        fprintf(stderr, "sluice dlq: %s\n", err);
+        rc = 1;
+    } else if (rc == 0) {
+        rc = c.cmd == CMD_LIST   ? cmd_list(&c)
+             : c.cmd == CMD_SHOW ? cmd_show(&c)
+             : c.cmd == CMD_REPLAY ? cmd_replay(&c)
+                                   : cmd_purge(&c);
+    }
+    sl_config_free(cfg);
+    free(c.ids);
+    return rc;
+}
