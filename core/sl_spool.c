@@ -44,7 +44,7 @@
 #define MAX_CUTS 160               /* fits a 4 KiB progress slot */
 #define PROG_SLOT 4096u
 #define PROG_MAGIC 0x474F5250314C5053ull /* "SPL1PROG" */
-#define MAX_OLD_FDS 16
+#define MAX_OLD_FDS 64
 
 typedef struct mblock {         /* a block held in memory */
     struct mblock *next;
@@ -77,7 +77,9 @@ typedef struct syncer {         /* shared with the fsync thread */
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    pthread_cond_t done_cv;     /* broadcast when a round is done */
     int started, stop;
+    uint64_t gen_req, gen_done; /* rounds asked for / finished */
     uint64_t req_lsn;           /* make durable up to here */
     uint64_t done_lsn;          /* durable up to here */
     int cur_fd;                 /* segment being appended */
@@ -328,7 +330,7 @@ static void *sync_main(void *arg)
         if (y->stop && y->req_lsn <= y->done_lsn && y->nold == 0 &&
             !y->sync_prog)
             break;
-        uint64_t target = y->req_lsn;
+        uint64_t target = y->req_lsn, gen = y->gen_req;
         int fd = y->cur_fd, dir = y->sync_dir, prog = y->sync_prog;
         int old[MAX_OLD_FDS];
         size_t nold = y->nold;
@@ -353,6 +355,8 @@ static void *sync_main(void *arg)
         pthread_mutex_lock(&y->mu);
         if (target > y->done_lsn)
             y->done_lsn = target;
+        y->gen_done = gen;
+        pthread_cond_broadcast(&y->done_cv);
         if (err && !y->err)
             y->err = err;
         char one = 1;
@@ -399,6 +403,7 @@ static int sync_start(sl_spool *s)
     }
     pthread_mutex_init(&y->mu, NULL);
     pthread_cond_init(&y->cv, NULL);
+    pthread_cond_init(&y->done_cv, NULL);
     s->notify_ev = event_new(s->base, y->pipe[0], EV_READ | EV_PERSIST,
                              on_synced, s);
     if (!s->notify_ev || event_add(s->notify_ev, NULL) != 0) {
@@ -413,31 +418,43 @@ static int sync_start(sl_spool *s)
     return 0;
 }
 
-/* Hand the thread everything written so far. */
-static void sync_request(sl_spool *s, int old_fd)
+/* Hand the thread everything written so far (and the progress file when
+ * `prog`); returns the round that will cover it. */
+static uint64_t sync_request(sl_spool *s, int old_fd, int prog)
 {
     syncer *y = &s->sy;
     pthread_mutex_lock(&y->mu);
     if (old_fd >= 0) {
-        if (y->nold == MAX_OLD_FDS) {
-            /* the thread is far behind: sync this one here */
-            pthread_mutex_unlock(&y->mu);
-            if (fdatasync(old_fd) != 0)
-                set_err(s, "fdatasync failed: %s", strerror(errno));
-            close(old_fd);
-            pthread_mutex_lock(&y->mu);
-        } else {
-            y->old_fds[y->nold++] = old_fd;
-        }
+        /* the thread is far behind: wait for it (never close an fd here
+         * that it may be syncing) */
+        while (y->nold == MAX_OLD_FDS)
+            pthread_cond_wait(&y->done_cv, &y->mu);
+        y->old_fds[y->nold++] = old_fd;
     }
     y->cur_fd = s->seg_fd;
     if (s->write_lsn > y->req_lsn)
         y->req_lsn = s->write_lsn;
     if (s->new_seg)
         y->sync_dir = 1;
+    if (prog)
+        y->sync_prog = 1;
     s->new_seg = 0;
+    uint64_t gen = ++y->gen_req;
     pthread_cond_signal(&y->cv);
     pthread_mutex_unlock(&y->mu);
+    return gen;
+}
+
+/* Block until the thread has finished round `gen`; its first error. */
+static int sync_wait(sl_spool *s, uint64_t gen)
+{
+    syncer *y = &s->sy;
+    pthread_mutex_lock(&y->mu);
+    while (y->gen_done < gen)
+        pthread_cond_wait(&y->done_cv, &y->mu);
+    int err = y->err;
+    pthread_mutex_unlock(&y->mu);
+    return err;
 }
 
 static void sync_stop(sl_spool *s)
@@ -452,6 +469,7 @@ static void sync_stop(sl_spool *s)
         y->started = 0;
         pthread_mutex_destroy(&y->mu);
         pthread_cond_destroy(&y->cv);
+        pthread_cond_destroy(&y->done_cv);
     }
     if (s->notify_ev) {
         event_free(s->notify_ev);
@@ -489,7 +507,7 @@ static int roll(sl_spool *s)
     s->new_seg = 1;
     if (old >= 0) {
         if (s->sy.started) {
-            sync_request(s, old);
+            sync_request(s, old, 0);
         } else {
             if (s->o.durability == SL_DURABILITY_FSYNC)
                 (void)fdatasync(old);
@@ -638,13 +656,16 @@ static void flush(sl_spool *s)
     int failed = s->wq_head && write_pending(s) != 0;
     if (!s->disk)
         return;
-    if (s->prog_dirty && prog_write(s) == 0)
+    int prog = 0;
+    if (s->prog_dirty && prog_write(s) == 0) {
+        prog = 1;
         delete_behind(s);
+    }
     if (s->o.durability == SL_DURABILITY_FSYNC) {
-        if (s->write_lsn > before || s->new_seg) {
-            sync_request(s, -1);
-        }
+        if (s->write_lsn > before || s->new_seg || prog)
+            sync_request(s, -1, prog);
     } else if (s->write_lsn > s->durable_lsn) {
+        s->new_seg = 0; /* "os" promises nothing about the directory */
         s->durable_lsn = s->write_lsn;
         if (s->o.on_durable)
             s->o.on_durable(s->o.ud, s->durable_lsn);
@@ -671,8 +692,10 @@ sl_spool_rc sl_spool_append(sl_spool *s, sl_buf *block, size_t nrecords,
 {
     size_t len = block->len;
     *ticket = 0;
-    if (nrecords == 0 || len == 0)
+    if (nrecords == 0 || len == 0) {
+        block->len = 0; /* nothing to keep */
         return SL_SPOOL_OK;
+    }
     if (len > BLK_MAX_PAYLOAD || !sl_spool_has_room(s, len))
         return SL_SPOOL_FULL;
     mblock *b = calloc(1, sizeof *b);
@@ -728,14 +751,30 @@ int sl_spool_sync(sl_spool *s)
         rc = -1;
     if (s->prog_dirty && prog_write(s) != 0)
         rc = -1;
-    if (s->seg_fd >= 0 && fdatasync(s->seg_fd) != 0) {
-        set_err(s, "fdatasync failed: %s", strerror(errno));
-        rc = -1;
+    if (s->sy.started) {
+        /* the thread may hold rolled segments not yet synced: let it do
+         * everything, and wait */
+        int err = sync_wait(s, sync_request(s, -1, 1));
+        if (err) {
+            set_err(s, "fdatasync failed: %s", strerror(err));
+            rc = -1;
+        }
+    } else {
+        if (s->seg_fd >= 0 && fdatasync(s->seg_fd) != 0) {
+            set_err(s, "fdatasync failed: %s", strerror(errno));
+            rc = -1;
+        }
+        if (s->new_seg && fsync(s->dir_fd) != 0) {
+            set_err(s, "fsync of %s failed: %s", s->dir, strerror(errno));
+            rc = -1;
+        }
+        s->new_seg = 0;
+        if (fdatasync(s->prog_fd) != 0) {
+            set_err(s, "fdatasync of the progress file failed: %s",
+                    strerror(errno));
+            rc = -1;
+        }
     }
-    if (s->new_seg && fsync(s->dir_fd) != 0)
-        rc = -1;
-    if (fdatasync(s->prog_fd) != 0)
-        rc = -1;
     if (rc == 0 && s->write_lsn > s->durable_lsn) {
         s->durable_lsn = s->write_lsn;
         if (s->o.on_durable)
@@ -1066,6 +1105,9 @@ size_t sl_spool_take(sl_spool *s, size_t max_records, sl_spool_emit_fn emit,
         n += take_disk(s, max_records, emit, ud, 0);
     if (n < max_records && s->mq_head && s->read_lsn >= s->mq_head->lsn)
         n += take_cache(s, max_records - n, emit, ud);
+    /* the cache ran out where spilled blocks begin: go on from the disk */
+    if (n > 0 && n < max_records && !s->mq_head && s->read_lsn < s->write_lsn)
+        n += take_disk(s, max_records - n, emit, ud, 0);
     if (n == 0)
         return 0;
     cut->start = start;
@@ -1208,17 +1250,29 @@ static int scan_segment(const char *path, uint64_t start, sl_buf *buf,
     return 0;
 }
 
-typedef struct counter {        /* records at or after `from` */
+typedef struct counter {        /* records at or after `from`, or in a cut */
     uint64_t from;
+    const sl_spool_cut *cuts;   /* batches in flight (inspect) */
+    size_t ncuts;
     uint64_t records, bytes;
 } counter;
+
+static int counted(const counter *c, uint64_t lsn)
+{
+    if (lsn >= c->from)
+        return 1;
+    for (size_t i = 0; i < c->ncuts; i++)
+        if (lsn >= c->cuts[i].start && lsn < c->cuts[i].end)
+            return 1;
+    return 0;
+}
 
 static void count_block(void *ud, uint64_t lsn, const char *p, size_t len,
                         size_t nrec)
 {
     counter *c = ud;
     uint64_t at = lsn + BLK_HDR;
-    if (at + len <= c->from)
+    if (at + len <= c->from && c->ncuts == 0)
         return;
     if (at >= c->from) {
         c->records += nrec;
@@ -1227,12 +1281,20 @@ static void count_block(void *ud, uint64_t lsn, const char *p, size_t len,
     }
     for (size_t o = 0; o < len;) {
         uint32_t n = get32(p + o);
-        if (at + o >= c->from) {
+        if (counted(c, at + o)) {
             c->records++;
             c->bytes += n;
         }
         o += 4 + n;
     }
+}
+
+static uint64_t new_epoch(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^
+           ((uint64_t)getpid() << 16);
 }
 
 static int recover(sl_spool *s)
@@ -1244,10 +1306,7 @@ static int recover(sl_spool *s)
     int fresh = prog_read(s, &seq, &epoch, &read_lsn) != 0;
     if (fresh) {
         /* a new identity: idempotency keys never repeat across resets */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        epoch = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^
-                ((uint64_t)getpid() << 16);
+        epoch = new_epoch();
         s->nrcuts = 0;
     }
     s->epoch = epoch;
@@ -1303,16 +1362,28 @@ static int recover(sl_spool *s)
                 "of the spool (%" PRIu64 "); starting at the end", s->name,
                 read_lsn, end);
         read_lsn = end;
+        /* LSNs from `end` on were cut (maybe delivered) and will be used
+         * again for other records: they need other idempotency keys */
+        s->epoch = new_epoch();
     }
+    /* in the unreadable rest of a damaged segment: go on at the next */
+    for (size_t i = 0; i + 1 < s->nsegs; i++)
+        if (read_lsn > s->segs[i].end && read_lsn < s->segs[i + 1].start)
+            read_lsn = s->segs[i + 1].start;
     s->read_lsn = read_lsn;
     s->unread_records = (size_t)cnt.records;
     s->unread_bytes = (size_t)cnt.bytes;
     /* recovered cuts that still exist are outstanding again */
     size_t k = 0;
-    for (size_t i = 0; i < s->nrcuts; i++)
-        if (s->rcuts[i].start >= first && s->rcuts[i].end <= s->read_lsn &&
-            s->rcuts[i].nrecords > 0)
-            s->rcuts[k++] = s->rcuts[i];
+    uint64_t prev = first;
+    for (size_t i = 0; i < s->nrcuts; i++) {
+        const sl_spool_cut *c = &s->rcuts[i];
+        if (c->start >= prev && c->start < c->end && c->end <= s->read_lsn &&
+            c->nrecords > 0 && c->nrecords <= (c->end - c->start) / 4) {
+            prev = c->end;
+            s->rcuts[k++] = *c;
+        }
+    }
     s->nrcuts = k;
     memcpy(s->cuts, s->rcuts, k * sizeof *s->cuts);
     s->ncuts = k;
@@ -1467,11 +1538,9 @@ int sl_spool_inspect(const char *dir, uint64_t *records, uint64_t *bytes,
         snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
-    /* everything from the oldest batch still in flight */
-    counter cnt = {.from = read_lsn};
-    for (size_t i = 0; i < s.nrcuts; i++)
-        if (s.rcuts[i].start < cnt.from)
-            cnt.from = s.rcuts[i].start;
+    /* what was never cut, and the batches still in flight (not the done
+     * ones between them) */
+    counter cnt = {.from = read_lsn, .cuts = s.rcuts, .ncuts = s.nrcuts};
     uint64_t *starts;
     size_t n;
     if (list_segments(s.dir, &starts, &n) != 0) {
