@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sl_queue.h"
+#include "sl_frame.h"
 
 static int add_reject(sl_buf *rejects, sl_ingest_result *res, size_t index,
                       const char *field, const char *msg)
@@ -110,12 +110,12 @@ sl_schema_rc sl_ingest_frame(const sl_schema *schema, sl_json *js,
                              const sl_json_token *first, sl_buf *block,
                              sl_schema_error *err)
 {
-    size_t off = sl_queue_frame_begin(block);
+    size_t off = sl_frame_begin(block);
     if (off == (size_t)-1)
         return SL_SCHEMA_NOMEM;
     sl_schema_rc rc = sl_schema_encode(schema, js, first, block, err);
     if (rc == SL_SCHEMA_OK)
-        sl_queue_frame_end(block, off);
+        sl_frame_end(block, off);
     else
         sl_buf_truncate(block, off);
     return rc;

@@ -39,7 +39,7 @@ sl_schema_rc sl_ingest_frame(const sl_schema *schema, sl_json *js,
 #define SL_INGEST_MAX_LISTED 1000
 
 /* Check and encode every record in body[0..len). Accepted records are
- * appended to `block` as queue frames (see sl_queue_frame); each rejection
+ * appended to `block` as frames (sl_frame) (see sl_frame_append); each rejection
  * is appended to `rejects` as a JSON object {"index":i,"field":..,
  * "error":..}, comma-separated, at most SL_INGEST_MAX_LISTED of them.
  * For SL_INGEST_JSON a syntax error anywhere rejects the whole body

@@ -1,5 +1,5 @@
 /* sl_test_frames: test helper that joins the records of a framed block
- * (sl_queue frames) as "rec|rec|", for comparing what was queued. */
+ * (sl_frame frames) as "rec|rec|", for comparing what was queued. */
 #ifndef SL_TEST_FRAMES_H
 #define SL_TEST_FRAMES_H
 

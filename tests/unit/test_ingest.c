@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "sl_ingest.h"
-#include "sl_queue.h"
+#include "sl_frame.h"
 #include "sl_test.h"
 #include "sl_test_frames.h"
 

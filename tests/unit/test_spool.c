@@ -21,7 +21,7 @@
 
 #include "sl_buf.h"
 #include "sl_log.h"
-#include "sl_queue.h"
+#include "sl_frame.h"
 #include "sl_spool.h"
 #include "sl_test.h"
 
@@ -83,7 +83,7 @@ static void build_block(sl_buf *blk, size_t b, size_t nrec)
     sl_buf_init(blk, 0);
     for (size_t i = 0; i < nrec; i++) {
         size_t n = rec_text(b, i, r, sizeof r);
-        CHECK(sl_queue_frame(blk, r, n) == 0);
+        CHECK(sl_frame_append(blk, r, n) == 0);
     }
 }
 
@@ -718,12 +718,12 @@ static void test_large_records(void)
     sl_buf blk;
     sl_buf_init(&blk, 0);
     big_fill(rec, big_len(0), 0);
-    CHECK(sl_queue_frame(&blk, rec, big_len(0)) == 0);
+    CHECK(sl_frame_append(&blk, rec, big_len(0)) == 0);
     CHECK(sl_spool_append(s, &blk, 1, 1, &(uint64_t){0}) == SL_SPOOL_OK);
     sl_buf_init(&blk, 0);
     for (size_t id = 1; id < 301; id++) { /* ~900 KB in one block */
         big_fill(rec, big_len(id), id);
-        CHECK(sl_queue_frame(&blk, rec, big_len(id)) == 0);
+        CHECK(sl_frame_append(&blk, rec, big_len(id)) == 0);
     }
     CHECK(sl_spool_append(s, &blk, 300, 1, &(uint64_t){0}) == SL_SPOOL_OK);
     sl_buf_free(&blk);
