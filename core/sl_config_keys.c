@@ -609,7 +609,7 @@ const sl_cfg_key sl_cfg_connector_keys[] = {
      .desc = "Strict order: one request in flight whatever `concurrency` "
              "says, and a failing batch holds back the ones after it."},
     {.name = "idempotency_header", .kind = K_CUSTOM,
-     .custom = parse_idempotency_header, .defstr = "`\"Idempotency-Key\"`",
+     .custom = parse_idempotency_header, .ltype = LUA_TNONE, .defstr = "`\"Idempotency-Key\"`",
      .doc_type = "string or false", .doc_allowed = "a header name, or false",
      .desc = "Header that carries the batch's key, the same on every retry "
              "and after a restart (`req.batch_id` in Lua); `false` sends "

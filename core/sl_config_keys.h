@@ -65,7 +65,8 @@ typedef struct sl_cfg_key {
     const char *const *choices;   /* K_ENUM, NULL-terminated, canonical */
     int (*check)(const char *v, char *why, size_t n); /* K_STR */
     void (*custom)(sl_cfg_ctx *p, int idx, void *target);
-    int ltype;                    /* K_CUSTOM: Lua type expected */
+    int ltype;                    /* K_CUSTOM: Lua type expected;
+                                     LUA_TNONE: the parser checks */
     const char *what;             /* K_CUSTOM: "a table", "a string" */
     const struct sl_cfg_key *sub; /* K_TABLE */
     const char *doc_type;         /* type as the reference shows it */

@@ -322,7 +322,7 @@ static void parse_value(pctx *p, const sl_cfg_key *k, void *target)
         apply_default(p, k, target);
         return;
     }
-    if (t != kind_ltype(k)) {
+    if (t != kind_ltype(k) && kind_ltype(k) != LUA_TNONE) {
         sl_cfg_describe(L, -1, got, sizeof got);
         sl_cfg_err(p, "expected %s, got %s", kind_article(k), got);
         apply_default(p, k, target);

@@ -196,6 +196,12 @@ static void test_defaults(void)
     CHECK(k->timeout_ms == 10000 && k->concurrency == 4);
     CHECK(k->retry_base_ms == 200 && k->retry_max_ms == 30000);
     CHECK(k->queue_max_bytes == (size_t)64 << 20);
+    CHECK(k->durability == 0 && k->on_permanent == SL_ON_PERMANENT_BISECT);
+    CHECK(!k->ordered && k->retry_max_elapsed_s == 86400);
+    CHECK(k->spool_max_bytes == (size_t)1 << 30 &&
+          k->spool_segment_bytes == (size_t)64 << 20);
+    CHECK(k->idempotency_header &&
+          strcmp(k->idempotency_header, "Idempotency-Key") == 0);
     CHECK(sl_schema_policy(k->schema) == SL_UNKNOWN_REJECT);
     CHECK(!sl_schema_field_nullable(k->schema, 0));
     CHECK(k->L != NULL); /* kept for every connector */
@@ -544,6 +550,37 @@ static void test_err_lua_keys(void)
     CHECK(count_lines(m) == 1);
 }
 
+static void test_delivery_keys(void)
+{
+    sl_config *cfg = NULL;
+    CHECK_STR(load_connector("delivery_keys.lua", &cfg), "");
+    if (cfg) {
+        const sl_connector_conf *k = &cfg->connectors[0];
+        CHECK(k->durability == 1 && k->ordered);
+        CHECK(k->on_permanent == SL_ON_PERMANENT_DEAD_LETTER);
+        CHECK(k->idempotency_header == NULL);
+        CHECK(k->retry_max_elapsed_s == 0);
+        CHECK(k->spool_max_bytes == 8388608 &&
+              k->spool_segment_bytes == 1048576);
+        sl_config_free(cfg);
+    }
+    const char *m = load_connector("bad_delivery_keys.lua", NULL);
+    CHECK_CONTAINS(m, "bad_delivery_keys.lua:5: durability: invalid value "
+                      "\"disk\" (valid: fsync, os, memory)\n");
+    CHECK_CONTAINS(m, "bad_delivery_keys.lua:6: on_permanent: invalid "
+                      "value \"drop\" (valid: bisect, dead_letter)\n");
+    CHECK_CONTAINS(m, "bad_delivery_keys.lua:7: idempotency_header: expected a "
+                      "header name or false, got number 5\n");
+    CHECK_CONTAINS(m, "spool.segment_bytes: 4194304 is greater than "
+                      "spool.max_bytes (1048576)\n");
+    CHECK_CONTAINS(m, "bad_delivery_keys.lua:9: retry.max_elapsed_s: -1 is out "
+                      "of range");
+    CHECK(count_lines(m) == 5);
+    CHECK_CONTAINS(load_connector("bad_idem_reserved.lua", NULL),
+                   "bad_idem_reserved.lua:5: idempotency_header: "
+                   "\"Content-Length\" is a header sluice sets itself\n");
+}
+
 /* ---- key lines ------------------------------------------------------------ */
 
 static int line_of(const char *src, const char *k1, long i, const char *k2)
@@ -644,6 +681,7 @@ int main(void)
         {"lua_functions", test_lua_functions},
         {"lua_print", test_lua_print},
         {"err_lua_keys", test_err_lua_keys},
+        {"delivery_keys", test_delivery_keys},
         {"luasrc", test_luasrc},
         {"reference_in_docs", test_reference_in_docs},
         {NULL, NULL}};
