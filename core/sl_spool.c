@@ -1330,8 +1330,8 @@ static int recover(sl_spool *s)
             uint64_t lost = sc.file_end - sc.valid_end;
             if (last) {
                 sl_warn("spool", "%s: cut torn tail of %s at byte %" PRIu64
-                        ": %" PRIu64 " bytes discarded (%s; a write the "
-                        "intake had not acknowledged)", s->name, path,
+                        ": %" PRIu64 " bytes discarded (%s: normally a write "
+                        "cut short by a crash, before the intake answered)", s->name, path,
                         sc.valid_end - starts[i], lost, sc.why);
                 if (truncate(path, (off_t)(sc.valid_end - starts[i])) != 0) {
                     set_err(s, "cannot truncate %s: %s", path, strerror(errno));
