@@ -738,3 +738,382 @@ class SluiceTestCase(unittest.TestCase):
 
 def main():
     unittest.main(verbosity=2)
+
+
+# --------------------------------------------------------------------------
+# additions for the spool / retry / dead-letter tests (issue 4). Everything
+# below only adds to what is above; nothing above changes behaviour.
+
+import email.utils  # noqa: E402
+import struct  # noqa: E402
+import zlib  # noqa: E402
+
+
+class FlexRequest(Request):
+    """A Request with the headers it was answered with and when."""
+
+    __slots__ = ("reply_headers", "answered", "note")
+
+    def __init__(self, **kw):
+        for k in Request.__slots__ + FlexRequest.__slots__:
+            setattr(self, k, kw.get(k))
+
+
+class _FlexHandler(_DestHandler):
+    """Like _DestHandler, but the answer may carry headers and a body, may be
+    slow (the test's func sleeps), and a client that went away mid-answer is
+    not an error."""
+
+    def _handle(self):
+        dest = self.server.dest
+        headers = CIDict(self.headers.items())
+        te = headers.get("Transfer-Encoding", "") or ""
+        chunked = "chunked" in te.lower()
+        cl = headers.get("Content-Length")
+        if chunked:
+            body = self._read_chunked()
+        elif cl is not None:
+            n = int(cl)
+            body = self.rfile.read(n) if n > 0 else b""
+        else:
+            body = b""
+        req = FlexRequest(method=self.command, path=self.path, headers=headers,
+                          body=body, time=time.monotonic(), chunked=chunked,
+                          conn_id=self.conn_id, has_content_length=cl is not None)
+        req.reply_headers = {}
+        req.answered = None
+        req.note = None
+        status, rh, rb = dest._flex_answer(req)
+        try:
+            self.send_response(status)
+            names = {k.lower() for k in rh}
+            if "content-type" not in names:
+                self.send_header("Content-Type", "application/json")
+            for k, v in rh.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(rb)))
+            self.end_headers()
+            self.wfile.write(rb)
+            self.wfile.flush()
+        except OSError:
+            self.close_connection = True
+
+    do_POST = do_PUT = do_PATCH = do_GET = do_DELETE = _handle
+
+
+class FlexDestination(Destination):
+    """A Destination whose `func(index, req)` may return a status, or
+    (status, headers dict), or (status, headers dict, body bytes); it may
+    sleep (use `self.sleep(s)`, which returns early when the destination
+    stops). Requests are recorded as they arrive (status None until
+    answered), indexes are unique, and the most requests it was answering
+    at once is kept in `max_in_flight`. stop() then start() again listens
+    on the same port and keeps what was recorded: a destination that goes
+    away (connection refused) and comes back."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self._seq = 0
+        self._in_flight = 0
+        self.max_in_flight = 0
+        self._stopping = threading.Event()
+
+    def start(self):
+        self._stopping.clear()
+        self._server = _DestServer(("127.0.0.1", self.port), _FlexHandler)
+        self._server.dest = self
+        self._server.handle_error = lambda request, client_address: None
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stopping.set()
+        super().stop()
+
+    @property
+    def running(self):
+        return self._server is not None
+
+    def sleep(self, seconds):
+        """Sleep inside func; returns early (False) when stopping."""
+        return not self._stopping.wait(seconds)
+
+    def _flex_answer(self, req):
+        with self._lock:
+            req.index = self._seq
+            self._seq += 1
+            self._requests.append(req)
+            self._conns_used.add(req.conn_id)
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        try:
+            if self.func is not None:
+                ans = self.func(req.index, req)
+            elif req.index < len(self.script):
+                ans = self.script[req.index]
+            else:
+                ans = self.default
+            if self.delay:
+                self.sleep(self.delay)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+        rh, rb = {}, None
+        if isinstance(ans, tuple):
+            status = ans[0]
+            if len(ans) > 1 and ans[1]:
+                rh = dict(ans[1])
+            if len(ans) > 2:
+                rb = ans[2]
+        else:
+            status = ans
+        if rb is None:
+            rb = json.dumps({"ok": 200 <= status < 300}).encode()
+        req.reply_headers = rh
+        req.answered = time.monotonic()
+        req.status = status
+        return status, rh, rb
+
+    def requests(self, ok_only=False, path=None):
+        reqs = super().requests(ok_only=ok_only)
+        if path is not None:
+            reqs = [r for r in reqs if r.path == path]
+        return reqs
+
+    def records_at(self, path, ok_only=True):
+        out = []
+        for r in self.requests(ok_only=ok_only, path=path):
+            out.extend(r.records())
+        return out
+
+    def ids(self, path=None):
+        """Ids of the records in 2xx requests (to `path` if given), with
+        repeats, in arrival order."""
+        out = []
+        for r in self.requests(ok_only=True, path=path):
+            out.extend(x["id"] for x in r.records())
+        return out
+
+
+def http_date(epoch):
+    """An IMF-fixdate (RFC 9110) for a Retry-After header."""
+    return email.utils.formatdate(epoch, usegmt=True)
+
+
+# ---- the spool's segment files ------------------------------------------
+
+SPOOL_MAGIC = 0x314C5053
+
+
+class SegBlock:
+    __slots__ = ("offset", "payload_len", "count", "crc", "payload", "crc_ok")
+
+    def __init__(self, **kw):
+        for k in self.__slots__:
+            setattr(self, k, kw.get(k))
+
+    @property
+    def end(self):
+        return self.offset + 16 + self.payload_len
+
+    def records(self):
+        """The framed records of the payload: [u32 len][bytes] each."""
+        out, p, data = [], 0, self.payload
+        while p + 4 <= len(data):
+            (n,) = struct.unpack_from("<I", data, p)
+            out.append(data[p + 4:p + 4 + n])
+            p += 4 + n
+        if p != len(data):
+            raise ValueError("payload framing ends at %d of %d" % (p, len(data)))
+        return out
+
+    def __repr__(self):
+        return ("<block @%d payload=%d records=%d crc_ok=%s>"
+                % (self.offset, self.payload_len, self.count, self.crc_ok))
+
+
+def read_segment(path):
+    """-> (blocks, leftover): the intact-looking blocks of a segment file in
+    order (parsing stops at a bad magic or a block past the end of the
+    file) and the number of bytes after the last parsed block."""
+    with open(path, "rb") as f:
+        data = f.read()
+    blocks, pos = [], 0
+    while pos + 16 <= len(data):
+        magic, plen, cnt, crc = struct.unpack_from("<IIII", data, pos)
+        if magic != SPOOL_MAGIC or pos + 16 + plen > len(data):
+            break
+        payload = data[pos + 16:pos + 16 + plen]
+        blocks.append(SegBlock(offset=pos, payload_len=plen, count=cnt, crc=crc,
+                               payload=payload,
+                               crc_ok=(zlib.crc32(payload) & 0xFFFFFFFF) == crc))
+        pos += 16 + plen
+    return blocks, len(data) - pos
+
+
+def segment_files(spool_dir):
+    """The *.seg files of a spool directory, in name (LSN) order."""
+    try:
+        names = os.listdir(spool_dir)
+    except FileNotFoundError:
+        return []
+    return [os.path.join(spool_dir, n) for n in sorted(names)
+            if re.fullmatch(r"[0-9a-fA-F]{16}\.seg", n)]
+
+
+def spool_records(spool_dir):
+    """Every record (decoded) in every intact block of a spool directory."""
+    out = []
+    for seg in segment_files(spool_dir):
+        blocks, _ = read_segment(seg)
+        for b in blocks:
+            if b.crc_ok:
+                out.extend(json.loads(r) for r in b.records())
+    return out
+
+
+# ---- the sluice process: kill, restart, CLI ------------------------------
+
+def _sluice_kill9(self):
+    """SIGKILL and reap; a later start() restarts with the same files."""
+    rc = None
+    if self.proc is not None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        rc = self.proc.wait(10)
+    for f in (self._out, self._err):
+        if f is not None:
+            f.close()
+    self._out = self._err = None
+    self.started = False
+    return rc
+
+
+def _sluice_sigterm(self, timeout=30.0):
+    """SIGTERM and wait -> (exit status, seconds it took). On timeout the
+    process is killed and the status is None."""
+    t0 = time.monotonic()
+    rc = None
+    if self.proc is not None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+                rc = None
+        else:
+            rc = self.proc.returncode
+    took = time.monotonic() - t0
+    for f in (self._out, self._err):
+        if f is not None:
+            f.close()
+    self._out = self._err = None
+    self.started = False
+    return rc, took
+
+
+def _sluice_cli(self, *args, timeout=30.0):
+    """Run `sluice ARGS... -c <gateway file>` -> (rc, stdout, stderr)."""
+    if not self._written:
+        self.write()
+    p = subprocess.run([self.bin] + list(args) + ["-c", self.gateway_file],
+                       stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=timeout, cwd=self.dir)
+    return (p.returncode, p.stdout.decode("utf-8", "replace"),
+            p.stderr.decode("utf-8", "replace"))
+
+
+def _sluice_run_once(self, timeout=15.0):
+    """Run `sluice run` in the foreground expecting it to refuse to start:
+    -> (rc, stdout, stderr); rc None when it was still running after
+    `timeout` (it is then stopped)."""
+    if not self._written:
+        self.write()
+    p = subprocess.Popen([self.bin, "run", "-c", self.gateway_file],
+                         cwd=self.dir, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = p.communicate(timeout=timeout)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        rc = None
+    return rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+
+def _sluice_dlq_list(self, connector):
+    """`sluice dlq list CONNECTOR --json`: one dict per dead letter. The
+    "record" field is decoded when it is given as a JSON string."""
+    rc, out, err = self.cli("dlq", "list", connector, "--json")
+    if rc != 0:
+        raise AssertionError("sluice dlq list %s --json exited %s\n%s%s"
+                             % (connector, rc, out, err))
+    entries = []
+    for line in out.splitlines():
+        if line.strip():
+            e = json.loads(line)
+            if isinstance(e.get("record"), str):
+                try:
+                    e["record"] = json.loads(e["record"])
+                except ValueError:
+                    pass
+            entries.append(e)
+    return entries
+
+
+def _sluice_state_dir(self, connector):
+    return os.path.join(self.dir, "var", connector)
+
+
+def _sluice_spool_dir(self, connector):
+    return os.path.join(self.dir, "var", connector, "spool")
+
+
+def _sluice_log_lines(self):
+    """sluice's stderr as parsed JSON log lines (others skipped)."""
+    try:
+        with open(self.stderr_path, "rb") as f:
+            data = f.read().decode("utf-8", "replace")
+    except OSError:
+        return []
+    out = []
+    for line in data.splitlines():
+        try:
+            js = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(js, dict):
+            out.append(js)
+    return out
+
+
+Sluice.kill9 = _sluice_kill9
+Sluice.sigterm = _sluice_sigterm
+Sluice.cli = _sluice_cli
+Sluice.run_once = _sluice_run_once
+Sluice.dlq_list = _sluice_dlq_list
+Sluice.state_dir = _sluice_state_dir
+Sluice.spool_dir = _sluice_spool_dir
+Sluice.log_lines = _sluice_log_lines
+
+
+def _start_flex_destination(self, **kw):
+    d = FlexDestination(**kw)
+    self.addCleanup(self._finish_destination, d)
+    return d.start()
+
+
+SluiceTestCase.start_flex_destination = _start_flex_destination
+
+
+def crm_record(i, email=None, amount=1.5):
+    """A valid CRM_SCHEMA record with id i (as a dict)."""
+    return {"id": i, "email": email or "user%d@example.com" % i,
+            "amount": amount, "active": True, "day": "2024-02-29",
+            "at": "2024-03-01T12:00:00Z"}
