@@ -303,9 +303,28 @@ static char *read_file(const char *path, size_t *len)
     return data;
 }
 
-/* One replay file back into the spool: the lines are checked against the
- * schema again (no transform: they are destination-ready), appended and
- * made durable before the file goes. 0 done, 1 no room yet, -1 error. */
+/* Keep the lines that no longer pass the schema in <path>.rejected. */
+static void keep_rejected(sl_connector *c, const char *path, const sl_buf *bad,
+                          size_t n)
+{
+    char kept[2 * PATH_MAX + 32];
+    snprintf(kept, sizeof kept, "%s.rejected", path);
+    int fd = open(kept, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd < 0 || write(fd, bad->data, bad->len) != (ssize_t)bad->len ||
+        fdatasync(fd) != 0)
+        sl_error("inbox", "%s: cannot write %s: %s", c->conf->name, kept,
+                 strerror(errno));
+    else
+        sl_warn("inbox", "%s: %zu replayed records no longer pass the "
+                "schema; they are kept in %s", c->conf->name, n, kept);
+    if (fd >= 0)
+        close(fd);
+}
+
+/* One replay file back into the spool: each line is checked against the
+ * schema again (no transform: they are destination-ready); the ones that
+ * pass are appended and made durable before the file goes, the others are
+ * kept in <file>.rejected. 0 done, 1 no room yet, -1 error. */
 static int take_inbox_file(sl_connector *c, const char *path)
 {
     size_t len = 0;
@@ -315,42 +334,50 @@ static int take_inbox_file(sl_connector *c, const char *path)
                  errno ? strerror(errno) : "too large");
         return -1;
     }
-    sl_ingest_result res;
+    sl_buf bad;
+    sl_buf_init(&bad, 0);
     sl_buf_reset(&c->block);
-    sl_buf_reset(&c->rejects);
+    size_t accepted = 0, rejected = 0;
     int rc = 0;
-    if (sl_ingest(c->conf->schema, NULL, SL_INGEST_NDJSON, data, len, 0,
-                  &c->block, &c->rejects, &res) != 0) {
-        rc = -1;
-    } else if (res.accepted > 0 && !sl_spool_has_room(c->spool, c->block.len)) {
+    for (size_t at = 0; at < len && rc == 0;) {
+        const char *nl = memchr(data + at, '\n', len - at);
+        size_t n = nl ? (size_t)(nl - (data + at)) : len - at;
+        sl_ingest_result res;
+        sl_buf_reset(&c->rejects);
+        if (n > 0 && sl_ingest(c->conf->schema, NULL, SL_INGEST_NDJSON,
+                               data + at, n, 0, &c->block, &c->rejects,
+                               &res) != 0)
+            rc = -1;
+        else if (n > 0 && res.accepted == 1)
+            accepted++;
+        else if (n > 0 && (sl_buf_append(&bad, data + at, n) != 0 ||
+                           sl_buf_putc(&bad, '\n') != 0))
+            rc = -1;
+        else if (n > 0)
+            rejected++;
+        at += n + 1;
+    }
+    free(data);
+    if (rc == 0 && accepted > 0 && !sl_spool_has_room(c->spool, c->block.len))
         rc = 1;
-    } else if (res.accepted > 0) {
+    if (rc == 0 && accepted > 0) {
         uint64_t ticket;
-        if (sl_spool_append(c->spool, &c->block, res.accepted, sl_mono_ms(),
+        if (sl_spool_append(c->spool, &c->block, accepted, sl_mono_ms(),
                             &ticket) != SL_SPOOL_OK ||
             sl_spool_sync(c->spool) != 0)
             rc = -1;
     }
-    free(data);
-    if (rc != 0)
-        return rc;
-    c->stats.replayed += res.accepted;
-    if (res.rejected > 0) {
-        char kept[2 * PATH_MAX + 32];
-        snprintf(kept, sizeof kept, "%s.rejected", path);
-        sl_warn("inbox", "%s: %zu replayed records no longer pass the schema "
-                "and stay in %s: %.*s", c->conf->name, res.rejected, kept,
-                (int)(c->rejects.len < 400 ? c->rejects.len : 400),
-                c->rejects.data ? c->rejects.data : "");
-        if (rename(path, kept) != 0)
-            unlink(path);
-    } else {
+    if (rc == 0) {
+        if (rejected > 0)
+            keep_rejected(c, path, &bad, rejected);
         unlink(path);
+        c->stats.replayed += accepted;
+        sl_info("inbox", "%s: %zu replayed records back in the spool",
+                c->conf->name, accepted);
+        sl_delivery_notify(c->d);
     }
-    sl_info("inbox", "%s: %zu replayed records back in the spool",
-            c->conf->name, res.accepted);
-    sl_delivery_notify(c->d);
-    return 0;
+    sl_buf_free(&bad);
+    return rc;
 }
 
 static void take_inbox(sl_connector *c)
@@ -502,11 +529,11 @@ void sl_connector_metrics(sl_connector *const *cs, size_t n, sl_buf *out)
 
 void sl_connector_shutdown(sl_connector *c)
 {
+    c->shutting_down = 1;
     if (!sl_connector_durable(c)) {
         sl_delivery_drain(c->d);
         return;
     }
-    c->shutting_down = 1;
     if (sl_spool_sync(c->spool) != 0)
         sl_error("connector", "%s: could not make the spool durable at "
                  "shutdown: %s", c->conf->name, sl_spool_error(c->spool));

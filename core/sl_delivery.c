@@ -332,6 +332,7 @@ static int cut_batch(sl_delivery *d)
 
 static void on_response(void *ud, const sl_http_response *res);
 static void schedule_retry(batch *b, const sl_http_response *res);
+static void retry_or_bury(batch *b, const sl_http_response *res);
 static void retry_in(batch *b, uint64_t wait_ms);
 
 /* Put the request on the wire with `headers`. */
@@ -521,7 +522,7 @@ static void on_headers(void *ud, lua_State *co, int nres, const char *err)
         b->last_status = 0;
         b->last_wall = wall_ms();
         sl_http_response r = {.status = 0, .error = err, .body = ""};
-        schedule_retry(b, &r);
+        retry_or_bury(b, &r);
         return;
     }
     transmit(b, b->dyn_headers);
@@ -832,6 +833,16 @@ static void on_response(void *ud, const sl_http_response *res)
         bury(b, res, why);
         return;
     }
+    retry_or_bury(b, res);
+}
+
+/* A retryable failure: again after a backoff, unless the batch has been
+ * failing for max_elapsed_s. */
+static void retry_or_bury(batch *b, const sl_http_response *res)
+{
+    const sl_connector_conf *c = b->d->conf;
+    long st = res->status;
+    char why[320];
     if (c->retry_max_elapsed_s &&
         sl_mono_ms() - b->first_mono >= (uint64_t)c->retry_max_elapsed_s * 1000) {
         if (st)

@@ -32,7 +32,8 @@
 struct sl_dlq {
     char *dir;       /* <connector dir>/dlq */
     char *path;      /* <connector dir>/dlq/dead.ndjson */
-    size_t count;    /* entries: counted at open, plus our appends */
+    size_t count;    /* entries as of `seen` */
+    struct stat seen;/* the file when counted (st_ino 0: never) */
     int64_t next_id; /* lowest id this process may hand out next */
 };
 
@@ -625,7 +626,32 @@ void sl_dlq_free(sl_dlq *d)
     free(d);
 }
 
-size_t sl_dlq_count(const sl_dlq *d) { return d->count; }
+size_t sl_dlq_count(sl_dlq *d)
+{
+    /* `sluice dlq replay/purge` may have rewritten the store meanwhile:
+     * count again when the file is not the one counted */
+    struct stat st;
+    if (stat(d->path, &st) != 0) {
+        if (errno == ENOENT)
+            d->count = 0;
+        return d->count;
+    }
+    if (st.st_ino == d->seen.st_ino && st.st_size == d->seen.st_size &&
+        st.st_mtim.tv_sec == d->seen.st_mtim.tv_sec &&
+        st.st_mtim.tv_nsec == d->seen.st_mtim.tv_nsec)
+        return d->count;
+    int fd = open(d->path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        size_t count;
+        int64_t max_id;
+        if (fstat(fd, &st) == 0 && scan_fd(fd, &count, &max_id) == 0) {
+            d->count = count;
+            d->seen = st;
+        }
+        close(fd);
+    }
+    return d->count;
+}
 
 /* A record must be one compact JSON object: a raw newline would split the
  * line and anything else that is not JSON would make it unreadable. */

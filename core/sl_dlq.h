@@ -42,9 +42,9 @@ void sl_dlq_free(sl_dlq *d); /* accepts NULL */
 int sl_dlq_append(sl_dlq *d, const sl_dlq_entry *e, size_t n, char *err,
                   size_t errlen);
 
-/* Entries in the store (counted at open, kept up to date by appends from
- * this process). */
-size_t sl_dlq_count(const sl_dlq *d);
+/* Entries in the store now (counted again when the file changed, e.g. by
+ * `sluice dlq replay` or `purge` from another process). */
+size_t sl_dlq_count(sl_dlq *d);
 
 /* Count the dead letters of the connector in `dir` without opening it for
  * writing: >= 0, or -1 with a message in err. A missing store is 0. */

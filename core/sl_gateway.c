@@ -66,9 +66,11 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
                      lost);
             g->abandoned = 1;
         }
-        sl_warn("gateway", "shutdown deadline passed with requests in flight; "
-                "their batches stay in the spool and are sent again (same "
-                "idempotency key) at the next start");
+        size_t kept = undelivered(g, 1);
+        if (kept)
+            sl_warn("gateway", "shutdown deadline passed with requests in "
+                    "flight; their batches stay in the spool and are sent "
+                    "again (same idempotency key) at the next start");
         event_base_loopexit(g->base, NULL);
     }
 }
@@ -91,8 +93,10 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
      * for it, before the intake (and its connections) go */
     for (size_t i = 0; i < g->n; i++)
         sl_connector_shutdown(g->connectors[i]);
-    sl_intake_http_free(g->intake);
-    g->intake = NULL;
+    /* no new connections; open ones stay until the loop ends, so the
+     * answers just queued reach their clients (new requests on them get
+     * 503 "shutting down") */
+    sl_intake_http_close_listener(g->intake);
     g->drain_deadline = sl_mono_ms() + SL_GATEWAY_DRAIN_MS;
     struct timeval tv = {0, 50 * 1000};
     event_add(g->drain_tick, &tv);

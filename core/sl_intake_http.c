@@ -30,6 +30,7 @@ typedef struct wait_list {
 
 struct sl_intake_http {
     struct evhttp *http;
+    struct evhttp_bound_socket *listener;
     sl_connector *const *connectors;
     size_t n;
     wait_list *waits; /* per connector, in ticket order */
@@ -366,8 +367,8 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
                                    EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
                                    EVHTTP_REQ_PATCH);
     evhttp_set_gencb(in->http, on_request, in);
-    if (!evhttp_bind_socket_with_handle(in->http, opts->host,
-                                        (ev_uint16_t)opts->port)) {
+    if (!(in->listener = evhttp_bind_socket_with_handle(
+              in->http, opts->host, (ev_uint16_t)opts->port))) {
         snprintf(err, errlen, "cannot listen on %s:%d: %s", opts->host,
                  opts->port, strerror(errno));
         goto fail;
@@ -376,6 +377,14 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
 fail:
     sl_intake_http_free(in);
     return NULL;
+}
+
+void sl_intake_http_close_listener(sl_intake_http *in)
+{
+    if (in && in->listener) {
+        evhttp_del_accept_socket(in->http, in->listener);
+        in->listener = NULL;
+    }
 }
 
 void sl_intake_http_free(sl_intake_http *in)

@@ -31,4 +31,8 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
 /* Stop listening and close every connection. Accepts NULL. */
 void sl_intake_http_free(sl_intake_http *in);
 
+/* Stop accepting connections (shutdown); connections already open are
+ * still served, so answers already queued reach their clients. */
+void sl_intake_http_close_listener(sl_intake_http *in);
+
 #endif

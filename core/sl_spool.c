@@ -98,6 +98,8 @@ struct sl_spool {
     char dir[PATH_MAX];         /* <connector dir>/spool */
     int dir_fd;
     int disk;                   /* fsync or os */
+    uint64_t hdr;               /* LSN bytes before a block's payload:
+                                   BLK_HDR on disk, 0 in memory */
     uint64_t epoch;
 
     uint64_t append_lsn, write_lsn, read_lsn, durable_lsn;
@@ -379,12 +381,20 @@ static void on_synced(evutil_socket_t fd, short what, void *arg)
     int err = s->sy.err;
     s->sy.err = 0;
     pthread_mutex_unlock(&s->sy.mu);
-    if (err)
+    if (err) {
         /* The data may or may not be on disk; after a failed fsync nothing
-         * can be promised (the kernel may have dropped the dirty pages), so
-         * say it loudly. The records stay in the spool and are delivered. */
-        set_err(s, "fdatasync failed: %s; records answered from now on may "
-                "not survive a power loss", strerror(err));
+         * can be promised (the kernel may have dropped the dirty pages).
+         * Those waiting are told their records were not accepted, so they
+         * send them again (at least once); the records stay in the spool
+         * and are delivered as well. */
+        set_err(s, "fdatasync failed: %s; the requests waiting for it are "
+                "answered 503", strerror(err));
+        if (s->o.on_failed)
+            s->o.on_failed(s->o.ud, s->durable_lsn);
+        if (done > s->durable_lsn)
+            s->durable_lsn = done;
+        return;
+    }
     if (done > s->durable_lsn) {
         s->durable_lsn = done;
         if (s->o.on_durable)
@@ -521,7 +531,7 @@ static void cache_or_free(sl_spool *s, mblock *b)
 {
     int contiguous =
         !s->disk ||
-        (s->mq_tail ? s->mq_tail->lsn + BLK_HDR + s->mq_tail->len == b->lsn
+        (s->mq_tail ? s->mq_tail->lsn + s->hdr + s->mq_tail->len == b->lsn
                     : s->read_lsn == b->lsn);
     b->next = NULL;
     /* memory mode: sl_spool_has_room already checked the cap */
@@ -707,7 +717,7 @@ sl_spool_rc sl_spool_append(sl_spool *s, sl_buf *block, size_t nrecords,
     b->rec_bytes = len - 4 * nrecords;
     b->lsn = s->append_lsn;
     b->ms = now_ms;
-    s->append_lsn += BLK_HDR + len;
+    s->append_lsn += s->hdr + len;
     size_t max = block->max;
     block->data = NULL;
     block->len = block->cap = 0;
@@ -733,13 +743,11 @@ sl_spool_rc sl_spool_append(sl_spool *s, sl_buf *block, size_t nrecords,
 
 int sl_spool_has_room(const sl_spool *s, size_t bytes)
 {
-    if (!s->disk) {
-        size_t pending = s->mq_bytes;
-        return bytes <= s->o.max_bytes && pending <= s->o.max_bytes - bytes;
-    }
+    /* everything not yet done, batches being delivered included (in
+     * memory mode LSNs count the same bytes without a file) */
     uint64_t held = s->append_lsn - ack_lsn(s);
-    return (uint64_t)bytes + BLK_HDR <= s->o.max_bytes &&
-           held <= s->o.max_bytes - bytes - BLK_HDR;
+    return (uint64_t)bytes + s->hdr <= s->o.max_bytes &&
+           held <= s->o.max_bytes - bytes - s->hdr;
 }
 
 int sl_spool_sync(sl_spool *s)
@@ -1021,17 +1029,17 @@ static size_t take_cache(sl_spool *s, size_t max, sl_spool_emit_fn emit,
             if (!s->mq_head)
                 s->mq_tail = NULL;
             s->mq_bytes -= b->len;
-            s->read_lsn = b->lsn + BLK_HDR + b->len;
+            s->read_lsn = b->lsn + s->hdr + b->len;
             mblock_free(b);
             continue;
         }
         uint32_t len = get32(b->data + b->off);
-        uint64_t lsn = b->lsn + BLK_HDR + b->off;
+        uint64_t lsn = b->lsn + s->hdr + b->off;
         if (emit(ud, b->data + b->off + 4, len, lsn) != 0)
             break;
         b->off += 4 + (size_t)len;
-        s->read_lsn = b->off >= b->len ? b->lsn + BLK_HDR + b->len
-                                       : b->lsn + BLK_HDR + b->off;
+        s->read_lsn = b->off >= b->len ? b->lsn + s->hdr + b->len
+                                       : b->lsn + s->hdr + b->off;
         s->unread_records--;
         s->unread_bytes -= len;
         n++;
@@ -1400,8 +1408,9 @@ static int recover(sl_spool *s)
     }
     if (s->unread_records || s->nrcuts)
         sl_info("spool", "%s: recovered %zu undelivered records (%zu bytes) "
-                "and %zu batches that were in flight", s->name,
-                s->unread_records, s->unread_bytes, s->nrcuts);
+                "and %zu batch%s that %s in flight", s->name,
+                s->unread_records, s->unread_bytes, s->nrcuts,
+                s->nrcuts == 1 ? "" : "es", s->nrcuts == 1 ? "was" : "were");
     return prog_write(s);
 fail:
     free(starts);
@@ -1445,6 +1454,7 @@ sl_spool *sl_spool_open(struct event_base *base, const sl_spool_opts *o,
     sl_buf_init(&s->rd.buf, 0);
     snprintf(s->name, sizeof s->name, "%s", o->name ? o->name : "spool");
     s->disk = o->durability != SL_DURABILITY_MEMORY;
+    s->hdr = s->disk ? BLK_HDR : 0;
     if (!s->disk) {
         s->o.cache_bytes = o->max_bytes;
         s->epoch = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid();
