@@ -30,6 +30,11 @@ for a in $intake $dest; do
   fi
 done
 
+# The example keeps its state (spools, dead letters, schema locks) in
+# conf/var, which git ignores; the demo starts from a clean one so that it
+# shows the same thing every time.
+rm -rf conf/var
+
 echo "== sluice check -c conf/sluice.lua"
 build/sluice check -c conf/sluice.lua
 echo
@@ -75,6 +80,11 @@ curl -fsS "http://$intake/v1/connectors" | python3 -c '
 import json, sys
 for c in json.load(sys.stdin)["connectors"]:
     s = c["stats"]
-    print("  %s: accepted %d, rejected %d, delivered %d in %d request(s)" % (
-        c["name"], s["accepted"], s["rejected"], s["delivered"], s["requests"]))'
+    print("  %s (durability %s): accepted %d, rejected %d, delivered %d in "
+          "%d request(s), dead letters %d" % (
+        c["name"], c["durability"], s["accepted"], s["rejected"],
+        s["delivered"], s["requests"], s["dead_letters"]))'
+echo
+echo "== state kept for the next run (conf/var: spools, schema locks)"
+(cd conf/var && find . -maxdepth 3 \( -name '*.seg' -o -name progress -o -name schema.lock \) | sort | sed 's/^/  /')
 [ "$left" = 0 ] || { echo "demo: records still undelivered" >&2; exit 1; }

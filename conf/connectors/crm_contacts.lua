@@ -29,5 +29,17 @@ return {
   batch = { max_records = 500, max_bytes = 1048576, max_delay_ms = 200 },
   timeout_ms = 10000,
   concurrency = 4,
-  retry = { base_ms = 200, max_ms = 30000 },
+  -- Transient failures (408, 429, 5xx, network) are retried with backoff;
+  -- after max_elapsed_s the records go to the dead letters
+  -- (`sluice dlq list crm_contacts`).
+  retry = { base_ms = 200, max_ms = 30000, max_elapsed_s = 86400 },
+  -- A permanent 4xx: halve the batch until the bad records are isolated.
+  on_permanent = "bisect",
+  -- The CRM dedupes retried batches on this header.
+  idempotency_header = "Idempotency-Key",
+
+  -- Answer the caller once the records are fsynced to the spool in
+  -- conf/var/crm_contacts/ ("os": once written; "memory": no spool).
+  durability = "fsync",
+  spool = { max_bytes = 1073741824, segment_bytes = 67108864 },
 }
