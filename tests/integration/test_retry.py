@@ -428,6 +428,28 @@ class RetryTest(SluiceTestCase):
 
     # ---- 5. max_elapsed_s ------------------------------------------------
 
+    def test_failing_headers_fn_bounded_by_max_elapsed(self):
+        """A headers_fn that always fails is retried like a transport
+        failure and its records go to the dead letters once max_elapsed_s
+        has passed, with headers_fn's error as the reason; nothing is sent."""
+        dest = self.start_flex_destination()
+        sl = self.start_sluice({"crm": connector_lua(
+            "crm", dest.url + "/in", concurrency=1,
+            retry={"base_ms": 50, "max_ms": 300, "max_elapsed_s": 2},
+            extra={"headers_fn": LuaRaw(
+                'function(req) error("token service unreachable") end')})})
+        self.post_ok(sl, "crm", [crm_record(i) for i in range(10)])
+        t0 = time.monotonic()
+        entries = self.wait_dlq(sl, "crm", 10, timeout=15)
+        took = time.monotonic() - t0
+        self.assertGreaterEqual(took, 1.5)
+        self.assertEqual(ids_of(entries), list(range(10)))
+        for e in entries:
+            self.assertIn(e["status"], (0, None), e)
+            self.assertRegex(str(e["reason"]), "elapsed")
+            self.assertIn("token service unreachable", str(e["reason"]))
+        self.assertEqual(dest.requests(), [])
+
     def test_max_elapsed_dead_letters_then_replay(self):
         fixed = [False]
         dest = self.start_flex_destination(

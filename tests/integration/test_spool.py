@@ -420,6 +420,65 @@ class SpoolTest(SluiceTestCase):
                          "records missing or sent twice (%d duplicates)"
                          % (len(got) - len(set(got))))
 
+    def test_sigterm_under_load_every_200_is_kept(self):
+        """SIGTERM while 8 clients post: every request answered 200 before
+        the exit is in the spool (the answers of a group commit in progress
+        are sent, not dropped with the connections), and arrives after the
+        restart."""
+        port = free_port()
+        sl = self.start_sluice({"crm": connector_lua(
+            "crm", "http://127.0.0.1:%d/in" % port, retry=FAST)})
+        acked, lock, stop = set(), threading.Lock(), threading.Event()
+        unanswered = set()  # ids of requests whose connection closed
+        outcomes = {"200": 0, "503": 0, "no answer": 0, "refused": 0}
+
+        def worker(t):
+            n = 0
+            while not stop.is_set():
+                ids = [t * 10 ** 6 + n * 20 + k for k in range(20)]
+                n += 1
+                try:
+                    st, _, _ = sl.post("crm", [crm_record(i) for i in ids])
+                except ConnectionRefusedError:
+                    key, st = "refused", None
+                except (OSError, http.client.HTTPException):
+                    key, st = "no answer", None
+                else:
+                    key = str(st) if st in (200, 503) else "other %s" % st
+                with lock:
+                    outcomes[key] = outcomes.get(key, 0) + 1
+                    if st == 200:
+                        acked.update(ids)
+                    if key == "no answer":
+                        unanswered.update(ids)
+                if st is None:
+                    time.sleep(0.01)
+
+        threads = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
+        for th in threads:
+            th.start()
+        wait_until(lambda: len(acked) >= 2000, 20, msg="2000 records acked")
+        rc, took = sl.sigterm(timeout=30)
+        stop.set()
+        for th in threads:
+            th.join(30)
+        sys.stderr.write("\n[sigterm under load] exit %s after %.2fs; %d records "
+                         "acknowledged; answers: %s\n"
+                         % (rc, took, len(acked), outcomes))
+        self.assertEqual(rc, 0, sl.stderr_tail())
+        self.assertEqual(set(k for k in outcomes if outcomes[k]) -
+                         {"200", "503", "no answer", "refused"}, set(), outcomes)
+        on_disk = set(r["id"] for r in spool_records(sl.spool_dir("crm")))
+        self.assertEqual(acked - on_disk, set(),
+                         "records answered 200 but not in the spool")
+        # a request that got no answer must not have been kept: its answer
+        # was not lost on the way out
+        self.assertEqual(unanswered & on_disk, set(),
+                         "records kept in the spool whose request got no answer")
+        dest = self.start_flex_destination(port=port)
+        sl.start()
+        self.wait_ids(dest, acked, timeout=30)
+
     def test_sigterm_with_hung_destination_and_long_retry_after(self):
         """SIGTERM does not wait for a Retry-After of a minute, and gives up
         on a request that hangs after a deadline (well under 15 s); both
