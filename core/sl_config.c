@@ -454,6 +454,22 @@ done:
     return ld.cfg;
 }
 
+sl_config *sl_config_load_or_report(const char *path, const char *prog,
+                                    FILE *err)
+{
+    sl_errors errs;
+    sl_errors_init(&errs);
+    sl_config *cfg = sl_config_load(path, &errs);
+    if (!cfg) {
+        for (size_t i = 0; i < errs.n; i++)
+            fprintf(err, "%s\n", errs.msgs[i]);
+        fprintf(err, "%s: %zu configuration error%s in %s\n", prog, errs.n,
+                errs.n == 1 ? "" : "s", path);
+    }
+    sl_errors_free(&errs);
+    return cfg;
+}
+
 void sl_config_free(sl_config *c)
 {
     if (!c)

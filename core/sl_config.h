@@ -98,6 +98,12 @@ void sl_errors_add(sl_errors *e, const char *fmt, ...)
  * sl_config_free. */
 sl_config *sl_config_load(const char *path, sl_errors *errs);
 
+/* sl_config_load for a command: the config, or NULL after writing to
+ * `err` every error (one a line) and then "<prog>: N configuration
+ * error(s) in <path>". Caller frees with sl_config_free. */
+sl_config *sl_config_load_or_report(const char *path, const char *prog,
+                                    FILE *err);
+
 void sl_config_free(sl_config *c); /* accepts NULL */
 
 /* Find a connector by name; NULL if absent. */

@@ -1,6 +1,6 @@
 /* sl_dlq: a connector's dead letters in <dir>/dlq/dead.ndjson (one JSON
- * object per line, written under flock) and `sluice dlq`, which lists,
- * shows, replays (into <dir>/inbox/) and purges them. */
+ * object per line, written under flock): appending, reading back, and the
+ * rewrites behind replay (into <dir>/inbox/) and purge. */
 #include "sl_dlq.h"
 
 #include <errno.h>
@@ -16,14 +16,10 @@
 #include <unistd.h>
 
 #include "sl_buf.h"
-#include "sl_config.h"
 #include "sl_json.h"
-#include "sl_state.h"
 
-#define DLQ_RESPONSE_MAX 1024       /* response bytes kept per entry */
 #define DLQ_REASON_MAX 4096
 #define DLQ_BATCH_ID_MAX 256
-#define DLQ_LINE_MAX (64u << 20)    /* appends refuse, rewrites stop at it */
 #define DLQ_APPEND_MAX (256u << 20) /* bytes per sl_dlq_append call */
 #define DLQ_INBOX_PART (8u << 20)   /* bytes per replay file */
 #define DLQ_CHUNK 65536
@@ -119,9 +115,7 @@ static int two(const char *p, int *v)
     return 0;
 }
 
-/* RFC 3339 ("2026-11-26T10:00:00Z", fraction and +hh:mm optional) to ms
- * since the epoch. 0, or -1 (*ms unchanged). */
-static int parse_rfc3339(const char *s, size_t n, int64_t *ms)
+int sl_dlq_parse_time(const char *s, size_t n, int64_t *ms)
 {
     char b[64];
     if (n < 20 || n >= sizeof b)
@@ -174,10 +168,7 @@ static int parse_rfc3339(const char *s, size_t n, int64_t *ms)
 
 /* ---- UTF-8 ------------------------------------------------------------- */
 
-/* Length of the well-formed UTF-8 sequence at s (n > 0 bytes available),
- * or 0 with *bad = length of its longest ill-formed prefix (>= 1), so that
- * each maximal ill-formed subpart becomes one U+FFFD. */
-static size_t utf8_len(const unsigned char *s, size_t n, size_t *bad)
+size_t sl_dlq_utf8_len(const unsigned char *s, size_t n, size_t *bad)
 {
     unsigned c = s[0], lo = 0x80, hi = 0xBF;
     size_t need;
@@ -222,7 +213,7 @@ static size_t cut_utf8(const char *s, size_t n, size_t max)
         k--;
     size_t bad;
     if (k < max &&
-        utf8_len((const unsigned char *)s + k, n - k, &bad) > max - k)
+        sl_dlq_utf8_len((const unsigned char *)s + k, n - k, &bad) > max - k)
         return k;
     return max;
 }
@@ -235,7 +226,7 @@ static int put_text(sl_buf *b, const char *s, size_t n)
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0;) {
         size_t bad = 0;
-        size_t k = utf8_len((const unsigned char *)s + i, n - i, &bad);
+        size_t k = sl_dlq_utf8_len((const unsigned char *)s + i, n - i, &bad);
         if (k) {
             rc = sl_buf_append(&clean, s + i, k);
             i += k;
@@ -257,13 +248,13 @@ typedef struct reader {
     sl_buf b;       /* unread bytes are b.data[pos..len) */
     size_t pos;
     int eof;
-    size_t toolong; /* lines longer than DLQ_LINE_MAX, skipped */
+    size_t toolong; /* lines longer than SL_DLQ_LINE_MAX, skipped */
 } reader;
 
 static void reader_init(reader *r, int fd)
 {
     r->fd = fd;
-    sl_buf_init(&r->b, DLQ_LINE_MAX + DLQ_CHUNK);
+    sl_buf_init(&r->b, SL_DLQ_LINE_MAX + DLQ_CHUNK);
     r->pos = 0;
     r->eof = 0;
     r->toolong = 0;
@@ -305,7 +296,7 @@ static int reader_next(reader *r, const char **p, size_t *n)
             r->b.len = avail;
             r->pos = 0;
         }
-        if (skipping || r->b.len >= DLQ_LINE_MAX) {
+        if (skipping || r->b.len >= SL_DLQ_LINE_MAX) {
             skipping = 1;
             r->b.len = 0;
             from = 0;
@@ -328,21 +319,6 @@ static int reader_next(reader *r, const char **p, size_t *n)
 
 /* ---- parsing an entry -------------------------------------------------- */
 
-typedef struct text {
-    const char *p; /* between the quotes, still escaped; NULL if absent */
-    size_t len;
-} text;
-
-/* One parsed line; everything points into the line. */
-typedef struct dl {
-    int64_t id;
-    int64_t time_ms; /* -1 when absent or unreadable */
-    text time, reason, response, batch_id, first, last;
-    long status, attempts;
-    const char *record;
-    size_t record_len;
-} dl;
-
 static int is_key(const sl_json_token *t, const char *k)
 {
     size_t n = strlen(k);
@@ -361,7 +337,7 @@ static long num_long(const sl_json_token *v)
 
 /* Parse a line written by put_entry. 0, or -1 when it is not an entry
  * (no integer "id" or no "record" object, or not JSON). */
-static int parse_line(const char *p, size_t n, dl *e)
+static int parse_line(const char *p, size_t n, sl_dlq_stored *e)
 {
     memset(e, 0, sizeof *e);
     e->id = -1;
@@ -380,7 +356,7 @@ static int parse_line(const char *p, size_t n, dl *e)
         const char *vstart = v.p;
         if (sl_json_skip(&s, &v) != 0)
             return -1;
-        text str = {v.type == SL_JSON_STRING ? v.p : NULL, v.len};
+        sl_dlq_text str = {v.type == SL_JSON_STRING ? v.p : NULL, v.len};
         if (is_key(&k, "id")) {
             if (v.type != SL_JSON_NUMBER || !(v.flags & SL_JSON_F_INT) ||
                 sl_json_parse_int64(v.p, v.len, &e->id) != 0)
@@ -399,9 +375,9 @@ static int parse_line(const char *p, size_t n, dl *e)
         } else if (is_key(&k, "batch_id")) {
             e->batch_id = str;
         } else if (is_key(&k, "first_attempt")) {
-            e->first = str;
+            e->first_attempt = str;
         } else if (is_key(&k, "last_attempt")) {
-            e->last = str;
+            e->last_attempt = str;
         } else if (is_key(&k, "status")) {
             e->status = num_long(&v);
         } else if (is_key(&k, "attempts")) {
@@ -411,7 +387,7 @@ static int parse_line(const char *p, size_t n, dl *e)
     if (sl_json_next(&s, &k) != SL_JSON_END || e->id < 0 || !e->record)
         return -1;
     if (e->time.p)
-        parse_rfc3339(e->time.p, e->time.len, &e->time_ms);
+        sl_dlq_parse_time(e->time.p, e->time.len, &e->time_ms);
     return 0;
 }
 
@@ -426,7 +402,7 @@ static int scan_fd(int fd, size_t *count, int64_t *max_id)
     *count = 0;
     *max_id = 0;
     while ((k = reader_next(&r, &p, &n)) == 1) {
-        dl e;
+        sl_dlq_stored e;
         if (parse_line(p, n, &e) == 0) {
             (*count)++;
             if (e.id > *max_id)
@@ -662,7 +638,7 @@ static int check_record(const sl_dlq_entry *e, size_t i, char *err,
         set_err(err, errlen, "dead letter %zu: empty record", i);
         return -1;
     }
-    if (e->record_len > DLQ_LINE_MAX - 16384) {
+    if (e->record_len > SL_DLQ_LINE_MAX - 16384) {
         set_err(err, errlen, "dead letter %zu: record of %zu bytes is too "
                 "long", i, e->record_len);
         return -1;
@@ -717,7 +693,7 @@ static int put_entry(sl_buf *b, int64_t id, const char *now,
         bad = bad || sl_buf_append(b, "null", 4);
     bad = bad || sl_buf_append(b, ",\"response\":", 12);
     bad = bad || put_text(b, resp ? e->response : "",
-                          cut_utf8(e->response, resp, DLQ_RESPONSE_MAX));
+                          cut_utf8(e->response, resp, SL_DLQ_RESPONSE_MAX));
     bad = bad || sl_buf_append(b, ",\"record\":", 10);
     bad = bad || sl_buf_append(b, e->record, e->record_len);
     bad = bad || sl_buf_append(b, "}\n", 2);
@@ -790,34 +766,10 @@ done:
     return rc;
 }
 
-long sl_dlq_count_dir(const char *dir, char *err, size_t errlen)
-{
-    char dlqdir[DLQ_PATH], path[DLQ_PATH];
-    if (join(dlqdir, sizeof dlqdir, dir, "dlq") != 0 ||
-        join(path, sizeof path, dlqdir, "dead.ndjson") != 0) {
-        set_err(err, errlen, "%s: path too long", dir);
-        return -1;
-    }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return 0;
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t count;
-    int64_t max_id;
-    int rc = scan_fd(fd, &count, &max_id);
-    if (rc != 0)
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
-    close(fd);
-    return rc != 0 ? -1 : (long)count;
-}
-
 /* ---- replay and purge -------------------------------------------------- */
 
-static int selected(const dl *e, int64_t since_ms, const int64_t *ids,
-                    size_t nids, unsigned char *found)
+static int selected(const sl_dlq_stored *e, int64_t since_ms,
+                    const int64_t *ids, size_t nids, unsigned char *found)
 {
     if (since_ms >= 0 && e->time_ms < since_ms)
         return 0;
@@ -884,7 +836,7 @@ static int inbox_init(inbox_w *w, const char *parent)
     w->parts = 0;
     w->fd = -1;
     w->bytes = 0;
-    sl_buf_init(&w->b, DLQ_LINE_MAX + (2u << 20));
+    sl_buf_init(&w->b, SL_DLQ_LINE_MAX + (2u << 20));
     snprintf(w->stem, sizeof w->stem, "replay-%" PRId64 "-%ld", wall_ms(),
              (long)getpid());
     return join(w->dir, sizeof w->dir, parent, "inbox");
@@ -983,7 +935,7 @@ static int rewrite(const char *dir, int64_t since_ms, const int64_t *ids,
     sl_buf kb;
     inbox_w w;
     reader_init(&r, -1);
-    sl_buf_init(&kb, DLQ_LINE_MAX + (2u << 20));
+    sl_buf_init(&kb, SL_DLQ_LINE_MAX + (2u << 20));
     int long_path = inbox_init(&w, dir);
     *nout = 0;
     if (inbox_path && pathlen)
@@ -1022,7 +974,7 @@ static int rewrite(const char *dir, int64_t since_ms, const int64_t *ids,
         }
         if (k == 0 && len == 0)
             break;
-        dl e;
+        sl_dlq_stored e;
         if (k == 1 && parse_line(p, len, &e) == 0) {
             if (e.id > max_id)
                 max_id = e.id;
@@ -1044,7 +996,7 @@ static int rewrite(const char *dir, int64_t since_ms, const int64_t *ids,
     }
     if (r.toolong) {
         set_err(err, errlen, "%s: %zu line(s) longer than %u MiB; not "
-                "rewriting it", path, r.toolong, DLQ_LINE_MAX >> 20);
+                "rewriting it", path, r.toolong, SL_DLQ_LINE_MAX >> 20);
         goto done;
     }
     if (missing_id(ids, nids, found, since_ms, err, errlen) != 0)
@@ -1108,524 +1060,77 @@ int sl_dlq_purge_dir(const char *dir, int64_t since_ms, const int64_t *ids,
                    errlen);
 }
 
-/* ---- sluice dlq -------------------------------------------------------- */
+/* ---- reading back ------------------------------------------------------ */
 
-static const struct {
-    const char *name, *synopsis, *what;
-} dlq_cmds[] = {
-    {"list", "list   CONNECTOR [--json]", "one line per dead letter"},
-    {"show", "show   CONNECTOR ID", "every field of one dead letter"},
-    {"replay", "replay CONNECTOR [--since T] [--id ID]...",
-     "send them again, through the spool inbox"},
-    {"purge", "purge  CONNECTOR [--since T] [--id ID]... [--yes]",
-     "delete them (shows what, without --yes)"},
-};
-#define DLQ_NCMDS (sizeof dlq_cmds / sizeof dlq_cmds[0])
-
-static void dlq_usage(FILE *out)
-{
-    fprintf(out, "usage: sluice dlq <command> CONNECTOR [options] "
-            "[-c FILE]\n\n");
-    for (size_t i = 0; i < DLQ_NCMDS; i++)
-        fprintf(out, "  %-52s %s\n", dlq_cmds[i].synopsis, dlq_cmds[i].what);
-    fprintf(out, "\nT is RFC 3339 (2026-11-26T10:00:00Z) or unix seconds, "
-            "compared with the time\nof dead-lettering. Several --id select "
-            "several entries. FILE defaults to\nconf/sluice.lua.\n");
-}
-
-typedef struct cli {
-    int cmd;            /* index into dlq_cmds */
-    const char *conn;
-    const char *config;
-    int json, yes;
-    int64_t since_ms;   /* -1: no --since */
-    int64_t *ids;       /* --id values, or show's ID */
-    size_t nids;
-    char dir[DLQ_PATH]; /* the connector's directory */
-} cli;
-
-enum { CMD_LIST, CMD_SHOW, CMD_REPLAY, CMD_PURGE };
-
-static int usage_error(const cli *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int usage_error(const cli *c, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "sluice dlq %s: ", dlq_cmds[c->cmd].name);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nusage: sluice dlq %s [-c FILE]\n",
-            dlq_cmds[c->cmd].synopsis);
-    return 2;
-}
-
-static int parse_id(const char *s, int64_t *id)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (s[0] < '0' || s[0] > '9' || *end || errno || v < 1)
-        return -1;
-    *id = v;
-    return 0;
-}
-
-static int parse_since(const char *s, int64_t *ms)
-{
-    int64_t sec;
-    if (s[0] >= '0' && s[0] <= '9' && strspn(s, "0123456789") == strlen(s)) {
-        if (parse_id(s, &sec) != 0 || sec > INT64_MAX / 1000)
-            return -1;
-        *ms = sec * 1000;
-        return 0;
-    }
-    return parse_rfc3339(s, strlen(s), ms);
-}
-
-static int parse_args(cli *c, int argc, char **argv)
-{
-    int filters = c->cmd == CMD_REPLAY || c->cmd == CMD_PURGE;
-    const char *id_arg = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int has_value = i + 1 < argc;
-        if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
-            if (!has_value)
-                return usage_error(c, "%s needs a file name", a);
-            c->config = argv[++i];
-        } else if (strcmp(a, "--json") == 0 && c->cmd == CMD_LIST) {
-            c->json = 1;
-        } else if (strcmp(a, "--yes") == 0 && c->cmd == CMD_PURGE) {
-            c->yes = 1;
-        } else if (strcmp(a, "--since") == 0 && filters) {
-            if (!has_value || parse_since(argv[i + 1], &c->since_ms) != 0)
-                return usage_error(c, "--since wants RFC 3339 "
-                                   "(2026-11-26T10:00:00Z) or unix seconds, "
-                                   "got \"%s\"", has_value ? argv[i + 1] : "");
-            i++;
-        } else if (strcmp(a, "--id") == 0 && filters) {
-            if (!has_value || parse_id(argv[i + 1], &c->ids[c->nids]) != 0)
-                return usage_error(c, "--id wants a dead letter id (a "
-                                   "positive integer), got \"%s\"",
-                                   has_value ? argv[i + 1] : "");
-            c->nids++;
-            i++;
-        } else if (a[0] == '-' && a[1]) {
-            return usage_error(c, "unknown option \"%s\"", a);
-        } else if (!c->conn) {
-            c->conn = a;
-        } else if (c->cmd == CMD_SHOW && !id_arg) {
-            id_arg = a;
-        } else {
-            return usage_error(c, "unexpected argument \"%s\"", a);
-        }
-    }
-    if (!c->conn)
-        return usage_error(c, "which connector?");
-    if (c->cmd == CMD_SHOW) {
-        if (!id_arg)
-            return usage_error(c, "which id? (`sluice dlq list %s` shows "
-                               "them)", c->conn);
-        if (parse_id(id_arg, &c->ids[0]) != 0)
-            return usage_error(c, "ID wants a positive integer, got \"%s\"",
-                               id_arg);
-        c->nids = 1;
-    }
-    return 0;
-}
-
-/* Render n bytes of text for a terminal into b: control characters (C0,
- * DEL, C1; with `oneline` also newline and tab) become \uXXXX so that a
- * hostile response cannot drive the terminal; at most `max` columns, the
- * cut marked "...". Returns the columns used. */
-static size_t render(sl_buf *b, const char *s, size_t n, size_t max,
-                     int oneline)
-{
-    size_t cols = 0, cut_len = b->len, cut_cols = 0;
-    for (size_t i = 0; i < n;) {
-        const unsigned char *u = (const unsigned char *)s + i;
-        size_t bad = 0, k = utf8_len(u, n - i, &bad);
-        /* only C0, DEL and C1 (all below U+00A0) matter here */
-        unsigned cp = k == 1   ? u[0]
-                      : k == 2 ? (u[0] & 0x1Fu) << 6 | (u[1] & 0x3Fu)
-                               : 0xA0;
-        size_t w;
-        if (k == 0) {
-            w = 1;
-            sl_buf_append(b, "\xEF\xBF\xBD", 3);
-            k = bad;
-        } else if ((cp < 0x20 || (cp >= 0x7F && cp < 0xA0)) &&
-                   (oneline || (cp != '\n' && cp != '\t'))) {
-            w = 6;
-            sl_buf_printf(b, "\\u%04x", cp);
-        } else {
-            w = cp == '\n' ? 0 : 1;
-            sl_buf_append(b, u, k);
-        }
-        i += k;
-        cols += w;
-        if (cols <= max - 3 || max < 3) {
-            cut_len = b->len;
-            cut_cols = cols;
-        }
-        if (cols > max) {
-            sl_buf_truncate(b, cut_len);
-            sl_buf_append(b, "...", 3);
-            return cut_cols + 3;
-        }
-    }
-    return cols;
-}
-
-/* Decode a string member of an entry into b (empty when absent). */
-static void text_get(const text *t, sl_buf *b)
-{
-    sl_buf_reset(b);
-    if (t->p)
-        sl_json_unescape(t->p, t->len, b);
-}
-
-typedef int (*entry_fn)(void *ud, const dl *e, const char *line, size_t n);
-
-/* Call fn for each entry of the store in dir, in file order, until it
- * returns nonzero. No lock: a line still being written is not complete and
- * a rewrite replaces the file by rename, so what we read is consistent.
- * 0 (*bad = complete lines that are not entries), -1 with err. */
-static int each_entry(const char *dir, entry_fn fn, void *ud, size_t *bad,
-                      char *err, size_t errlen)
+int sl_dlq_each(const char *dir, int64_t since_ms, const int64_t *ids,
+                size_t nids, sl_dlq_each_fn fn, void *ud, size_t *bad,
+                char *err, size_t errlen)
 {
     char path[DLQ_PATH];
     *bad = 0;
+    unsigned char *found = calloc(nids + 1, 1);
+    if (!found) {
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
     if (snprintf(path, sizeof path, "%s/dlq/dead.ndjson", dir) >=
         (int)sizeof path) {
         set_err(err, errlen, "%s: path too long", dir);
+        free(found);
         return -1;
     }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        if (errno == ENOENT)
-            return 0;
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
+        int rc = -1;
+        if (errno == ENOENT) /* no store: nothing to select */
+            rc = missing_id(ids, nids, found, since_ms, err, errlen);
+        else
+            set_err(err, errlen, "%s: %s", path, strerror(errno));
+        free(found);
+        return rc;
     }
     reader r;
     reader_init(&r, fd);
     const char *p;
     size_t n;
-    int k;
+    int k, stopped = 0;
     while ((k = reader_next(&r, &p, &n)) == 1) {
-        dl e;
+        sl_dlq_stored e;
         if (parse_line(p, n, &e) != 0)
             (*bad)++;
-        else if (fn(ud, &e, p, n) != 0)
+        else if (selected(&e, since_ms, ids, nids, found) &&
+                 fn(ud, &e, p, n) != 0) {
+            stopped = 1;
             break;
+        }
     }
+    int rc = k < 0 ? -1 : 0;
     if (k < 0)
         set_err(err, errlen, "%s: %s", path, strerror(errno));
+    else if (!stopped)
+        rc = missing_id(ids, nids, found, since_ms, err, errlen);
     *bad += r.toolong;
     sl_buf_free(&r.b);
     close(fd);
-    return k < 0 ? -1 : 0;
-}
-
-typedef struct list_ctx {
-    const cli *c;
-    size_t n;
-    sl_buf tmp, out;
-    unsigned char *found; /* purge preview: which --id were seen */
-} list_ctx;
-
-#define LIST_REASON_COLS 30
-#define LIST_RECORD_COLS 60
-
-static void list_row(list_ctx *lc, const dl *e)
-{
-    char status[24];
-    if (lc->n == 1)
-        printf("%6s  %-24s  %6s  %8s  %-*s  %s\n", "ID", "TIME", "STATUS",
-               "ATTEMPTS", LIST_REASON_COLS, "REASON", "RECORD");
-    if (e->status)
-        snprintf(status, sizeof status, "%ld", e->status);
-    else
-        snprintf(status, sizeof status, "-");
-    sl_buf_reset(&lc->out);
-    sl_buf_printf(&lc->out, "%6" PRId64 "  %-24.*s  %6s  %8ld  ", e->id,
-                  (int)(e->time.len < 40 ? e->time.len : 40),
-                  e->time.p ? e->time.p : "", status, e->attempts);
-    text_get(&e->reason, &lc->tmp);
-    size_t cols = render(&lc->out, lc->tmp.data, lc->tmp.len,
-                         LIST_REASON_COLS, 1);
-    sl_buf_printf(&lc->out, "%*s  ", (int)(LIST_REASON_COLS - cols), "");
-    render(&lc->out, e->record, e->record_len, LIST_RECORD_COLS, 1);
-    sl_buf_putc(&lc->out, '\n');
-    fwrite(lc->out.data, 1, lc->out.len, stdout);
-}
-
-static int list_one(void *ud, const dl *e, const char *line, size_t n)
-{
-    list_ctx *lc = ud;
-    lc->n++;
-    if (lc->c->json) {
-        fwrite(line, 1, n, stdout);
-        putchar('\n');
-    } else {
-        list_row(lc, e);
-    }
-    return 0;
-}
-
-static void warn_bad(const cli *c, size_t bad)
-{
-    if (bad)
-        fprintf(stderr, "sluice dlq: skipped %zu unreadable line(s) in "
-                "%s/dlq/dead.ndjson\n", bad, c->dir);
-}
-
-static int cmd_list(const cli *c)
-{
-    char err[512];
-    size_t bad;
-    list_ctx lc = {.c = c};
-    sl_buf_init(&lc.tmp, 1u << 20);
-    sl_buf_init(&lc.out, 1u << 20);
-    int rc = each_entry(c->dir, list_one, &lc, &bad, err, sizeof err);
-    sl_buf_free(&lc.tmp);
-    sl_buf_free(&lc.out);
-    if (rc != 0) {
-        fprintf(stderr, "sluice dlq list: %s\n", err);
-        return 1;
-    }
-    warn_bad(c, bad);
-    if (!c->json) {
-        if (lc.n == 0)
-            printf("no dead letters for %s\n", c->conn);
-        else
-            printf("%zu dead letter(s)\n", lc.n);
-    }
-    return 0;
-}
-
-/* Print text on its own lines, each indented by two spaces. */
-static void print_block(sl_buf *out, const char *s, size_t n)
-{
-    sl_buf_reset(out);
-    render(out, s, n, SIZE_MAX, 0);
-    fputs("  ", stdout);
-    for (size_t i = 0; i < out->len; i++) {
-        putchar(out->data[i]);
-        if (out->data[i] == '\n' && i + 1 < out->len)
-            fputs("  ", stdout);
-    }
-    if (out->len == 0 || out->data[out->len - 1] != '\n')
-        putchar('\n');
-}
-
-static int show_one(void *ud, const dl *e, const char *line, size_t n)
-{
-    list_ctx *lc = ud;
-    (void)line;
-    (void)n;
-    if (e->id != lc->c->ids[0])
-        return 0;
-    lc->n++;
-    const struct {
-        const char *name;
-        const text *t;
-    } texts[] = {{"time", &e->time},
-                 {NULL, NULL}, /* status and attempts go here */
-                 {"first_attempt", &e->first},
-                 {"last_attempt", &e->last},
-                 {"batch_id", &e->batch_id},
-                 {"reason", &e->reason}};
-    printf("%-14s %" PRId64 "\n", "id", e->id);
-    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-        if (!texts[i].name) {
-            printf("%-14s %ld%s\n", "status", e->status,
-                   e->status ? "" : " (no HTTP answer)");
-            printf("%-14s %ld\n", "attempts", e->attempts);
-            continue;
-        }
-        text_get(texts[i].t, &lc->tmp);
-        sl_buf_reset(&lc->out);
-        render(&lc->out, lc->tmp.data, lc->tmp.len, SIZE_MAX, 1);
-        printf("%-14s %.*s\n", texts[i].name, (int)lc->out.len,
-               lc->out.len ? lc->out.data : "");
-    }
-    printf("record (%zu bytes)\n", e->record_len);
-    print_block(&lc->out, e->record, e->record_len);
-    text_get(&e->response, &lc->tmp);
-    if (lc->tmp.len == 0) {
-        printf("response       (empty)\n");
-    } else {
-        printf("response (%zu bytes%s)\n", lc->tmp.len,
-               lc->tmp.len >= DLQ_RESPONSE_MAX - 3 ? ", maybe cut" : "");
-        print_block(&lc->out, lc->tmp.data, lc->tmp.len);
-    }
-    return 1;
-}
-
-static int cmd_show(const cli *c)
-{
-    char err[512];
-    size_t bad;
-    list_ctx lc = {.c = c};
-    sl_buf_init(&lc.tmp, 1u << 20);
-    sl_buf_init(&lc.out, DLQ_LINE_MAX);
-    int rc = each_entry(c->dir, show_one, &lc, &bad, err, sizeof err);
-    sl_buf_free(&lc.tmp);
-    sl_buf_free(&lc.out);
-    if (rc != 0) {
-        fprintf(stderr, "sluice dlq show: %s\n", err);
-        return 1;
-    }
-    if (lc.n == 0) {
-        warn_bad(c, bad);
-        fprintf(stderr, "sluice dlq show: %s has no dead letter with id %"
-                PRId64 " (`sluice dlq list %s` shows them)\n", c->conn,
-                c->ids[0], c->conn);
-        return 1;
-    }
-    return 0;
-}
-
-static int preview_one(void *ud, const dl *e, const char *line, size_t n)
-{
-    list_ctx *lc = ud;
-    (void)line;
-    (void)n;
-    if (selected(e, lc->c->since_ms, lc->c->ids, lc->c->nids, lc->found)) {
-        lc->n++;
-        list_row(lc, e);
-    }
-    return 0;
-}
-
-static int cmd_purge(const cli *c)
-{
-    char err[512];
-    size_t n = 0, bad;
-    if (c->yes) {
-        if (sl_dlq_purge_dir(c->dir, c->since_ms, c->ids, c->nids, &n, err,
-                             sizeof err) != 0) {
-            fprintf(stderr, "sluice dlq purge: %s: %s\n", c->conn, err);
-            return 1;
-        }
-        printf("deleted %zu dead letter(s) of %s\n", n, c->conn);
-        return 0;
-    }
-    list_ctx lc = {.c = c, .found = calloc(c->nids + 1, 1)};
-    sl_buf_init(&lc.tmp, 1u << 20);
-    sl_buf_init(&lc.out, 1u << 20);
-    int rc = lc.found ? each_entry(c->dir, preview_one, &lc, &bad, err,
-                                   sizeof err)
-                      : (snprintf(err, sizeof err, "out of memory"), -1);
-    if (rc == 0)
-        rc = missing_id(c->ids, c->nids, lc.found, c->since_ms, err,
-                        sizeof err);
-    sl_buf_free(&lc.tmp);
-    sl_buf_free(&lc.out);
-    free(lc.found);
-    if (rc != 0) {
-        fprintf(stderr, "sluice dlq purge: %s: %s\n", c->conn, err);
-        return 1;
-    }
-    if (lc.n == 0) {
-        printf("no dead letters for %s%s\n", c->conn,
-               c->since_ms >= 0 ? " at or after --since" : "");
-        return 0;
-    }
-    printf("%zu dead letter(s) would be deleted; add --yes to delete them\n",
-           lc.n);
-    return 1;
-}
-
-static int cmd_replay(const cli *c)
-{
-    char err[512], path[DLQ_PATH];
-    size_t n = 0;
-    if (sl_dlq_replay_dir(c->dir, c->since_ms, c->ids, c->nids, &n, path,
-                          sizeof path, err, sizeof err) != 0) {
-        fprintf(stderr, "sluice dlq replay: %s: %s\n", c->conn, err);
-        return 1;
-    }
-    if (n == 0) {
-        printf("nothing to replay for %s\n", c->conn);
-        return 0;
-    }
-    printf("replayed %zu record(s) into the spool inbox of %s; a running "
-           "gateway takes them within a second, otherwise at its next "
-           "start\n", n, c->conn);
-    return 0;
-}
-
-static sl_config *load_config(const char *path)
-{
-    sl_errors errs;
-    sl_errors_init(&errs);
-    sl_config *cfg = sl_config_load(path, &errs);
-    if (!cfg) {
-        for (size_t i = 0; i < errs.n; i++)
-            fprintf(stderr, "%s\n", errs.msgs[i]);
-        fprintf(stderr, "sluice dlq: %zu configuration error%s in %s\n",
-                errs.n, errs.n == 1 ? "" : "s", path);
-    }
-    sl_errors_free(&errs);
-    return cfg;
-}
-
-int sl_dlq_main(int argc, char **argv)
-{
-    if (argc < 1) {
-        dlq_usage(stderr);
-        return 2;
-    }
-    if (strcmp(argv[0], "help") == 0 || strcmp(argv[0], "--help") == 0 ||
-        strcmp(argv[0], "-h") == 0) {
-        dlq_usage(stdout);
-        return 0;
-    }
-    cli c = {.cmd = -1, .config = "conf/sluice.lua", .since_ms = -1};
-    for (size_t i = 0; i < DLQ_NCMDS; i++)
-        if (strcmp(argv[0], dlq_cmds[i].name) == 0)
-            c.cmd = (int)i;
-    if (c.cmd < 0) {
-        fprintf(stderr, "sluice dlq: unknown command \"%s\" (list, show, "
-                "replay or purge)\n", argv[0]);
-        dlq_usage(stderr);
-        return 2;
-    }
-    c.ids = calloc((size_t)argc + 1, sizeof *c.ids);
-    if (!c.ids) {
-        fprintf(stderr, "sluice dlq: out of memory\n");
-        return 1;
-    }
-    int rc = parse_args(&c, argc, argv);
-    sl_config *cfg = rc == 0 ? load_config(c.config) : NULL;
-    if (rc == 0 && !cfg)
-        rc = 2;
-    const sl_connector_conf *cc = cfg ? sl_config_connector(cfg, c.conn)
-                                      : NULL;
-    char err[512];
-    if (rc == 0 && !cc) {
-        fprintf(stderr, "sluice dlq: no connector \"%s\" in %s; known:",
-                c.conn, c.config);
-        for (size_t i = 0; i < cfg->nconnectors; i++)
-            fprintf(stderr, "%s %s", i ? "," : "", cfg->connectors[i].name);
-        fprintf(stderr, "%s\n", cfg->nconnectors ? "" : " (none)");
-        rc = 2;
-    } else if (rc == 0 && sl_state_dir(cfg->state_dir, cc->name, 0, c.dir,
-                                       sizeof c.dir, err, sizeof err) != 0) {
-        fprintf(stderr, "sluice dlq: %s\n", err);
-        rc = 1;
-    } else if (rc == 0) {
-        rc = c.cmd == CMD_LIST   ? cmd_list(&c)
-             : c.cmd == CMD_SHOW ? cmd_show(&c)
-             : c.cmd == CMD_REPLAY ? cmd_replay(&c)
-                                   : cmd_purge(&c);
-    }
-    sl_config_free(cfg);
-    free(c.ids);
+    free(found);
     return rc;
+}
+
+static int count_one(void *ud, const sl_dlq_stored *e, const char *line,
+                     size_t n)
+{
+    (void)e;
+    (void)line;
+    (void)n;
+    (*(size_t *)ud)++;
+    return 0;
+}
+
+long sl_dlq_count_dir(const char *dir, char *err, size_t errlen)
+{
+    size_t count = 0, bad;
+    if (sl_dlq_each(dir, -1, NULL, 0, count_one, &count, &bad, err,
+                    errlen) != 0)
+        return -1;
+    return (long)count;
 }

@@ -1,10 +1,10 @@
 /* sl_dlq: a connector's dead letters: records that failed permanently or
  * ran out of retry time, each kept with the reason, in
  * <connector dir>/dlq/dead.ndjson (one JSON object per line). Appends are
- * durable when sl_dlq_append returns. The CLI (`sluice dlq ...`) can list,
- * show, replay (into <connector dir>/inbox/, which a gateway takes back
- * into the spool) and purge them, also while the gateway runs: every
- * writer holds an flock on the file while it writes. */
+ * durable when sl_dlq_append returns. They can be read back, replayed
+ * (into <connector dir>/inbox/, which a gateway takes back into the spool)
+ * and purged, also while the gateway runs: every writer holds an flock on
+ * the file while it writes. `sluice dlq` is sl_dlq_cli. */
 #ifndef SL_DLQ_H
 #define SL_DLQ_H
 
@@ -13,6 +13,10 @@
 
 struct sl_dlq;
 typedef struct sl_dlq sl_dlq;
+
+#define SL_DLQ_RESPONSE_MAX 1024    /* response bytes kept per entry */
+#define SL_DLQ_LINE_MAX (64u << 20) /* longest line (entry) the store reads;
+                                       appends refuse longer ones */
 
 /* One dead record. All pointers are borrowed for the call. */
 typedef struct sl_dlq_entry {
@@ -23,7 +27,8 @@ typedef struct sl_dlq_entry {
                                 "retry time (max_elapsed_s = 60) ran out;
                                 last: connection refused" */
     const char *response;    /* start of the last response body; may be
-                                NULL; at most 1024 bytes are kept */
+                                NULL; at most SL_DLQ_RESPONSE_MAX bytes
+                                are kept */
     size_t response_len;
     unsigned attempts;
     int64_t first_attempt_ms;/* wall clock, ms since the epoch */
@@ -73,8 +78,55 @@ int sl_dlq_replay_dir(const char *dir, int64_t since_ms, const int64_t *ids,
 int sl_dlq_purge_dir(const char *dir, int64_t since_ms, const int64_t *ids,
                      size_t nids, size_t *deleted, char *err, size_t errlen);
 
-/* `sluice dlq list|show|replay|purge ...`: argv[0] is the first argument
- * after "dlq". Returns the process exit code. */
-int sl_dlq_main(int argc, char **argv);
+/* ---- reading the store back (for `sluice dlq`) ---- */
+
+/* A string member of a stored entry as it stands in the file: the bytes
+ * between the quotes, still JSON-escaped (valid JSON; decode with
+ * sl_json_unescape). p is NULL when the member is absent or not a string. */
+typedef struct sl_dlq_text {
+    const char *p;
+    size_t len;
+} sl_dlq_text;
+
+/* One entry as read from the store. Every pointer points into the line it
+ * was read from and is valid only during the sl_dlq_each callback. */
+typedef struct sl_dlq_stored {
+    int64_t id;              /* >= 0; unique within the store */
+    int64_t time_ms;         /* when dead-lettered, ms since the epoch; -1
+                                when "time" is absent or unreadable */
+    sl_dlq_text time;        /* "time" as written (RFC 3339, UTC) */
+    sl_dlq_text reason, response, batch_id, first_attempt, last_attempt;
+    long status, attempts;   /* 0 when absent or not a small integer */
+    const char *record;      /* the record, a compact JSON object */
+    size_t record_len;
+} sl_dlq_stored;
+
+/* Called for each entry with the entry and its whole line (without the
+ * newline). Nonzero stops the walk. */
+typedef int (*sl_dlq_each_fn)(void *ud, const sl_dlq_stored *e,
+                              const char *line, size_t n);
+
+/* Call fn, in file order, for each dead letter of the connector in `dir`
+ * selected as by sl_dlq_replay_dir (since_ms -1 and nids 0: all), until
+ * it returns nonzero. Takes no lock: a line still being written is not
+ * complete yet and a rewrite replaces the file by rename, so what is read
+ * is consistent. A missing store has no entries. Returns 0 with *bad =
+ * complete lines that are not entries (skipped); -1 with a message in err
+ * when the store cannot be read or, the walk having run to the end, an id
+ * in ids selected nothing (fn may have been called before either). */
+int sl_dlq_each(const char *dir, int64_t since_ms, const int64_t *ids,
+                size_t nids, sl_dlq_each_fn fn, void *ud, size_t *bad,
+                char *err, size_t errlen);
+
+/* RFC 3339 ("2026-11-26T10:00:00Z"; fraction and +hh:mm optional), the
+ * form of the store's times, to ms since the epoch. The n bytes at s need
+ * not be NUL-terminated. 0, or -1 with *ms unchanged. */
+int sl_dlq_parse_time(const char *s, size_t n, int64_t *ms);
+
+/* The UTF-8 rule the store writes text by: the length of the well-formed
+ * UTF-8 sequence at s (n > 0 bytes available), or 0 with *bad = the length
+ * of its longest ill-formed prefix (>= 1), so that each maximal ill-formed
+ * subpart becomes one U+FFFD. */
+size_t sl_dlq_utf8_len(const unsigned char *s, size_t n, size_t *bad);
 
 #endif

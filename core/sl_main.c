@@ -6,9 +6,10 @@
 #include <curl/curl.h>
 
 #include "sl_config.h"
-#include "sl_dlq.h"
+#include "sl_dlq_cli.h"
 #include "sl_gateway.h"
 #include "sl_log.h"
+#include "sl_reset.h"
 #include "sl_sink.h"
 #include "sl_state.h"
 
@@ -57,24 +58,9 @@ static int parse_hostport(const char *s, char *host, size_t hlen, int *port)
     return 0;
 }
 
-static sl_config *load(const char *path)
-{
-    sl_errors errs;
-    sl_errors_init(&errs);
-    sl_config *cfg = sl_config_load(path, &errs);
-    if (!cfg) {
-        for (size_t i = 0; i < errs.n; i++)
-            fprintf(stderr, "%s\n", errs.msgs[i]);
-        fprintf(stderr, "sluice: %zu configuration error%s in %s\n", errs.n,
-                errs.n == 1 ? "" : "s", path);
-    }
-    sl_errors_free(&errs);
-    return cfg;
-}
-
 static int cmd_check(const char *path)
 {
-    sl_config *cfg = load(path);
+    sl_config *cfg = sl_config_load_or_report(path, "sluice", stderr);
     if (!cfg)
         return 2;
     sl_config_print(cfg, stdout);
@@ -91,7 +77,7 @@ static int cmd_check(const char *path)
 
 static int cmd_run(const char *path)
 {
-    sl_config *cfg = load(path);
+    sl_config *cfg = sl_config_load_or_report(path, "sluice", stderr);
     if (!cfg)
         return 2;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -161,7 +147,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "dlq") == 0)
         return sl_dlq_main(argc - 2, argv + 2);
     if (strcmp(cmd, "reset") == 0)
-        return sl_state_reset_main(argc - 2, argv + 2);
+        return sl_reset_main(argc - 2, argv + 2);
     const char *path = "conf/sluice.lua";
     for (int i = 2; i < argc; i++) {
         if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&

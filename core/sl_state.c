@@ -1,9 +1,7 @@
 /* sl_state: a connector's directory, the flock that keeps two gateways off
- * it, the schema lock (<dir>/schema.lock) and `sluice reset`. */
-#include <dirent.h>
+ * it and the schema lock (<dir>/schema.lock). */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -15,8 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sl_dlq.h"
-#include "sl_spool.h"
 #include "sl_state.h"
 
 #define LOCK_FILE "lock"
@@ -24,8 +20,6 @@
 #define SCHEMA_LOCK_TMP "schema.lock.tmp"
 #define SCHEMA_LOCK_HEAD "sluice schema lock v1"
 #define SCHEMA_LOCK_MAX (1u << 20)  /* 512 fields fit in ~80 KiB */
-#define DIFF_MAX (1u << 20)         /* a diff of two 512-field schemas */
-#define EMPTY_DEPTH_MAX 8           /* nesting removed under spool/ etc. */
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -40,9 +34,8 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-/* "<dir>/<name>" into out; -1 (with err) when it does not fit. */
-static int join(char *out, size_t outlen, const char *dir, const char *name,
-                char *err, size_t errlen)
+int sl_state_path(char *out, size_t outlen, const char *dir,
+                  const char *name, char *err, size_t errlen)
 {
     int n = snprintf(out, outlen, "%s/%s", dir, name);
     if (n < 0 || (size_t)n >= outlen) {
@@ -139,7 +132,7 @@ static long read_pid(int fd)
 int sl_state_lock(const char *dir, char *err, size_t errlen)
 {
     char path[PATH_MAX];
-    if (join(path, sizeof path, dir, LOCK_FILE, err, errlen) != 0)
+    if (sl_state_path(path, sizeof path, dir, LOCK_FILE, err, errlen) != 0)
         return -1;
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0) {
@@ -190,7 +183,7 @@ int sl_state_locked(const char *dir, long *pid)
     if (pid)
         *pid = 0;
     char path[PATH_MAX];
-    if (join(path, sizeof path, dir, LOCK_FILE, NULL, 0) != 0)
+    if (sl_state_path(path, sizeof path, dir, LOCK_FILE, NULL, 0) != 0)
         return -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -249,8 +242,10 @@ int sl_state_schema_write(const char *dir, const sl_schema *s, char *err,
                           size_t errlen)
 {
     char path[PATH_MAX], tmp[PATH_MAX];
-    if (join(path, sizeof path, dir, SCHEMA_LOCK_FILE, err, errlen) != 0 ||
-        join(tmp, sizeof tmp, dir, SCHEMA_LOCK_TMP, err, errlen) != 0)
+    if (sl_state_path(path, sizeof path, dir, SCHEMA_LOCK_FILE, err,
+                      errlen) != 0 ||
+        sl_state_path(tmp, sizeof tmp, dir, SCHEMA_LOCK_TMP, err,
+                      errlen) != 0)
         return -1;
     sl_buf text;
     sl_buf_init(&text, SCHEMA_LOCK_MAX);
@@ -562,7 +557,8 @@ sl_schema_lock_rc sl_state_schema_check(const char *dir, const sl_schema *s,
                                         size_t errlen)
 {
     char path[PATH_MAX];
-    if (join(path, sizeof path, dir, SCHEMA_LOCK_FILE, err, errlen) != 0)
+    if (sl_state_path(path, sizeof path, dir, SCHEMA_LOCK_FILE, err,
+                      errlen) != 0)
         return SL_SCHEMA_LOCK_ERROR;
     sl_buf text;
     sl_buf_init(&text, SCHEMA_LOCK_MAX);
@@ -581,6 +577,29 @@ sl_schema_lock_rc sl_state_schema_check(const char *dir, const sl_schema *s,
     return rc;
 }
 
+int sl_state_schema_exists(const char *dir, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    if (sl_state_path(path, sizeof path, dir, SCHEMA_LOCK_FILE, err,
+                      errlen) != 0)
+        return -1;
+    return lstat(path, &st) != 0 && errno == ENOENT ? 0 : 1;
+}
+
+int sl_state_schema_remove(const char *dir, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    if (sl_state_path(path, sizeof path, dir, SCHEMA_LOCK_FILE, err,
+                      errlen) != 0)
+        return -1;
+    if (unlink(path) != 0 && errno != ENOENT) {
+        set_err(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return sync_dir(dir, err, errlen);
+}
+
 int sl_state_check_locks(const sl_config *cfg, FILE *err)
 {
     int refused = 0;
@@ -594,7 +613,7 @@ int sl_state_check_locks(const sl_config *cfg, FILE *err)
             continue;
         }
         sl_buf diff;
-        sl_buf_init(&diff, DIFF_MAX);
+        sl_buf_init(&diff, SL_STATE_DIFF_MAX);
         switch (sl_state_schema_check(dir, c->schema, &diff, msg,
                                       sizeof msg)) {
         case SL_SCHEMA_LOCK_NONE:
@@ -619,335 +638,4 @@ int sl_state_check_locks(const sl_config *cfg, FILE *err)
         sl_buf_free(&diff);
     }
     return refused;
-}
-
-/* ---- sluice reset ------------------------------------------------------- */
-
-static const char *plural(uint64_t n, const char *one, const char *many)
-{
-    return n == 1 ? one : many;
-}
-
-int sl_state_reset_plan(const char *name, uint64_t records, uint64_t bytes,
-                        uint64_t dead, int force, char *msg, size_t msglen)
-{
-    if (records == 0 && dead == 0) {
-        set_err(msg, msglen, "%s", "");
-        return 0;
-    }
-    if (force) {
-        set_err(msg, msglen, "discarding %" PRIu64 " undelivered %s (%" PRIu64
-                " %s) and %" PRIu64 " dead %s", records,
-                plural(records, "record", "records"), bytes,
-                plural(bytes, "byte", "bytes"), dead,
-                plural(dead, "letter", "letters"));
-        return 0;
-    }
-    set_err(msg, msglen, "connector %s still holds %" PRIu64 " undelivered %s "
-            "and %" PRIu64 " dead %s; deliver them (start sluice with the old "
-            "schema), or replay/purge the dead letters, or use --force to "
-            "discard them", name, records, plural(records, "record", "records"),
-            dead, plural(dead, "letter", "letters"));
-    return 1;
-}
-
-/* Records waiting in <dir>/inbox/ (*.ndjson, one per line): they were
- * encoded with the old schema, so they count as held. 0 or -1. */
-static int count_inbox(const char *dir, uint64_t *records, uint64_t *bytes,
-                       char *err, size_t errlen)
-{
-    *records = *bytes = 0;
-    char path[PATH_MAX];
-    if (join(path, sizeof path, dir, "inbox", err, errlen) != 0)
-        return -1;
-    DIR *d = opendir(path);
-    if (!d) {
-        if (errno == ENOENT)
-            return 0;
-        set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
-        return -1;
-    }
-    int rc = 0;
-    struct dirent *e;
-    while (rc == 0 && (e = readdir(d))) {
-        size_t n = strlen(e->d_name);
-        if (n <= 7 || strcmp(e->d_name + n - 7, ".ndjson") != 0)
-            continue;
-        int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            if (errno == ENOENT) /* taken by a gateway meanwhile */
-                continue;
-            set_err(err, errlen, "cannot open %s/%s: %s", path, e->d_name,
-                    strerror(errno));
-            rc = -1;
-            break;
-        }
-        char buf[65536];
-        bool in_line = false;
-        ssize_t r;
-        while ((r = read(fd, buf, sizeof buf)) > 0) {
-            for (ssize_t i = 0; i < r; i++) {
-                if (buf[i] == '\n') {
-                    *records += in_line;
-                    in_line = false;
-                } else {
-                    in_line = true;
-                    (*bytes)++;
-                }
-            }
-        }
-        *records += in_line;
-        if (r < 0) {
-            set_err(err, errlen, "cannot read %s/%s: %s", path, e->d_name,
-                    strerror(errno));
-            rc = -1;
-        }
-        close(fd);
-    }
-    closedir(d);
-    return rc;
-}
-
-/* Remove everything inside the directory open as dfd (which is consumed). */
-static int empty_at(int dfd, const char *path, int depth, char *err,
-                    size_t errlen)
-{
-    DIR *d = fdopendir(dfd);
-    if (!d) {
-        set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
-        close(dfd);
-        return -1;
-    }
-    int rc = 0;
-    struct dirent *e;
-    while (rc == 0 && (e = readdir(d))) {
-        const char *name = e->d_name;
-        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-            continue;
-        char sub[PATH_MAX];
-        if (join(sub, sizeof sub, path, name, err, errlen) != 0) {
-            rc = -1;
-            break;
-        }
-        struct stat st;
-        if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            if (errno == ENOENT)
-                continue;
-            set_err(err, errlen, "cannot stat %s: %s", sub, strerror(errno));
-            rc = -1;
-            break;
-        }
-        int flags = 0;
-        if (S_ISDIR(st.st_mode)) {
-            if (depth >= EMPTY_DEPTH_MAX) {
-                set_err(err, errlen, "%s: directories nested too deep", sub);
-                rc = -1;
-                break;
-            }
-            int sfd = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY |
-                             O_NOFOLLOW | O_CLOEXEC);
-            if (sfd < 0) {
-                set_err(err, errlen, "cannot open %s: %s", sub,
-                        strerror(errno));
-                rc = -1;
-                break;
-            }
-            if (empty_at(sfd, sub, depth + 1, err, errlen) != 0) {
-                rc = -1;
-                break;
-            }
-            flags = AT_REMOVEDIR;
-        }
-        if (unlinkat(dirfd(d), name, flags) != 0 && errno != ENOENT) {
-            set_err(err, errlen, "cannot remove %s: %s", sub, strerror(errno));
-            rc = -1;
-        }
-    }
-    if (rc == 0 && fsync(dirfd(d)) != 0) {
-        set_err(err, errlen, "cannot sync directory %s: %s", path,
-                strerror(errno));
-        rc = -1;
-    }
-    closedir(d);
-    return rc;
-}
-
-/* Remove what <dir>/<sub>/ holds, keeping the directory. Missing is fine. */
-static int empty_dir(const char *dir, const char *sub, char *err,
-                     size_t errlen)
-{
-    char path[PATH_MAX];
-    if (join(path, sizeof path, dir, sub, err, errlen) != 0)
-        return -1;
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return 0;
-        set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
-    return empty_at(fd, path, 0, err, errlen);
-}
-
-int sl_state_reset(const char *dir, const sl_connector_conf *c, int force,
-                   FILE *out, FILE *errf)
-{
-    char err[PATH_MAX + 512], lockpath[PATH_MAX];
-    struct stat st;
-    if (stat(dir, &st) != 0 && errno == ENOENT) {
-        fprintf(out, "connector %s has no state in %s: nothing to reset\n",
-                c->name, dir);
-        return 0;
-    }
-    long pid;
-    int held = sl_state_locked(dir, &pid);
-    if (held != 0) {
-        if (held < 0)
-            fprintf(errf, "sluice reset: cannot tell whether a sluice uses "
-                    "%s: %s\n", dir, strerror(errno));
-        else if (pid > 0)
-            fprintf(errf, "sluice reset: connector %s is in use by a running "
-                    "sluice (pid %ld); stop it first\n", c->name, pid);
-        else
-            fprintf(errf, "sluice reset: connector %s is in use by a running "
-                    "sluice; stop it first\n", c->name);
-        return 1;
-    }
-    /* hold the lock ourselves so that no gateway starts halfway through */
-    int lockfd = sl_state_lock(dir, err, sizeof err);
-    if (lockfd < 0) {
-        fprintf(errf, "sluice reset: %s\n", err);
-        return 1;
-    }
-    int rc = 1;
-    if (join(lockpath, sizeof lockpath, dir, SCHEMA_LOCK_FILE, err,
-             sizeof err) != 0) {
-        fprintf(errf, "sluice reset: %s\n", err);
-        goto out;
-    }
-    if (lstat(lockpath, &st) != 0 && errno == ENOENT) {
-        fprintf(out, "connector %s has no schema lock in %s: nothing to "
-                "reset\n", c->name, dir);
-        rc = 0;
-        goto out;
-    }
-    uint64_t records, bytes, in_records, in_bytes;
-    long dead = sl_dlq_count_dir(dir, err, sizeof err);
-    if (dead < 0 ||
-        sl_spool_inspect(dir, &records, &bytes, err, sizeof err) != 0 ||
-        count_inbox(dir, &in_records, &in_bytes, err, sizeof err) != 0) {
-        fprintf(errf, "sluice reset: connector %s: %s\n", c->name, err);
-        goto out;
-    }
-    char msg[512];
-    if (sl_state_reset_plan(c->name, records + in_records, bytes + in_bytes,
-                            (uint64_t)dead, force, msg, sizeof msg) != 0) {
-        fprintf(errf, "sluice reset: %s\n", msg);
-        goto out;
-    }
-    sl_buf diff;
-    sl_buf_init(&diff, DIFF_MAX);
-    if (sl_state_schema_check(dir, c->schema, &diff, err, sizeof err) ==
-        SL_SCHEMA_LOCK_CHANGED)
-        fprintf(out, "accepting these schema changes:\n%.*s", (int)diff.len,
-                diff.data ? diff.data : "");
-    sl_buf_free(&diff);
-    if (msg[0])
-        fprintf(out, "%s\n", msg);
-    /* the held data goes first: should this stop halfway, the schema lock
-     * still stands and reset can be run again */
-    if (force && (empty_dir(dir, "spool", err, sizeof err) != 0 ||
-                  empty_dir(dir, "dlq", err, sizeof err) != 0 ||
-                  empty_dir(dir, "inbox", err, sizeof err) != 0)) {
-        fprintf(errf, "sluice reset: %s\n", err);
-        goto out;
-    }
-    if (unlink(lockpath) != 0 && errno != ENOENT) {
-        fprintf(errf, "sluice reset: cannot remove %s: %s\n", lockpath,
-                strerror(errno));
-        goto out;
-    }
-    if (sync_dir(dir, err, sizeof err) != 0) {
-        fprintf(errf, "sluice reset: %s\n", err);
-        goto out;
-    }
-    fprintf(out, "connector %s reset: its next run locks the schema in %s\n",
-            c->name, c->file ? c->file : "its file");
-    rc = 0;
-out:
-    sl_state_unlock(lockfd);
-    return rc;
-}
-
-/* As sluice's `load`: the config, or NULL with every error on stderr. */
-static sl_config *load_config(const char *path)
-{
-    sl_errors errs;
-    sl_errors_init(&errs);
-    sl_config *cfg = sl_config_load(path, &errs);
-    if (!cfg) {
-        for (size_t i = 0; i < errs.n; i++)
-            fprintf(stderr, "%s\n", errs.msgs[i]);
-        fprintf(stderr, "sluice: %zu configuration error%s in %s\n", errs.n,
-                errs.n == 1 ? "" : "s", path);
-    }
-    sl_errors_free(&errs);
-    return cfg;
-}
-
-static void reset_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: sluice reset CONNECTOR [--force] [-c FILE]\n"
-            "\n"
-            "Forget the schema CONNECTOR locked on its first run, so that its\n"
-            "next run accepts the schema in its file. Refused while a sluice\n"
-            "runs it, and while it holds undelivered records or dead letters\n"
-            "(made with the old schema) unless --force discards them.\n"
-            "FILE defaults to conf/sluice.lua.\n");
-}
-
-int sl_state_reset_main(int argc, char **argv)
-{
-    const char *path = "conf/sluice.lua", *name = NULL;
-    int force = 0;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--force") == 0) {
-            force = 1;
-        } else if ((strcmp(argv[i], "-c") == 0 ||
-                    strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
-            path = argv[++i];
-        } else if (strcmp(argv[i], "-h") == 0 ||
-                   strcmp(argv[i], "--help") == 0) {
-            reset_usage(stdout);
-            return 0;
-        } else if (argv[i][0] == '-' || name) {
-            fprintf(stderr, "sluice reset: unexpected argument \"%s\"\n",
-                    argv[i]);
-            reset_usage(stderr);
-            return 2;
-        } else {
-            name = argv[i];
-        }
-    }
-    if (!name) {
-        reset_usage(stderr);
-        return 2;
-    }
-    sl_config *cfg = load_config(path);
-    if (!cfg)
-        return 2;
-    int rc = 2;
-    char dir[PATH_MAX], err[PATH_MAX + 512];
-    const sl_connector_conf *c = sl_config_connector(cfg, name);
-    if (!c)
-        fprintf(stderr, "sluice reset: %s has no connector \"%s\"\n", path,
-                name);
-    else if (sl_state_dir(cfg->state_dir, c->name, 0, dir, sizeof dir, err,
-                          sizeof err) != 0)
-        fprintf(stderr, "sluice reset: %s\n", err);
-    else
-        rc = sl_state_reset(dir, c, force, stdout, stderr);
-    sl_config_free(cfg);
-    return rc;
 }

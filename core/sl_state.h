@@ -21,6 +21,11 @@
 #include "sl_config.h"
 #include "sl_schema.h"
 
+/* Write "<dir>/<name>" (a path inside a connector directory) to out. 0, or
+ * -1 with "path DIR/NAME is too long" in err (out then unspecified). */
+int sl_state_path(char *out, size_t outlen, const char *dir,
+                  const char *name, char *err, size_t errlen);
+
 /* Write "<state_dir>/<connector>" to out. With `create`, make it (and its
  * parents, mode 0750) if missing. 0, or -1 with a message in err. */
 int sl_state_dir(const char *state_dir, const char *connector, int create,
@@ -51,10 +56,24 @@ sl_schema_lock_rc sl_state_schema_check(const char *dir, const sl_schema *s,
                                         sl_buf *diff, char *err,
                                         size_t errlen);
 
+/* Room enough for the diff of any two schemas (SL_SCHEMA_MAX_FIELDS each):
+ * the cap to give the `diff` of sl_state_schema_check. */
+#define SL_STATE_DIFF_MAX (1u << 20)
+
 /* Record `s` as the connector's schema (temporary file, fsync, rename).
  * 0, or -1 with a message in err. */
 int sl_state_schema_write(const char *dir, const sl_schema *s, char *err,
                           size_t errlen);
+
+/* Is there a schema lock in `dir`? 1 yes (anything by that name, even one
+ * that does not parse, or one lstat cannot see for another reason than
+ * ENOENT), 0 no, -1 with a message in err. Reads nothing. */
+int sl_state_schema_exists(const char *dir, char *err, size_t errlen);
+
+/* Delete <dir>/schema.lock (missing is fine) and make that durable (fsync
+ * of dir). 0, or -1 with a message in err ("cannot remove PATH: why",
+ * "cannot sync directory DIR: why"). */
+int sl_state_schema_remove(const char *dir, char *err, size_t errlen);
 
 /* schema.lock, text, one item a line, each line ending in '\n':
  *   sluice schema lock v1
@@ -72,28 +91,5 @@ int sl_state_schema_write(const char *dir, const sl_schema *s, char *err,
  * (`sluice reset NAME`). Returns the number refused; 0 means all may run.
  * Used by `sluice check` and `sluice run`. */
 int sl_state_check_locks(const sl_config *cfg, FILE *err);
-
-/* The rule of `sluice reset` for a connector that holds `records`
- * undelivered records (`bytes` bytes; spool and inbox) and `dead` dead
- * letters. Returns 0 when the reset may go ahead, with msg set to what
- * --force discards ("discarding N undelivered records (B bytes) and M dead
- * letters"), or "" when nothing is held; 1 when it must be refused
- * (something held, no `force`), with msg saying what is held and what to
- * do. */
-int sl_state_reset_plan(const char *name, uint64_t records, uint64_t bytes,
-                        uint64_t dead, int force, char *msg, size_t msglen);
-
-/* Reset connector `c` whose directory is `dir`: refuse (1) while a sluice
- * runs it or (without `force`) while it holds records or dead letters
- * (see sl_state_reset_plan); else hold its lock meanwhile, with `force`
- * delete what spool/, dlq/ and inbox/ hold, then delete schema.lock and
- * return 0. No directory or no schema lock: nothing to do, 0. Reports on
- * `out`, refusals and errors on `err`. Returns the process exit code. */
-int sl_state_reset(const char *dir, const sl_connector_conf *c, int force,
-                   FILE *out, FILE *err);
-
-/* `sluice reset CONNECTOR [--force] [-c FILE]`: argv[0] is the first
- * argument after "reset". Returns the process exit code. */
-int sl_state_reset_main(int argc, char **argv);
 
 #endif

@@ -1,6 +1,7 @@
 /* Unit tests for sl_dlq: the dead-letter file as written (escaping,
- * truncation, torn lines, ids), replay into the inbox, purge, and the
- * `sluice dlq` command driven through sl_dlq_main with a real config. */
+ * truncation, torn lines, ids), reading it back (sl_dlq_each), replay into
+ * the inbox, purge, and the `sluice dlq` command (sl_dlq_cli) driven
+ * through sl_dlq_main with a real config. */
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 
 #include "sl_buf.h"
 #include "sl_dlq.h"
+#include "sl_dlq_cli.h"
 #include "sl_json.h"
 #include "sl_state.h"
 #include "sl_test.h"
@@ -588,6 +590,113 @@ static void test_concurrent(void)
     rmtree(dir);
 }
 
+/* ---- reading back ------------------------------------------------------ */
+
+typedef struct seen {
+    int64_t ids[8];
+    size_t n;
+    int stop_at; /* stop the walk after this many; 0: never */
+} seen;
+
+static int see(void *ud, const sl_dlq_stored *e, const char *line, size_t n)
+{
+    seen *s = ud;
+    CHECK(n > 0 && line[0] == '{' && line[n - 1] == '}');
+    CHECK(e->record_len == 8 && memcmp(e->record, "{\"n\":", 5) == 0);
+    CHECK(e->status == 400 && e->attempts == 3 && e->time_ms > 0);
+    CHECK(e->reason.p && e->reason.len == 20 &&
+          memcmp(e->reason.p, "HTTP 400 (permanent)", 20) == 0);
+    CHECK(e->batch_id.p && e->batch_id.len == 6);
+    CHECK(e->first_attempt.p && e->first_attempt.len == 24 &&
+          memcmp(e->first_attempt.p, "2026-11-26T10:00:00.000Z", 24) == 0);
+    if (s->n < 8)
+        s->ids[s->n++] = e->id;
+    return s->stop_at && (int)s->n == s->stop_at;
+}
+
+static void test_each(void)
+{
+    const char *dir = mktmp();
+    char err[256] = "";
+    size_t bad = 9;
+    seen s = {.n = 0};
+    if (!dir)
+        return;
+    /* no store yet: no entries; an id selects nothing */
+    CHECK(sl_dlq_each(dir, -1, NULL, 0, see, &s, &bad, err, sizeof err) == 0);
+    CHECK(s.n == 0 && bad == 0);
+    int64_t want2[] = {2};
+    CHECK(sl_dlq_each(dir, -1, want2, 1, see, &s, &bad, err, sizeof err) ==
+          -1);
+    CHECK_STR(err, "no dead letter with id 2");
+
+    sl_dlq *d = sl_dlq_open(dir, err, sizeof err);
+    CHECK(d != NULL);
+    if (!d)
+        goto out;
+    CHECK(append1(d, "{\"n\":11}") == 0);
+    CHECK(append1(d, "{\"n\":22}") == 0);
+    CHECK(append1(d, "{\"n\":33}") == 0);
+    sl_dlq_free(d);
+    FILE *f = fopen(dead_file(dir), "a");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("not an entry\n", f);
+        fclose(f);
+    }
+
+    CHECK(sl_dlq_each(dir, -1, NULL, 0, see, &s, &bad, err, sizeof err) == 0);
+    CHECK(s.n == 3 && s.ids[0] == 1 && s.ids[1] == 2 && s.ids[2] == 3);
+    CHECK(bad == 1);
+    CHECK(sl_dlq_count_dir(dir, err, sizeof err) == 3);
+
+    int64_t pick[] = {3, 1};
+    s = (seen){.n = 0};
+    CHECK(sl_dlq_each(dir, -1, pick, 2, see, &s, &bad, err, sizeof err) == 0);
+    CHECK(s.n == 2 && s.ids[0] == 1 && s.ids[1] == 3);
+    int64_t pick_bad[] = {1, 7};
+    CHECK(sl_dlq_each(dir, -1, pick_bad, 2, see, &s, &bad, err,
+                      sizeof err) == -1);
+    CHECK_STR(err, "no dead letter with id 7");
+    CHECK(sl_dlq_each(dir, INT64_MAX, pick, 1, see, &s, &bad, err,
+                      sizeof err) == -1);
+    CHECK_STR(err, "no dead letter with id 3 at or after --since");
+    /* a walk that fn stops is not checked for missing ids */
+    s = (seen){.n = 0, .stop_at = 1};
+    CHECK(sl_dlq_each(dir, -1, pick_bad, 2, see, &s, &bad, err,
+                      sizeof err) == 0);
+    CHECK(s.n == 1 && s.ids[0] == 1);
+    s = (seen){.n = 0};
+    CHECK(sl_dlq_each(dir, 0, NULL, 0, see, &s, &bad, err, sizeof err) == 0);
+    CHECK(s.n == 3);
+out:
+    rmtree(dir);
+}
+
+static void test_parse_time(void)
+{
+    int64_t ms = 42;
+    const char *t = "2026-11-26T10:00:00Z";
+    CHECK(sl_dlq_parse_time(t, strlen(t), &ms) == 0 && ms == 1795687200000);
+    t = "2026-11-26T11:00:00.5+01:00";
+    CHECK(sl_dlq_parse_time(t, strlen(t), &ms) == 0 && ms == 1795687200500);
+    t = "2026-11-26T10:00:00Zjunk"; /* n excludes "junk" */
+    CHECK(sl_dlq_parse_time(t, 20, &ms) == 0 && ms == 1795687200000);
+    ms = 42;
+    t = "2026-02-30T00:00:00Z";
+    CHECK(sl_dlq_parse_time(t, strlen(t), &ms) == -1 && ms == 42);
+    t = "yesterday";
+    CHECK(sl_dlq_parse_time(t, strlen(t), &ms) == -1 && ms == 42);
+
+    size_t bad = 0;
+    CHECK(sl_dlq_utf8_len((const unsigned char *)"a", 1, &bad) == 1);
+    CHECK(sl_dlq_utf8_len((const unsigned char *)"\xC3\xA9", 2, &bad) == 2);
+    CHECK(sl_dlq_utf8_len((const unsigned char *)"\xE2\x82", 2, &bad) == 0 &&
+          bad == 2);
+    CHECK(sl_dlq_utf8_len((const unsigned char *)"\xFF", 1, &bad) == 0 &&
+          bad == 1);
+}
+
 /* ---- the command ------------------------------------------------------- */
 
 static char out_text[1 << 16], err_text[1 << 16];
@@ -762,6 +871,8 @@ int main(void)
         {"rewrite_keeps_unknown", test_rewrite_keeps_unknown},
         {"long_records", test_long_records},
         {"concurrent", test_concurrent},
+        {"each", test_each},
+        {"parse_time", test_parse_time},
         {"cli", test_cli},
         {NULL, NULL},
     };
