@@ -479,6 +479,30 @@ class SpoolTest(SluiceTestCase):
         sl.start()
         self.wait_ids(dest, acked, timeout=30)
 
+    def test_clients_that_hang_up_before_the_answer(self):
+        """Clients that close the connection right after sending, while
+        their records are being made durable: sluice keeps serving, the
+        records it spooled are delivered once each."""
+        import socket
+        dest = self.start_flex_destination()
+        sl = self.start_sluice({"crm": connector_lua(
+            "crm", dest.url + "/in", retry=FAST)})
+        for k in range(100):
+            body = compact([crm_record(k * 10 + i) for i in range(10)])
+            s = socket.create_connection(("127.0.0.1", sl.port))
+            s.sendall(b"POST /v1/connectors/crm/records HTTP/1.1\r\n"
+                      b"Host: x\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            s.close()
+        self.post_ok(sl, "crm", [crm_record(10 ** 6)])
+        wait_until(lambda: sl.stats("crm")["delivered"] ==
+                   sl.stats("crm")["accepted"], 15, msg="all delivered")
+        got = dest.ids()
+        self.assertTrue(sl.alive())
+        self.assertEqual(len(got), len(set(got)))
+        self.assertEqual(len(got), sl.stats("crm")["accepted"])
+        self.assertIn(10 ** 6, got)
+
     def test_sigterm_with_hung_destination_and_long_retry_after(self):
         """SIGTERM does not wait for a Retry-After of a minute, and gives up
         on a request that hangs after a deadline (well under 15 s); both
