@@ -51,12 +51,13 @@ typedef struct sl_connector_conf {
     bool ordered;               /* one request in flight, strict order */
     char *idempotency_header;   /* header carrying the batch key; NULL = off;
                                    default "Idempotency-Key" */
-    size_t queue_max_bytes;     /* records held in memory: the whole queue
-                                   with durability "memory", else the
-                                   delivery cache; default 64 MiB */
+    size_t queue_max_bytes;     /* durability "memory": the queue's limit;
+                                   default 64 MiB */
     int durability;             /* sl_durability (sl_spool.h); default fsync */
     size_t spool_max_bytes;     /* undelivered bytes on disk; default 1 GiB */
     size_t spool_segment_bytes; /* segment file size; default 64 MiB */
+    size_t spool_cache_bytes;   /* recent records also kept in memory for
+                                   delivery; default 8 MiB */
     /* Lua (issue 3). The connector file's state stays open for the life of
      * the config so that transform/headers_fn can be called at run time. */
     struct lua_State *L;        /* owned; the state the file ran in */

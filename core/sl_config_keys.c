@@ -529,6 +529,12 @@ static const sl_cfg_key spool_keys[] = {
      .max = GIB, .unit = "bytes",
      .desc = "Size at which the spool starts a new segment file; a "
              "segment is deleted once everything in it is delivered."},
+    {.name = "cache_bytes", .kind = K_INT, .store = S_SIZE,
+     .off = CO(c.spool_cache_bytes), .def = 8 * MIB, .min = 0, .max = GIB,
+     .unit = "bytes",
+     .desc = "Recent records also kept in memory, so that delivery does "
+             "not read them back while the destination keeps up; a larger "
+             "backlog is read from the segments, and memory stays flat."},
     {0}};
 
 static const sl_cfg_key lua_keys[] = {
@@ -605,7 +611,7 @@ const sl_cfg_key sl_cfg_connector_keys[] = {
              "are isolated and dead-letters only those; `dead_letter` "
              "dead-letters the whole batch."},
     {.name = "ordered", .kind = K_BOOL, .store = S_BOOL, .off = CO(c.ordered),
-     .def = 0,
+     .def = 0, .doc_type = "boolean",
      .desc = "Strict order: one request in flight whatever `concurrency` "
              "says, and a failing batch holds back the ones after it."},
     {.name = "idempotency_header", .kind = K_CUSTOM,
@@ -626,10 +632,10 @@ const sl_cfg_key sl_cfg_connector_keys[] = {
     {.name = "queue_max_bytes", .kind = K_INT, .store = S_SIZE,
      .off = CO(c.queue_max_bytes), .def = 64 * MIB, .min = MIB,
      .max = LLONG_MAX, .unit = "bytes",
-     .desc = "Records held in memory for delivery, at most. With "
-             "durability `memory` this is the whole queue (when full the "
-             "intake answers 503); otherwise a larger backlog stays on disk "
-             "and is read back from the spool."},
+     .desc = "With durability `memory`: records not yet delivered, at "
+             "most; when full the intake answers 503 with `Retry-After`. "
+             "(The spool modes use `spool.max_bytes` and "
+             "`spool.cache_bytes`.)"},
     {.name = "transform", .kind = K_CUSTOM, .custom = parse_transform,
      .ltype = LUA_TFUNCTION, .what = "a function", .defstr = "none",
      .doc_type = "function", .doc_allowed = "`function(rec, ctx)`",

@@ -174,11 +174,15 @@ static void print_durability(FILE *out, const sl_connector_conf *k)
     default:
         fprintf(out, "  durability      memory: NOT durable; records are lost "
                 "if sluice stops or crashes\n");
+        fprintf(out, "  queue_max_bytes %s\n",
+                size_text(b1, sizeof b1, k->queue_max_bytes));
         return;
     }
-    fprintf(out, "  spool           max %s, segments of %s\n",
+    char b3[64];
+    fprintf(out, "  spool           max %s, segments of %s, cache %s\n",
             size_text(b1, sizeof b1, k->spool_max_bytes),
-            size_text(b2, sizeof b2, k->spool_segment_bytes));
+            size_text(b2, sizeof b2, k->spool_segment_bytes),
+            size_text(b3, sizeof b3, k->spool_cache_bytes));
 }
 
 void sl_config_print(const sl_config *c, FILE *out)
@@ -216,8 +220,6 @@ void sl_config_print(const sl_config *c, FILE *out)
                                                   ? k->idempotency_header
                                                   : "off");
         print_durability(out, k);
-        fprintf(out, "  queue_max_bytes %s\n",
-                size_text(b1, sizeof b1, k->queue_max_bytes));
         print_function(out, "transform", k, k->transform_ref);
         print_function(out, "headers_fn", k, k->headers_fn_ref);
         fprintf(out, "  lua             max %lu instructions per call, max "

@@ -96,7 +96,7 @@ sl_connector *sl_connector_new(const sl_connector_conf *conf,
                          ? conf->queue_max_bytes
                          : conf->spool_max_bytes,
         .segment_bytes = conf->spool_segment_bytes,
-        .cache_bytes = conf->queue_max_bytes,
+        .cache_bytes = conf->spool_cache_bytes,
         .on_durable = spool_durable,
         .on_failed = spool_failed,
         .ud = c,

@@ -310,8 +310,8 @@ class SpoolTest(SluiceTestCase):
         spool_max, queue_max = 2 * 1024 * 1024, 1024 * 1024
         sl = self.start_sluice({"crm": connector_lua(
             "crm", "http://127.0.0.1:%d/in" % port, retry=FAST,
-            extra={"spool": {"max_bytes": spool_max, "segment_bytes": 256 * 1024},
-                   "queue_max_bytes": queue_max})})
+            extra={"spool": {"max_bytes": spool_max, "segment_bytes": 256 * 1024,
+                             "cache_bytes": queue_max}})})
         accepted, accepted_bytes, refused = [], 0, None
         for p in range(400):
             recs = [crm_record(p * 200 + k) for k in range(200)]

@@ -504,7 +504,8 @@ static void test_lua_print(void)
     FILE *f = open_memstream(&out, &len);
     sl_config_print(c, f);
     fclose(f);
-    CHECK_CONTAINS(out, "  queue_max_bytes 67108864 (64 MiB)\n"
+    CHECK_CONTAINS(out, "  spool           max 1073741824 (1 GiB), segments of "
+                        "67108864 (64 MiB), cache 8388608 (8 MiB)\n"
                         "  transform       yes (lua_fns.lua:10)\n"
                         "  headers_fn      yes (lua_fns.lua:17)\n"
                         "  lua             max 5000 instructions per call, "
