@@ -4,8 +4,16 @@
   benchlib.py ports N            print N distinct free TCP ports on 127.0.0.1
   benchlib.py stats              read GET /v1/connectors/{name} JSON on stdin,
                                  print "accepted delivered queued rejected
-                                 requests failures retries refused" (the last
-                                 four are 0 when absent)
+                                 requests failures retries refused
+                                 dead_lettered spool_bytes pending in_flight"
+                                 (all but the first four are 0 when absent)
+  benchlib.py nginxlog LOG       LOG: nginx access log in the bench format
+                                 ("$status $request_method $uri
+                                 $http_idempotency_key"); print "records
+                                 batches duplicates non2xx unkeyed": records =
+                                 the sum of the trailing -<n> of each distinct
+                                 key answered 200, duplicates = 200 lines
+                                 whose key was already counted
   benchlib.py run OUT TIMEOUT CMD...
                                  run CMD (killed after TIMEOUT s or when this
                                  process gets SIGTERM/SIGINT), then append
@@ -14,8 +22,14 @@
   benchlib.py summary RAW OUT    RAW: key=value lines written by bench.sh
                                  (plus the WRK_JSON line); print the summary
                                  and write it as JSON to OUT
+  benchlib.py compare OUT DIR... DIR: results dirs of runs (summary.json);
+                                 print one comparison table, write it to
+                                 OUT.txt and OUT.json
 """
+import csv
 import json
+import os
+import re
 import resource
 import signal
 import socket
@@ -82,10 +96,86 @@ def stats():
             raise SystemExit("benchlib: stats.%s missing or not an integer: %r" % (k, st))
         out.append(str(v))
     # Optional counters: 0 when the build does not report them.
-    for k in ("requests", "failures", "retries", "refused"):
+    for k in ("requests", "failures", "retries", "refused",
+              "dead_lettered", "spool_bytes", "pending", "in_flight"):
         v = st.get(k, 0)
         out.append(str(v if isinstance(v, int) and not isinstance(v, bool) else 0))
     print(" ".join(out))
+
+
+def nginxlog(path):
+    """Records that reached nginx, counted from the idempotency keys the
+    connector sends (<connector>-<spool id>-<position>-<n records>): a key
+    names the same records on every retry, so distinct keys answered 200
+    count each delivered record once, and a repeated key is a duplicate
+    delivery (a batch nginx got but whose answer sluice never saw)."""
+    seen = set()
+    records = batches = dups = non2xx = unkeyed = 0
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) < 4 or parts[2] not in ("/ingest", "/ingest_read"):
+                continue
+            status, key = parts[0], parts[3]
+            m = re.search(r"-([0-9]+)$", key)
+            if key == "-" or not m:
+                unkeyed += 1   # bench.sh's own keep-alive check
+                continue
+            if status != "200":
+                non2xx += 1
+                continue
+            if key in seen:
+                dups += 1
+                continue
+            seen.add(key)
+            batches += 1
+            records += int(m.group(1))
+    print(records, batches, dups, non2xx, unkeyed)
+
+
+def wrk_latency_dist(path):
+    """wrk --latency's "Latency Distribution" block: {"50": ms, ...}."""
+    unit = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}
+    out, on = {}, False
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if "Latency Distribution" in line:
+                    on = True
+                    continue
+                if on:
+                    m = re.match(r"\s+([0-9.]+)%\s+([0-9.]+)(us|ms|s|m|h)\s*$", line)
+                    if not m:
+                        break
+                    out[m.group(1)] = round(float(m.group(2)) * unit[m.group(3)], 3)
+    except OSError:
+        pass
+    return out
+
+
+def samples(path):
+    """The 1 s samples bench.sh writes (CSV with a header)."""
+    rows = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for r in csv.DictReader(f):
+                row = {"phase": r.get("phase", "")}
+                for k, v in r.items():
+                    if k != "phase":
+                        try:
+                            row[k] = float(v)
+                        except (TypeError, ValueError):
+                            row[k] = None
+                rows.append(row)
+    except OSError:
+        pass
+    return rows
+
+
+def peak(rows, key, phases=None):
+    vals = [r[key] for r in rows if r.get(key) is not None and
+            (phases is None or r["phase"] in phases)]
+    return max(vals) if vals else None
 
 
 def load_raw(path):
@@ -122,6 +212,7 @@ def summary(raw_path, out_path):
     errs = wrk["errors"]
     res = {
         "mode": mode,
+        "durability": kv.get("durability") if mode == "sluice" else None,
         "command": kv.get("wrk_cmd", ""),
         "machine": {
             "nproc": int(num(kv, "nproc")),
@@ -142,6 +233,13 @@ def summary(raw_path, out_path):
             "latency_ms": {k: round(v / 1000.0, 3) for k, v in lat.items()},
         },
     }
+    # The same percentiles as printed by wrk --latency (HdrHistogram, so
+    # they agree with the WRK_JSON ones); p50 and p99 are the quoted ones.
+    dist = wrk_latency_dist(kv.get("wrk_txt", ""))
+    res["wrk"]["latency_distribution_ms"] = dist
+    res["wrk"]["latency_p50_ms"] = dist.get("50", res["wrk"]["latency_ms"].get("50"))
+    res["wrk"]["latency_p99_ms"] = dist.get("99", res["wrk"]["latency_ms"].get("99"))
+    res["wrk"]["responses_2xx"] = wrk["requests"] - errs["status"]
     res["wrk"]["records_per_s_sent"] = round(wrk["requests"] * recs_per_req / wrk_s, 1)
     res["wrk"]["intake_mib_per_s"] = round(wrk["requests"] * num(kv, "body_bytes") / wrk_s / 1048576, 1)
 
@@ -192,6 +290,123 @@ def summary(raw_path, out_path):
             "retries": int(num(kv, "retries_after", 0) - num(kv, "retries_before", 0)),
             "refused": int(num(kv, "refused_after", 0) - num(kv, "refused_before", 0)),
         }
+        res["sluice"]["dead_lettered"] = int(num(kv, "dead_lettered_after", 0) - num(kv, "dead_lettered_before", 0))
+        res["sluice"]["spool_bytes_stat_end"] = int(num(kv, "spool_bytes_stat_after", 0))
+        # Nothing lost: from sluice's own counters (since it started, the
+        # probe included) and, independently, from what reached nginx.
+        acc_t = int(num(kv, "accepted_after"))
+        dlv_t = int(num(kv, "delivered_after"))
+        dl_t = int(num(kv, "dead_lettered_after", 0))
+        chk = {
+            "accepted_total": acc_t,
+            "delivered_total": dlv_t,
+            "dead_lettered_total": dl_t,
+            "counters_ok": acc_t == dlv_t + dl_t,
+        }
+        if "nginx_records" in kv:
+            ngx = int(num(kv, "nginx_records"))
+            chk.update({
+                "nginx_records": ngx,
+                "nginx_batches": int(num(kv, "nginx_batches_keyed", 0)),
+                "nginx_duplicate_batches": int(num(kv, "nginx_duplicates", 0)),
+                "nginx_non2xx": int(num(kv, "nginx_non2xx", 0)),
+                "nginx_ok": ngx == dlv_t,
+            })
+            # Records whose 200 wrk saw during the measured run: each one
+            # must have reached nginx (nginx also got the probe's).
+            acked = res["wrk"]["responses_2xx"] * recs_per_req
+            chk["wrk_acknowledged_records"] = acked
+            chk["acknowledged_reached_nginx"] = ngx - recs_per_req >= acked
+        chk["nothing_lost"] = chk["counters_ok"] and chk.get("nginx_ok", True) and \
+            chk.get("acknowledged_reached_nginx", True)
+        res["loss_check"] = chk
+
+        rows = samples(kv.get("samples_csv", ""))
+        if rows:
+            smp = {
+                "csv": os.path.basename(kv.get("samples_csv", "")),
+                "n": len(rows),
+                "peak_rss_mib": round(peak(rows, "rss_kib") / 1024, 1) if peak(rows, "rss_kib") else None,
+                "peak_spool_bytes": int(peak(rows, "spool_bytes") or 0),
+            }
+            phases = []
+            for r in rows:
+                if r["phase"] not in phases:
+                    phases.append(r["phase"])
+            smp["by_phase"] = {}
+            for ph in phases:
+                pr = peak(rows, "rss_kib", {ph})
+                ps = peak(rows, "spool_bytes", {ph})
+                smp["by_phase"][ph] = {
+                    "samples": sum(1 for r in rows if r["phase"] == ph),
+                    "peak_rss_mib": round(pr / 1024, 1) if pr else None,
+                    "peak_spool_mib": round(ps / 1048576, 1) if ps is not None else None,
+                }
+            res["samples"] = smp
+
+        if "outage_s" in kv:
+            t0 = num(kv, "t_wrk_start")
+            o = {
+                "requested_s": int(num(kv, "outage_s")),
+                "stopped_at_s": round(num(kv, "t_outage_start") - t0, 1),
+                "down_s": round(num(kv, "t_outage_end") - num(kv, "t_outage_start"), 1),
+                "wrk_non2xx": errs["status"],
+                "refused_records": res["sluice"]["refused"],
+                "spool_max_bytes": int(num(kv, "spool_max_bytes", 0)),
+            }
+            # From the samples: when the intake first refused, when the
+            # spool stopped growing, when delivery resumed after the restart.
+            ts = num(kv, "t_outage_start") - t0
+            te = num(kv, "t_outage_end") - t0
+            first_ref = next((r["t_s"] for r in rows if (r.get("refused") or 0) >
+                              (rows[0].get("refused") or 0)), None)
+            o["first_refusal_after_stop_s"] = round(first_ref - ts, 1) if first_ref is not None else None
+            dl_at_restart = next((r["delivered"] for r in rows if r["t_s"] >= te and r.get("delivered") is not None), None)
+            resumed = next((r["t_s"] for r in rows if r["t_s"] >= te and dl_at_restart is not None and
+                            (r.get("delivered") or 0) > dl_at_restart), None)
+            o["delivery_resumed_after_restart_s"] = round(resumed - te, 1) if resumed is not None else None
+            # How long the intake kept refusing after the destination was
+            # back, and when the backlog (queued) was all cut into batches.
+            prev, last_ref = None, None
+            for r in rows:
+                if prev is not None and r.get("refused") is not None and prev.get("refused") is not None \
+                        and r["refused"] > prev["refused"] and r["t_s"] >= te:
+                    last_ref = r["t_s"]
+                prev = r
+            o["refusing_until_after_restart_s"] = round(last_ref - te, 1) if last_ref is not None else None
+            # (under continued load a few batches are always queued)
+            q0 = next((r["t_s"] for r in rows if r["t_s"] >= te and r.get("queued") is not None
+                       and r["queued"] < 10000), None)
+            o["backlog_cut_after_restart_s"] = round(q0 - te, 1) if q0 is not None else None
+            last = next((r for r in reversed(rows) if r.get("spool_bytes") is not None), None)
+            o["spool_bytes_last_sample"] = int(last["spool_bytes"]) if last else None
+            res["outage"] = o
+
+        if kv.get("fdatasyncs", "").isdigit():
+            fds = int(kv["fdatasyncs"])
+            fs = int(kv["fsyncs"]) if kv.get("fsyncs", "").isdigit() else 0
+            win = num(kv, "sync_window_s")
+            res["sluice"]["syncs"] = {
+                "fdatasync": fds, "fsync": fs, "window_s": win,
+                "fdatasync_per_s": round(fds / win, 1),
+                "records_per_fdatasync": round(acc / fds, 1) if fds else None,
+                "requests_per_fdatasync": round(acc / recs_per_req / fds, 2) if fds else None,
+            }
+        # CPU per thread (the event loop, the fsync thread, ...).
+        def threads(k):
+            out = {}
+            for item in kv.get(k, "").split():
+                f = item.split(",")
+                if len(f) == 3 and f[2].isdigit():
+                    out[f[0]] = (f[1], int(f[2]))
+            return out
+        t0, t1 = threads("sluice_threads_before"), threads("sluice_threads_after")
+        if t1 and window > 0:
+            res["sluice"]["threads"] = [
+                {"tid": int(tid), "name": name,
+                 "cpu_s": round((ticks - t0.get(tid, (name, 0))[1]) / tck, 2),
+                 "cores_busy": round((ticks - t0.get(tid, (name, 0))[1]) / tck / window, 2)}
+                for tid, (name, ticks) in sorted(t1.items(), key=lambda x: int(x[0]))]
         b = res["sluice"]["batches_received"]
         res["sluice"]["records_per_batch"] = round(dlv / b, 1) if b > 0 else None
         res["sluice"].update(cpu("sluice", window))
@@ -207,8 +422,8 @@ def print_summary(r):
     w, m = r["wrk"], r["machine"]
     L = w["latency_ms"]
     print("")
-    print("== sluice bench (%s) ==" % ("wrk -> sluice -> nginx" if r["mode"] == "sluice"
-                                       else "wrk -> nginx direct (baseline)"))
+    print("== sluice bench (%s) ==" % ("wrk -> sluice -> nginx, durability %s" % r["durability"]
+                                       if r["mode"] == "sluice" else "wrk -> nginx direct (baseline)"))
     print("machine     %d cores, %s, %.1f GiB, kernel %s" % (m["nproc"], m["cpu"], m["mem_gib"], m["kernel"]))
     if m["state_fs"]:
         print("state dir   on %s" % m["state_fs"])
@@ -219,6 +434,9 @@ def print_summary(r):
           % (w["requests_per_s"], w["records_per_s_sent"], w["intake_mib_per_s"]))
     print("latency     p50 %.2f ms  p75 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f"
           % (L["50"], L["75"], L["90"], L["99"], L["99.9"], L["max"]))
+    if w.get("latency_distribution_ms"):
+        print("intake      latency median %.2f ms, p99 %.2f ms (wrk --latency \"Latency Distribution\")"
+              % (w["latency_p50_ms"], w["latency_p99_ms"]))
     e = w["errors"]
     print("wrk errors  connect %d  read %d  write %d  status(non-2xx/3xx) %d  timeout %d"
           % (e["connect"], e["read"], e["write"], e["status"], e["timeout"]))
@@ -233,6 +451,43 @@ def print_summary(r):
               % (s["batches_received"], s["records_per_batch"], s["attempts"], s["failures"], s["retries"]))
         print("sluice      %.2f CPU s = %.2f cores busy; peak RSS %.1f MiB (RSS at end %.1f MiB)"
               % (s["cpu_s"], s["cores_busy"], s["peak_rss_mib"], s["rss_end_mib"]))
+        if s.get("threads"):
+            print("threads     %s" % ", ".join("%s[%d] %.2f cores" % (t["name"], t["tid"], t["cores_busy"])
+                                                for t in s["threads"] if t["cpu_s"] > 0 or len(s["threads"]) < 6))
+        sy = s.get("syncs")
+        if sy:
+            print("syncs       %d fdatasync + %d fsync in %.0f s = %.0f fdatasync/s; %s records (%s requests) per fdatasync"
+                  % (sy["fdatasync"], sy["fsync"], sy["window_s"], sy["fdatasync_per_s"],
+                     sy["records_per_fdatasync"], sy["requests_per_fdatasync"]))
+        print("spool       %d bytes on disk at end (stats.spool_bytes %d); dead-lettered %d"
+              % (s["spool_bytes_end"], s["spool_bytes_stat_end"], s["dead_lettered"]))
+        c = r.get("loss_check")
+        if c:
+            line = ("lost?       sluice: accepted %d = delivered %d + dead-lettered %d: %s"
+                    % (c["accepted_total"], c["delivered_total"], c["dead_lettered_total"],
+                       "yes" if c["counters_ok"] else "NO"))
+            print(line)
+            if "nginx_records" in c:
+                print("            nginx: %d records in %d distinct batches (%d duplicate deliveries, %d non-2xx) "
+                      "= delivered: %s; wrk got 200 for %d records, all reached nginx: %s"
+                      % (c["nginx_records"], c["nginx_batches"], c["nginx_duplicate_batches"], c["nginx_non2xx"],
+                         "yes" if c["nginx_ok"] else "NO", c["wrk_acknowledged_records"],
+                         "yes" if c["acknowledged_reached_nginx"] else "NO"))
+            print("            => %s" % ("nothing lost" if c["nothing_lost"] else "RECORDS LOST OR UNACCOUNTED"))
+        o = r.get("outage")
+        if o:
+            print("outage      nginx stopped at %.1f s for %.1f s; wrk got %d non-2xx (503) answers, %d records refused"
+                  % (o["stopped_at_s"], o["down_s"], o["wrk_non2xx"], o["refused_records"]))
+            print("            first refusal %s s after the stop; delivery resumed %s s after the restart;"
+                  % (o["first_refusal_after_stop_s"], o["delivery_resumed_after_restart_s"]))
+            print("            backlog cut into batches (queued < 10,000) %s s after the restart; the intake refused until %s s after it"
+                  % (o["backlog_cut_after_restart_s"], o["refusing_until_after_restart_s"]))
+        sm = r.get("samples")
+        if sm:
+            ph = ", ".join("%s %s MiB (spool %s MiB)" % (k, v["peak_rss_mib"], v["peak_spool_mib"])
+                           for k, v in sm["by_phase"].items())
+            print("samples     %d x 1 s (%s): peak RSS by phase: %s; peak spool %.1f MiB"
+                  % (sm["n"], sm["csv"], ph, sm["peak_spool_bytes"] / 1048576))
     n = r["nginx"]
     print("nginx       %.2f CPU s = %.2f cores busy" % (n["cpu_s"], n["cores_busy"]))
     if "cpu_s" in w:
@@ -246,6 +501,55 @@ def print_summary(r):
     print("target      sluice >= 1,000,000 records/s delivered with < 32 MiB RSS")
 
 
+def compare(out, dirs):
+    runs = []
+    for d in dirs:
+        with open(os.path.join(d, "summary.json"), encoding="utf-8") as f:
+            r = json.load(f)
+        r["_dir"] = d
+        runs.append(r)
+    mem = next((r for r in runs if r.get("durability") == "memory" and r.get("sluice")), None)
+    hdr = ("durability", "conns", "rec/s delivered", "rec/s accepted", "vs memory",
+           "p50 ms", "p99 ms", "sluice cores", "peak RSS MiB", "fdatasync/s", "rec/fdatasync",
+           "refused", "nothing lost", "ok")
+    rows = []
+    for r in runs:
+        s = r.get("sluice") or {}
+        w = r["wrk"]
+        ratio = ""
+        if mem and s.get("delivered_per_s") and mem["sluice"].get("delivered_per_s"):
+            ratio = "%.2fx" % (mem["sluice"]["delivered_per_s"] / s["delivered_per_s"])
+        lc = r.get("loss_check", {})
+        rows.append((r.get("durability") or r["mode"], str(w["connections"]),
+                     "{:,.0f}".format(s.get("delivered_per_s") or 0),
+                     "{:,.0f}".format(s.get("accepted_per_s") or 0), ratio,
+                     "%.2f" % w["latency_p50_ms"], "%.2f" % w["latency_p99_ms"],
+                     "%.2f" % s.get("cores_busy", 0), "%.1f" % s.get("peak_rss_mib", 0),
+                     "%.0f" % s["syncs"]["fdatasync_per_s"] if s.get("syncs") else "-",
+                     "{:,.0f}".format(s["syncs"]["records_per_fdatasync"])
+                     if (s.get("syncs") or {}).get("records_per_fdatasync") else "-",
+                     str(s.get("refused", 0)),
+                     "yes" if lc.get("nothing_lost") else "NO",
+                     "yes" if r.get("ok") else "FAILED"))
+    width = [max(len(h), *(len(x[i]) for x in rows)) for i, h in enumerate(hdr)]
+    lines = ["| " + " | ".join(h.ljust(width[i]) for i, h in enumerate(hdr)) + " |",
+             "|" + "|".join("-" * (n + 2) for n in width) + "|"]
+    for x in rows:
+        lines.append("| " + " | ".join(v.rjust(width[i]) if i else v.ljust(width[i])
+                                       for i, v in enumerate(x)) + " |")
+    lines.append("")
+    lines.append("vs memory = memory mode's records/s delivered / this mode's (target for fsync: <= 2x)")
+    for r in runs:
+        lines.append("%-7s %s" % (r.get("durability") or r["mode"], r["_dir"]))
+    text = "\n".join(lines)
+    print(text)
+    with open(out + ".txt", "w", encoding="utf-8") as f:
+        f.write(text + "\n")
+    with open(out + ".json", "w", encoding="utf-8") as f:
+        json.dump([{k: v for k, v in r.items()} for r in runs], f, indent=2, ensure_ascii=False)
+        f.write("\n")
+
+
 def main():
     if len(sys.argv) >= 3 and sys.argv[1] == "ports":
         ports(int(sys.argv[2]))
@@ -255,6 +559,10 @@ def main():
         stats()
     elif len(sys.argv) == 4 and sys.argv[1] == "summary":
         summary(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 3 and sys.argv[1] == "nginxlog":
+        nginxlog(sys.argv[2])
+    elif len(sys.argv) >= 4 and sys.argv[1] == "compare":
+        compare(sys.argv[2], sys.argv[3:])
     else:
         sys.stderr.write(__doc__)
         sys.exit(2)

@@ -6,8 +6,26 @@
 #
 # usage: scripts/bench.sh [--duration 20] [--connections 32] [--threads 1]
 #                         [--build-dir build-bench] [--records 100]
+#                         [--durability fsync|os|memory] [--all-modes]
+#                         [--modes LIST] [--outage SECONDS] [--outage-at 10]
+#                         [--spool-max-bytes N] [--drain-timeout S]
 #                         [--profile] [--baseline] [--no-build] [--keep]
 #
+#   --durability M   the bench connector's durability: fsync (default, the
+#                    product default), os or memory
+#   --all-modes      one full run per durability (fsync, os, memory), one
+#                    after another, each with its own results dir, then one
+#                    comparison table (= --modes fsync,os,memory)
+#   --modes LIST     the same for a comma-separated list of modes
+#   --outage S       destination outage under full load: nginx is stopped
+#                    --outage-at s (default 10) into the wrk run, kept down
+#                    S s, restarted on the same port; the run lasts at least
+#                    outage-at + S + 20 s and the drain timeout is raised;
+#                    503s and refused records are expected then, lost ones
+#                    are not
+#   --spool-max-bytes N  spool = { max_bytes = N } (default: sluice's, 1 GiB)
+#   --drain-timeout S    how long sluice may take to drain after wrk ends
+#                    (default 30, or 2 x outage + 60 with --outage)
 #   --duration N     wrk run length in seconds (default 20)
 #   --connections N  wrk connections (default 32)
 #   --threads N      wrk threads (default 1)
@@ -21,11 +39,16 @@
 #   --keep           keep the temp dir (configs, logs, spool) after the run
 #
 # Everything runs on 127.0.0.1 with ports picked at run time; everything
-# started here is stopped on exit. Results (summary.txt, summary.json,
-# wrk.txt, logs, perf report) go to DIR/bench-results/<UTC time>/.
+# started here is stopped on exit, and the temp dir (configs, the state dir
+# with the spool, logs) is removed unless --keep. Results (summary.txt,
+# summary.json, wrk.txt, samples.csv: sluice's RSS and spool bytes every
+# second, logs, perf report) go to DIR/bench-results/<UTC time>-<mode>/.
+# nginx logs the Idempotency-Key of every batch, so the records that reached
+# it are counted independently of sluice's counters.
 # Exit status is non-zero when anything failed: build, startup, sluice
-# died, a record was rejected, nothing was accepted, wrk saw errors, or the
-# queue did not drain within 30 s.
+# died, a record was rejected or lost (accepted != delivered + dead-lettered,
+# or nginx counted other than delivered), nothing was accepted, wrk saw
+# errors (503s excepted with --outage), or the queue did not drain in time.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -40,7 +63,12 @@ PROFILE=0
 BASELINE=0
 BUILD=1
 KEEP=0
-DRAIN_TIMEOUT=30      # s, after wrk ends, for the queue to reach 0
+DURABILITY=fsync
+MODES=""
+OUTAGE=0              # s of destination outage (0: none)
+OUTAGE_AT=10          # s into the wrk run when nginx is stopped
+SPOOL_MAX_BYTES=""
+DRAIN_TIMEOUT=""      # s, after wrk ends, for the queue to reach 0 (default 30)
 HEALTH_TIMEOUT=20     # s, for sluice to answer /healthz
 STOP_TIMEOUT=10       # s, for a process to exit after SIGTERM
 
@@ -56,6 +84,19 @@ while [ $# -gt 0 ]; do
     --threads)     need_arg "$@"; THREADS=$2; shift 2 ;;
     --build-dir)   need_arg "$@"; BUILD_DIR=$2; shift 2 ;;
     --records)     need_arg "$@"; RECORDS=$2; shift 2 ;;
+    --durability)  need_arg "$@"; DURABILITY=$2; shift 2 ;;
+    --modes)       need_arg "$@"; MODES=$2; shift 2 ;;
+    --outage)      need_arg "$@"; OUTAGE=$2; shift 2 ;;
+    --outage-at)   need_arg "$@"; OUTAGE_AT=$2; shift 2 ;;
+    --spool-max-bytes) need_arg "$@"; SPOOL_MAX_BYTES=$2; shift 2 ;;
+    --drain-timeout)   need_arg "$@"; DRAIN_TIMEOUT=$2; shift 2 ;;
+    --durability=*)  DURABILITY=${1#*=}; shift ;;
+    --modes=*)       MODES=${1#*=}; shift ;;
+    --outage=*)      OUTAGE=${1#*=}; shift ;;
+    --outage-at=*)   OUTAGE_AT=${1#*=}; shift ;;
+    --spool-max-bytes=*) SPOOL_MAX_BYTES=${1#*=}; shift ;;
+    --drain-timeout=*)   DRAIN_TIMEOUT=${1#*=}; shift ;;
+    --all-modes) MODES=fsync,os,memory; shift ;;
     --duration=*)    DURATION=${1#*=}; shift ;;
     --connections=*) CONNECTIONS=${1#*=}; shift ;;
     --threads=*)     THREADS=${1#*=}; shift ;;
@@ -72,14 +113,34 @@ done
 for v in DURATION CONNECTIONS THREADS RECORDS; do
   [[ ${!v} =~ ^[1-9][0-9]{0,6}$ ]] || die "--${v,,} must be a positive integer (got '${!v}')"
 done
+case $DURABILITY in fsync|os|memory) ;; *) die "--durability must be fsync, os or memory (got '$DURABILITY')" ;; esac
+[[ $OUTAGE =~ ^[0-9]{1,5}$ ]] || die "--outage must be a number of seconds (got '$OUTAGE')"
+[[ $OUTAGE_AT =~ ^[1-9][0-9]{0,4}$ ]] || die "--outage-at must be a positive number of seconds (got '$OUTAGE_AT')"
+[ -z "$SPOOL_MAX_BYTES" ] || [[ $SPOOL_MAX_BYTES =~ ^[1-9][0-9]{0,15}$ ]] ||
+  die "--spool-max-bytes must be a positive integer (got '$SPOOL_MAX_BYTES')"
+[ -z "$DRAIN_TIMEOUT" ] || [[ $DRAIN_TIMEOUT =~ ^[1-9][0-9]{0,5}$ ]] ||
+  die "--drain-timeout must be a positive integer (got '$DRAIN_TIMEOUT')"
+if [ "$OUTAGE" -gt 0 ]; then
+  # Load before, during and at least 20 s after the outage.
+  [ "$DURATION" -ge $((OUTAGE_AT + OUTAGE + 20)) ] || {
+    DURATION=$((OUTAGE_AT + OUTAGE + 20))
+    log "--outage $OUTAGE: wrk runs ${DURATION}s (outage at ${OUTAGE_AT}s + ${OUTAGE}s + 20s)"
+  }
+  # Once nginx is back, every batch may wait out a backoff of up to
+  # retry.max_ms (30 s) before its next attempt; then the backlog drains.
+  : "${DRAIN_TIMEOUT:=$((2 * OUTAGE + 60))}"
+fi
+: "${DRAIN_TIMEOUT:=30}"
 [ "$THREADS" -le "$CONNECTIONS" ] || die "--threads ($THREADS) must not exceed --connections ($CONNECTIONS)"
 [[ $BUILD_DIR = /* ]] || BUILD_DIR=$ROOT/$BUILD_DIR
 [ "$BASELINE" -eq 1 ] && [ "$PROFILE" -eq 1 ] && die "--profile profiles sluice; it makes no sense with --baseline"
+[ "$BASELINE" -eq 1 ] && [ -n "$MODES" ] && die "--modes/--all-modes run sluice; they make no sense with --baseline"
+[ "$BASELINE" -eq 1 ] && [ "$OUTAGE" -gt 0 ] && die "--outage needs sluice; it makes no sense with --baseline"
 
 # ---------------------------------------------------------------- state ----
 NGINX=/usr/sbin/nginx
 TMP=""
-NGINX_PID="" SLUICE_PID="" WRK_PID="" PERF_PID=""
+NGINX_PID="" SLUICE_PID="" WRK_PID="" PERF_PID="" SAMPLER_PID="" SYNC_PID=""
 FAILS=()
 NGINX_WORKERS=()
 
@@ -117,6 +178,8 @@ cleanup() {
   set +e
   trap - EXIT INT TERM
   stop_pid "$PERF_PID" INT
+  stop_pid "$SAMPLER_PID"
+  stop_pid "$SYNC_PID" INT
   stop_pid "$WRK_PID"
   stop_pid "$SLUICE_PID"
   stop_pid "$NGINX_PID"
@@ -160,6 +223,19 @@ raw_sys() {
   raw "sys_steal_$1" "$st"
 }
 
+# thread_ticks PID: "tid,name,ticks ..." (utime + stime) of each thread.
+thread_ticks() {
+  local t s n f out=""
+  for t in /proc/"$1"/task/*; do
+    s=$(cat "$t/stat" 2>/dev/null) || continue
+    n=$(tr -c 'A-Za-z0-9_.:\n-' _ <"$t/comm" 2>/dev/null) || n='?'
+    s=${s##*) }
+    read -r -a f <<<"$s"
+    out+="${t##*/},$n,$((f[11] + f[12])) "
+  done
+  echo "$out"
+}
+
 # proc_kib PID FIELD: a kB value from /proc/PID/status (VmHWM, VmRSS).
 proc_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
@@ -185,6 +261,45 @@ wait_http() {
 
 raw() { printf '%s=%s\n' "$1" "$2" >>"$RAW"; }
 
+# ------------------------------------------------------ several modes ----
+# --modes/--all-modes: this script once per mode (each a full run with its
+# own results dir; the first one builds), then one comparison table.
+if [ -n "$MODES" ]; then
+  IFS=, read -r -a MODE_LIST <<<"$MODES"
+  [ ${#MODE_LIST[@]} -gt 0 ] || die "--modes: empty list"
+  for m in "${MODE_LIST[@]}"; do
+    case $m in fsync|os|memory) ;; *) die "--modes: unknown mode '$m' (fsync, os, memory)" ;; esac
+  done
+  args=(--duration "$DURATION" --connections "$CONNECTIONS" --threads "$THREADS"
+        --build-dir "$BUILD_DIR" --records "$RECORDS" --outage "$OUTAGE"
+        --outage-at "$OUTAGE_AT" --drain-timeout "$DRAIN_TIMEOUT")
+  [ -n "$SPOOL_MAX_BYTES" ] && args+=(--spool-max-bytes "$SPOOL_MAX_BYTES")
+  [ "$PROFILE" -eq 1 ] && args+=(--profile)
+  [ "$KEEP" -eq 1 ] && args+=(--keep)
+  CMP=$BUILD_DIR/bench-results/$(date -u +%Y%m%dT%H%M%SZ)-modes
+  mkdir -p "$CMP"
+  dirs=() failed=() nobuild=()
+  [ "$BUILD" -eq 1 ] || nobuild=(--no-build)
+  for m in "${MODE_LIST[@]}"; do
+    log "=== durability $m: scripts/bench.sh ${args[*]} ${nobuild[*]} --durability $m"
+    rc=0
+    "$0" "${args[@]}" "${nobuild[@]}" --durability "$m" | tee "$CMP/run-$m.txt" || rc=$?
+    [ "$rc" -eq 0 ] || failed+=("$m (exit $rc)")
+    d=$(sed -n 's/^results  *//p' "$CMP/run-$m.txt" | tail -n 1)
+    if [ -n "$d" ] && [ -f "$d/summary.json" ]; then dirs+=("$d"); else failed+=("$m: no summary"); fi
+    nobuild=(--no-build)
+  done
+  echo
+  echo "== durability modes compared ($(nproc) cores, $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)) =="
+  [ ${#dirs[@]} -gt 0 ] && python3 "$ROOT/bench/benchlib.py" compare "$CMP/comparison" "${dirs[@]}"
+  echo "comparison  $CMP/comparison.txt"
+  if [ ${#failed[@]} -gt 0 ]; then
+    for f in "${failed[@]}"; do log "FAIL: $f"; done
+    exit 1
+  fi
+  exit 0
+fi
+
 # ----------------------------------------------------------------- deps ----
 log "installing dependencies (scripts/install-deps.sh --bench)"
 "$ROOT/scripts/install-deps.sh" --bench
@@ -195,7 +310,8 @@ done
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RES=$BUILD_DIR/bench-results/$STAMP
-[ "$BASELINE" -eq 1 ] && RES=$RES-baseline
+if [ "$BASELINE" -eq 1 ]; then RES=$RES-baseline; else RES=$RES-$DURABILITY-c$CONNECTIONS; fi
+[ "$OUTAGE" -gt 0 ] && RES=$RES-outage$OUTAGE
 mkdir -p "$RES"
 RAW=$RES/raw.txt
 : >"$RAW"
@@ -227,6 +343,7 @@ raw mem_kib "$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)"
 raw threads "$THREADS"
 raw connections "$CONNECTIONS"
 raw records_per_request "$RECORDS"
+raw wrk_txt "$RES/wrk.txt"
 
 BODY=$TMP/body.json
 python3 "$ROOT/bench/gen_records.py" --count "$RECORDS" >"$BODY"
@@ -241,20 +358,55 @@ read -r NGINX_PORT SLUICE_PORT < <(python3 "$ROOT/bench/benchlib.py" ports 2)
 # ---------------------------------------------------------------- nginx ----
 NGX=$TMP/nginx
 mkdir -p "$NGX"
-sed -e "s|@DIR@|$NGX|g" -e "s|@PORT@|$NGINX_PORT|g" \
+# With sluice in front, nginx logs one line per batch (~1,000/s): status,
+# method, path and the Idempotency-Key, whose trailing -<n> is the batch's
+# number of records: the count of records that reached nginx, independent
+# of sluice's counters (and of nginx restarts). Not in --baseline, where
+# every wrk request would be a line.
+NGX_LOG_SED=()
+[ "$BASELINE" -eq 1 ] || NGX_LOG_SED=(-e "s|^\( *\)access_log off;\$|\1log_format bench '\$status \$request_method \$uri \$http_idempotency_key \$content_length';\n\1access_log $NGX/access.log bench;|")
+sed -e "s|@DIR@|$NGX|g" -e "s|@PORT@|$NGINX_PORT|g" "${NGX_LOG_SED[@]}" \
   "$ROOT/bench/nginx.conf.in" >"$NGX/nginx.conf"
+[ "$BASELINE" -eq 1 ] || grep -q 'access_log .*access.log bench;' "$NGX/nginx.conf" ||
+  die "could not enable the access log in $NGX/nginx.conf"
 "$NGINX" -t -q -p "$NGX/" -c "$NGX/nginx.conf" -e "$NGX/error.log" ||
   die "nginx rejects $NGX/nginx.conf"
-"$NGINX" -p "$NGX/" -c "$NGX/nginx.conf" -e "$NGX/error.log" >"$NGX/stdout.log" 2>&1 &
-NGINX_PID=$!
 NGINX_URL=http://127.0.0.1:$NGINX_PORT
-if ! wait_http "$NGINX_URL/nginx_status" 10 "$NGINX_PID"; then
-  cat "$NGX/error.log" "$NGX/stdout.log" >&2 2>/dev/null || true
-  die "nginx did not start on 127.0.0.1:$NGINX_PORT"
-fi
-read -r -a NGINX_WORKERS <<<"$(child_pids "$NGINX_PID" | tr '\n' ' ')"
-[ ${#NGINX_WORKERS[@]} -gt 0 ] || die "nginx has no worker process"
-log "nginx pid $NGINX_PID (workers: ${NGINX_WORKERS[*]}) on 127.0.0.1:$NGINX_PORT"
+
+# start_nginx: start the bench nginx (again, after an outage: same config,
+# same port, same access log, appended to); sets NGINX_PID, NGINX_WORKERS.
+start_nginx() {
+  local try
+  for try in 1 2 3 4 5; do
+    "$NGINX" -p "$NGX/" -c "$NGX/nginx.conf" -e "$NGX/error.log" >>"$NGX/stdout.log" 2>&1 &
+    NGINX_PID=$!
+    wait_http "$NGINX_URL/nginx_status" 10 "$NGINX_PID" && break
+    # e.g. the port briefly taken: a client socket of the run bound to it
+    log "nginx did not start on 127.0.0.1:$NGINX_PORT (attempt $try): $(tail -n 1 "$NGX/error.log" 2>/dev/null)"
+    stop_pid "$NGINX_PID"
+    NGINX_PID=""
+    sleep 0.5
+  done
+  if [ -z "$NGINX_PID" ]; then
+    cat "$NGX/error.log" "$NGX/stdout.log" >&2 2>/dev/null || true
+    die "nginx did not start on 127.0.0.1:$NGINX_PORT"
+  fi
+  read -r -a NGINX_WORKERS <<<"$(child_pids "$NGINX_PID" | tr '\n' ' ')"
+  [ ${#NGINX_WORKERS[@]} -gt 0 ] || die "nginx has no worker process"
+  log "nginx pid $NGINX_PID (workers: ${NGINX_WORKERS[*]}) on 127.0.0.1:$NGINX_PORT"
+}
+
+# stop_nginx: the destination goes away (SIGTERM to the master = nginx -s
+# stop: fast shutdown, open connections are closed).
+stop_nginx() {
+  local w
+  stop_pid "$NGINX_PID" TERM
+  for w in "${NGINX_WORKERS[@]}"; do
+    alive "$w" && kill -KILL "$w" 2>/dev/null
+  done
+  NGINX_PID="" NGINX_WORKERS=()
+}
+start_nginx
 
 # The destination must read and discard a big body and keep the connection:
 # two 1 MiB POSTs on one connection, both 200, the second without a connect.
@@ -272,10 +424,10 @@ nginx_requests() {
 }
 
 # ------------------------------------------------------------------ wrk ----
-# run_wrk URL: runs wrk in the background through benchlib (which records
-# wrk's own CPU time), waits for it, bounded by DURATION + 30 s.
-run_wrk() {
-  local url=$1 rc=0
+# start_wrk URL: runs wrk in the background through benchlib (which records
+# wrk's own CPU time), bounded by DURATION + 30 s; finish_wrk waits for it.
+start_wrk() {
+  local url=$1
   WRK_CMD="BENCH_BODY=body.json wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency -s bench/post.lua $url"
   raw wrk_cmd "$WRK_CMD"
   log "running: $WRK_CMD"
@@ -283,6 +435,10 @@ run_wrk() {
     wrk "-t$THREADS" "-c$CONNECTIONS" "-d${DURATION}s" --latency \
     -s "$ROOT/bench/post.lua" "$url" >"$RES/wrk.txt" 2>&1 &
   WRK_PID=$!
+}
+run_wrk() { start_wrk "$1"; finish_wrk; }
+finish_wrk() {
+  local rc=0
   wait "$WRK_PID" || rc=$?
   WRK_PID=""
   sed '/^WRK_JSON /d' "$RES/wrk.txt" >&2
@@ -291,12 +447,13 @@ run_wrk() {
   raw wrk_cpu_s "$(sed -n 's/^cpu_s=//p' "$RES/wrk.cpu")"
 }
 
-# wrk_errors: total of wrk's error counters (from the WRK_JSON line).
+# wrk_errors [KEY...]: total of wrk's error counters (from the WRK_JSON
+# line), but those named.
 wrk_errors() {
   python3 -c 'import json,sys
 for l in open(sys.argv[1]):
     if l.startswith("WRK_JSON "):
-        print(sum(json.loads(l[9:])["errors"].values()))' "$RAW"
+        print(sum(v for k, v in json.loads(l[9:])["errors"].items() if k not in sys.argv[2:]))' "$RAW" "$@"
 }
 
 finish() {
@@ -336,6 +493,14 @@ return {
   connectors = { "connectors/*.lua" },
 }
 EOF
+# With --outage the destination answers only once it has read the whole
+# body (see bench/nginx.conf.in): nginx's plain `return 200` answers before
+# reading the body, and a batch it acknowledged and never read would be
+# lost by the destination, not by sluice.
+NGINX_PATH=/ingest
+[ "$OUTAGE" -eq 0 ] || NGINX_PATH=/ingest_read
+SPOOL_LINE=""
+[ -z "$SPOOL_MAX_BYTES" ] || SPOOL_LINE=$'\n'"  spool = { max_bytes = $SPOOL_MAX_BYTES },"
 cat >"$SL/connectors/bench.lua" <<EOF
 return {
   name = "bench",
@@ -347,15 +512,18 @@ return {
     { name = "active",     type = "boolean" },
     { name = "created_at", type = "datetime" },
   },
-  url = "http://127.0.0.1:$NGINX_PORT/ingest",
+  url = "http://127.0.0.1:$NGINX_PORT$NGINX_PATH",
   method = "POST",
   body = "array",
   batch = { max_records = 1000, max_bytes = 1048576, max_delay_ms = 50 },
   concurrency = 4,
+  durability = "$DURABILITY",$SPOOL_LINE
 }
 EOF
 cp "$SL/sluice.lua" "$SL/connectors/bench.lua" "$RES/"
 raw state_fs "$(df -PT "$SL/var" | awk 'NR == 2 { print $2 " (" $1 ")" }')"
+raw durability "$DURABILITY"
+raw spool_max_bytes "${SPOOL_MAX_BYTES:-1073741824}"
 
 "$SLUICE_BIN" run -c "$SL/sluice.lua" >"$SL/sluice.log" 2>&1 &
 SLUICE_PID=$!
@@ -369,26 +537,26 @@ fi
 log "sluice pid $SLUICE_PID on 127.0.0.1:$SLUICE_PORT"
 
 # get_stats: "accepted delivered queued rejected requests failures retries
-# refused" of connector bench.
+# refused dead_lettered spool_bytes pending in_flight" of connector bench.
 get_stats() {
   curl -sSf --max-time 5 "$SLUICE_URL/v1/connectors/bench" |
     python3 "$ROOT/bench/benchlib.py" stats
 }
 
-# drain ACC0 DLV0: wait until queued is 0 and every record accepted since
-# ACC0/DLV0 was delivered, at most DRAIN_TIMEOUT s. Sets ACC DLV Q REJ REQS
-# FAILURES RETRIES REFUSED.
+# drain ACC0 DLV0 [DL0]: wait until queued is 0 and every record accepted
+# since ACC0/DLV0 was delivered (or dead-lettered), at most DRAIN_TIMEOUT s.
+# Sets ACC DLV Q REJ REQS FAILURES RETRIES REFUSED DL SPOOLB PEND INFL.
 drain() {
-  local acc0=$1 dlv0=$2 deadline line
+  local acc0=$1 dlv0=$2 dl0=${3:-0} deadline line
   deadline=$(($(date +%s) + DRAIN_TIMEOUT))
   while :; do
     line=$(get_stats) || { sluice_log; die "cannot read GET /v1/connectors/bench"; }
-    read -r ACC DLV Q REJ REQS FAILURES RETRIES REFUSED <<<"$line"
-    [ "$Q" -eq 0 ] && [ $((DLV - dlv0)) -ge $((ACC - acc0)) ] && return 0
+    read -r ACC DLV Q REJ REQS FAILURES RETRIES REFUSED DL SPOOLB PEND INFL <<<"$line"
+    [ "$Q" -eq 0 ] && [ $((DLV + DL - dlv0 - dl0)) -ge $((ACC - acc0)) ] && return 0
     alive "$SLUICE_PID" || { sluice_log; die "sluice died while draining the queue"; }
     if [ "$(date +%s)" -ge "$deadline" ]; then
       sluice_log
-      die "queue did not drain within ${DRAIN_TIMEOUT}s: accepted +$((ACC - acc0)), delivered +$((DLV - dlv0)), queued $Q"
+      die "queue did not drain within ${DRAIN_TIMEOUT}s: accepted +$((ACC - acc0)), delivered +$((DLV - dlv0)), dead-lettered +$((DL - dl0)), queued $Q, pending $PEND, in flight $INFL, spool $SPOOLB bytes"
     fi
     sleep 0.05
   done
@@ -407,6 +575,13 @@ drain 0 0
 [ "$REJ" -eq 0 ] || die "sluice rejected $REJ record(s) of the probe body: $(head -c 600 "$TMP/probe.out")"
 [ "$ACC" -ge "$RECORDS" ] || die "probe: only $ACC of $RECORDS records accepted"
 log "probe ok: accepted $ACC, delivered $DLV"
+if [ "$DURABILITY" != memory ]; then
+  # The spool lives in the state dir, inside $TMP (removed on exit).
+  SPOOL_DIR=$SL/var/bench/spool
+  [ -d "$SPOOL_DIR" ] || SPOOL_DIR=$(find "$SL/var" -type d -name spool 2>/dev/null | head -n 1)
+  [ -d "$SPOOL_DIR" ] || die "durability $DURABILITY but no spool dir under $SL/var"
+  log "spool dir $SPOOL_DIR ($(df -PT "$SPOOL_DIR" | awk 'NR == 2 { print $2 " on " $1 }'))"
+fi
 
 # ------------------------------------------------------------- measured ----
 PERF_OK=0
@@ -421,8 +596,36 @@ if [ "$PROFILE" -eq 1 ]; then
   fi
 fi
 
+# sampler: every second, sluice's VmRSS and its connector stats (spool
+# bytes, counters) into samples.csv, with the phase bench.sh is in
+# ($TMP/phase: load, outage, after, drain).
+PHASE_FILE=$TMP/phase
+set_phase() { echo "$1" >"$PHASE_FILE.tmp" && mv -f "$PHASE_FILE.tmp" "$PHASE_FILE"; }
+sampler() {
+  local t0=$1 out=$2 j rss ph t f v row next
+  echo "t_s,phase,rss_kib,spool_bytes,accepted,delivered,refused,queued,pending,in_flight,dead_lettered,failures" >"$out"
+  next=$(date +%s%N)
+  while alive "$SLUICE_PID"; do
+    t=$(now)
+    rss=$(proc_kib "$SLUICE_PID" VmRSS 2>/dev/null) || rss=""
+    j=$(curl -s --max-time 2 "$SLUICE_URL/v1/connectors/bench" 2>/dev/null) || j=""
+    ph=$(cat "$PHASE_FILE" 2>/dev/null) || ph=""
+    row="$(awk -v a="$t" -v b="$t0" 'BEGIN { printf "%.2f", a - b }'),$ph,$rss"
+    for f in spool_bytes accepted delivered refused queued pending in_flight dead_lettered failures; do
+      v=""
+      [[ $j =~ \"$f\":([0-9]+) ]] && v=${BASH_REMATCH[1]}
+      row+=",$v"
+    done
+    echo "$row" >>"$out"
+    next=$((next + 1000000000))
+    v=$(( (next - $(date +%s%N)) / 1000000 ))
+    [ "$v" -gt 0 ] && sleep "$(printf '%d.%03d' $((v / 1000)) $((v % 1000)))"
+  done
+}
+
 line=$(get_stats) || die "cannot read GET /v1/connectors/bench"
-read -r ACC0 DLV0 _ _ REQS0 FAILURES0 RETRIES0 REFUSED0 <<<"$line"
+read -r ACC0 DLV0 _ _ REQS0 FAILURES0 RETRIES0 REFUSED0 DL0 _ <<<"$line"
+raw dead_lettered_before "$DL0"
 raw accepted_before "$ACC0"
 raw delivered_before "$DLV0"
 raw requests_before "$REQS0"
@@ -431,23 +634,79 @@ raw retries_before "$RETRIES0"
 raw refused_before "$REFUSED0"
 NREQ0=$(nginx_requests)
 raw sluice_ticks_before "$(cpu_ticks "$SLUICE_PID")"
+raw sluice_threads_before "$(thread_ticks "$SLUICE_PID")"
 raw nginx_ticks_before "$(cpu_ticks "$NGINX_PID" "${NGINX_WORKERS[@]}")"
 raw_sys before
-raw t_wrk_start "$(now)"
+T_WRK_START=$(now)
+raw t_wrk_start "$T_WRK_START"
+set_phase load
+sampler "$T_WRK_START" "$RES/samples.csv" &
+SAMPLER_PID=$!
+raw samples_csv "$RES/samples.csv"
+# Group commit at work: fdatasync/fsync calls of sluice (all threads)
+# during the wrk run, counted by perf on the syscall tracepoints (no
+# sampling; a few hundred events per second cost nothing measurable).
+if [ "$PROFILE" -eq 0 ] && command -v perf >/dev/null &&
+   perf stat -e syscalls:sys_enter_fdatasync true >/dev/null 2>&1; then
+  perf stat -x, -e syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync \
+    -p "$SLUICE_PID" -o "$RES/syncs.csv" -- sleep "$DURATION" >/dev/null 2>&1 &
+  SYNC_PID=$!
+fi
 if [ "$PERF_OK" -eq 1 ]; then
   perf record "${PERF_EVENT[@]}" -g -p "$SLUICE_PID" -o "$RES/perf.data" \
     -- sleep "$DURATION" >"$RES/perf-record.log" 2>&1 &
   PERF_PID=$!
 fi
-run_wrk "$SLUICE_URL/v1/connectors/bench/records"
+# sleep_until T: sleep until the epoch time T (fractional), watching sluice.
+sleep_until() {
+  while awk -v a="$(now)" -v b="$1" 'BEGIN { exit !(a < b) }'; do
+    alive "$SLUICE_PID" || { sluice_log; die "sluice died during the wrk run"; }
+    sleep 0.2
+  done
+}
+
+NGINX_TICKS_OFFSET=0
+start_wrk "$SLUICE_URL/v1/connectors/bench/records"
+if [ "$OUTAGE" -gt 0 ]; then
+  raw outage_s "$OUTAGE"
+  sleep_until "$(awk -v a="$T_WRK_START" -v b="$OUTAGE_AT" 'BEGIN { printf "%.3f", a + b }')"
+  alive "$WRK_PID" || die "wrk ended before the outage"
+  t=$(cpu_ticks "$NGINX_PID" "${NGINX_WORKERS[@]}")
+  set_phase outage
+  T_OUT=$(now)
+  raw t_outage_start "$T_OUT"
+  log "outage: stopping nginx (pid $NGINX_PID) for ${OUTAGE}s"
+  stop_nginx
+  NGINX_TICKS_OFFSET=$((NGINX_TICKS_OFFSET + t))
+  sleep_until "$(awk -v a="$T_OUT" -v b="$OUTAGE" 'BEGIN { printf "%.3f", a + b }')"
+  start_nginx
+  T_BACK=$(now)
+  raw t_outage_end "$T_BACK"
+  set_phase after
+  NGINX_TICKS_OFFSET=$((NGINX_TICKS_OFFSET - $(cpu_ticks "$NGINX_PID" "${NGINX_WORKERS[@]}")))
+  log "outage: nginx back after $(awk -v a="$T_BACK" -v b="$T_OUT" 'BEGIN { printf "%.1f", a - b }')s; $(get_stats | awk '{ print "accepted " $1 ", delivered " $2 ", refused " $8 ", spool " $10 " bytes" }')"
+fi
+finish_wrk
 raw t_wrk_end "$(now)"
+if [ -n "$SYNC_PID" ]; then
+  wait "$SYNC_PID" 2>/dev/null || true
+  SYNC_PID=""
+  raw fdatasyncs "$(awk -F, '$3 ~ /sys_enter_fdatasync/ { print $1 }' "$RES/syncs.csv" 2>/dev/null)"
+  raw fsyncs "$(awk -F, '$3 ~ /sys_enter_fsync$/ { print $1 }' "$RES/syncs.csv" 2>/dev/null)"
+  raw sync_window_s "$DURATION"
+fi
+set_phase drain
 alive "$SLUICE_PID" || { sluice_log; die "sluice died during the wrk run"; }
 
-drain "$ACC0" "$DLV0"
+drain "$ACC0" "$DLV0" "$DL0"
 raw t_drained "$(now)"
+sleep 1.1   # one more sample after the drain
+stop_pid "$SAMPLER_PID"
+SAMPLER_PID=""
 raw_sys after
 raw sluice_ticks_after "$(cpu_ticks "$SLUICE_PID")"
-raw nginx_ticks_after "$(cpu_ticks "$NGINX_PID" "${NGINX_WORKERS[@]}")"
+raw sluice_threads_after "$(thread_ticks "$SLUICE_PID")"
+raw nginx_ticks_after $(($(cpu_ticks "$NGINX_PID" "${NGINX_WORKERS[@]}") + NGINX_TICKS_OFFSET))
 raw sluice_hwm_kib "$(proc_kib "$SLUICE_PID" VmHWM)"
 raw sluice_rss_kib "$(proc_kib "$SLUICE_PID" VmRSS)"
 raw accepted_after "$ACC"
@@ -458,9 +717,23 @@ raw requests_after "$REQS"
 raw failures_after "$FAILURES"
 raw retries_after "$RETRIES"
 raw refused_after "$REFUSED"
+raw dead_lettered_after "$DL"
+raw spool_bytes_stat_after "$SPOOLB"
 raw spool_bytes "$(du -sb "$SL/var" | awk '{ print $1 }')"
 NREQ1=$(nginx_requests)
-raw nginx_batches $((NREQ1 - NREQ0 - 1))   # minus the status request itself
+if [ "$OUTAGE" -eq 0 ]; then
+  raw nginx_batches $((NREQ1 - NREQ0 - 1))   # minus the status request itself
+fi
+# Records that reached nginx, from its access log (every line is written
+# when the request ends; the log is not buffered).
+read -r NGX_RECORDS NGX_BATCHES NGX_DUPS NGX_NON2XX _ < <(python3 "$ROOT/bench/benchlib.py" nginxlog "$NGX/access.log") ||
+  die "cannot read nginx's access log"
+raw nginx_records "$NGX_RECORDS"
+raw nginx_batches_keyed "$NGX_BATCHES"
+raw nginx_duplicates "$NGX_DUPS"
+raw nginx_non2xx "$NGX_NON2XX"
+[ "$OUTAGE" -eq 0 ] || raw nginx_batches "$NGX_BATCHES"
+gzip -c "$NGX/access.log" >"$RES/nginx-access.log.gz" 2>/dev/null || true
 
 if [ "$PERF_OK" -eq 1 ]; then
   stop_pid "$PERF_PID" INT   # normally already done: it records for DURATION s
@@ -482,9 +755,12 @@ fi
 cp "$SL/sluice.log" "$RES/sluice.log" 2>/dev/null || true
 alive "$SLUICE_PID" || FAILS+=("sluice died")
 [ "$REJ" -eq 0 ] || FAILS+=("sluice rejected $REJ record(s)")
-[ "$REFUSED" -eq 0 ] || FAILS+=("sluice refused $REFUSED record(s): queue full (HTTP 503)")
+# With an outage, 503s (spool full) are the expected back-pressure.
+[ "$OUTAGE" -gt 0 ] || [ "$REFUSED" -eq 0 ] || FAILS+=("sluice refused $REFUSED record(s): queue full (HTTP 503)")
 [ $((ACC - ACC0)) -gt 0 ] || FAILS+=("sluice accepted no record during the run")
-[ $((DLV - DLV0)) -ge $((ACC - ACC0)) ] || FAILS+=("delivered $((DLV - DLV0)) < accepted $((ACC - ACC0))")
-e=$(wrk_errors)
+[ "$ACC" -eq $((DLV + DL)) ] || FAILS+=("accepted $ACC != delivered $DLV + dead-lettered $DL (totals since start)")
+[ "$DL" -eq 0 ] || FAILS+=("$DL record(s) dead-lettered (expected none)")
+[ "$NGX_RECORDS" -eq "$DLV" ] || FAILS+=("nginx received $NGX_RECORDS distinct records, sluice counts $DLV delivered")
+if [ "$OUTAGE" -gt 0 ]; then e=$(wrk_errors status); else e=$(wrk_errors); fi
 [ "$e" -eq 0 ] || FAILS+=("wrk reported $e errors (see $RES/wrk.txt)")
 if [ ${#FAILS[@]} -eq 0 ]; then finish ok; else finish failed; fi
