@@ -70,6 +70,7 @@ typedef struct batch {
     unsigned auth_retried;      /* the last answer was 401/403, retried */
     long last_status;           /* 0 = transport or headers_fn failure */
     uint64_t first_mono;        /* first attempt of the batch */
+    uint64_t not_before;        /* the server's Retry-After ends (mono) */
     int64_t first_wall, last_wall;
     dead *dead;
     size_t ndead, capdead;
@@ -98,6 +99,7 @@ struct sl_delivery {
     uint64_t rng;               /* xorshift64 state for jitter */
     int draining;
     int stopped;
+    int failing;                /* the last answer was a retryable failure */
 };
 
 static void pump(sl_delivery *d);
@@ -605,7 +607,7 @@ static uint64_t retry_after_ms(const char *v)
 
 /* Backoff before the next attempt: full jitter over base * 2^(n-1), capped
  * at max_ms; a Retry-After raises the floor and wins over max_ms. */
-static uint64_t backoff_ms(sl_delivery *d, const batch *b,
+static uint64_t backoff_ms(sl_delivery *d, batch *b,
                            const sl_http_response *res)
 {
     uint64_t base = d->conf->retry_base_ms, cap = d->conf->retry_max_ms;
@@ -618,6 +620,7 @@ static uint64_t backoff_ms(sl_delivery *d, const batch *b,
     uint64_t ra = retry_after_ms(res->retry_after);
     if (ra > wait)
         wait = ra;
+    b->not_before = ra ? sl_mono_ms() + ra : 0;
     if (d->draining && wait > 250)
         wait = 250;
     return wait;
@@ -769,6 +772,23 @@ static void finish(batch *b)
     pump(d);
 }
 
+/* The destination answers again after failures: batches waiting out a
+ * long backoff go again soon (spread over 100 ms) instead of holding their
+ * place in the spool — and with it the spool's room — for up to max_ms. */
+static void wake_waiting(sl_delivery *d, const batch *except)
+{
+    d->failing = 0;
+    for (batch *b = d->batches; b; b = b->next) {
+        if (b == except || b->in_flight || b->finishing || !b->retry_ev ||
+            !evtimer_pending(b->retry_ev, NULL) ||
+            b->not_before > sl_mono_ms()) /* the server said when */
+            continue;
+        uint64_t wait = rng_next(d) % 100;
+        struct timeval tv = {0, (suseconds_t)wait * 1000};
+        evtimer_add(b->retry_ev, &tv);
+    }
+}
+
 static int retryable(long status)
 {
     return status == 0 || status == 408 || status == 429 || status >= 500;
@@ -787,6 +807,8 @@ static void on_response(void *ud, const sl_http_response *res)
     b->last_status = res->status;
     long st = res->status;
     if (st >= 200 && st < 300) {
+        if (d->failing)
+            wake_waiting(d, b);
         d->stats->delivered += b->cur.n;
         if (b->attempt > 1)
             sl_info("delivery", "batch %s (%zu records) delivered after %u "
@@ -841,6 +863,7 @@ static void on_response(void *ud, const sl_http_response *res)
 static void retry_or_bury(batch *b, const sl_http_response *res)
 {
     const sl_connector_conf *c = b->d->conf;
+    b->d->failing = 1;
     long st = res->status;
     char why[320];
     if (c->retry_max_elapsed_s &&

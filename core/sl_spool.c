@@ -88,6 +88,8 @@ typedef struct syncer {         /* shared with the fsync thread */
     int sync_dir;               /* a segment was created: fsync the dir */
     int sync_prog;              /* progress was written */
     int err;                    /* errno of a failed sync, once */
+    char **unlinks;             /* delivered segments to delete */
+    size_t nunlink, capunlink;
     int pipe[2];                /* thread -> loop: "done moved" */
 } syncer;
 
@@ -327,11 +329,22 @@ static void *sync_main(void *arg)
     pthread_mutex_lock(&y->mu);
     for (;;) {
         while (!y->stop && y->req_lsn <= y->done_lsn && y->nold == 0 &&
-               !y->sync_prog)
+               !y->sync_prog && y->nunlink == 0)
             pthread_cond_wait(&y->cv, &y->mu);
         if (y->stop && y->req_lsn <= y->done_lsn && y->nold == 0 &&
-            !y->sync_prog)
+            !y->sync_prog && y->nunlink == 0)
             break;
+        if (y->nunlink > 0) {
+            /* deleting a large file can take tens of milliseconds: here,
+             * not on the loop */
+            char *path = y->unlinks[--y->nunlink];
+            pthread_mutex_unlock(&y->mu);
+            if (unlink(path) != 0 && errno != ENOENT)
+                sl_warn("spool", "cannot delete %s: %s", path, strerror(errno));
+            free(path);
+            pthread_mutex_lock(&y->mu);
+            continue;
+        }
         uint64_t target = y->req_lsn, gen = y->gen_req;
         int fd = y->cur_fd, dir = y->sync_dir, prog = y->sync_prog;
         int old[MAX_OLD_FDS];
@@ -481,6 +494,13 @@ static void sync_stop(sl_spool *s)
         pthread_cond_destroy(&y->cv);
         pthread_cond_destroy(&y->done_cv);
     }
+    for (size_t i = 0; i < y->nunlink; i++) {
+        unlink(y->unlinks[i]);
+        free(y->unlinks[i]);
+    }
+    free(y->unlinks);
+    y->unlinks = NULL;
+    y->nunlink = y->capunlink = 0;
     if (s->notify_ev) {
         event_free(s->notify_ev);
         s->notify_ev = NULL;
@@ -516,7 +536,7 @@ static int roll(sl_spool *s)
     s->seg_fd = fd;
     s->new_seg = 1;
     if (old >= 0) {
-        if (s->sy.started) {
+        if (s->sy.started && s->o.durability == SL_DURABILITY_FSYNC) {
             sync_request(s, old, 0);
         } else {
             if (s->o.durability == SL_DURABILITY_FSYNC)
@@ -630,6 +650,32 @@ fail:
     return -1;
 }
 
+/* Hand a delivered segment to the thread to delete. 0, or -1 (out of
+ * memory: the caller deletes it). */
+static int unlink_later(sl_spool *s, const char *path)
+{
+    syncer *y = &s->sy;
+    char *copy = strdup(path);
+    if (!copy)
+        return -1;
+    pthread_mutex_lock(&y->mu);
+    if (y->nunlink == y->capunlink) {
+        size_t nc = y->capunlink ? y->capunlink * 2 : 8;
+        char **nu = realloc(y->unlinks, nc * sizeof *nu);
+        if (!nu) {
+            pthread_mutex_unlock(&y->mu);
+            free(copy);
+            return -1;
+        }
+        y->unlinks = nu;
+        y->capunlink = nc;
+    }
+    y->unlinks[y->nunlink++] = copy;
+    pthread_cond_signal(&y->cv);
+    pthread_mutex_unlock(&y->mu);
+    return 0;
+}
+
 static void delete_behind(sl_spool *s)
 {
     uint64_t ack = ack_lsn(s);
@@ -642,9 +688,10 @@ static void delete_behind(sl_spool *s)
     for (size_t i = 0; i < drop; i++) {
         char path[PATH_MAX + 32];
         seg_path(s, s->segs[i].start, path, sizeof path);
-        if (unlink(path) != 0 && errno != ENOENT)
-            sl_warn("spool", "%s: cannot delete %s: %s", s->name, path,
-                    strerror(errno));
+        if (!s->sy.started || unlink_later(s, path) != 0)
+            if (unlink(path) != 0 && errno != ENOENT)
+                sl_warn("spool", "%s: cannot delete %s: %s", s->name, path,
+                        strerror(errno));
     }
     if (s->rd.fd >= 0) {
         if (s->rd.seg < drop) {
@@ -1484,7 +1531,8 @@ sl_spool *sl_spool_open(struct event_base *base, const sl_spool_opts *o,
             snprintf(err, errlen, "cannot create the flush event");
             goto fail;
         }
-        if (o->durability == SL_DURABILITY_FSYNC && sync_start(s) != 0) {
+        /* the thread syncs (fsync mode) and deletes delivered segments */
+        if (sync_start(s) != 0) {
             snprintf(err, errlen, "%s", s->err);
             goto fail;
         }

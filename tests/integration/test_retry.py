@@ -428,6 +428,39 @@ class RetryTest(SluiceTestCase):
 
     # ---- 5. max_elapsed_s ------------------------------------------------
 
+    def test_recovery_wakes_batches_in_long_backoff(self):
+        """Batches that backed off for up to 20 s while the destination was
+        down go again within about a second of the first success after it
+        returns (they hold the spool's room meanwhile); a Retry-After the
+        server gave is still honoured."""
+        dest = self.start_flex_destination()
+        port = dest.port
+        dest.stop()
+        sl = self.start_sluice({"crm": connector_lua(
+            "crm", "http://127.0.0.1:%d/in" % port, concurrency=4,
+            batch={"max_records": 10, "max_delay_ms": 10},
+            retry={"base_ms": 20000, "max_ms": 20000})})
+        for k in range(4):
+            self.post_ok(sl, "crm", [crm_record(k * 10 + i) for i in range(10)])
+        wait_until(lambda: sl.stats("crm")["failures"] >= 4, 10,
+                   msg="four failed batches")
+        time.sleep(0.3)
+        dest.start()
+        # the 4 batches fill concurrency 4; the first of their retries to
+        # land (each waits 0-20 s) is the success that wakes the others,
+        # which without it would come back spread over up to 20 s
+        t0 = time.monotonic()
+        self.post_ok(sl, "crm", [crm_record(1000 + i) for i in range(10)])
+        want = set(range(40)) | set(range(1000, 1010))
+        wait_until(lambda: want <= set(dest.ids()), 30, interval=0.05,
+                   msg="all records after the destination came back")
+        first_ok = min(r.time for r in dest.requests() if r.status == 200)
+        last = max(r.time for r in dest.requests())
+        sys.stderr.write("\n[wake] all delivered %.2fs after the restart; the "
+                         "last batch %.2fs after the first success\n"
+                         % (time.monotonic() - t0, last - first_ok))
+        self.assertLess(last - first_ok, 2.0)
+
     def test_failing_headers_fn_bounded_by_max_elapsed(self):
         """A headers_fn that always fails is retried like a transport
         failure and its records go to the dead letters once max_elapsed_s

@@ -280,6 +280,20 @@ static size_t list_segs(const char *dir, char names[][32], size_t cap)
     return n;
 }
 
+/* Delivered segments are deleted by the spool's thread: wait (up to 5 s)
+ * until `want` segment files are left. */
+static size_t wait_segs(const char *dir, char names[][32], size_t cap,
+                        size_t want)
+{
+    size_t n = 0;
+    for (int i = 0; i < 500; i++) {
+        if ((n = list_segs(dir, names, cap)) == want)
+            break;
+        usleep(10 * 1000);
+    }
+    return n;
+}
+
 static off_t file_size(const char *path)
 {
     struct stat st;
@@ -618,7 +632,7 @@ static void test_recovered_cut_spans_segments(void)
     CHECK(list_segs(dir, names, 64) >= 3); /* r still holds them */
     sl_spool_done(s, &r);
     pump(base);
-    CHECK(list_segs(dir, names, 64) == 1);
+    CHECK(wait_segs(dir, names, 64, 1) == 1);
     sl_spool_close(s);
 out2:
     sl_buf_free(&c0.out);
@@ -908,7 +922,7 @@ static void test_segments_roll_and_delete(void)
     sl_spool_done(s, &first);
     pump(base);
     /* all done: only the segment being appended to is left */
-    CHECK(list_segs(dir, names, 64) == 1);
+    CHECK(wait_segs(dir, names, 64, 1) == 1);
     CHECK(sl_spool_disk_bytes(s) == 0);
     sl_buf want;
     sl_buf_init(&want, 0);
