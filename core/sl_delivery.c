@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -105,9 +104,6 @@ struct sl_delivery {
 static void pump(sl_delivery *d);
 static void send_piece(batch *b);
 static void next_piece(batch *b);
-static struct curl_slist *build_headers(const sl_connector_conf *c,
-                                        const char *key, lua_State *co,
-                                        char *why, size_t whylen);
 
 static int64_t wall_ms(void)
 {
@@ -156,7 +152,7 @@ sl_delivery *sl_delivery_new(struct event_base *base, sl_http *http,
     d->rng = ((uint64_t)sl_mono_ms() << 20) ^ (uint64_t)getpid() ^
              (uint64_t)(uintptr_t)d ^ 0x9e3779b97f4a7c15ull;
     char why[160];
-    if (!(d->headers = build_headers(conf, NULL, NULL, why, sizeof why))) {
+    if (!(d->headers = sl_header_list(conf, NULL, NULL, why, sizeof why))) {
         snprintf(err, errlen, "%s: %s", conf->name, why);
         goto fail;
     }
@@ -389,116 +385,6 @@ static void push_req(lua_State *co, void *ud)
     lua_setfield(co, -2, "connector");                     /* req */
 }
 
-/* Does headers_fn's table (at the top of co) set `name` (false included)? */
-static int overridden(lua_State *co, const char *name)
-{
-    int found = 0;
-    lua_pushnil(co);
-    while (lua_next(co, -2)) {                             /* t k v */
-        if (lua_type(co, -2) == LUA_TSTRING &&
-            strcasecmp(lua_tostring(co, -2), name) == 0)
-            found = 1;
-        lua_pop(co, 1);                                    /* t k */
-    }
-    return found;
-}
-
-static int append(struct curl_slist **list, const char *name,
-                  const char *value)
-{
-    char line[8192];
-    int n = snprintf(line, sizeof line, "%s: %s", name, value);
-    if (n < 0 || (size_t)n >= sizeof line)
-        return -1;
-    struct curl_slist *t = curl_slist_append(*list, line);
-    if (!t)
-        return -1;
-    *list = t;
-    return 0;
-}
-
-/* headers_fn's table (top of co) appended to *list: string or integer
- * values; false sends no header of that name (it also removes a static
- * one). Reads without allocating in Lua. */
-static int append_dynamic(struct curl_slist **list, lua_State *co, char *why,
-                          size_t whylen)
-{
-    why[0] = '\0';
-    lua_pushnil(co);
-    while (lua_next(co, -2)) {                             /* t k v */
-        int vt = lua_type(co, -1);
-        const char *k = lua_type(co, -2) == LUA_TSTRING ? lua_tostring(co, -2)
-                                                        : NULL;
-        char num[32];
-        const char *v = NULL;
-        if (vt == LUA_TSTRING)
-            v = lua_tostring(co, -1);
-        else if (vt == LUA_TNUMBER && lua_isinteger(co, -1)) {
-            snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(co, -1));
-            v = num;
-        }
-        if (!k)
-            snprintf(why, whylen, "headers_fn: header names must be strings");
-        else if (vt == LUA_TBOOLEAN && !lua_toboolean(co, -1))
-            ; /* left out */
-        else if (!sl_header_name_ok(k) || sl_header_reserved(k))
-            snprintf(why, whylen, "headers_fn: header \"%.64s\" %s", k,
-                     sl_header_reserved(k) ? "is set by sluice"
-                                           : "is not a valid name");
-        else if (!v)
-            snprintf(why, whylen, "headers_fn: header \"%.64s\" must be a "
-                     "string, got %s", k, luaL_typename(co, -1));
-        else if (!sl_header_value_ok(v, strlen(v)) ||
-                 (vt == LUA_TSTRING && lua_rawlen(co, -1) != strlen(v)))
-            snprintf(why, whylen, "headers_fn: header \"%.64s\" has a line "
-                     "break or NUL in its value", k);
-        else if (append(list, k, v) != 0)
-            snprintf(why, whylen, "headers_fn: header \"%.64s\" is too long "
-                     "or out of memory", k);
-        if (why[0]) {
-            lua_pop(co, 2);
-            return -1;
-        }
-        lua_pop(co, 1);                                    /* t k */
-    }
-    return 0;
-}
-
-/* An attempt's headers: the Content-Type of the body form, "Expect:" (curl
- * would otherwise wait for 100-continue on larger bodies), the idempotency
- * key (with `key`), the static headers, and — with co — headers_fn's table
- * at the top of co, which overrides static headers of the same name. NULL
- * with a reason in why. */
-static struct curl_slist *build_headers(const sl_connector_conf *c,
-                                        const char *key, lua_State *co,
-                                        char *why, size_t whylen)
-{
-    struct curl_slist *list = NULL, *t;
-    why[0] = '\0';
-    if (append(&list, "Content-Type", c->body == SL_BODY_NDJSON
-                                          ? "application/x-ndjson"
-                                          : "application/json") != 0 ||
-        !(t = curl_slist_append(list, "Expect:")))
-        goto nomem;
-    list = t;
-    if (key && c->idempotency_header &&
-        (!co || !overridden(co, c->idempotency_header)) &&
-        append(&list, c->idempotency_header, key) != 0)
-        goto nomem;
-    for (size_t i = 0; i < c->nheaders; i++)
-        if ((!co || !overridden(co, c->headers[i].name)) &&
-            append(&list, c->headers[i].name, c->headers[i].value) != 0)
-            goto nomem;
-    if (co && append_dynamic(&list, co, why, whylen) != 0)
-        goto fail;
-    return list;
-nomem:
-    snprintf(why, whylen, "out of memory building headers");
-fail:
-    curl_slist_free_all(list);
-    return NULL;
-}
-
 /* sl_luart_done_fn for headers_fn. */
 static void on_headers(void *ud, lua_State *co, int nres, const char *err)
 {
@@ -514,7 +400,7 @@ static void on_headers(void *ud, lua_State *co, int nres, const char *err)
         if (nres > 1)
             lua_pop(co, nres - 1);
         curl_slist_free_all(b->dyn_headers);
-        b->dyn_headers = build_headers(d->conf, b->key, co, why, sizeof why);
+        b->dyn_headers = sl_header_list(d->conf, b->key, co, why, sizeof why);
         if (!b->dyn_headers)
             err = why;
     }
@@ -555,7 +441,7 @@ static void send_piece(batch *b)
     }
     char why[160];
     curl_slist_free_all(b->dyn_headers);
-    b->dyn_headers = build_headers(d->conf, b->key, NULL, why, sizeof why);
+    b->dyn_headers = sl_header_list(d->conf, b->key, NULL, why, sizeof why);
     if (!b->dyn_headers) {
         sl_error("delivery", "%s: %s; retrying in 1 s", d->conf->name, why);
         b->attempt--;
