@@ -236,6 +236,12 @@ static void connector_free(sl_connector_conf *c)
     free(c->url);
     free(c->method);
     free(c->idempotency_header);
+    for (size_t i = 0; i < c->nintake_keys; i++) {
+        if (c->intake_keys[i])
+            memset(c->intake_keys[i], 0, strlen(c->intake_keys[i]));
+        free(c->intake_keys[i]);
+    }
+    free(c->intake_keys);
     for (size_t i = 0; i < c->nheaders; i++) {
         free(c->headers[i].name);
         free(c->headers[i].value);

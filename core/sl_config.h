@@ -58,6 +58,10 @@ typedef struct sl_connector_conf {
     size_t spool_segment_bytes; /* segment file size; default 64 MiB */
     size_t spool_cache_bytes;   /* recent records also kept in memory for
                                    delivery; default 8 MiB */
+    char **intake_keys;         /* owned; callers must send one of them as
+                                   "Authorization: Bearer <key>"; none =
+                                   open intake */
+    size_t nintake_keys;
     /* Lua (issue 3). The connector file's state stays open for the life of
      * the config so that transform/headers_fn can be called at run time. */
     struct lua_State *L;        /* owned; the state the file ran in */

@@ -310,6 +310,65 @@ static void parse_idempotency_header(pctx *p, int idx, void *target)
     cs->c.idempotency_header = sl_cfg_strdup(p, v);
 }
 
+static bool check_list(pctx *p, int idx, const char *example);
+
+#define INTAKE_KEY_MIN 16
+#define INTAKE_KEY_MAX 1024
+#define INTAKE_KEYS_MAX 16
+
+/* intake_keys: a list of secrets. Messages never show a key's value. */
+static void parse_intake_keys(pctx *p, int idx, void *target)
+{
+    sl_connector_conf *c = &((sl_cfg_conn *)target)->c;
+    lua_State *L = p->L;
+    if (!idx || !check_list(p, idx, "{ sluice.env(\"CRM_INTAKE_KEY\") }"))
+        return;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+    if (n == 0 || n > INTAKE_KEYS_MAX) {
+        sl_cfg_err(p, "list 1 to %d keys (%lld given); leave the key out for "
+                   "an open intake", INTAKE_KEYS_MAX, (long long)n);
+        return;
+    }
+    if (!(c->intake_keys = calloc((size_t)n, sizeof *c->intake_keys))) {
+        sl_cfg_err(p, "out of memory");
+        return;
+    }
+    lua_Integer where[INTAKE_KEYS_MAX]; /* list index of each key kept */
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, idx, i);                    /* key */
+        sl_cfg_path_push(p, NULL, (long)i);
+        size_t len = 0;
+        const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len)
+                                                      : NULL;
+        size_t bad = 0;
+        while (k && bad < len && k[bad] > 0x20 && k[bad] < 0x7f)
+            bad++;
+        if (!k)
+            sl_cfg_err(p, "expected a string, got a %s", luaL_typename(L, -1));
+        else if (len < INTAKE_KEY_MIN || len > INTAKE_KEY_MAX)
+            sl_cfg_err(p, "a key of %zu characters; use %d to %d (value not "
+                       "shown)", len, INTAKE_KEY_MIN, INTAKE_KEY_MAX);
+        else if (bad != len)
+            sl_cfg_err(p, "character %zu is not a visible ASCII character "
+                       "(no spaces or control characters; value not shown)",
+                       bad + 1);
+        else
+            for (lua_Integer j = 0; j < (lua_Integer)c->nintake_keys; j++)
+                if (strcmp(c->intake_keys[j], k) == 0) {
+                    sl_cfg_err(p, "the same key as intake_keys[%lld]",
+                               (long long)where[j]);
+                    k = NULL;
+                    break;
+                }
+        if (k && len >= INTAKE_KEY_MIN && len <= INTAKE_KEY_MAX && bad == len) {
+            where[c->nintake_keys] = i;
+            c->intake_keys[c->nintake_keys++] = sl_cfg_strdup(p, k);
+        }
+        sl_cfg_path_pop(p);
+        lua_pop(L, 1);                             /* */
+    }
+}
+
 /* Every key must be 1..#t, as in a list; otherwise say what was found. */
 static bool check_list(pctx *p, int idx, const char *example)
 {
@@ -636,6 +695,13 @@ const sl_cfg_key sl_cfg_connector_keys[] = {
              "most; when full the intake answers 503 with `Retry-After`. "
              "(The spool modes use `spool.max_bytes` and "
              "`spool.cache_bytes`.)"},
+    {.name = "intake_keys", .kind = K_CUSTOM, .custom = parse_intake_keys,
+     .ltype = LUA_TTABLE, .what = "a list of strings", .defstr = "none",
+     .doc_type = "list of strings",
+     .doc_allowed = "1 to 16 keys of 16 to 1024 visible ASCII characters",
+     .desc = "Callers must send one of these as `Authorization: Bearer "
+             "<key>`, or get 401; several allow rotation. Read them with "
+             "`sluice.env`; they are never shown or logged."},
     {.name = "transform", .kind = K_CUSTOM, .custom = parse_transform,
      .ltype = LUA_TFUNCTION, .what = "a function", .defstr = "none",
      .doc_type = "function", .doc_allowed = "`function(rec, ctx)`",

@@ -220,6 +220,13 @@ void sl_config_print(const sl_config *c, FILE *out)
                                                   ? k->idempotency_header
                                                   : "off");
         print_durability(out, k);
+        if (k->nintake_keys)
+            fprintf(out, "  intake_keys     %zu key%s (values hidden): "
+                    "Authorization: Bearer <key>\n", k->nintake_keys,
+                    k->nintake_keys == 1 ? "" : "s");
+        else
+            fprintf(out, "  intake_keys     none: the intake is open to "
+                    "anyone who can reach it\n");
         print_function(out, "transform", k, k->transform_ref);
         print_function(out, "headers_fn", k, k->headers_fn_ref);
         fprintf(out, "  lua             max %lu instructions per call, max "

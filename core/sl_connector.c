@@ -34,6 +34,7 @@ struct sl_connector {
     sl_dlq *dlq;
     sl_delivery *d;
     sl_transform *xf; /* NULL without a transform */
+    sl_auth *auth;    /* NULL without intake keys */
     sl_luart *rt;     /* Lua on the loop (headers_fn); NULL without Lua */
     sl_stats stats;
     sl_buf block;   /* reused per request until the spool takes it */
@@ -123,6 +124,12 @@ sl_connector *sl_connector_new(const sl_connector_conf *conf,
             goto fail;
         }
     }
+    if (conf->nintake_keys &&
+        !(c->auth = sl_auth_new((const char *const *)conf->intake_keys,
+                                conf->nintake_keys))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     struct timeval tick = {INBOX_TICK_MS / 1000, (INBOX_TICK_MS % 1000) * 1000};
     if (!(c->inbox_ev = event_new(base, -1, EV_PERSIST, on_inbox_tick, c)) ||
         event_add(c->inbox_ev, &tick) != 0) {
@@ -151,6 +158,7 @@ void sl_connector_free(sl_connector *c)
     sl_dlq_free(c->dlq);
     sl_luart_free(c->rt);
     sl_transform_free(c->xf);
+    sl_auth_free(c->auth);
     sl_buf_free(&c->block);
     sl_buf_free(&c->rejects);
     sl_state_unlock(c->lock_fd);
@@ -169,6 +177,16 @@ const char *sl_connector_name(const sl_connector *c) { return c->conf->name; }
 int sl_connector_durable(const sl_connector *c)
 {
     return c->conf->durability != SL_DURABILITY_MEMORY;
+}
+
+sl_auth_rc sl_connector_authorize(sl_connector *c, const char *authorization)
+{
+    if (!c->auth)
+        return SL_AUTH_OK;
+    sl_auth_rc rc = sl_auth_check(c->auth, authorization);
+    if (rc != SL_AUTH_OK)
+        c->stats.unauthorized++;
+    return rc;
 }
 
 static void answer_error(sl_buf *answer, const char *msg)
@@ -455,7 +473,7 @@ void sl_connector_describe(const sl_connector *c, sl_buf *out)
                   "\"in_flight\":%zu,\"pending\":%zu,\"requests\":%llu,"
                   "\"failures\":%llu,\"retries\":%llu,\"refused\":%llu,"
                   "\"dropped\":%llu,\"dead_lettered\":%llu,\"splits\":%llu,"
-                  "\"replayed\":%llu,\"spool_bytes\":%llu,"
+                  "\"replayed\":%llu,\"unauthorized\":%llu,\"spool_bytes\":%llu,"
                   "\"dead_letters\":%zu}}",
                   cf->batch_max_records, cf->batch_max_bytes,
                   cf->batch_max_delay_ms, (unsigned long long)s->accepted,
@@ -470,6 +488,7 @@ void sl_connector_describe(const sl_connector *c, sl_buf *out)
                   (unsigned long long)s->dead_lettered,
                   (unsigned long long)s->splits,
                   (unsigned long long)s->replayed,
+                  (unsigned long long)s->unauthorized,
                   (unsigned long long)sl_spool_disk_bytes(c->spool),
                   c->dlq ? sl_dlq_count(c->dlq) : (size_t)0);
 }
@@ -489,6 +508,7 @@ void sl_connector_metrics(sl_connector *const *cs, size_t n, sl_buf *out)
         {"sluice_request_retries_total", "counter", "Delivery attempts that were retries."},
         {"sluice_records_dead_lettered_total", "counter", "Records moved to the dead letters."},
         {"sluice_batch_splits_total", "counter", "Batches halved after a 413 or to isolate a permanent failure."},
+        {"sluice_requests_unauthorized_total", "counter", "Intake requests refused for a missing or wrong intake key."},
         {"sluice_records_queued", "gauge", "Records in the spool not yet cut into a batch."},
         {"sluice_records_pending", "gauge", "Records in batches not yet finished."},
         {"sluice_requests_in_flight", "gauge", "Delivery requests in flight."},
@@ -513,10 +533,11 @@ void sl_connector_metrics(sl_connector *const *cs, size_t n, sl_buf *out)
             case 7: v = s->retries; break;
             case 8: v = s->dead_lettered; break;
             case 9: v = s->splits; break;
-            case 10: v = sl_spool_count(c->spool); break;
-            case 11: v = sl_delivery_pending(c->d); break;
-            case 12: v = sl_delivery_in_flight(c->d); break;
-            case 13: v = sl_spool_disk_bytes(c->spool); break;
+            case 10: v = s->unauthorized; break;
+            case 11: v = sl_spool_count(c->spool); break;
+            case 12: v = sl_delivery_pending(c->d); break;
+            case 13: v = sl_delivery_in_flight(c->d); break;
+            case 14: v = sl_spool_disk_bytes(c->spool); break;
             default: v = c->dlq ? sl_dlq_count(c->dlq) : 0; break;
             }
             sl_buf_printf(out, "%s{connector=\"%s\"} %llu\n", fam[f].name,

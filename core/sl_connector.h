@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sl_auth.h"
 #include "sl_buf.h"
 #include "sl_config.h"
 #include "sl_http_client.h"
@@ -37,6 +38,10 @@ void sl_connector_set_durable_cb(sl_connector *c, sl_connector_durable_fn fn,
                                  void *ud);
 
 const char *sl_connector_name(const sl_connector *c);
+
+/* Is a request with this Authorization header value (may be NULL) let
+ * in? SL_AUTH_OK when the connector has no intake keys. Counts refusals. */
+sl_auth_rc sl_connector_authorize(sl_connector *c, const char *authorization);
 
 /* Check, encode and spool the records of one body. Writes the JSON answer
  * ({"accepted":N,"rejected":[...]} or {"error":...}) to `answer` and

@@ -42,6 +42,7 @@ static const char *reason(int code)
     switch (code) {
     case 200: return "OK";
     case 400: return "Bad Request";
+    case 401: return "Unauthorized";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 413: return "Payload Too Large";
@@ -207,6 +208,20 @@ static void on_durable(void *ud, sl_connector *c, uint64_t lsn, int ok)
 static void post_records(sl_intake_http *in, struct evhttp_request *req,
                          sl_connector *c)
 {
+    const char *authz = evhttp_find_header(evhttp_request_get_input_headers(req),
+                                           "Authorization");
+    sl_auth_rc arc = sl_connector_authorize(c, authz);
+    if (arc != SL_AUTH_OK) {
+        /* the key itself is never echoed or logged */
+        evhttp_add_header(evhttp_request_get_output_headers(req),
+                          "WWW-Authenticate", "Bearer realm=\"sluice\"");
+        reply_error(in, req, 401,
+                    arc == SL_AUTH_MISSING
+                        ? "this connector needs an intake key: send "
+                          "Authorization: Bearer <key>"
+                        : "wrong intake key");
+        return;
+    }
     int fmt = body_format(req);
     if (fmt < 0) {
         reply_error(in, req, 415,

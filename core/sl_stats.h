@@ -17,6 +17,7 @@ typedef struct sl_stats {
     uint64_t dead_lettered; /* records moved to the dead letters */
     uint64_t splits;     /* batches halved (413 or bisect) */
     uint64_t replayed;   /* records taken back from the inbox */
+    uint64_t unauthorized; /* requests refused for a missing/wrong key */
 } sl_stats;
 
 #endif

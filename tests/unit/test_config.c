@@ -506,6 +506,8 @@ static void test_lua_print(void)
     fclose(f);
     CHECK_CONTAINS(out, "  spool           max 1073741824 (1 GiB), segments of "
                         "67108864 (64 MiB), cache 8388608 (8 MiB)\n"
+                        "  intake_keys     none: the intake is open to anyone "
+                        "who can reach it\n"
                         "  transform       yes (lua_fns.lua:10)\n"
                         "  headers_fn      yes (lua_fns.lua:17)\n"
                         "  lua             max 5000 instructions per call, "
@@ -577,6 +579,16 @@ static void test_delivery_keys(void)
     CHECK_CONTAINS(m, "bad_delivery_keys.lua:9: retry.max_elapsed_s: -1 is out "
                       "of range");
     CHECK(count_lines(m) == 5);
+    m = load_connector("bad_intake_keys.lua", NULL);
+    CHECK_CONTAINS(m, "bad_intake_keys.lua:5: intake_keys[1]: a key of 12 "
+                      "characters; use 16 to 1024 (value not shown)\n");
+    CHECK_CONTAINS(m, "intake_keys[2]: expected a string, got a number\n");
+    CHECK_CONTAINS(m, "intake_keys[3]: character 4 is not a visible ASCII "
+                      "character (no spaces or control characters; value not "
+                      "shown)\n");
+    CHECK_CONTAINS(m, "intake_keys[5]: the same key as intake_keys[4]\n");
+    CHECK(count_lines(m) == 4);
+    CHECK(!strstr(m, "short-secret") && !strstr(m, "dup-key"));
     CHECK_CONTAINS(load_connector("bad_idem_reserved.lua", NULL),
                    "bad_idem_reserved.lua:5: idempotency_header: "
                    "\"Content-Length\" is a header sluice sets itself\n");
