@@ -73,6 +73,25 @@ typedef struct sl_connector_conf {
                                    default 64 MiB */
 } sl_connector_conf;
 
+/* A raw-TCP listener: one JSON record per line (NDJSON) into a connector.
+ * Owned by the enclosing sl_config. */
+typedef struct sl_tcp_conf {
+    char *listen;            /* "host:port" as written */
+    char *host;              /* parsed host */
+    int port;                /* parsed port */
+    char *connector;         /* name of the connector it feeds (checked) */
+    bool ack;                /* answer each line "ok" / "error <reason>"
+                                once durable; default false */
+    char **allow;            /* allowed peers: addresses or CIDR blocks
+                                ("10.0.0.0/8", "::1"); default loopback
+                                only ("127.0.0.0/8", "::1") */
+    size_t nallow;
+    size_t max_line_bytes;   /* longest line; default 1 MiB */
+    unsigned idle_timeout_s; /* close a connection silent this long;
+                                default 60 */
+    unsigned max_connections;/* open connections at most; default 1024 */
+} sl_tcp_conf;
+
 /* The gateway. */
 typedef struct sl_config {
     char *file;              /* the gateway file as given */
@@ -83,6 +102,8 @@ typedef struct sl_config {
     size_t max_body_bytes;   /* intake request body limit; default 8 MiB */
     sl_connector_conf *connectors;
     size_t nconnectors;
+    sl_tcp_conf *tcp;        /* raw-TCP listeners (gateway key `tcp`) */
+    size_t ntcp;
 } sl_config;
 
 /* A list of error messages, each one line ("file:line: key: what"). */

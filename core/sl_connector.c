@@ -19,6 +19,7 @@
 #include "sl_dlq.h"
 #include "sl_log.h"
 #include "sl_luart.h"
+#include "sl_rejectlog.h"
 #include "sl_spool.h"
 #include "sl_state.h"
 #include "sl_transform.h"
@@ -35,13 +36,16 @@ struct sl_connector {
     sl_delivery *d;
     sl_transform *xf; /* NULL without a transform */
     sl_auth *auth;    /* NULL without intake keys */
+    sl_rejectlog *rejectlog; /* lines a stream intake rejected */
     sl_luart *rt;     /* Lua on the loop (headers_fn); NULL without Lua */
     sl_stats stats;
     sl_buf block;   /* reused per request until the spool takes it */
     sl_buf rejects; /* reused per request */
     struct event *inbox_ev;
-    sl_connector_durable_fn on_durable;
-    void *durable_ud;
+    struct {
+        sl_connector_durable_fn fn;
+        void *ud;
+    } waiters[SL_CONNECTOR_MAX_WAITERS]; /* intakes waiting for durability */
     int shutting_down;
 };
 
@@ -50,8 +54,9 @@ static const char *const body_names[] = {"array", "object", "ndjson"};
 static void spool_durable(void *ud, uint64_t lsn)
 {
     sl_connector *c = ud;
-    if (c->on_durable)
-        c->on_durable(c->durable_ud, c, lsn, 1);
+    for (size_t i = 0; i < SL_CONNECTOR_MAX_WAITERS; i++)
+        if (c->waiters[i].fn)
+            c->waiters[i].fn(c->waiters[i].ud, c, lsn, 1);
     if (c->d)
         sl_delivery_notify(c->d);
 }
@@ -59,8 +64,9 @@ static void spool_durable(void *ud, uint64_t lsn)
 static void spool_failed(void *ud, uint64_t lsn)
 {
     sl_connector *c = ud;
-    if (c->on_durable)
-        c->on_durable(c->durable_ud, c, lsn, 0);
+    for (size_t i = 0; i < SL_CONNECTOR_MAX_WAITERS; i++)
+        if (c->waiters[i].fn)
+            c->waiters[i].fn(c->waiters[i].ud, c, lsn, 0);
 }
 
 static void take_inbox(sl_connector *c);
@@ -103,7 +109,8 @@ sl_connector *sl_connector_new(const sl_connector_conf *conf,
         .ud = c,
     };
     if (!(c->spool = sl_spool_open(base, &so, err, errlen)) ||
-        !(c->dlq = sl_dlq_open(c->dir, err, errlen)))
+        !(c->dlq = sl_dlq_open(c->dir, err, errlen)) ||
+        !(c->rejectlog = sl_rejectlog_open(c->dir, err, errlen)))
         goto fail;
     if (conf->L) {
         c->rt = sl_luart_new(conf->L, base, http, conf->lua_max_instructions,
@@ -153,23 +160,37 @@ void sl_connector_free(sl_connector *c)
         event_free(c->inbox_ev);
     sl_delivery_free(c->d);
     c->d = NULL;
-    c->on_durable = NULL;
+    memset(c->waiters, 0, sizeof c->waiters);
     sl_spool_close(c->spool);
     sl_dlq_free(c->dlq);
     sl_luart_free(c->rt);
     sl_transform_free(c->xf);
     sl_auth_free(c->auth);
+    sl_rejectlog_free(c->rejectlog);
     sl_buf_free(&c->block);
     sl_buf_free(&c->rejects);
     sl_state_unlock(c->lock_fd);
     free(c);
 }
 
-void sl_connector_set_durable_cb(sl_connector *c, sl_connector_durable_fn fn,
-                                 void *ud)
+int sl_connector_add_durable_cb(sl_connector *c, sl_connector_durable_fn fn,
+                                void *ud)
 {
-    c->on_durable = fn;
-    c->durable_ud = ud;
+    for (size_t i = 0; i < SL_CONNECTOR_MAX_WAITERS; i++)
+        if (!c->waiters[i].fn) {
+            c->waiters[i].fn = fn;
+            c->waiters[i].ud = ud;
+            return 0;
+        }
+    return -1;
+}
+
+void sl_connector_remove_durable_cb(sl_connector *c, sl_connector_durable_fn fn,
+                                    void *ud)
+{
+    for (size_t i = 0; i < SL_CONNECTOR_MAX_WAITERS; i++)
+        if (c->waiters[i].fn == fn && c->waiters[i].ud == ud)
+            c->waiters[i].fn = NULL;
 }
 
 const char *sl_connector_name(const sl_connector *c) { return c->conf->name; }
@@ -284,6 +305,101 @@ int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
     sl_buf_putc(answer, '}');
     if (res.accepted == 0 && res.rejected > 0 && res.dropped == 0)
         return 422;
+    return 200;
+}
+
+/* ---- stream intakes ------------------------------------------------------ */
+
+/* Walk the rejections sl_ingest listed ({"index":N,...},{"index":M,...},
+ * N ascending) together with the lines of data: log each with its line's
+ * number and text, and report it. Returns the number of newlines. */
+static uint64_t log_rejects(sl_connector *c, const char *data, size_t len,
+                            const char *peer, uint64_t first_line,
+                            sl_connector_reject_fn on_reject, void *ud)
+{
+    static const char key[] = "{\"index\":";
+    const char *r = c->rejects.data, *rend = r ? r + c->rejects.len : NULL;
+    const char *p = data, *end = data + len;
+    uint64_t lineno = first_line, ordinal = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const char *q = p;
+        while (q < le && (*q == ' ' || *q == '\t' || *q == '\r'))
+            q++;
+        if (q < le) { /* a non-blank line: sl_ingest's index counts these */
+            while (r && r < rend && strncmp(r, key, sizeof key - 1) == 0) {
+                char *after;
+                unsigned long long idx = strtoull(r + sizeof key - 1, &after, 10);
+                if (idx != ordinal || *after != ',')
+                    break;
+                /* this entry runs to the next `,{"index":` or the end */
+                const char *next = after;
+                while ((next = memchr(next, ',', (size_t)(rend - next))) &&
+                       strncmp(next + 1, key, sizeof key - 1) != 0)
+                    next++;
+                const char *eend = next ? next : rend;
+                sl_rejectlog_add(c->rejectlog, peer, lineno, p,
+                                 (size_t)(le - p), after + 1,
+                                 (size_t)(eend - (after + 1)));
+                if (on_reject)
+                    on_reject(ud, lineno, after + 1, (size_t)(eend - (after + 1)));
+                r = next ? next + 1 : rend;
+            }
+            ordinal++;
+        }
+        if (nl)
+            lineno++;
+        p = nl ? nl + 1 : end;
+    }
+    return lineno - first_line;
+}
+
+void sl_connector_log_reject(sl_connector *c, const char *peer, uint64_t line,
+                             const char *text, size_t textlen,
+                             const char *rejection, size_t rlen)
+{
+    c->stats.rejected++;
+    sl_rejectlog_add(c->rejectlog, peer, line, text, textlen, rejection, rlen);
+}
+
+int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
+                               const char *peer, uint64_t first_line,
+                               sl_connector_reject_fn on_reject, void *ud,
+                               uint64_t *ticket, uint64_t *lines,
+                               sl_ingest_result *res)
+{
+    *ticket = 0;
+    *lines = 0;
+    memset(res, 0, sizeof *res);
+    if (c->shutting_down)
+        return 503;
+    sl_buf_reset(&c->block);
+    sl_buf_reset(&c->rejects);
+    (void)sl_buf_reserve(&c->block, len + len / 8 + 256);
+    if (sl_ingest(c->conf->schema, c->xf, SL_INGEST_NDJSON, data, len, 0,
+                  &c->block, &c->rejects, res) != 0)
+        return 500;
+    if (res->accepted > 0) {
+        if (!sl_spool_has_room(c->spool, c->block.len))
+            return 503; /* nothing counted: the same lines come again */
+        sl_spool_rc rc = sl_spool_append(c->spool, &c->block, res->accepted,
+                                         sl_mono_ms(), ticket);
+        if (rc == SL_SPOOL_FULL)
+            return 503;
+        if (rc != SL_SPOOL_OK)
+            return 500;
+        c->stats.accepted += res->accepted;
+        if (*ticket == 0)
+            sl_delivery_notify(c->d);
+    }
+    c->stats.rejected += res->rejected;
+    c->stats.dropped += res->dropped;
+    *lines = log_rejects(c, data, len, peer, first_line, on_reject, ud);
+    if (res->listed < res->rejected)
+        sl_warn("intake", "%s: %zu rejected lines from %s not written to the "
+                "reject log (at most %d per read)", c->conf->name,
+                res->rejected - res->listed, peer, SL_INGEST_MAX_LISTED);
     return 200;
 }
 

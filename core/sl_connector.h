@@ -31,11 +31,16 @@ void sl_connector_free(sl_connector *c);
 
 /* Answers waiting for durability: `fn(ud, lsn, ok)` is called on the loop
  * when every ingest whose *ticket <= lsn is durable (ok = 1), or when
- * every ingest whose *ticket > lsn failed to be written (ok = 0). */
+ * every ingest whose *ticket > lsn failed to be written (ok = 0). Each
+ * intake registers once; 0, or -1 when SL_CONNECTOR_MAX_WAITERS are
+ * registered already. */
 typedef void (*sl_connector_durable_fn)(void *ud, sl_connector *c,
                                         uint64_t lsn, int ok);
-void sl_connector_set_durable_cb(sl_connector *c, sl_connector_durable_fn fn,
-                                 void *ud);
+#define SL_CONNECTOR_MAX_WAITERS 8
+int sl_connector_add_durable_cb(sl_connector *c, sl_connector_durable_fn fn,
+                                void *ud);
+void sl_connector_remove_durable_cb(sl_connector *c, sl_connector_durable_fn fn,
+                                    void *ud);
 
 const char *sl_connector_name(const sl_connector *c);
 
@@ -53,6 +58,33 @@ sl_auth_rc sl_connector_authorize(sl_connector *c, const char *authorization);
 int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
                         const char *body, size_t len, sl_buf *answer,
                         int *retry_after_s, uint64_t *ticket);
+
+/* Called by sl_connector_ingest_stream for each rejected line: its line
+ * number on the stream and the rejection's JSON members after the index
+ * (`"field":...,"error":...}`). */
+typedef void (*sl_connector_reject_fn)(void *ud, uint64_t line,
+                                       const char *rejection, size_t rlen);
+
+/* Write one rejected stream line to the reject log (and count it) —
+ * for lines the stream intake refuses itself (e.g. too long). */
+void sl_connector_log_reject(sl_connector *c, const char *peer, uint64_t line,
+                             const char *text, size_t textlen,
+                             const char *rejection, size_t rlen);
+
+/* A stream intake's whole lines data[0..len) (NDJSON; the first is line
+ * `first_line` of the stream from `peer`): checked, encoded and spooled
+ * like sl_connector_ingest's, rejected lines written to the connector's
+ * reject log (<dir>/rejects.ndjson) and, with `on_reject`, reported. At
+ * most SL_INGEST_MAX_LISTED rejections are logged per call (the rest are
+ * counted). Returns 200, 503 when the spool is full or shutting down
+ * (nothing taken: call again later with the same lines), 500 out of
+ * memory (nothing taken). *ticket as for sl_connector_ingest; *lines is
+ * the number of lines (newlines) in data. */
+int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
+                               const char *peer, uint64_t first_line,
+                               sl_connector_reject_fn on_reject, void *ud,
+                               uint64_t *ticket, uint64_t *lines,
+                               sl_ingest_result *res);
 
 /* Append {"name":..,"url":..,"method":..,"body":..,"schema":[..],
  * "stats":{..}} to out. */

@@ -12,6 +12,7 @@
 #include "sl_connector.h"
 #include "sl_http_client.h"
 #include "sl_intake_http.h"
+#include "sl_intake_tcp.h"
 #include "sl_log.h"
 #include "sl_state.h"
 
@@ -22,6 +23,8 @@ typedef struct gateway {
     sl_connector **connectors;
     size_t n;
     sl_intake_http *intake;
+    sl_intake_tcp **tcp;        /* one per cfg->tcp listener */
+    size_t ntcp;
     struct event *sigint, *sigterm, *drain_tick;
     uint64_t drain_deadline;
     int stopping;
@@ -97,6 +100,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
      * answers just queued reach their clients (new requests on them get
      * 503 "shutting down") */
     sl_intake_http_close_listener(g->intake);
+    for (size_t i = 0; i < g->ntcp; i++)
+        sl_intake_tcp_close_listener(g->tcp[i]);
     g->drain_deadline = sl_mono_ms() + SL_GATEWAY_DRAIN_MS;
     struct timeval tv = {0, 50 * 1000};
     event_add(g->drain_tick, &tv);
@@ -148,6 +153,25 @@ static int start(gateway *g)
         fprintf(stderr, "sluice: %s\n", err);
         return -1;
     }
+    if (cfg->ntcp && !(g->tcp = calloc(cfg->ntcp, sizeof *g->tcp)))
+        return -1;
+    for (size_t i = 0; i < cfg->ntcp; i++) {
+        const sl_tcp_conf *tc = &cfg->tcp[i];
+        sl_connector *c = NULL;
+        for (size_t k = 0; k < g->n && !c; k++)
+            if (strcmp(sl_connector_name(g->connectors[k]), tc->connector) == 0)
+                c = g->connectors[k];
+        if (!c) {
+            fprintf(stderr, "sluice: tcp %s: no connector \"%s\"\n",
+                    tc->listen, tc->connector);
+            return -1;
+        }
+        if (!(g->tcp[i] = sl_intake_tcp_new(g->base, tc, c, err, sizeof err))) {
+            fprintf(stderr, "sluice: %s\n", err);
+            return -1;
+        }
+        g->ntcp++;
+    }
     g->sigint = evsignal_new(g->base, SIGINT, on_signal, g);
     g->sigterm = evsignal_new(g->base, SIGTERM, on_signal, g);
     g->drain_tick = event_new(g->base, -1, EV_PERSIST, on_drain_tick, g);
@@ -162,6 +186,9 @@ static int start(gateway *g)
 static void stop(gateway *g)
 {
     sl_intake_http_free(g->intake);
+    for (size_t i = 0; i < g->ntcp; i++)
+        sl_intake_tcp_free(g->tcp[i]);
+    free(g->tcp);
     /* the HTTP client goes first: it cancels transfers whose callbacks
      * point into the connectors' batches */
     sl_http_free(g->http);
@@ -197,6 +224,10 @@ int sl_gateway_run(const sl_config *cfg)
                     "-> %s %s", cfg->connectors[i].name,
                     cfg->connectors[i].name, cfg->connectors[i].method,
                     cfg->connectors[i].url);
+        for (size_t i = 0; i < g.ntcp; i++)
+            sl_info("gateway", "tcp %s -> connector %s (NDJSON%s)",
+                    cfg->tcp[i].listen, cfg->tcp[i].connector,
+                    cfg->tcp[i].ack ? ", ack" : "");
         event_base_dispatch(g.base);
         rc = g.abandoned ? 1 : 0;
     }

@@ -366,7 +366,10 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
         goto fail;
     }
     for (size_t i = 0; i < n; i++)
-        sl_connector_set_durable_cb(connectors[i], on_durable, in);
+        if (sl_connector_add_durable_cb(connectors[i], on_durable, in) != 0) {
+            snprintf(err, errlen, "too many intakes on one connector");
+            goto fail;
+        }
     if (!(in->http = evhttp_new(base))) {
         snprintf(err, errlen, "evhttp_new failed");
         goto fail;
@@ -407,7 +410,7 @@ void sl_intake_http_free(sl_intake_http *in)
     if (!in)
         return;
     for (size_t i = 0; in->waits && i < in->n; i++) {
-        sl_connector_set_durable_cb(in->connectors[i], NULL, NULL);
+        sl_connector_remove_durable_cb(in->connectors[i], on_durable, in);
         /* not durable by now (the gateway syncs before closing): say so */
         while (in->waits[i].head) {
             waiting *w = in->waits[i].head;

@@ -1,0 +1,550 @@
+/* sl_intake_tcp: NDJSON over raw TCP (libevent listener + bufferevents). */
+#include "sl_intake_tcp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "sl_buf.h"
+#include "sl_log.h"
+
+#define CHUNK_MAX (1u << 20)   /* bytes of whole lines handed on at once */
+#define RETRY_MS 50            /* back-pressure: look again this often */
+#define ACK_LINES_MAX 1000     /* lines per chunk with ack (all listed) */
+
+typedef struct cidr {
+    int family;                /* AF_INET or AF_INET6 */
+    unsigned char addr[16];
+    int prefix;                /* bits */
+} cidr;
+
+typedef struct pending {       /* ack answers waiting for durability */
+    struct pending *next;
+    uint64_t ticket;
+    size_t nlines;
+    size_t len;
+    char text[];               /* "ok\n" / "error {...}\n" per line */
+} pending;
+
+typedef struct conn {
+    struct conn *prev, *next;
+    sl_intake_tcp *t;
+    struct bufferevent *bev;
+    struct event *retry;
+    char peer[INET6_ADDRSTRLEN + 8];
+    uint64_t lines;            /* lines taken so far */
+    int skipping;              /* discarding an over-long line */
+    int paused;                /* waiting for room in the spool */
+    int closing;               /* the peer is done; free when flushed */
+    pending *head, *tail;
+    sl_buf answer;             /* the chunk being answered (ack) */
+    uint64_t ans_line;         /* next line number to answer */
+} conn;
+
+struct sl_intake_tcp {
+    struct event_base *base;
+    const sl_tcp_conf *conf;
+    sl_connector *c;
+    struct evconnlistener *listener;
+    cidr *allow;
+    size_t nallow;
+    conn *conns;
+    size_t nconns;
+    uint64_t refused_peers, refused_full;
+};
+
+static void process(conn *k);
+static void conn_free(conn *k);
+
+/* ---- allowed peers ------------------------------------------------------ */
+
+static int parse_cidr(const char *s, cidr *out)
+{
+    char buf[INET6_ADDRSTRLEN + 8];
+    if (snprintf(buf, sizeof buf, "%s", s) >= (int)sizeof buf)
+        return -1;
+    char *slash = strchr(buf, '/');
+    if (slash)
+        *slash = '\0';
+    memset(out, 0, sizeof *out);
+    if (inet_pton(AF_INET, buf, out->addr) == 1) {
+        out->family = AF_INET;
+        out->prefix = 32;
+    } else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
+        out->family = AF_INET6;
+        out->prefix = 128;
+    } else {
+        return -1;
+    }
+    if (slash) {
+        char *end;
+        long p = strtol(slash + 1, &end, 10);
+        if (*end || p < 0 || p > out->prefix)
+            return -1;
+        out->prefix = (int)p;
+    }
+    return 0;
+}
+
+static int prefix_match(const unsigned char *a, const unsigned char *b,
+                        int bits)
+{
+    int whole = bits / 8, rest = bits % 8;
+    if (memcmp(a, b, (size_t)whole) != 0)
+        return 0;
+    if (!rest)
+        return 1;
+    unsigned char mask = (unsigned char)(0xff << (8 - rest));
+    return (a[whole] & mask) == (b[whole] & mask);
+}
+
+static int allowed(const sl_intake_tcp *t, const struct sockaddr *sa)
+{
+    const unsigned char *a;
+    unsigned char mapped[4];
+    int family = sa->sa_family;
+    if (family == AF_INET) {
+        a = (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr;
+    } else if (family == AF_INET6) {
+        a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)sa)->sin6_addr)) {
+            memcpy(mapped, a + 12, 4);
+            a = mapped;
+            family = AF_INET;
+        }
+    } else {
+        return 0;
+    }
+    for (size_t i = 0; i < t->nallow; i++)
+        if (t->allow[i].family == family &&
+            prefix_match(a, t->allow[i].addr, t->allow[i].prefix))
+            return 1;
+    return 0;
+}
+
+static void peer_name(const struct sockaddr *sa, char *out, size_t n)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+        port = ntohs(s4->sin_port);
+        snprintf(out, n, "%s:%d", host, port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+        port = ntohs(s6->sin6_port);
+        snprintf(out, n, "[%s]:%d", host, port);
+    } else {
+        snprintf(out, n, "?");
+    }
+}
+
+/* ---- acks --------------------------------------------------------------- */
+
+static void write_answers(conn *k, const char *text, size_t len)
+{
+    if (len)
+        bufferevent_write(k->bev, text, len);
+}
+
+/* sl_connector_reject_fn: answer the lines before `line` "ok", then this
+ * one with its reason. */
+static void ack_reject(void *ud, uint64_t line, const char *rej, size_t rlen)
+{
+    conn *k = ud;
+    /* only non-blank lines are answered; blank ones between are rare and
+     * answered "ok" too: a reader counts answers per line it sent */
+    while (k->ans_line < line) {
+        sl_buf_append(&k->answer, "ok\n", 3);
+        k->ans_line++;
+    }
+    sl_buf_printf(&k->answer, "error {\"line\":%llu,",
+                  (unsigned long long)line);
+    sl_buf_append(&k->answer, rej, rlen);
+    sl_buf_putc(&k->answer, '\n');
+    k->ans_line = line + 1;
+}
+
+static void queue_answers(conn *k, uint64_t ticket, size_t nlines)
+{
+    if (ticket == 0) {
+        write_answers(k, k->answer.data, k->answer.len);
+        return;
+    }
+    pending *p = malloc(sizeof *p + k->answer.len);
+    if (!p) {
+        /* cannot wait: answer now (the records are spooled, only not yet
+         * durable — what durability "os" promises) */
+        write_answers(k, k->answer.data, k->answer.len);
+        return;
+    }
+    p->next = NULL;
+    p->ticket = ticket;
+    p->nlines = nlines;
+    p->len = k->answer.len;
+    memcpy(p->text, k->answer.data, k->answer.len);
+    if (k->tail)
+        k->tail->next = p;
+    else
+        k->head = p;
+    k->tail = p;
+}
+
+/* sl_connector_durable_fn */
+static void on_durable(void *ud, sl_connector *c, uint64_t lsn, int ok)
+{
+    (void)c;
+    sl_intake_tcp *t = ud;
+    for (conn *k = t->conns, *next; k; k = next) {
+        next = k->next;
+        pending **pp = &k->head;
+        k->tail = NULL;
+        while (*pp) {
+            pending *p = *pp;
+            int due = ok ? p->ticket <= lsn : p->ticket > lsn;
+            if (!due) {
+                k->tail = p;
+                pp = &p->next;
+                continue;
+            }
+            if (ok) {
+                write_answers(k, p->text, p->len);
+            } else {
+                static const char e[] = "error {\"error\":\"not accepted: the "
+                                        "spool could not be written\"}\n";
+                for (size_t i = 0; i < p->nlines; i++)
+                    write_answers(k, e, sizeof e - 1);
+            }
+            *pp = p->next;
+            free(p);
+        }
+        if (k->closing && !k->head && !k->paused)
+            conn_free(k);
+    }
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn *k = arg;
+    k->paused = 0;
+    bufferevent_enable(k->bev, EV_READ);
+    process(k);
+    if (k->closing && !k->paused && !k->head)
+        conn_free(k);
+}
+
+static void pause_reading(conn *k)
+{
+    k->paused = 1;
+    bufferevent_disable(k->bev, EV_READ);
+    struct timeval tv = {0, RETRY_MS * 1000};
+    evtimer_add(k->retry, &tv);
+}
+
+/* A line longer than max_line_bytes: logged as rejected (its start) and
+ * skipped up to its newline. */
+static void reject_long(conn *k, const char *start, size_t have)
+{
+    sl_intake_tcp *t = k->t;
+    char rej[160];
+    int n = snprintf(rej, sizeof rej, "\"field\":\"\",\"error\":\"line longer "
+                     "than max_line_bytes (%zu)\"}", t->conf->max_line_bytes);
+    uint64_t line = k->lines + 1;
+    sl_connector_log_reject(t->c, k->peer, line, start, have, rej, (size_t)n);
+    if (t->conf->ack) {
+        sl_buf_reset(&k->answer);
+        k->ans_line = line;
+        ack_reject(k, line, rej, (size_t)n);
+        write_answers(k, k->answer.data, k->answer.len);
+    }
+}
+
+/* Length of the prefix of data[0..n) to hand on: whole lines, none longer
+ * than max, at most ACK_LINES_MAX lines with ack. *long_at is set when the
+ * first line itself is too long (then 0 is returned). */
+static size_t whole_lines(const sl_intake_tcp *t, const char *data, size_t n,
+                          int *too_long)
+{
+    size_t max = t->conf->max_line_bytes, at = 0, lines = 0;
+    *too_long = 0;
+    while (at < n) {
+        const char *nl = memchr(data + at, '\n', n - at);
+        size_t end = nl ? (size_t)(nl - data) : n;
+        if (end - at > max) {
+            if (at == 0)
+                *too_long = 1;
+            return at;
+        }
+        if (!nl)
+            return at;
+        at = end + 1;
+        if (t->conf->ack && ++lines == ACK_LINES_MAX)
+            return at;
+    }
+    return at;
+}
+
+static void process(conn *k)
+{
+    sl_intake_tcp *t = k->t;
+    struct evbuffer *in = bufferevent_get_input(k->bev);
+    while (!k->paused) {
+        size_t len = evbuffer_get_length(in);
+        if (len == 0)
+            return;
+        if (k->skipping) {
+            struct evbuffer_ptr p = evbuffer_search(in, "\n", 1, NULL);
+            if (p.pos < 0) {
+                evbuffer_drain(in, len);
+                return;
+            }
+            evbuffer_drain(in, (size_t)p.pos + 1);
+            k->skipping = 0;
+            k->lines++;
+            continue;
+        }
+        size_t n = len < CHUNK_MAX ? len : CHUNK_MAX;
+        const char *data = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
+        if (!data) {
+            pause_reading(k); /* out of memory: try again */
+            return;
+        }
+        int too_long;
+        size_t size = whole_lines(t, data, n, &too_long);
+        if (too_long || (size == 0 && len > t->conf->max_line_bytes)) {
+            reject_long(k, data, n);
+            k->skipping = 1;
+            continue;
+        }
+        if (size == 0)
+            return; /* a partial line: wait for the rest */
+        uint64_t ticket = 0, lines = 0;
+        sl_ingest_result res;
+        if (t->conf->ack) {
+            sl_buf_reset(&k->answer);
+            k->ans_line = k->lines + 1;
+        }
+        int st = sl_connector_ingest_stream(t->c, data, size, k->peer,
+                                            k->lines + 1,
+                                            t->conf->ack ? ack_reject : NULL,
+                                            k, &ticket, &lines, &res);
+        if (st != 200) {
+            /* the spool is full (or memory short): stop reading; the lines
+             * stay in the buffer and are handed on again */
+            t->refused_full++;
+            pause_reading(k);
+            return;
+        }
+        k->lines += lines;
+        if (t->conf->ack) {
+            while (k->ans_line <= k->lines) {
+                sl_buf_append(&k->answer, "ok\n", 3);
+                k->ans_line++;
+            }
+            queue_answers(k, ticket, (size_t)lines);
+        }
+        evbuffer_drain(in, size);
+    }
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    process(arg);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    conn *k = arg;
+    if (what & BEV_EVENT_EOF) {
+        /* the peer is done sending: a last line without its newline is a
+         * whole record */
+        struct evbuffer *in = bufferevent_get_input(k->bev);
+        size_t len = evbuffer_get_length(in);
+        if (len && !k->skipping) {
+            char last = '\n';
+            struct evbuffer_ptr end;
+            if (evbuffer_ptr_set(in, &end, len - 1, EVBUFFER_PTR_SET) == 0)
+                evbuffer_copyout_from(in, &end, &last, 1);
+            if (last != '\n')
+                evbuffer_add(in, "\n", 1);
+        }
+        k->closing = 1;
+        process(k);
+        if (!k->paused && !k->head)
+            conn_free(k);
+        return;
+    }
+    if (what & BEV_EVENT_TIMEOUT)
+        sl_info("tcp", "%s: closing %s, silent for %u s", k->t->conf->listen,
+                k->peer, k->t->conf->idle_timeout_s);
+    conn_free(k);
+}
+
+/* ---- connections --------------------------------------------------------- */
+
+static void conn_free(conn *k)
+{
+    sl_intake_tcp *t = k->t;
+    if (k->prev)
+        k->prev->next = k->next;
+    else
+        t->conns = k->next;
+    if (k->next)
+        k->next->prev = k->prev;
+    t->nconns--;
+    while (k->head) {
+        pending *p = k->head;
+        k->head = p->next;
+        free(p);
+    }
+    if (k->retry)
+        event_free(k->retry);
+    bufferevent_free(k->bev);
+    sl_buf_free(&k->answer);
+    free(k);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
+                      struct sockaddr *sa, int socklen, void *arg)
+{
+    (void)l;
+    (void)socklen;
+    sl_intake_tcp *t = arg;
+    char peer[INET6_ADDRSTRLEN + 8];
+    peer_name(sa, peer, sizeof peer);
+    if (!allowed(t, sa)) {
+        if (t->refused_peers++ < 10 || t->refused_peers % 1000 == 0)
+            sl_warn("tcp", "%s: refused %s: not in allow (%llu refused so far)",
+                    t->conf->listen, peer,
+                    (unsigned long long)t->refused_peers);
+        evutil_closesocket(fd);
+        return;
+    }
+    if (t->nconns >= t->conf->max_connections) {
+        sl_warn("tcp", "%s: refused %s: %u connections open (max_connections)",
+                t->conf->listen, peer, t->conf->max_connections);
+        evutil_closesocket(fd);
+        return;
+    }
+    conn *k = calloc(1, sizeof *k);
+    if (!k) {
+        evutil_closesocket(fd);
+        return;
+    }
+    k->t = t;
+    snprintf(k->peer, sizeof k->peer, "%s", peer);
+    sl_buf_init(&k->answer, 0);
+    k->bev = bufferevent_socket_new(t->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    k->retry = evtimer_new(t->base, on_retry, k);
+    if (!k->bev || !k->retry) {
+        if (k->bev)
+            bufferevent_free(k->bev);
+        else
+            evutil_closesocket(fd);
+        if (k->retry)
+            event_free(k->retry);
+        free(k);
+        return;
+    }
+    k->next = t->conns;
+    if (t->conns)
+        t->conns->prev = k;
+    t->conns = k;
+    t->nconns++;
+    bufferevent_setcb(k->bev, on_read, NULL, on_event, k);
+    /* a connection holds at most about a chunk and a line of input */
+    bufferevent_setwatermark(k->bev, EV_READ, 0,
+                             CHUNK_MAX + t->conf->max_line_bytes);
+    struct timeval idle = {(time_t)t->conf->idle_timeout_s, 0};
+    bufferevent_set_timeouts(k->bev, &idle, NULL);
+    bufferevent_enable(k->bev, EV_READ | EV_WRITE);
+}
+
+sl_intake_tcp *sl_intake_tcp_new(struct event_base *base,
+                                 const sl_tcp_conf *conf, sl_connector *c,
+                                 char *err, size_t errlen)
+{
+    sl_intake_tcp *t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    t->base = base;
+    t->conf = conf;
+    t->c = c;
+    struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+                             .ai_socktype = SOCK_STREAM}, *ai = NULL;
+    char port[16];
+    snprintf(port, sizeof port, "%d", conf->port);
+    if (!(t->allow = calloc(conf->nallow ? conf->nallow : 1, sizeof *t->allow))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < conf->nallow; i++)
+        if (parse_cidr(conf->allow[i], &t->allow[t->nallow]) == 0)
+            t->nallow++;
+    int rc = getaddrinfo(conf->host, port, &hints, &ai);
+    if (rc != 0) {
+        snprintf(err, errlen, "tcp %s: %s", conf->listen, gai_strerror(rc));
+        goto fail;
+    }
+    t->listener = evconnlistener_new_bind(
+        base, on_accept, t,
+        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, -1,
+        ai->ai_addr, (int)ai->ai_addrlen);
+    freeaddrinfo(ai);
+    if (!t->listener) {
+        snprintf(err, errlen, "cannot listen on %s (tcp): %s", conf->listen,
+                 strerror(errno));
+        goto fail;
+    }
+    if (sl_connector_add_durable_cb(c, on_durable, t) != 0) {
+        snprintf(err, errlen, "too many intakes on connector %s", conf->connector);
+        goto fail;
+    }
+    return t;
+fail:
+    sl_intake_tcp_free(t);
+    return NULL;
+}
+
+void sl_intake_tcp_close_listener(sl_intake_tcp *t)
+{
+    if (t && t->listener) {
+        evconnlistener_free(t->listener);
+        t->listener = NULL;
+    }
+}
+
+void sl_intake_tcp_free(sl_intake_tcp *t)
+{
+    if (!t)
+        return;
+    sl_connector_remove_durable_cb(t->c, on_durable, t);
+    sl_intake_tcp_close_listener(t);
+    while (t->conns)
+        conn_free(t->conns);
+    free(t->allow);
+    free(t);
+}
+
+size_t sl_intake_tcp_connections(const sl_intake_tcp *t) { return t->nconns; }
