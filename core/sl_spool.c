@@ -9,17 +9,16 @@
  * and "ack" is the lowest LSN still needed: the start of the oldest cut not
  * yet done, or read_lsn. Segments that end at or before ack are deleted.
  *
- * The loop thread does all reading and writing. The fsync thread only runs
- * fdatasync/fsync/close on descriptors it is handed and reports the LSN it
- * made durable through a pipe that the loop watches. */
+ * The loop thread does all reading and writing. The segment files' format,
+ * their scan and the record reader are sl_segment's; the threads that
+ * fdatasync (reporting the durable LSN through a pipe the loop watches) and
+ * delete delivered segments are sl_syncer's. */
 #include "sl_spool.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,22 +28,19 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <zlib.h>
 
 #include "sl_log.h"
+#include "sl_segment.h"
+#include "sl_syncer.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "the spool format assumes a little-endian machine"
+#error "the progress file format assumes a little-endian machine"
 #endif
 
-#define BLK_MAGIC 0x314C5053u      /* "SPL1" */
-#define BLK_HDR 16u
-#define BLK_MAX_PAYLOAD (1u << 30) /* a block is one intake body's records */
-#define READ_CHUNK (256u * 1024u)
+#define BLK_HDR SL_SEGMENT_BLOCK_HDR
 #define MAX_CUTS 160               /* fits a 4 KiB progress slot */
 #define PROG_SLOT 4096u
 #define PROG_MAGIC 0x474F5250314C5053ull /* "SPL1PROG" */
-#define MAX_OLD_FDS 64
 
 typedef struct mblock {         /* a block held in memory */
     struct mblock *next;
@@ -56,46 +52,6 @@ typedef struct mblock {         /* a block held in memory */
     uint64_t lsn;               /* LSN of the block's header */
     uint64_t ms;                /* arrival, monotonic */
 } mblock;
-
-typedef struct segment {
-    uint64_t start, end;        /* end: end of its valid blocks */
-} segment;
-
-typedef struct reader {         /* sequential reads from the segments */
-    int fd;                     /* -1: not positioned */
-    size_t seg;                 /* index in s->segs */
-    uint64_t lsn;               /* at a block header or a frame */
-    uint64_t blk_end;           /* end of the current block's payload */
-    size_t blk_left;            /* records left in the current block */
-    sl_buf buf;                 /* bytes [buf_lsn, buf_lsn + buf.len) */
-    uint64_t buf_lsn;
-    uint64_t hdr_lsn;           /* header of the current block */
-    size_t hdr_nrec;            /* its record count */
-} reader;
-
-typedef struct syncer {         /* shared with the fsync thread */
-    pthread_t th;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    pthread_cond_t done_cv;     /* broadcast when a round is done */
-    int started, stop;
-    uint64_t gen_req, gen_done; /* rounds asked for / finished */
-    uint64_t req_lsn;           /* make durable up to here */
-    uint64_t done_lsn;          /* durable up to here */
-    int cur_fd;                 /* segment being appended */
-    int old_fds[MAX_OLD_FDS];   /* rolled segments: sync, then close */
-    size_t nold;
-    int sync_dir;               /* a segment was created: fsync the dir */
-    int sync_prog;              /* progress was written */
-    int err;                    /* errno of a failed sync, once */
-    char **unlinks;             /* delivered segments to delete */
-    size_t nunlink, capunlink;
-    pthread_t del_th;           /* deletes them: unlinking 64 MiB takes
-                                   ~50 ms, which must hold up neither the
-                                   loop nor a group commit */
-    pthread_cond_t del_cv;
-    int pipe[2];                /* thread -> loop: "done moved" */
-} syncer;
 
 struct sl_spool {
     struct event_base *base;
@@ -117,12 +73,12 @@ struct sl_spool {
 
     size_t unread_records, unread_bytes; /* in [read_lsn, write_lsn) */
 
-    segment *segs;
+    sl_segment *segs;           /* in LSN order; the last is appended to */
     size_t nsegs, capsegs;
     int seg_fd;                 /* append fd of segs[nsegs-1], or -1 */
     int new_seg;                /* created since the last sync request */
 
-    reader rd;
+    sl_segment_reader *rd;
 
     sl_spool_cut cuts[MAX_CUTS];/* outstanding, in cut order */
     size_t ncuts;
@@ -133,7 +89,7 @@ struct sl_spool {
     uint64_t prog_seq;
     int prog_dirty;
 
-    syncer sy;
+    sl_syncer *sy;              /* NULL without a loop */
     struct event *notify_ev;
     char err[256];
 };
@@ -159,24 +115,6 @@ static uint32_t get32(const void *p)
     return v;
 }
 
-static uint32_t crc(const void *p, size_t n)
-{
-    uLong c = crc32(0L, Z_NULL, 0);
-    const unsigned char *b = p;
-    while (n > 0) {
-        uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        c = crc32(c, b, k);
-        b += k;
-        n -= k;
-    }
-    return (uint32_t)c;
-}
-
-static void seg_path(const sl_spool *s, uint64_t start, char *out, size_t n)
-{
-    snprintf(out, n, "%s/%016" PRIx64 ".seg", s->dir, start);
-}
-
 static int full_pwrite(int fd, const void *p, size_t n, off_t off)
 {
     const char *c = p;
@@ -193,44 +131,16 @@ static int full_pwrite(int fd, const void *p, size_t n, off_t off)
     return 0;
 }
 
-static int full_pread(int fd, void *p, size_t n, off_t off, size_t *got)
-{
-    char *c = p;
-    *got = 0;
-    while (n > 0) {
-        ssize_t r = pread(fd, c, n, off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -1;
-        if (r == 0)
-            break;
-        c += r;
-        n -= (size_t)r;
-        off += r;
-        *got += (size_t)r;
-    }
-    return 0;
-}
-
 static uint64_t ack_lsn(const sl_spool *s)
 {
     return s->ncuts ? s->cuts[0].start : s->read_lsn;
-}
-
-static size_t seg_find(const sl_spool *s, uint64_t lsn)
-{
-    size_t i = s->nsegs;
-    while (i > 0 && s->segs[i - 1].start > lsn)
-        i--;
-    return i ? i - 1 : (size_t)-1;
 }
 
 static int segs_push(sl_spool *s, uint64_t start, uint64_t end)
 {
     if (s->nsegs == s->capsegs) {
         size_t nc = s->capsegs ? s->capsegs * 2 : 16;
-        segment *ns = realloc(s->segs, nc * sizeof *ns);
+        sl_segment *ns = realloc(s->segs, nc * sizeof *ns);
         if (!ns)
             return -1;
         s->segs = ns;
@@ -275,7 +185,7 @@ static int prog_write(sl_spool *s)
         memcpy(slot + o, c, sizeof c);
         o += sizeof c;
     }
-    put32(slot + o, crc(slot, o));
+    put32(slot + o, sl_segment_crc(slot, o));
     off_t at = (off_t)((s->prog_seq & 1) * PROG_SLOT);
     if (full_pwrite(s->prog_fd, slot, sizeof slot, at) != 0) {
         set_err(s, "cannot write %s/progress: %s", s->dir, strerror(errno));
@@ -294,7 +204,7 @@ static int prog_read(sl_spool *s, uint64_t *seq, uint64_t *epoch,
     for (int k = 0; k < 2; k++) {
         unsigned char slot[PROG_SLOT];
         size_t got;
-        if (full_pread(s->prog_fd, slot, sizeof slot, (off_t)k * PROG_SLOT,
+        if (sl_segment_pread(s->prog_fd, slot, sizeof slot, (off_t)k * PROG_SLOT,
                        &got) != 0 || got != sizeof slot)
             continue;
         uint64_t hdr[4];
@@ -304,7 +214,7 @@ static int prog_read(sl_spool *s, uint64_t *seq, uint64_t *epoch,
         if (hdr[0] != PROG_MAGIC || n > MAX_CUTS)
             continue;
         size_t o = 40 + (size_t)n * 24;
-        if (get32(slot + o) != crc(slot, o))
+        if (get32(slot + o) != sl_segment_crc(slot, o))
             continue;
         if (found && hdr[1] <= *seq)
             continue;
@@ -324,115 +234,15 @@ static int prog_read(sl_spool *s, uint64_t *seq, uint64_t *epoch,
     return found ? 0 : 1;
 }
 
-/* ---- the fsync thread ---------------------------------------------------- */
-
-static void *sync_main(void *arg)
-{
-    sl_spool *s = arg;
-    syncer *y = &s->sy;
-    pthread_mutex_lock(&y->mu);
-    for (;;) {
-        while (!y->stop && y->req_lsn <= y->done_lsn && y->nold == 0 &&
-               !y->sync_prog)
-            pthread_cond_wait(&y->cv, &y->mu);
-        if (y->stop && y->req_lsn <= y->done_lsn && y->nold == 0 &&
-            !y->sync_prog)
-            break;
-        uint64_t target = y->req_lsn, gen = y->gen_req;
-        int fd = y->cur_fd, dir = y->sync_dir, prog = y->sync_prog;
-        int old[MAX_OLD_FDS];
-        size_t nold = y->nold;
-        memcpy(old, y->old_fds, nold * sizeof *old);
-        y->nold = 0;
-        y->sync_dir = y->sync_prog = 0;
-        pthread_mutex_unlock(&y->mu);
-
-        int err = 0;
-        for (size_t i = 0; i < nold; i++) {
-            if (fdatasync(old[i]) != 0 && !err)
-                err = errno;
-            close(old[i]);
-        }
-        if (fd >= 0 && fdatasync(fd) != 0 && !err)
-            err = errno;
-        if (dir && fsync(s->dir_fd) != 0 && !err)
-            err = errno;
-        if (prog && fdatasync(s->prog_fd) != 0 && !err)
-            err = errno;
-
-        pthread_mutex_lock(&y->mu);
-        if (target > y->done_lsn)
-            y->done_lsn = target;
-        y->gen_done = gen;
-        pthread_cond_broadcast(&y->done_cv);
-        if (err && !y->err)
-            y->err = err;
-        char one = 1;
-        ssize_t w = write(y->pipe[1], &one, 1); /* full pipe: already woken */
-        (void)w;
-    }
-    pthread_mutex_unlock(&y->mu);
-    return NULL;
-}
-
-/* Freeing a 64 MiB file's blocks in one unlink is one big journal
- * transaction (~50-60 ms on ext4 here), and every fdatasync of the group
- * commit waits behind it: the intake's p99 latency showed one such stall
- * per segment. Cutting the file down a few MiB at a time spreads the work
- * into small transactions. */
-#define SHRINK_STEP (4u << 20)
-static void shrink_then_unlink(const char *path)
-{
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        struct stat st;
-        if (fstat(fd, &st) == 0) {
-            off_t size = st.st_size;
-            while (size > (off_t)SHRINK_STEP) {
-                size -= SHRINK_STEP;
-                if (ftruncate(fd, size) != 0)
-                    break;
-                struct timespec pause = {0, 2 * 1000 * 1000};
-                nanosleep(&pause, NULL);
-            }
-        }
-        close(fd);
-    }
-    if (unlink(path) != 0 && errno != ENOENT)
-        sl_warn("spool", "cannot delete %s: %s", path, strerror(errno));
-}
-
-static void *delete_main(void *arg)
-{
-    syncer *y = arg;
-    pthread_mutex_lock(&y->mu);
-    for (;;) {
-        while (!y->stop && y->nunlink == 0)
-            pthread_cond_wait(&y->del_cv, &y->mu);
-        if (y->nunlink == 0)
-            break; /* stopping, nothing left */
-        char *path = y->unlinks[--y->nunlink];
-        pthread_mutex_unlock(&y->mu);
-        shrink_then_unlink(path);
-        free(path);
-        pthread_mutex_lock(&y->mu);
-    }
-    pthread_mutex_unlock(&y->mu);
-    return NULL;
-}
+/* ---- the sync thread ------------------------------------------------------ */
 
 static void on_synced(evutil_socket_t fd, short what, void *arg)
 {
+    (void)fd;
     (void)what;
     sl_spool *s = arg;
-    char drain[64];
-    while (read(fd, drain, sizeof drain) > 0)
-        ;
-    pthread_mutex_lock(&s->sy.mu);
-    uint64_t done = s->sy.done_lsn;
-    int err = s->sy.err;
-    s->sy.err = 0;
-    pthread_mutex_unlock(&s->sy.mu);
+    int err;
+    uint64_t done = sl_syncer_done(s->sy, &err);
     if (err) {
         /* The data may or may not be on disk; after a failed fsync nothing
          * can be promised (the kernel may have dropped the dirty pages).
@@ -456,37 +266,17 @@ static void on_synced(evutil_socket_t fd, short what, void *arg)
 
 static int sync_start(sl_spool *s)
 {
-    syncer *y = &s->sy;
-    y->cur_fd = -1;
-    y->pipe[0] = y->pipe[1] = -1;
-    if (pipe2(y->pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
-        set_err(s, "pipe: %s", strerror(errno));
+    char why[sizeof s->err];
+    if (!(s->sy = sl_syncer_start(s->dir_fd, s->prog_fd, why, sizeof why))) {
+        set_err(s, "%s", why);
         return -1;
     }
-    pthread_mutex_init(&y->mu, NULL);
-    pthread_cond_init(&y->cv, NULL);
-    pthread_cond_init(&y->done_cv, NULL);
-    pthread_cond_init(&y->del_cv, NULL);
-    s->notify_ev = event_new(s->base, y->pipe[0], EV_READ | EV_PERSIST,
-                             on_synced, s);
+    s->notify_ev = event_new(s->base, sl_syncer_notify_fd(s->sy),
+                             EV_READ | EV_PERSIST, on_synced, s);
     if (!s->notify_ev || event_add(s->notify_ev, NULL) != 0) {
         set_err(s, "cannot watch the fsync thread");
         return -1;
     }
-    if (pthread_create(&y->th, NULL, sync_main, s) != 0) {
-        set_err(s, "cannot start the fsync thread");
-        return -1;
-    }
-    if (pthread_create(&y->del_th, NULL, delete_main, y) != 0) {
-        set_err(s, "cannot start the segment deleting thread");
-        pthread_mutex_lock(&y->mu);
-        y->stop = 1;
-        pthread_cond_signal(&y->cv);
-        pthread_mutex_unlock(&y->mu);
-        pthread_join(y->th, NULL);
-        return -1;
-    }
-    y->started = 1;
     return 0;
 }
 
@@ -494,74 +284,20 @@ static int sync_start(sl_spool *s)
  * `prog`); returns the round that will cover it. */
 static uint64_t sync_request(sl_spool *s, int old_fd, int prog)
 {
-    syncer *y = &s->sy;
-    pthread_mutex_lock(&y->mu);
-    if (old_fd >= 0) {
-        /* the thread is far behind: wait for it (never close an fd here
-         * that it may be syncing) */
-        while (y->nold == MAX_OLD_FDS)
-            pthread_cond_wait(&y->done_cv, &y->mu);
-        y->old_fds[y->nold++] = old_fd;
-    }
-    y->cur_fd = s->seg_fd;
-    if (s->write_lsn > y->req_lsn)
-        y->req_lsn = s->write_lsn;
-    if (s->new_seg)
-        y->sync_dir = 1;
-    if (prog)
-        y->sync_prog = 1;
+    unsigned also = (s->new_seg ? SL_SYNCER_DIR : 0) |
+                    (prog ? SL_SYNCER_PROGRESS : 0);
     s->new_seg = 0;
-    uint64_t gen = ++y->gen_req;
-    pthread_cond_signal(&y->cv);
-    pthread_mutex_unlock(&y->mu);
-    return gen;
-}
-
-/* Block until the thread has finished round `gen`; its first error. */
-static int sync_wait(sl_spool *s, uint64_t gen)
-{
-    syncer *y = &s->sy;
-    pthread_mutex_lock(&y->mu);
-    while (y->gen_done < gen)
-        pthread_cond_wait(&y->done_cv, &y->mu);
-    int err = y->err;
-    pthread_mutex_unlock(&y->mu);
-    return err;
+    return sl_syncer_request(s->sy, s->seg_fd, s->write_lsn, old_fd, also);
 }
 
 static void sync_stop(sl_spool *s)
 {
-    syncer *y = &s->sy;
-    if (y->started) {
-        pthread_mutex_lock(&y->mu);
-        y->stop = 1;
-        pthread_cond_signal(&y->cv);
-        pthread_cond_signal(&y->del_cv);
-        pthread_mutex_unlock(&y->mu);
-        pthread_join(y->th, NULL);
-        pthread_join(y->del_th, NULL);
-        y->started = 0;
-        pthread_mutex_destroy(&y->mu);
-        pthread_cond_destroy(&y->cv);
-        pthread_cond_destroy(&y->done_cv);
-        pthread_cond_destroy(&y->del_cv);
-    }
-    for (size_t i = 0; i < y->nunlink; i++) {
-        unlink(y->unlinks[i]);
-        free(y->unlinks[i]);
-    }
-    free(y->unlinks);
-    y->unlinks = NULL;
-    y->nunlink = y->capunlink = 0;
     if (s->notify_ev) {
         event_free(s->notify_ev);
         s->notify_ev = NULL;
     }
-    for (int i = 0; i < 2; i++)
-        if (y->pipe[i] >= 0) {
-            close(y->pipe[i]);
-            y->pipe[i] = -1;
-        }
+    sl_syncer_stop(s->sy);
+    s->sy = NULL;
 }
 
 /* ---- writing -------------------------------------------------------------- */
@@ -571,7 +307,7 @@ static void sync_stop(sl_spool *s)
 static int roll(sl_spool *s)
 {
     char path[PATH_MAX + 32];
-    seg_path(s, s->write_lsn, path, sizeof path);
+    sl_segment_path(s->dir, s->write_lsn, path, sizeof path);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC,
                   0640);
     if (fd < 0) {
@@ -588,7 +324,7 @@ static int roll(sl_spool *s)
     s->seg_fd = fd;
     s->new_seg = 1;
     if (old >= 0) {
-        if (s->sy.started && s->o.durability == SL_DURABILITY_FSYNC) {
+        if (s->sy && s->o.durability == SL_DURABILITY_FSYNC) {
             sync_request(s, old, 0);
         } else {
             if (s->o.durability == SL_DURABILITY_FSYNC)
@@ -636,10 +372,7 @@ static int write_pending(sl_spool *s)
         size_t n = 0, bytes = 0;
         mblock *b = s->wq_head;
         while (b && n < 64 && (n == 0 || bytes + BLK_HDR + b->len <= seg_room)) {
-            put32(hdrs[n], BLK_MAGIC);
-            put32(hdrs[n] + 4, (uint32_t)b->len);
-            put32(hdrs[n] + 8, (uint32_t)b->nrec);
-            put32(hdrs[n] + 12, crc(b->data, b->len));
+            sl_segment_block_header(hdrs[n], b->data, b->len, b->nrec);
             iov[2 * n].iov_base = hdrs[n];
             iov[2 * n].iov_len = BLK_HDR;
             iov[2 * n + 1].iov_base = b->data;
@@ -702,32 +435,6 @@ fail:
     return -1;
 }
 
-/* Hand a delivered segment to the thread to delete. 0, or -1 (out of
- * memory: the caller deletes it). */
-static int unlink_later(sl_spool *s, const char *path)
-{
-    syncer *y = &s->sy;
-    char *copy = strdup(path);
-    if (!copy)
-        return -1;
-    pthread_mutex_lock(&y->mu);
-    if (y->nunlink == y->capunlink) {
-        size_t nc = y->capunlink ? y->capunlink * 2 : 8;
-        char **nu = realloc(y->unlinks, nc * sizeof *nu);
-        if (!nu) {
-            pthread_mutex_unlock(&y->mu);
-            free(copy);
-            return -1;
-        }
-        y->unlinks = nu;
-        y->capunlink = nc;
-    }
-    y->unlinks[y->nunlink++] = copy;
-    pthread_cond_signal(&y->del_cv);
-    pthread_mutex_unlock(&y->mu);
-    return 0;
-}
-
 static void delete_behind(sl_spool *s)
 {
     uint64_t ack = ack_lsn(s);
@@ -739,20 +446,13 @@ static void delete_behind(sl_spool *s)
         return;
     for (size_t i = 0; i < drop; i++) {
         char path[PATH_MAX + 32];
-        seg_path(s, s->segs[i].start, path, sizeof path);
-        if (!s->sy.started || unlink_later(s, path) != 0)
+        sl_segment_path(s->dir, s->segs[i].start, path, sizeof path);
+        if (!s->sy || sl_syncer_unlink_later(s->sy, path) != 0)
             if (unlink(path) != 0 && errno != ENOENT)
                 sl_warn("spool", "%s: cannot delete %s: %s", s->name, path,
                         strerror(errno));
     }
-    if (s->rd.fd >= 0) {
-        if (s->rd.seg < drop) {
-            close(s->rd.fd);
-            s->rd.fd = -1;
-        } else {
-            s->rd.seg -= drop;
-        }
-    }
+    sl_segment_reader_dropped(s->rd, drop);
     memmove(s->segs, s->segs + drop, (s->nsegs - drop) * sizeof *s->segs);
     s->nsegs -= drop;
 }
@@ -805,7 +505,7 @@ sl_spool_rc sl_spool_append(sl_spool *s, sl_buf *block, size_t nrecords,
         block->len = 0; /* nothing to keep */
         return SL_SPOOL_OK;
     }
-    if (len > BLK_MAX_PAYLOAD || !sl_spool_has_room(s, len))
+    if (len > SL_SEGMENT_MAX_PAYLOAD || !sl_spool_has_room(s, len))
         return SL_SPOOL_FULL;
     mblock *b = calloc(1, sizeof *b);
     if (!b)
@@ -858,10 +558,10 @@ int sl_spool_sync(sl_spool *s)
         rc = -1;
     if (s->prog_dirty && prog_write(s) != 0)
         rc = -1;
-    if (s->sy.started) {
+    if (s->sy) {
         /* the thread may hold rolled segments not yet synced: let it do
          * everything, and wait */
-        int err = sync_wait(s, sync_request(s, -1, 1));
+        int err = sl_syncer_wait(s->sy, sync_request(s, -1, 1));
         if (err) {
             set_err(s, "fdatasync failed: %s", strerror(err));
             rc = -1;
@@ -914,177 +614,18 @@ uint64_t sl_spool_oldest_ms(const sl_spool *s)
 
 /* ---- reading ---------------------------------------------------------------- */
 
-static void reader_reset(reader *r)
+static sl_segment_table seg_table(const sl_spool *s)
 {
-    if (r->fd >= 0)
-        close(r->fd);
-    r->fd = -1;
-    r->buf.len = 0;
+    sl_segment_table t = {s->dir, s->segs, s->nsegs};
+    return t;
 }
 
-/* Make [lsn, lsn + n) readable in r->buf; a pointer to it, or NULL with
- * the reason in s->err. */
-static const char *reader_get(sl_spool *s, uint64_t lsn, size_t n)
+/* A reader error is the spool's error (and logged). */
+static void reader_failed(sl_spool *s)
 {
-    reader *r = &s->rd;
-    if (lsn >= r->buf_lsn && lsn + n <= r->buf_lsn + r->buf.len)
-        return r->buf.data + (lsn - r->buf_lsn);
-    const segment *g = &s->segs[r->seg];
-    if (lsn + n > g->end) {
-        set_err(s, "segment %016" PRIx64 " ends inside a block at %" PRIu64,
-                g->start, lsn);
-        return NULL;
-    }
-    size_t want = n > READ_CHUNK ? n : READ_CHUNK;
-    if (want > g->end - lsn)
-        want = (size_t)(g->end - lsn);
-    r->buf.len = 0;
-    if (sl_buf_reserve(&r->buf, want) != 0) {
-        set_err(s, "out of memory reading the spool");
-        return NULL;
-    }
-    size_t got;
-    if (full_pread(r->fd, r->buf.data, want, (off_t)(lsn - g->start), &got) != 0 ||
-        got < n) {
-        set_err(s, "cannot read segment %016" PRIx64 ": %s", g->start,
-                got < n ? "file is shorter than expected" : strerror(errno));
-        return NULL;
-    }
-    r->buf.len = got;
-    r->buf_lsn = lsn;
-    return r->buf.data;
-}
-
-static int reader_open_seg(sl_spool *s, size_t i)
-{
-    reader *r = &s->rd;
-    reader_reset(r);
-    char path[PATH_MAX + 32];
-    seg_path(s, s->segs[i].start, path, sizeof path);
-    if ((r->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-        set_err(s, "cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
-    r->seg = i;
-    return 0;
-}
-
-/* Position the reader at `lsn` (a block header or a frame): walk the
- * segment's block headers, then the frames of the block holding lsn. */
-static int reader_seek(sl_spool *s, uint64_t lsn)
-{
-    reader *r = &s->rd;
-    if (r->fd >= 0 && r->lsn == lsn)
-        return 0;
-    if (r->fd >= 0 && lsn == r->hdr_lsn && r->lsn == lsn + BLK_HDR &&
-        r->blk_left == r->hdr_nrec) {
-        /* a take stopped right after reading this block's header */
-        r->lsn = r->blk_end = lsn;
-        r->blk_left = 0;
-        return 0;
-    }
-    size_t i = seg_find(s, lsn);
-    if (i == (size_t)-1 || reader_open_seg(s, i) != 0)
-        return -1;
-    uint64_t at = s->segs[i].start;
-    while (at < s->segs[i].end) {
-        const char *h = reader_get(s, at, BLK_HDR);
-        if (!h)
-            return -1;
-        uint64_t end = at + BLK_HDR + get32(h + 4);
-        size_t nrec = get32(h + 8);
-        if (lsn < end || (lsn == at)) {
-            r->lsn = at;
-            r->blk_end = at;
-            r->blk_left = 0;
-            if (lsn == at)
-                return 0;
-            r->lsn = at + BLK_HDR;
-            r->blk_end = end;
-            r->blk_left = nrec;
-            while (r->lsn < lsn && r->blk_left > 0) {
-                const char *f = reader_get(s, r->lsn, 4);
-                if (!f)
-                    return -1;
-                r->lsn += 4 + get32(f);
-                r->blk_left--;
-            }
-            if (r->lsn != lsn) {
-                set_err(s, "position %" PRIu64 " is not a record boundary",
-                        lsn);
-                return -1;
-            }
-            return 0;
-        }
-        at = end;
-    }
-    /* at the end of the segment's valid data */
-    r->lsn = r->blk_end = at;
-    r->blk_left = 0;
-    if (at != lsn) {
-        set_err(s, "position %" PRIu64 " is past segment %016" PRIx64,
-                lsn, s->segs[i].start);
-        return -1;
-    }
-    return 0;
-}
-
-/* The next record at the reader, not consumed: 1 found, 0 none before
- * `limit`, -1 error. */
-static int reader_peek(sl_spool *s, uint64_t limit, const char **rec,
-                       size_t *len, uint64_t *lsn)
-{
-    reader *r = &s->rd;
-    for (;;) {
-        if (r->lsn >= limit)
-            return 0;
-        if (r->lsn >= s->segs[r->seg].end) {
-            if (r->seg + 1 >= s->nsegs)
-                return 0;
-            if (reader_open_seg(s, r->seg + 1) != 0)
-                return -1;
-            r->lsn = r->blk_end = s->segs[r->seg].start;
-            r->blk_left = 0;
-            continue;
-        }
-        if (r->blk_left == 0) {
-            const char *h = reader_get(s, r->lsn, BLK_HDR);
-            if (!h)
-                return -1;
-            if (get32(h) != BLK_MAGIC) {
-                set_err(s, "bad block header at %" PRIu64, r->lsn);
-                return -1;
-            }
-            r->blk_end = r->lsn + BLK_HDR + get32(h + 4);
-            r->blk_left = get32(h + 8);
-            r->hdr_lsn = r->lsn;
-            r->hdr_nrec = r->blk_left;
-            r->lsn += BLK_HDR;
-            continue;
-        }
-        const char *f = reader_get(s, r->lsn, 4);
-        if (!f)
-            return -1;
-        size_t n = get32(f);
-        if (r->lsn + 4 + n > r->blk_end) {
-            set_err(s, "record at %" PRIu64 " runs past its block", r->lsn);
-            return -1;
-        }
-        if (!(f = reader_get(s, r->lsn, 4 + n)))
-            return -1;
-        *rec = f + 4;
-        *len = n;
-        *lsn = r->lsn;
-        return 1;
-    }
-}
-
-static void reader_consume(reader *r, size_t len)
-{
-    r->lsn += 4 + len;
-    r->blk_left--;
-    if (r->blk_left == 0)
-        r->lsn = r->blk_end;
+    const char *why = sl_segment_reader_error(s->rd);
+    if (why[0])
+        set_err(s, "%s", why);
 }
 
 /* Take records from the disk while read_lsn is behind the cache. */
@@ -1093,27 +634,32 @@ static size_t take_disk(sl_spool *s, size_t max, sl_spool_emit_fn emit,
 {
     size_t n = 0;
     uint64_t limit = s->mq_head ? s->mq_head->lsn : s->write_lsn;
-    if (reader_seek(s, s->read_lsn) != 0)
+    sl_segment_table t = seg_table(s);
+    if (sl_segment_reader_seek(s->rd, &t, s->read_lsn) != 0) {
+        reader_failed(s);
         return 0;
+    }
     while (n < max) {
         const char *rec;
         size_t len;
         uint64_t lsn;
-        int rc = reader_peek(s, limit, &rec, &len, &lsn);
+        int rc = sl_segment_reader_peek(s->rd, &t, limit, &rec, &len, &lsn);
+        if (rc < 0)
+            reader_failed(s);
         if (rc <= 0)
             break;
         if (emit(ud, rec, len, lsn) != 0 && !exact)
             break;
-        reader_consume(&s->rd, len);
-        s->read_lsn = s->rd.lsn;
+        s->read_lsn = sl_segment_reader_consume(s->rd, len);
         s->unread_records--;
         s->unread_bytes -= len;
         n++;
     }
     /* a gap after a corrupt block: skip to the next segment */
-    if (n < max && s->rd.fd >= 0 && s->rd.lsn >= s->segs[s->rd.seg].end &&
-        s->rd.seg + 1 < s->nsegs && s->read_lsn < s->segs[s->rd.seg + 1].start)
-        s->read_lsn = s->segs[s->rd.seg + 1].start;
+    uint64_t next;
+    if (n < max && sl_segment_reader_gap(s->rd, &t, &next) &&
+        s->read_lsn < next)
+        s->read_lsn = next;
     return n;
 }
 
@@ -1152,7 +698,7 @@ static size_t take_cache(sl_spool *s, size_t max, sl_spool_emit_fn emit,
         s->mq_bytes -= b->len;
         mblock_free(b);
     }
-    s->rd.lsn = UINT64_MAX; /* the disk reader must seek next time */
+    sl_segment_reader_forget(s->rd); /* it must seek next time */
     return n;
 }
 
@@ -1179,7 +725,7 @@ static size_t take_recovered(sl_spool *s, sl_spool_emit_fn emit, void *ud,
     s->read_lsn = keep;
     s->unread_records = keep_n;
     s->unread_bytes = keep_b;
-    s->rd.lsn = UINT64_MAX;
+    sl_segment_reader_forget(s->rd);
     if (!ok) {
         sl_error("spool", "%s: batch %" PRIu64 "..%" PRIu64 " from before the "
                  "restart could not be read again (%zu of %zu records): %s",
@@ -1240,162 +786,6 @@ void sl_spool_done(sl_spool *s, const sl_spool_cut *cut)
 
 /* ---- recovery ------------------------------------------------------------------ */
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Sorted starts of the *.seg files in dir. */
-static int list_segments(const char *dir, uint64_t **out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    DIR *d = opendir(dir);
-    if (!d)
-        return errno == ENOENT ? 0 : -1;
-    size_t cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        char *end;
-        if (strlen(e->d_name) != 20 || strcmp(e->d_name + 16, ".seg") != 0)
-            continue;
-        uint64_t v = strtoull(e->d_name, &end, 16);
-        if (end != e->d_name + 16)
-            continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            uint64_t *nv = realloc(*out, cap * sizeof *nv);
-            if (!nv) {
-                closedir(d);
-                return -1;
-            }
-            *out = nv;
-        }
-        (*out)[(*n)++] = v;
-    }
-    closedir(d);
-    if (*n)
-        qsort(*out, *n, sizeof **out, cmp_u64);
-    return 0;
-}
-
-typedef struct scan {           /* what a segment scan found */
-    uint64_t valid_end;         /* LSN after the last good block */
-    uint64_t file_end;          /* LSN of the end of the file */
-    const char *why;            /* why the scan stopped early, or NULL */
-} scan;
-
-typedef void (*scan_block_fn)(void *ud, uint64_t lsn, const char *payload,
-                              size_t len, size_t nrec);
-
-/* Check every block of one segment file (header, frames, crc). */
-static int scan_segment(const char *path, uint64_t start, sl_buf *buf,
-                        scan_block_fn fn, void *ud, scan *out)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        close(fd);
-        return -1;
-    }
-    uint64_t size = (uint64_t)st.st_size, off = 0;
-    out->why = NULL;
-    out->file_end = start + size;
-    while (off < size) {
-        unsigned char h[BLK_HDR];
-        size_t got;
-        if (size - off < BLK_HDR) {
-            out->why = "a partial block header";
-            break;
-        }
-        if (full_pread(fd, h, BLK_HDR, (off_t)off, &got) != 0 || got != BLK_HDR) {
-            out->why = "a read error";
-            break;
-        }
-        uint32_t len = get32(h + 4), nrec = get32(h + 8);
-        if (get32(h) != BLK_MAGIC || len > BLK_MAX_PAYLOAD ||
-            (uint64_t)nrec * 4 > len || (nrec == 0) != (len == 0)) {
-            out->why = "a bad block header";
-            break;
-        }
-        if (size - off - BLK_HDR < len) {
-            out->why = "a partial block";
-            break;
-        }
-        buf->len = 0;
-        if (sl_buf_reserve(buf, len) != 0) {
-            out->why = "a block too large to check in memory";
-            break;
-        }
-        if (full_pread(fd, buf->data, len, (off_t)(off + BLK_HDR), &got) != 0 ||
-            got != len) {
-            out->why = "a read error";
-            break;
-        }
-        if (crc(buf->data, len) != get32(h + 12)) {
-            out->why = "a checksum mismatch";
-            break;
-        }
-        size_t p = 0, k = 0;
-        while (p + 4 <= len && k < nrec) {
-            p += 4 + (size_t)get32(buf->data + p);
-            k++;
-        }
-        if (p != len || k != nrec) {
-            out->why = "frames that do not fill the block";
-            break;
-        }
-        if (fn)
-            fn(ud, start + off, buf->data, len, nrec);
-        off += BLK_HDR + len;
-    }
-    close(fd);
-    out->valid_end = start + off;
-    return 0;
-}
-
-typedef struct counter {        /* records at or after `from`, or in a cut */
-    uint64_t from;
-    const sl_spool_cut *cuts;   /* batches in flight (inspect) */
-    size_t ncuts;
-    uint64_t records, bytes;
-} counter;
-
-static int counted(const counter *c, uint64_t lsn)
-{
-    if (lsn >= c->from)
-        return 1;
-    for (size_t i = 0; i < c->ncuts; i++)
-        if (lsn >= c->cuts[i].start && lsn < c->cuts[i].end)
-            return 1;
-    return 0;
-}
-
-static void count_block(void *ud, uint64_t lsn, const char *p, size_t len,
-                        size_t nrec)
-{
-    counter *c = ud;
-    uint64_t at = lsn + BLK_HDR;
-    if (at + len <= c->from && c->ncuts == 0)
-        return;
-    if (at >= c->from) {
-        c->records += nrec;
-        c->bytes += len - 4 * nrec;
-        return;
-    }
-    for (size_t o = 0; o < len;) {
-        uint32_t n = get32(p + o);
-        if (counted(c, at + o)) {
-            c->records++;
-            c->bytes += n;
-        }
-        o += 4 + n;
-    }
-}
-
 static uint64_t new_epoch(void)
 {
     struct timespec ts;
@@ -1418,17 +808,18 @@ static int recover(sl_spool *s)
     }
     s->epoch = epoch;
     s->prog_seq = seq;
-    if (list_segments(s->dir, &starts, &n) != 0) {
+    if (sl_segment_list(s->dir, &starts, &n) != 0) {
         set_err(s, "cannot list %s: %s", s->dir, strerror(errno));
         free(starts);
         return -1;
     }
-    counter cnt = {.from = read_lsn};
+    sl_segment_counter cnt = {.from = read_lsn};
     for (size_t i = 0; i < n; i++) {
         char path[PATH_MAX + 32];
-        seg_path(s, starts[i], path, sizeof path);
-        scan sc;
-        if (scan_segment(path, starts[i], &buf, count_block, &cnt, &sc) != 0) {
+        sl_segment_path(s->dir, starts[i], path, sizeof path);
+        sl_segment_scan sc;
+        if (sl_segment_scan_file(path, starts[i], &buf, sl_segment_count_block,
+                                 &cnt, &sc) != 0) {
             set_err(s, "cannot read %s: %s", path, strerror(errno));
             goto fail;
         }
@@ -1498,7 +889,7 @@ static int recover(sl_spool *s)
     if (s->nsegs && s->segs[s->nsegs - 1].end - s->segs[s->nsegs - 1].start <
                         s->o.segment_bytes) {
         char path[PATH_MAX + 32];
-        seg_path(s, s->segs[s->nsegs - 1].start, path, sizeof path);
+        sl_segment_path(s->dir, s->segs[s->nsegs - 1].start, path, sizeof path);
         s->seg_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
         if (s->seg_fd < 0) {
             set_err(s, "cannot open %s: %s", path, strerror(errno));
@@ -1548,12 +939,13 @@ sl_spool *sl_spool_open(struct event_base *base, const sl_spool_opts *o,
     s->o = *o;
     s->o.dir = NULL;
     s->dir_fd = s->prog_fd = s->seg_fd = -1;
-    s->rd.fd = -1;
-    s->sy.pipe[0] = s->sy.pipe[1] = -1;
-    sl_buf_init(&s->rd.buf, 0);
     snprintf(s->name, sizeof s->name, "%s", o->name ? o->name : "spool");
     s->disk = o->durability != SL_DURABILITY_MEMORY;
     s->hdr = s->disk ? BLK_HDR : 0;
+    if (!(s->rd = sl_segment_reader_new())) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     if (!s->disk) {
         s->o.cache_bytes = o->max_bytes;
         s->epoch = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid();
@@ -1612,8 +1004,7 @@ void sl_spool_close(sl_spool *s)
         n = b->next;
         mblock_free(b);
     }
-    reader_reset(&s->rd);
-    sl_buf_free(&s->rd.buf);
+    sl_segment_reader_free(s->rd);
     if (s->seg_fd >= 0)
         close(s->seg_fd);
     if (s->prog_fd >= 0)
@@ -1650,10 +1041,10 @@ int sl_spool_inspect(const char *dir, uint64_t *records, uint64_t *bytes,
     }
     /* what was never cut, and the batches still in flight (not the done
      * ones between them) */
-    counter cnt = {.from = read_lsn, .cuts = s.rcuts, .ncuts = s.nrcuts};
+    sl_segment_counter cnt = {.from = read_lsn, .cuts = s.rcuts, .ncuts = s.nrcuts};
     uint64_t *starts;
     size_t n;
-    if (list_segments(s.dir, &starts, &n) != 0) {
+    if (sl_segment_list(s.dir, &starts, &n) != 0) {
         snprintf(err, errlen, "cannot list %s: %s", s.dir, strerror(errno));
         return -1;
     }
@@ -1661,9 +1052,10 @@ int sl_spool_inspect(const char *dir, uint64_t *records, uint64_t *bytes,
     sl_buf_init(&buf, 0);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        seg_path(&s, starts[i], path, sizeof path);
-        scan sc;
-        if (scan_segment(path, starts[i], &buf, count_block, &cnt, &sc) != 0) {
+        sl_segment_path(s.dir, starts[i], path, sizeof path);
+        sl_segment_scan sc;
+        if (sl_segment_scan_file(path, starts[i], &buf, sl_segment_count_block,
+                                 &cnt, &sc) != 0) {
             snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
             rc = -1;
         }
