@@ -14,4 +14,18 @@ return {
 
   -- Largest intake request body, in bytes (default 8 MiB).
   max_body_bytes = 8388608,
+
+  -- Raw-TCP listeners: NDJSON, one record per line, into a connector
+  -- (docs/connectors.md, "TCP listeners"). Try it, with `sluice run`:
+  --   nc 127.0.0.1 5170 < conf/samples/events.ndjson
+  tcp = {
+    { listen = "127.0.0.1:5170", connector = "events",
+      -- answer each line "ok" once durable (default false)
+      ack = false,
+      -- peers that may connect; leave out for loopback only
+      allow = { "127.0.0.1", "::1" },
+      -- defaults: max_line_bytes = 1048576, idle_timeout_s = 60,
+      -- max_connections = 1024
+    },
+  },
 }

@@ -360,6 +360,47 @@ static void load_connector(loader *ld, const char *file)
     pctx_done(&p, ld->errs);
 }
 
+/* Every listener's connector must be one that a connector file names
+ * (ld->names: a file with other problems still counts, so that one mistake
+ * is not reported twice). Problems go to the gateway file's context. */
+static void check_tcp_connectors(loader *ld, pctx *gw)
+{
+    const sl_config *cfg = ld->cfg;
+    const char *cands[64];
+    size_t ncands = ld->nnames < 64 ? ld->nnames : 64;
+    char known[512];
+    for (size_t i = 0; i < ncands; i++)
+        cands[i] = ld->names[i].name;
+    for (size_t i = 0; i < cfg->ntcp; i++) {
+        const char *want = cfg->tcp[i].connector;
+        size_t k = 0, n = 0;
+        while (want && k < ld->nnames && strcmp(ld->names[k].name, want) != 0)
+            k++;
+        if (!want || k < ld->nnames)
+            continue;
+        known[0] = '\0';
+        for (k = 0; k < ld->nnames && n < sizeof known; k++)
+            n += (size_t)snprintf(known + n, sizeof known - n, "%s%s",
+                                  k ? ", " : "", ld->names[k].name);
+        if (n >= sizeof known)
+            memcpy(known + sizeof known - 6, ", ...", 6);
+        const char *sug = sl_cfg_suggest(want, cands, ncands);
+        sl_cfg_path_push(gw, "tcp", 0);
+        sl_cfg_path_push(gw, NULL, (long)i + 1);
+        sl_cfg_path_push(gw, "connector", 0);
+        if (!ld->nnames)
+            sl_cfg_err(gw, "unknown connector \"%s\" (no connector is "
+                       "loaded)", want);
+        else if (sug)
+            sl_cfg_err(gw, "unknown connector \"%s\" (did you mean \"%s\"? "
+                       "known: %s)", want, sug, known);
+        else
+            sl_cfg_err(gw, "unknown connector \"%s\" (known: %s)", want,
+                       known);
+        gw->depth -= 3;
+    }
+}
+
 static bool has_wildcard(const char *s) { return strpbrk(s, "*?[") != NULL; }
 
 /* Expand the gateway's patterns into ld->files; problems go to gw. */
@@ -434,9 +475,17 @@ sl_config *sl_config_load(const char *path, sl_errors *errs)
     ld.cfg->listen_port = gs.g.listen_port;
     ld.cfg->state_dir = gs.g.state_dir;
     ld.cfg->max_body_bytes = gs.g.max_body_bytes;
-    pctx_done(&gw, errs);
+    ld.cfg->tcp = gs.g.tcp;
+    ld.cfg->ntcp = gs.g.ntcp;
+    /* the gateway file's problems come first; its source stays for the
+     * lines of the listeners' connectors, checked once all are loaded */
+    sl_cfg_flush(&gw, errs);
+    sl_luahost_free(gw.L);
+    gw.L = NULL;
     for (size_t i = 0; i < ld.nfiles; i++)
         load_connector(&ld, ld.files[i]);
+    check_tcp_connectors(&ld, &gw);
+    pctx_done(&gw, errs);
 done:
     for (size_t i = 0; i < gs.npatterns; i++)
         free(gs.patterns[i]);
@@ -483,6 +532,16 @@ void sl_config_free(sl_config *c)
     for (size_t i = 0; i < c->nconnectors; i++)
         connector_free(&c->connectors[i]);
     free(c->connectors);
+    for (size_t i = 0; i < c->ntcp; i++) {
+        sl_tcp_conf *t = &c->tcp[i];
+        free(t->listen);
+        free(t->host);
+        free(t->connector);
+        for (size_t k = 0; k < t->nallow; k++)
+            free(t->allow[k]);
+        free(t->allow);
+    }
+    free(c->tcp);
     free(c->file);
     free(c->listen);
     free(c->listen_host);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <arpa/inet.h>
 #include <lauxlib.h>
 
 #include "sl_config_keys.h"
@@ -23,6 +24,10 @@ typedef sl_cfg_ctx pctx;
 #define CO(f) offsetof(sl_cfg_conn, f)
 #define GO(f) offsetof(sl_cfg_gw, f)
 #define FO(f) offsetof(sl_cfg_field, f)
+#define TO(f) offsetof(sl_tcp_conf, f)
+
+#define TCP_MAX_LISTENERS 64  /* gateway `tcp`: listeners at most */
+#define TCP_ALLOW_MAX 1024    /* entries of one `allow`, at most */
 
 _Static_assert(sizeof(sl_body_form) == sizeof(int), "body form stored as int");
 _Static_assert(SL_SCHEMA_MAX_FIELDS == 512, "update the schema doc_allowed");
@@ -172,6 +177,80 @@ static int check_listen(const char *v, char *why, size_t n)
 {
     int port;
     return parse_listen(v, NULL, &port, why, n);
+}
+
+/* 4 or 6 with the address in a, for an IP literal; 0 for a host name. */
+static int ip_literal(const char *h, unsigned char a[16])
+{
+    if (inet_pton(AF_INET, h, a) == 1)
+        return 4;
+    return inet_pton(AF_INET6, h, a) == 1 ? 6 : 0;
+}
+
+/* Whether two listen addresses would want the same socket: 1 the same
+ * address and port, 2 one is a wildcard ("0.0.0.0", "::") that takes the
+ * port of the other too (dual-stack "::" takes IPv4 as well), 0 no. Host
+ * names are compared as written, never resolved. */
+static int listen_clash(const char *h1, int p1, const char *h2, int p2)
+{
+    static const unsigned char zero[16];
+    unsigned char a1[16], a2[16];
+    if (p1 != p2)
+        return 0;
+    if (strcasecmp(h1, h2) == 0)
+        return 1;
+    int f1 = ip_literal(h1, a1), f2 = ip_literal(h2, a2);
+    if (!f1 || !f2)
+        return 0;
+    if (f1 == f2 && memcmp(a1, a2, f1 == 4 ? 4 : 16) == 0)
+        return 1;
+    bool w1 = memcmp(a1, zero, f1 == 4 ? 4 : 16) == 0;
+    bool w2 = memcmp(a2, zero, f2 == 4 ? 4 : 16) == 0;
+    return (w1 && (f1 == 6 || f2 == 4)) || (w2 && (f2 == 6 || f1 == 4)) ? 2
+                                                                         : 0;
+}
+
+/* "10.0.0.0/8", "::1": an IPv4 or IPv6 address, optionally with a prefix
+ * length of 0..32 or 0..128; `len` bytes, NUL included is wrong. */
+static bool cidr_ok(const char *s, size_t len)
+{
+    char addr[INET6_ADDRSTRLEN];
+    unsigned char bin[16];
+    const char *slash = memchr(s, '/', len);
+    size_t alen = slash ? (size_t)(slash - s) : len;
+    int max, v = 0;
+    if (strlen(s) != len || alen == 0 || alen >= sizeof addr)
+        return false;
+    memcpy(addr, s, alen);
+    addr[alen] = '\0';
+    if ((max = ip_literal(addr, bin)) == 0)
+        return false;
+    max = max == 4 ? 32 : 128;
+    if (!slash)
+        return true;
+    const char *d = slash + 1, *e = s + len;
+    if (d == e || e - d > 3)
+        return false;
+    for (; d < e; d++) {
+        if (*d < '0' || *d > '9')
+            return false;
+        v = v * 10 + (*d - '0');
+    }
+    return v <= max;
+}
+
+/* A value shown in a message: at most 60 bytes, anything that could break
+ * the one-line message or its quotes as '?', "..." when cut. */
+static const char *shown(const char *s, size_t len, char *buf, size_t n)
+{
+    size_t k = 0;
+    for (; k < len && k < 60 && k + 4 < n; k++)
+        buf[k] = (unsigned char)s[k] < 0x20 || s[k] == 0x7f || s[k] == '"' ||
+                         s[k] == '\\' ? '?' : s[k];
+    if (k < len && k + 4 <= n)
+        memcpy(buf + k, "...", 3), k += 3;
+    buf[k] = '\0';
+    return buf;
 }
 
 static int check_nonempty(const char *v, char *why, size_t n)
@@ -533,6 +612,62 @@ static void parse_connectors(pctx *p, int idx, void *target)
     }
 }
 
+/* A listener's `allow`: addresses and CIDR blocks as written; absent,
+ * loopback only. */
+static void parse_allow(pctx *p, int idx, void *target)
+{
+    static const char *const loopback[] = {"127.0.0.0/8", "::1"};
+    sl_tcp_conf *t = target;
+    lua_State *L = p->L;
+    char got[80];
+    if (!idx) {
+        if (!(t->allow = calloc(2, sizeof *t->allow))) {
+            sl_cfg_err(p, "out of memory");
+            return;
+        }
+        for (size_t i = 0; i < 2; i++)
+            if ((t->allow[t->nallow] = sl_cfg_strdup(p, loopback[i])))
+                t->nallow++;
+        return;
+    }
+    if (!check_list(p, idx, "{ \"127.0.0.1\", \"10.0.0.0/8\" }"))
+        return;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+    if (n == 0) {
+        sl_cfg_err(p, "list at least one address; leave allow out for "
+                   "loopback only");
+        return;
+    }
+    if (n > TCP_ALLOW_MAX) {
+        sl_cfg_err(p, "%lld entries; at most %d are allowed", (long long)n,
+                   TCP_ALLOW_MAX);
+        return;
+    }
+    if (!(t->allow = calloc((size_t)n, sizeof *t->allow))) {
+        sl_cfg_err(p, "out of memory");
+        return;
+    }
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, idx, i);                    /* entry */
+        sl_cfg_path_push(p, NULL, (long)i);
+        size_t len = 0;
+        const char *a = lua_type(L, -1) == LUA_TSTRING
+                            ? lua_tolstring(L, -1, &len) : NULL;
+        if (!a) {
+            sl_cfg_describe(L, -1, got, sizeof got);
+            sl_cfg_err(p, "expected an address or CIDR block as a string, "
+                       "got %s", got);
+        } else if (!cidr_ok(a, len)) {
+            sl_cfg_err(p, "\"%s\" is not an address or CIDR block",
+                       shown(a, len, got, sizeof got));
+        } else if ((t->allow[t->nallow] = sl_cfg_strdup(p, a))) {
+            t->nallow++;
+        }
+        sl_cfg_path_pop(p);
+        lua_pop(L, 1);                             /* */
+    }
+}
+
 /* ---- the key tables ---------------------------------------------------- */
 
 static const char *const method_choices[] = {"POST", "PUT", "PATCH", NULL};
@@ -719,6 +854,90 @@ const sl_cfg_key sl_cfg_connector_keys[] = {
              "[Limits](#limits)."},
     {0}};
 
+static const sl_cfg_key tcp_keys[] = {
+    {.name = "listen", .kind = K_STR, .store = S_STR, .off = TO(listen),
+     .required = true, .check = check_listen, .doc_type = "string",
+     .doc_allowed = "`host:port` or `[v6addr]:port`, port 1-65535; not the "
+                    "gateway's `listen`, not another listener's",
+     .desc = "Address the listener accepts connections on."},
+    {.name = "connector", .kind = K_STR, .store = S_STR, .off = TO(connector),
+     .required = true, .check = check_name, .doc_type = "string",
+     .doc_allowed = "the `name` of a loaded connector",
+     .desc = "Connector that every line goes to: the same schema, "
+             "`transform`, spool and delivery as its HTTP intake."},
+    {.name = "ack", .kind = K_BOOL, .store = S_BOOL, .off = TO(ack), .def = 0,
+     .doc_type = "boolean",
+     .desc = "Answer each line, in order: `ok` once it is durable (as the "
+             "connector's `durability` says), or `error` and the reason; "
+             "`false` answers nothing."},
+    {.name = "allow", .kind = K_CUSTOM, .custom = parse_allow,
+     .ltype = LUA_TTABLE, .what = "a list of addresses",
+     .defstr = "`{ \"127.0.0.0/8\", \"::1\" }`", .doc_type = "list of strings",
+     .doc_allowed = "1 to 1024 IPv4 or IPv6 addresses or CIDR blocks "
+                    "(`\"10.0.0.0/8\"`)",
+     .desc = "Peers that may connect; any other is closed at once. Leave it "
+             "out for loopback only."},
+    {.name = "max_line_bytes", .kind = K_INT, .store = S_SIZE,
+     .off = TO(max_line_bytes), .def = MIB, .min = 64, .max = 64 * MIB,
+     .unit = "bytes",
+     .desc = "Longest line (one record, newline not counted); a longer one "
+             "is skipped and logged as rejected."},
+    {.name = "idle_timeout_s", .kind = K_INT, .store = S_UINT,
+     .off = TO(idle_timeout_s), .def = 60, .min = 1, .max = 86400,
+     .unit = "s", .desc = "A connection silent this long is closed."},
+    {.name = "max_connections", .kind = K_INT, .store = S_UINT,
+     .off = TO(max_connections), .def = 1024, .min = 1, .max = 65536,
+     .desc = "Connections open at once on this listener; more are closed "
+             "as they arrive."},
+    {0}};
+
+/* The gateway's `tcp`: a list of listener tables. Every element gets its
+ * slot (an empty one for an element that is not a table) so that the n-th
+ * listener is tcp[n] in later messages. */
+static void parse_tcp(pctx *p, int idx, void *target)
+{
+    sl_cfg_gw *gs = target;
+    lua_State *L = p->L;
+    char got[64], why[256];
+    if (!idx || !check_list(p, idx, "{ { listen = \"127.0.0.1:5170\", "
+                            "connector = \"events\" } }"))
+        return;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+    if (n > TCP_MAX_LISTENERS) {
+        sl_cfg_err(p, "%lld listeners; at most %d are allowed", (long long)n,
+                   TCP_MAX_LISTENERS);
+        return;
+    }
+    if (n == 0)
+        return;
+    if (!(gs->g.tcp = calloc((size_t)n, sizeof *gs->g.tcp))) {
+        sl_cfg_err(p, "out of memory");
+        return;
+    }
+    gs->g.ntcp = (size_t)n; /* anchored before anything can fail */
+    for (lua_Integer i = 1; i <= n; i++) {
+        sl_tcp_conf *t = &gs->g.tcp[i - 1];
+        lua_rawgeti(L, idx, i);                    /* listener */
+        sl_cfg_path_push(p, NULL, (long)i);
+        if (!lua_istable(L, -1)) {
+            sl_cfg_describe(L, -1, got, sizeof got);
+            sl_cfg_err(p, "expected a table like { listen = "
+                       "\"127.0.0.1:5170\", connector = \"events\" }, got %s",
+                       got);
+        } else {
+            sl_cfg_parse_table(p, -1, tcp_keys, t);
+            if (t->listen &&
+                parse_listen(t->listen, &t->host, &t->port, why, sizeof why)) {
+                sl_cfg_path_push(p, "listen", 0);
+                sl_cfg_err(p, "%s", why);
+                sl_cfg_path_pop(p);
+            }
+        }
+        sl_cfg_path_pop(p);
+        lua_pop(L, 1);                             /* */
+    }
+}
+
 const sl_cfg_key sl_cfg_gateway_keys[] = {
     {.name = "listen", .kind = K_STR, .store = S_STR, .off = GO(g.listen),
      .defstr = "127.0.0.1:8080", .check = check_listen, .doc_type = "string",
@@ -739,6 +958,12 @@ const sl_cfg_key sl_cfg_gateway_keys[] = {
     {.name = "max_body_bytes", .kind = K_INT, .store = S_SIZE,
      .off = GO(g.max_body_bytes), .def = 8 * MIB, .min = KIB, .max = GIB,
      .unit = "bytes", .desc = "Largest intake request body."},
+    {.name = "tcp", .kind = K_CUSTOM, .custom = parse_tcp, .sub = tcp_keys,
+     .ltype = LUA_TTABLE, .what = "a list of listener tables",
+     .defstr = "none", .doc_type = "list of tables",
+     .doc_allowed = "0 to 64 listeners; see `tcp[n].*` below",
+     .desc = "Raw-TCP listeners, each taking NDJSON (one JSON record per "
+             "line) into a connector; see [TCP listeners](#tcp-listeners)."},
     {0}};
 
 /* ---- after the keys ------------------------------------------------------ */
@@ -789,6 +1014,48 @@ void sl_cfg_connector_after(pctx *p, void *target)
     }
 }
 
+/* No two sockets may want the same address: a listener against the HTTP
+ * intake and against the listeners before it. */
+static void check_tcp_addresses(pctx *p, const sl_cfg_gw *gs)
+{
+    const sl_config *g = &gs->g;
+    for (size_t i = 0; i < g->ntcp; i++) {
+        const sl_tcp_conf *t = &g->tcp[i];
+        int clash = 0;
+        size_t j = 0;
+        if (!t->host)
+            continue;
+        sl_cfg_path_push(p, "tcp", 0);
+        sl_cfg_path_push(p, NULL, (long)i + 1);
+        sl_cfg_path_push(p, "listen", 0);
+        if (g->listen_host && (clash = listen_clash(t->host, t->port,
+                                                    g->listen_host,
+                                                    g->listen_port))) {
+            if (clash == 1)
+                sl_cfg_err(p, "\"%s\" is the address of the HTTP intake "
+                           "(listen)", t->listen);
+            else
+                sl_cfg_err(p, "\"%s\" takes port %d on every address, also "
+                           "that of the HTTP intake (listen \"%s\")",
+                           t->listen, t->port, g->listen);
+        }
+        for (; !clash && j < i; j++) {
+            const sl_tcp_conf *o = &g->tcp[j];
+            if (!o->host ||
+                !(clash = listen_clash(t->host, t->port, o->host, o->port)))
+                continue;
+            if (clash == 1)
+                sl_cfg_err(p, "\"%s\" is already the address of tcp[%zu]",
+                           t->listen, j + 1);
+            else
+                sl_cfg_err(p, "\"%s\" takes port %d on every address, also "
+                           "that of tcp[%zu] (\"%s\")", t->listen, t->port,
+                           j + 1, o->listen);
+        }
+        p->depth -= 3;
+    }
+}
+
 void sl_cfg_gateway_after(pctx *p, void *target)
 {
     sl_cfg_gw *gs = target;
@@ -799,6 +1066,7 @@ void sl_cfg_gateway_after(pctx *p, void *target)
         sl_cfg_err(p, "%s", why);
         sl_cfg_path_pop(p);
     }
+    check_tcp_addresses(p, gs);
     if (gs->g.state_dir && gs->g.state_dir[0] != '/' &&
         strcmp(gs->dir, ".") != 0) {
         char *full;

@@ -68,7 +68,10 @@ typedef struct sl_cfg_key {
     int ltype;                    /* K_CUSTOM: Lua type expected;
                                      LUA_TNONE: the parser checks */
     const char *what;             /* K_CUSTOM: "a table", "a string" */
-    const struct sl_cfg_key *sub; /* K_TABLE */
+    const struct sl_cfg_key *sub; /* K_TABLE; K_CUSTOM: the keys of each
+                                     element of a list of tables, for the
+                                     reference (the custom parser uses
+                                     them itself) */
     const char *doc_type;         /* type as the reference shows it */
     const char *doc_allowed;      /* K_STR/K_CUSTOM: allowed values */
     const char *desc;
@@ -94,7 +97,9 @@ typedef struct sl_cfg_conn {
 
 /* Target of the gateway keys. */
 typedef struct sl_cfg_gw {
-    sl_config g;            /* listen, listen_host/port, state_dir, max_body */
+    sl_config g;            /* listen, listen_host/port, state_dir,
+                               max_body, tcp (owned until moved to the
+                               loaded config) */
     const char *dir;        /* the gateway file's directory */
     char **patterns;        /* owned; connector file patterns as written */
     long *pattern_index;    /* their 1-based positions in `connectors` */

@@ -88,9 +88,11 @@ static void reference_rows(FILE *out, const sl_cfg_key *keys,
                         k->doc_allowed);
         }
         fprintf(out, "%s |\n", k->desc);
-        if (k->kind == K_TABLE) {
+        if (k->kind == K_TABLE || (k->kind == K_CUSTOM && k->sub)) {
+            /* a list of tables shows its element keys as tcp[n].listen */
             char sub[64];
-            snprintf(sub, sizeof sub, "%s%s.", prefix, k->name);
+            snprintf(sub, sizeof sub, "%s%s%s.", prefix, k->name,
+                     k->kind == K_CUSTOM ? "[n]" : "");
             reference_rows(out, k->sub, sub);
         }
     }
@@ -194,6 +196,16 @@ void sl_config_print(const sl_config *c, FILE *out)
     fprintf(out, "  max_body_bytes  %s\n",
             size_text(b1, sizeof b1, c->max_body_bytes));
     fprintf(out, "  connectors      %zu\n", c->nconnectors);
+    for (size_t i = 0; i < c->ntcp; i++) {
+        const sl_tcp_conf *t = &c->tcp[i];
+        fprintf(out, "  tcp %s -> %s (ack %s; allow ", t->listen, t->connector,
+                t->ack ? "on" : "off");
+        for (size_t a = 0; a < t->nallow; a++)
+            fprintf(out, "%s%s", a ? ", " : "", t->allow[a]);
+        fprintf(out, "; lines up to %zu bytes; idle %u s; %u connection%s)\n",
+                t->max_line_bytes, t->idle_timeout_s, t->max_connections,
+                t->max_connections == 1 ? "" : "s");
+    }
     for (size_t i = 0; i < c->nconnectors; i++) {
         const sl_connector_conf *k = &c->connectors[i];
         fprintf(out, "\nconnector %s (%s)\n", k->name, k->file);

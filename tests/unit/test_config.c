@@ -1,6 +1,6 @@
-/* Unit tests for sl_config (gateway and connector files, every error class
- * with its file:line message, the Lua functions and limits a connector
- * keeps) and sl_luasrc (key lines). Fixtures live in
+/* Unit tests for sl_config (gateway and connector files, tcp listeners,
+ * every error class with its file:line message, the Lua functions and
+ * limits a connector keeps) and sl_luasrc (key lines). Fixtures live in
  * tests/unit/data/config/. The sandbox itself is in test_luahost.c. */
 #include <stdbool.h>
 #include <stdio.h>
@@ -128,6 +128,11 @@ static void test_shipped_conf_loads(void)
         CHECK(sl_schema_policy(ev->schema) == SL_UNKNOWN_DROP);
     }
     CHECK(sl_config_connector(c, "nope") == NULL);
+    CHECK(c->ntcp == 1);
+    if (c->ntcp == 1) {
+        CHECK_STR(c->tcp[0].listen, "127.0.0.1:5170");
+        CHECK_STR(c->tcp[0].connector, "events");
+    }
     sl_config_free(c);
 }
 
@@ -168,6 +173,10 @@ static void test_print(void)
                         "    id          integer   no\n");
     CHECK_CONTAINS(out, "    created_at  datetime  no\n"
                         "    birthday    date      yes\n");
+    CHECK_CONTAINS(out, "  connectors      4\n"
+                        "  tcp 127.0.0.1:5170 -> events (ack off; allow "
+                        "127.0.0.1, ::1; lines up to 1048576 bytes; idle 60 "
+                        "s; 1024 connections)\n");
     free(out);
     sl_config_free(c);
     CHECK(sl_config_header_is_secret("X-Api-Key"));
@@ -208,6 +217,7 @@ static void test_defaults(void)
     CHECK(k->transform_ref == LUA_NOREF && k->headers_fn_ref == LUA_NOREF);
     CHECK(k->lua_max_instructions == 1000000);
     CHECK(k->lua_max_memory == (size_t)64 << 20);
+    CHECK(c->ntcp == 0 && c->tcp == NULL);
     sl_config_free(c);
 }
 
@@ -419,6 +429,180 @@ static void test_err_gateway(void)
     CHECK_CONTAINS(load_gateway(DATA "does_not_exist.lua", NULL),
                    "does_not_exist.lua: cannot open: No such file or "
                    "directory\n");
+}
+
+/* ---- tcp listeners ------------------------------------------------------- */
+
+static void test_tcp_ok(void)
+{
+    sl_config *c;
+    char *out = NULL;
+    size_t len = 0;
+    CHECK_STR(load_gateway(DATA "gw_tcp_ok.lua", &c), "");
+    if (!c)
+        return;
+    CHECK(c->ntcp == 3);
+    if (c->ntcp != 3) {
+        sl_config_free(c);
+        return;
+    }
+    const sl_tcp_conf *t = &c->tcp[0]; /* every key */
+    CHECK_STR(t->listen, "[::1]:5170");
+    CHECK_STR(t->host, "::1");
+    CHECK(t->port == 5170);
+    CHECK_STR(t->connector, "minimal");
+    CHECK(t->ack);
+    CHECK(t->nallow == 5);
+    if (t->nallow == 5) {
+        CHECK_STR(t->allow[0], "10.0.0.0/8");
+        CHECK_STR(t->allow[1], "192.168.1.7");
+        CHECK_STR(t->allow[4], "0.0.0.0/0");
+    }
+    CHECK(t->max_line_bytes == 64 && t->idle_timeout_s == 86400 &&
+          t->max_connections == 1);
+    t = &c->tcp[1]; /* the defaults */
+    CHECK_STR(t->host, "127.0.0.1");
+    CHECK(t->port == 5171);
+    CHECK(!t->ack);
+    CHECK(t->nallow == 2);
+    if (t->nallow == 2) {
+        CHECK_STR(t->allow[0], "127.0.0.0/8");
+        CHECK_STR(t->allow[1], "::1");
+    }
+    CHECK(t->max_line_bytes == 1048576 && t->idle_timeout_s == 60 &&
+          t->max_connections == 1024);
+    /* a wildcard on another port than the HTTP intake's is fine */
+    CHECK_STR(c->tcp[2].host, "0.0.0.0");
+    FILE *f = open_memstream(&out, &len);
+    sl_config_print(c, f);
+    fclose(f);
+    CHECK_CONTAINS(out, "  connectors      1\n"
+                        "  tcp [::1]:5170 -> minimal (ack on; allow "
+                        "10.0.0.0/8, 192.168.1.7, ::1, fd00::/8, 0.0.0.0/0; "
+                        "lines up to 64 bytes; idle 86400 s; 1 connection)\n"
+                        "  tcp 127.0.0.1:5171 -> minimal (ack off; allow "
+                        "127.0.0.0/8, ::1; lines up to 1048576 bytes; idle 60 "
+                        "s; 1024 connections)\n");
+    free(out);
+    sl_config_free(c);
+}
+
+static void test_err_tcp(void)
+{
+    /* every message in full: the gateway file's own problems in line
+     * order, then the connectors that no file defines */
+    CHECK_STR(load_gateway(DATA "gw_tcp_bad.lua", NULL),
+              DATA "gw_tcp_bad.lua:7: tcp[2].listen: \"127.0.0.1:5170\" is "
+              "already the address of tcp[1]\n"
+              DATA "gw_tcp_bad.lua:8: tcp[3].listen: \"127.0.0.1:8080\" is "
+              "the address of the HTTP intake (listen)\n"
+              DATA "gw_tcp_bad.lua:9: tcp[4].listen: \"0.0.0.0:5170\" takes "
+              "port 5170 on every address, also that of tcp[1] "
+              "(\"127.0.0.1:5170\")\n"
+              DATA "gw_tcp_bad.lua:10: tcp[5].listen: expected \"host:port\" "
+              "or \"[v6addr]:port\" with a port 1-65535, got \"localhost\"\n"
+              DATA "gw_tcp_bad.lua:11: tcp[6].listen: missing (required)\n"
+              DATA "gw_tcp_bad.lua:12: tcp[7].connector: missing (required)\n"
+              DATA "gw_tcp_bad.lua:14: tcp[8].allow[2]: \"10.0.0.0/33\" is "
+              "not an address or CIDR block\n"
+              DATA "gw_tcp_bad.lua:14: tcp[8].allow[3]: expected an address "
+              "or CIDR block as a string, got number 10\n"
+              DATA "gw_tcp_bad.lua:14: tcp[8].allow[4]: \"::1/129\" is not an "
+              "address or CIDR block\n"
+              DATA "gw_tcp_bad.lua:14: tcp[8].allow[5]: \"1.2.3.4/\" is not "
+              "an address or CIDR block\n"
+              DATA "gw_tcp_bad.lua:15: tcp[8].allow[6]: \"1.2.3.4/-1\" is not "
+              "an address or CIDR block\n"
+              DATA "gw_tcp_bad.lua:15: tcp[8].allow[7]: \" 1.2.3.4\" is not "
+              "an address or CIDR block\n"
+              DATA "gw_tcp_bad.lua:16: tcp[9].allow: list at least one "
+              "address; leave allow out for loopback only\n"
+              DATA "gw_tcp_bad.lua:17: tcp[10].ack: expected a boolean, got "
+              "string \"yes\"\n"
+              DATA "gw_tcp_bad.lua:18: tcp[10].max_line_bytes: 63 is out of "
+              "range (64..67108864 bytes)\n"
+              DATA "gw_tcp_bad.lua:18: tcp[10].idle_timeout_s: 0 is out of "
+              "range (1..86400 s)\n"
+              DATA "gw_tcp_bad.lua:18: tcp[10].max_connections: 65537 is out "
+              "of range (1..65536)\n"
+              DATA "gw_tcp_bad.lua:19: tcp[11].max_conections: unknown key "
+              "(did you mean \"max_connections\"?)\n"
+              DATA "gw_tcp_bad.lua:20: tcp[12].connector: invalid name \"bad "
+              "name\" (letters, digits, \"_\" and \"-\", not starting with a "
+              "digit or \"-\", at most 64 characters)\n"
+              DATA "gw_tcp_bad.lua:20: tcp[12].listen: \"[::]:8080\" takes "
+              "port 8080 on every address, also that of the HTTP intake "
+              "(listen \"127.0.0.1:8080\")\n"
+              DATA "gw_tcp_bad.lua:10: tcp[5].connector: unknown connector "
+              "\"minmal\" (did you mean \"minimal\"? known: minimal)\n"
+              DATA "gw_tcp_bad.lua:11: tcp[6].connector: unknown connector "
+              "\"nosuch\" (known: minimal)\n");
+}
+
+static void test_err_tcp_hostile(void)
+{
+    const char *m = load_gateway(DATA "gw_tcp_hostile.lua", NULL);
+    CHECK_CONTAINS(m, "gw_tcp_hostile.lua:5: tcp[1]: expected a table like "
+                      "{ listen = \"127.0.0.1:5170\", connector = \"events\" "
+                      "}, got string \"127.0.0.1:5170\"\n");
+    CHECK_CONTAINS(m, "gw_tcp_hostile.lua:7: tcp[2].max_line_bytes: expected "
+                      "an integer, got number 1e+300\n");
+    CHECK_CONTAINS(m, "gw_tcp_hostile.lua:7: tcp[2].idle_timeout_s: "
+                      "9223372036854775807 is out of range (1..86400 s)\n");
+    CHECK_CONTAINS(m, "gw_tcp_hostile.lua:8: tcp[2].max_connections: -1 is "
+                      "out of range (1..65536)\n");
+    /* 10,000 characters: cut to 60 in the message */
+    CHECK_CONTAINS(m, "gw_tcp_hostile.lua:10: tcp[3].allow[1]: \"1111111111"
+                      "11111111111111111111111111111111111111111111111111...\" "
+                      "is not an address or CIDR block\n");
+    CHECK_CONTAINS(m, "gw_tcp_hostile.lua:10: tcp[3].allow[2]: \"1.2.3.4?/8\" "
+                      "is not an address or CIDR block\n"); /* a NUL inside */
+    CHECK_CONTAINS(m, "gw_tcp_hostile.lua:10: tcp[3].allow[3]: expected an "
+                      "address or CIDR block as a string, got table\n");
+    CHECK_CONTAINS(m, "gw_tcp_hostile.lua:11: tcp[4].listen: expected "
+                      "\"host:port\" or \"[v6addr]:port\" with a port "
+                      "1-65535, got \"127.0.0.1:99999");
+    CHECK_CONTAINS(m, "gw_tcp_hostile.lua:11: tcp[4].connector: invalid name "
+                      "\"cccc");
+    CHECK_CONTAINS(m, "gw_tcp_hostile.lua:12: tcp[5].allow: expected a list "
+                      "like { \"127.0.0.1\", \"10.0.0.0/8\" }, found the key "
+                      "string \"n\"\n");
+    CHECK_CONTAINS(m, "gw_tcp_hostile.lua:12: tcp[5]: unexpected key (number "
+                      "1); keys are names, as in listen = ...\n");
+    CHECK(count_lines(m) == 11);
+    CHECK(strlen(m) < 4000); /* nothing is shown whole */
+
+    m = load_gateway(DATA "gw_tcp_notlist.lua", NULL); /* key order varies */
+    CHECK_CONTAINS(m, DATA "gw_tcp_notlist.lua:4: tcp: expected a list like "
+                      "{ { listen = \"127.0.0.1:5170\", connector = \"events\" "
+                      "} }, found the key string \"");
+    CHECK(count_lines(m) == 1);
+    CHECK_STR(load_gateway(DATA "gw_tcp_many.lua", NULL),
+              DATA "gw_tcp_many.lua:8: tcp: 65 listeners; at most 64 are "
+              "allowed\n");
+}
+
+static void test_tcp_reference(void)
+{
+    char *ref = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&ref, &len);
+    sl_config_print_reference(f);
+    fclose(f);
+    CHECK_CONTAINS(ref, "| `tcp` | list of tables | none | 0 to 64 listeners; "
+                        "see `tcp[n].*` below |");
+    CHECK_CONTAINS(ref, "| `tcp[n].listen` | string | **required** |");
+    CHECK_CONTAINS(ref, "| `tcp[n].connector` | string | **required** |");
+    CHECK_CONTAINS(ref, "| `tcp[n].ack` | boolean | `false` |");
+    CHECK_CONTAINS(ref, "| `tcp[n].allow` | list of strings | "
+                        "`{ \"127.0.0.0/8\", \"::1\" }` |");
+    CHECK_CONTAINS(ref, "| `tcp[n].max_line_bytes` | integer | 1048576 (1 MiB) "
+                        "| 64 bytes .. 64 MiB |");
+    CHECK_CONTAINS(ref, "| `tcp[n].idle_timeout_s` | integer | 60 | 1 .. 86400 "
+                        "s |");
+    CHECK_CONTAINS(ref, "| `tcp[n].max_connections` | integer | 1024 | 1 .. "
+                        "65536 |");
+    free(ref);
 }
 
 /* ---- Lua functions and limits of a connector ---------------------------- */
@@ -691,6 +875,10 @@ int main(void)
         {"err_no_os_execute_no_io", test_err_no_os_execute_no_io},
         {"err_not_a_table", test_err_not_a_table},
         {"err_gateway", test_err_gateway},
+        {"tcp_ok", test_tcp_ok},
+        {"err_tcp", test_err_tcp},
+        {"err_tcp_hostile", test_err_tcp_hostile},
+        {"tcp_reference", test_tcp_reference},
         {"lua_functions", test_lua_functions},
         {"lua_print", test_lua_print},
         {"err_lua_keys", test_err_lua_keys},
