@@ -384,8 +384,12 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
             struct evbuffer_ptr end;
             if (evbuffer_ptr_set(in, &end, len - 1, EVBUFFER_PTR_SET) == 0)
                 evbuffer_copyout_from(in, &end, &last, 1);
-            if (last != '\n')
-                evbuffer_add(in, "\n", 1);
+            /* the bufferevent freezes its input's end once the peer has
+             * closed; the newline is ours, not the peer's */
+            evbuffer_unfreeze(in, 0);
+            if (last != '\n' && evbuffer_add(in, "\n", 1) != 0)
+                sl_warn("tcp", "%s: the last line from %s (no newline) "
+                        "could not be taken", k->t->conf->listen, k->peer);
         }
         k->closing = 1;
         process(k);
