@@ -475,6 +475,7 @@ sl_config *sl_config_load(const char *path, sl_errors *errs)
     ld.cfg->listen_port = gs.g.listen_port;
     ld.cfg->state_dir = gs.g.state_dir;
     ld.cfg->max_body_bytes = gs.g.max_body_bytes;
+    ld.cfg->max_decompressed_bytes = gs.g.max_decompressed_bytes;
     ld.cfg->tcp = gs.g.tcp;
     ld.cfg->ntcp = gs.g.ntcp;
     /* the gateway file's problems come first; its source stays for the

@@ -100,6 +100,8 @@ typedef struct sl_config {
     int listen_port;         /* parsed port */
     char *state_dir;         /* absolute or relative to the gateway file's dir */
     size_t max_body_bytes;   /* intake request body limit; default 8 MiB */
+    size_t max_decompressed_bytes; /* a gzip body once inflated; default
+                                      64 MiB */
     sl_connector_conf *connectors;
     size_t nconnectors;
     sl_tcp_conf *tcp;        /* raw-TCP listeners (gateway key `tcp`) */

@@ -958,6 +958,12 @@ const sl_cfg_key sl_cfg_gateway_keys[] = {
     {.name = "max_body_bytes", .kind = K_INT, .store = S_SIZE,
      .off = GO(g.max_body_bytes), .def = 8 * MIB, .min = KIB, .max = GIB,
      .unit = "bytes", .desc = "Largest intake request body."},
+    {.name = "max_decompressed_bytes", .kind = K_INT, .store = S_SIZE,
+     .off = GO(g.max_decompressed_bytes), .def = 64 * MIB, .min = KIB,
+     .max = 4 * GIB, .unit = "bytes",
+     .desc = "Largest intake body once a `Content-Encoding: gzip` body is "
+             "inflated; past it the request gets 413 (a gzip bomb costs "
+             "at most this much memory)."},
     {.name = "tcp", .kind = K_CUSTOM, .custom = parse_tcp, .sub = tcp_keys,
      .ltype = LUA_TTABLE, .what = "a list of listener tables",
      .defstr = "none", .doc_type = "list of tables",

@@ -195,6 +195,8 @@ void sl_config_print(const sl_config *c, FILE *out)
     fprintf(out, "  state_dir       %s\n", c->state_dir);
     fprintf(out, "  max_body_bytes  %s\n",
             size_text(b1, sizeof b1, c->max_body_bytes));
+    fprintf(out, "  max_decompressed_bytes %s (Content-Encoding: gzip)\n",
+            size_text(b1, sizeof b1, c->max_decompressed_bytes));
     fprintf(out, "  connectors      %zu\n", c->nconnectors);
     for (size_t i = 0; i < c->ntcp; i++) {
         const sl_tcp_conf *t = &c->tcp[i];

@@ -145,6 +145,7 @@ static int start(gateway *g)
         .host = cfg->listen_host,
         .port = cfg->listen_port,
         .max_body_bytes = cfg->max_body_bytes,
+        .max_decompressed_bytes = cfg->max_decompressed_bytes,
         .idle_timeout_s = 60,
     };
     g->intake = sl_intake_http_new(g->base, &opts, g->connectors, g->n, err,

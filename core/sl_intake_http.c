@@ -12,6 +12,8 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include <zlib.h>
+
 #include "sl_log.h"
 
 /* A request whose records are spooled but not yet durable: answered when
@@ -35,6 +37,8 @@ struct sl_intake_http {
     size_t n;
     wait_list *waits; /* per connector, in ticket order */
     sl_buf answer;    /* reused per request */
+    sl_buf inflated;  /* a gzip body, inflated (capped) */
+    size_t max_inflated;
 };
 
 static const char *reason(int code)
@@ -205,6 +209,73 @@ static void on_durable(void *ud, sl_connector *c, uint64_t lsn, int ok)
     }
 }
 
+/* Inflate a gzip (or zlib "deflate") body into in->inflated, at most
+ * max_inflated bytes. 0, or an HTTP status with msg set: 413 past the
+ * limit (a gzip bomb stops there), 400 not valid gzip. Concatenated gzip
+ * members are all inflated, as gunzip does. */
+static int inflate_body(sl_intake_http *in, const char *src, size_t len,
+                        int gzip, char *msg, size_t msglen)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, gzip ? 16 + MAX_WBITS : MAX_WBITS) != Z_OK) {
+        snprintf(msg, msglen, "out of memory inflating the body");
+        return 500;
+    }
+    sl_buf *out = &in->inflated;
+    sl_buf_reset(out);
+    z.next_in = (Bytef *)src;
+    z.avail_in = (uInt)len;
+    int rc = Z_OK, status = 0;
+    while (rc != Z_STREAM_END || z.avail_in > 0) {
+        if (rc == Z_STREAM_END) {
+            /* another member follows */
+            if (!gzip || inflateReset(&z) != Z_OK)
+                break;
+        }
+        size_t room = 64 * 1024;
+        if (out->len + room > in->max_inflated + 1)
+            room = in->max_inflated + 1 - out->len;
+        if (room == 0 || sl_buf_reserve(out, room) != 0) {
+            if (room == 0 || out->len >= in->max_inflated) {
+                snprintf(msg, msglen, "the body inflates to more than "
+                         "max_decompressed_bytes (%zu bytes)", in->max_inflated);
+                status = 413;
+            } else {
+                snprintf(msg, msglen, "out of memory inflating the body");
+                status = 500;
+            }
+            break;
+        }
+        z.next_out = (Bytef *)out->data + out->len;
+        z.avail_out = (uInt)room;
+        rc = inflate(&z, Z_NO_FLUSH);
+        out->len += room - z.avail_out;
+        if (out->len > in->max_inflated) {
+            snprintf(msg, msglen, "the body inflates to more than "
+                     "max_decompressed_bytes (%zu bytes)", in->max_inflated);
+            status = 413;
+            break;
+        }
+        if (rc == Z_STREAM_END)
+            continue;
+        if (rc != Z_OK) {
+            snprintf(msg, msglen, "the body is not valid %s: %s",
+                     gzip ? "gzip" : "deflate", z.msg ? z.msg : "corrupt data");
+            status = 400;
+            break;
+        }
+        if (z.avail_in == 0 && z.avail_out > 0) {
+            snprintf(msg, msglen, "the body is not valid %s: it ends early",
+                     gzip ? "gzip" : "deflate");
+            status = 400;
+            break;
+        }
+    }
+    inflateEnd(&z);
+    return status;
+}
+
 static void post_records(sl_intake_http *in, struct evhttp_request *req,
                          sl_connector *c)
 {
@@ -236,11 +307,32 @@ static void post_records(sl_intake_http *in, struct evhttp_request *req,
         reply_error(in, req, 500, "out of memory reading the body");
         return;
     }
+    const char *ce = evhttp_find_header(evhttp_request_get_input_headers(req),
+                                        "Content-Encoding");
+    if (ce && *ce && strcasecmp(ce, "identity") != 0) {
+        int gzip = strcasecmp(ce, "gzip") == 0 || strcasecmp(ce, "x-gzip") == 0;
+        char msg[200];
+        if (!gzip && strcasecmp(ce, "deflate") != 0) {
+            snprintf(msg, sizeof msg, "unsupported Content-Encoding \"%.40s\"; "
+                     "send gzip, deflate or none", ce);
+            reply_error(in, req, 415, msg);
+            return;
+        }
+        int st = inflate_body(in, p, len, gzip, msg, sizeof msg);
+        if (st) {
+            reply_error(in, req, st, msg);
+            return;
+        }
+        p = in->inflated.len ? in->inflated.data : "";
+        len = in->inflated.len;
+    }
     int retry_after = 0;
     uint64_t ticket = 0;
     sl_buf_reset(&in->answer);
     int code = sl_connector_ingest(c, (sl_ingest_format)fmt, p, len,
                                    &in->answer, &retry_after, &ticket);
+    if (in->inflated.cap > ((size_t)8 << 20))
+        sl_buf_free(&in->inflated); /* a big one is not kept around */
     if (code == 200 && ticket > 0 && wait_for(in, req, c, ticket) == 0)
         return;
     if (retry_after > 0) {
@@ -361,6 +453,9 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
     in->connectors = connectors;
     in->n = n;
     sl_buf_init(&in->answer, 0);
+    sl_buf_init(&in->inflated, 0);
+    in->max_inflated = opts->max_decompressed_bytes ? opts->max_decompressed_bytes
+                                                    : (size_t)64 << 20;
     if (!(in->waits = calloc(n ? n : 1, sizeof *in->waits))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
@@ -420,6 +515,7 @@ void sl_intake_http_free(sl_intake_http *in)
         }
     }
     free(in->waits);
+    sl_buf_free(&in->inflated);
     if (in->http)
         evhttp_free(in->http);
     sl_buf_free(&in->answer);

@@ -18,6 +18,7 @@ typedef struct sl_intake_http_opts {
     const char *host;        /* address to bind */
     int port;
     size_t max_body_bytes;   /* larger bodies get 413 */
+    size_t max_decompressed_bytes; /* gzip bodies inflated past this: 413 */
     int idle_timeout_s;      /* keep-alive / read timeout per connection */
 } sl_intake_http_opts;
 
