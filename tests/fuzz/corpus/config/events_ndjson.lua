@@ -1,0 +1,21 @@
+-- Click-stream events, sent as NDJSON (one record per line). Unknown record
+-- members are dropped rather than rejected, so producers may add fields.
+return {
+  name = "events",
+  url = "http://127.0.0.1:9000/v1/events",
+  method = "post",              -- any case; stored as "POST"
+  headers = { ["X-Source"] = "sluice" },
+
+  schema = {
+    { name = "event_id", type = "string" },
+    { name = "user_id",  type = "integer", nullable = true },
+    { name = "kind",     type = "string" },
+    { name = "at",       type = "datetime" },
+    { name = "value",    type = "number",  nullable = true },
+  },
+  unknown_fields = "drop",
+  body = "ndjson",
+
+  batch = { max_records = 1000, max_bytes = 262144, max_delay_ms = 500 },
+  concurrency = 1,              -- keeps events in order
+}

@@ -1,0 +1,120 @@
+/* fuzz_schema: one record through sl_schema_encode against a fixed schema
+ * with every type, nullable and not, under both unknown-field policies.
+ * An accepted record's encoding must be one valid JSON object, encoding
+ * must be deterministic and idempotent (the encoding re-encodes to
+ * itself), and a refused record must leave the output buffer as it was. */
+#include <stdint.h>
+#include <string.h>
+
+#include "fuzz_common.h"
+#include "sl_buf.h"
+#include "sl_schema.h"
+
+static const struct {
+    const char *name;
+    sl_type type;
+    bool nullable;
+} fields[] = {
+    {"s", SL_TYPE_STRING, false},   {"sn", SL_TYPE_STRING, true},
+    {"i", SL_TYPE_INTEGER, false},  {"in", SL_TYPE_INTEGER, true},
+    {"n", SL_TYPE_NUMBER, false},   {"nn", SL_TYPE_NUMBER, true},
+    {"b", SL_TYPE_BOOLEAN, false},  {"bn", SL_TYPE_BOOLEAN, true},
+    {"d", SL_TYPE_DATE, false},     {"dn", SL_TYPE_DATE, true},
+    {"t", SL_TYPE_DATETIME, false}, {"tn", SL_TYPE_DATETIME, true},
+};
+
+static sl_schema *schemas[2]; /* SL_UNKNOWN_REJECT, SL_UNKNOWN_DROP */
+
+static sl_schema *make(sl_unknown_policy policy)
+{
+    char err[128];
+    sl_schema *s = sl_schema_new(policy);
+    FUZZ_ASSERT(s != NULL);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        FUZZ_ASSERT(sl_schema_add(s, fields[i].name, fields[i].type,
+                                  fields[i].nullable, err, sizeof err) == 0);
+    return s;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    schemas[0] = make(SL_UNKNOWN_REJECT);
+    schemas[1] = make(SL_UNKNOWN_DROP);
+    return 0;
+}
+
+/* Encode the record that starts p[0..len) after `prefix` bytes already in
+ * out. Returns the result; out holds prefix + encoding on OK. */
+static sl_schema_rc encode(const sl_schema *s, const char *p, size_t len,
+                           sl_buf *out, sl_schema_error *err)
+{
+    static const char prefix[] = "PREFIX";
+    sl_json js;
+    sl_json_token t;
+    sl_buf_reset(out);
+    FUZZ_ASSERT(sl_buf_append(out, prefix, sizeof prefix - 1) == 0);
+    sl_json_init(&js, p, len, 0);
+    if (sl_json_next(&js, &t) == SL_JSON_ERROR)
+        return SL_SCHEMA_SYNTAX;
+    memset(err, 0, sizeof *err);
+    sl_schema_rc rc = sl_schema_encode(s, &js, &t, out, err);
+    if (rc != SL_SCHEMA_OK)
+        FUZZ_ASSERT(out->len == sizeof prefix - 1 &&
+                    memcmp(out->data, prefix, out->len) == 0);
+    else
+        FUZZ_ASSERT(out->len > sizeof prefix - 1);
+    if (rc == SL_SCHEMA_INVALID || rc == SL_SCHEMA_SYNTAX) {
+        FUZZ_ASSERT(memchr(err->field, 0, sizeof err->field) != NULL);
+        FUZZ_ASSERT(memchr(err->msg, 0, sizeof err->msg) != NULL);
+        FUZZ_ASSERT(err->msg[0] != '\0');
+    }
+    return rc;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *p = (const char *)data;
+    const size_t pre = 6; /* strlen("PREFIX") */
+    sl_buf a, b, c;
+    sl_schema_error err;
+    sl_buf_init(&a, 1 << 20);
+    sl_buf_init(&b, 1 << 20);
+    sl_buf_init(&c, 1 << 20);
+    sl_schema_rc rcs[2];
+    sl_buf first;
+    sl_buf_init(&first, 1 << 20);
+    for (int k = 0; k < 2; k++) {
+        sl_schema_rc rc = rcs[k] = encode(schemas[k], p, size, &a, &err);
+        FUZZ_ASSERT(rc != SL_SCHEMA_NOMEM);
+        if (rc != SL_SCHEMA_OK)
+            continue;
+        if (k == 0)
+            FUZZ_ASSERT(sl_buf_append(&first, a.data, a.len) == 0);
+        else if (rcs[0] == SL_SCHEMA_OK) /* drop = reject when nothing is unknown */
+            FUZZ_ASSERT(first.len == a.len &&
+                        memcmp(first.data, a.data, a.len) == 0);
+        const char *enc = a.data + pre;
+        size_t elen = a.len - pre;
+        /* one object, valid JSON */
+        FUZZ_ASSERT(enc[0] == '{' && enc[elen - 1] == '}');
+        FUZZ_ASSERT(fuzz_json_valid(enc, elen, 0));
+        /* deterministic */
+        FUZZ_ASSERT(encode(schemas[k], p, size, &b, &err) == SL_SCHEMA_OK);
+        FUZZ_ASSERT(b.len == a.len && memcmp(a.data, b.data, a.len) == 0);
+        /* idempotent, under both policies (nothing unknown is left) */
+        for (int j = 0; j < 2; j++) {
+            FUZZ_ASSERT(encode(schemas[j], enc, elen, &c, &err) == SL_SCHEMA_OK);
+            FUZZ_ASSERT(c.len == a.len && memcmp(a.data, c.data, a.len) == 0);
+        }
+    }
+    /* what reject accepts, drop accepts; syntax errors do not depend on it */
+    FUZZ_ASSERT(rcs[0] != SL_SCHEMA_OK || rcs[1] == SL_SCHEMA_OK);
+    FUZZ_ASSERT((rcs[0] == SL_SCHEMA_SYNTAX) == (rcs[1] == SL_SCHEMA_SYNTAX));
+    sl_buf_free(&first);
+    sl_buf_free(&a);
+    sl_buf_free(&b);
+    sl_buf_free(&c);
+    return 0;
+}
