@@ -179,15 +179,28 @@ def peak(rows, key, phases=None):
 
 
 def load_raw(path):
-    kv, wrk = {}, None
+    kv, wrk, tcp = {}, None, None
     with open(path, encoding="utf-8") as f:
         for line in f:
             line = line.rstrip("\n")
             if line.startswith("WRK_JSON "):
                 wrk = json.loads(line[len("WRK_JSON "):])
+            elif line.startswith("TCP_JSON "):
+                tcp = json.loads(line[len("TCP_JSON "):])
             elif "=" in line:
                 k, v = line.split("=", 1)
                 kv[k] = v
+    if wrk is None and tcp is not None:
+        # bench.sh --tcp: the senders' figures in wrk's shape (one record
+        # per "request", no latency: nothing is answered without ack).
+        kv["_tcp"] = tcp
+        wrk = {"requests": tcp["records"], "duration_us": tcp["duration_us"], "bytes": 0,
+               "errors": {"connect": tcp["errors"]["connect"], "read": tcp["errors"]["eof"],
+                          "write": tcp["errors"]["write"], "status": 0, "timeout": 0},
+               "latency_us": {"mean": 0, "stdev": 0, "max": 0, "50": 0, "75": 0, "90": 0,
+                              "99": 0, "99.9": 0}}
+        kv.setdefault("records_per_request", "1")
+        kv["body_bytes"] = str(tcp["bytes"] / tcp["records"]) if tcp["records"] else "0"
     if wrk is None:
         raise SystemExit("benchlib: no WRK_JSON line (did wrk run bench/post.lua?)")
     return kv, wrk
@@ -411,6 +424,36 @@ def summary(raw_path, out_path):
         res["sluice"]["records_per_batch"] = round(dlv / b, 1) if b > 0 else None
         res["sluice"].update(cpu("sluice", window))
 
+    tcp = kv.get("_tcp")
+    if tcp is not None:
+        res["tcp"] = {
+            "senders": tcp["connections"],
+            "records_written": tcp["records"],
+            "bytes_written": tcp["bytes"],
+            "write_s": round(tcp["duration_us"] / 1e6, 3),
+            "records_per_s_written": round(tcp["records"] / (tcp["duration_us"] / 1e6), 1)
+            if tcp["duration_us"] else None,
+            "mib_per_s_written": round(tcp["bytes"] / (tcp["duration_us"] / 1e6) / 1048576, 1)
+            if tcp["duration_us"] else None,
+            "blocked_s_per_sender": round(tcp["blocked_s_sum"] / tcp["connections"], 2),
+            "blocked_share": round(tcp["blocked_s_sum"] / tcp["connections"] / (tcp["duration_us"] / 1e6), 3)
+            if tcp["duration_us"] else None,
+            "stalls_100ms": tcp["stalls_100ms"],
+            "max_stall_ms": tcp["max_stall_ms"],
+            "close_wait_s": tcp["eof_wait_s"],
+            "errors": tcp["errors"],
+            "per_connection": tcp["per_connection"],
+        }
+        if "sluice" in res:
+            acc = res["sluice"]["accepted"]
+            res["loss_check"]["tcp_written_records"] = tcp["records"]
+            res["loss_check"]["tcp_all_accepted"] = acc == tcp["records"]
+            res["loss_check"]["acknowledged_reached_nginx"] = \
+                res["loss_check"].get("nginx_ok", True) and acc == tcp["records"]
+            res["loss_check"]["nothing_lost"] = res["loss_check"]["counters_ok"] and \
+                res["loss_check"].get("nginx_ok", True) and acc == tcp["records"]
+            res["sluice"]["accepted_per_s"] = round(acc / (tcp["duration_us"] / 1e6), 1)
+
     res["ok"] = kv.get("ok", "1") == "1"
     with open(out_path, "w", encoding="utf-8") as f:
         json.dump(res, f, indent=2, ensure_ascii=False)
@@ -421,6 +464,8 @@ def summary(raw_path, out_path):
 def print_summary(r):
     w, m = r["wrk"], r["machine"]
     L = w["latency_ms"]
+    if r.get("tcp"):
+        return print_tcp_summary(r)
     print("")
     print("== sluice bench (%s) ==" % ("wrk -> sluice -> nginx, durability %s" % r["durability"]
                                        if r["mode"] == "sluice" else "wrk -> nginx direct (baseline)"))
@@ -499,6 +544,67 @@ def print_summary(r):
                  "   << NOT A QUIET MACHINE: figures are low" if mw["others_cores"] >= 0.1 else ""))
     print("reference   Fluent Bit 4.2, same job, this machine: ~480,000 records/s delivered, 1.25 cores, 190 MiB RSS")
     print("target      sluice >= 1,000,000 records/s delivered with < 32 MiB RSS")
+
+
+def print_tcp_summary(r):
+    m, t, w = r["machine"], r["tcp"], r["wrk"]
+    s, c = r["sluice"], r["loss_check"]
+    print("")
+    print("== sluice bench (tcp_send -> sluice TCP intake -> nginx, durability %s) ==" % r["durability"])
+    print("machine     %d cores, %s, %.1f GiB, kernel %s" % (m["nproc"], m["cpu"], m["mem_gib"], m["kernel"]))
+    if m["state_fs"]:
+        print("state dir   on %s" % m["state_fs"])
+    print("command     %s" % r["command"])
+    print("senders     %d connections wrote %d records (%.1f MiB of NDJSON, %.0f bytes/record) in %.2f s"
+          % (t["senders"], t["records_written"], t["bytes_written"] / 1048576,
+             t["bytes_written"] / max(t["records_written"], 1), t["write_s"]))
+    print("            = %.0f records/s, %.1f MiB/s written; errors %s" % (t["records_per_s_written"] or 0,
+                                                                      t["mib_per_s_written"] or 0, t["errors"]))
+    print("blocked     %.2f s per sender waiting for room (%.0f %% of the run; TCP back-pressure and plain "
+          "\"sluice reads slower than we write\"); %d stalls >= 100 ms, longest %.0f ms"
+          % (t["blocked_s_per_sender"], 100 * (t["blocked_share"] or 0), t["stalls_100ms"], t["max_stall_ms"]))
+    print("            sluice closed the connections %.2f s after the last write (every line taken)" % t["close_wait_s"])
+    print("accepted    %d records = %.0f records/s (over the senders' write time)" % (s["accepted"], s["accepted_per_s"]))
+    print("delivered   %d records = %.0f records/s (start -> queue drained, %.2f s; drain took %.2f s)"
+          % (s["delivered"], s["delivered_per_s"] or 0, s["delivered_window_s"], s["drain_s"]))
+    print("rejected    %d (total since start)   queued at end %d   refused %d"
+          % (s["rejected_total"], s["queued_after"], s["refused"]))
+    print("batches     %d received by nginx (%s records each on average); sluice: %d attempts, %d failed, %d retries"
+          % (s["batches_received"], s["records_per_batch"], s["attempts"], s["failures"], s["retries"]))
+    print("sluice      %.2f CPU s = %.2f cores busy; peak RSS %.1f MiB (RSS at end %.1f MiB)"
+          % (s["cpu_s"], s["cores_busy"], s["peak_rss_mib"], s["rss_end_mib"]))
+    if s.get("threads"):
+        print("threads     %s" % ", ".join("%s[%d] %.2f cores" % (x["name"], x["tid"], x["cores_busy"])
+                                            for x in s["threads"] if x["cpu_s"] > 0 or len(s["threads"]) < 6))
+    sy = s.get("syncs")
+    if sy and sy["fdatasync"]:
+        print("syncs       %d fdatasync + %d fsync in %.0f s = %.0f fdatasync/s; %s records per fdatasync"
+              % (sy["fdatasync"], sy["fsync"], sy["window_s"], sy["fdatasync_per_s"], sy["records_per_fdatasync"]))
+    print("lost?       sluice: accepted %d = delivered %d + dead-lettered %d (totals, HTTP probe included): %s"
+          % (c["accepted_total"], c["delivered_total"], c["dead_lettered_total"], "yes" if c["counters_ok"] else "NO"))
+    if "nginx_records" in c:
+        print("            nginx: %d records in %d distinct batches (%d duplicate deliveries, %d non-2xx) = delivered: %s"
+              % (c["nginx_records"], c["nginx_batches"], c["nginx_duplicate_batches"], c["nginx_non2xx"],
+                 "yes" if c["nginx_ok"] else "NO"))
+    print("            senders wrote %d records, sluice accepted %d during the run: %s"
+          % (c["tcp_written_records"], s["accepted"], "yes" if c["tcp_all_accepted"] else "NO"))
+    print("            => %s" % ("nothing lost" if c["nothing_lost"] else "RECORDS LOST OR UNACCOUNTED"))
+    sm = r.get("samples")
+    if sm:
+        ph = ", ".join("%s %s MiB (spool %s MiB)" % (k, v["peak_rss_mib"], v["peak_spool_mib"])
+                       for k, v in sm["by_phase"].items())
+        print("samples     %d x 1 s (%s): peak RSS by phase: %s" % (sm["n"], sm["csv"], ph))
+    n = r["nginx"]
+    print("nginx       %.2f CPU s = %.2f cores busy" % (n["cpu_s"], n["cores_busy"]))
+    if "cpu_s" in w:
+        print("tcp_send    %.2f CPU s = %.2f cores busy" % (w["cpu_s"], w["cores_busy"]))
+    mw = r.get("machine_window")
+    if mw:
+        print("machine     other processes %.2f cores busy, irq+softirq %.2f cores, steal %.2f cores%s"
+              % (mw["others_cores"], mw["irq_softirq_cores"], mw["steal_cores"],
+                 "   << NOT A QUIET MACHINE: figures are low" if mw["others_cores"] >= 0.1 else ""))
+    print("reference   Fluent Bit 4.2 TCP input (JSON) -> HTTP output, this machine: ~850,000 records/s, 260 MiB RSS")
+    print("target      sluice >= 2,000,000 records/s in memory mode, flat memory")
 
 
 def compare(out, dirs):

@@ -8,7 +8,10 @@ datetime), about 200 bytes long (name padded to a per-record target between
 names carry non-ASCII UTF-8 and about one amount in ten is null. The output
 is deterministic for a given --seed.
 
-usage: gen_records.py [--count 100] [--seed 1] [--size 200] > body.json
+With --ndjson the same records are written one per line (each line ending
+in a newline) instead of as an array: the TCP intake's input (bench.sh --tcp).
+
+usage: gen_records.py [--count 100] [--seed 1] [--size 200] [--ndjson] > body.json
 """
 import argparse
 import json
@@ -63,10 +66,15 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--size", type=int, default=200,
                     help="average record size in bytes")
+    ap.add_argument("--ndjson", action="store_true",
+                    help="one record per line instead of a JSON array")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     recs = [record(rng, i, a.size + rng.randint(-20, 20)) for i in range(a.count)]
-    sys.stdout.buffer.write(encode(recs))
+    if a.ndjson:
+        sys.stdout.buffer.write(b"".join(encode(r) + b"\n" for r in recs))
+    else:
+        sys.stdout.buffer.write(encode(recs))
 
 
 if __name__ == "__main__":

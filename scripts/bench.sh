@@ -10,6 +10,29 @@
 #                         [--modes LIST] [--outage SECONDS] [--outage-at 10]
 #                         [--spool-max-bytes N] [--drain-timeout S]
 #                         [--profile] [--baseline] [--no-build] [--keep]
+#                         [--tcp [--senders 4]] [--soak]
+#
+#   --tcp            TCP intake instead of HTTP: the bench connector gets a
+#                    `tcp` listener (loopback, a free port) and --senders
+#                    connections of bench/tcp_send (compiled here with cc)
+#                    stream the bench records, one per line (NDJSON, the
+#                    same records as the HTTP body, 1,000 distinct ones
+#                    repeated), for --duration s, then half-close and wait
+#                    until sluice has taken every line. Checked: every
+#                    record written was accepted and delivered (nginx's
+#                    count too); reported: records/s, the senders' time
+#                    blocked by back-pressure, sluice CPU and peak RSS
+#   --senders N      TCP connections with --tcp (default 4)
+#   --soak           a soak (default --duration 60): bench/soak.py sends
+#                    mixed valid, invalid and hostile traffic to both
+#                    intakes (HTTP and two TCP listeners, one with ack) on
+#                    loopback, bounded in time and count; nginx logs every
+#                    delivered body, so each valid record acknowledged
+#                    (HTTP 200 / TCP "ok" / TCP written whole and the
+#                    connection closed by sluice) is checked to have
+#                    arrived exactly once, and every record that was
+#                    refused, invalid or cut off to have not; RSS every
+#                    second into samples.csv, first 10 s vs last 10 s peak
 #
 #   --durability M   the bench connector's durability: fsync (default, the
 #                    product default), os or memory
@@ -54,7 +77,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-DURATION=20
+DURATION=""
+TCP=0
+SENDERS=4
+SOAK=0
 CONNECTIONS=32
 THREADS=1
 BUILD_DIR=build-bench
@@ -102,6 +128,10 @@ while [ $# -gt 0 ]; do
     --threads=*)     THREADS=${1#*=}; shift ;;
     --build-dir=*)   BUILD_DIR=${1#*=}; shift ;;
     --records=*)     RECORDS=${1#*=}; shift ;;
+    --senders)     need_arg "$@"; SENDERS=$2; shift 2 ;;
+    --senders=*)   SENDERS=${1#*=}; shift ;;
+    --tcp)      TCP=1; shift ;;
+    --soak)     SOAK=1; shift ;;
     --profile)  PROFILE=1; shift ;;
     --baseline) BASELINE=1; shift ;;
     --no-build) BUILD=0; shift ;;
@@ -110,7 +140,8 @@ while [ $# -gt 0 ]; do
     *) usage >&2; die "unknown argument: $1" ;;
   esac
 done
-for v in DURATION CONNECTIONS THREADS RECORDS; do
+[ -n "$DURATION" ] || { if [ "$SOAK" -eq 1 ]; then DURATION=60; else DURATION=20; fi; }
+for v in DURATION CONNECTIONS THREADS RECORDS SENDERS; do
   [[ ${!v} =~ ^[1-9][0-9]{0,6}$ ]] || die "--${v,,} must be a positive integer (got '${!v}')"
 done
 case $DURABILITY in fsync|os|memory) ;; *) die "--durability must be fsync, os or memory (got '$DURABILITY')" ;; esac
@@ -136,6 +167,13 @@ fi
 [ "$BASELINE" -eq 1 ] && [ "$PROFILE" -eq 1 ] && die "--profile profiles sluice; it makes no sense with --baseline"
 [ "$BASELINE" -eq 1 ] && [ -n "$MODES" ] && die "--modes/--all-modes run sluice; they make no sense with --baseline"
 [ "$BASELINE" -eq 1 ] && [ "$OUTAGE" -gt 0 ] && die "--outage needs sluice; it makes no sense with --baseline"
+if [ "$TCP" -eq 1 ] || [ "$SOAK" -eq 1 ]; then
+  [ "$TCP" -eq 1 ] && [ "$SOAK" -eq 1 ] && die "--tcp and --soak are separate runs"
+  [ "$BASELINE" -eq 0 ] || die "--tcp/--soak need sluice; they make no sense with --baseline"
+  [ -z "$MODES" ] || die "--tcp/--soak: give one --durability, not --modes/--all-modes"
+  [ "$OUTAGE" -eq 0 ] || die "--tcp/--soak: no --outage"
+  [ "$SOAK" -eq 0 ] || [ "$PROFILE" -eq 0 ] || die "--soak: no --profile"
+fi
 
 # ---------------------------------------------------------------- state ----
 NGINX=/usr/sbin/nginx
@@ -310,7 +348,10 @@ done
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RES=$BUILD_DIR/bench-results/$STAMP
-if [ "$BASELINE" -eq 1 ]; then RES=$RES-baseline; else RES=$RES-$DURABILITY-c$CONNECTIONS; fi
+if [ "$BASELINE" -eq 1 ]; then RES=$RES-baseline
+elif [ "$TCP" -eq 1 ]; then RES=$RES-tcp-$DURABILITY-s$SENDERS
+elif [ "$SOAK" -eq 1 ]; then RES=$RES-soak-$DURABILITY
+else RES=$RES-$DURABILITY-c$CONNECTIONS; fi
 [ "$OUTAGE" -gt 0 ] && RES=$RES-outage$OUTAGE
 mkdir -p "$RES"
 RAW=$RES/raw.txt
@@ -330,6 +371,12 @@ if [ "$BASELINE" -eq 0 ]; then
     fi
   fi
   [ -x "$SLUICE_BIN" ] || die "no sluice binary at $SLUICE_BIN"
+fi
+TCP_SEND=$BUILD_DIR/tcp_send
+if [ "$TCP" -eq 1 ]; then
+  command -v cc >/dev/null || die "--tcp needs a C compiler (cc)"
+  cc -O2 -g -Wall -Wextra -pthread -o "$TCP_SEND" "$ROOT/bench/tcp_send.c" >>"$RES/build.log" 2>&1 ||
+    { tail -n 20 "$RES/build.log" >&2; die "cannot compile bench/tcp_send.c"; }
 fi
 
 # --------------------------------------------------------- machine, body ---
@@ -352,8 +399,19 @@ raw body_bytes "$BODY_BYTES"
 cp "$BODY" "$RES/body.json"
 log "request body: $RECORDS records, $BODY_BYTES bytes"
 
-read -r NGINX_PORT SLUICE_PORT < <(python3 "$ROOT/bench/benchlib.py" ports 2)
-[ -n "$SLUICE_PORT" ] || die "could not pick free ports"
+read -r NGINX_PORT SLUICE_PORT TCP_PORT TCP_ACK_PORT < <(python3 "$ROOT/bench/benchlib.py" ports 4)
+[ -n "$TCP_ACK_PORT" ] || die "could not pick free ports"
+if [ "$TCP" -eq 1 ]; then
+  # The senders' input: the bench records one per line (1,000 distinct
+  # ones; tcp_send repeats them into a 256 KiB buffer).
+  NDJSON=$TMP/records.ndjson
+  python3 "$ROOT/bench/gen_records.py" --count 1000 --ndjson >"$NDJSON"
+  raw ndjson_bytes "$(stat -c %s "$NDJSON")"
+  raw ndjson_records 1000
+  raw intake tcp
+  raw senders "$SENDERS"
+  log "TCP input: 1000 records, $(stat -c %s "$NDJSON") bytes of NDJSON, $SENDERS senders"
+fi
 
 # ---------------------------------------------------------------- nginx ----
 NGX=$TMP/nginx
@@ -365,6 +423,10 @@ mkdir -p "$NGX"
 # every wrk request would be a line.
 NGX_LOG_SED=()
 [ "$BASELINE" -eq 1 ] || NGX_LOG_SED=(-e "s|^\( *\)access_log off;\$|\1log_format bench '\$status \$request_method \$uri \$http_idempotency_key \$content_length';\n\1access_log $NGX/access.log bench;|")
+# --soak: every delivered body in the log (escape=json, the last field;
+# $request_body is set in /ingest_read, which reads the whole body first),
+# so bench/soak.py can check record by record what arrived.
+[ "$SOAK" -eq 0 ] || NGX_LOG_SED=(-e "s|^\( *\)access_log off;\$|\1log_format bench escape=json '\$status \$request_method \$uri \$http_idempotency_key \$content_length \$request_body';\n\1access_log $NGX/access.log bench;|")
 sed -e "s|@DIR@|$NGX|g" -e "s|@PORT@|$NGINX_PORT|g" "${NGX_LOG_SED[@]}" \
   "$ROOT/bench/nginx.conf.in" >"$NGX/nginx.conf"
 [ "$BASELINE" -eq 1 ] || grep -q 'access_log .*access.log bench;' "$NGX/nginx.conf" ||
@@ -437,6 +499,27 @@ start_wrk() {
   WRK_PID=$!
 }
 run_wrk() { start_wrk "$1"; finish_wrk; }
+# start_tcp: --senders connections of tcp_send stream the NDJSON records
+# into the TCP listener for DURATION s (then wait for sluice to take them).
+start_tcp() {
+  WRK_CMD="tcp_send 127.0.0.1 <tcp> records.ndjson $SENDERS ${DURATION}"
+  raw wrk_cmd "$WRK_CMD"
+  log "running: $WRK_CMD"
+  python3 "$ROOT/bench/benchlib.py" run "$RES/wrk.cpu" $((DURATION + 330)) \
+    "$TCP_SEND" 127.0.0.1 "$TCP_PORT" "$NDJSON" "$SENDERS" "$DURATION" >"$RES/tcp_send.txt" 2>&1 &
+  WRK_PID=$!
+}
+finish_tcp() {
+  local rc=0
+  wait "$WRK_PID" || rc=$?
+  WRK_PID=""
+  sed '/^TCP_JSON /d' "$RES/tcp_send.txt" >&2
+  grep '^TCP_JSON ' "$RES/tcp_send.txt" >>"$RAW" || die "tcp_send printed no TCP_JSON line (exit $rc)"
+  [ "$rc" -eq 0 ] || FAILS+=("tcp_send exited with status $rc (see $RES/tcp_send.txt)")
+  raw wrk_cpu_s "$(sed -n 's/^cpu_s=//p' "$RES/wrk.cpu")"
+}
+start_load() { if [ "$TCP" -eq 1 ]; then start_tcp; else start_wrk "$1"; fi; }
+finish_load() { if [ "$TCP" -eq 1 ]; then finish_tcp; else finish_wrk; fi; }
 finish_wrk() {
   local rc=0
   wait "$WRK_PID" || rc=$?
@@ -486,11 +569,31 @@ fi
 # --------------------------------------------------------------- sluice ----
 SL=$TMP/sluice
 mkdir -p "$SL/connectors" "$SL/var"
+# --tcp: one listener into the bench connector; --soak: two (one with
+# ack), small limits so that the hostile traffic meets them, and a 1 MiB
+# max_body_bytes for the 413s.
+SOAK_MAX_LINE=4096
+SOAK_IDLE_S=3
+SOAK_MAX_CONN=256
+SOAK_MAX_BODY=1048576
+GW_EXTRA=""
+if [ "$TCP" -eq 1 ]; then
+  GW_EXTRA="  tcp = { { listen = \"127.0.0.1:$TCP_PORT\", connector = \"bench\", allow = { \"127.0.0.1/32\" } } },"
+elif [ "$SOAK" -eq 1 ]; then
+  GW_EXTRA="  max_body_bytes = $SOAK_MAX_BODY,
+  tcp = {
+    { listen = \"127.0.0.1:$TCP_PORT\", connector = \"bench\", allow = { \"127.0.0.1/32\" },
+      max_line_bytes = $SOAK_MAX_LINE, idle_timeout_s = $SOAK_IDLE_S, max_connections = $SOAK_MAX_CONN },
+    { listen = \"127.0.0.1:$TCP_ACK_PORT\", connector = \"bench\", ack = true, allow = { \"127.0.0.1/32\" },
+      max_line_bytes = $SOAK_MAX_LINE, idle_timeout_s = $SOAK_IDLE_S, max_connections = $SOAK_MAX_CONN },
+  },"
+fi
 cat >"$SL/sluice.lua" <<EOF
 return {
   listen = "127.0.0.1:$SLUICE_PORT",
   state_dir = "$SL/var",
   connectors = { "connectors/*.lua" },
+$GW_EXTRA
 }
 EOF
 # With --outage the destination answers only once it has read the whole
@@ -498,7 +601,7 @@ EOF
 # reading the body, and a batch it acknowledged and never read would be
 # lost by the destination, not by sluice.
 NGINX_PATH=/ingest
-[ "$OUTAGE" -eq 0 ] || NGINX_PATH=/ingest_read
+[ "$OUTAGE" -eq 0 ] && [ "$SOAK" -eq 0 ] || NGINX_PATH=/ingest_read
 SPOOL_LINE=""
 [ -z "$SPOOL_MAX_BYTES" ] || SPOOL_LINE=$'\n'"  spool = { max_bytes = $SPOOL_MAX_BYTES },"
 cat >"$SL/connectors/bench.lua" <<EOF
@@ -666,7 +769,38 @@ sleep_until() {
 }
 
 NGINX_TICKS_OFFSET=0
-start_wrk "$SLUICE_URL/v1/connectors/bench/records"
+if [ "$SOAK" -eq 1 ]; then
+  set_phase soak
+  SOAK_DIR=$RES/soak
+  mkdir -p "$SOAK_DIR"
+  WRK_CMD="bench/soak.py run --duration $DURATION (HTTP, TCP, TCP with ack; 127.0.0.1)"
+  raw wrk_cmd "$WRK_CMD"
+  log "running: $WRK_CMD"
+  python3 "$ROOT/bench/benchlib.py" run "$RES/wrk.cpu" $((DURATION + 120)) \
+    python3 "$ROOT/bench/soak.py" run --out "$SOAK_DIR" --duration "$DURATION" \
+      --http "$SLUICE_URL/v1/connectors/bench/records" --tcp "127.0.0.1:$TCP_PORT" \
+      --tcp-ack "127.0.0.1:$TCP_ACK_PORT" --max-line-bytes "$SOAK_MAX_LINE" \
+      --max-body-bytes "$SOAK_MAX_BODY" --idle-timeout "$SOAK_IDLE_S" \
+      --body "$BODY" >"$RES/soak.txt" 2>&1 &
+  WRK_PID=$!
+  while alive "$WRK_PID"; do
+    alive "$SLUICE_PID" || { sluice_log; FAILS+=("sluice died during the soak"); break; }
+    sleep 0.5
+  done
+  rc=0
+  wait "$WRK_PID" || rc=$?
+  WRK_PID=""
+  cat "$RES/soak.txt" >&2
+  [ "$rc" -eq 0 ] || FAILS+=("soak.py run exited with status $rc")
+  raw wrk_cpu_s "$(sed -n 's/^cpu_s=//p' "$RES/wrk.cpu")"
+  if ! alive "$SLUICE_PID"; then
+    cp "$SL/sluice.log" "$RES/sluice.log" 2>/dev/null
+    tail -n 60 "$SL/sluice.log" >"$RES/sluice-log-tail.txt" 2>/dev/null
+    for f in "${FAILS[@]}"; do log "FAIL: $f"; done
+    die "sluice is not alive after the soak (log tail: $RES/sluice-log-tail.txt)"
+  fi
+else
+start_load "$SLUICE_URL/v1/connectors/bench/records"
 if [ "$OUTAGE" -gt 0 ]; then
   raw outage_s "$OUTAGE"
   sleep_until "$(awk -v a="$T_WRK_START" -v b="$OUTAGE_AT" 'BEGIN { printf "%.3f", a + b }')"
@@ -686,7 +820,8 @@ if [ "$OUTAGE" -gt 0 ]; then
   NGINX_TICKS_OFFSET=$((NGINX_TICKS_OFFSET - $(cpu_ticks "$NGINX_PID" "${NGINX_WORKERS[@]}")))
   log "outage: nginx back after $(awk -v a="$T_BACK" -v b="$T_OUT" 'BEGIN { printf "%.1f", a - b }')s; $(get_stats | awk '{ print "accepted " $1 ", delivered " $2 ", refused " $8 ", spool " $10 " bytes" }')"
 fi
-finish_wrk
+finish_load
+fi
 raw t_wrk_end "$(now)"
 if [ -n "$SYNC_PID" ]; then
   wait "$SYNC_PID" 2>/dev/null || true
@@ -754,6 +889,23 @@ fi
 
 cp "$SL/sluice.log" "$RES/sluice.log" 2>/dev/null || true
 alive "$SLUICE_PID" || FAILS+=("sluice died")
+if [ "$SOAK" -eq 1 ]; then
+  # Record by record: what arrived at nginx against what the soak sent.
+  raw ok "$([ ${#FAILS[@]} -eq 0 ] && echo 1 || echo 0)"
+  find "$SL/var" -name 'rejects.ndjson*' -exec cp {} "$RES/" \; 2>/dev/null || true
+  grep -a -E '"level":"(warn|error|fatal)"' "$SL/sluice.log" |
+    sed -E 's/"ts":"[^"]*",//; s/[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+:[0-9]+/<peer>/g; s/[0-9]+/N/g' |
+    sort | uniq -c | sort -rn | head -n 30 >"$RES/sluice-warnings.txt" 2>/dev/null || true
+  rc=0
+  python3 "$ROOT/bench/soak.py" check --out "$SOAK_DIR" --nginx-log "$NGX/access.log" \
+    --raw "$RAW" --samples "$RES/samples.csv" --summary "$RES/summary.json" | tee "$RES/summary.txt" || rc=$?
+  [ "$rc" -eq 0 ] || FAILS+=("soak check failed (see $RES/summary.txt)")
+  [ "$ACC" -eq $((DLV + DL)) ] || FAILS+=("accepted $ACC != delivered $DLV + dead-lettered $DL")
+  echo "results     $RES"
+  for f in "${FAILS[@]}"; do log "FAIL: $f"; done
+  [ ${#FAILS[@]} -eq 0 ] || exit 1
+  exit 0
+fi
 [ "$REJ" -eq 0 ] || FAILS+=("sluice rejected $REJ record(s)")
 # With an outage, 503s (spool full) are the expected back-pressure.
 [ "$OUTAGE" -gt 0 ] || [ "$REFUSED" -eq 0 ] || FAILS+=("sluice refused $REFUSED record(s): queue full (HTTP 503)")
@@ -761,6 +913,15 @@ alive "$SLUICE_PID" || FAILS+=("sluice died")
 [ "$ACC" -eq $((DLV + DL)) ] || FAILS+=("accepted $ACC != delivered $DLV + dead-lettered $DL (totals since start)")
 [ "$DL" -eq 0 ] || FAILS+=("$DL record(s) dead-lettered (expected none)")
 [ "$NGX_RECORDS" -eq "$DLV" ] || FAILS+=("nginx received $NGX_RECORDS distinct records, sluice counts $DLV delivered")
-if [ "$OUTAGE" -gt 0 ]; then e=$(wrk_errors status); else e=$(wrk_errors); fi
-[ "$e" -eq 0 ] || FAILS+=("wrk reported $e errors (see $RES/wrk.txt)")
+if [ "$TCP" -eq 1 ]; then
+  read -r TCP_RECS e < <(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    if l.startswith("TCP_JSON "):
+        j = json.loads(l[9:]); print(j["records"], sum(j["errors"].values()))' "$RAW")
+  [ "$e" -eq 0 ] || FAILS+=("tcp_send reported $e errors (see $RES/tcp_send.txt)")
+  [ $((ACC - ACC0)) -eq "$TCP_RECS" ] || FAILS+=("the senders wrote $TCP_RECS records, sluice accepted $((ACC - ACC0))")
+else
+  if [ "$OUTAGE" -gt 0 ]; then e=$(wrk_errors status); else e=$(wrk_errors); fi
+  [ "$e" -eq 0 ] || FAILS+=("wrk reported $e errors (see $RES/wrk.txt)")
+fi
 if [ ${#FAILS[@]} -eq 0 ]; then finish ok; else finish failed; fi
