@@ -374,6 +374,10 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
     memset(res, 0, sizeof *res);
     if (c->shutting_down)
         return 503;
+    /* no room for about this much: do not parse what would be thrown away
+     * (the stream intake calls again every few ms while it is full) */
+    if (!sl_spool_has_room(c->spool, len < 65536 ? len : 65536))
+        return 503;
     sl_buf_reset(&c->block);
     sl_buf_reset(&c->rejects);
     (void)sl_buf_reserve(&c->block, len + len / 8 + 256);

@@ -19,7 +19,9 @@
 #include "sl_buf.h"
 #include "sl_log.h"
 
-#define CHUNK_MAX (1u << 20)   /* bytes of whole lines handed on at once */
+#define CHUNK_MAX (256u << 10) /* bytes of whole lines handed on at once:
+                                  well under the smallest spool (1 MiB), so
+                                  a drained spool always takes a chunk */
 #define RETRY_MS 50            /* back-pressure: look again this often */
 #define ACK_LINES_MAX 1000     /* lines per chunk with ack (all listed) */
 
@@ -46,7 +48,8 @@ typedef struct conn {
     uint64_t lines;            /* lines taken so far */
     int skipping;              /* discarding an over-long line */
     int paused;                /* waiting for room in the spool */
-    int closing;               /* the peer is done; free when flushed */
+    int closing;               /* the peer is done; free when answered */
+    int flushing;              /* answered; free once the output is out */
     pending *head, *tail;
     sl_buf answer;             /* the chunk being answered (ack) */
     uint64_t ans_line;         /* next line number to answer */
@@ -66,6 +69,7 @@ struct sl_intake_tcp {
 
 static void process(conn *k);
 static void conn_free(conn *k);
+static void conn_finish(conn *k);
 
 /* ---- allowed peers ------------------------------------------------------ */
 
@@ -180,6 +184,10 @@ static void ack_reject(void *ud, uint64_t line, const char *rej, size_t rlen)
 
 static void queue_answers(conn *k, uint64_t ticket, size_t nlines)
 {
+    /* answers go out in line order: a chunk with nothing to wait for
+     * (all rejected) still waits behind the chunks before it */
+    if (ticket == 0 && k->tail)
+        ticket = k->tail->ticket;
     if (ticket == 0) {
         write_answers(k, k->answer.data, k->answer.len);
         return;
@@ -232,7 +240,7 @@ static void on_durable(void *ud, sl_connector *c, uint64_t lsn, int ok)
             free(p);
         }
         if (k->closing && !k->head && !k->paused)
-            conn_free(k);
+            conn_finish(k);
     }
 }
 
@@ -247,7 +255,7 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
     bufferevent_enable(k->bev, EV_READ);
     process(k);
     if (k->closing && !k->paused && !k->head)
-        conn_free(k);
+        conn_finish(k);
 }
 
 static void pause_reading(conn *k)
@@ -394,7 +402,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         k->closing = 1;
         process(k);
         if (!k->paused && !k->head)
-            conn_free(k);
+            conn_finish(k);
         return;
     }
     if (what & BEV_EVENT_TIMEOUT)
@@ -404,6 +412,24 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 }
 
 /* ---- connections --------------------------------------------------------- */
+
+/* The peer is done and everything is answered: close once the answers
+ * have left (freeing the bufferevent would drop what it still holds). */
+static void conn_finish(conn *k)
+{
+    if (evbuffer_get_length(bufferevent_get_output(k->bev)) == 0)
+        conn_free(k);
+    else
+        k->flushing = 1; /* on_write frees it */
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    conn *k = arg;
+    if (k->flushing)
+        conn_free(k);
+}
 
 static void conn_free(conn *k)
 {
@@ -474,7 +500,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
         t->conns->prev = k;
     t->conns = k;
     t->nconns++;
-    bufferevent_setcb(k->bev, on_read, NULL, on_event, k);
+    bufferevent_setcb(k->bev, on_read, on_write, on_event, k);
     /* a connection holds at most about a chunk and a line of input */
     bufferevent_setwatermark(k->bev, EV_READ, 0,
                              CHUNK_MAX + t->conf->max_line_bytes);

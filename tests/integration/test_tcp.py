@@ -141,6 +141,24 @@ class TcpTest(SluiceTestCase):
         self.assertEqual(json.loads(answers[3][6:])["field"], "id")
         wait_until(lambda: {1, 2} <= set(self.dest.ids()), 10, msg="acked lines")
 
+    def test_acks_in_order_and_after_half_close(self):
+        """With acks in fsync mode: a client that sends everything and
+        half-closes gets one answer per line, in line order, even when a
+        later chunk (all rejected) has nothing to wait for."""
+        self.start_tcp(tcp_extra=", ack = true")
+        s = self.connect()
+        good = b"".join(line(i) for i in range(1, 201))
+        s.sendall(good)
+        time.sleep(0.05)
+        s.sendall(b"{bad\n")
+        s.shutdown(socket.SHUT_WR)
+        f = s.makefile("rb")
+        answers = [f.readline() for _ in range(201)]
+        self.assertEqual(answers[:200], [b"ok\n"] * 200)
+        self.assertTrue(answers[200].startswith(b"error {"), answers[200])
+        self.assertEqual(json.loads(answers[200][6:])["line"], 201)
+        self.assertEqual(f.readline(), b"")  # then the close
+
     def test_back_pressure_not_drops(self):
         """A 1 MiB spool and no destination: the intake stops reading (the
         client's sends block) instead of dropping; once the destination is
