@@ -16,6 +16,11 @@ static int token_pass(const char *p, size_t len, int max_depth)
     char dst[256];
     sl_buf out;
     sl_buf_init(&out, 1 << 20);
+    /* Known finding (docs/testing.md, crashes/json/): unescaping an empty
+     * string into a buffer that never allocated computes NULL + 0 in
+     * sl_json_unescape (UB). Allocate first so fuzzing can go past it;
+     * drop this once core/sl_json.c is fixed. */
+    FUZZ_ASSERT(sl_buf_reserve(&out, 1) == 0);
     sl_json_init(&js, p, len, max_depth);
     int ok;
     for (;;) {
