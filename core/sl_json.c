@@ -603,6 +603,8 @@ static size_t decode(const char *p, size_t len, char *dst)
 int sl_json_unescape(const char *p, size_t len, sl_buf *out)
 {
     size_t n = len;
+    if (len == 0)
+        return 0; /* nothing to add (and out->data may still be NULL) */
     if (sl_buf_reserve(out, len) != 0) {
         /* the cap may still hold the shorter decoded form */
         n = decode(p, len, NULL);
