@@ -62,6 +62,15 @@ for f in conf/samples/*; do
   echo
 done
 
+echo "== the events again over raw TCP (127.0.0.1:5170, one record per line)"
+if [ -f conf/samples/events.ndjson ]; then
+  exec 3<>/dev/tcp/127.0.0.1/5170
+  cat conf/samples/events.ndjson >&3
+  exec 3>&-
+  echo "  sent $(grep -c . conf/samples/events.ndjson) lines; rejected ones go to conf/var/events/rejects.ndjson"
+fi
+echo
+
 # wait until every connector has delivered what it accepted
 for _ in $(seq 100); do
   left=$(curl -fsS "http://$intake/v1/connectors" | python3 -c '
@@ -84,6 +93,10 @@ for c in json.load(sys.stdin)["connectors"]:
           "%d request(s), dead letters %d" % (
         c["name"], c["durability"], s["accepted"], s["rejected"],
         s["delivered"], s["requests"], s["dead_letters"]))'
+echo
+echo "== lines the TCP intake rejected (conf/var/events/rejects.ndjson)"
+for _ in $(seq 20); do [ -s conf/var/events/rejects.ndjson ] && break; sleep 0.1; done
+sed 's/^/  /' conf/var/events/rejects.ndjson 2>/dev/null || echo "  (none)"
 echo
 echo "== state kept for the next run (conf/var: spools, schema locks)"
 (cd conf/var && find . -maxdepth 3 \( -name '*.seg' -o -name progress -o -name schema.lock \) | sort | sed 's/^/  /')
