@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The main job in one command: install what is missing, build, start a local
 # destination (sluice sink on 127.0.0.1:9000) and the gateway on the example
-# configuration (conf/sluice.lua, intake on 127.0.0.1:8080), post the sample
-# records in conf/samples/, and show the gateway's answers and what the
-# destination received. Stops everything it started.
+# configuration (conf/sluice.lua, intake on 127.0.0.1:8080, raw TCP on
+# 127.0.0.1:5170), post the sample records in conf/samples/ (and the events
+# again over TCP), and show the gateway's answers, what the destination
+# received and what the TCP intake rejected. Stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
