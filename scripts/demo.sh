@@ -24,7 +24,7 @@ cleanup() {
 trap cleanup EXIT
 
 port_busy() { (exec 3<>"/dev/tcp/${1%:*}/${1#*:}") 2>/dev/null; }
-for a in $intake $dest; do
+for a in $intake $dest 127.0.0.1:5170; do
   if port_busy "$a"; then
     echo "demo: $a is already in use; stop what listens there and retry" >&2
     exit 1
