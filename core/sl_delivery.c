@@ -33,7 +33,7 @@
 #define DEAD_RESPONSE_KEEP 1024
 
 typedef struct rec_ref {
-    size_t off, len;            /* the record's bytes in batch.recs */
+    size_t off, len;            /* the record's bytes in batch.full */
     uint64_t lsn;               /* its place in the spool */
 } rec_ref;
 
@@ -56,13 +56,15 @@ typedef struct batch {
     struct batch *prev, *next;  /* sl_delivery.batches */
     sl_delivery *d;
     sl_spool_cut cut;
-    sl_buf recs;                /* the records back to back */
+    sl_buf full;                /* the whole batch's body, in the
+                                   connector's form, built as it is cut */
     rec_ref *refs;
     size_t nrecords, caprefs;
     piece cur;                  /* being sent */
     piece *stack;               /* waiting halves, last on top */
     size_t nstack, capstack;
-    sl_buf body;                /* the current piece's body */
+    sl_buf part;                /* a piece's body, once split */
+    const sl_buf *body;         /* the current piece's: &full or &part */
     char key[128];              /* the current piece's idempotency key */
     int body_ok;                /* body and key are the current piece's */
     unsigned attempt;           /* attempts of the current piece */
@@ -179,8 +181,8 @@ static void batch_free(batch *b)
     free(b->dead);
     free(b->refs);
     free(b->stack);
-    sl_buf_free(&b->recs);
-    sl_buf_free(&b->body);
+    sl_buf_free(&b->full);
+    sl_buf_free(&b->part);
     free(b);
 }
 
@@ -227,15 +229,32 @@ static size_t form_bytes(const batch *b, size_t from, size_t n)
     return bytes;
 }
 
-/* sl_spool_emit_fn: keep one record unless it would make the body pass
- * max_bytes (a first record always goes, however large, so that nothing
- * can get stuck). */
+/* Write record i of a body whose first record is `from` at w, in the
+ * connector's form: '[' or ',' before it in the array form, '\n' after it
+ * in NDJSON (the closing ']' is the caller's). Room must be reserved.
+ * Returns the end. */
+static char *put_record(const sl_connector_conf *c, char *w, size_t i,
+                        size_t from, const char *rec, size_t len)
+{
+    if (c->body == SL_BODY_ARRAY)
+        *w++ = i == from ? '[' : ',';
+    memcpy(w, rec, len);
+    w += len;
+    if (c->body == SL_BODY_NDJSON)
+        *w++ = '\n';
+    return w;
+}
+
+/* sl_spool_emit_fn: add one record to the batch's body unless it would
+ * make it pass max_bytes (a first record always goes, however large, so
+ * that nothing can get stuck). The records are copied once, here, into
+ * the body that is sent; `refs` remember where each is for a split. */
 static int emit_record(void *ud, const char *rec, size_t len, uint64_t lsn)
 {
     batch *b = ud;
     const sl_connector_conf *c = b->d->conf;
-    size_t body = b->recs.len + b->nrecords + 2 + len + 1;
-    if (b->nrecords > 0 && body > c->batch_max_bytes)
+    size_t extra = len + 1 + (c->body == SL_BODY_ARRAY && b->nrecords == 0);
+    if (b->nrecords > 0 && b->full.len + extra + 1 > c->batch_max_bytes)
         return 1;
     if (b->nrecords == b->caprefs) {
         size_t nc = b->caprefs ? b->caprefs * 2 : 64;
@@ -245,35 +264,40 @@ static int emit_record(void *ud, const char *rec, size_t len, uint64_t lsn)
         b->refs = nr;
         b->caprefs = nc;
     }
-    if (sl_buf_append(&b->recs, rec, len) != 0)
+    if (sl_buf_reserve(&b->full, extra + 1) != 0) /* + the closing ']' */
         return 1;
-    b->refs[b->nrecords].off = b->recs.len - len;
+    char *w = b->full.data + b->full.len;
+    char *end = put_record(c, w, b->nrecords, 0, rec, len);
+    b->refs[b->nrecords].off =
+        (size_t)(w - b->full.data) + (c->body == SL_BODY_ARRAY);
     b->refs[b->nrecords].len = len;
+    b->full.len = (size_t)(end - b->full.data);
     b->refs[b->nrecords].lsn = lsn;
     b->nrecords++;
     return 0;
 }
 
-/* Build the current piece's body and key. */
+/* Point at the current piece's body (building it when the batch was
+ * split) and make its key. */
 static int build_body(batch *b)
 {
     const sl_connector_conf *c = b->d->conf;
     piece p = b->cur;
-    sl_buf_reset(&b->body);
-    if (sl_buf_reserve(&b->body, form_bytes(b, p.from, p.n) + 1) != 0)
-        return -1;
-    char *w = b->body.data;
-    for (size_t i = p.from; i < p.from + p.n; i++) {
+    if (p.from == 0 && p.n == b->nrecords) {
+        b->body = &b->full;
+    } else {
+        sl_buf_reset(&b->part);
+        if (sl_buf_reserve(&b->part, form_bytes(b, p.from, p.n) + 1) != 0)
+            return -1;
+        char *w = b->part.data;
+        for (size_t i = p.from; i < p.from + p.n; i++)
+            w = put_record(c, w, i, p.from, b->full.data + b->refs[i].off,
+                           b->refs[i].len);
         if (c->body == SL_BODY_ARRAY)
-            *w++ = i == p.from ? '[' : ',';
-        memcpy(w, b->recs.data + b->refs[i].off, b->refs[i].len);
-        w += b->refs[i].len;
-        if (c->body == SL_BODY_NDJSON)
-            *w++ = '\n';
+            *w++ = ']';
+        b->part.len = (size_t)(w - b->part.data);
+        b->body = &b->part;
     }
-    if (c->body == SL_BODY_ARRAY)
-        *w++ = ']';
-    b->body.len = (size_t)(w - b->body.data);
     b->body_ok = 1;
     /* The key names the records, not the attempt: the spool's identity,
      * the first record's place and the count. A batch cut again after a
@@ -292,13 +316,13 @@ static int cut_batch(sl_delivery *d)
     if (!b)
         return -1;
     b->d = d;
-    sl_buf_init(&b->recs, 0);
-    sl_buf_init(&b->body, 0);
+    sl_buf_init(&b->full, 0);
+    sl_buf_init(&b->part, 0);
     size_t max_records = c->body == SL_BODY_OBJECT ? 1 : c->batch_max_records;
-    size_t est = sl_spool_bytes(d->spool);
+    size_t est = sl_spool_bytes(d->spool) + sl_spool_count(d->spool) + 2;
     if (est > c->batch_max_bytes)
         est = c->batch_max_bytes;
-    if (sl_buf_reserve(&b->recs, est) != 0) {
+    if (sl_buf_reserve(&b->full, est) != 0) {
         batch_free(b);
         return -1;
     }
@@ -313,6 +337,8 @@ static int cut_batch(sl_delivery *d)
         batch_free(b);
         return empty ? 0 : -1;
     }
+    if (c->body == SL_BODY_ARRAY)
+        sl_buf_putc(&b->full, ']'); /* room was reserved by emit_record */
     b->cur.from = 0;
     b->cur.n = b->nrecords;
     b->first_mono = 0;
@@ -341,8 +367,8 @@ static void transmit(batch *b, const struct curl_slist *headers)
         .method = d->conf->method,
         .url = d->conf->url,
         .headers = headers,
-        .body = b->body.data,
-        .body_len = b->body.len,
+        .body = b->body->data,
+        .body_len = b->body->len,
         .timeout_ms = (long)d->conf->timeout_ms,
     };
     d->stats->requests++;
@@ -365,7 +391,7 @@ static void push_req(lua_State *co, void *ud)
     batch *b = ud;
     sl_delivery *d = b->d;
     lua_createtable(co, 0, 8);                             /* req */
-    lua_pushlstring(co, b->body.data, b->body.len);
+    lua_pushlstring(co, b->body->data, b->body->len);
     lua_setfield(co, -2, "body");
     lua_pushinteger(co, (lua_Integer)b->cur.n);
     lua_setfield(co, -2, "records");
@@ -623,7 +649,7 @@ static void finish(batch *b)
             for (size_t i = 0; i < b->ndead; i++) {
                 const dead *x = &b->dead[i];
                 for (size_t r = x->from; r < x->from + x->n; r++, k++) {
-                    e[k].record = b->recs.data + b->refs[r].off;
+                    e[k].record = b->full.data + b->refs[r].off;
                     e[k].record_len = b->refs[r].len;
                     e[k].status = x->status;
                     e[k].reason = x->reason ? x->reason : "";
