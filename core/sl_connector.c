@@ -312,8 +312,8 @@ int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
 
 /* Walk the rejections sl_ingest listed ({"index":N,...},{"index":M,...},
  * N ascending) together with the lines of data: log each with its line's
- * number and text, and report it. Returns the number of newlines. */
-static uint64_t log_rejects(sl_connector *c, const char *data, size_t len,
+ * number and text, and report it. Stops after the last one. */
+static void log_rejects(sl_connector *c, const char *data, size_t len,
                             const char *peer, uint64_t first_line,
                             sl_connector_reject_fn on_reject, void *ud)
 {
@@ -321,7 +321,7 @@ static uint64_t log_rejects(sl_connector *c, const char *data, size_t len,
     const char *r = c->rejects.data, *rend = r ? r + c->rejects.len : NULL;
     const char *p = data, *end = data + len;
     uint64_t lineno = first_line, ordinal = 0;
-    while (p < end) {
+    while (p < end && r && r < rend) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
         const char *q = p;
@@ -352,7 +352,6 @@ static uint64_t log_rejects(sl_connector *c, const char *data, size_t len,
             lineno++;
         p = nl ? nl + 1 : end;
     }
-    return lineno - first_line;
 }
 
 void sl_connector_log_reject(sl_connector *c, const char *peer, uint64_t line,
@@ -366,11 +365,9 @@ void sl_connector_log_reject(sl_connector *c, const char *peer, uint64_t line,
 int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
                                const char *peer, uint64_t first_line,
                                sl_connector_reject_fn on_reject, void *ud,
-                               uint64_t *ticket, uint64_t *lines,
-                               sl_ingest_result *res)
+                               uint64_t *ticket, sl_ingest_result *res)
 {
     *ticket = 0;
-    *lines = 0;
     memset(res, 0, sizeof *res);
     if (c->shutting_down)
         return 503;
@@ -385,8 +382,7 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
                   &c->block, &c->rejects, res) != 0)
         return 500;
     if (res->accepted > 0) {
-        if (!sl_spool_has_room(c->spool, c->block.len))
-            return 503; /* nothing counted: the same lines come again */
+        /* full: nothing counted, the same lines come again */
         sl_spool_rc rc = sl_spool_append(c->spool, &c->block, res->accepted,
                                          sl_mono_ms(), ticket);
         if (rc == SL_SPOOL_FULL)
@@ -399,7 +395,8 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
     }
     c->stats.rejected += res->rejected;
     c->stats.dropped += res->dropped;
-    *lines = log_rejects(c, data, len, peer, first_line, on_reject, ud);
+    if (res->listed > 0)
+        log_rejects(c, data, len, peer, first_line, on_reject, ud);
     if (res->listed < res->rejected)
         sl_warn("intake", "%s: %zu rejected lines from %s not written to the "
                 "reject log (at most %d per read)", c->conf->name,

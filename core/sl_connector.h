@@ -78,13 +78,11 @@ void sl_connector_log_reject(sl_connector *c, const char *peer, uint64_t line,
  * most SL_INGEST_MAX_LISTED rejections are logged per call (the rest are
  * counted). Returns 200, 503 when the spool is full or shutting down
  * (nothing taken: call again later with the same lines), 500 out of
- * memory (nothing taken). *ticket as for sl_connector_ingest; *lines is
- * the number of lines (newlines) in data. */
+ * memory (nothing taken). *ticket as for sl_connector_ingest. */
 int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
                                const char *peer, uint64_t first_line,
                                sl_connector_reject_fn on_reject, void *ud,
-                               uint64_t *ticket, uint64_t *lines,
-                               sl_ingest_result *res);
+                               uint64_t *ticket, sl_ingest_result *res);
 
 /* Append {"name":..,"url":..,"method":..,"body":..,"schema":[..],
  * "stats":{..}} to out. */

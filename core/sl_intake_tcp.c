@@ -285,13 +285,15 @@ static void reject_long(conn *k, const char *start, size_t have)
 }
 
 /* Length of the prefix of data[0..n) to hand on: whole lines, none longer
- * than max, at most ACK_LINES_MAX lines with ack. *long_at is set when the
- * first line itself is too long (then 0 is returned). */
+ * than max, at most ACK_LINES_MAX lines with ack; *lines is how many.
+ * *too_long is set when the first line itself is too long (then 0 is
+ * returned). */
 static size_t whole_lines(const sl_intake_tcp *t, const char *data, size_t n,
-                          int *too_long)
+                          int *too_long, uint64_t *lines)
 {
-    size_t max = t->conf->max_line_bytes, at = 0, lines = 0;
+    size_t max = t->conf->max_line_bytes, at = 0;
     *too_long = 0;
+    *lines = 0;
     while (at < n) {
         const char *nl = memchr(data + at, '\n', n - at);
         size_t end = nl ? (size_t)(nl - data) : n;
@@ -303,7 +305,7 @@ static size_t whole_lines(const sl_intake_tcp *t, const char *data, size_t n,
         if (!nl)
             return at;
         at = end + 1;
-        if (t->conf->ack && ++lines == ACK_LINES_MAX)
+        if (++*lines == ACK_LINES_MAX && t->conf->ack)
             return at;
     }
     return at;
@@ -335,7 +337,8 @@ static void process(conn *k)
             return;
         }
         int too_long;
-        size_t size = whole_lines(t, data, n, &too_long);
+        uint64_t lines;
+        size_t size = whole_lines(t, data, n, &too_long, &lines);
         if (too_long || (size == 0 && len > t->conf->max_line_bytes)) {
             reject_long(k, data, n);
             k->skipping = 1;
@@ -343,7 +346,7 @@ static void process(conn *k)
         }
         if (size == 0)
             return; /* a partial line: wait for the rest */
-        uint64_t ticket = 0, lines = 0;
+        uint64_t ticket = 0;
         sl_ingest_result res;
         if (t->conf->ack) {
             sl_buf_reset(&k->answer);
@@ -352,7 +355,7 @@ static void process(conn *k)
         int st = sl_connector_ingest_stream(t->c, data, size, k->peer,
                                             k->lines + 1,
                                             t->conf->ack ? ack_reject : NULL,
-                                            k, &ticket, &lines, &res);
+                                            k, &ticket, &res);
         if (st != 200) {
             /* the spool is full (or memory short): stop reading; the lines
              * stay in the buffer and are handed on again */
