@@ -166,42 +166,6 @@ int sl_dlq_parse_time(const char *s, size_t n, int64_t *ms)
     return 0;
 }
 
-/* ---- UTF-8 ------------------------------------------------------------- */
-
-size_t sl_dlq_utf8_len(const unsigned char *s, size_t n, size_t *bad)
-{
-    unsigned c = s[0], lo = 0x80, hi = 0xBF;
-    size_t need;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        need = 2;
-    else if (c == 0xE0)
-        need = 3, lo = 0xA0;
-    else if (c == 0xED)
-        need = 3, hi = 0x9F; /* no UTF-16 surrogates */
-    else if (c >= 0xE1 && c <= 0xEF)
-        need = 3;
-    else if (c == 0xF0)
-        need = 4, lo = 0x90;
-    else if (c == 0xF4)
-        need = 4, hi = 0x8F; /* <= U+10FFFF */
-    else if (c >= 0xF1 && c <= 0xF3)
-        need = 4;
-    else {
-        *bad = 1;
-        return 0;
-    }
-    for (size_t i = 1; i < need; i++) {
-        unsigned b = i < n ? s[i] : 0;
-        if (i >= n || b < (i == 1 ? lo : 0x80) || b > (i == 1 ? hi : 0xBF)) {
-            *bad = i;
-            return 0;
-        }
-    }
-    return need;
-}
-
 /* How many of the first `max` bytes of s (n bytes) to keep so that a
  * character cut by the limit is dropped rather than turned into U+FFFD. */
 static size_t cut_utf8(const char *s, size_t n, size_t max)
@@ -213,7 +177,7 @@ static size_t cut_utf8(const char *s, size_t n, size_t max)
         k--;
     size_t bad;
     if (k < max &&
-        sl_dlq_utf8_len((const unsigned char *)s + k, n - k, &bad) > max - k)
+        sl_json_utf8_len((const unsigned char *)s + k, n - k, &bad) > max - k)
         return k;
     return max;
 }
@@ -226,7 +190,7 @@ static int put_text(sl_buf *b, const char *s, size_t n)
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0;) {
         size_t bad = 0;
-        size_t k = sl_dlq_utf8_len((const unsigned char *)s + i, n - i, &bad);
+        size_t k = sl_json_utf8_len((const unsigned char *)s + i, n - i, &bad);
         if (k) {
             rc = sl_buf_append(&clean, s + i, k);
             i += k;

@@ -123,10 +123,5 @@ int sl_dlq_each(const char *dir, int64_t since_ms, const int64_t *ids,
  * not be NUL-terminated. 0, or -1 with *ms unchanged. */
 int sl_dlq_parse_time(const char *s, size_t n, int64_t *ms);
 
-/* The UTF-8 rule the store writes text by: the length of the well-formed
- * UTF-8 sequence at s (n > 0 bytes available), or 0 with *bad = the length
- * of its longest ill-formed prefix (>= 1), so that each maximal ill-formed
- * subpart becomes one U+FFFD. */
-size_t sl_dlq_utf8_len(const unsigned char *s, size_t n, size_t *bad);
 
 #endif

@@ -155,7 +155,7 @@ static size_t render(sl_buf *b, const char *s, size_t n, size_t max,
     size_t cols = 0, cut_len = b->len, cut_cols = 0;
     for (size_t i = 0; i < n;) {
         const unsigned char *u = (const unsigned char *)s + i;
-        size_t bad = 0, k = sl_dlq_utf8_len(u, n - i, &bad);
+        size_t bad = 0, k = sl_json_utf8_len(u, n - i, &bad);
         /* only C0, DEL and C1 (all below U+00A0) matter here */
         unsigned cp = k == 1   ? u[0]
                       : k == 2 ? (u[0] & 0x1Fu) << 6 | (u[1] & 0x3Fu)

@@ -178,36 +178,41 @@ static int hex4(const unsigned char *p, const unsigned char *e, unsigned *cp)
     return 0;
 }
 
-/* Length of the well-formed UTF-8 sequence at q (RFC 3629 table: no
- * overlongs, no UTF-16 surrogates, nothing above U+10FFFF), or 0. */
-static size_t utf8_seq(const unsigned char *q, const unsigned char *e)
+/* RFC 3629's table of well-formed sequences (see sl_json.h). */
+size_t sl_json_utf8_len(const unsigned char *s, size_t n, size_t *bad)
 {
-    unsigned c = q[0], lo = 0x80, hi = 0xBF;
-    size_t n;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
+    unsigned c = s[0], lo = 0x80, hi = 0xBF;
+    size_t need;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        need = 2;
+    else if (c == 0xE0)
+        need = 3, lo = 0xA0;
+    else if (c == 0xED)
+        need = 3, hi = 0x9F; /* no UTF-16 surrogates */
+    else if (c >= 0xE1 && c <= 0xEF)
+        need = 3;
+    else if (c == 0xF0)
+        need = 4, lo = 0x90;
+    else if (c == 0xF4)
+        need = 4, hi = 0x8F; /* <= U+10FFFF */
+    else if (c >= 0xF1 && c <= 0xF3)
+        need = 4;
+    else {
+        *bad = 1;
         return 0;
     }
-    if ((size_t)(e - q) < n || q[1] < lo || q[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if ((q[i] & 0xC0) != 0x80)
+    for (size_t i = 1; i < need; i++) {
+        unsigned b = i < n ? s[i] : 0;
+        if (i >= n || b < (i == 1 ? lo : 0x80) || b > (i == 1 ? hi : 0xBF)) {
+            *bad = i;
             return 0;
-    return n;
+        }
+    }
+    return need;
 }
+
 
 /* The string whose opening quote is at `open`, from q, its first byte that
  * is not plain ASCII: escapes, UTF-8, errors. Returns the byte after the
@@ -277,7 +282,7 @@ scan_string_slow(sl_json *s, const char *open, const unsigned char *q,
             msg = "control character in string";
             goto bad;
         }
-        size_t n = utf8_seq(q, e);
+        size_t bad, n = sl_json_utf8_len(q, (size_t)(e - q), &bad);
         if (n == 0) {
             msg = "invalid UTF-8 in string";
             goto bad;

@@ -88,6 +88,14 @@ int sl_json_unescape_into(const char *p, size_t len, char *dst, size_t cap,
  * it is out of range (*v unchanged). */
 int sl_json_parse_int64(const char *p, size_t len, int64_t *v);
 
+/* The UTF-8 rule of the scanner (and of every text sluice writes out, which
+ * replaces what breaks it): the length of the well-formed UTF-8 sequence at
+ * s (n > 0 bytes available; ASCII is 1), or 0 with *bad = the length of its
+ * longest ill-formed prefix (>= 1), so that each maximal ill-formed subpart
+ * can become one U+FFFD. No surrogates, nothing past U+10FFFF, no overlong
+ * forms. */
+size_t sl_json_utf8_len(const unsigned char *s, size_t n, size_t *bad);
+
 /* Parse a NUMBER token as double. Returns 0, or -1 when it does not fit a
  * finite double (e.g. 1e400) or is longer than 512 bytes. Underflow
  * (1e-400) is not an error: it gives 0 or a subnormal. */

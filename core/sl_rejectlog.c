@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "sl_buf.h"
-#include "sl_dlq.h"
+#include "sl_json.h"
 #include "sl_log.h"
 
 #define REJECTLOG_MAX (64u << 20)
@@ -78,7 +78,7 @@ static void sanitize(sl_buf *out, const char *s, size_t n)
         n = TEXT_KEEP;
     sl_buf_reset(out);
     for (size_t i = 0; i < n;) {
-        size_t bad = 0, k = sl_dlq_utf8_len((const unsigned char *)s + i,
+        size_t bad = 0, k = sl_json_utf8_len((const unsigned char *)s + i,
                                             n - i, &bad);
         if (k) {
             sl_buf_append(out, s + i, k);

@@ -689,11 +689,11 @@ static void test_parse_time(void)
     CHECK(sl_dlq_parse_time(t, strlen(t), &ms) == -1 && ms == 42);
 
     size_t bad = 0;
-    CHECK(sl_dlq_utf8_len((const unsigned char *)"a", 1, &bad) == 1);
-    CHECK(sl_dlq_utf8_len((const unsigned char *)"\xC3\xA9", 2, &bad) == 2);
-    CHECK(sl_dlq_utf8_len((const unsigned char *)"\xE2\x82", 2, &bad) == 0 &&
+    CHECK(sl_json_utf8_len((const unsigned char *)"a", 1, &bad) == 1);
+    CHECK(sl_json_utf8_len((const unsigned char *)"\xC3\xA9", 2, &bad) == 2);
+    CHECK(sl_json_utf8_len((const unsigned char *)"\xE2\x82", 2, &bad) == 0 &&
           bad == 2);
-    CHECK(sl_dlq_utf8_len((const unsigned char *)"\xFF", 1, &bad) == 0 &&
+    CHECK(sl_json_utf8_len((const unsigned char *)"\xFF", 1, &bad) == 0 &&
           bad == 1);
 }
 
