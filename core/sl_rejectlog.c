@@ -70,7 +70,7 @@ void sl_rejectlog_free(sl_rejectlog *r)
 }
 
 /* The first TEXT_KEEP bytes of a line as valid UTF-8: each ill-formed
- * part becomes U+FFFD (the dead letters' rule), so the log stays JSON
+ * part becomes U+FFFD (sl_json_utf8_len), so the log stays JSON
  * whatever a client sent. */
 static void sanitize(sl_buf *out, const char *s, size_t n)
 {

@@ -634,6 +634,8 @@ static size_t take_disk(sl_spool *s, size_t max, sl_spool_emit_fn emit,
 {
     size_t n = 0;
     uint64_t limit = s->mq_head ? s->mq_head->lsn : s->write_lsn;
+    if (!s->disk || s->read_lsn >= limit)
+        return 0; /* nothing written that is not in the cache */
     sl_segment_table t = seg_table(s);
     if (sl_segment_reader_seek(s->rd, &t, s->read_lsn) != 0) {
         reader_failed(s);
@@ -754,13 +756,17 @@ size_t sl_spool_take(sl_spool *s, size_t max_records, sl_spool_emit_fn emit,
         return 0;
     uint64_t start = s->read_lsn;
     size_t n = 0;
-    if (!s->mq_head || s->read_lsn < s->mq_head->lsn)
-        n += take_disk(s, max_records, emit, ud, 0);
-    if (n < max_records && s->mq_head && s->read_lsn >= s->mq_head->lsn)
-        n += take_cache(s, max_records - n, emit, ud);
-    /* the cache ran out where spilled blocks begin: go on from the disk */
-    if (n > 0 && n < max_records && !s->mq_head && s->read_lsn < s->write_lsn)
-        n += take_disk(s, max_records - n, emit, ud, 0);
+    /* from the disk while read_lsn is behind the cache (a backlog), from
+     * the cache once it reaches it, from the disk again where the cache
+     * stopped keeping blocks; a refusing emit ends it */
+    while (n < max_records) {
+        int cached = s->mq_head && s->read_lsn >= s->mq_head->lsn;
+        size_t got = cached ? take_cache(s, max_records - n, emit, ud)
+                            : take_disk(s, max_records - n, emit, ud, 0);
+        if (got == 0)
+            break;
+        n += got;
+    }
     if (n == 0)
         return 0;
     cut->start = start;
