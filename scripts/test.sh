@@ -57,6 +57,8 @@ if [ "$fuzz" = 1 ]; then
     # Work on a copy: new inputs found here never land in the tree.
     mkdir -p "$work/$name" "$artifacts/$name"
     cp tests/fuzz/corpus/"$name"/* "$work/$name/"
+    # the shipped example connectors seed the config loader as they are
+    [ "$name" = config ] && cp conf/connectors/*.lua "$work/$name/"
     dict=(); [ -f tests/fuzz/"$name".dict ] && dict=(-dict=tests/fuzz/"$name".dict)
     echo "fuzz: fuzz_$name for ${fuzz_seconds}s"
     log="$work/$name.log"
