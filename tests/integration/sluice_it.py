@@ -227,8 +227,9 @@ class _DestHandler(BaseHTTPRequestHandler):
             self.rfile.readline(65537)
         return bytes(out)
 
-    def _handle(self):
-        dest = self.server.dest
+    def _read_request(self, cls):
+        """The request as an instance of `cls` (a Request), body read
+        (Content-Length or chunked)."""
         headers = CIDict(self.headers.items())
         te = headers.get("Transfer-Encoding", "") or ""
         chunked = "chunked" in te.lower()
@@ -240,9 +241,13 @@ class _DestHandler(BaseHTTPRequestHandler):
             body = self.rfile.read(n) if n > 0 else b""
         else:
             body = b""
-        req = Request(method=self.command, path=self.path, headers=headers,
-                      body=body, time=time.monotonic(), chunked=chunked,
-                      conn_id=self.conn_id, has_content_length=cl is not None)
+        return cls(method=self.command, path=self.path, headers=headers,
+                   body=body, time=time.monotonic(), chunked=chunked,
+                   conn_id=self.conn_id, has_content_length=cl is not None)
+
+    def _handle(self):
+        dest = self.server.dest
+        req = self._read_request(Request)
         status = dest._answer(req)
         payload = json.dumps({"ok": 200 <= status < 300}).encode()
         self.send_response(status)
@@ -766,20 +771,7 @@ class _FlexHandler(_DestHandler):
 
     def _handle(self):
         dest = self.server.dest
-        headers = CIDict(self.headers.items())
-        te = headers.get("Transfer-Encoding", "") or ""
-        chunked = "chunked" in te.lower()
-        cl = headers.get("Content-Length")
-        if chunked:
-            body = self._read_chunked()
-        elif cl is not None:
-            n = int(cl)
-            body = self.rfile.read(n) if n > 0 else b""
-        else:
-            body = b""
-        req = FlexRequest(method=self.command, path=self.path, headers=headers,
-                          body=body, time=time.monotonic(), chunked=chunked,
-                          conn_id=self.conn_id, has_content_length=cl is not None)
+        req = self._read_request(FlexRequest)
         req.reply_headers = {}
         req.answered = None
         req.note = None
