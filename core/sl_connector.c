@@ -217,15 +217,46 @@ static void answer_error(sl_buf *answer, const char *msg)
     sl_buf_putc(answer, '}');
 }
 
-/* Hand the block (res.accepted records) to the spool. 0, or an HTTP
- * status with the answer written. */
-static int spool_block(sl_connector *c, size_t accepted, sl_buf *answer,
-                       int *retry_after_s, uint64_t *ticket)
+/* The path every intake shares: check and encode data (through `xf`, may
+ * be NULL) into c->block and c->rejects, hand the accepted records to the
+ * spool and count them. SL_SPOOL_OK also when nothing was accepted or the
+ * body is malformed (see res); otherwise the spool's refusal, with nothing
+ * counted, or SL_SPOOL_NOMEM when checking ran out of memory. *ticket as
+ * for sl_connector_ingest. */
+static sl_spool_rc check_and_spool(sl_connector *c, sl_transform *xf,
+                                   sl_ingest_format fmt, const char *data,
+                                   size_t len, sl_ingest_result *res,
+                                   uint64_t *ticket)
 {
-    sl_spool_rc rc = sl_spool_append(c->spool, &c->block, accepted,
-                                     sl_mono_ms(), ticket);
-    if (rc == SL_SPOOL_OK)
-        return 0;
+    *ticket = 0;
+    sl_buf_reset(&c->block);
+    sl_buf_reset(&c->rejects);
+    /* The encoded records are about as large as the body (compact, plus
+     * frames and missing nullable fields): size the block once instead of
+     * doubling it from 256 bytes, a realloc and copy each time. Failure is
+     * harmless here: appends grow it as needed. */
+    (void)sl_buf_reserve(&c->block, len + len / 8 + 256);
+    if (sl_ingest(c->conf->schema, xf, fmt, data, len, 0, &c->block,
+                  &c->rejects, res) != 0)
+        return SL_SPOOL_NOMEM;
+    if (res->accepted > 0) {
+        sl_spool_rc rc = sl_spool_append(c->spool, &c->block, res->accepted,
+                                         sl_mono_ms(), ticket);
+        if (rc != SL_SPOOL_OK)
+            return rc;
+        c->stats.accepted += res->accepted;
+        if (*ticket == 0)
+            sl_delivery_notify(c->d);
+    }
+    c->stats.rejected += res->rejected;
+    c->stats.dropped += res->dropped;
+    return SL_SPOOL_OK;
+}
+
+/* The answer to a request the spool refused; its HTTP status. */
+static int refused(sl_connector *c, sl_spool_rc rc, size_t accepted,
+                   sl_buf *answer, int *retry_after_s)
+{
     c->stats.refused += accepted;
     char msg[320];
     switch (rc) {
@@ -256,24 +287,22 @@ int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
 {
     sl_ingest_result res;
     *ticket = 0;
-    sl_buf_reset(&c->block);
-    sl_buf_reset(&c->rejects);
     if (c->shutting_down) {
         *retry_after_s = 5;
         answer_error(answer, "shutting down; nothing of this request was "
                              "accepted");
         return 503;
     }
-    /* The encoded records are about as large as the body (compact, plus
-     * frames and missing nullable fields): size the block once instead of
-     * doubling it from 256 bytes, a realloc and copy each time. Failure is
-     * harmless here: appends grow it as needed. */
-    (void)sl_buf_reserve(&c->block, len + len / 8 + 256);
-    if (sl_ingest(c->conf->schema, c->xf, fmt, body, len, 0, &c->block,
-                  &c->rejects, &res) != 0) {
+    memset(&res, 0, sizeof res);
+    sl_spool_rc rc = check_and_spool(c, c->xf, fmt, body, len, &res, ticket);
+    /* sl_ingest accepts nothing when it runs out of memory; a spool that
+     * does has records to refuse */
+    if (rc == SL_SPOOL_NOMEM && res.accepted == 0) {
         answer_error(answer, "out of memory while checking the records");
         return 500;
     }
+    if (rc != SL_SPOOL_OK)
+        return refused(c, rc, res.accepted, answer, retry_after_s);
     if (res.malformed) {
         sl_buf_append(answer, "{\"error\":", 9);
         char msg[256];
@@ -283,16 +312,6 @@ int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
         sl_buf_printf(answer, ",\"offset\":%zu}", res.error_offset);
         return 400;
     }
-    if (res.accepted > 0) {
-        int st = spool_block(c, res.accepted, answer, retry_after_s, ticket);
-        if (st)
-            return st;
-        c->stats.accepted += res.accepted;
-        if (*ticket == 0)
-            sl_delivery_notify(c->d);
-    }
-    c->stats.rejected += res.rejected;
-    c->stats.dropped += res.dropped;
     sl_buf_printf(answer, "{\"accepted\":%zu,", res.accepted);
     if (res.dropped > 0)
         sl_buf_printf(answer, "\"dropped\":%zu,", res.dropped);
@@ -375,26 +394,11 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
      * (the stream intake calls again every few ms while it is full) */
     if (!sl_spool_has_room(c->spool, len < 65536 ? len : 65536))
         return 503;
-    sl_buf_reset(&c->block);
-    sl_buf_reset(&c->rejects);
-    (void)sl_buf_reserve(&c->block, len + len / 8 + 256);
-    if (sl_ingest(c->conf->schema, c->xf, SL_INGEST_NDJSON, data, len, 0,
-                  &c->block, &c->rejects, res) != 0)
-        return 500;
-    if (res->accepted > 0) {
-        /* full: nothing counted, the same lines come again */
-        sl_spool_rc rc = sl_spool_append(c->spool, &c->block, res->accepted,
-                                         sl_mono_ms(), ticket);
-        if (rc == SL_SPOOL_FULL)
-            return 503;
-        if (rc != SL_SPOOL_OK)
-            return 500;
-        c->stats.accepted += res->accepted;
-        if (*ticket == 0)
-            sl_delivery_notify(c->d);
-    }
-    c->stats.rejected += res->rejected;
-    c->stats.dropped += res->dropped;
+    /* refused: nothing counted, the same lines come again */
+    sl_spool_rc rc = check_and_spool(c, c->xf, SL_INGEST_NDJSON, data, len,
+                                     res, ticket);
+    if (rc != SL_SPOOL_OK)
+        return rc == SL_SPOOL_FULL ? 503 : 500;
     if (res->listed > 0)
         log_rejects(c, data, len, peer, first_line, on_reject, ud);
     if (res->listed < res->rejected)
