@@ -64,9 +64,9 @@ typedef struct batch {
     piece *stack;               /* waiting halves, last on top */
     size_t nstack, capstack;
     sl_buf part;                /* a piece's body, once split */
-    const sl_buf *body;         /* the current piece's: &full or &part */
+    const sl_buf *body;         /* the current piece's: &full or &part;
+                                   NULL until built (with the key) */
     char key[128];              /* the current piece's idempotency key */
-    int body_ok;                /* body and key are the current piece's */
     unsigned attempt;           /* attempts of the current piece */
     unsigned auth_retried;      /* the last answer was 401/403, retried */
     long last_status;           /* 0 = transport or headers_fn failure */
@@ -298,7 +298,6 @@ static int build_body(batch *b)
         b->part.len = (size_t)(w - b->part.data);
         b->body = &b->part;
     }
-    b->body_ok = 1;
     /* The key names the records, not the attempt: the spool's identity,
      * the first record's place and the count. A batch cut again after a
      * restart is the same records, so it gets the same key. */
@@ -445,7 +444,7 @@ static void on_headers(void *ud, lua_State *co, int nres, const char *err)
 static void send_piece(batch *b)
 {
     sl_delivery *d = b->d;
-    if (!b->body_ok && build_body(b) != 0) {
+    if (!b->body && build_body(b) != 0) {
         sl_error("delivery", "%s: out of memory building a body; retrying in "
                  "1 s", d->conf->name);
         retry_in(b, 1000);
@@ -547,7 +546,7 @@ static void next_piece(batch *b)
 {
     b->attempt = 0;
     b->auth_retried = 0;
-    b->body_ok = 0;
+    b->body = NULL;
     if (b->nstack == 0) {
         finish(b);
         return;
@@ -578,7 +577,7 @@ static int split(batch *b)
     b->d->stats->splits++;
     b->attempt = 0;
     b->auth_retried = 0;
-    b->body_ok = 0;
+    b->body = NULL;
     if (!b->d->stopped)
         send_piece(b);
     return 0;
