@@ -476,6 +476,10 @@ sl_config *sl_config_load(const char *path, sl_errors *errs)
     ld.cfg->state_dir = gs.g.state_dir;
     ld.cfg->max_body_bytes = gs.g.max_body_bytes;
     ld.cfg->max_decompressed_bytes = gs.g.max_decompressed_bytes;
+    ld.cfg->max_header_bytes = gs.g.max_header_bytes;
+    ld.cfg->max_connections = gs.g.max_connections;
+    ld.cfg->idle_timeout_s = gs.g.idle_timeout_s;
+    ld.cfg->request_timeout_s = gs.g.request_timeout_s;
     ld.cfg->tcp = gs.g.tcp;
     ld.cfg->ntcp = gs.g.ntcp;
     /* the gateway file's problems come first; its source stays for the

@@ -71,6 +71,13 @@ typedef struct sl_connector_conf {
                                            default 1000000 */
     size_t lua_max_memory;      /* cap of L after loading; lua.max_memory_mb,
                                    default 64 MiB */
+    /* Per-record limits (key `limits`); also set on `schema`. */
+    size_t limit_record_bytes;  /* one record's JSON text; default 1 MiB */
+    size_t limit_string_bytes;  /* one string value; default 256 KiB */
+    size_t limit_fields;        /* members of one record; default 1024 */
+    int limit_depth;            /* JSON nesting; default 32 */
+    size_t limit_records;       /* records in one HTTP request; default
+                                   100000 */
 } sl_connector_conf;
 
 /* A raw-TCP listener: one JSON record per line (NDJSON) into a connector.
@@ -102,6 +109,13 @@ typedef struct sl_config {
     size_t max_body_bytes;   /* intake request body limit; default 8 MiB */
     size_t max_decompressed_bytes; /* a gzip body once inflated; default
                                       64 MiB */
+    size_t max_header_bytes; /* request line and headers; default 64 KiB */
+    unsigned max_connections;/* HTTP connections open at once; default
+                                1024 */
+    unsigned idle_timeout_s; /* an HTTP connection silent this long is
+                                closed; default 60 */
+    unsigned request_timeout_s; /* a request must arrive whole within this
+                                   of its first byte; default 30 */
     sl_connector_conf *connectors;
     size_t nconnectors;
     sl_tcp_conf *tcp;        /* raw-TCP listeners (gateway key `tcp`) */

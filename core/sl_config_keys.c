@@ -746,6 +746,36 @@ static const sl_cfg_key lua_keys[] = {
              "N MiB exceeded\"."},
     {0}};
 
+static const sl_cfg_key limits_keys[] = {
+    {.name = "record_bytes", .kind = K_INT, .store = S_SIZE,
+     .off = CO(c.limit_record_bytes), .def = MIB, .min = 64, .max = 64 * MIB,
+     .unit = "bytes",
+     .desc = "One record's JSON text as received (whitespace included); a "
+             "longer record is rejected: `record is N bytes, more than "
+             "limits.record_bytes`."},
+    {.name = "string_bytes", .kind = K_INT, .store = S_SIZE,
+     .off = CO(c.limit_string_bytes), .def = 256 * KIB, .min = 16,
+     .max = 64 * MIB, .unit = "bytes",
+     .desc = "One string value of a schema field, between its quotes as "
+             "received (an escape counts as written); a longer one rejects "
+             "the record, naming the field."},
+    {.name = "fields", .kind = K_INT, .store = S_SIZE,
+     .off = CO(c.limit_fields), .def = 1024, .min = 1, .max = 65536,
+     .desc = "Members of one record object, unknown ones included; more "
+             "rejects the record."},
+    {.name = "depth", .kind = K_INT, .store = S_INT, .off = CO(c.limit_depth),
+     .def = 32, .min = 1, .max = SL_JSON_MAX_DEPTH,
+     .desc = "JSON nesting (objects and arrays, the body's array counted); "
+             "deeper is malformed JSON: the whole body (JSON) or that line "
+             "(NDJSON) is rejected."},
+    {.name = "records_per_request", .kind = K_INT, .store = S_SIZE,
+     .off = CO(c.limit_records), .def = 100000, .min = 1, .max = 10000000,
+     .desc = "Records in one HTTP request (array elements or NDJSON "
+             "lines); more gets 413 and nothing of the request is "
+             "accepted. Not applied to TCP listeners, which have no "
+             "requests."},
+    {0}};
+
 const sl_cfg_key sl_cfg_connector_keys[] = {
     {.name = "name", .kind = K_STR, .store = S_STR, .off = CO(c.name),
      .required = true, .check = check_name, .doc_type = "string",
@@ -849,6 +879,9 @@ const sl_cfg_key sl_cfg_connector_keys[] = {
      .desc = "Runs for every attempt of every request; returns headers that "
              "override the static ones; see "
              "[Dynamic headers](#dynamic-headers-headers_fn)."},
+    {.name = "limits", .kind = K_TABLE, .sub = limits_keys,
+     .desc = "Per-record limits on what callers send; see "
+             "`limits.*` below and [operations](operations.md#limits)."},
     {.name = "lua", .kind = K_TABLE, .sub = lua_keys,
      .desc = "Limits of the connector's Lua state at run time; see "
              "[Limits](#limits)."},
@@ -964,6 +997,26 @@ const sl_cfg_key sl_cfg_gateway_keys[] = {
      .desc = "Largest intake body once a `Content-Encoding: gzip` body is "
              "inflated; past it the request gets 413 (a gzip bomb costs "
              "at most this much memory)."},
+    {.name = "max_header_bytes", .kind = K_INT, .store = S_SIZE,
+     .off = GO(g.max_header_bytes), .def = 64 * KIB, .min = KIB, .max = MIB,
+     .unit = "bytes",
+     .desc = "Largest request line plus headers of an intake request."},
+    {.name = "max_connections", .kind = K_INT, .store = S_UINT,
+     .off = GO(g.max_connections), .def = 1024, .min = 1, .max = 65536,
+     .desc = "HTTP intake connections open at once; at the limit sluice "
+             "stops accepting until one closes (new clients wait in the "
+             "kernel's queue)."},
+    {.name = "idle_timeout_s", .kind = K_INT, .store = S_UINT,
+     .off = GO(g.idle_timeout_s), .def = 60, .min = 1, .max = 86400,
+     .unit = "s",
+     .desc = "An HTTP intake connection that sends nothing for this long "
+             "(kept alive between requests, or stalled) is closed."},
+    {.name = "request_timeout_s", .kind = K_INT, .store = S_UINT,
+     .off = GO(g.request_timeout_s), .def = 30, .min = 1, .max = 86400,
+     .unit = "s",
+     .desc = "Time a client has to send one whole request (headers and "
+             "body) from its first byte; a slower one (slowloris) is "
+             "closed."},
     {.name = "tcp", .kind = K_CUSTOM, .custom = parse_tcp, .sub = tcp_keys,
      .ltype = LUA_TTABLE, .what = "a list of listener tables",
      .defstr = "none", .doc_type = "list of tables",
@@ -1018,6 +1071,10 @@ void sl_cfg_connector_after(pctx *p, void *target)
             p->depth -= 3;
         }
     }
+    sl_schema_limits lim = {.record_bytes = c->limit_record_bytes,
+                            .string_bytes = c->limit_string_bytes,
+                            .fields = c->limit_fields};
+    sl_schema_set_limits(c->schema, &lim);
 }
 
 /* No two sockets may want the same address: a listener against the HTTP

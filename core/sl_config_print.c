@@ -197,6 +197,11 @@ void sl_config_print(const sl_config *c, FILE *out)
             size_text(b1, sizeof b1, c->max_body_bytes));
     fprintf(out, "  max_decompressed_bytes %s (Content-Encoding: gzip)\n",
             size_text(b1, sizeof b1, c->max_decompressed_bytes));
+    fprintf(out, "  http            headers up to %s, %u connection%s, idle "
+            "%u s, a request within %u s\n",
+            size_text(b1, sizeof b1, c->max_header_bytes), c->max_connections,
+            c->max_connections == 1 ? "" : "s", c->idle_timeout_s,
+            c->request_timeout_s);
     fprintf(out, "  connectors      %zu\n", c->nconnectors);
     for (size_t i = 0; i < c->ntcp; i++) {
         const sl_tcp_conf *t = &c->tcp[i];
@@ -246,6 +251,12 @@ void sl_config_print(const sl_config *c, FILE *out)
         fprintf(out, "  lua             max %lu instructions per call, max "
                 "%zu MiB\n", k->lua_max_instructions,
                 k->lua_max_memory >> 20);
+        char b2[64];
+        fprintf(out, "  limits          records of %s, strings of %s, %zu "
+                "fields, depth %d, %zu records per request\n",
+                size_text(b1, sizeof b1, k->limit_record_bytes),
+                size_text(b2, sizeof b2, k->limit_string_bytes),
+                k->limit_fields, k->limit_depth, k->limit_records);
         fprintf(out, "  headers%s\n", k->nheaders ? "" : "         (none)");
         for (size_t h = 0; h < k->nheaders; h++)
             fprintf(out, "    %s: %s\n", k->headers[h].name,

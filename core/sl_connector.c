@@ -225,9 +225,11 @@ static void answer_error(sl_buf *answer, const char *msg)
  * for sl_connector_ingest. */
 static sl_spool_rc check_and_spool(sl_connector *c, sl_transform *xf,
                                    sl_ingest_format fmt, const char *data,
-                                   size_t len, sl_ingest_result *res,
-                                   uint64_t *ticket)
+                                   size_t len, size_t max_records,
+                                   sl_ingest_result *res, uint64_t *ticket)
 {
+    sl_ingest_limits lim = {.depth = c->conf->limit_depth,
+                            .records = max_records};
     *ticket = 0;
     sl_buf_reset(&c->block);
     sl_buf_reset(&c->rejects);
@@ -236,7 +238,7 @@ static sl_spool_rc check_and_spool(sl_connector *c, sl_transform *xf,
      * doubling it from 256 bytes, a realloc and copy each time. Failure is
      * harmless here: appends grow it as needed. */
     (void)sl_buf_reserve(&c->block, len + len / 8 + 256);
-    if (sl_ingest(c->conf->schema, xf, fmt, data, len, 0, &c->block,
+    if (sl_ingest(c->conf->schema, xf, fmt, data, len, &lim, &c->block,
                   &c->rejects, res) != 0)
         return SL_SPOOL_NOMEM;
     if (res->accepted > 0) {
@@ -294,7 +296,8 @@ int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
         return 503;
     }
     memset(&res, 0, sizeof res);
-    sl_spool_rc rc = check_and_spool(c, c->xf, fmt, body, len, &res, ticket);
+    sl_spool_rc rc = check_and_spool(c, c->xf, fmt, body, len,
+                                     c->conf->limit_records, &res, ticket);
     /* sl_ingest accepts nothing when it runs out of memory; a spool that
      * does has records to refuse */
     if (rc == SL_SPOOL_NOMEM && res.accepted == 0) {
@@ -303,6 +306,14 @@ int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
     }
     if (rc != SL_SPOOL_OK)
         return refused(c, rc, res.accepted, answer, retry_after_s);
+    if (res.too_many) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "more than limits.records_per_request "
+                 "(%zu) records in one request; nothing of this request was "
+                 "accepted", c->conf->limit_records);
+        answer_error(answer, msg);
+        return 413;
+    }
     if (res.malformed) {
         sl_buf_append(answer, "{\"error\":", 9);
         char msg[256];
@@ -396,7 +407,7 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
         return 503;
     /* refused: nothing counted, the same lines come again */
     sl_spool_rc rc = check_and_spool(c, c->xf, SL_INGEST_NDJSON, data, len,
-                                     res, ticket);
+                                     0, res, ticket);
     if (rc != SL_SPOOL_OK)
         return rc == SL_SPOOL_FULL ? 503 : 500;
     if (res->listed > 0)
@@ -476,6 +487,7 @@ static int take_inbox_file(sl_connector *c, const char *path)
     sl_buf bad;
     sl_buf_init(&bad, 0);
     sl_buf_reset(&c->block);
+    sl_ingest_limits lim = {.depth = c->conf->limit_depth};
     size_t accepted = 0, rejected = 0;
     int rc = 0;
     for (size_t at = 0; at < len && rc == 0;) {
@@ -484,7 +496,7 @@ static int take_inbox_file(sl_connector *c, const char *path)
         sl_ingest_result res;
         sl_buf_reset(&c->rejects);
         if (n > 0 && sl_ingest(c->conf->schema, NULL, SL_INGEST_NDJSON,
-                               data + at, n, 0, &c->block, &c->rejects,
+                               data + at, n, &lim, &c->block, &c->rejects,
                                &res) != 0)
             rc = -1;
         else if (n > 0 && res.accepted == 1)

@@ -146,7 +146,10 @@ static int start(gateway *g)
         .port = cfg->listen_port,
         .max_body_bytes = cfg->max_body_bytes,
         .max_decompressed_bytes = cfg->max_decompressed_bytes,
-        .idle_timeout_s = 60,
+        .max_header_bytes = cfg->max_header_bytes,
+        .max_connections = cfg->max_connections,
+        .idle_timeout_s = cfg->idle_timeout_s,
+        .request_timeout_s = cfg->request_timeout_s,
     };
     g->intake = sl_intake_http_new(g->base, &opts, g->connectors, g->n, err,
                                    sizeof err);

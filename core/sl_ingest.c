@@ -31,7 +31,18 @@ typedef struct ingest_ctx {
     sl_buf *block, *rejects;
     sl_ingest_result *res;
     size_t index; /* of the record being processed */
+    int depth;
+    size_t max_records; /* 0: any number */
 } ingest_ctx;
+
+/* One more record than the body may have: give up on the body. */
+static int too_many(ingest_ctx *c)
+{
+    if (c->max_records == 0 || c->index < c->max_records)
+        return 0;
+    c->res->too_many = 1;
+    return 1;
+}
 
 /* sl_transform_reject_fn: list a transform output's rejection. */
 static int transform_reject(void *ud, const char *field, const char *msg)
@@ -129,12 +140,11 @@ static int blank(const char *p, const char *e)
     return 1;
 }
 
-static int ingest_json(ingest_ctx *c, const char *body, size_t len,
-                       int max_depth)
+static int ingest_json(ingest_ctx *c, const char *body, size_t len)
 {
     sl_json js;
     sl_json_token t;
-    sl_json_init(&js, body, len, max_depth);
+    sl_json_init(&js, body, len, c->depth);
     if (blank(body, body + len)) {
         c->res->malformed = 1;
         c->res->error = "empty body";
@@ -147,6 +157,8 @@ static int ingest_json(ingest_ctx *c, const char *body, size_t len,
             ty = sl_json_next(&js, &t);
             if (ty == SL_JSON_ARRAY_END || ty == SL_JSON_ERROR)
                 break;
+            if (too_many(c))
+                return 1;
             rc = one_record(c, &js, &t, 0);
             if (rc != 0)
                 break;
@@ -169,8 +181,7 @@ static int ingest_json(ingest_ctx *c, const char *body, size_t len,
     return 0;
 }
 
-static int ingest_ndjson(ingest_ctx *c, const char *body, size_t len,
-                         int max_depth)
+static int ingest_ndjson(ingest_ctx *c, const char *body, size_t len)
 {
     const char *p = body, *end = body + len;
     c->index = 0;
@@ -180,7 +191,9 @@ static int ingest_ndjson(ingest_ctx *c, const char *body, size_t len,
         if (!blank(p, le)) {
             sl_json js;
             sl_json_token t;
-            sl_json_init(&js, p, (size_t)(le - p), max_depth);
+            if (too_many(c))
+                return 1;
+            sl_json_init(&js, p, (size_t)(le - p), c->depth);
             int rc = 1;
             if (sl_json_next(&js, &t) != SL_JSON_ERROR)
                 rc = one_record(c, &js, &t, 1);
@@ -203,15 +216,17 @@ static int ingest_ndjson(ingest_ctx *c, const char *body, size_t len,
 }
 
 int sl_ingest(const sl_schema *schema, sl_transform *xf, sl_ingest_format fmt,
-              const char *body, size_t len, int max_depth, sl_buf *block,
-              sl_buf *rejects, sl_ingest_result *res)
+              const char *body, size_t len, const sl_ingest_limits *lim,
+              sl_buf *block, sl_buf *rejects, sl_ingest_result *res)
 {
     memset(res, 0, sizeof *res);
     ingest_ctx c = {.schema = schema, .xf = xf, .block = block,
-                    .rejects = rejects, .res = res};
+                    .rejects = rejects, .res = res,
+                    .depth = lim ? lim->depth : 0,
+                    .max_records = lim ? lim->records : 0};
     size_t block_mark = block->len, rej_mark = rejects->len;
-    int rc = fmt == SL_INGEST_NDJSON ? ingest_ndjson(&c, body, len, max_depth)
-                                     : ingest_json(&c, body, len, max_depth);
+    int rc = fmt == SL_INGEST_NDJSON ? ingest_ndjson(&c, body, len)
+                                     : ingest_json(&c, body, len);
     if (rc != 0) {
         /* nothing of a malformed body is accepted */
         sl_buf_truncate(block, block_mark);

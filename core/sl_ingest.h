@@ -16,6 +16,13 @@ typedef enum sl_ingest_format {
     SL_INGEST_NDJSON    /* one JSON object per line */
 } sl_ingest_format;
 
+/* Limits of one body beyond those of the schema; 0 = none. */
+typedef struct sl_ingest_limits {
+    int depth;      /* JSON nesting (0: SL_JSON_MAX_DEPTH) */
+    size_t records; /* records in the body (array elements or non-blank
+                       lines); past it nothing is accepted */
+} sl_ingest_limits;
+
 typedef struct sl_ingest_result {
     size_t accepted;       /* records framed into the block */
     size_t dropped;        /* records a transform dropped (returned nil) */
@@ -26,6 +33,8 @@ typedef struct sl_ingest_result {
                               nothing was accepted */
     size_t error_offset;   /* byte offset of the syntax error */
     const char *error;     /* static message for the syntax error */
+    int too_many;          /* more than limits->records records; nothing
+                              was accepted */
 } sl_ingest_result;
 
 /* Check and encode one record (first token read from js) as one queue
@@ -46,10 +55,12 @@ sl_schema_rc sl_ingest_frame(const sl_schema *schema, sl_json *js,
  * (res->malformed, block and rejects restored to their entry length); for
  * NDJSON a malformed line rejects that line only. With a transform `xf`
  * (may be NULL) each record goes through it first; its outputs are what is
- * checked. Returns 0, or -1 if a buffer's cap was reached (buffers
- * restored). */
+ * checked. `lim` (NULL: none) bounds nesting and the number of records;
+ * a body with too many records is treated like a malformed one (nothing
+ * accepted, res->too_many). Returns 0, or -1 if a buffer's cap was reached
+ * (buffers restored). */
 int sl_ingest(const sl_schema *schema, sl_transform *xf, sl_ingest_format fmt,
-              const char *body, size_t len, int max_depth, sl_buf *block,
-              sl_buf *rejects, sl_ingest_result *res);
+              const char *body, size_t len, const sl_ingest_limits *lim,
+              sl_buf *block, sl_buf *rejects, sl_ingest_result *res);
 
 #endif

@@ -470,8 +470,11 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
         goto fail;
     }
     evhttp_set_max_body_size(in->http, (ev_ssize_t)opts->max_body_bytes);
-    evhttp_set_max_headers_size(in->http, 64 * 1024);
-    evhttp_set_timeout(in->http, opts->idle_timeout_s > 0 ? opts->idle_timeout_s : 60);
+    evhttp_set_max_headers_size(in->http, opts->max_header_bytes
+                                              ? (ev_ssize_t)opts->max_header_bytes
+                                              : 64 * 1024);
+    evhttp_set_timeout(in->http, opts->idle_timeout_s ? (int)opts->idle_timeout_s
+                                                      : 60);
     /* let every method reach the router, which answers 405 itself */
     evhttp_set_allowed_methods(in->http,
                                EVHTTP_REQ_GET | EVHTTP_REQ_POST |

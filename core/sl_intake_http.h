@@ -19,7 +19,11 @@ typedef struct sl_intake_http_opts {
     int port;
     size_t max_body_bytes;   /* larger bodies get 413 */
     size_t max_decompressed_bytes; /* gzip bodies inflated past this: 413 */
-    int idle_timeout_s;      /* keep-alive / read timeout per connection */
+    size_t max_header_bytes; /* request line and headers */
+    unsigned max_connections;   /* open at once; 0 = 1024 */
+    unsigned idle_timeout_s;    /* a connection silent this long is closed */
+    unsigned request_timeout_s; /* a request must be whole this long after
+                                   its first byte */
 } sl_intake_http_opts;
 
 /* Bind and serve on `base`. `connectors` (n of them) are borrowed and must

@@ -23,6 +23,7 @@ typedef struct sl_field {
 
 struct sl_schema {
     sl_unknown_policy policy;
+    sl_schema_limits lim;
     sl_field *fields;
     size_t n, cap;
     uint16_t *slots; /* field index + 1 by name hash; NULL up to LINEAR_MAX */
@@ -56,9 +57,23 @@ int sl_type_from_name(const char *name)
 sl_schema *sl_schema_new(sl_unknown_policy policy)
 {
     sl_schema *s = calloc(1, sizeof *s);
-    if (s)
+    if (s) {
         s->policy = policy;
+        s->lim = (sl_schema_limits){.record_bytes = SL_SCHEMA_DEF_RECORD_BYTES,
+                                    .string_bytes = SL_SCHEMA_DEF_STRING_BYTES,
+                                    .fields = SL_SCHEMA_DEF_FIELDS};
+    }
     return s;
+}
+
+void sl_schema_set_limits(sl_schema *s, const sl_schema_limits *lim)
+{
+    s->lim = *lim;
+}
+
+const sl_schema_limits *sl_schema_get_limits(const sl_schema *s)
+{
+    return &s->lim;
 }
 
 void sl_schema_free(sl_schema *s)
@@ -451,11 +466,17 @@ static const char *check_temporal(sl_type type, const sl_json_token *v)
 }
 
 /* Check field f's value token; on success record where its JSON text is. */
-static sl_schema_rc check_value(const sl_field *f, const sl_json_token *v,
-                                span *out, sl_schema_error *err)
+static sl_schema_rc check_value(const sl_schema *s, const sl_field *f,
+                                const sl_json_token *v, span *out,
+                                sl_schema_error *err)
 {
     char sbuf[SHOW_MAX + 4];
     const char *why;
+    if (v->type == SL_JSON_STRING && s->lim.string_bytes &&
+        v->len > s->lim.string_bytes)
+        return reject(err, f->name, f->name_len, "string is %zu bytes, more "
+                      "than limits.string_bytes (%zu)", v->len,
+                      s->lim.string_bytes);
     if (v->type == SL_JSON_NULL) {
         if (!f->nullable)
             return reject(err, f->name, f->name_len, "null is not allowed");
@@ -576,7 +597,7 @@ sl_schema_rc sl_schema_encode(const sl_schema *s, sl_json *js,
 {
     span vals[SL_SCHEMA_MAX_FIELDS];
     sl_json_token k, v;
-    size_t n = s->n, want = 0;
+    size_t n = s->n, want = 0, members = 0;
     bool in_order = true; /* so far each key was field `want`, unescaped */
     sl_schema_rc rc;
 
@@ -594,6 +615,11 @@ sl_schema_rc sl_schema_encode(const sl_schema *s, sl_json *js,
             break;
         if (ty != SL_JSON_KEY)
             return syntax(js, err);
+        if (++members > s->lim.fields && s->lim.fields) {
+            rc = reject(err, "", 0, "more than limits.fields (%zu) members",
+                        s->lim.fields);
+            goto skip_rest;
+        }
         size_t i = want;
         if (!(i < n && s->fields[i].name_len == k.len &&
               !(k.flags & SL_JSON_F_ESCAPED) &&
@@ -618,11 +644,16 @@ sl_schema_rc sl_schema_encode(const sl_schema *s, sl_json *js,
         }
         if (sl_json_next(js, &v) == SL_JSON_ERROR)
             return syntax(js, err);
-        if ((rc = check_value(f, &v, &vals[i], err)) != SL_SCHEMA_OK)
+        if ((rc = check_value(s, f, &v, &vals[i], err)) != SL_SCHEMA_OK)
             goto skip_rest;
     }
 
-    /* the whole record is read: fill in nulls, size it, copy it out */
+    /* the whole record is read: its size, then fill in nulls, size the
+     * encoding, copy it out */
+    size_t in_len = (size_t)(k.p + 1 - first->p);
+    if (s->lim.record_bytes && in_len > s->lim.record_bytes)
+        return reject(err, "", 0, "record is %zu bytes, more than "
+                      "limits.record_bytes (%zu)", in_len, s->lim.record_bytes);
     size_t total = n ? 1 : 2; /* '}', and '{' unless a prefix's ',' is it */
     for (size_t i = 0; i < n; i++) {
         const sl_field *f = &s->fields[i];
@@ -637,7 +668,6 @@ sl_schema_rc sl_schema_encode(const sl_schema *s, sl_json *js,
     /* All fields, in order, none escaped or dropped: the input is the
      * encoding plus any whitespace. Without whitespace (same length) the
      * bytes are identical, so copy them in one go. */
-    size_t in_len = (size_t)(k.p + 1 - first->p);
     if (in_order && want == n && in_len == total) {
         if (sl_buf_reserve(out, total) != 0)
             return SL_SCHEMA_NOMEM;

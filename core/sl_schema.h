@@ -28,6 +28,19 @@ typedef enum sl_unknown_policy {
     SL_UNKNOWN_DROP        /* it is left out of the encoded record */
 } sl_unknown_policy;
 
+/* What one record may be, at most; 0 = no limit. */
+typedef struct sl_schema_limits {
+    size_t record_bytes; /* the record's JSON text as received */
+    size_t string_bytes; /* a string field's value between its quotes, as
+                            received (escapes count as written) */
+    size_t fields;       /* members of the record object, unknown ones
+                            included */
+} sl_schema_limits;
+
+#define SL_SCHEMA_DEF_RECORD_BYTES ((size_t)1 << 20)
+#define SL_SCHEMA_DEF_STRING_BYTES ((size_t)256 << 10)
+#define SL_SCHEMA_DEF_FIELDS       1024
+
 typedef enum sl_schema_rc {
     SL_SCHEMA_OK = 0,   /* record valid; its encoding was appended */
     SL_SCHEMA_INVALID,  /* record rejected; scanner is past the record */
@@ -45,7 +58,8 @@ typedef struct sl_schema_error {
 struct sl_schema;
 typedef struct sl_schema sl_schema;
 
-/* New empty schema. Returns NULL on allocation failure. */
+/* New empty schema with the default limits (SL_SCHEMA_DEF_*). Returns
+ * NULL on allocation failure. */
 sl_schema *sl_schema_new(sl_unknown_policy policy);
 void sl_schema_free(sl_schema *s); /* accepts NULL */
 
@@ -56,6 +70,10 @@ void sl_schema_free(sl_schema *s); /* accepts NULL */
  * schema unchanged. */
 int sl_schema_add(sl_schema *s, const char *name, sl_type type, bool nullable,
                   char *err, size_t errlen);
+
+/* Replace the limits (copied). */
+void sl_schema_set_limits(sl_schema *s, const sl_schema_limits *lim);
+const sl_schema_limits *sl_schema_get_limits(const sl_schema *s);
 
 size_t sl_schema_nfields(const sl_schema *s);
 const char *sl_schema_field_name(const sl_schema *s, size_t i);
@@ -76,7 +94,8 @@ int sl_type_from_name(const char *name);
  * entry; on INVALID `err` says which field and why and the scanner stands
  * after the record, so the next record can follow (also on NOMEM). On
  * SYNTAX err->msg repeats the scanner's error and offset. The first problem
- * in input order is reported; missing fields are found at the record's end.
+ * in input order is reported; missing fields and the record's size (its
+ * limit) are found at the record's end.
  * No allocation. Thread-safe for distinct scanners and buffers. */
 sl_schema_rc sl_schema_encode(const sl_schema *s, sl_json *js,
                               const sl_json_token *first, sl_buf *out,

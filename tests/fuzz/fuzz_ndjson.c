@@ -101,7 +101,7 @@ static void run_ndjson(const char *p, size_t len)
     /* what is already in the buffers stays */
     FUZZ_ASSERT(sl_buf_append(&block, mark, 4) == 0 &&
                 sl_buf_append(&rejects, mark, 4) == 0);
-    FUZZ_ASSERT(sl_ingest(schema, NULL, SL_INGEST_NDJSON, p, len, 0, &block,
+    FUZZ_ASSERT(sl_ingest(schema, NULL, SL_INGEST_NDJSON, p, len, NULL, &block,
                           &rejects, &res) == 0);
     FUZZ_ASSERT(memcmp(block.data, mark, 4) == 0 &&
                 memcmp(rejects.data, mark, 4) == 0);
@@ -131,7 +131,7 @@ static void run_json(const char *p, size_t len)
     sl_ingest_result res;
     sl_buf_init(&block, 0);
     sl_buf_init(&rejects, 0);
-    FUZZ_ASSERT(sl_ingest(schema, NULL, SL_INGEST_JSON, p, len, 0, &block,
+    FUZZ_ASSERT(sl_ingest(schema, NULL, SL_INGEST_JSON, p, len, NULL, &block,
                           &rejects, &res) == 0);
     int valid = fuzz_json_valid(p, len, 0);
     FUZZ_ASSERT(res.malformed == !valid);

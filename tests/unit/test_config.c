@@ -211,6 +211,12 @@ static void test_defaults(void)
           k->spool_segment_bytes == (size_t)64 << 20);
     CHECK(k->idempotency_header &&
           strcmp(k->idempotency_header, "Idempotency-Key") == 0);
+    CHECK(k->limit_record_bytes == (size_t)1 << 20 &&
+          k->limit_string_bytes == (size_t)256 << 10 &&
+          k->limit_fields == 1024 && k->limit_depth == 32 &&
+          k->limit_records == 100000);
+    CHECK(c->max_header_bytes == 65536 && c->max_connections == 1024 &&
+          c->idle_timeout_s == 60 && c->request_timeout_s == 30);
     CHECK(sl_schema_policy(k->schema) == SL_UNKNOWN_REJECT);
     CHECK(!sl_schema_field_nullable(k->schema, 0));
     CHECK(k->L != NULL); /* kept for every connector */
@@ -737,6 +743,31 @@ static void test_err_lua_keys(void)
     CHECK(count_lines(m) == 1);
 }
 
+/* limits.* reach the connector and its schema; bad values are named */
+static void test_limits_keys(void)
+{
+    sl_config *cfg = NULL;
+    CHECK_STR(load_connector("limits_keys.lua", &cfg), "");
+    if (cfg) {
+        const sl_connector_conf *k = &cfg->connectors[0];
+        CHECK(k->limit_record_bytes == 4096 && k->limit_string_bytes == 100 &&
+              k->limit_fields == 8 && k->limit_depth == 4 &&
+              k->limit_records == 50);
+        const sl_schema_limits *l = sl_schema_get_limits(k->schema);
+        CHECK(l->record_bytes == 4096 && l->string_bytes == 100 &&
+              l->fields == 8);
+        sl_config_free(cfg);
+    }
+    const char *m = load_connector("bad_limits_keys.lua", NULL);
+    CHECK_CONTAINS(m, "bad_limits_keys.lua:5: limits.record_bytes: 10 is out "
+                      "of range");
+    CHECK_CONTAINS(m, "limits.string_bytes: expected");
+    CHECK_CONTAINS(m, "limits.fields: 0 is out of range");
+    CHECK_CONTAINS(m, "limits.depth: 129 is out of range");
+    CHECK_CONTAINS(m, "limits.record: unknown key");
+    CHECK(count_lines(m) == 5);
+}
+
 static void test_delivery_keys(void)
 {
     sl_config *cfg = NULL;
@@ -883,6 +914,7 @@ int main(void)
         {"lua_print", test_lua_print},
         {"err_lua_keys", test_err_lua_keys},
         {"delivery_keys", test_delivery_keys},
+        {"limits_keys", test_limits_keys},
         {"luasrc", test_luasrc},
         {"reference_in_docs", test_reference_in_docs},
         {NULL, NULL}};

@@ -23,16 +23,22 @@ typedef struct run {
     char records[1024]; /* frames joined with '|' */
 } run;
 
-static void ingest(run *r, sl_ingest_format fmt, const char *body)
+static void ingest_lim(run *r, sl_ingest_format fmt, const char *body,
+                       const sl_ingest_limits *lim)
 {
     sl_schema *s = schema();
     sl_buf_init(&r->block, 0);
     sl_buf_init(&r->rejects, 0);
-    r->rc = sl_ingest(s, NULL, fmt, body, strlen(body), 0, &r->block, &r->rejects,
-                      &r->res);
+    r->rc = sl_ingest(s, NULL, fmt, body, strlen(body), lim, &r->block,
+                      &r->rejects, &r->res);
     sl_test_join_frames(&r->block, r->records, sizeof r->records);
     sl_buf_cstr(&r->rejects);
     sl_schema_free(s);
+}
+
+static void ingest(run *r, sl_ingest_format fmt, const char *body)
+{
+    ingest_lim(r, fmt, body, NULL);
 }
 
 static void done(run *r)
@@ -128,6 +134,51 @@ static void test_listing_is_capped(void)
     sl_buf_free(&body);
 }
 
+/* More records than limits.records: nothing accepted, in both forms; at
+ * the limit everything is. Blank lines do not count. */
+static void test_records_limit(void)
+{
+    run r;
+    sl_ingest_limits lim = {.records = 3};
+    ingest_lim(&r, SL_INGEST_JSON, "[{\"id\":1},{\"id\":2},{\"id\":3}]", &lim);
+    CHECK(r.rc == 0 && !r.res.too_many && r.res.accepted == 3);
+    done(&r);
+    ingest_lim(&r, SL_INGEST_JSON,
+               "[{\"id\":1},{\"id\":2},{\"id\":3},{\"id\":4}]", &lim);
+    CHECK(r.rc == 0 && r.res.too_many && !r.res.malformed);
+    CHECK(r.res.accepted == 0 && r.res.rejected == 0);
+    CHECK(r.block.len == 0 && r.rejects.len == 0);
+    done(&r);
+    ingest_lim(&r, SL_INGEST_NDJSON, "{\"id\":1}\n\n{\"id\":2}\n  \n{\"id\":3}\n",
+               &lim);
+    CHECK(r.rc == 0 && !r.res.too_many && r.res.accepted == 3);
+    done(&r);
+    ingest_lim(&r, SL_INGEST_NDJSON,
+               "{\"id\":1}\n{\"id\":\"x\"}\n{\"id\":3}\n{\"id\":4}", &lim);
+    CHECK(r.rc == 0 && r.res.too_many);
+    CHECK(r.res.accepted == 0 && r.res.rejected == 0 && r.block.len == 0);
+    done(&r);
+}
+
+/* limits.depth applies to the body: an array of records is one level */
+static void test_depth_limit(void)
+{
+    run r;
+    sl_ingest_limits lim = {.depth = 2};
+    ingest_lim(&r, SL_INGEST_JSON, "[{\"id\":1}]", &lim);
+    CHECK(r.rc == 0 && r.res.accepted == 1);
+    done(&r);
+    ingest_lim(&r, SL_INGEST_JSON, "[{\"id\":1,\"x\":[1]}]", &lim);
+    CHECK(r.rc == 0 && r.res.malformed);
+    CHECK_CONTAINS(r.res.error, "nesting deeper than the depth limit");
+    done(&r);
+    ingest_lim(&r, SL_INGEST_NDJSON, "{\"id\":1,\"x\":{\"y\":[1]}}\n{\"id\":2}\n",
+               &lim);
+    CHECK(r.rc == 0 && r.res.accepted == 1 && r.res.rejected == 1);
+    CHECK_CONTAINS(r.rejects.data, "nesting deeper than the depth limit");
+    done(&r);
+}
+
 static void test_block_cap_restores(void)
 {
     sl_schema *s = schema();
@@ -136,7 +187,7 @@ static void test_block_cap_restores(void)
     sl_buf_init(&rejects, 0);
     sl_ingest_result res;
     const char *body = "[{\"id\":1},{\"id\":2},{\"id\":3}]";
-    CHECK(sl_ingest(s, NULL, SL_INGEST_JSON, body, strlen(body), 0, &block, &rejects,
+    CHECK(sl_ingest(s, NULL, SL_INGEST_JSON, body, strlen(body), NULL, &block, &rejects,
                     &res) == -1);
     CHECK(block.len == 0 && res.accepted == 0);
     sl_buf_free(&block);
@@ -153,6 +204,8 @@ int main(void)
         {"ndjson_lines", test_ndjson_lines},
         {"listing_is_capped", test_listing_is_capped},
         {"block_cap_restores", test_block_cap_restores},
+        {"records_limit", test_records_limit},
+        {"depth_limit", test_depth_limit},
         {NULL, NULL},
     };
     return sl_test_run(cases);

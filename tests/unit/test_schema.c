@@ -604,7 +604,8 @@ static void test_hostile(void)
     CHECK(enc(s, doc) == SL_SCHEMA_SYNTAX);
     free(doc);
 
-    /* a 1 MB string value is copied whole */
+    /* without limits, a 1 MB string value is copied whole */
+    sl_schema_set_limits(s, &(sl_schema_limits){0});
     size_t big = 1 << 20;
     const char *tail = "\",\"active\":true,\"created_at\":\"2024-01-01T00:00:00Z\"}";
     doc = malloc(big + 128);
@@ -651,6 +652,78 @@ static void check_roundtrip(const sl_schema *s, const char *p, size_t n)
 
 /* Pseudo-random mutations of a valid batch: every record gets OK, INVALID
  * or SYNTAX, nothing crashes (run under ASan), OK output round-trips. */
+/* record_bytes, string_bytes and fields: each rejects the record with a
+ * message naming the limit, leaves the scanner after the record, and is
+ * exact at its boundary. */
+static void test_limits(void)
+{
+    sl_schema *s = contact_schema(SL_UNKNOWN_DROP);
+    const char *ok = "{\"id\":1,\"email\":\"abcdefgh\",\"active\":true,"
+                     "\"created_at\":\"2024-01-01T00:00:00Z\"}";
+    size_t n = strlen(ok);
+    sl_schema_set_limits(s, &(sl_schema_limits){.record_bytes = n});
+    CHECK(enc(s, ok) == SL_SCHEMA_OK);
+    sl_schema_set_limits(s, &(sl_schema_limits){.record_bytes = n - 1});
+    CHECK(enc(s, ok) == SL_SCHEMA_INVALID);
+    CHECK_STR(gerr.field, "");
+    char want[128];
+    snprintf(want, sizeof want, "record is %zu bytes, more than "
+             "limits.record_bytes (%zu)", n, n - 1);
+    CHECK_STR(gerr.msg, want);
+    /* whitespace counts: it is what was received */
+    sl_schema_set_limits(s, &(sl_schema_limits){.record_bytes = n});
+    CHECK(enc(s, "{ \"id\":1,\"email\":\"abcdefgh\",\"active\":true,"
+                 "\"created_at\":\"2024-01-01T00:00:00Z\"}") == SL_SCHEMA_INVALID);
+
+    /* strings: between the quotes, as received */
+    sl_schema_set_limits(s, &(sl_schema_limits){.string_bytes = 20});
+    CHECK(enc(s, ok) == SL_SCHEMA_OK);
+    CHECK(enc(s, "{\"id\":1,\"email\":\"abcdefghijklmnopqrstu\",\"active\":true,"
+                 "\"created_at\":\"2024-01-01T00:00:00Z\"}") == SL_SCHEMA_INVALID);
+    CHECK_STR(gerr.field, "email");
+    CHECK_STR(gerr.msg, "string is 21 bytes, more than limits.string_bytes (20)");
+    /* escapes count as written: 4 characters sent as 24 bytes */
+    CHECK(enc(s, "{\"id\":1,\"email\":\"\\u00e9\\u00e9\\u00e9\\u00e9\","
+                 "\"active\":true,\"created_at\":\"2024-01-01T00:00:00Z\"}") ==
+          SL_SCHEMA_INVALID);
+    CHECK_STR(gerr.msg, "string is 24 bytes, more than limits.string_bytes (20)");
+    /* a date-time is a string too: 20 bytes past 8 */
+    sl_schema_set_limits(s, &(sl_schema_limits){.string_bytes = 19});
+    CHECK(enc(s, ok) == SL_SCHEMA_INVALID);
+    CHECK_STR(gerr.field, "created_at");
+    /* an unknown (dropped) member's string is bounded by record_bytes only */
+    sl_schema_set_limits(s, &(sl_schema_limits){.string_bytes = 20});
+    CHECK(enc(s, "{\"zz\":\"0123456789012345678901234567890\",\"id\":1,\"email\":\"a\","
+                 "\"active\":true,\"created_at\":\"2024-01-01T00:00:00Z\"}") ==
+          SL_SCHEMA_OK);
+
+    /* members, unknown ones included */
+    sl_schema_set_limits(s, &(sl_schema_limits){.fields = 4});
+    CHECK(enc(s, ok) == SL_SCHEMA_OK);
+    CHECK(enc(s, "{\"id\":1,\"email\":\"a\",\"zz\":[1,{\"a\":2}],\"active\":true,"
+                 "\"created_at\":\"2024-01-01T00:00:00Z\"}") == SL_SCHEMA_INVALID);
+    CHECK_STR(gerr.field, "");
+    CHECK_STR(gerr.msg, "more than limits.fields (4) members");
+    /* 100,000 members: rejected at the fifth, the scanner after the record */
+    size_t many = 100000;
+    char *doc = malloc(many * 12 + 16), *p = doc;
+    *p++ = '{';
+    for (size_t i = 0; i < many; i++)
+        p += sprintf(p, "%s\"k%zu\":1", i ? "," : "", i);
+    strcpy(p, "}");
+    CHECK(enc(s, doc) == SL_SCHEMA_INVALID);
+    free(doc);
+
+    /* the defaults */
+    sl_schema *d = contact_schema(SL_UNKNOWN_DROP);
+    const sl_schema_limits *l = sl_schema_get_limits(d);
+    CHECK(l->record_bytes == SL_SCHEMA_DEF_RECORD_BYTES &&
+          l->string_bytes == SL_SCHEMA_DEF_STRING_BYTES &&
+          l->fields == SL_SCHEMA_DEF_FIELDS);
+    sl_schema_free(d);
+    sl_schema_free(s);
+}
+
 static void test_mutations(void)
 {
     const char base[] =
@@ -738,6 +811,7 @@ int main(void)
         {"array_of_records", test_array_of_records},
         {"output_cap", test_output_cap},
         {"hostile", test_hostile},
+        {"limits", test_limits},
         {"mutations", test_mutations},
         {NULL, NULL},
     };

@@ -43,7 +43,7 @@ static void run(env *e, const char *body)
 {
     sl_buf_reset(&e->block);
     sl_buf_reset(&e->rejects);
-    CHECK(sl_ingest(e->schema, e->xf, SL_INGEST_JSON, body, strlen(body), 0,
+    CHECK(sl_ingest(e->schema, e->xf, SL_INGEST_JSON, body, strlen(body), NULL,
                     &e->block, &e->rejects, &e->res) == 0);
     sl_test_join_frames(&e->block, e->records, sizeof e->records);
     sl_buf_cstr(&e->rejects);
@@ -152,7 +152,7 @@ static void test_ndjson_trailing_garbage(void)
     env e;
     setup(&e, "return function(rec) return { {id = 'bad'}, {id = rec.id} } end", 0);
     const char *body = "{\"id\":1} junk\n{\"id\":2}\n";
-    CHECK(sl_ingest(e.schema, e.xf, SL_INGEST_NDJSON, body, strlen(body), 0,
+    CHECK(sl_ingest(e.schema, e.xf, SL_INGEST_NDJSON, body, strlen(body), NULL,
                     &e.block, &e.rejects, &e.res) == 0);
     sl_buf_cstr(&e.rejects);
     CHECK(e.res.accepted == 1);          /* line 1's second output: no */
