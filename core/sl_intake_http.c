@@ -14,6 +14,7 @@
 
 #include <zlib.h>
 
+#include "sl_httpconn.h"
 #include "sl_log.h"
 
 /* A request whose records are spooled but not yet durable: answered when
@@ -39,6 +40,8 @@ struct sl_intake_http {
     sl_buf answer;    /* reused per request */
     sl_buf inflated;  /* a gzip body, inflated (capped) */
     size_t max_inflated;
+    size_t max_body;
+    sl_httpconn *guard; /* connection count, slow and oversized requests */
 };
 
 static const char *reason(int code)
@@ -410,6 +413,7 @@ static void route_connectors(sl_intake_http *in, struct evhttp_request *req,
 static void on_request(struct evhttp_request *req, void *arg)
 {
     sl_intake_http *in = arg;
+    sl_httpconn_request_done(in->guard, req);
     const char *uri = evhttp_request_get_uri(req);
     size_t ulen = strcspn(uri, "?#");
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
@@ -469,10 +473,23 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
         snprintf(err, errlen, "evhttp_new failed");
         goto fail;
     }
-    evhttp_set_max_body_size(in->http, (ev_ssize_t)opts->max_body_bytes);
-    evhttp_set_max_headers_size(in->http, opts->max_header_bytes
-                                              ? (ev_ssize_t)opts->max_header_bytes
-                                              : 64 * 1024);
+    in->max_body = opts->max_body_bytes ? opts->max_body_bytes
+                                        : (size_t)8 << 20;
+    size_t max_header = opts->max_header_bytes ? opts->max_header_bytes
+                                               : (size_t)64 << 10;
+    evhttp_set_max_body_size(in->http, (ev_ssize_t)in->max_body);
+    evhttp_set_max_headers_size(in->http, (ev_ssize_t)max_header);
+    sl_httpconn_opts gopts = {
+        .max_connections = opts->max_connections ? opts->max_connections : 1024,
+        .request_timeout_s = opts->request_timeout_s ? opts->request_timeout_s
+                                                     : 30,
+        .max_body_bytes = in->max_body,
+        .max_header_bytes = max_header,
+    };
+    if (!(in->guard = sl_httpconn_new(base, in->http, &gopts))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     evhttp_set_timeout(in->http, opts->idle_timeout_s ? (int)opts->idle_timeout_s
                                                       : 60);
     /* let every method reach the router, which answers 405 itself */
@@ -489,6 +506,8 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
                  opts->port, strerror(errno));
         goto fail;
     }
+    sl_httpconn_set_listener(in->guard,
+                             evhttp_bound_socket_get_listener(in->listener));
     return in;
 fail:
     sl_intake_http_free(in);
@@ -498,6 +517,7 @@ fail:
 void sl_intake_http_close_listener(sl_intake_http *in)
 {
     if (in && in->listener) {
+        sl_httpconn_set_listener(in->guard, NULL);
         evhttp_del_accept_socket(in->http, in->listener);
         in->listener = NULL;
     }
@@ -519,8 +539,11 @@ void sl_intake_http_free(sl_intake_http *in)
     }
     free(in->waits);
     sl_buf_free(&in->inflated);
+    if (in->guard)
+        sl_httpconn_set_listener(in->guard, NULL);
     if (in->http)
-        evhttp_free(in->http);
+        evhttp_free(in->http); /* closes the connections the guard watches */
+    sl_httpconn_free(in->guard);
     sl_buf_free(&in->answer);
     free(in);
 }

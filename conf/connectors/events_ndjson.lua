@@ -15,6 +15,9 @@ return {
   },
   unknown_fields = "drop",
   body = "ndjson",
+  -- what one producer's event may be; past a limit that event is rejected
+  -- (the other events of the request are taken)
+  limits = { record_bytes = 16384, string_bytes = 2048, fields = 64, depth = 8 },
 
   batch = { max_records = 1000, max_bytes = 262144, max_delay_ms = 500 },
   concurrency = 1,              -- keeps events in order

@@ -1,0 +1,57 @@
+/* sl_httpconn: the bounds that libevent 2.1's evhttp does not keep on its
+ * own for a server that strangers can reach:
+ *   - open connections: at max_connections the listener stops accepting
+ *     (new clients wait in the kernel's queue) until one closes;
+ *   - slow clients: a request must arrive whole within request_timeout_s of
+ *     its first byte, or the connection is closed (a slowloris client that
+ *     trickles a byte now and then never trips an inactivity timeout);
+ *   - its own answers to requests it refuses before handing them over (body
+ *     over max_body_bytes, headers over max_header_bytes, a malformed
+ *     request, an Expect it does not know) are HTML pages: they are
+ *     rewritten, same status, into the JSON error every other answer has.
+ * It hooks in through evhttp_set_bevcb (it creates each connection's
+ * bufferevent) and watches each connection's input and output buffers. Single-threaded:
+ * everything runs on the event loop of the evhttp. */
+#ifndef SL_HTTPCONN_H
+#define SL_HTTPCONN_H
+
+#include <stddef.h>
+
+struct event_base;
+struct evhttp;
+struct evhttp_request;
+struct evconnlistener;
+
+struct sl_httpconn;
+typedef struct sl_httpconn sl_httpconn;
+
+typedef struct sl_httpconn_opts {
+    unsigned max_connections;   /* open at once; >= 1 */
+    unsigned request_timeout_s; /* first byte to whole request; >= 1 */
+    size_t max_body_bytes;      /* evhttp's limits, named in its 413 */
+    size_t max_header_bytes;
+} sl_httpconn_opts;
+
+/* Watch the connections `http` accepts from now on. The guard is borrowed
+ * by `http` (its bufferevent callback) and must be freed after it. NULL on
+ * allocation failure. */
+sl_httpconn *sl_httpconn_new(struct event_base *base, struct evhttp *http,
+                             const sl_httpconn_opts *opts);
+
+/* The listener to pause at the connection limit (borrowed; NULL when it
+ * has been closed). */
+void sl_httpconn_set_listener(sl_httpconn *g, struct evconnlistener *lev);
+
+/* To be called by the request handler for every request evhttp hands over
+ * (it has arrived whole): its clock stops, and the connection is not
+ * closed for slowness while the request is being answered. */
+void sl_httpconn_request_done(sl_httpconn *g, struct evhttp_request *req);
+
+/* Connections open now. */
+size_t sl_httpconn_open(const sl_httpconn *g);
+
+/* Stop watching. Call after evhttp_free (which closes the connections);
+ * accepts NULL. */
+void sl_httpconn_free(sl_httpconn *g);
+
+#endif
