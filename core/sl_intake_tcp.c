@@ -1,4 +1,5 @@
-/* sl_intake_tcp: NDJSON over raw TCP (libevent listener + bufferevents). */
+/* sl_intake_tcp: NDJSON over raw TCP (libevent listener; each connection
+ * read into a flat buffer whose whole lines are handed on in place). */
 #include "sl_intake_tcp.h"
 
 #include <arpa/inet.h>
@@ -12,7 +13,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 
@@ -24,6 +24,8 @@
                                   a drained spool always takes a chunk */
 #define RETRY_MS 50            /* back-pressure: look again this often */
 #define ACK_LINES_MAX 1000     /* lines per chunk with ack (all listed) */
+#define READ_SMALL (16u << 10) /* one read() of a connection that trickles */
+#define READ_BIG CHUNK_MAX     /* ... and of one that fills its reads */
 
 typedef struct cidr {
     int family;                /* AF_INET or AF_INET6 */
@@ -42,8 +44,14 @@ typedef struct pending {       /* ack answers waiting for durability */
 typedef struct conn {
     struct conn *prev, *next;
     sl_intake_tcp *t;
-    struct bufferevent *bev;
+    evutil_socket_t fd;
+    struct event *rev;         /* readable (persistent; the idle timeout) */
+    struct event *wev;         /* writable, while `out` holds answers */
     struct event *retry;
+    struct evbuffer *out;      /* answers not yet written */
+    sl_buf in;                 /* input; [off, len) not yet handed on */
+    size_t off;
+    int big;                   /* reads fill READ_SMALL: read READ_BIG */
     char peer[INET6_ADDRSTRLEN + 8];
     uint64_t lines;            /* lines taken so far */
     int skipping;              /* discarding an over-long line */
@@ -158,10 +166,15 @@ static void peer_name(const struct sockaddr *sa, char *out, size_t n)
 
 /* ---- acks --------------------------------------------------------------- */
 
+static void on_write(evutil_socket_t fd, short what, void *arg);
+
+/* Answers leave through k->out, written whenever the socket takes them. */
 static void write_answers(conn *k, const char *text, size_t len)
 {
-    if (len)
-        bufferevent_write(k->bev, text, len);
+    if (!len || evbuffer_add(k->out, text, len) != 0)
+        return;
+    if (!event_pending(k->wev, EV_WRITE, NULL))
+        event_add(k->wev, NULL);
 }
 
 /* sl_connector_reject_fn: answer the lines before `line` "ok", then this
@@ -246,22 +259,38 @@ static void on_durable(void *ud, sl_connector *c, uint64_t lsn, int ok)
 
 /* ---- reading ------------------------------------------------------------- */
 
+/* Read events on (with the idle timeout restarted), or off. */
+static void reading(conn *k, int on)
+{
+    if (on) {
+        struct timeval idle = {(time_t)k->t->conf->idle_timeout_s, 0};
+        event_add(k->rev, &idle);
+    } else {
+        event_del(k->rev);
+    }
+}
+
 static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     conn *k = arg;
     k->paused = 0;
-    bufferevent_enable(k->bev, EV_READ);
     process(k);
-    if (k->closing && !k->paused && !k->head)
-        conn_finish(k);
+    if (k->paused)
+        return;
+    if (k->closing) {
+        if (!k->head)
+            conn_finish(k);
+        return;
+    }
+    reading(k, 1);
 }
 
 static void pause_reading(conn *k)
 {
     k->paused = 1;
-    bufferevent_disable(k->bev, EV_READ);
+    reading(k, 0);
     struct timeval tv = {0, RETRY_MS * 1000};
     evtimer_add(k->retry, &tv);
 }
@@ -311,31 +340,27 @@ static size_t whole_lines(const sl_intake_tcp *t, const char *data, size_t n,
     return at;
 }
 
+/* Hand on what k->in holds, chunk by chunk, while the spool takes it. */
 static void process(conn *k)
 {
     sl_intake_tcp *t = k->t;
-    struct evbuffer *in = bufferevent_get_input(k->bev);
     while (!k->paused) {
-        size_t len = evbuffer_get_length(in);
+        size_t len = k->in.len - k->off;
+        const char *data = k->in.data + k->off;
         if (len == 0)
-            return;
+            break;
         if (k->skipping) {
-            struct evbuffer_ptr p = evbuffer_search(in, "\n", 1, NULL);
-            if (p.pos < 0) {
-                evbuffer_drain(in, len);
-                return;
+            const char *nl = memchr(data, '\n', len);
+            if (!nl) {
+                k->off += len;
+                break;
             }
-            evbuffer_drain(in, (size_t)p.pos + 1);
+            k->off += (size_t)(nl - data) + 1;
             k->skipping = 0;
             k->lines++;
             continue;
         }
         size_t n = len < CHUNK_MAX ? len : CHUNK_MAX;
-        const char *data = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
-        if (!data) {
-            pause_reading(k); /* out of memory: try again */
-            return;
-        }
         int too_long;
         uint64_t lines;
         size_t size = whole_lines(t, data, n, &too_long, &lines);
@@ -345,7 +370,7 @@ static void process(conn *k)
             continue;
         }
         if (size == 0)
-            return; /* a partial line: wait for the rest */
+            break; /* a partial line: wait for the rest */
         uint64_t ticket = 0;
         sl_ingest_result res;
         if (t->conf->ack) {
@@ -361,7 +386,7 @@ static void process(conn *k)
              * stay in the buffer and are handed on again */
             t->refused_full++;
             pause_reading(k);
-            return;
+            break;
         }
         k->lines += lines;
         if (t->conf->ack) {
@@ -371,65 +396,99 @@ static void process(conn *k)
             }
             queue_answers(k, ticket, (size_t)lines);
         }
-        evbuffer_drain(in, size);
+        k->off += size;
+    }
+    if (k->off == k->in.len) { /* all taken: start again at the front */
+        k->off = 0;
+        sl_buf_reset(&k->in);
     }
 }
 
-static void on_read(struct bufferevent *bev, void *arg)
+/* The peer is done sending: a last line without its newline is a whole
+ * record; answer what is left, then close. */
+static void on_eof(conn *k)
 {
-    (void)bev;
-    process(arg);
+    k->closing = 1;
+    reading(k, 0);
+    size_t len = k->in.len - k->off;
+    if (len && !k->skipping && k->in.data[k->in.len - 1] != '\n' &&
+        sl_buf_putc(&k->in, '\n') != 0)
+        sl_warn("tcp", "%s: the last line from %s (no newline) could not be "
+                "taken", k->t->conf->listen, k->peer);
+    process(k);
+    if (!k->paused && !k->head)
+        conn_finish(k);
 }
 
-static void on_event(struct bufferevent *bev, short what, void *arg)
+/* One read() per readiness, into the flat buffer k->in, whose whole lines
+ * are parsed in place: no FIONREAD, no copy into a chain and back out. */
+static void on_read(evutil_socket_t fd, short what, void *arg)
 {
-    (void)bev;
     conn *k = arg;
-    if (what & BEV_EVENT_EOF) {
-        /* the peer is done sending: a last line without its newline is a
-         * whole record */
-        struct evbuffer *in = bufferevent_get_input(k->bev);
-        size_t len = evbuffer_get_length(in);
-        if (len && !k->skipping) {
-            char last = '\n';
-            struct evbuffer_ptr end;
-            if (evbuffer_ptr_set(in, &end, len - 1, EVBUFFER_PTR_SET) == 0)
-                evbuffer_copyout_from(in, &end, &last, 1);
-            /* the bufferevent freezes its input's end once the peer has
-             * closed; the newline is ours, not the peer's */
-            evbuffer_unfreeze(in, 0);
-            if (last != '\n' && evbuffer_add(in, "\n", 1) != 0)
-                sl_warn("tcp", "%s: the last line from %s (no newline) "
-                        "could not be taken", k->t->conf->listen, k->peer);
-        }
-        k->closing = 1;
-        process(k);
-        if (!k->paused && !k->head)
-            conn_finish(k);
+    sl_intake_tcp *t = k->t;
+    if (what & EV_TIMEOUT) {
+        sl_info("tcp", "%s: closing %s, silent for %u s", t->conf->listen,
+                k->peer, t->conf->idle_timeout_s);
+        conn_free(k);
         return;
     }
-    if (what & BEV_EVENT_TIMEOUT)
-        sl_info("tcp", "%s: closing %s, silent for %u s", k->t->conf->listen,
-                k->peer, k->t->conf->idle_timeout_s);
-    conn_free(k);
+    if (k->off > 0) { /* keep the partial line at the front */
+        size_t rest = k->in.len - k->off;
+        memmove(k->in.data, k->in.data + k->off, rest);
+        k->in.len = rest;
+        k->off = 0;
+    }
+    /* a connection that fills its reads gets the big buffer; at most a
+     * chunk and a line are held (the old bufferevent watermark) */
+    size_t want = k->big ? READ_BIG : READ_SMALL;
+    size_t room = k->in.max - k->in.len;
+    if (want > room)
+        want = room;
+    if (want == 0 || sl_buf_reserve(&k->in, want) != 0) {
+        pause_reading(k); /* out of memory (or full): try again */
+        return;
+    }
+    ssize_t n = read(fd, k->in.data + k->in.len, want);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return;
+        conn_free(k);
+        return;
+    }
+    if (n == 0) {
+        on_eof(k);
+        return;
+    }
+    k->in.len += (size_t)n;
+    if ((size_t)n == want)
+        k->big = 1;
+    process(k);
 }
 
 /* ---- connections --------------------------------------------------------- */
 
 /* The peer is done and everything is answered: close once the answers
- * have left (freeing the bufferevent would drop what it still holds). */
+ * have left (freeing now would drop what k->out still holds). */
 static void conn_finish(conn *k)
 {
-    if (evbuffer_get_length(bufferevent_get_output(k->bev)) == 0)
+    if (evbuffer_get_length(k->out) == 0)
         conn_free(k);
     else
         k->flushing = 1; /* on_write frees it */
 }
 
-static void on_write(struct bufferevent *bev, void *arg)
+static void on_write(evutil_socket_t fd, short what, void *arg)
 {
-    (void)bev;
+    (void)what;
     conn *k = arg;
+    if (evbuffer_write(k->out, fd) < 0 && errno != EAGAIN &&
+        errno != EWOULDBLOCK && errno != EINTR) {
+        conn_free(k); /* the peer is gone */
+        return;
+    }
+    if (evbuffer_get_length(k->out) > 0)
+        return;
+    event_del(k->wev);
     if (k->flushing)
         conn_free(k);
 }
@@ -451,7 +510,15 @@ static void conn_free(conn *k)
     }
     if (k->retry)
         event_free(k->retry);
-    bufferevent_free(k->bev);
+    if (k->rev)
+        event_free(k->rev);
+    if (k->wev)
+        event_free(k->wev);
+    if (k->out)
+        evbuffer_free(k->out);
+    if (k->fd >= 0)
+        evutil_closesocket(k->fd);
+    sl_buf_free(&k->in);
     sl_buf_free(&k->answer);
     free(k);
 }
@@ -479,37 +546,31 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
         return;
     }
     conn *k = calloc(1, sizeof *k);
-    if (!k) {
+    if (!k || evutil_make_socket_nonblocking(fd) != 0) {
+        free(k);
         evutil_closesocket(fd);
         return;
     }
     k->t = t;
+    k->fd = fd;
     snprintf(k->peer, sizeof k->peer, "%s", peer);
     sl_buf_init(&k->answer, 0);
-    k->bev = bufferevent_socket_new(t->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    sl_buf_init(&k->in, CHUNK_MAX + t->conf->max_line_bytes);
+    k->out = evbuffer_new();
+    k->rev = event_new(t->base, fd, EV_READ | EV_PERSIST, on_read, k);
+    k->wev = event_new(t->base, fd, EV_WRITE | EV_PERSIST, on_write, k);
     k->retry = evtimer_new(t->base, on_retry, k);
-    if (!k->bev || !k->retry) {
-        if (k->bev)
-            bufferevent_free(k->bev);
-        else
-            evutil_closesocket(fd);
-        if (k->retry)
-            event_free(k->retry);
-        free(k);
-        return;
-    }
+    /* linked in first, so that conn_free undoes all of it */
     k->next = t->conns;
     if (t->conns)
         t->conns->prev = k;
     t->conns = k;
     t->nconns++;
-    bufferevent_setcb(k->bev, on_read, on_write, on_event, k);
-    /* a connection holds at most about a chunk and a line of input */
-    bufferevent_setwatermark(k->bev, EV_READ, 0,
-                             CHUNK_MAX + t->conf->max_line_bytes);
-    struct timeval idle = {(time_t)t->conf->idle_timeout_s, 0};
-    bufferevent_set_timeouts(k->bev, &idle, NULL);
-    bufferevent_enable(k->bev, EV_READ | EV_WRITE);
+    if (!k->out || !k->rev || !k->wev || !k->retry) {
+        conn_free(k);
+        return;
+    }
+    reading(k, 1);
 }
 
 sl_intake_tcp *sl_intake_tcp_new(struct event_base *base,
