@@ -756,9 +756,10 @@ static const sl_cfg_key limits_keys[] = {
     {.name = "string_bytes", .kind = K_INT, .store = S_SIZE,
      .off = CO(c.limit_string_bytes), .def = 256 * KIB, .min = 16,
      .max = 64 * MIB, .unit = "bytes",
-     .desc = "One string value of a schema field, between its quotes as "
+     .desc = "The value of a `string` field, between its quotes as "
              "received (an escape counts as written); a longer one rejects "
-             "the record, naming the field."},
+             "the record, naming the field. (`date` and `datetime` values "
+             "are bounded by their form.)"},
     {.name = "fields", .kind = K_INT, .store = S_SIZE,
      .off = CO(c.limit_fields), .def = 1024, .min = 1, .max = 65536,
      .desc = "Members of one record object, unknown ones included; more "

@@ -159,26 +159,31 @@ static void head_line(conn *c)
     c->line_len = 0;
 }
 
-/* Follow the head of a request through the bytes just added. */
+/* Follow the head of a request through the bytes just added, a line at
+ * a time. */
 static void scan_head(conn *c, const char *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (c->head_done) {
-            c->body_bytes += n - i;
+    const char *end = p + n;
+    while (p < end && !c->head_done) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = (size_t)((nl ? nl : end) - p);
+        size_t room = sizeof c->line - c->line_len;
+        size_t keep = len < room ? len : room;
+        memcpy(c->line + c->line_len, p, keep);
+        c->line_len += keep;
+        c->head_bytes += len;
+        if (!nl)
             return;
-        }
         c->head_bytes++;
-        if (p[i] == '\n') {
-            int blank = c->line_len == 0 ||
-                        (c->line_len == 1 && c->line[0] == '\r');
-            if (blank && c->lines > 0)
-                c->head_done = 1;
-            else
-                head_line(c);
-        } else if (c->line_len < sizeof c->line) {
-            c->line[c->line_len++] = p[i];
-        }
+        p = nl + 1;
+        int blank = c->line_len == 0 ||
+                    (c->line_len == 1 && c->line[0] == '\r');
+        if (blank && c->lines > 0)
+            c->head_done = 1;
+        else
+            head_line(c);
     }
+    c->body_bytes += (size_t)(end - p);
 }
 
 /* Input arrived (or was consumed); runs before evhttp parses it. The

@@ -23,7 +23,9 @@ typedef struct sl_field {
 
 struct sl_schema {
     sl_unknown_policy policy;
-    sl_schema_limits lim;
+    sl_schema_limits lim;  /* as set */
+    sl_schema_limits max;  /* the same with "none" as SIZE_MAX: one
+                              comparison each on the per-record path */
     sl_field *fields;
     size_t n, cap;
     uint16_t *slots; /* field index + 1 by name hash; NULL up to LINEAR_MAX */
@@ -59,16 +61,25 @@ sl_schema *sl_schema_new(sl_unknown_policy policy)
     sl_schema *s = calloc(1, sizeof *s);
     if (s) {
         s->policy = policy;
-        s->lim = (sl_schema_limits){.record_bytes = SL_SCHEMA_DEF_RECORD_BYTES,
+        sl_schema_set_limits(s, &(sl_schema_limits){
+                                    .record_bytes = SL_SCHEMA_DEF_RECORD_BYTES,
                                     .string_bytes = SL_SCHEMA_DEF_STRING_BYTES,
-                                    .fields = SL_SCHEMA_DEF_FIELDS};
+                                    .fields = SL_SCHEMA_DEF_FIELDS});
     }
     return s;
+}
+
+static size_t cap_of(size_t limit)
+{
+    return limit ? limit : SIZE_MAX;
 }
 
 void sl_schema_set_limits(sl_schema *s, const sl_schema_limits *lim)
 {
     s->lim = *lim;
+    s->max = (sl_schema_limits){.record_bytes = cap_of(lim->record_bytes),
+                                .string_bytes = cap_of(lim->string_bytes),
+                                .fields = cap_of(lim->fields)};
 }
 
 const sl_schema_limits *sl_schema_get_limits(const sl_schema *s)
@@ -472,11 +483,6 @@ static sl_schema_rc check_value(const sl_schema *s, const sl_field *f,
 {
     char sbuf[SHOW_MAX + 4];
     const char *why;
-    if (v->type == SL_JSON_STRING && s->lim.string_bytes &&
-        v->len > s->lim.string_bytes)
-        return reject(err, f->name, f->name_len, "string is %zu bytes, more "
-                      "than limits.string_bytes (%zu)", v->len,
-                      s->lim.string_bytes);
     if (v->type == SL_JSON_NULL) {
         if (!f->nullable)
             return reject(err, f->name, f->name_len, "null is not allowed");
@@ -487,6 +493,10 @@ static sl_schema_rc check_value(const sl_schema *s, const sl_field *f,
     case SL_TYPE_STRING:
         if (v->type != SL_JSON_STRING)
             goto mismatch;
+        if (v->len > s->max.string_bytes)
+            return reject(err, f->name, f->name_len, "string is %zu bytes, "
+                          "more than limits.string_bytes (%zu)", v->len,
+                          s->lim.string_bytes);
         break;
     case SL_TYPE_INTEGER:
         if (v->type != SL_JSON_NUMBER)
@@ -615,7 +625,7 @@ sl_schema_rc sl_schema_encode(const sl_schema *s, sl_json *js,
             break;
         if (ty != SL_JSON_KEY)
             return syntax(js, err);
-        if (++members > s->lim.fields && s->lim.fields) {
+        if (++members > s->max.fields) {
             rc = reject(err, "", 0, "more than limits.fields (%zu) members",
                         s->lim.fields);
             goto skip_rest;
@@ -651,7 +661,7 @@ sl_schema_rc sl_schema_encode(const sl_schema *s, sl_json *js,
     /* the whole record is read: its size, then fill in nulls, size the
      * encoding, copy it out */
     size_t in_len = (size_t)(k.p + 1 - first->p);
-    if (s->lim.record_bytes && in_len > s->lim.record_bytes)
+    if (in_len > s->max.record_bytes)
         return reject(err, "", 0, "record is %zu bytes, more than "
                       "limits.record_bytes (%zu)", in_len, s->lim.record_bytes);
     size_t total = n ? 1 : 2; /* '}', and '{' unless a prefix's ',' is it */

@@ -31,8 +31,8 @@ typedef enum sl_unknown_policy {
 /* What one record may be, at most; 0 = no limit. */
 typedef struct sl_schema_limits {
     size_t record_bytes; /* the record's JSON text as received */
-    size_t string_bytes; /* a string field's value between its quotes, as
-                            received (escapes count as written) */
+    size_t string_bytes; /* a `string` field's value between its quotes,
+                            as received (escapes count as written) */
     size_t fields;       /* members of the record object, unknown ones
                             included */
 } sl_schema_limits;

@@ -687,10 +687,14 @@ static void test_limits(void)
                  "\"active\":true,\"created_at\":\"2024-01-01T00:00:00Z\"}") ==
           SL_SCHEMA_INVALID);
     CHECK_STR(gerr.msg, "string is 24 bytes, more than limits.string_bytes (20)");
-    /* a date-time is a string too: 20 bytes past 8 */
+    /* string fields only: a date-time (20 bytes) is bounded by its form */
     sl_schema_set_limits(s, &(sl_schema_limits){.string_bytes = 19});
-    CHECK(enc(s, ok) == SL_SCHEMA_INVALID);
+    CHECK(enc(s, ok) == SL_SCHEMA_OK);
+    CHECK(enc(s, "{\"id\":1,\"email\":\"a\",\"active\":true,\"created_at\":"
+                 "\"2024-01-01T00:00:00.000000000000000000000000Z\"}") ==
+          SL_SCHEMA_INVALID);
     CHECK_STR(gerr.field, "created_at");
+    CHECK_CONTAINS(gerr.msg, "invalid datetime");
     /* an unknown (dropped) member's string is bounded by record_bytes only */
     sl_schema_set_limits(s, &(sl_schema_limits){.string_bytes = 20});
     CHECK(enc(s, "{\"zz\":\"0123456789012345678901234567890\",\"id\":1,\"email\":\"a\","
