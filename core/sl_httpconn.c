@@ -45,7 +45,8 @@ typedef struct conn {
     size_t head_bytes;    /* request line and headers so far */
     size_t body_bytes;    /* after the head */
     long long declared;   /* Content-Length, -1 none */
-    char line[24];        /* the start of the head's current line */
+    char line[48];        /* the start of the head's current line (enough
+                             for any Content-Length) */
     size_t line_len;
 } conn;
 
@@ -62,7 +63,8 @@ struct sl_httpconn {
     struct event *setup; /* active: new connections to finish setting up */
     struct event *act;   /* active: error pages to translate */
     struct event *sweep; /* periodic: deadlines */
-    unsigned long long slow_closed; /* for the log */
+    unsigned long long slow_closed; /* for the log, at most once a second */
+    long long slow_logged_ms;
 };
 
 static long long now_ms(sl_httpconn *g)
@@ -447,13 +449,15 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
     for (; c; c = next) {
         next = c->next;
         if (c->state == C_OPEN && !c->busy && !c->unwatched &&
-                   c->started_ms &&
-                   now - c->started_ms >= limit) {
-            g->slow_closed++;
-            sl_warn("intake", "HTTP client too slow: %zu bytes of a request "
-                    "in %lld ms (request_timeout_s = %u); connection closed "
-                    "(%llu so far)", c->bytes, now - c->started_ms,
-                    g->o.request_timeout_s, g->slow_closed);
+            c->started_ms && now - c->started_ms >= limit) {
+            if (++g->slow_closed == 1 || now - g->slow_logged_ms >= 1000) {
+                g->slow_logged_ms = now;
+                sl_warn("intake", "HTTP client too slow: %zu bytes of a "
+                        "request in %lld ms (request_timeout_s = %u); "
+                        "connection closed (%llu so far)", c->bytes,
+                        now - c->started_ms, g->o.request_timeout_s,
+                        g->slow_closed);
+            }
             close_conn(c);
         }
     }

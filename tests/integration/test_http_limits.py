@@ -99,6 +99,12 @@ class HttpLimitsTest(SluiceTestCase):
                                ["Content-Length 10000000",
                                 "max_body_bytes (65536 bytes)",
                                 "nothing of it was accepted"])
+        # a length of twelve digits is named as sent
+        s = self.connect()
+        s.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\ncontent-length:   "
+                  b"123456789012\r\n\r\n[" % PATH)
+        self.assert_json_error(read_response(s), 413,
+                               ["Content-Length 123456789012"])
         # the same without Expect, the body sent
         big = compact([crm_record(i) for i in range(2000)])
         self.assertGreater(len(big), 65536)
