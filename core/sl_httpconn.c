@@ -13,6 +13,7 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 
+#include "sl_buf.h"
 #include "sl_log.h"
 
 #define SWEEP_MS 250        /* how often deadlines are checked */
@@ -63,8 +64,9 @@ struct sl_httpconn {
     struct event *setup; /* active: new connections to finish setting up */
     struct event *act;   /* active: error pages to translate */
     struct event *sweep; /* periodic: deadlines */
-    unsigned long long slow_closed; /* for the log, at most once a second */
+    unsigned long long slow_closed; /* logged at most once a second */
     long long slow_logged_ms;
+    unsigned long long accepted, pauses, refused;
 };
 
 static long long now_ms(sl_httpconn *g)
@@ -94,6 +96,7 @@ static void update_listener(sl_httpconn *g)
     if (!g->paused && g->open >= g->o.max_connections) {
         if (evconnlistener_disable(g->lev) == 0) {
             g->paused = 1;
+            g->pauses++;
             sl_warn("intake", "%zu HTTP connections open (max_connections): "
                     "not accepting new ones until one closes", g->open);
         }
@@ -295,6 +298,7 @@ static void translate(sl_httpconn *g, conn *c)
         status == 100)
         return;
     status = explain(g, c, status, msg, sizeof msg);
+    g->refused++;
     c->translated = 1; /* evhttp closes the connection after this answer */
     int blen = snprintf(body, sizeof body, "{\"error\":\"%s\"}\n", msg);
     if (blen < 0 || (size_t)blen >= sizeof body)
@@ -429,6 +433,7 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
         g->head->prev = c;
     g->head = c;
     g->open++;
+    g->accepted++;
     event_active(g->setup, EV_TIMEOUT, 0);
     /* at the limit now: the listener's accept loop stops after this one
      * (it checks whether its callback disabled it) */
@@ -530,9 +535,38 @@ void sl_httpconn_set_listener(sl_httpconn *g, struct evconnlistener *lev)
         update_listener(g);
 }
 
-size_t sl_httpconn_open(const sl_httpconn *g)
+void sl_httpconn_get_stats(const sl_httpconn *g, sl_httpconn_stats *st)
 {
-    return g->open;
+    *st = (sl_httpconn_stats){.open = g->open, .accepted = g->accepted,
+                              .slow_closed = g->slow_closed,
+                              .paused = g->pauses, .refused = g->refused};
+}
+
+void sl_httpconn_metrics(const sl_httpconn *g, sl_buf *out)
+{
+    sl_httpconn_stats st;
+    sl_httpconn_get_stats(g, &st);
+    sl_buf_printf(out,
+        "# HELP sluice_http_connections HTTP intake connections open.\n"
+        "# TYPE sluice_http_connections gauge\n"
+        "sluice_http_connections %zu\n"
+        "# HELP sluice_http_connections_accepted_total HTTP intake "
+        "connections accepted.\n"
+        "# TYPE sluice_http_connections_accepted_total counter\n"
+        "sluice_http_connections_accepted_total %llu\n"
+        "# HELP sluice_http_slow_closed_total HTTP intake connections closed "
+        "for not sending a whole request within request_timeout_s.\n"
+        "# TYPE sluice_http_slow_closed_total counter\n"
+        "sluice_http_slow_closed_total %llu\n"
+        "# HELP sluice_http_accept_paused_total Times the HTTP intake "
+        "stopped accepting at max_connections.\n"
+        "# TYPE sluice_http_accept_paused_total counter\n"
+        "sluice_http_accept_paused_total %llu\n"
+        "# HELP sluice_http_requests_refused_total HTTP requests refused "
+        "before routing (too large, malformed).\n"
+        "# TYPE sluice_http_requests_refused_total counter\n"
+        "sluice_http_requests_refused_total %llu\n",
+        st.open, st.accepted, st.slow_closed, st.paused, st.refused);
 }
 
 void sl_httpconn_free(sl_httpconn *g)

@@ -21,6 +21,7 @@ struct event_base;
 struct evhttp;
 struct evhttp_request;
 struct evconnlistener;
+struct sl_buf;
 
 struct sl_httpconn;
 typedef struct sl_httpconn sl_httpconn;
@@ -47,8 +48,20 @@ void sl_httpconn_set_listener(sl_httpconn *g, struct evconnlistener *lev);
  * closed for slowness while the request is being answered. */
 void sl_httpconn_request_done(sl_httpconn *g, struct evhttp_request *req);
 
-/* Connections open now. */
-size_t sl_httpconn_open(const sl_httpconn *g);
+/* Counters since start, and the connections open now. */
+typedef struct sl_httpconn_stats {
+    size_t open;                   /* connections open now */
+    unsigned long long accepted;   /* connections accepted */
+    unsigned long long slow_closed;/* closed by request_timeout_s */
+    unsigned long long paused;     /* times accepting stopped at the limit */
+    unsigned long long refused;    /* requests evhttp refused (answered in
+                                      JSON by the guard) */
+} sl_httpconn_stats;
+
+void sl_httpconn_get_stats(const sl_httpconn *g, sl_httpconn_stats *st);
+
+/* Prometheus text of those, appended to out. */
+void sl_httpconn_metrics(const sl_httpconn *g, struct sl_buf *out);
 
 /* Stop watching. Call after evhttp_free (which closes the connections);
  * accepts NULL. */

@@ -437,6 +437,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         }
         sl_buf_reset(&in->answer);
         sl_connector_metrics(in->connectors, in->n, &in->answer);
+        sl_httpconn_metrics(in->guard, &in->answer);
         reply(req, 200, "text/plain; version=0.0.4", in->answer.data,
               in->answer.len);
     } else {

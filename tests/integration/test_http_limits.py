@@ -78,6 +78,14 @@ class HttpLimitsTest(SluiceTestCase):
         self.addCleanup(s.close)
         return s
 
+    def metric(self, name):
+        st, _, _ = self.sl.request("GET", "/metrics")
+        self.assertEqual(st, 200)
+        for l in self.sl.last_raw.decode().splitlines():
+            if l.startswith(name + " "):
+                return int(l.split()[1])
+        self.fail("no metric " + name)
+
     def assert_json_error(self, resp, status, words):
         self.assertIsNotNone(resp, "closed without an answer")
         st, head, body = resp
@@ -156,6 +164,7 @@ class HttpLimitsTest(SluiceTestCase):
                 self.assert_json_error(read_response(s), 417, ["Expect"])
         # none of it was kept; the intake still works
         self.assertEqual(self.sl.stats("crm")["accepted"], 0)
+        self.assertEqual(self.metric("sluice_http_requests_refused_total"), 10)
         st, ans, _ = self.sl.post("crm", [crm_record(1)])
         self.assertEqual(st, 200, ans)
         wait_until(lambda: self.dest.ids() == [1], 10, msg="record 1 arrives")
@@ -204,6 +213,7 @@ class HttpLimitsTest(SluiceTestCase):
         wait_until(lambda: sorted(self.dest.ids()) == ids, 10,
                    msg="every record of the served clients")
         self.assertIn("HTTP client too slow", self.sl.stderr_tail(200))
+        self.assertEqual(self.metric("sluice_http_slow_closed_total"), 3)
         # a slow but timely request (1 s of 2) is taken
         s = self.connect()
         req = post_bytes([500, 501])
@@ -280,6 +290,10 @@ class HttpLimitsTest(SluiceTestCase):
                    msg="the crowd's records")
         self.assertIn("accepting HTTP connections again",
                       self.sl.stderr_tail(200))
+        self.assertGreaterEqual(self.metric("sluice_http_accept_paused_total"), 1)
+        # only the /metrics request's own connection is open now
+        wait_until(lambda: self.metric("sluice_http_connections") == 1, 5,
+                   msg="the crowd's connections closed")
 
 
 if __name__ == "__main__":
