@@ -59,6 +59,30 @@ def free_port():
         return s.getsockname()[1]
 
 
+def read_http_response(sock):
+    """One HTTP response from a raw socket: (status, head text, body), or
+    None if the peer closed before a whole head arrived."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for h in head.split(b"\r\n")[1:]:
+        k, _, v = h.partition(b":")
+        if k.strip().lower() == b"content-length":
+            length = int(v)
+    while len(rest) < length:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        rest += chunk
+    return status, head.decode("latin-1"), rest[:length]
+
+
 def wait_until(cond, timeout=10.0, interval=0.02, msg=None):
     """Poll `cond()` until it returns a truthy value (returned) or the
     deadline passes (AssertionError with `msg` and the last value)."""

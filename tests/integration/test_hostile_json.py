@@ -14,7 +14,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sluice_it import (SluiceTestCase, compact, connector_lua,  # noqa: E402
+from sluice_it import (SluiceTestCase, connector_lua,  # noqa: E402
                        crm_record, free_port, wait_until)
 
 

@@ -13,32 +13,10 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sluice_it import (SluiceTestCase, compact, connector_lua,  # noqa: E402
-                       crm_record, wait_until)
+                       crm_record, read_http_response,
+                       wait_until)
 
 PATH = "/v1/connectors/crm/records"
-
-
-def read_response(sock):
-    """One HTTP response from a raw socket: (status, headers text, body)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    length = 0
-    for h in head.split(b"\r\n")[1:]:
-        k, _, v = h.partition(b":")
-        if k.strip().lower() == b"content-length":
-            length = int(v)
-    while len(rest) < length:
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        rest += chunk
-    return status, head.decode("latin-1"), rest[:length]
 
 
 class Http11Test(SluiceTestCase):
@@ -84,7 +62,7 @@ class Http11Test(SluiceTestCase):
                   % (PATH.encode(), len(data)))
         self.assertTrue(s.recv(64).startswith(b"HTTP/1.1 100 Continue"))
         s.sendall(data)
-        st, _, body = read_response(s)
+        st, _, body = read_http_response(s)
         self.assertEqual(st, 200, body)
         wait_until(lambda: set(range(500, 520)) <= set(self.dest.ids()), 10,
                    msg="the records sent after 100 Continue")
@@ -95,7 +73,7 @@ class Http11Test(SluiceTestCase):
         s.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
                   b"\r\nContent-Length: 10000000\r\nExpect: 100-continue\r\n\r\n"
                   % PATH.encode())
-        st, head, _ = read_response(s)
+        st, head, _ = read_http_response(s)
         self.assertEqual(st, 413)  # without sending 10 MB first
         big = b"[" + b",".join(compact(crm_record(i)) for i in range(2000)) + b"]"
         self.assertGreater(len(big), 65536)
@@ -107,7 +85,7 @@ class Http11Test(SluiceTestCase):
             s2.sendall(big)
         except (ConnectionResetError, BrokenPipeError):
             pass
-        st, _, _ = read_response(s2)
+        st, _, _ = read_http_response(s2)
         self.assertEqual(st, 413)
         time.sleep(0.3)
         self.assertEqual(self.sl.stats("crm")["accepted"], 0)

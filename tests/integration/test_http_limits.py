@@ -16,33 +16,10 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sluice_it import (SluiceTestCase, compact, connector_lua,  # noqa: E402
-                       crm_record, wait_until)
+                       crm_record, read_http_response,
+                       wait_until)
 
 PATH = b"/v1/connectors/crm/records"
-
-
-def read_response(sock):
-    """One HTTP response from a raw socket: (status, head, body), or None if
-    the connection closed before a status line."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(4096)
-        if not chunk:
-            return None
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    length = 0
-    for h in head.split(b"\r\n")[1:]:
-        k, _, v = h.partition(b":")
-        if k.strip().lower() == b"content-length":
-            length = int(v)
-    while len(rest) < length:
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        rest += chunk
-    return status, head.decode("latin-1"), rest[:length]
 
 
 def closed_by_peer(sock, timeout):
@@ -103,7 +80,7 @@ class HttpLimitsTest(SluiceTestCase):
         s.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/"
                   b"json\r\nContent-Length: 10000000\r\nExpect: 100-continue"
                   b"\r\n\r\n" % PATH)
-        self.assert_json_error(read_response(s), 413,
+        self.assert_json_error(read_http_response(s), 413,
                                ["Content-Length 10000000",
                                 "max_body_bytes (65536 bytes)",
                                 "nothing of it was accepted"])
@@ -111,7 +88,7 @@ class HttpLimitsTest(SluiceTestCase):
         s = self.connect()
         s.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\ncontent-length:   "
                   b"123456789012\r\n\r\n[" % PATH)
-        self.assert_json_error(read_response(s), 413,
+        self.assert_json_error(read_http_response(s), 413,
                                ["Content-Length 123456789012"])
         # the same without Expect, the body sent
         big = compact([crm_record(i) for i in range(2000)])
@@ -123,7 +100,7 @@ class HttpLimitsTest(SluiceTestCase):
             s.sendall(big)
         except (ConnectionResetError, BrokenPipeError):
             pass
-        self.assert_json_error(read_response(s), 413,
+        self.assert_json_error(read_http_response(s), 413,
                                ["Content-Length %d" % len(big),
                                 "max_body_bytes"])
         # chunked, over the limit only once decoded
@@ -137,12 +114,12 @@ class HttpLimitsTest(SluiceTestCase):
             s.sendall(b"0\r\n\r\n")
         except (ConnectionResetError, BrokenPipeError):
             pass
-        self.assert_json_error(read_response(s), 413, ["max_body_bytes"])
+        self.assert_json_error(read_http_response(s), 413, ["max_body_bytes"])
         # headers over max_header_bytes
         s = self.connect()
         s.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nX-Pad: %s\r\n"
                   b"Content-Length: 2\r\n\r\n[]" % (PATH, b"p" * 8000))
-        self.assert_json_error(read_response(s), 431,
+        self.assert_json_error(read_http_response(s), 431,
                                ["max_header_bytes (4096 bytes)"])
         # a malformed request line, a malformed header, bad chunk framing
         for raw, words in (
@@ -159,9 +136,9 @@ class HttpLimitsTest(SluiceTestCase):
             s = self.connect()
             s.sendall(raw)
             if words:
-                self.assert_json_error(read_response(s), 400, [words])
+                self.assert_json_error(read_http_response(s), 400, [words])
             else:
-                self.assert_json_error(read_response(s), 417, ["Expect"])
+                self.assert_json_error(read_http_response(s), 417, ["Expect"])
         # none of it was kept; the intake still works
         self.assertEqual(self.sl.stats("crm")["accepted"], 0)
         self.assertEqual(self.metric("sluice_http_requests_refused_total"), 10)
@@ -220,13 +197,13 @@ class HttpLimitsTest(SluiceTestCase):
         for k in range(0, len(req), len(req) // 5 + 1):
             s.sendall(req[k:k + len(req) // 5 + 1])
             time.sleep(0.2)
-        resp = read_response(s)
+        resp = read_http_response(s)
         self.assertEqual(resp[0], 200, resp)
         # the clock is per request: a kept-alive connection may send a
         # second request long after its first
         time.sleep(2.5)
         s.sendall(post_bytes([502]))
-        resp = read_response(s)
+        resp = read_http_response(s)
         self.assertEqual(resp[0], 200, resp)
         wait_until(lambda: {500, 501, 502} <= set(self.dest.ids()), 10,
                    msg="the timely slow records")
@@ -236,7 +213,7 @@ class HttpLimitsTest(SluiceTestCase):
         silent = self.connect()          # never sends a byte
         kept = self.connect()            # one request, then nothing
         kept.sendall(post_bytes([7]))
-        self.assertEqual(read_response(kept)[0], 200)
+        self.assertEqual(read_http_response(kept)[0], 200)
         t0 = time.monotonic()
         self.assertTrue(closed_by_peer(silent, 10), "silent client kept")
         self.assertTrue(closed_by_peer(kept, 10), "idle keep-alive kept")
@@ -248,7 +225,7 @@ class HttpLimitsTest(SluiceTestCase):
                    " idle_timeout_s = 30,")
         held = [self.connect() for _ in range(4)]
         held[0].sendall(post_bytes([1]))  # a served one counts too
-        self.assertEqual(read_response(held[0])[0], 200)
+        self.assertEqual(read_http_response(held[0])[0], 200)
         # the fifth is queued by the kernel, not served while four are open
         fifth = self.connect()
         fifth.sendall(post_bytes([2]))
@@ -260,7 +237,7 @@ class HttpLimitsTest(SluiceTestCase):
         # one closes: the fifth is taken and answered
         held[1].close()
         fifth.settimeout(10)
-        resp = read_response(fifth)
+        resp = read_http_response(fifth)
         self.assertEqual(resp[0], 200, resp)
         wait_until(lambda: sorted(self.dest.ids()) == [1, 2], 10,
                    msg="records 1 and 2")
@@ -276,7 +253,7 @@ class HttpLimitsTest(SluiceTestCase):
                                              timeout=20)
                 c.sendall(post_bytes([1000 + i]).replace(
                     b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1))
-                results.append(read_response(c)[0])
+                results.append(read_http_response(c)[0])
                 c.close()
             except OSError as e:
                 results.append(repr(e))
