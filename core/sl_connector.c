@@ -19,6 +19,7 @@
 #include "sl_dlq.h"
 #include "sl_log.h"
 #include "sl_luart.h"
+#include "sl_pieces.h"
 #include "sl_rejectlog.h"
 #include "sl_spool.h"
 #include "sl_state.h"
@@ -340,25 +341,29 @@ int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
 
 /* ---- stream intakes ------------------------------------------------------ */
 
-/* Walk the rejections sl_ingest listed ({"index":N,...},{"index":M,...},
- * N ascending) together with the lines of data: log each with its line's
- * number and text, and report it. Stops after the last one. */
-static void log_rejects(sl_connector *c, const char *data, size_t len,
-                            const char *peer, uint64_t first_line,
-                            sl_connector_reject_fn on_reject, void *ud)
+/* Walk the rejections sl_ingest listed in `rej` ({"index":N,...},
+ * {"index":M,...}, N ascending) together with the lines of data: log each
+ * with its line's number and text, and report it; at most `max` of them.
+ * Stops after the last one. Returns how many were logged. */
+static size_t log_rejects(sl_connector *c, const sl_buf *rej,
+                          const char *data, size_t len, const char *peer,
+                          uint64_t first_line, sl_connector_reject_fn on_reject,
+                          void *ud, size_t max)
 {
     static const char key[] = "{\"index\":";
-    const char *r = c->rejects.data, *rend = r ? r + c->rejects.len : NULL;
+    const char *r = rej->data, *rend = r ? r + rej->len : NULL;
     const char *p = data, *end = data + len;
     uint64_t lineno = first_line, ordinal = 0;
-    while (p < end && r && r < rend) {
+    size_t logged = 0;
+    while (p < end && r && r < rend && logged < max) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
         const char *q = p;
         while (q < le && (*q == ' ' || *q == '\t' || *q == '\r'))
             q++;
         if (q < le) { /* a non-blank line: sl_ingest's index counts these */
-            while (r && r < rend && strncmp(r, key, sizeof key - 1) == 0) {
+            while (r && r < rend && logged < max &&
+                   strncmp(r, key, sizeof key - 1) == 0) {
                 char *after;
                 unsigned long long idx = strtoull(r + sizeof key - 1, &after, 10);
                 if (idx != ordinal || *after != ',')
@@ -374,6 +379,7 @@ static void log_rejects(sl_connector *c, const char *data, size_t len,
                                  (size_t)(eend - (after + 1)));
                 if (on_reject)
                     on_reject(ud, lineno, after + 1, (size_t)(eend - (after + 1)));
+                logged++;
                 r = next ? next + 1 : rend;
             }
             ordinal++;
@@ -382,6 +388,7 @@ static void log_rejects(sl_connector *c, const char *data, size_t len,
             lineno++;
         p = nl ? nl + 1 : end;
     }
+    return logged;
 }
 
 void sl_connector_log_reject(sl_connector *c, const char *peer, uint64_t line,
@@ -397,6 +404,12 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
                                sl_connector_reject_fn on_reject, void *ud,
                                uint64_t *ticket, sl_ingest_result *res)
 {
+    /* A large chunk of a connector without a transform is checked in
+     * pieces on helper threads and this one (sl_pieces); the spool, the
+     * counters and the reject log stay here. One pool for the process,
+     * made on first use and kept (only the loop thread calls this). */
+    static sl_pieces *pieces;
+    static int pieces_state; /* 0 not tried, 1 made, -1 none */
     *ticket = 0;
     memset(res, 0, sizeof *res);
     if (c->shutting_down)
@@ -405,13 +418,68 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
      * (the stream intake calls again every few ms while it is full) */
     if (!sl_spool_has_room(c->spool, len < 65536 ? len : 65536))
         return 503;
-    /* refused: nothing counted, the same lines come again */
-    sl_spool_rc rc = check_and_spool(c, c->xf, SL_INGEST_NDJSON, data, len,
-                                     0, res, ticket);
-    if (rc != SL_SPOOL_OK)
-        return rc == SL_SPOOL_FULL ? 503 : 500;
-    if (res->listed > 0)
-        log_rejects(c, data, len, peer, first_line, on_reject, ud);
+    if (!c->xf && len >= 2 * SL_PIECES_BYTES && pieces_state == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        unsigned helpers = cpus > 4 ? 3 : cpus > 1 ? (unsigned)cpus - 1 : 0;
+        char err[128];
+        pieces = helpers ? sl_pieces_new(helpers, err, sizeof err) : NULL;
+        pieces_state = pieces ? 1 : -1;
+        if (helpers && !pieces)
+            sl_warn("intake", "stream chunks are checked on the loop thread "
+                    "only: %s", err);
+    }
+    if (c->xf || len < 2 * SL_PIECES_BYTES || pieces_state < 0) {
+        /* refused: nothing counted, the same lines come again */
+        sl_spool_rc rc = check_and_spool(c, c->xf, SL_INGEST_NDJSON, data,
+                                         len, 0, res, ticket);
+        if (rc != SL_SPOOL_OK)
+            return rc == SL_SPOOL_FULL ? 503 : 500;
+        if (res->listed > 0)
+            log_rejects(c, &c->rejects, data, len, peer, first_line,
+                        on_reject, ud, SIZE_MAX);
+    } else {
+        /* check_and_spool with the check in pieces */
+        sl_ingest_limits lim = {.depth = c->conf->limit_depth};
+        sl_buf_reset(&c->block);
+        (void)sl_buf_reserve(&c->block, len + len / 8 + 256);
+        if (sl_pieces_ingest(pieces, c->conf->schema, data, len, &lim,
+                             &c->block, res) != 0)
+            return 500;
+        if (res->accepted > 0) {
+            sl_spool_rc rc = sl_spool_append(c->spool, &c->block, res->accepted,
+                                             sl_mono_ms(), ticket);
+            if (rc != SL_SPOOL_OK)
+                return rc == SL_SPOOL_FULL ? 503 : 500;
+            c->stats.accepted += res->accepted;
+            if (*ticket == 0)
+                sl_delivery_notify(c->d);
+        }
+        c->stats.rejected += res->rejected;
+        c->stats.dropped += res->dropped;
+        if (res->listed > 0) {
+            /* the pieces in order, at most SL_INGEST_MAX_LISTED in all, as
+             * one sl_ingest of the chunk would have listed them */
+            const char *at = data;
+            uint64_t line = first_line;
+            size_t logged = 0;
+            for (size_t i = 0; i < sl_pieces_count(pieces) &&
+                               logged < SL_INGEST_MAX_LISTED; i++) {
+                const char *pd;
+                size_t pl, listed;
+                const sl_buf *rej;
+                sl_pieces_piece(pieces, i, &pd, &pl, &rej, &listed);
+                if (listed == 0)
+                    continue;
+                for (const char *nl; at < pd &&
+                     (nl = memchr(at, '\n', (size_t)(pd - at))); at = nl + 1)
+                    line++;
+                at = pd;
+                logged += log_rejects(c, rej, pd, pl, peer, line, on_reject,
+                                      ud, SL_INGEST_MAX_LISTED - logged);
+            }
+            res->listed = logged;
+        }
+    }
     if (res->listed < res->rejected)
         sl_warn("intake", "%s: %zu rejected lines from %s not written to the "
                 "reject log (at most %d per read)", c->conf->name,

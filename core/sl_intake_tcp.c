@@ -25,7 +25,7 @@
 #define RETRY_MS 50            /* back-pressure: look again this often */
 #define ACK_LINES_MAX 1000     /* lines per chunk with ack (all listed) */
 #define READ_SMALL (16u << 10) /* one read() of a connection that trickles */
-#define READ_BIG CHUNK_MAX     /* ... and of one that fills its reads */
+#define READ_BIG (64u << 10)   /* ... and of one that fills its reads */
 
 typedef struct cidr {
     int family;                /* AF_INET or AF_INET6 */

@@ -3,14 +3,16 @@ big pieces, whose whole lines are handed on in place and whose partial
 last line is carried to the next read. Every assertion is on what reached
 the destination or the reject log. Python 3 standard library only."""
 
+import json
 import os
+import random
 import socket
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sluice_it import compact, crm_record, wait_until  # noqa: E402
+from sluice_it import LuaRaw, compact, crm_record, wait_until  # noqa: E402
 from test_tcp import TcpTest, closed, line  # noqa: E402
 
 
@@ -56,6 +58,104 @@ class TcpReadsTest(TcpTest):
         self.assertEqual([r["line"] for r in rej],
                          [first_big - 2, first_big - 1, first_big])
         self.assertTrue(all(r["field"] == "email" for r in rej), rej)
+
+    def mixed(self, n, seed):
+        """n lines, about 1 in 40 invalid in various ways, 1 in 100 blank:
+        (bytes, ids of the valid lines, {line number: text} of the
+        invalid ones)."""
+        rnd = random.Random(seed)
+        out, ids, bad = [], [], {}
+        for i in range(1, n + 1):
+            r = rnd.random()
+            if r < 0.01:
+                out.append(b"  \n")
+            elif r < 0.02:
+                t = b'{"id":%d,,}' % i
+                out.append(t + b"\n")
+                bad[i] = t
+            elif r < 0.035:
+                t = compact(dict(crm_record(i), email=i))
+                out.append(t + b"\n")
+                bad[i] = t
+            else:
+                out.append(line(i))
+                ids.append(i)
+        return b"".join(out), ids, bad
+
+    def test_big_writes_with_rejections(self):
+        """A connector without a transform checks big chunks in pieces on
+        helper threads: the reject log still names each invalid line by
+        its number (blank lines counted), with its text, and every valid
+        line arrives once."""
+        self.start_tcp()
+        data, ids, bad = self.mixed(30000, 5)
+        s = self.connect()
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        self.assertTrue(closed(s))
+        wait_until(lambda: len(self.dest.ids()) >= len(ids), 30,
+                   msg="every valid record at the destination")
+        self.assertEqual(sorted(self.dest.ids()), ids)
+        rej = self.rejects()
+        self.assertEqual({r["line"]: r["text"].encode() for r in rej}, bad)
+        self.assertEqual(self.sl.stats("crm")["rejected"], len(bad))
+
+    def test_many_rejections_in_one_chunk(self):
+        """More rejections in one chunk than are listed (1,000): all are
+        counted; those logged carry their own line's number and text."""
+        self.start_tcp()
+        lines = [b'{"id":"x%d"}' % i for i in range(1, 12001)]
+        s = self.connect()
+        s.sendall(b"\n".join(lines) + b"\n" + line(99))
+        s.shutdown(socket.SHUT_WR)
+        self.assertTrue(closed(s))
+        wait_until(lambda: self.sl.stats("crm")["rejected"] == 12000, 30,
+                   msg="12,000 rejected")
+        wait_until(lambda: 99 in self.dest.ids(), 10, msg="the valid line")
+        rej = self.rejects()
+        self.assertGreaterEqual(len(rej), 1000)
+        for r in rej:
+            self.assertEqual(r["text"].encode(), lines[r["line"] - 1], r)
+
+    def test_big_writes_with_acks(self):
+        """With ack: one answer per line, in line order, the errors on
+        exactly the invalid lines, for a big write checked in pieces."""
+        self.start_tcp(tcp_extra=", ack = true")
+        data, ids, bad = self.mixed(6000, 7)
+        s = self.connect()
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        f = s.makefile("rb")
+        answers = [f.readline() for _ in range(6000)]
+        self.assertEqual(f.readline(), b"")  # then the close
+        for i, a in enumerate(answers, 1):
+            if i in bad:
+                self.assertTrue(a.startswith(b"error {"), (i, a))
+                self.assertEqual(json.loads(a[6:])["line"], i)
+            else:
+                self.assertEqual(a, b"ok\n", (i, a))
+        wait_until(lambda: len(self.dest.ids()) >= len(ids), 30,
+                   msg="every valid record at the destination")
+        self.assertEqual(sorted(self.dest.ids()), ids)
+
+    def test_big_writes_with_a_transform(self):
+        """A connector with a transform keeps its chunks on the loop thread
+        (one Lua state): its records still arrive, transformed, each
+        once."""
+        self.start_tcp(conn_extra={"transform": LuaRaw(
+            "function(r) r.email = string.upper(r.email) return r end")})
+        data = b"".join(line(i) for i in range(20000))
+        s = self.connect()
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        self.assertTrue(closed(s))
+        wait_until(lambda: len(self.dest.ids()) >= 20000, 30,
+                   msg="every record at the destination")
+        self.assertEqual(sorted(self.dest.ids()), list(range(20000)))
+        emails = [x["email"] for r in self.dest.requests(ok_only=True)
+                  for x in r.records()]
+        self.assertEqual(emails[:3], [e.upper() for e in emails[:3]])
+        self.assertTrue(all(e == e.upper() for e in emails))
 
 
 if __name__ == "__main__":
