@@ -8,8 +8,11 @@ size_t sl_frame_begin(sl_buf *block)
 {
     uint32_t zero = 0;
     size_t off = block->len;
-    if (sl_buf_append(block, &zero, sizeof zero) != 0)
+    /* once per record: the inline reserve, not a call to sl_buf_append */
+    if (sl_buf_reserve(block, sizeof zero) != 0)
         return (size_t)-1;
+    memcpy(block->data + off, &zero, sizeof zero);
+    block->len = off + sizeof zero;
     return off;
 }
 

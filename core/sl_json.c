@@ -297,33 +297,44 @@ bad:
     return NULL;
 }
 
-/* Scan the string whose opening quote is at `open`; the common all-ASCII,
- * no-escape case stays inline. Returns as scan_string_slow. */
-static inline const char *scan_string(sl_json *s, const char *open,
-                                      unsigned *flags)
+/* A string token whose closing quote is at q - 1: a STRING, or a KEY that
+ * takes the ':' now when it follows directly (the usual case). */
+static inline sl_json_type string_done(sl_json *s, sl_json_token *t,
+                                       const char *p, const char *q,
+                                       unsigned flags, sl_json_type ty)
 {
-    const unsigned char *e = (const unsigned char *)s->end;
-    const unsigned char *q = find_special((const unsigned char *)open + 1, e,
-                                          (const unsigned char *)s->start);
-    if (q < e && *q == '"')
-        return (const char *)q + 1;
-    return scan_string_slow(s, open, q, flags);
-}
-
-static sl_json_type string_token(sl_json *s, sl_json_token *t, const char *p,
-                                 sl_json_type ty)
-{
-    unsigned flags = 0;
-    const char *q = scan_string(s, p, &flags);
-    if (!q)
-        return fail(s, t, s->cur, s->err);
     if (ty == SL_JSON_STRING)
         return emit(s, t, ty, p + 1, (size_t)(q - p - 2), flags, q, ST_AFTER);
-    /* a key: take the ':' now when it follows directly (the usual case) */
     if (q < s->end && *q == ':')
         return emit(s, t, ty, p + 1, (size_t)(q - p - 2), flags, q + 1,
                     ST_VALUE);
     return emit(s, t, ty, p + 1, (size_t)(q - p - 2), flags, q, ST_COLON);
+}
+
+/* string_token past its first byte that is not plain ASCII. */
+static __attribute__((noinline)) sl_json_type
+string_token_slow(sl_json *s, sl_json_token *t, const char *p,
+                  const unsigned char *q, sl_json_type ty)
+{
+    unsigned flags = 0;
+    const char *end = scan_string_slow(s, p, q, &flags);
+    if (!end)
+        return fail(s, t, s->cur, s->err);
+    return string_done(s, t, p, end, flags, ty);
+}
+
+/* The string whose opening quote is at p. The common all-ASCII, no-escape
+ * case has no call in it (so nothing to save around one); anything else
+ * goes on in string_token_slow. */
+static sl_json_type string_token(sl_json *s, sl_json_token *t, const char *p,
+                                 sl_json_type ty)
+{
+    const unsigned char *e = (const unsigned char *)s->end;
+    const unsigned char *q = find_special((const unsigned char *)p + 1, e,
+                                          (const unsigned char *)s->start);
+    if (q < e && *q == '"')
+        return string_done(s, t, p, (const char *)q + 1, 0, ty);
+    return string_token_slow(s, t, p, q, ty);
 }
 
 static sl_json_type scan_key(sl_json *s, sl_json_token *t, const char *p)
