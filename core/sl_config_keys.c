@@ -9,9 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <arpa/inet.h>
 #include <lauxlib.h>
 
+#include "sl_addr.h"
 #include "sl_config_keys.h"
 #include "sl_header.h"
 #include "sl_schema.h"
@@ -48,195 +48,6 @@ static int check_name(const char *v, char *why, size_t n)
              "\"-\", not starting with a digit or \"-\", at most 64 "
              "characters)", v);
     return -1;
-}
-
-static bool host_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' ||
-           c == '~' || c == '%';
-}
-
-/* "1".."65535" in [p, e); -1 otherwise, with *val the number read. */
-static int parse_port(const char *p, const char *e, long *val)
-{
-    long v = 0;
-    if (p == e || e - p > 6)
-        return -1;
-    for (const char *s = p; s < e; s++) {
-        if (*s < '0' || *s > '9')
-            return -1;
-        v = v * 10 + (*s - '0');
-    }
-    *val = v;
-    return v >= 1 && v <= 65535 ? 0 : -1;
-}
-
-static int check_url(const char *v, char *why, size_t n)
-{
-    const char *sep = strstr(v, "://"), *s;
-    long port = 0;
-    for (s = v; *s; s++)
-        if ((unsigned char)*s <= 0x20 || *s == 0x7f) {
-            snprintf(why, n, "must not contain spaces or control characters");
-            return -1;
-        }
-    if (!sep) {
-        snprintf(why, n, "expected an http:// or https:// URL, got \"%.80s\"",
-                 v);
-        return -1;
-    }
-    size_t sl = (size_t)(sep - v);
-    if (!((sl == 4 && !strncasecmp(v, "http", 4)) ||
-          (sl == 5 && !strncasecmp(v, "https", 5)))) {
-        snprintf(why, n, "unsupported scheme \"%.*s\" (use http:// or "
-                 "https://)", (int)(sl < 20 ? sl : 20), v);
-        return -1;
-    }
-    const char *auth = sep + 3, *end = auth + strcspn(auth, "/?#");
-    const char *host = auth, *hend, *colon = NULL;
-    if (memchr(auth, '@', (size_t)(end - auth))) {
-        snprintf(why, n, "credentials in the URL are not supported (use "
-                 "headers)");
-        return -1;
-    }
-    if (*auth == '[') {
-        hend = memchr(auth, ']', (size_t)(end - auth));
-        if (!hend || hend == auth + 1) {
-            snprintf(why, n, "invalid IPv6 host");
-            return -1;
-        }
-        if (hend + 1 < end && hend[1] != ':') {
-            snprintf(why, n, "unexpected characters after \"]\"");
-            return -1;
-        }
-        colon = hend + 1 < end ? hend + 1 : NULL;
-        host++;
-    } else {
-        colon = memchr(auth, ':', (size_t)(end - auth));
-        hend = colon ? colon : end;
-        for (s = host; s < hend; s++)
-            if (!host_char(*s)) {
-                snprintf(why, n, "invalid character '%c' in host", *s);
-                return -1;
-            }
-    }
-    if (hend == host) {
-        snprintf(why, n, "missing host");
-        return -1;
-    }
-    if (colon && parse_port(colon + 1, end, &port) != 0) {
-        if (port > 65535 && colon + 1 < end && end - colon <= 7)
-            snprintf(why, n, "port %ld out of range (1-65535)", port);
-        else
-            snprintf(why, n, "invalid port \"%.*s\" (1-65535)",
-                     (int)(end - colon - 1 < 20 ? end - colon - 1 : 20),
-                     colon + 1);
-        return -1;
-    }
-    if (strchr(end, '#')) {
-        snprintf(why, n, "a fragment (#...) is never sent; remove it");
-        return -1;
-    }
-    return 0;
-}
-
-/* "host:port" or "[v6]:port" into host (malloc'd) and port. */
-static int parse_listen(const char *v, char **host, int *port, char *why,
-                        size_t n)
-{
-    const char *h = v, *he, *colon;
-    long p = 0;
-    if (*v == '[') {
-        he = strchr(v, ']');
-        colon = he && he[1] == ':' ? he + 1 : NULL;
-        h++;
-    } else {
-        colon = strrchr(v, ':');
-        he = colon;
-        if (colon && memchr(v, ':', (size_t)(colon - v))) {
-            snprintf(why, n, "put an IPv6 address in brackets, as in "
-                     "\"[::1]:8080\"");
-            return -1;
-        }
-    }
-    if (!colon || he == h || parse_port(colon + 1, colon + strlen(colon), &p)) {
-        snprintf(why, n, "expected \"host:port\" or \"[v6addr]:port\" with a "
-                 "port 1-65535, got \"%.80s\"", v);
-        return -1;
-    }
-    if (host && !(*host = strndup(h, (size_t)(he - h)))) {
-        snprintf(why, n, "out of memory");
-        return -1;
-    }
-    *port = (int)p;
-    return 0;
-}
-
-static int check_listen(const char *v, char *why, size_t n)
-{
-    int port;
-    return parse_listen(v, NULL, &port, why, n);
-}
-
-/* 4 or 6 with the address in a, for an IP literal; 0 for a host name. */
-static int ip_literal(const char *h, unsigned char a[16])
-{
-    if (inet_pton(AF_INET, h, a) == 1)
-        return 4;
-    return inet_pton(AF_INET6, h, a) == 1 ? 6 : 0;
-}
-
-/* Whether two listen addresses would want the same socket: 1 the same
- * address and port, 2 one is a wildcard ("0.0.0.0", "::") that takes the
- * port of the other too (dual-stack "::" takes IPv4 as well), 0 no. Host
- * names are compared as written, never resolved. */
-static int listen_clash(const char *h1, int p1, const char *h2, int p2)
-{
-    static const unsigned char zero[16];
-    unsigned char a1[16], a2[16];
-    if (p1 != p2)
-        return 0;
-    if (strcasecmp(h1, h2) == 0)
-        return 1;
-    int f1 = ip_literal(h1, a1), f2 = ip_literal(h2, a2);
-    if (!f1 || !f2)
-        return 0;
-    if (f1 == f2 && memcmp(a1, a2, f1 == 4 ? 4 : 16) == 0)
-        return 1;
-    bool w1 = memcmp(a1, zero, f1 == 4 ? 4 : 16) == 0;
-    bool w2 = memcmp(a2, zero, f2 == 4 ? 4 : 16) == 0;
-    return (w1 && (f1 == 6 || f2 == 4)) || (w2 && (f2 == 6 || f1 == 4)) ? 2
-                                                                         : 0;
-}
-
-/* "10.0.0.0/8", "::1": an IPv4 or IPv6 address, optionally with a prefix
- * length of 0..32 or 0..128; `len` bytes, NUL included is wrong. */
-static bool cidr_ok(const char *s, size_t len)
-{
-    char addr[INET6_ADDRSTRLEN];
-    unsigned char bin[16];
-    const char *slash = memchr(s, '/', len);
-    size_t alen = slash ? (size_t)(slash - s) : len;
-    int max, v = 0;
-    if (strlen(s) != len || alen == 0 || alen >= sizeof addr)
-        return false;
-    memcpy(addr, s, alen);
-    addr[alen] = '\0';
-    if ((max = ip_literal(addr, bin)) == 0)
-        return false;
-    max = max == 4 ? 32 : 128;
-    if (!slash)
-        return true;
-    const char *d = slash + 1, *e = s + len;
-    if (d == e || e - d > 3)
-        return false;
-    for (; d < e; d++) {
-        if (*d < '0' || *d > '9')
-            return false;
-        v = v * 10 + (*d - '0');
-    }
-    return v <= max;
 }
 
 /* A value shown in a message: at most 60 bytes, anything that could break
@@ -648,6 +459,7 @@ static void parse_allow(pctx *p, int idx, void *target)
         return;
     }
     for (lua_Integer i = 1; i <= n; i++) {
+        sl_cidr block;
         lua_rawgeti(L, idx, i);                    /* entry */
         sl_cfg_path_push(p, NULL, (long)i);
         size_t len = 0;
@@ -657,7 +469,7 @@ static void parse_allow(pctx *p, int idx, void *target)
             sl_cfg_describe(L, -1, got, sizeof got);
             sl_cfg_err(p, "expected an address or CIDR block as a string, "
                        "got %s", got);
-        } else if (!cidr_ok(a, len)) {
+        } else if (sl_addr_parse_cidr(a, len, &block) != 0) {
             sl_cfg_err(p, "\"%s\" is not an address or CIDR block",
                        shown(a, len, got, sizeof got));
         } else if ((t->allow[t->nallow] = sl_cfg_strdup(p, a))) {
@@ -785,7 +597,7 @@ const sl_cfg_key sl_cfg_connector_keys[] = {
      .desc = "Names the connector in the intake URL "
              "(`/v1/connectors/{name}/records`), in logs and in metrics."},
     {.name = "url", .kind = K_STR, .store = S_STR, .off = CO(c.url),
-     .required = true, .check = check_url, .doc_type = "string",
+     .required = true, .check = sl_addr_check_url, .doc_type = "string",
      .doc_allowed = "`http://` or `https://`, a host, optional `:port` "
                     "(1-65535), path and query; no spaces, credentials or "
                     "fragment",
@@ -890,7 +702,7 @@ const sl_cfg_key sl_cfg_connector_keys[] = {
 
 static const sl_cfg_key tcp_keys[] = {
     {.name = "listen", .kind = K_STR, .store = S_STR, .off = TO(listen),
-     .required = true, .check = check_listen, .doc_type = "string",
+     .required = true, .check = sl_addr_check_listen, .doc_type = "string",
      .doc_allowed = "`host:port` or `[v6addr]:port`, port 1-65535; not the "
                     "gateway's `listen`, not another listener's",
      .desc = "Address the listener accepts connections on."},
@@ -961,7 +773,7 @@ static void parse_tcp(pctx *p, int idx, void *target)
         } else {
             sl_cfg_parse_table(p, -1, tcp_keys, t);
             if (t->listen &&
-                parse_listen(t->listen, &t->host, &t->port, why, sizeof why)) {
+                sl_addr_parse_listen(t->listen, &t->host, &t->port, why, sizeof why)) {
                 sl_cfg_path_push(p, "listen", 0);
                 sl_cfg_err(p, "%s", why);
                 sl_cfg_path_pop(p);
@@ -974,7 +786,7 @@ static void parse_tcp(pctx *p, int idx, void *target)
 
 const sl_cfg_key sl_cfg_gateway_keys[] = {
     {.name = "listen", .kind = K_STR, .store = S_STR, .off = GO(g.listen),
-     .defstr = "127.0.0.1:8080", .check = check_listen, .doc_type = "string",
+     .defstr = "127.0.0.1:8080", .check = sl_addr_check_listen, .doc_type = "string",
      .doc_allowed = "`host:port` or `[v6addr]:port`, port 1-65535",
      .desc = "Address of the intake HTTP server."},
     {.name = "state_dir", .kind = K_STR, .store = S_STR, .off = GO(g.state_dir),
@@ -1092,7 +904,7 @@ static void check_tcp_addresses(pctx *p, const sl_cfg_gw *gs)
         sl_cfg_path_push(p, "tcp", 0);
         sl_cfg_path_push(p, NULL, (long)i + 1);
         sl_cfg_path_push(p, "listen", 0);
-        if (g->listen_host && (clash = listen_clash(t->host, t->port,
+        if (g->listen_host && (clash = sl_addr_listen_clash(t->host, t->port,
                                                     g->listen_host,
                                                     g->listen_port))) {
             if (clash == 1)
@@ -1106,7 +918,7 @@ static void check_tcp_addresses(pctx *p, const sl_cfg_gw *gs)
         for (; !clash && j < i; j++) {
             const sl_tcp_conf *o = &g->tcp[j];
             if (!o->host ||
-                !(clash = listen_clash(t->host, t->port, o->host, o->port)))
+                !(clash = sl_addr_listen_clash(t->host, t->port, o->host, o->port)))
                 continue;
             if (clash == 1)
                 sl_cfg_err(p, "\"%s\" is already the address of tcp[%zu]",
@@ -1124,7 +936,7 @@ void sl_cfg_gateway_after(pctx *p, void *target)
 {
     sl_cfg_gw *gs = target;
     char why[256];
-    if (gs->g.listen && parse_listen(gs->g.listen, &gs->g.listen_host,
+    if (gs->g.listen && sl_addr_parse_listen(gs->g.listen, &gs->g.listen_host,
                                      &gs->g.listen_port, why, sizeof why)) {
         sl_cfg_path_push(p, "listen", 0);
         sl_cfg_err(p, "%s", why);
