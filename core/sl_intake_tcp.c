@@ -438,12 +438,15 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         k->in.len = rest;
         k->off = 0;
     }
-    /* a connection that fills its reads gets the big buffer; at most a
-     * chunk and a line are held (the old bufferevent watermark) */
-    size_t want = k->big ? READ_BIG : READ_SMALL;
-    size_t room = k->in.max - k->in.len;
-    if (want > room)
-        want = room;
+    /* a connection that fills its reads gets the big buffer; a long
+     * partial line doubles it; at most a chunk and a line are held (the old
+     * bufferevent watermark) */
+    size_t target = k->big ? READ_BIG : READ_SMALL;
+    if (k->in.len > target / 2)
+        target = 2 * k->in.len;
+    if (target > k->in.max)
+        target = k->in.max;
+    size_t want = target - k->in.len;
     if (want == 0 || sl_buf_reserve(&k->in, want) != 0) {
         pause_reading(k); /* out of memory (or full): try again */
         return;

@@ -7,8 +7,8 @@
 
 #include "sl_workers.h"
 
-/* A piece buffer that grew past this (a very long line) is given back
- * after use rather than kept for the next call. */
+/* A piece buffer that grew past this (a very long line, many rejections)
+ * is given back rather than kept for the next call. */
 #define KEEP_MAX (4 * SL_PIECES_BYTES)
 
 typedef struct piece {
@@ -61,6 +61,8 @@ static void check_piece(void *ud, size_t i)
     sl_pieces *p = ud;
     piece *pc = &p->v[i];
     sl_buf_reset(&pc->block);
+    if (pc->rejects.cap > KEEP_MAX) /* the last call's; not needed now */
+        sl_buf_free(&pc->rejects);
     sl_buf_reset(&pc->rejects);
     /* as sl_connector sizes its block: about the input, once */
     (void)sl_buf_reserve(&pc->block, pc->len + pc->len / 8 + 256);
