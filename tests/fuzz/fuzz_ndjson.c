@@ -12,6 +12,7 @@
 #include "sl_ingest.h"
 
 static sl_schema *schema;
+static sl_schema *tight; /* the same fields, small limits */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -26,6 +27,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     FUZZ_ASSERT(sl_schema_add(schema, "ok", SL_TYPE_BOOLEAN, true, err, sizeof err) == 0);
     FUZZ_ASSERT(sl_schema_add(schema, "at", SL_TYPE_DATETIME, true, err, sizeof err) == 0);
     FUZZ_ASSERT(sl_schema_add(schema, "day", SL_TYPE_DATE, true, err, sizeof err) == 0);
+    tight = sl_schema_new(SL_UNKNOWN_DROP);
+    FUZZ_ASSERT(tight != NULL);
+    FUZZ_ASSERT(sl_schema_add(tight, "id", SL_TYPE_INTEGER, false, err, sizeof err) == 0);
+    FUZZ_ASSERT(sl_schema_add(tight, "name", SL_TYPE_STRING, true, err, sizeof err) == 0);
+    sl_schema_set_limits(tight, &(sl_schema_limits){
+                                    .record_bytes = 64, .string_bytes = 8,
+                                    .fields = 3});
     return 0;
 }
 
@@ -148,9 +156,45 @@ static void run_json(const char *p, size_t len)
     sl_buf_free(&rejects);
 }
 
+/* Small limits: more than 5 lines is refused whole and leaves the buffers
+ * as they were; otherwise every line is counted, and each record taken is
+ * within the limits (its encoding holds at most 2 members, each string at
+ * most 8 bytes, so it is short). */
+static void run_limited(const char *p, size_t len)
+{
+    sl_ingest_limits lim = {.depth = 4, .records = 5};
+    sl_buf block, rejects;
+    sl_ingest_result res;
+    sl_buf_init(&block, 0);
+    sl_buf_init(&rejects, 0);
+    FUZZ_ASSERT(sl_ingest(tight, NULL, SL_INGEST_NDJSON, p, len, &lim, &block,
+                          &rejects, &res) == 0);
+    size_t lines = 0;
+    for (const char *q = p, *end = p + len; q < end;) {
+        const char *nl = memchr(q, '\n', (size_t)(end - q));
+        const char *le = nl ? nl : end;
+        lines += !blank(q, le);
+        q = nl ? nl + 1 : end;
+    }
+    if (lines > 5) {
+        FUZZ_ASSERT(res.too_many && res.accepted == 0 && res.rejected == 0);
+        FUZZ_ASSERT(block.len == 0 && rejects.len == 0);
+    } else {
+        FUZZ_ASSERT(!res.too_many);
+        FUZZ_ASSERT(res.accepted + res.rejected == lines);
+        FUZZ_ASSERT(check_frames(&block, 0) == res.accepted);
+        check_rejects(&rejects, 0, &res);
+        /* {"id":<= 20 digits,"name":"<= 8 bytes"} */
+        FUZZ_ASSERT(block.len <= res.accepted * (4 + 2 + 5 + 20 + 8 + 10 + 1));
+    }
+    sl_buf_free(&block);
+    sl_buf_free(&rejects);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     run_ndjson((const char *)data, size);
     run_json((const char *)data, size);
+    run_limited((const char *)data, size);
     return 0;
 }
