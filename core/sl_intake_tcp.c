@@ -26,6 +26,8 @@
 #define ACK_LINES_MAX 1000     /* lines per chunk with ack (all listed) */
 #define READ_SMALL (16u << 10) /* one read() of a connection that trickles */
 #define READ_BIG (64u << 10)   /* ... and of one that fills its reads */
+#define BEHIND_RECORDS 65536   /* undelivered records past which reads are
+                                  READ_SMALL again (see on_read) */
 
 typedef struct cidr {
     int family;                /* AF_INET or AF_INET6 */
@@ -441,7 +443,12 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     /* a connection that fills its reads gets the big buffer; a long
      * partial line doubles it; at most a chunk and a line are held (the old
      * bufferevent watermark) */
-    size_t target = k->big ? READ_BIG : READ_SMALL;
+    /* Delivery runs on this loop too: while it is behind, small reads keep
+     * the loop's turns short so that its answers are seen and its next
+     * batches sent often, rather than the intake filling the queue to its
+     * cap (it still takes everything, only in smaller bites). */
+    size_t target = k->big && sl_connector_undelivered(t->c) < BEHIND_RECORDS
+                        ? READ_BIG : READ_SMALL;
     if (k->in.len > target / 2)
         target = 2 * k->in.len;
     if (target > k->in.max)
