@@ -366,6 +366,13 @@ static void process(conn *k)
         int too_long;
         uint64_t lines;
         size_t size = whole_lines(t, data, n, &too_long, &lines);
+        if (size == 0 && !too_long && n < len) {
+            /* the first line is longer than a chunk: it goes alone, as long
+             * as it is within max_line_bytes (with its newline) */
+            size_t most = t->conf->max_line_bytes + 1;
+            n = len < most ? len : most;
+            size = whole_lines(t, data, n, &too_long, &lines);
+        }
         if (too_long || (size == 0 && len > t->conf->max_line_bytes)) {
             reject_long(k, data, n);
             k->skipping = 1;

@@ -82,6 +82,35 @@ class TcpReadsTest(TcpTest):
                 ids.append(i)
         return b"".join(out), ids, bad
 
+    def test_lines_longer_than_a_chunk(self):
+        """Lines between the 256 KiB the intake hands on at once and
+        max_line_bytes are taken whole (each alone), also the last one
+        without newline before a half-close; one byte past max_line_bytes
+        is rejected and skipped; nothing after it is lost."""
+        self.start_tcp(", max_line_bytes = 700000",
+                       conn_extra={"unknown_fields": "drop"})
+
+        def padded(i, size):
+            """Record i as a line of exactly `size` bytes before its
+            newline (an unknown member, dropped, pads it)."""
+            head = compact(crm_record(i))[:-1] + b',"pad":"'
+            return head + b"x" * (size - len(head) - 2) + b'"}'
+        s = self.connect()
+        a, c = padded(1, 600000), padded(3, 700000)
+        d, f = padded(4, 700001), padded(6, 650000)
+        self.assertEqual((len(a), len(c), len(d)), (600000, 700000, 700001))
+        s.sendall(a + b"\n" + line(2) + c + b"\n" + d + b"\n" + line(5) + f)
+        s.shutdown(socket.SHUT_WR)
+        self.assertTrue(closed(s))
+        wait_until(lambda: len(self.dest.ids()) >= 5, 30,
+                   msg="the five valid records")
+        self.assertEqual(sorted(self.dest.ids()), [1, 2, 3, 5, 6])
+        got = {r["id"]: r for r in self.dest.records()}
+        self.assertNotIn("pad", got[1])  # dropped, the record taken whole
+        rej = self.rejects()
+        self.assertEqual([r["line"] for r in rej], [4])
+        self.assertIn("max_line_bytes", rej[0]["error"])
+
     def test_big_writes_with_rejections(self):
         """A connector without a transform checks big chunks in pieces on
         helper threads: the reject log still names each invalid line by
