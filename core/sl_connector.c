@@ -33,6 +33,8 @@ struct sl_connector {
     char dir[PATH_MAX];     /* <state_dir>/<name> */
     int lock_fd;
     sl_spool *spool;
+    sl_pieces *pieces; /* borrowed (the gateway's); NULL: stream chunks are
+                          checked on the loop thread alone */
     sl_dlq *dlq;
     sl_delivery *d;
     sl_transform *xf; /* NULL without a transform */
@@ -219,15 +221,17 @@ static void answer_error(sl_buf *answer, const char *msg)
 }
 
 /* The path every intake shares: check and encode data (through `xf`, may
- * be NULL) into c->block and c->rejects, hand the accepted records to the
- * spool and count them. SL_SPOOL_OK also when nothing was accepted or the
+ * be NULL) into c->block and c->rejects — or, with `pieces` (NDJSON, no
+ * transform), into c->block and the pieces' own lists, checked in parallel
+ * pieces — hand the accepted records to the spool and count them. SL_SPOOL_OK also when nothing was accepted or the
  * body is malformed (see res); otherwise the spool's refusal, with nothing
  * counted, or SL_SPOOL_NOMEM when checking ran out of memory. *ticket as
  * for sl_connector_ingest. */
 static sl_spool_rc check_and_spool(sl_connector *c, sl_transform *xf,
                                    sl_ingest_format fmt, const char *data,
                                    size_t len, size_t max_records,
-                                   sl_ingest_result *res, uint64_t *ticket)
+                                   sl_pieces *pieces, sl_ingest_result *res,
+                                   uint64_t *ticket)
 {
     sl_ingest_limits lim = {.depth = c->conf->limit_depth,
                             .records = max_records};
@@ -239,8 +243,11 @@ static sl_spool_rc check_and_spool(sl_connector *c, sl_transform *xf,
      * doubling it from 256 bytes, a realloc and copy each time. Failure is
      * harmless here: appends grow it as needed. */
     (void)sl_buf_reserve(&c->block, len + len / 8 + 256);
-    if (sl_ingest(c->conf->schema, xf, fmt, data, len, &lim, &c->block,
-                  &c->rejects, res) != 0)
+    int rc = pieces ? sl_pieces_ingest(pieces, c->conf->schema, data, len,
+                                       &lim, &c->block, res)
+                    : sl_ingest(c->conf->schema, xf, fmt, data, len, &lim,
+                                &c->block, &c->rejects, res);
+    if (rc != 0)
         return SL_SPOOL_NOMEM;
     if (res->accepted > 0) {
         sl_spool_rc rc = sl_spool_append(c->spool, &c->block, res->accepted,
@@ -298,7 +305,8 @@ int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
     }
     memset(&res, 0, sizeof res);
     sl_spool_rc rc = check_and_spool(c, c->xf, fmt, body, len,
-                                     c->conf->limit_records, &res, ticket);
+                                     c->conf->limit_records, NULL, &res,
+                                     ticket);
     /* sl_ingest accepts nothing when it runs out of memory; a spool that
      * does has records to refuse */
     if (rc == SL_SPOOL_NOMEM && res.accepted == 0) {
@@ -404,12 +412,6 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
                                sl_connector_reject_fn on_reject, void *ud,
                                uint64_t *ticket, sl_ingest_result *res)
 {
-    /* A large chunk of a connector without a transform is checked in
-     * pieces on helper threads and this one (sl_pieces); the spool, the
-     * counters and the reject log stay here. One pool for the process,
-     * made on first use and kept (only the loop thread calls this). */
-    static sl_pieces *pieces;
-    static int pieces_state; /* 0 not tried, 1 made, -1 none */
     *ticket = 0;
     memset(res, 0, sizeof *res);
     if (c->shutting_down)
@@ -418,73 +420,52 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
      * (the stream intake calls again every few ms while it is full) */
     if (!sl_spool_has_room(c->spool, len < 65536 ? len : 65536))
         return 503;
-    if (!c->xf && len >= 2 * SL_PIECES_BYTES && pieces_state == 0) {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        unsigned helpers = cpus > 4 ? 3 : cpus > 1 ? (unsigned)cpus - 1 : 0;
-        char err[128];
-        pieces = helpers ? sl_pieces_new(helpers, err, sizeof err) : NULL;
-        pieces_state = pieces ? 1 : -1;
-        if (helpers && !pieces)
-            sl_warn("intake", "stream chunks are checked on the loop thread "
-                    "only: %s", err);
-    }
-    if (c->xf || len < 2 * SL_PIECES_BYTES || pieces_state < 0) {
-        /* refused: nothing counted, the same lines come again */
-        sl_spool_rc rc = check_and_spool(c, c->xf, SL_INGEST_NDJSON, data,
-                                         len, 0, res, ticket);
-        if (rc != SL_SPOOL_OK)
-            return rc == SL_SPOOL_FULL ? 503 : 500;
-        if (res->listed > 0)
-            log_rejects(c, &c->rejects, data, len, peer, first_line,
-                        on_reject, ud, SIZE_MAX);
-    } else {
-        /* check_and_spool with the check in pieces */
-        sl_ingest_limits lim = {.depth = c->conf->limit_depth};
-        sl_buf_reset(&c->block);
-        (void)sl_buf_reserve(&c->block, len + len / 8 + 256);
-        if (sl_pieces_ingest(pieces, c->conf->schema, data, len, &lim,
-                             &c->block, res) != 0)
-            return 500;
-        if (res->accepted > 0) {
-            sl_spool_rc rc = sl_spool_append(c->spool, &c->block, res->accepted,
-                                             sl_mono_ms(), ticket);
-            if (rc != SL_SPOOL_OK)
-                return rc == SL_SPOOL_FULL ? 503 : 500;
-            c->stats.accepted += res->accepted;
-            if (*ticket == 0)
-                sl_delivery_notify(c->d);
+    /* a large chunk of a connector without a transform is checked in
+     * pieces on the helper threads and this one; the spool, the counters
+     * and the reject log stay here */
+    sl_pieces *pieces = !c->xf && len >= 2 * SL_PIECES_BYTES ? c->pieces
+                                                              : NULL;
+    /* refused: nothing counted, the same lines come again */
+    sl_spool_rc rc = check_and_spool(c, c->xf, SL_INGEST_NDJSON, data, len,
+                                     0, pieces, res, ticket);
+    if (rc != SL_SPOOL_OK)
+        return rc == SL_SPOOL_FULL ? 503 : 500;
+    if (res->listed > 0 && !pieces) {
+        log_rejects(c, &c->rejects, data, len, peer, first_line, on_reject,
+                    ud, SIZE_MAX);
+    } else if (res->listed > 0) {
+        /* the pieces in order, at most SL_INGEST_MAX_LISTED in all, as one
+         * sl_ingest of the chunk would have listed them */
+        const char *at = data;
+        uint64_t line = first_line;
+        size_t logged = 0;
+        for (size_t i = 0; i < sl_pieces_count(pieces) &&
+                           logged < SL_INGEST_MAX_LISTED; i++) {
+            const char *pd;
+            size_t pl, listed;
+            const sl_buf *rej;
+            sl_pieces_piece(pieces, i, &pd, &pl, &rej, &listed);
+            if (listed == 0)
+                continue;
+            for (const char *nl; at < pd &&
+                 (nl = memchr(at, '\n', (size_t)(pd - at))); at = nl + 1)
+                line++;
+            at = pd;
+            logged += log_rejects(c, rej, pd, pl, peer, line, on_reject, ud,
+                                  SL_INGEST_MAX_LISTED - logged);
         }
-        c->stats.rejected += res->rejected;
-        c->stats.dropped += res->dropped;
-        if (res->listed > 0) {
-            /* the pieces in order, at most SL_INGEST_MAX_LISTED in all, as
-             * one sl_ingest of the chunk would have listed them */
-            const char *at = data;
-            uint64_t line = first_line;
-            size_t logged = 0;
-            for (size_t i = 0; i < sl_pieces_count(pieces) &&
-                               logged < SL_INGEST_MAX_LISTED; i++) {
-                const char *pd;
-                size_t pl, listed;
-                const sl_buf *rej;
-                sl_pieces_piece(pieces, i, &pd, &pl, &rej, &listed);
-                if (listed == 0)
-                    continue;
-                for (const char *nl; at < pd &&
-                     (nl = memchr(at, '\n', (size_t)(pd - at))); at = nl + 1)
-                    line++;
-                at = pd;
-                logged += log_rejects(c, rej, pd, pl, peer, line, on_reject,
-                                      ud, SL_INGEST_MAX_LISTED - logged);
-            }
-            res->listed = logged;
-        }
+        res->listed = logged;
     }
     if (res->listed < res->rejected)
         sl_warn("intake", "%s: %zu rejected lines from %s not written to the "
                 "reject log (at most %d per read)", c->conf->name,
                 res->rejected - res->listed, peer, SL_INGEST_MAX_LISTED);
     return 200;
+}
+
+void sl_connector_set_pieces(sl_connector *c, sl_pieces *pieces)
+{
+    c->pieces = pieces;
 }
 
 /* ---- the inbox: replayed dead letters --------------------------------- */

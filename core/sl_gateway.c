@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -14,6 +15,7 @@
 #include "sl_intake_http.h"
 #include "sl_intake_tcp.h"
 #include "sl_log.h"
+#include "sl_pieces.h"
 #include "sl_state.h"
 
 typedef struct gateway {
@@ -26,6 +28,8 @@ typedef struct gateway {
     sl_intake_tcp **tcp;        /* one per cfg->tcp listener */
     size_t ntcp;
     struct event *sigint, *sigterm, *drain_tick;
+    sl_pieces *pieces; /* helper threads for TCP chunks, lent to the
+                          connectors the listeners feed */
     uint64_t drain_deadline;
     int stopping;
     int abandoned;
@@ -159,6 +163,14 @@ static int start(gateway *g)
     }
     if (cfg->ntcp && !(g->tcp = calloc(cfg->ntcp, sizeof *g->tcp)))
         return -1;
+    if (cfg->ntcp) {
+        /* the loop thread and up to 3 helpers check large TCP chunks */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        unsigned helpers = cpus > 4 ? 3 : cpus > 1 ? (unsigned)cpus - 1 : 0;
+        if (helpers && !(g->pieces = sl_pieces_new(helpers, err, sizeof err)))
+            sl_warn("gateway", "TCP chunks are checked on the loop thread "
+                    "only: %s", err);
+    }
     for (size_t i = 0; i < cfg->ntcp; i++) {
         const sl_tcp_conf *tc = &cfg->tcp[i];
         sl_connector *c = NULL;
@@ -170,6 +182,7 @@ static int start(gateway *g)
                     tc->listen, tc->connector);
             return -1;
         }
+        sl_connector_set_pieces(c, g->pieces);
         if (!(g->tcp[i] = sl_intake_tcp_new(g->base, tc, c, err, sizeof err))) {
             fprintf(stderr, "sluice: %s\n", err);
             return -1;
@@ -199,6 +212,7 @@ static void stop(gateway *g)
     for (size_t i = 0; i < g->n; i++)
         sl_connector_free(g->connectors[i]);
     free(g->connectors);
+    sl_pieces_free(g->pieces); /* after the connectors that borrowed it */
     if (g->sigint)
         event_free(g->sigint);
     if (g->sigterm)
