@@ -16,6 +16,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "sl_addr.h"
 #include "sl_buf.h"
 #include "sl_log.h"
 
@@ -29,11 +30,6 @@
 #define BEHIND_RECORDS 65536   /* undelivered records past which reads are
                                   READ_SMALL again (see on_read) */
 
-typedef struct cidr {
-    int family;                /* AF_INET or AF_INET6 */
-    unsigned char addr[16];
-    int prefix;                /* bits */
-} cidr;
 
 typedef struct pending {       /* ack answers waiting for durability */
     struct pending *next;
@@ -70,7 +66,7 @@ struct sl_intake_tcp {
     const sl_tcp_conf *conf;
     sl_connector *c;
     struct evconnlistener *listener;
-    cidr *allow;
+    sl_cidr *allow;
     size_t nallow;
     conn *conns;
     size_t nconns;
@@ -83,66 +79,10 @@ static void conn_finish(conn *k);
 
 /* ---- allowed peers ------------------------------------------------------ */
 
-static int parse_cidr(const char *s, cidr *out)
-{
-    char buf[INET6_ADDRSTRLEN + 8];
-    if (snprintf(buf, sizeof buf, "%s", s) >= (int)sizeof buf)
-        return -1;
-    char *slash = strchr(buf, '/');
-    if (slash)
-        *slash = '\0';
-    memset(out, 0, sizeof *out);
-    if (inet_pton(AF_INET, buf, out->addr) == 1) {
-        out->family = AF_INET;
-        out->prefix = 32;
-    } else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
-        out->family = AF_INET6;
-        out->prefix = 128;
-    } else {
-        return -1;
-    }
-    if (slash) {
-        char *end;
-        long p = strtol(slash + 1, &end, 10);
-        if (*end || p < 0 || p > out->prefix)
-            return -1;
-        out->prefix = (int)p;
-    }
-    return 0;
-}
-
-static int prefix_match(const unsigned char *a, const unsigned char *b,
-                        int bits)
-{
-    int whole = bits / 8, rest = bits % 8;
-    if (memcmp(a, b, (size_t)whole) != 0)
-        return 0;
-    if (!rest)
-        return 1;
-    unsigned char mask = (unsigned char)(0xff << (8 - rest));
-    return (a[whole] & mask) == (b[whole] & mask);
-}
-
 static int allowed(const sl_intake_tcp *t, const struct sockaddr *sa)
 {
-    const unsigned char *a;
-    unsigned char mapped[4];
-    int family = sa->sa_family;
-    if (family == AF_INET) {
-        a = (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr;
-    } else if (family == AF_INET6) {
-        a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)sa)->sin6_addr)) {
-            memcpy(mapped, a + 12, 4);
-            a = mapped;
-            family = AF_INET;
-        }
-    } else {
-        return 0;
-    }
     for (size_t i = 0; i < t->nallow; i++)
-        if (t->allow[i].family == family &&
-            prefix_match(a, t->allow[i].addr, t->allow[i].prefix))
+        if (sl_addr_cidr_match(&t->allow[i], sa))
             return 1;
     return 0;
 }
@@ -611,7 +551,8 @@ sl_intake_tcp *sl_intake_tcp_new(struct event_base *base,
         goto fail;
     }
     for (size_t i = 0; i < conf->nallow; i++)
-        if (parse_cidr(conf->allow[i], &t->allow[t->nallow]) == 0)
+        if (sl_addr_parse_cidr(conf->allow[i], strlen(conf->allow[i]),
+                               &t->allow[t->nallow]) == 0)
             t->nallow++;
     int rc = getaddrinfo(conf->host, port, &hints, &ai);
     if (rc != 0) {
