@@ -96,6 +96,8 @@ typedef struct sl_tcp_conf {
     size_t max_line_bytes;   /* longest line; default 1 MiB */
     unsigned idle_timeout_s; /* close a connection silent this long;
                                 default 60 */
+    unsigned line_timeout_s; /* a line must be whole this long after its
+                                first byte; default 30 */
     unsigned max_connections;/* open connections at most; default 1024 */
 } sl_tcp_conf;
 

@@ -731,6 +731,13 @@ static const sl_cfg_key tcp_keys[] = {
     {.name = "idle_timeout_s", .kind = K_INT, .store = S_UINT,
      .off = TO(idle_timeout_s), .def = 60, .min = 1, .max = 86400,
      .unit = "s", .desc = "A connection silent this long is closed."},
+    {.name = "line_timeout_s", .kind = K_INT, .store = S_UINT,
+     .off = TO(line_timeout_s), .def = 30, .min = 1, .max = 86400,
+     .unit = "s",
+     .desc = "A line must arrive whole within this long of its first byte; "
+             "a client that trickles one (slowloris) is closed, the partial "
+             "line logged as rejected. Waiting on a full spool does not "
+             "count."},
     {.name = "max_connections", .kind = K_INT, .store = S_UINT,
      .off = TO(max_connections), .def = 1024, .min = 1, .max = 65536,
      .desc = "Connections open at once on this listener; more are closed "

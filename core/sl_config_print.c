@@ -209,8 +209,10 @@ void sl_config_print(const sl_config *c, FILE *out)
                 t->ack ? "on" : "off");
         for (size_t a = 0; a < t->nallow; a++)
             fprintf(out, "%s%s", a ? ", " : "", t->allow[a]);
-        fprintf(out, "; lines up to %zu bytes; idle %u s; %u connection%s)\n",
-                t->max_line_bytes, t->idle_timeout_s, t->max_connections,
+        fprintf(out, "; lines up to %zu bytes, whole within %u s; idle %u s; "
+                "%u connection%s)\n",
+                t->max_line_bytes, t->line_timeout_s, t->idle_timeout_s,
+                t->max_connections,
                 t->max_connections == 1 ? "" : "s");
     }
     for (size_t i = 0; i < c->nconnectors; i++) {

@@ -46,6 +46,9 @@ typedef struct conn {
     struct event *rev;         /* readable (persistent; the idle timeout) */
     struct event *wev;         /* writable, while `out` holds answers */
     struct event *retry;
+    struct event *line_ev;     /* line_timeout_s of the partial line */
+    uint64_t line_no;          /* k->lines when that clock started */
+    int line_clock;            /* it runs */
     struct evbuffer *out;      /* answers not yet written */
     sl_buf in;                 /* input; [off, len) not yet handed on */
     size_t off;
@@ -76,6 +79,7 @@ struct sl_intake_tcp {
 static void process(conn *k);
 static void conn_free(conn *k);
 static void conn_finish(conn *k);
+static void watch_line(conn *k);
 
 /* ---- allowed peers ------------------------------------------------------ */
 
@@ -227,6 +231,7 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
         return;
     }
     reading(k, 1);
+    watch_line(k);
 }
 
 static void pause_reading(conn *k)
@@ -420,6 +425,55 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     if ((size_t)n == want)
         k->big = 1;
     process(k);
+    watch_line(k);
+}
+
+/* A line must arrive whole within line_timeout_s of its first byte: the
+ * clock starts when a partial line is left after what was whole was handed
+ * on, and runs on while that same line is incomplete. Not while the spool
+ * is full: the wait is then ours. */
+static void watch_line(conn *k)
+{
+    int partial = !k->paused && !k->closing &&
+                  (k->in.len > k->off || k->skipping);
+    if (!partial) {
+        if (k->line_clock)
+            evtimer_del(k->line_ev);
+        k->line_clock = 0;
+        return;
+    }
+    if (k->line_clock && k->line_no == k->lines)
+        return; /* the same line, still coming */
+    struct timeval tv = {(time_t)k->t->conf->line_timeout_s, 0};
+    k->line_no = k->lines;
+    k->line_clock = 1;
+    evtimer_add(k->line_ev, &tv);
+}
+
+/* The line is late: logged as rejected, and the connection closed once
+ * the answers to the lines before it are out. */
+static void on_line_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn *k = arg;
+    sl_intake_tcp *t = k->t;
+    char rej[160];
+    int n = snprintf(rej, sizeof rej, "\"field\":\"\",\"error\":\"line not "
+                     "whole within line_timeout_s (%u s); connection "
+                     "closed\"}", t->conf->line_timeout_s);
+    k->line_clock = 0;
+    sl_warn("tcp", "%s: closing %s: a line not whole within %u s "
+            "(line_timeout_s)", t->conf->listen, k->peer,
+            t->conf->line_timeout_s);
+    sl_connector_log_reject(t->c, k->peer, k->lines + 1, k->in.data + k->off,
+                            k->in.len - k->off, rej, (size_t)n);
+    k->closing = 1;
+    reading(k, 0);
+    k->in.len = k->off; /* the partial line is dropped */
+    k->skipping = 0;
+    if (!k->paused && !k->head)
+        conn_finish(k);
 }
 
 /* ---- connections --------------------------------------------------------- */
@@ -467,6 +521,8 @@ static void conn_free(conn *k)
     }
     if (k->retry)
         event_free(k->retry);
+    if (k->line_ev)
+        event_free(k->line_ev);
     if (k->rev)
         event_free(k->rev);
     if (k->wev)
@@ -517,13 +573,14 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
     k->rev = event_new(t->base, fd, EV_READ | EV_PERSIST, on_read, k);
     k->wev = event_new(t->base, fd, EV_WRITE | EV_PERSIST, on_write, k);
     k->retry = evtimer_new(t->base, on_retry, k);
+    k->line_ev = evtimer_new(t->base, on_line_timeout, k);
     /* linked in first, so that conn_free undoes all of it */
     k->next = t->conns;
     if (t->conns)
         t->conns->prev = k;
     t->conns = k;
     t->nconns++;
-    if (!k->out || !k->rev || !k->wev || !k->retry) {
+    if (!k->out || !k->rev || !k->wev || !k->retry || !k->line_ev) {
         conn_free(k);
         return;
     }

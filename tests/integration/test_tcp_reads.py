@@ -8,6 +8,7 @@ import os
 import random
 import socket
 import sys
+import threading
 import time
 import unittest
 
@@ -110,6 +111,52 @@ class TcpReadsTest(TcpTest):
         rej = self.rejects()
         self.assertEqual([r["line"] for r in rej], [4])
         self.assertIn("max_line_bytes", rej[0]["error"])
+
+    def test_slow_line_is_closed_slow_lines_are_not(self):
+        """line_timeout_s: a client that trickles one line (a byte every
+        0.2 s) is closed after the timeout, its partial line in the reject
+        log, the whole line before it delivered; a client that sends whole
+        lines slowly (one every 0.4 s, longer in all than the timeout) is
+        not; others are served meanwhile."""
+        self.start_tcp(", line_timeout_s = 1, idle_timeout_s = 30")
+        slow = self.connect()
+        steady = self.connect()
+        slow.sendall(line(1))
+        t0 = time.monotonic()
+        partial = compact(crm_record(2))
+        sent = 0
+        stop = [False]
+
+        def trickle():
+            nonlocal sent
+            while not stop[0] and sent < len(partial) - 1:
+                try:
+                    slow.sendall(partial[sent:sent + 1])
+                except OSError:
+                    return
+                sent += 1
+                time.sleep(0.2)
+        th = threading.Thread(target=trickle, daemon=True)
+        th.start()
+        for i in range(10, 17):
+            steady.sendall(line(i))
+            time.sleep(0.4)
+        self.assertTrue(closed(slow))
+        elapsed = time.monotonic() - t0
+        stop[0] = True
+        th.join(5)
+        self.assertGreaterEqual(elapsed, 0.9)
+        steady.sendall(line(17))
+        steady.shutdown(socket.SHUT_WR)
+        self.assertTrue(closed(steady))
+        want = [1] + list(range(10, 18))
+        wait_until(lambda: sorted(self.dest.ids()) == want, 10,
+                   msg="the whole lines of both clients")
+        rej = self.rejects()
+        self.assertEqual(len(rej), 1, rej)
+        self.assertEqual(rej[0]["line"], 2)
+        self.assertIn("line_timeout_s (1 s)", rej[0]["error"])
+        self.assertTrue(partial.startswith(rej[0]["text"].encode()))
 
     def test_big_writes_with_rejections(self):
         """A connector without a transform checks big chunks in pieces on

@@ -175,8 +175,8 @@ static void test_print(void)
                         "    birthday    date      yes\n");
     CHECK_CONTAINS(out, "  connectors      4\n"
                         "  tcp 127.0.0.1:5170 -> events (ack off; allow "
-                        "127.0.0.1, ::1; lines up to 1048576 bytes; idle 60 "
-                        "s; 1024 connections)\n");
+                        "127.0.0.1, ::1; lines up to 1048576 bytes, whole "
+                        "within 30 s; idle 60 s; 1024 connections)\n");
     free(out);
     sl_config_free(c);
     CHECK(sl_config_header_is_secret("X-Api-Key"));
@@ -476,7 +476,7 @@ static void test_tcp_ok(void)
         CHECK_STR(t->allow[1], "::1");
     }
     CHECK(t->max_line_bytes == 1048576 && t->idle_timeout_s == 60 &&
-          t->max_connections == 1024);
+          t->line_timeout_s == 30 && t->max_connections == 1024);
     /* a wildcard on another port than the HTTP intake's is fine */
     CHECK_STR(c->tcp[2].host, "0.0.0.0");
     FILE *f = open_memstream(&out, &len);
@@ -485,10 +485,11 @@ static void test_tcp_ok(void)
     CHECK_CONTAINS(out, "  connectors      1\n"
                         "  tcp [::1]:5170 -> minimal (ack on; allow "
                         "10.0.0.0/8, 192.168.1.7, ::1, fd00::/8, 0.0.0.0/0; "
-                        "lines up to 64 bytes; idle 86400 s; 1 connection)\n"
+                        "lines up to 64 bytes, whole within 5 s; idle 86400 "
+                        "s; 1 connection)\n"
                         "  tcp 127.0.0.1:5171 -> minimal (ack off; allow "
-                        "127.0.0.0/8, ::1; lines up to 1048576 bytes; idle 60 "
-                        "s; 1024 connections)\n");
+                        "127.0.0.0/8, ::1; lines up to 1048576 bytes, whole "
+                        "within 30 s; idle 60 s; 1024 connections)\n");
     free(out);
     sl_config_free(c);
 }
