@@ -381,6 +381,10 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     conn *k = arg;
     sl_intake_tcp *t = k->t;
     if (what & EV_TIMEOUT) {
+        /* not while answers wait for the spool: the client is waiting on
+         * us then (a slow disk), not silent; the timer comes round again */
+        if (k->head)
+            return;
         sl_info("tcp", "%s: closing %s, silent for %u s", t->conf->listen,
                 k->peer, t->conf->idle_timeout_s);
         conn_free(k);

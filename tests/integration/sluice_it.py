@@ -525,7 +525,8 @@ class Sluice:
                    'max_body_bytes = 4096,')
     """
 
-    def __init__(self, connectors=None, gateway_extra="", port=None):
+    def __init__(self, connectors=None, gateway_extra="", port=None,
+                 env=None):
         self.bin = sluice_bin()
         self.dir = tempfile.mkdtemp(prefix="sluice-it-")
         self.connectors = dict(connectors or {})
@@ -539,6 +540,7 @@ class Sluice:
         self.last_raw = None
         self._written = False
         self.started = False  # answered /healthz
+        self.env = dict(env or {})  # added to the process's environment
 
     # configuration
     def connector_path(self, stem):
@@ -569,7 +571,8 @@ class Sluice:
         self._err = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(
             [self.bin, "run", "-c", self.gateway_file], cwd=self.dir,
-            stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err)
+            stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err,
+            env=dict(os.environ, **self.env) if self.env else None)
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
@@ -746,13 +749,13 @@ class SluiceTestCase(unittest.TestCase):
             self._diag(d.summary())
         d.stop()
 
-    def make_sluice(self, connectors, gateway_extra=""):
-        s = Sluice(connectors, gateway_extra)
+    def make_sluice(self, connectors, gateway_extra="", env=None):
+        s = Sluice(connectors, gateway_extra, env=env)
         self.addCleanup(self._finish_sluice, s)
         return s
 
-    def start_sluice(self, connectors, gateway_extra=""):
-        return self.make_sluice(connectors, gateway_extra).start()
+    def start_sluice(self, connectors, gateway_extra="", env=None):
+        return self.make_sluice(connectors, gateway_extra, env).start()
 
     def _finish_sluice(self, s):
         crashed = s.started and s.proc.poll() is not None

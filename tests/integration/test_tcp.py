@@ -33,7 +33,7 @@ def line(i):
 
 class TcpTest(SluiceTestCase):
 
-    def start_tcp(self, tcp_extra="", conn_extra=None, dest=True):
+    def start_tcp(self, tcp_extra="", conn_extra=None, dest=True, env=None):
         self.dest = self.start_flex_destination() if dest else None
         self.tport = free_port()
         url = self.dest.url + "/in" if dest else "http://127.0.0.1:%d/in" % free_port()
@@ -41,7 +41,7 @@ class TcpTest(SluiceTestCase):
             {"crm": connector_lua("crm", url, retry={"base_ms": 20, "max_ms": 200},
                                   extra=conn_extra or {})},
             gateway_extra='  tcp = { { listen = "127.0.0.1:%d", connector = "crm"%s } },'
-            % (self.tport, tcp_extra))
+            % (self.tport, tcp_extra), env=env)
         return self.sl
 
     def connect(self):

@@ -158,6 +158,32 @@ class TcpReadsTest(TcpTest):
         self.assertIn("line_timeout_s (1 s)", rej[0]["error"])
         self.assertTrue(partial.startswith(rej[0]["text"].encode()))
 
+    def test_acks_wait_out_a_slow_disk_past_the_idle_timeout(self):
+        """With ack, the answers wait for durability; a disk slower than
+        idle_timeout_s (every fdatasync 2.5 s, by an LD_PRELOAD shim) must
+        not get the connection closed as "silent" while the client waits
+        for those answers: every line is answered ok, then delivered."""
+        lib = os.environ.get("SLUICE_SLOW_FSYNC_LIB")
+        if not lib:
+            self.skipTest("SLUICE_SLOW_FSYNC_LIB not set (ctest sets it)")
+        env = {"LD_PRELOAD": lib, "SLUICE_SLOW_FSYNC_MS": "2500",
+               "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") +
+               ":verify_asan_link_order=0"}
+        self.start_tcp(", ack = true, idle_timeout_s = 1", env=env)
+        s = self.connect()
+        s.settimeout(30)
+        s.sendall(b"".join(line(i) for i in range(50)))
+        got = b""
+        while got.count(b"\n") < 50:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        self.assertEqual(got.splitlines(), [b"ok"] * 50)
+        s.close()
+        wait_until(lambda: sorted(self.dest.ids()) == list(range(50)), 30,
+                   msg="the 50 answered records")
+
     def test_big_writes_with_rejections(self):
         """A connector without a transform checks big chunks in pieces on
         helper threads: the reject log still names each invalid line by
