@@ -32,7 +32,8 @@
 #                    connection closed by sluice) is checked to have
 #                    arrived exactly once, and every record that was
 #                    refused, invalid or cut off to have not; RSS every
-#                    second into samples.csv, first 10 s vs last 10 s peak
+#                    second into samples.csv, peak of the last third vs the
+#                    middle third
 #
 #   --durability M   the bench connector's durability: fsync (default, the
 #                    product default), os or memory
