@@ -40,8 +40,8 @@ struct sl_intake_http {
     sl_buf answer;    /* reused per request */
     sl_buf inflated;  /* a gzip body, inflated (capped) */
     size_t max_inflated;
-    size_t max_body;
-    sl_httpconn *guard; /* connection count, slow and oversized requests */
+    sl_httpconn *guard; /* connection count, slow clients, evhttp's own
+                           refusals in JSON */
 };
 
 static const char *reason(int code)
@@ -474,17 +474,17 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
         snprintf(err, errlen, "evhttp_new failed");
         goto fail;
     }
-    in->max_body = opts->max_body_bytes ? opts->max_body_bytes
-                                        : (size_t)8 << 20;
+    size_t max_body = opts->max_body_bytes ? opts->max_body_bytes
+                                           : (size_t)8 << 20;
     size_t max_header = opts->max_header_bytes ? opts->max_header_bytes
                                                : (size_t)64 << 10;
-    evhttp_set_max_body_size(in->http, (ev_ssize_t)in->max_body);
+    evhttp_set_max_body_size(in->http, (ev_ssize_t)max_body);
     evhttp_set_max_headers_size(in->http, (ev_ssize_t)max_header);
     sl_httpconn_opts gopts = {
         .max_connections = opts->max_connections ? opts->max_connections : 1024,
         .request_timeout_s = opts->request_timeout_s ? opts->request_timeout_s
                                                      : 30,
-        .max_body_bytes = in->max_body,
+        .max_body_bytes = max_body,
         .max_header_bytes = max_header,
     };
     if (!(in->guard = sl_httpconn_new(base, in->http, &gopts))) {
