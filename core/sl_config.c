@@ -470,18 +470,11 @@ sl_config *sl_config_load(const char *path, sl_errors *errs)
         parse_returned(&gw, sl_cfg_gateway_keys, &gs, sl_cfg_gateway_after);
         expand_patterns(&ld, &gw, &gs, dir);
     }
-    ld.cfg->listen = gs.g.listen;
-    ld.cfg->listen_host = gs.g.listen_host;
-    ld.cfg->listen_port = gs.g.listen_port;
-    ld.cfg->state_dir = gs.g.state_dir;
-    ld.cfg->max_body_bytes = gs.g.max_body_bytes;
-    ld.cfg->max_decompressed_bytes = gs.g.max_decompressed_bytes;
-    ld.cfg->max_header_bytes = gs.g.max_header_bytes;
-    ld.cfg->max_connections = gs.g.max_connections;
-    ld.cfg->idle_timeout_s = gs.g.idle_timeout_s;
-    ld.cfg->request_timeout_s = gs.g.request_timeout_s;
-    ld.cfg->tcp = gs.g.tcp;
-    ld.cfg->ntcp = gs.g.ntcp;
+    /* every gateway key, the listeners included, now owned by the config
+     * (the gateway keys fill nothing else of it) */
+    char *file = ld.cfg->file;
+    *ld.cfg = gs.g;
+    ld.cfg->file = file;
     /* the gateway file's problems come first; its source stays for the
      * lines of the listeners' connectors, checked once all are loaded */
     sl_cfg_flush(&gw, errs);

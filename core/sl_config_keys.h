@@ -97,9 +97,9 @@ typedef struct sl_cfg_conn {
 
 /* Target of the gateway keys. */
 typedef struct sl_cfg_gw {
-    sl_config g;            /* listen, listen_host/port, state_dir,
-                               max_body, tcp (owned until moved to the
-                               loaded config) */
+    sl_config g;            /* the gateway keys and the listeners (owned
+                               until copied whole into the loaded config;
+                               file and connectors stay unset) */
     const char *dir;        /* the gateway file's directory */
     char **patterns;        /* owned; connector file patterns as written */
     long *pattern_index;    /* their 1-based positions in `connectors` */
