@@ -2,6 +2,10 @@
 """Small helpers for scripts/bench.sh (python3 standard library only).
 
   benchlib.py ports N            print N distinct free TCP ports on 127.0.0.1
+  benchlib.py connector URL DURABILITY [SPOOL_MAX_BYTES]
+                                 print the bench connector (the records of
+                                 gen_records.py, batches of 1,000, 4 in
+                                 flight) delivering to URL
   benchlib.py stats              read GET /v1/connectors/{name} JSON on stdin,
                                  print "accepted delivered queued rejected
                                  requests failures retries refused
@@ -461,6 +465,18 @@ def summary(raw_path, out_path):
     print_summary(res)
 
 
+def print_sluice_work(s):
+    """The lines both summaries give on sluice's side: batches, CPU, RSS,
+    threads."""
+    print("batches     %d received by nginx (%s records each on average); sluice: %d attempts, %d failed, %d retries"
+          % (s["batches_received"], s["records_per_batch"], s["attempts"], s["failures"], s["retries"]))
+    print("sluice      %.2f CPU s = %.2f cores busy; peak RSS %.1f MiB (RSS at end %.1f MiB)"
+          % (s["cpu_s"], s["cores_busy"], s["peak_rss_mib"], s["rss_end_mib"]))
+    if s.get("threads"):
+        print("threads     %s" % ", ".join("%s[%d] %.2f cores" % (t["name"], t["tid"], t["cores_busy"])
+                                            for t in s["threads"] if t["cpu_s"] > 0 or len(s["threads"]) < 6))
+
+
 def print_summary(r):
     w, m = r["wrk"], r["machine"]
     L = w["latency_ms"]
@@ -492,13 +508,7 @@ def print_summary(r):
               % (s["delivered"], s["delivered_per_s"] or 0, s["delivered_window_s"], s["drain_s"]))
         print("rejected    %d (total since start)   queued at end %d   refused (queue full) %d"
               % (s["rejected_total"], s["queued_after"], s["refused"]))
-        print("batches     %d received by nginx (%s records each on average); sluice: %d attempts, %d failed, %d retries"
-              % (s["batches_received"], s["records_per_batch"], s["attempts"], s["failures"], s["retries"]))
-        print("sluice      %.2f CPU s = %.2f cores busy; peak RSS %.1f MiB (RSS at end %.1f MiB)"
-              % (s["cpu_s"], s["cores_busy"], s["peak_rss_mib"], s["rss_end_mib"]))
-        if s.get("threads"):
-            print("threads     %s" % ", ".join("%s[%d] %.2f cores" % (t["name"], t["tid"], t["cores_busy"])
-                                                for t in s["threads"] if t["cpu_s"] > 0 or len(s["threads"]) < 6))
+        print_sluice_work(s)
         sy = s.get("syncs")
         if sy:
             print("syncs       %d fdatasync + %d fsync in %.0f s = %.0f fdatasync/s; %s records (%s requests) per fdatasync"
@@ -569,13 +579,7 @@ def print_tcp_summary(r):
           % (s["delivered"], s["delivered_per_s"] or 0, s["delivered_window_s"], s["drain_s"]))
     print("rejected    %d (total since start)   queued at end %d   refused %d"
           % (s["rejected_total"], s["queued_after"], s["refused"]))
-    print("batches     %d received by nginx (%s records each on average); sluice: %d attempts, %d failed, %d retries"
-          % (s["batches_received"], s["records_per_batch"], s["attempts"], s["failures"], s["retries"]))
-    print("sluice      %.2f CPU s = %.2f cores busy; peak RSS %.1f MiB (RSS at end %.1f MiB)"
-          % (s["cpu_s"], s["cores_busy"], s["peak_rss_mib"], s["rss_end_mib"]))
-    if s.get("threads"):
-        print("threads     %s" % ", ".join("%s[%d] %.2f cores" % (x["name"], x["tid"], x["cores_busy"])
-                                            for x in s["threads"] if x["cpu_s"] > 0 or len(s["threads"]) < 6))
+    print_sluice_work(s)
     sy = s.get("syncs")
     if sy and sy["fdatasync"]:
         print("syncs       %d fdatasync + %d fsync in %.0f s = %.0f fdatasync/s; %s records per fdatasync"
@@ -656,9 +660,37 @@ def compare(out, dirs):
         f.write("\n")
 
 
+BENCH_CONNECTOR = '''return {
+  name = "bench",
+  schema = {
+    { name = "id",         type = "integer" },
+    { name = "email",      type = "string" },
+    { name = "name",       type = "string" },
+    { name = "amount",     type = "number", nullable = true },
+    { name = "active",     type = "boolean" },
+    { name = "created_at", type = "datetime" },
+  },
+  url = "%s",
+  method = "POST",
+  body = "array",
+  batch = { max_records = 1000, max_bytes = 1048576, max_delay_ms = 50 },
+  concurrency = 4,
+  durability = "%s",%s
+}
+'''
+
+
+def connector(url, durability, spool_max_bytes=None):
+    """The one bench connector of bench.sh and callgrind.sh."""
+    spool = "\n  spool = { max_bytes = %d }," % int(spool_max_bytes) if spool_max_bytes else ""
+    sys.stdout.write(BENCH_CONNECTOR % (url, durability, spool))
+
+
 def main():
     if len(sys.argv) >= 3 and sys.argv[1] == "ports":
         ports(int(sys.argv[2]))
+    elif len(sys.argv) in (4, 5) and sys.argv[1] == "connector":
+        connector(*sys.argv[2:])
     elif len(sys.argv) >= 5 and sys.argv[1] == "run":
         run(sys.argv[2], float(sys.argv[3]), sys.argv[4:])
     elif len(sys.argv) == 2 and sys.argv[1] == "stats":

@@ -82,25 +82,8 @@ return {
   $tcp_listener
 }
 EOF
-  cat >"$TMP/connectors/bench.lua" <<EOF
-return {
-  name = "bench",
-  schema = {
-    { name = "id",         type = "integer" },
-    { name = "email",      type = "string" },
-    { name = "name",       type = "string" },
-    { name = "amount",     type = "number", nullable = true },
-    { name = "active",     type = "boolean" },
-    { name = "created_at", type = "datetime" },
-  },
-  url = "http://127.0.0.1:$sink_port/ingest",
-  method = "POST",
-  body = "array",
-  batch = { max_records = 1000, max_bytes = 1048576, max_delay_ms = 50 },
-  concurrency = 4,
-  durability = "memory",
-}
-EOF
+  python3 "$ROOT/bench/benchlib.py" connector \
+    "http://127.0.0.1:$sink_port/ingest" memory >"$TMP/connectors/bench.lua"
   "$SLUICE" sink --listen "127.0.0.1:$sink_port" >/dev/null 2>&1 &
   local sink=$!
   PIDS+=("$sink")

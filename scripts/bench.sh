@@ -603,27 +603,8 @@ EOF
 # lost by the destination, not by sluice.
 NGINX_PATH=/ingest
 [ "$OUTAGE" -eq 0 ] && [ "$SOAK" -eq 0 ] || NGINX_PATH=/ingest_read
-SPOOL_LINE=""
-[ -z "$SPOOL_MAX_BYTES" ] || SPOOL_LINE=$'\n'"  spool = { max_bytes = $SPOOL_MAX_BYTES },"
-cat >"$SL/connectors/bench.lua" <<EOF
-return {
-  name = "bench",
-  schema = {
-    { name = "id",         type = "integer" },
-    { name = "email",      type = "string" },
-    { name = "name",       type = "string" },
-    { name = "amount",     type = "number", nullable = true },
-    { name = "active",     type = "boolean" },
-    { name = "created_at", type = "datetime" },
-  },
-  url = "http://127.0.0.1:$NGINX_PORT$NGINX_PATH",
-  method = "POST",
-  body = "array",
-  batch = { max_records = 1000, max_bytes = 1048576, max_delay_ms = 50 },
-  concurrency = 4,
-  durability = "$DURABILITY",$SPOOL_LINE
-}
-EOF
+python3 "$ROOT/bench/benchlib.py" connector "http://127.0.0.1:$NGINX_PORT$NGINX_PATH" \
+  "$DURABILITY" ${SPOOL_MAX_BYTES:+"$SPOOL_MAX_BYTES"} >"$SL/connectors/bench.lua"
 cp "$SL/sluice.lua" "$SL/connectors/bench.lua" "$RES/"
 raw state_fs "$(df -PT "$SL/var" | awk 'NR == 2 { print $2 " (" $1 ")" }')"
 raw durability "$DURABILITY"
