@@ -48,7 +48,6 @@ typedef struct conn {
     struct event *retry;
     struct event *line_ev;     /* line_timeout_s of the partial line */
     uint64_t line_no;          /* k->lines when that clock started */
-    int line_clock;            /* it runs */
     struct evbuffer *out;      /* answers not yet written */
     sl_buf in;                 /* input; [off, len) not yet handed on */
     size_t off;
@@ -73,7 +72,7 @@ struct sl_intake_tcp {
     size_t nallow;
     conn *conns;
     size_t nconns;
-    uint64_t refused_peers, refused_full;
+    uint64_t refused;          /* connections turned away, for the log */
 };
 
 static void process(conn *k);
@@ -338,7 +337,6 @@ static void process(conn *k)
         if (st != 200) {
             /* the spool is full (or memory short): stop reading; the lines
              * stay in the buffer and are handed on again */
-            t->refused_full++;
             pause_reading(k);
             break;
         }
@@ -441,16 +439,13 @@ static void watch_line(conn *k)
     int partial = !k->paused && !k->closing &&
                   (k->in.len > k->off || k->skipping);
     if (!partial) {
-        if (k->line_clock)
-            evtimer_del(k->line_ev);
-        k->line_clock = 0;
+        evtimer_del(k->line_ev);
         return;
     }
-    if (k->line_clock && k->line_no == k->lines)
+    if (evtimer_pending(k->line_ev, NULL) && k->line_no == k->lines)
         return; /* the same line, still coming */
     struct timeval tv = {(time_t)k->t->conf->line_timeout_s, 0};
     k->line_no = k->lines;
-    k->line_clock = 1;
     evtimer_add(k->line_ev, &tv);
 }
 
@@ -466,7 +461,6 @@ static void on_line_timeout(evutil_socket_t fd, short what, void *arg)
     int n = snprintf(rej, sizeof rej, "\"field\":\"\",\"error\":\"line not "
                      "whole within line_timeout_s (%u s); connection "
                      "closed\"}", t->conf->line_timeout_s);
-    k->line_clock = 0;
     sl_warn("tcp", "%s: closing %s: a line not whole within %u s "
             "(line_timeout_s)", t->conf->listen, k->peer,
             t->conf->line_timeout_s);
@@ -548,17 +542,15 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
     sl_intake_tcp *t = arg;
     char peer[INET6_ADDRSTRLEN + 8];
     peer_name(sa, peer, sizeof peer);
-    if (!allowed(t, sa)) {
-        if (t->refused_peers++ < 10 || t->refused_peers % 1000 == 0)
-            sl_warn("tcp", "%s: refused %s: not in allow (%llu refused so far)",
-                    t->conf->listen, peer,
-                    (unsigned long long)t->refused_peers);
-        evutil_closesocket(fd);
-        return;
-    }
-    if (t->nconns >= t->conf->max_connections) {
-        sl_warn("tcp", "%s: refused %s: %u connections open (max_connections)",
-                t->conf->listen, peer, t->conf->max_connections);
+    const char *why = !allowed(t, sa) ? "not in allow"
+                      : t->nconns >= t->conf->max_connections
+                          ? "max_connections open" : NULL;
+    if (why) {
+        /* a flood is logged, not echoed line by line */
+        if (t->refused++ < 10 || t->refused % 1000 == 0)
+            sl_warn("tcp", "%s: refused %s: %s (%llu refused so far)",
+                    t->conf->listen, peer, why,
+                    (unsigned long long)t->refused);
         evutil_closesocket(fd);
         return;
     }
