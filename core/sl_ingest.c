@@ -188,6 +188,7 @@ static int ingest_ndjson(ingest_ctx *c, const char *body, size_t len)
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
+        c->res->lines++;
         if (!blank(p, le)) {
             sl_json js;
             sl_json_token t;

@@ -35,6 +35,8 @@ typedef struct sl_ingest_result {
     const char *error;     /* static message for the syntax error */
     int too_many;          /* more than limits->records records; nothing
                               was accepted */
+    size_t lines;          /* NDJSON: lines read, blank ones included (a
+                              last one without newline counts) */
 } sl_ingest_result;
 
 /* Check and encode one record (first token read from js) as one queue

@@ -260,15 +260,20 @@ static void reject_long(conn *k, const char *start, size_t have)
 }
 
 /* Length of the prefix of data[0..n) to hand on: whole lines, none longer
- * than max, at most ACK_LINES_MAX lines with ack; *lines is how many.
- * *too_long is set when the first line itself is too long (then 0 is
- * returned). */
+ * than max_line_bytes, at most ACK_LINES_MAX lines with ack. *too_long is
+ * set when the first line itself is too long (then 0 is returned). Where
+ * neither bound can bite, only the last newline is looked for: the ingest
+ * walks the lines (and counts them) anyway. */
 static size_t whole_lines(const sl_intake_tcp *t, const char *data, size_t n,
-                          int *too_long, uint64_t *lines)
+                          int *too_long)
 {
     size_t max = t->conf->max_line_bytes, at = 0;
+    uint64_t lines = 0;
     *too_long = 0;
-    *lines = 0;
+    if (!t->conf->ack && n <= max) {
+        const char *nl = memrchr(data, '\n', n);
+        return nl ? (size_t)(nl - data) + 1 : 0;
+    }
     while (at < n) {
         const char *nl = memchr(data + at, '\n', n - at);
         size_t end = nl ? (size_t)(nl - data) : n;
@@ -280,7 +285,7 @@ static size_t whole_lines(const sl_intake_tcp *t, const char *data, size_t n,
         if (!nl)
             return at;
         at = end + 1;
-        if (++*lines == ACK_LINES_MAX && t->conf->ack)
+        if (++lines == ACK_LINES_MAX && t->conf->ack)
             return at;
     }
     return at;
@@ -308,14 +313,13 @@ static void process(conn *k)
         }
         size_t n = len < CHUNK_MAX ? len : CHUNK_MAX;
         int too_long;
-        uint64_t lines;
-        size_t size = whole_lines(t, data, n, &too_long, &lines);
+        size_t size = whole_lines(t, data, n, &too_long);
         if (size == 0 && !too_long && n < len) {
             /* the first line is longer than a chunk: it goes alone, as long
              * as it is within max_line_bytes (with its newline) */
             size_t most = t->conf->max_line_bytes + 1;
             n = len < most ? len : most;
-            size = whole_lines(t, data, n, &too_long, &lines);
+            size = whole_lines(t, data, n, &too_long);
         }
         if (too_long || (size == 0 && len > t->conf->max_line_bytes)) {
             reject_long(k, data, n);
@@ -340,13 +344,13 @@ static void process(conn *k)
             pause_reading(k);
             break;
         }
-        k->lines += lines;
+        k->lines += res.lines;
         if (t->conf->ack) {
             while (k->ans_line <= k->lines) {
                 sl_buf_append(&k->answer, "ok\n", 3);
                 k->ans_line++;
             }
-            queue_answers(k, ticket, (size_t)lines);
+            queue_answers(k, ticket, res.lines);
         }
         k->off += size;
     }

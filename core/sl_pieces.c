@@ -126,6 +126,7 @@ int sl_pieces_ingest(sl_pieces *p, const sl_schema *schema, const char *data,
         res->dropped += pc->res.dropped;
         res->rejected += pc->res.rejected;
         res->listed += pc->res.listed;
+        res->lines += pc->res.lines;
     }
     if (rc == 0 && sl_buf_reserve(block, bytes) != 0)
         rc = -1;

@@ -111,6 +111,7 @@ static void test_ndjson_lines(void)
     CHECK(r.rc == 0 && !r.res.malformed);
     CHECK(r.res.accepted == 2 && r.res.rejected == 3);
     CHECK_STR(r.records, "{\"id\":1,\"name\":null}|{\"id\":5,\"name\":null}|");
+    CHECK(r.res.lines == 7); /* the blank ones and the last, unterminated */
     CHECK_CONTAINS(r.rejects.data, "{\"index\":1,\"field\":\"\",\"error\":\"malformed JSON at byte 8 of the line");
     CHECK_CONTAINS(r.rejects.data, "{\"index\":2,\"field\":\"\",\"error\":\"malformed JSON at byte");
     CHECK_CONTAINS(r.rejects.data, "{\"index\":3,\"field\":\"id\"");

@@ -143,6 +143,7 @@ static void test_pieces_match_one_ingest(void)
         CHECK(sl_pieces_count(p) >= len / SL_PIECES_BYTES);
         CHECK(res1.accepted == res2.accepted && res1.rejected == res2.rejected);
         CHECK(res1.dropped == res2.dropped && res2.rejected > 0);
+        CHECK(res1.lines == res2.lines && res2.lines > 0);
         CHECK(b2.len == b1.len + 6 && memcmp(b2.data + 6, b1.data, b1.len) == 0);
         /* the pieces cover the chunk, in order, at line ends */
         const char *at = data;
