@@ -213,7 +213,6 @@ size_t sl_json_utf8_len(const unsigned char *s, size_t n, size_t *bad)
     return need;
 }
 
-
 /* The string whose opening quote is at `open`, from q, its first byte that
  * is not plain ASCII: escapes, UTF-8, errors. Returns the byte after the
  * closing quote, or NULL with s->err / s->err_off set. */
