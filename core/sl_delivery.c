@@ -456,8 +456,16 @@ static void send_piece(batch *b)
         b->first_wall = wall_ms();
     }
     if (d->rt) {
+        /* on_headers runs from the loop, never inside this call: it may
+         * finish (free) the batch */
         b->task = sl_luart_start(d->rt, d->conf->headers_fn_ref, push_req, 1,
                                  on_headers, b);
+        if (!b->task) {
+            sl_error("delivery", "%s: out of memory starting headers_fn; "
+                     "retrying in 1 s", d->conf->name);
+            b->attempt--;
+            retry_in(b, 1000);
+        }
         return;
     }
     if (!d->conf->idempotency_header) {

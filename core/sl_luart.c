@@ -27,6 +27,7 @@ struct sl_luart {
     unsigned long max_instructions;
     sl_luart_task *tasks;    /* running (and cancelled-but-waiting) tasks */
     sl_luart_task *current;  /* the task being resumed right now */
+    struct event *settle_ev; /* reports tasks that ended inside start */
 };
 
 struct sl_luart_task {
@@ -38,6 +39,11 @@ struct sl_luart_task {
     sl_luart_done_fn done;
     void *ud;
     int cancelled;           /* freed when its pending transfer completes */
+    int starting;            /* inside sl_luart_start: done must wait */
+    int settled;             /* ended inside start; reported by settle_ev */
+    int nres;                /* settled: results on co's stack */
+    int failed;              /* settled: with the reason in err */
+    char err[512];
     int http_pending;
     struct event *timer;     /* sluice.sleep */
     /* the pending HTTP request's storage */
@@ -95,9 +101,31 @@ static void count_hook(lua_State *co, lua_Debug *ar)
     }
 }
 
+/* The task ended (err NULL: nres results on co's stack). Inside
+ * sl_luart_start the outcome is kept and reported from the loop, so that
+ * `done` never runs while the caller of start still uses what `done` may
+ * free (a delivery batch); otherwise `done` runs now. Returns 1 when t is
+ * finished and freed, 0 when it waits to be reported. */
+static int end_task(sl_luart_task *t, lua_State *co, int nres,
+                    const char *err)
+{
+    if (t->starting) {
+        t->settled = 1;
+        t->nres = nres;
+        t->failed = err != NULL;
+        if (err)
+            snprintf(t->err, sizeof t->err, "%s", err);
+        event_active(t->rt->settle_ev, EV_TIMEOUT, 0);
+        return 0;
+    }
+    t->done(t->ud, co, nres, err);
+    task_free(t);
+    return 1;
+}
+
 /* Resume t's coroutine with nargs values on its stack; finish it unless
  * it yielded on a pending operation. Returns 1 when t finished (and is
- * freed), 0 while it waits. */
+ * freed), 0 while it waits (or waits to be reported). */
 static int resume(sl_luart_task *t, int nargs)
 {
     sl_luart *rt = t->rt;
@@ -109,18 +137,35 @@ static int resume(sl_luart_task *t, int nargs)
         if (t->http_pending || t->timer)
             return 0;
         lua_pop(t->co, nres);
-        t->done(t->ud, t->co, 0, "yielded without a pending operation");
-    } else if (st == LUA_OK) {
-        t->done(t->ud, t->co, nres, NULL);
-    } else {
-        const char *msg = lua_tostring(t->co, -1);
-        char buf[512];
-        sl_luahost_message(t->co, msg ? msg : "error object is not a string",
-                           buf, sizeof buf);
-        t->done(t->ud, t->co, 0, buf);
+        return end_task(t, t->co, 0, "yielded without a pending operation");
     }
-    task_free(t);
-    return 1;
+    if (st == LUA_OK)
+        return end_task(t, t->co, nres, NULL);
+    const char *msg = lua_tostring(t->co, -1);
+    char buf[512];
+    sl_luahost_message(t->co, msg ? msg : "error object is not a string",
+                       buf, sizeof buf);
+    return end_task(t, t->co, 0, buf);
+}
+
+/* settle_ev: report the tasks that ended inside sl_luart_start. */
+static void on_settle(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sl_luart *rt = arg;
+    sl_luart_task *t = rt->tasks;
+    while (t) {
+        sl_luart_task *next = t->next;
+        if (t->settled) {
+            /* done may cancel or start other tasks: start over after it */
+            t->settled = 0;
+            t->done(t->ud, t->co, t->nres, t->failed ? t->err : NULL);
+            task_free(t);
+            next = rt->tasks;
+        }
+        t = next;
+    }
 }
 
 typedef struct setup_ctx {
@@ -146,14 +191,13 @@ sl_luart_task *sl_luart_start(sl_luart *rt, int fn_ref, sl_luart_args_fn args,
                               int nargs, sl_luart_done_fn done, void *ud)
 {
     sl_luart_task *t = calloc(1, sizeof *t);
-    if (!t) {
-        done(ud, NULL, 0, "out of memory");
+    if (!t)
         return NULL;
-    }
     t->rt = rt;
     t->co_ref = LUA_NOREF;
     t->done = done;
     t->ud = ud;
+    t->starting = 1;
     t->steps = rt->max_instructions / HOOK_STEP + 1;
     t->next = rt->tasks;
     if (rt->tasks)
@@ -164,15 +208,14 @@ sl_luart_task *sl_luart_start(sl_luart *rt, int fn_ref, sl_luart_args_fn args,
     lua_pushlightuserdata(rt->L, &s);                 /* f ctx */
     if (lua_pcall(rt->L, 1, 0, 0) != LUA_OK) {        /* err */
         const char *msg = lua_tostring(rt->L, -1);
-        done(ud, NULL, 0, msg ? msg : "cannot start the Lua call");
+        (void)end_task(t, NULL, 0, msg ? msg : "cannot start the Lua call");
         lua_pop(rt->L, 1);
-        task_free(t);
-        return NULL;
+    } else {
+        lua_sethook(t->co, count_hook, LUA_MASKCOUNT, HOOK_STEP);
+        (void)resume(t, nargs);
     }
-    lua_sethook(t->co, count_hook, LUA_MASKCOUNT, HOOK_STEP);
-    /* resume may finish the task (and free it) right away: then it is no
-     * longer on the list */
-    return resume(t, nargs) ? NULL : t;
+    t->starting = 0;
+    return t;
 }
 
 void sl_luart_cancel(sl_luart_task *t)
@@ -183,7 +226,7 @@ void sl_luart_cancel(sl_luart_task *t)
         t->cancelled = 1; /* freed when the transfer completes */
         return;
     }
-    task_free(t);
+    task_free(t); /* a settled task is never reported */
 }
 
 /* ---- sluice.sleep(ms) -------------------------------------------------- */
@@ -394,6 +437,9 @@ sl_luart *sl_luart_new(lua_State *L, struct event_base *base, sl_http *http,
     rt->base = base;
     rt->http = http;
     rt->max_instructions = max_instructions ? max_instructions : 1000000;
+    rt->settle_ev = event_new(base, -1, 0, on_settle, rt);
+    if (!rt->settle_ev)
+        goto fail;
     int top = lua_gettop(L);
     if (!lua_checkstack(L, 4))
         goto fail;
@@ -402,6 +448,7 @@ sl_luart *sl_luart_new(lua_State *L, struct event_base *base, sl_http *http,
     if (lua_getglobal(L, "sluice") != LUA_TTABLE) {    /* sluice */
         snprintf(err, errlen, "the sluice module is missing");
         lua_settop(L, top);
+        event_free(rt->settle_ev);
         free(rt);
         return NULL;
     }
@@ -417,6 +464,8 @@ sl_luart *sl_luart_new(lua_State *L, struct event_base *base, sl_http *http,
     return rt;
 fail:
     snprintf(err, errlen, "out of memory");
+    if (rt->settle_ev)
+        event_free(rt->settle_ev);
     free(rt);
     return NULL;
 }
@@ -427,6 +476,8 @@ void sl_luart_free(sl_luart *rt)
         return;
     while (rt->tasks)
         task_free(rt->tasks);
+    if (rt->settle_ev)
+        event_free(rt->settle_ev);
     lua_pushnil(rt->L);
     lua_rawsetp(rt->L, LUA_REGISTRYINDEX, &RT_KEY);
     free(rt);

@@ -38,9 +38,13 @@ typedef void (*sl_luart_done_fn)(void *ud, lua_State *co, int nres,
                                  const char *err);
 
 /* Call the function at registry ref fn_ref with nargs arguments from args.
- * `done` is called exactly once unless the task is cancelled — possibly
- * before this returns, in which case NULL is returned; otherwise the
- * running task, valid until `done` or sl_luart_cancel. */
+ * `done` is called exactly once, from the event loop, unless the task is
+ * cancelled first; never before this returns, even when the function
+ * ends without waiting (its outcome is then reported on the next loop
+ * turn), so `done` may free what the caller of start is still using.
+ * Returns the running task, valid until `done` or sl_luart_cancel; NULL
+ * when no task could be made (out of memory), and then `done` is never
+ * called. */
 sl_luart_task *sl_luart_start(sl_luart *rt, int fn_ref, sl_luart_args_fn args,
                               int nargs, sl_luart_done_fn done, void *ud);
 

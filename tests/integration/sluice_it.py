@@ -760,12 +760,41 @@ class SluiceTestCase(unittest.TestCase):
     def _finish_sluice(self, s):
         crashed = s.started and s.proc.poll() is not None
         rc = s.proc.returncode if crashed else None
-        if self._failed() or crashed:
+        # stop first: a sanitizer report may still be being written when
+        # the test ends, and the process only exits once it is whole
+        if s.started:
+            s.stop()
+        report = sanitizer_report(s.stderr_path) if s.started else None
+        if self._failed() or crashed or report:
             self._diag("sluice stderr tail (%s):\n%s" % (s.dir, s.stderr_tail()))
         s.close()
+        if report:
+            raise AssertionError("sluice reported a memory or undefined-"
+                                 "behaviour error during the test:\n" + report)
         if crashed:
             raise AssertionError("sluice exited by itself during the test "
                                  "(status %s)" % rc)
+
+
+# The first line of an AddressSanitizer, LeakSanitizer or UBSan report.
+SANITIZER_MARKERS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer",
+                     b"runtime error:")
+
+
+def sanitizer_report(path, lines=30):
+    """The start of the first sanitizer report in the file at path, or
+    None. A report means the binary misbehaved, whatever the test saw."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    at = min((i for i in (data.find(m) for m in SANITIZER_MARKERS) if i >= 0),
+             default=-1)
+    if at < 0:
+        return None
+    text = data[data.rfind(b"\n", 0, at) + 1:].decode("utf-8", "replace")
+    return "\n".join(text.splitlines()[:lines])
 
 
 def main():
