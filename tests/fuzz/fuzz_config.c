@@ -74,8 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    "", 0);
     }
 
-    sl_errors errs;
-    sl_errors_init(&errs);
+    sl_config_errors errs;
+    sl_config_errors_init(&errs);
     sl_config *c = sl_config_load(gateway, &errs);
     if (c) {
         FUZZ_ASSERT(errs.n == 0);
@@ -92,6 +92,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < errs.n; i++)
             FUZZ_ASSERT(errs.msgs[i] && strchr(errs.msgs[i], '\n') == NULL);
     }
-    sl_errors_free(&errs);
+    sl_config_errors_free(&errs);
     return 0;
 }

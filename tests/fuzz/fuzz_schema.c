@@ -12,7 +12,7 @@
 
 static const struct {
     const char *name;
-    sl_type type;
+    sl_schema_type type;
     bool nullable;
 } fields[] = {
     {"s", SL_TYPE_STRING, false},   {"sn", SL_TYPE_STRING, true},

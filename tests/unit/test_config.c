@@ -20,7 +20,7 @@
 
 /* All messages, one per line, in one string (static; valid until the next
  * call). */
-static const char *joined(const sl_errors *e)
+static const char *joined(const sl_config_errors *e)
 {
     static char buf[16384];
     size_t n = 0;
@@ -33,14 +33,14 @@ static const char *joined(const sl_errors *e)
 /* Load a gateway file; messages are returned joined, *cfg gets the result. */
 static const char *load_gateway(const char *path, sl_config **cfg)
 {
-    sl_errors e;
-    sl_errors_init(&e);
+    sl_config_errors e;
+    sl_config_errors_init(&e);
     sl_config *c = sl_config_load(path, &e);
     const char *msgs = joined(&e);
     for (size_t i = 0; i < e.n; i++)
         CHECK(strchr(e.msgs[i], '\n') == NULL); /* one line each */
     CHECK((c == NULL) == (e.n > 0));
-    sl_errors_free(&e);
+    sl_config_errors_free(&e);
     if (cfg)
         *cfg = c;
     else

@@ -1,7 +1,7 @@
 /* Unit tests for sl_dlq: the dead-letter file as written (escaping,
  * truncation, torn lines, ids), reading it back (sl_dlq_each), replay into
  * the inbox, purge, and the `sluice dlq` command (sl_dlq_cli) driven
- * through sl_dlq_main with a real config. */
+ * through sl_dlq_cli_main with a real config. */
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdint.h>
@@ -718,7 +718,7 @@ static int run_cli(const char *dir, int argc, const char **args)
     int fe = open(pe, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(fo, 1);
     dup2(fe, 2);
-    int rc = sl_dlq_main(argc, argv);
+    int rc = sl_dlq_cli_main(argc, argv);
     fflush(stdout);
     fflush(stderr);
     dup2(so, 1);

@@ -46,7 +46,7 @@ static int exists(const char *dir, const char *name)
 }
 
 /* The schema { id: type, not null }. */
-static sl_schema *id_schema(sl_type type)
+static sl_schema *id_schema(sl_schema_type type)
 {
     char err[128];
     sl_schema *s = sl_schema_new(SL_UNKNOWN_REJECT);

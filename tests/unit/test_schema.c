@@ -7,7 +7,7 @@
 #include "sl_schema.h"
 #include "sl_test.h"
 
-static sl_schema *one_field(sl_type type, bool nullable)
+static sl_schema *one_field(sl_schema_type type, bool nullable)
 {
     sl_schema *s = sl_schema_new(SL_UNKNOWN_REJECT);
     char err[128];
@@ -54,20 +54,20 @@ static sl_schema_rc enc(const sl_schema *s, const char *doc)
 }
 
 /* One field "v" of `type`: the value `val` must pass, or fail with `msg`. */
-static void value_ok(sl_type type, const char *val, int line)
+static void value_ok(sl_schema_type type, const char *val, int line)
 {
     char doc[512];
     snprintf(doc, sizeof doc, "{\"v\":%s}", val);
     sl_schema *s = one_field(type, false);
     if (enc(s, doc) != SL_SCHEMA_OK || strcmp(got, doc) != 0) {
         fprintf(stderr, "line %d: %s %s rejected: %s\n", line,
-                sl_type_name(type), val, gerr.msg);
+                sl_schema_type_name(type), val, gerr.msg);
         sl_test_failed_checks++;
     }
     sl_schema_free(s);
 }
 
-static void value_bad(sl_type type, const char *val, const char *msg, int line)
+static void value_bad(sl_schema_type type, const char *val, const char *msg, int line)
 {
     char doc[512];
     snprintf(doc, sizeof doc, "{\"v\":%s}", val);
@@ -77,7 +77,7 @@ static void value_bad(sl_type type, const char *val, const char *msg, int line)
         strcmp(gerr.field, "v") != 0) {
         fprintf(stderr, "line %d: %s %s: rc %d field \"%s\" msg \"%s\"\n"
                         "  want \"%s\"\n",
-                line, sl_type_name(type), val, (int)rc, gerr.field, gerr.msg,
+                line, sl_schema_type_name(type), val, (int)rc, gerr.field, gerr.msg,
                 msg);
         sl_test_failed_checks++;
     }
@@ -92,12 +92,12 @@ static void test_type_names(void)
     static const char *names[] = {"string", "integer", "number",
                                   "boolean", "date", "datetime"};
     for (int i = 0; i < SL_TYPE__COUNT; i++) {
-        CHECK_STR(sl_type_name((sl_type)i), names[i]);
-        CHECK(sl_type_from_name(names[i]) == i);
+        CHECK_STR(sl_schema_type_name((sl_schema_type)i), names[i]);
+        CHECK(sl_schema_type_from_name(names[i]) == i);
     }
-    CHECK(sl_type_from_name("int") == -1);
-    CHECK(sl_type_from_name("String") == -1);
-    CHECK(sl_type_from_name(NULL) == -1);
+    CHECK(sl_schema_type_from_name("int") == -1);
+    CHECK(sl_schema_type_from_name("String") == -1);
+    CHECK(sl_schema_type_from_name(NULL) == -1);
 }
 
 static void test_add_rules(void)
@@ -124,7 +124,7 @@ static void test_add_rules(void)
     CHECK_CONTAINS(err, "needs escaping");
     CHECK(sl_schema_add(s, "a\xC3", SL_TYPE_STRING, true, err, sizeof err) == -1);
     CHECK_CONTAINS(err, "is not valid UTF-8");
-    CHECK(sl_schema_add(s, "x", (sl_type)99, true, err, sizeof err) == -1);
+    CHECK(sl_schema_add(s, "x", (sl_schema_type)99, true, err, sizeof err) == -1);
     CHECK_CONTAINS(err, "unknown type");
     CHECK(sl_schema_add(s, "caf\xC3\xA9", SL_TYPE_DATE, true, err, sizeof err) == 0);
     CHECK(sl_schema_nfields(s) == 3);

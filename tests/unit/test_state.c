@@ -93,9 +93,9 @@ static sl_schema *schema(const char *spec)
         if (nullable)
             colon[tl] = '\0';
         *colon = '\0';
-        int type = sl_type_from_name(colon + 1);
+        int type = sl_schema_type_from_name(colon + 1);
         CHECK(type >= 0);
-        CHECK(sl_schema_add(s, tok, (sl_type)type, nullable, err,
+        CHECK(sl_schema_add(s, tok, (sl_schema_type)type, nullable, err,
                             sizeof err) == 0);
     }
     return s;

@@ -1,0 +1,254 @@
+/* sl_gateway: wiring of the run loop. */
+#include "sl_gateway.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "sl_clock.h"
+#include "sl_connector.h"
+#include "sl_http_client.h"
+#include "sl_intake_http.h"
+#include "sl_intake_tcp.h"
+#include "sl_log.h"
+#include "sl_pieces.h"
+#include "sl_state.h"
+
+typedef struct gateway {
+    const sl_config *cfg;
+    struct event_base *base;
+    sl_http_client *http;
+    sl_connector **connectors;
+    size_t n;
+    sl_intake_http *intake;
+    sl_intake_tcp **tcp;        /* one per cfg->tcp listener */
+    size_t ntcp;
+    struct event *sigint, *sigterm, *drain_tick;
+    sl_pieces *pieces; /* helper threads for TCP chunks, lent to the
+                          connectors the listeners feed */
+    uint64_t drain_deadline;
+    int stopping;
+    int abandoned;
+} gateway;
+
+static size_t undelivered(const gateway *g, int durable)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < g->n; i++)
+        if (sl_connector_durable(g->connectors[i]) == durable)
+            total += sl_connector_undelivered(g->connectors[i]);
+    return total;
+}
+
+static size_t busy(const gateway *g)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < g->n; i++)
+        total += sl_connector_busy(g->connectors[i]);
+    return total;
+}
+
+static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    gateway *g = arg;
+    if (busy(g) == 0) {
+        size_t kept = undelivered(g, 1);
+        if (kept)
+            sl_log_info("gateway", "in-flight requests finished; %zu undelivered "
+                    "records stay in the spool for the next run", kept);
+        else
+            sl_log_info("gateway", "everything delivered; stopping");
+        event_base_loopexit(g->base, NULL);
+    } else if (sl_mono_ms() >= g->drain_deadline) {
+        size_t lost = undelivered(g, 0);
+        if (lost) {
+            sl_log_error("gateway", "shutdown deadline passed with %zu records "
+                     "undelivered; they are lost (durability \"memory\")",
+                     lost);
+            g->abandoned = 1;
+        }
+        size_t kept = undelivered(g, 1);
+        if (kept)
+            sl_log_warn("gateway", "shutdown deadline passed with requests in "
+                    "flight; their batches stay in the spool and are sent "
+                    "again (same idempotency key) at the next start");
+        event_base_loopexit(g->base, NULL);
+    }
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    gateway *g = arg;
+    if (g->stopping) {
+        sl_log_warn("gateway", "second signal: stopping now");
+        g->abandoned = undelivered(g, 0) > 0;
+        event_base_loopexit(g->base, NULL);
+        return;
+    }
+    g->stopping = 1;
+    sl_log_info("gateway", "signal %d: closing the intake; finishing requests in "
+            "flight (%zu records in memory-only connectors are delivered "
+            "first)", (int)sig, undelivered(g, 0));
+    /* make every spool durable first: that answers the requests waiting
+     * for it, before the intake (and its connections) go */
+    for (size_t i = 0; i < g->n; i++)
+        sl_connector_shutdown(g->connectors[i]);
+    /* no new connections; open ones stay until the loop ends, so the
+     * answers just queued reach their clients (new requests on them get
+     * 503 "shutting down") */
+    sl_intake_http_close_listener(g->intake);
+    for (size_t i = 0; i < g->ntcp; i++)
+        sl_intake_tcp_close_listener(g->tcp[i]);
+    g->drain_deadline = sl_mono_ms() + SL_GATEWAY_DRAIN_MS;
+    struct timeval tv = {0, 50 * 1000};
+    event_add(g->drain_tick, &tv);
+}
+
+static int start(gateway *g)
+{
+    char err[256];
+    const sl_config *cfg = g->cfg;
+    if (!(g->base = event_base_new())) {
+        fprintf(stderr, "sluice: cannot create the event loop\n");
+        return -1;
+    }
+    if (!(g->http = sl_http_client_new(g->base, err, sizeof err))) {
+        fprintf(stderr, "sluice: %s\n", err);
+        return -1;
+    }
+    g->connectors = calloc(cfg->nconnectors ? cfg->nconnectors : 1,
+                           sizeof *g->connectors);
+    if (!g->connectors)
+        return -1;
+    for (size_t i = 0; i < cfg->nconnectors; i++) {
+        const sl_connector_conf *cc = &cfg->connectors[i];
+        g->connectors[i] = sl_connector_new(cc, cfg->state_dir, g->base,
+                                            g->http, err, sizeof err);
+        if (!g->connectors[i]) {
+            fprintf(stderr, "sluice: connector %s: %s\n", cc->name, err);
+            return -1;
+        }
+        g->n++;
+        /* the schema is fixed from the first run on */
+        char dir[4096];
+        if (sl_state_dir(cfg->state_dir, cc->name, 0, dir, sizeof dir, err,
+                         sizeof err) != 0 ||
+            sl_state_schema_write(dir, cc->schema, err, sizeof err) != 0) {
+            fprintf(stderr, "sluice: connector %s: %s\n", cc->name, err);
+            return -1;
+        }
+    }
+    sl_intake_http_opts opts = {
+        .host = cfg->listen_host,
+        .port = cfg->listen_port,
+        .max_body_bytes = cfg->max_body_bytes,
+        .max_decompressed_bytes = cfg->max_decompressed_bytes,
+        .max_header_bytes = cfg->max_header_bytes,
+        .max_connections = cfg->max_connections,
+        .idle_timeout_s = cfg->idle_timeout_s,
+        .request_timeout_s = cfg->request_timeout_s,
+    };
+    g->intake = sl_intake_http_new(g->base, &opts, g->connectors, g->n, err,
+                                   sizeof err);
+    if (!g->intake) {
+        fprintf(stderr, "sluice: %s\n", err);
+        return -1;
+    }
+    if (cfg->ntcp && !(g->tcp = calloc(cfg->ntcp, sizeof *g->tcp)))
+        return -1;
+    if (cfg->ntcp) {
+        /* the loop thread and up to 3 helpers check large TCP chunks */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        unsigned helpers = cpus > 4 ? 3 : cpus > 1 ? (unsigned)cpus - 1 : 0;
+        if (helpers && !(g->pieces = sl_pieces_new(helpers, err, sizeof err)))
+            sl_log_warn("gateway", "TCP chunks are checked on the loop thread "
+                    "only: %s", err);
+    }
+    for (size_t i = 0; i < cfg->ntcp; i++) {
+        const sl_tcp_conf *tc = &cfg->tcp[i];
+        sl_connector *c = NULL;
+        for (size_t k = 0; k < g->n && !c; k++)
+            if (strcmp(sl_connector_name(g->connectors[k]), tc->connector) == 0)
+                c = g->connectors[k];
+        if (!c) {
+            fprintf(stderr, "sluice: tcp %s: no connector \"%s\"\n",
+                    tc->listen, tc->connector);
+            return -1;
+        }
+        sl_connector_set_pieces(c, g->pieces);
+        if (!(g->tcp[i] = sl_intake_tcp_new(g->base, tc, c, err, sizeof err))) {
+            fprintf(stderr, "sluice: %s\n", err);
+            return -1;
+        }
+        g->ntcp++;
+    }
+    g->sigint = evsignal_new(g->base, SIGINT, on_signal, g);
+    g->sigterm = evsignal_new(g->base, SIGTERM, on_signal, g);
+    g->drain_tick = event_new(g->base, -1, EV_PERSIST, on_drain_tick, g);
+    if (!g->sigint || !g->sigterm || !g->drain_tick ||
+        evsignal_add(g->sigint, NULL) != 0 || evsignal_add(g->sigterm, NULL) != 0) {
+        fprintf(stderr, "sluice: cannot install signal handlers\n");
+        return -1;
+    }
+    return 0;
+}
+
+static void stop(gateway *g)
+{
+    sl_intake_http_free(g->intake);
+    for (size_t i = 0; i < g->ntcp; i++)
+        sl_intake_tcp_free(g->tcp[i]);
+    free(g->tcp);
+    /* the HTTP client goes first: it cancels transfers whose callbacks
+     * point into the connectors' batches */
+    sl_http_client_free(g->http);
+    for (size_t i = 0; i < g->n; i++)
+        sl_connector_free(g->connectors[i]);
+    free(g->connectors);
+    sl_pieces_free(g->pieces); /* after the connectors that borrowed it */
+    if (g->sigint)
+        event_free(g->sigint);
+    if (g->sigterm)
+        event_free(g->sigterm);
+    if (g->drain_tick)
+        event_free(g->drain_tick);
+    if (g->base)
+        event_base_free(g->base);
+}
+
+int sl_gateway_run(const sl_config *cfg)
+{
+    gateway g;
+    memset(&g, 0, sizeof g);
+    g.cfg = cfg;
+    if (sl_state_check_locks(cfg, stderr) > 0) {
+        fprintf(stderr, "sluice: not starting\n");
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    int rc = 1;
+    if (start(&g) == 0) {
+        sl_log_info("gateway", "listening on %s:%d with %zu connector%s",
+                cfg->listen_host, cfg->listen_port, g.n, g.n == 1 ? "" : "s");
+        for (size_t i = 0; i < g.n; i++)
+            sl_log_info("gateway", "connector %s: POST /v1/connectors/%s/records "
+                    "-> %s %s", cfg->connectors[i].name,
+                    cfg->connectors[i].name, cfg->connectors[i].method,
+                    cfg->connectors[i].url);
+        for (size_t i = 0; i < g.ntcp; i++)
+            sl_log_info("gateway", "tcp %s -> connector %s (NDJSON%s)",
+                    cfg->tcp[i].listen, cfg->tcp[i].connector,
+                    cfg->tcp[i].ack ? ", ack" : "");
+        event_base_dispatch(g.base);
+        rc = g.abandoned ? 1 : 0;
+    }
+    stop(&g);
+    return rc;
+}

@@ -1,0 +1,170 @@
+/* sl_config: loads the gateway file (conf/sluice.lua) and every connector
+ * file it names into plain C structs. Every problem is reported, each with
+ * file, line (where Lua knows it), key and what is wrong. */
+#ifndef SL_CONFIG_H
+#define SL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "sl_schema.h"
+
+typedef enum sl_body_form {
+    SL_BODY_ARRAY = 0, /* one JSON array of records per request */
+    SL_BODY_OBJECT,    /* one record per request, the object itself */
+    SL_BODY_NDJSON     /* one record per line */
+} sl_body_form;
+
+enum {
+    SL_ON_PERMANENT_BISECT = 0, /* isolate the failing records by halving */
+    SL_ON_PERMANENT_DEAD_LETTER /* the whole batch to the dead letters */
+};
+
+typedef struct sl_header {
+    char *name;  /* owned */
+    char *value; /* owned */
+} sl_header;
+
+/* One connector, as declared in its file. All pointers are owned by the
+ * enclosing sl_config and freed with it. */
+typedef struct sl_connector_conf {
+    char *name;              /* identifier [A-Za-z_][A-Za-z0-9_-]*, <= 64 */
+    char *file;              /* path of the connector file */
+    char *url;               /* http:// or https://, host, optional port */
+    char *method;            /* "POST", "PUT" or "PATCH" */
+    sl_header *headers;      /* static headers, in name order */
+    size_t nheaders;
+    sl_schema *schema;       /* owned */
+    sl_body_form body;       /* default SL_BODY_ARRAY */
+    size_t batch_max_records;   /* default 500 */
+    size_t batch_max_bytes;     /* default 1 MiB; body bytes per request */
+    unsigned batch_max_delay_ms;/* default 200 */
+    unsigned timeout_ms;        /* whole request; default 10000 */
+    unsigned concurrency;       /* requests in flight; default 4 */
+    unsigned retry_base_ms;     /* first backoff; default 200 */
+    unsigned retry_max_ms;      /* backoff ceiling; default 30000 */
+    unsigned retry_max_elapsed_s; /* give up (dead letters) after this long
+                                     since a batch's first attempt; 0 never;
+                                     default 86400 */
+    int on_permanent;           /* SL_ON_PERMANENT_*; default bisect */
+    bool ordered;               /* one request in flight, strict order */
+    char *idempotency_header;   /* header carrying the batch key; NULL = off;
+                                   default "Idempotency-Key" */
+    size_t queue_max_bytes;     /* durability "memory": the queue's limit;
+                                   default 64 MiB */
+    int durability;             /* sl_durability (sl_spool.h); default fsync */
+    size_t spool_max_bytes;     /* undelivered bytes on disk; default 1 GiB */
+    size_t spool_segment_bytes; /* segment file size; default 64 MiB */
+    size_t spool_cache_bytes;   /* recent records also kept in memory for
+                                   delivery; default 8 MiB */
+    char **intake_keys;         /* owned; callers must send one of them as
+                                   "Authorization: Bearer <key>"; none =
+                                   open intake */
+    size_t nintake_keys;
+    /* Lua (issue 3). The connector file's state stays open for the life of
+     * the config so that transform/headers_fn can be called at run time. */
+    struct lua_State *L;        /* owned; the state the file ran in */
+    int transform_ref;          /* registry ref of `transform`, or LUA_NOREF */
+    int headers_fn_ref;         /* registry ref of `headers_fn`, or LUA_NOREF */
+    unsigned long lua_max_instructions; /* per call; lua.max_instructions,
+                                           default 1000000 */
+    size_t lua_max_memory;      /* cap of L after loading; lua.max_memory_mb,
+                                   default 64 MiB */
+    /* Per-record limits (key `limits`); also set on `schema`. */
+    size_t limit_record_bytes;  /* one record's JSON text; default 1 MiB */
+    size_t limit_string_bytes;  /* one string value; default 256 KiB */
+    size_t limit_fields;        /* members of one record; default 1024 */
+    int limit_depth;            /* JSON nesting; default 32 */
+    size_t limit_records;       /* records in one HTTP request; default
+                                   100000 */
+} sl_connector_conf;
+
+/* A raw-TCP listener: one JSON record per line (NDJSON) into a connector.
+ * Owned by the enclosing sl_config. */
+typedef struct sl_tcp_conf {
+    char *listen;            /* "host:port" as written */
+    char *host;              /* parsed host */
+    int port;                /* parsed port */
+    char *connector;         /* name of the connector it feeds (checked) */
+    bool ack;                /* answer each line "ok" / "error <reason>"
+                                once durable; default false */
+    char **allow;            /* allowed peers: addresses or CIDR blocks
+                                ("10.0.0.0/8", "::1"); default loopback
+                                only ("127.0.0.0/8", "::1") */
+    size_t nallow;
+    size_t max_line_bytes;   /* longest line; default 1 MiB */
+    unsigned idle_timeout_s; /* close a connection silent this long;
+                                default 60 */
+    unsigned line_timeout_s; /* a line must be whole this long after its
+                                first byte; default 30 */
+    unsigned max_connections;/* open connections at most; default 1024 */
+} sl_tcp_conf;
+
+/* The gateway. */
+typedef struct sl_config {
+    char *file;              /* the gateway file as given */
+    char *listen;            /* "host:port" as written, default 127.0.0.1:8080 */
+    char *listen_host;       /* parsed host */
+    int listen_port;         /* parsed port */
+    char *state_dir;         /* absolute or relative to the gateway file's dir */
+    size_t max_body_bytes;   /* intake request body limit; default 8 MiB */
+    size_t max_decompressed_bytes; /* a gzip body once inflated; default
+                                      64 MiB */
+    size_t max_header_bytes; /* request line and headers; default 64 KiB */
+    unsigned max_connections;/* HTTP connections open at once; default
+                                1024 */
+    unsigned idle_timeout_s; /* an HTTP connection silent this long is
+                                closed; default 60 */
+    unsigned request_timeout_s; /* a request must arrive whole within this
+                                   of its first byte; default 30 */
+    sl_connector_conf *connectors;
+    size_t nconnectors;
+    sl_tcp_conf *tcp;        /* raw-TCP listeners (gateway key `tcp`) */
+    size_t ntcp;
+} sl_config;
+
+/* A list of error messages, each one line ("file:line: key: what"). */
+typedef struct sl_config_errors {
+    char **msgs;  /* owned */
+    size_t n, cap;
+} sl_config_errors;
+
+void sl_config_errors_init(sl_config_errors *e);
+void sl_config_errors_free(sl_config_errors *e);
+void sl_config_errors_add(sl_config_errors *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Load the gateway file at `path` and the connector files it names (glob
+ * patterns, relative to the gateway file's directory). Returns the config,
+ * or NULL with one message per problem appended to `errs` (all problems
+ * found are reported, not only the first). Caller frees with
+ * sl_config_free. */
+sl_config *sl_config_load(const char *path, sl_config_errors *errs);
+
+/* sl_config_load for a command: the config, or NULL after writing to
+ * `err` every error (one a line) and then "<prog>: N configuration
+ * error(s) in <path>". Caller frees with sl_config_free. */
+sl_config *sl_config_load_or_report(const char *path, const char *prog,
+                                    FILE *err);
+
+void sl_config_free(sl_config *c); /* accepts NULL */
+
+/* Find a connector by name; NULL if absent. */
+const sl_connector_conf *sl_config_connector(const sl_config *c,
+                                             const char *name);
+
+/* Print what `sluice check` shows: per connector its method, URL, body form,
+ * batching, header names (secret-looking values masked) and schema table. */
+void sl_config_print(const sl_config *c, FILE *out);
+
+/* Whether a header's value should be masked when shown: its name contains
+ * authorization, token, secret, key, signature, password or cookie
+ * (case-insensitive). */
+bool sl_config_header_is_secret(const char *name);
+
+/* Write the reference of every connector key (name, type, default,
+ * description) as Markdown, from the same table that parses them. */
+void sl_config_print_reference(FILE *out);
+
+#endif

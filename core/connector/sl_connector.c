@@ -1,0 +1,756 @@
+/* sl_connector: a connector at run time. */
+#include "sl_connector.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <lauxlib.h>
+
+#include "sl_clock.h"
+#include "sl_delivery.h"
+#include "sl_dlq.h"
+#include "sl_log.h"
+#include "sl_luaruntime.h"
+#include "sl_pieces.h"
+#include "sl_rejectlog.h"
+#include "sl_spool.h"
+#include "sl_state.h"
+#include "sl_transform.h"
+
+#define INBOX_MAX_FILE (256u << 20) /* a replay file read at once */
+#define INBOX_TICK_MS 1000
+
+struct sl_connector {
+    const sl_connector_conf *conf;
+    char dir[PATH_MAX];     /* <state_dir>/<name> */
+    int lock_fd;
+    sl_spool *spool;
+    sl_pieces *pieces; /* borrowed (the gateway's); NULL: stream chunks are
+                          checked on the loop thread alone */
+    sl_dlq *dlq;
+    sl_delivery *d;
+    sl_transform *xf; /* NULL without a transform */
+    sl_auth *auth;    /* NULL without intake keys */
+    sl_rejectlog *rejectlog; /* lines a stream intake rejected */
+    sl_luaruntime *rt;     /* Lua on the loop (headers_fn); NULL without Lua */
+    sl_stats stats;
+    sl_buf block;   /* reused per request until the spool takes it */
+    sl_buf rejects; /* reused per request */
+    struct event *inbox_ev;
+    struct {
+        sl_connector_durable_fn fn;
+        void *ud;
+    } waiters[SL_CONNECTOR_MAX_WAITERS]; /* intakes waiting for durability */
+    int shutting_down;
+};
+
+static const char *const body_names[] = {"array", "object", "ndjson"};
+
+static void spool_durable(void *ud, uint64_t lsn)
+{
+    sl_connector *c = ud;
+    for (size_t i = 0; i < SL_CONNECTOR_MAX_WAITERS; i++)
+        if (c->waiters[i].fn)
+            c->waiters[i].fn(c->waiters[i].ud, c, lsn, 1);
+    if (c->d)
+        sl_delivery_notify(c->d);
+}
+
+static void spool_failed(void *ud, uint64_t lsn)
+{
+    sl_connector *c = ud;
+    for (size_t i = 0; i < SL_CONNECTOR_MAX_WAITERS; i++)
+        if (c->waiters[i].fn)
+            c->waiters[i].fn(c->waiters[i].ud, c, lsn, 0);
+}
+
+static void take_inbox(sl_connector *c);
+
+static void on_inbox_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    take_inbox(arg);
+}
+
+sl_connector *sl_connector_new(const sl_connector_conf *conf,
+                               const char *state_dir, struct event_base *base,
+                               sl_http_client *http, char *err, size_t errlen)
+{
+    sl_connector *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->conf = conf;
+    c->lock_fd = -1;
+    sl_buf_init(&c->block, 0);
+    sl_buf_init(&c->rejects, 0);
+    if (sl_state_dir(state_dir, conf->name, 1, c->dir, sizeof c->dir, err,
+                     errlen) != 0 ||
+        (c->lock_fd = sl_state_lock(c->dir, err, errlen)) < 0)
+        goto fail;
+    sl_spool_opts so = {
+        .dir = c->dir,
+        .name = conf->name,
+        .durability = (sl_durability)conf->durability,
+        .max_bytes = conf->durability == SL_DURABILITY_MEMORY
+                         ? conf->queue_max_bytes
+                         : conf->spool_max_bytes,
+        .segment_bytes = conf->spool_segment_bytes,
+        .cache_bytes = conf->spool_cache_bytes,
+        .on_durable = spool_durable,
+        .on_failed = spool_failed,
+        .ud = c,
+    };
+    if (!(c->spool = sl_spool_open(base, &so, err, errlen)) ||
+        !(c->dlq = sl_dlq_open(c->dir, err, errlen)) ||
+        !(c->rejectlog = sl_rejectlog_open(c->dir, err, errlen)))
+        goto fail;
+    if (conf->L) {
+        c->rt = sl_luaruntime_new(conf->L, base, http, conf->lua_max_instructions,
+                             err, errlen);
+        if (!c->rt)
+            goto fail;
+    }
+    c->d = sl_delivery_new(base, http, c->rt, conf, c->spool, c->dlq,
+                           &c->stats, err, errlen);
+    if (!c->d)
+        goto fail;
+    if (conf->L && conf->transform_ref != LUA_NOREF &&
+        conf->transform_ref != LUA_REFNIL) {
+        c->xf = sl_transform_new(conf->L, conf->transform_ref, conf->schema,
+                                 conf->name, conf->lua_max_instructions);
+        if (!c->xf) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+    }
+    if (conf->nintake_keys &&
+        !(c->auth = sl_auth_new((const char *const *)conf->intake_keys,
+                                conf->nintake_keys))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    struct timeval tick = {INBOX_TICK_MS / 1000, (INBOX_TICK_MS % 1000) * 1000};
+    if (!(c->inbox_ev = event_new(base, -1, EV_PERSIST, on_inbox_tick, c)) ||
+        event_add(c->inbox_ev, &tick) != 0) {
+        snprintf(err, errlen, "cannot create the inbox timer");
+        goto fail;
+    }
+    take_inbox(c);
+    /* what a previous run left is due now */
+    sl_delivery_notify(c->d);
+    return c;
+fail:
+    sl_connector_free(c);
+    return NULL;
+}
+
+void sl_connector_free(sl_connector *c)
+{
+    if (!c)
+        return;
+    if (c->inbox_ev)
+        event_free(c->inbox_ev);
+    sl_delivery_free(c->d);
+    c->d = NULL;
+    memset(c->waiters, 0, sizeof c->waiters);
+    sl_spool_close(c->spool);
+    sl_dlq_free(c->dlq);
+    sl_luaruntime_free(c->rt);
+    sl_transform_free(c->xf);
+    sl_auth_free(c->auth);
+    sl_rejectlog_free(c->rejectlog);
+    sl_buf_free(&c->block);
+    sl_buf_free(&c->rejects);
+    sl_state_unlock(c->lock_fd);
+    free(c);
+}
+
+int sl_connector_add_durable_cb(sl_connector *c, sl_connector_durable_fn fn,
+                                void *ud)
+{
+    for (size_t i = 0; i < SL_CONNECTOR_MAX_WAITERS; i++)
+        if (!c->waiters[i].fn) {
+            c->waiters[i].fn = fn;
+            c->waiters[i].ud = ud;
+            return 0;
+        }
+    return -1;
+}
+
+void sl_connector_remove_durable_cb(sl_connector *c, sl_connector_durable_fn fn,
+                                    void *ud)
+{
+    for (size_t i = 0; i < SL_CONNECTOR_MAX_WAITERS; i++)
+        if (c->waiters[i].fn == fn && c->waiters[i].ud == ud)
+            c->waiters[i].fn = NULL;
+}
+
+const char *sl_connector_name(const sl_connector *c) { return c->conf->name; }
+
+int sl_connector_durable(const sl_connector *c)
+{
+    return c->conf->durability != SL_DURABILITY_MEMORY;
+}
+
+sl_auth_rc sl_connector_authorize(sl_connector *c, const char *authorization)
+{
+    if (!c->auth)
+        return SL_AUTH_OK;
+    sl_auth_rc rc = sl_auth_check(c->auth, authorization);
+    if (rc != SL_AUTH_OK)
+        c->stats.unauthorized++;
+    return rc;
+}
+
+static void answer_error(sl_buf *answer, const char *msg)
+{
+    sl_buf_append(answer, "{\"error\":", 9);
+    sl_buf_json_string(answer, msg, strlen(msg));
+    sl_buf_putc(answer, '}');
+}
+
+/* The path every intake shares: check and encode data (through `xf`, may
+ * be NULL) into c->block and c->rejects — or, with `pieces` (NDJSON, no
+ * transform), into c->block and the pieces' own lists, checked in parallel
+ * pieces — hand the accepted records to the spool and count them. SL_SPOOL_OK also when nothing was accepted or the
+ * body is malformed (see res); otherwise the spool's refusal, with nothing
+ * counted, or SL_SPOOL_NOMEM when checking ran out of memory. *ticket as
+ * for sl_connector_ingest. */
+static sl_spool_rc check_and_spool(sl_connector *c, sl_transform *xf,
+                                   sl_ingest_format fmt, const char *data,
+                                   size_t len, size_t max_records,
+                                   sl_pieces *pieces, sl_ingest_result *res,
+                                   uint64_t *ticket)
+{
+    sl_ingest_limits lim = {.depth = c->conf->limit_depth,
+                            .records = max_records};
+    *ticket = 0;
+    sl_buf_reset(&c->block);
+    sl_buf_reset(&c->rejects);
+    /* The encoded records are about as large as the body (compact, plus
+     * frames and missing nullable fields): size the block once instead of
+     * doubling it from 256 bytes, a realloc and copy each time. Failure is
+     * harmless here: appends grow it as needed. */
+    (void)sl_buf_reserve(&c->block, len + len / 8 + 256);
+    int rc = pieces ? sl_pieces_ingest(pieces, c->conf->schema, data, len,
+                                       &lim, &c->block, res)
+                    : sl_ingest(c->conf->schema, xf, fmt, data, len, &lim,
+                                &c->block, &c->rejects, res);
+    if (rc != 0)
+        return SL_SPOOL_NOMEM;
+    if (res->accepted > 0) {
+        sl_spool_rc rc = sl_spool_append(c->spool, &c->block, res->accepted,
+                                         sl_mono_ms(), ticket);
+        if (rc != SL_SPOOL_OK)
+            return rc;
+        c->stats.accepted += res->accepted;
+        if (*ticket == 0)
+            sl_delivery_notify(c->d);
+    }
+    c->stats.rejected += res->rejected;
+    c->stats.dropped += res->dropped;
+    return SL_SPOOL_OK;
+}
+
+/* The answer to a request the spool refused; its HTTP status. */
+static int refused(sl_connector *c, sl_spool_rc rc, size_t accepted,
+                   sl_buf *answer, int *retry_after_s)
+{
+    c->stats.refused += accepted;
+    char msg[320];
+    switch (rc) {
+    case SL_SPOOL_FULL:
+        *retry_after_s = 1;
+        snprintf(msg, sizeof msg, "spool full (%s): the destination is not "
+                 "keeping up; nothing of this request was accepted; retry "
+                 "later", c->conf->durability == SL_DURABILITY_MEMORY
+                              ? "queue_max_bytes"
+                              : "spool.max_bytes");
+        answer_error(answer, msg);
+        return 503;
+    case SL_SPOOL_IOERR:
+        *retry_after_s = 5;
+        snprintf(msg, sizeof msg, "cannot write the spool: %s; nothing of "
+                 "this request was accepted", sl_spool_error(c->spool));
+        answer_error(answer, msg);
+        return 503;
+    default:
+        answer_error(answer, "out of memory while spooling");
+        return 500;
+    }
+}
+
+int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
+                        const char *body, size_t len, sl_buf *answer,
+                        int *retry_after_s, uint64_t *ticket)
+{
+    sl_ingest_result res;
+    *ticket = 0;
+    if (c->shutting_down) {
+        *retry_after_s = 5;
+        answer_error(answer, "shutting down; nothing of this request was "
+                             "accepted");
+        return 503;
+    }
+    memset(&res, 0, sizeof res);
+    sl_spool_rc rc = check_and_spool(c, c->xf, fmt, body, len,
+                                     c->conf->limit_records, NULL, &res,
+                                     ticket);
+    /* sl_ingest accepts nothing when it runs out of memory; a spool that
+     * does has records to refuse */
+    if (rc == SL_SPOOL_NOMEM && res.accepted == 0) {
+        answer_error(answer, "out of memory while checking the records");
+        return 500;
+    }
+    if (rc != SL_SPOOL_OK)
+        return refused(c, rc, res.accepted, answer, retry_after_s);
+    if (res.too_many) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "more than limits.records_per_request "
+                 "(%zu) records in one request; nothing of this request was "
+                 "accepted", c->conf->limit_records);
+        answer_error(answer, msg);
+        return 413;
+    }
+    if (res.malformed) {
+        sl_buf_append(answer, "{\"error\":", 9);
+        char msg[256];
+        snprintf(msg, sizeof msg, "malformed JSON at byte %zu: %s",
+                 res.error_offset, res.error);
+        sl_buf_json_string(answer, msg, strlen(msg));
+        sl_buf_printf(answer, ",\"offset\":%zu}", res.error_offset);
+        return 400;
+    }
+    sl_buf_printf(answer, "{\"accepted\":%zu,", res.accepted);
+    if (res.dropped > 0)
+        sl_buf_printf(answer, "\"dropped\":%zu,", res.dropped);
+    sl_buf_append(answer, "\"rejected\":[", 12);
+    sl_buf_append(answer, c->rejects.data, c->rejects.len);
+    sl_buf_putc(answer, ']');
+    if (res.listed < res.rejected)
+        sl_buf_printf(answer, ",\"rejected_total\":%zu,\"rejected_truncated\":true",
+                      res.rejected);
+    sl_buf_putc(answer, '}');
+    if (res.accepted == 0 && res.rejected > 0 && res.dropped == 0)
+        return 422;
+    return 200;
+}
+
+/* ---- stream intakes ------------------------------------------------------ */
+
+/* Walk the rejections sl_ingest listed in `rej` ({"index":N,...},
+ * {"index":M,...}, N ascending) together with the lines of data: log each
+ * with its line's number and text, and report it; at most `max` of them.
+ * Stops after the last one. Returns how many were logged. */
+static size_t log_rejects(sl_connector *c, const sl_buf *rej,
+                          const char *data, size_t len, const char *peer,
+                          uint64_t first_line, sl_connector_reject_fn on_reject,
+                          void *ud, size_t max)
+{
+    static const char key[] = "{\"index\":";
+    const char *r = rej->data, *rend = r ? r + rej->len : NULL;
+    const char *p = data, *end = data + len;
+    uint64_t lineno = first_line, ordinal = 0;
+    size_t logged = 0;
+    while (p < end && r && r < rend && logged < max) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const char *q = p;
+        while (q < le && (*q == ' ' || *q == '\t' || *q == '\r'))
+            q++;
+        if (q < le) { /* a non-blank line: sl_ingest's index counts these */
+            while (r && r < rend && logged < max &&
+                   strncmp(r, key, sizeof key - 1) == 0) {
+                char *after;
+                unsigned long long idx = strtoull(r + sizeof key - 1, &after, 10);
+                if (idx != ordinal || *after != ',')
+                    break;
+                /* this entry runs to the next `,{"index":` or the end */
+                const char *next = after;
+                while ((next = memchr(next, ',', (size_t)(rend - next))) &&
+                       strncmp(next + 1, key, sizeof key - 1) != 0)
+                    next++;
+                const char *eend = next ? next : rend;
+                sl_rejectlog_add(c->rejectlog, peer, lineno, p,
+                                 (size_t)(le - p), after + 1,
+                                 (size_t)(eend - (after + 1)));
+                if (on_reject)
+                    on_reject(ud, lineno, after + 1, (size_t)(eend - (after + 1)));
+                logged++;
+                r = next ? next + 1 : rend;
+            }
+            ordinal++;
+        }
+        if (nl)
+            lineno++;
+        p = nl ? nl + 1 : end;
+    }
+    return logged;
+}
+
+void sl_connector_log_reject(sl_connector *c, const char *peer, uint64_t line,
+                             const char *text, size_t textlen,
+                             const char *rejection, size_t rlen)
+{
+    c->stats.rejected++;
+    sl_rejectlog_add(c->rejectlog, peer, line, text, textlen, rejection, rlen);
+}
+
+int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
+                               const char *peer, uint64_t first_line,
+                               sl_connector_reject_fn on_reject, void *ud,
+                               uint64_t *ticket, sl_ingest_result *res)
+{
+    *ticket = 0;
+    memset(res, 0, sizeof *res);
+    if (c->shutting_down)
+        return 503;
+    /* no room for about this much: do not parse what would be thrown away
+     * (the stream intake calls again every few ms while it is full) */
+    if (!sl_spool_has_room(c->spool, len < 65536 ? len : 65536))
+        return 503;
+    /* a large chunk of a connector without a transform is checked in
+     * pieces on the helper threads and this one; the spool, the counters
+     * and the reject log stay here */
+    sl_pieces *pieces = !c->xf && len >= 2 * SL_PIECES_BYTES ? c->pieces
+                                                              : NULL;
+    /* refused: nothing counted, the same lines come again */
+    sl_spool_rc rc = check_and_spool(c, c->xf, SL_INGEST_NDJSON, data, len,
+                                     0, pieces, res, ticket);
+    if (rc != SL_SPOOL_OK)
+        return rc == SL_SPOOL_FULL ? 503 : 500;
+    if (res->listed > 0 && !pieces) {
+        log_rejects(c, &c->rejects, data, len, peer, first_line, on_reject,
+                    ud, SIZE_MAX);
+    } else if (res->listed > 0) {
+        /* the pieces in order, at most SL_INGEST_MAX_LISTED in all, as one
+         * sl_ingest of the chunk would have listed them */
+        const char *at = data;
+        uint64_t line = first_line;
+        size_t logged = 0;
+        for (size_t i = 0; i < sl_pieces_count(pieces) &&
+                           logged < SL_INGEST_MAX_LISTED; i++) {
+            const char *pd;
+            size_t pl, listed;
+            const sl_buf *rej;
+            sl_pieces_piece(pieces, i, &pd, &pl, &rej, &listed);
+            if (listed == 0)
+                continue;
+            for (const char *nl; at < pd &&
+                 (nl = memchr(at, '\n', (size_t)(pd - at))); at = nl + 1)
+                line++;
+            at = pd;
+            logged += log_rejects(c, rej, pd, pl, peer, line, on_reject, ud,
+                                  SL_INGEST_MAX_LISTED - logged);
+        }
+        res->listed = logged;
+    }
+    if (res->listed < res->rejected)
+        sl_log_warn("intake", "%s: %zu rejected lines from %s not written to the "
+                "reject log (at most %d per read)", c->conf->name,
+                res->rejected - res->listed, peer, SL_INGEST_MAX_LISTED);
+    return 200;
+}
+
+void sl_connector_set_pieces(sl_connector *c, sl_pieces *pieces)
+{
+    c->pieces = pieces;
+}
+
+/* ---- the inbox: replayed dead letters --------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    char *data = NULL;
+    if (fstat(fd, &st) == 0 && (uint64_t)st.st_size <= INBOX_MAX_FILE &&
+        (data = malloc((size_t)st.st_size + 1))) {
+        size_t got = 0;
+        while (got < (size_t)st.st_size) {
+            ssize_t r = read(fd, data + got, (size_t)st.st_size - got);
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+        if (got != (size_t)st.st_size) {
+            free(data);
+            data = NULL;
+        } else {
+            *len = got;
+        }
+    }
+    close(fd);
+    return data;
+}
+
+/* Keep the lines that no longer pass the schema in <path>.rejected. */
+static void keep_rejected(sl_connector *c, const char *path, const sl_buf *bad,
+                          size_t n)
+{
+    char kept[2 * PATH_MAX + 32];
+    snprintf(kept, sizeof kept, "%s.rejected", path);
+    int fd = open(kept, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd < 0 || write(fd, bad->data, bad->len) != (ssize_t)bad->len ||
+        fdatasync(fd) != 0)
+        sl_log_error("inbox", "%s: cannot write %s: %s", c->conf->name, kept,
+                 strerror(errno));
+    else
+        sl_log_warn("inbox", "%s: %zu replayed records no longer pass the "
+                "schema; they are kept in %s", c->conf->name, n, kept);
+    if (fd >= 0)
+        close(fd);
+}
+
+/* One replay file back into the spool: each line is checked against the
+ * schema again (no transform: they are destination-ready); the ones that
+ * pass are appended and made durable before the file goes, the others are
+ * kept in <file>.rejected. 0 done, 1 no room yet, -1 error. */
+static int take_inbox_file(sl_connector *c, const char *path)
+{
+    size_t len = 0;
+    char *data = read_file(path, &len);
+    if (!data) {
+        sl_log_error("inbox", "%s: cannot read %s: %s", c->conf->name, path,
+                 errno ? strerror(errno) : "too large");
+        return -1;
+    }
+    sl_buf bad;
+    sl_buf_init(&bad, 0);
+    sl_buf_reset(&c->block);
+    sl_ingest_limits lim = {.depth = c->conf->limit_depth};
+    size_t accepted = 0, rejected = 0;
+    int rc = 0;
+    for (size_t at = 0; at < len && rc == 0;) {
+        const char *nl = memchr(data + at, '\n', len - at);
+        size_t n = nl ? (size_t)(nl - (data + at)) : len - at;
+        sl_ingest_result res;
+        sl_buf_reset(&c->rejects);
+        if (n > 0 && sl_ingest(c->conf->schema, NULL, SL_INGEST_NDJSON,
+                               data + at, n, &lim, &c->block, &c->rejects,
+                               &res) != 0)
+            rc = -1;
+        else if (n > 0 && res.accepted == 1)
+            accepted++;
+        else if (n > 0 && (sl_buf_append(&bad, data + at, n) != 0 ||
+                           sl_buf_putc(&bad, '\n') != 0))
+            rc = -1;
+        else if (n > 0)
+            rejected++;
+        at += n + 1;
+    }
+    free(data);
+    if (rc == 0 && accepted > 0 && !sl_spool_has_room(c->spool, c->block.len))
+        rc = 1;
+    if (rc == 0 && accepted > 0) {
+        uint64_t ticket;
+        if (sl_spool_append(c->spool, &c->block, accepted, sl_mono_ms(),
+                            &ticket) != SL_SPOOL_OK ||
+            sl_spool_sync(c->spool) != 0)
+            rc = -1;
+    }
+    if (rc == 0) {
+        if (rejected > 0)
+            keep_rejected(c, path, &bad, rejected);
+        unlink(path);
+        c->stats.replayed += accepted;
+        sl_log_info("inbox", "%s: %zu replayed records back in the spool",
+                c->conf->name, accepted);
+        sl_delivery_notify(c->d);
+    }
+    sl_buf_free(&bad);
+    return rc;
+}
+
+static void take_inbox(sl_connector *c)
+{
+    if (c->shutting_down)
+        return;
+    char dir[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/inbox", c->dir);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (e->d_name[0] == '.' || l < 7 || strcmp(e->d_name + l - 7, ".ndjson"))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            char **nn = realloc(names, cap * sizeof *nn);
+            if (!nn)
+                break;
+            names = nn;
+        }
+        if (!(names[n] = strdup(e->d_name)))
+            break;
+        n++;
+    }
+    closedir(d);
+    if (n)
+        qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        char path[2 * PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (take_inbox_file(c, path) == 1)
+            break; /* no room: next tick */
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* ---- introspection ------------------------------------------------------- */
+
+void sl_connector_describe(const sl_connector *c, sl_buf *out)
+{
+    const sl_connector_conf *cf = c->conf;
+    sl_buf_append(out, "{\"name\":", 8);
+    sl_buf_json_string(out, cf->name, strlen(cf->name));
+    sl_buf_append(out, ",\"url\":", 7);
+    sl_buf_json_string(out, cf->url, strlen(cf->url));
+    sl_buf_printf(out, ",\"method\":\"%s\",\"body\":\"%s\",\"unknown_fields\":\"%s\","
+                  "\"durability\":\"%s\",\"schema\":[",
+                  cf->method, body_names[cf->body],
+                  sl_schema_policy(cf->schema) == SL_UNKNOWN_DROP ? "drop"
+                                                                  : "reject",
+                  cf->durability == SL_DURABILITY_FSYNC ? "fsync"
+                  : cf->durability == SL_DURABILITY_OS  ? "os"
+                                                        : "memory");
+    size_t n = sl_schema_nfields(cf->schema);
+    for (size_t i = 0; i < n; i++) {
+        const char *fname = sl_schema_field_name(cf->schema, i);
+        sl_buf_append(out, i ? ",{\"name\":" : "{\"name\":", i ? 9 : 8);
+        sl_buf_json_string(out, fname, strlen(fname));
+        sl_buf_printf(out, ",\"type\":\"%s\",\"nullable\":%s}",
+                      sl_schema_type_name(sl_schema_field_type(cf->schema, i)),
+                      sl_schema_field_nullable(cf->schema, i) ? "true" : "false");
+    }
+    const sl_stats *s = &c->stats;
+    sl_buf_printf(out,
+                  "],\"batch\":{\"max_records\":%zu,\"max_bytes\":%zu,"
+                  "\"max_delay_ms\":%u},\"stats\":{\"accepted\":%llu,"
+                  "\"rejected\":%llu,\"delivered\":%llu,\"queued\":%zu,"
+                  "\"in_flight\":%zu,\"pending\":%zu,\"requests\":%llu,"
+                  "\"failures\":%llu,\"retries\":%llu,\"refused\":%llu,"
+                  "\"dropped\":%llu,\"dead_lettered\":%llu,\"splits\":%llu,"
+                  "\"replayed\":%llu,\"unauthorized\":%llu,\"spool_bytes\":%llu,"
+                  "\"dead_letters\":%zu}}",
+                  cf->batch_max_records, cf->batch_max_bytes,
+                  cf->batch_max_delay_ms, (unsigned long long)s->accepted,
+                  (unsigned long long)s->rejected,
+                  (unsigned long long)s->delivered, sl_spool_count(c->spool),
+                  sl_delivery_in_flight(c->d), sl_delivery_pending(c->d),
+                  (unsigned long long)s->requests,
+                  (unsigned long long)s->failures,
+                  (unsigned long long)s->retries,
+                  (unsigned long long)s->refused,
+                  (unsigned long long)s->dropped,
+                  (unsigned long long)s->dead_lettered,
+                  (unsigned long long)s->splits,
+                  (unsigned long long)s->replayed,
+                  (unsigned long long)s->unauthorized,
+                  (unsigned long long)sl_spool_disk_bytes(c->spool),
+                  c->dlq ? sl_dlq_count(c->dlq) : (size_t)0);
+}
+
+void sl_connector_metrics(sl_connector *const *cs, size_t n, sl_buf *out)
+{
+    static const struct {
+        const char *name, *type, *help;
+    } fam[] = {
+        {"sluice_records_accepted_total", "counter", "Records accepted at the intake."},
+        {"sluice_records_rejected_total", "counter", "Records rejected at the intake."},
+        {"sluice_records_delivered_total", "counter", "Records the destination acknowledged."},
+        {"sluice_records_refused_total", "counter", "Valid records refused because the spool was full."},
+        {"sluice_records_dropped_total", "counter", "Records a transform dropped."},
+        {"sluice_requests_total", "counter", "Delivery attempts sent."},
+        {"sluice_request_failures_total", "counter", "Delivery attempts that failed."},
+        {"sluice_request_retries_total", "counter", "Delivery attempts that were retries."},
+        {"sluice_records_dead_lettered_total", "counter", "Records moved to the dead letters."},
+        {"sluice_batch_splits_total", "counter", "Batches halved after a 413 or to isolate a permanent failure."},
+        {"sluice_requests_unauthorized_total", "counter", "Intake requests refused for a missing or wrong intake key."},
+        {"sluice_records_queued", "gauge", "Records in the spool not yet cut into a batch."},
+        {"sluice_records_pending", "gauge", "Records in batches not yet finished."},
+        {"sluice_requests_in_flight", "gauge", "Delivery requests in flight."},
+        {"sluice_spool_bytes", "gauge", "Undelivered bytes held by the spool."},
+        {"sluice_dead_letters", "gauge", "Records in the dead letters."},
+    };
+    for (size_t f = 0; f < sizeof fam / sizeof fam[0]; f++) {
+        sl_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", fam[f].name,
+                      fam[f].help, fam[f].name, fam[f].type);
+        for (size_t i = 0; i < n; i++) {
+            const sl_connector *c = cs[i];
+            const sl_stats *s = &c->stats;
+            unsigned long long v = 0;
+            switch (f) {
+            case 0: v = s->accepted; break;
+            case 1: v = s->rejected; break;
+            case 2: v = s->delivered; break;
+            case 3: v = s->refused; break;
+            case 4: v = s->dropped; break;
+            case 5: v = s->requests; break;
+            case 6: v = s->failures; break;
+            case 7: v = s->retries; break;
+            case 8: v = s->dead_lettered; break;
+            case 9: v = s->splits; break;
+            case 10: v = s->unauthorized; break;
+            case 11: v = sl_spool_count(c->spool); break;
+            case 12: v = sl_delivery_pending(c->d); break;
+            case 13: v = sl_delivery_in_flight(c->d); break;
+            case 14: v = sl_spool_disk_bytes(c->spool); break;
+            default: v = c->dlq ? sl_dlq_count(c->dlq) : 0; break;
+            }
+            sl_buf_printf(out, "%s{connector=\"%s\"} %llu\n", fam[f].name,
+                          c->conf->name, v);
+        }
+    }
+}
+
+/* ---- shutdown --------------------------------------------------------------- */
+
+void sl_connector_shutdown(sl_connector *c)
+{
+    c->shutting_down = 1;
+    if (!sl_connector_durable(c)) {
+        sl_delivery_drain(c->d);
+        return;
+    }
+    if (sl_spool_sync(c->spool) != 0)
+        sl_log_error("connector", "%s: could not make the spool durable at "
+                 "shutdown: %s", c->conf->name, sl_spool_error(c->spool));
+    sl_delivery_stop(c->d);
+}
+
+size_t sl_connector_busy(const sl_connector *c)
+{
+    if (!sl_connector_durable(c))
+        return sl_connector_undelivered(c);
+    return sl_delivery_in_flight(c->d);
+}
+
+size_t sl_connector_undelivered(const sl_connector *c)
+{
+    return sl_spool_count(c->spool) + sl_delivery_pending(c->d);
+}

@@ -1,0 +1,116 @@
+/* sl_connector: one connector at run time — its configuration, state
+ * directory, spool, dead letters, sender and counters — and the
+ * transport-independent intake entry point that answers a body with
+ * accepted/rejected records. */
+#ifndef SL_CONNECTOR_H
+#define SL_CONNECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sl_auth.h"
+#include "sl_buf.h"
+#include "sl_config.h"
+#include "sl_http_client.h"
+#include "sl_ingest.h"
+#include "sl_stats.h"
+
+struct event_base;
+struct sl_connector;
+typedef struct sl_connector sl_connector;
+
+/* A running connector for `conf` (borrowed; must outlive it) keeping its
+ * state in <state_dir>/<name> (created; locked against a second gateway;
+ * the spool is recovered). NULL with a message in err on failure. */
+sl_connector *sl_connector_new(const sl_connector_conf *conf,
+                               const char *state_dir, struct event_base *base,
+                               sl_http_client *http, char *err, size_t errlen);
+
+/* Write and sync the spool, release the lock, free. Accepts NULL. */
+void sl_connector_free(sl_connector *c);
+
+/* Answers waiting for durability: `fn(ud, lsn, ok)` is called on the loop
+ * when every ingest whose *ticket <= lsn is durable (ok = 1), or when
+ * every ingest whose *ticket > lsn failed to be written (ok = 0). Each
+ * intake registers once; 0, or -1 when SL_CONNECTOR_MAX_WAITERS are
+ * registered already. */
+typedef void (*sl_connector_durable_fn)(void *ud, sl_connector *c,
+                                        uint64_t lsn, int ok);
+#define SL_CONNECTOR_MAX_WAITERS 8
+int sl_connector_add_durable_cb(sl_connector *c, sl_connector_durable_fn fn,
+                                void *ud);
+void sl_connector_remove_durable_cb(sl_connector *c, sl_connector_durable_fn fn,
+                                    void *ud);
+
+const char *sl_connector_name(const sl_connector *c);
+
+/* Is a request with this Authorization header value (may be NULL) let
+ * in? SL_AUTH_OK when the connector has no intake keys. Counts refusals. */
+sl_auth_rc sl_connector_authorize(sl_connector *c, const char *authorization);
+
+/* Check, encode and spool the records of one body. Writes the JSON answer
+ * ({"accepted":N,"rejected":[...]} or {"error":...}) to `answer` and
+ * returns the HTTP status: 200 some accepted (or an empty array), 422 none
+ * accepted, 400 malformed JSON, 503 spool full (*retry_after_s set), 500
+ * out of memory. Nothing is spooled unless the status is 200. With a
+ * durable spool, *ticket > 0 means: do not answer before the durable
+ * callback has reported an LSN >= *ticket. */
+int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
+                        const char *body, size_t len, sl_buf *answer,
+                        int *retry_after_s, uint64_t *ticket);
+
+/* Called by sl_connector_ingest_stream for each rejected line: its line
+ * number on the stream and the rejection's JSON members after the index
+ * (`"field":...,"error":...}`). */
+typedef void (*sl_connector_reject_fn)(void *ud, uint64_t line,
+                                       const char *rejection, size_t rlen);
+
+/* Write one rejected stream line to the reject log (and count it) —
+ * for lines the stream intake refuses itself (e.g. too long). */
+void sl_connector_log_reject(sl_connector *c, const char *peer, uint64_t line,
+                             const char *text, size_t textlen,
+                             const char *rejection, size_t rlen);
+
+/* Lend the connector a pool that checks large stream chunks (NDJSON, no
+ * transform) in parallel pieces; NULL (the default): on the calling thread
+ * only. The pool must outlive the connector's use of it. */
+struct sl_pieces;
+void sl_connector_set_pieces(sl_connector *c, struct sl_pieces *pieces);
+
+/* A stream intake's whole lines data[0..len) (NDJSON; the first is line
+ * `first_line` of the stream from `peer`): checked, encoded and spooled
+ * like sl_connector_ingest's, rejected lines written to the connector's
+ * reject log (<dir>/rejects.ndjson) and, with `on_reject`, reported. At
+ * most SL_INGEST_MAX_LISTED rejections are logged per call (the rest are
+ * counted). Returns 200, 503 when the spool is full or shutting down
+ * (nothing taken: call again later with the same lines), 500 out of
+ * memory (nothing taken). *ticket as for sl_connector_ingest. */
+int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
+                               const char *peer, uint64_t first_line,
+                               sl_connector_reject_fn on_reject, void *ud,
+                               uint64_t *ticket, sl_ingest_result *res);
+
+/* Append {"name":..,"url":..,"method":..,"body":..,"schema":[..],
+ * "stats":{..}} to out. */
+void sl_connector_describe(const sl_connector *c, sl_buf *out);
+
+/* Append the Prometheus text exposition of `n` connectors to out, each
+ * metric family once with a sample per connector. */
+void sl_connector_metrics(sl_connector *const *cs, size_t n, sl_buf *out);
+
+/* Shutdown. With durability "memory": send everything queued now, retry
+ * failures soon. Otherwise: make the spool durable (answering every
+ * waiting request), cut no new batch, start no retry. */
+void sl_connector_shutdown(sl_connector *c);
+
+/* Is there still something to wait for before exiting? Memory: records
+ * queued or outstanding. Durable: requests in flight. */
+size_t sl_connector_busy(const sl_connector *c);
+
+/* Records not yet delivered (spooled or outstanding). */
+size_t sl_connector_undelivered(const sl_connector *c);
+
+/* Does the connector keep records across restarts (fsync or os)? */
+int sl_connector_durable(const sl_connector *c);
+
+#endif

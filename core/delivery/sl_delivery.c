@@ -1,0 +1,887 @@
+/* sl_delivery: batching, sending, classifying and retrying for one
+ * connector.
+ *
+ * A batch is a cut of the spool: its records are copied once into `body`
+ * in the connector's form, with each record's place (`refs`) kept so the
+ * batch can be halved. The batch is worked through as "pieces": the whole
+ * batch first; a 413 or a permanent failure under bisect replaces the
+ * current piece by its two halves (the second waits on a stack). A piece
+ * that cannot be halved further and fails permanently, or that runs out of
+ * retry time, is dead-lettered. When no piece is left the dead letters are
+ * written (one fdatasync) and the cut is done in the spool.
+ *
+ * Outstanding batches (in flight or waiting to retry) are limited by
+ * `concurrency` (1 with `ordered`), so a dead destination backs records up
+ * in the spool, where its limit applies. */
+#include "sl_delivery.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <lauxlib.h>
+
+#include "sl_clock.h"
+#include "sl_header.h"
+#include "sl_log.h"
+
+#define DEAD_RESPONSE_KEEP 1024
+
+typedef struct rec_ref {
+    size_t off, len;            /* the record's bytes in batch.full */
+    uint64_t lsn;               /* its place in the spool */
+} rec_ref;
+
+typedef struct piece {
+    size_t from, n;             /* records [from, from + n) of the batch */
+} piece;
+
+typedef struct dead {           /* a dead-lettered piece, until written */
+    size_t from, n;
+    long status;
+    unsigned attempts;
+    int64_t first_ms, last_ms;  /* wall clock */
+    char *reason;               /* owned */
+    char *response;             /* owned, may be NULL */
+    size_t response_len;
+    char key[128];
+} dead;
+
+typedef struct batch {
+    struct batch *prev, *next;  /* sl_delivery.batches */
+    sl_delivery *d;
+    sl_spool_cut cut;
+    sl_buf full;                /* the whole batch's body, in the
+                                   connector's form, built as it is cut */
+    rec_ref *refs;
+    size_t nrecords, caprefs;
+    piece cur;                  /* being sent */
+    piece *stack;               /* waiting halves, last on top */
+    size_t nstack, capstack;
+    sl_buf part;                /* a piece's body, once split */
+    const sl_buf *body;         /* the current piece's: &full or &part;
+                                   NULL until built (with the key) */
+    char key[128];              /* the current piece's idempotency key */
+    unsigned attempt;           /* attempts of the current piece */
+    unsigned auth_retried;      /* the last answer was 401/403, retried */
+    long last_status;           /* 0 = transport or headers_fn failure */
+    uint64_t first_mono;        /* first attempt of the batch */
+    uint64_t not_before;        /* the server's Retry-After ends (mono) */
+    int64_t first_wall, last_wall;
+    dead *dead;
+    size_t ndead, capdead;
+    int in_flight;
+    int finishing;              /* all pieces done; writing dead letters */
+    struct event *retry_ev;
+    sl_luaruntime_task *task;        /* headers_fn running for this attempt */
+    struct curl_slist *dyn_headers;
+} batch;
+
+struct sl_delivery {
+    struct event_base *base;
+    sl_http_client *http;
+    sl_luaruntime *rt;               /* runs headers_fn; NULL without one */
+    const sl_connector_conf *conf;
+    sl_spool *spool;
+    sl_dlq *dlq;
+    sl_stats *stats;
+    struct curl_slist *headers; /* without headers_fn: every attempt's */
+    struct event *delay_timer;
+    batch *batches;
+    size_t nbatches;            /* outstanding batches */
+    size_t pending;             /* records in outstanding batches */
+    size_t in_flight;
+    size_t max_batches;         /* concurrency, 1 when ordered */
+    uint64_t rng;               /* xorshift64 state for jitter */
+    int draining;
+    int stopped;
+    int failing;                /* the last answer was a retryable failure */
+};
+
+static void pump(sl_delivery *d);
+static void send_piece(batch *b);
+static void next_piece(batch *b);
+
+static int64_t wall_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static uint64_t rng_next(sl_delivery *d)
+{
+    uint64_t x = d->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    d->rng = x;
+    return x;
+}
+
+static void on_delay(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    pump(arg);
+}
+
+sl_delivery *sl_delivery_new(struct event_base *base, sl_http_client *http,
+                             sl_luaruntime *rt, const sl_connector_conf *conf,
+                             sl_spool *spool, sl_dlq *dlq, sl_stats *stats,
+                             char *err, size_t errlen)
+{
+    sl_delivery *d = calloc(1, sizeof *d);
+    if (!d) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    d->base = base;
+    d->http = http;
+    d->conf = conf;
+    if (conf->headers_fn_ref != LUA_NOREF && conf->headers_fn_ref != LUA_REFNIL &&
+        conf->L)
+        d->rt = rt;
+    d->spool = spool;
+    d->dlq = dlq;
+    d->stats = stats;
+    d->max_batches = conf->ordered ? 1 : conf->concurrency;
+    d->rng = ((uint64_t)sl_mono_ms() << 20) ^ (uint64_t)getpid() ^
+             (uint64_t)(uintptr_t)d ^ 0x9e3779b97f4a7c15ull;
+    char why[160];
+    if (!(d->headers = sl_header_list(conf, NULL, NULL, why, sizeof why))) {
+        snprintf(err, errlen, "%s: %s", conf->name, why);
+        goto fail;
+    }
+    if (!(d->delay_timer = evtimer_new(base, on_delay, d))) {
+        snprintf(err, errlen, "cannot create timer");
+        goto fail;
+    }
+    return d;
+fail:
+    sl_delivery_free(d);
+    return NULL;
+}
+
+static void batch_free(batch *b)
+{
+    sl_luaruntime_cancel(b->task);
+    curl_slist_free_all(b->dyn_headers);
+    if (b->retry_ev)
+        event_free(b->retry_ev);
+    for (size_t i = 0; i < b->ndead; i++) {
+        free(b->dead[i].reason);
+        free(b->dead[i].response);
+    }
+    free(b->dead);
+    free(b->refs);
+    free(b->stack);
+    sl_buf_free(&b->full);
+    sl_buf_free(&b->part);
+    free(b);
+}
+
+static void batch_unlink(sl_delivery *d, batch *b)
+{
+    if (b->prev)
+        b->prev->next = b->next;
+    else
+        d->batches = b->next;
+    if (b->next)
+        b->next->prev = b->prev;
+    d->nbatches--;
+    d->pending -= b->nrecords;
+}
+
+void sl_delivery_free(sl_delivery *d)
+{
+    if (!d)
+        return;
+    while (d->batches) {
+        batch *b = d->batches;
+        batch_unlink(d, b);
+        batch_free(b);
+    }
+    if (d->delay_timer)
+        event_free(d->delay_timer);
+    curl_slist_free_all(d->headers);
+    free(d);
+}
+
+/* ---- cutting ---------------------------------------------------------- */
+
+/* Body bytes of records [from, from+n) in the connector's form. */
+static size_t form_bytes(const batch *b, size_t from, size_t n)
+{
+    const sl_connector_conf *c = b->d->conf;
+    size_t bytes = 0;
+    for (size_t i = from; i < from + n; i++)
+        bytes += b->refs[i].len;
+    if (c->body == SL_BODY_ARRAY)
+        bytes += n + 1; /* [ , ... ] */
+    else if (c->body == SL_BODY_NDJSON)
+        bytes += n;
+    return bytes;
+}
+
+/* Write record i of a body whose first record is `from` at w, in the
+ * connector's form: '[' or ',' before it in the array form, '\n' after it
+ * in NDJSON (the closing ']' is the caller's). Room must be reserved.
+ * Returns the end. */
+static char *put_record(const sl_connector_conf *c, char *w, size_t i,
+                        size_t from, const char *rec, size_t len)
+{
+    if (c->body == SL_BODY_ARRAY)
+        *w++ = i == from ? '[' : ',';
+    memcpy(w, rec, len);
+    w += len;
+    if (c->body == SL_BODY_NDJSON)
+        *w++ = '\n';
+    return w;
+}
+
+/* sl_spool_emit_fn: add one record to the batch's body unless it would
+ * make it pass max_bytes (a first record always goes, however large, so
+ * that nothing can get stuck). The records are copied once, here, into
+ * the body that is sent; `refs` remember where each is for a split. */
+static int emit_record(void *ud, const char *rec, size_t len, uint64_t lsn)
+{
+    batch *b = ud;
+    const sl_connector_conf *c = b->d->conf;
+    size_t extra = len + 1 + (c->body == SL_BODY_ARRAY && b->nrecords == 0);
+    if (b->nrecords > 0 && b->full.len + extra + 1 > c->batch_max_bytes)
+        return 1;
+    if (b->nrecords == b->caprefs) {
+        size_t nc = b->caprefs ? b->caprefs * 2 : 64;
+        rec_ref *nr = realloc(b->refs, nc * sizeof *nr);
+        if (!nr)
+            return 1;
+        b->refs = nr;
+        b->caprefs = nc;
+    }
+    if (sl_buf_reserve(&b->full, extra + 1) != 0) /* + the closing ']' */
+        return 1;
+    char *w = b->full.data + b->full.len;
+    char *end = put_record(c, w, b->nrecords, 0, rec, len);
+    b->refs[b->nrecords].off =
+        (size_t)(w - b->full.data) + (c->body == SL_BODY_ARRAY);
+    b->refs[b->nrecords].len = len;
+    b->full.len = (size_t)(end - b->full.data);
+    b->refs[b->nrecords].lsn = lsn;
+    b->nrecords++;
+    return 0;
+}
+
+/* Point at the current piece's body (building it when the batch was
+ * split) and make its key. */
+static int build_body(batch *b)
+{
+    const sl_connector_conf *c = b->d->conf;
+    piece p = b->cur;
+    if (p.from == 0 && p.n == b->nrecords) {
+        b->body = &b->full;
+    } else {
+        sl_buf_reset(&b->part);
+        if (sl_buf_reserve(&b->part, form_bytes(b, p.from, p.n) + 1) != 0)
+            return -1;
+        char *w = b->part.data;
+        for (size_t i = p.from; i < p.from + p.n; i++)
+            w = put_record(c, w, i, p.from, b->full.data + b->refs[i].off,
+                           b->refs[i].len);
+        if (c->body == SL_BODY_ARRAY)
+            *w++ = ']';
+        b->part.len = (size_t)(w - b->part.data);
+        b->body = &b->part;
+    }
+    /* The key names the records, not the attempt: the spool's identity,
+     * the first record's place and the count. A batch cut again after a
+     * restart is the same records, so it gets the same key. */
+    snprintf(b->key, sizeof b->key, "%s-%016" PRIx64 "-%" PRIx64 "-%zu",
+             c->name, b->cut.epoch, b->refs[p.from].lsn, p.n);
+    return 0;
+}
+
+/* Take the next batch from the spool and send it. 1 cut, 0 nothing to
+ * cut, -1 out of memory. */
+static int cut_batch(sl_delivery *d)
+{
+    const sl_connector_conf *c = d->conf;
+    batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return -1;
+    b->d = d;
+    sl_buf_init(&b->full, 0);
+    sl_buf_init(&b->part, 0);
+    size_t max_records = c->body == SL_BODY_OBJECT ? 1 : c->batch_max_records;
+    size_t est = sl_spool_bytes(d->spool) + sl_spool_count(d->spool) + 2;
+    if (est > c->batch_max_bytes)
+        est = c->batch_max_bytes;
+    if (sl_buf_reserve(&b->full, est) != 0) {
+        batch_free(b);
+        return -1;
+    }
+    sl_spool_take(d->spool, max_records, emit_record, b, &b->cut);
+    if (b->nrecords == 0 || b->nrecords != b->cut.nrecords) {
+        int empty = b->cut.nrecords == 0;
+        if (!empty)
+            /* an allocation failed half-way: the cut stays outstanding in
+             * the spool and is cut again after a restart; say so */
+            sl_log_error("delivery", "%s: out of memory cutting a batch",
+                     c->name);
+        batch_free(b);
+        return empty ? 0 : -1;
+    }
+    if (c->body == SL_BODY_ARRAY)
+        sl_buf_putc(&b->full, ']'); /* room was reserved by emit_record */
+    b->cur.from = 0;
+    b->cur.n = b->nrecords;
+    b->first_mono = 0;
+    b->next = d->batches;
+    if (d->batches)
+        d->batches->prev = b;
+    d->batches = b;
+    d->nbatches++;
+    d->pending += b->nrecords;
+    send_piece(b);
+    return 1;
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
+static void on_response(void *ud, const sl_http_client_response *res);
+static void schedule_retry(batch *b, const sl_http_client_response *res);
+static void retry_or_bury(batch *b, const sl_http_client_response *res);
+static void retry_in(batch *b, uint64_t wait_ms);
+
+/* Put the request on the wire with `headers`. */
+static void transmit(batch *b, const struct curl_slist *headers)
+{
+    sl_delivery *d = b->d;
+    sl_http_client_request req = {
+        .method = d->conf->method,
+        .url = d->conf->url,
+        .headers = headers,
+        .body = b->body->data,
+        .body_len = b->body->len,
+        .timeout_ms = (long)d->conf->timeout_ms,
+    };
+    d->stats->requests++;
+    if (b->attempt > 1)
+        d->stats->retries++;
+    b->in_flight = 1;
+    d->in_flight++;
+    b->last_wall = wall_ms();
+    if (sl_http_client_send(d->http, &req, on_response, b) != 0) {
+        /* could not even start: treat like a transport failure */
+        sl_http_client_response r = {.status = 0, .curl_code = CURLE_OUT_OF_MEMORY,
+                              .error = "cannot start request", .body = ""};
+        on_response(b, &r);
+    }
+}
+
+/* sl_luaruntime_args_fn: headers_fn's `req`. */
+static void push_req(lua_State *co, void *ud)
+{
+    batch *b = ud;
+    sl_delivery *d = b->d;
+    lua_createtable(co, 0, 8);                             /* req */
+    lua_pushlstring(co, b->body->data, b->body->len);
+    lua_setfield(co, -2, "body");
+    lua_pushinteger(co, (lua_Integer)b->cur.n);
+    lua_setfield(co, -2, "records");
+    lua_pushinteger(co, (lua_Integer)b->attempt);
+    lua_setfield(co, -2, "attempt");
+    lua_pushstring(co, b->key);
+    lua_setfield(co, -2, "batch_id");
+    if (b->attempt > 1) {
+        lua_pushinteger(co, b->last_status);
+        lua_setfield(co, -2, "last_status");
+    }
+    lua_pushstring(co, d->conf->method);
+    lua_setfield(co, -2, "method");
+    lua_pushstring(co, d->conf->url);
+    lua_setfield(co, -2, "url");
+    lua_pushstring(co, d->conf->name);
+    lua_setfield(co, -2, "connector");                     /* req */
+}
+
+/* sl_luaruntime_done_fn for headers_fn. */
+static void on_headers(void *ud, lua_State *co, int nres, const char *err)
+{
+    batch *b = ud;
+    sl_delivery *d = b->d;
+    char why[320];
+    b->task = NULL;
+    if (!err && (nres < 1 || !lua_istable(co, -nres))) {
+        snprintf(why, sizeof why, "headers_fn must return a table of headers");
+        err = why;
+    }
+    if (!err) {
+        if (nres > 1)
+            lua_pop(co, nres - 1);
+        curl_slist_free_all(b->dyn_headers);
+        b->dyn_headers = sl_header_list(d->conf, b->key, co, why, sizeof why);
+        if (!b->dyn_headers)
+            err = why;
+    }
+    if (err) {
+        d->stats->failures++;
+        sl_log_warn("delivery", "batch %s attempt %u: %s", b->key, b->attempt, err);
+        b->last_status = 0;
+        b->last_wall = wall_ms();
+        sl_http_client_response r = {.status = 0, .error = err, .body = ""};
+        retry_or_bury(b, &r);
+        return;
+    }
+    transmit(b, b->dyn_headers);
+}
+
+static void send_piece(batch *b)
+{
+    sl_delivery *d = b->d;
+    if (!b->body && build_body(b) != 0) {
+        sl_log_error("delivery", "%s: out of memory building a body; retrying in "
+                 "1 s", d->conf->name);
+        retry_in(b, 1000);
+        return;
+    }
+    b->attempt++;
+    if (!b->first_mono) {
+        b->first_mono = sl_mono_ms();
+        b->first_wall = wall_ms();
+    }
+    if (d->rt) {
+        /* on_headers runs from the loop, never inside this call: it may
+         * finish (free) the batch */
+        b->task = sl_luaruntime_start(d->rt, d->conf->headers_fn_ref, push_req, 1,
+                                 on_headers, b);
+        if (!b->task) {
+            sl_log_error("delivery", "%s: out of memory starting headers_fn; "
+                     "retrying in 1 s", d->conf->name);
+            b->attempt--;
+            retry_in(b, 1000);
+        }
+        return;
+    }
+    if (!d->conf->idempotency_header) {
+        transmit(b, d->headers);
+        return;
+    }
+    char why[160];
+    curl_slist_free_all(b->dyn_headers);
+    b->dyn_headers = sl_header_list(d->conf, b->key, NULL, why, sizeof why);
+    if (!b->dyn_headers) {
+        sl_log_error("delivery", "%s: %s; retrying in 1 s", d->conf->name, why);
+        b->attempt--;
+        retry_in(b, 1000);
+        return;
+    }
+    transmit(b, b->dyn_headers);
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    batch *b = arg;
+    if (b->d->stopped)
+        return; /* left in the spool for the next run */
+    send_piece(b);
+}
+
+static void retry_in(batch *b, uint64_t wait)
+{
+    sl_delivery *d = b->d;
+    if (!b->retry_ev)
+        b->retry_ev = evtimer_new(d->base, on_retry, b);
+    struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000};
+    if (!b->retry_ev || evtimer_add(b->retry_ev, &tv) != 0) {
+        /* no timer: retry at once rather than lose the batch */
+        sl_log_error("delivery", "%s: cannot arm retry timer; retrying now",
+                 d->conf->name);
+        send_piece(b);
+    }
+}
+
+/* The server's Retry-After in ms (seconds or an HTTP date); 0 if none. */
+static uint64_t retry_after_ms(const char *v)
+{
+    if (!v || !*v)
+        return 0;
+    char *end;
+    unsigned long long s = strtoull(v, &end, 10);
+    if (end != v && *end == '\0')
+        return s > 86400 ? 86400000ull : s * 1000ull;
+    time_t t = curl_getdate(v, NULL);
+    time_t now = time(NULL);
+    if (t == (time_t)-1 || t <= now)
+        return 0;
+    return t - now > 86400 ? 86400000ull : (uint64_t)(t - now) * 1000ull;
+}
+
+/* Backoff before the next attempt: full jitter over base * 2^(n-1), capped
+ * at max_ms; a Retry-After raises the floor and wins over max_ms. */
+static uint64_t backoff_ms(sl_delivery *d, batch *b,
+                           const sl_http_client_response *res)
+{
+    uint64_t base = d->conf->retry_base_ms, cap = d->conf->retry_max_ms;
+    uint64_t ceil = base;
+    for (unsigned i = 1; i < b->attempt && ceil < cap; i++)
+        ceil *= 2;
+    if (ceil > cap)
+        ceil = cap;
+    uint64_t wait = ceil ? rng_next(d) % (ceil + 1) : 0;
+    uint64_t ra = retry_after_ms(res->retry_after);
+    if (ra > wait)
+        wait = ra;
+    b->not_before = ra ? sl_mono_ms() + ra : 0;
+    if (d->draining && wait > 250)
+        wait = 250;
+    return wait;
+}
+
+/* ---- outcomes ------------------------------------------------------------- */
+
+/* Send the piece on top of the stack, or finish the batch. */
+static void finish(batch *b);
+
+static void next_piece(batch *b)
+{
+    b->attempt = 0;
+    b->auth_retried = 0;
+    b->body = NULL;
+    if (b->nstack == 0) {
+        finish(b);
+        return;
+    }
+    b->cur = b->stack[--b->nstack];
+    if (b->d->stopped)
+        return; /* left in the spool for the next run */
+    send_piece(b);
+}
+
+/* Replace the current piece by its halves: send the first, stack the
+ * second. -1 (out of memory) leaves the piece as it is. */
+static int split(batch *b)
+{
+    if (b->nstack == b->capstack) {
+        size_t nc = b->capstack ? b->capstack * 2 : 8;
+        piece *ns = realloc(b->stack, nc * sizeof *ns);
+        if (!ns)
+            return -1;
+        b->stack = ns;
+        b->capstack = nc;
+    }
+    size_t half = b->cur.n / 2;
+    b->stack[b->nstack].from = b->cur.from + half;
+    b->stack[b->nstack].n = b->cur.n - half;
+    b->nstack++;
+    b->cur.n = half;
+    b->d->stats->splits++;
+    b->attempt = 0;
+    b->auth_retried = 0;
+    b->body = NULL;
+    if (!b->d->stopped)
+        send_piece(b);
+    return 0;
+}
+
+/* The current piece goes to the dead letters (written when the batch is
+ * finished). */
+static void bury(batch *b, const sl_http_client_response *res, const char *reason)
+{
+    sl_delivery *d = b->d;
+    if (b->ndead == b->capdead) {
+        size_t nc = b->capdead ? b->capdead * 2 : 4;
+        dead *nd = realloc(b->dead, nc * sizeof *nd);
+        if (!nd) {
+            sl_log_error("delivery", "batch %s: out of memory recording dead "
+                     "letters; retrying in 1 s", b->key);
+            retry_in(b, 1000);
+            return;
+        }
+        b->dead = nd;
+        b->capdead = nc;
+    }
+    dead *x = &b->dead[b->ndead];
+    memset(x, 0, sizeof *x);
+    x->from = b->cur.from;
+    x->n = b->cur.n;
+    x->status = res->status;
+    x->attempts = b->attempt;
+    x->first_ms = b->first_wall;
+    x->last_ms = b->last_wall;
+    x->reason = strdup(reason);
+    size_t rl = res->body_len < DEAD_RESPONSE_KEEP ? res->body_len
+                                                    : DEAD_RESPONSE_KEEP;
+    if (rl && (x->response = malloc(rl)))
+        memcpy(x->response, res->body, rl);
+    x->response_len = x->response ? rl : 0;
+    snprintf(x->key, sizeof x->key, "%s", b->key);
+    b->ndead++;
+    d->stats->dead_lettered += b->cur.n;
+    sl_log_error("delivery", "batch %s: %zu record%s to the dead letters: %s",
+             b->key, b->cur.n, b->cur.n == 1 ? "" : "s", reason);
+    next_piece(b);
+}
+
+static void on_finish_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    finish(arg);
+}
+
+/* Every piece is delivered or dead: write the dead letters, then the cut
+ * is done. If the dead letters cannot be written the batch stays (and is
+ * retried every second) — never done without them. */
+static void finish(batch *b)
+{
+    sl_delivery *d = b->d;
+    b->finishing = 1;
+    if (b->ndead > 0) {
+        size_t n = 0;
+        for (size_t i = 0; i < b->ndead; i++)
+            n += b->dead[i].n;
+        sl_dlq_entry *e = calloc(n, sizeof *e);
+        char err[256] = "out of memory";
+        int rc = -1;
+        if (e) {
+            size_t k = 0;
+            for (size_t i = 0; i < b->ndead; i++) {
+                const dead *x = &b->dead[i];
+                for (size_t r = x->from; r < x->from + x->n; r++, k++) {
+                    e[k].record = b->full.data + b->refs[r].off;
+                    e[k].record_len = b->refs[r].len;
+                    e[k].status = x->status;
+                    e[k].reason = x->reason ? x->reason : "";
+                    e[k].response = x->response;
+                    e[k].response_len = x->response_len;
+                    e[k].attempts = x->attempts;
+                    e[k].first_attempt_ms = x->first_ms;
+                    e[k].last_attempt_ms = x->last_ms;
+                    e[k].batch_id = x->key;
+                }
+            }
+            rc = d->dlq ? sl_dlq_append(d->dlq, e, n, err, sizeof err) : 0;
+            free(e);
+        }
+        if (rc != 0) {
+            sl_log_error("delivery", "%s: cannot write %zu dead letters (%s); "
+                     "the batch stays in the spool; retrying in 1 s",
+                     d->conf->name, n, err);
+            if (!b->retry_ev)
+                b->retry_ev = evtimer_new(d->base, on_finish_retry, b);
+            else
+                event_assign(b->retry_ev, d->base, -1, 0, on_finish_retry, b);
+            struct timeval tv = {1, 0};
+            if (b->retry_ev)
+                evtimer_add(b->retry_ev, &tv);
+            return;
+        }
+    }
+    sl_spool_done(d->spool, &b->cut);
+    batch_unlink(d, b);
+    batch_free(b);
+    pump(d);
+}
+
+/* The destination answers again after failures: batches waiting out a
+ * long backoff go again soon (spread over 100 ms) instead of holding their
+ * place in the spool — and with it the spool's room — for up to max_ms. */
+static void wake_waiting(sl_delivery *d, const batch *except)
+{
+    d->failing = 0;
+    for (batch *b = d->batches; b; b = b->next) {
+        if (b == except || b->in_flight || b->finishing || !b->retry_ev ||
+            !evtimer_pending(b->retry_ev, NULL) ||
+            b->not_before > sl_mono_ms()) /* the server said when */
+            continue;
+        uint64_t wait = rng_next(d) % 100;
+        struct timeval tv = {0, (suseconds_t)wait * 1000};
+        evtimer_add(b->retry_ev, &tv);
+    }
+}
+
+static int retryable(long status)
+{
+    return status == 0 || status == 408 || status == 429 || status >= 500;
+}
+
+static void on_response(void *ud, const sl_http_client_response *res)
+{
+    batch *b = ud;
+    sl_delivery *d = b->d;
+    const sl_connector_conf *c = d->conf;
+    char why[320];
+    curl_slist_free_all(b->dyn_headers);
+    b->dyn_headers = NULL;
+    b->in_flight = 0;
+    d->in_flight--;
+    b->last_status = res->status;
+    long st = res->status;
+    if (st >= 200 && st < 300) {
+        if (d->failing)
+            wake_waiting(d, b);
+        d->stats->delivered += b->cur.n;
+        if (b->attempt > 1)
+            sl_log_info("delivery", "batch %s (%zu records) delivered after %u "
+                    "attempts", b->key, b->cur.n, b->attempt);
+        next_piece(b);
+        return;
+    }
+    d->stats->failures++;
+    if (st)
+        sl_log_warn("delivery", "batch %s (%zu records) attempt %u: HTTP %ld: %.*s",
+                b->key, b->cur.n, b->attempt, st,
+                (int)(res->body_len < 200 ? res->body_len : 200), res->body);
+    else
+        sl_log_warn("delivery", "batch %s (%zu records) attempt %u: %s", b->key,
+                b->cur.n, b->attempt, res->error);
+    if (d->stopped)
+        return; /* no retry now: the batch stays in the spool */
+    if (st == 401 || st == 403) {
+        if (!b->auth_retried) {
+            /* once, at once, with headers computed afresh (a rotating
+             * token can recover) */
+            b->auth_retried = 1;
+            send_piece(b);
+            return;
+        }
+        snprintf(why, sizeof why, "HTTP %ld twice in a row (permanent)", st);
+        bury(b, res, why);
+        return;
+    }
+    b->auth_retried = 0;
+    if (st == 413) {
+        if (b->cur.n > 1 && split(b) == 0)
+            return;
+        if (b->cur.n == 1) {
+            bury(b, res, "HTTP 413: a single record is too large for the "
+                         "destination");
+            return;
+        }
+    } else if (!retryable(st)) {
+        if (c->on_permanent == SL_ON_PERMANENT_BISECT && b->cur.n > 1 &&
+            split(b) == 0)
+            return;
+        snprintf(why, sizeof why, "HTTP %ld (permanent)", st);
+        bury(b, res, why);
+        return;
+    }
+    retry_or_bury(b, res);
+}
+
+/* A retryable failure: again after a backoff, unless the batch has been
+ * failing for max_elapsed_s. */
+static void retry_or_bury(batch *b, const sl_http_client_response *res)
+{
+    const sl_connector_conf *c = b->d->conf;
+    b->d->failing = 1;
+    long st = res->status;
+    char why[320];
+    if (c->retry_max_elapsed_s &&
+        sl_mono_ms() - b->first_mono >= (uint64_t)c->retry_max_elapsed_s * 1000) {
+        if (st)
+            snprintf(why, sizeof why, "retry time (max_elapsed_s = %u) ran "
+                     "out; last: HTTP %ld", c->retry_max_elapsed_s, st);
+        else
+            snprintf(why, sizeof why, "retry time (max_elapsed_s = %u) ran "
+                     "out; last: %.200s", c->retry_max_elapsed_s, res->error);
+        bury(b, res, why);
+        return;
+    }
+    schedule_retry(b, res);
+}
+
+static void schedule_retry(batch *b, const sl_http_client_response *res)
+{
+    if (b->d->stopped)
+        return;
+    retry_in(b, backoff_ms(b->d, b, res));
+}
+
+/* ---- pumping ---------------------------------------------------------------- */
+
+/* Is a batch due now? Fills *wait_ms with the time until one is when not. */
+static int batch_due(sl_delivery *d, uint64_t now, uint64_t *wait_ms)
+{
+    const sl_connector_conf *c = d->conf;
+    if (sl_spool_recovered_left(d->spool) > 0)
+        return 1;
+    size_t count = sl_spool_count(d->spool);
+    if (count == 0)
+        return 0;
+    if (d->draining || c->body == SL_BODY_OBJECT ||
+        count >= c->batch_max_records ||
+        sl_spool_bytes(d->spool) + count + 1 >= c->batch_max_bytes)
+        return 1;
+    uint64_t due = sl_spool_oldest_ms(d->spool) + c->batch_max_delay_ms;
+    if (now >= due)
+        return 1;
+    *wait_ms = due - now;
+    return 0;
+}
+
+static void pump(sl_delivery *d)
+{
+    if (d->stopped)
+        return;
+    uint64_t now = sl_mono_ms(), wait = 0;
+    while (d->nbatches < d->max_batches) {
+        wait = 0;
+        if (!batch_due(d, now, &wait))
+            break;
+        int rc = cut_batch(d);
+        if (rc < 0) {
+            sl_log_error("delivery", "%s: out of memory cutting a batch",
+                     d->conf->name);
+            wait = 100;
+            break;
+        }
+        if (rc == 0)
+            break;
+    }
+    if (wait > 0 && d->nbatches < d->max_batches) {
+        struct timeval tv = {(time_t)(wait / 1000),
+                             (suseconds_t)(wait % 1000) * 1000};
+        evtimer_add(d->delay_timer, &tv);
+    } else {
+        evtimer_del(d->delay_timer);
+    }
+}
+
+void sl_delivery_notify(sl_delivery *d)
+{
+    if (d->nbatches < d->max_batches)
+        pump(d);
+}
+
+void sl_delivery_drain(sl_delivery *d)
+{
+    d->draining = 1;
+    /* waiting retries go again soon */
+    for (batch *b = d->batches; b; b = b->next)
+        if (!b->in_flight && b->retry_ev && !b->finishing) {
+            struct timeval tv = {0, 50 * 1000};
+            evtimer_add(b->retry_ev, &tv);
+        }
+    pump(d);
+}
+
+void sl_delivery_stop(sl_delivery *d)
+{
+    d->stopped = 1;
+    evtimer_del(d->delay_timer);
+    for (batch *b = d->batches; b; b = b->next)
+        if (!b->in_flight && b->retry_ev && !b->finishing)
+            evtimer_del(b->retry_ev);
+}
+
+size_t sl_delivery_pending(const sl_delivery *d) { return d->pending; }
+size_t sl_delivery_in_flight(const sl_delivery *d) { return d->in_flight; }

@@ -1,0 +1,593 @@
+/* sl_httpconn: connection count, request deadline and JSON error pages
+ * for evhttp connections. */
+#include "sl_httpconn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+
+#include "sl_buf.h"
+#include "sl_log.h"
+
+#define SWEEP_MS 250        /* how often deadlines are checked */
+
+typedef enum conn_state {
+    C_NEW = 0,  /* accepted; evhttp has not finished setting it up */
+    C_OPEN,     /* evcon known, close callback set */
+} conn_state;
+
+typedef struct conn {
+    struct conn *prev, *next;
+    sl_httpconn *g;
+    struct bufferevent *bev;         /* evhttp's, created by us */
+    struct evhttp_connection *evcon; /* once C_OPEN */
+    struct evbuffer_cb_entry *watch;  /* on the input buffer */
+    struct evbuffer_cb_entry *watch_out; /* on the output buffer */
+    conn_state state;
+    int fd;
+    int busy;             /* a request handed over and not yet answered */
+    int unwatched;        /* not found by its requests (out of memory
+                             indexing it): never timed out */
+    int answered_by_evhttp; /* its error page is queued: translate it */
+    int translated;         /* done: what is queued now is ours */
+    long long started_ms; /* first byte of the request now arriving; 0 none */
+    size_t bytes;         /* of that request so far */
+    /* what an error page needs to be explained: the head of the request
+     * as it arrives (evhttp parses it too, but says only 400 or 413) */
+    int head_done;        /* the blank line after the headers was seen */
+    unsigned lines;       /* of the head so far */
+    size_t head_bytes;    /* request line and headers so far */
+    size_t body_bytes;    /* after the head */
+    long long declared;   /* Content-Length, -1 none */
+    char line[48];        /* the start of the head's current line (enough
+                             for any Content-Length) */
+    size_t line_len;
+} conn;
+
+struct sl_httpconn {
+    struct event_base *base;
+    struct evhttp *http;
+    struct evconnlistener *lev;
+    sl_httpconn_opts o;
+    conn *head;          /* every connection, newest first */
+    size_t open;
+    conn **byfd;         /* set-up connections by socket, for requests */
+    size_t nbyfd;
+    int paused;          /* the listener is disabled at the limit */
+    struct event *setup; /* active: new connections to finish setting up */
+    struct event *act;   /* active: error pages to translate */
+    struct event *sweep; /* periodic: deadlines */
+    unsigned long long slow_closed; /* logged at most once a second */
+    long long slow_logged_ms;
+    unsigned long long accepted, pauses, refused;
+};
+
+static long long now_ms(sl_httpconn *g)
+{
+    struct timeval tv;
+    event_base_gettimeofday_cached(g->base, &tv);
+    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static void unlink_conn(sl_httpconn *g, conn *c)
+{
+    if (c->fd >= 0 && (size_t)c->fd < g->nbyfd && g->byfd[c->fd] == c)
+        g->byfd[c->fd] = NULL;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        g->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    g->open--;
+}
+
+static void update_listener(sl_httpconn *g)
+{
+    if (!g->lev)
+        return;
+    if (!g->paused && g->open >= g->o.max_connections) {
+        if (evconnlistener_disable(g->lev) == 0) {
+            g->paused = 1;
+            g->pauses++;
+            sl_log_warn("intake", "%zu HTTP connections open (max_connections): "
+                    "not accepting new ones until one closes", g->open);
+        }
+    } else if (g->paused && g->open < g->o.max_connections) {
+        if (evconnlistener_enable(g->lev) == 0) {
+            g->paused = 0;
+            sl_log_info("intake", "accepting HTTP connections again (%zu open)",
+                    g->open);
+        }
+    }
+}
+
+static void unwatch(conn *c)
+{
+    if (c->watch)
+        evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->watch);
+    if (c->watch_out)
+        evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->watch_out);
+    c->watch = c->watch_out = NULL;
+}
+
+/* evhttp frees the connection (closed by either side, timed out, failed,
+ * or by us): forget it. */
+static void on_close(struct evhttp_connection *evcon, void *arg)
+{
+    (void)evcon;
+    conn *c = arg;
+    sl_httpconn *g = c->g;
+    unwatch(c);
+    unlink_conn(g, c);
+    free(c);
+    update_listener(g);
+}
+
+static void forget_request(conn *c)
+{
+    c->started_ms = 0;
+    c->bytes = c->head_bytes = c->body_bytes = 0;
+    c->head_done = 0;
+    c->lines = 0;
+    c->line_len = 0;
+    c->declared = -1;
+}
+
+/* One line of the head ended: note a Content-Length. */
+static void head_line(conn *c)
+{
+    static const char cl[] = "content-length:";
+    size_t n = sizeof cl - 1;
+    if (c->lines > 0 && c->line_len > n) {
+        size_t i = 0;
+        while (i < n && (c->line[i] | 0x20) == cl[i])
+            i++;
+        if (i == n) {
+            long long v = 0;
+            for (i = n; i < c->line_len && c->line[i] == ' '; i++)
+                ;
+            for (; i < c->line_len && c->line[i] >= '0' && c->line[i] <= '9' &&
+                   v < (1LL << 50); i++)
+                v = v * 10 + (c->line[i] - '0');
+            c->declared = v;
+        }
+    }
+    c->lines++;
+    c->line_len = 0;
+}
+
+/* Follow the head of a request through the bytes just added, a line at
+ * a time. */
+static void scan_head(conn *c, const char *p, size_t n)
+{
+    const char *end = p + n;
+    while (p < end && !c->head_done) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = (size_t)((nl ? nl : end) - p);
+        size_t room = sizeof c->line - c->line_len;
+        size_t keep = len < room ? len : room;
+        memcpy(c->line + c->line_len, p, keep);
+        c->line_len += keep;
+        c->head_bytes += len;
+        if (!nl)
+            return;
+        c->head_bytes++;
+        p = nl + 1;
+        int blank = c->line_len == 0 ||
+                    (c->line_len == 1 && c->line[0] == '\r');
+        if (blank && c->lines > 0)
+            c->head_done = 1;
+        else
+            head_line(c);
+    }
+    c->body_bytes += (size_t)(end - p);
+}
+
+/* Input arrived (or was consumed); runs before evhttp parses it. The
+ * request's clock starts at its first byte. */
+static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+                     void *arg)
+{
+    conn *c = arg;
+    if (info->n_added == 0)
+        return;
+    if (c->started_ms == 0)
+        c->started_ms = now_ms(c->g);
+    c->bytes += info->n_added;
+    if (c->head_done) {
+        c->body_bytes += info->n_added;
+        return;
+    }
+    /* the new bytes are at the end */
+    struct evbuffer_ptr at;
+    struct evbuffer_iovec v[8];
+    if (evbuffer_ptr_set(buf, &at, info->orig_size, EVBUFFER_PTR_SET) != 0)
+        return;
+    int nv = evbuffer_peek(buf, (ev_ssize_t)info->n_added, &at, v, 8);
+    size_t left = info->n_added;
+    for (int k = 0; k < nv && k < 8 && left > 0; k++) {
+        size_t take = v[k].iov_len < left ? v[k].iov_len : left;
+        scan_head(c, v[k].iov_base, take);
+        left -= take;
+    }
+}
+
+/* ---- libevent's own error pages, in JSON --------------------------------- */
+
+static void close_conn(conn *c)
+{
+    /* on_close runs inside and frees c */
+    evhttp_connection_free(c->evcon);
+}
+
+/* The status and message of an answer evhttp gave with `status`. */
+static int explain(sl_httpconn *g, const conn *c, int status, char *msg,
+                   size_t len)
+{
+    if (status == 400 && c->head_bytes > g->o.max_header_bytes) {
+        snprintf(msg, len, "the request line and headers are larger than "
+                 "max_header_bytes (%zu bytes)", g->o.max_header_bytes);
+        return 431;
+    }
+    if (status == 400) {
+        snprintf(msg, len, "malformed HTTP request (the request line or a "
+                 "header)");
+        return 400;
+    }
+    if (status == 413 && c->declared > (long long)g->o.max_body_bytes) {
+        snprintf(msg, len, "the request body (Content-Length %lld) is larger "
+                 "than max_body_bytes (%zu bytes); nothing of it was "
+                 "accepted", c->declared, g->o.max_body_bytes);
+        return 413;
+    }
+    if (status == 413 && c->body_bytes > g->o.max_body_bytes) {
+        snprintf(msg, len, "the request body is larger than max_body_bytes "
+                 "(%zu bytes); nothing of it was accepted",
+                 g->o.max_body_bytes);
+        return 413;
+    }
+    if (status == 413) { /* evhttp's word for a broken chunk as well */
+        snprintf(msg, len, "malformed chunked body; nothing of it was "
+                 "accepted");
+        return 400;
+    }
+    if (status == 417) {
+        snprintf(msg, len, "unsupported Expect header; only 100-continue is "
+                 "understood");
+        return 417;
+    }
+    snprintf(msg, len, "the request could not be read (HTTP %d)", status);
+    return status;
+}
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 413: return "Payload Too Large";
+    case 417: return "Expectation Failed";
+    case 431: return "Request Header Fields Too Large";
+    default: return "Error";
+    }
+}
+
+/* evhttp answered a request it would not hand over (too large, malformed)
+ * with its HTML page, which is in the output buffer, not yet written: the
+ * same status line, a JSON body. evhttp closes the connection once it is
+ * written, as it would have. */
+static void translate(sl_httpconn *g, conn *c)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    char line[16], msg[256], body[512];
+    size_t n = evbuffer_get_length(out);
+    ev_ssize_t got = evbuffer_copyout(out, line, n < sizeof line - 1
+                                                     ? n : sizeof line - 1);
+    if (got < 12)
+        return;
+    line[got] = '\0';
+    int major = 1, minor = 1, status = 0;
+    if (sscanf(line, "HTTP/%d.%d %3d", &major, &minor, &status) != 3 ||
+        status == 100)
+        return;
+    status = explain(g, c, status, msg, sizeof msg);
+    g->refused++;
+    c->translated = 1; /* evhttp closes the connection after this answer */
+    int blen = snprintf(body, sizeof body, "{\"error\":\"%s\"}\n", msg);
+    if (blen < 0 || (size_t)blen >= sizeof body)
+        return;
+    evbuffer_drain(out, n);
+    if (evbuffer_add_printf(out, "HTTP/%d.%d %d %s\r\nContent-Type: "
+                            "application/json\r\nContent-Length: %d\r\n"
+                            "Connection: close\r\n\r\n%s", major, minor,
+                            status, reason(status), blen, body) < 0)
+        close_conn(c);
+}
+
+static void act(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sl_httpconn *g = arg;
+    conn *c = g->head, *next;
+    for (; c; c = next) {
+        next = c->next;
+        int answered = c->answered_by_evhttp;
+        c->answered_by_evhttp = 0;
+        if (answered && c->state == C_OPEN && !c->busy)
+            translate(g, c); /* may free c */
+    }
+}
+
+/* Output was queued. Ours is only ever queued for a request handed over
+ * (busy); anything else is evhttp's own answer: translated at the next
+ * turn of the loop, before it can be written. */
+static void on_output(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+                      void *arg)
+{
+    (void)buf;
+    conn *c = arg;
+    if (info->n_added == 0 || c->busy || c->state != C_OPEN ||
+        c->answered_by_evhttp || c->translated)
+        return;
+    c->answered_by_evhttp = 1;
+    event_active(c->g->act, EV_TIMEOUT, 0);
+}
+
+/* ---- connections ------------------------------------------------------ */
+
+/* Make c findable from its requests. -1 when out of memory. */
+static int index_conn(sl_httpconn *g, conn *c)
+{
+    if (c->fd < 0)
+        return -1;
+    if ((size_t)c->fd >= g->nbyfd) {
+        size_t n = g->nbyfd ? g->nbyfd : 64;
+        while (n <= (size_t)c->fd)
+            n *= 2;
+        conn **t = realloc(g->byfd, n * sizeof *t);
+        if (!t)
+            return -1;
+        memset(t + g->nbyfd, 0, (n - g->nbyfd) * sizeof *t);
+        g->byfd = t;
+        g->nbyfd = n;
+    }
+    g->byfd[c->fd] = c;
+    return 0;
+}
+
+/* The connection's bufferevent was made by new_bev; by the time the loop
+ * turns, evhttp has set its callbacks (argument: the evhttp_connection),
+ * or, if it failed while setting up (out of memory), freed it: then the
+ * callbacks are NULL and only our reference keeps it. */
+static void finish_setup(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sl_httpconn *g = arg;
+    conn *c = g->head, *next;
+    for (; c; c = next) {
+        next = c->next;
+        if (c->state != C_NEW)
+            continue;
+        bufferevent_data_cb rcb = NULL;
+        bufferevent_event_cb ecb = NULL;
+        void *cbarg = NULL;
+        bufferevent_getcb(c->bev, &rcb, NULL, &ecb, &cbarg);
+        if (!ecb || !cbarg) {
+            /* evhttp gave up on it: its fd is closed already */
+            bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+            unwatch(c);
+            bufferevent_decref(c->bev);
+            unlink_conn(g, c);
+            free(c);
+            continue;
+        }
+        c->evcon = cbarg;
+        c->fd = (int)bufferevent_getfd(c->bev);
+        c->state = C_OPEN;
+        c->unwatched = index_conn(g, c) != 0;
+        evhttp_connection_set_closecb(c->evcon, on_close, c);
+        bufferevent_decref(c->bev); /* evhttp's reference remains */
+    }
+    update_listener(g);
+}
+
+/* evhttp_set_bevcb: a connection was accepted; its bufferevent. */
+static struct bufferevent *new_bev(struct event_base *base, void *arg)
+{
+    sl_httpconn *g = arg;
+    conn *c = calloc(1, sizeof *c);
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, 0);
+    if (!c || !bev) {
+        /* evhttp makes its own; that connection is not watched */
+        free(c);
+        if (bev)
+            bufferevent_free(bev);
+        return NULL;
+    }
+    c->g = g;
+    c->bev = bev;
+    if (!(c->watch = evbuffer_add_cb(bufferevent_get_input(bev), on_input,
+                                     c)) ||
+        !(c->watch_out = evbuffer_add_cb(bufferevent_get_output(bev),
+                                         on_output, c))) {
+        bufferevent_free(bev); /* its buffers, and the watches, with it */
+        free(c);
+        return NULL;
+    }
+    c->bev = bev;
+    c->fd = -1;
+    forget_request(c);
+    /* held until finish_setup, so that it cannot vanish before then */
+    bufferevent_incref(bev);
+    c->next = g->head;
+    if (g->head)
+        g->head->prev = c;
+    g->head = c;
+    g->open++;
+    g->accepted++;
+    event_active(g->setup, EV_TIMEOUT, 0);
+    /* at the limit now: the listener's accept loop stops after this one
+     * (it checks whether its callback disabled it) */
+    update_listener(g);
+    return bev;
+}
+
+/* ---- deadlines --------------------------------------------------------- */
+
+static void sweep(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sl_httpconn *g = arg;
+    long long now = now_ms(g);
+    long long limit = (long long)g->o.request_timeout_s * 1000;
+    conn *c = g->head, *next;
+    for (; c; c = next) {
+        next = c->next;
+        if (c->state == C_OPEN && !c->busy && !c->unwatched &&
+            c->started_ms && now - c->started_ms >= limit) {
+            if (++g->slow_closed == 1 || now - g->slow_logged_ms >= 1000) {
+                g->slow_logged_ms = now;
+                sl_log_warn("intake", "HTTP client too slow: %zu bytes of a "
+                        "request in %lld ms (request_timeout_s = %u); "
+                        "connection closed (%llu so far)", c->bytes,
+                        now - c->started_ms, g->o.request_timeout_s,
+                        g->slow_closed);
+            }
+            close_conn(c);
+        }
+    }
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+static conn *find(sl_httpconn *g, struct evhttp_connection *evcon)
+{
+    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon)
+                                    : NULL;
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    if (fd < 0 || (size_t)fd >= g->nbyfd)
+        return NULL;
+    conn *c = g->byfd[fd];
+    return c && c->evcon == evcon ? c : NULL;
+}
+
+static void on_answered(struct evhttp_request *req, void *arg)
+{
+    (void)req;
+    conn *c = arg;
+    c->busy = 0;
+}
+
+void sl_httpconn_request_done(sl_httpconn *g, struct evhttp_request *req)
+{
+    conn *c = find(g, evhttp_request_get_connection(req));
+    if (!c)
+        return;
+    c->busy = 1;
+    forget_request(c);
+    /* called when the answer is written, before the connection is reused
+     * or freed (on_close comes after it) */
+    evhttp_request_set_on_complete_cb(req, on_answered, c);
+}
+
+/* ---- life -------------------------------------------------------------- */
+
+sl_httpconn *sl_httpconn_new(struct event_base *base, struct evhttp *http,
+                             const sl_httpconn_opts *opts)
+{
+    sl_httpconn *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->base = base;
+    g->http = http;
+    g->o = *opts;
+    if (g->o.max_connections == 0)
+        g->o.max_connections = 1;
+    if (g->o.request_timeout_s == 0)
+        g->o.request_timeout_s = 1;
+    struct timeval every = {0, SWEEP_MS * 1000};
+    if (!(g->setup = event_new(base, -1, 0, finish_setup, g)) ||
+        !(g->act = event_new(base, -1, 0, act, g)) ||
+        !(g->sweep = event_new(base, -1, EV_PERSIST, sweep, g)) ||
+        event_add(g->sweep, &every) != 0) {
+        sl_httpconn_free(g);
+        return NULL;
+    }
+    evhttp_set_bevcb(http, new_bev, g);
+    return g;
+}
+
+void sl_httpconn_set_listener(sl_httpconn *g, struct evconnlistener *lev)
+{
+    g->lev = lev;
+    g->paused = 0;
+    if (lev)
+        update_listener(g);
+}
+
+void sl_httpconn_get_stats(const sl_httpconn *g, sl_httpconn_stats *st)
+{
+    *st = (sl_httpconn_stats){.open = g->open, .accepted = g->accepted,
+                              .slow_closed = g->slow_closed,
+                              .paused = g->pauses, .refused = g->refused};
+}
+
+void sl_httpconn_metrics(const sl_httpconn *g, sl_buf *out)
+{
+    sl_httpconn_stats st;
+    sl_httpconn_get_stats(g, &st);
+    sl_buf_printf(out,
+        "# HELP sluice_http_connections HTTP intake connections open.\n"
+        "# TYPE sluice_http_connections gauge\n"
+        "sluice_http_connections %zu\n"
+        "# HELP sluice_http_connections_accepted_total HTTP intake "
+        "connections accepted.\n"
+        "# TYPE sluice_http_connections_accepted_total counter\n"
+        "sluice_http_connections_accepted_total %llu\n"
+        "# HELP sluice_http_slow_closed_total HTTP intake connections closed "
+        "for not sending a whole request within request_timeout_s.\n"
+        "# TYPE sluice_http_slow_closed_total counter\n"
+        "sluice_http_slow_closed_total %llu\n"
+        "# HELP sluice_http_accept_paused_total Times the HTTP intake "
+        "stopped accepting at max_connections.\n"
+        "# TYPE sluice_http_accept_paused_total counter\n"
+        "sluice_http_accept_paused_total %llu\n"
+        "# HELP sluice_http_requests_refused_total HTTP requests refused "
+        "before routing (too large, malformed).\n"
+        "# TYPE sluice_http_requests_refused_total counter\n"
+        "sluice_http_requests_refused_total %llu\n",
+        st.open, st.accepted, st.slow_closed, st.paused, st.refused);
+}
+
+void sl_httpconn_free(sl_httpconn *g)
+{
+    if (!g)
+        return;
+    /* evhttp_free has closed every connection it had set up; what is left
+     * never got that far */
+    while (g->head) {
+        conn *c = g->head;
+        if (c->state == C_NEW)
+            bufferevent_decref(c->bev);
+        unlink_conn(g, c);
+        free(c);
+    }
+    if (g->setup)
+        event_free(g->setup);
+    if (g->act)
+        event_free(g->act);
+    if (g->sweep)
+        event_free(g->sweep);
+    free(g->byfd);
+    free(g);
+}

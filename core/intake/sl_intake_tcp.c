@@ -1,0 +1,659 @@
+/* sl_intake_tcp: NDJSON over raw TCP (libevent listener; each connection
+ * read into a flat buffer whose whole lines are handed on in place). */
+#include "sl_intake_tcp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "sl_addr.h"
+#include "sl_buf.h"
+#include "sl_log.h"
+
+#define CHUNK_MAX (256u << 10) /* bytes of whole lines handed on at once:
+                                  well under the smallest spool (1 MiB), so
+                                  a drained spool always takes a chunk */
+#define RETRY_MS 50            /* back-pressure: look again this often */
+#define ACK_LINES_MAX 1000     /* lines per chunk with ack (all listed) */
+#define READ_SMALL (16u << 10) /* one read() of a connection that trickles */
+#define READ_BIG (64u << 10)   /* ... and of one that fills its reads */
+#define BEHIND_RECORDS 65536   /* undelivered records past which reads are
+                                  READ_SMALL again (see on_read) */
+
+
+typedef struct pending {       /* ack answers waiting for durability */
+    struct pending *next;
+    uint64_t ticket;
+    size_t nlines;
+    size_t len;
+    char text[];               /* "ok\n" / "error {...}\n" per line */
+} pending;
+
+typedef struct conn {
+    struct conn *prev, *next;
+    sl_intake_tcp *t;
+    evutil_socket_t fd;
+    struct event *rev;         /* readable (persistent; the idle timeout) */
+    struct event *wev;         /* writable, while `out` holds answers */
+    struct event *retry;
+    struct event *line_ev;     /* line_timeout_s of the partial line */
+    uint64_t line_no;          /* k->lines when that clock started */
+    struct evbuffer *out;      /* answers not yet written */
+    sl_buf in;                 /* input; [off, len) not yet handed on */
+    size_t off;
+    int big;                   /* reads fill READ_SMALL: read READ_BIG */
+    char peer[INET6_ADDRSTRLEN + 8];
+    uint64_t lines;            /* lines taken so far */
+    int skipping;              /* discarding an over-long line */
+    int paused;                /* waiting for room in the spool */
+    int closing;               /* the peer is done; free when answered */
+    int flushing;              /* answered; free once the output is out */
+    pending *head, *tail;
+    sl_buf answer;             /* the chunk being answered (ack) */
+    uint64_t ans_line;         /* next line number to answer */
+} conn;
+
+struct sl_intake_tcp {
+    struct event_base *base;
+    const sl_tcp_conf *conf;
+    sl_connector *c;
+    struct evconnlistener *listener;
+    sl_cidr *allow;
+    size_t nallow;
+    conn *conns;
+    size_t nconns;
+    uint64_t refused;          /* connections turned away, for the log */
+};
+
+static void process(conn *k);
+static void conn_free(conn *k);
+static void conn_finish(conn *k);
+static void watch_line(conn *k);
+
+/* ---- allowed peers ------------------------------------------------------ */
+
+static int allowed(const sl_intake_tcp *t, const struct sockaddr *sa)
+{
+    for (size_t i = 0; i < t->nallow; i++)
+        if (sl_addr_cidr_match(&t->allow[i], sa))
+            return 1;
+    return 0;
+}
+
+static void peer_name(const struct sockaddr *sa, char *out, size_t n)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+        port = ntohs(s4->sin_port);
+        snprintf(out, n, "%s:%d", host, port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+        port = ntohs(s6->sin6_port);
+        snprintf(out, n, "[%s]:%d", host, port);
+    } else {
+        snprintf(out, n, "?");
+    }
+}
+
+/* ---- acks --------------------------------------------------------------- */
+
+static void on_write(evutil_socket_t fd, short what, void *arg);
+
+/* Answers leave through k->out, written whenever the socket takes them. */
+static void write_answers(conn *k, const char *text, size_t len)
+{
+    if (!len || evbuffer_add(k->out, text, len) != 0)
+        return;
+    if (!event_pending(k->wev, EV_WRITE, NULL))
+        event_add(k->wev, NULL);
+}
+
+/* sl_connector_reject_fn: answer the lines before `line` "ok", then this
+ * one with its reason. */
+static void ack_reject(void *ud, uint64_t line, const char *rej, size_t rlen)
+{
+    conn *k = ud;
+    /* only non-blank lines are answered; blank ones between are rare and
+     * answered "ok" too: a reader counts answers per line it sent */
+    while (k->ans_line < line) {
+        sl_buf_append(&k->answer, "ok\n", 3);
+        k->ans_line++;
+    }
+    sl_buf_printf(&k->answer, "error {\"line\":%llu,",
+                  (unsigned long long)line);
+    sl_buf_append(&k->answer, rej, rlen);
+    sl_buf_putc(&k->answer, '\n');
+    k->ans_line = line + 1;
+}
+
+static void queue_answers(conn *k, uint64_t ticket, size_t nlines)
+{
+    /* answers go out in line order: a chunk with nothing to wait for
+     * (all rejected) still waits behind the chunks before it */
+    if (ticket == 0 && k->tail)
+        ticket = k->tail->ticket;
+    if (ticket == 0) {
+        write_answers(k, k->answer.data, k->answer.len);
+        return;
+    }
+    pending *p = malloc(sizeof *p + k->answer.len);
+    if (!p) {
+        /* cannot wait: answer now (the records are spooled, only not yet
+         * durable — what durability "os" promises) */
+        write_answers(k, k->answer.data, k->answer.len);
+        return;
+    }
+    p->next = NULL;
+    p->ticket = ticket;
+    p->nlines = nlines;
+    p->len = k->answer.len;
+    memcpy(p->text, k->answer.data, k->answer.len);
+    if (k->tail)
+        k->tail->next = p;
+    else
+        k->head = p;
+    k->tail = p;
+}
+
+/* sl_connector_durable_fn */
+static void on_durable(void *ud, sl_connector *c, uint64_t lsn, int ok)
+{
+    (void)c;
+    sl_intake_tcp *t = ud;
+    for (conn *k = t->conns, *next; k; k = next) {
+        next = k->next;
+        pending **pp = &k->head;
+        k->tail = NULL;
+        while (*pp) {
+            pending *p = *pp;
+            int due = ok ? p->ticket <= lsn : p->ticket > lsn;
+            if (!due) {
+                k->tail = p;
+                pp = &p->next;
+                continue;
+            }
+            if (ok) {
+                write_answers(k, p->text, p->len);
+            } else {
+                static const char e[] = "error {\"error\":\"not accepted: the "
+                                        "spool could not be written\"}\n";
+                for (size_t i = 0; i < p->nlines; i++)
+                    write_answers(k, e, sizeof e - 1);
+            }
+            *pp = p->next;
+            free(p);
+        }
+        if (k->closing && !k->head && !k->paused)
+            conn_finish(k);
+    }
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+/* Read events on (with the idle timeout restarted), or off. */
+static void reading(conn *k, int on)
+{
+    if (on) {
+        struct timeval idle = {(time_t)k->t->conf->idle_timeout_s, 0};
+        event_add(k->rev, &idle);
+    } else {
+        event_del(k->rev);
+    }
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn *k = arg;
+    k->paused = 0;
+    process(k);
+    if (k->paused)
+        return;
+    if (k->closing) {
+        if (!k->head)
+            conn_finish(k);
+        return;
+    }
+    reading(k, 1);
+    watch_line(k);
+}
+
+static void pause_reading(conn *k)
+{
+    k->paused = 1;
+    reading(k, 0);
+    struct timeval tv = {0, RETRY_MS * 1000};
+    evtimer_add(k->retry, &tv);
+}
+
+/* A line longer than max_line_bytes: logged as rejected (its start) and
+ * skipped up to its newline. */
+static void reject_long(conn *k, const char *start, size_t have)
+{
+    sl_intake_tcp *t = k->t;
+    char rej[160];
+    int n = snprintf(rej, sizeof rej, "\"field\":\"\",\"error\":\"line longer "
+                     "than max_line_bytes (%zu)\"}", t->conf->max_line_bytes);
+    uint64_t line = k->lines + 1;
+    sl_connector_log_reject(t->c, k->peer, line, start, have, rej, (size_t)n);
+    if (t->conf->ack) {
+        sl_buf_reset(&k->answer);
+        k->ans_line = line;
+        ack_reject(k, line, rej, (size_t)n);
+        write_answers(k, k->answer.data, k->answer.len);
+    }
+}
+
+/* Length of the prefix of data[0..n) to hand on: whole lines, none longer
+ * than max_line_bytes, at most ACK_LINES_MAX lines with ack. *too_long is
+ * set when the first line itself is too long (then 0 is returned). Where
+ * neither bound can bite, only the last newline is looked for: the ingest
+ * walks the lines (and counts them) anyway. */
+static size_t whole_lines(const sl_intake_tcp *t, const char *data, size_t n,
+                          int *too_long)
+{
+    size_t max = t->conf->max_line_bytes, at = 0;
+    uint64_t lines = 0;
+    *too_long = 0;
+    if (!t->conf->ack && n <= max) {
+        const char *nl = memrchr(data, '\n', n);
+        return nl ? (size_t)(nl - data) + 1 : 0;
+    }
+    while (at < n) {
+        const char *nl = memchr(data + at, '\n', n - at);
+        size_t end = nl ? (size_t)(nl - data) : n;
+        if (end - at > max) {
+            if (at == 0)
+                *too_long = 1;
+            return at;
+        }
+        if (!nl)
+            return at;
+        at = end + 1;
+        if (++lines == ACK_LINES_MAX && t->conf->ack)
+            return at;
+    }
+    return at;
+}
+
+/* Hand on what k->in holds, chunk by chunk, while the spool takes it. */
+static void process(conn *k)
+{
+    sl_intake_tcp *t = k->t;
+    while (!k->paused) {
+        size_t len = k->in.len - k->off;
+        const char *data = k->in.data + k->off;
+        if (len == 0)
+            break;
+        if (k->skipping) {
+            const char *nl = memchr(data, '\n', len);
+            if (!nl) {
+                k->off += len;
+                break;
+            }
+            k->off += (size_t)(nl - data) + 1;
+            k->skipping = 0;
+            k->lines++;
+            continue;
+        }
+        size_t n = len < CHUNK_MAX ? len : CHUNK_MAX;
+        int too_long;
+        size_t size = whole_lines(t, data, n, &too_long);
+        if (size == 0 && !too_long && n < len) {
+            /* the first line is longer than a chunk: it goes alone, as long
+             * as it is within max_line_bytes (with its newline) */
+            size_t most = t->conf->max_line_bytes + 1;
+            n = len < most ? len : most;
+            size = whole_lines(t, data, n, &too_long);
+        }
+        if (too_long || (size == 0 && len > t->conf->max_line_bytes)) {
+            reject_long(k, data, n);
+            k->skipping = 1;
+            continue;
+        }
+        if (size == 0)
+            break; /* a partial line: wait for the rest */
+        uint64_t ticket = 0;
+        sl_ingest_result res;
+        if (t->conf->ack) {
+            sl_buf_reset(&k->answer);
+            k->ans_line = k->lines + 1;
+        }
+        int st = sl_connector_ingest_stream(t->c, data, size, k->peer,
+                                            k->lines + 1,
+                                            t->conf->ack ? ack_reject : NULL,
+                                            k, &ticket, &res);
+        if (st != 200) {
+            /* the spool is full (or memory short): stop reading; the lines
+             * stay in the buffer and are handed on again */
+            pause_reading(k);
+            break;
+        }
+        k->lines += res.lines;
+        if (t->conf->ack) {
+            while (k->ans_line <= k->lines) {
+                sl_buf_append(&k->answer, "ok\n", 3);
+                k->ans_line++;
+            }
+            queue_answers(k, ticket, res.lines);
+        }
+        k->off += size;
+    }
+    if (k->off == k->in.len) { /* all taken: start again at the front */
+        k->off = 0;
+        sl_buf_reset(&k->in);
+    }
+}
+
+/* The peer is done sending: a last line without its newline is a whole
+ * record; answer what is left, then close. */
+static void on_eof(conn *k)
+{
+    k->closing = 1;
+    reading(k, 0);
+    size_t len = k->in.len - k->off;
+    if (len && !k->skipping && k->in.data[k->in.len - 1] != '\n' &&
+        sl_buf_putc(&k->in, '\n') != 0)
+        sl_log_warn("tcp", "%s: the last line from %s (no newline) could not be "
+                "taken", k->t->conf->listen, k->peer);
+    process(k);
+    if (!k->paused && !k->head)
+        conn_finish(k);
+}
+
+/* One read() per readiness, into the flat buffer k->in, whose whole lines
+ * are parsed in place: no FIONREAD, no copy into a chain and back out. */
+static void on_read(evutil_socket_t fd, short what, void *arg)
+{
+    conn *k = arg;
+    sl_intake_tcp *t = k->t;
+    if (what & EV_TIMEOUT) {
+        /* not while answers wait for the spool: the client is waiting on
+         * us then (a slow disk), not silent; the timer comes round again */
+        if (k->head)
+            return;
+        sl_log_info("tcp", "%s: closing %s, silent for %u s", t->conf->listen,
+                k->peer, t->conf->idle_timeout_s);
+        conn_free(k);
+        return;
+    }
+    if (k->off > 0) { /* keep the partial line at the front */
+        size_t rest = k->in.len - k->off;
+        memmove(k->in.data, k->in.data + k->off, rest);
+        k->in.len = rest;
+        k->off = 0;
+    }
+    /* a connection that fills its reads gets the big buffer; a long
+     * partial line doubles it; at most a chunk and a line are held (the old
+     * bufferevent watermark) */
+    /* Delivery runs on this loop too: while it is behind, small reads keep
+     * the loop's turns short so that its answers are seen and its next
+     * batches sent often, rather than the intake filling the queue to its
+     * cap (it still takes everything, only in smaller bites). */
+    size_t target = k->big && sl_connector_undelivered(t->c) < BEHIND_RECORDS
+                        ? READ_BIG : READ_SMALL;
+    if (k->in.len > target / 2)
+        target = 2 * k->in.len;
+    if (target > k->in.max)
+        target = k->in.max;
+    size_t want = target - k->in.len;
+    if (want == 0 || sl_buf_reserve(&k->in, want) != 0) {
+        pause_reading(k); /* out of memory (or full): try again */
+        return;
+    }
+    ssize_t n = read(fd, k->in.data + k->in.len, want);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return;
+        conn_free(k);
+        return;
+    }
+    if (n == 0) {
+        on_eof(k);
+        return;
+    }
+    k->in.len += (size_t)n;
+    if ((size_t)n == want)
+        k->big = 1;
+    process(k);
+    watch_line(k);
+}
+
+/* A line must arrive whole within line_timeout_s of its first byte: the
+ * clock starts when a partial line is left after what was whole was handed
+ * on, and runs on while that same line is incomplete. Not while the spool
+ * is full: the wait is then ours. */
+static void watch_line(conn *k)
+{
+    int partial = !k->paused && !k->closing &&
+                  (k->in.len > k->off || k->skipping);
+    if (!partial) {
+        evtimer_del(k->line_ev);
+        return;
+    }
+    if (evtimer_pending(k->line_ev, NULL) && k->line_no == k->lines)
+        return; /* the same line, still coming */
+    struct timeval tv = {(time_t)k->t->conf->line_timeout_s, 0};
+    k->line_no = k->lines;
+    evtimer_add(k->line_ev, &tv);
+}
+
+/* The line is late: logged as rejected, and the connection closed once
+ * the answers to the lines before it are out. */
+static void on_line_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn *k = arg;
+    sl_intake_tcp *t = k->t;
+    char rej[160];
+    int n = snprintf(rej, sizeof rej, "\"field\":\"\",\"error\":\"line not "
+                     "whole within line_timeout_s (%u s); connection "
+                     "closed\"}", t->conf->line_timeout_s);
+    sl_log_warn("tcp", "%s: closing %s: a line not whole within %u s "
+            "(line_timeout_s)", t->conf->listen, k->peer,
+            t->conf->line_timeout_s);
+    sl_connector_log_reject(t->c, k->peer, k->lines + 1, k->in.data + k->off,
+                            k->in.len - k->off, rej, (size_t)n);
+    k->closing = 1;
+    reading(k, 0);
+    k->in.len = k->off; /* the partial line is dropped */
+    k->skipping = 0;
+    if (!k->paused && !k->head)
+        conn_finish(k);
+}
+
+/* ---- connections --------------------------------------------------------- */
+
+/* The peer is done and everything is answered: close once the answers
+ * have left (freeing now would drop what k->out still holds). */
+static void conn_finish(conn *k)
+{
+    if (evbuffer_get_length(k->out) == 0)
+        conn_free(k);
+    else
+        k->flushing = 1; /* on_write frees it */
+}
+
+static void on_write(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    conn *k = arg;
+    if (evbuffer_write(k->out, fd) < 0 && errno != EAGAIN &&
+        errno != EWOULDBLOCK && errno != EINTR) {
+        conn_free(k); /* the peer is gone */
+        return;
+    }
+    if (evbuffer_get_length(k->out) > 0)
+        return;
+    event_del(k->wev);
+    if (k->flushing)
+        conn_free(k);
+}
+
+static void conn_free(conn *k)
+{
+    sl_intake_tcp *t = k->t;
+    if (k->prev)
+        k->prev->next = k->next;
+    else
+        t->conns = k->next;
+    if (k->next)
+        k->next->prev = k->prev;
+    t->nconns--;
+    while (k->head) {
+        pending *p = k->head;
+        k->head = p->next;
+        free(p);
+    }
+    if (k->retry)
+        event_free(k->retry);
+    if (k->line_ev)
+        event_free(k->line_ev);
+    if (k->rev)
+        event_free(k->rev);
+    if (k->wev)
+        event_free(k->wev);
+    if (k->out)
+        evbuffer_free(k->out);
+    if (k->fd >= 0)
+        evutil_closesocket(k->fd);
+    sl_buf_free(&k->in);
+    sl_buf_free(&k->answer);
+    free(k);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
+                      struct sockaddr *sa, int socklen, void *arg)
+{
+    (void)l;
+    (void)socklen;
+    sl_intake_tcp *t = arg;
+    char peer[INET6_ADDRSTRLEN + 8];
+    peer_name(sa, peer, sizeof peer);
+    const char *why = !allowed(t, sa) ? "not in allow"
+                      : t->nconns >= t->conf->max_connections
+                          ? "max_connections open" : NULL;
+    if (why) {
+        /* a flood is logged, not echoed line by line */
+        if (t->refused++ < 10 || t->refused % 1000 == 0)
+            sl_log_warn("tcp", "%s: refused %s: %s (%llu refused so far)",
+                    t->conf->listen, peer, why,
+                    (unsigned long long)t->refused);
+        evutil_closesocket(fd);
+        return;
+    }
+    conn *k = calloc(1, sizeof *k);
+    if (!k || evutil_make_socket_nonblocking(fd) != 0) {
+        free(k);
+        evutil_closesocket(fd);
+        return;
+    }
+    k->t = t;
+    k->fd = fd;
+    snprintf(k->peer, sizeof k->peer, "%s", peer);
+    sl_buf_init(&k->answer, 0);
+    sl_buf_init(&k->in, CHUNK_MAX + t->conf->max_line_bytes);
+    k->out = evbuffer_new();
+    k->rev = event_new(t->base, fd, EV_READ | EV_PERSIST, on_read, k);
+    k->wev = event_new(t->base, fd, EV_WRITE | EV_PERSIST, on_write, k);
+    k->retry = evtimer_new(t->base, on_retry, k);
+    k->line_ev = evtimer_new(t->base, on_line_timeout, k);
+    /* linked in first, so that conn_free undoes all of it */
+    k->next = t->conns;
+    if (t->conns)
+        t->conns->prev = k;
+    t->conns = k;
+    t->nconns++;
+    if (!k->out || !k->rev || !k->wev || !k->retry || !k->line_ev) {
+        conn_free(k);
+        return;
+    }
+    reading(k, 1);
+}
+
+sl_intake_tcp *sl_intake_tcp_new(struct event_base *base,
+                                 const sl_tcp_conf *conf, sl_connector *c,
+                                 char *err, size_t errlen)
+{
+    sl_intake_tcp *t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    t->base = base;
+    t->conf = conf;
+    t->c = c;
+    struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+                             .ai_socktype = SOCK_STREAM}, *ai = NULL;
+    char port[16];
+    snprintf(port, sizeof port, "%d", conf->port);
+    if (!(t->allow = calloc(conf->nallow ? conf->nallow : 1, sizeof *t->allow))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < conf->nallow; i++)
+        if (sl_addr_parse_cidr(conf->allow[i], strlen(conf->allow[i]),
+                               &t->allow[t->nallow]) == 0)
+            t->nallow++;
+    int rc = getaddrinfo(conf->host, port, &hints, &ai);
+    if (rc != 0) {
+        snprintf(err, errlen, "tcp %s: %s", conf->listen, gai_strerror(rc));
+        goto fail;
+    }
+    t->listener = evconnlistener_new_bind(
+        base, on_accept, t,
+        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, -1,
+        ai->ai_addr, (int)ai->ai_addrlen);
+    freeaddrinfo(ai);
+    if (!t->listener) {
+        snprintf(err, errlen, "cannot listen on %s (tcp): %s", conf->listen,
+                 strerror(errno));
+        goto fail;
+    }
+    if (sl_connector_add_durable_cb(c, on_durable, t) != 0) {
+        snprintf(err, errlen, "too many intakes on connector %s", conf->connector);
+        goto fail;
+    }
+    return t;
+fail:
+    sl_intake_tcp_free(t);
+    return NULL;
+}
+
+void sl_intake_tcp_close_listener(sl_intake_tcp *t)
+{
+    if (t && t->listener) {
+        evconnlistener_free(t->listener);
+        t->listener = NULL;
+    }
+}
+
+void sl_intake_tcp_free(sl_intake_tcp *t)
+{
+    if (!t)
+        return;
+    sl_connector_remove_durable_cb(t->c, on_durable, t);
+    sl_intake_tcp_close_listener(t);
+    while (t->conns)
+        conn_free(t->conns);
+    free(t->allow);
+    free(t);
+}
+
+size_t sl_intake_tcp_connections(const sl_intake_tcp *t) { return t->nconns; }

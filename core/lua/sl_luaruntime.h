@@ -1,0 +1,54 @@
+/* sl_luaruntime: Lua on the event loop. Runs a connector's Lua function as a
+ * coroutine that may suspend in sluice.http.request (libcurl on the same
+ * loop) or sluice.sleep, with an instruction budget per call; installs
+ * those two functions into the state's `sluice` table. */
+#ifndef SL_LUARUNTIME_H
+#define SL_LUARUNTIME_H
+
+#include <stddef.h>
+
+#include <lua.h>
+
+#include "sl_http_client.h"
+
+struct event_base;
+struct sl_luaruntime;
+typedef struct sl_luaruntime sl_luaruntime;
+struct sl_luaruntime_task;
+typedef struct sl_luaruntime_task sl_luaruntime_task;
+
+/* A runtime for state L (borrowed; outlives the runtime), calling into it
+ * with at most max_instructions per task. NULL with a message on failure. */
+sl_luaruntime *sl_luaruntime_new(lua_State *L, struct event_base *base, sl_http_client *http,
+                       unsigned long max_instructions, char *err,
+                       size_t errlen);
+
+/* Free every task (no callbacks). Free the sl_http_client first, so that no
+ * transfer completes into a freed task. Accepts NULL. */
+void sl_luaruntime_free(sl_luaruntime *rt);
+
+/* Push the call's arguments onto co (runs in protected mode; may raise). */
+typedef void (*sl_luaruntime_args_fn)(lua_State *co, void *ud);
+
+/* The call finished: on success err is NULL and the nres results are the
+ * top of co's stack (read them now; co is released after the callback);
+ * on failure err says why (Lua error with file:line, instruction or memory
+ * limit) and nres is 0. */
+typedef void (*sl_luaruntime_done_fn)(void *ud, lua_State *co, int nres,
+                                 const char *err);
+
+/* Call the function at registry ref fn_ref with nargs arguments from args.
+ * `done` is called exactly once, from the event loop, unless the task is
+ * cancelled first; never before this returns, even when the function
+ * ends without waiting (its outcome is then reported on the next loop
+ * turn), so `done` may free what the caller of start is still using.
+ * Returns the running task, valid until `done` or sl_luaruntime_cancel; NULL
+ * when no task could be made (out of memory), and then `done` is never
+ * called. */
+sl_luaruntime_task *sl_luaruntime_start(sl_luaruntime *rt, int fn_ref, sl_luaruntime_args_fn args,
+                              int nargs, sl_luaruntime_done_fn done, void *ud);
+
+/* Stop a running task; its `done` is never called. */
+void sl_luaruntime_cancel(sl_luaruntime_task *t);
+
+#endif

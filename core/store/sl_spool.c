@@ -1,0 +1,1074 @@
+/* sl_spool: segments on disk, a cache in memory, group commit, recovery.
+ *
+ * Positions are LSNs: byte offsets in the concatenation of all segments,
+ * each segment file named by the LSN of its first byte. Three positions
+ * move forward:
+ *   append_lsn  end of everything appended (written or not)
+ *   write_lsn   end of what has been written to the current segment
+ *   read_lsn    the next record delivery will cut
+ * and "ack" is the lowest LSN still needed: the start of the oldest cut not
+ * yet done, or read_lsn. Segments that end at or before ack are deleted.
+ *
+ * The loop thread does all reading and writing. The segment files' format,
+ * their scan and the record reader are sl_segment's; the threads that
+ * fdatasync (reporting the durable LSN through a pipe the loop watches) and
+ * delete delivered segments are sl_syncer's. */
+#include "sl_spool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "sl_log.h"
+#include "sl_segment.h"
+#include "sl_syncer.h"
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the progress file format assumes a little-endian machine"
+#endif
+
+#define BLK_HDR SL_SEGMENT_BLOCK_HDR
+#define MAX_CUTS 160               /* fits a 4 KiB progress slot */
+#define PROG_SLOT 4096u
+#define PROG_MAGIC 0x474F5250314C5053ull /* "SPL1PROG" */
+
+typedef struct mblock {         /* a block held in memory */
+    struct mblock *next;
+    char *data;                 /* payload (frames), owned */
+    size_t len;                 /* payload bytes */
+    size_t nrec;                /* records */
+    size_t rec_bytes;           /* record bytes (payload minus frames) */
+    size_t off;                 /* read offset in the payload */
+    uint64_t lsn;               /* LSN of the block's header */
+    uint64_t ms;                /* arrival, monotonic */
+} mblock;
+
+struct sl_spool {
+    struct event_base *base;
+    sl_spool_opts o;
+    char name[80];
+    char dir[PATH_MAX];         /* <connector dir>/spool */
+    int dir_fd;
+    int disk;                   /* fsync or os */
+    uint64_t hdr;               /* LSN bytes before a block's payload:
+                                   BLK_HDR on disk, 0 in memory */
+    uint64_t epoch;
+
+    uint64_t append_lsn, write_lsn, read_lsn, durable_lsn;
+
+    mblock *wq_head, *wq_tail;  /* appended, not yet written */
+    mblock *mq_head, *mq_tail;  /* written, cached, not all read */
+    size_t mq_bytes;            /* payload bytes in mq */
+    struct event *flush_ev;
+
+    size_t unread_records, unread_bytes; /* in [read_lsn, write_lsn) */
+
+    sl_segment *segs;           /* in LSN order; the last is appended to */
+    size_t nsegs, capsegs;
+    int seg_fd;                 /* append fd of segs[nsegs-1], or -1 */
+    int new_seg;                /* created since the last sync request */
+
+    sl_segment_reader *rd;
+
+    sl_spool_cut cuts[MAX_CUTS];/* outstanding, in cut order */
+    size_t ncuts;
+    sl_spool_cut rcuts[MAX_CUTS];/* recovered, to cut again first */
+    size_t nrcuts, rcut_next;
+
+    int prog_fd;
+    uint64_t prog_seq;
+    int prog_dirty;
+
+    sl_syncer *sy;              /* NULL without a loop */
+    struct event *notify_ev;
+    char err[256];
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void set_err(sl_spool *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void set_err(sl_spool *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->err, sizeof s->err, fmt, ap);
+    va_end(ap);
+    sl_log_error("spool", "%s: %s", s->name, s->err);
+}
+
+static void put32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
+static uint32_t get32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static int full_pwrite(int fd, const void *p, size_t n, off_t off)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = pwrite(fd, c, n, off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        c += w;
+        n -= (size_t)w;
+        off += w;
+    }
+    return 0;
+}
+
+static uint64_t ack_lsn(const sl_spool *s)
+{
+    return s->ncuts ? s->cuts[0].start : s->read_lsn;
+}
+
+static int segs_push(sl_spool *s, uint64_t start, uint64_t end)
+{
+    if (s->nsegs == s->capsegs) {
+        size_t nc = s->capsegs ? s->capsegs * 2 : 16;
+        sl_segment *ns = realloc(s->segs, nc * sizeof *ns);
+        if (!ns)
+            return -1;
+        s->segs = ns;
+        s->capsegs = nc;
+    }
+    s->segs[s->nsegs].start = start;
+    s->segs[s->nsegs].end = end;
+    s->nsegs++;
+    return 0;
+}
+
+static void mblock_free(mblock *b)
+{
+    if (b) {
+        free(b->data);
+        free(b);
+    }
+}
+
+/* ---- progress ------------------------------------------------------------
+ * Two 4 KiB slots written in turn, each:
+ *   u64 magic, u64 seq, u64 epoch, u64 read_lsn, u32 ncuts, u32 pad,
+ *   ncuts x {u64 start, u64 end, u64 nrecords}, u32 crc32 of all before.
+ * The valid slot with the higher seq wins, so a torn write loses at most
+ * the newest state (and then batches are cut again, never lost). */
+
+static int prog_write(sl_spool *s)
+{
+    unsigned char slot[PROG_SLOT];
+    memset(slot, 0, sizeof slot);
+    uint64_t hdr[4] = {PROG_MAGIC, ++s->prog_seq, s->epoch, s->read_lsn};
+    uint32_t n = (uint32_t)s->ncuts, pad = 0;
+    size_t o = 0;
+    memcpy(slot + o, hdr, sizeof hdr);
+    o += sizeof hdr;
+    memcpy(slot + o, &n, 4);
+    memcpy(slot + o + 4, &pad, 4);
+    o += 8;
+    for (size_t i = 0; i < s->ncuts; i++) {
+        uint64_t c[3] = {s->cuts[i].start, s->cuts[i].end,
+                         (uint64_t)s->cuts[i].nrecords};
+        memcpy(slot + o, c, sizeof c);
+        o += sizeof c;
+    }
+    put32(slot + o, sl_segment_crc(slot, o));
+    off_t at = (off_t)((s->prog_seq & 1) * PROG_SLOT);
+    if (full_pwrite(s->prog_fd, slot, sizeof slot, at) != 0) {
+        set_err(s, "cannot write %s/progress: %s", s->dir, strerror(errno));
+        return -1;
+    }
+    s->prog_dirty = 0;
+    return 0;
+}
+
+/* Read the newest valid slot into *seq, *epoch, *read_lsn and s->rcuts.
+ * 0 found, 1 none (new spool). */
+static int prog_read(sl_spool *s, uint64_t *seq, uint64_t *epoch,
+                     uint64_t *read_lsn)
+{
+    int found = 0;
+    for (int k = 0; k < 2; k++) {
+        unsigned char slot[PROG_SLOT];
+        size_t got;
+        if (sl_segment_pread(s->prog_fd, slot, sizeof slot, (off_t)k * PROG_SLOT,
+                       &got) != 0 || got != sizeof slot)
+            continue;
+        uint64_t hdr[4];
+        uint32_t n;
+        memcpy(hdr, slot, sizeof hdr);
+        memcpy(&n, slot + 32, 4);
+        if (hdr[0] != PROG_MAGIC || n > MAX_CUTS)
+            continue;
+        size_t o = 40 + (size_t)n * 24;
+        if (get32(slot + o) != sl_segment_crc(slot, o))
+            continue;
+        if (found && hdr[1] <= *seq)
+            continue;
+        found = 1;
+        *seq = hdr[1];
+        *epoch = hdr[2];
+        *read_lsn = hdr[3];
+        s->nrcuts = n;
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t c[3];
+            memcpy(c, slot + 40 + (size_t)i * 24, sizeof c);
+            s->rcuts[i].start = c[0];
+            s->rcuts[i].end = c[1];
+            s->rcuts[i].nrecords = (size_t)c[2];
+        }
+    }
+    return found ? 0 : 1;
+}
+
+/* ---- the sync thread ------------------------------------------------------ */
+
+static void on_synced(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sl_spool *s = arg;
+    int err;
+    uint64_t done = sl_syncer_done(s->sy, &err);
+    if (err) {
+        /* The data may or may not be on disk; after a failed fsync nothing
+         * can be promised (the kernel may have dropped the dirty pages).
+         * Those waiting are told their records were not accepted, so they
+         * send them again (at least once); the records stay in the spool
+         * and are delivered as well. */
+        set_err(s, "fdatasync failed: %s; the requests waiting for it are "
+                "answered 503", strerror(err));
+        if (s->o.on_failed)
+            s->o.on_failed(s->o.ud, s->durable_lsn);
+        if (done > s->durable_lsn)
+            s->durable_lsn = done;
+        return;
+    }
+    if (done > s->durable_lsn) {
+        s->durable_lsn = done;
+        if (s->o.on_durable)
+            s->o.on_durable(s->o.ud, done);
+    }
+}
+
+static int sync_start(sl_spool *s)
+{
+    char why[sizeof s->err];
+    if (!(s->sy = sl_syncer_start(s->dir_fd, s->prog_fd, why, sizeof why))) {
+        set_err(s, "%s", why);
+        return -1;
+    }
+    s->notify_ev = event_new(s->base, sl_syncer_notify_fd(s->sy),
+                             EV_READ | EV_PERSIST, on_synced, s);
+    if (!s->notify_ev || event_add(s->notify_ev, NULL) != 0) {
+        set_err(s, "cannot watch the fsync thread");
+        return -1;
+    }
+    return 0;
+}
+
+/* Hand the thread everything written so far (and the progress file when
+ * `prog`); returns the round that will cover it. */
+static uint64_t sync_request(sl_spool *s, int old_fd, int prog)
+{
+    unsigned also = (s->new_seg ? SL_SYNCER_DIR : 0) |
+                    (prog ? SL_SYNCER_PROGRESS : 0);
+    s->new_seg = 0;
+    return sl_syncer_request(s->sy, s->seg_fd, s->write_lsn, old_fd, also);
+}
+
+static void sync_stop(sl_spool *s)
+{
+    if (s->notify_ev) {
+        event_free(s->notify_ev);
+        s->notify_ev = NULL;
+    }
+    sl_syncer_stop(s->sy);
+    s->sy = NULL;
+}
+
+/* ---- writing -------------------------------------------------------------- */
+
+/* Start a new segment at write_lsn; the previous one goes to the thread
+ * (or is synced here when there is no thread). */
+static int roll(sl_spool *s)
+{
+    char path[PATH_MAX + 32];
+    sl_segment_path(s->dir, s->write_lsn, path, sizeof path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC,
+                  0640);
+    if (fd < 0) {
+        set_err(s, "cannot create %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (segs_push(s, s->write_lsn, s->write_lsn) != 0) {
+        close(fd);
+        unlink(path);
+        set_err(s, "out of memory");
+        return -1;
+    }
+    int old = s->seg_fd;
+    s->seg_fd = fd;
+    s->new_seg = 1;
+    if (old >= 0) {
+        if (s->sy && s->o.durability == SL_DURABILITY_FSYNC) {
+            sync_request(s, old, 0);
+        } else {
+            if (s->o.durability == SL_DURABILITY_FSYNC)
+                (void)fdatasync(old);
+            close(old);
+        }
+    }
+    return 0;
+}
+
+static void cache_or_free(sl_spool *s, mblock *b)
+{
+    int contiguous =
+        !s->disk ||
+        (s->mq_tail ? s->mq_tail->lsn + s->hdr + s->mq_tail->len == b->lsn
+                    : s->read_lsn == b->lsn);
+    b->next = NULL;
+    /* memory mode: sl_spool_has_room already checked the cap */
+    if (contiguous && (!s->disk || s->mq_bytes + b->len <= s->o.cache_bytes)) {
+        if (s->mq_tail)
+            s->mq_tail->next = b;
+        else
+            s->mq_head = b;
+        s->mq_tail = b;
+        s->mq_bytes += b->len;
+    } else {
+        mblock_free(b);
+    }
+}
+
+/* Write the blocks of wq, at most IOV_MAX/2 per writev, rolling segments.
+ * On failure the segment is cut back to write_lsn and everything unwritten
+ * is dropped (its requests were not answered yet: they get an error). */
+static int write_pending(sl_spool *s)
+{
+    struct iovec iov[128];
+    unsigned char hdrs[64][BLK_HDR];
+    while (s->wq_head) {
+        if (s->seg_fd < 0 ||
+            s->write_lsn - s->segs[s->nsegs - 1].start >= s->o.segment_bytes)
+            if (roll(s) != 0)
+                goto fail;
+        uint64_t seg_room = s->o.segment_bytes -
+                            (s->write_lsn - s->segs[s->nsegs - 1].start);
+        size_t n = 0, bytes = 0;
+        mblock *b = s->wq_head;
+        while (b && n < 64 && (n == 0 || bytes + BLK_HDR + b->len <= seg_room)) {
+            sl_segment_block_header(hdrs[n], b->data, b->len, b->nrec);
+            iov[2 * n].iov_base = hdrs[n];
+            iov[2 * n].iov_len = BLK_HDR;
+            iov[2 * n + 1].iov_base = b->data;
+            iov[2 * n + 1].iov_len = b->len;
+            bytes += BLK_HDR + b->len;
+            n++;
+            b = b->next;
+        }
+        struct iovec *v = iov;
+        int nv = (int)(2 * n);
+        size_t left = bytes;
+        while (left > 0) {
+            ssize_t w = writev(s->seg_fd, v, nv);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                set_err(s, "cannot write segment %016" PRIx64 ": %s",
+                        s->segs[s->nsegs - 1].start,
+                        w < 0 ? strerror(errno) : "short write");
+                goto fail;
+            }
+            left -= (size_t)w;
+            while (nv > 0 && (size_t)w >= v->iov_len) {
+                w -= (ssize_t)v->iov_len;
+                v++;
+                nv--;
+            }
+            if (nv > 0) {
+                v->iov_base = (char *)v->iov_base + w;
+                v->iov_len -= (size_t)w;
+            }
+        }
+        s->write_lsn += bytes;
+        s->segs[s->nsegs - 1].end = s->write_lsn;
+        for (size_t i = 0; i < n; i++) {
+            mblock *w = s->wq_head;
+            s->wq_head = w->next;
+            s->unread_records += w->nrec;
+            s->unread_bytes += w->rec_bytes;
+            cache_or_free(s, w);
+        }
+        if (!s->wq_head)
+            s->wq_tail = NULL;
+    }
+    return 0;
+fail:
+    if (s->seg_fd >= 0) {
+        uint64_t start = s->segs[s->nsegs - 1].start;
+        if (ftruncate(s->seg_fd, (off_t)(s->write_lsn - start)) != 0)
+            sl_log_error("spool", "%s: cannot cut a failed write back: %s",
+                     s->name, strerror(errno));
+    }
+    while (s->wq_head) {
+        mblock *w = s->wq_head;
+        s->wq_head = w->next;
+        mblock_free(w);
+    }
+    s->wq_tail = NULL;
+    s->append_lsn = s->write_lsn;
+    return -1;
+}
+
+static void delete_behind(sl_spool *s)
+{
+    uint64_t ack = ack_lsn(s);
+    size_t drop = 0;
+    /* never the segment being appended to */
+    while (drop + 1 < s->nsegs && s->segs[drop + 1].start <= ack)
+        drop++;
+    if (drop == 0)
+        return;
+    for (size_t i = 0; i < drop; i++) {
+        char path[PATH_MAX + 32];
+        sl_segment_path(s->dir, s->segs[i].start, path, sizeof path);
+        if (!s->sy || sl_syncer_unlink_later(s->sy, path) != 0)
+            if (unlink(path) != 0 && errno != ENOENT)
+                sl_log_warn("spool", "%s: cannot delete %s: %s", s->name, path,
+                        strerror(errno));
+    }
+    sl_segment_reader_dropped(s->rd, drop);
+    memmove(s->segs, s->segs + drop, (s->nsegs - drop) * sizeof *s->segs);
+    s->nsegs -= drop;
+}
+
+/* End of a loop turn: write what arrived, persist progress, hand the rest
+ * to the fsync thread. */
+static void flush(sl_spool *s)
+{
+    uint64_t before = s->write_lsn;
+    int failed = s->wq_head && write_pending(s) != 0;
+    if (!s->disk)
+        return;
+    int prog = 0;
+    if (s->prog_dirty && prog_write(s) == 0) {
+        prog = 1;
+        delete_behind(s);
+    }
+    if (s->o.durability == SL_DURABILITY_FSYNC) {
+        if (s->write_lsn > before || s->new_seg || prog)
+            sync_request(s, -1, prog);
+    } else if (s->write_lsn > s->durable_lsn) {
+        s->new_seg = 0; /* "os" promises nothing about the directory */
+        s->durable_lsn = s->write_lsn;
+        if (s->o.on_durable)
+            s->o.on_durable(s->o.ud, s->durable_lsn);
+    }
+    if (failed && s->o.on_failed)
+        s->o.on_failed(s->o.ud, s->write_lsn);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    flush(arg);
+}
+
+static void schedule_flush(sl_spool *s)
+{
+    if (s->flush_ev && !event_pending(s->flush_ev, EV_TIMEOUT, NULL))
+        event_active(s->flush_ev, EV_TIMEOUT, 1);
+}
+
+sl_spool_rc sl_spool_append(sl_spool *s, sl_buf *block, size_t nrecords,
+                            uint64_t now_ms, uint64_t *ticket)
+{
+    size_t len = block->len;
+    *ticket = 0;
+    if (nrecords == 0 || len == 0) {
+        block->len = 0; /* nothing to keep */
+        return SL_SPOOL_OK;
+    }
+    if (len > SL_SEGMENT_MAX_PAYLOAD || !sl_spool_has_room(s, len))
+        return SL_SPOOL_FULL;
+    mblock *b = calloc(1, sizeof *b);
+    if (!b)
+        return SL_SPOOL_NOMEM;
+    b->data = block->data;
+    b->len = len;
+    b->nrec = nrecords;
+    b->rec_bytes = len - 4 * nrecords;
+    b->lsn = s->append_lsn;
+    b->ms = now_ms;
+    s->append_lsn += s->hdr + len;
+    size_t max = block->max;
+    block->data = NULL;
+    block->len = block->cap = 0;
+    sl_buf_init(block, max);
+    if (!s->disk) {
+        /* memory: "written" and "durable" at once */
+        s->write_lsn = s->durable_lsn = s->append_lsn;
+        s->unread_records += b->nrec;
+        s->unread_bytes += b->rec_bytes;
+        cache_or_free(s, b); /* always cached: has_room checked the cap */
+        return SL_SPOOL_OK;
+    }
+    b->next = NULL;
+    if (s->wq_tail)
+        s->wq_tail->next = b;
+    else
+        s->wq_head = b;
+    s->wq_tail = b;
+    *ticket = s->append_lsn;
+    schedule_flush(s);
+    return SL_SPOOL_OK;
+}
+
+int sl_spool_has_room(const sl_spool *s, size_t bytes)
+{
+    /* everything not yet done, batches being delivered included (in
+     * memory mode LSNs count the same bytes without a file) */
+    uint64_t held = s->append_lsn - ack_lsn(s);
+    return (uint64_t)bytes + s->hdr <= s->o.max_bytes &&
+           held <= s->o.max_bytes - bytes - s->hdr;
+}
+
+int sl_spool_sync(sl_spool *s)
+{
+    if (!s->disk)
+        return 0;
+    int rc = 0;
+    if (s->wq_head && write_pending(s) != 0)
+        rc = -1;
+    if (s->prog_dirty && prog_write(s) != 0)
+        rc = -1;
+    if (s->sy) {
+        /* the thread may hold rolled segments not yet synced: let it do
+         * everything, and wait */
+        int err = sl_syncer_wait(s->sy, sync_request(s, -1, 1));
+        if (err) {
+            set_err(s, "fdatasync failed: %s", strerror(err));
+            rc = -1;
+        }
+    } else {
+        if (s->seg_fd >= 0 && fdatasync(s->seg_fd) != 0) {
+            set_err(s, "fdatasync failed: %s", strerror(errno));
+            rc = -1;
+        }
+        if (s->new_seg && fsync(s->dir_fd) != 0) {
+            set_err(s, "fsync of %s failed: %s", s->dir, strerror(errno));
+            rc = -1;
+        }
+        s->new_seg = 0;
+        if (fdatasync(s->prog_fd) != 0) {
+            set_err(s, "fdatasync of the progress file failed: %s",
+                    strerror(errno));
+            rc = -1;
+        }
+    }
+    if (rc == 0 && s->write_lsn > s->durable_lsn) {
+        s->durable_lsn = s->write_lsn;
+        if (s->o.on_durable)
+            s->o.on_durable(s->o.ud, s->durable_lsn);
+    }
+    return rc;
+}
+
+uint64_t sl_spool_durable_lsn(const sl_spool *s) { return s->durable_lsn; }
+size_t sl_spool_count(const sl_spool *s) { return s->unread_records; }
+size_t sl_spool_bytes(const sl_spool *s) { return s->unread_bytes; }
+uint64_t sl_spool_disk_bytes(const sl_spool *s)
+{
+    return s->append_lsn - ack_lsn(s);
+}
+const char *sl_spool_error(const sl_spool *s) { return s->err; }
+size_t sl_spool_recovered_left(const sl_spool *s)
+{
+    return s->nrcuts - s->rcut_next;
+}
+
+uint64_t sl_spool_oldest_ms(const sl_spool *s)
+{
+    if (s->unread_records == 0)
+        return 0;
+    if (s->mq_head && s->read_lsn >= s->mq_head->lsn)
+        return s->mq_head->ms;
+    return 1; /* a backlog on disk: due now */
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+static sl_segment_table seg_table(const sl_spool *s)
+{
+    sl_segment_table t = {s->dir, s->segs, s->nsegs};
+    return t;
+}
+
+/* A reader error is the spool's error (and logged). */
+static void reader_failed(sl_spool *s)
+{
+    const char *why = sl_segment_reader_error(s->rd);
+    if (why[0])
+        set_err(s, "%s", why);
+}
+
+/* Take records from the disk while read_lsn is behind the cache. */
+static size_t take_disk(sl_spool *s, size_t max, sl_spool_emit_fn emit,
+                        void *ud, int exact)
+{
+    size_t n = 0;
+    uint64_t limit = s->mq_head ? s->mq_head->lsn : s->write_lsn;
+    if (!s->disk || s->read_lsn >= limit)
+        return 0; /* nothing written that is not in the cache */
+    sl_segment_table t = seg_table(s);
+    if (sl_segment_reader_seek(s->rd, &t, s->read_lsn) != 0) {
+        reader_failed(s);
+        return 0;
+    }
+    while (n < max) {
+        const char *rec;
+        size_t len;
+        uint64_t lsn;
+        int rc = sl_segment_reader_peek(s->rd, &t, limit, &rec, &len, &lsn);
+        if (rc < 0)
+            reader_failed(s);
+        if (rc <= 0)
+            break;
+        if (emit(ud, rec, len, lsn) != 0 && !exact)
+            break;
+        s->read_lsn = sl_segment_reader_consume(s->rd, len);
+        s->unread_records--;
+        s->unread_bytes -= len;
+        n++;
+    }
+    /* a gap after a corrupt block: skip to the next segment */
+    uint64_t next;
+    if (n < max && sl_segment_reader_gap(s->rd, &t, &next) &&
+        s->read_lsn < next)
+        s->read_lsn = next;
+    return n;
+}
+
+static size_t take_cache(sl_spool *s, size_t max, sl_spool_emit_fn emit,
+                         void *ud)
+{
+    size_t n = 0;
+    while (n < max && s->mq_head) {
+        mblock *b = s->mq_head;
+        if (b->off >= b->len) {
+            s->mq_head = b->next;
+            if (!s->mq_head)
+                s->mq_tail = NULL;
+            s->mq_bytes -= b->len;
+            s->read_lsn = b->lsn + s->hdr + b->len;
+            mblock_free(b);
+            continue;
+        }
+        uint32_t len = get32(b->data + b->off);
+        uint64_t lsn = b->lsn + s->hdr + b->off;
+        if (emit(ud, b->data + b->off + 4, len, lsn) != 0)
+            break;
+        b->off += 4 + (size_t)len;
+        s->read_lsn = b->off >= b->len ? b->lsn + s->hdr + b->len
+                                       : b->lsn + s->hdr + b->off;
+        s->unread_records--;
+        s->unread_bytes -= len;
+        n++;
+    }
+    /* free a block finished just now */
+    if (s->mq_head && s->mq_head->off >= s->mq_head->len) {
+        mblock *b = s->mq_head;
+        s->mq_head = b->next;
+        if (!s->mq_head)
+            s->mq_tail = NULL;
+        s->mq_bytes -= b->len;
+        mblock_free(b);
+    }
+    sl_segment_reader_forget(s->rd); /* it must seek next time */
+    return n;
+}
+
+static int add_cut(sl_spool *s, const sl_spool_cut *c)
+{
+    if (s->ncuts == MAX_CUTS)
+        return -1;
+    s->cuts[s->ncuts++] = *c;
+    s->prog_dirty = 1;
+    schedule_flush(s);
+    return 0;
+}
+
+/* Cut a batch recovered from the previous run again, exactly. */
+static size_t take_recovered(sl_spool *s, sl_spool_emit_fn emit, void *ud,
+                             sl_spool_cut *cut)
+{
+    sl_spool_cut *rc = &s->rcuts[s->rcut_next++];
+    uint64_t keep = s->read_lsn;
+    size_t keep_n = s->unread_records, keep_b = s->unread_bytes;
+    s->read_lsn = rc->start;
+    size_t n = take_disk(s, rc->nrecords, emit, ud, 1);
+    int ok = n == rc->nrecords && s->read_lsn == rc->end;
+    s->read_lsn = keep;
+    s->unread_records = keep_n;
+    s->unread_bytes = keep_b;
+    sl_segment_reader_forget(s->rd);
+    if (!ok) {
+        sl_log_error("spool", "%s: batch %" PRIu64 "..%" PRIu64 " from before the "
+                 "restart could not be read again (%zu of %zu records): %s",
+                 s->name, rc->start, rc->end, n, rc->nrecords, s->err);
+        return 0;
+    }
+    *cut = *rc;
+    cut->recovered = 1;
+    cut->epoch = s->epoch;
+    return n;
+}
+
+size_t sl_spool_take(sl_spool *s, size_t max_records, sl_spool_emit_fn emit,
+                     void *ud, sl_spool_cut *cut)
+{
+    memset(cut, 0, sizeof *cut);
+    cut->epoch = s->epoch;
+    while (s->rcut_next < s->nrcuts) {
+        size_t n = take_recovered(s, emit, ud, cut);
+        if (n > 0)
+            return n; /* already outstanding (cuts[] holds it) */
+        /* unreadable: drop it from the outstanding list */
+        sl_spool_done(s, &s->rcuts[s->rcut_next - 1]);
+    }
+    if (s->ncuts == MAX_CUTS)
+        return 0;
+    uint64_t start = s->read_lsn;
+    size_t n = 0;
+    /* from the disk while read_lsn is behind the cache (a backlog), from
+     * the cache once it reaches it, from the disk again where the cache
+     * stopped keeping blocks; a refusing emit ends it */
+    while (n < max_records) {
+        int cached = s->mq_head && s->read_lsn >= s->mq_head->lsn;
+        size_t got = cached ? take_cache(s, max_records - n, emit, ud)
+                            : take_disk(s, max_records - n, emit, ud, 0);
+        if (got == 0)
+            break;
+        n += got;
+    }
+    if (n == 0)
+        return 0;
+    cut->start = start;
+    cut->end = s->read_lsn;
+    cut->nrecords = n;
+    if (add_cut(s, cut) != 0)
+        sl_log_error("spool", "%s: too many outstanding batches", s->name);
+    return n;
+}
+
+void sl_spool_done(sl_spool *s, const sl_spool_cut *cut)
+{
+    for (size_t i = 0; i < s->ncuts; i++)
+        if (s->cuts[i].start == cut->start && s->cuts[i].end == cut->end) {
+            memmove(s->cuts + i, s->cuts + i + 1,
+                    (s->ncuts - i - 1) * sizeof *s->cuts);
+            s->ncuts--;
+            s->prog_dirty = 1;
+            schedule_flush(s);
+            return;
+        }
+}
+
+/* ---- recovery ------------------------------------------------------------------ */
+
+static uint64_t new_epoch(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^
+           ((uint64_t)getpid() << 16);
+}
+
+static int recover(sl_spool *s)
+{
+    uint64_t *starts = NULL, seq = 0, epoch = 0, read_lsn = 0;
+    size_t n = 0;
+    sl_buf buf;
+    sl_buf_init(&buf, 0);
+    int fresh = prog_read(s, &seq, &epoch, &read_lsn) != 0;
+    if (fresh) {
+        /* a new identity: idempotency keys never repeat across resets */
+        epoch = new_epoch();
+        s->nrcuts = 0;
+    }
+    s->epoch = epoch;
+    s->prog_seq = seq;
+    if (sl_segment_list(s->dir, &starts, &n) != 0) {
+        set_err(s, "cannot list %s: %s", s->dir, strerror(errno));
+        free(starts);
+        return -1;
+    }
+    sl_segment_counter cnt = {.from = read_lsn};
+    for (size_t i = 0; i < n; i++) {
+        char path[PATH_MAX + 32];
+        sl_segment_path(s->dir, starts[i], path, sizeof path);
+        sl_segment_scan sc;
+        if (sl_segment_scan_file(path, starts[i], &buf, sl_segment_count_block,
+                                 &cnt, &sc) != 0) {
+            set_err(s, "cannot read %s: %s", path, strerror(errno));
+            goto fail;
+        }
+        int last = i + 1 == n;
+        if (sc.why) {
+            uint64_t lost = sc.file_end - sc.valid_end;
+            if (last) {
+                sl_log_warn("spool", "%s: cut torn tail of %s at byte %" PRIu64
+                        ": %" PRIu64 " bytes discarded (%s: normally a write "
+                        "cut short by a crash, before the intake answered)", s->name, path,
+                        sc.valid_end - starts[i], lost, sc.why);
+                if (truncate(path, (off_t)(sc.valid_end - starts[i])) != 0) {
+                    set_err(s, "cannot truncate %s: %s", path, strerror(errno));
+                    goto fail;
+                }
+            } else {
+                sl_log_error("spool", "%s: %s is damaged at byte %" PRIu64 " (%s): "
+                         "%" PRIu64 " bytes after it cannot be read and are "
+                         "skipped", s->name, path, sc.valid_end - starts[i],
+                         sc.why, lost);
+            }
+        }
+        if (segs_push(s, starts[i], sc.valid_end) != 0) {
+            set_err(s, "out of memory");
+            goto fail;
+        }
+    }
+    free(starts);
+    starts = NULL;
+    sl_buf_free(&buf);
+    uint64_t first = s->nsegs ? s->segs[0].start : read_lsn;
+    uint64_t end = s->nsegs ? s->segs[s->nsegs - 1].end : read_lsn;
+    s->write_lsn = s->append_lsn = s->durable_lsn = end;
+    if (read_lsn < first)
+        read_lsn = first; /* delivered segments already deleted */
+    if (read_lsn > end) {
+        sl_log_warn("spool", "%s: delivery progress (%" PRIu64 ") is past the end "
+                "of the spool (%" PRIu64 "); starting at the end", s->name,
+                read_lsn, end);
+        read_lsn = end;
+        /* LSNs from `end` on were cut (maybe delivered) and will be used
+         * again for other records: they need other idempotency keys */
+        s->epoch = new_epoch();
+    }
+    /* in the unreadable rest of a damaged segment: go on at the next */
+    for (size_t i = 0; i + 1 < s->nsegs; i++)
+        if (read_lsn > s->segs[i].end && read_lsn < s->segs[i + 1].start)
+            read_lsn = s->segs[i + 1].start;
+    s->read_lsn = read_lsn;
+    s->unread_records = (size_t)cnt.records;
+    s->unread_bytes = (size_t)cnt.bytes;
+    /* recovered cuts that still exist are outstanding again */
+    size_t k = 0;
+    uint64_t prev = first;
+    for (size_t i = 0; i < s->nrcuts; i++) {
+        const sl_spool_cut *c = &s->rcuts[i];
+        if (c->start >= prev && c->start < c->end && c->end <= s->read_lsn &&
+            c->nrecords > 0 && c->nrecords <= (c->end - c->start) / 4) {
+            prev = c->end;
+            s->rcuts[k++] = *c;
+        }
+    }
+    s->nrcuts = k;
+    memcpy(s->cuts, s->rcuts, k * sizeof *s->cuts);
+    s->ncuts = k;
+    /* append to the last segment unless it is full */
+    if (s->nsegs && s->segs[s->nsegs - 1].end - s->segs[s->nsegs - 1].start <
+                        s->o.segment_bytes) {
+        char path[PATH_MAX + 32];
+        sl_segment_path(s->dir, s->segs[s->nsegs - 1].start, path, sizeof path);
+        s->seg_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+        if (s->seg_fd < 0) {
+            set_err(s, "cannot open %s: %s", path, strerror(errno));
+            return -1;
+        }
+    }
+    if (s->unread_records || s->nrcuts)
+        sl_log_info("spool", "%s: recovered %zu undelivered records (%zu bytes) "
+                "and %zu batch%s that %s in flight", s->name,
+                s->unread_records, s->unread_bytes, s->nrcuts,
+                s->nrcuts == 1 ? "" : "es", s->nrcuts == 1 ? "was" : "were");
+    return prog_write(s);
+fail:
+    free(starts);
+    sl_buf_free(&buf);
+    return -1;
+}
+
+/* ---- open / close -------------------------------------------------------------- */
+
+static int mkdir_p(const char *path)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return mkdir(tmp, 0750) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+sl_spool *sl_spool_open(struct event_base *base, const sl_spool_opts *o,
+                        char *err, size_t errlen)
+{
+    sl_spool *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->base = base;
+    s->o = *o;
+    s->o.dir = NULL;
+    s->dir_fd = s->prog_fd = s->seg_fd = -1;
+    snprintf(s->name, sizeof s->name, "%s", o->name ? o->name : "spool");
+    s->disk = o->durability != SL_DURABILITY_MEMORY;
+    s->hdr = s->disk ? BLK_HDR : 0;
+    if (!(s->rd = sl_segment_reader_new())) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (!s->disk) {
+        s->o.cache_bytes = o->max_bytes;
+        s->epoch = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid();
+        return s;
+    }
+    if (snprintf(s->dir, sizeof s->dir, "%s/spool", o->dir) >= (int)sizeof s->dir) {
+        snprintf(err, errlen, "spool path too long");
+        goto fail;
+    }
+    if (mkdir_p(s->dir) != 0) {
+        snprintf(err, errlen, "cannot create %s: %s", s->dir, strerror(errno));
+        goto fail;
+    }
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/progress", s->dir);
+    if ((s->dir_fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+        (s->prog_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (recover(s) != 0) {
+        snprintf(err, errlen, "%s", s->err);
+        goto fail;
+    }
+    if (base) {
+        if (!(s->flush_ev = event_new(base, -1, 0, on_flush, s))) {
+            snprintf(err, errlen, "cannot create the flush event");
+            goto fail;
+        }
+        /* the thread syncs (fsync mode) and deletes delivered segments */
+        if (sync_start(s) != 0) {
+            snprintf(err, errlen, "%s", s->err);
+            goto fail;
+        }
+    }
+    return s;
+fail:
+    sl_spool_close(s);
+    return NULL;
+}
+
+void sl_spool_close(sl_spool *s)
+{
+    if (!s)
+        return;
+    if (s->disk && s->prog_fd >= 0)
+        (void)sl_spool_sync(s);
+    sync_stop(s);
+    if (s->flush_ev)
+        event_free(s->flush_ev);
+    for (mblock *b = s->wq_head, *n; b; b = n) {
+        n = b->next;
+        mblock_free(b);
+    }
+    for (mblock *b = s->mq_head, *n; b; b = n) {
+        n = b->next;
+        mblock_free(b);
+    }
+    sl_segment_reader_free(s->rd);
+    if (s->seg_fd >= 0)
+        close(s->seg_fd);
+    if (s->prog_fd >= 0)
+        close(s->prog_fd);
+    if (s->dir_fd >= 0)
+        close(s->dir_fd);
+    free(s->segs);
+    free(s);
+}
+
+/* ---- inspection ------------------------------------------------------------------ */
+
+int sl_spool_inspect(const char *dir, uint64_t *records, uint64_t *bytes,
+                     char *err, size_t errlen)
+{
+    *records = *bytes = 0;
+    sl_spool s;
+    memset(&s, 0, sizeof s);
+    s.prog_fd = -1;
+    if (snprintf(s.dir, sizeof s.dir, "%s/spool", dir) >= (int)sizeof s.dir) {
+        snprintf(err, errlen, "spool path too long");
+        return -1;
+    }
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/progress", s.dir);
+    uint64_t seq = 0, epoch = 0, read_lsn = 0;
+    s.prog_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (s.prog_fd >= 0) {
+        (void)prog_read(&s, &seq, &epoch, &read_lsn);
+        close(s.prog_fd);
+    } else if (errno != ENOENT) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    /* what was never cut, and the batches still in flight (not the done
+     * ones between them) */
+    sl_segment_counter cnt = {.from = read_lsn, .cuts = s.rcuts, .ncuts = s.nrcuts};
+    uint64_t *starts;
+    size_t n;
+    if (sl_segment_list(s.dir, &starts, &n) != 0) {
+        snprintf(err, errlen, "cannot list %s: %s", s.dir, strerror(errno));
+        return -1;
+    }
+    sl_buf buf;
+    sl_buf_init(&buf, 0);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        sl_segment_path(s.dir, starts[i], path, sizeof path);
+        sl_segment_scan sc;
+        if (sl_segment_scan_file(path, starts[i], &buf, sl_segment_count_block,
+                                 &cnt, &sc) != 0) {
+            snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+            rc = -1;
+        }
+    }
+    sl_buf_free(&buf);
+    free(starts);
+    *records = cnt.records;
+    *bytes = cnt.bytes;
+    return rc;
+}
