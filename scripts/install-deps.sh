@@ -11,12 +11,19 @@ pkgs=(
   # tests
   python3 curl ca-certificates
 )
-if [ "${1:-}" = "--bench" ]; then
-  pkgs+=(wrk nginx-light linux-perf valgrind)
-fi
-if [ "${1:-}" = "--fuzz" ]; then
-  pkgs+=(clang libclang-rt-dev)
-fi
+# extras, any of them at once:
+#   --bench  the benchmark tools (scripts/bench.sh, bench/callgrind.sh)
+#   --clang  clang, for the clang build of .ci/run
+#   --fuzz   clang and its libFuzzer/sanitizer runtimes (scripts/test.sh --fuzz)
+for arg in "$@"; do
+  case "$arg" in
+    --bench) pkgs+=(wrk nginx-light linux-perf valgrind) ;;
+    --clang) pkgs+=(clang) ;;
+    --fuzz) pkgs+=(clang libclang-rt-dev) ;;
+    *) echo "usage: scripts/install-deps.sh [--bench] [--clang] [--fuzz]" >&2
+       exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${pkgs[@]}"; do

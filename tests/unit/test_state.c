@@ -498,7 +498,7 @@ static void test_schema_corrupt(void)
 static void test_schema_truncated(void)
 {
     const char *dir = fresh_dir("cut");
-    char err[1024], full[4096];
+    char err[1024], full[8192]; /* as big as read_file's buffer */
     sl_schema *s = schema("id:integer, email:string, amount:number?");
     CHECK(sl_state_schema_write(dir, s, err, sizeof err) == 0);
     snprintf(full, sizeof full, "%s", read_file(dir, "schema.lock"));
