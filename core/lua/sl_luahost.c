@@ -3,9 +3,11 @@
  * `sluice` host module is what scripts get from the gateway. */
 #include "sl_luahost.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -13,9 +15,14 @@
 
 #include "sl_luastd.h"
 
-#ifndef SLUICE_LUA_DIR
-#define SLUICE_LUA_DIR "lua"
+/* sluice's own Lua modules (require "sluice.oauth2"), from the executable's
+ * directory once installed; CMake passes the relative path of its
+ * CMAKE_INSTALL_DATADIR/sluice/lua from CMAKE_INSTALL_BINDIR */
+#ifndef SL_LUAHOST_LUA_RELDIR
+#define SL_LUAHOST_LUA_RELDIR "../share/sluice/lua"
 #endif
+#define LUADIR_ENV "SLUICE_LUA_PATH"  /* a directory that overrides */
+#define LUADIR_MARKER "sluice-lua-dir" /* in build trees only */
 
 /* lua-cjson exports it, its header does not declare it */
 extern int luaopen_cjson_safe(lua_State *L);
@@ -30,6 +37,7 @@ typedef struct sl_lhost {
     bool cap_hit;         /* an allocation was refused because of the cap */
     unsigned long steps;  /* count-hook calls left in the current pcall */
     char *file;           /* owned; replaces the placeholder chunk name */
+    char *lua_dir;        /* owned; where require finds sluice's modules */
 } sl_lhost;
 
 #define PLACEHOLDER SL_LUAHOST_CHUNK[1]
@@ -129,7 +137,7 @@ static bool valid_modname(const char *s)
 }
 
 /* require(name): loaded modules, then preloaded ones, then the text file
- * SLUICE_LUA_DIR/<name with dots as slashes>.lua. Nothing else. */
+ * <lua_dir>/<name with dots as slashes>.lua. Nothing else. */
 static int host_require(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
@@ -145,10 +153,11 @@ static int host_require(lua_State *L)
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE); /* name LOADED PRE */
     if (lua_getfield(L, 3, name) == LUA_TNIL) {                /* name LOADED PRE f */
         lua_pop(L, 1);                                         /* name LOADED PRE */
-        int n = snprintf(path, sizeof path, "%s/%s.lua", SLUICE_LUA_DIR, name);
+        const char *dir = host_of(L)->lua_dir;
+        int n = snprintf(path, sizeof path, "%s/%s.lua", dir, name);
         if (n < 0 || (size_t)n >= sizeof path)
             return luaL_error(L, "module '%s' not found", name);
-        for (char *p = path + strlen(SLUICE_LUA_DIR) + 1; *p; p++)
+        for (char *p = path + strlen(dir) + 1; *p; p++)
             if (*p == '.' && strcmp(p, ".lua") != 0)
                 *p = '/';
         int st = luaL_loadfilex(L, path, "t");                 /* name LOADED PRE f|msg */
@@ -167,6 +176,50 @@ static int host_require(lua_State *L)
     lua_pushvalue(L, -1);                                      /* ... mod mod */
     lua_setfield(L, 2, name);                                  /* LOADED[name] = mod */
     return 1;
+}
+
+/* The running executable's directory with its trailing '/' into dir
+ * (n bytes), or "" when /proc/self/exe cannot tell. */
+static void exe_dir(char *dir, size_t n)
+{
+    ssize_t len = readlink("/proc/self/exe", dir, n - 1);
+    char *slash = NULL;
+    if (len > 0 && (size_t)len < n - 1) {
+        dir[len] = '\0';
+        slash = strrchr(dir, '/');
+    }
+    if (slash)
+        slash[1] = '\0';
+    else
+        dir[0] = '\0';
+}
+
+/* Where require finds sluice's modules, the first that applies:
+ * 1. $SLUICE_LUA_PATH, when set and not empty;
+ * 2. the first line of <exe dir>/sluice-lua-dir: CMake writes that file
+ *    beside the executables of a build tree, naming the source's lua/, and
+ *    never installs it, so that no source path is compiled in;
+ * 3. <exe dir>/SL_LUAHOST_LUA_RELDIR, where `cmake --install` puts them.
+ * Returns a malloc'd path, or NULL when out of memory. */
+static char *find_lua_dir(void)
+{
+    const char *env = getenv(LUADIR_ENV);
+    char dir[PATH_MAX];
+    char path[PATH_MAX + sizeof LUADIR_MARKER + sizeof SL_LUAHOST_LUA_RELDIR];
+    if (env && *env)
+        return strdup(env);
+    exe_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s%s", dir, LUADIR_MARKER);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        bool got = fgets(path, sizeof path, f) != NULL;
+        fclose(f);
+        path[got ? strcspn(path, "\n") : 0] = '\0';
+        if (*path)
+            return strdup(path);
+    }
+    snprintf(path, sizeof path, "%s%s", dir, SL_LUAHOST_LUA_RELDIR);
+    return strdup(path);
 }
 
 /* ---- the sluice module ---------------------------------------------- */
@@ -253,6 +306,9 @@ lua_State *sl_luahost_new(size_t mem_limit_bytes, char *err, size_t errlen)
     if (!h)
         goto nomem;
     h->limit = mem_limit_bytes;
+    h->lua_dir = find_lua_dir();
+    if (!h->lua_dir)
+        goto nomem;
     L = lua_newstate(host_alloc, h);
     if (!L)
         goto nomem;
@@ -270,6 +326,8 @@ nomem:
 fail:
     if (L)
         lua_close(L);
+    if (h)
+        free(h->lua_dir);
     free(h);
     return NULL;
 }
@@ -282,6 +340,7 @@ void sl_luahost_free(lua_State *L)
     lua_getallocf(L, &h);
     lua_close(L); /* still uses the allocator, so h goes last */
     free(((sl_lhost *)h)->file);
+    free(((sl_lhost *)h)->lua_dir);
     free(h);
 }
 

@@ -13,9 +13,11 @@
  * loadfile; `load` accepts text chunks only), string, table, math, utf8, a
  * restricted os (time, clock, date, getenv), a `require` that serves only
  * preloaded modules (cjson, cjson.safe, sluice) and Lua files under
- * SLUICE_LUA_DIR, and the global `sluice` table (luaopen_sluice). No io, no
- * debug, no C module loading. Returns the state, or NULL with a message in
- * `err`. Free with sl_luahost_free. */
+ * sluice's Lua directory ($SLUICE_LUA_PATH, else the one that a build
+ * tree's sluice-lua-dir file names, else ../share/sluice/lua from the
+ * executable's directory), and the global `sluice` table (luaopen_sluice).
+ * No io, no debug, no C module loading. Returns the state, or NULL with a
+ * message in `err`. Free with sl_luahost_free. */
 lua_State *sl_luahost_new(size_t mem_limit_bytes, char *err, size_t errlen);
 
 /* Close the state and release its allocator state. Accepts NULL. */

@@ -1,10 +1,12 @@
 /* Unit tests for sl_luahost: the sandbox (what a script can and cannot
  * reach), the memory cap and instruction budget, and the file name that
- * replaces the placeholder chunk name in messages. The `sluice` module's
- * functions are in test_luastd.c. */
+ * replaces the placeholder chunk name in messages, and where require finds
+ * sluice's modules. The `sluice` module's functions are in test_luastd.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -177,6 +179,42 @@ static void test_luahost_no_finalizers(void)
     CHECK_STR(r, "nil");
 }
 
+/* require's directory: the build tree's (SLUICE_LUA_DIR, through the
+ * marker file beside the test), unless $SLUICE_LUA_PATH names another */
+static void test_luahost_lua_dir(void)
+{
+    char r[64], dir[] = "/tmp/sl_luahost_XXXXXX", sub[64], file[96];
+    CHECK_STR(run_lua(0, "return type(require 'sluice.oauth2')", r, sizeof r),
+              "");
+    CHECK_STR(r, "table");
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(sub, sizeof sub, "%s/sluice", dir);
+    snprintf(file, sizeof file, "%s/mine.lua", sub);
+    CHECK(mkdir(sub, 0700) == 0);
+    FILE *f = fopen(file, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("return 'from SLUICE_LUA_PATH'\n", f);
+        fclose(f);
+    }
+    setenv("SLUICE_LUA_PATH", dir, 1);
+    CHECK_STR(run_lua(0, "return require 'sluice.mine'", r, sizeof r), "");
+    CHECK_STR(r, "from SLUICE_LUA_PATH");
+    char want[128];
+    snprintf(want, sizeof want, "(no file %s/sluice/oauth2.lua)", dir);
+    CHECK_CONTAINS(run_lua(0, "require 'sluice.oauth2'", NULL, 0), want);
+    setenv("SLUICE_LUA_PATH", "", 1); /* empty: as if unset */
+    CHECK_STR(run_lua(0, "return type(require 'sluice.oauth2')", r, sizeof r),
+              "");
+    CHECK_STR(r, "table");
+    unsetenv("SLUICE_LUA_PATH");
+    CHECK_CONTAINS(run_lua(0, "require 'sluice.mine'", NULL, 0),
+                   "(no file " SLUICE_LUA_DIR "/sluice/mine.lua)");
+    remove(file);
+    rmdir(sub);
+    rmdir(dir);
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
@@ -185,6 +223,7 @@ int main(void)
         {"limits", test_luahost_limits},
         {"file_name", test_luahost_file_name},
         {"no_finalizers", test_luahost_no_finalizers},
+        {"lua_dir", test_luahost_lua_dir},
         {NULL, NULL}};
     return sl_test_run(cases);
 }
