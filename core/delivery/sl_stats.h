@@ -1,5 +1,7 @@
 /* sl_stats: a connector's counters. Shared plain struct: intake and
- * delivery bump the fields, /v1/connectors and /metrics read them. */
+ * delivery bump the fields; /v1/connectors and /metrics show them through
+ * the table in core/connector/sl_metrics.c, where each field has its row
+ * (a static assert there counts them). uint64_t fields only. */
 #ifndef SL_STATS_H
 #define SL_STATS_H
 

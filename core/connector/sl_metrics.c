@@ -1,0 +1,173 @@
+/* sl_metrics: the tables of every exported metric and their one writer.
+ * To add a counter: its field in sl_stats, the code that bumps it, and
+ * its row here. A gauge: its member in the view (sl_metrics.h), the line
+ * of its owner that fills it, and its row here. */
+#include "sl_metrics.h"
+
+#include <inttypes.h>
+
+#include "sl_buf.h"
+
+#define STAT(f) offsetof(sl_metrics_connector, stats.f)
+#define CONN(f) offsetof(sl_metrics_connector, f)
+#define HTTP(f) offsetof(sl_metrics_http, f)
+#define COUNTER SL_METRICS_COUNTER
+#define GAUGE SL_METRICS_GAUGE
+#define ABSENT SL_METRICS_ABSENT
+
+/* prom_at: the order of /metrics; json_at: the order of the "stats"
+ * object of GET /v1/connectors. */
+static const sl_metrics_row connector_rows[] = {
+    {"sluice_records_accepted_total", COUNTER, STAT(accepted), "accepted",
+     0, 0, "Records accepted at the intake."},
+    {"sluice_records_rejected_total", COUNTER, STAT(rejected), "rejected",
+     1, 1, "Records rejected at the intake."},
+    {"sluice_records_delivered_total", COUNTER, STAT(delivered), "delivered",
+     2, 2, "Records the destination acknowledged."},
+    {"sluice_requests_total", COUNTER, STAT(requests), "requests",
+     5, 6, "Delivery attempts sent."},
+    {"sluice_request_failures_total", COUNTER, STAT(failures), "failures",
+     6, 7, "Delivery attempts that failed."},
+    {"sluice_request_retries_total", COUNTER, STAT(retries), "retries",
+     7, 8, "Delivery attempts that were retries."},
+    {"sluice_records_refused_total", COUNTER, STAT(refused), "refused",
+     3, 9, "Valid records refused because the spool was full."},
+    {"sluice_records_dropped_total", COUNTER, STAT(dropped), "dropped",
+     4, 10, "Records a transform dropped."},
+    {"sluice_records_dead_lettered_total", COUNTER, STAT(dead_lettered),
+     "dead_lettered", 8, 11, "Records moved to the dead letters."},
+    {"sluice_batch_splits_total", COUNTER, STAT(splits), "splits",
+     9, 12, "Batches halved after a 413 or to isolate a permanent failure."},
+    /* not in /metrics so far; exporting it changes what operators see, a
+     * change of its own */
+    {"sluice_records_replayed_total", COUNTER, STAT(replayed), "replayed",
+     ABSENT, 13, "Records taken back from the inbox."},
+    {"sluice_requests_unauthorized_total", COUNTER, STAT(unauthorized),
+     "unauthorized", 10, 14,
+     "Intake requests refused for a missing or wrong intake key."},
+    {"sluice_records_queued", GAUGE, CONN(queued), "queued",
+     11, 3, "Records in the spool not yet cut into a batch."},
+    {"sluice_requests_in_flight", GAUGE, CONN(in_flight), "in_flight",
+     13, 4, "Delivery requests in flight."},
+    {"sluice_records_pending", GAUGE, CONN(pending), "pending",
+     12, 5, "Records in batches not yet finished."},
+    {"sluice_spool_bytes", GAUGE, CONN(spool_bytes), "spool_bytes",
+     14, 15, "Undelivered bytes held by the spool."},
+    {"sluice_dead_letters", GAUGE, CONN(dead_letters), "dead_letters",
+     15, 16, "Records in the dead letters."},
+};
+
+/* A row for every value of the view: a counter added to sl_stats without
+ * its row does not compile. */
+_Static_assert(sizeof(sl_stats) % sizeof(uint64_t) == 0,
+               "sl_stats holds uint64_t counters only");
+_Static_assert(sizeof connector_rows / sizeof connector_rows[0] ==
+                   (sizeof(sl_metrics_connector) -
+                    offsetof(sl_metrics_connector, stats)) / sizeof(uint64_t),
+               "every value of sl_metrics_connector has one row");
+
+const sl_metrics_table sl_metrics_connector_table = {
+    .rows = connector_rows,
+    .n = sizeof connector_rows / sizeof connector_rows[0],
+    .view_size = sizeof(sl_metrics_connector),
+    .label = "connector",
+    .label_at = offsetof(sl_metrics_connector, name),
+};
+
+static const sl_metrics_row http_rows[] = {
+    {"sluice_http_connections", GAUGE, HTTP(open), NULL,
+     0, ABSENT, "HTTP intake connections open."},
+    {"sluice_http_connections_accepted_total", COUNTER, HTTP(accepted), NULL,
+     1, ABSENT, "HTTP intake connections accepted."},
+    {"sluice_http_slow_closed_total", COUNTER, HTTP(slow_closed), NULL,
+     2, ABSENT, "HTTP intake connections closed for not sending a whole "
+     "request within request_timeout_s."},
+    {"sluice_http_accept_paused_total", COUNTER, HTTP(paused), NULL,
+     3, ABSENT, "Times the HTTP intake stopped accepting at max_connections."},
+    {"sluice_http_requests_refused_total", COUNTER, HTTP(refused), NULL,
+     4, ABSENT, "HTTP requests refused before routing (too large, malformed)."},
+};
+
+_Static_assert(sizeof http_rows / sizeof http_rows[0] ==
+                   sizeof(sl_metrics_http) / sizeof(uint64_t),
+               "every value of sl_metrics_http has one row");
+
+const sl_metrics_table sl_metrics_http_table = {
+    .rows = http_rows,
+    .n = sizeof http_rows / sizeof http_rows[0],
+    .view_size = sizeof(sl_metrics_http),
+};
+
+static uint64_t value(const sl_metrics_row *r, const void *view)
+{
+    return *(const uint64_t *)((const char *)view + r->at);
+}
+
+static const char *label_value(const sl_metrics_table *t, const void *view)
+{
+    return *(const char *const *)((const char *)view + t->label_at);
+}
+
+static int write_family(const sl_metrics_table *t, const sl_metrics_row *r,
+                        const char *views, size_t n, sl_buf *out)
+{
+    const char *type = r->type == SL_METRICS_COUNTER ? "counter" : "gauge";
+    if (sl_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", r->name, r->help,
+                      r->name, type) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const void *view = views + i * t->view_size;
+        int rc = t->label
+                     ? sl_buf_printf(out, "%s{%s=\"%s\"} %" PRIu64 "\n",
+                                     r->name, t->label, label_value(t, view),
+                                     value(r, view))
+                     : sl_buf_printf(out, "%s %" PRIu64 "\n", r->name,
+                                     value(r, view));
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The row at position `at` of the Prometheus text (json = 0) or of the
+ * JSON object (json = 1); NULL past the last. */
+static const sl_metrics_row *listed(const sl_metrics_table *t, int json,
+                                    int at)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if ((json ? t->rows[i].json_at : t->rows[i].prom_at) == at)
+            return &t->rows[i];
+    return NULL;
+}
+
+int sl_metrics_prom(const sl_metrics_table *t, const void *views, size_t n,
+                    sl_buf *out)
+{
+    size_t len0 = out->len;
+    const sl_metrics_row *r;
+    for (int at = 0; (r = listed(t, 0, at)); at++)
+        if (write_family(t, r, views, n, out) != 0)
+            goto fail;
+    return 0;
+fail:
+    sl_buf_truncate(out, len0);
+    return -1;
+}
+
+int sl_metrics_json(const sl_metrics_table *t, const void *view, sl_buf *out)
+{
+    size_t len0 = out->len;
+    const sl_metrics_row *r;
+    if (sl_buf_putc(out, '{') != 0)
+        goto fail;
+    for (int at = 0; (r = listed(t, 1, at)); at++)
+        if (sl_buf_printf(out, "%s\"%s\":%" PRIu64, at ? "," : "", r->key,
+                          value(r, view)) != 0)
+            goto fail;
+    if (sl_buf_putc(out, '}') != 0)
+        goto fail;
+    return 0;
+fail:
+    sl_buf_truncate(out, len0);
+    return -1;
+}

@@ -1,0 +1,342 @@
+/* Unit tests for sl_metrics: the tables render exactly what /metrics and
+ * the "stats" of GET /v1/connectors have always shown, every metric is
+ * well formed, and every counter of sl_stats has its row. */
+#include <ctype.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sl_buf.h"
+#include "sl_metrics.h"
+#include "sl_test.h"
+
+/* Slot i (in the order of the view's members) gets first + i * step. */
+static void fill(sl_metrics_connector *m, const char *name, uint64_t first,
+                 uint64_t step)
+{
+    uint64_t v = first;
+    m->name = name;
+    m->stats.accepted = v, v += step;
+    m->stats.rejected = v, v += step;
+    m->stats.delivered = v, v += step;
+    m->stats.requests = v, v += step;
+    m->stats.failures = v, v += step;
+    m->stats.retries = v, v += step;
+    m->stats.refused = v, v += step;
+    m->stats.dropped = v, v += step;
+    m->stats.dead_lettered = v, v += step;
+    m->stats.splits = v, v += step;
+    m->stats.replayed = v, v += step;
+    m->stats.unauthorized = v, v += step;
+    m->queued = v, v += step;
+    m->in_flight = v, v += step;
+    m->pending = v, v += step;
+    m->spool_bytes = v, v += step;
+    m->dead_letters = v;
+}
+
+/* What /metrics showed for two connectors before the table (byte for
+ * byte, values aside). */
+static const char want_connectors[] =
+    "# HELP sluice_records_accepted_total Records accepted at the intake.\n"
+    "# TYPE sluice_records_accepted_total counter\n"
+    "sluice_records_accepted_total{connector=\"a\"} 1\n"
+    "sluice_records_accepted_total{connector=\"b\"} 18446744073709551615\n"
+    "# HELP sluice_records_rejected_total Records rejected at the intake.\n"
+    "# TYPE sluice_records_rejected_total counter\n"
+    "sluice_records_rejected_total{connector=\"a\"} 2\n"
+    "sluice_records_rejected_total{connector=\"b\"} 18446744073709551614\n"
+    "# HELP sluice_records_delivered_total Records the destination "
+    "acknowledged.\n"
+    "# TYPE sluice_records_delivered_total counter\n"
+    "sluice_records_delivered_total{connector=\"a\"} 3\n"
+    "sluice_records_delivered_total{connector=\"b\"} 18446744073709551613\n"
+    "# HELP sluice_records_refused_total Valid records refused because "
+    "the spool was full.\n"
+    "# TYPE sluice_records_refused_total counter\n"
+    "sluice_records_refused_total{connector=\"a\"} 7\n"
+    "sluice_records_refused_total{connector=\"b\"} 18446744073709551609\n"
+    "# HELP sluice_records_dropped_total Records a transform dropped.\n"
+    "# TYPE sluice_records_dropped_total counter\n"
+    "sluice_records_dropped_total{connector=\"a\"} 8\n"
+    "sluice_records_dropped_total{connector=\"b\"} 18446744073709551608\n"
+    "# HELP sluice_requests_total Delivery attempts sent.\n"
+    "# TYPE sluice_requests_total counter\n"
+    "sluice_requests_total{connector=\"a\"} 4\n"
+    "sluice_requests_total{connector=\"b\"} 18446744073709551612\n"
+    "# HELP sluice_request_failures_total Delivery attempts that failed.\n"
+    "# TYPE sluice_request_failures_total counter\n"
+    "sluice_request_failures_total{connector=\"a\"} 5\n"
+    "sluice_request_failures_total{connector=\"b\"} 18446744073709551611\n"
+    "# HELP sluice_request_retries_total Delivery attempts that were "
+    "retries.\n"
+    "# TYPE sluice_request_retries_total counter\n"
+    "sluice_request_retries_total{connector=\"a\"} 6\n"
+    "sluice_request_retries_total{connector=\"b\"} 18446744073709551610\n"
+    "# HELP sluice_records_dead_lettered_total Records moved to the "
+    "dead letters.\n"
+    "# TYPE sluice_records_dead_lettered_total counter\n"
+    "sluice_records_dead_lettered_total{connector=\"a\"} 9\n"
+    "sluice_records_dead_lettered_total{connector=\"b\"} "
+    "18446744073709551607\n"
+    "# HELP sluice_batch_splits_total Batches halved after a 413 or to "
+    "isolate a permanent failure.\n"
+    "# TYPE sluice_batch_splits_total counter\n"
+    "sluice_batch_splits_total{connector=\"a\"} 10\n"
+    "sluice_batch_splits_total{connector=\"b\"} 18446744073709551606\n"
+    "# HELP sluice_requests_unauthorized_total Intake requests refused "
+    "for a missing or wrong intake key.\n"
+    "# TYPE sluice_requests_unauthorized_total counter\n"
+    "sluice_requests_unauthorized_total{connector=\"a\"} 12\n"
+    "sluice_requests_unauthorized_total{connector=\"b\"} "
+    "18446744073709551604\n"
+    "# HELP sluice_records_queued Records in the spool not yet cut "
+    "into a batch.\n"
+    "# TYPE sluice_records_queued gauge\n"
+    "sluice_records_queued{connector=\"a\"} 13\n"
+    "sluice_records_queued{connector=\"b\"} 18446744073709551603\n"
+    "# HELP sluice_records_pending Records in batches not yet finished.\n"
+    "# TYPE sluice_records_pending gauge\n"
+    "sluice_records_pending{connector=\"a\"} 15\n"
+    "sluice_records_pending{connector=\"b\"} 18446744073709551601\n"
+    "# HELP sluice_requests_in_flight Delivery requests in flight.\n"
+    "# TYPE sluice_requests_in_flight gauge\n"
+    "sluice_requests_in_flight{connector=\"a\"} 14\n"
+    "sluice_requests_in_flight{connector=\"b\"} 18446744073709551602\n"
+    "# HELP sluice_spool_bytes Undelivered bytes held by the spool.\n"
+    "# TYPE sluice_spool_bytes gauge\n"
+    "sluice_spool_bytes{connector=\"a\"} 16\n"
+    "sluice_spool_bytes{connector=\"b\"} 18446744073709551600\n"
+    "# HELP sluice_dead_letters Records in the dead letters.\n"
+    "# TYPE sluice_dead_letters gauge\n"
+    "sluice_dead_letters{connector=\"a\"} 17\n"
+    "sluice_dead_letters{connector=\"b\"} 18446744073709551599\n";
+
+static const char want_http[] =
+    "# HELP sluice_http_connections HTTP intake connections open.\n"
+    "# TYPE sluice_http_connections gauge\n"
+    "sluice_http_connections 11\n"
+    "# HELP sluice_http_connections_accepted_total HTTP intake "
+    "connections accepted.\n"
+    "# TYPE sluice_http_connections_accepted_total counter\n"
+    "sluice_http_connections_accepted_total 22\n"
+    "# HELP sluice_http_slow_closed_total HTTP intake connections "
+    "closed for not sending a whole request within request_timeout_s.\n"
+    "# TYPE sluice_http_slow_closed_total counter\n"
+    "sluice_http_slow_closed_total 33\n"
+    "# HELP sluice_http_accept_paused_total Times the HTTP intake "
+    "stopped accepting at max_connections.\n"
+    "# TYPE sluice_http_accept_paused_total counter\n"
+    "sluice_http_accept_paused_total 44\n"
+    "# HELP sluice_http_requests_refused_total HTTP requests refused "
+    "before routing (too large, malformed).\n"
+    "# TYPE sluice_http_requests_refused_total counter\n"
+    "sluice_http_requests_refused_total 55\n";
+
+static const char want_json[] =
+    "{\"accepted\":1,\"rejected\":2,\"delivered\":3,\"queued\":13,"
+    "\"in_flight\":14,\"pending\":15,\"requests\":4,\"failures\":5,"
+    "\"retries\":6,\"refused\":7,\"dropped\":8,\"dead_lettered\":9,"
+    "\"splits\":10,\"replayed\":11,\"unauthorized\":12,\"spool_bytes\":16,"
+    "\"dead_letters\":17}";
+
+static void test_prom_connectors_exact(void)
+{
+    sl_metrics_connector m[2];
+    fill(&m[0], "a", 1, 1);
+    fill(&m[1], "b", UINT64_MAX, (uint64_t)-1);
+    sl_buf b;
+    sl_buf_init(&b, 0);
+    CHECK(sl_metrics_prom(&sl_metrics_connector_table, m, 2, &b) == 0);
+    CHECK_STR(sl_buf_cstr(&b), want_connectors);
+    sl_buf_free(&b);
+}
+
+static void test_prom_no_connectors(void)
+{
+    sl_buf b;
+    sl_buf_init(&b, 0);
+    CHECK(sl_metrics_prom(&sl_metrics_connector_table, NULL, 0, &b) == 0);
+    const char *s = sl_buf_cstr(&b);
+    CHECK_CONTAINS(s, "# HELP sluice_records_accepted_total Records accepted "
+                      "at the intake.\n# TYPE sluice_records_accepted_total "
+                      "counter\n# HELP sluice_records_rejected_total");
+    CHECK(s && !strstr(s, "{connector="));
+    CHECK(s && s[b.len - 1] == '\n');
+    sl_buf_free(&b);
+}
+
+static void test_prom_http_exact(void)
+{
+    sl_metrics_http h = {.open = 11, .accepted = 22, .slow_closed = 33,
+                         .paused = 44, .refused = 55};
+    sl_buf b;
+    sl_buf_init(&b, 0);
+    CHECK(sl_metrics_prom(&sl_metrics_http_table, &h, 1, &b) == 0);
+    CHECK_STR(sl_buf_cstr(&b), want_http);
+    sl_buf_free(&b);
+}
+
+static void test_json_exact(void)
+{
+    sl_metrics_connector m;
+    fill(&m, "a", 1, 1);
+    sl_buf b;
+    sl_buf_init(&b, 0);
+    CHECK(sl_buf_append(&b, "\"stats\":", 8) == 0);
+    CHECK(sl_metrics_json(&sl_metrics_connector_table, &m, &b) == 0);
+    CHECK(b.len == 8 + strlen(want_json));
+    CHECK(b.len > 8 && strcmp(sl_buf_cstr(&b) + 8, want_json) == 0);
+    sl_buf_free(&b);
+
+    sl_metrics_http h = {0};
+    sl_buf_init(&b, 0);
+    CHECK(sl_metrics_json(&sl_metrics_http_table, &h, &b) == 0);
+    CHECK_STR(sl_buf_cstr(&b), "{}");
+    sl_buf_free(&b);
+}
+
+/* Every cap from one byte to past the whole text: below it -1 and what
+ * was there is kept; past it the whole text. */
+static void test_out_of_room_leaves_out_unchanged(void)
+{
+    sl_metrics_connector m[2];
+    fill(&m[0], "a", 1, 1);
+    fill(&m[1], "b", UINT64_MAX, (uint64_t)-1);
+    const size_t prom = 1 + strlen(want_connectors);
+    const size_t json = 1 + strlen(want_json);
+    for (size_t max = 1; max <= prom + 1; max++) {
+        sl_buf b;
+        sl_buf_init(&b, max);
+        CHECK(sl_buf_putc(&b, '@') == 0);
+        int rc = sl_metrics_prom(&sl_metrics_connector_table, m, 2, &b);
+        CHECK(rc == 0 ? b.len == prom : rc == -1 && b.len == 1);
+        CHECK(b.data[0] == '@');
+        CHECK(max < prom ? rc == -1 : max > prom ? rc == 0 : 1);
+        sl_buf_truncate(&b, 1);
+        if (max <= json + 1) {
+            rc = sl_metrics_json(&sl_metrics_connector_table, &m[0], &b);
+            CHECK(rc == 0 ? b.len == json : rc == -1 && b.len == 1);
+            CHECK(max < json ? rc == -1 : max > json ? rc == 0 : 1);
+        }
+        sl_buf_free(&b);
+    }
+}
+
+static int prom_name_ok(const char *s)
+{
+    if (!s || !(isalpha((unsigned char)*s) || *s == '_' || *s == ':'))
+        return 0;
+    for (; *s; s++)
+        if (!(isalnum((unsigned char)*s) || *s == '_' || *s == ':'))
+            return 0;
+    return 1;
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), t = strlen(tail);
+    return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+/* The rows that have a position in a listing have 0..k-1, once each. */
+static void check_positions(const sl_metrics_table *t, int json)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if ((json ? t->rows[i].json_at : t->rows[i].prom_at) !=
+            SL_METRICS_ABSENT)
+            k++;
+    for (size_t at = 0; at < k; at++) {
+        int seen = 0;
+        for (size_t i = 0; i < t->n; i++)
+            seen += (size_t)(json ? t->rows[i].json_at : t->rows[i].prom_at) ==
+                    at;
+        if (seen != 1)
+            fprintf(stderr, "%s position %zu: %d rows\n",
+                    json ? "json" : "prom", at, seen);
+        CHECK(seen == 1);
+    }
+}
+
+static void check_table(const sl_metrics_table *t, size_t first_value)
+{
+    CHECK(t->n > 0);
+    CHECK((t->view_size - first_value) / sizeof(uint64_t) == t->n);
+    for (size_t i = 0; i < t->n; i++) {
+        const sl_metrics_row *r = &t->rows[i];
+        CHECK(prom_name_ok(r->name));
+        CHECK(strncmp(r->name, "sluice_", 7) == 0);
+        CHECK(r->help && r->help[0] && !strchr(r->help, '\n') &&
+              !strchr(r->help, '\\'));
+        CHECK(r->type == SL_METRICS_COUNTER || r->type == SL_METRICS_GAUGE);
+        /* Prometheus naming: a counter's name ends in _total, only it */
+        CHECK(ends_with(r->name, "_total") == (r->type == SL_METRICS_COUNTER));
+        /* rows in the view's order, one per value */
+        CHECK(r->at == first_value + i * sizeof(uint64_t));
+        CHECK((r->key != NULL) == (r->json_at != SL_METRICS_ABSENT));
+        if (r->key)
+            for (const char *k = r->key; *k; k++)
+                CHECK(islower((unsigned char)*k) || *k == '_');
+        for (size_t j = 0; j < i; j++) {
+            CHECK(strcmp(r->name, t->rows[j].name) != 0);
+            CHECK(!r->key || !t->rows[j].key ||
+                  strcmp(r->key, t->rows[j].key) != 0);
+        }
+    }
+    check_positions(t, 0);
+    check_positions(t, 1);
+}
+
+static void test_tables_well_formed(void)
+{
+    check_table(&sl_metrics_connector_table,
+                offsetof(sl_metrics_connector, stats));
+    check_table(&sl_metrics_http_table, 0);
+    CHECK_STR(sl_metrics_connector_table.label, "connector");
+    CHECK(sl_metrics_connector_table.label_at ==
+          offsetof(sl_metrics_connector, name));
+    CHECK(sl_metrics_http_table.label == NULL);
+    /* no family is in both tables: they are written into one text */
+    for (size_t i = 0; i < sl_metrics_connector_table.n; i++)
+        for (size_t j = 0; j < sl_metrics_http_table.n; j++)
+            CHECK(strcmp(sl_metrics_connector_table.rows[i].name,
+                         sl_metrics_http_table.rows[j].name) != 0);
+}
+
+/* A counter added to sl_stats without its row is caught here as well as
+ * by the static assert in sl_metrics.c. */
+static void test_every_stats_field_has_a_row(void)
+{
+    const size_t first = offsetof(sl_metrics_connector, stats);
+    const size_t nstats = sizeof(sl_stats) / sizeof(uint64_t);
+    CHECK(sizeof(sl_stats) % sizeof(uint64_t) == 0);
+    size_t found = 0;
+    for (size_t f = 0; f < nstats; f++) {
+        size_t rows = 0;
+        for (size_t i = 0; i < sl_metrics_connector_table.n; i++)
+            rows += sl_metrics_connector_table.rows[i].at ==
+                    first + f * sizeof(uint64_t);
+        CHECK(rows == 1);
+        found += rows == 1;
+    }
+    CHECK(found == 12); /* accepted .. unauthorized today */
+    CHECK(found == nstats);
+}
+
+int main(void)
+{
+    static const sl_test_case cases[] = {
+        {"prom_connectors_exact", test_prom_connectors_exact},
+        {"prom_no_connectors", test_prom_no_connectors},
+        {"prom_http_exact", test_prom_http_exact},
+        {"json_exact", test_json_exact},
+        {"out_of_room_leaves_out_unchanged",
+         test_out_of_room_leaves_out_unchanged},
+        {"tables_well_formed", test_tables_well_formed},
+        {"every_stats_field_has_a_row", test_every_stats_field_has_a_row},
+        {NULL, NULL},
+    };
+    return sl_test_run(cases);
+}
