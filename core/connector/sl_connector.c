@@ -19,6 +19,7 @@
 #include "sl_dlq.h"
 #include "sl_log.h"
 #include "sl_luaruntime.h"
+#include "sl_metrics.h"
 #include "sl_pieces.h"
 #include "sl_rejectlog.h"
 #include "sl_spool.h"
@@ -623,6 +624,20 @@ static void take_inbox(sl_connector *c)
 
 /* ---- introspection ------------------------------------------------------- */
 
+/* The values sl_metrics_connector_table lists. */
+static void read_metrics(const sl_connector *c, sl_metrics_connector *m)
+{
+    *m = (sl_metrics_connector){
+        .name = c->conf->name,
+        .stats = c->stats,
+        .queued = sl_spool_count(c->spool),
+        .in_flight = sl_delivery_in_flight(c->d),
+        .pending = sl_delivery_pending(c->d),
+        .spool_bytes = sl_spool_disk_bytes(c->spool),
+        .dead_letters = c->dlq ? sl_dlq_count(c->dlq) : 0,
+    };
+}
+
 void sl_connector_describe(const sl_connector *c, sl_buf *out)
 {
     const sl_connector_conf *cf = c->conf;
@@ -647,85 +662,25 @@ void sl_connector_describe(const sl_connector *c, sl_buf *out)
                       sl_schema_type_name(sl_schema_field_type(cf->schema, i)),
                       sl_schema_field_nullable(cf->schema, i) ? "true" : "false");
     }
-    const sl_stats *s = &c->stats;
-    sl_buf_printf(out,
-                  "],\"batch\":{\"max_records\":%zu,\"max_bytes\":%zu,"
-                  "\"max_delay_ms\":%u},\"stats\":{\"accepted\":%llu,"
-                  "\"rejected\":%llu,\"delivered\":%llu,\"queued\":%zu,"
-                  "\"in_flight\":%zu,\"pending\":%zu,\"requests\":%llu,"
-                  "\"failures\":%llu,\"retries\":%llu,\"refused\":%llu,"
-                  "\"dropped\":%llu,\"dead_lettered\":%llu,\"splits\":%llu,"
-                  "\"replayed\":%llu,\"unauthorized\":%llu,\"spool_bytes\":%llu,"
-                  "\"dead_letters\":%zu}}",
-                  cf->batch_max_records, cf->batch_max_bytes,
-                  cf->batch_max_delay_ms, (unsigned long long)s->accepted,
-                  (unsigned long long)s->rejected,
-                  (unsigned long long)s->delivered, sl_spool_count(c->spool),
-                  sl_delivery_in_flight(c->d), sl_delivery_pending(c->d),
-                  (unsigned long long)s->requests,
-                  (unsigned long long)s->failures,
-                  (unsigned long long)s->retries,
-                  (unsigned long long)s->refused,
-                  (unsigned long long)s->dropped,
-                  (unsigned long long)s->dead_lettered,
-                  (unsigned long long)s->splits,
-                  (unsigned long long)s->replayed,
-                  (unsigned long long)s->unauthorized,
-                  (unsigned long long)sl_spool_disk_bytes(c->spool),
-                  c->dlq ? sl_dlq_count(c->dlq) : (size_t)0);
+    sl_buf_printf(out, "],\"batch\":{\"max_records\":%zu,\"max_bytes\":%zu,"
+                  "\"max_delay_ms\":%u},\"stats\":", cf->batch_max_records,
+                  cf->batch_max_bytes, cf->batch_max_delay_ms);
+    sl_metrics_connector m;
+    read_metrics(c, &m);
+    sl_metrics_json(&sl_metrics_connector_table, &m, out);
+    sl_buf_putc(out, '}');
 }
 
-void sl_connector_metrics(sl_connector *const *cs, size_t n, sl_buf *out)
+int sl_connector_metrics(sl_connector *const *cs, size_t n, sl_buf *out)
 {
-    static const struct {
-        const char *name, *type, *help;
-    } fam[] = {
-        {"sluice_records_accepted_total", "counter", "Records accepted at the intake."},
-        {"sluice_records_rejected_total", "counter", "Records rejected at the intake."},
-        {"sluice_records_delivered_total", "counter", "Records the destination acknowledged."},
-        {"sluice_records_refused_total", "counter", "Valid records refused because the spool was full."},
-        {"sluice_records_dropped_total", "counter", "Records a transform dropped."},
-        {"sluice_requests_total", "counter", "Delivery attempts sent."},
-        {"sluice_request_failures_total", "counter", "Delivery attempts that failed."},
-        {"sluice_request_retries_total", "counter", "Delivery attempts that were retries."},
-        {"sluice_records_dead_lettered_total", "counter", "Records moved to the dead letters."},
-        {"sluice_batch_splits_total", "counter", "Batches halved after a 413 or to isolate a permanent failure."},
-        {"sluice_requests_unauthorized_total", "counter", "Intake requests refused for a missing or wrong intake key."},
-        {"sluice_records_queued", "gauge", "Records in the spool not yet cut into a batch."},
-        {"sluice_records_pending", "gauge", "Records in batches not yet finished."},
-        {"sluice_requests_in_flight", "gauge", "Delivery requests in flight."},
-        {"sluice_spool_bytes", "gauge", "Undelivered bytes held by the spool."},
-        {"sluice_dead_letters", "gauge", "Records in the dead letters."},
-    };
-    for (size_t f = 0; f < sizeof fam / sizeof fam[0]; f++) {
-        sl_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", fam[f].name,
-                      fam[f].help, fam[f].name, fam[f].type);
-        for (size_t i = 0; i < n; i++) {
-            const sl_connector *c = cs[i];
-            const sl_stats *s = &c->stats;
-            unsigned long long v = 0;
-            switch (f) {
-            case 0: v = s->accepted; break;
-            case 1: v = s->rejected; break;
-            case 2: v = s->delivered; break;
-            case 3: v = s->refused; break;
-            case 4: v = s->dropped; break;
-            case 5: v = s->requests; break;
-            case 6: v = s->failures; break;
-            case 7: v = s->retries; break;
-            case 8: v = s->dead_lettered; break;
-            case 9: v = s->splits; break;
-            case 10: v = s->unauthorized; break;
-            case 11: v = sl_spool_count(c->spool); break;
-            case 12: v = sl_delivery_pending(c->d); break;
-            case 13: v = sl_delivery_in_flight(c->d); break;
-            case 14: v = sl_spool_disk_bytes(c->spool); break;
-            default: v = c->dlq ? sl_dlq_count(c->dlq) : 0; break;
-            }
-            sl_buf_printf(out, "%s{connector=\"%s\"} %llu\n", fam[f].name,
-                          c->conf->name, v);
-        }
-    }
+    sl_metrics_connector *m = calloc(n ? n : 1, sizeof *m);
+    if (!m)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        read_metrics(cs[i], &m[i]);
+    int rc = sl_metrics_prom(&sl_metrics_connector_table, m, n, out);
+    free(m);
+    return rc;
 }
 
 /* ---- shutdown --------------------------------------------------------------- */

@@ -91,12 +91,13 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
                                uint64_t *ticket, sl_ingest_result *res);
 
 /* Append {"name":..,"url":..,"method":..,"body":..,"schema":[..],
- * "stats":{..}} to out. */
+ * "stats":{..}} to out; "stats" is sl_metrics_connector_table's JSON. */
 void sl_connector_describe(const sl_connector *c, sl_buf *out);
 
 /* Append the Prometheus text exposition of `n` connectors to out, each
- * metric family once with a sample per connector. */
-void sl_connector_metrics(sl_connector *const *cs, size_t n, sl_buf *out);
+ * metric family of sl_metrics_connector_table once with a sample per
+ * connector. Returns 0, or -1 out of memory (out is then unchanged). */
+int sl_connector_metrics(sl_connector *const *cs, size_t n, sl_buf *out);
 
 /* Shutdown. With durability "memory": send everything queued now, retry
  * failures soon. Otherwise: make the spool durable (answering every

@@ -15,6 +15,7 @@
 
 #include "sl_buf.h"
 #include "sl_log.h"
+#include "sl_metrics.h"
 
 #define SWEEP_MS 250        /* how often deadlines are checked */
 
@@ -535,38 +536,12 @@ void sl_httpconn_set_listener(sl_httpconn *g, struct evconnlistener *lev)
         update_listener(g);
 }
 
-void sl_httpconn_get_stats(const sl_httpconn *g, sl_httpconn_stats *st)
+int sl_httpconn_metrics(const sl_httpconn *g, sl_buf *out)
 {
-    *st = (sl_httpconn_stats){.open = g->open, .accepted = g->accepted,
-                              .slow_closed = g->slow_closed,
-                              .paused = g->pauses, .refused = g->refused};
-}
-
-void sl_httpconn_metrics(const sl_httpconn *g, sl_buf *out)
-{
-    sl_httpconn_stats st;
-    sl_httpconn_get_stats(g, &st);
-    sl_buf_printf(out,
-        "# HELP sluice_http_connections HTTP intake connections open.\n"
-        "# TYPE sluice_http_connections gauge\n"
-        "sluice_http_connections %zu\n"
-        "# HELP sluice_http_connections_accepted_total HTTP intake "
-        "connections accepted.\n"
-        "# TYPE sluice_http_connections_accepted_total counter\n"
-        "sluice_http_connections_accepted_total %llu\n"
-        "# HELP sluice_http_slow_closed_total HTTP intake connections closed "
-        "for not sending a whole request within request_timeout_s.\n"
-        "# TYPE sluice_http_slow_closed_total counter\n"
-        "sluice_http_slow_closed_total %llu\n"
-        "# HELP sluice_http_accept_paused_total Times the HTTP intake "
-        "stopped accepting at max_connections.\n"
-        "# TYPE sluice_http_accept_paused_total counter\n"
-        "sluice_http_accept_paused_total %llu\n"
-        "# HELP sluice_http_requests_refused_total HTTP requests refused "
-        "before routing (too large, malformed).\n"
-        "# TYPE sluice_http_requests_refused_total counter\n"
-        "sluice_http_requests_refused_total %llu\n",
-        st.open, st.accepted, st.slow_closed, st.paused, st.refused);
+    sl_metrics_http m = {.open = g->open, .accepted = g->accepted,
+                         .slow_closed = g->slow_closed, .paused = g->pauses,
+                         .refused = g->refused};
+    return sl_metrics_prom(&sl_metrics_http_table, &m, 1, out);
 }
 
 void sl_httpconn_free(sl_httpconn *g)

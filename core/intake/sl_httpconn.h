@@ -48,20 +48,10 @@ void sl_httpconn_set_listener(sl_httpconn *g, struct evconnlistener *lev);
  * closed for slowness while the request is being answered. */
 void sl_httpconn_request_done(sl_httpconn *g, struct evhttp_request *req);
 
-/* Counters since start, and the connections open now. */
-typedef struct sl_httpconn_stats {
-    size_t open;                   /* connections open now */
-    unsigned long long accepted;   /* connections accepted */
-    unsigned long long slow_closed;/* closed by request_timeout_s */
-    unsigned long long paused;     /* times accepting stopped at the limit */
-    unsigned long long refused;    /* requests evhttp refused (answered in
-                                      JSON by the guard) */
-} sl_httpconn_stats;
-
-void sl_httpconn_get_stats(const sl_httpconn *g, sl_httpconn_stats *st);
-
-/* Prometheus text of those, appended to out. */
-void sl_httpconn_metrics(const sl_httpconn *g, struct sl_buf *out);
+/* Append the Prometheus text of sl_metrics_http_table (the counters since
+ * start and the connections open now) to out. Returns 0, or -1 out of
+ * memory (out is then unchanged). */
+int sl_httpconn_metrics(const sl_httpconn *g, struct sl_buf *out);
 
 /* Stop watching. Call after evhttp_free (which closes the connections);
  * accepts NULL. */

@@ -436,8 +436,11 @@ static void on_request(struct evhttp_request *req, void *arg)
             return;
         }
         sl_buf_reset(&in->answer);
-        sl_connector_metrics(in->connectors, in->n, &in->answer);
-        sl_httpconn_metrics(in->guard, &in->answer);
+        if (sl_connector_metrics(in->connectors, in->n, &in->answer) != 0 ||
+            sl_httpconn_metrics(in->guard, &in->answer) != 0) {
+            reply_error(in, req, 500, "out of memory writing the metrics");
+            return;
+        }
         reply(req, 200, "text/plain; version=0.0.4", in->answer.data,
               in->answer.len);
     } else {
