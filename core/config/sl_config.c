@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <glob.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,44 +23,6 @@
 #define CFG_LUA_INSTR 20000000ul         /* VM instructions per file */
 #define CFG_MAX_SOURCE ((size_t)4 << 20) /* a bigger file is refused */
 #define PLACEHOLDER SL_LUAHOST_CHUNK[1] /* the chunk name in Lua's messages */
-
-/* ---- error lists ------------------------------------------------------ */
-
-void sl_config_errors_init(sl_config_errors *e) { memset(e, 0, sizeof *e); }
-
-void sl_config_errors_free(sl_config_errors *e)
-{
-    for (size_t i = 0; i < e->n; i++)
-        free(e->msgs[i]);
-    free(e->msgs);
-    sl_config_errors_init(e);
-}
-
-static void errors_addv(sl_config_errors *e, const char *fmt, va_list ap)
-{
-    char *m;
-    if (vasprintf(&m, fmt, ap) < 0)
-        return;
-    if (e->n == e->cap) {
-        size_t nc = e->cap ? e->cap * 2 : 16;
-        char **nm = realloc(e->msgs, nc * sizeof *nm);
-        if (!nm) {
-            free(m);
-            return;
-        }
-        e->msgs = nm;
-        e->cap = nc;
-    }
-    e->msgs[e->n++] = m;
-}
-
-void sl_config_errors_add(sl_config_errors *e, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    errors_addv(e, fmt, ap);
-    va_end(ap);
-}
 
 typedef sl_config_ctx pctx;
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "sl_config_errors.h"
 #include "sl_schema.h"
 
 typedef enum sl_body_form {
@@ -123,17 +124,6 @@ typedef struct sl_config {
     sl_tcp_conf *tcp;        /* raw-TCP listeners (gateway key `tcp`) */
     size_t ntcp;
 } sl_config;
-
-/* A list of error messages, each one line ("file:line: key: what"). */
-typedef struct sl_config_errors {
-    char **msgs;  /* owned */
-    size_t n, cap;
-} sl_config_errors;
-
-void sl_config_errors_init(sl_config_errors *e);
-void sl_config_errors_free(sl_config_errors *e);
-void sl_config_errors_add(sl_config_errors *e, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 /* Load the gateway file at `path` and the connector files it names (glob
  * patterns, relative to the gateway file's directory). Returns the config,

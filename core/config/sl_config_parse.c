@@ -12,8 +12,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
-#include "sl_config_keys.h"
-#include "sl_luasrc.h"
+#include "sl_config_parse.h"
 
 /* ---- one file's parse context ---------------------------------------- */
 
