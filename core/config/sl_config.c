@@ -1,7 +1,10 @@
 /* sl_config: loads the gateway file and its connector files into plain C
  * structs: runs each file in its sandbox, has the table it returns parsed
- * (sl_config_parse.c, driven by the key tables of sl_config_keys.c), and
- * keeps each connector file's Lua state for its functions. */
+ * (sl_config_parse.c, driven by the key tables of sl_config_keys.c and the
+ * rules of sl_config_gateway_rules.c and sl_config_connector_rules.c),
+ * expands the connector file patterns, checks what spans files (unique
+ * connector names, the listeners' connectors) and keeps each connector
+ * file's Lua state for its functions. */
 #include "sl_config.h"
 
 #include <errno.h>
@@ -15,16 +18,18 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "sl_config_connector_rules.h"
+#include "sl_config_gateway_rules.h"
 #include "sl_config_keys.h"
+#include "sl_config_parse.h"
 #include "sl_luahost.h"
 #include "sl_luasrc.h"
 
-#define CFG_LUA_MEM ((size_t)32 << 20)   /* per configuration file state */
-#define CFG_LUA_INSTR 20000000ul         /* VM instructions per file */
-#define CFG_MAX_SOURCE ((size_t)4 << 20) /* a bigger file is refused */
-#define PLACEHOLDER SL_LUAHOST_CHUNK[1] /* the chunk name in Lua's messages */
-
-typedef sl_config_ctx pctx;
+#define FILE_LUA_MEMORY ((size_t)32 << 20) /* per configuration file state */
+#define FILE_LUA_INSTRUCTIONS 20000000ul   /* VM instructions per file */
+#define FILE_MAX_BYTES ((size_t)4 << 20)   /* a bigger file is refused */
+#define PLACEHOLDER SL_LUAHOST_CHUNK[1]    /* the chunk name in Lua's
+                                              messages */
 
 /* ---- running a file --------------------------------------------------- */
 
@@ -38,8 +43,8 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
         return NULL;
     }
     while (!feof(f) && !ferror(f)) {
-        if (n > CFG_MAX_SOURCE) {
-            snprintf(err, errlen, "larger than %zu MiB", CFG_MAX_SOURCE >> 20);
+        if (n > FILE_MAX_BYTES) {
+            snprintf(err, errlen, "larger than %zu MiB", FILE_MAX_BYTES >> 20);
             goto fail;
         }
         if (n == cap) {
@@ -52,11 +57,11 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
         }
         n += fread(buf + n, 1, cap - n, f);
     }
-    if (ferror(f) || n > CFG_MAX_SOURCE) {
+    if (ferror(f) || n > FILE_MAX_BYTES) {
         if (ferror(f))
             snprintf(err, errlen, "cannot read: %s", strerror(errno));
         else
-            snprintf(err, errlen, "larger than %zu MiB", CFG_MAX_SOURCE >> 20);
+            snprintf(err, errlen, "larger than %zu MiB", FILE_MAX_BYTES >> 20);
         goto fail;
     }
     fclose(f);
@@ -71,14 +76,14 @@ fail:
 
 /* Record a Lua error message, with the chunk name replaced by the file
  * (sl_luahost_pcall has done that already; a load error has not). */
-static void lua_problem(pctx *p, const char *msg)
+static void lua_problem(sl_config_parse_context *ctx, const char *msg)
 {
-    size_t fl = strlen(p->file), n = 0;
+    size_t fl = strlen(ctx->file), n = 0;
     int line = 0;
     bool located = msg[0] == PLACEHOLDER && msg[1] == ':';
     if (located)
         line = atoi(msg + 2);
-    else if (strncmp(msg, p->file, fl) == 0 && msg[fl] == ':' &&
+    else if (strncmp(msg, ctx->file, fl) == 0 && msg[fl] == ':' &&
              msg[fl + 1] >= '0' && msg[fl + 1] <= '9') {
         line = atoi(msg + fl + 1);
         located = true;
@@ -90,102 +95,105 @@ static void lua_problem(pctx *p, const char *msg)
     if (!out)
         return;
     if (!located)
-        n += (size_t)sprintf(out, "%s: ", p->file);
+        n += (size_t)sprintf(out, "%s: ", ctx->file);
     for (const char *s = msg; *s; s++) {
         if (*s == PLACEHOLDER) {
-            memcpy(out + n, p->file, fl);
+            memcpy(out + n, ctx->file, fl);
             n += fl;
         } else {
             out[n++] = *s == '\n' ? ' ' : *s; /* one line per error */
         }
     }
     out[n] = '\0';
-    sl_config_problem(p, line, out);
+    sl_config_add_problem(ctx, line, out);
 }
 
-/* Run p->file in a fresh sandbox. Returns 0 with the table it returned on
- * top of p->L, or -1 with the problem recorded. */
-static int run_file(pctx *p)
+/* Run ctx->file in a fresh sandbox. Returns 0 with the table it returned on
+ * top of ctx->L, or -1 with the problem recorded. */
+static int run_file(sl_config_parse_context *ctx)
 {
     char err[1024];
     size_t len = 0;
-    char *text = read_file(p->file, &len, err, sizeof err);
+    char *text = read_file(ctx->file, &len, err, sizeof err);
     if (!text)
         goto fail;
-    p->src = sl_luasrc_new(text, len);
-    p->L = sl_luahost_new(CFG_LUA_MEM, err, sizeof err);
-    if (!p->L)
+    ctx->src = sl_luasrc_new(text, len);
+    ctx->L = sl_luahost_new(FILE_LUA_MEMORY, err, sizeof err);
+    if (!ctx->L)
         goto fail;
-    if (sl_luahost_set_file(p->L, p->file) != 0) {
+    if (sl_luahost_set_file(ctx->L, ctx->file) != 0) {
         snprintf(err, sizeof err, "out of memory");
         goto fail;
     }
-    int st = luaL_loadbufferx(p->L, text, len, SL_LUAHOST_CHUNK, "t"); /* f|msg */
+    int st = luaL_loadbufferx(ctx->L, text, len, SL_LUAHOST_CHUNK,
+                              "t");                          /* f|msg */
     free(text);
     text = NULL;
     if (st != LUA_OK) {
-        lua_problem(p, lua_type(p->L, -1) == LUA_TSTRING
-                           ? lua_tostring(p->L, -1) : "cannot load");
-        lua_pop(p->L, 1);                                      /* */
+        lua_problem(ctx, lua_type(ctx->L, -1) == LUA_TSTRING
+                             ? lua_tostring(ctx->L, -1) : "cannot load");
+        lua_pop(ctx->L, 1);                                  /* */
         return -1;
     }
-    if (sl_luahost_pcall(p->L, 0, 1, CFG_LUA_INSTR, err, sizeof err) !=
-        LUA_OK) {                                              /* t */
-        lua_problem(p, err);
+    if (sl_luahost_pcall(ctx->L, 0, 1, FILE_LUA_INSTRUCTIONS, err,
+                         sizeof err) != LUA_OK) {            /* t */
+        lua_problem(ctx, err);
         return -1;
     }
-    if (!lua_istable(p->L, -1)) {
-        sl_config_err(p, "the file must return a table, got %s",
-                   luaL_typename(p->L, -1));
-        lua_pop(p->L, 1);                                      /* */
+    if (!lua_istable(ctx->L, -1)) {
+        sl_config_err(ctx, "the file must return a table, got %s",
+                      luaL_typename(ctx->L, -1));
+        lua_pop(ctx->L, 1);                                  /* */
         return -1;
     }
     return 0;
 fail:
     free(text);
-    sl_config_err(p, "%s", err);
+    sl_config_err(ctx, "%s", err);
     return -1;
 }
 
-typedef struct pjob {
-    pctx *p;
+typedef struct parse_job {
+    sl_config_parse_context *ctx;
     const sl_config_key *keys;
     void *target;
-    void (*after)(pctx *p, void *target);
-} pjob;
+    void (*after)(sl_config_parse_context *ctx, void *target);
+} parse_job;
 
 /* [-2, +0, m]: (job, table) -> (); runs under lua_pcall so that a memory
  * error reading the table is reported, not fatal. Everything allocated on
  * the C side is anchored in the target right away. */
 static int parse_protected(lua_State *L)
 {
-    pjob *j = lua_touserdata(L, 1);
-    sl_config_parse_table(j->p, 2, j->keys, j->target);
-    if (j->after)
-        j->after(j->p, j->target);
+    parse_job *job = lua_touserdata(L, 1);
+    sl_config_parse_table(job->ctx, 2, job->keys, job->target);
+    if (job->after)
+        job->after(job->ctx, job->target);
     return 0;
 }
 
-/* Parse the table on top of p->L (popped) with `keys` into `target`. */
-static void parse_returned(pctx *p, const sl_config_key *keys, void *target,
-                           void (*after)(pctx *, void *))
+/* Parse the table on top of ctx->L (popped) with `keys` into `target`. */
+static void parse_returned(sl_config_parse_context *ctx,
+                           const sl_config_key *keys, void *target,
+                           void (*after)(sl_config_parse_context *, void *))
 {
     char err[256];
-    pjob j = {p, keys, target, after};
-    lua_pushcfunction(p->L, parse_protected);  /* t f */
-    lua_pushlightuserdata(p->L, &j);           /* t f job */
-    lua_rotate(p->L, -3, 2);                   /* f job t */
-    if (sl_luahost_pcall(p->L, 2, 0, 0, err, sizeof err) != LUA_OK)
-        sl_config_err(p, "%s", err);
+    parse_job job = {ctx, keys, target, after};
+    lua_pushcfunction(ctx->L, parse_protected);    /* t f */
+    lua_pushlightuserdata(ctx->L, &job);           /* t f job */
+    lua_rotate(ctx->L, -3, 2);                     /* f job t */
+    if (sl_luahost_pcall(ctx->L, 2, 0, 0, err, sizeof err) != LUA_OK)
+        sl_config_err(ctx, "%s", err);
 }
 
-static void pctx_done(pctx *p, sl_config_errors *errs)
+static void parse_context_done(sl_config_parse_context *ctx,
+                               sl_config_errors *errs)
 {
-    sl_config_flush(p, errs);
-    free(p->errs);
-    sl_luasrc_free(p->src);
-    sl_luahost_free(p->L);
-    memset(p, 0, sizeof *p);
+    sl_config_flush_problems(ctx, errs);
+    free(ctx->problems);
+    sl_luasrc_free(ctx->src);
+    sl_luahost_free(ctx->L);
+    memset(ctx, 0, sizeof *ctx);
 }
 
 /* ---- loading --------------------------------------------------------- */
@@ -234,28 +242,31 @@ typedef struct loader {
 } loader;
 
 /* A connector name must be unique across files; the later file is wrong. */
-static void check_unique(loader *ld, pctx *p, const char *name)
+static void check_unique(loader *load, sl_config_parse_context *ctx,
+                         const char *name)
 {
-    for (size_t i = 0; i < ld->nnames; i++) {
-        if (strcmp(ld->names[i].name, name) != 0)
+    for (size_t i = 0; i < load->nnames; i++) {
+        if (strcmp(load->names[i].name, name) != 0)
             continue;
-        sl_config_path_push(p, "name", 0);
-        sl_config_err(p, "duplicate connector name \"%s\" (also in %s)", name,
-                   ld->names[i].file);
-        sl_config_path_pop(p);
+        sl_config_path_push(ctx, "name", 0);
+        sl_config_err(ctx, "duplicate connector name \"%s\" (also in %s)", name,
+                      load->names[i].file);
+        sl_config_path_pop(ctx);
         return;
     }
-    seen_name *nn = realloc(ld->names, (ld->nnames + 1) * sizeof *nn);
-    if (!nn)
+    seen_name *grown =
+        realloc(load->names, (load->nnames + 1) * sizeof *grown);
+    if (!grown)
         return;
-    ld->names = nn;
-    nn[ld->nnames].name = strdup(name);
-    nn[ld->nnames].file = strdup(p->file);
-    if (nn[ld->nnames].name && nn[ld->nnames].file)
-        ld->nnames++;
-    else {
-        free(nn[ld->nnames].name);
-        free(nn[ld->nnames].file);
+    load->names = grown;
+    seen_name *added = &grown[load->nnames];
+    added->name = strdup(name);
+    added->file = strdup(ctx->file);
+    if (added->name && added->file) {
+        load->nnames++;
+    } else {
+        free(added->name);
+        free(added->file);
     }
 }
 
@@ -268,204 +279,220 @@ static int collect(lua_State *L)
 
 /* Hand the file's state to the connector (for transform and headers_fn),
  * its memory capped from now on at lua.max_memory_mb. */
-static void keep_state(pctx *p, sl_connector_conf *c)
+static void keep_state(sl_config_parse_context *ctx, sl_connector_conf *c)
 {
     char err[256];
-    lua_pushcfunction(p->L, collect);                     /* f */
-    if (sl_luahost_pcall(p->L, 0, 0, CFG_LUA_INSTR, err, sizeof err) !=
-        LUA_OK) {
-        sl_config_err(p, "%s", err);
+    lua_pushcfunction(ctx->L, collect);                      /* f */
+    if (sl_luahost_pcall(ctx->L, 0, 0, FILE_LUA_INSTRUCTIONS, err,
+                         sizeof err) != LUA_OK) {
+        sl_config_err(ctx, "%s", err);
         return;
     }
-    size_t used = sl_luahost_mem_used(p->L);
+    size_t used = sl_luahost_mem_used(ctx->L);
     if (used > c->lua_max_memory) {
-        sl_config_path_push(p, "lua", 0);
-        sl_config_path_push(p, "max_memory_mb", 0);
-        sl_config_err(p, "the file's Lua state holds %zu bytes once loaded, more "
-                   "than the limit of %zu MiB", used, c->lua_max_memory >> 20);
-        p->depth -= 2;
+        sl_config_path_push(ctx, "lua", 0);
+        sl_config_path_push(ctx, "max_memory_mb", 0);
+        sl_config_err(ctx,
+                      "the file's Lua state holds %zu bytes once loaded, more "
+                      "than the limit of %zu MiB", used,
+                      c->lua_max_memory >> 20);
+        ctx->depth -= 2;
         return;
     }
-    sl_luahost_set_mem_limit(p->L, c->lua_max_memory);
-    c->L = p->L;
-    p->L = NULL;
+    sl_luahost_set_mem_limit(ctx->L, c->lua_max_memory);
+    c->L = ctx->L;
+    ctx->L = NULL;
 }
 
-static void load_connector(loader *ld, const char *file)
+static void load_connector(loader *load, const char *file)
 {
-    pctx p = {.file = file};
-    sl_config_conn cs;
-    sl_config *cfg = ld->cfg;
-    memset(&cs, 0, sizeof cs);
-    if (run_file(&p) == 0)
-        parse_returned(&p, sl_config_connector_keys, &cs, sl_config_connector_after);
-    if (cs.c.name)
-        check_unique(ld, &p, cs.c.name);
-    if (p.nerr == 0 && !(cs.c.file = strdup(file)))
-        sl_config_err(&p, "out of memory");
-    if (p.nerr == 0)
-        keep_state(&p, &cs.c);
-    if (p.nerr == 0) {
+    sl_config_parse_context ctx = {.file = file};
+    sl_config_connector_target connector;
+    sl_config *cfg = load->cfg;
+    memset(&connector, 0, sizeof connector);
+    if (run_file(&ctx) == 0)
+        parse_returned(&ctx, sl_config_connector_keys, &connector,
+                       sl_config_connector_after);
+    if (connector.c.name)
+        check_unique(load, &ctx, connector.c.name);
+    if (ctx.nproblems == 0 && !(connector.c.file = strdup(file)))
+        sl_config_err(&ctx, "out of memory");
+    if (ctx.nproblems == 0)
+        keep_state(&ctx, &connector.c);
+    if (ctx.nproblems == 0) {
         sl_connector_conf *nc =
             realloc(cfg->connectors, (cfg->nconnectors + 1) * sizeof *nc);
         if (nc) {
             cfg->connectors = nc;
-            nc[cfg->nconnectors++] = cs.c;
+            nc[cfg->nconnectors++] = connector.c;
         } else {
-            sl_config_err(&p, "out of memory");
+            sl_config_err(&ctx, "out of memory");
         }
     }
-    if (p.nerr != 0)
-        connector_free(&cs.c);
-    free(cs.fields);
-    pctx_done(&p, ld->errs);
+    if (ctx.nproblems != 0)
+        connector_free(&connector.c);
+    free(connector.fields);
+    parse_context_done(&ctx, load->errs);
 }
 
 /* Every listener's connector must be one that a connector file names
- * (ld->names: a file with other problems still counts, so that one mistake
+ * (load->names: a file with other problems still counts, so that one mistake
  * is not reported twice). Problems go to the gateway file's context. */
-static void check_tcp_connectors(loader *ld, pctx *gw)
+static void check_tcp_connectors(loader *load,
+                                 sl_config_parse_context *gateway_ctx)
 {
-    const sl_config *cfg = ld->cfg;
-    const char *cands[64];
-    size_t ncands = ld->nnames < 64 ? ld->nnames : 64;
+    const sl_config *cfg = load->cfg;
+    const char *candidates[64];
+    size_t ncandidates = load->nnames < 64 ? load->nnames : 64;
     char known[512];
-    for (size_t i = 0; i < ncands; i++)
-        cands[i] = ld->names[i].name;
+    for (size_t i = 0; i < ncandidates; i++)
+        candidates[i] = load->names[i].name;
     for (size_t i = 0; i < cfg->ntcp; i++) {
         const char *want = cfg->tcp[i].connector;
         size_t k = 0, n = 0;
-        while (want && k < ld->nnames && strcmp(ld->names[k].name, want) != 0)
+        while (want && k < load->nnames &&
+               strcmp(load->names[k].name, want) != 0)
             k++;
-        if (!want || k < ld->nnames)
+        if (!want || k < load->nnames)
             continue;
         known[0] = '\0';
-        for (k = 0; k < ld->nnames && n < sizeof known; k++)
+        for (k = 0; k < load->nnames && n < sizeof known; k++)
             n += (size_t)snprintf(known + n, sizeof known - n, "%s%s",
-                                  k ? ", " : "", ld->names[k].name);
+                                  k ? ", " : "", load->names[k].name);
         if (n >= sizeof known)
             memcpy(known + sizeof known - 6, ", ...", 6);
-        const char *sug = sl_config_suggest(want, cands, ncands);
-        sl_config_path_push(gw, "tcp", 0);
-        sl_config_path_push(gw, NULL, (long)i + 1);
-        sl_config_path_push(gw, "connector", 0);
-        if (!ld->nnames)
-            sl_config_err(gw, "unknown connector \"%s\" (no connector is "
-                       "loaded)", want);
-        else if (sug)
-            sl_config_err(gw, "unknown connector \"%s\" (did you mean \"%s\"? "
-                       "known: %s)", want, sug, known);
+        const char *suggestion = sl_config_suggest(want, candidates,
+                                                   ncandidates);
+        sl_config_path_push(gateway_ctx, "tcp", 0);
+        sl_config_path_push(gateway_ctx, NULL, (long)i + 1);
+        sl_config_path_push(gateway_ctx, "connector", 0);
+        if (!load->nnames)
+            sl_config_err(gateway_ctx,
+                          "unknown connector \"%s\" (no connector is "
+                          "loaded)", want);
+        else if (suggestion)
+            sl_config_err(gateway_ctx,
+                          "unknown connector \"%s\" (did you mean \"%s\"? "
+                          "known: %s)", want, suggestion, known);
         else
-            sl_config_err(gw, "unknown connector \"%s\" (known: %s)", want,
-                       known);
-        gw->depth -= 3;
+            sl_config_err(gateway_ctx, "unknown connector \"%s\" (known: %s)",
+                          want, known);
+        gateway_ctx->depth -= 3;
     }
 }
 
 static bool has_wildcard(const char *s) { return strpbrk(s, "*?[") != NULL; }
 
-/* Expand the gateway's patterns into ld->files; problems go to gw. */
-static void expand_patterns(loader *ld, pctx *gw, const sl_config_gw *gs,
+/* Expand the gateway's patterns into load->files; problems go to
+ * gateway_ctx. */
+static void expand_patterns(loader *load, sl_config_parse_context *gateway_ctx,
+                            const sl_config_gateway_target *gateway,
                             const char *dir)
 {
-    size_t before = gw->nerr;
-    for (size_t i = 0; i < gs->npatterns; i++) {
-        char *full = path_join(dir, gs->patterns[i]);
+    size_t before = gateway_ctx->nproblems;
+    for (size_t i = 0; i < gateway->npatterns; i++) {
+        char *full = path_join(dir, gateway->patterns[i]);
         glob_t g;
-        sl_config_path_push(gw, "connectors", 0);
-        sl_config_path_push(gw, NULL, gs->pattern_index[i]);
+        sl_config_path_push(gateway_ctx, "connectors", 0);
+        sl_config_path_push(gateway_ctx, NULL, gateway->pattern_index[i]);
         int rc = full ? glob(full, 0, NULL, &g) : GLOB_NOSPACE;
         if (rc == GLOB_NOMATCH) {
-            if (!has_wildcard(gs->patterns[i]))
-                sl_config_err(gw, "no such file: %s", full);
+            if (!has_wildcard(gateway->patterns[i]))
+                sl_config_err(gateway_ctx, "no such file: %s", full);
         } else if (rc != 0) {
-            sl_config_err(gw, "cannot expand \"%s\": %s", gs->patterns[i],
-                       rc == GLOB_NOSPACE ? "out of memory" : "read error");
+            sl_config_err(gateway_ctx, "cannot expand \"%s\": %s",
+                          gateway->patterns[i],
+                          rc == GLOB_NOSPACE ? "out of memory" : "read error");
         } else {
             for (size_t k = 0; k < g.gl_pathc; k++) {
                 const char *f = g.gl_pathv[k];
                 bool seen = false;
-                for (size_t m = 0; m < ld->nfiles && !seen; m++)
-                    seen = strcmp(ld->files[m], f) == 0;
-                char **nf = seen ? NULL : realloc(ld->files, (ld->nfiles + 1) *
-                                                           sizeof *nf);
+                for (size_t m = 0; m < load->nfiles && !seen; m++)
+                    seen = strcmp(load->files[m], f) == 0;
+                char **nf = seen ? NULL
+                                 : realloc(load->files,
+                                           (load->nfiles + 1) * sizeof *nf);
                 if (nf) {
-                    ld->files = nf;
-                    if ((nf[ld->nfiles] = strdup(f)))
-                        ld->nfiles++;
+                    load->files = nf;
+                    if ((nf[load->nfiles] = strdup(f)))
+                        load->nfiles++;
                 }
             }
         }
         if (rc == 0 || rc == GLOB_NOMATCH)
             globfree(&g);
-        sl_config_path_pop(gw);
-        sl_config_path_pop(gw);
+        sl_config_path_pop(gateway_ctx);
+        sl_config_path_pop(gateway_ctx);
         free(full);
     }
-    if (ld->nfiles == 0 && gs->npatterns > 0 && gw->nerr == before) {
-        sl_config_path_push(gw, "connectors", 0);
-        sl_config_err(gw, "no connector files found (looked for \"%s\"%s in %s)",
-                   gs->patterns[0], gs->npatterns > 1 ? ", ..." : "", dir);
-        sl_config_path_pop(gw);
+    if (load->nfiles == 0 && gateway->npatterns > 0 &&
+        gateway_ctx->nproblems == before) {
+        sl_config_path_push(gateway_ctx, "connectors", 0);
+        sl_config_err(gateway_ctx,
+                      "no connector files found (looked for \"%s\"%s in %s)",
+                      gateway->patterns[0],
+                      gateway->npatterns > 1 ? ", ..." : "", dir);
+        sl_config_path_pop(gateway_ctx);
     }
 }
 
 sl_config *sl_config_load(const char *path, sl_config_errors *errs)
 {
     size_t before = errs->n;
-    loader ld = {.errs = errs};
-    sl_config_gw gs;
-    pctx gw = {.file = path};
+    loader load = {.errs = errs};
+    sl_config_gateway_target gateway;
+    sl_config_parse_context gateway_ctx = {.file = path};
     char *dir = NULL;
-    memset(&gs, 0, sizeof gs);
-    ld.cfg = calloc(1, sizeof *ld.cfg);
+    memset(&gateway, 0, sizeof gateway);
+    load.cfg = calloc(1, sizeof *load.cfg);
     const char *slash = strrchr(path, '/');
     dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path))
                 : strdup(".");
-    if (!ld.cfg || !dir || !(ld.cfg->file = strdup(path))) {
+    if (!load.cfg || !dir || !(load.cfg->file = strdup(path))) {
         sl_config_errors_add(errs, "%s: out of memory", path);
         goto done;
     }
-    gs.dir = dir;
-    if (run_file(&gw) == 0) {
-        parse_returned(&gw, sl_config_gateway_keys, &gs, sl_config_gateway_after);
-        expand_patterns(&ld, &gw, &gs, dir);
+    gateway.dir = dir;
+    if (run_file(&gateway_ctx) == 0) {
+        parse_returned(&gateway_ctx, sl_config_gateway_keys, &gateway,
+                       sl_config_gateway_after);
+        expand_patterns(&load, &gateway_ctx, &gateway, dir);
     }
     /* every gateway key, the listeners included, now owned by the config
      * (the gateway keys fill nothing else of it) */
-    char *file = ld.cfg->file;
-    *ld.cfg = gs.g;
-    ld.cfg->file = file;
+    char *file = load.cfg->file;
+    *load.cfg = gateway.g;
+    load.cfg->file = file;
     /* the gateway file's problems come first; its source stays for the
      * lines of the listeners' connectors, checked once all are loaded */
-    sl_config_flush(&gw, errs);
-    sl_luahost_free(gw.L);
-    gw.L = NULL;
-    for (size_t i = 0; i < ld.nfiles; i++)
-        load_connector(&ld, ld.files[i]);
-    check_tcp_connectors(&ld, &gw);
-    pctx_done(&gw, errs);
+    sl_config_flush_problems(&gateway_ctx, errs);
+    sl_luahost_free(gateway_ctx.L);
+    gateway_ctx.L = NULL;
+    for (size_t i = 0; i < load.nfiles; i++)
+        load_connector(&load, load.files[i]);
+    check_tcp_connectors(&load, &gateway_ctx);
+    parse_context_done(&gateway_ctx, errs);
 done:
-    for (size_t i = 0; i < gs.npatterns; i++)
-        free(gs.patterns[i]);
-    free(gs.patterns);
-    free(gs.pattern_index);
-    for (size_t i = 0; i < ld.nfiles; i++)
-        free(ld.files[i]);
-    free(ld.files);
-    for (size_t i = 0; i < ld.nnames; i++) {
-        free(ld.names[i].name);
-        free(ld.names[i].file);
+    for (size_t i = 0; i < gateway.npatterns; i++)
+        free(gateway.patterns[i]);
+    free(gateway.patterns);
+    free(gateway.pattern_index);
+    for (size_t i = 0; i < load.nfiles; i++)
+        free(load.files[i]);
+    free(load.files);
+    for (size_t i = 0; i < load.nnames; i++) {
+        free(load.names[i].name);
+        free(load.names[i].file);
     }
-    free(ld.names);
+    free(load.names);
     free(dir);
-    if (errs->n > before || !ld.cfg) {
+    if (errs->n > before || !load.cfg) {
         if (errs->n == before)
             sl_config_errors_add(errs, "%s: out of memory", path);
-        sl_config_free(ld.cfg);
+        sl_config_free(load.cfg);
         return NULL;
     }
-    return ld.cfg;
+    return load.cfg;
 }
 
 sl_config *sl_config_load_or_report(const char *path, const char *prog,

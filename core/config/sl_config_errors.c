@@ -18,20 +18,20 @@ void sl_config_errors_free(sl_config_errors *e)
 
 static void errors_addv(sl_config_errors *e, const char *fmt, va_list ap)
 {
-    char *m;
-    if (vasprintf(&m, fmt, ap) < 0)
+    char *msg;
+    if (vasprintf(&msg, fmt, ap) < 0)
         return;
     if (e->n == e->cap) {
-        size_t nc = e->cap ? e->cap * 2 : 16;
-        char **nm = realloc(e->msgs, nc * sizeof *nm);
-        if (!nm) {
-            free(m);
+        size_t cap = e->cap ? e->cap * 2 : 16;
+        char **grown = realloc(e->msgs, cap * sizeof *grown);
+        if (!grown) {
+            free(msg);
             return;
         }
-        e->msgs = nm;
-        e->cap = nc;
+        e->msgs = grown;
+        e->cap = cap;
     }
-    e->msgs[e->n++] = m;
+    e->msgs[e->n++] = msg;
 }
 
 void sl_config_errors_add(sl_config_errors *e, const char *fmt, ...)

@@ -1,7 +1,9 @@
 /* sl_config_parse: the generic, table-driven parser of configuration
  * tables that the key tables in sl_config_keys.c drive (types, ranges,
  * defaults, unknown keys with "did you mean"), and the per-file problem
- * list, each problem at the line of its key, sorted by line. */
+ * list, each problem at the line of its key, sorted by line. The rules a
+ * table cannot say are custom parsers (sl_config_*_rules.c) that it
+ * calls through their keys. */
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -14,19 +16,17 @@
 
 #include "sl_config_parse.h"
 
-/* ---- one file's parse context ---------------------------------------- */
+/* ---- one file's problems -------------------------------------------- */
 
-typedef sl_config_ctx pctx;
-typedef sl_config_ferr ferr;
-
-void sl_config_path_push(pctx *p, const char *key, long index)
+void sl_config_path_push(sl_config_parse_context *ctx, const char *key,
+                         long index)
 {
-    if (p->depth < sizeof p->path / sizeof *p->path)
-        p->path[p->depth] = (sl_luasrc_seg){key, index};
-    p->depth++;
+    if (ctx->depth < sizeof ctx->path / sizeof *ctx->path)
+        ctx->path[ctx->depth] = (sl_luasrc_seg){key, index};
+    ctx->depth++;
 }
 
-void sl_config_path_pop(pctx *p) { p->depth--; }
+void sl_config_path_pop(sl_config_parse_context *ctx) { ctx->depth--; }
 
 static bool is_ident(const char *s)
 {
@@ -39,36 +39,36 @@ static bool is_ident(const char *s)
     return true;
 }
 
-void sl_config_problem(pctx *p, int line, char *msg)
+void sl_config_add_problem(sl_config_parse_context *ctx, int line, char *msg)
 {
     if (!msg)
         return;
-    if (p->nerr == p->caperr) {
-        size_t nc = p->caperr ? p->caperr * 2 : 8;
-        ferr *ne = realloc(p->errs, nc * sizeof *ne);
+    if (ctx->nproblems == ctx->capproblems) {
+        size_t nc = ctx->capproblems ? ctx->capproblems * 2 : 8;
+        sl_config_problem *ne = realloc(ctx->problems, nc * sizeof *ne);
         if (!ne) {
             free(msg);
             return;
         }
-        p->errs = ne;
-        p->caperr = nc;
+        ctx->problems = ne;
+        ctx->capproblems = nc;
     }
-    p->errs[p->nerr] = (ferr){line, p->nerr, msg};
-    p->nerr++;
+    ctx->problems[ctx->nproblems] =
+        (sl_config_problem){line, ctx->nproblems, msg};
+    ctx->nproblems++;
 }
 
-/* Report a problem with the value at the current key path. */
-void sl_config_err(pctx *p, const char *fmt, ...)
+void sl_config_err(sl_config_parse_context *ctx, const char *fmt, ...)
 {
     char key[512] = "", what[1024], *m = NULL;
-    size_t n = 0, depth = p->depth < 8 ? p->depth : 8;
+    size_t n = 0, depth = ctx->depth < 8 ? ctx->depth : 8;
     for (size_t i = 0; i < depth && n < sizeof key; i++) {
-        const sl_luasrc_seg *s = &p->path[i];
+        const sl_luasrc_seg *s = &ctx->path[i];
         if (!s->key)
             n += (size_t)snprintf(key + n, sizeof key - n, "[%ld]", s->index);
         else if (is_ident(s->key))
-            n += (size_t)snprintf(key + n, sizeof key - n, "%s%s",
-                                  i ? "." : "", s->key);
+            n += (size_t)snprintf(key + n, sizeof key - n, "%s%s", i ? "." : "",
+                                  s->key);
         else
             n += (size_t)snprintf(key + n, sizeof key - n, "[\"%s\"]", s->key);
     }
@@ -76,17 +76,17 @@ void sl_config_err(pctx *p, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    int line = sl_luasrc_line(p->src, p->path, depth, NULL);
-    int rc = line > 0 ? asprintf(&m, "%s:%d: %s%s%s", p->file, line, key,
+    int line = sl_luasrc_line(ctx->src, ctx->path, depth, NULL);
+    int rc = line > 0 ? asprintf(&m, "%s:%d: %s%s%s", ctx->file, line, key,
                                  *key ? ": " : "", what)
-                      : asprintf(&m, "%s: %s%s%s", p->file, key,
+                      : asprintf(&m, "%s: %s%s%s", ctx->file, key,
                                  *key ? ": " : "", what);
-    sl_config_problem(p, line, rc < 0 ? NULL : m);
+    sl_config_add_problem(ctx, line, rc < 0 ? NULL : m);
 }
 
-static int ferr_cmp(const void *a, const void *b)
+static int problem_order(const void *a, const void *b)
 {
-    const ferr *x = a, *y = b;
+    const sl_config_problem *x = a, *y = b;
     unsigned lx = x->line > 0 ? (unsigned)x->line : UINT_MAX;
     unsigned ly = y->line > 0 ? (unsigned)y->line : UINT_MAX;
     if (lx != ly)
@@ -94,15 +94,17 @@ static int ferr_cmp(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-void sl_config_flush(pctx *p, sl_config_errors *errs)
+void sl_config_flush_problems(sl_config_parse_context *ctx,
+                              sl_config_errors *errs)
 {
-    if (p->nerr > 1)
-        qsort(p->errs, p->nerr, sizeof *p->errs, ferr_cmp);
-    for (size_t i = 0; i < p->nerr; i++) {
-        sl_config_errors_add(errs, "%s", p->errs[i].msg);
-        free(p->errs[i].msg);
+    if (ctx->nproblems > 1)
+        qsort(ctx->problems, ctx->nproblems, sizeof *ctx->problems,
+              problem_order);
+    for (size_t i = 0; i < ctx->nproblems; i++) {
+        sl_config_errors_add(errs, "%s", ctx->problems[i].msg);
+        free(ctx->problems[i].msg);
     }
-    p->nerr = 0;
+    ctx->nproblems = 0;
 }
 
 /* ---- "did you mean" -------------------------------------------------- */
@@ -138,23 +140,24 @@ static size_t osa_distance(const char *a, const char *b)
     return d[la][lb];
 }
 
-const char *sl_config_suggest(const char *word, const char *const *cands,
-                           size_t n)
+const char *sl_config_suggest(const char *word, const char *const *candidates,
+                              size_t n)
 {
     const char *best = NULL;
     size_t bestd = SIZE_MAX, wl = strlen(word);
     for (size_t i = 0; i < n; i++) {
-        size_t cl = strlen(cands[i]), d = osa_distance(word, cands[i]);
+        size_t cl = strlen(candidates[i]),
+               d = osa_distance(word, candidates[i]);
         size_t limit = wl <= 3 || cl <= 3 ? 1 : 2;
         if (d > limit) {
             /* a clear prefix: "max_rec" for "max_records" */
             size_t m = wl < cl ? wl : cl;
-            d = m >= 3 && strncasecmp(word, cands[i], m) == 0 ? limit + 1
-                                                                : SIZE_MAX;
+            d = m >= 3 && strncasecmp(word, candidates[i], m) == 0 ? limit + 1
+                                                                   : SIZE_MAX;
         }
         if (d < bestd) {
             bestd = d;
-            best = cands[i];
+            best = candidates[i];
         }
     }
     return best;
@@ -162,31 +165,30 @@ const char *sl_config_suggest(const char *word, const char *const *cands,
 
 /* ---- the generic, table-driven parser --------------------------------- */
 
-static const char *kind_article(const sl_config_key *k)
+static const char *kind_article(const sl_config_key *key)
 {
-    switch (k->kind) {
-    case K_STR:
-    case K_ENUM: return "a string";
-    case K_INT: return "an integer";
-    case K_BOOL: return "a boolean";
-    case K_TABLE: return "a table";
-    default: return k->what ? k->what : "a table";
+    switch (key->kind) {
+    case SL_CONFIG_STRING:
+    case SL_CONFIG_ENUM: return "a string";
+    case SL_CONFIG_INTEGER: return "an integer";
+    case SL_CONFIG_BOOLEAN: return "a boolean";
+    case SL_CONFIG_TABLE: return "a table";
+    default: return key->what ? key->what : "a table";
     }
 }
 
-static int kind_ltype(const sl_config_key *k)
+static int kind_ltype(const sl_config_key *key)
 {
-    switch (k->kind) {
-    case K_STR:
-    case K_ENUM: return LUA_TSTRING;
-    case K_INT: return LUA_TNUMBER;
-    case K_BOOL: return LUA_TBOOLEAN;
-    case K_TABLE: return LUA_TTABLE;
-    default: return k->ltype;
+    switch (key->kind) {
+    case SL_CONFIG_STRING:
+    case SL_CONFIG_ENUM: return LUA_TSTRING;
+    case SL_CONFIG_INTEGER: return LUA_TNUMBER;
+    case SL_CONFIG_BOOLEAN: return LUA_TBOOLEAN;
+    case SL_CONFIG_TABLE: return LUA_TTABLE;
+    default: return key->ltype;
     }
 }
 
-/* "got string "10s"" / "got table": what the value at `idx` is. */
 void sl_config_describe(lua_State *L, int idx, char *out, size_t n)
 {
     int t = lua_type(L, idx);
@@ -197,168 +199,201 @@ void sl_config_describe(lua_State *L, int idx, char *out, size_t n)
     else if (t == LUA_TNUMBER)
         snprintf(out, n, "number %.14g", (double)lua_tonumber(L, idx));
     else if (t == LUA_TBOOLEAN)
-        snprintf(out, n, "boolean %s", lua_toboolean(L, idx) ? "true" : "false");
+        snprintf(out, n, "boolean %s",
+                 lua_toboolean(L, idx) ? "true" : "false");
     else
         snprintf(out, n, "%s", lua_typename(L, t));
 }
 
-char *sl_config_strdup(pctx *p, const char *s)
+char *sl_config_strdup(sl_config_parse_context *ctx, const char *s)
 {
     char *d = strdup(s);
     if (!d)
-        sl_config_err(p, "out of memory");
+        sl_config_err(ctx, "out of memory");
     return d;
 }
 
-static void store_int(const sl_config_key *k, void *target, long long v)
+bool sl_config_check_list(sl_config_parse_context *ctx, int idx,
+                          const char *example)
 {
-    char *dst = (char *)target + k->off;
-    switch (k->store) {
-    case S_SIZE: *(size_t *)dst = (size_t)v; break;
-    case S_UINT: *(unsigned *)dst = (unsigned)v; break;
-    case S_ULONG: *(unsigned long *)dst = (unsigned long)v; break;
-    case S_INT: *(int *)dst = (int)v; break;
-    case S_BOOL: *(bool *)dst = v != 0; break;
+    lua_State *L = ctx->L;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+    bool ok = true;
+    lua_pushnil(L);                                /* nil */
+    while (lua_next(L, idx)) {                     /* key v */
+        lua_pop(L, 1);                             /* key */
+        if (ok && !(lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1 &&
+                    lua_tointeger(L, -1) <= n)) {
+            char got[64];
+            sl_config_describe(L, -1, got, sizeof got);
+            sl_config_err(ctx, "expected a list like %s, found the key %s",
+                          example, got);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+static void store_int(const sl_config_key *key, void *target, long long v)
+{
+    char *dst = (char *)target + key->off;
+    switch (key->store) {
+    case SL_CONFIG_STORE_SIZE: *(size_t *)dst = (size_t)v; break;
+    case SL_CONFIG_STORE_UNSIGNED: *(unsigned *)dst = (unsigned)v; break;
+    case SL_CONFIG_STORE_ULONG: *(unsigned long *)dst = (unsigned long)v; break;
+    case SL_CONFIG_STORE_INT: *(int *)dst = (int)v; break;
+    case SL_CONFIG_STORE_BOOL: *(bool *)dst = v != 0; break;
     default: break;
     }
 }
 
-static void store_str(pctx *p, const sl_config_key *k, void *target,
-                      const char *s)
+static void store_str(sl_config_parse_context *ctx, const sl_config_key *key,
+                      void *target, const char *s)
 {
-    char *dst = (char *)target + k->off;
-    if (k->store == S_LSTR) {
-        *(const char **)dst = s; /* borrowed from Lua, see S_LSTR */
-    } else if (k->store == S_STR) {
+    char *dst = (char *)target + key->off;
+    if (key->store == SL_CONFIG_STORE_BORROWED) {
+        *(const char **)dst = s; /* borrowed from Lua, see the store kind */
+    } else if (key->store == SL_CONFIG_STORE_STRING) {
         free(*(char **)dst);
-        *(char **)dst = sl_config_strdup(p, s);
+        *(char **)dst = sl_config_strdup(ctx, s);
     }
 }
 
-static void apply_default(pctx *p, const sl_config_key *k, void *target)
+static void apply_default(sl_config_parse_context *ctx,
+                          const sl_config_key *key, void *target)
 {
-    switch (k->kind) {
-    case K_STR:
-        if (k->defstr)
-            store_str(p, k, target, k->defstr);
+    switch (key->kind) {
+    case SL_CONFIG_STRING:
+        if (key->defstr)
+            store_str(ctx, key, target, key->defstr);
         break;
-    case K_INT:
-    case K_BOOL: store_int(k, target, k->def); break;
-    case K_ENUM:
-        if (k->store == S_STR || k->store == S_LSTR)
-            store_str(p, k, target, k->choices[k->def]);
+    case SL_CONFIG_INTEGER:
+    case SL_CONFIG_BOOLEAN: store_int(key, target, key->def); break;
+    case SL_CONFIG_ENUM:
+        if (key->store == SL_CONFIG_STORE_STRING ||
+            key->store == SL_CONFIG_STORE_BORROWED)
+            store_str(ctx, key, target, key->choices[key->def]);
         else
-            store_int(k, target, k->def);
+            store_int(key, target, key->def);
         break;
-    case K_TABLE:
-        for (const sl_config_key *s = k->sub; s->name; s++)
-            apply_default(p, s, target);
+    case SL_CONFIG_TABLE:
+        for (const sl_config_key *s = key->sub; s->name; s++)
+            apply_default(ctx, s, target);
         break;
-    case K_CUSTOM: k->custom(p, 0, target); break;
+    case SL_CONFIG_CUSTOM: key->custom(ctx, key, 0, target); break;
     }
 }
 
-static void parse_enum(pctx *p, const sl_config_key *k, void *target,
-                       const char *s)
+static void parse_enum(sl_config_parse_context *ctx, const sl_config_key *key,
+                       void *target, const char *s)
 {
     char valid[256] = "";
     size_t n = 0, nc = 0;
-    for (const char *const *c = k->choices; *c; c++, nc++) {
+    for (const char *const *c = key->choices; *c; c++, nc++) {
         if (strcasecmp(s, *c) == 0) {
-            if (k->store == S_STR || k->store == S_LSTR)
-                store_str(p, k, target, *c);
+            if (key->store == SL_CONFIG_STORE_STRING ||
+                key->store == SL_CONFIG_STORE_BORROWED)
+                store_str(ctx, key, target, *c);
             else
-                store_int(k, target, c - k->choices);
+                store_int(key, target, c - key->choices);
             return;
         }
         if (n < sizeof valid)
             n += (size_t)snprintf(valid + n, sizeof valid - n, "%s%s",
                                   n ? ", " : "", *c);
     }
-    const char *sug = sl_config_suggest(s, k->choices, nc);
-    if (sug)
-        sl_config_err(p, "invalid value \"%s\" (did you mean \"%s\"? valid: %s)",
-                   s, sug, valid);
+    const char *suggestion = sl_config_suggest(s, key->choices, nc);
+    if (suggestion)
+        sl_config_err(ctx,
+                      "invalid value \"%s\" (did you mean \"%s\"? valid: %s)",
+                      s, suggestion, valid);
     else
-        sl_config_err(p, "invalid value \"%s\" (valid: %s)", s, valid);
-    apply_default(p, k, target);
+        sl_config_err(ctx, "invalid value \"%s\" (valid: %s)", s, valid);
+    apply_default(ctx, key, target);
 }
 
-static void parse_int(pctx *p, const sl_config_key *k, void *target)
+static void parse_int(sl_config_parse_context *ctx, const sl_config_key *key,
+                      void *target)
 {
-    lua_State *L = p->L;
+    lua_State *L = ctx->L;
     int isint = 0;
     lua_Integer v = lua_tointegerx(L, -1, &isint); /* exact floats too */
     char got[64];
     if (!isint) {
         sl_config_describe(L, -1, got, sizeof got);
-        sl_config_err(p, "expected an integer, got %s", got);
-    } else if (v < k->min || v > k->max) {
-        const char *u = k->unit ? k->unit : "";
-        if (k->max == LLONG_MAX)
-            sl_config_err(p, "%lld is out of range (at least %lld%s%s)",
-                       (long long)v, k->min, *u ? " " : "", u);
+        sl_config_err(ctx, "expected an integer, got %s", got);
+    } else if (v < key->min || v > key->max) {
+        const char *u = key->unit ? key->unit : "";
+        if (key->max == LLONG_MAX)
+            sl_config_err(ctx, "%lld is out of range (at least %lld%s%s)",
+                          (long long)v, key->min, *u ? " " : "", u);
         else
-            sl_config_err(p, "%lld is out of range (%lld..%lld%s%s)",
-                       (long long)v, k->min, k->max, *u ? " " : "", u);
+            sl_config_err(ctx, "%lld is out of range (%lld..%lld%s%s)",
+                          (long long)v, key->min, key->max, *u ? " " : "", u);
     } else {
-        store_int(k, target, v);
+        store_int(key, target, v);
         return;
     }
-    store_int(k, target, k->def);
+    store_int(key, target, key->def);
 }
 
-/* Parse the value at the top of the stack (nil when absent) for key k.
+/* Parse the value at the top of the stack (nil when absent) for key key.
  * [-0, +0, m] */
-static void parse_value(pctx *p, const sl_config_key *k, void *target)
+static void parse_value(sl_config_parse_context *ctx, const sl_config_key *key,
+                        void *target)
 {
-    lua_State *L = p->L;
+    lua_State *L = ctx->L;
     int t = lua_type(L, -1);
     char got[64], why[256];
     if (t == LUA_TNIL) {
-        if (k->required)
-            sl_config_err(p, "missing (required)");
-        apply_default(p, k, target);
+        if (key->required)
+            sl_config_err(ctx, "missing (required)");
+        apply_default(ctx, key, target);
         return;
     }
-    if (t != kind_ltype(k) && kind_ltype(k) != LUA_TNONE) {
+    if (t != kind_ltype(key) && kind_ltype(key) != LUA_TNONE) {
         sl_config_describe(L, -1, got, sizeof got);
-        sl_config_err(p, "expected %s, got %s", kind_article(k), got);
-        apply_default(p, k, target);
+        sl_config_err(ctx, "expected %s, got %s", kind_article(key), got);
+        apply_default(ctx, key, target);
         return;
     }
-    switch (k->kind) {
-    case K_STR:
-        if (k->check && k->check(lua_tostring(L, -1), why, sizeof why) != 0) {
-            sl_config_err(p, "%s", why);
-            apply_default(p, k, target);
+    switch (key->kind) {
+    case SL_CONFIG_STRING:
+        if (key->check &&
+            key->check(lua_tostring(L, -1), why, sizeof why) != 0) {
+            sl_config_err(ctx, "%s", why);
+            apply_default(ctx, key, target);
         } else {
-            store_str(p, k, target, lua_tostring(L, -1));
+            store_str(ctx, key, target, lua_tostring(L, -1));
         }
         break;
-    case K_ENUM: parse_enum(p, k, target, lua_tostring(L, -1)); break;
-    case K_INT: parse_int(p, k, target); break;
-    case K_BOOL: store_int(k, target, lua_toboolean(L, -1)); break;
-    case K_TABLE: sl_config_parse_table(p, lua_gettop(L), k->sub, target); break;
-    case K_CUSTOM: k->custom(p, lua_gettop(L), target); break;
+    case SL_CONFIG_ENUM:
+        parse_enum(ctx, key, target, lua_tostring(L, -1));
+        break;
+    case SL_CONFIG_INTEGER: parse_int(ctx, key, target); break;
+    case SL_CONFIG_BOOLEAN: store_int(key, target, lua_toboolean(L, -1)); break;
+    case SL_CONFIG_TABLE:
+        sl_config_parse_table(ctx, lua_gettop(L), key->sub, target);
+        break;
+    case SL_CONFIG_CUSTOM: key->custom(ctx, key, lua_gettop(L), target); break;
     }
 }
 
-void sl_config_parse_table(pctx *p, int idx, const sl_config_key *keys,
-                        void *target)
+void sl_config_parse_table(sl_config_parse_context *ctx, int idx,
+                           const sl_config_key *keys, void *target)
 {
-    lua_State *L = p->L;
+    lua_State *L = ctx->L;
     const char *names[32];
     size_t nnames = 0;
     idx = lua_absindex(L, idx);
-    for (const sl_config_key *k = keys; k->name; k++) {
+    for (const sl_config_key *key = keys; key->name; key++) {
         if (nnames < 32)
-            names[nnames++] = k->name;
-        lua_pushstring(L, k->name);              /* key */
+            names[nnames++] = key->name;
+        lua_pushstring(L, key->name);              /* key */
         lua_rawget(L, idx);                      /* value */
-        sl_config_path_push(p, k->name, 0);
-        parse_value(p, k, target);
-        sl_config_path_pop(p);
+        sl_config_path_push(ctx, key->name, 0);
+        parse_value(ctx, key, target);
+        sl_config_path_pop(ctx);
         lua_pop(L, 1);                           /* */
     }
     lua_pushnil(L);                              /* nil */
@@ -367,28 +402,29 @@ void sl_config_parse_table(pctx *p, int idx, const sl_config_key *keys,
         if (lua_type(L, -1) != LUA_TSTRING) {
             char got[64];
             sl_config_describe(L, -1, got, sizeof got);
-            sl_config_err(p, "unexpected key (%s); keys are names, as in "
-                       "%s = ...", got, keys[0].name);
+            sl_config_err(ctx, "unexpected key (%s); keys are names, as in "
+                          "%s = ...", got, keys[0].name);
             continue;
         }
-        const char *key = lua_tostring(L, -1);
-        const sl_config_key *k = keys;
-        while (k->name && strcmp(k->name, key) != 0)
-            k++;
-        if (k->name)
+        const char *name = lua_tostring(L, -1);
+        const sl_config_key *key = keys;
+        while (key->name && strcmp(key->name, name) != 0)
+            key++;
+        if (key->name)
             continue;
-        sl_config_path_push(p, key, 0);
-        const char *sug = sl_config_suggest(key, names, nnames);
-        if (sug) {
-            sl_config_err(p, "unknown key (did you mean \"%s\"?)", sug);
+        sl_config_path_push(ctx, name, 0);
+        const char *suggestion = sl_config_suggest(name, names, nnames);
+        if (suggestion) {
+            sl_config_err(ctx, "unknown key (did you mean \"%s\"?)",
+                          suggestion);
         } else {
             char valid[512] = "";
             size_t n = 0;
             for (size_t i = 0; i < nnames && n < sizeof valid; i++)
                 n += (size_t)snprintf(valid + n, sizeof valid - n, "%s%s",
                                       i ? ", " : "", names[i]);
-            sl_config_err(p, "unknown key (valid: %s)", valid);
+            sl_config_err(ctx, "unknown key (valid: %s)", valid);
         }
-        sl_config_path_pop(p);
+        sl_config_path_pop(ctx);
     }
 }

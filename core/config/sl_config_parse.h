@@ -1,7 +1,7 @@
 /* sl_config_parse: the generic parser of configuration tables, driven by
- * tables of sl_config_key (sl_config_keys.c has sluice's), and the
- * problems of one file, each at the line of its key. Private to the
- * config module. */
+ * tables of sl_config_key (sluice's are in sl_config_keys.c): types,
+ * ranges, defaults, unknown keys with "did you mean"; and the problems of
+ * one file, each at the line of its key. Private to the config module. */
 #ifndef SL_CONFIG_PARSE_H
 #define SL_CONFIG_PARSE_H
 
@@ -13,83 +13,126 @@
 #include "sl_config_errors.h"
 #include "sl_luasrc.h"
 
-/* Problems found in one file, before they are sorted by line. */
-typedef struct sl_config_ferr {
+/* A problem found in one file, before the file's problems are sorted by
+ * line. */
+typedef struct sl_config_problem {
     int line;    /* 0: unknown */
     size_t seq;  /* order of discovery, for a stable sort */
     char *msg;   /* the complete one-line message */
-} sl_config_ferr;
+} sl_config_problem;
 
-/* Parse state of one file. */
-typedef struct sl_config_ctx {
+/* The state of parsing one file. The caller fills file, src and L and
+ * frees src, L and problems (after sl_config_flush_problems). */
+typedef struct sl_config_parse_context {
     const char *file;       /* path as shown in messages */
     sl_luasrc *src;         /* for the line of a key path; may be NULL */
     lua_State *L;           /* the file's sandbox */
     sl_luasrc_seg path[8];  /* key path of the value being parsed */
-    size_t depth;
-    sl_config_ferr *errs;      /* owned */
-    size_t nerr, caperr;
-} sl_config_ctx;
+    size_t depth;           /* may exceed 8; deeper segments are not kept */
+    sl_config_problem *problems; /* owned array */
+    size_t nproblems, capproblems;
+} sl_config_parse_context;
 
 typedef enum sl_config_kind {
-    K_STR,    /* string, optional check function */
-    K_INT,    /* integer (or integral float) within min..max */
-    K_BOOL,
-    K_ENUM,   /* one of choices, case-insensitive */
-    K_TABLE,  /* nested keys in `sub`, stored in the same target */
-    K_CUSTOM  /* `custom` parses it (value index, or 0 for "absent") */
+    SL_CONFIG_STRING,  /* string, optional check function */
+    SL_CONFIG_INTEGER, /* integer (or integral float) within min..max */
+    SL_CONFIG_BOOLEAN,
+    SL_CONFIG_ENUM,    /* one of choices, case-insensitive */
+    SL_CONFIG_TABLE,   /* nested keys in `sub`, stored in the same target */
+    SL_CONFIG_CUSTOM   /* `custom` parses it (value index, or 0: absent) */
 } sl_config_kind;
 
+/* How a parsed value is stored at the key's offset in the target. */
 typedef enum sl_config_store {
-    S_NONE,
-    S_STR,   /* char *, owned (strdup) */
-    S_LSTR,  /* const char *, borrowed from Lua while the table is alive */
-    S_SIZE,  /* size_t */
-    S_UINT,  /* unsigned */
-    S_ULONG, /* unsigned long */
-    S_INT,   /* int (also enum indexes) */
-    S_BOOL   /* bool */
+    SL_CONFIG_STORE_NONE,
+    SL_CONFIG_STORE_STRING,   /* char *, owned (strdup) */
+    SL_CONFIG_STORE_BORROWED, /* const char *, borrowed from Lua while the
+                                 table is alive */
+    SL_CONFIG_STORE_SIZE,     /* size_t */
+    SL_CONFIG_STORE_UNSIGNED, /* unsigned */
+    SL_CONFIG_STORE_ULONG,    /* unsigned long */
+    SL_CONFIG_STORE_INT,      /* int (also enum indexes) */
+    SL_CONFIG_STORE_BOOL      /* bool */
 } sl_config_store;
 
-/* One key: everything that parses, defaults and documents it. */
+/* One key: everything that parses, defaults and documents it. A table of
+ * keys ends with an element whose name is NULL. */
 typedef struct sl_config_key {
     const char *name;
     sl_config_kind kind;
     sl_config_store store;
-    size_t off;                   /* offset of the field in the target */
+    size_t off;                 /* offset of the field in the target */
     bool required;
-    long long def;                /* K_INT/K_BOOL value, K_ENUM index */
-    const char *defstr;           /* K_STR default; K_CUSTOM default (doc) */
-    long long min, max;           /* K_INT range (max LLONG_MAX: none) */
-    const char *unit;             /* K_INT: "bytes", "ms" */
-    const char *const *choices;   /* K_ENUM, NULL-terminated, canonical */
-    int (*check)(const char *v, char *why, size_t n); /* K_STR */
-    void (*custom)(sl_config_ctx *p, int idx, void *target);
-    int ltype;                    /* K_CUSTOM: Lua type expected;
-                                     LUA_TNONE: the parser checks */
-    const char *what;             /* K_CUSTOM: "a table", "a string" */
-    const struct sl_config_key *sub; /* K_TABLE; K_CUSTOM: the keys of each
-                                     element of a list of tables, for the
-                                     reference (the custom parser uses
-                                     them itself) */
-    const char *doc_type;         /* type as the reference shows it */
-    const char *doc_allowed;      /* K_STR/K_CUSTOM: allowed values */
+    long long def;              /* INTEGER/BOOLEAN value, ENUM index */
+    const char *defstr;         /* STRING default; CUSTOM default (doc) */
+    long long min, max;         /* INTEGER range (max LLONG_MAX: none) */
+    const char *unit;           /* INTEGER: "bytes", "ms" */
+    const char *const *choices; /* ENUM, NULL-terminated, canonical */
+    int (*check)(const char *v, char *why, size_t n); /* STRING: 0 if v
+                                   is good, else -1 and why it is not */
+    void (*custom)(struct sl_config_parse_context *ctx,
+                   const struct sl_config_key *key, int idx, void *target);
+    int ltype;                  /* CUSTOM: Lua type expected;
+                                   LUA_TNONE: the custom parser checks */
+    const char *what;           /* CUSTOM: "a table", "a string" */
+    const struct sl_config_key *sub; /* TABLE: the nested keys; CUSTOM: the
+                                   keys of each element of a list of
+                                   tables, which the custom parser gets
+                                   through its key and the reference shows
+                                   as rows like tcp[n].listen */
+    bool doc_sub_apart;         /* CUSTOM: the reference shows `sub` in a
+                                   table of its own (schema fields) */
+    const char *doc_type;       /* type as the reference shows it */
+    const char *doc_allowed;    /* STRING/CUSTOM: allowed values */
     const char *desc;
 } sl_config_key;
 
-void sl_config_err(sl_config_ctx *p, const char *fmt, ...)
+/* Report a problem with the value at the current key path, as
+ * "file:line: key.path: what" (no line when none is known). Out of memory,
+ * the problem is lost. */
+void sl_config_err(sl_config_parse_context *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Add a complete message (malloc'd; taken, NULL ignored) at `line`. */
-void sl_config_problem(sl_config_ctx *p, int line, char *msg);
-/* Move the file's problems, in line order, to `errs`. */
-void sl_config_flush(sl_config_ctx *p, sl_config_errors *errs);
-void sl_config_path_push(sl_config_ctx *p, const char *key, long index);
-void sl_config_path_pop(sl_config_ctx *p);
-void sl_config_parse_table(sl_config_ctx *p, int idx, const sl_config_key *keys,
-                        void *target);
-const char *sl_config_suggest(const char *word, const char *const *cands,
-                           size_t n);
+
+/* Add a complete message (malloc'd; taken, NULL ignored) at `line` (0:
+ * unknown, sorted last). */
+void sl_config_add_problem(sl_config_parse_context *ctx, int line, char *msg);
+
+/* Move the file's problems to `errs`, in line order (problems of one line
+ * in the order found); afterwards ctx has none, its array stays for the
+ * caller to free. */
+void sl_config_flush_problems(sl_config_parse_context *ctx,
+                              sl_config_errors *errs);
+
+/* Enter and leave one step of the key path that messages name: a string
+ * key, or (key NULL) the index-th element of a list. */
+void sl_config_path_push(sl_config_parse_context *ctx, const char *key,
+                         long index);
+void sl_config_path_pop(sl_config_parse_context *ctx);
+
+/* Parse the Lua table at stack index idx with `keys` into target: every
+ * key is stored (given, or its default), every problem reported; unknown
+ * keys are reported with a "did you mean". The stack is left as it was.
+ * [-0, +0, m] */
+void sl_config_parse_table(sl_config_parse_context *ctx, int idx,
+                           const sl_config_key *keys, void *target);
+
+/* Whether every key of the table at idx is 1..#t, as in a list; if not,
+ * reports "expected a list like <example>, found the key ..." once and
+ * returns false. [-0, +0, -] */
+bool sl_config_check_list(sl_config_parse_context *ctx, int idx,
+                          const char *example);
+
+/* The candidate closest to `word` (case-insensitive edit distance, or a
+ * clear prefix of 3 characters or more), or NULL if none is close. */
+const char *sl_config_suggest(const char *word, const char *const *candidates,
+                              size_t n);
+
+/* Write into out (n bytes) what the value at idx is, for messages:
+ * "string \"10s\"", "number 3", "boolean true", "table". [-0, +0, -] */
 void sl_config_describe(lua_State *L, int idx, char *out, size_t n);
-char *sl_config_strdup(sl_config_ctx *p, const char *s);
+
+/* strdup, reporting "out of memory" at the current key on failure (and
+ * then returning NULL). The caller owns the copy. */
+char *sl_config_strdup(sl_config_parse_context *ctx, const char *s);
 
 #endif

@@ -1,6 +1,7 @@
-/* sl_config_print: the two outputs made from the key tables of
- * sl_config_keys.c: the Markdown key reference (`sluice keys`, and
- * docs/connectors.md) and the `sluice check` printout of a loaded config. */
+/* sl_config_print: the two outputs made from the configuration: the
+ * Markdown key reference from the key tables of sl_config_keys.c
+ * (`sluice keys`, and docs/connectors.md) and the `sluice check` printout
+ * of a loaded config. */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "sl_config.h"
 #include "sl_config_keys.h"
 #include "sl_luahost.h"
 #include "sl_schema.h"
@@ -45,55 +47,59 @@ static void reference_rows(FILE *out, const sl_config_key *keys,
                            const char *prefix)
 {
     char def[96], lo[48], hi[48];
-    for (const sl_config_key *k = keys; k->name; k++) {
-        const char *type = k->doc_type;
-        fprintf(out, "| `%s%s` | ", prefix, k->name);
-        switch (k->kind) {
-        case K_INT:
-            fprintf(out, "integer | %s | ",
-                    k->unit && !strcmp(k->unit, "bytes")
-                        ? size_text(def, sizeof def, (unsigned long long)k->def)
-                        : (snprintf(def, sizeof def, "%lld", k->def), def));
-            if (k->max == LLONG_MAX)
+    for (const sl_config_key *key = keys; key->name; key++) {
+        const char *type = key->doc_type;
+        fprintf(out, "| `%s%s` | ", prefix, key->name);
+        switch (key->kind) {
+        case SL_CONFIG_INTEGER:
+            if (key->unit && !strcmp(key->unit, "bytes"))
+                size_text(def, sizeof def, (unsigned long long)key->def);
+            else
+                snprintf(def, sizeof def, "%lld", key->def);
+            fprintf(out, "integer | %s | ", def);
+            if (key->max == LLONG_MAX)
                 fprintf(out, "at least %s | ",
-                        unit_text(lo, sizeof lo, k->min, k->unit));
+                        unit_text(lo, sizeof lo, key->min, key->unit));
             else
                 fprintf(out, "%s .. %s | ",
-                        unit_text(lo, sizeof lo, k->min,
-                                  k->unit && !strcmp(k->unit, "bytes")
-                                      ? k->unit : NULL),
-                        unit_text(hi, sizeof hi, k->max, k->unit));
+                        unit_text(lo, sizeof lo, key->min,
+                                  key->unit && !strcmp(key->unit, "bytes")
+                                      ? key->unit : NULL),
+                        unit_text(hi, sizeof hi, key->max, key->unit));
             break;
-        case K_ENUM:
-            fprintf(out, "string | `\"%s\"` | ", k->choices[k->def]);
-            for (const char *const *c = k->choices; *c; c++)
-                fprintf(out, "%s`\"%s\"`", c == k->choices ? "" : ", ", *c);
+        case SL_CONFIG_ENUM:
+            fprintf(out, "string | `\"%s\"` | ", key->choices[key->def]);
+            for (const char *const *c = key->choices; *c; c++)
+                fprintf(out, "%s`\"%s\"`", c == key->choices ? "" : ", ", *c);
             fprintf(out, " | ");
             break;
-        case K_TABLE:
-            fprintf(out, "table | | see `%s.*` below | ", k->name);
+        case SL_CONFIG_TABLE:
+            fprintf(out, "table | | see `%s.*` below | ", key->name);
             break;
-        case K_BOOL:
+        case SL_CONFIG_BOOLEAN:
             fprintf(out, "%s | `%s` | `true`, `false` | ", type,
-                    k->def ? "true" : "false");
+                    key->def ? "true" : "false");
             break;
         default:
-            if (k->required)
-                fprintf(out, "%s | **required** | %s | ", type, k->doc_allowed);
-            else if (k->kind == K_STR)
-                fprintf(out, "%s | `\"%s\"` | %s | ", type, k->defstr,
-                        k->doc_allowed);
+            if (key->required)
+                fprintf(out, "%s | **required** | %s | ", type,
+                        key->doc_allowed);
+            else if (key->kind == SL_CONFIG_STRING)
+                fprintf(out, "%s | `\"%s\"` | %s | ", type, key->defstr,
+                        key->doc_allowed);
             else
-                fprintf(out, "%s | %s | %s | ", type, k->defstr,
-                        k->doc_allowed);
+                fprintf(out, "%s | %s | %s | ", type, key->defstr,
+                        key->doc_allowed);
         }
-        fprintf(out, "%s |\n", k->desc);
-        if (k->kind == K_TABLE || (k->kind == K_CUSTOM && k->sub)) {
+        fprintf(out, "%s |\n", key->desc);
+        if (key->kind == SL_CONFIG_TABLE ||
+            (key->kind == SL_CONFIG_CUSTOM && key->sub &&
+             !key->doc_sub_apart)) {
             /* a list of tables shows its element keys as tcp[n].listen */
             char sub[64];
-            snprintf(sub, sizeof sub, "%s%s%s.", prefix, k->name,
-                     k->kind == K_CUSTOM ? "[n]" : "");
-            reference_rows(out, k->sub, sub);
+            snprintf(sub, sizeof sub, "%s%s%s.", prefix, key->name,
+                     key->kind == SL_CONFIG_CUSTOM ? "[n]" : "");
+            reference_rows(out, key->sub, sub);
         }
     }
 }
@@ -111,7 +117,8 @@ static void reference_table(FILE *out, const char *title, const char *intro,
 void sl_config_print_reference(FILE *out)
 {
     fprintf(out, "<!-- generated by sl_config_print_reference() from the key "
-            "tables in core/config/sl_config_keys.c; edit those, not this -->\n\n");
+            "tables in core/config/sl_config_keys.c; edit those, not "
+            "this -->\n\n");
     reference_table(out, "Gateway keys",
                     "The table returned by the gateway file "
                     "(`conf/sluice.lua`).", sl_config_gateway_keys);
@@ -120,7 +127,8 @@ void sl_config_print_reference(FILE *out)
                     sl_config_connector_keys);
     reference_table(out, "Schema fields",
                     "Each element of `schema`, as in "
-                    "`{ name = \"id\", type = \"integer\" }`.", sl_config_field_keys);
+                    "`{ name = \"id\", type = \"integer\" }`.",
+                    sl_config_field_keys);
 }
 
 bool sl_config_header_is_secret(const char *name)
@@ -138,21 +146,21 @@ bool sl_config_header_is_secret(const char *name)
  * defined, by file name; a function from a required module names that
  * module's file. */
 static void print_function(FILE *out, const char *label,
-                           const sl_connector_conf *k, int ref)
+                           const sl_connector_conf *connector, int ref)
 {
     lua_Debug ar;
-    if (!k->L || ref == LUA_NOREF || ref == LUA_REFNIL) {
+    if (!connector->L || ref == LUA_NOREF || ref == LUA_REFNIL) {
         fprintf(out, "  %-15s no\n", label);
         return;
     }
-    lua_rawgeti(k->L, LUA_REGISTRYINDEX, ref);     /* fn */
-    lua_getinfo(k->L, ">S", &ar);                  /* (fn popped) */
+    lua_rawgeti(connector->L, LUA_REGISTRYINDEX, ref); /* fn */
+    lua_getinfo(connector->L, ">S", &ar);              /* (fn popped) */
     if (ar.linedefined <= 0) {
         fprintf(out, "  %-15s yes (a C function)\n", label);
         return;
     }
-    const char *src = ar.short_src[0] == SL_LUAHOST_CHUNK[1] ? k->file
-                                                             : ar.short_src;
+    const char *src =
+        ar.short_src[0] == SL_LUAHOST_CHUNK[1] ? connector->file : ar.short_src;
     const char *base = strrchr(src, '/');
     fprintf(out, "  %-15s yes (%s:%d)\n", label, base ? base + 1 : src,
             ar.linedefined);
@@ -161,10 +169,10 @@ static void print_function(FILE *out, const char *label,
 static const char *const body_ctype[] = {
     "application/json", "application/json", "application/x-ndjson"};
 
-static void print_durability(FILE *out, const sl_connector_conf *k)
+static void print_durability(FILE *out, const sl_connector_conf *connector)
 {
     char b1[64], b2[64];
-    switch (k->durability) {
+    switch (connector->durability) {
     case 0:
         fprintf(out, "  durability      fsync: answered once on disk "
                 "(fdatasync, group commit)\n");
@@ -177,103 +185,136 @@ static void print_durability(FILE *out, const sl_connector_conf *k)
         fprintf(out, "  durability      memory: NOT durable; records are lost "
                 "if sluice stops or crashes\n");
         fprintf(out, "  queue_max_bytes %s\n",
-                size_text(b1, sizeof b1, k->queue_max_bytes));
+                size_text(b1, sizeof b1, connector->queue_max_bytes));
         return;
     }
     char b3[64];
     fprintf(out, "  spool           max %s, segments of %s, cache %s\n",
-            size_text(b1, sizeof b1, k->spool_max_bytes),
-            size_text(b2, sizeof b2, k->spool_segment_bytes),
-            size_text(b3, sizeof b3, k->spool_cache_bytes));
+            size_text(b1, sizeof b1, connector->spool_max_bytes),
+            size_text(b2, sizeof b2, connector->spool_segment_bytes),
+            size_text(b3, sizeof b3, connector->spool_cache_bytes));
 }
 
-void sl_config_print(const sl_config *c, FILE *out)
+static void print_gateway(FILE *out, const sl_config *config)
 {
     char b1[64];
-    fprintf(out, "gateway %s\n", c->file);
-    fprintf(out, "  listen          %s\n", c->listen);
-    fprintf(out, "  state_dir       %s\n", c->state_dir);
+    fprintf(out, "gateway %s\n", config->file);
+    fprintf(out, "  listen          %s\n", config->listen);
+    fprintf(out, "  state_dir       %s\n", config->state_dir);
     fprintf(out, "  max_body_bytes  %s\n",
-            size_text(b1, sizeof b1, c->max_body_bytes));
+            size_text(b1, sizeof b1, config->max_body_bytes));
     fprintf(out, "  max_decompressed_bytes %s (Content-Encoding: gzip)\n",
-            size_text(b1, sizeof b1, c->max_decompressed_bytes));
+            size_text(b1, sizeof b1, config->max_decompressed_bytes));
     fprintf(out, "  http            headers up to %s, %u connection%s, idle "
             "%u s, a request within %u s\n",
-            size_text(b1, sizeof b1, c->max_header_bytes), c->max_connections,
-            c->max_connections == 1 ? "" : "s", c->idle_timeout_s,
-            c->request_timeout_s);
-    fprintf(out, "  connectors      %zu\n", c->nconnectors);
-    for (size_t i = 0; i < c->ntcp; i++) {
-        const sl_tcp_conf *t = &c->tcp[i];
-        fprintf(out, "  tcp %s -> %s (ack %s; allow ", t->listen, t->connector,
-                t->ack ? "on" : "off");
-        for (size_t a = 0; a < t->nallow; a++)
-            fprintf(out, "%s%s", a ? ", " : "", t->allow[a]);
-        fprintf(out, "; lines up to %zu bytes, whole within %u s; idle %u s; "
-                "%u connection%s)\n",
-                t->max_line_bytes, t->line_timeout_s, t->idle_timeout_s,
-                t->max_connections,
-                t->max_connections == 1 ? "" : "s");
-    }
-    for (size_t i = 0; i < c->nconnectors; i++) {
-        const sl_connector_conf *k = &c->connectors[i];
-        fprintf(out, "\nconnector %s (%s)\n", k->name, k->file);
-        fprintf(out, "  request         %s %s\n", k->method, k->url);
-        fprintf(out, "  body            %s (Content-Type: %s)\n",
-                sl_config_body_choices[k->body], body_ctype[k->body]);
-        fprintf(out, "  unknown_fields  %s\n",
-                sl_config_unknown_choices[sl_schema_policy(k->schema)]);
-        fprintf(out, "  batch           max %zu records, max %zu bytes, "
-                "max delay %u ms\n", k->batch_max_records,
-                k->batch_max_bytes, k->batch_max_delay_ms);
-        fprintf(out, "  timeout_ms      %u\n", k->timeout_ms);
-        fprintf(out, "  concurrency     %u\n", k->concurrency);
-        fprintf(out, "  retry           backoff %u ms doubling up to %u ms, "
-                "with jitter; ", k->retry_base_ms, k->retry_max_ms);
-        if (k->retry_max_elapsed_s)
-            fprintf(out, "dead letters after %u s\n", k->retry_max_elapsed_s);
-        else
-            fprintf(out, "forever\n");
-        fprintf(out, "  on_permanent    %s%s\n",
-                sl_config_on_permanent_choices[k->on_permanent],
-                k->ordered ? "; ordered (one request in flight)" : "");
-        fprintf(out, "  idempotency     %s\n", k->idempotency_header
-                                                  ? k->idempotency_header
-                                                  : "off");
-        print_durability(out, k);
-        if (k->nintake_keys)
-            fprintf(out, "  intake_keys     %zu key%s (values hidden): "
-                    "Authorization: Bearer <key>\n", k->nintake_keys,
-                    k->nintake_keys == 1 ? "" : "s");
-        else
-            fprintf(out, "  intake_keys     none: the intake is open to "
-                    "anyone who can reach it\n");
-        print_function(out, "transform", k, k->transform_ref);
-        print_function(out, "headers_fn", k, k->headers_fn_ref);
-        fprintf(out, "  lua             max %lu instructions per call, max "
-                "%zu MiB\n", k->lua_max_instructions,
-                k->lua_max_memory >> 20);
-        char b2[64];
-        fprintf(out, "  limits          records of %s, strings of %s, %zu "
-                "fields, depth %d, %zu records per request\n",
-                size_text(b1, sizeof b1, k->limit_record_bytes),
-                size_text(b2, sizeof b2, k->limit_string_bytes),
-                k->limit_fields, k->limit_depth, k->limit_records);
-        fprintf(out, "  headers%s\n", k->nheaders ? "" : "         (none)");
-        for (size_t h = 0; h < k->nheaders; h++)
-            fprintf(out, "    %s: %s\n", k->headers[h].name,
-                    sl_config_header_is_secret(k->headers[h].name)
-                        ? "****" : k->headers[h].value);
-        size_t nf = sl_schema_nfields(k->schema), w = strlen("field");
-        for (size_t f = 0; f < nf; f++)
-            if (strlen(sl_schema_field_name(k->schema, f)) > w)
-                w = strlen(sl_schema_field_name(k->schema, f));
-        fprintf(out, "  schema          %zu field%s\n", nf, nf == 1 ? "" : "s");
-        fprintf(out, "    %-*s  %-8s  %s\n", (int)w, "field", "type", "nullable");
-        for (size_t f = 0; f < nf; f++)
-            fprintf(out, "    %-*s  %-8s  %s\n", (int)w,
-                    sl_schema_field_name(k->schema, f),
-                    sl_schema_type_name(sl_schema_field_type(k->schema, f)),
-                    sl_schema_field_nullable(k->schema, f) ? "yes" : "no");
-    }
+            size_text(b1, sizeof b1, config->max_header_bytes),
+            config->max_connections, config->max_connections == 1 ? "" : "s",
+            config->idle_timeout_s, config->request_timeout_s);
+    fprintf(out, "  connectors      %zu\n", config->nconnectors);
+}
+
+static void print_listener(FILE *out, const sl_tcp_conf *listener)
+{
+    fprintf(out, "  tcp %s -> %s (ack %s; allow ", listener->listen,
+            listener->connector, listener->ack ? "on" : "off");
+    for (size_t a = 0; a < listener->nallow; a++)
+        fprintf(out, "%s%s", a ? ", " : "", listener->allow[a]);
+    fprintf(out, "; lines up to %zu bytes, whole within %u s; idle %u s; "
+            "%u connection%s)\n",
+            listener->max_line_bytes, listener->line_timeout_s,
+            listener->idle_timeout_s, listener->max_connections,
+            listener->max_connections == 1 ? "" : "s");
+}
+
+/* The connector's delivery: request, body, batching, retries. */
+static void print_delivery(FILE *out, const sl_connector_conf *connector)
+{
+    fprintf(out, "  request         %s %s\n", connector->method,
+            connector->url);
+    fprintf(out, "  body            %s (Content-Type: %s)\n",
+            sl_config_body_choices[connector->body],
+            body_ctype[connector->body]);
+    fprintf(out, "  unknown_fields  %s\n",
+            sl_config_unknown_choices[sl_schema_policy(connector->schema)]);
+    fprintf(out, "  batch           max %zu records, max %zu bytes, "
+            "max delay %u ms\n", connector->batch_max_records,
+            connector->batch_max_bytes, connector->batch_max_delay_ms);
+    fprintf(out, "  timeout_ms      %u\n", connector->timeout_ms);
+    fprintf(out, "  concurrency     %u\n", connector->concurrency);
+    fprintf(out, "  retry           backoff %u ms doubling up to %u ms, "
+            "with jitter; ", connector->retry_base_ms,
+            connector->retry_max_ms);
+    if (connector->retry_max_elapsed_s)
+        fprintf(out, "dead letters after %u s\n",
+                connector->retry_max_elapsed_s);
+    else
+        fprintf(out, "forever\n");
+    fprintf(out, "  on_permanent    %s%s\n",
+            sl_config_on_permanent_choices[connector->on_permanent],
+            connector->ordered ? "; ordered (one request in flight)" : "");
+    fprintf(out, "  idempotency     %s\n", connector->idempotency_header
+                                              ? connector->idempotency_header
+                                              : "off");
+}
+
+/* The static headers (secret-looking values masked) and the schema. */
+static void print_headers_schema(FILE *out,
+                                 const sl_connector_conf *connector)
+{
+    const sl_schema *schema = connector->schema;
+    fprintf(out, "  headers%s\n",
+            connector->nheaders ? "" : "         (none)");
+    for (size_t h = 0; h < connector->nheaders; h++)
+        fprintf(out, "    %s: %s\n", connector->headers[h].name,
+                sl_config_header_is_secret(connector->headers[h].name)
+                    ? "****" : connector->headers[h].value);
+    size_t nfields = sl_schema_nfields(schema), width = strlen("field");
+    for (size_t f = 0; f < nfields; f++)
+        if (strlen(sl_schema_field_name(schema, f)) > width)
+            width = strlen(sl_schema_field_name(schema, f));
+    fprintf(out, "  schema          %zu field%s\n", nfields,
+            nfields == 1 ? "" : "s");
+    fprintf(out, "    %-*s  %-8s  %s\n", (int)width, "field", "type",
+            "nullable");
+    for (size_t f = 0; f < nfields; f++)
+        fprintf(out, "    %-*s  %-8s  %s\n", (int)width,
+                sl_schema_field_name(schema, f),
+                sl_schema_type_name(sl_schema_field_type(schema, f)),
+                sl_schema_field_nullable(schema, f) ? "yes" : "no");
+}
+
+static void print_connector(FILE *out, const sl_connector_conf *connector)
+{
+    char b1[64], b2[64];
+    fprintf(out, "\nconnector %s (%s)\n", connector->name, connector->file);
+    print_delivery(out, connector);
+    print_durability(out, connector);
+    if (connector->nintake_keys)
+        fprintf(out, "  intake_keys     %zu key%s (values hidden): "
+                "Authorization: Bearer <key>\n", connector->nintake_keys,
+                connector->nintake_keys == 1 ? "" : "s");
+    else
+        fprintf(out, "  intake_keys     none: the intake is open to "
+                "anyone who can reach it\n");
+    print_function(out, "transform", connector, connector->transform_ref);
+    print_function(out, "headers_fn", connector, connector->headers_fn_ref);
+    fprintf(out, "  lua             max %lu instructions per call, max "
+            "%zu MiB\n", connector->lua_max_instructions,
+            connector->lua_max_memory >> 20);
+    fprintf(out, "  limits          records of %s, strings of %s, %zu "
+            "fields, depth %d, %zu records per request\n",
+            size_text(b1, sizeof b1, connector->limit_record_bytes),
+            size_text(b2, sizeof b2, connector->limit_string_bytes),
+            connector->limit_fields, connector->limit_depth,
+            connector->limit_records);
+    print_headers_schema(out, connector);
+}
+
+void sl_config_print(const sl_config *config, FILE *out)
+{
+    print_gateway(out, config);
+    for (size_t i = 0; i < config->ntcp; i++)
+        print_listener(out, &config->tcp[i]);
+    for (size_t i = 0; i < config->nconnectors; i++)
+        print_connector(out, &config->connectors[i]);
 }

@@ -1,0 +1,357 @@
+/* sl_config_connector_rules: what a connector file's values must be beyond
+ * what its key table says (sl_config_keys.c): names, headers, functions,
+ * intake keys, the schema list, and the checks across keys once all are
+ * read. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <lauxlib.h>
+
+#include "sl_config_connector_rules.h"
+#include "sl_header.h"
+#include "sl_schema.h"
+
+#define INTAKE_KEY_MIN 16   /* characters of one intake key, at least */
+#define INTAKE_KEY_MAX 1024 /* and at most */
+#define INTAKE_KEYS_MAX 16  /* keys in intake_keys, at most */
+
+int sl_config_check_name(const char *v, char *why, size_t n)
+{
+    size_t len = strlen(v);
+    bool ok = len > 0 && len <= 64 && !(v[0] >= '0' && v[0] <= '9') &&
+              v[0] != '-';
+    for (const char *s = v; ok && *s; s++)
+        ok = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+             (*s >= '0' && *s <= '9') || *s == '_' || *s == '-';
+    if (ok)
+        return 0;
+    snprintf(why, n, "invalid name \"%.80s\" (letters, digits, \"_\" and "
+             "\"-\", not starting with a digit or \"-\", at most 64 "
+             "characters)", v);
+    return -1;
+}
+
+int sl_config_check_field_name(const char *v, char *why, size_t n)
+{
+    size_t len = strlen(v);
+    if (len == 0 || len > 127) {
+        snprintf(why, n, "field names have 1 to 127 bytes");
+        return -1;
+    }
+    for (const char *s = v; *s; s++)
+        if ((unsigned char)*s < 0x20) {
+            snprintf(why, n, "control character in field name");
+            return -1;
+        }
+    return 0;
+}
+
+void sl_config_parse_headers(sl_config_parse_context *ctx,
+                             const sl_config_key *key, int idx, void *target)
+{
+    sl_connector_conf *c = &((sl_config_connector_target *)target)->c;
+    lua_State *L = ctx->L;
+    char got[64];
+    (void)key;
+    if (!idx)
+        return;
+    lua_pushnil(L);                                /* nil */
+    while (lua_next(L, idx)) {                     /* name value */
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            sl_config_describe(L, -2, got, sizeof got);
+            sl_config_err(ctx, "header names must be strings, got %s", got);
+            lua_pop(L, 1);                         /* name */
+            continue;
+        }
+        const char *name = lua_tostring(L, -2), *v;
+        sl_config_path_push(ctx, name, 0);
+        if (!sl_header_name_ok(name)) {
+            sl_config_err(ctx, "invalid header name (letters, digits and "
+                          "!#$%%&'*+-.^_`|~ only)");
+        } else if (sl_header_reserved(name)) {
+            sl_config_err(ctx, "set by sluice; remove it");
+        } else if (lua_type(L, -1) != LUA_TSTRING) {
+            sl_config_describe(L, -1, got, sizeof got);
+            sl_config_err(ctx, "expected a string, got %s", got);
+        } else if (!sl_header_value_ok(v = lua_tostring(L, -1),
+                                       lua_rawlen(L, -1))) {
+            sl_config_err(ctx, "header values must not contain CR, LF or NUL");
+        } else {
+            sl_header *nh =
+                realloc(c->headers, (c->nheaders + 1) * sizeof *nh);
+            if (!nh) {
+                sl_config_err(ctx, "out of memory");
+            } else {
+                c->headers = nh;
+                nh[c->nheaders] = (sl_header){NULL, NULL};
+                c->nheaders++; /* anchored before anything can fail */
+                nh[c->nheaders - 1].name = sl_config_strdup(ctx, name);
+                nh[c->nheaders - 1].value = sl_config_strdup(ctx, v);
+            }
+        }
+        sl_config_path_pop(ctx);
+        lua_pop(L, 1);                             /* name */
+    }
+    for (size_t i = 0; i < c->nheaders; i++)       /* sort by name */
+        for (size_t j = i; j > 0 && c->headers[j - 1].name &&
+                           c->headers[j].name &&
+                           strcasecmp(c->headers[j - 1].name,
+                                      c->headers[j].name) > 0; j--) {
+            sl_header t = c->headers[j];
+            c->headers[j] = c->headers[j - 1];
+            c->headers[j - 1] = t;
+        }
+    for (size_t i = 1; i < c->nheaders; i++)
+        if (c->headers[i].name && c->headers[i - 1].name &&
+            strcasecmp(c->headers[i].name, c->headers[i - 1].name) == 0) {
+            sl_config_path_push(ctx, c->headers[i].name, 0);
+            sl_config_err(ctx, "duplicate header (also \"%s\")",
+                          c->headers[i - 1].name);
+            sl_config_path_pop(ctx);
+        }
+}
+
+/* A function is kept in the registry of the file's state, which the
+ * connector keeps; absent, LUA_NOREF. The key's offset is that of the
+ * int that receives the registry reference. */
+void sl_config_parse_function(sl_config_parse_context *ctx,
+                              const sl_config_key *key, int idx, void *target)
+{
+    int *ref = (int *)((char *)target + key->off);
+    *ref = LUA_NOREF;
+    if (!idx)
+        return;
+    lua_pushvalue(ctx->L, idx);                    /* fn */
+    *ref = luaL_ref(ctx->L, LUA_REGISTRYINDEX);    /* (fn popped) */
+}
+
+void sl_config_parse_idempotency_header(sl_config_parse_context *ctx,
+                                        const sl_config_key *key, int idx,
+                                        void *target)
+{
+    sl_config_connector_target *connector = target;
+    lua_State *L = ctx->L;
+    (void)key;
+    free(connector->c.idempotency_header);
+    connector->c.idempotency_header = NULL;
+    if (idx == 0) { /* not given */
+        connector->c.idempotency_header =
+            sl_config_strdup(ctx, "Idempotency-Key");
+        return;
+    }
+    if (lua_type(L, idx) == LUA_TBOOLEAN && !lua_toboolean(L, idx))
+        return; /* off */
+    if (lua_type(L, idx) != LUA_TSTRING) {
+        char got[64];
+        sl_config_describe(L, idx, got, sizeof got);
+        sl_config_err(ctx, "expected a header name or false, got %s", got);
+        return;
+    }
+    const char *v = lua_tostring(L, idx);
+    if (!sl_header_name_ok(v) || sl_header_reserved(v)) {
+        sl_config_err(ctx, "\"%.64s\" %s", v, sl_header_reserved(v) ?
+                      "is a header sluice sets itself" :
+                      "is not a valid header name");
+        return;
+    }
+    connector->c.idempotency_header = sl_config_strdup(ctx, v);
+}
+
+void sl_config_parse_intake_keys(sl_config_parse_context *ctx,
+                                 const sl_config_key *key, int idx,
+                                 void *target)
+{
+    sl_connector_conf *c = &((sl_config_connector_target *)target)->c;
+    lua_State *L = ctx->L;
+    (void)key;
+    if (!idx ||
+        !sl_config_check_list(ctx, idx, "{ sluice.env(\"CRM_INTAKE_KEY\") }"))
+        return;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+    if (n == 0 || n > INTAKE_KEYS_MAX) {
+        sl_config_err(ctx, "list 1 to %d keys (%lld given); leave the key out "
+                      "for an open intake", INTAKE_KEYS_MAX, (long long)n);
+        return;
+    }
+    if (!(c->intake_keys = calloc((size_t)n, sizeof *c->intake_keys))) {
+        sl_config_err(ctx, "out of memory");
+        return;
+    }
+    lua_Integer where[INTAKE_KEYS_MAX]; /* list index of each key kept */
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, idx, i);                    /* key */
+        sl_config_path_push(ctx, NULL, (long)i);
+        size_t len = 0;
+        const char *secret =
+            lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+        size_t bad = 0;
+        while (secret && bad < len && secret[bad] > 0x20 && secret[bad] < 0x7f)
+            bad++;
+        if (!secret)
+            sl_config_err(ctx, "expected a string, got a %s",
+                          luaL_typename(L, -1));
+        else if (len < INTAKE_KEY_MIN || len > INTAKE_KEY_MAX)
+            sl_config_err(ctx, "a key of %zu characters; use %d to %d (value "
+                          "not shown)", len, INTAKE_KEY_MIN, INTAKE_KEY_MAX);
+        else if (bad != len)
+            sl_config_err(ctx, "character %zu is not a visible ASCII "
+                          "character (no spaces or control characters; value "
+                          "not shown)", bad + 1);
+        else
+            for (lua_Integer j = 0; j < (lua_Integer)c->nintake_keys; j++)
+                if (strcmp(c->intake_keys[j], secret) == 0) {
+                    sl_config_err(ctx, "the same key as intake_keys[%lld]",
+                                  (long long)where[j]);
+                    secret = NULL;
+                    break;
+                }
+        if (secret && len >= INTAKE_KEY_MIN && len <= INTAKE_KEY_MAX &&
+            bad == len) {
+            where[c->nintake_keys] = i;
+            c->intake_keys[c->nintake_keys++] = sl_config_strdup(ctx, secret);
+        }
+        sl_config_path_pop(ctx);
+        lua_pop(L, 1);                             /* */
+    }
+}
+
+void sl_config_parse_field_type(sl_config_parse_context *ctx,
+                                const sl_config_key *key, int idx, void *target)
+{
+    sl_config_field *f = target;
+    const char *names[SL_TYPE__COUNT], *s;
+    char valid[128] = "";
+    size_t n = 0;
+    (void)key;
+    if (!idx)
+        return;
+    s = lua_tostring(ctx->L, idx);
+    if ((f->type = sl_schema_type_from_name(s)) >= 0)
+        return;
+    for (int t = 0; t < SL_TYPE__COUNT; t++) {
+        names[t] = sl_schema_type_name((sl_schema_type)t);
+        n += (size_t)snprintf(valid + n, sizeof valid - n, "%s%s",
+                              t ? ", " : "", names[t]);
+    }
+    const char *suggestion = sl_config_suggest(s, names, SL_TYPE__COUNT);
+    if (suggestion)
+        sl_config_err(ctx, "unknown type \"%.40s\" (did you mean \"%s\"? "
+                      "valid: %s)", s, suggestion, valid);
+    else
+        sl_config_err(ctx, "unknown type \"%.40s\" (valid: %s)", s, valid);
+}
+
+/* Keep a field that was read (f->name set), unless its name is already
+ * taken. */
+static void add_field(sl_config_parse_context *ctx,
+                      sl_config_connector_target *connector,
+                      const sl_config_field *f)
+{
+    for (size_t k = 0; k < connector->nfields; k++)
+        if (strcmp(connector->fields[k].name, f->name) == 0) {
+            sl_config_path_push(ctx, "name", 0);
+            sl_config_err(ctx, "duplicate field \"%s\"", f->name);
+            sl_config_path_pop(ctx);
+            return;
+        }
+    if (connector->nfields == connector->capfields) {
+        size_t cap = connector->capfields ? connector->capfields * 2 : 16;
+        sl_config_field *grown =
+            realloc(connector->fields, cap * sizeof *grown);
+        if (!grown) {
+            sl_config_err(ctx, "out of memory");
+            return;
+        }
+        connector->fields = grown;
+        connector->capfields = cap;
+    }
+    connector->fields[connector->nfields++] = *f;
+}
+
+void sl_config_parse_schema(sl_config_parse_context *ctx,
+                            const sl_config_key *key, int idx, void *target)
+{
+    lua_State *L = ctx->L;
+    if (!idx || !sl_config_check_list(ctx, idx, "{ { name = \"id\", type = "
+                                                "\"integer\" } }"))
+        return;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+    if (n == 0)
+        sl_config_err(ctx, "must list at least one field");
+    if (n > SL_SCHEMA_MAX_FIELDS)
+        sl_config_err(ctx, "%lld fields; at most %d are allowed", (long long)n,
+                      SL_SCHEMA_MAX_FIELDS);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, idx, i);                    /* field */
+        sl_config_path_push(ctx, NULL, (long)i);
+        if (!lua_istable(L, -1)) {
+            char got[64];
+            sl_config_describe(L, -1, got, sizeof got);
+            sl_config_err(ctx, "expected a table like { name = \"id\", type = "
+                          "\"integer\" }, got %s", got);
+        } else {
+            size_t before = ctx->nproblems;
+            sl_config_field f = {.type = -1, .index = (long)i};
+            sl_config_parse_table(ctx, -1, key->sub, &f);
+            f.bad = ctx->nproblems != before;
+            if (f.name)
+                add_field(ctx, target, &f);
+        }
+        sl_config_path_pop(ctx);
+        lua_pop(L, 1);                             /* */
+    }
+}
+
+void sl_config_connector_after(sl_config_parse_context *ctx, void *target)
+{
+    sl_config_connector_target *connector = target;
+    sl_connector_conf *c = &connector->c;
+    char err[256];
+    if (c->retry_base_ms > c->retry_max_ms) {
+        sl_config_path_push(ctx, "retry", 0);
+        sl_config_path_push(ctx, "base_ms", 0);
+        sl_config_err(ctx, "%u is greater than retry.max_ms (%u)",
+                      c->retry_base_ms, c->retry_max_ms);
+        sl_config_path_pop(ctx);
+        sl_config_path_pop(ctx);
+    }
+    if (c->queue_max_bytes < c->batch_max_bytes) {
+        sl_config_path_push(ctx, "queue_max_bytes", 0);
+        sl_config_err(ctx, "%zu is less than batch.max_bytes (%zu)",
+                      c->queue_max_bytes, c->batch_max_bytes);
+        sl_config_path_pop(ctx);
+    }
+    c->lua_max_memory = connector->lua_max_memory_mb << 20;
+    if (c->spool_segment_bytes > c->spool_max_bytes) {
+        sl_config_path_push(ctx, "spool", 0);
+        sl_config_path_push(ctx, "segment_bytes", 0);
+        sl_config_err(ctx, "%zu is greater than spool.max_bytes (%zu)",
+                      c->spool_segment_bytes, c->spool_max_bytes);
+        ctx->depth -= 2;
+    }
+    if (!(c->schema = sl_schema_new((sl_unknown_policy)connector->unknown))) {
+        sl_config_err(ctx, "out of memory");
+        return;
+    }
+    size_t nfields = connector->nfields < SL_SCHEMA_MAX_FIELDS
+                         ? connector->nfields : SL_SCHEMA_MAX_FIELDS;
+    for (size_t i = 0; i < nfields; i++) {
+        const sl_config_field *f = &connector->fields[i];
+        if (f->bad)
+            continue;
+        if (sl_schema_add(c->schema, f->name, (sl_schema_type)f->type,
+                          f->nullable, err, sizeof err) != 0) {
+            sl_config_path_push(ctx, "schema", 0);
+            sl_config_path_push(ctx, NULL, f->index);
+            sl_config_path_push(ctx, "name", 0);
+            sl_config_err(ctx, "%s", err);
+            ctx->depth -= 3;
+        }
+    }
+    sl_schema_limits limits = {.record_bytes = c->limit_record_bytes,
+                               .string_bytes = c->limit_string_bytes,
+                               .fields = c->limit_fields};
+    sl_schema_set_limits(c->schema, &limits);
+}

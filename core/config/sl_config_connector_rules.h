@@ -1,0 +1,82 @@
+/* sl_config_connector_rules: what a connector file's values must be beyond
+ * what the connector key table (sl_config_keys.c) says: the custom parsers
+ * and checks that table names, the struct its keys fill, and the checks
+ * across keys once all are read. Private to the config module. */
+#ifndef SL_CONFIG_CONNECTOR_RULES_H
+#define SL_CONFIG_CONNECTOR_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sl_config.h"
+#include "sl_config_parse.h"
+
+/* A schema field as read, before the schema is built. */
+typedef struct sl_config_field {
+    const char *name;  /* borrowed from Lua */
+    int type;          /* sl_schema_type, -1 if invalid */
+    bool nullable;
+    long index;        /* position in the schema list, 1-based */
+    bool bad;          /* had a problem: kept for duplicate checks only */
+} sl_config_field;
+
+/* What the connector keys fill. The loader owns what c points to and
+ * frees `fields` (whose names are borrowed from the file's Lua state). */
+typedef struct sl_config_connector_target {
+    sl_connector_conf c;
+    int unknown;              /* sl_unknown_policy */
+    size_t lua_max_memory_mb; /* lua.max_memory_mb; c.lua_max_memory in
+                                 bytes */
+    sl_config_field *fields;  /* owned array; names borrowed */
+    size_t nfields, capfields;
+} sl_config_connector_target;
+
+/* Value checks of string keys (sl_config_key.check): 0 if v is good, else
+ * -1 with the reason in why (n bytes). */
+/* A connector name: [A-Za-z_][A-Za-z0-9_-]*, 1 to 64 characters. */
+int sl_config_check_name(const char *v, char *why, size_t n);
+/* A schema field name: 1 to 127 bytes, no control characters. */
+int sl_config_check_field_name(const char *v, char *why, size_t n);
+
+/* Custom parsers (sl_config_key.custom) of the connector keys. Each takes
+ * the value at stack index idx (0: the key is absent, which sets the
+ * default), reports every problem through ctx, and leaves the Lua stack as
+ * it was. What they allocate is anchored in the target at once, so that a
+ * Lua memory error midway leaks nothing (the loader frees the target). */
+
+/* headers: name = value strings into c.headers, sorted by name
+ * (case-insensitive); invalid, reserved and duplicate names reported. */
+void sl_config_parse_headers(sl_config_parse_context *ctx,
+                             const sl_config_key *key, int idx, void *target);
+/* transform, headers_fn: a registry reference of the function in the
+ * file's state, stored as an int at key->off (LUA_NOREF when absent). */
+void sl_config_parse_function(sl_config_parse_context *ctx,
+                              const sl_config_key *key, int idx, void *target);
+/* idempotency_header: a header name, or false for none; absent,
+ * "Idempotency-Key". */
+void sl_config_parse_idempotency_header(sl_config_parse_context *ctx,
+                                        const sl_config_key *key, int idx,
+                                        void *target);
+/* intake_keys: 1 to 16 distinct visible-ASCII keys of 16 to 1024
+ * characters; messages never show a key. */
+void sl_config_parse_intake_keys(sl_config_parse_context *ctx,
+                                 const sl_config_key *key, int idx,
+                                 void *target);
+/* schema: a list of 1 to SL_SCHEMA_MAX_FIELDS field tables, each parsed
+ * with key->sub into `fields` (duplicates reported); the schema itself is
+ * built by sl_config_connector_after. */
+void sl_config_parse_schema(sl_config_parse_context *ctx,
+                            const sl_config_key *key, int idx, void *target);
+/* A schema field's type: a name of sl_schema_type into sl_config_field's
+ * type, with a "did you mean" when unknown. */
+void sl_config_parse_field_type(sl_config_parse_context *ctx,
+                                const sl_config_key *key, int idx,
+                                void *target);
+
+/* After the connector keys (target: sl_config_connector_target): the
+ * checks across keys (retry, queue and spool sizes) and the values made
+ * from several keys (the schema with its limits, lua.max_memory in
+ * bytes). */
+void sl_config_connector_after(sl_config_parse_context *ctx, void *target);
+
+#endif
