@@ -105,10 +105,12 @@ typedef struct sl_tcp_conf {
 /* The gateway. */
 typedef struct sl_config {
     char *file;              /* the gateway file as given */
-    char *listen;            /* "host:port" as written, default 127.0.0.1:8080 */
+    char *listen;            /* "host:port" as written, default
+                                127.0.0.1:8080 */
     char *listen_host;       /* parsed host */
     int listen_port;         /* parsed port */
-    char *state_dir;         /* absolute or relative to the gateway file's dir */
+    char *state_dir;         /* absolute, or relative to the gateway
+                                file's directory */
     size_t max_body_bytes;   /* intake request body limit; default 8 MiB */
     size_t max_decompressed_bytes; /* a gzip body once inflated; default
                                       64 MiB */

@@ -13,9 +13,10 @@ extern const sl_config_key sl_config_connector_keys[];
 /* One element of a connector's schema, into a sl_config_field. */
 extern const sl_config_key sl_config_field_keys[];
 
-extern const char *const sl_config_body_choices[];    /* by sl_body_form */
-extern const char *const sl_config_unknown_choices[]; /* by sl_unknown_policy */
-extern const char *const sl_config_durability_choices[]; /* by sl_durability */
-extern const char *const sl_config_on_permanent_choices[]; /* SL_ON_PERMANENT_* */
+/* The names of enum keys' values, NULL-terminated, by value. */
+extern const char *const sl_config_body_choices[];       /* sl_body_form */
+extern const char *const sl_config_unknown_choices[];    /* sl_unknown_policy */
+extern const char *const sl_config_durability_choices[]; /* sl_durability */
+extern const char *const sl_config_on_permanent_choices[]; /* SL_ON_* */
 
 #endif

@@ -67,8 +67,8 @@ void sl_config_err(sl_config_parse_context *ctx, const char *fmt, ...)
         if (!s->key)
             n += (size_t)snprintf(key + n, sizeof key - n, "[%ld]", s->index);
         else if (is_ident(s->key))
-            n += (size_t)snprintf(key + n, sizeof key - n, "%s%s", i ? "." : "",
-                                  s->key);
+            n += (size_t)snprintf(key + n, sizeof key - n, "%s%s",
+                                  i ? "." : "", s->key);
         else
             n += (size_t)snprintf(key + n, sizeof key - n, "[\"%s\"]", s->key);
     }

@@ -1,0 +1,534 @@
+/* Unit tests for sl_config_connector_rules and sl_config_gateway_rules:
+ * the custom parsers of the key tables, called directly on a value (no
+ * files, no loader) with malformed and hostile input: headers, functions,
+ * the idempotency header, intake keys (whose values no message may show),
+ * the schema list, the connector patterns, the TCP listeners and their
+ * allow lists; and the checks after the connector keys. Whole files go
+ * through test_config.c. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <lua.h>
+
+#include "sl_config_connector_rules.h"
+#include "sl_config_gateway_rules.h"
+#include "sl_config_keys.h"
+#include "sl_test.h"
+#include "sl_test_config.h"
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* Run `text` (it returns { <key> = value }) and call the key's custom
+ * parser on the value, or with idx 0 when the key is absent, with the key
+ * path set as the table walker sets it. Returns the problems. */
+static const char *run(const char *text, const sl_config_key *key,
+                       void *target)
+{
+    static sl_test_config t;
+    CHECK(key != NULL && key->custom != NULL);
+    if (!key || sl_test_config_open(&t, text) != 0) {
+        CHECK(!"the text runs and returns a table");
+        return sl_test_config_close(&t);
+    }
+    lua_getfield(t.ctx.L, 1, key->name);           /* t v */
+    sl_config_path_push(&t.ctx, key->name, 0);
+    key->custom(&t.ctx, key, lua_isnil(t.ctx.L, -1) ? 0 : 2, target);
+    sl_config_path_pop(&t.ctx);
+    CHECK(lua_gettop(t.ctx.L) == 2);               /* stack as it was */
+    CHECK(t.ctx.depth == 0);
+    lua_pop(t.ctx.L, 1);                           /* t */
+    return sl_test_config_close(&t);
+}
+
+static const sl_config_key *connector_key(const char *name)
+{
+    return sl_test_config_key(sl_config_connector_keys, name);
+}
+
+static const sl_config_key *gateway_key(const char *name)
+{
+    return sl_test_config_key(sl_config_gateway_keys, name);
+}
+
+static void connector_target_free(sl_config_connector_target *ct)
+{
+    sl_connector_conf *c = &ct->c;
+    for (size_t i = 0; i < c->nheaders; i++) {
+        free(c->headers[i].name);
+        free(c->headers[i].value);
+    }
+    free(c->headers);
+    for (size_t i = 0; i < c->nintake_keys; i++)
+        free(c->intake_keys[i]);
+    free(c->intake_keys);
+    free(c->idempotency_header);
+    sl_schema_free(c->schema);
+    free(ct->fields);
+    memset(ct, 0, sizeof *ct);
+}
+
+static void listener_free(sl_tcp_conf *t)
+{
+    free(t->listen);
+    free(t->host);
+    free(t->connector);
+    for (size_t i = 0; i < t->nallow; i++)
+        free(t->allow[i]);
+    free(t->allow);
+    memset(t, 0, sizeof *t);
+}
+
+static void gateway_target_free(sl_config_gateway_target *gt)
+{
+    for (size_t i = 0; i < gt->g.ntcp; i++)
+        listener_free(&gt->g.tcp[i]);
+    free(gt->g.tcp);
+    for (size_t i = 0; i < gt->npatterns; i++)
+        free(gt->patterns[i]);
+    free(gt->patterns);
+    free(gt->pattern_index);
+    memset(gt, 0, sizeof *gt);
+}
+
+/* ---- connector ------------------------------------------------------ */
+
+static void test_value_checks(void)
+{
+    char why[256];
+    CHECK(sl_config_check_name("crm_contacts-2", why, sizeof why) == 0);
+    CHECK(sl_config_check_name("", why, sizeof why) == -1);
+    CHECK(sl_config_check_name("2fast", why, sizeof why) == -1);
+    CHECK(sl_config_check_name("-x", why, sizeof why) == -1);
+    CHECK(sl_config_check_name("a b", why, sizeof why) == -1);
+    CHECK(sl_config_check_name("caf\xc3\xa9", why, sizeof why) == -1);
+    char name[66];
+    memset(name, 'n', 65);
+    name[65] = '\0';
+    CHECK(sl_config_check_name(name, why, sizeof why) == -1);
+    CHECK_CONTAINS(why, "at most 64 characters");
+    name[64] = '\0';
+    CHECK(sl_config_check_name(name, why, sizeof why) == 0);
+    CHECK(sl_config_check_name("x\"y", why, 8) == -1); /* small why: cut */
+    CHECK(strlen(why) == 7);
+    CHECK(sl_config_check_field_name("amount", why, sizeof why) == 0);
+    CHECK(sl_config_check_field_name("caf\xc3\xa9 au lait", why,
+                                     sizeof why) == 0);
+    CHECK(sl_config_check_field_name("", why, sizeof why) == -1);
+    CHECK_STR(why, "field names have 1 to 127 bytes");
+    CHECK(sl_config_check_field_name("a\tb", why, sizeof why) == -1);
+    CHECK_STR(why, "control character in field name");
+    CHECK(sl_config_check_nonempty("", why, sizeof why) == -1);
+    CHECK_STR(why, "must not be empty");
+    CHECK(sl_config_check_nonempty("var", why, sizeof why) == 0);
+}
+
+static void test_headers_hostile(void)
+{
+    sl_config_connector_target ct = {0};
+    const char *msgs =
+        run("return { headers = {\n"
+            "  [1] = \"positional\",\n"
+            "  [\"Bad Name\"] = \"v\",\n"
+            "  Host = \"example.com\",\n"
+            "  [\"X-CRLF\"] = \"a\\r\\nInjected: 1\",\n"
+            "  [\"X-NUL\"] = \"a\\0b\",\n"
+            "  [\"X-Table\"] = {},\n"
+            "  [\"X-Dup\"] = \"1\",\n"
+            "  [\"x-dup\"] = \"2\",\n"
+            "  B = \"kept\",\n"
+            "} }", connector_key("headers"), &ct);
+    CHECK_CONTAINS(msgs, "headers: header names must be strings, got number "
+                         "1\n");
+    CHECK_CONTAINS(msgs, "t.lua:3: headers[\"Bad Name\"]: invalid header name "
+                         "(letters, digits and !#$%&'*+-.^_`|~ only)\n");
+    CHECK_CONTAINS(msgs, "t.lua:4: headers.Host: set by sluice; remove it\n");
+    CHECK_CONTAINS(msgs, "t.lua:5: headers[\"X-CRLF\"]: header values must not "
+                         "contain CR, LF or NUL\n");
+    CHECK_CONTAINS(msgs, "t.lua:6: headers[\"X-NUL\"]: header values must not "
+                         "contain CR, LF or NUL\n");
+    CHECK_CONTAINS(msgs, "t.lua:7: headers[\"X-Table\"]: expected a string, "
+                         "got table\n");
+    /* which of the two is the duplicate follows Lua's traversal order */
+    CHECK(strstr(msgs, "t.lua:8: headers[\"X-Dup\"]: duplicate header (also "
+                       "\"x-dup\")\n") ||
+          strstr(msgs, "t.lua:9: headers[\"x-dup\"]: duplicate header (also "
+                       "\"X-Dup\")\n"));
+    CHECK(count_lines(msgs) == 7);
+    CHECK(ct.c.nheaders == 3);           /* B and both X-Dup, by name */
+    if (ct.c.nheaders == 3) {
+        CHECK_STR(ct.c.headers[0].name, "B");
+        CHECK_STR(ct.c.headers[0].value, "kept");
+        CHECK(strcasecmp(ct.c.headers[1].name, "x-dup") == 0);
+    }
+    CHECK(strstr(msgs, "Injected") == NULL); /* values are not shown */
+    connector_target_free(&ct);
+
+    CHECK_STR(run("return {}", connector_key("headers"), &ct), "");
+    CHECK(ct.c.nheaders == 0 && ct.c.headers == NULL);
+}
+
+/* Many headers in any order come out sorted, none lost. */
+static void test_headers_many_sorted(void)
+{
+    sl_config_connector_target ct = {0};
+    CHECK_STR(run("local h = {}\n"
+                  "for i = 300, 1, -1 do h[string.format('X-H%03d', i)] = "
+                  "tostring(i) end\n"
+                  "return { headers = h }", connector_key("headers"), &ct),
+              "");
+    CHECK(ct.c.nheaders == 300);
+    for (size_t i = 1; i < ct.c.nheaders; i++)
+        CHECK(strcasecmp(ct.c.headers[i - 1].name, ct.c.headers[i].name) < 0);
+    CHECK_STR(ct.c.headers[0].name, "X-H001");
+    CHECK_STR(ct.c.headers[299].value, "300");
+    connector_target_free(&ct);
+}
+
+static void test_functions(void)
+{
+    sl_config_connector_target ct = {0};
+    const sl_config_key *transform = connector_key("transform");
+    const sl_config_key *headers_fn = connector_key("headers_fn");
+    CHECK_STR(run("return { transform = function(r) return r end }",
+                  transform, &ct), "");
+    CHECK(ct.c.transform_ref != LUA_NOREF && ct.c.transform_ref != LUA_REFNIL);
+    CHECK(ct.c.headers_fn_ref == 0);     /* the other key is not touched */
+    CHECK_STR(run("return {}", headers_fn, &ct), "");
+    CHECK(ct.c.headers_fn_ref == LUA_NOREF);
+}
+
+static void test_idempotency_header(void)
+{
+    static const struct {
+        const char *text, *stored, *msg;
+    } cases[] = {
+        {"return {}", "Idempotency-Key", ""},
+        {"return { idempotency_header = false }", NULL, ""},
+        {"return { idempotency_header = \"X-Batch\" }", "X-Batch", ""},
+        {"return { idempotency_header = \"Content-Length\" }", NULL,
+         "t.lua:1: idempotency_header: \"Content-Length\" is a header sluice "
+         "sets itself\n"},
+        {"return { idempotency_header = \"a b\\r\\n\" }", NULL,
+         "t.lua:1: idempotency_header: \"a b\r\n\" is not a valid header "
+         "name\n"},
+        {"return { idempotency_header = true }", NULL,
+         "t.lua:1: idempotency_header: expected a header name or false, got "
+         "boolean true\n"},
+        {"return { idempotency_header = 42 }", NULL,
+         "t.lua:1: idempotency_header: expected a header name or false, got "
+         "number 42\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        sl_config_connector_target ct = {0};
+        ct.c.idempotency_header = strdup("replaced");
+        CHECK_STR(run(cases[i].text, connector_key("idempotency_header"), &ct),
+                  cases[i].msg);
+        if (cases[i].stored)
+            CHECK_STR(ct.c.idempotency_header, cases[i].stored);
+        else
+            CHECK(ct.c.idempotency_header == NULL);
+        connector_target_free(&ct);
+    }
+}
+
+static void test_intake_keys_hostile(void)
+{
+    const sl_config_key *key = connector_key("intake_keys");
+    sl_config_connector_target ct = {0};
+    const char *msgs =
+        run("return { intake_keys = {\n"
+            "  \"short-secret\",\n"
+            "  \"0123456789abcdef\",\n"
+            "  \"with a space-0123456789\",\n"
+            "  \"ctl\\1-0123456789abcdef\",\n"
+            "  \"0123456789abcdef\",\n"
+            "  42,\n"
+            "  string.rep(\"k\", 1025),\n"
+            "  \"nul\\0-0123456789abcdef\",\n"
+            "  \"fedcba9876543210\",\n"
+            "} }", key, &ct);
+    CHECK_CONTAINS(msgs, "t.lua:2: intake_keys[1]: a key of 12 characters; use "
+                         "16 to 1024 (value not shown)\n");
+    CHECK_CONTAINS(msgs, "t.lua:4: intake_keys[3]: character 5 is not a "
+                         "visible ASCII character (no spaces or control "
+                         "characters; value not shown)\n");
+    CHECK_CONTAINS(msgs, "t.lua:5: intake_keys[4]: character 4 is not a "
+                         "visible ASCII character");
+    CHECK_CONTAINS(msgs, "t.lua:6: intake_keys[5]: the same key as "
+                         "intake_keys[2]\n");
+    CHECK_CONTAINS(msgs, "t.lua:7: intake_keys[6]: expected a string, got a "
+                         "number\n");
+    CHECK_CONTAINS(msgs, "t.lua:8: intake_keys[7]: a key of 1025 characters");
+    CHECK_CONTAINS(msgs, "t.lua:9: intake_keys[8]: character 4 is not a "
+                         "visible ASCII character");
+    CHECK(count_lines(msgs) == 7);
+    /* no message shows any part of a key */
+    CHECK(strstr(msgs, "secret") == NULL);
+    CHECK(strstr(msgs, "0123456789") == NULL);
+    CHECK(strstr(msgs, "kkkk") == NULL);
+    CHECK(ct.c.nintake_keys == 2);
+    if (ct.c.nintake_keys == 2) {
+        CHECK_STR(ct.c.intake_keys[0], "0123456789abcdef");
+        CHECK_STR(ct.c.intake_keys[1], "fedcba9876543210");
+    }
+    connector_target_free(&ct);
+
+    CHECK_CONTAINS(run("return { intake_keys = {} }", key, &ct),
+                   "intake_keys: list 1 to 16 keys (0 given); leave the key "
+                   "out for an open intake\n");
+    connector_target_free(&ct);
+    CHECK_CONTAINS(run("local t = {}\n"
+                       "for i = 1, 17 do t[i] = string.rep('k', 16) .. i end\n"
+                       "return { intake_keys = t }", key, &ct),
+                   "(17 given)");
+    CHECK(ct.c.nintake_keys == 0);
+    connector_target_free(&ct);
+    CHECK_CONTAINS(run("return { intake_keys = { key = \"0123456789abcdef\" } "
+                       "}", key, &ct),
+                   "intake_keys: expected a list like { "
+                   "sluice.env(\"CRM_INTAKE_KEY\") }, found the key string "
+                   "\"key\"\n");
+    connector_target_free(&ct);
+    CHECK_STR(run("return {}", key, &ct), "");
+    CHECK(ct.c.nintake_keys == 0 && ct.c.intake_keys == NULL);
+}
+
+static void test_schema_hostile(void)
+{
+    const sl_config_key *key = connector_key("schema");
+    sl_config_connector_target ct = {0};
+    const char *msgs =
+        run("return { schema = {\n"
+            "  { name = \"id\", type = \"integer\" },\n"
+            "  \"id\",\n"
+            "  { name = \"id\", type = \"string\" },\n"
+            "  { name = \"amount\", type = \"nubmer\" },\n"
+            "  { type = \"string\" },\n"
+            "  { name = \"tab\\there\", type = \"string\" },\n"
+            "  { name = string.rep(\"n\", 128), type = \"string\" },\n"
+            "  { name = \"when\", type = \"zzz\", nullable = \"yes\" },\n"
+            "  { name = \"ok\", type = \"date\", nullable = true },\n"
+            "} }", key, &ct);
+    CHECK_CONTAINS(msgs, "t.lua:3: schema[2]: expected a table like { name = "
+                         "\"id\", type = \"integer\" }, got string \"id\"\n");
+    CHECK_CONTAINS(msgs, "t.lua:4: schema[3].name: duplicate field \"id\"\n");
+    CHECK_CONTAINS(msgs, "t.lua:5: schema[4].type: unknown type \"nubmer\" "
+                         "(did you mean \"number\"? valid: string, integer, "
+                         "number, boolean, date, datetime)\n");
+    CHECK_CONTAINS(msgs, "schema[5].name: missing (required)\n");
+    CHECK_CONTAINS(msgs, "t.lua:7: schema[6].name: control character in field "
+                         "name\n");
+    CHECK_CONTAINS(msgs, "t.lua:8: schema[7].name: field names have 1 to 127 "
+                         "bytes\n");
+    CHECK_CONTAINS(msgs, "t.lua:9: schema[8].type: unknown type \"zzz\" "
+                         "(valid: ");
+    CHECK_CONTAINS(msgs, "t.lua:9: schema[8].nullable: expected a boolean, got "
+                         "string \"yes\"\n");
+    CHECK(count_lines(msgs) == 8);
+    /* kept for the duplicate check: id, amount (bad), when (bad), ok;
+     * their names were borrowed from the state run() has closed */
+    CHECK(ct.nfields == 4);
+    if (ct.nfields == 4) {
+        CHECK(!ct.fields[0].bad && ct.fields[0].index == 1);
+        CHECK(ct.fields[1].bad && ct.fields[1].index == 4);
+        CHECK(ct.fields[2].bad && ct.fields[2].index == 8);
+        CHECK(!ct.fields[3].bad && ct.fields[3].nullable &&
+              ct.fields[3].type == SL_TYPE_DATE);
+    }
+    connector_target_free(&ct);
+
+    CHECK_STR(run("return { schema = {} }", key, &ct),
+              "t.lua:1: schema: must list at least one field\n");
+    connector_target_free(&ct);
+    msgs = run("local s = {}\n"
+               "for i = 1, 513 do s[i] = { name = 'f' .. i, type = 'string' } "
+               "end\n"
+               "return { schema = s }", key, &ct);
+    CHECK_CONTAINS(msgs, "schema: 513 fields; at most 512 are allowed\n");
+    CHECK(count_lines(msgs) == 1);
+    connector_target_free(&ct);
+    CHECK_CONTAINS(run("return { schema = { n = 1 } }", key, &ct),
+                   "found the key string \"n\"");
+    connector_target_free(&ct);
+}
+
+/* The checks after the keys: each names the key it is about. */
+static void test_connector_after(void)
+{
+    sl_test_config t;
+    sl_config_connector_target ct = {0};
+    ct.c.retry_base_ms = 500;
+    ct.c.retry_max_ms = 100;
+    ct.c.batch_max_bytes = 2 << 20;
+    ct.c.queue_max_bytes = 1 << 20;
+    ct.c.spool_segment_bytes = 8 << 20;
+    ct.c.spool_max_bytes = 4 << 20;
+    ct.lua_max_memory_mb = 3;
+    ct.c.limit_fields = 9;
+    CHECK(sl_test_config_open(&t, "return {\n"
+                                  "  retry = { base_ms = 500, max_ms = 100 },\n"
+                                  "  queue_max_bytes = 1048576,\n"
+                                  "  spool = { segment_bytes = 8388608 },\n"
+                                  "}") == 0);
+    sl_config_connector_after(&t.ctx, &ct);
+    CHECK(t.ctx.depth == 0);
+    CHECK_STR(sl_test_config_close(&t),
+              "t.lua:2: retry.base_ms: 500 is greater than retry.max_ms "
+              "(100)\n"
+              "t.lua:3: queue_max_bytes: 1048576 is less than "
+              "batch.max_bytes (2097152)\n"
+              "t.lua:4: spool.segment_bytes: 8388608 is greater than "
+              "spool.max_bytes (4194304)\n");
+    CHECK(ct.c.lua_max_memory == 3u << 20);
+    CHECK(ct.c.schema != NULL && sl_schema_nfields(ct.c.schema) == 0);
+    connector_target_free(&ct);
+}
+
+/* ---- gateway -------------------------------------------------------- */
+
+static void test_connector_patterns(void)
+{
+    const sl_config_key *key = gateway_key("connectors");
+    sl_config_gateway_target gt = {0};
+    CHECK_STR(run("return {}", key, &gt), "");
+    CHECK(gt.npatterns == 1);
+    CHECK_STR(gt.patterns[0], "connectors/*.lua");
+    gateway_target_free(&gt);
+    const char *msgs = run("return { connectors = {\n"
+                           "  \"a.lua\",\n"
+                           "  3,\n"
+                           "  \"\",\n"
+                           "  \"b/*.lua\",\n"
+                           "} }", key, &gt);
+    CHECK_CONTAINS(msgs, "t.lua:3: connectors[2]: expected a file name or glob "
+                         "pattern, got number 3\n");
+    CHECK_CONTAINS(msgs, "t.lua:4: connectors[3]: expected a file name or glob "
+                         "pattern, got string \"\"\n");
+    CHECK(count_lines(msgs) == 2);
+    CHECK(gt.npatterns == 2);
+    if (gt.npatterns == 2) {
+        CHECK_STR(gt.patterns[1], "b/*.lua");
+        CHECK(gt.pattern_index[1] == 4); /* its place in the list */
+    }
+    gateway_target_free(&gt);
+    CHECK_STR(run("return { connectors = {} }", key, &gt),
+              "t.lua:1: connectors: must list at least one file or pattern\n");
+    gateway_target_free(&gt);
+}
+
+static void test_tcp_hostile(void)
+{
+    const sl_config_key *key = gateway_key("tcp");
+    sl_config_gateway_target gt = {0};
+    const char *msgs =
+        run("return { tcp = {\n"
+            "  \"127.0.0.1:5170\",\n"
+            "  { listen = \"127.0.0.1:99999\", connector = \"ev\" },\n"
+            "  { listen = \"[::1]:5171\", connector = \"ev\", alow = {} },\n"
+            "} }", key, &gt);
+    CHECK_CONTAINS(msgs, "t.lua:2: tcp[1]: expected a table like { listen = "
+                         "\"127.0.0.1:5170\", connector = \"events\" }, got "
+                         "string \"127.0.0.1:5170\"\n");
+    CHECK_CONTAINS(msgs, "t.lua:3: tcp[2].listen: ");
+    CHECK_CONTAINS(msgs, "t.lua:4: tcp[3].alow: unknown key (did you mean "
+                         "\"allow\"?)\n");
+    CHECK(count_lines(msgs) == 3); /* a bad listen: reported once */
+    CHECK(gt.g.ntcp == 3);         /* one slot per element, tcp[n] stays n */
+    if (gt.g.ntcp == 3) {
+        CHECK(gt.g.tcp[0].listen == NULL);
+        CHECK_STR(gt.g.tcp[2].host, "::1");
+        CHECK(gt.g.tcp[2].port == 5171);
+        CHECK(gt.g.tcp[2].nallow == 2); /* loopback by default */
+        CHECK(gt.g.tcp[2].max_line_bytes == 1 << 20);
+    }
+    gateway_target_free(&gt);
+
+    msgs = run("local t = {}\n"
+               "for i = 1, 65 do t[i] = { listen = '127.0.0.1:' .. (6000 + i), "
+               "connector = 'c' } end\n"
+               "return { tcp = t }", key, &gt);
+    CHECK_STR(msgs, "t.lua:3: tcp: 65 listeners; at most 64 are allowed\n");
+    CHECK(gt.g.ntcp == 0);
+    gateway_target_free(&gt);
+    CHECK_STR(run("return { tcp = {} }", key, &gt), "");
+    CHECK(gt.g.ntcp == 0 && gt.g.tcp == NULL);
+}
+
+static void test_allow_hostile(void)
+{
+    const sl_config_key *tcp = gateway_key("tcp");
+    const sl_config_key *key = tcp ? sl_test_config_key(tcp->sub, "allow")
+                                   : NULL;
+    sl_tcp_conf listener = {0};
+    const char *msgs =
+        run("return { allow = {\n"
+            "  \"10.0.0.0/8\",\n"
+            "  string.rep(\"1\", 100),\n"
+            "  \"a\\\"b\\\\c\\nd\\1e\",\n"
+            "  {},\n"
+            "  \"10.0.0.0/33\",\n"
+            "  \"::1\",\n"
+            "} }", key, &listener);
+    CHECK_CONTAINS(msgs, "t.lua:3: allow[2]: \"" /* 60 shown, then ... */
+                         "11111111111111111111111111111111111111111111111111"
+                         "1111111111...\" is not an address or CIDR block\n");
+    /* quotes, backslashes and controls could break the message: as '?' */
+    CHECK_CONTAINS(msgs, "t.lua:4: allow[3]: \"a?b?c?d?e\" is not an address "
+                         "or CIDR block\n");
+    CHECK_CONTAINS(msgs, "t.lua:5: allow[4]: expected an address or CIDR block "
+                         "as a string, got table\n");
+    CHECK_CONTAINS(msgs, "t.lua:6: allow[5]: \"10.0.0.0/33\" is not an address "
+                         "or CIDR block\n");
+    CHECK(count_lines(msgs) == 4);
+    CHECK(listener.nallow == 2);
+    if (listener.nallow == 2) {
+        CHECK_STR(listener.allow[0], "10.0.0.0/8");
+        CHECK_STR(listener.allow[1], "::1");
+    }
+    listener_free(&listener);
+
+    CHECK_STR(run("return {}", key, &listener), "");
+    CHECK(listener.nallow == 2);
+    if (listener.nallow == 2) {
+        CHECK_STR(listener.allow[0], "127.0.0.0/8");
+        CHECK_STR(listener.allow[1], "::1");
+    }
+    listener_free(&listener);
+    CHECK_STR(run("return { allow = {} }", key, &listener),
+              "t.lua:1: allow: list at least one address; leave allow out for "
+              "loopback only\n");
+    listener_free(&listener);
+    CHECK_STR(run("local t = {}\n"
+                  "for i = 1, 1025 do t[i] = '10.0.0.1' end\n"
+                  "return { allow = t }", key, &listener),
+              "t.lua:3: allow: 1025 entries; at most 1024 are allowed\n");
+    CHECK(listener.nallow == 0);
+    listener_free(&listener);
+}
+
+int main(void)
+{
+    static const sl_test_case cases[] = {
+        {"value_checks", test_value_checks},
+        {"headers_hostile", test_headers_hostile},
+        {"headers_many_sorted", test_headers_many_sorted},
+        {"functions", test_functions},
+        {"idempotency_header", test_idempotency_header},
+        {"intake_keys_hostile", test_intake_keys_hostile},
+        {"schema_hostile", test_schema_hostile},
+        {"connector_after", test_connector_after},
+        {"connector_patterns", test_connector_patterns},
+        {"tcp_hostile", test_tcp_hostile},
+        {"allow_hostile", test_allow_hostile},
+        {NULL, NULL}};
+    return sl_test_run(cases);
+}
