@@ -1,6 +1,7 @@
-/* sl_gateway: `sluice run` — one event loop that owns the HTTP intake, every
- * connector's queue and sender, and the shared HTTP client; graceful
- * shutdown on SIGTERM/SIGINT. */
+/* sl_gateway: `sluice run` — one event loop that owns the HTTP intake, the
+ * TCP listeners, every connector (its spool, dead letters and sender), the
+ * shared HTTP client and the TCP intake's piece workers; graceful shutdown
+ * on SIGTERM/SIGINT. */
 #ifndef SL_GATEWAY_H
 #define SL_GATEWAY_H
 

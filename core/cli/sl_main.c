@@ -1,4 +1,5 @@
-/* sluice: command-line entry point. Subcommands: run, check, sink. */
+/* sluice: command-line entry point. Subcommands: run, check, keys, sink,
+ * dlq, reset, version; each is one call into its own module. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
