@@ -23,6 +23,7 @@
 #include "sl_config_keys.h"
 #include "sl_config_parse.h"
 #include "sl_luahost.h"
+#include "sl_luastd.h"
 #include "sl_luasrc.h"
 
 #define FILE_LUA_MEMORY ((size_t)32 << 20) /* per configuration file state */
@@ -118,7 +119,7 @@ static int run_file(sl_config_parse_context *ctx)
     if (!text)
         goto fail;
     ctx->src = sl_luasrc_new(text, len);
-    ctx->L = sl_luahost_new(FILE_LUA_MEMORY, err, sizeof err);
+    ctx->L = sl_luastd_new(FILE_LUA_MEMORY, err, sizeof err);
     if (!ctx->L)
         goto fail;
     if (sl_luahost_set_file(ctx->L, ctx->file) != 0) {

@@ -1,6 +1,6 @@
 /* sl_luahost: sandboxed Lua states. A limit-checking allocator caps memory,
- * a count hook caps instructions, and only safe libraries are opened; the
- * `sluice` host module is what scripts get from the gateway. */
+ * a count hook caps instructions, and only safe libraries are opened. The
+ * `sluice` module is not here: sl_luastd builds it on top of this file. */
 #include "sl_luahost.h"
 
 #include <limits.h>
@@ -12,8 +12,6 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <lua-cjson.h>
-
-#include "sl_luastd.h"
 
 /* sluice's own Lua modules (require "sluice.oauth2"), from the executable's
  * directory once installed; CMake passes the relative path of its
@@ -27,29 +25,27 @@
 /* lua-cjson exports it, its header does not declare it */
 extern int luaopen_cjson_safe(lua_State *L);
 
-#define HOOK_STEP 1000 /* instructions between two count-hook calls */
-
 /* Per-state host data: the allocator's `ud`, also reachable from any
  * C function or hook through lua_getextraspace (no globals). */
-typedef struct sl_lhost {
+typedef struct host_state {
     size_t used;          /* bytes allocated by the state */
     size_t limit;         /* cap; 0 means none */
     bool cap_hit;         /* an allocation was refused because of the cap */
     unsigned long steps;  /* count-hook calls left in the current pcall */
     char *file;           /* owned; replaces the placeholder chunk name */
     char *lua_dir;        /* owned; where require finds sluice's modules */
-} sl_lhost;
+} host_state;
 
 #define PLACEHOLDER SL_LUAHOST_CHUNK[1]
 
-static sl_lhost *host_of(lua_State *L)
+static host_state *host_of(lua_State *L)
 {
-    return *(sl_lhost **)lua_getextraspace(L);
+    return *(host_state **)lua_getextraspace(L);
 }
 
 static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
-    sl_lhost *h = ud;
+    host_state *h = ud;
     size_t old = ptr ? osize : 0; /* without ptr, osize is a type tag */
     if (nsize == 0) {
         free(ptr);
@@ -71,7 +67,7 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 
 static void host_hook(lua_State *L, lua_Debug *ar)
 {
-    sl_lhost *h = host_of(L);
+    host_state *h = host_of(L);
     if (h->steps > 0 && --h->steps > 0)
         return;
     /* exhausted: raise now and, from here on, at every instruction, so that
@@ -222,17 +218,6 @@ static char *find_lua_dir(void)
     return strdup(path);
 }
 
-/* ---- the sluice module ---------------------------------------------- */
-
-int luaopen_sluice(lua_State *L)
-{
-    lua_createtable(L, 0, 16);                   /* sluice */
-    sl_luastd_setfuncs(L);                       /* sluice.env = ... */
-    luaL_requiref(L, "cjson", luaopen_cjson, 0); /* sluice cjson */
-    lua_setfield(L, -2, "json");                 /* sluice.json = cjson */
-    return 1;
-}
-
 /* ---- opening the sandbox -------------------------------------------- */
 
 static const luaL_Reg host_libs[] = {
@@ -241,7 +226,6 @@ static const luaL_Reg host_libs[] = {
     {LUA_TABLIBNAME, luaopen_table},
     {LUA_MATHLIBNAME, luaopen_math},
     {LUA_UTF8LIBNAME, luaopen_utf8},
-    {"sluice", luaopen_sluice},
     {NULL, NULL}
 };
 
@@ -302,7 +286,7 @@ static int host_open(lua_State *L)
 lua_State *sl_luahost_new(size_t mem_limit_bytes, char *err, size_t errlen)
 {
     lua_State *L = NULL;
-    sl_lhost *h = calloc(1, sizeof *h);
+    host_state *h = calloc(1, sizeof *h);
     if (!h)
         goto nomem;
     h->limit = mem_limit_bytes;
@@ -312,7 +296,7 @@ lua_State *sl_luahost_new(size_t mem_limit_bytes, char *err, size_t errlen)
     L = lua_newstate(host_alloc, h);
     if (!L)
         goto nomem;
-    *(sl_lhost **)lua_getextraspace(L) = h;
+    *(host_state **)lua_getextraspace(L) = h;
     lua_pushcfunction(L, host_open);               /* open */
     if (sl_luahost_pcall(L, 0, 0, 0, err, errlen) != LUA_OK)
         goto fail;
@@ -339,14 +323,14 @@ void sl_luahost_free(lua_State *L)
         return;
     lua_getallocf(L, &h);
     lua_close(L); /* still uses the allocator, so h goes last */
-    free(((sl_lhost *)h)->file);
-    free(((sl_lhost *)h)->lua_dir);
+    free(((host_state *)h)->file);
+    free(((host_state *)h)->lua_dir);
     free(h);
 }
 
 int sl_luahost_set_file(lua_State *L, const char *file)
 {
-    sl_lhost *h = host_of(L);
+    host_state *h = host_of(L);
     char *f = strdup(file);
     if (!f)
         return -1;
@@ -362,7 +346,7 @@ const char *sl_luahost_file(lua_State *L)
 
 /* Copy msg to out (size n > 0, truncated), the placeholder chunk name
  * replaced by the state's file name. */
-static void put_msg(const sl_lhost *h, char *out, size_t n, const char *msg)
+static void put_msg(const host_state *h, char *out, size_t n, const char *msg)
 {
     size_t o = 0;
     if (!n)
@@ -408,11 +392,12 @@ size_t sl_luahost_mem_used(lua_State *L)
 int sl_luahost_pcall(lua_State *L, int nargs, int nresults,
                      unsigned long max_instructions, char *err, size_t errlen)
 {
-    sl_lhost *h = host_of(L);
+    host_state *h = host_of(L);
     h->cap_hit = false;
     if (max_instructions) {
-        h->steps = (max_instructions + HOOK_STEP - 1) / HOOK_STEP;
-        lua_sethook(L, host_hook, LUA_MASKCOUNT, HOOK_STEP);
+        h->steps = (max_instructions + SL_LUAHOST_HOOK_STEP - 1) /
+                   SL_LUAHOST_HOOK_STEP;
+        lua_sethook(L, host_hook, LUA_MASKCOUNT, SL_LUAHOST_HOOK_STEP);
     }
     int st = lua_pcall(L, nargs, nresults, 0);     /* results | err */
     if (max_instructions)

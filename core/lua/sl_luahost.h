@@ -1,5 +1,6 @@
 /* sl_luahost: sandboxed Lua states with a memory cap and an instruction
- * budget, and the `sluice` host module that scripts see. */
+ * budget, and the file name their messages carry. It knows no `sluice`
+ * module: sl_luastd opens that into a state, so calls go one way. */
 #ifndef SL_LUAHOST_H
 #define SL_LUAHOST_H
 
@@ -8,16 +9,22 @@
 
 #include <lua.h>
 
+/* Instructions between two calls of a count hook, for every budget: the
+ * limits are counted in steps of this many. */
+#define SL_LUAHOST_HOOK_STEP 1000
+
 /* Create a sandboxed state whose allocations never exceed
  * `mem_limit_bytes` (0 means no cap). Opened: base (without dofile and
- * loadfile; `load` accepts text chunks only), string, table, math, utf8, a
- * restricted os (time, clock, date, getenv), a `require` that serves only
- * preloaded modules (cjson, cjson.safe, sluice) and Lua files under
- * sluice's Lua directory ($SLUICE_LUA_PATH, else the one that a build
- * tree's sluice-lua-dir file names, else ../share/sluice/lua from the
- * executable's directory), and the global `sluice` table (luaopen_sluice).
- * No io, no debug, no C module loading. Returns the state, or NULL with a
- * message in `err`. Free with sl_luahost_free. */
+ * loadfile; `load` accepts text chunks only; setmetatable refuses __gc),
+ * string, table, math, utf8, a restricted os (time, clock, date, getenv),
+ * and a `require` that serves only loaded and preloaded modules (cjson,
+ * cjson.safe, and whatever the caller opens with luaL_requiref, such as
+ * sluice) and Lua files under sluice's Lua directory ($SLUICE_LUA_PATH,
+ * else the one that a build tree's sluice-lua-dir file names, else
+ * ../share/sluice/lua from the executable's directory). No io, no debug,
+ * no coroutine, no C module loading, no `sluice` (sl_luastd_new is this
+ * state with it). Returns the state, or NULL with a message in `err`.
+ * Free with sl_luahost_free. */
 lua_State *sl_luahost_new(size_t mem_limit_bytes, char *err, size_t errlen);
 
 /* Close the state and release its allocator state. Accepts NULL. */
@@ -53,18 +60,13 @@ void sl_luahost_set_mem_limit(lua_State *L, size_t bytes);
  * for errors caught elsewhere (coroutines). [-0, +0, -] */
 void sl_luahost_message(lua_State *L, const char *msg, char *out, size_t n);
 
-/* Opens the `sluice` module: the functions of sl_luastd_setfuncs (env,
- * now, hmac_sha256, sha256, base64_encode/decode, hex, uuid, log) and json
- * (lua-cjson, with json.null). [-0, +1, m] */
-int luaopen_sluice(lua_State *L);
-
 /* Like lua_pcall, but with at most `max_instructions` VM instructions
- * (0: unlimited; counted in steps of 1000) for the call. On an error the
- * message goes to `err` (a memory-cap hit reads "memory limit of N MiB
- * exceeded" or "... N bytes exceeded", an exhausted budget
+ * (0: unlimited; counted in steps of SL_LUAHOST_HOOK_STEP) for the call.
+ * On an error the message goes to `err` (a memory-cap hit reads "memory
+ * limit of N MiB exceeded" or "... N bytes exceeded", an exhausted budget
  * "<chunk>:<line>: instruction limit exceeded"; the placeholder chunk name
- * is replaced as for sl_luahost_set_file) and the error object is popped. Returns the lua_pcall status.
- * [-(nargs+1), +(nresults|0), -] */
+ * is replaced as for sl_luahost_set_file) and the error object is popped.
+ * Returns the lua_pcall status. [-(nargs+1), +(nresults|0), -] */
 int sl_luahost_pcall(lua_State *L, int nargs, int nresults,
                      unsigned long max_instructions, char *err, size_t errlen);
 

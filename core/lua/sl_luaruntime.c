@@ -3,7 +3,9 @@
  * sleep) starts the operation, records it in the task and yields; the
  * operation's callback resumes the coroutine with the result. Results are
  * built on the main thread in protected mode and moved over, so a memory
- * cap hit can never panic outside a pcall. */
+ * cap hit can never panic outside a pcall. The runtime is found from any
+ * coroutine of its state through the registry (RUNTIME_KEY), never a
+ * global. */
 #include "sl_luaruntime.h"
 
 #include <stdio.h>
@@ -15,10 +17,8 @@
 #include <lauxlib.h>
 
 #include "sl_header.h"
-#include "sl_log.h"
+#include "sl_http_client.h"
 #include "sl_luahost.h"
-
-#define HOOK_STEP 1000
 
 struct sl_luaruntime {
     lua_State *L;
@@ -44,7 +44,7 @@ struct sl_luaruntime_task {
     int nres;                /* settled: results on co's stack */
     int failed;              /* settled: with the reason in err */
     char err[512];
-    int http_pending;
+    int http_pending;        /* a transfer runs for the task */
     struct event *timer;     /* sluice.sleep */
     /* the pending HTTP request's storage */
     char *url, *method, *body;
@@ -52,9 +52,20 @@ struct sl_luaruntime_task {
     struct curl_slist *headers;
 };
 
-static const char RT_KEY = 'r'; /* registry key: light userdata of the rt */
+/* Its address is the registry key of the state's runtime (light userdata). */
+static const char RUNTIME_KEY = 'r';
 
-static void op_clear(sl_luaruntime_task *t)
+/* The runtime of co's state, or NULL when none is running. [-0, +0, -] */
+static sl_luaruntime *runtime_of(lua_State *co)
+{
+    lua_rawgetp(co, LUA_REGISTRYINDEX, &RUNTIME_KEY);  /* rt|nil */
+    sl_luaruntime *rt = lua_touserdata(co, -1);
+    lua_pop(co, 1);                                    /* */
+    return rt;
+}
+
+/* Free the pending request's storage. */
+static void request_clear(sl_luaruntime_task *t)
 {
     free(t->url);
     free(t->method);
@@ -76,7 +87,7 @@ static void task_free(sl_luaruntime_task *t)
         t->next->prev = t->prev;
     if (t->timer)
         event_free(t->timer);
-    op_clear(t);
+    request_clear(t);
     luaL_unref(rt->L, LUA_REGISTRYINDEX, t->co_ref);
     free(t);
 }
@@ -85,9 +96,7 @@ static void task_free(sl_luaruntime_task *t)
 static void count_hook(lua_State *co, lua_Debug *ar)
 {
     (void)ar;
-    lua_rawgetp(co, LUA_REGISTRYINDEX, &RT_KEY);      /* rt */
-    sl_luaruntime *rt = lua_touserdata(co, -1);
-    lua_pop(co, 1);
+    sl_luaruntime *rt = runtime_of(co);
     sl_luaruntime_task *t = rt ? rt->current : NULL;
     if (!t || t->co != co)
         return;
@@ -187,8 +196,9 @@ static int setup_task(lua_State *L)
     return 0;
 }
 
-sl_luaruntime_task *sl_luaruntime_start(sl_luaruntime *rt, int fn_ref, sl_luaruntime_args_fn args,
-                              int nargs, sl_luaruntime_done_fn done, void *ud)
+sl_luaruntime_task *sl_luaruntime_start(sl_luaruntime *rt, int fn_ref,
+                                        sl_luaruntime_args_fn args, int nargs,
+                                        sl_luaruntime_done_fn done, void *ud)
 {
     sl_luaruntime_task *t = calloc(1, sizeof *t);
     if (!t)
@@ -198,7 +208,7 @@ sl_luaruntime_task *sl_luaruntime_start(sl_luaruntime *rt, int fn_ref, sl_luarun
     t->done = done;
     t->ud = ud;
     t->starting = 1;
-    t->steps = rt->max_instructions / HOOK_STEP + 1;
+    t->steps = rt->max_instructions / SL_LUAHOST_HOOK_STEP + 1;
     t->next = rt->tasks;
     if (rt->tasks)
         rt->tasks->prev = t;
@@ -211,7 +221,7 @@ sl_luaruntime_task *sl_luaruntime_start(sl_luaruntime *rt, int fn_ref, sl_luarun
         (void)end_task(t, NULL, 0, msg ? msg : "cannot start the Lua call");
         lua_pop(rt->L, 1);
     } else {
-        lua_sethook(t->co, count_hook, LUA_MASKCOUNT, HOOK_STEP);
+        lua_sethook(t->co, count_hook, LUA_MASKCOUNT, SL_LUAHOST_HOOK_STEP);
         (void)resume(t, nargs);
     }
     t->starting = 0;
@@ -231,10 +241,12 @@ void sl_luaruntime_cancel(sl_luaruntime_task *t)
 
 /* ---- sluice.sleep(ms) -------------------------------------------------- */
 
+/* The task that runs co, or a Lua error naming `what` when co is not a
+ * task of a running runtime (a file loading, a transform, sluice check). */
 static sl_luaruntime_task *task_of(lua_State *co, const char *what)
 {
-    sl_luaruntime *rt = lua_touserdata(co, lua_upvalueindex(1));
-    sl_luaruntime_task *t = rt->current;
+    sl_luaruntime *rt = runtime_of(co);
+    sl_luaruntime_task *t = rt ? rt->current : NULL;
     if (!t || t->co != co || !lua_isyieldable(co))
         luaL_error(co, "%s is only available in headers_fn while sluice runs",
                    what);
@@ -251,7 +263,7 @@ static void on_sleep_done(evutil_socket_t fd, short what, void *arg)
     (void)resume(t, 0);
 }
 
-static int l_sleep(lua_State *co)
+int sl_luaruntime_sleep(lua_State *co)
 {
     lua_Integer ms = luaL_checkinteger(co, 1);
     sl_luaruntime_task *t = task_of(co, "sluice.sleep");
@@ -266,14 +278,15 @@ static int l_sleep(lua_State *co)
 
 /* ---- sluice.http.request{...} ------------------------------------------ */
 
-typedef struct resp_ctx {
+typedef struct response_ctx {
     const sl_http_client_response *res;
-} resp_ctx;
+} response_ctx;
 
 /* Protected, on the main thread: the values http.request returns. */
 static int build_response(lua_State *L)
 {
-    const sl_http_client_response *r = ((resp_ctx *)lua_touserdata(L, 1))->res;
+    const sl_http_client_response *r =
+        ((response_ctx *)lua_touserdata(L, 1))->res;
     lua_settop(L, 0);
     if (r->status == 0) {
         lua_pushnil(L);                                  /* nil */
@@ -315,12 +328,12 @@ static void on_http_done(void *ud, const sl_http_client_response *res)
 {
     sl_luaruntime_task *t = ud;
     sl_luaruntime *rt = t->rt;
-    op_clear(t);
+    request_clear(t);
     if (t->cancelled) {
         task_free(t);
         return;
     }
-    resp_ctx c = {.res = res};
+    response_ctx c = {.res = res};
     int base = lua_gettop(rt->L);
     lua_pushcfunction(rt->L, build_response);
     lua_pushlightuserdata(rt->L, &c);
@@ -352,11 +365,11 @@ static char *dup_field(lua_State *co, int idx, const char *name, int required)
     return r;
 }
 
-static int l_http_request(lua_State *co)
+int sl_luaruntime_http_request(lua_State *co)
 {
     luaL_checktype(co, 1, LUA_TTABLE);
     sl_luaruntime_task *t = task_of(co, "sluice.http.request");
-    op_clear(t);
+    request_clear(t);
     t->url = dup_field(co, 1, "url", 1);
     t->method = dup_field(co, 1, "method", 0);
     if (!t->method)
@@ -413,7 +426,7 @@ static int l_http_request(lua_State *co)
         .want_headers = 1,
     };
     if (sl_http_client_send(t->rt->http, &req, on_http_done, t) != 0) {
-        op_clear(t);
+        request_clear(t);
         lua_pushnil(co);
         lua_pushliteral(co, "cannot start the request");
         return 2;
@@ -424,47 +437,40 @@ static int l_http_request(lua_State *co)
 
 /* ---- setup --------------------------------------------------------------- */
 
-sl_luaruntime *sl_luaruntime_new(lua_State *L, struct event_base *base, sl_http_client *http,
-                       unsigned long max_instructions, char *err,
-                       size_t errlen)
+/* Protected (the registry may grow past the memory cap): registry[key] =
+ * the runtime at index 1, or nil. */
+static int set_runtime(lua_State *L)
+{
+    lua_settop(L, 1);                                  /* rt|nil */
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &RUNTIME_KEY);   /* registry[key] = */
+    return 0;
+}
+
+sl_luaruntime *sl_luaruntime_new(lua_State *L, struct event_base *base,
+                                 sl_http_client *http,
+                                 unsigned long max_instructions, char *err,
+                                 size_t errlen)
 {
     sl_luaruntime *rt = calloc(1, sizeof *rt);
-    if (!rt) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+    if (!rt)
+        goto fail;
     rt->L = L;
     rt->base = base;
     rt->http = http;
     rt->max_instructions = max_instructions ? max_instructions : 1000000;
     rt->settle_ev = event_new(base, -1, 0, on_settle, rt);
-    if (!rt->settle_ev)
+    if (!rt->settle_ev || !lua_checkstack(L, 2))
         goto fail;
-    int top = lua_gettop(L);
-    if (!lua_checkstack(L, 4))
+    lua_pushcfunction(L, set_runtime);                 /* f */
+    lua_pushlightuserdata(L, rt);                      /* f rt */
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {             /* msg */
+        lua_pop(L, 1);                                 /* */
         goto fail;
-    lua_pushlightuserdata(L, rt);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &RT_KEY);        /* registry[&key]=rt */
-    if (lua_getglobal(L, "sluice") != LUA_TTABLE) {    /* sluice */
-        snprintf(err, errlen, "the sluice module is missing");
-        lua_settop(L, top);
-        event_free(rt->settle_ev);
-        free(rt);
-        return NULL;
     }
-    lua_pushlightuserdata(L, rt);
-    lua_pushcclosure(L, l_sleep, 1);
-    lua_setfield(L, -2, "sleep");                      /* sluice.sleep = */
-    lua_createtable(L, 0, 1);                          /* sluice http */
-    lua_pushlightuserdata(L, rt);
-    lua_pushcclosure(L, l_http_request, 1);
-    lua_setfield(L, -2, "request");                    /* http.request = */
-    lua_setfield(L, -2, "http");                       /* sluice.http = */
-    lua_settop(L, top);
     return rt;
 fail:
     snprintf(err, errlen, "out of memory");
-    if (rt->settle_ev)
+    if (rt && rt->settle_ev)
         event_free(rt->settle_ev);
     free(rt);
     return NULL;
@@ -478,7 +484,8 @@ void sl_luaruntime_free(sl_luaruntime *rt)
         task_free(rt->tasks);
     if (rt->settle_ev)
         event_free(rt->settle_ev);
-    lua_pushnil(rt->L);
-    lua_rawsetp(rt->L, LUA_REGISTRYINDEX, &RT_KEY);
+    /* an existing key is set to nil: that never allocates */
+    lua_pushnil(rt->L);                                /* nil */
+    lua_rawsetp(rt->L, LUA_REGISTRYINDEX, &RUNTIME_KEY); /* registry[key] = */
     free(rt);
 }

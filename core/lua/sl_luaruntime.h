@@ -1,7 +1,7 @@
 /* sl_luaruntime: Lua on the event loop. Runs a connector's Lua function as a
  * coroutine that may suspend in sluice.http.request (libcurl on the same
- * loop) or sluice.sleep, with an instruction budget per call; installs
- * those two functions into the state's `sluice` table. */
+ * loop) or sluice.sleep, with an instruction budget per call. Those two
+ * functions are here; sl_luastd registers them in the `sluice` module. */
 #ifndef SL_LUARUNTIME_H
 #define SL_LUARUNTIME_H
 
@@ -9,19 +9,21 @@
 
 #include <lua.h>
 
-#include "sl_http_client.h"
-
 struct event_base;
+struct sl_http_client;
 struct sl_luaruntime;
 typedef struct sl_luaruntime sl_luaruntime;
 struct sl_luaruntime_task;
 typedef struct sl_luaruntime_task sl_luaruntime_task;
 
-/* A runtime for state L (borrowed; outlives the runtime), calling into it
- * with at most max_instructions per task. NULL with a message on failure. */
-sl_luaruntime *sl_luaruntime_new(lua_State *L, struct event_base *base, sl_http_client *http,
-                       unsigned long max_instructions, char *err,
-                       size_t errlen);
+/* A runtime for state L (borrowed; outlives the runtime; at most one
+ * runtime per state), calling into it with at most max_instructions per
+ * task (0: 1,000,000). Transfers go through `http` (borrowed) on `base`.
+ * NULL with a message in err on failure. */
+sl_luaruntime *sl_luaruntime_new(lua_State *L, struct event_base *base,
+                                 struct sl_http_client *http,
+                                 unsigned long max_instructions, char *err,
+                                 size_t errlen);
 
 /* Free every task (no callbacks). Free the sl_http_client first, so that no
  * transfer completes into a freed task. Accepts NULL. */
@@ -45,10 +47,28 @@ typedef void (*sl_luaruntime_done_fn)(void *ud, lua_State *co, int nres,
  * Returns the running task, valid until `done` or sl_luaruntime_cancel; NULL
  * when no task could be made (out of memory), and then `done` is never
  * called. */
-sl_luaruntime_task *sl_luaruntime_start(sl_luaruntime *rt, int fn_ref, sl_luaruntime_args_fn args,
-                              int nargs, sl_luaruntime_done_fn done, void *ud);
+sl_luaruntime_task *sl_luaruntime_start(sl_luaruntime *rt, int fn_ref,
+                                        sl_luaruntime_args_fn args, int nargs,
+                                        sl_luaruntime_done_fn done, void *ud);
 
-/* Stop a running task; its `done` is never called. */
+/* Stop a running task; its `done` is never called. A task waiting for a
+ * transfer is freed when the transfer completes (or with the client);
+ * any other at once. Accepts NULL. */
 void sl_luaruntime_cancel(sl_luaruntime_task *t);
+
+/* sluice.sleep(ms): suspends the calling task for ms milliseconds (a
+ * negative ms is 0) while the loop runs on. Raises "sluice.sleep is only
+ * available in headers_fn while sluice runs" when not called from a task
+ * of the state's runtime (while a file loads, in a transform, in `sluice
+ * check`). A lua_CFunction; sl_luastd_open registers it. */
+int sl_luaruntime_sleep(lua_State *co);
+
+/* sluice.http.request{url, method = "GET", headers = {}, body,
+ * timeout_ms = 10000}: suspends the calling task until the transfer ends;
+ * returns {status, body, headers} (header names in lower case), or nil
+ * and the transport error. Raises "sluice.http.request is only available
+ * in headers_fn while sluice runs" outside a task, as sl_luaruntime_sleep
+ * does. A lua_CFunction; sl_luastd_open registers it. */
+int sl_luaruntime_http_request(lua_State *co);
 
 #endif

@@ -1,7 +1,9 @@
-/* sl_luastd: the `sluice` module functions that need no event loop (env,
- * now, sha256 and HMAC from libcrypto, base64, hex, uuid, log). Every
- * result string is built with luaL_Buffer, so the state's memory cap
- * applies to it. */
+/* sl_luastd: the `sluice` module. One luaL_Reg list names every member
+ * and sl_luastd_open registers them all; the functions that need no event
+ * loop (env, now, sha256 and HMAC from libcrypto, base64, hex, uuid, log)
+ * are here, those that wait on it (sleep, http.request) in sl_luaruntime.
+ * Every result string is built with luaL_Buffer, so the state's memory
+ * cap applies to it. */
 #include "sl_luastd.h"
 
 #include <limits.h>
@@ -12,12 +14,14 @@
 #include <time.h>
 
 #include <lauxlib.h>
+#include <lua-cjson.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "sl_log.h"
 #include "sl_luahost.h"
+#include "sl_luaruntime.h"
 
 #define SHA256_LEN 32
 
@@ -267,7 +271,14 @@ static const luaL_Reg log_funcs[] = {
     {NULL, NULL}
 };
 
-static const luaL_Reg std_funcs[] = {
+static const luaL_Reg http_funcs[] = {
+    {"request", sl_luaruntime_http_request},
+    {NULL, NULL}
+};
+
+/* Every member of `sluice`; the tables (NULL here) are filled in by
+ * sl_luastd_open. A new sluice.* function goes in this list. */
+static const luaL_Reg sluice_funcs[] = {
     {"env", std_env},
     {"now", std_now},
     {"sha256", std_sha256},
@@ -276,12 +287,42 @@ static const luaL_Reg std_funcs[] = {
     {"base64_decode", std_base64_decode},
     {"hex", std_hex},
     {"uuid", std_uuid},
+    {"sleep", sl_luaruntime_sleep},
+    {"log", NULL},   /* log_funcs */
+    {"http", NULL},  /* http_funcs */
+    {"json", NULL},  /* lua-cjson */
     {NULL, NULL}
 };
 
-void sl_luastd_setfuncs(lua_State *L)
+int sl_luastd_open(lua_State *L)
 {
-    luaL_setfuncs(L, std_funcs, 0);              /* t.env = ... */
-    luaL_newlib(L, log_funcs);                   /* t log */
-    lua_setfield(L, -2, "log");                  /* t.log = log */
+    luaL_newlib(L, sluice_funcs);                /* sluice */
+    luaL_newlib(L, log_funcs);                   /* sluice log */
+    lua_setfield(L, -2, "log");                  /* sluice.log = log */
+    luaL_newlib(L, http_funcs);                  /* sluice http */
+    lua_setfield(L, -2, "http");                 /* sluice.http = http */
+    luaL_requiref(L, "cjson", luaopen_cjson, 0); /* sluice cjson */
+    lua_setfield(L, -2, "json");                 /* sluice.json = cjson */
+    return 1;
+}
+
+/* Protected: open the module as the global and the loaded `sluice`. */
+static int open_sluice(lua_State *L)
+{
+    luaL_requiref(L, "sluice", sl_luastd_open, 1); /* sluice */
+    lua_pop(L, 1);                                 /* */
+    return 0;
+}
+
+lua_State *sl_luastd_new(size_t mem_limit_bytes, char *err, size_t errlen)
+{
+    lua_State *L = sl_luahost_new(mem_limit_bytes, err, errlen);
+    if (!L)
+        return NULL;
+    lua_pushcfunction(L, open_sluice);             /* open */
+    if (sl_luahost_pcall(L, 0, 0, 0, err, errlen) != LUA_OK) {
+        sl_luahost_free(L);
+        return NULL;
+    }
+    return L;
 }

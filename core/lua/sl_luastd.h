@@ -1,12 +1,14 @@
-/* sl_luastd: the functions of the `sluice` host module that need no event
- * loop: env, now, hashing and signing, base64, hex, uuid and log.
- * luaopen_sluice (sl_luahost.c) builds the module from them. */
+/* sl_luastd: the `sluice` module that scripts see, registered in one
+ * place (sl_luastd_open). Its functions that need no event loop are here;
+ * sleep and http.request are sl_luaruntime's, which run them on the loop. */
 #ifndef SL_LUASTD_H
 #define SL_LUASTD_H
 
+#include <stddef.h>
+
 #include <lua.h>
 
-/* Set on the table at the top of the stack:
+/* Push the `sluice` module, a new table of:
  *   env(name [, default])        the variable, else default, else an error
  *   now()                        seconds since the Unix epoch, a float with
  *                                millisecond precision (CLOCK_REALTIME)
@@ -22,7 +24,21 @@
  *                                written with sl_log; component
  *                                "lua:<file name>", message "<file>:<line>:
  *                                <text>"
- * [-0, +0, m] */
-void sl_luastd_setfuncs(lua_State *L);
+ *   json                         lua-cjson (require "cjson"), with json.null
+ *   sleep(ms), http = { request } sl_luaruntime_sleep and
+ *                                sl_luaruntime_http_request: they work in a
+ *                                task of a running sl_luaruntime and raise
+ *                                "sluice.sleep is only available in
+ *                                headers_fn while sluice runs" (or
+ *                                sluice.http.request) anywhere else
+ * A lua_CFunction for luaL_requiref (it is never found by name, so it needs
+ * no luaopen_ name). [-0, +1, m] */
+int sl_luastd_open(lua_State *L);
+
+/* The state a connector or gateway file runs in: sl_luahost_new's sandbox
+ * with the `sluice` module opened as the global `sluice` and as what
+ * require "sluice" returns. Returns the state, or NULL with a message in
+ * `err`. The state is the host's: free it with sl_luahost_free. */
+lua_State *sl_luastd_new(size_t mem_limit_bytes, char *err, size_t errlen);
 
 #endif

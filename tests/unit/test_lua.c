@@ -1,5 +1,5 @@
 /* test_lua: runs every tests/lua/test_*.lua, each in a fresh sandboxed state
- * from sl_luahost_new (the state a connector file gets, so `require
+ * from sl_luastd_new (the state a connector file gets, so `require
  * "sluice.oauth2"` loads lua/sluice/oauth2.lua and the `sluice` module is
  * the real C one). tests/lua/harness.lua is loaded first and passed to the
  * test file as its argument; the file registers tests with T.test and the
@@ -20,6 +20,7 @@
 #include <lualib.h>
 
 #include "sl_luahost.h"
+#include "sl_luastd.h"
 #include "sl_test.h"
 
 #ifndef SLUICE_SOURCE_DIR
@@ -113,7 +114,7 @@ static void run_next_file(void)
 {
     const char *name = files[next_file++];
     char err[2048];
-    lua_State *L = sl_luahost_new(MEM_LIMIT, err, sizeof err);
+    lua_State *L = sl_luastd_new(MEM_LIMIT, err, sizeof err);
     printf("%s\n", name);
     if (!L) {
         fprintf(stderr, "%s: %s\n", name, err);

@@ -1,7 +1,8 @@
 /* Unit tests for sl_luahost: the sandbox (what a script can and cannot
- * reach), the memory cap and instruction budget, and the file name that
- * replaces the placeholder chunk name in messages, and where require finds
- * sluice's modules. The `sluice` module's functions are in test_luastd.c. */
+ * reach, in the state a connector file gets: sl_luastd_new), the memory
+ * cap and instruction budget, the file name that replaces the placeholder
+ * chunk name in messages, and where require finds sluice's modules. The
+ * `sluice` module's functions are in test_luastd.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +13,11 @@
 #include <lua.h>
 
 #include "sl_luahost.h"
+#include "sl_luastd.h"
 #include "sl_test.h"
 
-/* Run `code` in a fresh host; returns the error ("" if none) and, when it
- * returned a string, that string in *ret. */
+/* Run `code` in a fresh sandbox with the sluice module; returns the error
+ * ("" if none) and, when it returned a string, that string in *ret. */
 static const char *run_lua(size_t limit, const char *code, char *ret,
                            size_t retlen)
 {
@@ -23,7 +25,7 @@ static const char *run_lua(size_t limit, const char *code, char *ret,
     err[0] = '\0';
     if (ret)
         ret[0] = '\0';
-    lua_State *L = sl_luahost_new(limit, err, sizeof err);
+    lua_State *L = sl_luastd_new(limit, err, sizeof err);
     CHECK(L != NULL);
     if (!L)
         return err;
@@ -118,7 +120,7 @@ static void test_luahost_limits(void)
     sl_luahost_set_mem_limit(L, 1024);
     luaL_loadstring(L, "return string.rep('x', 100)");   /* f | msg */
     lua_settop(L, 0);
-    lua_pushcfunction(L, luaopen_sluice);                /* f */
+    lua_pushcfunction(L, sl_luastd_open);                /* f */
     CHECK(sl_luahost_pcall(L, 0, 1, 0, err, sizeof err) == LUA_ERRMEM);
     CHECK_STR(err, "memory limit of 1024 bytes exceeded");
     sl_luahost_set_mem_limit(L, 0);                      /* no cap */

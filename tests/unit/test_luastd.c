@@ -12,11 +12,13 @@
 
 #include "sl_log.h"
 #include "sl_luahost.h"
+#include "sl_luastd.h"
 #include "sl_test.h"
 
-/* Run `code` as the file "conf/test.lua" in a fresh host with a memory cap
- * of `limit` bytes (0: none). Returns the error ("" if none); a string or
- * number result goes to ret as text. */
+/* Run `code` as the file "conf/test.lua" in a fresh state (sl_luastd_new,
+ * the one a connector file gets) with a memory cap of `limit` bytes (0:
+ * none). Returns the error ("" if none); a string or number result goes to
+ * ret as text. */
 static const char *run_capped(size_t limit, const char *code, char *ret,
                               size_t retlen)
 {
@@ -24,7 +26,7 @@ static const char *run_capped(size_t limit, const char *code, char *ret,
     err[0] = '\0';
     if (ret)
         ret[0] = '\0';
-    lua_State *L = sl_luahost_new(limit, err, sizeof err);
+    lua_State *L = sl_luastd_new(limit, err, sizeof err);
     CHECK(L != NULL);
     if (!L)
         return err;
@@ -359,14 +361,24 @@ static void test_json_and_shape(void)
               "{\"a\":null}");
     CHECK_STR(eval("tostring(sluice.json.decode('[null]')[1] == "
                    "sluice.json.null)"), "true");
-    /* the lead's event-loop functions are not part of this module */
-    CHECK_STR(eval("type(sluice.http) .. ',' .. type(sluice.sleep)"),
-              "nil,nil");
+    /* the event loop's functions are registered with the others (issue
+     * 10: one luaL_Reg list) and, with no runtime, raise when called */
+    CHECK_STR(eval("type(sluice.http.request) .. ',' .. type(sluice.sleep)"),
+              "function,function");
     CHECK_STR(eval("(function() local t = {} for k in pairs(sluice) do "
                    "t[#t + 1] = k end table.sort(t) "
                    "return table.concat(t, ' ') end)()"),
-              "base64_decode base64_encode env hex hmac_sha256 json log now "
-              "sha256 uuid");
+              "base64_decode base64_encode env hex hmac_sha256 http json log "
+              "now sha256 sleep uuid");
+    CHECK_STR(run("\nsluice.sleep(10)", NULL, 0),
+              "conf/test.lua:2: sluice.sleep is only available in headers_fn "
+              "while sluice runs");
+    CHECK_STR(run("sluice.http.request{url = 'http://127.0.0.1:1/'}", NULL, 0),
+              "conf/test.lua:1: sluice.http.request is only available in "
+              "headers_fn while sluice runs");
+    /* the argument is checked first, as before */
+    CHECK_CONTAINS(run("sluice.sleep('x')", NULL, 0),
+                   "bad argument #1 to 'sleep' (number expected, got string)");
 }
 
 static void test_memory_cap_applies(void)
