@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sl_frame.h"
+#include "sl_check.h"
 
 static int add_reject(sl_buf *rejects, sl_ingest_result *res, size_t index,
                       const char *field, const char *msg)
@@ -27,7 +27,7 @@ static int add_reject(sl_buf *rejects, sl_ingest_result *res, size_t index,
 
 typedef struct ingest_ctx {
     const sl_schema *schema;
-    sl_transform *xf;
+    sl_transform *transform; /* NULL: records go straight to the check */
     sl_buf *block, *rejects;
     sl_ingest_result *res;
     size_t index; /* of the record being processed */
@@ -56,7 +56,7 @@ static int transformed_record(ingest_ctx *c, sl_json *js,
                               const sl_json_token *first)
 {
     sl_transform_result tr;
-    int rc = sl_transform_record(c->xf, js, first, c->index, c->block,
+    int rc = sl_transform_record(c->transform, js, first, c->index, c->block,
                                  transform_reject, c, &tr);
     if (rc == 0) {
         c->res->accepted += tr.accepted;
@@ -67,10 +67,11 @@ static int transformed_record(ingest_ctx *c, sl_json *js,
 }
 
 /* Straight to the schema check. */
-static int checked_record(ingest_ctx *c, sl_json *js, const sl_json_token *first)
+static int checked_record(ingest_ctx *c, sl_json *js,
+                          const sl_json_token *first)
 {
     sl_schema_error err;
-    switch (sl_ingest_frame(c->schema, js, first, c->block, &err)) {
+    switch (sl_check_record(c->schema, js, first, c->block, &err)) {
     case SL_SCHEMA_OK:
         c->res->accepted++;
         return 0;
@@ -94,11 +95,12 @@ static int one_record(ingest_ctx *c, sl_json *js, const sl_json_token *first,
 {
     int rc;
     if (!whole_doc) /* array elements: the per-record hot path */
-        return c->xf ? transformed_record(c, js, first)
-                     : checked_record(c, js, first);
-    size_t bmark = c->block->len, rmark = c->rejects->len;
+        return c->transform ? transformed_record(c, js, first)
+                            : checked_record(c, js, first);
+    size_t block_mark = c->block->len, rejects_mark = c->rejects->len;
     sl_ingest_result before = *c->res;
-    rc = c->xf ? transformed_record(c, js, first) : checked_record(c, js, first);
+    rc = c->transform ? transformed_record(c, js, first)
+                      : checked_record(c, js, first);
     if (rc == 0) {
         sl_json_token t;
         if (sl_json_next(js, &t) != SL_JSON_END) {
@@ -110,25 +112,10 @@ static int one_record(ingest_ctx *c, sl_json *js, const sl_json_token *first,
         }
     }
     if (rc == 1) {
-        sl_buf_truncate(c->block, bmark);
-        sl_buf_truncate(c->rejects, rmark);
+        sl_buf_truncate(c->block, block_mark);
+        sl_buf_truncate(c->rejects, rejects_mark);
         *c->res = before;
     }
-    return rc;
-}
-
-sl_schema_rc sl_ingest_frame(const sl_schema *schema, sl_json *js,
-                             const sl_json_token *first, sl_buf *block,
-                             sl_schema_error *err)
-{
-    size_t off = sl_frame_begin(block);
-    if (off == (size_t)-1)
-        return SL_SCHEMA_NOMEM;
-    sl_schema_rc rc = sl_schema_encode(schema, js, first, block, err);
-    if (rc == SL_SCHEMA_OK)
-        sl_frame_end(block, off);
-    else
-        sl_buf_truncate(block, off);
     return rc;
 }
 
@@ -216,22 +203,23 @@ static int ingest_ndjson(ingest_ctx *c, const char *body, size_t len)
     return 0;
 }
 
-int sl_ingest(const sl_schema *schema, sl_transform *xf, sl_ingest_format fmt,
-              const char *body, size_t len, const sl_ingest_limits *lim,
-              sl_buf *block, sl_buf *rejects, sl_ingest_result *res)
+int sl_ingest(const sl_schema *schema, sl_transform *transform,
+              sl_ingest_format fmt, const char *body, size_t len,
+              const sl_ingest_limits *lim, sl_buf *block, sl_buf *rejects,
+              sl_ingest_result *res)
 {
     memset(res, 0, sizeof *res);
-    ingest_ctx c = {.schema = schema, .xf = xf, .block = block,
+    ingest_ctx c = {.schema = schema, .transform = transform, .block = block,
                     .rejects = rejects, .res = res,
                     .depth = lim ? lim->depth : 0,
                     .max_records = lim ? lim->records : 0};
-    size_t block_mark = block->len, rej_mark = rejects->len;
+    size_t block_mark = block->len, rejects_mark = rejects->len;
     int rc = fmt == SL_INGEST_NDJSON ? ingest_ndjson(&c, body, len)
                                      : ingest_json(&c, body, len);
     if (rc != 0) {
         /* nothing of a malformed body is accepted */
         sl_buf_truncate(block, block_mark);
-        sl_buf_truncate(rejects, rej_mark);
+        sl_buf_truncate(rejects, rejects_mark);
         res->accepted = res->rejected = res->listed = res->dropped = 0;
     }
     return rc < 0 ? -1 : 0;

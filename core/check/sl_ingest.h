@@ -39,30 +39,25 @@ typedef struct sl_ingest_result {
                               last one without newline counts) */
 } sl_ingest_result;
 
-/* Check and encode one record (first token read from js) as one queue
- * frame appended to block. On anything but SL_SCHEMA_OK block is left as it
- * was; a frame that does not fit block's cap is SL_SCHEMA_NOMEM. */
-sl_schema_rc sl_ingest_frame(const sl_schema *schema, sl_json *js,
-                             const sl_json_token *first, sl_buf *block,
-                             sl_schema_error *err);
-
 /* Most rejections listed in one answer; the rest are only counted. */
 #define SL_INGEST_MAX_LISTED 1000
 
 /* Check and encode every record in body[0..len). Accepted records are
- * appended to `block` as frames (sl_frame) (see sl_frame_append); each rejection
- * is appended to `rejects` as a JSON object {"index":i,"field":..,
+ * appended to `block` as frames (sl_frame_append); each rejection is
+ * appended to `rejects` as a JSON object {"index":i,"field":..,
  * "error":..}, comma-separated, at most SL_INGEST_MAX_LISTED of them.
  * For SL_INGEST_JSON a syntax error anywhere rejects the whole body
  * (res->malformed, block and rejects restored to their entry length); for
- * NDJSON a malformed line rejects that line only. With a transform `xf`
- * (may be NULL) each record goes through it first; its outputs are what is
- * checked. `lim` (NULL: none) bounds nesting and the number of records;
- * a body with too many records is treated like a malformed one (nothing
- * accepted, res->too_many). Returns 0, or -1 if a buffer's cap was reached
- * (buffers restored). */
-int sl_ingest(const sl_schema *schema, sl_transform *xf, sl_ingest_format fmt,
-              const char *body, size_t len, const sl_ingest_limits *lim,
-              sl_buf *block, sl_buf *rejects, sl_ingest_result *res);
+ * NDJSON a malformed line rejects that line only. With a `transform`
+ * (may be NULL) each record goes through it first, and its outputs are
+ * what is checked; either way each record is checked with
+ * sl_check_record. `lim` (NULL: none) bounds nesting and the number of
+ * records; a body with too many records is treated like a malformed one
+ * (nothing accepted, res->too_many). Returns 0, or -1 if a buffer's cap
+ * was reached (buffers restored). */
+int sl_ingest(const sl_schema *schema, sl_transform *transform,
+              sl_ingest_format fmt, const char *body, size_t len,
+              const sl_ingest_limits *lim, sl_buf *block, sl_buf *rejects,
+              sl_ingest_result *res);
 
 #endif

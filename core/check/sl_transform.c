@@ -9,7 +9,7 @@
 
 #include <lauxlib.h>
 
-#include "sl_ingest.h"
+#include "sl_check.h"
 #include "sl_luahost.h"
 #include "sl_luajson.h"
 
@@ -24,7 +24,7 @@ struct sl_transform {
 
 /* What the protected call needs; passed as a light userdata. */
 typedef struct call_ctx {
-    sl_transform *xf;
+    sl_transform *transform;
     sl_json *js;
     const sl_json_token *first;
     size_t index;
@@ -35,24 +35,24 @@ sl_transform *sl_transform_new(lua_State *L, int fn_ref,
                                const sl_schema *schema, const char *connector,
                                unsigned long max_instructions)
 {
-    sl_transform *xf = calloc(1, sizeof *xf);
-    if (!xf)
+    sl_transform *transform = calloc(1, sizeof *transform);
+    if (!transform)
         return NULL;
-    xf->L = L;
-    xf->fn_ref = fn_ref;
-    xf->schema = schema;
-    xf->connector = connector;
-    xf->max_instructions = max_instructions;
-    sl_buf_init(&xf->scratch, 0);
-    return xf;
+    transform->L = L;
+    transform->fn_ref = fn_ref;
+    transform->schema = schema;
+    transform->connector = connector;
+    transform->max_instructions = max_instructions;
+    sl_buf_init(&transform->scratch, 0);
+    return transform;
 }
 
-void sl_transform_free(sl_transform *xf)
+void sl_transform_free(sl_transform *transform)
 {
-    if (!xf)
+    if (!transform)
         return;
-    sl_buf_free(&xf->scratch);
-    free(xf);
+    sl_buf_free(&transform->scratch);
+    free(transform);
 }
 
 /* lua_CFunction run in protected mode: transform(record, ctx).
@@ -61,13 +61,13 @@ static int call_transform(lua_State *L)
 {
     call_ctx *c = lua_touserdata(L, 1);
     lua_settop(L, 0);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, c->xf->fn_ref); /* fn */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c->transform->fn_ref); /* fn */
     if (sl_luajson_push(L, c->js, c->first) != 0) {   /* fn rec */
         c->malformed = 1;
         return 0;
     }
     lua_createtable(L, 0, 2);                         /* fn rec ctx */
-    lua_pushstring(L, c->xf->connector);
+    lua_pushstring(L, c->transform->connector);
     lua_setfield(L, -2, "connector");                 /* ctx.connector = */
     lua_pushinteger(L, (lua_Integer)c->index);
     lua_setfield(L, -2, "index");                     /* ctx.index = */
@@ -85,30 +85,31 @@ static void skip_rest(sl_json *js, int depth_before)
 }
 
 /* Check and frame one output at stack index idx. */
-static int encode_output(sl_transform *xf, int idx, sl_buf *block,
+static int encode_output(sl_transform *transform, int idx, sl_buf *block,
                          sl_transform_reject_fn reject, void *ud,
                          sl_transform_result *res)
 {
     char why[160];
-    sl_buf_reset(&xf->scratch);
-    if (lua_type(xf->L, idx) != LUA_TTABLE) {
+    sl_buf_reset(&transform->scratch);
+    if (lua_type(transform->L, idx) != LUA_TTABLE) {
         snprintf(why, sizeof why, "transform must return a table, a list of "
-                 "tables or nil, got %s", luaL_typename(xf->L, idx));
+                 "tables or nil, got %s", luaL_typename(transform->L, idx));
         res->rejected++;
         return reject(ud, "", why);
     }
     char werr[128];
-    if (sl_luajson_write(xf->L, idx, &xf->scratch, werr, sizeof werr) != 0) {
+    if (sl_luajson_write(transform->L, idx, &transform->scratch, werr,
+                         sizeof werr) != 0) {
         snprintf(why, sizeof why, "transform result: %s", werr);
         res->rejected++;
         return reject(ud, "", why);
     }
     sl_json js;
     sl_json_token t;
-    sl_json_init(&js, xf->scratch.data, xf->scratch.len, 0);
+    sl_json_init(&js, transform->scratch.data, transform->scratch.len, 0);
     sl_json_next(&js, &t);
     sl_schema_error err;
-    switch (sl_ingest_frame(xf->schema, &js, &t, block, &err)) {
+    switch (sl_check_record(transform->schema, &js, &t, block, &err)) {
     case SL_SCHEMA_OK:
         res->accepted++;
         return 0;
@@ -125,23 +126,25 @@ static int encode_output(sl_transform *xf, int idx, sl_buf *block,
     }
 }
 
-int sl_transform_record(sl_transform *xf, sl_json *js,
+int sl_transform_record(sl_transform *transform, sl_json *js,
                         const sl_json_token *first, size_t index,
                         sl_buf *block, sl_transform_reject_fn reject,
                         void *ud, sl_transform_result *res)
 {
-    lua_State *L = xf->L;
+    lua_State *L = transform->L;
     memset(res, 0, sizeof *res);
-    int depth_before = js->depth -
-        (first->type == SL_JSON_OBJECT_BEGIN || first->type == SL_JSON_ARRAY_BEGIN);
-    call_ctx c = {.xf = xf, .js = js, .first = first, .index = index};
+    int depth_before = js->depth - (first->type == SL_JSON_OBJECT_BEGIN ||
+                                    first->type == SL_JSON_ARRAY_BEGIN);
+    call_ctx c = {.transform = transform, .js = js, .first = first,
+                  .index = index};
     int base = lua_gettop(L);
     char err[256];
     if (!lua_checkstack(L, 4))
         return -1;
     lua_pushcfunction(L, call_transform);            /* f */
     lua_pushlightuserdata(L, &c);                    /* f ctx */
-    int st = sl_luahost_pcall(L, 1, 1, xf->max_instructions, err, sizeof err);
+    int st = sl_luahost_pcall(L, 1, 1, transform->max_instructions, err,
+                              sizeof err);
     if (c.malformed) {
         lua_settop(L, base);
         return 1;
@@ -164,12 +167,13 @@ int sl_transform_record(sl_transform *xf, sl_json *js,
         lua_Integer n = (lua_Integer)lua_rawlen(L, top);
         for (lua_Integer i = 1; i <= n && rc == 0; i++) {
             lua_rawgeti(L, top, i);                  /* result t[i] */
-            rc = encode_output(xf, lua_gettop(L), block, reject, ud, res);
+            rc = encode_output(transform, lua_gettop(L), block, reject, ud,
+                               res);
             lua_pop(L, 1);                           /* result */
         }
     } else {
         lua_settop(L, top);                          /* result */
-        rc = encode_output(xf, top, block, reject, ud, res);
+        rc = encode_output(transform, top, block, reject, ud, res);
     }
     lua_settop(L, base);
     return rc != 0 ? -1 : 0;

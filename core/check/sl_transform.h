@@ -20,7 +20,7 @@ typedef struct sl_transform sl_transform;
 sl_transform *sl_transform_new(lua_State *L, int fn_ref,
                                const sl_schema *schema, const char *connector,
                                unsigned long max_instructions);
-void sl_transform_free(sl_transform *xf); /* accepts NULL */
+void sl_transform_free(sl_transform *transform); /* accepts NULL */
 
 /* Called for each output that is rejected (field "" when not field-bound). */
 typedef int (*sl_transform_reject_fn)(void *ud, const char *field,
@@ -38,7 +38,7 @@ typedef struct sl_transform_result {
  * the schema refuses). The scanner is left after the record. Returns 0, 1
  * when the record is malformed JSON (js->err says why; nothing appended),
  * or -1 when block's cap is reached or reject() failed. */
-int sl_transform_record(sl_transform *xf, sl_json *js,
+int sl_transform_record(sl_transform *transform, sl_json *js,
                         const sl_json_token *first, size_t index,
                         sl_buf *block, sl_transform_reject_fn reject,
                         void *ud, sl_transform_result *res);

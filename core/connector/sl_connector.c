@@ -38,7 +38,7 @@ struct sl_connector {
                           checked on the loop thread alone */
     sl_dlq *dlq;
     sl_delivery *d;
-    sl_transform *xf; /* NULL without a transform */
+    sl_transform *transform; /* NULL without a transform */
     sl_auth *auth;    /* NULL without intake keys */
     sl_rejectlog *rejectlog; /* lines a stream intake rejected */
     sl_luaruntime *rt;     /* Lua on the loop (headers_fn); NULL without Lua */
@@ -128,9 +128,10 @@ sl_connector *sl_connector_new(const sl_connector_conf *conf,
         goto fail;
     if (conf->L && conf->transform_ref != LUA_NOREF &&
         conf->transform_ref != LUA_REFNIL) {
-        c->xf = sl_transform_new(conf->L, conf->transform_ref, conf->schema,
-                                 conf->name, conf->lua_max_instructions);
-        if (!c->xf) {
+        c->transform = sl_transform_new(conf->L, conf->transform_ref,
+                                        conf->schema, conf->name,
+                                        conf->lua_max_instructions);
+        if (!c->transform) {
             snprintf(err, errlen, "out of memory");
             goto fail;
         }
@@ -168,7 +169,7 @@ void sl_connector_free(sl_connector *c)
     sl_spool_close(c->spool);
     sl_dlq_free(c->dlq);
     sl_luaruntime_free(c->rt);
-    sl_transform_free(c->xf);
+    sl_transform_free(c->transform);
     sl_auth_free(c->auth);
     sl_rejectlog_free(c->rejectlog);
     sl_buf_free(&c->block);
@@ -221,14 +222,15 @@ static void answer_error(sl_buf *answer, const char *msg)
     sl_buf_putc(answer, '}');
 }
 
-/* The path every intake shares: check and encode data (through `xf`, may
- * be NULL) into c->block and c->rejects — or, with `pieces` (NDJSON, no
- * transform), into c->block and the pieces' own lists, checked in parallel
- * pieces — hand the accepted records to the spool and count them. SL_SPOOL_OK also when nothing was accepted or the
+/* The path every intake shares: check and encode data (through
+ * `transform`, may be NULL) into c->block and c->rejects — or, with
+ * `pieces` (NDJSON, no transform), into c->block and the pieces' own
+ * lists, checked in parallel pieces — hand the accepted records to the
+ * spool and count them. SL_SPOOL_OK also when nothing was accepted or the
  * body is malformed (see res); otherwise the spool's refusal, with nothing
  * counted, or SL_SPOOL_NOMEM when checking ran out of memory. *ticket as
  * for sl_connector_ingest. */
-static sl_spool_rc check_and_spool(sl_connector *c, sl_transform *xf,
+static sl_spool_rc check_and_spool(sl_connector *c, sl_transform *transform,
                                    sl_ingest_format fmt, const char *data,
                                    size_t len, size_t max_records,
                                    sl_pieces *pieces, sl_ingest_result *res,
@@ -246,8 +248,8 @@ static sl_spool_rc check_and_spool(sl_connector *c, sl_transform *xf,
     (void)sl_buf_reserve(&c->block, len + len / 8 + 256);
     int rc = pieces ? sl_pieces_ingest(pieces, c->conf->schema, data, len,
                                        &lim, &c->block, res)
-                    : sl_ingest(c->conf->schema, xf, fmt, data, len, &lim,
-                                &c->block, &c->rejects, res);
+                    : sl_ingest(c->conf->schema, transform, fmt, data, len,
+                                &lim, &c->block, &c->rejects, res);
     if (rc != 0)
         return SL_SPOOL_NOMEM;
     if (res->accepted > 0) {
@@ -305,7 +307,7 @@ int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
         return 503;
     }
     memset(&res, 0, sizeof res);
-    sl_spool_rc rc = check_and_spool(c, c->xf, fmt, body, len,
+    sl_spool_rc rc = check_and_spool(c, c->transform, fmt, body, len,
                                      c->conf->limit_records, NULL, &res,
                                      ticket);
     /* sl_ingest accepts nothing when it runs out of memory; a spool that
@@ -424,11 +426,11 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
     /* a large chunk of a connector without a transform is checked in
      * pieces on the helper threads and this one; the spool, the counters
      * and the reject log stay here */
-    sl_pieces *pieces = !c->xf && len >= 2 * SL_PIECES_BYTES ? c->pieces
-                                                              : NULL;
+    sl_pieces *pieces =
+        !c->transform && len >= 2 * SL_PIECES_BYTES ? c->pieces : NULL;
     /* refused: nothing counted, the same lines come again */
-    sl_spool_rc rc = check_and_spool(c, c->xf, SL_INGEST_NDJSON, data, len,
-                                     0, pieces, res, ticket);
+    sl_spool_rc rc = check_and_spool(c, c->transform, SL_INGEST_NDJSON, data,
+                                     len, 0, pieces, res, ticket);
     if (rc != SL_SPOOL_OK)
         return rc == SL_SPOOL_FULL ? 503 : 500;
     if (res->listed > 0 && !pieces) {

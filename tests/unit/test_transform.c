@@ -15,7 +15,7 @@
 typedef struct env {
     lua_State *L;
     sl_schema *schema;
-    sl_transform *xf;
+    sl_transform *transform;
     sl_buf block, rejects;
     sl_ingest_result res;
     char records[2048];
@@ -34,7 +34,7 @@ static void setup(env *e, const char *fn_src, size_t mem)
     CHECK(sl_schema_add(e->schema, "id", SL_TYPE_INTEGER, false, err, sizeof err) == 0);
     CHECK(sl_schema_add(e->schema, "email", SL_TYPE_STRING, true, err, sizeof err) == 0);
     CHECK(sl_schema_add(e->schema, "amount", SL_TYPE_NUMBER, true, err, sizeof err) == 0);
-    e->xf = sl_transform_new(e->L, ref, e->schema, "t", 100000);
+    e->transform = sl_transform_new(e->L, ref, e->schema, "t", 100000);
     sl_buf_init(&e->block, 0);
     sl_buf_init(&e->rejects, 0);
 }
@@ -43,15 +43,15 @@ static void run(env *e, const char *body)
 {
     sl_buf_reset(&e->block);
     sl_buf_reset(&e->rejects);
-    CHECK(sl_ingest(e->schema, e->xf, SL_INGEST_JSON, body, strlen(body), NULL,
-                    &e->block, &e->rejects, &e->res) == 0);
+    CHECK(sl_ingest(e->schema, e->transform, SL_INGEST_JSON, body,
+                    strlen(body), NULL, &e->block, &e->rejects, &e->res) == 0);
     sl_test_join_frames(&e->block, e->records, sizeof e->records);
     sl_buf_cstr(&e->rejects);
 }
 
 static void teardown(env *e)
 {
-    sl_transform_free(e->xf);
+    sl_transform_free(e->transform);
     sl_schema_free(e->schema);
     sl_buf_free(&e->block);
     sl_buf_free(&e->rejects);
@@ -152,8 +152,8 @@ static void test_ndjson_trailing_garbage(void)
     env e;
     setup(&e, "return function(rec) return { {id = 'bad'}, {id = rec.id} } end", 0);
     const char *body = "{\"id\":1} junk\n{\"id\":2}\n";
-    CHECK(sl_ingest(e.schema, e.xf, SL_INGEST_NDJSON, body, strlen(body), NULL,
-                    &e.block, &e.rejects, &e.res) == 0);
+    CHECK(sl_ingest(e.schema, e.transform, SL_INGEST_NDJSON, body,
+                    strlen(body), NULL, &e.block, &e.rejects, &e.res) == 0);
     sl_buf_cstr(&e.rejects);
     CHECK(e.res.accepted == 1);          /* line 1's second output: no */
     CHECK(e.res.rejected == 2);          /* line 0 malformed, line 1 'bad' */
