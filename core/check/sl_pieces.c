@@ -20,9 +20,9 @@ typedef struct piece {
 } piece;
 
 struct sl_pieces {
-    sl_workers *w;
-    piece *v;
-    size_t n, cap;
+    sl_workers *workers;
+    piece *pieces;           /* the last call's: count in use, cap made */
+    size_t count, cap;
     /* the call in progress, for the tasks */
     const sl_schema *schema;
     const sl_ingest_limits *lim;
@@ -35,7 +35,7 @@ sl_pieces *sl_pieces_new(unsigned nhelpers, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (!(p->w = sl_workers_new(nhelpers, err, errlen))) {
+    if (!(p->workers = sl_workers_new(nhelpers, err, errlen))) {
         free(p);
         return NULL;
     }
@@ -46,12 +46,12 @@ void sl_pieces_free(sl_pieces *p)
 {
     if (!p)
         return;
-    sl_workers_free(p->w);
+    sl_workers_free(p->workers);
     for (size_t i = 0; i < p->cap; i++) {
-        sl_buf_free(&p->v[i].block);
-        sl_buf_free(&p->v[i].rejects);
+        sl_buf_free(&p->pieces[i].block);
+        sl_buf_free(&p->pieces[i].rejects);
     }
-    free(p->v);
+    free(p->pieces);
     free(p);
 }
 
@@ -59,15 +59,16 @@ void sl_pieces_free(sl_pieces *p)
 static void check_piece(void *ud, size_t i)
 {
     sl_pieces *p = ud;
-    piece *pc = &p->v[i];
-    sl_buf_reset(&pc->block);
-    if (pc->rejects.cap > KEEP_MAX) /* the last call's; not needed now */
-        sl_buf_free(&pc->rejects);
-    sl_buf_reset(&pc->rejects);
+    piece *one = &p->pieces[i];
+    sl_buf_reset(&one->block);
+    if (one->rejects.cap > KEEP_MAX) /* the last call's; not needed now */
+        sl_buf_free(&one->rejects);
+    sl_buf_reset(&one->rejects);
     /* as sl_connector sizes its block: about the input, once */
-    (void)sl_buf_reserve(&pc->block, pc->len + pc->len / 8 + 256);
-    pc->rc = sl_ingest(p->schema, NULL, SL_INGEST_NDJSON, pc->data, pc->len,
-                       p->lim, &pc->block, &pc->rejects, &pc->res);
+    (void)sl_buf_reserve(&one->block, one->len + one->len / 8 + 256);
+    one->rc = sl_ingest(p->schema, NULL, SL_INGEST_NDJSON, one->data,
+                        one->len, p->lim, &one->block, &one->rejects,
+                        &one->res);
 }
 
 /* Cut data[0..len) into pieces of whole lines of about SL_PIECES_BYTES.
@@ -76,18 +77,18 @@ static int cut(sl_pieces *p, const char *data, size_t len)
 {
     size_t want = len / SL_PIECES_BYTES + 1;
     if (want > p->cap) {
-        piece *v = realloc(p->v, want * sizeof *v);
-        if (!v)
+        piece *grown = realloc(p->pieces, want * sizeof *grown);
+        if (!grown)
             return -1;
         for (size_t i = p->cap; i < want; i++) {
-            memset(&v[i], 0, sizeof v[i]);
-            sl_buf_init(&v[i].block, 0);
-            sl_buf_init(&v[i].rejects, 0);
+            memset(&grown[i], 0, sizeof grown[i]);
+            sl_buf_init(&grown[i].block, 0);
+            sl_buf_init(&grown[i].rejects, 0);
         }
-        p->v = v;
+        p->pieces = grown;
         p->cap = want;
     }
-    p->n = 0;
+    p->count = 0;
     size_t at = 0;
     while (at < len) {
         size_t end = len;
@@ -97,9 +98,9 @@ static int cut(sl_pieces *p, const char *data, size_t len)
             end = nl ? (size_t)(nl - data) + 1 : len;
         }
         /* pieces end at line ends, so there are at most `want` */
-        p->v[p->n].data = data + at;
-        p->v[p->n].len = end - at;
-        p->n++;
+        p->pieces[p->count].data = data + at;
+        p->pieces[p->count].len = end - at;
+        p->count++;
         at = end;
     }
     return 0;
@@ -114,47 +115,47 @@ int sl_pieces_ingest(sl_pieces *p, const sl_schema *schema, const char *data,
         return -1;
     p->schema = schema;
     p->lim = lim;
-    sl_workers_run(p->w, p->n, check_piece, p);
+    sl_workers_run(p->workers, p->count, check_piece, p);
     size_t mark = block->len, bytes = 0;
     int rc = 0;
-    for (size_t i = 0; i < p->n; i++) {
-        const piece *pc = &p->v[i];
-        if (pc->rc != 0)
+    for (size_t i = 0; i < p->count; i++) {
+        const piece *one = &p->pieces[i];
+        if (one->rc != 0)
             rc = -1;
-        bytes += pc->block.len;
-        res->accepted += pc->res.accepted;
-        res->dropped += pc->res.dropped;
-        res->rejected += pc->res.rejected;
-        res->listed += pc->res.listed;
-        res->lines += pc->res.lines;
+        bytes += one->block.len;
+        res->accepted += one->res.accepted;
+        res->dropped += one->res.dropped;
+        res->rejected += one->res.rejected;
+        res->listed += one->res.listed;
+        res->lines += one->res.lines;
     }
     if (rc == 0 && sl_buf_reserve(block, bytes) != 0)
         rc = -1;
-    for (size_t i = 0; i < p->n; i++) {
-        piece *pc = &p->v[i];
-        if (rc == 0 && pc->block.len) {
-            memcpy(block->data + block->len, pc->block.data, pc->block.len);
-            block->len += pc->block.len;
+    for (size_t i = 0; i < p->count; i++) {
+        piece *one = &p->pieces[i];
+        if (rc == 0 && one->block.len) {
+            memcpy(block->data + block->len, one->block.data, one->block.len);
+            block->len += one->block.len;
         }
-        if (pc->block.cap > KEEP_MAX)
-            sl_buf_free(&pc->block);
+        if (one->block.cap > KEEP_MAX)
+            sl_buf_free(&one->block);
     }
     if (rc != 0) {
         block->len = mark;
         memset(res, 0, sizeof *res);
-        for (size_t i = 0; i < p->n; i++)
-            sl_buf_reset(&p->v[i].rejects);
+        for (size_t i = 0; i < p->count; i++)
+            sl_buf_reset(&p->pieces[i].rejects);
     }
     return rc;
 }
 
-size_t sl_pieces_count(const sl_pieces *p) { return p->n; }
+size_t sl_pieces_count(const sl_pieces *p) { return p->count; }
 
 void sl_pieces_piece(const sl_pieces *p, size_t i, const char **data,
                      size_t *len, const sl_buf **rejects, size_t *listed)
 {
-    *data = p->v[i].data;
-    *len = p->v[i].len;
-    *rejects = &p->v[i].rejects;
-    *listed = p->v[i].rejects.len ? p->v[i].res.listed : 0;
+    *data = p->pieces[i].data;
+    *len = p->pieces[i].len;
+    *rejects = &p->pieces[i].rejects;
+    *listed = p->pieces[i].rejects.len ? p->pieces[i].res.listed : 0;
 }
