@@ -384,12 +384,12 @@ class LuaTest(SluiceTestCase):
 
     # ---- 3. transforms ---------------------------------------------------
 
-    XF_SCHEMA = [
+    TRANSFORM_SCHEMA = [
         {"name": "id", "type": "integer"},
         {"name": "email", "type": "string"},
         {"name": "note", "type": "string", "nullable": True},
     ]
-    XF_FN = """function(rec, ctx)
+    TRANSFORM_FN = """function(rec, ctx)
     local kind = rec.kind
     rec.kind = nil
     if rec.mail ~= nil then
@@ -413,10 +413,11 @@ class LuaTest(SluiceTestCase):
 
     def test_transform_drop_split_rename_error(self):
         dest = self.start_destination()
-        src = connector_lua("xf", dest.url + "/in", schema=self.XF_SCHEMA,
+        src = connector_lua("xf", dest.url + "/in",
+                            schema=self.TRANSFORM_SCHEMA,
                             batch={"max_records": 1000, "max_delay_ms": 100},
                             retry=FAST_RETRY,
-                            extra={"transform": LuaRaw(self.XF_FN)})
+                            extra={"transform": LuaRaw(self.TRANSFORM_FN)})
         sl = self.make_sluice({"xf": src})
         sl.start()
         boom_line = line_of(src, 'error("boom")')
