@@ -19,6 +19,7 @@
 #include "sl_dlq.h"
 #include "sl_log.h"
 #include "sl_luaruntime.h"
+#include "sl_luastd.h"
 #include "sl_metrics.h"
 #include "sl_pieces.h"
 #include "sl_rejectlog.h"
@@ -119,7 +120,7 @@ sl_connector *sl_connector_new(const sl_connector_conf *conf,
     if (conf->L) {
         c->rt = sl_luaruntime_new(conf->L, base, http, conf->lua_max_instructions,
                              err, errlen);
-        if (!c->rt)
+        if (!c->rt || sl_luastd_open_loop(conf->L, err, errlen) != 0)
             goto fail;
     }
     c->d = sl_delivery_new(base, http, c->rt, conf, c->spool, c->dlq,

@@ -277,7 +277,8 @@ static const luaL_Reg http_funcs[] = {
 };
 
 /* Every member of `sluice`; the tables (NULL here) are filled in by
- * sl_luastd_open. A new sluice.* function goes in this list. */
+ * sl_luastd_open. A new sluice.* function goes in this list, or in
+ * loop_funcs when it waits on the event loop. */
 static const luaL_Reg sluice_funcs[] = {
     {"env", std_env},
     {"now", std_now},
@@ -287,10 +288,16 @@ static const luaL_Reg sluice_funcs[] = {
     {"base64_decode", std_base64_decode},
     {"hex", std_hex},
     {"uuid", std_uuid},
-    {"sleep", sl_luaruntime_sleep},
     {"log", NULL},   /* log_funcs */
-    {"http", NULL},  /* http_funcs */
     {"json", NULL},  /* lua-cjson */
+    {NULL, NULL}
+};
+
+/* The members that wait on the event loop (sl_luaruntime's), added by
+ * sl_luastd_open_loop once a runtime runs the state's functions. */
+static const luaL_Reg loop_funcs[] = {
+    {"sleep", sl_luaruntime_sleep},
+    {"http", NULL},  /* http_funcs */
     {NULL, NULL}
 };
 
@@ -299,11 +306,28 @@ int sl_luastd_open(lua_State *L)
     luaL_newlib(L, sluice_funcs);                /* sluice */
     luaL_newlib(L, log_funcs);                   /* sluice log */
     lua_setfield(L, -2, "log");                  /* sluice.log = log */
-    luaL_newlib(L, http_funcs);                  /* sluice http */
-    lua_setfield(L, -2, "http");                 /* sluice.http = http */
     luaL_requiref(L, "cjson", luaopen_cjson, 0); /* sluice cjson */
     lua_setfield(L, -2, "json");                 /* sluice.json = cjson */
     return 1;
+}
+
+/* Protected: add loop_funcs to the global `sluice` (the table require
+ * "sluice" returns too). */
+static int open_loop(lua_State *L)
+{
+    if (lua_getglobal(L, "sluice") != LUA_TTABLE)   /* sluice */
+        return luaL_error(L, "the sluice module is missing");
+    luaL_setfuncs(L, loop_funcs, 0);                /* sluice */
+    luaL_newlib(L, http_funcs);                     /* sluice http */
+    lua_setfield(L, -2, "http");                    /* sluice.http = http */
+    lua_pop(L, 1);                                  /* */
+    return 0;
+}
+
+int sl_luastd_open_loop(lua_State *L, char *err, size_t errlen)
+{
+    lua_pushcfunction(L, open_loop);                /* open */
+    return sl_luahost_pcall(L, 0, 0, 0, err, errlen) == LUA_OK ? 0 : -1;
 }
 
 /* Protected: open the module as the global and the loaded `sluice`. */

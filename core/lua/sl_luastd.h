@@ -25,6 +25,8 @@
  *                                "lua:<file name>", message "<file>:<line>:
  *                                <text>"
  *   json                         lua-cjson (require "cjson"), with json.null
+ * and, once sl_luastd_open_loop has run (a running gateway; not while a
+ * file loads, not in `sluice check`):
  *   sleep(ms), http = { request } sl_luaruntime_sleep and
  *                                sl_luaruntime_http_request: they work in a
  *                                task of a running sl_luaruntime and raise
@@ -40,5 +42,11 @@ int sl_luastd_open(lua_State *L);
  * require "sluice" returns. Returns the state, or NULL with a message in
  * `err`. The state is the host's: free it with sl_luahost_free. */
 lua_State *sl_luastd_new(size_t mem_limit_bytes, char *err, size_t errlen);
+
+/* Add the members that wait on the event loop (sleep, http) to the
+ * `sluice` module of L, a state from sl_luastd_new: call it once an
+ * sl_luaruntime runs L's functions. 0, or -1 with a message in err (out
+ * of memory, or no `sluice` global). */
+int sl_luastd_open_loop(lua_State *L, char *err, size_t errlen);
 
 #endif

@@ -58,7 +58,11 @@ static int world_open(world *w, unsigned long max_instructions)
     w->rt = sl_luaruntime_new(w->L, w->base, w->http, max_instructions, err,
                               sizeof err);
     CHECK(w->rt != NULL);
-    return w->rt ? 0 : -1;
+    if (!w->rt)
+        return -1;
+    /* as the connector does once its runtime runs */
+    CHECK(sl_luastd_open_loop(w->L, err, sizeof err) == 0);
+    return 0;
 }
 
 /* In the order the gateway keeps: the client first, so that no transfer
