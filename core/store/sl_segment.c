@@ -163,8 +163,11 @@ int sl_segment_scan_file(const char *path, uint64_t start, sl_buf *buf,
         }
         buf->len = 0;
         if (sl_buf_reserve(buf, len) != 0) {
-            out->why = "a block too large to check in memory";
-            break;
+            /* no verdict on the file: a block called bad here would be
+             * cut off (the last segment) or skipped at recovery */
+            close(fd);
+            errno = ENOMEM;
+            return -1;
         }
         if (sl_segment_pread(fd, buf->data, len, (off_t)(off + BLK_HDR),
                              &got) != 0 || got != len) {

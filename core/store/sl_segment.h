@@ -65,7 +65,9 @@ typedef void (*sl_segment_block_fn)(void *ud, uint64_t lsn,
 /* Check every block of the segment file at path (header, crc, frames),
  * from its start to the first bad one, calling fn (may be NULL) for each
  * good one; buf is scratch space the caller frees. Fills *out and returns
- * 0; -1 with errno when the file cannot be opened or stat'ed. */
+ * 0; -1 with errno when the file cannot be opened or stat'ed, or with
+ * ENOMEM when buf cannot grow to hold a block (*out is then not to be
+ * used: running out of memory says nothing about the file). */
 int sl_segment_scan_file(const char *path, uint64_t start, sl_buf *buf,
                          sl_segment_block_fn fn, void *ud,
                          sl_segment_scan *out);
