@@ -240,6 +240,7 @@ struct sl_segment_reader {      /* sequential reads from the segments */
     uint64_t buf_lsn;
     uint64_t hdr_lsn;           /* header of the current block */
     size_t hdr_nrec;            /* its record count */
+    int nomem;                  /* the last error was out of memory */
     char err[256];
 };
 
@@ -285,6 +286,8 @@ const char *sl_segment_reader_error(const sl_segment_reader *r)
     return r->err;
 }
 
+int sl_segment_reader_nomem(const sl_segment_reader *r) { return r->nomem; }
+
 static size_t seg_find(const sl_segment_table *t, uint64_t lsn)
 {
     size_t i = t->n;
@@ -312,6 +315,7 @@ static const char *reader_get(sl_segment_reader *r, const sl_segment_table *t,
     r->buf.len = 0;
     if (sl_buf_reserve(&r->buf, want) != 0) {
         set_err(r, "out of memory reading the spool");
+        r->nomem = 1;
         return NULL;
     }
     size_t got;
@@ -346,6 +350,7 @@ int sl_segment_reader_seek(sl_segment_reader *r, const sl_segment_table *t,
                            uint64_t lsn)
 {
     r->err[0] = '\0';
+    r->nomem = 0;
     if (r->fd >= 0 && r->lsn == lsn)
         return 0;
     if (r->fd >= 0 && lsn == r->hdr_lsn && r->lsn == lsn + BLK_HDR &&
@@ -406,6 +411,7 @@ int sl_segment_reader_peek(sl_segment_reader *r, const sl_segment_table *t,
                            uint64_t *lsn)
 {
     r->err[0] = '\0';
+    r->nomem = 0;
     for (;;) {
         if (r->lsn >= limit)
             return 0;
@@ -459,7 +465,11 @@ uint64_t sl_segment_reader_consume(sl_segment_reader *r, size_t len)
     return r->lsn;
 }
 
-void sl_segment_reader_forget(sl_segment_reader *r) { r->lsn = UINT64_MAX; }
+void sl_segment_reader_forget(sl_segment_reader *r)
+{
+    r->lsn = UINT64_MAX;
+    r->nomem = 0;
+}
 
 void sl_segment_reader_dropped(sl_segment_reader *r, size_t drop)
 {

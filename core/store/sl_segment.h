@@ -126,4 +126,8 @@ int sl_segment_reader_gap(const sl_segment_reader *r,
 /* Why the last seek or peek failed; "" when it said nothing. */
 const char *sl_segment_reader_error(const sl_segment_reader *r);
 
+/* The last seek or peek failed for want of memory, not because of the
+ * files: 1, else 0 (also after sl_segment_reader_forget). */
+int sl_segment_reader_nomem(const sl_segment_reader *r);
+
 #endif

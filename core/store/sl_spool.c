@@ -724,10 +724,15 @@ static size_t take_recovered(sl_spool *s, sl_spool_emit_fn emit, void *ud,
     s->read_lsn = rc->start;
     size_t n = take_disk(s, rc->nrecords, emit, ud, 1);
     int ok = n == rc->nrecords && s->read_lsn == rc->end;
+    int nomem = !ok && sl_segment_reader_nomem(s->rd);
     s->read_lsn = keep;
     s->unread_records = keep_n;
     s->unread_bytes = keep_b;
     sl_segment_reader_forget(s->rd);
+    if (nomem) {
+        s->rcut_next--; /* not the batch's fault: cut it again next time */
+        return 0;
+    }
     if (!ok) {
         sl_log_error("spool", "%s: batch %" PRIu64 "..%" PRIu64 " from before the "
                  "restart could not be read again (%zu of %zu records): %s",
@@ -746,9 +751,12 @@ size_t sl_spool_take(sl_spool *s, size_t max_records, sl_spool_emit_fn emit,
     memset(cut, 0, sizeof *cut);
     cut->epoch = s->epoch;
     while (s->rcut_next < s->nrcuts) {
+        size_t next = s->rcut_next;
         size_t n = take_recovered(s, emit, ud, cut);
         if (n > 0)
             return n; /* already outstanding (cuts[] holds it) */
+        if (s->rcut_next == next)
+            return 0; /* out of memory: the same batch next time */
         /* unreadable: drop it from the outstanding list */
         sl_spool_done(s, &s->rcuts[s->rcut_next - 1]);
     }

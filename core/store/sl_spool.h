@@ -126,7 +126,8 @@ typedef int (*sl_spool_emit_fn)(void *ud, const char *rec, size_t len,
 /* Cut the next batch: a batch recovered from a previous run if one is left,
  * else up to max_records records until emit refuses one. Fills *cut and
  * records it as outstanding (persisted). Returns the records taken (0:
- * nothing to take, or an I/O error, which is logged). */
+ * nothing to take, or an I/O error, which is logged, or out of memory,
+ * after which a recovered batch is cut again by the next call). */
 size_t sl_spool_take(sl_spool *s, size_t max_records, sl_spool_emit_fn emit,
                      void *ud, sl_spool_cut *cut);
 
