@@ -334,7 +334,9 @@ static int cut_batch(sl_delivery *d)
             sl_log_error("delivery", "%s: out of memory cutting a batch",
                      c->name);
         batch_free(b);
-        return empty ? 0 : -1;
+        /* empty with a recovered batch left: the spool ran out of memory
+         * reading it (unreadable ones it drops), so try again */
+        return empty && sl_spool_recovered_left(d->spool) == 0 ? 0 : -1;
     }
     if (c->body == SL_BODY_ARRAY)
         sl_buf_putc(&b->full, ']'); /* room was reserved by emit_record */
