@@ -15,6 +15,7 @@
 #include "sl_dlq.h"
 #include "sl_json.h"
 #include "sl_state.h"
+#include "sl_time.h"
 
 #define CLI_PATH 4096
 
@@ -90,7 +91,8 @@ static int parse_since(const char *s, int64_t *ms)
         *ms = sec * 1000;
         return 0;
     }
-    return sl_dlq_parse_time(s, strlen(s), ms);
+    return sl_time_parse_rfc3339(s, strlen(s), SL_TIME_LOOSE, ms) == SL_TIME_OK
+               ? 0 : -1;
 }
 
 static int parse_args(cli *c, int argc, char **argv)

@@ -9,7 +9,6 @@
 
 #include <event2/event.h>
 
-#include "sl_clock.h"
 #include "sl_connector.h"
 #include "sl_http_client.h"
 #include "sl_intake_http.h"
@@ -17,6 +16,7 @@
 #include "sl_log.h"
 #include "sl_pieces.h"
 #include "sl_state.h"
+#include "sl_time.h"
 
 typedef struct gateway {
     const sl_config *cfg;
@@ -65,7 +65,7 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
         else
             sl_log_info("gateway", "everything delivered; stopping");
         event_base_loopexit(g->base, NULL);
-    } else if (sl_mono_ms() >= g->drain_deadline) {
+    } else if (sl_time_mono_ms() >= g->drain_deadline) {
         size_t lost = undelivered(g, 0);
         if (lost) {
             sl_log_error("gateway", "shutdown deadline passed with %zu records "
@@ -106,7 +106,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     sl_intake_http_close_listener(g->intake);
     for (size_t i = 0; i < g->ntcp; i++)
         sl_intake_tcp_close_listener(g->tcp[i]);
-    g->drain_deadline = sl_mono_ms() + SL_GATEWAY_DRAIN_MS;
+    g->drain_deadline = sl_time_mono_ms() + SL_GATEWAY_DRAIN_MS;
     struct timeval tv = {0, 50 * 1000};
     event_add(g->drain_tick, &tv);
 }

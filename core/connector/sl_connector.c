@@ -14,7 +14,6 @@
 #include <event2/event.h>
 #include <lauxlib.h>
 
-#include "sl_clock.h"
 #include "sl_delivery.h"
 #include "sl_dlq.h"
 #include "sl_log.h"
@@ -25,6 +24,7 @@
 #include "sl_rejectlog.h"
 #include "sl_spool.h"
 #include "sl_state.h"
+#include "sl_time.h"
 #include "sl_transform.h"
 
 #define INBOX_MAX_FILE (256u << 20) /* a replay file read at once */
@@ -255,7 +255,7 @@ static sl_spool_rc check_and_spool(sl_connector *c, sl_transform *transform,
         return SL_SPOOL_NOMEM;
     if (res->accepted > 0) {
         sl_spool_rc rc = sl_spool_append(c->spool, &c->block, res->accepted,
-                                         sl_mono_ms(), ticket);
+                                         sl_time_mono_ms(), ticket);
         if (rc != SL_SPOOL_OK)
             return rc;
         c->stats.accepted += res->accepted;
@@ -566,7 +566,7 @@ static int take_inbox_file(sl_connector *c, const char *path)
         rc = 1;
     if (rc == 0 && accepted > 0) {
         uint64_t ticket;
-        if (sl_spool_append(c->spool, &c->block, accepted, sl_mono_ms(),
+        if (sl_spool_append(c->spool, &c->block, accepted, sl_time_mono_ms(),
                             &ticket) != SL_SPOOL_OK ||
             sl_spool_sync(c->spool) != 0)
             rc = -1;

@@ -19,16 +19,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 #include <lauxlib.h>
 
-#include "sl_clock.h"
 #include "sl_header.h"
 #include "sl_log.h"
+#include "sl_time.h"
 
 #define DEAD_RESPONSE_KEEP 1024
 
@@ -107,13 +106,6 @@ static void pump(sl_delivery *d);
 static void send_piece(batch *b);
 static void next_piece(batch *b);
 
-static int64_t wall_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 static uint64_t rng_next(sl_delivery *d)
 {
     uint64_t x = d->rng;
@@ -151,7 +143,7 @@ sl_delivery *sl_delivery_new(struct event_base *base, sl_http_client *http,
     d->dlq = dlq;
     d->stats = stats;
     d->max_batches = conf->ordered ? 1 : conf->concurrency;
-    d->rng = ((uint64_t)sl_mono_ms() << 20) ^ (uint64_t)getpid() ^
+    d->rng = ((uint64_t)sl_time_mono_ms() << 20) ^ (uint64_t)getpid() ^
              (uint64_t)(uintptr_t)d ^ 0x9e3779b97f4a7c15ull;
     char why[160];
     if (!(d->headers = sl_header_list(conf, NULL, NULL, why, sizeof why))) {
@@ -377,7 +369,7 @@ static void transmit(batch *b, const struct curl_slist *headers)
         d->stats->retries++;
     b->in_flight = 1;
     d->in_flight++;
-    b->last_wall = wall_ms();
+    b->last_wall = sl_time_wall_ms();
     if (sl_http_client_send(d->http, &req, on_response, b) != 0) {
         /* could not even start: treat like a transport failure */
         sl_http_client_response r = {.status = 0, .curl_code = CURLE_OUT_OF_MEMORY,
@@ -435,7 +427,7 @@ static void on_headers(void *ud, lua_State *co, int nres, const char *err)
         d->stats->failures++;
         sl_log_warn("delivery", "batch %s attempt %u: %s", b->key, b->attempt, err);
         b->last_status = 0;
-        b->last_wall = wall_ms();
+        b->last_wall = sl_time_wall_ms();
         sl_http_client_response r = {.status = 0, .error = err, .body = ""};
         retry_or_bury(b, &r);
         return;
@@ -454,8 +446,8 @@ static void send_piece(batch *b)
     }
     b->attempt++;
     if (!b->first_mono) {
-        b->first_mono = sl_mono_ms();
-        b->first_wall = wall_ms();
+        b->first_mono = sl_time_mono_ms();
+        b->first_wall = sl_time_wall_ms();
     }
     if (d->rt) {
         /* on_headers runs from the loop, never inside this call: it may
@@ -541,7 +533,7 @@ static uint64_t backoff_ms(sl_delivery *d, batch *b,
     uint64_t ra = retry_after_ms(res->retry_after);
     if (ra > wait)
         wait = ra;
-    b->not_before = ra ? sl_mono_ms() + ra : 0;
+    b->not_before = ra ? sl_time_mono_ms() + ra : 0;
     if (d->draining && wait > 250)
         wait = 250;
     return wait;
@@ -702,7 +694,7 @@ static void wake_waiting(sl_delivery *d, const batch *except)
     for (batch *b = d->batches; b; b = b->next) {
         if (b == except || b->in_flight || b->finishing || !b->retry_ev ||
             !evtimer_pending(b->retry_ev, NULL) ||
-            b->not_before > sl_mono_ms()) /* the server said when */
+            b->not_before > sl_time_mono_ms()) /* the server said when */
             continue;
         uint64_t wait = rng_next(d) % 100;
         struct timeval tv = {0, (suseconds_t)wait * 1000};
@@ -788,7 +780,7 @@ static void retry_or_bury(batch *b, const sl_http_client_response *res)
     long st = res->status;
     char why[320];
     if (c->retry_max_elapsed_s &&
-        sl_mono_ms() - b->first_mono >= (uint64_t)c->retry_max_elapsed_s * 1000) {
+        sl_time_mono_ms() - b->first_mono >= (uint64_t)c->retry_max_elapsed_s * 1000) {
         if (st)
             snprintf(why, sizeof why, "retry time (max_elapsed_s = %u) ran "
                      "out; last: HTTP %ld", c->retry_max_elapsed_s, st);
@@ -834,7 +826,7 @@ static void pump(sl_delivery *d)
 {
     if (d->stopped)
         return;
-    uint64_t now = sl_mono_ms(), wait = 0;
+    uint64_t now = sl_time_mono_ms(), wait = 0;
     while (d->nbatches < d->max_batches) {
         wait = 0;
         if (!batch_due(d, now, &wait))

@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <lauxlib.h>
 #include <lua-cjson.h>
@@ -22,6 +21,7 @@
 #include "sl_log.h"
 #include "sl_luahost.h"
 #include "sl_luaruntime.h"
+#include "sl_time.h"
 
 #define SHA256_LEN 32
 
@@ -48,10 +48,7 @@ static int std_env(lua_State *L)
 /* sluice.now(): wall-clock seconds, to the millisecond. */
 static int std_now(lua_State *L)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    long long ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    lua_pushnumber(L, (lua_Number)ms / 1000.0);   /* seconds */
+    lua_pushnumber(L, (lua_Number)sl_time_wall_ms() / 1000.0); /* seconds */
     return 1;
 }
 

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sl_time.h"
+
 #define LINEAR_MAX 16          /* up to here a misplaced key is found by scan */
 #define NOT_FOUND ((size_t)-1)
 #define SHOW_MAX 40            /* bytes of a bad value quoted in a message */
@@ -356,18 +358,6 @@ static const char *show(char buf[SHOW_MAX + 4], const sl_json_token *v)
 
 /* ---- type checks ------------------------------------------------------- */
 
-static inline bool is_digit(unsigned char c) { return (unsigned)c - '0' < 10u; }
-
-static bool digits(const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!is_digit((unsigned char)p[i]))
-            return false;
-    return true;
-}
-
-static int num2(const char *p) { return (p[0] - '0') * 10 + (p[1] - '0'); }
-
 /* An integer literal (JSON grammar already checked) within int64? Fewer
  * than 19 digits always is; 19 are compared with the limit. */
 static bool int64_fits(const char *p, size_t len)
@@ -393,72 +383,6 @@ static bool number_finite(const sl_json_token *v)
 
 static const char *const SHAPE = "shape";
 
-/* "YYYY-MM-DD" at p (10 bytes): NULL, SHAPE, or what is out of range. */
-static const char *check_ymd(const char *p)
-{
-    static const unsigned char mdays[13] = {0,  31, 29, 31, 30, 31, 30,
-                                            31, 31, 30, 31, 30, 31};
-    if (!digits(p, 4) || p[4] != '-' || !digits(p + 5, 2) || p[7] != '-' ||
-        !digits(p + 8, 2))
-        return SHAPE;
-    int y = num2(p) * 100 + num2(p + 2), m = num2(p + 5), d = num2(p + 8);
-    if (m < 1 || m > 12)
-        return "month out of range";
-    bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    if (d < 1 || d > mdays[m] || (m == 2 && d == 29 && !leap))
-        return "day out of range for month";
-    return NULL;
-}
-
-/* RFC 3339 date-time: NULL when valid, otherwise why not. */
-static const char *check_datetime(const char *p, size_t n)
-{
-    const char *r;
-    if (n < 10 || (r = check_ymd(p)) == SHAPE)
-        return "expected YYYY-MM-DDTHH:MM:SS with Z or \xC2\xB1HH:MM";
-    if (r)
-        return r;
-    if (n == 10)
-        return "missing time (expected YYYY-MM-DDTHH:MM:SS)";
-    if (p[10] != 'T' && p[10] != 't')
-        return "expected 'T' between date and time";
-    if (n < 19 || !digits(p + 11, 2) || p[13] != ':' || !digits(p + 14, 2) ||
-        p[16] != ':' || !digits(p + 17, 2))
-        return "expected time as HH:MM:SS";
-    if (num2(p + 11) > 23)
-        return "hour out of range";
-    if (num2(p + 14) > 59)
-        return "minute out of range";
-    if (num2(p + 17) > 60) /* 60: leap second */
-        return "second out of range";
-    size_t i = 19;
-    if (i < n && p[i] == '.') {
-        size_t j = i + 1;
-        while (j < n && is_digit((unsigned char)p[j]))
-            j++;
-        if (j - i - 1 < 1 || j - i - 1 > 9)
-            return "fraction of a second must have 1 to 9 digits";
-        i = j;
-    }
-    if (i == n)
-        return "missing timezone offset (Z or \xC2\xB1HH:MM)";
-    if (p[i] == 'Z' || p[i] == 'z') {
-        i++;
-    } else if (p[i] == '+' || p[i] == '-') {
-        if (n - i < 6 || !digits(p + i + 1, 2) || p[i + 3] != ':' ||
-            !digits(p + i + 4, 2))
-            return "invalid timezone offset (expected Z or \xC2\xB1HH:MM)";
-        if (num2(p + i + 1) > 23)
-            return "offset hour out of range";
-        if (num2(p + i + 4) > 59)
-            return "offset minute out of range";
-        i += 6;
-    } else {
-        return "invalid timezone offset (expected Z or \xC2\xB1HH:MM)";
-    }
-    return i == n ? NULL : "unexpected characters after the timezone offset";
-}
-
 /* Check a date/datetime string token; NULL or the reason. Escaped text is
  * decoded first (it only passes if the escapes spell digits etc.). */
 static const char *check_temporal(sl_schema_type type, const sl_json_token *v)
@@ -471,9 +395,12 @@ static const char *check_temporal(sl_schema_type type, const sl_json_token *v)
             return type == SL_TYPE_DATE ? SHAPE : "value is too long";
         p = buf;
     }
-    if (type == SL_TYPE_DATE)
-        return n == 10 ? check_ymd(p) : SHAPE;
-    return check_datetime(p, n);
+    sl_time_rc rc = type == SL_TYPE_DATE
+                        ? sl_time_parse_date(p, n, NULL)
+                        : sl_time_parse_rfc3339(p, n, 0, NULL);
+    if (rc == SL_TIME_E_SHAPE && type == SL_TYPE_DATE)
+        return SHAPE;
+    return rc == SL_TIME_OK ? NULL : sl_time_rc_str(rc);
 }
 
 /* Check field f's value token; on success record where its JSON text is. */

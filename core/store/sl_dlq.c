@@ -12,11 +12,11 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sl_buf.h"
 #include "sl_json.h"
+#include "sl_time.h"
 
 #define DLQ_REASON_MAX 4096
 #define DLQ_BATCH_ID_MAX 256
@@ -83,86 +83,6 @@ static int write_all(int fd, const char *p, size_t n)
         p += k;
         n -= (size_t)k;
     }
-    return 0;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- time -------------------------------------------------------------- */
-
-static void fmt_time(int64_t ms, char *out, size_t n)
-{
-    if (ms < 0)
-        ms = 0;
-    time_t sec = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-}
-
-static int two(const char *p, int *v)
-{
-    if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
-        return -1;
-    *v = (p[0] - '0') * 10 + (p[1] - '0');
-    return 0;
-}
-
-int sl_dlq_parse_time(const char *s, size_t n, int64_t *ms)
-{
-    char b[64];
-    if (n < 20 || n >= sizeof b)
-        return -1;
-    memcpy(b, s, n);
-    b[n] = '\0';
-    int c1, c2, mo, d, h, mi, se;
-    if (two(b, &c1) || two(b + 2, &c2) || b[4] != '-' || two(b + 5, &mo) ||
-        b[7] != '-' || two(b + 8, &d) ||
-        (b[10] != 'T' && b[10] != 't' && b[10] != ' ') || two(b + 11, &h) ||
-        b[13] != ':' || two(b + 14, &mi) || b[16] != ':' || two(b + 17, &se))
-        return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-        return -1;
-    const char *p = b + 19;
-    int frac = 0;
-    if (*p == '.') {
-        int digits = 0;
-        for (p++; *p >= '0' && *p <= '9'; p++, digits++)
-            if (digits < 3)
-                frac = frac * 10 + (*p - '0');
-        if (digits == 0)
-            return -1;
-        for (; digits < 3; digits++)
-            frac *= 10;
-    }
-    long off = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int oh, om;
-        if (two(p + 1, &oh) || p[3] != ':' || two(p + 4, &om) || oh > 23 ||
-            om > 59)
-            return -1;
-        off = (oh * 60L + om) * 60L * (*p == '-' ? -1 : 1);
-        p += 6;
-    } else {
-        return -1;
-    }
-    if (*p)
-        return -1;
-    struct tm tm = {.tm_year = c1 * 100 + c2 - 1900, .tm_mon = mo - 1,
-                    .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = se};
-    time_t t = timegm(&tm);
-    if (se < 60 && (tm.tm_mday != d || tm.tm_mon != mo - 1))
-        return -1; /* February 30th and friends */
-    *ms = ((int64_t)t - off) * 1000 + frac;
     return 0;
 }
 
@@ -351,7 +271,8 @@ static int parse_line(const char *p, size_t n, sl_dlq_stored *e)
     if (sl_json_next(&s, &k) != SL_JSON_END || e->id < 0 || !e->record)
         return -1;
     if (e->time.p)
-        sl_dlq_parse_time(e->time.p, e->time.len, &e->time_ms);
+        sl_time_parse_rfc3339(e->time.p, e->time.len, SL_TIME_LOOSE,
+                              &e->time_ms);
     return 0;
 }
 
@@ -626,10 +547,10 @@ static int check_record(const sl_dlq_entry *e, size_t i, char *err,
 
 static int put_time_or_null(sl_buf *b, int64_t ms)
 {
-    char t[64];
+    char t[SL_TIME_FORMAT_MAX];
     if (ms <= 0)
         return sl_buf_append(b, "null", 4);
-    fmt_time(ms, t, sizeof t);
+    sl_time_format_rfc3339(ms, t, sizeof t);
     return sl_buf_printf(b, "\"%s\"", t);
 }
 
@@ -699,8 +620,8 @@ int sl_dlq_append(sl_dlq *d, const sl_dlq_entry *e, size_t n, char *err,
         next = kept;
     if (next < 1)
         next = 1;
-    char now[64];
-    fmt_time(wall_ms(), now, sizeof now);
+    char now[SL_TIME_FORMAT_MAX];
+    sl_time_format_rfc3339(sl_time_wall_ms(), now, sizeof now);
     /* A torn line (a crash mid-write) stays a line of its own, which
      * readers skip, instead of swallowing our first entry. */
     if (!ends_nl && sl_buf_putc(&b, '\n') != 0)
@@ -801,7 +722,7 @@ static int inbox_init(inbox_w *w, const char *parent)
     w->fd = -1;
     w->bytes = 0;
     sl_buf_init(&w->b, SL_DLQ_LINE_MAX + (2u << 20));
-    snprintf(w->stem, sizeof w->stem, "replay-%" PRId64 "-%ld", wall_ms(),
+    snprintf(w->stem, sizeof w->stem, "replay-%" PRId64 "-%ld", sl_time_wall_ms(),
              (long)getpid());
     return join(w->dir, sizeof w->dir, parent, "inbox");
 }

@@ -118,10 +118,6 @@ int sl_dlq_each(const char *dir, int64_t since_ms, const int64_t *ids,
                 size_t nids, sl_dlq_each_fn fn, void *ud, size_t *bad,
                 char *err, size_t errlen);
 
-/* RFC 3339 ("2026-11-26T10:00:00Z"; fraction and +hh:mm optional), the
- * form of the store's times, to ms since the epoch. The n bytes at s need
- * not be NUL-terminated. 0, or -1 with *ms unchanged. */
-int sl_dlq_parse_time(const char *s, size_t n, int64_t *ms);
 
 
 #endif

@@ -8,13 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sl_buf.h"
 #include "sl_json.h"
 #include "sl_log.h"
+#include "sl_time.h"
 
 #define REJECTLOG_MAX (64u << 20)
 #define TEXT_KEEP 512
@@ -107,16 +106,11 @@ void sl_rejectlog_add(sl_rejectlog *r, const char *peer, uint64_t line,
 {
     if (r->fd < 0)
         return;
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    struct tm tm;
-    gmtime_r(&tv.tv_sec, &tm);
-    char ts[40];
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+    char ts[SL_TIME_FORMAT_MAX];
+    sl_time_format_rfc3339(sl_time_wall_ms(), ts, sizeof ts);
     sl_buf *b = &r->line;
     sl_buf_reset(b);
-    sl_buf_printf(b, "{\"time\":\"%s.%03ldZ\",\"peer\":", ts,
-                  (long)(tv.tv_usec / 1000));
+    sl_buf_printf(b, "{\"time\":\"%s\",\"peer\":", ts);
     sl_buf_json_string(b, peer, strlen(peer));
     sl_buf_printf(b, ",\"line\":%llu,\"text\":", (unsigned long long)line);
     sanitize(&r->text, text, textlen);

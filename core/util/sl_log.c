@@ -5,9 +5,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "sl_buf.h"
+#include "sl_time.h"
 
 static sl_log_level log_threshold = SL_LOG_INFO;
 
@@ -38,17 +38,13 @@ void sl_log(sl_log_level lvl, const char *component, const char *fmt, ...)
         return;
     size_t mlen = (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
 
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char tbuf[40];
-    strftime(tbuf, sizeof tbuf, "%Y-%m-%dT%H:%M:%S", &tm);
+    char tbuf[SL_TIME_FORMAT_MAX];
+    sl_time_format_rfc3339(sl_time_wall_ms(), tbuf, sizeof tbuf);
 
     sl_buf b;
     sl_buf_init(&b, 4096);
-    sl_buf_printf(&b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"component\":",
-                  tbuf, ts.tv_nsec / 1000000, level_names[lvl]);
+    sl_buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":",
+                  tbuf, level_names[lvl]);
     sl_buf_json_string(&b, component, strlen(component));
     sl_buf_append(&b, ",\"msg\":", 7);
     sl_buf_json_string(&b, msg, mlen);

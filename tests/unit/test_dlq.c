@@ -673,21 +673,9 @@ out:
     rmtree(dir);
 }
 
-static void test_parse_time(void)
+/* The store's times are parsed by sl_time (tests/unit/test_time.c). */
+static void test_utf8_len(void)
 {
-    int64_t ms = 42;
-    const char *t = "2026-11-26T10:00:00Z";
-    CHECK(sl_dlq_parse_time(t, strlen(t), &ms) == 0 && ms == 1795687200000);
-    t = "2026-11-26T11:00:00.5+01:00";
-    CHECK(sl_dlq_parse_time(t, strlen(t), &ms) == 0 && ms == 1795687200500);
-    t = "2026-11-26T10:00:00Zjunk"; /* n excludes "junk" */
-    CHECK(sl_dlq_parse_time(t, 20, &ms) == 0 && ms == 1795687200000);
-    ms = 42;
-    t = "2026-02-30T00:00:00Z";
-    CHECK(sl_dlq_parse_time(t, strlen(t), &ms) == -1 && ms == 42);
-    t = "yesterday";
-    CHECK(sl_dlq_parse_time(t, strlen(t), &ms) == -1 && ms == 42);
-
     size_t bad = 0;
     CHECK(sl_json_utf8_len((const unsigned char *)"a", 1, &bad) == 1);
     CHECK(sl_json_utf8_len((const unsigned char *)"\xC3\xA9", 2, &bad) == 2);
@@ -872,7 +860,7 @@ int main(void)
         {"long_records", test_long_records},
         {"concurrent", test_concurrent},
         {"each", test_each},
-        {"parse_time", test_parse_time},
+        {"utf8_len", test_utf8_len},
         {"cli", test_cli},
         {NULL, NULL},
     };
