@@ -25,7 +25,7 @@
 #include <event2/event.h>
 #include <lauxlib.h>
 
-#include "sl_header.h"
+#include "sl_attempt_headers.h"
 #include "sl_log.h"
 #include "sl_time.h"
 
@@ -146,7 +146,7 @@ sl_delivery *sl_delivery_new(struct event_base *base, sl_http_client *http,
     d->rng = ((uint64_t)sl_time_mono_ms() << 20) ^ (uint64_t)getpid() ^
              (uint64_t)(uintptr_t)d ^ 0x9e3779b97f4a7c15ull;
     char why[160];
-    if (!(d->headers = sl_header_list(conf, NULL, NULL, why, sizeof why))) {
+    if (!(d->headers = sl_attempt_headers_new(conf, NULL, NULL, why, sizeof why))) {
         snprintf(err, errlen, "%s: %s", conf->name, why);
         goto fail;
     }
@@ -163,7 +163,7 @@ fail:
 static void batch_free(batch *b)
 {
     sl_luaruntime_cancel(b->task);
-    curl_slist_free_all(b->dyn_headers);
+    sl_attempt_headers_free(b->dyn_headers);
     if (b->retry_ev)
         event_free(b->retry_ev);
     for (size_t i = 0; i < b->ndead; i++) {
@@ -201,7 +201,7 @@ void sl_delivery_free(sl_delivery *d)
     }
     if (d->delay_timer)
         event_free(d->delay_timer);
-    curl_slist_free_all(d->headers);
+    sl_attempt_headers_free(d->headers);
     free(d);
 }
 
@@ -418,8 +418,8 @@ static void on_headers(void *ud, lua_State *co, int nres, const char *err)
     if (!err) {
         if (nres > 1)
             lua_pop(co, nres - 1);
-        curl_slist_free_all(b->dyn_headers);
-        b->dyn_headers = sl_header_list(d->conf, b->key, co, why, sizeof why);
+        sl_attempt_headers_free(b->dyn_headers);
+        b->dyn_headers = sl_attempt_headers_new(d->conf, b->key, co, why, sizeof why);
         if (!b->dyn_headers)
             err = why;
     }
@@ -467,8 +467,8 @@ static void send_piece(batch *b)
         return;
     }
     char why[160];
-    curl_slist_free_all(b->dyn_headers);
-    b->dyn_headers = sl_header_list(d->conf, b->key, NULL, why, sizeof why);
+    sl_attempt_headers_free(b->dyn_headers);
+    b->dyn_headers = sl_attempt_headers_new(d->conf, b->key, NULL, why, sizeof why);
     if (!b->dyn_headers) {
         sl_log_error("delivery", "%s: %s; retrying in 1 s", d->conf->name, why);
         b->attempt--;
@@ -713,7 +713,7 @@ static void on_response(void *ud, const sl_http_client_response *res)
     sl_delivery *d = b->d;
     const sl_connector_conf *c = d->conf;
     char why[320];
-    curl_slist_free_all(b->dyn_headers);
+    sl_attempt_headers_free(b->dyn_headers);
     b->dyn_headers = NULL;
     b->in_flight = 0;
     d->in_flight--;

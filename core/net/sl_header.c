@@ -1,14 +1,8 @@
-/* sl_header: header name and value rules, and a delivery attempt's
- * header list. */
+/* sl_header: header name and value rules. */
 #include "sl_header.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-#include <curl/curl.h>
-#include <lauxlib.h>
-#include <lua.h>
 
 static bool tchar(char c)
 {
@@ -39,110 +33,4 @@ bool sl_header_reserved(const char *name)
 bool sl_header_value_ok(const char *value, size_t len)
 {
     return strcspn(value, "\r\n") == len; /* a NUL also stops strcspn */
-}
-
-/* ---- an attempt's header list ------------------------------------------- */
-
-/* Does headers_fn's table (at the top of co) set `name` (false included)? */
-static int overridden(lua_State *co, const char *name)
-{
-    int found = 0;
-    lua_pushnil(co);
-    while (lua_next(co, -2)) {                             /* t k v */
-        if (lua_type(co, -2) == LUA_TSTRING &&
-            strcasecmp(lua_tostring(co, -2), name) == 0)
-            found = 1;
-        lua_pop(co, 1);                                    /* t k */
-    }
-    return found;
-}
-
-static int append(struct curl_slist **list, const char *name,
-                  const char *value)
-{
-    char line[8192];
-    int n = snprintf(line, sizeof line, "%s: %s", name, value);
-    if (n < 0 || (size_t)n >= sizeof line)
-        return -1;
-    struct curl_slist *t = curl_slist_append(*list, line);
-    if (!t)
-        return -1;
-    *list = t;
-    return 0;
-}
-
-/* headers_fn's table (top of co) appended to *list: string or integer
- * values; false sends no header of that name (it also removes a static
- * one). Reads without allocating in Lua. */
-static int append_dynamic(struct curl_slist **list, lua_State *co, char *why,
-                          size_t whylen)
-{
-    why[0] = '\0';
-    lua_pushnil(co);
-    while (lua_next(co, -2)) {                             /* t k v */
-        int vt = lua_type(co, -1);
-        const char *k = lua_type(co, -2) == LUA_TSTRING ? lua_tostring(co, -2)
-                                                        : NULL;
-        char num[32];
-        const char *v = NULL;
-        if (vt == LUA_TSTRING)
-            v = lua_tostring(co, -1);
-        else if (vt == LUA_TNUMBER && lua_isinteger(co, -1)) {
-            snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(co, -1));
-            v = num;
-        }
-        if (!k)
-            snprintf(why, whylen, "headers_fn: header names must be strings");
-        else if (vt == LUA_TBOOLEAN && !lua_toboolean(co, -1))
-            ; /* left out */
-        else if (!sl_header_name_ok(k) || sl_header_reserved(k))
-            snprintf(why, whylen, "headers_fn: header \"%.64s\" %s", k,
-                     sl_header_reserved(k) ? "is set by sluice"
-                                           : "is not a valid name");
-        else if (!v)
-            snprintf(why, whylen, "headers_fn: header \"%.64s\" must be a "
-                     "string, got %s", k, luaL_typename(co, -1));
-        else if (!sl_header_value_ok(v, strlen(v)) ||
-                 (vt == LUA_TSTRING && lua_rawlen(co, -1) != strlen(v)))
-            snprintf(why, whylen, "headers_fn: header \"%.64s\" has a line "
-                     "break or NUL in its value", k);
-        else if (append(list, k, v) != 0)
-            snprintf(why, whylen, "headers_fn: header \"%.64s\" is too long "
-                     "or out of memory", k);
-        if (why[0]) {
-            lua_pop(co, 2);
-            return -1;
-        }
-        lua_pop(co, 1);                                    /* t k */
-    }
-    return 0;
-}
-
-struct curl_slist *sl_header_list(const sl_connector_conf *c, const char *key,
-                                  lua_State *co, char *why, size_t whylen)
-{
-    struct curl_slist *list = NULL, *t;
-    why[0] = '\0';
-    if (append(&list, "Content-Type", c->body == SL_BODY_NDJSON
-                                          ? "application/x-ndjson"
-                                          : "application/json") != 0 ||
-        !(t = curl_slist_append(list, "Expect:")))
-        goto nomem;
-    list = t;
-    if (key && c->idempotency_header &&
-        (!co || !overridden(co, c->idempotency_header)) &&
-        append(&list, c->idempotency_header, key) != 0)
-        goto nomem;
-    for (size_t i = 0; i < c->nheaders; i++)
-        if ((!co || !overridden(co, c->headers[i].name)) &&
-            append(&list, c->headers[i].name, c->headers[i].value) != 0)
-            goto nomem;
-    if (co && append_dynamic(&list, co, why, whylen) != 0)
-        goto fail;
-    return list;
-nomem:
-    snprintf(why, whylen, "out of memory building headers");
-fail:
-    curl_slist_free_all(list);
-    return NULL;
 }

@@ -1,0 +1,94 @@
+/* Unit tests for sl_attempt_headers: a delivery attempt's header list
+ * from the connector's headers and headers_fn's table (these were
+ * test_header.c's list tests). */
+#include <string.h>
+
+#include <curl/curl.h>
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "sl_attempt_headers.h"
+#include "sl_test.h"
+
+/* The list's lines joined by '|', for one comparison. */
+static const char *joined(const struct curl_slist *l)
+{
+    static char out[1024];
+    out[0] = '\0';
+    for (; l; l = l->next) {
+        if (out[0])
+            strcat(out, "|");
+        strcat(out, l->data);
+    }
+    return out;
+}
+
+static void test_list(void)
+{
+    sl_header hs[] = {{"Authorization", "Bearer s"}, {"X-Team", "ops"}};
+    sl_connector_conf c = {.headers = hs, .nheaders = 2,
+                           .body = SL_BODY_NDJSON,
+                           .idempotency_header = "Idempotency-Key"};
+    char why[160];
+    struct curl_slist *l = sl_attempt_headers_new(&c, NULL, NULL, why, sizeof why);
+    CHECK_STR(joined(l), "Content-Type: application/x-ndjson|Expect:|"
+                         "Authorization: Bearer s|X-Team: ops");
+    sl_attempt_headers_free(l);
+    c.body = SL_BODY_ARRAY;
+    l = sl_attempt_headers_new(&c, "k-1", NULL, why, sizeof why);
+    CHECK_STR(joined(l), "Content-Type: application/json|Expect:|"
+                         "Idempotency-Key: k-1|Authorization: Bearer s|"
+                         "X-Team: ops");
+    sl_attempt_headers_free(l);
+}
+
+static void test_list_dynamic(void)
+{
+    sl_header hs[] = {{"Authorization", "Bearer s"}, {"X-Team", "ops"}};
+    sl_connector_conf c = {.headers = hs, .nheaders = 2,
+                           .idempotency_header = "Idempotency-Key"};
+    char why[160];
+    lua_State *L = luaL_newstate();
+    CHECK(luaL_dostring(L, "return {authorization = 'Bearer t', "
+                           "['X-Team'] = false, ['X-Try'] = 3}") == LUA_OK);
+    int top = lua_gettop(L);
+    struct curl_slist *l = sl_attempt_headers_new(&c, "k-2", L, why, sizeof why);
+    /* headers_fn's names override static ones; table order is Lua's */
+    const char *got = joined(l);
+    const char *head = "Content-Type: application/json|Expect:|"
+                       "Idempotency-Key: k-2|";
+    CHECK(strncmp(got, head, strlen(head)) == 0);
+    CHECK_CONTAINS(got, "authorization: Bearer t");
+    CHECK_CONTAINS(got, "X-Try: 3");
+    CHECK(!strstr(got, "Bearer s") && !strstr(got, "X-Team"));
+    CHECK(lua_gettop(L) == top && lua_istable(L, -1));
+    sl_attempt_headers_free(l);
+    lua_pop(L, 1);
+
+    static const char *const bad[][2] = {
+        {"return {['Content-Type'] = 'text/plain'}", "is set by sluice"},
+        {"return {['X A'] = 'v'}", "is not a valid name"},
+        {"return {['X-A'] = 'a\\r\\nX-B: 1'}", "line break or NUL"},
+        {"return {['X-A'] = {}}", "must be a string, got table"},
+        {"return {'positional'}", "header names must be strings"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK(luaL_dostring(L, bad[i][0]) == LUA_OK);
+        top = lua_gettop(L);
+        CHECK(sl_attempt_headers_new(&c, "k", L, why, sizeof why) == NULL);
+        CHECK_CONTAINS(why, bad[i][1]);
+        CHECK(lua_gettop(L) == top && lua_istable(L, -1));
+        lua_pop(L, 1);
+    }
+    lua_close(L);
+}
+
+int main(void)
+{
+    static const sl_test_case cases[] = {
+        {"list", test_list},
+        {"list_dynamic", test_list_dynamic},
+        {NULL, NULL},
+    };
+    return sl_test_run(cases);
+}
