@@ -124,7 +124,7 @@ sl_connector *sl_connector_new(const sl_connector_conf *conf,
             goto fail;
     }
     c->d = sl_delivery_new(base, http, c->rt, conf, c->spool, c->dlq,
-                           &c->stats, err, errlen);
+                           &c->stats, &sl_time_system_clock, err, errlen);
     if (!c->d)
         goto fail;
     if (conf->L && conf->transform_ref != LUA_NOREF &&

@@ -1,44 +1,34 @@
-/* sl_delivery: batching, sending, classifying and retrying for one
- * connector.
+/* sl_delivery: batching, sending and retrying for one connector.
  *
- * A batch is a cut of the spool: its records are copied once into `body`
- * in the connector's form, with each record's place (`refs`) kept so the
- * batch can be halved. The batch is worked through as "pieces": the whole
- * batch first; a 413 or a permanent failure under bisect replaces the
- * current piece by its two halves (the second waits on a stack). A piece
- * that cannot be halved further and fails permanently, or that runs out of
- * retry time, is dead-lettered. When no piece is left the dead letters are
- * written (one fdatasync) and the cut is done in the spool.
+ * A batch is a cut of the spool (sl_batch: its records in the connector's
+ * form, worked through as pieces): the whole batch first; a 413 or a
+ * permanent failure under bisect replaces the current piece by its two
+ * halves. What an answer means and how long to wait come from sl_retry.
+ * A piece that cannot be halved further and fails permanently, or that
+ * runs out of retry time, is dead-lettered. When no piece is left the
+ * dead letters are written (one fdatasync) and the cut is done in the
+ * spool.
  *
  * Outstanding batches (in flight or waiting to retry) are limited by
  * `concurrency` (1 with `ordered`), so a dead destination backs records up
  * in the spool, where its limit applies. */
 #include "sl_delivery.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 #include <lauxlib.h>
 
 #include "sl_attempt_headers.h"
+#include "sl_batch.h"
 #include "sl_log.h"
+#include "sl_retry.h"
 #include "sl_time.h"
 
 #define DEAD_RESPONSE_KEEP 1024
-
-typedef struct rec_ref {
-    size_t off, len;            /* the record's bytes in batch.full */
-    uint64_t lsn;               /* its place in the spool */
-} rec_ref;
-
-typedef struct piece {
-    size_t from, n;             /* records [from, from + n) of the batch */
-} piece;
 
 typedef struct dead {           /* a dead-lettered piece, until written */
     size_t from, n;
@@ -54,18 +44,7 @@ typedef struct dead {           /* a dead-lettered piece, until written */
 typedef struct batch {
     struct batch *prev, *next;  /* sl_delivery.batches */
     sl_delivery *d;
-    sl_spool_cut cut;
-    sl_buf full;                /* the whole batch's body, in the
-                                   connector's form, built as it is cut */
-    rec_ref *refs;
-    size_t nrecords, caprefs;
-    piece cur;                  /* being sent */
-    piece *stack;               /* waiting halves, last on top */
-    size_t nstack, capstack;
-    sl_buf part;                /* a piece's body, once split */
-    const sl_buf *body;         /* the current piece's: &full or &part;
-                                   NULL until built (with the key) */
-    char key[128];              /* the current piece's idempotency key */
+    sl_batch *recs;             /* its records and pieces */
     unsigned attempt;           /* attempts of the current piece */
     unsigned auth_retried;      /* the last answer was 401/403, retried */
     long last_status;           /* 0 = transport or headers_fn failure */
@@ -89,6 +68,8 @@ struct sl_delivery {
     sl_spool *spool;
     sl_dlq *dlq;
     sl_stats *stats;
+    const sl_time_clock *clock;
+    sl_retry_policy retry;      /* its random source is rng_next */
     struct curl_slist *headers; /* without headers_fn: every attempt's */
     struct event *delay_timer;
     batch *batches;
@@ -106,8 +87,20 @@ static void pump(sl_delivery *d);
 static void send_piece(batch *b);
 static void next_piece(batch *b);
 
-static uint64_t rng_next(sl_delivery *d)
+static uint64_t mono_ms(const sl_delivery *d)
 {
+    return d->clock->mono_ms(d->clock->ud);
+}
+
+static int64_t wall_ms(const sl_delivery *d)
+{
+    return d->clock->wall_ms(d->clock->ud);
+}
+
+/* sl_retry_random_fn: xorshift64 on the delivery's state. */
+static uint64_t rng_next(void *ud)
+{
+    sl_delivery *d = ud;
     uint64_t x = d->rng;
     x ^= x << 13;
     x ^= x >> 7;
@@ -126,7 +119,8 @@ static void on_delay(evutil_socket_t fd, short what, void *arg)
 sl_delivery *sl_delivery_new(struct event_base *base, sl_http_client *http,
                              sl_luaruntime *rt, const sl_connector_conf *conf,
                              sl_spool *spool, sl_dlq *dlq, sl_stats *stats,
-                             char *err, size_t errlen)
+                             const sl_time_clock *clock, char *err,
+                             size_t errlen)
 {
     sl_delivery *d = calloc(1, sizeof *d);
     if (!d) {
@@ -142,8 +136,11 @@ sl_delivery *sl_delivery_new(struct event_base *base, sl_http_client *http,
     d->spool = spool;
     d->dlq = dlq;
     d->stats = stats;
+    d->clock = clock ? clock : &sl_time_system_clock;
+    d->retry = (sl_retry_policy){conf->retry_base_ms, conf->retry_max_ms,
+                                 d->clock, rng_next, d};
     d->max_batches = conf->ordered ? 1 : conf->concurrency;
-    d->rng = ((uint64_t)sl_time_mono_ms() << 20) ^ (uint64_t)getpid() ^
+    d->rng = ((uint64_t)mono_ms(d) << 20) ^ (uint64_t)getpid() ^
              (uint64_t)(uintptr_t)d ^ 0x9e3779b97f4a7c15ull;
     char why[160];
     if (!(d->headers = sl_attempt_headers_new(conf, NULL, NULL, why, sizeof why))) {
@@ -171,10 +168,7 @@ static void batch_free(batch *b)
         free(b->dead[i].response);
     }
     free(b->dead);
-    free(b->refs);
-    free(b->stack);
-    sl_buf_free(&b->full);
-    sl_buf_free(&b->part);
+    sl_batch_free(b->recs);
     free(b);
 }
 
@@ -187,7 +181,7 @@ static void batch_unlink(sl_delivery *d, batch *b)
     if (b->next)
         b->next->prev = b->prev;
     d->nbatches--;
-    d->pending -= b->nrecords;
+    d->pending -= sl_batch_count(b->recs);
 }
 
 void sl_delivery_free(sl_delivery *d)
@@ -207,140 +201,31 @@ void sl_delivery_free(sl_delivery *d)
 
 /* ---- cutting ---------------------------------------------------------- */
 
-/* Body bytes of records [from, from+n) in the connector's form. */
-static size_t form_bytes(const batch *b, size_t from, size_t n)
-{
-    const sl_connector_conf *c = b->d->conf;
-    size_t bytes = 0;
-    for (size_t i = from; i < from + n; i++)
-        bytes += b->refs[i].len;
-    if (c->body == SL_BODY_ARRAY)
-        bytes += n + 1; /* [ , ... ] */
-    else if (c->body == SL_BODY_NDJSON)
-        bytes += n;
-    return bytes;
-}
-
-/* Write record i of a body whose first record is `from` at w, in the
- * connector's form: '[' or ',' before it in the array form, '\n' after it
- * in NDJSON (the closing ']' is the caller's). Room must be reserved.
- * Returns the end. */
-static char *put_record(const sl_connector_conf *c, char *w, size_t i,
-                        size_t from, const char *rec, size_t len)
-{
-    if (c->body == SL_BODY_ARRAY)
-        *w++ = i == from ? '[' : ',';
-    memcpy(w, rec, len);
-    w += len;
-    if (c->body == SL_BODY_NDJSON)
-        *w++ = '\n';
-    return w;
-}
-
-/* sl_spool_emit_fn: add one record to the batch's body unless it would
- * make it pass max_bytes (a first record always goes, however large, so
- * that nothing can get stuck). The records are copied once, here, into
- * the body that is sent; `refs` remember where each is for a split. */
-static int emit_record(void *ud, const char *rec, size_t len, uint64_t lsn)
-{
-    batch *b = ud;
-    const sl_connector_conf *c = b->d->conf;
-    size_t extra = len + 1 + (c->body == SL_BODY_ARRAY && b->nrecords == 0);
-    if (b->nrecords > 0 && b->full.len + extra + 1 > c->batch_max_bytes)
-        return 1;
-    if (b->nrecords == b->caprefs) {
-        size_t nc = b->caprefs ? b->caprefs * 2 : 64;
-        rec_ref *nr = realloc(b->refs, nc * sizeof *nr);
-        if (!nr)
-            return 1;
-        b->refs = nr;
-        b->caprefs = nc;
-    }
-    if (sl_buf_reserve(&b->full, extra + 1) != 0) /* + the closing ']' */
-        return 1;
-    char *w = b->full.data + b->full.len;
-    char *end = put_record(c, w, b->nrecords, 0, rec, len);
-    b->refs[b->nrecords].off =
-        (size_t)(w - b->full.data) + (c->body == SL_BODY_ARRAY);
-    b->refs[b->nrecords].len = len;
-    b->full.len = (size_t)(end - b->full.data);
-    b->refs[b->nrecords].lsn = lsn;
-    b->nrecords++;
-    return 0;
-}
-
-/* Point at the current piece's body (building it when the batch was
- * split) and make its key. */
-static int build_body(batch *b)
-{
-    const sl_connector_conf *c = b->d->conf;
-    piece p = b->cur;
-    if (p.from == 0 && p.n == b->nrecords) {
-        b->body = &b->full;
-    } else {
-        sl_buf_reset(&b->part);
-        if (sl_buf_reserve(&b->part, form_bytes(b, p.from, p.n) + 1) != 0)
-            return -1;
-        char *w = b->part.data;
-        for (size_t i = p.from; i < p.from + p.n; i++)
-            w = put_record(c, w, i, p.from, b->full.data + b->refs[i].off,
-                           b->refs[i].len);
-        if (c->body == SL_BODY_ARRAY)
-            *w++ = ']';
-        b->part.len = (size_t)(w - b->part.data);
-        b->body = &b->part;
-    }
-    /* The key names the records, not the attempt: the spool's identity,
-     * the first record's place and the count. A batch cut again after a
-     * restart is the same records, so it gets the same key. */
-    snprintf(b->key, sizeof b->key, "%s-%016" PRIx64 "-%" PRIx64 "-%zu",
-             c->name, b->cut.epoch, b->refs[p.from].lsn, p.n);
-    return 0;
-}
-
 /* Take the next batch from the spool and send it. 1 cut, 0 nothing to
  * cut, -1 out of memory. */
 static int cut_batch(sl_delivery *d)
 {
-    const sl_connector_conf *c = d->conf;
     batch *b = calloc(1, sizeof *b);
     if (!b)
         return -1;
     b->d = d;
-    sl_buf_init(&b->full, 0);
-    sl_buf_init(&b->part, 0);
-    size_t max_records = c->body == SL_BODY_OBJECT ? 1 : c->batch_max_records;
-    size_t est = sl_spool_bytes(d->spool) + sl_spool_count(d->spool) + 2;
-    if (est > c->batch_max_bytes)
-        est = c->batch_max_bytes;
-    if (sl_buf_reserve(&b->full, est) != 0) {
-        batch_free(b);
-        return -1;
-    }
-    sl_spool_take(d->spool, max_records, emit_record, b, &b->cut);
-    if (b->nrecords == 0 || b->nrecords != b->cut.nrecords) {
-        int empty = b->cut.nrecords == 0;
-        if (!empty)
+    int rc = (b->recs = sl_batch_new(d->conf)) ? sl_batch_take(b->recs, d->spool)
+                                              : -1;
+    if (rc != 1) {
+        if (rc < 0 && sl_batch_cut(b->recs)->nrecords > 0)
             /* an allocation failed half-way: the cut stays outstanding in
              * the spool and is cut again after a restart; say so */
             sl_log_error("delivery", "%s: out of memory cutting a batch",
-                     c->name);
+                     d->conf->name);
         batch_free(b);
-        /* empty with a recovered batch left: the spool ran out of memory
-         * reading it (unreadable ones it drops), so try again */
-        return empty && sl_spool_recovered_left(d->spool) == 0 ? 0 : -1;
+        return rc;
     }
-    if (c->body == SL_BODY_ARRAY)
-        sl_buf_putc(&b->full, ']'); /* room was reserved by emit_record */
-    b->cur.from = 0;
-    b->cur.n = b->nrecords;
-    b->first_mono = 0;
     b->next = d->batches;
     if (d->batches)
         d->batches->prev = b;
     d->batches = b;
     d->nbatches++;
-    d->pending += b->nrecords;
+    d->pending += sl_batch_count(b->recs);
     send_piece(b);
     return 1;
 }
@@ -352,7 +237,8 @@ static void schedule_retry(batch *b, const sl_http_client_response *res);
 static void retry_or_bury(batch *b, const sl_http_client_response *res);
 static void retry_in(batch *b, uint64_t wait_ms);
 
-/* Put the request on the wire with `headers`. */
+/* Put the request on the wire with `headers`. When it cannot even start,
+ * on_response runs now and may finish (free) b: callers return at once. */
 static void transmit(batch *b, const struct curl_slist *headers)
 {
     sl_delivery *d = b->d;
@@ -360,16 +246,15 @@ static void transmit(batch *b, const struct curl_slist *headers)
         .method = d->conf->method,
         .url = d->conf->url,
         .headers = headers,
-        .body = b->body->data,
-        .body_len = b->body->len,
         .timeout_ms = (long)d->conf->timeout_ms,
     };
+    req.body = sl_batch_body(b->recs, &req.body_len);
     d->stats->requests++;
     if (b->attempt > 1)
         d->stats->retries++;
     b->in_flight = 1;
     d->in_flight++;
-    b->last_wall = sl_time_wall_ms();
+    b->last_wall = wall_ms(d);
     if (sl_http_client_send(d->http, &req, on_response, b) != 0) {
         /* could not even start: treat like a transport failure */
         sl_http_client_response r = {.status = 0, .curl_code = CURLE_OUT_OF_MEMORY,
@@ -383,14 +268,16 @@ static void push_req(lua_State *co, void *ud)
 {
     batch *b = ud;
     sl_delivery *d = b->d;
+    size_t len;
+    const char *body = sl_batch_body(b->recs, &len);
     lua_createtable(co, 0, 8);                             /* req */
-    lua_pushlstring(co, b->body->data, b->body->len);
+    lua_pushlstring(co, body, len);
     lua_setfield(co, -2, "body");
-    lua_pushinteger(co, (lua_Integer)b->cur.n);
+    lua_pushinteger(co, (lua_Integer)sl_batch_current(b->recs).n);
     lua_setfield(co, -2, "records");
     lua_pushinteger(co, (lua_Integer)b->attempt);
     lua_setfield(co, -2, "attempt");
-    lua_pushstring(co, b->key);
+    lua_pushstring(co, sl_batch_key(b->recs));
     lua_setfield(co, -2, "batch_id");
     if (b->attempt > 1) {
         lua_pushinteger(co, b->last_status);
@@ -409,6 +296,7 @@ static void on_headers(void *ud, lua_State *co, int nres, const char *err)
 {
     batch *b = ud;
     sl_delivery *d = b->d;
+    const char *key = sl_batch_key(b->recs);
     char why[320];
     b->task = NULL;
     if (!err && (nres < 1 || !lua_istable(co, -nres))) {
@@ -419,15 +307,16 @@ static void on_headers(void *ud, lua_State *co, int nres, const char *err)
         if (nres > 1)
             lua_pop(co, nres - 1);
         sl_attempt_headers_free(b->dyn_headers);
-        b->dyn_headers = sl_attempt_headers_new(d->conf, b->key, co, why, sizeof why);
+        b->dyn_headers = sl_attempt_headers_new(d->conf, key, co, why,
+                                                sizeof why);
         if (!b->dyn_headers)
             err = why;
     }
     if (err) {
         d->stats->failures++;
-        sl_log_warn("delivery", "batch %s attempt %u: %s", b->key, b->attempt, err);
+        sl_log_warn("delivery", "batch %s attempt %u: %s", key, b->attempt, err);
         b->last_status = 0;
-        b->last_wall = sl_time_wall_ms();
+        b->last_wall = wall_ms(d);
         sl_http_client_response r = {.status = 0, .error = err, .body = ""};
         retry_or_bury(b, &r);
         return;
@@ -438,7 +327,7 @@ static void on_headers(void *ud, lua_State *co, int nres, const char *err)
 static void send_piece(batch *b)
 {
     sl_delivery *d = b->d;
-    if (!b->body && build_body(b) != 0) {
+    if (sl_batch_build(b->recs) != 0) {
         sl_log_error("delivery", "%s: out of memory building a body; retrying in "
                  "1 s", d->conf->name);
         retry_in(b, 1000);
@@ -446,8 +335,8 @@ static void send_piece(batch *b)
     }
     b->attempt++;
     if (!b->first_mono) {
-        b->first_mono = sl_time_mono_ms();
-        b->first_wall = sl_time_wall_ms();
+        b->first_mono = mono_ms(d);
+        b->first_wall = wall_ms(d);
     }
     if (d->rt) {
         /* on_headers runs from the loop, never inside this call: it may
@@ -468,7 +357,8 @@ static void send_piece(batch *b)
     }
     char why[160];
     sl_attempt_headers_free(b->dyn_headers);
-    b->dyn_headers = sl_attempt_headers_new(d->conf, b->key, NULL, why, sizeof why);
+    b->dyn_headers = sl_attempt_headers_new(d->conf, sl_batch_key(b->recs),
+                                            NULL, why, sizeof why);
     if (!b->dyn_headers) {
         sl_log_error("delivery", "%s: %s; retrying in 1 s", d->conf->name, why);
         b->attempt--;
@@ -502,38 +392,15 @@ static void retry_in(batch *b, uint64_t wait)
     }
 }
 
-/* The server's Retry-After in ms (seconds or an HTTP date); 0 if none. */
-static uint64_t retry_after_ms(const char *v)
-{
-    if (!v || !*v)
-        return 0;
-    char *end;
-    unsigned long long s = strtoull(v, &end, 10);
-    if (end != v && *end == '\0')
-        return s > 86400 ? 86400000ull : s * 1000ull;
-    time_t t = curl_getdate(v, NULL);
-    time_t now = time(NULL);
-    if (t == (time_t)-1 || t <= now)
-        return 0;
-    return t - now > 86400 ? 86400000ull : (uint64_t)(t - now) * 1000ull;
-}
-
-/* Backoff before the next attempt: full jitter over base * 2^(n-1), capped
- * at max_ms; a Retry-After raises the floor and wins over max_ms. */
+/* Backoff before the next attempt (sl_retry); the server's Retry-After
+ * also holds the batch back from wake_waiting. */
 static uint64_t backoff_ms(sl_delivery *d, batch *b,
                            const sl_http_client_response *res)
 {
-    uint64_t base = d->conf->retry_base_ms, cap = d->conf->retry_max_ms;
-    uint64_t ceil = base;
-    for (unsigned i = 1; i < b->attempt && ceil < cap; i++)
-        ceil *= 2;
-    if (ceil > cap)
-        ceil = cap;
-    uint64_t wait = ceil ? rng_next(d) % (ceil + 1) : 0;
-    uint64_t ra = retry_after_ms(res->retry_after);
-    if (ra > wait)
-        wait = ra;
-    b->not_before = ra ? sl_time_mono_ms() + ra : 0;
+    uint64_t ra;
+    uint64_t wait = sl_retry_backoff_ms(&d->retry, b->attempt,
+                                        res->retry_after, &ra);
+    b->not_before = ra ? mono_ms(d) + ra : 0;
     if (d->draining && wait > 250)
         wait = 250;
     return wait;
@@ -548,12 +415,10 @@ static void next_piece(batch *b)
 {
     b->attempt = 0;
     b->auth_retried = 0;
-    b->body = NULL;
-    if (b->nstack == 0) {
+    if (!sl_batch_next(b->recs)) {
         finish(b);
         return;
     }
-    b->cur = b->stack[--b->nstack];
     if (b->d->stopped)
         return; /* left in the spool for the next run */
     send_piece(b);
@@ -563,23 +428,11 @@ static void next_piece(batch *b)
  * second. -1 (out of memory) leaves the piece as it is. */
 static int split(batch *b)
 {
-    if (b->nstack == b->capstack) {
-        size_t nc = b->capstack ? b->capstack * 2 : 8;
-        piece *ns = realloc(b->stack, nc * sizeof *ns);
-        if (!ns)
-            return -1;
-        b->stack = ns;
-        b->capstack = nc;
-    }
-    size_t half = b->cur.n / 2;
-    b->stack[b->nstack].from = b->cur.from + half;
-    b->stack[b->nstack].n = b->cur.n - half;
-    b->nstack++;
-    b->cur.n = half;
+    if (sl_batch_split(b->recs) != 0)
+        return -1;
     b->d->stats->splits++;
     b->attempt = 0;
     b->auth_retried = 0;
-    b->body = NULL;
     if (!b->d->stopped)
         send_piece(b);
     return 0;
@@ -590,12 +443,14 @@ static int split(batch *b)
 static void bury(batch *b, const sl_http_client_response *res, const char *reason)
 {
     sl_delivery *d = b->d;
+    sl_batch_piece cur = sl_batch_current(b->recs);
+    const char *key = sl_batch_key(b->recs);
     if (b->ndead == b->capdead) {
         size_t nc = b->capdead ? b->capdead * 2 : 4;
         dead *nd = realloc(b->dead, nc * sizeof *nd);
         if (!nd) {
             sl_log_error("delivery", "batch %s: out of memory recording dead "
-                     "letters; retrying in 1 s", b->key);
+                     "letters; retrying in 1 s", key);
             retry_in(b, 1000);
             return;
         }
@@ -604,8 +459,8 @@ static void bury(batch *b, const sl_http_client_response *res, const char *reaso
     }
     dead *x = &b->dead[b->ndead];
     memset(x, 0, sizeof *x);
-    x->from = b->cur.from;
-    x->n = b->cur.n;
+    x->from = cur.from;
+    x->n = cur.n;
     x->status = res->status;
     x->attempts = b->attempt;
     x->first_ms = b->first_wall;
@@ -616,11 +471,11 @@ static void bury(batch *b, const sl_http_client_response *res, const char *reaso
     if (rl && (x->response = malloc(rl)))
         memcpy(x->response, res->body, rl);
     x->response_len = x->response ? rl : 0;
-    snprintf(x->key, sizeof x->key, "%s", b->key);
+    snprintf(x->key, sizeof x->key, "%s", key);
     b->ndead++;
-    d->stats->dead_lettered += b->cur.n;
+    d->stats->dead_lettered += cur.n;
     sl_log_error("delivery", "batch %s: %zu record%s to the dead letters: %s",
-             b->key, b->cur.n, b->cur.n == 1 ? "" : "s", reason);
+             key, cur.n, cur.n == 1 ? "" : "s", reason);
     next_piece(b);
 }
 
@@ -650,8 +505,8 @@ static void finish(batch *b)
             for (size_t i = 0; i < b->ndead; i++) {
                 const dead *x = &b->dead[i];
                 for (size_t r = x->from; r < x->from + x->n; r++, k++) {
-                    e[k].record = b->full.data + b->refs[r].off;
-                    e[k].record_len = b->refs[r].len;
+                    e[k].record = sl_batch_record(b->recs, r,
+                                                  &e[k].record_len);
                     e[k].status = x->status;
                     e[k].reason = x->reason ? x->reason : "";
                     e[k].response = x->response;
@@ -679,7 +534,7 @@ static void finish(batch *b)
             return;
         }
     }
-    sl_spool_done(d->spool, &b->cut);
+    sl_spool_done(d->spool, sl_batch_cut(b->recs));
     batch_unlink(d, b);
     batch_free(b);
     pump(d);
@@ -694,7 +549,7 @@ static void wake_waiting(sl_delivery *d, const batch *except)
     for (batch *b = d->batches; b; b = b->next) {
         if (b == except || b->in_flight || b->finishing || !b->retry_ev ||
             !evtimer_pending(b->retry_ev, NULL) ||
-            b->not_before > sl_time_mono_ms()) /* the server said when */
+            b->not_before > mono_ms(d)) /* the server said when */
             continue;
         uint64_t wait = rng_next(d) % 100;
         struct timeval tv = {0, (suseconds_t)wait * 1000};
@@ -702,16 +557,13 @@ static void wake_waiting(sl_delivery *d, const batch *except)
     }
 }
 
-static int retryable(long status)
-{
-    return status == 0 || status == 408 || status == 429 || status >= 500;
-}
-
 static void on_response(void *ud, const sl_http_client_response *res)
 {
     batch *b = ud;
     sl_delivery *d = b->d;
     const sl_connector_conf *c = d->conf;
+    size_t n = sl_batch_current(b->recs).n;
+    const char *key = sl_batch_key(b->recs);
     char why[320];
     sl_attempt_headers_free(b->dyn_headers);
     b->dyn_headers = NULL;
@@ -719,27 +571,28 @@ static void on_response(void *ud, const sl_http_client_response *res)
     d->in_flight--;
     b->last_status = res->status;
     long st = res->status;
-    if (st >= 200 && st < 300) {
+    sl_retry_class class = sl_retry_classify(st);
+    if (class == SL_RETRY_DELIVERED) {
         if (d->failing)
             wake_waiting(d, b);
-        d->stats->delivered += b->cur.n;
+        d->stats->delivered += n;
         if (b->attempt > 1)
             sl_log_info("delivery", "batch %s (%zu records) delivered after %u "
-                    "attempts", b->key, b->cur.n, b->attempt);
+                    "attempts", key, n, b->attempt);
         next_piece(b);
         return;
     }
     d->stats->failures++;
     if (st)
         sl_log_warn("delivery", "batch %s (%zu records) attempt %u: HTTP %ld: %.*s",
-                b->key, b->cur.n, b->attempt, st,
+                key, n, b->attempt, st,
                 (int)(res->body_len < 200 ? res->body_len : 200), res->body);
     else
-        sl_log_warn("delivery", "batch %s (%zu records) attempt %u: %s", b->key,
-                b->cur.n, b->attempt, res->error);
+        sl_log_warn("delivery", "batch %s (%zu records) attempt %u: %s", key,
+                n, b->attempt, res->error);
     if (d->stopped)
         return; /* no retry now: the batch stays in the spool */
-    if (st == 401 || st == 403) {
+    if (class == SL_RETRY_AUTH) {
         if (!b->auth_retried) {
             /* once, at once, with headers computed afresh (a rotating
              * token can recover) */
@@ -752,16 +605,16 @@ static void on_response(void *ud, const sl_http_client_response *res)
         return;
     }
     b->auth_retried = 0;
-    if (st == 413) {
-        if (b->cur.n > 1 && split(b) == 0)
+    if (class == SL_RETRY_TOO_LARGE) {
+        if (n > 1 && split(b) == 0)
             return;
-        if (b->cur.n == 1) {
+        if (n == 1) {
             bury(b, res, "HTTP 413: a single record is too large for the "
                          "destination");
             return;
         }
-    } else if (!retryable(st)) {
-        if (c->on_permanent == SL_ON_PERMANENT_BISECT && b->cur.n > 1 &&
+    } else if (class == SL_RETRY_PERMANENT) {
+        if (c->on_permanent == SL_ON_PERMANENT_BISECT && n > 1 &&
             split(b) == 0)
             return;
         snprintf(why, sizeof why, "HTTP %ld (permanent)", st);
@@ -780,7 +633,8 @@ static void retry_or_bury(batch *b, const sl_http_client_response *res)
     long st = res->status;
     char why[320];
     if (c->retry_max_elapsed_s &&
-        sl_time_mono_ms() - b->first_mono >= (uint64_t)c->retry_max_elapsed_s * 1000) {
+        mono_ms(b->d) - b->first_mono >=
+            (uint64_t)c->retry_max_elapsed_s * 1000) {
         if (st)
             snprintf(why, sizeof why, "retry time (max_elapsed_s = %u) ran "
                      "out; last: HTTP %ld", c->retry_max_elapsed_s, st);
@@ -826,7 +680,7 @@ static void pump(sl_delivery *d)
 {
     if (d->stopped)
         return;
-    uint64_t now = sl_time_mono_ms(), wait = 0;
+    uint64_t now = mono_ms(d), wait = 0;
     while (d->nbatches < d->max_batches) {
         wait = 0;
         if (!batch_due(d, now, &wait))

@@ -20,6 +20,7 @@
 #include "sl_dlq.h"
 #include "sl_spool.h"
 #include "sl_stats.h"
+#include "sl_time.h"
 
 struct event_base;
 struct sl_delivery;
@@ -27,12 +28,17 @@ typedef struct sl_delivery sl_delivery;
 
 /* A sender for `conf` that takes from `spool`, dead-letters into `dlq`
  * and counts into `stats`; with a headers_fn in conf, `rt` runs it for
- * every attempt (rt may be NULL otherwise). All pointers are borrowed and
- * must outlive the sender. NULL with a message in err on failure. */
+ * every attempt (rt may be NULL otherwise). `clock` times batching,
+ * backoff, max_elapsed_s, Retry-After dates and the dead letters' attempt
+ * times; NULL is the system's (a test passes a fake one; the spool's
+ * records must be stamped by the same monotonic clock). All pointers are
+ * borrowed and must outlive the sender. NULL with a message in err on
+ * failure. */
 sl_delivery *sl_delivery_new(struct event_base *base, sl_http_client *http,
                              sl_luaruntime *rt, const sl_connector_conf *conf,
                              sl_spool *spool, sl_dlq *dlq, sl_stats *stats,
-                             char *err, size_t errlen);
+                             const sl_time_clock *clock, char *err,
+                             size_t errlen);
 
 /* Stop timers and free every batch (in-flight requests must have been
  * cancelled by freeing the sl_http_client first, or be finished). Accepts NULL. */

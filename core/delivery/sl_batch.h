@@ -1,0 +1,76 @@
+/* sl_batch: the records of one delivery batch and the pieces it is sent
+ * as.
+ *
+ * A batch is a cut of the spool: its records are copied once into the
+ * body of the whole batch, in the connector's form (a JSON array, NDJSON
+ * lines or one object), with each record's place kept so that the batch
+ * can be halved. It is worked through as pieces: the whole batch first; a
+ * split replaces the current piece by its first half and stacks the
+ * second, which becomes current when the pieces before it are done. A
+ * piece's body and idempotency key are made when it is first sent. */
+#ifndef SL_BATCH_H
+#define SL_BATCH_H
+
+#include <stddef.h>
+
+#include "sl_config.h"
+#include "sl_spool.h"
+
+struct sl_batch;
+typedef struct sl_batch sl_batch;
+
+typedef struct sl_batch_piece {
+    size_t from, n;             /* records [from, from + n) of the batch */
+} sl_batch_piece;
+
+/* An empty batch for connector `c` (borrowed; must outlive it: its body
+ * form, batch_max_records, batch_max_bytes and name). NULL when out of
+ * memory. */
+sl_batch *sl_batch_new(const sl_connector_conf *c);
+
+/* Free the batch and its body. Accepts NULL. */
+void sl_batch_free(sl_batch *b);
+
+/* Cut the next batch from `spool` into the empty batch b: a batch
+ * recovered from a previous run, else up to batch_max_records records (1
+ * in the object form) while the body stays within batch_max_bytes (a
+ * first record always goes, however large). The whole batch becomes the
+ * current piece. Returns 1 when records were taken, 0 when there were
+ * none to take, -1 when out of memory (here, or in the spool reading a
+ * recovered batch: try again later); then, if sl_batch_cut(b)->nrecords
+ * is not 0, the spool did cut them and keeps them outstanding (they are
+ * cut again after a restart). Either way b is only fit to be freed. */
+int sl_batch_take(sl_batch *b, sl_spool *spool);
+
+/* The batch's place in the spool (for sl_spool_done). */
+const sl_spool_cut *sl_batch_cut(const sl_batch *b);
+
+/* Records in the batch. */
+size_t sl_batch_count(const sl_batch *b);
+
+/* The piece being sent. */
+sl_batch_piece sl_batch_current(const sl_batch *b);
+
+/* Make the current piece's body and key unless they are made already.
+ * 0, or -1 when out of memory (nothing changed; try again later). */
+int sl_batch_build(sl_batch *b);
+
+/* The current piece's body (*len bytes) and idempotency key, once built;
+ * valid until the piece changes. The key names the records, not the
+ * attempt: the connector, the spool's identity, the first record's place
+ * and the count, so a batch cut again after a restart gets the same key. */
+const char *sl_batch_body(const sl_batch *b, size_t *len);
+const char *sl_batch_key(const sl_batch *b);
+
+/* Replace the current piece (of 2 records or more) by its first half and
+ * stack the second. 0, or -1 when out of memory (nothing changed). */
+int sl_batch_split(sl_batch *b);
+
+/* The current piece is done: the last one stacked becomes current.
+ * Returns 1, or 0 when none is left (the batch is done). */
+int sl_batch_next(sl_batch *b);
+
+/* Record i's JSON text (*len bytes), inside the batch's body. */
+const char *sl_batch_record(const sl_batch *b, size_t i, size_t *len);
+
+#endif
