@@ -1,0 +1,243 @@
+/* Unit tests for sl_batch: cutting from a spool (by max_records and
+ * max_bytes, whichever comes first; a record larger than max_bytes goes
+ * alone), the three body forms, halving into pieces and their keys. */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "sl_batch.h"
+#include "sl_buf.h"
+#include "sl_spool.h"
+#include "sl_test.h"
+
+static sl_spool *memory_spool(struct event_base *base)
+{
+    sl_spool_opts o = {.name = "test",
+                       .durability = SL_DURABILITY_MEMORY,
+                       .max_bytes = 1 << 20};
+    char err[256] = "";
+    sl_spool *s = sl_spool_open(base, &o, err, sizeof err);
+    if (!s)
+        fprintf(stderr, "sl_spool_open: %s\n", err);
+    return s;
+}
+
+/* Append the records (framed as the intake frames them) in one block. */
+static void append(sl_spool *s, const char *const *recs, size_t n)
+{
+    sl_buf blk;
+    sl_buf_init(&blk, 0);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t len = (uint32_t)strlen(recs[i]);
+        sl_buf_append(&blk, (const char *)&len, 4);
+        sl_buf_append(&blk, recs[i], len);
+    }
+    uint64_t ticket;
+    CHECK(sl_spool_append(s, &blk, n, 100, &ticket) == SL_SPOOL_OK);
+    sl_buf_free(&blk);
+}
+
+/* The current piece's body as a C string. */
+static const char *body(sl_batch *b)
+{
+    static char out[4096];
+    size_t len = 0;
+    CHECK(sl_batch_build(b) == 0);
+    const char *p = sl_batch_body(b, &len);
+    snprintf(out, sizeof out, "%.*s", (int)len, p);
+    return out;
+}
+
+static sl_connector_conf conf(sl_body_form form, size_t max_records,
+                              size_t max_bytes)
+{
+    return (sl_connector_conf){.name = "crm", .body = form,
+                               .batch_max_records = max_records,
+                               .batch_max_bytes = max_bytes};
+}
+
+/* Cut one batch of c from s: its body, or "" when nothing was taken. */
+static const char *cut(const sl_connector_conf *c, sl_spool *s, size_t *n)
+{
+    static char out[4096];
+    sl_batch *b = sl_batch_new(c);
+    out[0] = '\0';
+    *n = 0;
+    int rc = sl_batch_take(b, s);
+    CHECK(rc >= 0);
+    if (rc == 1) {
+        *n = sl_batch_count(b);
+        snprintf(out, sizeof out, "%s", body(b));
+        CHECK(sl_batch_cut(b)->nrecords == *n);
+        sl_spool_done(s, sl_batch_cut(b));
+    }
+    sl_batch_free(b);
+    return out;
+}
+
+static const char *const TEN[] = {"{\"i\":1000}", "{\"i\":1001}", "{\"i\":1002}",
+                                  "{\"i\":1003}", "{\"i\":1004}", "{\"i\":1005}",
+                                  "{\"i\":1006}"}; /* 10 bytes each */
+
+static void test_max_records(void)
+{
+    struct event_base *base = event_base_new();
+    sl_spool *s = memory_spool(base);
+    sl_connector_conf c = conf(SL_BODY_ARRAY, 3, 1 << 20);
+    size_t n;
+    append(s, TEN, 7);
+    CHECK_STR(cut(&c, s, &n), "[{\"i\":1000},{\"i\":1001},{\"i\":1002}]");
+    CHECK(n == 3);
+    CHECK_STR(cut(&c, s, &n), "[{\"i\":1003},{\"i\":1004},{\"i\":1005}]");
+    CHECK_STR(cut(&c, s, &n), "[{\"i\":1006}]");
+    CHECK(n == 1);
+    CHECK_STR(cut(&c, s, &n), "");
+    CHECK(n == 0);
+    sl_spool_close(s);
+    event_base_free(base);
+}
+
+/* max_bytes bounds the whole body, brackets and commas included:
+ * 1 record is 12 bytes, 2 are 23, 3 are 34, 4 would be 45. */
+static void test_max_bytes(void)
+{
+    struct event_base *base = event_base_new();
+    sl_spool *s = memory_spool(base);
+    size_t n;
+    append(s, TEN, 7);
+    sl_connector_conf c = conf(SL_BODY_ARRAY, 100, 44);
+    CHECK(strlen(cut(&c, s, &n)) == 34 && n == 3);
+    c.batch_max_bytes = 45;
+    CHECK(strlen(cut(&c, s, &n)) == 45 && n == 4);
+    CHECK_STR(cut(&c, s, &n), "");
+    /* whichever comes first: records here, bytes above */
+    append(s, TEN, 7);
+    c = conf(SL_BODY_ARRAY, 2, 44);
+    CHECK(strlen(cut(&c, s, &n)) == 23 && n == 2);
+    c = conf(SL_BODY_ARRAY, 4, 44);
+    CHECK(strlen(cut(&c, s, &n)) == 34 && n == 3);
+    CHECK(cut(&c, s, &n)[0] && n == 2);
+    /* a record larger than max_bytes goes, alone */
+    static const char *const big[] = {"{\"big\":\"xxxxxxxxxxxxxxxxxxxxxxxx\"}",
+                                      "{\"i\":1}"};
+    append(s, big, 2);
+    c = conf(SL_BODY_ARRAY, 100, 16);
+    CHECK_STR(cut(&c, s, &n), "[{\"big\":\"xxxxxxxxxxxxxxxxxxxxxxxx\"}]");
+    CHECK(n == 1);
+    CHECK_STR(cut(&c, s, &n), "[{\"i\":1}]");
+    sl_spool_close(s);
+    event_base_free(base);
+}
+
+static void test_forms(void)
+{
+    struct event_base *base = event_base_new();
+    sl_spool *s = memory_spool(base);
+    size_t n;
+    append(s, TEN, 5);
+    sl_connector_conf c = conf(SL_BODY_NDJSON, 2, 1 << 20);
+    CHECK_STR(cut(&c, s, &n), "{\"i\":1000}\n{\"i\":1001}\n");
+    /* NDJSON: max_bytes counts the newlines */
+    c.batch_max_bytes = 21;
+    CHECK_STR(cut(&c, s, &n), "{\"i\":1002}\n");
+    /* one object per request, whatever max_records says */
+    c = conf(SL_BODY_OBJECT, 100, 1 << 20);
+    CHECK_STR(cut(&c, s, &n), "{\"i\":1003}");
+    CHECK(n == 1);
+    CHECK_STR(cut(&c, s, &n), "{\"i\":1004}");
+    sl_spool_close(s);
+    event_base_free(base);
+}
+
+/* The key of a piece: connector, spool epoch, first record's LSN, count. */
+static void check_key(sl_batch *b, const char *want_body)
+{
+    char want[128];
+    sl_batch_piece p = sl_batch_current(b);
+    CHECK_STR(body(b), want_body);
+    snprintf(want, sizeof want, "crm-%016" PRIx64 "-", sl_batch_cut(b)->epoch);
+    CHECK(strncmp(sl_batch_key(b), want, strlen(want)) == 0);
+    snprintf(want, sizeof want, "-%zu", p.n);
+    const char *k = sl_batch_key(b);
+    CHECK(strcmp(k + strlen(k) - strlen(want), want) == 0);
+}
+
+static void test_pieces(void)
+{
+    struct event_base *base = event_base_new();
+    sl_spool *s = memory_spool(base);
+    append(s, TEN, 5);
+    sl_connector_conf c = conf(SL_BODY_ARRAY, 100, 1 << 20);
+    sl_batch *b = sl_batch_new(&c);
+    CHECK(sl_batch_take(b, s) == 1 && sl_batch_count(b) == 5);
+    sl_batch_piece p = sl_batch_current(b);
+    CHECK(p.from == 0 && p.n == 5);
+    check_key(b, "[{\"i\":1000},{\"i\":1001},{\"i\":1002},{\"i\":1003},"
+                 "{\"i\":1004}]");
+    char whole[128];
+    snprintf(whole, sizeof whole, "%s", sl_batch_key(b));
+
+    /* 5 -> 2 (sent) + 3 (stacked) */
+    CHECK(sl_batch_split(b) == 0);
+    p = sl_batch_current(b);
+    CHECK(p.from == 0 && p.n == 2);
+    check_key(b, "[{\"i\":1000},{\"i\":1001}]");
+    char first[128];
+    snprintf(first, sizeof first, "%s", sl_batch_key(b));
+    CHECK(strcmp(first, whole) != 0);
+    /* the same records make the same key (it names records, not tries) */
+    CHECK(sl_batch_build(b) == 0);
+    CHECK_STR(sl_batch_key(b), first);
+    /* 2 -> 1 + 1 */
+    CHECK(sl_batch_split(b) == 0);
+    check_key(b, "[{\"i\":1000}]");
+    CHECK(sl_batch_next(b) == 1);
+    check_key(b, "[{\"i\":1001}]");
+    CHECK(sl_batch_next(b) == 1);
+    p = sl_batch_current(b);
+    CHECK(p.from == 2 && p.n == 3);
+    check_key(b, "[{\"i\":1002},{\"i\":1003},{\"i\":1004}]");
+    CHECK(sl_batch_next(b) == 0);
+
+    size_t len;
+    const char *r = sl_batch_record(b, 3, &len);
+    CHECK(len == 10 && memcmp(r, "{\"i\":1003}", 10) == 0);
+    sl_batch_free(b);
+    sl_batch_free(NULL);
+    sl_spool_close(s);
+    event_base_free(base);
+}
+
+/* A split piece's body in NDJSON keeps every record's newline. */
+static void test_pieces_ndjson(void)
+{
+    struct event_base *base = event_base_new();
+    sl_spool *s = memory_spool(base);
+    append(s, TEN, 3);
+    sl_connector_conf c = conf(SL_BODY_NDJSON, 100, 1 << 20);
+    sl_batch *b = sl_batch_new(&c);
+    CHECK(sl_batch_take(b, s) == 1);
+    CHECK(sl_batch_split(b) == 0);
+    CHECK_STR(body(b), "{\"i\":1000}\n");
+    CHECK(sl_batch_next(b) == 1);
+    CHECK_STR(body(b), "{\"i\":1001}\n{\"i\":1002}\n");
+    sl_batch_free(b);
+    sl_spool_close(s);
+    event_base_free(base);
+}
+
+int main(void)
+{
+    static const sl_test_case cases[] = {
+        {"max_records", test_max_records},
+        {"max_bytes", test_max_bytes},
+        {"forms", test_forms},
+        {"pieces", test_pieces},
+        {"pieces_ndjson", test_pieces_ndjson},
+        {NULL, NULL},
+    };
+    return sl_test_run(cases);
+}

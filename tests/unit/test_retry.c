@@ -1,0 +1,177 @@
+/* Unit tests for sl_retry: every class of answer, and the backoff with a
+ * fake clock and fake random numbers (the jitter's bounds, the cap,
+ * Retry-After in seconds and as an HTTP date winning over max_ms). */
+#include <stdint.h>
+
+#include "sl_retry.h"
+#include "sl_test.h"
+
+/* 2026-11-26T10:00:00Z, a Thursday. */
+#define NOW_MS 1795687200000
+
+typedef struct fake {
+    int64_t wall;        /* the clock's wall time */
+    uint64_t next;       /* what random returns */
+    unsigned draws;      /* how often it was asked */
+} fake;
+
+static uint64_t fake_mono(void *ud)
+{
+    (void)ud;
+    return 1;
+}
+
+static int64_t fake_wall(void *ud) { return ((fake *)ud)->wall; }
+
+static uint64_t fake_random(void *ud)
+{
+    fake *f = ud;
+    f->draws++;
+    return f->next;
+}
+
+static sl_time_clock fake_clock(fake *f)
+{
+    return (sl_time_clock){fake_mono, fake_wall, f};
+}
+
+static void test_classify(void)
+{
+    static const long delivered[] = {200, 201, 204, 299};
+    static const long later[] = {0, 408, 429, 500, 502, 503, 504, 599, 600};
+    static const long auth[] = {401, 403};
+    static const long permanent[] = {100, 199, 300, 302, 304, 400, 402,
+                                     404, 405, 409, 410, 412, 414, 422,
+                                     428, 431, 451, 499};
+    for (size_t i = 0; i < sizeof delivered / sizeof *delivered; i++)
+        CHECK(sl_retry_classify(delivered[i]) == SL_RETRY_DELIVERED);
+    for (size_t i = 0; i < sizeof later / sizeof *later; i++)
+        CHECK(sl_retry_classify(later[i]) == SL_RETRY_LATER);
+    for (size_t i = 0; i < sizeof auth / sizeof *auth; i++)
+        CHECK(sl_retry_classify(auth[i]) == SL_RETRY_AUTH);
+    CHECK(sl_retry_classify(413) == SL_RETRY_TOO_LARGE);
+    for (size_t i = 0; i < sizeof permanent / sizeof *permanent; i++)
+        CHECK(sl_retry_classify(permanent[i]) == SL_RETRY_PERMANENT);
+}
+
+/* The ceiling of attempt n is reached exactly (random = ceiling) and
+ * never passed (random = ceiling + 1 wraps to 0). */
+static void test_jitter_bounds(void)
+{
+    fake f = {.wall = NOW_MS};
+    sl_time_clock c = fake_clock(&f);
+    sl_retry_policy p = {200, 30000, &c, fake_random, &f};
+    static const uint64_t ceil[] = {0,     200,   400,   800,   1600,
+                                    3200,  6400,  12800, 25600, 30000,
+                                    30000, 30000};
+    uint64_t ra = 7;
+    for (unsigned n = 1; n < sizeof ceil / sizeof *ceil; n++) {
+        f.next = ceil[n];
+        CHECK(sl_retry_backoff_ms(&p, n, NULL, &ra) == ceil[n]);
+        CHECK(ra == 0);
+        f.next = ceil[n] + 1;
+        CHECK(sl_retry_backoff_ms(&p, n, NULL, &ra) == 0);
+        f.next = UINT64_MAX;
+        CHECK(sl_retry_backoff_ms(&p, n, NULL, &ra) <= ceil[n]);
+    }
+    /* far attempts stay at the cap (no overflow of base * 2^(n-1)) */
+    f.next = 30000;
+    CHECK(sl_retry_backoff_ms(&p, 1000000, NULL, &ra) == 30000);
+    sl_retry_policy huge = {UINT64_MAX / 2 + 1, UINT64_MAX, &c, fake_random,
+                            &f};
+    f.next = UINT64_MAX;
+    CHECK(sl_retry_backoff_ms(&huge, 3, NULL, &ra) == UINT64_MAX);
+    /* the base above the cap: the cap */
+    sl_retry_policy over = {5000, 1000, &c, fake_random, &f};
+    f.next = 1000;
+    CHECK(sl_retry_backoff_ms(&over, 1, NULL, &ra) == 1000);
+    /* base 0: no wait, and no random number is drawn */
+    sl_retry_policy zero = {0, 30000, &c, fake_random, &f};
+    f.draws = 0;
+    CHECK(sl_retry_backoff_ms(&zero, 5, NULL, &ra) == 0 && f.draws == 0);
+}
+
+/* xorshift64 as the random source: uniform over [0, ceiling]. */
+static uint64_t xorshift(void *ud)
+{
+    uint64_t *x = ud;
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static void test_jitter_spread(void)
+{
+    fake f = {.wall = NOW_MS};
+    sl_time_clock c = fake_clock(&f);
+    uint64_t state = 0x9e3779b97f4a7c15ull;
+    sl_retry_policy p = {100, 1000, &c, xorshift, &state};
+    uint64_t ra, max = 0, min = UINT64_MAX, sum = 0;
+    for (int i = 0; i < 20000; i++) {
+        uint64_t w = sl_retry_backoff_ms(&p, 3, NULL, &ra); /* ceiling 400 */
+        max = w > max ? w : max;
+        min = w < min ? w : min;
+        sum += w;
+    }
+    CHECK(max == 400 && min == 0);
+    CHECK(sum / 20000 > 190 && sum / 20000 < 210);
+}
+
+static void test_retry_after_seconds(void)
+{
+    fake f = {.wall = NOW_MS, .next = 0};
+    sl_time_clock c = fake_clock(&f);
+    sl_retry_policy p = {200, 30000, &c, fake_random, &f};
+    uint64_t ra = 0;
+    /* longer than max_ms: it wins */
+    CHECK(sl_retry_backoff_ms(&p, 1, "120", &ra) == 120000 && ra == 120000);
+    /* shorter than the jitter drawn: the jitter */
+    f.next = 30000;
+    CHECK(sl_retry_backoff_ms(&p, 10, "1", &ra) == 30000 && ra == 1000);
+    f.next = 0;
+    CHECK(sl_retry_backoff_ms(&p, 10, "1", &ra) == 1000);
+    /* at most a day */
+    CHECK(sl_retry_backoff_ms(&p, 1, "999999", &ra) == 86400000);
+    CHECK(sl_retry_after_ms("86400", NOW_MS) == 86400000);
+    CHECK(sl_retry_after_ms("0", NOW_MS) == 0);
+    CHECK(sl_retry_after_ms("", NOW_MS) == 0);
+    CHECK(sl_retry_after_ms(NULL, NOW_MS) == 0);
+    CHECK(sl_retry_after_ms("soon", NOW_MS) == 0);
+    CHECK(sl_retry_after_ms("12abc", NOW_MS) == 0);
+}
+
+static void test_retry_after_date(void)
+{
+    fake f = {.wall = NOW_MS, .next = 0};
+    sl_time_clock c = fake_clock(&f);
+    sl_retry_policy p = {200, 30000, &c, fake_random, &f};
+    uint64_t ra = 0;
+    const char *in5 = "Thu, 26 Nov 2026 10:05:00 GMT";
+    CHECK(sl_retry_after_ms(in5, NOW_MS) == 300000);
+    /* the clock is the policy's: five minutes on a fake clock, and over
+     * max_ms */
+    CHECK(sl_retry_backoff_ms(&p, 1, in5, &ra) == 300000 && ra == 300000);
+    f.wall = NOW_MS + 240500; /* 10:04:00.5, read in whole seconds */
+    CHECK(sl_retry_backoff_ms(&p, 1, in5, &ra) == 60000);
+    f.wall = NOW_MS + 300000; /* now: nothing to wait for */
+    CHECK(sl_retry_backoff_ms(&p, 1, in5, &ra) == 0 && ra == 0);
+    CHECK(sl_retry_after_ms("Wed, 25 Nov 2026 10:00:00 GMT", NOW_MS) == 0);
+    CHECK(sl_retry_after_ms("Sat, 28 Nov 2026 10:00:00 GMT", NOW_MS) ==
+          86400000);
+    CHECK(sl_retry_after_ms("Thu, 26 Nov 2026 11:00:00 GMT", NOW_MS) ==
+          3600000);
+}
+
+int main(void)
+{
+    static const sl_test_case cases[] = {
+        {"classify", test_classify},
+        {"jitter_bounds", test_jitter_bounds},
+        {"jitter_spread", test_jitter_spread},
+        {"retry_after_seconds", test_retry_after_seconds},
+        {"retry_after_date", test_retry_after_date},
+        {NULL, NULL},
+    };
+    return sl_test_run(cases);
+}
