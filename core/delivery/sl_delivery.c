@@ -713,9 +713,11 @@ void sl_delivery_notify(sl_delivery *d)
 void sl_delivery_drain(sl_delivery *d)
 {
     d->draining = 1;
-    /* waiting retries go again soon */
+    /* waiting retries go again soon; not a batch whose headers_fn runs
+     * (its timer is idle): a second attempt would start beside it */
     for (batch *b = d->batches; b; b = b->next)
-        if (!b->in_flight && b->retry_ev && !b->finishing) {
+        if (!b->in_flight && b->retry_ev && !b->finishing &&
+            evtimer_pending(b->retry_ev, NULL)) {
             struct timeval tv = {0, 50 * 1000};
             evtimer_add(b->retry_ev, &tv);
         }

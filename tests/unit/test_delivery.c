@@ -3,7 +3,7 @@
  * in-memory spool, a real dead-letter store and a fake clock: batch
  * cutting (max_records, max_bytes, max_delay_ms, whichever comes first),
  * every class of answer as the destination and the dead letters see it,
- * and the regression of a callback that freed a batch under its caller. */
+ * and the regressions of callbacks that freed a batch under its caller. */
 #include <arpa/inet.h>
 #include <ftw.h>
 #include <netinet/in.h>
@@ -645,6 +645,40 @@ out:
     rig_free(&r);
 }
 
+static int delivered_one(const rig *r) { return r->stats.delivered >= 1; }
+
+/* sl_delivery_drain re-armed the retry timer of every batch not in
+ * flight, also of one whose headers_fn was still running (here: asleep):
+ * that started a second headers_fn for the same batch, which sent the
+ * batch twice and reported into it after it was freed. */
+static void test_drain_while_headers_fn_runs(void)
+{
+    rig r;
+    if (rig_init(&r) != 0)
+        goto out;
+    if (rig_start(&r, "return function(req)\n"
+                      "  if req.attempt > 1 then sluice.sleep(200) end\n"
+                      "  return {['X-Attempt'] = tostring(req.attempt)}\n"
+                      "end") != 0)
+        goto out;
+    static const int s[] = {500};
+    script(&r.dest, s, 1);
+    append(&r, 1000, 1);
+    r.clock.mono += 10;
+    CHECK(requests(&r, 1, 3000));
+    run_for(&r, 50); /* attempt 2's headers_fn sleeps */
+    CHECK(r.dest.n == 1);
+    sl_delivery_drain(r.d);
+    CHECK(run_until(&r, delivered_one, 3000));
+    run_for(&r, 400); /* time for a second headers_fn to end */
+    CHECK(r.dest.n == 2);
+    CHECK_STR(r.dest.req[1].attempt, "2");
+    CHECK(r.stats.requests == 2 && r.stats.delivered == 1);
+    CHECK(idle(&r));
+out:
+    rig_free(&r);
+}
+
 int main(void)
 {
     sl_log_set_level(SL_LOG_OFF);
@@ -660,6 +694,7 @@ int main(void)
         {"permanent_dead_letter", test_permanent_dead_letter},
         {"retry_after", test_retry_after},
         {"headers_fn_fails_at_once", test_headers_fn_fails_at_once},
+        {"drain_while_headers_fn_runs", test_drain_while_headers_fn_runs},
         {NULL, NULL},
     };
     return sl_test_run(cases);
