@@ -55,7 +55,8 @@ typedef struct batch {
     size_t ndead, capdead;
     int in_flight;
     int finishing;              /* all pieces done; writing dead letters */
-    struct event *retry_ev;
+    struct event *retry_ev;     /* made with the batch: on_retry, then
+                                   on_finish_retry while finishing */
     sl_luaruntime_task *task;        /* headers_fn running for this attempt */
     struct curl_slist *dyn_headers;
 } batch;
@@ -86,6 +87,7 @@ struct sl_delivery {
 static void pump(sl_delivery *d);
 static void send_piece(batch *b);
 static void next_piece(batch *b);
+static void on_retry(evutil_socket_t fd, short what, void *arg);
 
 static uint64_t mono_ms(const sl_delivery *d)
 {
@@ -209,10 +211,14 @@ static int cut_batch(sl_delivery *d)
     if (!b)
         return -1;
     b->d = d;
-    int rc = (b->recs = sl_batch_new(d->conf)) ? sl_batch_take(b->recs, d->spool)
-                                              : -1;
+    int rc = -1;
+    /* The retry timer is made before anything is taken from the spool, so
+     * that retry_in never has to make it (nor, failing, send at once). */
+    if ((b->retry_ev = evtimer_new(d->base, on_retry, b)) &&
+        (b->recs = sl_batch_new(d->conf)))
+        rc = sl_batch_take(b->recs, d->spool);
     if (rc != 1) {
-        if (rc < 0 && sl_batch_cut(b->recs)->nrecords > 0)
+        if (rc < 0 && b->recs && sl_batch_cut(b->recs)->nrecords > 0)
             /* an allocation failed half-way: the cut stays outstanding in
              * the spool and is cut again after a restart; say so */
             sl_log_error("delivery", "%s: out of memory cutting a batch",
@@ -381,10 +387,8 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 static void retry_in(batch *b, uint64_t wait)
 {
     sl_delivery *d = b->d;
-    if (!b->retry_ev)
-        b->retry_ev = evtimer_new(d->base, on_retry, b);
     struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000};
-    if (!b->retry_ev || evtimer_add(b->retry_ev, &tv) != 0) {
+    if (evtimer_add(b->retry_ev, &tv) != 0) {
         /* no timer: retry at once rather than lose the batch */
         sl_log_error("delivery", "%s: cannot arm retry timer; retrying now",
                  d->conf->name);
@@ -524,13 +528,9 @@ static void finish(batch *b)
             sl_log_error("delivery", "%s: cannot write %zu dead letters (%s); "
                      "the batch stays in the spool; retrying in 1 s",
                      d->conf->name, n, err);
-            if (!b->retry_ev)
-                b->retry_ev = evtimer_new(d->base, on_finish_retry, b);
-            else
-                event_assign(b->retry_ev, d->base, -1, 0, on_finish_retry, b);
+            event_assign(b->retry_ev, d->base, -1, 0, on_finish_retry, b);
             struct timeval tv = {1, 0};
-            if (b->retry_ev)
-                evtimer_add(b->retry_ev, &tv);
+            evtimer_add(b->retry_ev, &tv);
             return;
         }
     }
@@ -547,7 +547,7 @@ static void wake_waiting(sl_delivery *d, const batch *except)
 {
     d->failing = 0;
     for (batch *b = d->batches; b; b = b->next) {
-        if (b == except || b->in_flight || b->finishing || !b->retry_ev ||
+        if (b == except || b->in_flight || b->finishing ||
             !evtimer_pending(b->retry_ev, NULL) ||
             b->not_before > mono_ms(d)) /* the server said when */
             continue;
@@ -716,7 +716,7 @@ void sl_delivery_drain(sl_delivery *d)
     /* waiting retries go again soon; not a batch whose headers_fn runs
      * (its timer is idle): a second attempt would start beside it */
     for (batch *b = d->batches; b; b = b->next)
-        if (!b->in_flight && b->retry_ev && !b->finishing &&
+        if (!b->in_flight && !b->finishing &&
             evtimer_pending(b->retry_ev, NULL)) {
             struct timeval tv = {0, 50 * 1000};
             evtimer_add(b->retry_ev, &tv);
@@ -729,7 +729,7 @@ void sl_delivery_stop(sl_delivery *d)
     d->stopped = 1;
     evtimer_del(d->delay_timer);
     for (batch *b = d->batches; b; b = b->next)
-        if (!b->in_flight && b->retry_ev && !b->finishing)
+        if (!b->in_flight && !b->finishing)
             evtimer_del(b->retry_ev);
 }
 
