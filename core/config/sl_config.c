@@ -22,6 +22,7 @@
 #include "sl_config_gateway_rules.h"
 #include "sl_config_keys.h"
 #include "sl_config_parse.h"
+#include "sl_fs.h"
 #include "sl_luahost.h"
 #include "sl_luastd.h"
 #include "sl_luasrc.h"
@@ -36,43 +37,23 @@
 
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL, *nb;
-    size_t n = 0, cap = 0;
-    if (!f) {
+    char *buf;
+    switch (sl_fs_read_file(path, FILE_MAX_BYTES, &buf, len)) {
+    case SL_FS_OK:
+        return buf;
+    case SL_FS_OPEN:
         snprintf(err, errlen, "cannot open: %s", strerror(errno));
         return NULL;
+    case SL_FS_TOOBIG:
+        snprintf(err, errlen, "larger than %zu MiB", FILE_MAX_BYTES >> 20);
+        return NULL;
+    case SL_FS_NOMEM:
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    default:
+        snprintf(err, errlen, "cannot read: %s", strerror(errno));
+        return NULL;
     }
-    while (!feof(f) && !ferror(f)) {
-        if (n > FILE_MAX_BYTES) {
-            snprintf(err, errlen, "larger than %zu MiB", FILE_MAX_BYTES >> 20);
-            goto fail;
-        }
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16384;
-            if (!(nb = realloc(buf, cap + 1))) {
-                snprintf(err, errlen, "out of memory");
-                goto fail;
-            }
-            buf = nb;
-        }
-        n += fread(buf + n, 1, cap - n, f);
-    }
-    if (ferror(f) || n > FILE_MAX_BYTES) {
-        if (ferror(f))
-            snprintf(err, errlen, "cannot read: %s", strerror(errno));
-        else
-            snprintf(err, errlen, "larger than %zu MiB", FILE_MAX_BYTES >> 20);
-        goto fail;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-fail:
-    fclose(f);
-    free(buf);
-    return NULL;
 }
 
 /* Record a Lua error message, with the chunk name replaced by the file

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sl_buf.h"
+#include "sl_fs.h"
 #include "sl_json.h"
 #include "sl_time.h"
 
@@ -50,40 +51,6 @@ static int join(char *out, size_t n, const char *a, const char *b)
 {
     int k = snprintf(out, n, "%s/%s", a, b);
     return k < 0 || (size_t)k >= n ? -1 : 0;
-}
-
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-/* mkdir that accepts an existing directory; a new one is made durable by
- * an fsync of its parent. */
-static int ensure_dir(const char *parent, const char *dir)
-{
-    if (mkdir(dir, 0750) == 0)
-        return fsync_dir(parent);
-    return errno == EEXIST ? 0 : -1;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
 }
 
 /* How many of the first `max` bytes of s (n bytes) to keep so that a
@@ -330,10 +297,11 @@ static int write_next_id(const char *dlqdir, int64_t v, char *err,
     }
     int n = snprintf(b, sizeof b, "%" PRId64 "\n", v);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    int bad = fd < 0 || write_all(fd, b, (size_t)n) != 0 || fsync(fd) != 0;
+    int bad = fd < 0 || sl_fs_write_all(fd, b, (size_t)n) != 0 ||
+              fsync(fd) != 0;
     if (fd >= 0 && close(fd) != 0)
         bad = 1;
-    if (bad || rename(tmp, path) != 0 || fsync_dir(dlqdir) != 0) {
+    if (bad || rename(tmp, path) != 0 || sl_fs_sync_dir(dlqdir) != 0) {
         set_err(err, errlen, "%s: %s", path, strerror(errno));
         unlink(tmp);
         return -1;
@@ -452,7 +420,7 @@ sl_dlq *sl_dlq_open(const char *dir, char *err, size_t errlen)
         set_err(err, errlen, "out of memory");
         goto fail;
     }
-    if (ensure_dir(dir, d->dir) != 0) {
+    if (sl_fs_mkdir_synced(dir, d->dir) != 0) {
         set_err(err, errlen, "%s: %s", d->dir, strerror(errno));
         goto fail;
     }
@@ -629,11 +597,11 @@ int sl_dlq_append(sl_dlq *d, const sl_dlq_entry *e, size_t n, char *err,
     for (size_t i = 0; i < n; i++)
         if (put_entry(&b, next + (int64_t)i, now, &e[i]) != 0)
             goto nomem;
-    if (write_all(fd, b.data, b.len) != 0 || fdatasync(fd) != 0) {
+    if (sl_fs_write_all(fd, b.data, b.len) != 0 || fdatasync(fd) != 0) {
         set_err(err, errlen, "%s: %s", d->path, strerror(errno));
         goto done;
     }
-    if (created && fsync_dir(d->dir) != 0) {
+    if (created && sl_fs_sync_dir(d->dir) != 0) {
         set_err(err, errlen, "%s: fsync: %s", d->dir, strerror(errno));
         goto done;
     }
@@ -678,25 +646,6 @@ static int missing_id(const int64_t *ids, size_t nids,
             return -1;
         }
     return 0;
-}
-
-/* Buffered output to a file being written; flushes past 1 MiB. */
-static int out_put(int fd, sl_buf *b, const char *p, size_t n)
-{
-    if (sl_buf_append(b, p, n) != 0 || sl_buf_putc(b, '\n') != 0)
-        return -1;
-    if (b->len < (1u << 20))
-        return 0;
-    int rc = write_all(fd, b->data, b->len);
-    sl_buf_reset(b);
-    return rc;
-}
-
-static int out_finish(int fd, sl_buf *b)
-{
-    int rc = write_all(fd, b->data, b->len);
-    sl_buf_reset(b);
-    return rc != 0 || fsync(fd) != 0 ? -1 : 0;
 }
 
 /* Replayed records go to inbox files of at most DLQ_INBOX_PART bytes: a
@@ -745,7 +694,7 @@ static int inbox_close_part(inbox_w *w)
 {
     if (w->fd < 0)
         return 0;
-    int bad = out_finish(w->fd, &w->b) != 0;
+    int bad = sl_fs_flush_sync(w->fd, &w->b) != 0;
     if (close(w->fd) != 0)
         bad = 1;
     w->fd = -1;
@@ -760,7 +709,7 @@ static int inbox_put(inbox_w *w, const char *rec, size_t n)
         return -1;
     if (w->fd < 0) {
         char p[DLQ_PATH];
-        if ((w->parts == 0 && ensure_dir(w->parent, w->dir) != 0) ||
+        if ((w->parts == 0 && sl_fs_mkdir_synced(w->parent, w->dir) != 0) ||
             part_path(w, w->parts + 1, 1, p, sizeof p) != 0)
             return -1;
         w->fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
@@ -770,7 +719,7 @@ static int inbox_put(inbox_w *w, const char *rec, size_t n)
         w->bytes = 0;
     }
     w->bytes += n + 1;
-    return out_put(w->fd, &w->b, rec, n);
+    return sl_fs_put_line(w->fd, &w->b, rec, n);
 }
 
 /* Make every part durable under its final name; the first one's path goes
@@ -787,7 +736,7 @@ static int inbox_commit(inbox_w *w, char *first, size_t firstlen)
         if (k == 1 && first && firstlen)
             snprintf(first, firstlen, "%s", f);
     }
-    return w->parts ? fsync_dir(w->dir) : 0;
+    return w->parts ? sl_fs_sync_dir(w->dir) : 0;
 }
 
 /* Remove what is left under temporary names and free. */
@@ -872,7 +821,7 @@ static int rewrite(const char *dir, int64_t since_ms, const int64_t *ids,
                 continue;
             }
         }
-        if (out_put(out, &kb, p, len) != 0) {
+        if (sl_fs_put_line(out, &kb, p, len) != 0) {
             set_err(err, errlen, "%s: %s", tmp, strerror(errno));
             goto done;
         }
@@ -901,7 +850,7 @@ static int rewrite(const char *dir, int64_t since_ms, const int64_t *ids,
     if (write_next_id(dlqdir, max_id + 1 > kept ? max_id + 1 : kept, err,
                       errlen) != 0)
         goto done;
-    int bad = out_finish(out, &kb) != 0;
+    int bad = sl_fs_flush_sync(out, &kb) != 0;
     if (close(out) != 0)
         bad = 1;
     out = -1;
@@ -910,7 +859,7 @@ static int rewrite(const char *dir, int64_t since_ms, const int64_t *ids,
         goto done;
     }
     tmp[0] = '\0';
-    if (fsync_dir(dlqdir) != 0) {
+    if (sl_fs_sync_dir(dlqdir) != 0) {
         set_err(err, errlen, "%s: fsync: %s", dlqdir, strerror(errno));
         goto done;
     }

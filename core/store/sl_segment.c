@@ -16,6 +16,8 @@
 
 #include <zlib.h>
 
+#include "sl_fs.h"
+
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the spool format assumes a little-endian machine"
 #endif
@@ -43,26 +45,6 @@ uint32_t sl_segment_crc(const void *p, size_t n)
         n -= k;
     }
     return (uint32_t)c;
-}
-
-int sl_segment_pread(int fd, void *p, size_t n, off_t off, size_t *got)
-{
-    char *c = p;
-    *got = 0;
-    while (n > 0) {
-        ssize_t r = pread(fd, c, n, off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -1;
-        if (r == 0)
-            break;
-        c += r;
-        n -= (size_t)r;
-        off += r;
-        *got += (size_t)r;
-    }
-    return 0;
 }
 
 void sl_segment_block_header(unsigned char out[SL_SEGMENT_BLOCK_HDR],
@@ -146,7 +128,7 @@ int sl_segment_scan_file(const char *path, uint64_t start, sl_buf *buf,
             out->why = "a partial block header";
             break;
         }
-        if (sl_segment_pread(fd, h, BLK_HDR, (off_t)off, &got) != 0 ||
+        if (sl_fs_pread_all(fd, h, BLK_HDR, (off_t)off, &got) != 0 ||
             got != BLK_HDR) {
             out->why = "a read error";
             break;
@@ -169,7 +151,7 @@ int sl_segment_scan_file(const char *path, uint64_t start, sl_buf *buf,
             errno = ENOMEM;
             return -1;
         }
-        if (sl_segment_pread(fd, buf->data, len, (off_t)(off + BLK_HDR),
+        if (sl_fs_pread_all(fd, buf->data, len, (off_t)(off + BLK_HDR),
                              &got) != 0 || got != len) {
             out->why = "a read error";
             break;
@@ -319,7 +301,7 @@ static const char *reader_get(sl_segment_reader *r, const sl_segment_table *t,
         return NULL;
     }
     size_t got;
-    if (sl_segment_pread(r->fd, r->buf.data, want, (off_t)(lsn - g->start),
+    if (sl_fs_pread_all(r->fd, r->buf.data, want, (off_t)(lsn - g->start),
                          &got) != 0 || got < n) {
         set_err(r, "cannot read segment %016" PRIx64 ": %s", g->start,
                 got < n ? "file is shorter than expected" : strerror(errno));

@@ -31,10 +31,6 @@ typedef struct sl_segment_table {
  * of the progress file's slots. */
 uint32_t sl_segment_crc(const void *p, size_t n);
 
-/* pread n bytes at off, going on after EINTR and short reads; *got is what
- * was read (less than n only at end of file). 0, or -1 with errno. */
-int sl_segment_pread(int fd, void *p, size_t n, off_t off, size_t *got);
-
 /* Encode the header of a block whose payload is the len bytes at payload
  * holding nrec framed records. */
 void sl_segment_block_header(unsigned char out[SL_SEGMENT_BLOCK_HDR],

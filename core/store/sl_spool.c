@@ -29,6 +29,7 @@
 
 #include <event2/event.h>
 
+#include "sl_fs.h"
 #include "sl_log.h"
 #include "sl_segment.h"
 #include "sl_syncer.h"
@@ -115,22 +116,6 @@ static uint32_t get32(const void *p)
     return v;
 }
 
-static int full_pwrite(int fd, const void *p, size_t n, off_t off)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = pwrite(fd, c, n, off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        c += w;
-        n -= (size_t)w;
-        off += w;
-    }
-    return 0;
-}
-
 static uint64_t ack_lsn(const sl_spool *s)
 {
     return s->ncuts ? s->cuts[0].start : s->read_lsn;
@@ -187,7 +172,7 @@ static int prog_write(sl_spool *s)
     }
     put32(slot + o, sl_segment_crc(slot, o));
     off_t at = (off_t)((s->prog_seq & 1) * PROG_SLOT);
-    if (full_pwrite(s->prog_fd, slot, sizeof slot, at) != 0) {
+    if (sl_fs_pwrite_all(s->prog_fd, slot, sizeof slot, at) != 0) {
         set_err(s, "cannot write %s/progress: %s", s->dir, strerror(errno));
         return -1;
     }
@@ -204,7 +189,7 @@ static int prog_read(sl_spool *s, uint64_t *seq, uint64_t *epoch,
     for (int k = 0; k < 2; k++) {
         unsigned char slot[PROG_SLOT];
         size_t got;
-        if (sl_segment_pread(s->prog_fd, slot, sizeof slot, (off_t)k * PROG_SLOT,
+        if (sl_fs_pread_all(s->prog_fd, slot, sizeof slot, (off_t)k * PROG_SLOT,
                        &got) != 0 || got != sizeof slot)
             continue;
         uint64_t hdr[4];
@@ -924,23 +909,6 @@ fail:
 
 /* ---- open / close -------------------------------------------------------------- */
 
-static int mkdir_p(const char *path)
-{
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return mkdir(tmp, 0750) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 sl_spool *sl_spool_open(struct event_base *base, const sl_spool_opts *o,
                         char *err, size_t errlen)
 {
@@ -969,7 +937,7 @@ sl_spool *sl_spool_open(struct event_base *base, const sl_spool_opts *o,
         snprintf(err, errlen, "spool path too long");
         goto fail;
     }
-    if (mkdir_p(s->dir) != 0) {
+    if (sl_fs_mkdir_p(s->dir, 0750, NULL, 0) != 0) {
         snprintf(err, errlen, "cannot create %s: %s", s->dir, strerror(errno));
         goto fail;
     }

@@ -15,6 +15,8 @@
 
 #include "sl_state.h"
 
+#include "sl_fs.h"
+
 #define LOCK_FILE "lock"
 #define SCHEMA_LOCK_FILE "schema.lock"
 #define SCHEMA_LOCK_TMP "schema.lock.tmp"
@@ -48,48 +50,29 @@ int sl_state_path(char *out, size_t outlen, const char *dir,
 /* fsync a directory so that a rename or unlink in it survives a crash. */
 static int sync_dir(const char *dir, char *err, size_t errlen)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0) {
+    if (sl_fs_sync_dir(dir) != 0) {
         set_err(err, errlen, "cannot sync directory %s: %s", dir,
                 strerror(errno));
-        if (fd >= 0)
-            close(fd);
         return -1;
     }
-    close(fd);
     return 0;
 }
 
 /* ---- the connector directory ------------------------------------------- */
 
 /* mkdir -p, mode 0750 for what it creates. */
-static int mkdir_p(char *path, char *err, size_t errlen)
+static int mkdir_p(const char *path, char *err, size_t errlen)
 {
-    for (char *p = path + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        int rc = mkdir(path, 0750);
-        int e = errno;
-        struct stat st;
-        if (rc != 0 && e == EEXIST && stat(path, &st) == 0 &&
-            !S_ISDIR(st.st_mode)) {
-            set_err(err, errlen, "cannot create directory %s: it exists and "
-                    "is not a directory", path);
-            *p = c;
-            return -1;
-        }
-        if (rc != 0 && e != EEXIST) {
-            set_err(err, errlen, "cannot create directory %s: %s", path,
-                    strerror(e));
-            *p = c;
-            return -1;
-        }
-        *p = c;
-        if (c == '\0')
-            return 0;
-    }
+    char failed[PATH_MAX];
+    if (sl_fs_mkdir_p(path, 0750, failed, sizeof failed) == 0)
+        return 0;
+    if (errno == ENOTDIR)
+        set_err(err, errlen, "cannot create directory %s: it exists and "
+                "is not a directory", failed);
+    else
+        set_err(err, errlen, "cannot create directory %s: %s", failed,
+                strerror(errno));
+    return -1;
 }
 
 int sl_state_dir(const char *state_dir, const char *connector, int create,
@@ -224,20 +207,6 @@ static int lock_text(const sl_schema *s, sl_buf *b)
     return rc;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int sl_state_schema_write(const char *dir, const sl_schema *s, char *err,
                           size_t errlen)
 {
@@ -255,7 +224,8 @@ int sl_state_schema_write(const char *dir, const sl_schema *s, char *err,
         goto fail;
     }
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0 || write_all(fd, text.data, text.len) != 0 || fsync(fd) != 0) {
+    if (fd < 0 || sl_fs_write_all(fd, text.data, text.len) != 0 ||
+        fsync(fd) != 0) {
         set_err(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
         goto fail;
     }
@@ -286,43 +256,33 @@ typedef struct lock_file {
     sl_schema *schema; /* owned: its fields and policy */
 } lock_file;
 
-/* Read <dir>/schema.lock into *text. 1 read, 0 absent, -1 error. */
-static int read_lock(const char *path, sl_buf *text, char *err, size_t errlen)
+/* Read <dir>/schema.lock into a new *text of *len bytes. 1 read, 0
+ * absent, -1 error. */
+static int read_lock(const char *path, char **text, size_t *len, char *err,
+                     size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        set_err(err, errlen, "%s is not a regular file", path);
+        return -1;
+    }
+    switch (sl_fs_read_file(path, SCHEMA_LOCK_MAX, text, len)) {
+    case SL_FS_OK:
+        return 1;
+    case SL_FS_OPEN:
         if (errno == ENOENT || errno == ENOTDIR)
             return 0;
         set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return -1;
+    case SL_FS_TOOBIG:
+    case SL_FS_NOMEM:
+        set_err(err, errlen, "%s is too large (more than %u bytes)", path,
+                SCHEMA_LOCK_MAX);
+        return -1;
+    default:
+        set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return -1;
     }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        set_err(err, errlen, "%s is not a regular file", path);
-        goto fail;
-    }
-    for (;;) {
-        if (sl_buf_reserve(text, 4096) != 0) {
-            set_err(err, errlen, "%s is too large (more than %u bytes)", path,
-                    SCHEMA_LOCK_MAX);
-            goto fail;
-        }
-        ssize_t n = read(fd, text->data + text->len, text->cap - text->len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
-            goto fail;
-        }
-        if (n == 0)
-            break;
-        text->len += (size_t)n;
-    }
-    close(fd);
-    return 1;
-fail:
-    close(fd);
-    return -1;
 }
 
 static bool is_hex16(const char *p, size_t n)
@@ -381,13 +341,13 @@ static int parse_field(sl_schema *s, char *line, char *why, size_t whylen)
 /* Parse the text of a schema lock, strictly: the three header lines in
  * order, then field lines, every line ending in a newline. text is
  * modified. 0, or -1 with "PATH line N: ..." in err. */
-static int parse_lock(const char *path, sl_buf *text, lock_file *lf,
-                      char *err, size_t errlen)
+static int parse_lock(const char *path, char *text, size_t len,
+                      lock_file *lf, char *err, size_t errlen)
 {
     char why[256] = "";
     size_t lineno = 0;
-    char *p = text->data, *end = text->data + text->len;
-    if (text->len == 0) {
+    char *p = text, *end = text + len;
+    if (len == 0) {
         lineno = 1;
         snprintf(why, sizeof why, "empty file");
         goto fail;
@@ -560,20 +520,20 @@ sl_schema_lock_rc sl_state_schema_check(const char *dir, const sl_schema *s,
     if (sl_state_path(path, sizeof path, dir, SCHEMA_LOCK_FILE, err,
                       errlen) != 0)
         return SL_SCHEMA_LOCK_ERROR;
-    sl_buf text;
-    sl_buf_init(&text, SCHEMA_LOCK_MAX);
+    char *text = NULL;
+    size_t len = 0;
     lock_file lf = {.schema = NULL};
     sl_schema_lock_rc rc;
-    int r = read_lock(path, &text, err, errlen);
+    int r = read_lock(path, &text, &len, err, errlen);
     if (r <= 0)
         rc = r == 0 ? SL_SCHEMA_LOCK_NONE : SL_SCHEMA_LOCK_ERROR;
-    else if (parse_lock(path, &text, &lf, err, errlen) != 0)
+    else if (parse_lock(path, text, len, &lf, err, errlen) != 0)
         rc = SL_SCHEMA_LOCK_ERROR;
     else
         rc = diff_schemas(&lf, s, diff) ? SL_SCHEMA_LOCK_CHANGED
                                         : SL_SCHEMA_LOCK_SAME;
     sl_schema_free(lf.schema);
-    sl_buf_free(&text);
+    free(text);
     return rc;
 }
 
