@@ -47,6 +47,23 @@ uint32_t sl_segment_crc(const void *p, size_t n)
     return (uint32_t)c;
 }
 
+int sl_segment_push(sl_segment **segs, size_t *n, size_t *cap,
+                    uint64_t start, uint64_t end)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        sl_segment *ns = realloc(*segs, nc * sizeof *ns);
+        if (!ns)
+            return -1;
+        *segs = ns;
+        *cap = nc;
+    }
+    (*segs)[*n].start = start;
+    (*segs)[*n].end = end;
+    (*n)++;
+    return 0;
+}
+
 void sl_segment_block_header(unsigned char out[SL_SEGMENT_BLOCK_HDR],
                              const void *payload, size_t len, size_t nrec)
 {

@@ -27,6 +27,11 @@ typedef struct sl_segment_table {
     size_t n;
 } sl_segment_table;
 
+/* Append {start, end} to the array *segs of *n segments (*cap allocated,
+ * grown as needed). 0, or -1 out of memory (nothing changed). */
+int sl_segment_push(sl_segment **segs, size_t *n, size_t *cap,
+                    uint64_t start, uint64_t end);
+
 /* The CRC-32 (zlib's) of n bytes, of any size: the checksum of blocks and
  * of the progress file's slots. */
 uint32_t sl_segment_crc(const void *p, size_t n);

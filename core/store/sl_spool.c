@@ -31,17 +31,13 @@
 
 #include "sl_fs.h"
 #include "sl_log.h"
+#include "sl_progress.h"
+#include "sl_recovery.h"
 #include "sl_segment.h"
 #include "sl_syncer.h"
 
-#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "the progress file format assumes a little-endian machine"
-#endif
-
 #define BLK_HDR SL_SEGMENT_BLOCK_HDR
-#define MAX_CUTS 160               /* fits a 4 KiB progress slot */
-#define PROG_SLOT 4096u
-#define PROG_MAGIC 0x474F5250314C5053ull /* "SPL1PROG" */
+#define MAX_CUTS SL_PROGRESS_MAX_CUTS
 
 typedef struct mblock {         /* a block held in memory */
     struct mblock *next;
@@ -86,8 +82,7 @@ struct sl_spool {
     sl_spool_cut rcuts[MAX_CUTS];/* recovered, to cut again first */
     size_t nrcuts, rcut_next;
 
-    int prog_fd;
-    uint64_t prog_seq;
+    sl_progress *prog;          /* <dir>/progress */
     int prog_dirty;
 
     sl_syncer *sy;              /* NULL without a loop */
@@ -108,7 +103,6 @@ static void set_err(sl_spool *s, const char *fmt, ...)
     sl_log_error("spool", "%s: %s", s->name, s->err);
 }
 
-static void put32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
 static uint32_t get32(const void *p)
 {
     uint32_t v;
@@ -121,22 +115,6 @@ static uint64_t ack_lsn(const sl_spool *s)
     return s->ncuts ? s->cuts[0].start : s->read_lsn;
 }
 
-static int segs_push(sl_spool *s, uint64_t start, uint64_t end)
-{
-    if (s->nsegs == s->capsegs) {
-        size_t nc = s->capsegs ? s->capsegs * 2 : 16;
-        sl_segment *ns = realloc(s->segs, nc * sizeof *ns);
-        if (!ns)
-            return -1;
-        s->segs = ns;
-        s->capsegs = nc;
-    }
-    s->segs[s->nsegs].start = start;
-    s->segs[s->nsegs].end = end;
-    s->nsegs++;
-    return 0;
-}
-
 static void mblock_free(mblock *b)
 {
     if (b) {
@@ -145,78 +123,17 @@ static void mblock_free(mblock *b)
     }
 }
 
-/* ---- progress ------------------------------------------------------------
- * Two 4 KiB slots written in turn, each:
- *   u64 magic, u64 seq, u64 epoch, u64 read_lsn, u32 ncuts, u32 pad,
- *   ncuts x {u64 start, u64 end, u64 nrecords}, u32 crc32 of all before.
- * The valid slot with the higher seq wins, so a torn write loses at most
- * the newest state (and then batches are cut again, never lost). */
+/* ---- progress (sl_progress) --------------------------------------------- */
 
 static int prog_write(sl_spool *s)
 {
-    unsigned char slot[PROG_SLOT];
-    memset(slot, 0, sizeof slot);
-    uint64_t hdr[4] = {PROG_MAGIC, ++s->prog_seq, s->epoch, s->read_lsn};
-    uint32_t n = (uint32_t)s->ncuts, pad = 0;
-    size_t o = 0;
-    memcpy(slot + o, hdr, sizeof hdr);
-    o += sizeof hdr;
-    memcpy(slot + o, &n, 4);
-    memcpy(slot + o + 4, &pad, 4);
-    o += 8;
-    for (size_t i = 0; i < s->ncuts; i++) {
-        uint64_t c[3] = {s->cuts[i].start, s->cuts[i].end,
-                         (uint64_t)s->cuts[i].nrecords};
-        memcpy(slot + o, c, sizeof c);
-        o += sizeof c;
-    }
-    put32(slot + o, sl_segment_crc(slot, o));
-    off_t at = (off_t)((s->prog_seq & 1) * PROG_SLOT);
-    if (sl_fs_pwrite_all(s->prog_fd, slot, sizeof slot, at) != 0) {
+    if (sl_progress_write(s->prog, s->epoch, s->read_lsn, s->cuts,
+                          s->ncuts) != 0) {
         set_err(s, "cannot write %s/progress: %s", s->dir, strerror(errno));
         return -1;
     }
     s->prog_dirty = 0;
     return 0;
-}
-
-/* Read the newest valid slot into *seq, *epoch, *read_lsn and s->rcuts.
- * 0 found, 1 none (new spool). */
-static int prog_read(sl_spool *s, uint64_t *seq, uint64_t *epoch,
-                     uint64_t *read_lsn)
-{
-    int found = 0;
-    for (int k = 0; k < 2; k++) {
-        unsigned char slot[PROG_SLOT];
-        size_t got;
-        if (sl_fs_pread_all(s->prog_fd, slot, sizeof slot, (off_t)k * PROG_SLOT,
-                       &got) != 0 || got != sizeof slot)
-            continue;
-        uint64_t hdr[4];
-        uint32_t n;
-        memcpy(hdr, slot, sizeof hdr);
-        memcpy(&n, slot + 32, 4);
-        if (hdr[0] != PROG_MAGIC || n > MAX_CUTS)
-            continue;
-        size_t o = 40 + (size_t)n * 24;
-        if (get32(slot + o) != sl_segment_crc(slot, o))
-            continue;
-        if (found && hdr[1] <= *seq)
-            continue;
-        found = 1;
-        *seq = hdr[1];
-        *epoch = hdr[2];
-        *read_lsn = hdr[3];
-        s->nrcuts = n;
-        for (uint32_t i = 0; i < n; i++) {
-            uint64_t c[3];
-            memcpy(c, slot + 40 + (size_t)i * 24, sizeof c);
-            s->rcuts[i].start = c[0];
-            s->rcuts[i].end = c[1];
-            s->rcuts[i].nrecords = (size_t)c[2];
-        }
-    }
-    return found ? 0 : 1;
 }
 
 /* ---- the sync thread ------------------------------------------------------ */
@@ -252,7 +169,8 @@ static void on_synced(evutil_socket_t fd, short what, void *arg)
 static int sync_start(sl_spool *s)
 {
     char why[sizeof s->err];
-    if (!(s->sy = sl_syncer_start(s->dir_fd, s->prog_fd, why, sizeof why))) {
+    if (!(s->sy = sl_syncer_start(s->dir_fd, sl_progress_fd(s->prog), why,
+                                   sizeof why))) {
         set_err(s, "%s", why);
         return -1;
     }
@@ -299,7 +217,8 @@ static int roll(sl_spool *s)
         set_err(s, "cannot create %s: %s", path, strerror(errno));
         return -1;
     }
-    if (segs_push(s, s->write_lsn, s->write_lsn) != 0) {
+    if (sl_segment_push(&s->segs, &s->nsegs, &s->capsegs, s->write_lsn,
+                        s->write_lsn) != 0) {
         close(fd);
         unlink(path);
         set_err(s, "out of memory");
@@ -561,7 +480,7 @@ int sl_spool_sync(sl_spool *s)
             rc = -1;
         }
         s->new_seg = 0;
-        if (fdatasync(s->prog_fd) != 0) {
+        if (fdatasync(sl_progress_fd(s->prog)) != 0) {
             set_err(s, "fdatasync of the progress file failed: %s",
                     strerror(errno));
             rc = -1;
@@ -783,112 +702,37 @@ void sl_spool_done(sl_spool *s, const sl_spool_cut *cut)
         }
 }
 
-/* ---- recovery ------------------------------------------------------------------ */
+/* ---- recovery (sl_recovery) -------------------------------------------- */
 
-static uint64_t new_epoch(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^
-           ((uint64_t)getpid() << 16);
-}
-
+/* Take over what sl_recovery found, open the last segment to append to
+ * unless it is full, and write the progress back. */
 static int recover(sl_spool *s)
 {
-    uint64_t *starts = NULL, seq = 0, epoch = 0, read_lsn = 0;
-    size_t n = 0;
-    sl_buf buf;
-    sl_buf_init(&buf, 0);
-    int fresh = prog_read(s, &seq, &epoch, &read_lsn) != 0;
-    if (fresh) {
-        /* a new identity: idempotency keys never repeat across resets */
-        epoch = new_epoch();
-        s->nrcuts = 0;
-    }
-    s->epoch = epoch;
-    s->prog_seq = seq;
-    if (sl_segment_list(s->dir, &starts, &n) != 0) {
-        set_err(s, "cannot list %s: %s", s->dir, strerror(errno));
-        free(starts);
+    sl_recovery *r = malloc(sizeof *r);
+    char why[sizeof s->err];
+    if (!r || sl_recovery_run(s->dir, s->prog, s->name, r, why,
+                              sizeof why) != 0) {
+        set_err(s, "%s", r ? why : "out of memory");
+        free(r);
         return -1;
     }
-    sl_segment_counter cnt = {.from = read_lsn};
-    for (size_t i = 0; i < n; i++) {
-        char path[PATH_MAX + 32];
-        sl_segment_path(s->dir, starts[i], path, sizeof path);
-        sl_segment_scan sc;
-        if (sl_segment_scan_file(path, starts[i], &buf, sl_segment_count_block,
-                                 &cnt, &sc) != 0) {
-            set_err(s, "cannot read %s: %s", path, strerror(errno));
-            goto fail;
-        }
-        int last = i + 1 == n;
-        if (sc.why) {
-            uint64_t lost = sc.file_end - sc.valid_end;
-            if (last) {
-                sl_log_warn("spool", "%s: cut torn tail of %s at byte %" PRIu64
-                        ": %" PRIu64 " bytes discarded (%s: normally a write "
-                        "cut short by a crash, before the intake answered)", s->name, path,
-                        sc.valid_end - starts[i], lost, sc.why);
-                if (truncate(path, (off_t)(sc.valid_end - starts[i])) != 0) {
-                    set_err(s, "cannot truncate %s: %s", path, strerror(errno));
-                    goto fail;
-                }
-            } else {
-                sl_log_error("spool", "%s: %s is damaged at byte %" PRIu64 " (%s): "
-                         "%" PRIu64 " bytes after it cannot be read and are "
-                         "skipped", s->name, path, sc.valid_end - starts[i],
-                         sc.why, lost);
-            }
-        }
-        if (segs_push(s, starts[i], sc.valid_end) != 0) {
-            set_err(s, "out of memory");
-            goto fail;
-        }
-    }
-    free(starts);
-    starts = NULL;
-    sl_buf_free(&buf);
-    uint64_t first = s->nsegs ? s->segs[0].start : read_lsn;
-    uint64_t end = s->nsegs ? s->segs[s->nsegs - 1].end : read_lsn;
-    s->write_lsn = s->append_lsn = s->durable_lsn = end;
-    if (read_lsn < first)
-        read_lsn = first; /* delivered segments already deleted */
-    if (read_lsn > end) {
-        sl_log_warn("spool", "%s: delivery progress (%" PRIu64 ") is past the end "
-                "of the spool (%" PRIu64 "); starting at the end", s->name,
-                read_lsn, end);
-        read_lsn = end;
-        /* LSNs from `end` on were cut (maybe delivered) and will be used
-         * again for other records: they need other idempotency keys */
-        s->epoch = new_epoch();
-    }
-    /* in the unreadable rest of a damaged segment: go on at the next */
-    for (size_t i = 0; i + 1 < s->nsegs; i++)
-        if (read_lsn > s->segs[i].end && read_lsn < s->segs[i + 1].start)
-            read_lsn = s->segs[i + 1].start;
-    s->read_lsn = read_lsn;
-    s->unread_records = (size_t)cnt.records;
-    s->unread_bytes = (size_t)cnt.bytes;
+    s->segs = r->segs;
+    s->nsegs = s->capsegs = r->nsegs;
+    s->epoch = r->epoch;
+    s->write_lsn = s->append_lsn = s->durable_lsn = r->end;
+    s->read_lsn = r->read_lsn;
+    s->unread_records = (size_t)r->records;
+    s->unread_bytes = (size_t)r->bytes;
     /* recovered cuts that still exist are outstanding again */
-    size_t k = 0;
-    uint64_t prev = first;
-    for (size_t i = 0; i < s->nrcuts; i++) {
-        const sl_spool_cut *c = &s->rcuts[i];
-        if (c->start >= prev && c->start < c->end && c->end <= s->read_lsn &&
-            c->nrecords > 0 && c->nrecords <= (c->end - c->start) / 4) {
-            prev = c->end;
-            s->rcuts[k++] = *c;
-        }
-    }
-    s->nrcuts = k;
-    memcpy(s->cuts, s->rcuts, k * sizeof *s->cuts);
-    s->ncuts = k;
-    /* append to the last segment unless it is full */
+    s->nrcuts = s->ncuts = r->ncuts;
+    memcpy(s->rcuts, r->cuts, r->ncuts * sizeof *s->rcuts);
+    memcpy(s->cuts, r->cuts, r->ncuts * sizeof *s->cuts);
+    free(r);
     if (s->nsegs && s->segs[s->nsegs - 1].end - s->segs[s->nsegs - 1].start <
                         s->o.segment_bytes) {
         char path[PATH_MAX + 32];
-        sl_segment_path(s->dir, s->segs[s->nsegs - 1].start, path, sizeof path);
+        sl_segment_path(s->dir, s->segs[s->nsegs - 1].start, path,
+                        sizeof path);
         s->seg_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
         if (s->seg_fd < 0) {
             set_err(s, "cannot open %s: %s", path, strerror(errno));
@@ -896,15 +740,12 @@ static int recover(sl_spool *s)
         }
     }
     if (s->unread_records || s->nrcuts)
-        sl_log_info("spool", "%s: recovered %zu undelivered records (%zu bytes) "
-                "and %zu batch%s that %s in flight", s->name,
-                s->unread_records, s->unread_bytes, s->nrcuts,
-                s->nrcuts == 1 ? "" : "es", s->nrcuts == 1 ? "was" : "were");
+        sl_log_info("spool", "%s: recovered %zu undelivered records (%zu "
+                    "bytes) and %zu batch%s that %s in flight", s->name,
+                    s->unread_records, s->unread_bytes, s->nrcuts,
+                    s->nrcuts == 1 ? "" : "es",
+                    s->nrcuts == 1 ? "was" : "were");
     return prog_write(s);
-fail:
-    free(starts);
-    sl_buf_free(&buf);
-    return -1;
 }
 
 /* ---- open / close -------------------------------------------------------------- */
@@ -920,7 +761,7 @@ sl_spool *sl_spool_open(struct event_base *base, const sl_spool_opts *o,
     s->base = base;
     s->o = *o;
     s->o.dir = NULL;
-    s->dir_fd = s->prog_fd = s->seg_fd = -1;
+    s->dir_fd = s->seg_fd = -1;
     snprintf(s->name, sizeof s->name, "%s", o->name ? o->name : "spool");
     s->disk = o->durability != SL_DURABILITY_MEMORY;
     s->hdr = s->disk ? BLK_HDR : 0;
@@ -941,11 +782,10 @@ sl_spool *sl_spool_open(struct event_base *base, const sl_spool_opts *o,
         snprintf(err, errlen, "cannot create %s: %s", s->dir, strerror(errno));
         goto fail;
     }
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/progress", s->dir);
     if ((s->dir_fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-        (s->prog_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0) {
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        !(s->prog = sl_progress_open(s->dir, 1))) {
+        snprintf(err, errlen, "cannot open %s/progress: %s", s->dir,
+                 strerror(errno));
         goto fail;
     }
     if (recover(s) != 0) {
@@ -973,7 +813,7 @@ void sl_spool_close(sl_spool *s)
 {
     if (!s)
         return;
-    if (s->disk && s->prog_fd >= 0)
+    if (s->disk && s->prog)
         (void)sl_spool_sync(s);
     sync_stop(s);
     if (s->flush_ev)
@@ -989,62 +829,15 @@ void sl_spool_close(sl_spool *s)
     sl_segment_reader_free(s->rd);
     if (s->seg_fd >= 0)
         close(s->seg_fd);
-    if (s->prog_fd >= 0)
-        close(s->prog_fd);
+    sl_progress_close(s->prog);
     if (s->dir_fd >= 0)
         close(s->dir_fd);
     free(s->segs);
     free(s);
 }
 
-/* ---- inspection ------------------------------------------------------------------ */
-
 int sl_spool_inspect(const char *dir, uint64_t *records, uint64_t *bytes,
                      char *err, size_t errlen)
 {
-    *records = *bytes = 0;
-    sl_spool s;
-    memset(&s, 0, sizeof s);
-    s.prog_fd = -1;
-    if (snprintf(s.dir, sizeof s.dir, "%s/spool", dir) >= (int)sizeof s.dir) {
-        snprintf(err, errlen, "spool path too long");
-        return -1;
-    }
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/progress", s.dir);
-    uint64_t seq = 0, epoch = 0, read_lsn = 0;
-    s.prog_fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (s.prog_fd >= 0) {
-        (void)prog_read(&s, &seq, &epoch, &read_lsn);
-        close(s.prog_fd);
-    } else if (errno != ENOENT) {
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
-    /* what was never cut, and the batches still in flight (not the done
-     * ones between them) */
-    sl_segment_counter cnt = {.from = read_lsn, .cuts = s.rcuts, .ncuts = s.nrcuts};
-    uint64_t *starts;
-    size_t n;
-    if (sl_segment_list(s.dir, &starts, &n) != 0) {
-        snprintf(err, errlen, "cannot list %s: %s", s.dir, strerror(errno));
-        return -1;
-    }
-    sl_buf buf;
-    sl_buf_init(&buf, 0);
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        sl_segment_path(s.dir, starts[i], path, sizeof path);
-        sl_segment_scan sc;
-        if (sl_segment_scan_file(path, starts[i], &buf, sl_segment_count_block,
-                                 &cnt, &sc) != 0) {
-            snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-            rc = -1;
-        }
-    }
-    sl_buf_free(&buf);
-    free(starts);
-    *records = cnt.records;
-    *bytes = cnt.bytes;
-    return rc;
+    return sl_recovery_inspect(dir, records, bytes, err, errlen);
 }
