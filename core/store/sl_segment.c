@@ -490,3 +490,31 @@ int sl_segment_reader_gap(const sl_segment_reader *r,
     *next = t->segs[r->seg + 1].start;
     return 1;
 }
+
+size_t sl_segment_reader_take(sl_segment_reader *r, const sl_segment_table *t,
+                              uint64_t *lsn, uint64_t limit, size_t max,
+                              int exact, sl_spool_emit_fn emit, void *ud,
+                              uint64_t *bytes)
+{
+    size_t n = 0;
+    *bytes = 0;
+    if (sl_segment_reader_seek(r, t, *lsn) != 0)
+        return 0;
+    while (n < max) {
+        const char *rec;
+        size_t len;
+        uint64_t at;
+        if (sl_segment_reader_peek(r, t, limit, &rec, &len, &at) <= 0)
+            break;
+        if (emit(ud, rec, len, at) != 0 && !exact)
+            break;
+        *lsn = sl_segment_reader_consume(r, len);
+        *bytes += len;
+        n++;
+    }
+    /* a gap after a corrupt block: skip to the next segment */
+    uint64_t next;
+    if (n < max && sl_segment_reader_gap(r, t, &next) && *lsn < next)
+        *lsn = next;
+    return n;
+}

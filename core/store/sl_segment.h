@@ -124,6 +124,18 @@ void sl_segment_reader_dropped(sl_segment_reader *r, size_t drop);
 int sl_segment_reader_gap(const sl_segment_reader *r,
                           const sl_segment_table *t, uint64_t *next);
 
+/* Take up to max records in order from *lsn (a record boundary) up to
+ * limit, handing each to emit: a record emit refuses ends the take and
+ * stays, unless `exact` (then emit's answer is ignored). *lsn moves past
+ * what was taken and, when the take ends early at the unreadable rest of
+ * a damaged segment, on to the next segment; *bytes gets the record
+ * bytes taken. Returns the records taken; after a read error fewer, with
+ * the reason in sl_segment_reader_error ("" when there was none). */
+size_t sl_segment_reader_take(sl_segment_reader *r, const sl_segment_table *t,
+                              uint64_t *lsn, uint64_t limit, size_t max,
+                              int exact, sl_spool_emit_fn emit, void *ud,
+                              uint64_t *bytes);
+
 /* Why the last seek or peek failed; "" when it said nothing. */
 const char *sl_segment_reader_error(const sl_segment_reader *r);
 

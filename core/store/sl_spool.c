@@ -11,8 +11,13 @@
  *
  * The loop thread does all reading and writing. The segment files' format,
  * their scan and the record reader are sl_segment's; the threads that
- * fdatasync (reporting the durable LSN through a pipe the loop watches) and
- * delete delivered segments are sl_syncer's. */
+ * fdatasync (reporting the durable LSN back on the loop) and delete
+ * delivered segments are sl_syncer's; the progress file is sl_progress's
+ * and what open finds on disk sl_recovery's.
+ *
+ * The owner's callbacks may close the spool: while one runs (`reporting`)
+ * sl_spool_close releases everything but the struct, which the report
+ * frees once the callback has returned (see report()). */
 #include "sl_spool.h"
 
 #include <errno.h>
@@ -86,7 +91,9 @@ struct sl_spool {
     int prog_dirty;
 
     sl_syncer *sy;              /* NULL without a loop */
-    struct event *notify_ev;
+    int reporting;              /* owner callbacks running (nested) */
+    int closing;                /* sl_spool_close has begun */
+    int closed;                 /* ... and left the free to report() */
     char err[256];
 };
 
@@ -138,13 +145,25 @@ static int prog_write(sl_spool *s)
 
 /* ---- the sync thread ------------------------------------------------------ */
 
-static void on_synced(evutil_socket_t fd, short what, void *arg)
+/* Tell the owner (fn may be NULL). The callback may close the spool:
+ * then the struct is freed here once the last callback has returned, and
+ * 1 says so; the caller returns at once without touching s. */
+static int report(sl_spool *s, sl_spool_durable_fn fn, uint64_t lsn)
 {
-    (void)fd;
-    (void)what;
-    sl_spool *s = arg;
-    int err;
-    uint64_t done = sl_syncer_done(s->sy, &err);
+    if (!fn)
+        return 0;
+    s->reporting++;
+    fn(s->o.ud, lsn);
+    if (--s->reporting > 0 || !s->closed)
+        return s->closed;
+    free(s);
+    return 1;
+}
+
+/* sl_syncer_report_fn: a round of the sync thread finished. */
+static void on_synced(void *ud, uint64_t done, int err)
+{
+    sl_spool *s = ud;
     if (err) {
         /* The data may or may not be on disk; after a failed fsync nothing
          * can be promised (the kernel may have dropped the dirty pages).
@@ -153,31 +172,25 @@ static void on_synced(evutil_socket_t fd, short what, void *arg)
          * and are delivered as well. */
         set_err(s, "fdatasync failed: %s; the requests waiting for it are "
                 "answered 503", strerror(err));
-        if (s->o.on_failed)
-            s->o.on_failed(s->o.ud, s->durable_lsn);
+        uint64_t failed_above = s->durable_lsn;
         if (done > s->durable_lsn)
             s->durable_lsn = done;
+        (void)report(s, s->o.on_failed, failed_above);
         return;
     }
     if (done > s->durable_lsn) {
         s->durable_lsn = done;
-        if (s->o.on_durable)
-            s->o.on_durable(s->o.ud, done);
+        (void)report(s, s->o.on_durable, done);
     }
 }
 
 static int sync_start(sl_spool *s)
 {
     char why[sizeof s->err];
-    if (!(s->sy = sl_syncer_start(s->dir_fd, sl_progress_fd(s->prog), why,
-                                   sizeof why))) {
+    s->sy = sl_syncer_start(s->base, s->dir_fd, sl_progress_fd(s->prog),
+                            on_synced, s, why, sizeof why);
+    if (!s->sy) {
         set_err(s, "%s", why);
-        return -1;
-    }
-    s->notify_ev = event_new(s->base, sl_syncer_notify_fd(s->sy),
-                             EV_READ | EV_PERSIST, on_synced, s);
-    if (!s->notify_ev || event_add(s->notify_ev, NULL) != 0) {
-        set_err(s, "cannot watch the fsync thread");
         return -1;
     }
     return 0;
@@ -191,16 +204,6 @@ static uint64_t sync_request(sl_spool *s, int old_fd, int prog)
                     (prog ? SL_SYNCER_PROGRESS : 0);
     s->new_seg = 0;
     return sl_syncer_request(s->sy, s->seg_fd, s->write_lsn, old_fd, also);
-}
-
-static void sync_stop(sl_spool *s)
-{
-    if (s->notify_ev) {
-        event_free(s->notify_ev);
-        s->notify_ev = NULL;
-    }
-    sl_syncer_stop(s->sy);
-    s->sy = NULL;
 }
 
 /* ---- writing -------------------------------------------------------------- */
@@ -285,29 +288,10 @@ static int write_pending(sl_spool *s)
             n++;
             b = b->next;
         }
-        struct iovec *v = iov;
-        int nv = (int)(2 * n);
-        size_t left = bytes;
-        while (left > 0) {
-            ssize_t w = writev(s->seg_fd, v, nv);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0) {
-                set_err(s, "cannot write segment %016" PRIx64 ": %s",
-                        s->segs[s->nsegs - 1].start,
-                        w < 0 ? strerror(errno) : "short write");
-                goto fail;
-            }
-            left -= (size_t)w;
-            while (nv > 0 && (size_t)w >= v->iov_len) {
-                w -= (ssize_t)v->iov_len;
-                v++;
-                nv--;
-            }
-            if (nv > 0) {
-                v->iov_base = (char *)v->iov_base + w;
-                v->iov_len -= (size_t)w;
-            }
+        if (sl_fs_writev_all(s->seg_fd, iov, (int)(2 * n)) != 0) {
+            set_err(s, "cannot write segment %016" PRIx64 ": %s",
+                    s->segs[s->nsegs - 1].start, strerror(errno));
+            goto fail;
         }
         s->write_lsn += bytes;
         s->segs[s->nsegs - 1].end = s->write_lsn;
@@ -380,11 +364,11 @@ static void flush(sl_spool *s)
     } else if (s->write_lsn > s->durable_lsn) {
         s->new_seg = 0; /* "os" promises nothing about the directory */
         s->durable_lsn = s->write_lsn;
-        if (s->o.on_durable)
-            s->o.on_durable(s->o.ud, s->durable_lsn);
+        if (report(s, s->o.on_durable, s->durable_lsn))
+            return; /* closed by the owner */
     }
-    if (failed && s->o.on_failed)
-        s->o.on_failed(s->o.ud, s->write_lsn);
+    if (failed)
+        (void)report(s, s->o.on_failed, s->write_lsn);
 }
 
 static void on_flush(evutil_socket_t fd, short what, void *arg)
@@ -488,8 +472,7 @@ int sl_spool_sync(sl_spool *s)
     }
     if (rc == 0 && s->write_lsn > s->durable_lsn) {
         s->durable_lsn = s->write_lsn;
-        if (s->o.on_durable)
-            s->o.on_durable(s->o.ud, s->durable_lsn);
+        (void)report(s, s->o.on_durable, s->durable_lsn); /* last */
     }
     return rc;
 }
@@ -524,49 +507,33 @@ static sl_segment_table seg_table(const sl_spool *s)
     return t;
 }
 
-/* A reader error is the spool's error (and logged). */
-static void reader_failed(sl_spool *s)
-{
-    const char *why = sl_segment_reader_error(s->rd);
-    if (why[0])
-        set_err(s, "%s", why);
-}
-
 /* Take records from the disk while read_lsn is behind the cache. */
 static size_t take_disk(sl_spool *s, size_t max, sl_spool_emit_fn emit,
                         void *ud, int exact)
 {
-    size_t n = 0;
-    uint64_t limit = s->mq_head ? s->mq_head->lsn : s->write_lsn;
+    uint64_t limit = s->mq_head ? s->mq_head->lsn : s->write_lsn, bytes;
     if (!s->disk || s->read_lsn >= limit)
         return 0; /* nothing written that is not in the cache */
     sl_segment_table t = seg_table(s);
-    if (sl_segment_reader_seek(s->rd, &t, s->read_lsn) != 0) {
-        reader_failed(s);
-        return 0;
-    }
-    while (n < max) {
-        const char *rec;
-        size_t len;
-        uint64_t lsn;
-        int rc = sl_segment_reader_peek(s->rd, &t, limit, &rec, &len, &lsn);
-        if (rc < 0)
-            reader_failed(s);
-        if (rc <= 0)
-            break;
-        if (emit(ud, rec, len, lsn) != 0 && !exact)
-            break;
-        s->read_lsn = sl_segment_reader_consume(s->rd, len);
-        s->unread_records--;
-        s->unread_bytes -= len;
-        n++;
-    }
-    /* a gap after a corrupt block: skip to the next segment */
-    uint64_t next;
-    if (n < max && sl_segment_reader_gap(s->rd, &t, &next) &&
-        s->read_lsn < next)
-        s->read_lsn = next;
+    size_t n = sl_segment_reader_take(s->rd, &t, &s->read_lsn, limit, max,
+                                      exact, emit, ud, &bytes);
+    const char *why = sl_segment_reader_error(s->rd);
+    if (why[0])
+        set_err(s, "%s", why); /* the reader's error is the spool's */
+    s->unread_records -= n;
+    s->unread_bytes -= (size_t)bytes;
     return n;
+}
+
+/* Free the cache's first block, all of it read. */
+static void cache_pop(sl_spool *s)
+{
+    mblock *b = s->mq_head;
+    s->mq_head = b->next;
+    if (!s->mq_head)
+        s->mq_tail = NULL;
+    s->mq_bytes -= b->len;
+    mblock_free(b);
 }
 
 static size_t take_cache(sl_spool *s, size_t max, sl_spool_emit_fn emit,
@@ -576,12 +543,8 @@ static size_t take_cache(sl_spool *s, size_t max, sl_spool_emit_fn emit,
     while (n < max && s->mq_head) {
         mblock *b = s->mq_head;
         if (b->off >= b->len) {
-            s->mq_head = b->next;
-            if (!s->mq_head)
-                s->mq_tail = NULL;
-            s->mq_bytes -= b->len;
             s->read_lsn = b->lsn + s->hdr + b->len;
-            mblock_free(b);
+            cache_pop(s);
             continue;
         }
         uint32_t len = get32(b->data + b->off);
@@ -595,15 +558,8 @@ static size_t take_cache(sl_spool *s, size_t max, sl_spool_emit_fn emit,
         s->unread_bytes -= len;
         n++;
     }
-    /* free a block finished just now */
-    if (s->mq_head && s->mq_head->off >= s->mq_head->len) {
-        mblock *b = s->mq_head;
-        s->mq_head = b->next;
-        if (!s->mq_head)
-            s->mq_tail = NULL;
-        s->mq_bytes -= b->len;
-        mblock_free(b);
-    }
+    if (s->mq_head && s->mq_head->off >= s->mq_head->len)
+        cache_pop(s); /* a block finished just now */
     sl_segment_reader_forget(s->rd); /* it must seek next time */
     return n;
 }
@@ -811,11 +767,13 @@ fail:
 
 void sl_spool_close(sl_spool *s)
 {
-    if (!s)
+    if (!s || s->closing)
         return;
+    s->closing = 1;
     if (s->disk && s->prog)
         (void)sl_spool_sync(s);
-    sync_stop(s);
+    sl_syncer_stop(s->sy);
+    s->sy = NULL;
     if (s->flush_ev)
         event_free(s->flush_ev);
     for (mblock *b = s->wq_head, *n; b; b = n) {
@@ -833,7 +791,10 @@ void sl_spool_close(sl_spool *s)
     if (s->dir_fd >= 0)
         close(s->dir_fd);
     free(s->segs);
-    free(s);
+    if (s->reporting)
+        s->closed = 1; /* inside a callback: report() frees s */
+    else
+        free(s);
 }
 
 int sl_spool_inspect(const char *dir, uint64_t *records, uint64_t *bytes,

@@ -10,8 +10,9 @@
  * everything that arrived in that turn); "fsync" then has a thread
  * fdatasync them (group commit) and reports the durable LSN back on the
  * loop; "os" counts them durable once written. A torn or corrupt tail is
- * cut at open. Delivery progress (the read position and the batches cut
- * but not yet done) is kept in <dir>/spool/progress, so after a restart
+ * cut at open (sl_recovery). Delivery progress (the read position and the
+ * batches cut but not yet done) is kept in <dir>/spool/progress (its
+ * format is in sl_progress.h), so after a restart
  * the same batches are cut again (same records, same idempotency key) and
  * delivered records are not read again. Segments wholly behind every
  * outstanding batch are deleted.
@@ -51,11 +52,15 @@ typedef enum sl_spool_rc {
 } sl_spool_rc;
 
 /* The durable LSN moved to `lsn`: every append whose ticket <= lsn is on
- * disk as the durability mode promises. Called on the loop. */
+ * disk as the durability mode promises. Called on the loop (also from
+ * inside sl_spool_sync and sl_spool_close). The callback may close the
+ * spool; the spool then touches nothing of itself after it returns and
+ * reports nothing more. */
 typedef void (*sl_spool_durable_fn)(void *ud, uint64_t lsn);
 
 /* Writing failed (disk full, I/O error): appends with a ticket above `lsn`
- * were dropped and will never be durable; answer them with an error. */
+ * were dropped and will never be durable; answer them with an error. May
+ * close the spool, as sl_spool_durable_fn. */
 typedef void (*sl_spool_failed_fn)(void *ud, uint64_t lsn);
 
 typedef struct sl_spool_opts {
@@ -77,7 +82,9 @@ sl_spool *sl_spool_open(struct event_base *base, const sl_spool_opts *o,
                         char *err, size_t errlen);
 
 /* Write what is buffered, make it durable synchronously (fdatasync in
- * "fsync" mode), stop the fsync thread and free. Accepts NULL. */
+ * "fsync" mode; on_durable may be called for it), stop the fsync thread
+ * and free. Accepts NULL. May be called from inside on_durable or
+ * on_failed: the memory is then freed once that callback returns. */
 void sl_spool_close(sl_spool *s);
 
 /* Append the `nrecords` records framed in `block` (all or nothing).

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "sl_log.h"
 
 #define MAX_OLD_FDS 64
@@ -23,6 +25,7 @@ struct sl_syncer {              /* shared with the threads, under mu */
     pthread_cond_t done_cv;     /* broadcast when a round is done */
     int stop;
     uint64_t gen_req, gen_done; /* rounds asked for / finished */
+    uint64_t gen_taken;         /* the last round the thread began */
     uint64_t req_lsn;           /* make durable up to here */
     uint64_t done_lsn;          /* durable up to here */
     int cur_fd;                 /* segment being appended */
@@ -39,6 +42,9 @@ struct sl_syncer {              /* shared with the threads, under mu */
                                    loop nor a group commit */
     pthread_cond_t del_cv;
     int pipe[2];                /* thread -> loop: "done moved" */
+    struct event *ev;           /* the loop's watch on pipe[0] */
+    sl_syncer_report_fn report; /* on the loop, for each wakeup */
+    void *ud;
 };
 
 static void *sync_main(void *arg)
@@ -46,13 +52,13 @@ static void *sync_main(void *arg)
     sl_syncer *y = arg;
     pthread_mutex_lock(&y->mu);
     for (;;) {
-        while (!y->stop && y->req_lsn <= y->done_lsn && y->nold == 0 &&
-               !y->sync_prog)
+        /* every round asked for runs, even one that asks nothing new:
+         * sl_syncer_wait may be waiting for it */
+        while (!y->stop && y->gen_req == y->gen_taken)
             pthread_cond_wait(&y->cv, &y->mu);
-        if (y->stop && y->req_lsn <= y->done_lsn && y->nold == 0 &&
-            !y->sync_prog)
-            break;
-        uint64_t target = y->req_lsn, gen = y->gen_req;
+        if (y->gen_req == y->gen_taken)
+            break; /* stopping, nothing left */
+        uint64_t target = y->req_lsn, gen = y->gen_taken = y->gen_req;
         int fd = y->cur_fd, dir = y->sync_dir, prog = y->sync_prog;
         int old[MAX_OLD_FDS];
         size_t nold = y->nold;
@@ -135,7 +141,39 @@ static void *delete_main(void *arg)
     return NULL;
 }
 
-sl_syncer *sl_syncer_start(int dir_fd, int prog_fd, char *err, size_t errlen)
+/* The pipe woke the loop: drain it and report what is durable now. */
+static void on_notify(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sl_syncer *y = arg;
+    char drain[64];
+    while (read(y->pipe[0], drain, sizeof drain) > 0)
+        ;
+    pthread_mutex_lock(&y->mu);
+    uint64_t done = y->done_lsn;
+    int err = y->err;
+    y->err = 0;
+    pthread_mutex_unlock(&y->mu);
+    y->report(y->ud, done, err); /* last: it may stop and free y */
+}
+
+/* Stop the threads started so far (del: the delete thread too). */
+static void join_threads(sl_syncer *y, int del)
+{
+    pthread_mutex_lock(&y->mu);
+    y->stop = 1;
+    pthread_cond_signal(&y->cv);
+    pthread_cond_signal(&y->del_cv);
+    pthread_mutex_unlock(&y->mu);
+    pthread_join(y->th, NULL);
+    if (del)
+        pthread_join(y->del_th, NULL);
+}
+
+sl_syncer *sl_syncer_start(struct event_base *base, int dir_fd, int prog_fd,
+                           sl_syncer_report_fn fn, void *ud, char *err,
+                           size_t errlen)
 {
     sl_syncer *y = calloc(1, sizeof *y);
     if (!y) {
@@ -145,6 +183,8 @@ sl_syncer *sl_syncer_start(int dir_fd, int prog_fd, char *err, size_t errlen)
     y->cur_fd = -1;
     y->dir_fd = dir_fd;
     y->prog_fd = prog_fd;
+    y->report = fn;
+    y->ud = ud;
     if (pipe2(y->pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         free(y);
@@ -160,11 +200,15 @@ sl_syncer *sl_syncer_start(int dir_fd, int prog_fd, char *err, size_t errlen)
     }
     if (pthread_create(&y->del_th, NULL, delete_main, y) != 0) {
         snprintf(err, errlen, "cannot start the segment deleting thread");
-        pthread_mutex_lock(&y->mu);
-        y->stop = 1;
-        pthread_cond_signal(&y->cv);
-        pthread_mutex_unlock(&y->mu);
-        pthread_join(y->th, NULL);
+        join_threads(y, 0);
+        goto fail;
+    }
+    y->ev = event_new(base, y->pipe[0], EV_READ | EV_PERSIST, on_notify, y);
+    if (!y->ev || event_add(y->ev, NULL) != 0) {
+        snprintf(err, errlen, "cannot watch the fsync thread");
+        if (y->ev)
+            event_free(y->ev);
+        join_threads(y, 1);
         goto fail;
     }
     return y;
@@ -183,13 +227,8 @@ void sl_syncer_stop(sl_syncer *y)
 {
     if (!y)
         return;
-    pthread_mutex_lock(&y->mu);
-    y->stop = 1;
-    pthread_cond_signal(&y->cv);
-    pthread_cond_signal(&y->del_cv);
-    pthread_mutex_unlock(&y->mu);
-    pthread_join(y->th, NULL);
-    pthread_join(y->del_th, NULL);
+    event_free(y->ev); /* no report from here on */
+    join_threads(y, 1);
     pthread_mutex_destroy(&y->mu);
     pthread_cond_destroy(&y->cv);
     pthread_cond_destroy(&y->done_cv);
@@ -202,21 +241,6 @@ void sl_syncer_stop(sl_syncer *y)
     close(y->pipe[0]);
     close(y->pipe[1]);
     free(y);
-}
-
-int sl_syncer_notify_fd(const sl_syncer *y) { return y->pipe[0]; }
-
-uint64_t sl_syncer_done(sl_syncer *y, int *err)
-{
-    char drain[64];
-    while (read(y->pipe[0], drain, sizeof drain) > 0)
-        ;
-    pthread_mutex_lock(&y->mu);
-    uint64_t done = y->done_lsn;
-    *err = y->err;
-    y->err = 0;
-    pthread_mutex_unlock(&y->mu);
-    return done;
 }
 
 uint64_t sl_syncer_request(sl_syncer *y, int cur_fd, uint64_t lsn, int old_fd,

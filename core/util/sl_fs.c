@@ -119,6 +119,33 @@ int sl_fs_write_all(int fd, const void *p, size_t n)
     return 0;
 }
 
+int sl_fs_writev_all(int fd, struct iovec *iov, int n)
+{
+    for (;;) {
+        while (n > 0 && iov->iov_len == 0) {
+            iov++;
+            n--;
+        }
+        if (n == 0)
+            return 0;
+        ssize_t w = writev(fd, iov, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        if (w == 0) { /* no progress: never loop forever */
+            errno = EIO;
+            return -1;
+        }
+        for (; n > 0 && (size_t)w >= iov->iov_len; iov++, n--)
+            w -= (ssize_t)iov->iov_len;
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + w;
+            iov->iov_len -= (size_t)w;
+        }
+    }
+}
+
 int sl_fs_pwrite_all(int fd, const void *p, size_t n, off_t off)
 {
     const char *c = p;

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "sl_buf.h"
 
@@ -28,6 +29,10 @@ sl_fs_rc sl_fs_read_file(const char *path, size_t max, char **out,
 /* write() all n bytes at fd's position, going on after EINTR and short
  * writes. 0, or -1 with errno (what was written before stays written). */
 int sl_fs_write_all(int fd, const void *p, size_t n);
+
+/* writev() all of the n buffers of iov, as sl_fs_write_all; iov is used
+ * up on the way (its bases and lengths change). 0, or -1 with errno. */
+int sl_fs_writev_all(int fd, struct iovec *iov, int n);
 
 /* pwrite() all n bytes at off, as sl_fs_write_all. 0, or -1 with errno. */
 int sl_fs_pwrite_all(int fd, const void *p, size_t n, off_t off);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -221,6 +222,43 @@ static void test_write_all(void)
     close(fds[0]);
     CHECK(d.n == sizeof big && memcmp(back, big, sizeof big) == 0);
     CHECK(alarms > 0);
+
+    /* the same with writev: 300 pieces, some empty, through a slow pipe
+     * under the timer */
+    CHECK(pipe(fds) == 0);
+    CHECK(fcntl(fds[1], F_SETPIPE_SZ, 4096) >= 0);
+    struct iovec iov[300];
+    for (int i = 0; i < 300; i++) {
+        iov[i].iov_base = big + i * 1000;
+        iov[i].iov_len = i % 7 == 3 ? 0 : 1000;
+    }
+    memset(back, 0, sizeof back);
+    sigaction(SIGALRM, &sa, &old);
+    pthread_sigmask(SIG_BLOCK, &alrm, &prev);
+    d.fd = fds[0];
+    d.n = 0;
+    CHECK(pthread_create(&th, NULL, drain, &d) == 0);
+    pthread_sigmask(SIG_SETMASK, &prev, NULL);
+    alarms = 0;
+    CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0);
+    CHECK(sl_fs_writev_all(fds[1], iov, 300) == 0);
+    setitimer(ITIMER_REAL, &off, NULL);
+    sigaction(SIGALRM, &old, NULL);
+    close(fds[1]);
+    pthread_join(th, NULL);
+    close(fds[0]);
+    size_t want = 0;
+    int same = 1;
+    for (int i = 0; i < 300; i++) {
+        if (i % 7 == 3)
+            continue;
+        same &= memcmp(back + want, big + i * 1000, 1000) == 0;
+        want += 1000;
+    }
+    CHECK(d.n == want && same);
+    struct iovec none[2] = {{big, 0}, {big, 0}};
+    CHECK(sl_fs_writev_all(fds[1], none, 2) == 0); /* nothing to write */
+    CHECK(sl_fs_writev_all(fds[1], iov, 1) == -1 && errno == EBADF);
 
     /* a closed descriptor: -1 with errno */
     errno = 0;
