@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "sl_dlq.h"
+#include "sl_inbox.h"
 #include "sl_spool.h"
 #include "sl_state.h"
 
@@ -47,63 +47,6 @@ int sl_reset_plan(const char *name, uint64_t records, uint64_t bytes,
              plural(records, "record", "records"), dead,
              plural(dead, "letter", "letters"));
     return 1;
-}
-
-/* Records waiting in <dir>/inbox/ (*.ndjson, one per line): they were
- * encoded with the old schema, so they count as held. 0 or -1. */
-static int count_inbox(const char *dir, uint64_t *records, uint64_t *bytes,
-                       char *err, size_t errlen)
-{
-    *records = *bytes = 0;
-    char path[PATH_MAX];
-    if (sl_state_path(path, sizeof path, dir, "inbox", err, errlen) != 0)
-        return -1;
-    DIR *d = opendir(path);
-    if (!d) {
-        if (errno == ENOENT)
-            return 0;
-        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-        return -1;
-    }
-    int rc = 0;
-    struct dirent *e;
-    while (rc == 0 && (e = readdir(d))) {
-        size_t n = strlen(e->d_name);
-        if (n <= 7 || strcmp(e->d_name + n - 7, ".ndjson") != 0)
-            continue;
-        int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            if (errno == ENOENT) /* taken by a gateway meanwhile */
-                continue;
-            snprintf(err, errlen, "cannot open %s/%s: %s", path, e->d_name,
-                     strerror(errno));
-            rc = -1;
-            break;
-        }
-        char buf[65536];
-        bool in_line = false;
-        ssize_t r;
-        while ((r = read(fd, buf, sizeof buf)) > 0) {
-            for (ssize_t i = 0; i < r; i++) {
-                if (buf[i] == '\n') {
-                    *records += in_line;
-                    in_line = false;
-                } else {
-                    in_line = true;
-                    (*bytes)++;
-                }
-            }
-        }
-        *records += in_line;
-        if (r < 0) {
-            snprintf(err, errlen, "cannot read %s/%s: %s", path, e->d_name,
-                     strerror(errno));
-            rc = -1;
-        }
-        close(fd);
-    }
-    closedir(d);
-    return rc;
 }
 
 /* Remove everything inside the directory open as dfd (which is consumed). */
@@ -230,11 +173,13 @@ int sl_reset_connector(const char *dir, const sl_connector_conf *c,
         rc = 0;
         goto out;
     }
+    /* replayed records waiting in the inbox were encoded with the old
+     * schema too: they count as held */
     uint64_t records, bytes, in_records, in_bytes;
     long dead = sl_dlq_count_dir(dir, err, sizeof err);
     if (dead < 0 ||
         sl_spool_inspect(dir, &records, &bytes, err, sizeof err) != 0 ||
-        count_inbox(dir, &in_records, &in_bytes, err, sizeof err) != 0) {
+        sl_inbox_count(dir, &in_records, &in_bytes, err, sizeof err) != 0) {
         fprintf(errf, "sluice reset: connector %s: %s\n", c->name, err);
         goto out;
     }

@@ -1,21 +1,17 @@
 /* sl_connector: a connector at run time. */
 #include "sl_connector.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 #include <lauxlib.h>
 
 #include "sl_delivery.h"
 #include "sl_dlq.h"
+#include "sl_inbox.h"
 #include "sl_log.h"
 #include "sl_luaruntime.h"
 #include "sl_luastd.h"
@@ -27,7 +23,6 @@
 #include "sl_time.h"
 #include "sl_transform.h"
 
-#define INBOX_MAX_FILE (256u << 20) /* a replay file read at once */
 #define INBOX_TICK_MS 1000
 
 struct sl_connector {
@@ -472,78 +467,23 @@ void sl_connector_set_pieces(sl_connector *c, sl_pieces *pieces)
     c->pieces = pieces;
 }
 
-/* ---- the inbox: replayed dead letters --------------------------------- */
+/* ---- the inbox: replayed dead letters (sl_inbox) ---------------------- */
 
-static int cmp_str(const void *a, const void *b)
+/* sl_inbox_take_fn: one replay file back into the spool. Each line is
+ * checked against the schema again (no transform: they are
+ * destination-ready); the ones that pass are appended and made durable
+ * before the file goes, the others are kept in <file>.rejected. */
+static sl_inbox_verdict take_inbox_file(void *ud, const char *path,
+                                        const char *data, size_t len)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    struct stat st;
-    char *data = NULL;
-    if (fstat(fd, &st) == 0 && (uint64_t)st.st_size <= INBOX_MAX_FILE &&
-        (data = malloc((size_t)st.st_size + 1))) {
-        size_t got = 0;
-        while (got < (size_t)st.st_size) {
-            ssize_t r = read(fd, data + got, (size_t)st.st_size - got);
-            if (r <= 0)
-                break;
-            got += (size_t)r;
-        }
-        if (got != (size_t)st.st_size) {
-            free(data);
-            data = NULL;
-        } else {
-            *len = got;
-        }
-    }
-    close(fd);
-    return data;
-}
-
-/* Keep the lines that no longer pass the schema in <path>.rejected. */
-static void keep_rejected(sl_connector *c, const char *path, const sl_buf *bad,
-                          size_t n)
-{
-    char kept[2 * PATH_MAX + 32];
-    snprintf(kept, sizeof kept, "%s.rejected", path);
-    int fd = open(kept, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    if (fd < 0 || write(fd, bad->data, bad->len) != (ssize_t)bad->len ||
-        fdatasync(fd) != 0)
-        sl_log_error("inbox", "%s: cannot write %s: %s", c->conf->name, kept,
-                 strerror(errno));
-    else
-        sl_log_warn("inbox", "%s: %zu replayed records no longer pass the "
-                "schema; they are kept in %s", c->conf->name, n, kept);
-    if (fd >= 0)
-        close(fd);
-}
-
-/* One replay file back into the spool: each line is checked against the
- * schema again (no transform: they are destination-ready); the ones that
- * pass are appended and made durable before the file goes, the others are
- * kept in <file>.rejected. 0 done, 1 no room yet, -1 error. */
-static int take_inbox_file(sl_connector *c, const char *path)
-{
-    size_t len = 0;
-    char *data = read_file(path, &len);
-    if (!data) {
-        sl_log_error("inbox", "%s: cannot read %s: %s", c->conf->name, path,
-                 errno ? strerror(errno) : "too large");
-        return -1;
-    }
+    sl_connector *c = ud;
     sl_buf bad;
     sl_buf_init(&bad, 0);
     sl_buf_reset(&c->block);
     sl_ingest_limits lim = {.depth = c->conf->limit_depth};
     size_t accepted = 0, rejected = 0;
-    int rc = 0;
-    for (size_t at = 0; at < len && rc == 0;) {
+    sl_inbox_verdict v = SL_INBOX_TAKEN;
+    for (size_t at = 0; at < len && v == SL_INBOX_TAKEN;) {
         const char *nl = memchr(data + at, '\n', len - at);
         size_t n = nl ? (size_t)(nl - (data + at)) : len - at;
         sl_ingest_result res;
@@ -551,78 +491,43 @@ static int take_inbox_file(sl_connector *c, const char *path)
         if (n > 0 && sl_ingest(c->conf->schema, NULL, SL_INGEST_NDJSON,
                                data + at, n, &lim, &c->block, &c->rejects,
                                &res) != 0)
-            rc = -1;
+            v = SL_INBOX_FAILED;
         else if (n > 0 && res.accepted == 1)
             accepted++;
         else if (n > 0 && (sl_buf_append(&bad, data + at, n) != 0 ||
                            sl_buf_putc(&bad, '\n') != 0))
-            rc = -1;
+            v = SL_INBOX_FAILED;
         else if (n > 0)
             rejected++;
         at += n + 1;
     }
-    free(data);
-    if (rc == 0 && accepted > 0 && !sl_spool_has_room(c->spool, c->block.len))
-        rc = 1;
-    if (rc == 0 && accepted > 0) {
+    if (v == SL_INBOX_TAKEN && accepted > 0 &&
+        !sl_spool_has_room(c->spool, c->block.len))
+        v = SL_INBOX_LATER;
+    if (v == SL_INBOX_TAKEN && accepted > 0) {
         uint64_t ticket;
         if (sl_spool_append(c->spool, &c->block, accepted, sl_time_mono_ms(),
                             &ticket) != SL_SPOOL_OK ||
             sl_spool_sync(c->spool) != 0)
-            rc = -1;
+            v = SL_INBOX_FAILED;
     }
-    if (rc == 0) {
+    if (v == SL_INBOX_TAKEN) {
         if (rejected > 0)
-            keep_rejected(c, path, &bad, rejected);
-        unlink(path);
+            sl_inbox_keep_rejected(path, c->conf->name, bad.data, bad.len,
+                                   rejected);
         c->stats.replayed += accepted;
         sl_log_info("inbox", "%s: %zu replayed records back in the spool",
                 c->conf->name, accepted);
         sl_delivery_notify(c->d);
     }
     sl_buf_free(&bad);
-    return rc;
+    return v;
 }
 
 static void take_inbox(sl_connector *c)
 {
-    if (c->shutting_down)
-        return;
-    char dir[PATH_MAX + 16];
-    snprintf(dir, sizeof dir, "%s/inbox", c->dir);
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t l = strlen(e->d_name);
-        if (e->d_name[0] == '.' || l < 7 || strcmp(e->d_name + l - 7, ".ndjson"))
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            char **nn = realloc(names, cap * sizeof *nn);
-            if (!nn)
-                break;
-            names = nn;
-        }
-        if (!(names[n] = strdup(e->d_name)))
-            break;
-        n++;
-    }
-    closedir(d);
-    if (n)
-        qsort(names, n, sizeof *names, cmp_str);
-    for (size_t i = 0; i < n; i++) {
-        char path[2 * PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        if (take_inbox_file(c, path) == 1)
-            break; /* no room: next tick */
-    }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    if (!c->shutting_down)
+        sl_inbox_take(c->dir, c->conf->name, take_inbox_file, c);
 }
 
 /* ---- introspection ------------------------------------------------------- */

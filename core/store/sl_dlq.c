@@ -16,13 +16,13 @@
 
 #include "sl_buf.h"
 #include "sl_fs.h"
+#include "sl_inbox.h"
 #include "sl_json.h"
 #include "sl_time.h"
 
 #define DLQ_REASON_MAX 4096
 #define DLQ_BATCH_ID_MAX 256
 #define DLQ_APPEND_MAX (256u << 20) /* bytes per sl_dlq_append call */
-#define DLQ_INBOX_PART (8u << 20)   /* bytes per replay file */
 #define DLQ_CHUNK 65536
 #define DLQ_PATH 4096
 
@@ -648,110 +648,6 @@ static int missing_id(const int64_t *ids, size_t nids,
     return 0;
 }
 
-/* Replayed records go to inbox files of at most DLQ_INBOX_PART bytes: a
- * gateway reads a file at once and takes it only when its spool has room
- * for all of it, so one huge file could never be taken. Parts are written
- * under temporary names (which a gateway ignores) and renamed at the end:
- * replay-<unix ms>-<pid>.ndjson, or .0001.ndjson, .0002.ndjson, ... when
- * there are several. */
-typedef struct inbox_w {
-    const char *parent;  /* the connector directory */
-    char dir[DLQ_PATH];  /* its inbox/ */
-    char stem[64];       /* replay-<unix ms>-<pid> */
-    unsigned parts;      /* temporary files made so far */
-    int fd;              /* the part being written, or -1 */
-    size_t bytes;        /* in that part */
-    sl_buf b;            /* its unwritten bytes */
-} inbox_w;
-
-static int inbox_init(inbox_w *w, const char *parent)
-{
-    w->parent = parent;
-    w->parts = 0;
-    w->fd = -1;
-    w->bytes = 0;
-    sl_buf_init(&w->b, SL_DLQ_LINE_MAX + (2u << 20));
-    snprintf(w->stem, sizeof w->stem, "replay-%" PRId64 "-%ld", sl_time_wall_ms(),
-             (long)getpid());
-    return join(w->dir, sizeof w->dir, parent, "inbox");
-}
-
-static int part_path(const inbox_w *w, unsigned k, int tmp, char *out,
-                     size_t n)
-{
-    int rc = tmp ? snprintf(out, n, "%s/.%s.%u.tmp", w->dir, w->stem, k)
-             : w->parts == 1
-                 ? snprintf(out, n, "%s/%s.ndjson", w->dir, w->stem)
-                 : snprintf(out, n, "%s/%s.%04u.ndjson", w->dir, w->stem, k);
-    if (rc < 0 || (size_t)rc >= n) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    return 0;
-}
-
-static int inbox_close_part(inbox_w *w)
-{
-    if (w->fd < 0)
-        return 0;
-    int bad = sl_fs_flush_sync(w->fd, &w->b) != 0;
-    if (close(w->fd) != 0)
-        bad = 1;
-    w->fd = -1;
-    return bad ? -1 : 0;
-}
-
-/* 0, or -1 with errno. */
-static int inbox_put(inbox_w *w, const char *rec, size_t n)
-{
-    if (w->fd >= 0 && w->bytes > 0 && w->bytes + n + 1 > DLQ_INBOX_PART &&
-        inbox_close_part(w) != 0)
-        return -1;
-    if (w->fd < 0) {
-        char p[DLQ_PATH];
-        if ((w->parts == 0 && sl_fs_mkdir_synced(w->parent, w->dir) != 0) ||
-            part_path(w, w->parts + 1, 1, p, sizeof p) != 0)
-            return -1;
-        w->fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-        if (w->fd < 0)
-            return -1;
-        w->parts++;
-        w->bytes = 0;
-    }
-    w->bytes += n + 1;
-    return sl_fs_put_line(w->fd, &w->b, rec, n);
-}
-
-/* Make every part durable under its final name; the first one's path goes
- * to `first`. 0, or -1 with errno. */
-static int inbox_commit(inbox_w *w, char *first, size_t firstlen)
-{
-    if (inbox_close_part(w) != 0)
-        return -1;
-    for (unsigned k = 1; k <= w->parts; k++) {
-        char t[DLQ_PATH], f[DLQ_PATH];
-        if (part_path(w, k, 1, t, sizeof t) != 0 ||
-            part_path(w, k, 0, f, sizeof f) != 0 || rename(t, f) != 0)
-            return -1;
-        if (k == 1 && first && firstlen)
-            snprintf(first, firstlen, "%s", f);
-    }
-    return w->parts ? sl_fs_sync_dir(w->dir) : 0;
-}
-
-/* Remove what is left under temporary names and free. */
-static void inbox_free(inbox_w *w)
-{
-    char t[DLQ_PATH];
-    if (w->fd >= 0)
-        close(w->fd);
-    w->fd = -1;
-    for (unsigned k = 1; k <= w->parts; k++)
-        if (part_path(w, k, 1, t, sizeof t) == 0)
-            unlink(t);
-    sl_buf_free(&w->b);
-}
-
 /* The one rewrite behind replay (to_inbox) and purge: under the store's
  * lock, stream the kept lines to a temporary file (and the selected
  * records to inbox/), then rename. Unreadable lines and a torn tail are
@@ -767,17 +663,23 @@ static int rewrite(const char *dir, int64_t since_ms, const int64_t *ids,
     unsigned char *found = calloc(nids ? nids : 1, 1);
     reader r;
     sl_buf kb;
-    inbox_w w;
+    sl_inbox_writer *w = NULL;
     reader_init(&r, -1);
     sl_buf_init(&kb, SL_DLQ_LINE_MAX + (2u << 20));
-    int long_path = inbox_init(&w, dir);
     *nout = 0;
     if (inbox_path && pathlen)
         inbox_path[0] = '\0';
-    if (long_path || join(dlqdir, sizeof dlqdir, dir, "dlq") != 0 ||
+    if (join(dlqdir, sizeof dlqdir, dir, "dlq") != 0 ||
         join(path, sizeof path, dlqdir, "dead.ndjson") != 0 ||
         join(tmp, sizeof tmp, dlqdir, "dead.ndjson.tmp") != 0) {
         set_err(err, errlen, "%s: path too long", dir);
+        goto done;
+    }
+    if (to_inbox && !(w = sl_inbox_writer_new(dir, sl_time_wall_ms()))) {
+        if (errno == ENAMETOOLONG)
+            set_err(err, errlen, "%s: path too long", dir);
+        else
+            set_err(err, errlen, "out of memory");
         goto done;
     }
     if (!found) {
@@ -814,8 +716,9 @@ static int rewrite(const char *dir, int64_t since_ms, const int64_t *ids,
                 max_id = e.id;
             if (selected(&e, since_ms, ids, nids, found)) {
                 n++;
-                if (to_inbox && inbox_put(&w, e.record, e.record_len) != 0) {
-                    set_err(err, errlen, "%s: %s", w.dir, strerror(errno));
+                if (w && sl_inbox_writer_put(w, e.record, e.record_len)) {
+                    set_err(err, errlen, "%s: %s", sl_inbox_writer_dir(w),
+                            strerror(errno));
                     goto done;
                 }
                 continue;
@@ -839,8 +742,9 @@ static int rewrite(const char *dir, int64_t since_ms, const int64_t *ids,
         rc = 0;
         goto done;
     }
-    if (to_inbox && inbox_commit(&w, inbox_path, pathlen) != 0) {
-        set_err(err, errlen, "%s: %s", w.dir, strerror(errno));
+    if (w && sl_inbox_writer_commit(w, inbox_path, pathlen) != 0) {
+        set_err(err, errlen, "%s: %s", sl_inbox_writer_dir(w),
+                strerror(errno));
         goto done;
     }
     /* The records are now in the inbox. A crash from here until the rename
@@ -872,7 +776,7 @@ done:
         unlink(tmp); /* ours while we hold the lock */
     if (fd >= 0)
         close(fd); /* drops the lock */
-    inbox_free(&w);
+    sl_inbox_writer_free(w);
     sl_buf_free(&r.b);
     sl_buf_free(&kb);
     free(found);

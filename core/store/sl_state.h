@@ -5,11 +5,13 @@
  *   lock         flock()ed by the running gateway; holds its pid as text
  *   schema.lock  the schema the connector first ran with (fingerprint and
  *                one line per field), see sl_state_schema_*
- *   spool/       segments and progress (sl_spool)
+ *   spool/       segments (sl_segment) and progress (sl_progress) of the
+ *                spool (sl_spool)
  *   dlq/         dead letters (sl_dlq)
  *   inbox/       replayed records waiting to go back into the spool: files
  *                *.ndjson, one encoded record per line, written complete
- *                (temporary name, fsync, rename) */
+ *                (temporary name, fsync, rename), see sl_inbox
+ *   rejects.ndjson  lines a stream intake rejected (sl_rejectlog) */
 #ifndef SL_STATE_H
 #define SL_STATE_H
 

@@ -251,8 +251,12 @@ int sl_fs_mkdir_synced(const char *parent, const char *dir)
 
 int sl_fs_put_line(int fd, sl_buf *b, const char *p, size_t n)
 {
-    if (sl_buf_append(b, p, n) != 0 || sl_buf_putc(b, '\n') != 0)
+    size_t was = b->len;
+    if (sl_buf_append(b, p, n) != 0 || sl_buf_putc(b, '\n') != 0) {
+        sl_buf_truncate(b, was);
+        errno = ENOMEM;
         return -1;
+    }
     if (b->len < LINE_FLUSH)
         return 0;
     int rc = sl_fs_write_all(fd, b->data, b->len);

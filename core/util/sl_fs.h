@@ -59,8 +59,9 @@ int sl_fs_mkdir_synced(const char *parent, const char *dir);
 int sl_fs_sync_dir(const char *dir);
 
 /* Buffered line output to fd: append the n bytes at p and a '\n' to b,
- * and write b out (emptying it) once it holds 1 MiB. 0, or -1: out of
- * memory (b's cap) or a write error (errno). */
+ * and write b out (emptying it) once it holds 1 MiB. 0, or -1 with errno:
+ * ENOMEM when b's cap (or memory) refuses the line (b is then as it was),
+ * or the write's error. */
 int sl_fs_put_line(int fd, sl_buf *b, const char *p, size_t n);
 
 /* Write out what b holds (emptying it), then fsync fd. 0, or -1 with
