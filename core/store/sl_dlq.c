@@ -15,15 +15,12 @@
 #include <unistd.h>
 
 #include "sl_buf.h"
+#include "sl_dlq_line.h"
 #include "sl_fs.h"
 #include "sl_inbox.h"
-#include "sl_json.h"
 #include "sl_time.h"
 
-#define DLQ_REASON_MAX 4096
-#define DLQ_BATCH_ID_MAX 256
 #define DLQ_APPEND_MAX (256u << 20) /* bytes per sl_dlq_append call */
-#define DLQ_CHUNK 65536
 #define DLQ_PATH 4096
 
 struct sl_dlq {
@@ -53,215 +50,25 @@ static int join(char *out, size_t n, const char *a, const char *b)
     return k < 0 || (size_t)k >= n ? -1 : 0;
 }
 
-/* How many of the first `max` bytes of s (n bytes) to keep so that a
- * character cut by the limit is dropped rather than turned into U+FFFD. */
-static size_t cut_utf8(const char *s, size_t n, size_t max)
-{
-    if (n <= max)
-        return n;
-    size_t k = max;
-    while (k > 0 && max - k < 3 && ((unsigned char)s[k] & 0xC0) == 0x80)
-        k--;
-    size_t bad;
-    if (k < max &&
-        sl_json_utf8_len((const unsigned char *)s + k, n - k, &bad) > max - k)
-        return k;
-    return max;
-}
-
-/* Append s as a JSON string; bytes that are not UTF-8 become U+FFFD. */
-static int put_text(sl_buf *b, const char *s, size_t n)
-{
-    sl_buf clean;
-    sl_buf_init(&clean, 3 * n + 16);
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0;) {
-        size_t bad = 0;
-        size_t k = sl_json_utf8_len((const unsigned char *)s + i, n - i, &bad);
-        if (k) {
-            rc = sl_buf_append(&clean, s + i, k);
-            i += k;
-        } else {
-            rc = sl_buf_append(&clean, "\xEF\xBF\xBD", 3);
-            i += bad;
-        }
-    }
-    if (rc == 0)
-        rc = sl_buf_json_string(b, clean.len ? clean.data : "", clean.len);
-    sl_buf_free(&clean);
-    return rc;
-}
-
-/* ---- reading lines ----------------------------------------------------- */
-
-typedef struct reader {
-    int fd;
-    sl_buf b;       /* unread bytes are b.data[pos..len) */
-    size_t pos;
-    int eof;
-    size_t toolong; /* lines longer than SL_DLQ_LINE_MAX, skipped */
-} reader;
-
-static void reader_init(reader *r, int fd)
-{
-    r->fd = fd;
-    sl_buf_init(&r->b, SL_DLQ_LINE_MAX + DLQ_CHUNK);
-    r->pos = 0;
-    r->eof = 0;
-    r->toolong = 0;
-}
-
-/* The next complete line, without its newline: 1 with *p, *n; 0 at the end,
- * *p, *n then being the bytes after the last '\n' (a torn line, usually
- * empty); -1 on a read error or no memory (errno). */
-static int reader_next(reader *r, const char **p, size_t *n)
-{
-    int skipping = 0;
-    size_t from = 0; /* bytes of the pending line already searched */
-    for (;;) {
-        char *start = r->b.data ? r->b.data + r->pos : NULL;
-        size_t avail = r->b.len - r->pos;
-        char *nl = avail > from ? memchr(start + from, '\n', avail - from)
-                                : NULL;
-        if (nl) {
-            r->pos += (size_t)(nl - start) + 1;
-            if (!skipping) {
-                *p = start;
-                *n = (size_t)(nl - start);
-                return 1;
-            }
-            skipping = 0;
-            from = 0;
-            r->toolong++;
-            continue;
-        }
-        if (r->eof) {
-            *p = start ? start : "";
-            *n = skipping ? 0 : avail;
-            r->toolong += skipping;
-            return 0;
-        }
-        from = avail;
-        if (r->pos) {
-            memmove(r->b.data, start, avail);
-            r->b.len = avail;
-            r->pos = 0;
-        }
-        if (skipping || r->b.len >= SL_DLQ_LINE_MAX) {
-            skipping = 1;
-            r->b.len = 0;
-            from = 0;
-        }
-        if (sl_buf_reserve(&r->b, DLQ_CHUNK) != 0) {
-            errno = ENOMEM;
-            return -1;
-        }
-        ssize_t k = read(r->fd, r->b.data + r->b.len, DLQ_CHUNK);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        if (k == 0)
-            r->eof = 1;
-        r->b.len += (size_t)k;
-    }
-}
-
-/* ---- parsing an entry -------------------------------------------------- */
-
-static int is_key(const sl_json_token *t, const char *k)
-{
-    size_t n = strlen(k);
-    return !(t->flags & SL_JSON_F_ESCAPED) && t->len == n &&
-           memcmp(t->p, k, n) == 0;
-}
-
-static long num_long(const sl_json_token *v)
-{
-    int64_t x = 0;
-    if (v->type != SL_JSON_NUMBER || !(v->flags & SL_JSON_F_INT) ||
-        sl_json_parse_int64(v->p, v->len, &x) != 0 || x < 0 || x > 1000000000)
-        return 0;
-    return (long)x;
-}
-
-/* Parse a line written by put_entry. 0, or -1 when it is not an entry
- * (no integer "id" or no "record" object, or not JSON). */
-static int parse_line(const char *p, size_t n, sl_dlq_stored *e)
-{
-    memset(e, 0, sizeof *e);
-    e->id = -1;
-    e->time_ms = -1;
-    sl_json s;
-    sl_json_token k, v;
-    sl_json_init(&s, p, n, 0);
-    if (sl_json_next(&s, &k) != SL_JSON_OBJECT_BEGIN)
-        return -1;
-    for (;;) {
-        sl_json_type kt = sl_json_next(&s, &k);
-        if (kt == SL_JSON_OBJECT_END)
-            break;
-        if (kt != SL_JSON_KEY || sl_json_next(&s, &v) == SL_JSON_ERROR)
-            return -1;
-        const char *vstart = v.p;
-        if (sl_json_skip(&s, &v) != 0)
-            return -1;
-        sl_dlq_text str = {v.type == SL_JSON_STRING ? v.p : NULL, v.len};
-        if (is_key(&k, "id")) {
-            if (v.type != SL_JSON_NUMBER || !(v.flags & SL_JSON_F_INT) ||
-                sl_json_parse_int64(v.p, v.len, &e->id) != 0)
-                return -1;
-        } else if (is_key(&k, "record")) {
-            if (v.type != SL_JSON_OBJECT_BEGIN)
-                return -1;
-            e->record = vstart;
-            e->record_len = (size_t)(s.cur - vstart);
-        } else if (is_key(&k, "time")) {
-            e->time = str;
-        } else if (is_key(&k, "reason")) {
-            e->reason = str;
-        } else if (is_key(&k, "response")) {
-            e->response = str;
-        } else if (is_key(&k, "batch_id")) {
-            e->batch_id = str;
-        } else if (is_key(&k, "first_attempt")) {
-            e->first_attempt = str;
-        } else if (is_key(&k, "last_attempt")) {
-            e->last_attempt = str;
-        } else if (is_key(&k, "status")) {
-            e->status = num_long(&v);
-        } else if (is_key(&k, "attempts")) {
-            e->attempts = num_long(&v);
-        }
-    }
-    if (sl_json_next(&s, &k) != SL_JSON_END || e->id < 0 || !e->record)
-        return -1;
-    if (e->time.p)
-        sl_time_parse_rfc3339(e->time.p, e->time.len, SL_TIME_LOOSE,
-                              &e->time_ms);
-    return 0;
-}
-
 /* Count the entries of the file open at fd and find their largest id. */
 static int scan_fd(int fd, size_t *count, int64_t *max_id)
 {
-    reader r;
-    reader_init(&r, fd);
+    sl_dlq_line_reader r;
+    sl_dlq_line_reader_init(&r, fd);
     const char *p;
     size_t n;
     int k;
     *count = 0;
     *max_id = 0;
-    while ((k = reader_next(&r, &p, &n)) == 1) {
+    while ((k = sl_dlq_line_reader_next(&r, &p, &n)) == 1) {
         sl_dlq_stored e;
-        if (parse_line(p, n, &e) == 0) {
+        if (sl_dlq_line_parse(p, n, &e) == 0) {
             (*count)++;
             if (e.id > *max_id)
                 *max_id = e.id;
         }
     }
-    sl_buf_free(&r.b);
+    sl_dlq_line_reader_free(&r);
     return k < 0 ? -1 : 0;
 }
 
@@ -482,84 +289,13 @@ size_t sl_dlq_count(sl_dlq *d)
     return d->count;
 }
 
-/* A record must be one compact JSON object: a raw newline would split the
- * line and anything else that is not JSON would make it unreadable. */
-static int check_record(const sl_dlq_entry *e, size_t i, char *err,
-                        size_t errlen)
-{
-    if (!e->record || e->record_len == 0) {
-        set_err(err, errlen, "dead letter %zu: empty record", i);
-        return -1;
-    }
-    if (e->record_len > SL_DLQ_LINE_MAX - 16384) {
-        set_err(err, errlen, "dead letter %zu: record of %zu bytes is too "
-                "long", i, e->record_len);
-        return -1;
-    }
-    if (memchr(e->record, '\n', e->record_len)) {
-        set_err(err, errlen, "dead letter %zu: record contains a raw "
-                "newline", i);
-        return -1;
-    }
-    sl_json s;
-    sl_json_token t;
-    sl_json_init(&s, e->record, e->record_len, 0);
-    if (sl_json_next(&s, &t) != SL_JSON_OBJECT_BEGIN ||
-        sl_json_skip(&s, &t) != 0 || sl_json_next(&s, &t) != SL_JSON_END) {
-        set_err(err, errlen, "dead letter %zu: record is not a JSON object"
-                "%s%s", i, s.err ? ": " : "", s.err ? s.err : "");
-        return -1;
-    }
-    return 0;
-}
-
-static int put_time_or_null(sl_buf *b, int64_t ms)
-{
-    char t[SL_TIME_FORMAT_MAX];
-    if (ms <= 0)
-        return sl_buf_append(b, "null", 4);
-    sl_time_format_rfc3339(ms, t, sizeof t);
-    return sl_buf_printf(b, "\"%s\"", t);
-}
-
-/* One line; the id comes first so that tail_id can read it. */
-static int put_entry(sl_buf *b, int64_t id, const char *now,
-                     const sl_dlq_entry *e)
-{
-    const char *reason = e->reason ? e->reason : "";
-    size_t rlen = strlen(reason);
-    size_t blen = e->batch_id ? strlen(e->batch_id) : 0;
-    size_t resp = e->response ? e->response_len : 0;
-    int bad = sl_buf_printf(b, "{\"id\":%" PRId64 ",\"time\":\"%s\","
-                            "\"status\":%ld,\"reason\":", id, now, e->status);
-    bad = bad || put_text(b, reason, cut_utf8(reason, rlen, DLQ_REASON_MAX));
-    bad = bad || sl_buf_printf(b, ",\"attempts\":%u,\"first_attempt\":",
-                               e->attempts);
-    bad = bad || put_time_or_null(b, e->first_attempt_ms);
-    bad = bad || sl_buf_append(b, ",\"last_attempt\":", 16);
-    bad = bad || put_time_or_null(b, e->last_attempt_ms);
-    bad = bad || sl_buf_append(b, ",\"batch_id\":", 12);
-    if (e->batch_id)
-        bad = bad || put_text(b, e->batch_id,
-                              cut_utf8(e->batch_id, blen, DLQ_BATCH_ID_MAX));
-    else
-        bad = bad || sl_buf_append(b, "null", 4);
-    bad = bad || sl_buf_append(b, ",\"response\":", 12);
-    bad = bad || put_text(b, resp ? e->response : "",
-                          cut_utf8(e->response, resp, SL_DLQ_RESPONSE_MAX));
-    bad = bad || sl_buf_append(b, ",\"record\":", 10);
-    bad = bad || sl_buf_append(b, e->record, e->record_len);
-    bad = bad || sl_buf_append(b, "}\n", 2);
-    return bad ? -1 : 0;
-}
-
 int sl_dlq_append(sl_dlq *d, const sl_dlq_entry *e, size_t n, char *err,
                   size_t errlen)
 {
     if (n == 0)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (check_record(&e[i], i, err, errlen) != 0)
+        if (sl_dlq_line_check(&e[i], i, err, errlen) != 0)
             return -1;
     int created = 0, rc = -1;
     sl_buf b;
@@ -595,7 +331,7 @@ int sl_dlq_append(sl_dlq *d, const sl_dlq_entry *e, size_t n, char *err,
     if (!ends_nl && sl_buf_putc(&b, '\n') != 0)
         goto nomem;
     for (size_t i = 0; i < n; i++)
-        if (put_entry(&b, next + (int64_t)i, now, &e[i]) != 0)
+        if (sl_dlq_line_encode(&b, next + (int64_t)i, now, &e[i]) != 0)
             goto nomem;
     if (sl_fs_write_all(fd, b.data, b.len) != 0 || fdatasync(fd) != 0) {
         set_err(err, errlen, "%s: %s", d->path, strerror(errno));
@@ -661,10 +397,10 @@ static int rewrite(const char *dir, int64_t since_ms, const int64_t *ids,
     size_t n = 0;
     int64_t max_id = 0;
     unsigned char *found = calloc(nids ? nids : 1, 1);
-    reader r;
+    sl_dlq_line_reader r;
     sl_buf kb;
     sl_inbox_writer *w = NULL;
-    reader_init(&r, -1);
+    sl_dlq_line_reader_init(&r, -1);
     sl_buf_init(&kb, SL_DLQ_LINE_MAX + (2u << 20));
     *nout = 0;
     if (inbox_path && pathlen)
@@ -703,7 +439,7 @@ static int rewrite(const char *dir, int64_t since_ms, const int64_t *ids,
     for (;;) {
         const char *p;
         size_t len;
-        int k = reader_next(&r, &p, &len);
+        int k = sl_dlq_line_reader_next(&r, &p, &len);
         if (k < 0) {
             set_err(err, errlen, "%s: %s", path, strerror(errno));
             goto done;
@@ -711,7 +447,7 @@ static int rewrite(const char *dir, int64_t since_ms, const int64_t *ids,
         if (k == 0 && len == 0)
             break;
         sl_dlq_stored e;
-        if (k == 1 && parse_line(p, len, &e) == 0) {
+        if (k == 1 && sl_dlq_line_parse(p, len, &e) == 0) {
             if (e.id > max_id)
                 max_id = e.id;
             if (selected(&e, since_ms, ids, nids, found)) {
@@ -777,7 +513,7 @@ done:
     if (fd >= 0)
         close(fd); /* drops the lock */
     sl_inbox_writer_free(w);
-    sl_buf_free(&r.b);
+    sl_dlq_line_reader_free(&r);
     sl_buf_free(&kb);
     free(found);
     return rc;
@@ -827,14 +563,14 @@ int sl_dlq_each(const char *dir, int64_t since_ms, const int64_t *ids,
         free(found);
         return rc;
     }
-    reader r;
-    reader_init(&r, fd);
+    sl_dlq_line_reader r;
+    sl_dlq_line_reader_init(&r, fd);
     const char *p;
     size_t n;
     int k, stopped = 0;
-    while ((k = reader_next(&r, &p, &n)) == 1) {
+    while ((k = sl_dlq_line_reader_next(&r, &p, &n)) == 1) {
         sl_dlq_stored e;
-        if (parse_line(p, n, &e) != 0)
+        if (sl_dlq_line_parse(p, n, &e) != 0)
             (*bad)++;
         else if (selected(&e, since_ms, ids, nids, found) &&
                  fn(ud, &e, p, n) != 0) {
@@ -848,7 +584,7 @@ int sl_dlq_each(const char *dir, int64_t since_ms, const int64_t *ids,
     else if (!stopped)
         rc = missing_id(ids, nids, found, since_ms, err, errlen);
     *bad += r.toolong;
-    sl_buf_free(&r.b);
+    sl_dlq_line_reader_free(&r);
     close(fd);
     free(found);
     return rc;

@@ -1,10 +1,11 @@
 /* sl_dlq: a connector's dead letters: records that failed permanently or
  * ran out of retry time, each kept with the reason, in
- * <connector dir>/dlq/dead.ndjson (one JSON object per line). Appends are
- * durable when sl_dlq_append returns. They can be read back, replayed
- * (into <connector dir>/inbox/, which a gateway takes back into the spool)
- * and purged, also while the gateway runs: every writer holds an flock on
- * the file while it writes. `sluice dlq` is sl_dlq_cli. */
+ * <connector dir>/dlq/dead.ndjson (one JSON object per line, the line
+ * format in sl_dlq_line.h). Appends are durable when sl_dlq_append
+ * returns. They can be read back, replayed (into <connector dir>/inbox/,
+ * sl_inbox, which a gateway takes back into the spool) and purged, also
+ * while the gateway runs: every writer holds an flock on the file while it
+ * writes. `sluice dlq` is sl_dlq_cli. */
 #ifndef SL_DLQ_H
 #define SL_DLQ_H
 
