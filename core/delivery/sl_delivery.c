@@ -28,7 +28,7 @@
 #include "sl_retry.h"
 #include "sl_time.h"
 
-#define DEAD_RESPONSE_KEEP 1024
+#define DEAD_RESPONSE_KEEP SL_DLQ_RESPONSE_MAX /* what sl_dlq keeps */
 
 typedef struct dead {           /* a dead-lettered piece, until written */
     size_t from, n;

@@ -22,10 +22,12 @@
 #include "sl_buf.h"
 #include "sl_log.h"
 #include "sl_frame.h"
+#include "sl_progress.h"
+#include "sl_segment.h"
 #include "sl_spool.h"
 #include "sl_test.h"
 
-#define BLK_HDR 16u /* the block header of the segment format (sl_spool.h) */
+#define BLK_HDR SL_SEGMENT_BLOCK_HDR /* the segment format's block header */
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -1397,7 +1399,7 @@ static void test_hostile_progress_bad_cut(void)
     make_spool(dir, 4, 1 << 20);
     unsigned char slot[8192];
     memset(slot, 0, sizeof slot);
-    uint64_t hdr[4] = {0x474F5250314C5053ull, 5, 1234, 0}; /* seq 5, lsn 0 */
+    uint64_t hdr[4] = {SL_PROGRESS_MAGIC, 5, 1234, 0}; /* seq 5, lsn 0 */
     uint32_t n = 1, pad = 0;
     memcpy(slot, hdr, sizeof hdr);
     memcpy(slot + 32, &n, 4);
