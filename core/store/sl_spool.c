@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -127,6 +126,15 @@ static void mblock_free(mblock *b)
     if (b) {
         free(b->data);
         free(b);
+    }
+}
+
+/* Free the list of blocks starting at b. */
+static void mblocks_free(mblock *b)
+{
+    for (mblock *n; b; b = n) {
+        n = b->next;
+        mblock_free(b);
     }
 }
 
@@ -313,12 +321,8 @@ fail:
             sl_log_error("spool", "%s: cannot cut a failed write back: %s",
                      s->name, strerror(errno));
     }
-    while (s->wq_head) {
-        mblock *w = s->wq_head;
-        s->wq_head = w->next;
-        mblock_free(w);
-    }
-    s->wq_tail = NULL;
+    mblocks_free(s->wq_head);
+    s->wq_head = s->wq_tail = NULL;
     s->append_lsn = s->write_lsn;
     return -1;
 }
@@ -501,12 +505,6 @@ uint64_t sl_spool_oldest_ms(const sl_spool *s)
 
 /* ---- reading ---------------------------------------------------------------- */
 
-static sl_segment_table seg_table(const sl_spool *s)
-{
-    sl_segment_table t = {s->dir, s->segs, s->nsegs};
-    return t;
-}
-
 /* Take records from the disk while read_lsn is behind the cache. */
 static size_t take_disk(sl_spool *s, size_t max, sl_spool_emit_fn emit,
                         void *ud, int exact)
@@ -514,7 +512,7 @@ static size_t take_disk(sl_spool *s, size_t max, sl_spool_emit_fn emit,
     uint64_t limit = s->mq_head ? s->mq_head->lsn : s->write_lsn, bytes;
     if (!s->disk || s->read_lsn >= limit)
         return 0; /* nothing written that is not in the cache */
-    sl_segment_table t = seg_table(s);
+    sl_segment_table t = {s->dir, s->segs, s->nsegs};
     size_t n = sl_segment_reader_take(s->rd, &t, &s->read_lsn, limit, max,
                                       exact, emit, ud, &bytes);
     const char *why = sl_segment_reader_error(s->rd);
@@ -776,14 +774,8 @@ void sl_spool_close(sl_spool *s)
     s->sy = NULL;
     if (s->flush_ev)
         event_free(s->flush_ev);
-    for (mblock *b = s->wq_head, *n; b; b = n) {
-        n = b->next;
-        mblock_free(b);
-    }
-    for (mblock *b = s->mq_head, *n; b; b = n) {
-        n = b->next;
-        mblock_free(b);
-    }
+    mblocks_free(s->wq_head);
+    mblocks_free(s->mq_head);
     sl_segment_reader_free(s->rd);
     if (s->seg_fd >= 0)
         close(s->seg_fd);
