@@ -16,7 +16,7 @@ typedef struct rec_ref {
 
 struct sl_batch {
     const sl_connector_conf *c;
-    sl_spool_cut cut;
+    sl_cut cut;
     sl_buf full;                /* the whole batch's body, built as it is
                                    cut */
     rec_ref *refs;
@@ -83,7 +83,7 @@ static char *put_record(const sl_connector_conf *c, char *w, size_t i,
     return w;
 }
 
-/* sl_spool_emit_fn: add one record to the batch's body unless it would
+/* sl_cut_emit_fn: add one record to the batch's body unless it would
  * make it pass max_bytes (a first record always goes, however large, so
  * that nothing can get stuck). The records are copied once, here, into
  * the body that is sent; `refs` remember where each is for a split. */
@@ -138,7 +138,7 @@ int sl_batch_take(sl_batch *b, sl_spool *spool)
     return 1;
 }
 
-const sl_spool_cut *sl_batch_cut(const sl_batch *b) { return &b->cut; }
+const sl_cut *sl_batch_cut(const sl_batch *b) { return &b->cut; }
 size_t sl_batch_count(const sl_batch *b) { return b->nrecords; }
 sl_batch_piece sl_batch_current(const sl_batch *b) { return b->cur; }
 

@@ -43,7 +43,7 @@ void sl_batch_free(sl_batch *b);
 int sl_batch_take(sl_batch *b, sl_spool *spool);
 
 /* The batch's place in the spool (for sl_spool_done). */
-const sl_spool_cut *sl_batch_cut(const sl_batch *b);
+const sl_cut *sl_batch_cut(const sl_batch *b);
 
 /* Records in the batch. */
 size_t sl_batch_count(const sl_batch *b);

@@ -76,7 +76,7 @@ static uint32_t get32(const unsigned char *b)
 }
 
 int sl_progress_write(sl_progress *p, uint64_t epoch, uint64_t read_lsn,
-                      const sl_spool_cut *cuts, size_t ncuts)
+                      const sl_cut *cuts, size_t ncuts)
 {
     if (ncuts > SL_PROGRESS_MAX_CUTS) {
         errno = EINVAL;

@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sl_spool.h"
+#include "sl_cut.h"
 
 #define SL_PROGRESS_SLOT 4096u
 #define SL_PROGRESS_MAGIC 0x474F5250314C5053ull /* "SPL1PROG" */
@@ -45,7 +45,7 @@ typedef struct sl_progress_state {
     uint64_t epoch;
     uint64_t read_lsn;
     size_t ncuts;
-    sl_spool_cut cuts[SL_PROGRESS_MAX_CUTS];
+    sl_cut cuts[SL_PROGRESS_MAX_CUTS];
 } sl_progress_state;
 
 /* Open <spool_dir>/progress: for writing (created, mode 0640, when
@@ -66,7 +66,7 @@ int sl_progress_read(sl_progress *p, sl_progress_state *st);
  * 0, or -1 with errno (EINVAL: too many cuts); the other slot is intact
  * either way. */
 int sl_progress_write(sl_progress *p, uint64_t epoch, uint64_t read_lsn,
-                      const sl_spool_cut *cuts, size_t ncuts);
+                      const sl_cut *cuts, size_t ncuts);
 
 /* The open file, for fdatasync (here or on the spool's sync thread).
  * Owned by p. */

@@ -112,7 +112,7 @@ static void check_positions(const char *name, sl_recovery *r)
     size_t k = 0;
     uint64_t prev = first;
     for (size_t i = 0; i < r->ncuts; i++) {
-        const sl_spool_cut *c = &r->cuts[i];
+        const sl_cut *c = &r->cuts[i];
         if (c->start >= prev && c->start < c->end && c->end <= r->read_lsn &&
             c->nrecords > 0 && c->nrecords <= (c->end - c->start) / 4) {
             prev = c->end;

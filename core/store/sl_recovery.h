@@ -25,7 +25,7 @@ typedef struct sl_recovery {
     uint64_t end;               /* end of the valid data: appends go on
                                    here */
     uint64_t records, bytes;    /* not yet cut: records, record bytes */
-    sl_spool_cut cuts[SL_PROGRESS_MAX_CUTS]; /* outstanding batches that
+    sl_cut cuts[SL_PROGRESS_MAX_CUTS]; /* outstanding batches that
                                    can still be read, in cut order */
     size_t ncuts;
 } sl_recovery;

@@ -493,7 +493,7 @@ int sl_segment_reader_gap(const sl_segment_reader *r,
 
 size_t sl_segment_reader_take(sl_segment_reader *r, const sl_segment_table *t,
                               uint64_t *lsn, uint64_t limit, size_t max,
-                              int exact, sl_spool_emit_fn emit, void *ud,
+                              int exact, sl_cut_emit_fn emit, void *ud,
                               uint64_t *bytes)
 {
     size_t n = 0;

@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #include "sl_buf.h"
-#include "sl_spool.h"
+#include "sl_cut.h"
 
 #define SL_SEGMENT_BLOCK_HDR 16u   /* [magic][payload bytes][records][crc] */
 #define SL_SEGMENT_MAX_PAYLOAD (1u << 30) /* one intake body's records */
@@ -75,7 +75,7 @@ int sl_segment_scan_file(const char *path, uint64_t start, sl_buf *buf,
 
 typedef struct sl_segment_counter { /* records at or after from, or in a cut */
     uint64_t from;
-    const sl_spool_cut *cuts;   /* batches in flight (inspect), borrowed */
+    const sl_cut *cuts;   /* batches in flight (inspect), borrowed */
     size_t ncuts;
     uint64_t records, bytes;    /* counted so far: records, record bytes */
 } sl_segment_counter;
@@ -133,7 +133,7 @@ int sl_segment_reader_gap(const sl_segment_reader *r,
  * the reason in sl_segment_reader_error ("" when there was none). */
 size_t sl_segment_reader_take(sl_segment_reader *r, const sl_segment_table *t,
                               uint64_t *lsn, uint64_t limit, size_t max,
-                              int exact, sl_spool_emit_fn emit, void *ud,
+                              int exact, sl_cut_emit_fn emit, void *ud,
                               uint64_t *bytes);
 
 /* Why the last seek or peek failed; "" when it said nothing. */

@@ -81,9 +81,9 @@ struct sl_spool {
 
     sl_segment_reader *rd;
 
-    sl_spool_cut cuts[MAX_CUTS];/* outstanding, in cut order */
+    sl_cut cuts[MAX_CUTS];/* outstanding, in cut order */
     size_t ncuts;
-    sl_spool_cut rcuts[MAX_CUTS];/* recovered, to cut again first */
+    sl_cut rcuts[MAX_CUTS];/* recovered, to cut again first */
     size_t nrcuts, rcut_next;
 
     sl_progress *prog;          /* <dir>/progress */
@@ -506,7 +506,7 @@ uint64_t sl_spool_oldest_ms(const sl_spool *s)
 /* ---- reading ---------------------------------------------------------------- */
 
 /* Take records from the disk while read_lsn is behind the cache. */
-static size_t take_disk(sl_spool *s, size_t max, sl_spool_emit_fn emit,
+static size_t take_disk(sl_spool *s, size_t max, sl_cut_emit_fn emit,
                         void *ud, int exact)
 {
     uint64_t limit = s->mq_head ? s->mq_head->lsn : s->write_lsn, bytes;
@@ -534,7 +534,7 @@ static void cache_pop(sl_spool *s)
     mblock_free(b);
 }
 
-static size_t take_cache(sl_spool *s, size_t max, sl_spool_emit_fn emit,
+static size_t take_cache(sl_spool *s, size_t max, sl_cut_emit_fn emit,
                          void *ud)
 {
     size_t n = 0;
@@ -562,7 +562,7 @@ static size_t take_cache(sl_spool *s, size_t max, sl_spool_emit_fn emit,
     return n;
 }
 
-static int add_cut(sl_spool *s, const sl_spool_cut *c)
+static int add_cut(sl_spool *s, const sl_cut *c)
 {
     if (s->ncuts == MAX_CUTS)
         return -1;
@@ -573,10 +573,10 @@ static int add_cut(sl_spool *s, const sl_spool_cut *c)
 }
 
 /* Cut a batch recovered from the previous run again, exactly. */
-static size_t take_recovered(sl_spool *s, sl_spool_emit_fn emit, void *ud,
-                             sl_spool_cut *cut)
+static size_t take_recovered(sl_spool *s, sl_cut_emit_fn emit, void *ud,
+                             sl_cut *cut)
 {
-    sl_spool_cut *rc = &s->rcuts[s->rcut_next++];
+    sl_cut *rc = &s->rcuts[s->rcut_next++];
     uint64_t keep = s->read_lsn;
     size_t keep_n = s->unread_records, keep_b = s->unread_bytes;
     s->read_lsn = rc->start;
@@ -603,8 +603,8 @@ static size_t take_recovered(sl_spool *s, sl_spool_emit_fn emit, void *ud,
     return n;
 }
 
-size_t sl_spool_take(sl_spool *s, size_t max_records, sl_spool_emit_fn emit,
-                     void *ud, sl_spool_cut *cut)
+size_t sl_spool_take(sl_spool *s, size_t max_records, sl_cut_emit_fn emit,
+                     void *ud, sl_cut *cut)
 {
     memset(cut, 0, sizeof *cut);
     cut->epoch = s->epoch;
@@ -643,7 +643,7 @@ size_t sl_spool_take(sl_spool *s, size_t max_records, sl_spool_emit_fn emit,
     return n;
 }
 
-void sl_spool_done(sl_spool *s, const sl_spool_cut *cut)
+void sl_spool_done(sl_spool *s, const sl_cut *cut)
 {
     for (size_t i = 0; i < s->ncuts; i++)
         if (s->cuts[i].start == cut->start && s->cuts[i].end == cut->end) {

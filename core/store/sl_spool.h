@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "sl_buf.h"
+#include "sl_cut.h"
 
 struct event_base;
 struct sl_spool;
@@ -114,33 +115,18 @@ uint64_t sl_spool_disk_bytes(const sl_spool *s); /* undelivered bytes held */
  * there is none; 1 for records recovered from disk (always due). */
 uint64_t sl_spool_oldest_ms(const sl_spool *s);
 
-/* A batch's place in the spool. Opaque to delivery except for key_*
- * which make its idempotency key. */
-typedef struct sl_spool_cut {
-    uint64_t start, end;  /* LSN range */
-    size_t nrecords;
-    uint64_t epoch;       /* the spool's identity (new after a reset) */
-    int recovered;        /* cut before a restart and cut again now */
-} sl_spool_cut;
-
-/* Called by sl_spool_take for each record in order with its LSN. Return 0
- * to take it, non-zero to stop before it (it stays in the spool). For a
- * recovered cut the return value is ignored: the batch must be exactly the
- * records it was before the restart. */
-typedef int (*sl_spool_emit_fn)(void *ud, const char *rec, size_t len,
-                                uint64_t lsn);
 
 /* Cut the next batch: a batch recovered from a previous run if one is left,
  * else up to max_records records until emit refuses one. Fills *cut and
  * records it as outstanding (persisted). Returns the records taken (0:
  * nothing to take, or an I/O error, which is logged, or out of memory,
  * after which a recovered batch is cut again by the next call). */
-size_t sl_spool_take(sl_spool *s, size_t max_records, sl_spool_emit_fn emit,
-                     void *ud, sl_spool_cut *cut);
+size_t sl_spool_take(sl_spool *s, size_t max_records, sl_cut_emit_fn emit,
+                     void *ud, sl_cut *cut);
 
 /* A cut batch is finished (delivered, or its failed records are in the dead
  * letters): it will not be sent again. */
-void sl_spool_done(sl_spool *s, const sl_spool_cut *cut);
+void sl_spool_done(sl_spool *s, const sl_cut *cut);
 
 /* Recovered cuts not yet taken again. */
 size_t sl_spool_recovered_left(const sl_spool *s);

@@ -78,9 +78,9 @@ static uint32_t zcrc(const void *p, size_t n)
     return (uint32_t)crc32(crc32(0L, Z_NULL, 0), p, (uInt)n);
 }
 
-static sl_spool_cut cut(uint64_t a, uint64_t b, size_t n)
+static sl_cut cut(uint64_t a, uint64_t b, size_t n)
 {
-    sl_spool_cut c;
+    sl_cut c;
     memset(&c, 0, sizeof c);
     c.start = a;
     c.end = b;
@@ -120,7 +120,7 @@ static void test_slot_bytes(void)
     CHECK(p != NULL);
     if (!p)
         return;
-    sl_spool_cut cuts[2] = {cut(100, 250, 3), cut(250, 400, 7)};
+    sl_cut cuts[2] = {cut(100, 250, 3), cut(250, 400, 7)};
     CHECK(sl_progress_write(p, 0xABCDEF, 100, cuts, 2) == 0);
     unsigned char f[3 * SL_PROGRESS_SLOT];
     size_t n = read_all(f, sizeof f);
@@ -156,7 +156,7 @@ static void test_slot_bytes(void)
     CHECK(u64(s + 8) == 3 && u32(s + 32) == 0 && u32(s + 40) == zcrc(s, 40));
 
     /* too many cuts: refused, nothing written */
-    static sl_spool_cut many[SL_PROGRESS_MAX_CUTS + 1];
+    static sl_cut many[SL_PROGRESS_MAX_CUTS + 1];
     errno = 0;
     CHECK(sl_progress_write(p, 1, 2, many, SL_PROGRESS_MAX_CUTS + 1) == -1);
     CHECK(errno == EINVAL);
@@ -184,7 +184,7 @@ static void test_round_trip(void)
     static sl_progress_state st;
     CHECK(sl_progress_read(p, &st) == 1); /* new: none */
     CHECK(st.epoch == 0 && st.read_lsn == 0 && st.ncuts == 0);
-    static sl_spool_cut cuts[SL_PROGRESS_MAX_CUTS];
+    static sl_cut cuts[SL_PROGRESS_MAX_CUTS];
     for (size_t i = 0; i < SL_PROGRESS_MAX_CUTS; i++)
         cuts[i] = cut(1000 + i * 50, 1050 + i * 50, i + 1);
     CHECK(sl_progress_write(p, 42, 1000, cuts, SL_PROGRESS_MAX_CUTS) == 0);
@@ -224,7 +224,7 @@ static void test_torn_and_flipped(void)
 {
     fresh();
     sl_progress *p = sl_progress_open(dir, 1);
-    sl_spool_cut c1 = cut(0, 10, 1), c2 = cut(10, 30, 2);
+    sl_cut c1 = cut(0, 10, 1), c2 = cut(10, 30, 2);
     CHECK(sl_progress_write(p, 5, 10, &c1, 1) == 0); /* seq 1, slot 1 */
     CHECK(sl_progress_write(p, 5, 30, &c2, 1) == 0); /* seq 2, slot 0 */
     sl_progress_close(p);

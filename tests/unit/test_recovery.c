@@ -73,7 +73,7 @@ static off_t size_of(uint64_t start)
 }
 
 static void set_progress(uint64_t epoch, uint64_t lsn,
-                         const sl_spool_cut *cuts, size_t n)
+                         const sl_cut *cuts, size_t n)
 {
     sl_progress *p = sl_progress_open(sdir, 1);
     CHECK(p != NULL);
@@ -92,9 +92,9 @@ static int run(sl_recovery *r)
     return rc;
 }
 
-static sl_spool_cut cut(uint64_t a, uint64_t b, size_t n)
+static sl_cut cut(uint64_t a, uint64_t b, size_t n)
 {
-    sl_spool_cut c;
+    sl_cut c;
     memset(&c, 0, sizeof c);
     c.start = a;
     c.end = b;
@@ -186,7 +186,7 @@ static void test_cuts_checked(void)
     uint64_t b[7];
     for (int k = 0; k <= 6; k++)
         b[k] = 100 + (uint64_t)k * BLOCK;
-    sl_spool_cut cuts[] = {
+    sl_cut cuts[] = {
         cut(b[0], b[1], 2),          /* fine */
         cut(b[1], b[1], 1),          /* empty range */
         cut(b[1], b[2], 0),          /* no records */
@@ -212,7 +212,7 @@ static void test_inspect(void)
 {
     clean();
     add_blocks(0, 5);
-    sl_spool_cut c = cut(BLOCK, 2 * BLOCK, 2); /* block 1 in flight */
+    sl_cut c = cut(BLOCK, 2 * BLOCK, 2); /* block 1 in flight */
     set_progress(3, 3 * BLOCK, &c, 1);         /* blocks 3, 4 not cut */
     char path[256];
     sl_segment_path(sdir, 0, path, sizeof path);

@@ -339,7 +339,7 @@ static void test_count_block(void)
     sl_segment_count_block(&d, 100, b.data, b.len, 4);
     CHECK(d.records == 2 && d.bytes == rec[2] + rec[3]);
     /* all behind `from`, but the second in a cut still in flight */
-    sl_spool_cut cut;
+    sl_cut cut;
     memset(&cut, 0, sizeof cut);
     cut.start = lsn[1];
     cut.end = lsn[2];

@@ -242,7 +242,7 @@ static int wait_durable(struct event_base *base, uint64_t want)
 static size_t drain(sl_spool *s, size_t max, coll *c)
 {
     size_t total = 0, n;
-    sl_spool_cut cut;
+    sl_cut cut;
     while ((n = sl_spool_take(s, max, emit, c, &cut)) > 0) {
         CHECK(cut.nrecords == n);
         CHECK(cut.start < cut.end);
@@ -349,7 +349,7 @@ static void test_memory_mode(void)
     coll c;
     coll_init(&c);
     c.refuse_at = 2;
-    sl_spool_cut cut;
+    sl_cut cut;
     CHECK(sl_spool_take(s, 10, emit, &c, &cut) == 2);
     CHECK(cut.nrecords == 2 && cut.recovered == 0);
     CHECK(sl_spool_count(s) == 3);
@@ -415,7 +415,7 @@ static void test_os_order_and_reopen(void)
 
     coll c;
     coll_init(&c);
-    sl_spool_cut cut;
+    sl_cut cut;
     uint64_t prev_end = 0;
     size_t total = 0, n;
     while ((n = sl_spool_take(s, 7, emit, &c, &cut)) > 0) {
@@ -485,7 +485,7 @@ static void test_recovered_cuts(void)
     coll_init(&ca);
     coll_init(&cb);
     coll_init(&cc);
-    sl_spool_cut a, b, c;
+    sl_cut a, b, c;
     CHECK(sl_spool_take(s, 5, emit, &ca, &a) == 5);   /* ends mid-block */
     CHECK(sl_spool_take(s, 7, emit, &cb, &b) == 7);
     CHECK(sl_spool_take(s, 4, emit, &cc, &c) == 4);
@@ -507,7 +507,7 @@ static void test_recovered_cuts(void)
     coll ra;
     coll_init(&ra);
     ra.refuse_at = 1;
-    sl_spool_cut r;
+    sl_cut r;
     CHECK(sl_spool_take(s, 1, emit, &ra, &r) == 5);
     CHECK(r.start == a.start && r.end == a.end && r.nrecords == 5);
     CHECK(r.recovered == 1 && r.epoch == epoch);
@@ -545,7 +545,7 @@ static void test_recovered_cuts(void)
     sl_buf_putc(&want, '|');
     expect_blocks(&want, 6, 10, 3);
     CHECK_STR(sl_buf_cstr(&rest.out), sl_buf_cstr(&want));
-    sl_spool_cut rest_cut = r;
+    sl_cut rest_cut = r;
 
     /* A and the rest done, C not: only C comes back */
     sl_spool_done(s, &a);
@@ -607,7 +607,7 @@ static void test_recovered_cut_spans_segments(void)
     coll c0, c1;
     coll_init(&c0);
     coll_init(&c1);
-    sl_spool_cut a, b;
+    sl_cut a, b;
     CHECK(sl_spool_take(s, 4, emit, &c0, &b) == 4);
     sl_spool_done(s, &b);
     CHECK(sl_spool_take(s, 100, emit, &c0, &a) == 100); /* from the cache */
@@ -621,7 +621,7 @@ static void test_recovered_cut_spans_segments(void)
     CHECK(s != NULL);
     if (!s)
         goto out2;
-    sl_spool_cut r;
+    sl_cut r;
     CHECK(sl_spool_take(s, 10, emit, &c1, &r) == 100);
     CHECK(r.start == a.start && r.end == a.end && r.nrecords == 100);
     CHECK(r.recovered == 1 && r.epoch == a.epoch);
@@ -660,7 +660,7 @@ static void test_many_cuts_in_flight(void)
     pump(base);
     coll c;
     coll_init(&c);
-    sl_spool_cut cut;
+    sl_cut cut;
     size_t ncut = 0;
     while (sl_spool_take(s, 1, emit, &c, &cut) == 1 && ncut < 300)
         ncut++;
@@ -746,7 +746,7 @@ static void test_large_records(void)
     pump(base);
     CHECK(sl_spool_count(s) == 301);
     big_coll c = {0, 0, 150};
-    sl_spool_cut cut;
+    sl_cut cut;
     CHECK(sl_spool_take(s, 1000, big_emit, &c, &cut) == 150); /* mid-block */
     CHECK(c.n == 150 && c.bad == 0);
     sl_spool_close(s); /* the cut stays in flight */
@@ -759,7 +759,7 @@ static void test_large_records(void)
         goto out;
     CHECK(sl_spool_count(s) == 151);
     big_coll r = {0, 0, 0};
-    sl_spool_cut rc;
+    sl_cut rc;
     CHECK(sl_spool_take(s, 1, big_emit, &r, &rc) == 150);
     CHECK(r.n == 150 && r.bad == 0);
     CHECK(rc.start == cut.start && rc.end == cut.end && rc.recovered);
@@ -915,7 +915,7 @@ static void test_segments_roll_and_delete(void)
     /* the first batch stays outstanding: its segment stays */
     coll c;
     coll_init(&c);
-    sl_spool_cut first;
+    sl_cut first;
     CHECK(sl_spool_take(s, 3, emit, &c, &first) == 3);
     CHECK(drain(s, 20, &c) == 357);
     pump(base);
@@ -974,7 +974,7 @@ static void test_cache_spill(void)
 
     coll c;
     coll_init(&c);
-    sl_spool_cut cut;
+    sl_cut cut;
     size_t total = 0, n, calls = 0;
     int saw_disk = 0;
     while ((n = sl_spool_take(s, 50, emit, &c, &cut)) > 0) {
@@ -1153,7 +1153,7 @@ static void test_max_bytes_disk(void)
     /* cut but not done: still held */
     coll c;
     coll_init(&c);
-    sl_spool_cut a, b;
+    sl_cut a, b;
     CHECK(sl_spool_take(s, 9, emit, &c, &a) == 9);
     CHECK(sl_spool_take(s, 9, emit, &c, &b) == 6);
     pump(base);
@@ -1273,7 +1273,7 @@ static void test_inspect(void)
     pump(base);
     coll c;
     coll_init(&c);
-    sl_spool_cut a, b;
+    sl_cut a, b;
     CHECK(sl_spool_take(s, 6, emit, &c, &a) == 6); /* blocks 0, 1 */
     sl_spool_done(s, &a);
     CHECK(sl_spool_take(s, 3, emit, &c, &b) == 3); /* block 2: in flight */
@@ -1291,7 +1291,7 @@ static void test_inspect(void)
     CHECK(s != NULL);
     if (!s)
         goto out2;
-    sl_spool_cut r, d;
+    sl_cut r, d;
     CHECK(sl_spool_take(s, 100, emit, &c, &r) == 3); /* block 2 again */
     CHECK(r.recovered == 1);
     CHECK(sl_spool_take(s, 3, emit, &c, &d) == 3);   /* block 3 */
@@ -1358,7 +1358,7 @@ static void check_all_back(const char *dir, size_t b0, size_t b1,
         CHECK(append_block(s, 900, 1, 1, NULL) == SL_SPOOL_OK);
         CHECK(sl_spool_sync(s) == 0);
         sl_buf_reset(&c.out);
-        CHECK(sl_spool_take(s, 100, emit, &c, &(sl_spool_cut){0}) == 1);
+        CHECK(sl_spool_take(s, 100, emit, &c, &(sl_cut){0}) == 1);
         sl_buf_free(&want);
         sl_buf_free(&c.out);
         sl_spool_close(s);
@@ -1490,7 +1490,7 @@ static void test_damage_behind_read_position(void)
     pump(base);
     coll c;
     coll_init(&c);
-    sl_spool_cut cut;
+    sl_cut cut;
     CHECK(sl_spool_take(s, 6, emit, &c, &cut) == 6); /* blocks 0 and 1 */
     sl_spool_done(s, &cut);
     pump(base);
@@ -1547,7 +1547,7 @@ static void test_lost_delivered_tail_key(void)
     pump(base);
     coll c;
     coll_init(&c);
-    sl_spool_cut a, d;
+    sl_cut a, d;
     CHECK(sl_spool_take(s, 6, emit, &c, &a) == 6);
     sl_spool_done(s, &a);
     CHECK(sl_spool_take(s, 3, emit, &c, &d) == 3); /* block 2: delivered */
@@ -1563,7 +1563,7 @@ static void test_lost_delivered_tail_key(void)
         /* a new block of the same size lands on the same LSNs */
         CHECK(append_block(s, 2, 3, 1, NULL) == SL_SPOOL_OK);
         pump(base);
-        sl_spool_cut n;
+        sl_cut n;
         CHECK(sl_spool_take(s, 3, emit, &c, &n) == 3);
         CHECK(!(n.epoch == d.epoch && n.start == d.start && n.end == d.end));
         sl_spool_close(s);
@@ -1604,7 +1604,7 @@ static void test_open_errors_and_emit_refusal_on_disk(void)
         CHECK(sl_spool_oldest_ms(s) == 1); /* on disk: due */
         coll c;
         coll_init(&c);
-        sl_spool_cut cut;
+        sl_cut cut;
         c.refuse_at = 4;
         CHECK(sl_spool_take(s, 100, emit, &c, &cut) == 4);
         sl_spool_done(s, &cut);

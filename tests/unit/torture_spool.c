@@ -123,7 +123,7 @@ static int emit(void *ud, const char *rec, size_t len, uint64_t lsn)
 
 /* One take: the records it returns count as seen (emitted records of a
  * take that then returned 0 do not: the caller drops such a batch). */
-static size_t take(sl_spool *s, size_t max, sl_spool_cut *cut)
+static size_t take(sl_spool *s, size_t max, sl_cut *cut)
 {
     taker t = {.npend = 0};
     size_t n = sl_spool_take(s, max, emit, &t, cut);
@@ -137,7 +137,7 @@ static size_t take(sl_spool *s, size_t max, sl_spool_cut *cut)
 
 static size_t drain(sl_spool *s)
 {
-    sl_spool_cut cut;
+    sl_cut cut;
     size_t total = 0, n;
     while ((n = take(s, 7, &cut)) > 0) {
         sl_spool_done(s, &cut);
@@ -288,7 +288,7 @@ static void make_fixture(size_t nblocks, int torn)
         CHECK(append_block(s, b, &(uint64_t){0}) == SL_SPOOL_OK);
     CHECK(sl_spool_sync(s) == 0);
     memset(seen, 0, sizeof seen);
-    sl_spool_cut cut;
+    sl_cut cut;
     CHECK(take(s, 4, &cut) == 4);
     sl_spool_done(s, &cut);
     CHECK(take(s, 4, &cut) == 4);
@@ -578,7 +578,7 @@ static unsigned long take_once(sl_durability d, unsigned long n, bool sticky)
     memset(seen, 0, sizeof seen);
     sl_torture_arm(n, sticky);
     for (int k = 0; k < 3; k++) {
-        sl_spool_cut cut;
+        sl_cut cut;
         if (take(s, 4, &cut) > 0)
             sl_spool_done(s, &cut);
     }
@@ -753,7 +753,7 @@ static void short_io(sl_durability d, size_t wmax, size_t rmax)
     }
     CHECK(wait_answer(base, ticket) == 1);
     CHECK(cb.failed_calls == 0);
-    sl_spool_cut cut;
+    sl_cut cut;
     sl_torture_short_io(rmax, 3);
     CHECK(take(s, 10, &cut) == 10); /* from the disk (no cache) */
     sl_spool_done(s, &cut);
