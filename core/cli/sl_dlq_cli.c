@@ -13,6 +13,7 @@
 #include "sl_buf.h"
 #include "sl_config.h"
 #include "sl_dlq.h"
+#include "sl_dlq_line.h"
 #include "sl_json.h"
 #include "sl_state.h"
 #include "sl_time.h"
@@ -341,7 +342,7 @@ static int show_one(void *ud, const sl_dlq_stored *e, const char *line,
         printf("response       (empty)\n");
     } else {
         printf("response (%zu bytes%s)\n", lc->tmp.len,
-               lc->tmp.len >= SL_DLQ_RESPONSE_MAX - 3 ? ", maybe cut" : "");
+               lc->tmp.len >= SL_DLQ_ENTRY_RESPONSE_MAX - 3 ? ", maybe cut" : "");
         print_block(&lc->out, lc->tmp.data, lc->tmp.len);
     }
     return 1;

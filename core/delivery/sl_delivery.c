@@ -28,7 +28,6 @@
 #include "sl_retry.h"
 #include "sl_time.h"
 
-#define DEAD_RESPONSE_KEEP SL_DLQ_RESPONSE_MAX /* what sl_dlq keeps */
 
 typedef struct dead {           /* a dead-lettered piece, until written */
     size_t from, n;
@@ -470,8 +469,8 @@ static void bury(batch *b, const sl_http_client_response *res, const char *reaso
     x->first_ms = b->first_wall;
     x->last_ms = b->last_wall;
     x->reason = strdup(reason);
-    size_t rl = res->body_len < DEAD_RESPONSE_KEEP ? res->body_len
-                                                    : DEAD_RESPONSE_KEEP;
+    size_t rl = res->body_len < SL_DLQ_ENTRY_RESPONSE_MAX ? res->body_len
+                                                    : SL_DLQ_ENTRY_RESPONSE_MAX;
     if (rl && (x->response = malloc(rl)))
         memcpy(x->response, res->body, rl);
     x->response_len = x->response ? rl : 0;

@@ -12,30 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sl_dlq_entry.h"
+
 struct sl_dlq;
 typedef struct sl_dlq sl_dlq;
-
-#define SL_DLQ_RESPONSE_MAX 1024    /* response bytes kept per entry */
-#define SL_DLQ_LINE_MAX (64u << 20) /* longest line (entry) the store reads;
-                                       appends refuse longer ones */
-
-/* One dead record. All pointers are borrowed for the call. */
-typedef struct sl_dlq_entry {
-    const char *record;      /* the encoded record (compact JSON object) */
-    size_t record_len;
-    long status;             /* last HTTP status; 0 = no HTTP answer */
-    const char *reason;      /* e.g. "HTTP 400 (permanent)",
-                                "retry time (max_elapsed_s = 60) ran out;
-                                last: connection refused" */
-    const char *response;    /* start of the last response body; may be
-                                NULL; at most SL_DLQ_RESPONSE_MAX bytes
-                                are kept */
-    size_t response_len;
-    unsigned attempts;
-    int64_t first_attempt_ms;/* wall clock, ms since the epoch */
-    int64_t last_attempt_ms;
-    const char *batch_id;    /* the idempotency key of its last request */
-} sl_dlq_entry;
 
 /* Open (creating <dir>/dlq/ if needed) the dead letters of the connector
  * whose directory is `dir` (see sl_state). NULL with a message in err. */
@@ -81,27 +61,6 @@ int sl_dlq_purge_dir(const char *dir, int64_t since_ms, const int64_t *ids,
 
 /* ---- reading the store back (for `sluice dlq`) ---- */
 
-/* A string member of a stored entry as it stands in the file: the bytes
- * between the quotes, still JSON-escaped (valid JSON; decode with
- * sl_json_unescape). p is NULL when the member is absent or not a string. */
-typedef struct sl_dlq_text {
-    const char *p;
-    size_t len;
-} sl_dlq_text;
-
-/* One entry as read from the store. Every pointer points into the line it
- * was read from and is valid only during the sl_dlq_each callback. */
-typedef struct sl_dlq_stored {
-    int64_t id;              /* >= 0; unique within the store */
-    int64_t time_ms;         /* when dead-lettered, ms since the epoch; -1
-                                when "time" is absent or unreadable */
-    sl_dlq_text time;        /* "time" as written (RFC 3339, UTC) */
-    sl_dlq_text reason, response, batch_id, first_attempt, last_attempt;
-    long status, attempts;   /* 0 when absent or not a small integer */
-    const char *record;      /* the record, a compact JSON object */
-    size_t record_len;
-} sl_dlq_stored;
-
 /* Called for each entry with the entry and its whole line (without the
  * newline). Nonzero stops the walk. */
 typedef int (*sl_dlq_each_fn)(void *ud, const sl_dlq_stored *e,
@@ -118,7 +77,5 @@ typedef int (*sl_dlq_each_fn)(void *ud, const sl_dlq_stored *e,
 int sl_dlq_each(const char *dir, int64_t since_ms, const int64_t *ids,
                 size_t nids, sl_dlq_each_fn fn, void *ud, size_t *bad,
                 char *err, size_t errlen);
-
-
 
 #endif

@@ -276,7 +276,7 @@ int sl_dlq_line_encode(sl_buf *b, int64_t id, const char *now,
         bad = bad || sl_buf_append(b, "null", 4);
     bad = bad || sl_buf_append(b, ",\"response\":", 12);
     bad = bad || put_text(b, resp ? e->response : "",
-                          cut_utf8(e->response, resp, SL_DLQ_RESPONSE_MAX));
+                          cut_utf8(e->response, resp, SL_DLQ_ENTRY_RESPONSE_MAX));
     bad = bad || sl_buf_append(b, ",\"record\":", 10);
     bad = bad || sl_buf_append(b, e->record, e->record_len);
     bad = bad || sl_buf_append(b, "}\n", 2);

@@ -12,7 +12,7 @@
  *   time      when it was dead-lettered, RFC 3339 UTC with milliseconds
  *             (sl_time; read back in its loose form, SL_TIME_LOOSE)
  *   status    the last HTTP status, 0 for none
- *   reason    at most 4096 bytes, response at most SL_DLQ_RESPONSE_MAX,
+ *   reason    at most 4096 bytes, response at most SL_DLQ_ENTRY_RESPONSE_MAX,
  *             batch_id at most 256: cut at a character boundary; bytes
  *             that are not UTF-8 become U+FFFD
  *   record    the record, a compact JSON object, as it was sent
@@ -29,7 +29,10 @@
 #include <stdint.h>
 
 #include "sl_buf.h"
-#include "sl_dlq.h"
+#include "sl_dlq_entry.h"
+
+#define SL_DLQ_LINE_MAX (64u << 20) /* longest line (entry) the store reads;
+                                       appends refuse longer ones */
 
 /* Can entry e (the i-th of an append, for the message) be written? Its
  * record must be one JSON object without a raw newline, short enough for
