@@ -12,6 +12,7 @@
 
 #include "sl_buf.h"
 #include "sl_config.h"
+#include "sl_config_load.h"
 #include "sl_dlq.h"
 #include "sl_dlq_line.h"
 #include "sl_json.h"

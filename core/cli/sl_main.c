@@ -7,6 +7,8 @@
 #include <curl/curl.h>
 
 #include "sl_config.h"
+#include "sl_config_load.h"
+#include "sl_config_print.h"
 #include "sl_dlq_cli.h"
 #include "sl_gateway.h"
 #include "sl_log.h"

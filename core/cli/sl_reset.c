@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sl_config_load.h"
 #include "sl_dlq.h"
 #include "sl_inbox.h"
 #include "sl_spool.h"

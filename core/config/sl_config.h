@@ -1,14 +1,14 @@
-/* sl_config: loads the gateway file (conf/sluice.lua) and every connector
- * file it names into plain C structs. Every problem is reported, each with
- * file, line (where Lua knows it), key and what is wrong. */
+/* sl_config: the configuration as plain C structs — the gateway file
+ * (conf/sluice.lua) and every connector file it names, as
+ * sl_config_load (sl_config_load.h) fills them — which every stage
+ * reads. Types only; the config module's files (sl_config_*.c) share the
+ * prefix sl_config_. */
 #ifndef SL_CONFIG_H
 #define SL_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
 
-#include "sl_config_errors.h"
 #include "sl_schema.h"
 
 typedef enum sl_body_form {
@@ -126,37 +126,5 @@ typedef struct sl_config {
     sl_tcp_conf *tcp;        /* raw-TCP listeners (gateway key `tcp`) */
     size_t ntcp;
 } sl_config;
-
-/* Load the gateway file at `path` and the connector files it names (glob
- * patterns, relative to the gateway file's directory). Returns the config,
- * or NULL with one message per problem appended to `errs` (all problems
- * found are reported, not only the first). Caller frees with
- * sl_config_free. */
-sl_config *sl_config_load(const char *path, sl_config_errors *errs);
-
-/* sl_config_load for a command: the config, or NULL after writing to
- * `err` every error (one a line) and then "<prog>: N configuration
- * error(s) in <path>". Caller frees with sl_config_free. */
-sl_config *sl_config_load_or_report(const char *path, const char *prog,
-                                    FILE *err);
-
-void sl_config_free(sl_config *c); /* accepts NULL */
-
-/* Find a connector by name; NULL if absent. */
-const sl_connector_conf *sl_config_connector(const sl_config *c,
-                                             const char *name);
-
-/* Print what `sluice check` shows: per connector its method, URL, body form,
- * batching, header names (secret-looking values masked) and schema table. */
-void sl_config_print(const sl_config *c, FILE *out);
-
-/* Whether a header's value should be masked when shown: its name contains
- * authorization, token, secret, key, signature, password or cookie
- * (case-insensitive). */
-bool sl_config_header_is_secret(const char *name);
-
-/* Write the reference of every connector key (name, type, default,
- * description) as Markdown, from the same table that parses them. */
-void sl_config_print_reference(FILE *out);
 
 #endif

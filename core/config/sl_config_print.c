@@ -9,7 +9,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
-#include "sl_config.h"
+#include "sl_config_print.h"
 #include "sl_config_keys.h"
 #include "sl_luahost.h"
 #include "sl_schema.h"

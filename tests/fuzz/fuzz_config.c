@@ -14,6 +14,8 @@
 
 #include "fuzz_common.h"
 #include "sl_config.h"
+#include "sl_config_load.h"
+#include "sl_config_print.h"
 
 static char dir[64], gateway[96], connector[96];
 static FILE *devnull;

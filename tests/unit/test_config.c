@@ -12,6 +12,8 @@
 #include <lua.h>
 
 #include "sl_config.h"
+#include "sl_config_load.h"
+#include "sl_config_print.h"
 #include "sl_luahost.h"
 #include "sl_luasrc.h"
 #include "sl_test.h"

@@ -5,7 +5,7 @@
  * expands the connector file patterns, checks what spans files (unique
  * connector names, the listeners' connectors) and keeps each connector
  * file's Lua state for its functions. */
-#include "sl_config.h"
+#include "sl_config_load.h"
 
 #include <errno.h>
 #include <glob.h>
