@@ -397,7 +397,7 @@ static const char *check_temporal(sl_schema_type type, const sl_json_token *v)
     }
     sl_time_rc rc = type == SL_TYPE_DATE
                         ? sl_time_parse_date(p, n, NULL)
-                        : sl_time_parse_rfc3339(p, n, 0, NULL);
+                        : sl_time_check_rfc3339(p, n);
     if (rc == SL_TIME_E_SHAPE && type == SL_TYPE_DATE)
         return SHAPE;
     return rc == SL_TIME_OK ? NULL : sl_time_rc_str(rc);
@@ -462,7 +462,13 @@ static sl_schema_rc check_value(const sl_schema *s, const sl_field *f,
     case SL_TYPE_DATETIME:
         if (v->type != SL_JSON_STRING)
             goto mismatch;
-        if ((why = check_temporal(f->type, v)) != NULL)
+        if (!(v->flags & SL_JSON_F_ESCAPED)) { /* the common case, inline */
+            sl_time_rc rc = sl_time_check_rfc3339(v->p, v->len);
+            why = rc == SL_TIME_OK ? NULL : sl_time_rc_str(rc);
+        } else {
+            why = check_temporal(f->type, v);
+        }
+        if (why)
             return reject(err, f->name, f->name_len,
                           "invalid datetime \"%s\": %s", show(sbuf, v), why);
         break;

@@ -73,6 +73,10 @@ enum {
 sl_time_rc sl_time_parse_rfc3339(const char *s, size_t n, unsigned flags,
                                  int64_t *ms);
 
+/* sl_time_parse_rfc3339(s, n, 0, NULL): the strict grammar, no instant;
+ * what a schema's `datetime` check runs for every record. */
+sl_time_rc sl_time_check_rfc3339(const char *s, size_t n);
+
 /* Parse exactly "YYYY-MM-DD" (n == 10; else SL_TIME_E_SHAPE): *ms, when
  * not NULL, is that day's midnight UTC. *ms unchanged on error. */
 sl_time_rc sl_time_parse_date(const char *s, size_t n, int64_t *ms);
