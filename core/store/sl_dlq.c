@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 
 #include "sl_buf.h"
 #include "sl_dlq_line.h"
+#include "sl_err.h"
 #include "sl_fs.h"
 #include "sl_inbox.h"
 #include "sl_time.h"
@@ -30,19 +30,6 @@ struct sl_dlq {
     struct stat seen;/* the file when counted (st_ino 0: never) */
     int64_t next_id; /* lowest id this process may hand out next */
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static int join(char *out, size_t n, const char *a, const char *b)
 {
@@ -99,7 +86,7 @@ static int write_next_id(const char *dlqdir, int64_t v, char *err,
     char path[DLQ_PATH], tmp[DLQ_PATH], b[32];
     if (join(path, sizeof path, dlqdir, "next_id") != 0 ||
         join(tmp, sizeof tmp, dlqdir, "next_id.tmp") != 0) {
-        set_err(err, errlen, "%s: path too long", dlqdir);
+        sl_err_set(err, errlen, "%s: path too long", dlqdir);
         return -1;
     }
     int n = snprintf(b, sizeof b, "%" PRId64 "\n", v);
@@ -109,7 +96,7 @@ static int write_next_id(const char *dlqdir, int64_t v, char *err,
     if (fd >= 0 && close(fd) != 0)
         bad = 1;
     if (bad || rename(tmp, path) != 0 || sl_fs_sync_dir(dlqdir) != 0) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        sl_err_set(err, errlen, "%s: %s", path, strerror(errno));
         unlink(tmp);
         return -1;
     }
@@ -187,12 +174,12 @@ static int open_locked(const char *path, int flags, int create, int *created,
         if (fd < 0) {
             if (errno == ENOENT && !create)
                 return -2;
-            set_err(err, errlen, "%s: %s", path, strerror(errno));
+            sl_err_set(err, errlen, "%s: %s", path, strerror(errno));
             return -1;
         }
         while (flock(fd, LOCK_EX) != 0) {
             if (errno != EINTR) {
-                set_err(err, errlen, "%s: flock: %s", path, strerror(errno));
+                sl_err_set(err, errlen, "%s: flock: %s", path, strerror(errno));
                 close(fd);
                 return -1;
             }
@@ -206,7 +193,7 @@ static int open_locked(const char *path, int flags, int create, int *created,
         }
         close(fd); /* replaced (or removed) while we waited: try again */
     }
-    set_err(err, errlen, "%s: keeps being replaced", path);
+    sl_err_set(err, errlen, "%s: keeps being replaced", path);
     return -1;
 }
 
@@ -224,24 +211,24 @@ sl_dlq *sl_dlq_open(const char *dir, char *err, size_t errlen)
     sl_dlq *d = calloc(1, sizeof *d);
     if (!d || !(d->dir = path_of(dir, "dlq")) ||
         !(d->path = path_of(d->dir, "dead.ndjson"))) {
-        set_err(err, errlen, "out of memory");
+        sl_err_set(err, errlen, "out of memory");
         goto fail;
     }
     if (sl_fs_mkdir_synced(dir, d->dir) != 0) {
-        set_err(err, errlen, "%s: %s", d->dir, strerror(errno));
+        sl_err_set(err, errlen, "%s: %s", d->dir, strerror(errno));
         goto fail;
     }
     int64_t max_id = 0;
     int fd = open(d->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno != ENOENT) {
-        set_err(err, errlen, "%s: %s", d->path, strerror(errno));
+        sl_err_set(err, errlen, "%s: %s", d->path, strerror(errno));
         goto fail;
     }
     if (fd >= 0) {
         int rc = scan_fd(fd, &d->count, &max_id);
         close(fd);
         if (rc != 0) {
-            set_err(err, errlen, "%s: %s", d->path, strerror(errno));
+            sl_err_set(err, errlen, "%s: %s", d->path, strerror(errno));
             goto fail;
         }
     }
@@ -313,7 +300,7 @@ int sl_dlq_append(sl_dlq *d, const sl_dlq_entry *e, size_t n, char *err,
     if (last == -2) {
         size_t cnt;
         if (lseek(fd, 0, SEEK_SET) < 0 || scan_fd(fd, &cnt, &last) != 0) {
-            set_err(err, errlen, "%s: %s", d->path, strerror(errno));
+            sl_err_set(err, errlen, "%s: %s", d->path, strerror(errno));
             goto done;
         }
     }
@@ -334,11 +321,11 @@ int sl_dlq_append(sl_dlq *d, const sl_dlq_entry *e, size_t n, char *err,
         if (sl_dlq_line_encode(&b, next + (int64_t)i, now, &e[i]) != 0)
             goto nomem;
     if (sl_fs_write_all(fd, b.data, b.len) != 0 || fdatasync(fd) != 0) {
-        set_err(err, errlen, "%s: %s", d->path, strerror(errno));
+        sl_err_set(err, errlen, "%s: %s", d->path, strerror(errno));
         goto done;
     }
     if (created && sl_fs_sync_dir(d->dir) != 0) {
-        set_err(err, errlen, "%s: fsync: %s", d->dir, strerror(errno));
+        sl_err_set(err, errlen, "%s: fsync: %s", d->dir, strerror(errno));
         goto done;
     }
     d->count += n;
@@ -346,7 +333,7 @@ int sl_dlq_append(sl_dlq *d, const sl_dlq_entry *e, size_t n, char *err,
     rc = 0;
     goto done;
 nomem:
-    set_err(err, errlen, "dead letters: %zu entries need more than %u MiB",
+    sl_err_set(err, errlen, "dead letters: %zu entries need more than %u MiB",
             n, DLQ_APPEND_MAX >> 20);
 done:
     if (fd >= 0)
@@ -377,7 +364,7 @@ static int missing_id(const int64_t *ids, size_t nids,
 {
     for (size_t i = 0; i < nids; i++)
         if (!found[i]) {
-            set_err(err, errlen, "no dead letter with id %" PRId64 "%s",
+            sl_err_set(err, errlen, "no dead letter with id %" PRId64 "%s",
                     ids[i], since_ms >= 0 ? " at or after --since" : "");
             return -1;
         }
@@ -408,18 +395,18 @@ static int rewrite(const char *dir, int64_t since_ms, const int64_t *ids,
     if (join(dlqdir, sizeof dlqdir, dir, "dlq") != 0 ||
         join(path, sizeof path, dlqdir, "dead.ndjson") != 0 ||
         join(tmp, sizeof tmp, dlqdir, "dead.ndjson.tmp") != 0) {
-        set_err(err, errlen, "%s: path too long", dir);
+        sl_err_set(err, errlen, "%s: path too long", dir);
         goto done;
     }
     if (to_inbox && !(w = sl_inbox_writer_new(dir, sl_time_wall_ms()))) {
         if (errno == ENAMETOOLONG)
-            set_err(err, errlen, "%s: path too long", dir);
+            sl_err_set(err, errlen, "%s: path too long", dir);
         else
-            set_err(err, errlen, "out of memory");
+            sl_err_set(err, errlen, "out of memory");
         goto done;
     }
     if (!found) {
-        set_err(err, errlen, "out of memory");
+        sl_err_set(err, errlen, "out of memory");
         goto done;
     }
     fd = open_locked(path, O_RDWR, 0, NULL, err, errlen);
@@ -432,7 +419,7 @@ static int rewrite(const char *dir, int64_t since_ms, const int64_t *ids,
         goto done;
     out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (out < 0) {
-        set_err(err, errlen, "%s: %s", tmp, strerror(errno));
+        sl_err_set(err, errlen, "%s: %s", tmp, strerror(errno));
         goto done;
     }
     r.fd = fd;
@@ -441,7 +428,7 @@ static int rewrite(const char *dir, int64_t since_ms, const int64_t *ids,
         size_t len;
         int k = sl_dlq_line_reader_next(&r, &p, &len);
         if (k < 0) {
-            set_err(err, errlen, "%s: %s", path, strerror(errno));
+            sl_err_set(err, errlen, "%s: %s", path, strerror(errno));
             goto done;
         }
         if (k == 0 && len == 0)
@@ -453,7 +440,7 @@ static int rewrite(const char *dir, int64_t since_ms, const int64_t *ids,
             if (selected(&e, since_ms, ids, nids, found)) {
                 n++;
                 if (w && sl_inbox_writer_put(w, e.record, e.record_len)) {
-                    set_err(err, errlen, "%s: %s", sl_inbox_writer_dir(w),
+                    sl_err_set(err, errlen, "%s: %s", sl_inbox_writer_dir(w),
                             strerror(errno));
                     goto done;
                 }
@@ -461,14 +448,14 @@ static int rewrite(const char *dir, int64_t since_ms, const int64_t *ids,
             }
         }
         if (sl_fs_put_line(out, &kb, p, len) != 0) {
-            set_err(err, errlen, "%s: %s", tmp, strerror(errno));
+            sl_err_set(err, errlen, "%s: %s", tmp, strerror(errno));
             goto done;
         }
         if (k == 0)
             break;
     }
     if (r.toolong) {
-        set_err(err, errlen, "%s: %zu line(s) longer than %u MiB; not "
+        sl_err_set(err, errlen, "%s: %zu line(s) longer than %u MiB; not "
                 "rewriting it", path, r.toolong, SL_DLQ_LINE_MAX >> 20);
         goto done;
     }
@@ -479,7 +466,7 @@ static int rewrite(const char *dir, int64_t since_ms, const int64_t *ids,
         goto done;
     }
     if (w && sl_inbox_writer_commit(w, inbox_path, pathlen) != 0) {
-        set_err(err, errlen, "%s: %s", sl_inbox_writer_dir(w),
+        sl_err_set(err, errlen, "%s: %s", sl_inbox_writer_dir(w),
                 strerror(errno));
         goto done;
     }
@@ -495,12 +482,12 @@ static int rewrite(const char *dir, int64_t since_ms, const int64_t *ids,
         bad = 1;
     out = -1;
     if (bad || rename(tmp, path) != 0) {
-        set_err(err, errlen, "%s: %s", tmp, strerror(errno));
+        sl_err_set(err, errlen, "%s: %s", tmp, strerror(errno));
         goto done;
     }
     tmp[0] = '\0';
     if (sl_fs_sync_dir(dlqdir) != 0) {
-        set_err(err, errlen, "%s: fsync: %s", dlqdir, strerror(errno));
+        sl_err_set(err, errlen, "%s: fsync: %s", dlqdir, strerror(errno));
         goto done;
     }
     *nout = n;
@@ -544,12 +531,12 @@ int sl_dlq_each(const char *dir, int64_t since_ms, const int64_t *ids,
     *bad = 0;
     unsigned char *found = calloc(nids + 1, 1);
     if (!found) {
-        set_err(err, errlen, "out of memory");
+        sl_err_set(err, errlen, "out of memory");
         return -1;
     }
     if (snprintf(path, sizeof path, "%s/dlq/dead.ndjson", dir) >=
         (int)sizeof path) {
-        set_err(err, errlen, "%s: path too long", dir);
+        sl_err_set(err, errlen, "%s: path too long", dir);
         free(found);
         return -1;
     }
@@ -559,7 +546,7 @@ int sl_dlq_each(const char *dir, int64_t since_ms, const int64_t *ids,
         if (errno == ENOENT) /* no store: nothing to select */
             rc = missing_id(ids, nids, found, since_ms, err, errlen);
         else
-            set_err(err, errlen, "%s: %s", path, strerror(errno));
+            sl_err_set(err, errlen, "%s: %s", path, strerror(errno));
         free(found);
         return rc;
     }
@@ -580,7 +567,7 @@ int sl_dlq_each(const char *dir, int64_t since_ms, const int64_t *ids,
     }
     int rc = k < 0 ? -1 : 0;
     if (k < 0)
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        sl_err_set(err, errlen, "%s: %s", path, strerror(errno));
     else if (!stopped)
         rc = missing_id(ids, nids, found, since_ms, err, errlen);
     *bad += r.toolong;

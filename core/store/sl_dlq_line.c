@@ -5,31 +5,18 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "sl_err.h"
 #include "sl_json.h"
 #include "sl_time.h"
 
 #define REASON_MAX 4096
 #define BATCH_ID_MAX 256
 #define READ_CHUNK 65536
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* How many of the first `max` bytes of s (n bytes) to keep so that a
  * character cut by the limit is dropped rather than turned into U+FFFD. */
@@ -219,16 +206,16 @@ int sl_dlq_line_check(const sl_dlq_entry *e, size_t i, char *err,
                       size_t errlen)
 {
     if (!e->record || e->record_len == 0) {
-        set_err(err, errlen, "dead letter %zu: empty record", i);
+        sl_err_set(err, errlen, "dead letter %zu: empty record", i);
         return -1;
     }
     if (e->record_len > SL_DLQ_LINE_MAX - 16384) {
-        set_err(err, errlen, "dead letter %zu: record of %zu bytes is too "
+        sl_err_set(err, errlen, "dead letter %zu: record of %zu bytes is too "
                 "long", i, e->record_len);
         return -1;
     }
     if (memchr(e->record, '\n', e->record_len)) {
-        set_err(err, errlen, "dead letter %zu: record contains a raw "
+        sl_err_set(err, errlen, "dead letter %zu: record contains a raw "
                 "newline", i);
         return -1;
     }
@@ -237,7 +224,7 @@ int sl_dlq_line_check(const sl_dlq_entry *e, size_t i, char *err,
     sl_json_init(&s, e->record, e->record_len, 0);
     if (sl_json_next(&s, &t) != SL_JSON_OBJECT_BEGIN ||
         sl_json_skip(&s, &t) != 0 || sl_json_next(&s, &t) != SL_JSON_END) {
-        set_err(err, errlen, "dead letter %zu: record is not a JSON object"
+        sl_err_set(err, errlen, "dead letter %zu: record is not a JSON object"
                 "%s%s", i, s.err ? ": " : "", s.err ? s.err : "");
         return -1;
     }

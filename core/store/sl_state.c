@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 
 #include "sl_state.h"
 
+#include "sl_err.h"
 #include "sl_fs.h"
 
 #define LOCK_FILE "lock"
@@ -23,25 +23,12 @@
 #define SCHEMA_LOCK_HEAD "sluice schema lock v1"
 #define SCHEMA_LOCK_MAX (1u << 20)  /* 512 fields fit in ~80 KiB */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 int sl_state_path(char *out, size_t outlen, const char *dir,
                   const char *name, char *err, size_t errlen)
 {
     int n = snprintf(out, outlen, "%s/%s", dir, name);
     if (n < 0 || (size_t)n >= outlen) {
-        set_err(err, errlen, "path %s/%s is too long", dir, name);
+        sl_err_set(err, errlen, "path %s/%s is too long", dir, name);
         return -1;
     }
     return 0;
@@ -51,7 +38,7 @@ int sl_state_path(char *out, size_t outlen, const char *dir,
 static int sync_dir(const char *dir, char *err, size_t errlen)
 {
     if (sl_fs_sync_dir(dir) != 0) {
-        set_err(err, errlen, "cannot sync directory %s: %s", dir,
+        sl_err_set(err, errlen, "cannot sync directory %s: %s", dir,
                 strerror(errno));
         return -1;
     }
@@ -67,10 +54,10 @@ static int mkdir_p(const char *path, char *err, size_t errlen)
     if (sl_fs_mkdir_p(path, 0750, failed, sizeof failed) == 0)
         return 0;
     if (errno == ENOTDIR)
-        set_err(err, errlen, "cannot create directory %s: it exists and "
+        sl_err_set(err, errlen, "cannot create directory %s: it exists and "
                 "is not a directory", failed);
     else
-        set_err(err, errlen, "cannot create directory %s: %s", failed,
+        sl_err_set(err, errlen, "cannot create directory %s: %s", failed,
                 strerror(errno));
     return -1;
 }
@@ -82,7 +69,7 @@ int sl_state_dir(const char *state_dir, const char *connector, int create,
      * reaching outside state_dir */
     if (!connector[0] || strchr(connector, '/') ||
         strcmp(connector, ".") == 0 || strcmp(connector, "..") == 0) {
-        set_err(err, errlen, "\"%s\" is not a connector name", connector);
+        sl_err_set(err, errlen, "\"%s\" is not a connector name", connector);
         return -1;
     }
     size_t n = strlen(state_dir);
@@ -90,7 +77,7 @@ int sl_state_dir(const char *state_dir, const char *connector, int create,
         n--;
     int w = snprintf(out, outlen, "%.*s/%s", (int)n, state_dir, connector);
     if (w < 0 || (size_t)w >= outlen) {
-        set_err(err, errlen, "connector directory %.*s/%s: path too long",
+        sl_err_set(err, errlen, "connector directory %.*s/%s: path too long",
                 (int)n, state_dir, connector);
         return -1;
     }
@@ -119,7 +106,7 @@ int sl_state_lock(const char *dir, char *err, size_t errlen)
         return -1;
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0) {
-        set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        sl_err_set(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
     /* sl_state_locked probes with a shared lock for an instant; a few
@@ -135,12 +122,12 @@ int sl_state_lock(const char *dir, char *err, size_t errlen)
     if (rc != 0) {
         long pid = e == EWOULDBLOCK ? read_pid(fd) : 0;
         if (e != EWOULDBLOCK)
-            set_err(err, errlen, "cannot lock %s: %s", path, strerror(e));
+            sl_err_set(err, errlen, "cannot lock %s: %s", path, strerror(e));
         else if (pid > 0)
-            set_err(err, errlen, "connector directory %s is in use by another "
+            sl_err_set(err, errlen, "connector directory %s is in use by another "
                     "sluice (pid %ld)", dir, pid);
         else
-            set_err(err, errlen, "connector directory %s is in use by another "
+            sl_err_set(err, errlen, "connector directory %s is in use by another "
                     "sluice", dir);
         close(fd);
         return -1;
@@ -148,7 +135,7 @@ int sl_state_lock(const char *dir, char *err, size_t errlen)
     char line[32];
     int n = snprintf(line, sizeof line, "%ld\n", (long)getpid());
     if (ftruncate(fd, 0) != 0 || pwrite(fd, line, (size_t)n, 0) != n) {
-        set_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        sl_err_set(err, errlen, "cannot write %s: %s", path, strerror(errno));
         close(fd); /* releases the lock */
         return -1;
     }
@@ -220,23 +207,23 @@ int sl_state_schema_write(const char *dir, const sl_schema *s, char *err,
     sl_buf_init(&text, SCHEMA_LOCK_MAX);
     int fd = -1;
     if (lock_text(s, &text) != 0) {
-        set_err(err, errlen, "%s: out of memory", path);
+        sl_err_set(err, errlen, "%s: out of memory", path);
         goto fail;
     }
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0 || sl_fs_write_all(fd, text.data, text.len) != 0 ||
         fsync(fd) != 0) {
-        set_err(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        sl_err_set(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
         goto fail;
     }
     int rc = close(fd);
     fd = -1;
     if (rc != 0) {
-        set_err(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        sl_err_set(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
         goto fail;
     }
     if (rename(tmp, path) != 0) {
-        set_err(err, errlen, "cannot rename %s to %s: %s", tmp, path,
+        sl_err_set(err, errlen, "cannot rename %s to %s: %s", tmp, path,
                 strerror(errno));
         goto fail;
     }
@@ -263,7 +250,7 @@ static int read_lock(const char *path, char **text, size_t *len, char *err,
 {
     struct stat st;
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        set_err(err, errlen, "%s is not a regular file", path);
+        sl_err_set(err, errlen, "%s is not a regular file", path);
         return -1;
     }
     switch (sl_fs_read_file(path, SCHEMA_LOCK_MAX, text, len)) {
@@ -272,15 +259,15 @@ static int read_lock(const char *path, char **text, size_t *len, char *err,
     case SL_FS_OPEN:
         if (errno == ENOENT || errno == ENOTDIR)
             return 0;
-        set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        sl_err_set(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return -1;
     case SL_FS_TOOBIG:
     case SL_FS_NOMEM:
-        set_err(err, errlen, "%s is too large (more than %u bytes)", path,
+        sl_err_set(err, errlen, "%s is too large (more than %u bytes)", path,
                 SCHEMA_LOCK_MAX);
         return -1;
     default:
-        set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        sl_err_set(err, errlen, "cannot read %s: %s", path, strerror(errno));
         return -1;
     }
 }
@@ -412,7 +399,7 @@ static int parse_lock(const char *path, char *text, size_t len,
     }
     return 0;
 fail:
-    set_err(err, errlen, "%s line %zu: %s", path, lineno, why);
+    sl_err_set(err, errlen, "%s line %zu: %s", path, lineno, why);
     sl_schema_free(lf->schema);
     lf->schema = NULL;
     return -1;
@@ -554,7 +541,7 @@ int sl_state_schema_remove(const char *dir, char *err, size_t errlen)
                       errlen) != 0)
         return -1;
     if (unlink(path) != 0 && errno != ENOENT) {
-        set_err(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+        sl_err_set(err, errlen, "cannot remove %s: %s", path, strerror(errno));
         return -1;
     }
     return sync_dir(dir, err, errlen);

@@ -1,0 +1,15 @@
+/* sl_err: the caller-supplied error buffer. */
+#include "sl_err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+void sl_err_set(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
