@@ -163,11 +163,11 @@ void sl_connector_free(sl_connector *c)
     c->d = NULL;
     memset(c->waiters, 0, sizeof c->waiters);
     sl_spool_close(c->spool);
-    sl_dlq_free(c->dlq);
+    sl_dlq_close(c->dlq);
     sl_luaruntime_free(c->rt);
     sl_transform_free(c->transform);
     sl_auth_free(c->auth);
-    sl_rejectlog_free(c->rejectlog);
+    sl_rejectlog_close(c->rejectlog);
     sl_buf_free(&c->block);
     sl_buf_free(&c->rejects);
     sl_state_unlock(c->lock_fd);

@@ -236,11 +236,11 @@ sl_dlq *sl_dlq_open(const char *dir, char *err, size_t errlen)
     d->next_id = max_id + 1 > kept ? max_id + 1 : kept;
     return d;
 fail:
-    sl_dlq_free(d);
+    sl_dlq_close(d);
     return NULL;
 }
 
-void sl_dlq_free(sl_dlq *d)
+void sl_dlq_close(sl_dlq *d)
 {
     if (!d)
         return;

@@ -20,7 +20,7 @@ typedef struct sl_dlq sl_dlq;
 /* Open (creating <dir>/dlq/ if needed) the dead letters of the connector
  * whose directory is `dir` (see sl_state). NULL with a message in err. */
 sl_dlq *sl_dlq_open(const char *dir, char *err, size_t errlen);
-void sl_dlq_free(sl_dlq *d); /* accepts NULL */
+void sl_dlq_close(sl_dlq *d); /* accepts NULL */
 
 /* Append n entries with one write and one fdatasync. 0 when they are on
  * disk, -1 with a message in err (nothing or a torn last line written; a

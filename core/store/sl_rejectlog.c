@@ -57,7 +57,7 @@ sl_rejectlog *sl_rejectlog_open(const char *dir, char *err, size_t errlen)
     return r;
 }
 
-void sl_rejectlog_free(sl_rejectlog *r)
+void sl_rejectlog_close(sl_rejectlog *r)
 {
     if (!r)
         return;

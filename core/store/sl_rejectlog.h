@@ -18,7 +18,7 @@ typedef struct sl_rejectlog sl_rejectlog;
 
 /* Open (create) <dir>/rejects.ndjson. NULL with a message in err. */
 sl_rejectlog *sl_rejectlog_open(const char *dir, char *err, size_t errlen);
-void sl_rejectlog_free(sl_rejectlog *r); /* accepts NULL */
+void sl_rejectlog_close(sl_rejectlog *r); /* accepts NULL */
 
 /* Log one rejected line. `rejection` is the rest of an sl_ingest rejection
  * object after its index: `"field":...,"error":...}`. Errors are logged,

@@ -195,7 +195,7 @@ static void on_synced(void *ud, uint64_t done, int err)
 static int sync_start(sl_spool *s)
 {
     char why[sizeof s->err];
-    s->sy = sl_syncer_start(s->base, s->dir_fd, sl_progress_fd(s->prog),
+    s->sy = sl_syncer_new(s->base, s->dir_fd, sl_progress_fd(s->prog),
                             on_synced, s, why, sizeof why);
     if (!s->sy) {
         set_err(s, "%s", why);
@@ -770,7 +770,7 @@ void sl_spool_close(sl_spool *s)
     s->closing = 1;
     if (s->disk && s->prog)
         (void)sl_spool_sync(s);
-    sl_syncer_stop(s->sy);
+    sl_syncer_free(s->sy);
     s->sy = NULL;
     if (s->flush_ev)
         event_free(s->flush_ev);

@@ -171,7 +171,7 @@ static void join_threads(sl_syncer *y, int del)
         pthread_join(y->del_th, NULL);
 }
 
-sl_syncer *sl_syncer_start(struct event_base *base, int dir_fd, int prog_fd,
+sl_syncer *sl_syncer_new(struct event_base *base, int dir_fd, int prog_fd,
                            sl_syncer_report_fn fn, void *ud, char *err,
                            size_t errlen)
 {
@@ -223,7 +223,7 @@ fail:
     return NULL;
 }
 
-void sl_syncer_stop(sl_syncer *y)
+void sl_syncer_free(sl_syncer *y)
 {
     if (!y)
         return;

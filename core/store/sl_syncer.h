@@ -19,7 +19,7 @@ typedef struct sl_syncer sl_syncer;
 /* A round has finished (reported on the loop): everything requested up to
  * durable_lsn is on disk; err is the errno of a sync that failed since the
  * last report (then nothing can be promised about the data), or 0. The
- * callback may stop the syncer (sl_syncer_stop) and free whatever it
+ * callback may stop the syncer (sl_syncer_free) and free whatever it
  * likes: the syncer touches nothing of its own after calling it. */
 typedef void (*sl_syncer_report_fn)(void *ud, uint64_t durable_lsn, int err);
 
@@ -30,16 +30,16 @@ enum {
 };
 
 /* Start both threads, and watch them on `base` for reports to fn(ud, ...).
- * dir_fd and prog_fd are borrowed and must stay open until sl_syncer_stop.
+ * dir_fd and prog_fd are borrowed and must stay open until sl_syncer_free.
  * NULL with a message in err (nothing is left running). */
-sl_syncer *sl_syncer_start(struct event_base *base, int dir_fd, int prog_fd,
+sl_syncer *sl_syncer_new(struct event_base *base, int dir_fd, int prog_fd,
                            sl_syncer_report_fn fn, void *ud, char *err,
                            size_t errlen);
 
 /* Stop reporting, let the threads finish everything handed to them
  * (syncs, closes and deletes), join them, close the pipe and free.
  * Accepts NULL; may be called from inside the report. */
-void sl_syncer_stop(sl_syncer *y);
+void sl_syncer_free(sl_syncer *y);
 
 /* Ask for a round: fdatasync cur_fd (the segment being appended, -1 for
  * none), counted as durable up to `lsn`; with old_fd >= 0 also fdatasync

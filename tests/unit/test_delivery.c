@@ -221,7 +221,7 @@ static void rig_free(rig *r)
     sl_luaruntime_free(r->rt);
     sl_luahost_free(r->L);
     sl_spool_close(r->spool);
-    sl_dlq_free(r->dlq);
+    sl_dlq_close(r->dlq);
     if (r->dest.http)
         evhttp_free(r->dest.http);
     event_base_free(r->base);

@@ -181,13 +181,13 @@ static void test_append_count_reopen(void)
     CHECK(sl_dlq_append(d, two, 2, err, sizeof err) == 0);
     CHECK(sl_dlq_count(d) == 2);
     CHECK(sl_dlq_count_dir(dir, err, sizeof err) == 2);
-    sl_dlq_free(d);
+    sl_dlq_close(d);
 
     d = sl_dlq_open(dir, err, sizeof err);
     CHECK(d && sl_dlq_count(d) == 2);
     CHECK(d && append1(d, "{\"id\":3}") == 0);
     CHECK(d && sl_dlq_count(d) == 3);
-    sl_dlq_free(d);
+    sl_dlq_close(d);
 
     const char *s = slurp(dead_file(dir));
     CHECK(count_char(s, '\n') == 3);
@@ -235,7 +235,7 @@ static void test_response_truncated(void)
     /* a two-byte character straddling the limit is dropped whole */
     memcpy(big + 1023, "\xc3\xa9", 2);
     CHECK(sl_dlq_append(d, &e, 1, err, sizeof err) == 0);
-    sl_dlq_free(d);
+    sl_dlq_close(d);
 
     const char *s = slurp(dead_file(dir));
     size_t n;
@@ -271,7 +271,7 @@ static void test_escaping(void)
     e.reason = "line1\nline2\t\x7f\xfe end";
     e.batch_id = "id\"\x02";
     CHECK(sl_dlq_append(d, &e, 1, err, sizeof err) == 0);
-    sl_dlq_free(d);
+    sl_dlq_close(d);
 
     const char *s = slurp(dead_file(dir));
     size_t n;
@@ -305,7 +305,7 @@ static void test_torn_line(void)
         return;
     sl_dlq *d = sl_dlq_open(dir, err, sizeof err);
     CHECK(d && append1(d, "{\"id\":1}") == 0);
-    sl_dlq_free(d);
+    sl_dlq_close(d);
     /* a crash in the middle of the next append */
     int fd = open(dead_file(dir), O_WRONLY | O_APPEND);
     CHECK(fd >= 0 && write(fd, "{\"id\":2,\"time\":\"20", 18) == 18);
@@ -315,7 +315,7 @@ static void test_torn_line(void)
     d = sl_dlq_open(dir, err, sizeof err);
     CHECK(d && sl_dlq_count(d) == 1);
     CHECK(d && append1(d, "{\"id\":3}") == 0);
-    sl_dlq_free(d);
+    sl_dlq_close(d);
 
     const char *s = slurp(dead_file(dir));
     size_t n;
@@ -349,7 +349,7 @@ static void test_hostile_record(void)
     CHECK(sl_dlq_append(d, e, 2, err, sizeof err) == -1);
     CHECK(sl_dlq_count(d) == 0);
     CHECK(access(dead_file(dir), F_OK) != 0); /* nothing was written */
-    sl_dlq_free(d);
+    sl_dlq_close(d);
 out:
     rmtree(dir);
 }
@@ -364,14 +364,14 @@ static void test_ids_never_reused(void)
     sl_dlq *d = sl_dlq_open(dir, err, sizeof err);
     for (int i = 0; i < 3; i++)
         CHECK(d && append1(d, "{\"x\":1}") == 0);
-    sl_dlq_free(d);
+    sl_dlq_close(d);
     int64_t three = 3;
     CHECK(sl_dlq_purge_dir(dir, -1, &three, 1, &n, err, sizeof err) == 0);
     CHECK(n == 1);
     d = sl_dlq_open(dir, err, sizeof err);
     CHECK(d && sl_dlq_count(d) == 2);
     CHECK(d && append1(d, "{\"x\":2}") == 0); /* 4, not 3 */
-    sl_dlq_free(d);
+    sl_dlq_close(d);
     CHECK_CONTAINS(slurp(dead_file(dir)), "{\"id\":4,");
     /* everything gone: the next id still follows the purged ones */
     CHECK(sl_dlq_purge_dir(dir, -1, NULL, 0, &n, err, sizeof err) == 0);
@@ -381,7 +381,7 @@ static void test_ids_never_reused(void)
     d = sl_dlq_open(dir, err, sizeof err);
     CHECK(d && sl_dlq_count(d) == 0);
     CHECK(d && append1(d, "{\"x\":3}") == 0);
-    sl_dlq_free(d);
+    sl_dlq_close(d);
     CHECK_CONTAINS(slurp(dead_file(dir)), "{\"id\":5,");
     /* an id that is not there: an error, nothing deleted */
     int64_t ids[2] = {5, 42};
@@ -422,7 +422,7 @@ static void test_replay(void)
     CHECK(sl_dlq_count_dir(dir, err, sizeof err) == 1);
     /* the appender still holds ids 1..3 in mind and the file says 2 */
     CHECK(d && append1(d, "{\"n\":4}") == 0);
-    sl_dlq_free(d);
+    sl_dlq_close(d);
     CHECK_CONTAINS(slurp(dead_file(dir)), "{\"id\":4,");
     /* the rest, by default all */
     char inbox2[512];
@@ -448,7 +448,7 @@ static void test_rewrite_keeps_unknown(void)
         return;
     sl_dlq *d = sl_dlq_open(dir, err, sizeof err);
     CHECK(d && append1(d, "{\"n\":1}") == 0);
-    sl_dlq_free(d);
+    sl_dlq_close(d);
     int fd = open(dead_file(dir), O_WRONLY | O_APPEND);
     CHECK(fd >= 0 && write(fd, "garbage\n{\"id\":7,\"tor", 20) == 20);
     if (fd >= 0)
@@ -478,7 +478,7 @@ static void test_long_records(void)
     for (int i = 0; i < N; i++)
         CHECK(d && append1(d, rec) == 0);
     CHECK(d && append1(d, "{\"n\":3}") == 0);
-    sl_dlq_free(d);
+    sl_dlq_close(d);
     CHECK(sl_dlq_count_dir(dir, err, sizeof err) == N + 2);
     int64_t two = 2;
     CHECK(sl_dlq_replay_dir(dir, -1, &two, 1, &n, inbox, sizeof inbox, err,
@@ -533,7 +533,7 @@ static void test_concurrent(void)
     if (!dir)
         return;
     sl_dlq *d = sl_dlq_open(dir, err, sizeof err);
-    sl_dlq_free(d);
+    sl_dlq_close(d);
     pid_t kids[PROCS];
     for (int p = 0; p < PROCS; p++) {
         kids[p] = fork();
@@ -545,7 +545,7 @@ static void test_concurrent(void)
                 snprintf(rec, sizeof rec, "{\"p\":%d,\"i\":%d}", p, i);
                 bad |= append1(c, rec) != 0;
             }
-            sl_dlq_free(c);
+            sl_dlq_close(c);
             _exit(bad);
         }
     }
@@ -583,7 +583,7 @@ static void test_concurrent(void)
     /* the next id follows every id handed out */
     d = sl_dlq_open(dir, err, sizeof err);
     CHECK(d && append1(d, "{\"last\":1}") == 0);
-    sl_dlq_free(d);
+    sl_dlq_close(d);
     char want[32];
     snprintf(want, sizeof want, "{\"id\":%d,", PROCS * EACH + 1);
     CHECK_CONTAINS(slurp(dead_file(dir)), want);
@@ -637,7 +637,7 @@ static void test_each(void)
     CHECK(append1(d, "{\"n\":11}") == 0);
     CHECK(append1(d, "{\"n\":22}") == 0);
     CHECK(append1(d, "{\"n\":33}") == 0);
-    sl_dlq_free(d);
+    sl_dlq_close(d);
     FILE *f = fopen(dead_file(dir), "a");
     CHECK(f != NULL);
     if (f) {
@@ -764,7 +764,7 @@ static void test_cli(void)
     e[1].response = "line one\nline two\x1b[2J";
     e[1].response_len = strlen(e[1].response);
     CHECK(sl_dlq_append(d, e, 2, err, sizeof err) == 0);
-    sl_dlq_free(d);
+    sl_dlq_close(d);
 
     CHECK(run_cli(root, 4, list) == 0);
     CHECK_CONTAINS(out_text, "    ID  TIME                      STATUS  "

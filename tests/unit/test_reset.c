@@ -221,7 +221,7 @@ static void test_reset_stores(void)
                         .attempts = 1, .batch_id = "b1"};
     if (d)
         CHECK(sl_dlq_append(d, &ent, 1, e, sizeof e) == 0);
-    sl_dlq_free(d);
+    sl_dlq_close(d);
 
     CHECK(reset(dir, &c, 0) == 1);
     CHECK_CONTAINS(r_err, "connector orders still holds 3 undelivered "

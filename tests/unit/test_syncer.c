@@ -320,7 +320,7 @@ static void on_report(void *ud, uint64_t lsn, int err)
     if (hy.stop_in_report && hy.y) {
         sl_syncer *y = hy.y;
         hy.y = NULL;
-        sl_syncer_stop(y);
+        sl_syncer_free(y);
     }
 }
 
@@ -343,7 +343,7 @@ static int rig_open(rig *r)
     r->seg_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     CHECK(r->base && r->dir_fd >= 0 && r->prog_fd >= 0 && r->seg_fd >= 0);
     char err[256] = "";
-    hy.y = sl_syncer_start(r->base, r->dir_fd, r->prog_fd, on_report, &hy,
+    hy.y = sl_syncer_new(r->base, r->dir_fd, r->prog_fd, on_report, &hy,
                            err, sizeof err);
     CHECK(hy.y != NULL);
     CHECK_STR(err, "");
@@ -352,7 +352,7 @@ static int rig_open(rig *r)
 
 static void rig_close(rig *r)
 {
-    sl_syncer_stop(hy.y);
+    sl_syncer_free(hy.y);
     hy.y = NULL;
     close(r->seg_fd);
     close(r->prog_fd);
@@ -515,7 +515,7 @@ static void test_unlink_later(void)
         CHECK(sl_syncer_unlink_later(hy.y, paths[i]) == 0);
     }
     CHECK(sl_syncer_unlink_later(hy.y, "/nonexistent/x.seg") == 0);
-    sl_syncer_stop(hy.y);
+    sl_syncer_free(hy.y);
     hy.y = NULL;
     for (int i = 0; i < 5; i++) {
         struct stat st;
