@@ -18,16 +18,9 @@
 
 #include "sl_fs.h"
 #include "sl_test.h"
+#include "sl_test_dir.h"
 
 static char base[64]; /* this run's temporary directory */
-
-static void rm_rf(const char *path)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", path);
-}
 
 static const char *at(const char *name)
 {
@@ -36,16 +29,6 @@ static const char *at(const char *name)
     k = (k + 1) % 4;
     snprintf(path[k], sizeof path[k], "%s/%s", base, name);
     return path[k];
-}
-
-static void put_file(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    if (!f)
-        return;
-    CHECK(fwrite(p, 1, n, f) == n);
-    fclose(f);
 }
 
 static size_t file_size(const char *path)
@@ -70,7 +53,7 @@ static void test_read_file(void)
     char text[1000];
     for (size_t i = 0; i < sizeof text; i++)
         text[i] = (char)('a' + i % 26);
-    put_file(at("exact"), text, sizeof text);
+    sl_test_put_file(at("exact"), text, sizeof text);
     CHECK(sl_fs_read_file(at("exact"), sizeof text, &p, &len) == SL_FS_OK);
     CHECK(p && len == sizeof text && memcmp(p, text, len) == 0);
     CHECK(p && p[len] == '\0');
@@ -86,7 +69,7 @@ static void test_read_file(void)
     CHECK(p == NULL && len == 77 && errno == EFBIG);
 
     /* empty */
-    put_file(at("empty"), "", 0);
+    sl_test_put_file(at("empty"), "", 0);
     CHECK(sl_fs_read_file(at("empty"), 10, &p, &len) == SL_FS_OK);
     CHECK(p && len == 0 && p[0] == '\0');
     free(p);
@@ -94,7 +77,7 @@ static void test_read_file(void)
     free(p);
 
     /* NUL bytes are data */
-    put_file(at("nul"), "a\0b\0", 4);
+    sl_test_put_file(at("nul"), "a\0b\0", 4);
     CHECK(sl_fs_read_file(at("nul"), 4, &p, &len) == SL_FS_OK);
     CHECK(len == 4 && memcmp(p, "a\0b\0", 4) == 0);
     free(p);
@@ -304,7 +287,7 @@ static void test_mkdir_p(void)
     CHECK(sl_fs_mkdir_p("/", 0750, NULL, 0) == 0);
 
     /* a file in the way: ENOTDIR naming the file, nothing made under it */
-    put_file(at("a/plain"), "x", 1);
+    sl_test_put_file(at("a/plain"), "x", 1);
     CHECK(sl_fs_mkdir_p(at("a/plain/d/e"), 0750, failed, sizeof failed) ==
           -1);
     CHECK(errno == ENOTDIR);
@@ -338,7 +321,7 @@ static void test_mkdir_synced_and_sync_dir(void)
     CHECK(sl_fs_mkdir_synced(base, at("nope/s")) == -1 && errno == ENOENT);
     CHECK(sl_fs_sync_dir(at("s")) == 0);
     CHECK(sl_fs_sync_dir(at("missing")) == -1 && errno == ENOENT);
-    put_file(at("f"), "x", 1);
+    sl_test_put_file(at("f"), "x", 1);
     CHECK(sl_fs_sync_dir(at("f")) == -1 && errno == ENOTDIR);
 }
 
@@ -408,6 +391,6 @@ int main(void)
         {NULL, NULL},
     };
     int rc = sl_test_run(cases);
-    rm_rf(base);
+    sl_test_rm_rf(base);
     return rc;
 }

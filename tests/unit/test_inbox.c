@@ -17,23 +17,16 @@
 #include "sl_fs.h"
 #include "sl_inbox.h"
 #include "sl_test.h"
+#include "sl_test_dir.h"
 
 static char base[64]; /* this run's temporary directory */
-
-static void rm_rf(const char *path)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", path);
-}
 
 /* A fresh connector directory base/<name> (without an inbox). */
 static const char *fresh(const char *name)
 {
     static char dir[256];
     snprintf(dir, sizeof dir, "%s/%s", base, name);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
     CHECK(mkdir(dir, 0750) == 0);
     return dir;
 }
@@ -47,22 +40,12 @@ static const char *path_in(const char *dir, const char *name)
     return p[k];
 }
 
-static void put_file(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    if (!f)
-        return;
-    CHECK(fwrite(data, 1, n, f) == n);
-    fclose(f);
-}
-
 static void put_waiting(const char *dir, const char *name, const char *text)
 {
     char inbox[300];
     snprintf(inbox, sizeof inbox, "%s/inbox", dir);
     mkdir(inbox, 0750);
-    put_file(path_in(dir, name), text, strlen(text));
+    sl_test_put_file(path_in(dir, name), text, strlen(text));
 }
 
 static int exists(const char *path)
@@ -396,7 +379,7 @@ static void test_take_unreadable(void)
     /* an inbox that is a file: nothing to take, and the count says so */
     char inbox[300];
     snprintf(inbox, sizeof inbox, "%s/inbox", dir);
-    put_file(inbox, "", 0);
+    sl_test_put_file(inbox, "", 0);
     sl_inbox_take(dir, "c4", take_fn, &g_t);
     CHECK(g_t.n == 0);
     CHECK(sl_inbox_count(dir, &rec, &by, err, sizeof err) == -1);
@@ -430,7 +413,7 @@ static void test_count_contents(void)
     put_waiting(dir, "a.ndjson", "a\n\nbb\nccc"); /* no final newline */
     put_waiting(dir, "b.ndjson", "\n\n\n");       /* only empty lines */
     static const char bin[] = {'{', 0, '}', '\n', '\r', '\n', (char)0xff};
-    put_file(path_in(dir, "c.ndjson"), bin, sizeof bin);
+    sl_test_put_file(path_in(dir, "c.ndjson"), bin, sizeof bin);
     uint64_t rec = 0, by = 0;
     char err[256] = "";
     CHECK(sl_inbox_count(dir, &rec, &by, err, sizeof err) == 0);
@@ -444,7 +427,7 @@ static void test_count_contents(void)
     big[sizeof big - 1] = '\n';
     dir = fresh("n2");
     put_waiting(dir, "x.ndjson", "");
-    put_file(path_in(dir, "x.ndjson"), big, sizeof big);
+    sl_test_put_file(path_in(dir, "x.ndjson"), big, sizeof big);
     CHECK(sl_inbox_count(dir, &rec, &by, err, sizeof err) == 0);
     CHECK(rec == 1 && by == sizeof big - 1);
 
@@ -475,6 +458,6 @@ int main(void)
         {NULL, NULL},
     };
     int rc = sl_test_run(cases);
-    rm_rf(base);
+    sl_test_rm_rf(base);
     return rc;
 }

@@ -17,16 +17,9 @@
 
 #include "sl_progress.h"
 #include "sl_test.h"
+#include "sl_test_dir.h"
 
 static char dir[64];
-
-static void rm_rf(const char *path)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", path);
-}
 
 static const char *prog_path(void)
 {
@@ -362,6 +355,6 @@ int main(void)
         {NULL, NULL},
     };
     int rc = sl_test_run(cases);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
     return rc;
 }

@@ -18,23 +18,16 @@
 #include "sl_progress.h"
 #include "sl_recovery.h"
 #include "sl_test.h"
+#include "sl_test_dir.h"
 
 #define HDR SL_SEGMENT_BLOCK_HDR
 
 static char cdir[64];     /* the connector directory */
 static char sdir[96];     /* its spool/ */
 
-static void rm_rf(const char *path)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", path);
-}
-
 static void clean(void)
 {
-    rm_rf(sdir);
+    sl_test_rm_rf(sdir);
     CHECK(mkdir(sdir, 0750) == 0);
 }
 
@@ -268,6 +261,6 @@ int main(void)
         {NULL, NULL},
     };
     int rc = sl_test_run(cases);
-    rm_rf(cdir);
+    sl_test_rm_rf(cdir);
     return rc;
 }

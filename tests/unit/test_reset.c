@@ -14,16 +14,9 @@
 #include "sl_spool.h"
 #include "sl_state.h"
 #include "sl_test.h"
+#include "sl_test_dir.h"
 
 static char base[] = "/tmp/sluice-test-reset-XXXXXX"; /* mkdtemp'd */
-
-static void rm_rf(const char *path)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", path);
-}
 
 /* <dir>/<name> holding the n bytes of text. */
 static void write_file(const char *dir, const char *name, const char *text,
@@ -102,7 +95,7 @@ static void test_reset(void)
                            .schema = s2};
     char dir[256], e[512];
     snprintf(dir, sizeof dir, "%s/reset/orders", base);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 
     /* never ran */
     CHECK(reset(dir, &c, 0) == 0);
@@ -209,7 +202,7 @@ static void test_reset_stores(void)
                            .schema = s2};
     char dir[256], top[128], e[512];
     snprintf(top, sizeof top, "%s/stores", base);
-    rm_rf(top);
+    sl_test_rm_rf(top);
     CHECK(sl_state_dir(top, "orders", 1, dir, sizeof dir, e, sizeof e) == 0);
     CHECK(sl_state_schema_write(dir, s1, e, sizeof e) == 0);
 
@@ -258,6 +251,6 @@ int main(void)
         return 1;
     }
     int rc = sl_test_run(cases);
-    rm_rf(base);
+    sl_test_rm_rf(base);
     return rc;
 }

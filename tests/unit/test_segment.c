@@ -20,22 +20,15 @@
 #include "sl_frame.h"
 #include "sl_segment.h"
 #include "sl_test.h"
+#include "sl_test_dir.h"
 
 #define HDR SL_SEGMENT_BLOCK_HDR
 
 static char dir[64];
 
-static void rm_rf(const char *path)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", path);
-}
-
 static void clean(void)
 {
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
     CHECK(mkdir(dir, 0750) == 0);
 }
 
@@ -553,6 +546,6 @@ int main(void)
         {NULL, NULL},
     };
     int rc = sl_test_run(cases);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
     return rc;
 }

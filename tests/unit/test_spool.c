@@ -26,18 +26,11 @@
 #include "sl_segment.h"
 #include "sl_spool.h"
 #include "sl_test.h"
+#include "sl_test_dir.h"
 
 #define BLK_HDR SL_SEGMENT_BLOCK_HDR /* the segment format's block header */
 
 /* ---- helpers --------------------------------------------------------------- */
-
-static void rm_rf(const char *path)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", path);
-}
 
 /* A fresh temporary connector directory (static; one at a time). */
 static const char *tmp_dir(void)
@@ -461,7 +454,7 @@ out2:
     sl_buf_free(&c.out);
 out:
     event_base_free(base);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 /* Undone cuts come back exactly, first, with the same epoch; a done cut
@@ -587,7 +580,7 @@ out2:
     sl_buf_free(&cc.out);
 out:
     event_base_free(base);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 /* A batch in flight that spans segments and came from the cache is cut
@@ -641,7 +634,7 @@ out2:
     sl_buf_free(&c1.out);
 out:
     event_base_free(base);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 /* Many batches in flight: the limit is kept (no batch is lost track of)
@@ -684,7 +677,7 @@ static void test_many_cuts_in_flight(void)
     sl_buf_free(&c.out);
 out:
     event_base_free(base);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 /* Records larger than the disk reader's chunk, and blocks whose records
@@ -770,7 +763,7 @@ static void test_large_records(void)
     sl_buf_free(&blk);
 out:
     event_base_free(base);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 /* ---- 3. "fsync": group commit ------------------------------------------------ */
@@ -829,7 +822,7 @@ static void test_fsync_durable(void)
     sl_buf_free(&c.out);
 out:
     event_base_free(base);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 /* Many turns in "fsync" with small segments: every ticket becomes durable
@@ -870,7 +863,7 @@ static void test_fsync_roll(void)
     sl_buf_free(&c.out);
 out:
     event_base_free(base);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 /* ---- 4. segment roll and deletion -------------------------------------------- */
@@ -953,7 +946,7 @@ static void test_segments_roll_and_delete(void)
     sl_buf_free(&c.out);
 out:
     event_base_free(base);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 /* ---- 5. the cache spills to disk ---------------------------------------------- */
@@ -1032,7 +1025,7 @@ static void test_cache_spill(void)
     sl_buf_free(&c.out);
 out:
     event_base_free(base);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 /* ---- 6. torn and corrupt tails --------------------------------------------------- */
@@ -1116,7 +1109,7 @@ static void torn_tail(enum damage how)
     sl_buf_free(&c.out);
 out:
     event_base_free(base);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 static void test_torn_tail_truncated(void) { torn_tail(TRUNCATE_MID_BLOCK); }
@@ -1176,7 +1169,7 @@ static void test_max_bytes_disk(void)
     sl_buf_free(&c.out);
 out:
     event_base_free(base);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 /* The disk refuses a write (here: RLIMIT_FSIZE): the appends of that turn
@@ -1241,7 +1234,7 @@ out:
     setrlimit(RLIMIT_FSIZE, &old);
     signal(SIGXFSZ, old_sig);
     event_base_free(base);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 /* ---- 8. sl_spool_inspect -------------------------------------------------------- */
@@ -1305,7 +1298,7 @@ out2:
     sl_buf_free(&c.out);
 out:
     event_base_free(base);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 /* ---- 9. hostile files ------------------------------------------------------------------ */
@@ -1376,19 +1369,19 @@ static void test_hostile_progress_garbage(void)
         junk[i] = (unsigned char)rand();
     write_progress(dir, junk, sizeof junk);
     check_all_back(dir, 0, 6, 1 << 20); /* treated as new: all again */
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 
     dir = tmp_dir();
     make_spool(dir, 6, 1 << 20);
     write_progress(dir, "SPL1PROGxx", 10); /* short */
     check_all_back(dir, 0, 6, 1 << 20);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 
     dir = tmp_dir();
     make_spool(dir, 6, 1 << 20);
     write_progress(dir, "", 0); /* empty */
     check_all_back(dir, 0, 6, 1 << 20);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 /* A progress slot with a valid checksum but a batch that cannot be: start
@@ -1432,7 +1425,7 @@ static void test_hostile_progress_bad_cut(void)
         sl_spool_close(s);
     }
     event_base_free(base);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 static void flip_byte(const char *path, off_t at)
@@ -1453,7 +1446,7 @@ static void test_hostile_segment_header(void)
     make_spool(dir, 4, 1 << 20);
     flip_byte(last_seg(dir), 0);
     check_all_back(dir, 0, 0, 1 << 20);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 
     /* the first of several: its records are lost, the others' are not */
     dir = tmp_dir();
@@ -1470,7 +1463,7 @@ static void test_hostile_segment_header(void)
         at += (off_t)(BLK_HDR + block_payload(b++, 3));
     CHECK(at == sz);
     check_all_back(dir, b, 60, 2048);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 /* A damaged segment behind the read position (delivered records, then bit
@@ -1526,7 +1519,7 @@ out2:
     sl_buf_free(&c.out);
 out:
     event_base_free(base);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 /* The tail lost behind the read position (a delivered batch, then an
@@ -1571,7 +1564,7 @@ static void test_lost_delivered_tail_key(void)
     sl_buf_free(&c.out);
 out:
     event_base_free(base);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 /* ---- odds and ends ------------------------------------------------------------------ */
@@ -1621,7 +1614,7 @@ static void test_open_errors_and_emit_refusal_on_disk(void)
         sl_spool_close(s);
     }
     event_base_free(base);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 int main(void)

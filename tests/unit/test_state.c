@@ -14,16 +14,9 @@
 
 #include "sl_state.h"
 #include "sl_test.h"
+#include "sl_test_dir.h"
 
 static char base[64]; /* this run's temporary directory */
-
-static void rm_rf(const char *path)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", path);
-}
 
 /* A fresh directory base/<name>/ (made with sl_state_dir). */
 static const char *fresh_dir(const char *name)
@@ -31,7 +24,7 @@ static const char *fresh_dir(const char *name)
     static char dir[256];
     char err[512];
     snprintf(dir, sizeof dir, "%s/%s", base, name);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
     CHECK(sl_state_dir(base, name, 1, dir, sizeof dir, err, sizeof err) == 0);
     return dir;
 }
@@ -555,7 +548,7 @@ static void test_check_locks(void)
     sl_config cfg;
     sl_connector_conf conns[2];
     fake_config(&cfg, conns, "check", s1, s1);
-    rm_rf(cfg.state_dir);
+    sl_test_rm_rf(cfg.state_dir);
 
     char *text = NULL;
     size_t len = 0;
@@ -649,6 +642,6 @@ int main(void)
         {"schema_exists_remove", test_schema_exists_remove},
         {NULL, NULL}};
     int rc = sl_test_run(cases);
-    rm_rf(base);
+    sl_test_rm_rf(base);
     return rc;
 }

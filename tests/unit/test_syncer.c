@@ -26,6 +26,7 @@
 #include "sl_spool.h"
 #include "sl_syncer.h"
 #include "sl_test.h"
+#include "sl_test_dir.h"
 
 /* ---- a disk that fails on demand --------------------------------------- */
 
@@ -50,14 +51,6 @@ int fdatasync(int fd)
 }
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static void rm_rf(const char *path)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", path);
-}
 
 static const char *tmp_dir(void)
 {
@@ -213,7 +206,7 @@ static void test_close_inside_failed_report(void)
     sl_spool_close(s);
 out:
     event_base_free(base);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 /* "os" mode: a write fails halfway (RLIMIT_FSIZE), so one loop turn
@@ -269,7 +262,7 @@ out:
     signal(SIGXFSZ, old_sig);
     setrlimit(RLIMIT_FSIZE, &old);
     event_base_free(base);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 /* fsync mode, success: the owner closes the spool inside on_durable. */
@@ -293,7 +286,7 @@ static void test_close_inside_synced_report(void)
     sl_spool_close(s);
 out:
     event_base_free(base);
-    rm_rf(dir);
+    sl_test_rm_rf(dir);
 }
 
 /* ---- the syncer alone --------------------------------------------------- */
@@ -358,7 +351,7 @@ static void rig_close(rig *r)
     close(r->prog_fd);
     close(r->dir_fd);
     event_base_free(r->base);
-    rm_rf(r->dir);
+    sl_test_rm_rf(r->dir);
 }
 
 static uint64_t want_lsn;
