@@ -13,8 +13,7 @@
 
 #include "sl_log.h"
 
-/* A new spool identity: idempotency keys never repeat across resets. */
-static uint64_t new_epoch(void)
+uint64_t sl_recovery_new_epoch(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -103,7 +102,7 @@ static void check_positions(const char *name, sl_recovery *r)
         r->read_lsn = r->end;
         /* LSNs from `end` on were cut (maybe delivered) and will be used
          * again for other records: they need other idempotency keys */
-        r->epoch = new_epoch();
+        r->epoch = sl_recovery_new_epoch();
     }
     /* in the unreadable rest of a damaged segment: go on at the next */
     for (size_t i = 0; i + 1 < r->nsegs; i++)
@@ -133,7 +132,7 @@ int sl_recovery_run(const char *spool_dir, sl_progress *prog,
         return -1;
     }
     if (sl_progress_read(prog, st) != 0) {
-        r->epoch = new_epoch(); /* a new spool, or an unreadable file */
+        r->epoch = sl_recovery_new_epoch(); /* a new spool, or an unreadable file */
     } else {
         r->epoch = st->epoch;
         r->read_lsn = st->read_lsn;

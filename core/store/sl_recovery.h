@@ -48,4 +48,9 @@ void sl_recovery_free(sl_recovery *r);
 int sl_recovery_inspect(const char *dir, uint64_t *records, uint64_t *bytes,
                         char *err, size_t errlen);
 
+/* A new spool identity (a spool without a progress file, or in memory):
+ * the wall clock's seconds and nanoseconds and the pid, so that
+ * idempotency keys never repeat across resets and restarts. */
+uint64_t sl_recovery_new_epoch(void);
+
 #endif

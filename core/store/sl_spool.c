@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -725,7 +724,7 @@ sl_spool *sl_spool_open(struct event_base *base, const sl_spool_opts *o,
     }
     if (!s->disk) {
         s->o.cache_bytes = o->max_bytes;
-        s->epoch = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid();
+        s->epoch = sl_recovery_new_epoch();
         return s;
     }
     if (snprintf(s->dir, sizeof s->dir, "%s/spool", o->dir) >= (int)sizeof s->dir) {
