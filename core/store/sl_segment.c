@@ -405,9 +405,13 @@ int sl_segment_reader_seek(sl_segment_reader *r, const sl_segment_table *t,
     return 0;
 }
 
-int sl_segment_reader_peek(sl_segment_reader *r, const sl_segment_table *t,
-                           uint64_t limit, const char **rec, size_t *len,
-                           uint64_t *lsn)
+/* The next record at the reader, not consumed, going on into the next
+ * segment of t at the end of one: 1 found (*rec and *len valid until the
+ * next call, *lsn its frame's LSN), 0 none before `limit`, -1 error (the
+ * reason in sl_segment_reader_error). */
+static int reader_peek(sl_segment_reader *r, const sl_segment_table *t,
+                       uint64_t limit, const char **rec, size_t *len,
+                       uint64_t *lsn)
 {
     r->err[0] = '\0';
     r->nomem = 0;
@@ -455,7 +459,9 @@ int sl_segment_reader_peek(sl_segment_reader *r, const sl_segment_table *t,
     }
 }
 
-uint64_t sl_segment_reader_consume(sl_segment_reader *r, size_t len)
+/* Step past the record just peeked (len bytes); returns the LSN after it
+ * (the next block's when it was the block's last). */
+static uint64_t reader_consume(sl_segment_reader *r, size_t len)
 {
     r->lsn += 4 + len;
     r->blk_left--;
@@ -504,11 +510,11 @@ size_t sl_segment_reader_take(sl_segment_reader *r, const sl_segment_table *t,
         const char *rec;
         size_t len;
         uint64_t at;
-        if (sl_segment_reader_peek(r, t, limit, &rec, &len, &at) <= 0)
+        if (reader_peek(r, t, limit, &rec, &len, &at) <= 0)
             break;
         if (emit(ud, rec, len, at) != 0 && !exact)
             break;
-        *lsn = sl_segment_reader_consume(r, len);
+        *lsn = reader_consume(r, len);
         *bytes += len;
         n++;
     }

@@ -100,18 +100,6 @@ void sl_segment_reader_free(sl_segment_reader *r); /* accepts NULL */
 int sl_segment_reader_seek(sl_segment_reader *r, const sl_segment_table *t,
                            uint64_t lsn);
 
-/* The next record at the reader, not consumed, going on into the next
- * segment of t at the end of one: 1 found (*rec and *len valid until the
- * next call, *lsn its frame's LSN), 0 none before `limit`, -1 error (the
- * reason in sl_segment_reader_error). */
-int sl_segment_reader_peek(sl_segment_reader *r, const sl_segment_table *t,
-                           uint64_t limit, const char **rec, size_t *len,
-                           uint64_t *lsn);
-
-/* Step past the record just peeked (len bytes); returns the LSN after it
- * (the next block's when it was the block's last). */
-uint64_t sl_segment_reader_consume(sl_segment_reader *r, size_t len);
-
 /* The next read must seek (the caller moved on without the reader). */
 void sl_segment_reader_forget(sl_segment_reader *r);
 
@@ -136,7 +124,7 @@ size_t sl_segment_reader_take(sl_segment_reader *r, const sl_segment_table *t,
                               int exact, sl_cut_emit_fn emit, void *ud,
                               uint64_t *bytes);
 
-/* Why the last seek or peek failed; "" when it said nothing. */
+/* Why the last seek or take failed; "" when it said nothing. */
 const char *sl_segment_reader_error(const sl_segment_reader *r);
 
 /* The last seek or peek failed for want of memory, not because of the
