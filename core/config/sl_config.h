@@ -17,6 +17,11 @@ typedef enum sl_body_form {
     SL_BODY_NDJSON     /* one record per line */
 } sl_body_form;
 
+typedef enum sl_compression {
+    SL_COMPRESSION_NONE = 0, /* the body as it is */
+    SL_COMPRESSION_GZIP      /* gzip, sent with Content-Encoding: gzip */
+} sl_compression;
+
 enum {
     SL_ON_PERMANENT_BISECT = 0, /* isolate the failing records by halving */
     SL_ON_PERMANENT_DEAD_LETTER /* the whole batch to the dead letters */
@@ -38,6 +43,8 @@ typedef struct sl_connector_conf {
     size_t nheaders;
     sl_schema *schema;       /* owned */
     sl_body_form body;       /* default SL_BODY_ARRAY */
+    int compression;         /* sl_compression; default none */
+    int compression_level;   /* gzip level 1..9; default 6 */
     size_t batch_max_records;   /* default 500 */
     size_t batch_max_bytes;     /* default 1 MiB; body bytes per request */
     unsigned batch_max_delay_ms;/* default 200 */

@@ -10,6 +10,7 @@
 #include <lauxlib.h>
 
 #include "sl_config_connector_rules.h"
+#include "sl_gzip.h"
 #include "sl_header.h"
 #include "sl_schema.h"
 
@@ -150,6 +151,11 @@ void sl_config_parse_idempotency_header(sl_config_parse_context *ctx,
         return;
     }
     const char *v = lua_tostring(L, idx);
+    if (strcasecmp(v, "Content-Encoding") == 0) {
+        sl_config_err(ctx, "\"%s\" says how the body is encoded; it cannot "
+                      "carry the batch key", v);
+        return;
+    }
     if (!sl_header_name_ok(v) || sl_header_reserved(v)) {
         sl_config_err(ctx, "\"%.64s\" %s", v, sl_header_reserved(v) ?
                       "is a header sluice sets itself" :
@@ -157,6 +163,30 @@ void sl_config_parse_idempotency_header(sl_config_parse_context *ctx,
         return;
     }
     connector->c.idempotency_header = sl_config_strdup(ctx, v);
+}
+
+void sl_config_parse_compression_level(sl_config_parse_context *ctx,
+                                       const sl_config_key *key, int idx,
+                                       void *target)
+{
+    sl_config_connector_target *connector = target;
+    (void)key;
+    connector->c.compression_level = SL_GZIP_LEVEL_DEFAULT;
+    connector->compression_level_set = idx != 0;
+    if (!idx)
+        return;
+    int isint = 0;
+    lua_Integer v = lua_tointegerx(ctx->L, idx, &isint); /* exact floats too */
+    if (!isint) {
+        char got[64];
+        sl_config_describe(ctx->L, idx, got, sizeof got);
+        sl_config_err(ctx, "expected an integer, got %s", got);
+    } else if (v < SL_GZIP_LEVEL_MIN || v > SL_GZIP_LEVEL_MAX) {
+        sl_config_err(ctx, "%lld is out of range (%d..%d)", (long long)v,
+                      SL_GZIP_LEVEL_MIN, SL_GZIP_LEVEL_MAX);
+    } else {
+        connector->c.compression_level = (int)v;
+    }
 }
 
 void sl_config_parse_intake_keys(sl_config_parse_context *ctx,
@@ -304,6 +334,36 @@ void sl_config_parse_schema(sl_config_parse_context *ctx,
     }
 }
 
+/* compression_level needs compression; a static Content-Encoding would
+ * describe a body that sluice does not send (or one it labels itself). */
+static void check_compression(sl_config_parse_context *ctx,
+                              const sl_config_connector_target *connector)
+{
+    const sl_connector_conf *c = &connector->c;
+    if (connector->compression_level_set &&
+        c->compression == SL_COMPRESSION_NONE) {
+        sl_config_path_push(ctx, "compression_level", 0);
+        sl_config_err(ctx, "set, but compression is \"none\"; add "
+                      "compression = \"gzip\" or remove it");
+        sl_config_path_pop(ctx);
+    }
+    for (size_t i = 0; i < c->nheaders; i++) {
+        if (!c->headers[i].name ||
+            strcasecmp(c->headers[i].name, "Content-Encoding") != 0)
+            continue;
+        sl_config_path_push(ctx, "headers", 0);
+        sl_config_path_push(ctx, c->headers[i].name, 0);
+        if (c->compression == SL_COMPRESSION_NONE)
+            sl_config_err(ctx, "sluice sends the body uncompressed, so this "
+                          "header would not describe it; remove it, or set "
+                          "compression = \"gzip\" to send gzip bodies");
+        else
+            sl_config_err(ctx, "compression sets it (Content-Encoding: "
+                          "gzip); remove it");
+        ctx->depth -= 2;
+    }
+}
+
 void sl_config_connector_after(sl_config_parse_context *ctx, void *target)
 {
     sl_config_connector_target *connector = target;
@@ -324,6 +384,7 @@ void sl_config_connector_after(sl_config_parse_context *ctx, void *target)
         sl_config_path_pop(ctx);
     }
     c->lua_max_memory = connector->lua_max_memory_mb << 20;
+    check_compression(ctx, connector);
     if (c->spool_segment_bytes > c->spool_max_bytes) {
         sl_config_path_push(ctx, "spool", 0);
         sl_config_path_push(ctx, "segment_bytes", 0);

@@ -27,6 +27,7 @@ typedef struct sl_config_connector_target {
     int unknown;              /* sl_unknown_policy */
     size_t lua_max_memory_mb; /* lua.max_memory_mb; c.lua_max_memory in
                                  bytes */
+    bool compression_level_set; /* compression_level was written */
     sl_config_field *fields;  /* owned array; names borrowed */
     size_t nfields, capfields;
 } sl_config_connector_target;
@@ -62,6 +63,11 @@ void sl_config_parse_idempotency_header(sl_config_parse_context *ctx,
 void sl_config_parse_intake_keys(sl_config_parse_context *ctx,
                                  const sl_config_key *key, int idx,
                                  void *target);
+/* compression_level: an integer 1..9 into c.compression_level (absent:
+ * 6), remembering whether it was written (it needs compression). */
+void sl_config_parse_compression_level(sl_config_parse_context *ctx,
+                                       const sl_config_key *key, int idx,
+                                       void *target);
 /* schema: a list of 1 to SL_SCHEMA_MAX_FIELDS field tables, each parsed
  * with key->sub into `fields` (duplicates reported); the schema itself is
  * built by sl_config_connector_after. */
@@ -74,7 +80,8 @@ void sl_config_parse_field_type(sl_config_parse_context *ctx,
                                 void *target);
 
 /* After the connector keys (target: sl_config_connector_target): the
- * checks across keys (retry, queue and spool sizes) and the values made
+ * checks across keys (retry, queue and spool sizes, compression and a
+ * static Content-Encoding) and the values made
  * from several keys (the schema with its limits, lua.max_memory in
  * bytes). */
 void sl_config_connector_after(sl_config_parse_context *ctx, void *target);

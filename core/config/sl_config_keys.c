@@ -14,6 +14,7 @@
 #include "sl_config_connector_rules.h"
 #include "sl_config_gateway_rules.h"
 #include "sl_config_keys.h"
+#include "sl_gzip.h"
 #include "sl_json.h"
 #include "sl_schema.h"
 
@@ -27,11 +28,14 @@
 #define LISTENER_OFFSET(f) offsetof(sl_tcp_conf, f)
 
 _Static_assert(sizeof(sl_body_form) == sizeof(int), "body form stored as int");
+_Static_assert(SL_GZIP_LEVEL_MIN == 1 && SL_GZIP_LEVEL_MAX == 9 &&
+               SL_GZIP_LEVEL_DEFAULT == 6, "update compression_level's doc");
 _Static_assert(SL_SCHEMA_MAX_FIELDS == 512, "update the schema doc_allowed");
 
 static const char *const method_choices[] = {"POST", "PUT", "PATCH", NULL};
 const char *const sl_config_body_choices[] = {"array", "object", "ndjson",
                                               NULL};
+const char *const sl_config_compression_choices[] = {"none", "gzip", NULL};
 const char *const sl_config_unknown_choices[] = {"reject", "drop", NULL};
 const char *const sl_config_durability_choices[] = {"fsync", "os", "memory",
                                                     NULL};
@@ -214,6 +218,17 @@ const sl_config_key sl_config_connector_keys[] = {
      .choices = sl_config_body_choices,
      .desc = "How records become a request body; see "
              "[Body forms](#body-forms)."},
+    {.name = "compression", .kind = SL_CONFIG_ENUM,
+     .store = SL_CONFIG_STORE_INT, .off = CONNECTOR_OFFSET(c.compression),
+     .def = 0, .choices = sl_config_compression_choices,
+     .desc = "`gzip` compresses each request body (once per body, the same "
+             "bytes on every retry) and sends `Content-Encoding: gzip`; see "
+             "[Compressed bodies](#compressed-bodies)."},
+    {.name = "compression_level", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_compression_level, .ltype = LUA_TNUMBER,
+     .what = "an integer", .defstr = "6", .doc_type = "integer",
+     .doc_allowed = "1 .. 9; only with `compression = \"gzip\"`",
+     .desc = "zlib's level: 1 is fastest, 9 compresses most."},
     {.name = "batch", .kind = SL_CONFIG_TABLE, .sub = batch_keys,
      .desc = "When a batch is sent: as soon as the first of its limits is "
              "reached."},

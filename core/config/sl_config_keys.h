@@ -15,6 +15,7 @@ extern const sl_config_key sl_config_field_keys[];
 
 /* The names of enum keys' values, NULL-terminated, by value. */
 extern const char *const sl_config_body_choices[];       /* sl_body_form */
+extern const char *const sl_config_compression_choices[]; /* sl_compression */
 extern const char *const sl_config_unknown_choices[];    /* sl_unknown_policy */
 extern const char *const sl_config_durability_choices[]; /* sl_durability */
 extern const char *const sl_config_on_permanent_choices[]; /* SL_ON_* */

@@ -234,6 +234,11 @@ static void print_delivery(FILE *out, const sl_connector_conf *connector)
     fprintf(out, "  body            %s (Content-Type: %s)\n",
             sl_config_body_choices[connector->body],
             body_ctype[connector->body]);
+    if (connector->compression != SL_COMPRESSION_NONE)
+        fprintf(out, "  compression     %s, level %d (Content-Encoding: %s)\n",
+                sl_config_compression_choices[connector->compression],
+                connector->compression_level,
+                sl_config_compression_choices[connector->compression]);
     fprintf(out, "  unknown_fields  %s\n",
             sl_config_unknown_choices[sl_schema_policy(connector->schema)]);
     fprintf(out, "  batch           max %zu records, max %zu bytes, "

@@ -201,6 +201,7 @@ static void test_defaults(void)
     CHECK_STR(k->name, "minimal");
     CHECK_STR(k->method, "POST");
     CHECK(k->body == SL_BODY_ARRAY);
+    CHECK(k->compression == SL_COMPRESSION_NONE && k->compression_level == 6);
     CHECK(k->nheaders == 0);
     CHECK(k->batch_max_records == 500 && k->batch_max_bytes == 1048576 &&
           k->batch_max_delay_ms == 200);

@@ -220,6 +220,9 @@ static void test_idempotency_header(void)
         {"return { idempotency_header = \"a b\\r\\n\" }", NULL,
          "t.lua:1: idempotency_header: \"a b\r\n\" is not a valid header "
          "name\n"},
+        {"return { idempotency_header = \"content-encoding\" }", NULL,
+         "t.lua:1: idempotency_header: \"content-encoding\" says how the body "
+         "is encoded; it cannot carry the batch key\n"},
         {"return { idempotency_header = true }", NULL,
          "t.lua:1: idempotency_header: expected a header name or false, got "
          "boolean true\n"},
@@ -393,6 +396,96 @@ static void test_connector_after(void)
     connector_target_free(&ct);
 }
 
+/* compression_level: its range, its type, whether it was written. */
+static void test_compression_level(void)
+{
+    static const struct {
+        const char *text;
+        int level;
+        bool set;
+        const char *msg;
+    } cases[] = {
+        {"return {}", 6, false, ""},
+        {"return { compression_level = 1 }", 1, true, ""},
+        {"return { compression_level = 9.0 }", 9, true, ""},
+        {"return { compression_level = 0 }", 6, true,
+         "t.lua:1: compression_level: 0 is out of range (1..9)\n"},
+        {"return { compression_level = 10 }", 6, true,
+         "t.lua:1: compression_level: 10 is out of range (1..9)\n"},
+        {"return { compression_level = -9223372036854775807 }", 6, true,
+         "t.lua:1: compression_level: -9223372036854775807 is out of range "
+         "(1..9)\n"},
+        {"return { compression_level = 5.5 }", 6, true,
+         "t.lua:1: compression_level: expected an integer, got number 5.5\n"},
+        {"return { compression_level = 0/0 }", 6, true,
+         "t.lua:1: compression_level: expected an integer, got number "},
+        {"return { compression_level = 1e300 }", 6, true,
+         "t.lua:1: compression_level: expected an integer, got number 1e+300\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        sl_config_connector_target ct = {0};
+        const char *m = run(cases[i].text, connector_key("compression_level"),
+                            &ct);
+        if (cases[i].msg[0])
+            CHECK_CONTAINS(m, cases[i].msg);
+        else
+            CHECK_STR(m, "");
+        CHECK(count_lines(m) == (cases[i].msg[0] ? 1u : 0u));
+        CHECK(ct.c.compression_level == cases[i].level);
+        CHECK(ct.compression_level_set == cases[i].set);
+    }
+    /* a string is refused by the table walker (ltype), not here */
+    CHECK(connector_key("compression_level")->ltype == LUA_TNUMBER);
+}
+
+/* compression_level needs compression; a static Content-Encoding is an
+ * error either way, with a message for each. */
+static void test_compression_after(void)
+{
+    static const char text[] = "return {\n"
+                               "  compression_level = 3,\n"
+                               "  headers = {\n"
+                               "    [\"content-ENCODING\"] = \"gzip\",\n"
+                               "  },\n"
+                               "}";
+    sl_test_config t;
+    sl_config_connector_target ct = {0};
+    sl_header h = {"content-ENCODING", "gzip"};
+    ct.c.headers = &h;
+    ct.c.nheaders = 1;
+    ct.compression_level_set = true;
+    CHECK(sl_test_config_open(&t, text) == 0);
+    sl_config_connector_after(&t.ctx, &ct);
+    CHECK(t.ctx.depth == 0);
+    CHECK_STR(sl_test_config_close(&t),
+              "t.lua:2: compression_level: set, but compression is \"none\"; "
+              "add compression = \"gzip\" or remove it\n"
+              "t.lua:4: headers[\"content-ENCODING\"]: sluice sends the body "
+              "uncompressed, so this header would not describe it; remove "
+              "it, or set compression = \"gzip\" to send gzip bodies\n");
+    sl_schema_free(ct.c.schema);
+
+    ct = (sl_config_connector_target){0};
+    ct.c.headers = &h;
+    ct.c.nheaders = 1;
+    ct.c.compression = SL_COMPRESSION_GZIP;
+    ct.compression_level_set = true;
+    CHECK(sl_test_config_open(&t, text) == 0);
+    sl_config_connector_after(&t.ctx, &ct);
+    CHECK_STR(sl_test_config_close(&t),
+              "t.lua:4: headers[\"content-ENCODING\"]: compression sets it "
+              "(Content-Encoding: gzip); remove it\n");
+    sl_schema_free(ct.c.schema);
+
+    /* gzip without the level, or neither: nothing to say */
+    ct = (sl_config_connector_target){0};
+    ct.c.compression = SL_COMPRESSION_GZIP;
+    CHECK(sl_test_config_open(&t, "return {}") == 0);
+    sl_config_connector_after(&t.ctx, &ct);
+    CHECK_STR(sl_test_config_close(&t), "");
+    sl_schema_free(ct.c.schema);
+}
+
 /* ---- gateway -------------------------------------------------------- */
 
 static void test_connector_patterns(void)
@@ -526,6 +619,8 @@ int main(void)
         {"intake_keys_hostile", test_intake_keys_hostile},
         {"schema_hostile", test_schema_hostile},
         {"connector_after", test_connector_after},
+        {"compression_level", test_compression_level},
+        {"compression_after", test_compression_after},
         {"connector_patterns", test_connector_patterns},
         {"tcp_hostile", test_tcp_hostile},
         {"allow_hostile", test_allow_hostile},
