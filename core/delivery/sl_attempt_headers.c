@@ -43,9 +43,11 @@ static int append(struct curl_slist **list, const char *name,
 
 /* headers_fn's table (top of co) appended to *list: string or integer
  * values; false sends no header of that name (it also removes a static
- * one). Reads without allocating in Lua. */
-static int append_dynamic(struct curl_slist **list, lua_State *co, char *why,
-                          size_t whylen)
+ * one). Content-Encoding is refused like a header sluice sets: the
+ * function cannot say the body is encoded otherwise than it is. Reads
+ * without allocating in Lua. */
+static int append_dynamic(struct curl_slist **list, const sl_connector_conf *c,
+                          lua_State *co, char *why, size_t whylen)
 {
     why[0] = '\0';
     lua_pushnil(co);
@@ -65,6 +67,12 @@ static int append_dynamic(struct curl_slist **list, lua_State *co, char *why,
             snprintf(why, whylen, "headers_fn: header names must be strings");
         else if (vt == LUA_TBOOLEAN && !lua_toboolean(co, -1))
             ; /* left out */
+        else if (strcasecmp(k, "Content-Encoding") == 0)
+            snprintf(why, whylen, "headers_fn: header \"%.64s\" %s", k,
+                     c->compression != SL_COMPRESSION_NONE
+                         ? "is set by sluice (compression)"
+                         : "would not describe the body, which sluice sends "
+                           "uncompressed (use compression = \"gzip\")");
         else if (!sl_header_name_ok(k) || sl_header_reserved(k))
             snprintf(why, whylen, "headers_fn: header \"%.64s\" %s", k,
                      sl_header_reserved(k) ? "is set by sluice"
@@ -97,6 +105,8 @@ struct curl_slist *sl_attempt_headers_new(const sl_connector_conf *c,
     if (append(&list, "Content-Type", c->body == SL_BODY_NDJSON
                                           ? "application/x-ndjson"
                                           : "application/json") != 0 ||
+        (c->compression == SL_COMPRESSION_GZIP &&
+         append(&list, "Content-Encoding", "gzip") != 0) ||
         !(t = curl_slist_append(list, "Expect:")))
         goto nomem;
     list = t;
@@ -108,7 +118,7 @@ struct curl_slist *sl_attempt_headers_new(const sl_connector_conf *c,
         if ((!co || !overridden(co, c->headers[i].name)) &&
             append(&list, c->headers[i].name, c->headers[i].value) != 0)
             goto nomem;
-    if (co && append_dynamic(&list, co, why, whylen) != 0)
+    if (co && append_dynamic(&list, c, co, why, whylen) != 0)
         goto fail;
     return list;
 nomem:

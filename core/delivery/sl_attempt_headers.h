@@ -12,11 +12,13 @@ struct curl_slist;
 struct lua_State;
 
 /* A delivery attempt's request headers for connector `c`, in this order:
- * the Content-Type of c's body form, "Expect:" (curl would otherwise wait
+ * the Content-Type of c's body form, "Content-Encoding: gzip" with
+ * compression, "Expect:" (curl would otherwise wait
  * for 100-continue on larger bodies), c->idempotency_header set to `key`
  * (only with a key and that header configured), c's static headers, and,
  * with `co`, the headers of headers_fn's table at the top of co's stack
- * (string or integer values; false leaves that header out). A name in the
+ * (string or integer values; false leaves that header out; a
+ * Content-Encoding is refused, with or without compression). A name in the
  * table overrides the idempotency and static headers of the same name
  * (case-insensitive). Returns a new list that the caller frees with
  * sl_attempt_headers_free; NULL with the reason in why (a bad name or

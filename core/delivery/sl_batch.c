@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sl_buf.h"
+#include "sl_gzip.h"
 
 typedef struct rec_ref {
     size_t off, len;            /* the record's bytes in batch.full */
@@ -28,6 +29,8 @@ struct sl_batch {
     const sl_buf *body;         /* the current piece's: &full or &part;
                                    NULL until built (with the key) */
     char key[128];              /* the current piece's idempotency key */
+    sl_buf gz;                  /* with compression: the current piece's
+                                   body compressed, made with it */
 };
 
 sl_batch *sl_batch_new(const sl_connector_conf *c)
@@ -38,6 +41,7 @@ sl_batch *sl_batch_new(const sl_connector_conf *c)
     b->c = c;
     sl_buf_init(&b->full, 0);
     sl_buf_init(&b->part, 0);
+    sl_buf_init(&b->gz, 0);
     return b;
 }
 
@@ -49,6 +53,7 @@ void sl_batch_free(sl_batch *b)
     free(b->stack);
     sl_buf_free(&b->full);
     sl_buf_free(&b->part);
+    sl_buf_free(&b->gz);
     free(b);
 }
 
@@ -171,6 +176,14 @@ int sl_batch_build(sl_batch *b)
         b->part.len = (size_t)(w - b->part.data);
         b->body = &b->part;
     }
+    /* compressed once per piece, the final body: every attempt sends
+     * these bytes */
+    if (c->compression != SL_COMPRESSION_NONE &&
+        sl_gzip_compress(&b->gz, b->body->data, b->body->len,
+                         c->compression_level) != 0) {
+        b->body = NULL;
+        return -1;
+    }
     snprintf(b->key, sizeof b->key, "%s-%016" PRIx64 "-%" PRIx64 "-%zu",
              c->name, b->cut.epoch, b->refs[p.from].lsn, p.n);
     return 0;
@@ -180,6 +193,14 @@ const char *sl_batch_body(const sl_batch *b, size_t *len)
 {
     *len = b->body->len;
     return b->body->data;
+}
+
+const char *sl_batch_wire_body(const sl_batch *b, size_t *len)
+{
+    const sl_buf *w = b->c->compression != SL_COMPRESSION_NONE ? &b->gz
+                                                               : b->body;
+    *len = w->len;
+    return w->data;
 }
 
 const char *sl_batch_key(const sl_batch *b) { return b->key; }

@@ -24,8 +24,8 @@ typedef struct sl_batch_piece {
 } sl_batch_piece;
 
 /* An empty batch for connector `c` (borrowed; must outlive it: its body
- * form, batch_max_records, batch_max_bytes and name). NULL when out of
- * memory. */
+ * form, batch_max_records, batch_max_bytes, compression and name). NULL
+ * when out of memory. */
 sl_batch *sl_batch_new(const sl_connector_conf *c);
 
 /* Free the batch and its body. Accepts NULL. */
@@ -51,8 +51,10 @@ size_t sl_batch_count(const sl_batch *b);
 /* The piece being sent. */
 sl_batch_piece sl_batch_current(const sl_batch *b);
 
-/* Make the current piece's body and key unless they are made already.
- * 0, or -1 when out of memory (nothing changed; try again later). */
+/* Make the current piece's body and key unless they are made already,
+ * and with the connector's compression the body compressed (once per
+ * piece: every attempt of it sends the same bytes). 0, or -1 when out of
+ * memory (nothing changed; try again later). */
 int sl_batch_build(sl_batch *b);
 
 /* The current piece's body (*len bytes) and idempotency key, once built;
@@ -61,6 +63,11 @@ int sl_batch_build(sl_batch *b);
  * and the count, so a batch cut again after a restart gets the same key. */
 const char *sl_batch_body(const sl_batch *b, size_t *len);
 const char *sl_batch_key(const sl_batch *b);
+
+/* The bytes sent for the current piece, once built: the body compressed
+ * as the connector's `compression` says, or without compression the body
+ * itself (as sl_batch_body); valid until the piece changes. */
+const char *sl_batch_wire_body(const sl_batch *b, size_t *len);
 
 /* Replace the current piece (of 2 records or more) by its first half and
  * stack the second. 0, or -1 when out of memory (nothing changed). */

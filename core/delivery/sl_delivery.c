@@ -253,7 +253,7 @@ static void transmit(batch *b, const struct curl_slist *headers)
         .headers = headers,
         .timeout_ms = (long)d->conf->timeout_ms,
     };
-    req.body = sl_batch_body(b->recs, &req.body_len);
+    req.body = sl_batch_wire_body(b->recs, &req.body_len);
     d->stats->requests++;
     if (b->attempt > 1)
         d->stats->retries++;
@@ -278,6 +278,11 @@ static void push_req(lua_State *co, void *ud)
     lua_createtable(co, 0, 8);                             /* req */
     lua_pushlstring(co, body, len);
     lua_setfield(co, -2, "body");
+    if (d->conf->compression != SL_COMPRESSION_NONE) {
+        body = sl_batch_wire_body(b->recs, &len);
+        lua_pushlstring(co, body, len);
+        lua_setfield(co, -2, "compressed_body");
+    }
     lua_pushinteger(co, (lua_Integer)sl_batch_current(b->recs).n);
     lua_setfield(co, -2, "records");
     lua_pushinteger(co, (lua_Integer)b->attempt);

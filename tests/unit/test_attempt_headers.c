@@ -83,11 +83,51 @@ static void test_list_dynamic(void)
     lua_close(L);
 }
 
+/* With compression the list says so; Content-Encoding from headers_fn is
+ * refused with or without it (false is only "send none", which is
+ * harmless); without compression nothing changes. */
+static void test_compression(void)
+{
+    sl_header hs[] = {{"X-Team", "ops"}};
+    sl_connector_conf c = {.headers = hs, .nheaders = 1,
+                           .compression = SL_COMPRESSION_GZIP,
+                           .idempotency_header = "Idempotency-Key"};
+    char why[200];
+    struct curl_slist *l = sl_attempt_headers_new(&c, "k-1", NULL, why,
+                                                  sizeof why);
+    CHECK_STR(joined(l), "Content-Type: application/json|"
+                         "Content-Encoding: gzip|Expect:|"
+                         "Idempotency-Key: k-1|X-Team: ops");
+    sl_attempt_headers_free(l);
+
+    lua_State *L = luaL_newstate();
+    CHECK(luaL_dostring(L, "return {['content-encoding'] = 'identity'}") ==
+          LUA_OK);
+    CHECK(sl_attempt_headers_new(&c, "k", L, why, sizeof why) == NULL);
+    CHECK_STR(why, "headers_fn: header \"content-encoding\" is set by sluice "
+                   "(compression)");
+    c.compression = SL_COMPRESSION_NONE;
+    CHECK(sl_attempt_headers_new(&c, "k", L, why, sizeof why) == NULL);
+    CHECK_STR(why, "headers_fn: header \"content-encoding\" would not "
+                   "describe the body, which sluice sends uncompressed (use "
+                   "compression = \"gzip\")");
+    lua_pop(L, 1);
+    c.compression = SL_COMPRESSION_GZIP;
+    CHECK(luaL_dostring(L, "return {['Content-Encoding'] = false}") == LUA_OK);
+    l = sl_attempt_headers_new(&c, "k", L, why, sizeof why);
+    CHECK_STR(joined(l), "Content-Type: application/json|"
+                         "Content-Encoding: gzip|Expect:|Idempotency-Key: k|"
+                         "X-Team: ops");
+    sl_attempt_headers_free(l);
+    lua_close(L);
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
         {"list", test_list},
         {"list_dynamic", test_list_dynamic},
+        {"compression", test_compression},
         {NULL, NULL},
     };
     return sl_test_run(cases);

@@ -1,9 +1,11 @@
 /* Unit tests for sl_batch: cutting from a spool (by max_records and
  * max_bytes, whichever comes first; a record larger than max_bytes goes
- * alone), the three body forms, halving into pieces and their keys. */
+ * alone), the three body forms, halving into pieces and their keys, and
+ * compressed pieces (each compressed on its own, once). */
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
@@ -12,6 +14,7 @@
 #include "sl_buf.h"
 #include "sl_spool.h"
 #include "sl_test.h"
+#include "sl_test_gunzip.h"
 
 static sl_spool *memory_spool(struct event_base *base)
 {
@@ -229,6 +232,69 @@ static void test_pieces_ndjson(void)
     event_base_free(base);
 }
 
+/* The wire body inflated, as a C string ("" and a failed CHECK when it
+ * is not one valid gzip member). */
+static const char *inflated(sl_batch *b)
+{
+    static char out[4096];
+    size_t len = 0, n = 0;
+    const char *w = sl_batch_wire_body(b, &len);
+    unsigned char *back = sl_test_gunzip(w, len, &n);
+    CHECK(back != NULL);
+    snprintf(out, sizeof out, "%.*s", back ? (int)n : 0, back ? (char *)back : "");
+    free(back);
+    return out;
+}
+
+/* With compression each piece's final body is compressed when it is
+ * built, once: building again (a retry) gives the very same bytes; a
+ * split piece is compressed on its own. Without, the wire body is the
+ * body. */
+static void test_compressed(void)
+{
+    struct event_base *base = event_base_new();
+    sl_spool *s = memory_spool(base);
+    append(s, TEN, 5);
+    sl_connector_conf c = conf(SL_BODY_ARRAY, 100, 1 << 20);
+    c.compression = SL_COMPRESSION_GZIP;
+    c.compression_level = 9;
+    sl_batch *b = sl_batch_new(&c);
+    CHECK(sl_batch_take(b, s) == 1);
+    CHECK_STR(body(b), "[{\"i\":1000},{\"i\":1001},{\"i\":1002},"
+                       "{\"i\":1003},{\"i\":1004}]");
+    CHECK_STR(inflated(b), body(b));
+    size_t len1, len2;
+    const char *w1 = sl_batch_wire_body(b, &len1);
+    CHECK((unsigned char)w1[0] == 0x1f && (unsigned char)w1[1] == 0x8b);
+    char copy[512];
+    CHECK(len1 < sizeof copy);
+    memcpy(copy, w1, len1);
+    CHECK(sl_batch_build(b) == 0); /* a retry: not compressed again */
+    const char *w2 = sl_batch_wire_body(b, &len2);
+    CHECK(w2 == w1 && len2 == len1 && memcmp(w2, copy, len1) == 0);
+
+    CHECK(sl_batch_split(b) == 0); /* 2 + 3 */
+    CHECK_STR(body(b), "[{\"i\":1000},{\"i\":1001}]");
+    CHECK_STR(inflated(b), "[{\"i\":1000},{\"i\":1001}]");
+    CHECK(sl_batch_next(b) == 1);
+    CHECK_STR(body(b), "[{\"i\":1002},{\"i\":1003},{\"i\":1004}]");
+    CHECK_STR(inflated(b), "[{\"i\":1002},{\"i\":1003},{\"i\":1004}]");
+    CHECK(sl_batch_next(b) == 0);
+    sl_batch_free(b);
+
+    append(s, TEN, 2);
+    c.compression = SL_COMPRESSION_NONE;
+    b = sl_batch_new(&c);
+    CHECK(sl_batch_take(b, s) == 1);
+    CHECK(sl_batch_build(b) == 0);
+    size_t blen, wlen;
+    const char *bd = sl_batch_body(b, &blen);
+    CHECK(sl_batch_wire_body(b, &wlen) == bd && wlen == blen);
+    sl_batch_free(b);
+    sl_spool_close(s);
+    event_base_free(base);
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
@@ -237,6 +303,7 @@ int main(void)
         {"forms", test_forms},
         {"pieces", test_pieces},
         {"pieces_ndjson", test_pieces_ndjson},
+        {"compressed", test_compressed},
         {NULL, NULL},
     };
     return sl_test_run(cases);
