@@ -6,7 +6,8 @@
 --   headers_fn = webhooks.standard { secret = sluice.env "HOOK_SECRET" }
 --
 -- works as is, and so does calling sign(req) inside a larger headers_fn.
--- Signatures cover req.body, the exact bytes that are sent.
+-- Signatures cover req.body, the exact bytes that are sent (with a
+-- connector's compression, the body before compression).
 --
 -- Secrets stay in the closures: nothing here logs them, and the signer
 -- functions expose no table that holds them.
