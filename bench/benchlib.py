@@ -2,10 +2,11 @@
 """Small helpers for scripts/bench.sh (python3 standard library only).
 
   benchlib.py ports N            print N distinct free TCP ports on 127.0.0.1
-  benchlib.py connector URL DURABILITY [SPOOL_MAX_BYTES]
+  benchlib.py connector URL DURABILITY [SPOOL_MAX_BYTES] [gzip:LEVEL]
                                  print the bench connector (the records of
                                  gen_records.py, batches of 1,000, 4 in
-                                 flight) delivering to URL
+                                 flight) delivering to URL; gzip:LEVEL
+                                 gives it compression = "gzip" at LEVEL
   benchlib.py stats              read GET /v1/connectors/{name} JSON on stdin,
                                  print "accepted delivered queued rejected
                                  requests failures retries refused
@@ -230,6 +231,7 @@ def summary(raw_path, out_path):
     res = {
         "mode": mode,
         "durability": kv.get("durability") if mode == "sluice" else None,
+        "compression": kv.get("compression", "none") if mode == "sluice" else None,
         "command": kv.get("wrk_cmd", ""),
         "machine": {
             "nproc": int(num(kv, "nproc")),
@@ -483,8 +485,10 @@ def print_summary(r):
     if r.get("tcp"):
         return print_tcp_summary(r)
     print("")
-    print("== sluice bench (%s) ==" % ("wrk -> sluice -> nginx, durability %s" % r["durability"]
-                                       if r["mode"] == "sluice" else "wrk -> nginx direct (baseline)"))
+    comp = r.get("compression") or "none"
+    print("== sluice bench (%s) ==" % ("wrk -> sluice -> nginx, durability %s%s" % (
+        r["durability"], "" if comp == "none" else ", compression " + comp)
+        if r["mode"] == "sluice" else "wrk -> nginx direct (baseline)"))
     print("machine     %d cores, %s, %.1f GiB, kernel %s" % (m["nproc"], m["cpu"], m["mem_gib"], m["kernel"]))
     if m["state_fs"]:
         print("state dir   on %s" % m["state_fs"])
@@ -675,21 +679,28 @@ BENCH_CONNECTOR = '''return {
   body = "array",
   batch = { max_records = 1000, max_bytes = 1048576, max_delay_ms = 50 },
   concurrency = 4,
-  durability = "%s",%s
+  durability = "%s",%s%s
 }
 '''
 
 
-def connector(url, durability, spool_max_bytes=None):
-    """The one bench connector of bench.sh and callgrind.sh."""
-    spool = "\n  spool = { max_bytes = %d }," % int(spool_max_bytes) if spool_max_bytes else ""
-    sys.stdout.write(BENCH_CONNECTOR % (url, durability, spool))
+def connector(url, durability, *extra):
+    """The one bench connector of bench.sh and callgrind.sh. extra: a
+    spool max_bytes (digits) and/or "gzip:LEVEL" (compression)."""
+    spool = comp = ""
+    for x in extra:
+        if x.startswith("gzip:"):
+            comp = ('\n  compression = "gzip",\n  compression_level = %d,'
+                    % int(x[5:]))
+        else:
+            spool = "\n  spool = { max_bytes = %d }," % int(x)
+    sys.stdout.write(BENCH_CONNECTOR % (url, durability, spool, comp))
 
 
 def main():
     if len(sys.argv) >= 3 and sys.argv[1] == "ports":
         ports(int(sys.argv[2]))
-    elif len(sys.argv) in (4, 5) and sys.argv[1] == "connector":
+    elif len(sys.argv) in (4, 5, 6) and sys.argv[1] == "connector":
         connector(*sys.argv[2:])
     elif len(sys.argv) >= 5 and sys.argv[1] == "run":
         run(sys.argv[2], float(sys.argv[3]), sys.argv[4:])

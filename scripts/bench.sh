@@ -11,6 +11,7 @@
 #                         [--spool-max-bytes N] [--drain-timeout S]
 #                         [--profile] [--baseline] [--no-build] [--keep]
 #                         [--tcp [--senders 4]] [--soak]
+#                         [--compression gzip [--compression-level 6]]
 #
 #   --tcp            TCP intake instead of HTTP: the bench connector gets a
 #                    `tcp` listener (loopback, a free port) and --senders
@@ -48,6 +49,11 @@
 #                    503s and refused records are expected then, lost ones
 #                    are not
 #   --spool-max-bytes N  spool = { max_bytes = N } (default: sluice's, 1 GiB)
+#   --compression C  the bench connector's compression: none (default) or
+#                    gzip (each batch body gzipped on sluice's event loop,
+#                    sent with Content-Encoding: gzip; nginx only counts
+#                    it); HTTP runs only (with --modes too)
+#   --compression-level N  its compression_level, 1..9 (default 6)
 #   --drain-timeout S    how long sluice may take to drain after wrk ends
 #                    (default 30, or 2 x outage + 60 with --outage)
 #   --duration N     wrk run length in seconds (default 20)
@@ -95,6 +101,8 @@ MODES=""
 OUTAGE=0              # s of destination outage (0: none)
 OUTAGE_AT=10          # s into the wrk run when nginx is stopped
 SPOOL_MAX_BYTES=""
+COMPRESSION=none
+COMPRESSION_LEVEL=6
 DRAIN_TIMEOUT=""      # s, after wrk ends, for the queue to reach 0 (default 30)
 HEALTH_TIMEOUT=20     # s, for sluice to answer /healthz
 STOP_TIMEOUT=10       # s, for a process to exit after SIGTERM
@@ -122,6 +130,10 @@ while [ $# -gt 0 ]; do
     --outage=*)      OUTAGE=${1#*=}; shift ;;
     --outage-at=*)   OUTAGE_AT=${1#*=}; shift ;;
     --spool-max-bytes=*) SPOOL_MAX_BYTES=${1#*=}; shift ;;
+    --compression)       need_arg "$@"; COMPRESSION=$2; shift 2 ;;
+    --compression=*)     COMPRESSION=${1#*=}; shift ;;
+    --compression-level) need_arg "$@"; COMPRESSION_LEVEL=$2; shift 2 ;;
+    --compression-level=*) COMPRESSION_LEVEL=${1#*=}; shift ;;
     --drain-timeout=*)   DRAIN_TIMEOUT=${1#*=}; shift ;;
     --all-modes) MODES=fsync,os,memory; shift ;;
     --duration=*)    DURATION=${1#*=}; shift ;;
@@ -146,6 +158,8 @@ for v in DURATION CONNECTIONS THREADS RECORDS SENDERS; do
   [[ ${!v} =~ ^[1-9][0-9]{0,6}$ ]] || die "--${v,,} must be a positive integer (got '${!v}')"
 done
 case $DURABILITY in fsync|os|memory) ;; *) die "--durability must be fsync, os or memory (got '$DURABILITY')" ;; esac
+case $COMPRESSION in none|gzip) ;; *) die "--compression must be none or gzip (got '$COMPRESSION')" ;; esac
+[[ $COMPRESSION_LEVEL =~ ^[1-9]$ ]] || die "--compression-level must be 1..9 (got '$COMPRESSION_LEVEL')"
 [[ $OUTAGE =~ ^[0-9]{1,5}$ ]] || die "--outage must be a number of seconds (got '$OUTAGE')"
 [[ $OUTAGE_AT =~ ^[1-9][0-9]{0,4}$ ]] || die "--outage-at must be a positive number of seconds (got '$OUTAGE_AT')"
 [ -z "$SPOOL_MAX_BYTES" ] || [[ $SPOOL_MAX_BYTES =~ ^[1-9][0-9]{0,15}$ ]] ||
@@ -168,6 +182,8 @@ fi
 [ "$BASELINE" -eq 1 ] && [ "$PROFILE" -eq 1 ] && die "--profile profiles sluice; it makes no sense with --baseline"
 [ "$BASELINE" -eq 1 ] && [ -n "$MODES" ] && die "--modes/--all-modes run sluice; they make no sense with --baseline"
 [ "$BASELINE" -eq 1 ] && [ "$OUTAGE" -gt 0 ] && die "--outage needs sluice; it makes no sense with --baseline"
+[ "$COMPRESSION" = none ] || [ "$BASELINE" -eq 0 ] || die "--compression is sluice's; it makes no sense with --baseline"
+[ "$COMPRESSION" = none ] || { [ "$TCP" -eq 0 ] && [ "$SOAK" -eq 0 ]; } || die "--compression: HTTP runs only (not --tcp/--soak)"
 if [ "$TCP" -eq 1 ] || [ "$SOAK" -eq 1 ]; then
   [ "$TCP" -eq 1 ] && [ "$SOAK" -eq 1 ] && die "--tcp and --soak are separate runs"
   [ "$BASELINE" -eq 0 ] || die "--tcp/--soak need sluice; they make no sense with --baseline"
@@ -313,6 +329,7 @@ if [ -n "$MODES" ]; then
         --build-dir "$BUILD_DIR" --records "$RECORDS" --outage "$OUTAGE"
         --outage-at "$OUTAGE_AT" --drain-timeout "$DRAIN_TIMEOUT")
   [ -n "$SPOOL_MAX_BYTES" ] && args+=(--spool-max-bytes "$SPOOL_MAX_BYTES")
+  args+=(--compression "$COMPRESSION" --compression-level "$COMPRESSION_LEVEL")
   [ "$PROFILE" -eq 1 ] && args+=(--profile)
   [ "$KEEP" -eq 1 ] && args+=(--keep)
   CMP=$BUILD_DIR/bench-results/$(date -u +%Y%m%dT%H%M%SZ)-modes
@@ -354,6 +371,7 @@ elif [ "$TCP" -eq 1 ]; then RES=$RES-tcp-$DURABILITY-s$SENDERS
 elif [ "$SOAK" -eq 1 ]; then RES=$RES-soak-$DURABILITY
 else RES=$RES-$DURABILITY-c$CONNECTIONS; fi
 [ "$OUTAGE" -gt 0 ] && RES=$RES-outage$OUTAGE
+[ "$COMPRESSION" = none ] || RES=$RES-gzip$COMPRESSION_LEVEL
 mkdir -p "$RES"
 RAW=$RES/raw.txt
 : >"$RAW"
@@ -603,12 +621,15 @@ EOF
 # lost by the destination, not by sluice.
 NGINX_PATH=/ingest
 [ "$OUTAGE" -eq 0 ] && [ "$SOAK" -eq 0 ] || NGINX_PATH=/ingest_read
+COMP_ARG=""
+[ "$COMPRESSION" = none ] || COMP_ARG=gzip:$COMPRESSION_LEVEL
 python3 "$ROOT/bench/benchlib.py" connector "http://127.0.0.1:$NGINX_PORT$NGINX_PATH" \
-  "$DURABILITY" ${SPOOL_MAX_BYTES:+"$SPOOL_MAX_BYTES"} >"$SL/connectors/bench.lua"
+  "$DURABILITY" ${SPOOL_MAX_BYTES:+"$SPOOL_MAX_BYTES"} ${COMP_ARG:+"$COMP_ARG"} >"$SL/connectors/bench.lua"
 cp "$SL/sluice.lua" "$SL/connectors/bench.lua" "$RES/"
 raw state_fs "$(df -PT "$SL/var" | awk 'NR == 2 { print $2 " (" $1 ")" }')"
 raw durability "$DURABILITY"
 raw spool_max_bytes "${SPOOL_MAX_BYTES:-1073741824}"
+raw compression "$([ "$COMPRESSION" = none ] && echo none || echo "gzip level $COMPRESSION_LEVEL")"
 
 "$SLUICE_BIN" run -c "$SL/sluice.lua" >"$SL/sluice.log" 2>&1 &
 SLUICE_PID=$!
