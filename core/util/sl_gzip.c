@@ -32,8 +32,15 @@ int sl_gzip_compress(sl_buf *out, const void *src, size_t len, int level)
     z.zalloc = z_alloc;
     z.zfree = z_free;
     sl_buf_reset(out);
+    /* The smallest window that still reaches back over the whole input
+     * (deflate's matches reach 262 bytes less than the window): the same
+     * member as with 32 KiB, with less of zlib's memory to set up for a
+     * small body. */
+    int wbits = 9;
+    while (wbits < MAX_WBITS && ((size_t)1 << wbits) - 262 < len)
+        wbits++;
     if (level < SL_GZIP_LEVEL_MIN || level > SL_GZIP_LEVEL_MAX ||
-        deflateInit2(&z, level, Z_DEFLATED, MAX_WBITS + 16, 8,
+        deflateInit2(&z, level, Z_DEFLATED, wbits + 16, 8,
                      Z_DEFAULT_STRATEGY) != Z_OK)
         return -1;
     int rc = -1;

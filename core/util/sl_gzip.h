@@ -14,12 +14,13 @@
 
 /* Replace out's contents by the `len` bytes at src (src may be NULL when
  * len is 0) compressed as one gzip member: deflate at `level`
- * (SL_GZIP_LEVEL_MIN..MAX) with a 32 KiB window, zlib's default memory
- * level and strategy, the gzip header with no name and no time (so the
- * same bytes always give the same member), CRC-32 and length trailer;
+ * (SL_GZIP_LEVEL_MIN..MAX) with a window of up to 32 KiB (the smallest
+ * that spans the input, so a small body sets up less), zlib's default
+ * memory level and strategy, the gzip header with no name and no time (so
+ * the same bytes always give the same member), CRC-32 and length trailer;
  * what gunzip and an HTTP server's `Content-Encoding: gzip` take. zlib's
- * working memory (about 256 KiB at memory level 8) is malloc'd and freed
- * within the call. Returns 0, or -1 when out of memory, when the member
+ * working memory (up to about 256 KiB) is malloc'd and freed within the
+ * call. Returns 0, or -1 when out of memory, when the member
  * would pass out's cap, or for a level out of range; then out is empty
  * (its allocation is kept). */
 int sl_gzip_compress(sl_buf *out, const void *src, size_t len, int level);

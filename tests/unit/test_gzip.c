@@ -1,7 +1,8 @@
 /* Unit tests for sl_gzip: what it makes is checked by zlib's inflate
  * (round trips of empty, small, large and incompressible bodies at every
- * level), the gzip header, the same bytes for the same input, the buffer
- * cap, a level out of range and a buffer reused. */
+ * level, around each window size), the gzip header, the same bytes for
+ * the same input, the buffer cap, a level out of range and a buffer
+ * reused. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,28 @@ static void test_small_every_level(void)
     const char *rec = "{\"id\":1,\"email\":\"a@example.com\"}";
     for (int level = SL_GZIP_LEVEL_MIN; level <= SL_GZIP_LEVEL_MAX; level++)
         round_trip(rec, strlen(rec), level);
+}
+
+/* Around each window size (the window grows with the input): every
+ * length still round-trips, and a repeat 300 bytes back in a body just
+ * past a window's reach is still found by a larger window. */
+static void test_window_sizes(void)
+{
+    size_t len;
+    char *body = json_body(600, &len); /* ~40 KiB */
+    for (int wbits = 9; wbits <= 15; wbits++) {
+        size_t edge = ((size_t)1 << wbits) - 262;
+        for (size_t l = edge - 1; l <= edge + 1 && l <= len; l++)
+            round_trip(body, l, 6);
+    }
+    round_trip(body, len, 6);
+    free(body);
+    /* a 400-byte block repeated: the second copy is a match 400 back */
+    char rep[800];
+    for (size_t i = 0; i < 400; i++)
+        rep[i] = rep[400 + i] = (char)('a' + (i * 7919) % 26);
+    size_t once = round_trip(rep, 400, 6), twice = round_trip(rep, 800, 6);
+    CHECK(twice < once + 20);
 }
 
 static void test_levels_compress_more(void)
@@ -159,6 +182,7 @@ int main(void)
     static const sl_test_case cases[] = {
         {"empty", test_empty},
         {"small_every_level", test_small_every_level},
+        {"window_sizes", test_window_sizes},
         {"levels_compress_more", test_levels_compress_more},
         {"large_body", test_large_body},
         {"incompressible", test_incompressible},
