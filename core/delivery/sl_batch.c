@@ -155,12 +155,12 @@ const char *sl_batch_record(const sl_batch *b, size_t i, size_t *len)
 
 /* ---- pieces ------------------------------------------------------------- */
 
-int sl_batch_build(sl_batch *b)
+/* The current piece's body and key, in the connector's form. 0, or -1
+ * when out of memory. */
+static int make_body(sl_batch *b)
 {
     const sl_connector_conf *c = b->c;
     sl_batch_piece p = b->cur;
-    if (b->body)
-        return 0;
     if (p.from == 0 && p.n == b->nrecords) {
         b->body = &b->full;
     } else {
@@ -176,16 +176,27 @@ int sl_batch_build(sl_batch *b)
         b->part.len = (size_t)(w - b->part.data);
         b->body = &b->part;
     }
-    /* compressed once per piece, the final body: every attempt sends
-     * these bytes */
-    if (c->compression != SL_COMPRESSION_NONE &&
-        sl_gzip_compress(&b->gz, b->body->data, b->body->len,
-                         c->compression_level) != 0) {
-        b->body = NULL;
-        return -1;
-    }
     snprintf(b->key, sizeof b->key, "%s-%016" PRIx64 "-%" PRIx64 "-%zu",
              c->name, b->cut.epoch, b->refs[p.from].lsn, p.n);
+    return 0;
+}
+
+int sl_batch_build(sl_batch *b)
+{
+    if (b->body)
+        return 0;
+    if (make_body(b) != 0)
+        return -1;
+    if (b->c->compression == SL_COMPRESSION_NONE)
+        return 0;
+    /* the final body, compressed once per piece: every attempt of it
+     * sends these bytes */
+    size_t len;
+    const char *body = sl_batch_body(b, &len);
+    if (sl_gzip_compress(&b->gz, body, len, b->c->compression_level) != 0) {
+        b->body = NULL; /* built again next time */
+        return -1;
+    }
     return 0;
 }
 
@@ -197,10 +208,10 @@ const char *sl_batch_body(const sl_batch *b, size_t *len)
 
 const char *sl_batch_wire_body(const sl_batch *b, size_t *len)
 {
-    const sl_buf *w = b->c->compression != SL_COMPRESSION_NONE ? &b->gz
-                                                               : b->body;
-    *len = w->len;
-    return w->data;
+    if (b->c->compression == SL_COMPRESSION_NONE)
+        return sl_batch_body(b, len);
+    *len = b->gz.len;
+    return b->gz.data;
 }
 
 const char *sl_batch_key(const sl_batch *b) { return b->key; }
