@@ -17,6 +17,7 @@
 typedef struct sl_field {
     sl_schema_type type;
     bool nullable;
+    sl_schema_rules_set *rules; /* owned; NULL (most fields): none */
     unsigned char name_len;
     unsigned char prefix_len;
     char name[SL_SCHEMA_NAME_MAX + 1];   /* NUL-terminated */
@@ -93,6 +94,8 @@ void sl_schema_free(sl_schema *s)
 {
     if (!s)
         return;
+    for (size_t i = 0; i < s->n; i++)
+        sl_schema_rules_free(s->fields[i].rules);
     free(s->fields);
     free(s->slots);
     free(s);
@@ -268,6 +271,7 @@ int sl_schema_add(sl_schema *s, const char *name, sl_schema_type type, bool null
     sl_field *f = &s->fields[s->n];
     f->type = type;
     f->nullable = nullable;
+    f->rules = NULL;
     f->name_len = (unsigned char)len;
     f->prefix_len = (unsigned char)plen;
     memcpy(f->name, name, len + 1);
@@ -275,6 +279,31 @@ int sl_schema_add(sl_schema *s, const char *name, sl_schema_type type, bool null
     if (s->n + 1 > LINEAR_MAX && rebuild_slots(s, s->n + 1) != 0)
         return add_fail(err, errlen, "out of memory");
     s->n++;
+    return 0;
+}
+
+int sl_schema_set_rules(sl_schema *s, size_t i, const sl_schema_rules *r,
+                        char *err, size_t errlen)
+{
+    sl_schema_rules_set *set = NULL;
+    if (i >= s->n)
+        return add_fail(err, errlen, "no field %zu", i);
+    sl_field *f = &s->fields[i];
+    if (r && !sl_schema_rules_empty(r)) {
+        sl_schema_rules_kind kind = f->type == SL_TYPE_STRING
+                                        ? SL_SCHEMA_RULES_STRING
+                                    : f->type == SL_TYPE_INTEGER
+                                        ? SL_SCHEMA_RULES_INTEGER
+                                        : SL_SCHEMA_RULES_NUMBER;
+        char why[128] = "";
+        if ((f->type != SL_TYPE_STRING && f->type != SL_TYPE_INTEGER &&
+             f->type != SL_TYPE_NUMBER) ||
+            !(set = sl_schema_rules_new(kind, r, why, sizeof why)))
+            return add_fail(err, errlen, "field \"%s\": %s", f->name,
+                            *why ? why : "no rules for this type");
+    }
+    sl_schema_rules_free(f->rules);
+    f->rules = set;
     return 0;
 }
 
@@ -404,6 +433,17 @@ static inline const char *check_temporal(sl_schema_type type, const sl_json_toke
     return rc == SL_TIME_OK ? NULL : sl_time_rc_str(rc);
 }
 
+/* Field f's rules on a value that passed the type check; out of line, so
+ * that a field without rules pays one test of f->rules. */
+static __attribute__((noinline)) sl_schema_rc
+check_rules(const sl_field *f, const sl_json_token *v, sl_schema_error *err)
+{
+    char msg[sizeof err->msg];
+    if (sl_schema_rules_check(f->rules, v, msg, sizeof msg) != 0)
+        return reject(err, f->name, f->name_len, "%s", msg);
+    return SL_SCHEMA_OK;
+}
+
 /* Check field f's value token; on success record where its JSON text is. */
 static sl_schema_rc check_value(const sl_schema *s, const sl_field *f,
                                 const sl_json_token *v, span *out,
@@ -470,6 +510,9 @@ static sl_schema_rc check_value(const sl_schema *s, const sl_field *f,
     default:
         goto mismatch;
     }
+    if (__builtin_expect(f->rules != NULL, 0) &&
+        check_rules(f, v, err) != SL_SCHEMA_OK)
+        return SL_SCHEMA_INVALID;
     if (v->type == SL_JSON_STRING) /* keep the quotes: copied as is */
         *out = (span){v->p - 1, v->len + 2};
     else

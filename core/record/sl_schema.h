@@ -8,6 +8,7 @@
 
 #include "sl_buf.h"
 #include "sl_json.h"
+#include "sl_schema_rules.h"
 
 typedef enum sl_schema_type {
     SL_TYPE_STRING = 0,
@@ -71,6 +72,16 @@ void sl_schema_free(sl_schema *s); /* accepts NULL */
 int sl_schema_add(sl_schema *s, const char *name, sl_schema_type type, bool nullable,
                   char *err, size_t errlen);
 
+/* Set field i's rules (enum, min/max, min_length/max_length; see
+ * sl_schema_rules.h), copied; rules that state nothing, or r NULL, remove
+ * them. They are checked after the type, on non-null values only, and are
+ * not part of the fingerprint (they do not change the encoding). Returns
+ * 0, or -1 with a message in err (no such field, a rule for another type,
+ * a value out of range, min > max, out of memory) and the field's rules
+ * unchanged. */
+int sl_schema_set_rules(sl_schema *s, size_t i, const sl_schema_rules *r,
+                        char *err, size_t errlen);
+
 /* Replace the limits (copied). */
 void sl_schema_set_limits(sl_schema *s, const sl_schema_limits *lim);
 const sl_schema_limits *sl_schema_get_limits(const sl_schema *s);
@@ -102,7 +113,8 @@ sl_schema_rc sl_schema_encode(const sl_schema *s, sl_json *js,
                               sl_schema_error *err);
 
 /* A stable fingerprint of the field list (names, types, nullability, policy)
- * as 16 hex digits plus NUL, for the schema lock. */
+ * as 16 hex digits plus NUL, for the schema lock. Field rules are left
+ * out: they may change across restarts. */
 void sl_schema_fingerprint(const sl_schema *s, char out[17]);
 
 #endif

@@ -2,7 +2,10 @@
  * with every type, nullable and not, under both unknown-field policies.
  * An accepted record's encoding must be one valid JSON object, encoding
  * must be deterministic and idempotent (the encoding re-encodes to
- * itself), and a refused record must leave the output buffer as it was. */
+ * itself), and a refused record must leave the output buffer as it was.
+ * The same schema with field rules (enum, min/max, min_length/max_length)
+ * may only refuse more: what it accepts, the plain one accepts with the
+ * same bytes, and malformed JSON is malformed for both. */
 #include <stdint.h>
 #include <string.h>
 
@@ -24,6 +27,26 @@ static const struct {
 };
 
 static sl_schema *schemas[2]; /* SL_UNKNOWN_REJECT, SL_UNKNOWN_DROP */
+static sl_schema *ruled;      /* schemas[0] with rules */
+
+static const sl_schema_text stages[] = {
+    {"a", 1}, {"ab", 2}, {"\xc3\xa9", 2}, {"", 0}, {"x\0y", 3}};
+
+/* Rules on the string, integer and number fields (index as in fields). */
+static const struct {
+    size_t field;
+    sl_schema_rules r;
+} rules[] = {
+    {0, {.enum_values = stages, .nenum = 5, .has_max_length = true,
+         .max_length = 2}},
+    {1, {.has_min_length = true, .min_length = 1, .has_max_length = true,
+         .max_length = 3}},
+    {2, {.has_min = true, .imin = -5, .has_max = true,
+         .imax = 9007199254740992LL}},
+    {3, {.has_min = true, .imin = 0}},
+    {4, {.has_min = true, .nmin = -1.5, .has_max = true, .nmax = 1e3}},
+    {5, {.has_max = true, .nmax = 0}},
+};
 
 static sl_schema *make(sl_unknown_policy policy)
 {
@@ -42,6 +65,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     schemas[0] = make(SL_UNKNOWN_REJECT);
     schemas[1] = make(SL_UNKNOWN_DROP);
+    ruled = make(SL_UNKNOWN_REJECT);
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        char err[160];
+        FUZZ_ASSERT(sl_schema_set_rules(ruled, rules[i].field, &rules[i].r,
+                                        err, sizeof err) == 0);
+    }
     return 0;
 }
 
@@ -112,6 +141,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* what reject accepts, drop accepts; syntax errors do not depend on it */
     FUZZ_ASSERT(rcs[0] != SL_SCHEMA_OK || rcs[1] == SL_SCHEMA_OK);
     FUZZ_ASSERT((rcs[0] == SL_SCHEMA_SYNTAX) == (rcs[1] == SL_SCHEMA_SYNTAX));
+    /* rules only refuse more, never change the bytes */
+    sl_schema_rc rr = encode(ruled, p, size, &a, &err);
+    FUZZ_ASSERT(rr != SL_SCHEMA_NOMEM);
+    FUZZ_ASSERT((rr == SL_SCHEMA_SYNTAX) == (rcs[0] == SL_SCHEMA_SYNTAX));
+    if (rr == SL_SCHEMA_OK)
+        FUZZ_ASSERT(rcs[0] == SL_SCHEMA_OK && first.len == a.len &&
+                    memcmp(first.data, a.data, a.len) == 0);
     sl_buf_free(&first);
     sl_buf_free(&a);
     sl_buf_free(&b);
