@@ -2,6 +2,7 @@
  * what its key table says (sl_config_keys.c): names, headers, functions,
  * intake keys, the schema list, and the checks across keys once all are
  * read. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "sl_config_connector_rules.h"
 #include "sl_gzip.h"
 #include "sl_header.h"
+#include "sl_json.h"
 #include "sl_schema.h"
 
 #define INTAKE_KEY_MIN 16   /* characters of one intake key, at least */
@@ -273,8 +275,199 @@ void sl_config_parse_field_type(sl_config_parse_context *ctx,
         sl_config_err(ctx, "unknown type \"%.40s\" (valid: %s)", s, valid);
 }
 
+/* ---- field rules ------------------------------------------------------ */
+
+/* Whether a rule for strings (or for integers and numbers) fits field f;
+ * if not, says so at the rule's key. A field whose type is unknown has had
+ * that reported: its rules are not read. */
+static bool rule_fits(sl_config_parse_context *ctx, const sl_config_field *f,
+                      bool for_strings)
+{
+    if (f->type < 0)
+        return false;
+    if (for_strings ? f->type == SL_TYPE_STRING
+                    : f->type == SL_TYPE_INTEGER || f->type == SL_TYPE_NUMBER)
+        return true;
+    sl_config_err(ctx, "only for type = %s (this field is %s)",
+                  for_strings ? "\"string\"" : "\"integer\" or \"number\"",
+                  sl_schema_type_name((sl_schema_type)f->type));
+    return false;
+}
+
+void sl_config_parse_field_bound(sl_config_parse_context *ctx,
+                                 const sl_config_key *key, int idx,
+                                 void *target)
+{
+    sl_config_field *f = target;
+    sl_schema_rules *r = &f->rules;
+    bool is_min = strcmp(key->name, "min") == 0;
+    char got[64];
+    if (!idx || !rule_fits(ctx, f, false))
+        return;
+    if (f->type == SL_TYPE_INTEGER) {
+        int isint = 0;
+        lua_Integer v = lua_tointegerx(ctx->L, idx, &isint);
+        if (!isint) {
+            sl_config_describe(ctx->L, idx, got, sizeof got);
+            sl_config_err(ctx, "expected an integer (64-bit) for an integer "
+                          "field, got %s", got);
+        } else if (is_min) {
+            r->has_min = true;
+            r->imin = v;
+        } else {
+            r->has_max = true;
+            r->imax = v;
+        }
+        return;
+    }
+    double v = (double)lua_tonumber(ctx->L, idx);
+    if (!isfinite(v)) {
+        sl_config_describe(ctx->L, idx, got, sizeof got);
+        sl_config_err(ctx, "expected a finite number, got %s", got);
+    } else if (is_min) {
+        r->has_min = true;
+        r->nmin = v;
+    } else {
+        r->has_max = true;
+        r->nmax = v;
+    }
+}
+
+void sl_config_parse_field_length(sl_config_parse_context *ctx,
+                                  const sl_config_key *key, int idx,
+                                  void *target)
+{
+    sl_config_field *f = target;
+    int isint = 0;
+    char got[64];
+    if (!idx || !rule_fits(ctx, f, true))
+        return;
+    lua_Integer v = lua_tointegerx(ctx->L, idx, &isint);
+    if (!isint) {
+        sl_config_describe(ctx->L, idx, got, sizeof got);
+        sl_config_err(ctx, "expected an integer, got %s", got);
+    } else if (v < 0 || v > SL_SCHEMA_RULES_LENGTH_MAX) {
+        sl_config_err(ctx, "%lld is out of range (0..%d characters)",
+                      (long long)v, SL_SCHEMA_RULES_LENGTH_MAX);
+    } else if (strcmp(key->name, "min_length") == 0) {
+        f->rules.has_min_length = true;
+        f->rules.min_length = (size_t)v;
+    } else {
+        f->rules.has_max_length = true;
+        f->rules.max_length = (size_t)v;
+    }
+}
+
+static bool utf8_ok(const char *p, size_t n)
+{
+    for (size_t i = 0, step, bad; i < n; i += step)
+        if (!(step = sl_json_utf8_len((const unsigned char *)p + i, n - i,
+                                      &bad)))
+            return false;
+    return true;
+}
+
+/* Nothing here allocates in Lua between the calloc and the array's
+ * handover to the field (a Lua error would leak it): strings are taken
+ * as they are, never converted. */
+void sl_config_parse_field_enum(sl_config_parse_context *ctx,
+                                const sl_config_key *key, int idx,
+                                void *target)
+{
+    sl_config_field *f = target;
+    lua_State *L = ctx->L;
+    char got[64];
+    (void)key;
+    if (!idx || !rule_fits(ctx, f, true) ||
+        !sl_config_check_list(ctx, idx, "{ \"new\", \"done\" }"))
+        return;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+    if (n == 0 || n > SL_SCHEMA_RULES_ENUM_MAX) {
+        sl_config_err(ctx, "list 1 to %d values (%lld given)",
+                      SL_SCHEMA_RULES_ENUM_MAX, (long long)n);
+        return;
+    }
+    sl_schema_text *vals = calloc((size_t)n, sizeof *vals);
+    bool ok = vals != NULL;
+    if (!vals)
+        sl_config_err(ctx, "out of memory");
+    for (lua_Integer i = 1; vals && i <= n; i++) {
+        size_t len = 0;
+        lua_rawgeti(L, idx, i);                    /* value */
+        sl_config_path_push(ctx, NULL, (long)i);
+        const char *p =
+            lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+        lua_Integer same = 0;
+        for (lua_Integer j = 1; p && j < i && !same; j++)
+            if (vals[j - 1].p && vals[j - 1].len == len &&
+                memcmp(vals[j - 1].p, p, len) == 0)
+                same = j;
+        if (!p) {
+            sl_config_describe(L, -1, got, sizeof got);
+            sl_config_err(ctx, "expected a string, got %s", got);
+        } else if (len > SL_SCHEMA_RULES_VALUE_MAX) {
+            sl_config_err(ctx, "a value of %zu bytes; at most %d", len,
+                          SL_SCHEMA_RULES_VALUE_MAX);
+        } else if (!utf8_ok(p, len)) {
+            sl_config_err(ctx, "not valid UTF-8");
+        } else if (same) {
+            sl_config_err(ctx, "the same value as enum[%lld]",
+                          (long long)same);
+        } else {
+            vals[i - 1] = (sl_schema_text){p, len}; /* borrowed from Lua */
+            sl_config_path_pop(ctx);
+            lua_pop(L, 1);                         /* */
+            continue;
+        }
+        ok = false;
+        sl_config_path_pop(ctx);
+        lua_pop(L, 1);                             /* */
+    }
+    if (!ok) {
+        free(vals);
+        return;
+    }
+    f->enums = vals;
+    f->rules.enum_values = vals;
+    f->rules.nenum = (size_t)n;
+}
+
+/* The checks across one field's rules, at the key of the first. */
+static void check_field_rules(sl_config_parse_context *ctx,
+                              const sl_config_field *f)
+{
+    const sl_schema_rules *r = &f->rules;
+    if (r->has_min && r->has_max &&
+        (f->type == SL_TYPE_INTEGER ? r->imin > r->imax : r->nmin > r->nmax)) {
+        sl_config_path_push(ctx, "min", 0);
+        if (f->type == SL_TYPE_INTEGER)
+            sl_config_err(ctx, "%lld is greater than max (%lld)",
+                          (long long)r->imin, (long long)r->imax);
+        else
+            sl_config_err(ctx, "%.15g is greater than max (%.15g)", r->nmin,
+                          r->nmax);
+        sl_config_path_pop(ctx);
+    }
+    if (r->has_min_length && r->has_max_length &&
+        r->min_length > r->max_length) {
+        sl_config_path_push(ctx, "min_length", 0);
+        sl_config_err(ctx, "%zu is greater than max_length (%zu)",
+                      r->min_length, r->max_length);
+        sl_config_path_pop(ctx);
+    }
+}
+
+void sl_config_free_fields(sl_config_connector_target *target)
+{
+    for (size_t i = 0; i < target->nfields; i++)
+        free(target->fields[i].enums);
+    free(target->fields);
+    target->fields = NULL;
+    target->nfields = target->capfields = 0;
+}
+
 /* Keep a field that was read (f->name set), unless its name is already
- * taken. */
+ * taken; the kept field owns its enum array, a refused one's is freed. */
 static void add_field(sl_config_parse_context *ctx,
                       sl_config_connector_target *connector,
                       const sl_config_field *f)
@@ -284,6 +477,7 @@ static void add_field(sl_config_parse_context *ctx,
             sl_config_path_push(ctx, "name", 0);
             sl_config_err(ctx, "duplicate field \"%s\"", f->name);
             sl_config_path_pop(ctx);
+            free(f->enums);
             return;
         }
     if (connector->nfields == connector->capfields) {
@@ -292,6 +486,7 @@ static void add_field(sl_config_parse_context *ctx,
             realloc(connector->fields, cap * sizeof *grown);
         if (!grown) {
             sl_config_err(ctx, "out of memory");
+            free(f->enums);
             return;
         }
         connector->fields = grown;
@@ -325,9 +520,12 @@ void sl_config_parse_schema(sl_config_parse_context *ctx,
             size_t before = ctx->nproblems;
             sl_config_field f = {.type = -1, .index = (long)i};
             sl_config_parse_table(ctx, -1, key->sub, &f);
+            check_field_rules(ctx, &f);
             f.bad = ctx->nproblems != before;
             if (f.name)
-                add_field(ctx, target, &f);
+                add_field(ctx, target, &f); /* takes f.enums */
+            else
+                free(f.enums);
         }
         sl_config_path_pop(ctx);
         lua_pop(L, 1);                             /* */
@@ -409,6 +607,14 @@ void sl_config_connector_after(sl_config_parse_context *ctx, void *target)
             sl_config_path_push(ctx, "name", 0);
             sl_config_err(ctx, "%s", err);
             ctx->depth -= 3;
+        } else if (!sl_schema_rules_empty(&f->rules) &&
+                   sl_schema_set_rules(c->schema,
+                                       sl_schema_nfields(c->schema) - 1,
+                                       &f->rules, err, sizeof err) != 0) {
+            sl_config_path_push(ctx, "schema", 0);
+            sl_config_path_push(ctx, NULL, f->index);
+            sl_config_err(ctx, "%s", err);
+            ctx->depth -= 2;
         }
     }
     sl_schema_limits limits = {.record_bytes = c->limit_record_bytes,

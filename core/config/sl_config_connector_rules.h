@@ -18,6 +18,9 @@ typedef struct sl_config_field {
     bool nullable;
     long index;        /* position in the schema list, 1-based */
     bool bad;          /* had a problem: kept for duplicate checks only */
+    sl_schema_rules rules;  /* enum, min/max, min_length/max_length as read;
+                               enum_values is `enums` */
+    sl_schema_text *enums;  /* owned array; the strings borrowed from Lua */
 } sl_config_field;
 
 /* What the connector keys fill. The loader owns what c points to and
@@ -78,6 +81,26 @@ void sl_config_parse_schema(sl_config_parse_context *ctx,
 void sl_config_parse_field_type(sl_config_parse_context *ctx,
                                 const sl_config_key *key, int idx,
                                 void *target);
+
+/* A schema field's rules (target: sl_config_field, whose type is read
+ * first): `min`/`max` (integer fields: integers in int64; number fields:
+ * finite numbers), `min_length`/`max_length` (string fields: 0 to
+ * SL_SCHEMA_RULES_LENGTH_MAX code points) and `enum` (string fields: 1 to
+ * SL_SCHEMA_RULES_ENUM_MAX distinct UTF-8 strings; the array is owned by
+ * the field). A rule for another type is reported at its key. */
+void sl_config_parse_field_bound(sl_config_parse_context *ctx,
+                                 const sl_config_key *key, int idx,
+                                 void *target);
+void sl_config_parse_field_length(sl_config_parse_context *ctx,
+                                  const sl_config_key *key, int idx,
+                                  void *target);
+void sl_config_parse_field_enum(sl_config_parse_context *ctx,
+                                const sl_config_key *key, int idx,
+                                void *target);
+
+/* Free what the fields of target own (their enum arrays) and the field
+ * list itself; target->fields is then NULL. */
+void sl_config_free_fields(sl_config_connector_target *target);
 
 /* After the connector keys (target: sl_config_connector_target): the
  * checks across keys (retry, queue and spool sizes, compression and a

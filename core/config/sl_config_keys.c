@@ -31,6 +31,10 @@ _Static_assert(sizeof(sl_body_form) == sizeof(int), "body form stored as int");
 _Static_assert(SL_GZIP_LEVEL_MIN == 1 && SL_GZIP_LEVEL_MAX == 9 &&
                SL_GZIP_LEVEL_DEFAULT == 6, "update compression_level's doc");
 _Static_assert(SL_SCHEMA_MAX_FIELDS == 512, "update the schema doc_allowed");
+_Static_assert(SL_SCHEMA_RULES_ENUM_MAX == 256 &&
+                   SL_SCHEMA_RULES_VALUE_MAX == 1024 &&
+                   SL_SCHEMA_RULES_LENGTH_MAX == 67108864,
+               "update the field rules' doc_allowed");
 
 static const char *const method_choices[] = {"POST", "PUT", "PATCH", NULL};
 const char *const sl_config_body_choices[] = {"array", "object", "ndjson",
@@ -172,6 +176,40 @@ const sl_config_key sl_config_field_keys[] = {
      .doc_type = "boolean",
      .desc = "Whether `null` (or a missing member, sent as `null`) is "
              "accepted."},
+    {.name = "min", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_field_bound, .ltype = LUA_TNUMBER,
+     .what = "a number", .defstr = "none", .doc_type = "number",
+     .doc_allowed = "`integer` fields: an integer within 64 bits; `number` "
+                    "fields: a finite number; at most `max`",
+     .desc = "`integer` and `number` fields: the smallest value accepted; "
+             "see [Field constraints](#field-constraints)."},
+    {.name = "max", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_field_bound, .ltype = LUA_TNUMBER,
+     .what = "a number", .defstr = "none", .doc_type = "number",
+     .doc_allowed = "as `min`",
+     .desc = "`integer` and `number` fields: the largest value accepted."},
+    {.name = "min_length", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_field_length, .ltype = LUA_TNUMBER,
+     .what = "an integer", .defstr = "none", .doc_type = "integer",
+     .doc_allowed = "0 .. 67108864; at most `max_length`",
+     .desc = "`string` fields: the fewest characters (Unicode code points, "
+             "escapes decoded) a value may have."},
+    {.name = "max_length", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_field_length, .ltype = LUA_TNUMBER,
+     .what = "an integer", .defstr = "none", .doc_type = "integer",
+     .doc_allowed = "0 .. 67108864",
+     .desc = "`string` fields: the most characters (code points) a value "
+             "may have."},
+    /* last: its parser hands a C array to the field, and no key after it
+     * may raise a Lua error before the field is kept */
+    {.name = "enum", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_field_enum, .ltype = LUA_TTABLE,
+     .what = "a list of strings", .defstr = "none",
+     .doc_type = "list of strings",
+     .doc_allowed = "1 to 256 distinct strings of UTF-8, each at most 1024 "
+                    "bytes",
+     .desc = "`string` fields: the only values accepted, compared after "
+             "escapes are decoded (`\"\\u0061\"` is `\"a\"`)."},
     {0}};
 
 const sl_config_key sl_config_connector_keys[] = {

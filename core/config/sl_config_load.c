@@ -313,7 +313,7 @@ static void load_connector(loader *load, const char *file)
     }
     if (ctx.nproblems != 0)
         connector_free(&connector.c);
-    free(connector.fields);
+    sl_config_free_fields(&connector);
     parse_context_done(&ctx, load->errs);
 }
 

@@ -72,7 +72,7 @@ static void connector_target_free(sl_config_connector_target *ct)
     free(c->intake_keys);
     free(c->idempotency_header);
     sl_schema_free(c->schema);
-    free(ct->fields);
+    sl_config_free_fields(ct);
     memset(ct, 0, sizeof *ct);
 }
 
@@ -364,6 +364,188 @@ static void test_schema_hostile(void)
     connector_target_free(&ct);
 }
 
+/* Field rules: each misuse named at its key and line. */
+static void test_field_rules_errors(void)
+{
+    const sl_config_key *key = connector_key("schema");
+    sl_config_connector_target ct = {0};
+    const char *msgs =
+        run("return { schema = {\n"
+            "  { name = 'a', type = 'integer', enum = { 'x' } },\n"
+            "  { name = 'b', type = 'string', min = 1 },\n"
+            "  { name = 'c', type = 'boolean', max = 1 },\n"
+            "  { name = 'd', type = 'integer', min_length = 1 },\n"
+            "  { name = 'e', type = 'date', max_length = 1 },\n"
+            "  { name = 'f', type = 'integer', min = 1.5 },\n"
+            "  { name = 'g', type = 'integer', max = 2^63 },\n"
+            "  { name = 'h', type = 'number', min = math.huge },\n"
+            "  { name = 'i', type = 'number', max = -math.huge },\n"
+            "  { name = 'j', type = 'integer', min = '5' },\n"
+            "  { name = 'k', type = 'integer', min = 10, max = 5 },\n"
+            "  { name = 'l', type = 'number', min = 2.5, max = 1.25 },\n"
+            "  { name = 'm', type = 'string', min_length = 10, max_length = 5 },\n"
+            "  { name = 'n', type = 'string', max_length = -1 },\n"
+            "  { name = 'o', type = 'string', min_length = 67108865 },\n"
+            "  { name = 'p', type = 'string', max_length = 1.5 },\n"
+            "  { name = 'q', type = 'string', enum = {} },\n"
+            "  { name = 'r', type = 'string', enum = 'new' },\n"
+            "  { name = 's', type = 'string', enum = { a = 1 } },\n"
+            "  { name = 't', type = 'string', enum = { 'a', 3 } },\n"
+            "  { name = 'u', type = 'string', enum = { 'a', 'b', 'a' } },\n"
+            "  { name = 'v', type = 'string', enum = { '\\xff' } },\n"
+            "  { name = 'w', type = 'string', enum = { ('x'):rep(1025) } },\n"
+            "  { name = 'x', type = 'string', maxlength = 3 },\n"
+            "  { name = 'y', type = 'strin', enum = { 3 }, min = 'x' },\n"
+            "  { name = 'z', type = 'number', nullable = true, min = 0,\n"
+            "    max = 1e9 },\n"
+            "} }", key, &ct);
+    CHECK_CONTAINS(msgs, "t.lua:2: schema[1].enum: only for type = \"string\" "
+                         "(this field is integer)\n");
+    CHECK_CONTAINS(msgs, "t.lua:3: schema[2].min: only for type = \"integer\" "
+                         "or \"number\" (this field is string)\n");
+    CHECK_CONTAINS(msgs, "t.lua:4: schema[3].max: only for type = \"integer\" "
+                         "or \"number\" (this field is boolean)\n");
+    CHECK_CONTAINS(msgs, "t.lua:5: schema[4].min_length: only for type = "
+                         "\"string\" (this field is integer)\n");
+    CHECK_CONTAINS(msgs, "t.lua:6: schema[5].max_length: only for type = "
+                         "\"string\" (this field is date)\n");
+    CHECK_CONTAINS(msgs, "t.lua:7: schema[6].min: expected an integer "
+                         "(64-bit) for an integer field, got number 1.5\n");
+    CHECK_CONTAINS(msgs, "t.lua:8: schema[7].max: expected an integer "
+                         "(64-bit) for an integer field, got number "
+                         "9.2233720368548e+18\n");
+    CHECK_CONTAINS(msgs, "t.lua:9: schema[8].min: expected a finite number, "
+                         "got number inf\n");
+    CHECK_CONTAINS(msgs, "t.lua:10: schema[9].max: expected a finite number, "
+                         "got number -inf\n");
+    CHECK_CONTAINS(msgs, "t.lua:11: schema[10].min: expected a number, got "
+                         "string \"5\"\n");
+    CHECK_CONTAINS(msgs, "t.lua:12: schema[11].min: 10 is greater than max "
+                         "(5)\n");
+    CHECK_CONTAINS(msgs, "t.lua:13: schema[12].min: 2.5 is greater than max "
+                         "(1.25)\n");
+    CHECK_CONTAINS(msgs, "t.lua:14: schema[13].min_length: 10 is greater "
+                         "than max_length (5)\n");
+    CHECK_CONTAINS(msgs, "t.lua:15: schema[14].max_length: -1 is out of "
+                         "range (0..67108864 characters)\n");
+    CHECK_CONTAINS(msgs, "t.lua:16: schema[15].min_length: 67108865 is out "
+                         "of range (0..67108864 characters)\n");
+    CHECK_CONTAINS(msgs, "t.lua:17: schema[16].max_length: expected an "
+                         "integer, got number 1.5\n");
+    CHECK_CONTAINS(msgs, "t.lua:18: schema[17].enum: list 1 to 256 values "
+                         "(0 given)\n");
+    CHECK_CONTAINS(msgs, "t.lua:19: schema[18].enum: expected a list of "
+                         "strings, got string \"new\"\n");
+    CHECK_CONTAINS(msgs, "t.lua:20: schema[19].enum: expected a list like "
+                         "{ \"new\", \"done\" }, found the key string \"a\"\n");
+    CHECK_CONTAINS(msgs, "t.lua:21: schema[20].enum[2]: expected a string, "
+                         "got number 3\n");
+    CHECK_CONTAINS(msgs, "t.lua:22: schema[21].enum[3]: the same value as "
+                         "enum[1]\n");
+    CHECK_CONTAINS(msgs, "t.lua:23: schema[22].enum[1]: not valid UTF-8\n");
+    CHECK_CONTAINS(msgs, "t.lua:24: schema[23].enum[1]: a value of 1025 "
+                         "bytes; at most 1024\n");
+    CHECK_CONTAINS(msgs, "t.lua:25: schema[24].maxlength: unknown key (did "
+                         "you mean \"max_length\"?)\n");
+    /* an unknown type: its rules are not judged, the type is reported */
+    CHECK_CONTAINS(msgs, "t.lua:26: schema[25].type: unknown type \"strin\"");
+    CHECK_CONTAINS(msgs, "t.lua:26: schema[25].min: expected a number, got "
+                         "string \"x\"\n");
+    CHECK(count_lines(msgs) == 26);
+    CHECK(ct.nfields == 26);
+    if (ct.nfields == 26) {
+        const sl_config_field *z = &ct.fields[25];
+        CHECK(!z->bad && z->rules.has_min && z->rules.nmin == 0 &&
+              z->rules.has_max && z->rules.nmax == 1e9);
+        CHECK(ct.fields[20].bad && ct.fields[20].enums == NULL);
+    }
+    connector_target_free(&ct);
+
+    msgs = run("local e = {}\n"
+               "for i = 1, 257 do e[i] = 'v' .. i end\n"
+               "return { schema = { { name = 's', type = 'string', enum = e "
+               "} } }", key, &ct);
+    CHECK_STR(msgs, "t.lua:3: schema[1].enum: list 1 to 256 values (257 "
+                    "given)\n");
+    connector_target_free(&ct);
+}
+
+/* Field rules that pass reach the schema, and the schema checks them. */
+static void test_field_rules_schema(void)
+{
+    const sl_config_key *key = connector_key("schema");
+    sl_test_config t;
+    sl_config_connector_target ct = {0};
+    ct.c.limit_fields = 16;
+    CHECK(sl_test_config_open(&t, "return { schema = {\n"
+            "  { name = 'stage', type = 'string', enum = { 'lead', "
+            "'customer', 'caf\\u{e9}', 'a\\0b' } },\n"
+            "  { name = 'qty', type = 'integer', min = 1, max = 1e3 },\n"
+            "  { name = 'price', type = 'number', min = 0, max = 100000 },\n"
+            "  { name = 'name', type = 'string', nullable = true,\n"
+            "    min_length = 1, max_length = 64 },\n"
+            "  { name = 'exact', type = 'integer', min = -9007199254740993,\n"
+            "    max = 9007199254740992 },\n"
+            "} }") == 0);
+    lua_getfield(t.ctx.L, 1, "schema");            /* t v */
+    sl_config_path_push(&t.ctx, "schema", 0);
+    key->custom(&t.ctx, key, 2, &ct);
+    sl_config_path_pop(&t.ctx);
+    sl_config_connector_after(&t.ctx, &ct); /* names still borrowed */
+    lua_pop(t.ctx.L, 1);                           /* t */
+    CHECK_STR(sl_test_config_close(&t), "");
+    sl_schema *s = ct.c.schema;
+    CHECK(s != NULL && sl_schema_nfields(s) == 5);
+    static const struct {
+        const char *rec, *field, *msg;
+    } cases[] = {
+        {"{\"stage\":\"lead\",\"qty\":1,\"price\":0,\"name\":\"x\","
+         "\"exact\":9007199254740992}", NULL, NULL},
+        {"{\"stage\":\"caf\\u00e9\",\"qty\":1000,\"price\":1e5,\"name\":null,"
+         "\"exact\":-9007199254740993}", NULL, NULL},
+        {"{\"stage\":\"a\\u0000b\",\"qty\":1,\"price\":0,\"exact\":0}", NULL,
+         NULL},
+        {"{\"stage\":\"pending\",\"qty\":1,\"price\":0,\"exact\":0}", "stage",
+         "\"pending\" is not one of the enum values (\"lead\", \"customer\", "
+         "\"caf\xc3\xa9\", \"a\\u0000b\")"},
+        {"{\"stage\":\"lead\",\"qty\":0,\"price\":0,\"exact\":0}", "qty",
+         "0 is less than min (1)"},
+        {"{\"stage\":\"lead\",\"qty\":1001,\"price\":0,\"exact\":0}", "qty",
+         "1001 is greater than max (1000)"},
+        {"{\"stage\":\"lead\",\"qty\":1,\"price\":1e9,\"exact\":0}", "price",
+         "1e9 is greater than max (100000)"},
+        {"{\"stage\":\"lead\",\"qty\":1,\"price\":-0.5,\"exact\":0}", "price",
+         "-0.5 is less than min (0)"},
+        {"{\"stage\":\"lead\",\"qty\":1,\"price\":0,\"name\":\"\","
+         "\"exact\":0}", "name", "0 characters, fewer than min_length (1)"},
+        {"{\"stage\":\"lead\",\"qty\":1,\"price\":0,\"exact\":"
+         "9007199254740993}", "exact", "9007199254740993 is greater than max "
+         "(9007199254740992)"},
+        {"{\"stage\":\"lead\",\"qty\":1,\"price\":0,\"exact\":"
+         "-9007199254740994}", "exact", "-9007199254740994 is less than min "
+         "(-9007199254740993)"},
+    };
+    for (size_t i = 0; s && i < sizeof cases / sizeof cases[0]; i++) {
+        sl_json js;
+        sl_json_token tok;
+        sl_buf out;
+        sl_schema_error err = {{0}, {0}};
+        sl_buf_init(&out, 0);
+        sl_json_init(&js, cases[i].rec, strlen(cases[i].rec), 0);
+        sl_json_next(&js, &tok);
+        sl_schema_rc rc = sl_schema_encode(s, &js, &tok, &out, &err);
+        if (!cases[i].msg) {
+            CHECK(rc == SL_SCHEMA_OK);
+        } else {
+            CHECK(rc == SL_SCHEMA_INVALID);
+            CHECK_STR(err.field, cases[i].field);
+            CHECK_STR(err.msg, cases[i].msg);
+        }
+        sl_buf_free(&out);
+    }
+    connector_target_free(&ct);
+}
+
 /* The checks after the keys: each names the key it is about. */
 static void test_connector_after(void)
 {
@@ -618,6 +800,8 @@ int main(void)
         {"idempotency_header", test_idempotency_header},
         {"intake_keys_hostile", test_intake_keys_hostile},
         {"schema_hostile", test_schema_hostile},
+        {"field_rules_errors", test_field_rules_errors},
+        {"field_rules_schema", test_field_rules_schema},
         {"connector_after", test_connector_after},
         {"compression_level", test_compression_level},
         {"compression_after", test_compression_after},
