@@ -299,14 +299,21 @@ static sl_fieldtpl_rc find_values(const sl_fieldtpl *t, const char *rec,
             return SL_FIELDTPL_BAD;
         }
     }
+    size_t total = 0; /* a header's value, at most (escapes shrink) */
     for (size_t i = 0; i < t->nparts; i++) {
         const part *pt = &t->parts[i];
+        total += pt->field < 0 ? pt->len : vals[pt->field].len;
         if (pt->field >= 0 && pt->in_path && t->mode == SL_FIELDTPL_URL &&
             vals[pt->field].len == 0) {
-            set_why(why, &t->fields[pt->field], "is empty, but is a segment "
-                    "of %s", t->what);
+            set_why(why, &t->fields[pt->field], "is empty, but is a path "
+                    "segment of %s", t->what);
             return SL_FIELDTPL_BAD;
         }
+    }
+    if (t->mode == SL_FIELDTPL_HEADER && total > SL_FIELDTPL_HEADER_MAX) {
+        set_why(why, &t->fields[0], "makes %s longer than %d bytes",
+                t->what, SL_FIELDTPL_HEADER_MAX);
+        return SL_FIELDTPL_BAD;
     }
     return SL_FIELDTPL_OK;
 notjson:
@@ -320,6 +327,15 @@ sl_fieldtpl_rc sl_fieldtpl_check(const sl_fieldtpl *t, const char *rec,
 {
     val vals[SL_FIELDTPL_MAX];
     return find_values(t, rec, len, vals, why);
+}
+
+int sl_fieldtpl_check_list(const void *ud, const char *rec, size_t len,
+                           sl_schema_error *why)
+{
+    for (sl_fieldtpl *const *t = ud; t && *t; t++)
+        if (sl_fieldtpl_check(*t, rec, len, why) != SL_FIELDTPL_OK)
+            return -1;
+    return 0;
 }
 
 /* ---- rendering ------------------------------------------------------- */

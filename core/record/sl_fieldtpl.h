@@ -27,6 +27,9 @@ typedef enum sl_fieldtpl_mode {
  * or '.'. At most SL_FIELDTPL_MAX placeholders in one text. */
 #define SL_FIELDTPL_MAX 16
 
+/* A header value filled from a record has at most this many bytes. */
+#define SL_FIELDTPL_HEADER_MAX 4096
+
 typedef enum sl_fieldtpl_rc {
     SL_FIELDTPL_OK = 0,
     SL_FIELDTPL_BAD,   /* the record's value cannot be used; why says */
@@ -60,11 +63,18 @@ const char *sl_fieldtpl_first_name(const sl_fieldtpl *t);
 
 /* Whether the values of record rec[0..len) make t render: every field
  * present and a string, an integer or a date as parsed; in a URL path not
- * empty; in a header without a control character. SL_FIELDTPL_OK, or
+ * empty; in a header without a control character, the value at most
+ * SL_FIELDTPL_HEADER_MAX bytes. SL_FIELDTPL_OK, or
  * SL_FIELDTPL_BAD with why (the field, and the rule with `what`). No
  * allocation; thread-safe. */
 sl_fieldtpl_rc sl_fieldtpl_check(const sl_fieldtpl *t, const char *rec,
                                  size_t len, sl_schema_error *why);
+
+/* An sl_schema_post_fn: ud is a NULL-terminated array of templates
+ * (sl_fieldtpl *const *); -1 with why at the first that
+ * sl_fieldtpl_check refuses, else 0. */
+int sl_fieldtpl_check_list(const void *ud, const char *rec, size_t len,
+                           sl_schema_error *why);
 
 /* Append t rendered for record rec[0..len) to out (not NUL-terminated).
  * SL_FIELDTPL_OK; SL_FIELDTPL_BAD as sl_fieldtpl_check says, with why;

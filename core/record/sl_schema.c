@@ -33,6 +33,8 @@ struct sl_schema {
     size_t n, cap;
     uint16_t *slots; /* field index + 1 by name hash; NULL up to LINEAR_MAX */
     size_t nslots;   /* power of two, at least twice n */
+    sl_schema_post_fn post; /* the owner's check of an encoded record */
+    const void *post_ud;
 };
 
 /* Where a field's value lies in the input (p == NULL: not seen yet). */
@@ -572,9 +574,9 @@ static sl_schema_rc emit_record(const sl_schema *s, const span *vals,
     return SL_SCHEMA_OK;
 }
 
-sl_schema_rc sl_schema_encode(const sl_schema *s, sl_json *js,
-                              const sl_json_token *first, sl_buf *out,
-                              sl_schema_error *err)
+static sl_schema_rc encode_record(const sl_schema *s, sl_json *js,
+                                  const sl_json_token *first, sl_buf *out,
+                                  sl_schema_error *err)
 {
     span vals[SL_SCHEMA_MAX_FIELDS];
     sl_json_token k, v;
@@ -662,5 +664,25 @@ skip_rest: /* leave the scanner after the record so the next one can follow */
     while (js->depth > base)
         if (sl_json_next(js, &k) == SL_JSON_ERROR)
             return syntax(js, err);
+    return rc;
+}
+
+void sl_schema_set_post(sl_schema *s, sl_schema_post_fn fn, const void *ud)
+{
+    s->post = fn;
+    s->post_ud = ud;
+}
+
+sl_schema_rc sl_schema_encode(const sl_schema *s, sl_json *js,
+                              const sl_json_token *first, sl_buf *out,
+                              sl_schema_error *err)
+{
+    size_t mark = out->len;
+    sl_schema_rc rc = encode_record(s, js, first, out, err);
+    if (s->post && rc == SL_SCHEMA_OK &&
+        s->post(s->post_ud, out->data + mark, out->len - mark, err) != 0) {
+        out->len = mark;
+        return SL_SCHEMA_INVALID;
+    }
     return rc;
 }

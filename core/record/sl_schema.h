@@ -112,6 +112,18 @@ sl_schema_rc sl_schema_encode(const sl_schema *s, sl_json *js,
                               const sl_json_token *first, sl_buf *out,
                               sl_schema_error *err);
 
+/* A check of one encoded record (rec[0..len), as sl_schema_encode
+ * appended it) beyond the field types, which its owner sets: 0 keeps the
+ * record, -1 rejects it with err filled (the field and why). Called from
+ * sl_schema_encode, so on any thread: no allocation, no shared state. */
+typedef int (*sl_schema_post_fn)(const void *ud, const char *rec, size_t len,
+                                 sl_schema_error *err);
+
+/* Run fn (NULL: none) with ud (borrowed; must outlive the schema's use)
+ * on every record sl_schema_encode accepts; a refusal makes it
+ * SL_SCHEMA_INVALID with out as it was. Not part of the fingerprint. */
+void sl_schema_set_post(sl_schema *s, sl_schema_post_fn fn, const void *ud);
+
 /* A stable fingerprint of the field list (names, types, nullability, policy)
  * as 16 hex digits plus NUL, for the schema lock. Field rules are left
  * out: they may change across restarts. */

@@ -114,12 +114,12 @@ static void test_no_placeholder(void)
 static const char *render(const char *text, sl_fieldtpl_mode mode,
                           const char *rec)
 {
-    static char got[1024];
+    static char got[8192];
     char err[256];
     sl_schema *s = schema();
     sl_fieldtpl *t = NULL;
     CHECK(sl_fieldtpl_parse(text, mode, mode == SL_FIELDTPL_URL ? FROM : 0, s,
-                            mode == SL_FIELDTPL_URL ? "the URL path"
+                            mode == SL_FIELDTPL_URL ? "the URL"
                                                     : "header \"X-Id\"",
                             &t, err, sizeof err) == 0);
     CHECK(t != NULL);
@@ -145,7 +145,7 @@ static const char *render(const char *text, sl_fieldtpl_mode mode,
 
 static const char *rec_id(const char *json_id)
 {
-    static char rec[512];
+    static char rec[8192];
     snprintf(rec, sizeof rec, "{\"id\":%s,\"n\":-42,\"day\":\"2024-02-29\","
              "\"score\":1.5,\"note\":null,\"ok\":true,\"a.b\":\"x\"}",
              json_id);
@@ -182,7 +182,7 @@ static void test_url_encoding(void)
               BASE "/x?user=a%20b%26c%3Dd&again=a%20b%26c%3Dd");
     /* an empty value: refused in the path, fine in the query */
     CHECK_STR(render(u, U, rec_id("\"\"")),
-              "BAD: id: is empty, but is a segment of the URL path");
+              "BAD: id: is empty, but is a path segment of the URL");
     CHECK_STR(render(BASE "/x?id={id}", U, rec_id("\"\"")), BASE "/x?id=");
 }
 
@@ -203,6 +203,12 @@ static void test_header_values(void)
     CHECK_STR(render("{id}", H, rec_id("\"\\u0020\\u00a0\"")),
               " \xc2\xa0");
     CHECK_STR(render("[{id}]", H, rec_id("\"\"")), "[]");
+    char big[5000] = "\"";
+    memset(big + 1, 'x', 4094);
+    strcat(big, "\"");
+    CHECK(strlen(render("{id}..", H, rec_id(big))) == 4096);
+    CHECK_STR(render("{id}!!!", H, rec_id(big)),
+              "BAD: id: makes header \"X-Id\" longer than 4096 bytes");
 }
 
 static void test_bad_records(void)
@@ -210,13 +216,13 @@ static void test_bad_records(void)
     sl_fieldtpl_mode U = SL_FIELDTPL_URL;
     const char *u = BASE "/v1/{id}";
     CHECK_STR(render(u, U, "{\"n\":1}"),
-              "BAD: id: missing, but the URL path needs it");
+              "BAD: id: missing, but the URL needs it");
     CHECK_STR(render(u, U, "{\"id\":null}"),
-              "BAD: id: missing, but the URL path needs it");
+              "BAD: id: missing, but the URL needs it");
     CHECK_STR(render(u, U, "{\"id\":12}"),
-              "BAD: id: not a string, but the URL path needs one");
+              "BAD: id: not a string, but the URL needs one");
     CHECK_STR(render(BASE "/{n}", U, "{\"n\":1.5}"),
-              "BAD: n: not an integer, but the URL path needs one");
+              "BAD: n: not an integer, but the URL needs one");
     CHECK_STR(render(u, U, "[1]"), "BAD: : the record is not a JSON object");
     CHECK_STR(render(u, U, "{\"id\":"), "BAD: : the record is not a JSON object");
     CHECK_STR(render(u, U, ""), "BAD: : the record is not a JSON object");
