@@ -226,14 +226,16 @@ static int walk(list_ctx *lc, const cli *c, int filtered, sl_dlq_each_fn fn,
 }
 
 #define LIST_REASON_COLS 30
+#define LIST_URL_COLS 36
 #define LIST_RECORD_COLS 60
 
 static void list_row(list_ctx *lc, const sl_dlq_stored *e)
 {
     char status[24];
     if (lc->n == 1)
-        printf("%6s  %-24s  %6s  %8s  %-*s  %s\n", "ID", "TIME", "STATUS",
-               "ATTEMPTS", LIST_REASON_COLS, "REASON", "RECORD");
+        printf("%6s  %-24s  %6s  %8s  %-*s  %-*s  %s\n", "ID", "TIME",
+               "STATUS", "ATTEMPTS", LIST_REASON_COLS, "REASON",
+               LIST_URL_COLS, "URL", "RECORD");
     if (e->status)
         snprintf(status, sizeof status, "%ld", e->status);
     else
@@ -246,6 +248,10 @@ static void list_row(list_ctx *lc, const sl_dlq_stored *e)
     size_t cols = render(&lc->out, lc->tmp.data, lc->tmp.len,
                          LIST_REASON_COLS, 1);
     sl_buf_printf(&lc->out, "%*s  ", (int)(LIST_REASON_COLS - cols), "");
+    text_get(&e->url, &lc->tmp); /* absent in older lines: "-" */
+    cols = render(&lc->out, e->url.p ? lc->tmp.data : "-",
+                  e->url.p ? lc->tmp.len : 1, LIST_URL_COLS, 1);
+    sl_buf_printf(&lc->out, "%*s  ", (int)(LIST_URL_COLS - cols), "");
     render(&lc->out, e->record, e->record_len, LIST_RECORD_COLS, 1);
     sl_buf_putc(&lc->out, '\n');
     fwrite(lc->out.data, 1, lc->out.len, stdout);
@@ -321,6 +327,7 @@ static int show_one(void *ud, const sl_dlq_stored *e, const char *line,
                  {"first_attempt", &e->first_attempt},
                  {"last_attempt", &e->last_attempt},
                  {"batch_id", &e->batch_id},
+                 {"url", &e->url},
                  {"reason", &e->reason}};
     printf("%-14s %" PRId64 "\n", "id", e->id);
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
@@ -330,6 +337,8 @@ static int show_one(void *ud, const sl_dlq_stored *e, const char *line,
             printf("%-14s %ld\n", "attempts", e->attempts);
             continue;
         }
+        if (!texts[i].t->p && texts[i].t == &e->url)
+            continue; /* older lines have none */
         text_get(texts[i].t, &lc->tmp);
         sl_buf_reset(&lc->out);
         render(&lc->out, lc->tmp.data, lc->tmp.len, SIZE_MAX, 1);

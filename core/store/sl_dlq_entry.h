@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define SL_DLQ_ENTRY_RESPONSE_MAX 1024 /* response bytes kept per entry */
+#define SL_DLQ_ENTRY_URL_MAX 2048      /* URL bytes kept per entry */
 
 /* One dead record. All pointers are borrowed for the call. */
 typedef struct sl_dlq_entry {
@@ -26,6 +27,10 @@ typedef struct sl_dlq_entry {
     int64_t first_attempt_ms;/* wall clock, ms since the epoch */
     int64_t last_attempt_ms;
     const char *batch_id;    /* the idempotency key of its last request */
+    const char *url;         /* the URL of its last request (per-record
+                                URLs differ by record); NULL: none was
+                                made; at most SL_DLQ_ENTRY_URL_MAX bytes
+                                are kept */
 } sl_dlq_entry;
 
 /* A string member of a stored entry as it stands in the file: the bytes
@@ -44,6 +49,9 @@ typedef struct sl_dlq_stored {
                                 when "time" is absent or unreadable */
     sl_dlq_text time;        /* "time" as written (RFC 3339, UTC) */
     sl_dlq_text reason, response, batch_id, first_attempt, last_attempt;
+    sl_dlq_text url;         /* absent (p NULL) in lines written before
+                                sluice kept it, or when no request was
+                                made */
     long status, attempts;   /* 0 when absent or not a small integer */
     const char *record;      /* the record, a compact JSON object */
     size_t record_len;

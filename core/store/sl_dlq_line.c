@@ -180,6 +180,8 @@ int sl_dlq_line_parse(const char *p, size_t n, sl_dlq_stored *e)
             e->response = str;
         } else if (is_key(&k, "batch_id")) {
             e->batch_id = str;
+        } else if (is_key(&k, "url")) {
+            e->url = str;
         } else if (is_key(&k, "first_attempt")) {
             e->first_attempt = str;
         } else if (is_key(&k, "last_attempt")) {
@@ -261,6 +263,11 @@ int sl_dlq_line_encode(sl_buf *b, int64_t id, const char *now,
                               cut_utf8(e->batch_id, blen, BATCH_ID_MAX));
     else
         bad = bad || sl_buf_append(b, "null", 4);
+    if (e->url) {
+        bad = bad || sl_buf_append(b, ",\"url\":", 7);
+        bad = bad || put_text(b, e->url, cut_utf8(e->url, strlen(e->url),
+                                                  SL_DLQ_ENTRY_URL_MAX));
+    }
     bad = bad || sl_buf_append(b, ",\"response\":", 12);
     bad = bad || put_text(b, resp ? e->response : "",
                           cut_utf8(e->response, resp, SL_DLQ_ENTRY_RESPONSE_MAX));

@@ -15,6 +15,7 @@
 #include "sl_buf.h"
 #include "sl_dlq.h"
 #include "sl_dlq_cli.h"
+#include "sl_dlq_line.h"
 #include "sl_json.h"
 #include "sl_state.h"
 #include "sl_test.h"
@@ -673,6 +674,42 @@ out:
     rmtree(dir);
 }
 
+/* The URL of the last request: written when known, read back, absent
+ * from older lines (which still read), capped. */
+static void test_url_member(void)
+{
+    sl_buf b;
+    sl_buf_init(&b, 0);
+    sl_dlq_entry e = entry("{\"id\":\"a b\"}");
+    e.url = "https://api.example.com/v1/users/a%20b?x=\"q\"";
+    CHECK(sl_dlq_line_encode(&b, 7, "2026-12-01T00:00:00.000Z", &e) == 0);
+    CHECK_CONTAINS(sl_buf_cstr(&b), "\"batch_id\":\"b-0001\",\"url\":"
+                   "\"https://api.example.com/v1/users/a%20b?x=\\\"q\\\"\","
+                   "\"response\":");
+    sl_dlq_stored st;
+    CHECK(sl_dlq_line_parse(b.data, b.len - 1, &st) == 0);
+    CHECK(st.url.p != NULL && st.url.len == 46);
+    CHECK(st.url.p && memcmp(st.url.p, "https://api.example.com/v1/users/"
+                             "a%20b?x=\\\"q\\\"", st.url.len) == 0);
+    const char *old = "{\"id\":1,\"time\":\"2026-11-26T10:00:00.000Z\","
+                      "\"status\":400,\"reason\":\"x\",\"batch_id\":\"b\","
+                      "\"record\":{\"id\":1}}";
+    CHECK(sl_dlq_line_parse(old, strlen(old), &st) == 0);
+    CHECK(st.url.p == NULL && st.id == 1);
+    sl_buf_reset(&b);
+    e.url = NULL;
+    CHECK(sl_dlq_line_encode(&b, 8, "2026-12-01T00:00:00.000Z", &e) == 0);
+    CHECK(strstr(sl_buf_cstr(&b), "\"url\"") == NULL);
+    static char huge[SL_DLQ_ENTRY_URL_MAX + 100];
+    memset(huge, 'u', sizeof huge - 1);
+    e.url = huge;
+    sl_buf_reset(&b);
+    CHECK(sl_dlq_line_encode(&b, 9, "2026-12-01T00:00:00.000Z", &e) == 0);
+    CHECK(sl_dlq_line_parse(b.data, b.len - 1, &st) == 0);
+    CHECK(st.url.len == SL_DLQ_ENTRY_URL_MAX);
+    sl_buf_free(&b);
+}
+
 /* The store's times are parsed by sl_time (tests/unit/test_time.c). */
 static void test_utf8_len(void)
 {
@@ -761,6 +798,7 @@ static void test_cli(void)
     e[1].reason = "retry time (max_elapsed_s = 60) ran out; last: "
                   "connection refused \x1b]0;pwned\x07";
     e[1].status = 0;
+    e[0].url = "https://api.example.com/v1/u/%2F%20x?y=1";
     e[1].response = "line one\nline two\x1b[2J";
     e[1].response_len = strlen(e[1].response);
     CHECK(sl_dlq_append(d, e, 2, err, sizeof err) == 0);
@@ -768,12 +806,15 @@ static void test_cli(void)
 
     CHECK(run_cli(root, 4, list) == 0);
     CHECK_CONTAINS(out_text, "    ID  TIME                      STATUS  "
-                             "ATTEMPTS  REASON");
+                             "ATTEMPTS  REASON                          URL"
+                             "                                   RECORD\n");
     CHECK_CONTAINS(out_text, "     1  20");
     CHECK_CONTAINS(out_text, "     400         3  HTTP 400 (permanent)"
-                             "            {\"id\":1}\n");
+                             "            https://api.example.com/v1/u/%2F%...  "
+                             "{\"id\":1}\n");
     CHECK_CONTAINS(out_text, "       -         3  retry time (max_elapsed_s "
-                             "=...  {\"id\":2}\n");
+                             "=...  -                                     "
+                             "{\"id\":2}\n");
     CHECK_CONTAINS(out_text, "\n2 dead letter(s)\n");
     CHECK(strchr(out_text, '\x1b') == NULL);
 
@@ -785,6 +826,7 @@ static void test_cli(void)
     CHECK(run_cli(root, 5, show) == 0);
     CHECK_CONTAINS(out_text, "id             2\n");
     CHECK_CONTAINS(out_text, "status         0 (no HTTP answer)\n");
+    CHECK(strstr(out_text, "url ") == NULL); /* none: no line */
     CHECK_CONTAINS(out_text, "reason         retry time (max_elapsed_s = 60)"
                              " ran out; last: connection refused "
                              "\\u001b]0;pwned\\u0007\n");
@@ -792,6 +834,12 @@ static void test_cli(void)
     CHECK_CONTAINS(out_text, "response (21 bytes)\n  line one\n"
                              "  line two\\u001b[2J\n");
     CHECK(strchr(out_text, '\x1b') == NULL);
+
+    const char *show1[] = {"show", "orders", "1", "-c", gw};
+    CHECK(run_cli(root, 5, show1) == 0);
+    CHECK_CONTAINS(out_text, "batch_id       b-0001\n"
+                             "url            https://api.example.com/v1/u/"
+                             "%2F%20x?y=1\nreason         HTTP 400");
 
     const char *show_bad[] = {"show", "orders", "9", "-c", gw};
     CHECK(run_cli(root, 5, show_bad) == 1);
@@ -860,6 +908,7 @@ int main(void)
         {"long_records", test_long_records},
         {"concurrent", test_concurrent},
         {"each", test_each},
+        {"url_member", test_url_member},
         {"utf8_len", test_utf8_len},
         {"cli", test_cli},
         {NULL, NULL},
