@@ -27,9 +27,13 @@ enum {
     SL_ON_PERMANENT_DEAD_LETTER /* the whole batch to the dead letters */
 };
 
+struct sl_fieldtpl;
+
 typedef struct sl_header {
     char *name;  /* owned */
     char *value; /* owned */
+    struct sl_fieldtpl *tpl; /* owned; value's {field} placeholders (body
+                                "object" only), NULL when it has none */
 } sl_header;
 
 /* One connector, as declared in its file. All pointers are owned by the
@@ -38,6 +42,13 @@ typedef struct sl_connector_conf {
     char *name;              /* identifier [A-Za-z_][A-Za-z0-9_-]*, <= 64 */
     char *file;              /* path of the connector file */
     char *url;               /* http:// or https://, host, optional port */
+    struct sl_fieldtpl *url_tpl; /* owned; url's {field} placeholders (body
+                                    "object" only), NULL when it has none */
+    struct sl_fieldtpl **record_tpls; /* owned NULL-terminated list of
+                                         url_tpl and the headers' tpl
+                                         (borrowed), the schema's post-check
+                                         (sl_schema_set_post); NULL when
+                                         there are none */
     char *method;            /* "POST", "PUT" or "PATCH" */
     sl_header *headers;      /* static headers, in name order */
     size_t nheaders;

@@ -10,7 +10,9 @@
 
 #include <lauxlib.h>
 
+#include "sl_addr.h"
 #include "sl_config_connector_rules.h"
+#include "sl_fieldtpl.h"
 #include "sl_gzip.h"
 #include "sl_header.h"
 #include "sl_json.h"
@@ -51,6 +53,25 @@ int sl_config_check_field_name(const char *v, char *why, size_t n)
     return 0;
 }
 
+/* Where a URL's path (or query) starts: placeholders stand only there. */
+static size_t url_path_start(const char *url)
+{
+    const char *sep = strstr(url, "://");
+    if (!sep)
+        return 0;
+    return (size_t)(sep + 3 - url) + strcspn(sep + 3, "/?#");
+}
+
+int sl_config_check_url(const char *v, char *why, size_t n)
+{
+    sl_fieldtpl *t = NULL;
+    if (sl_fieldtpl_parse(v, SL_FIELDTPL_URL, url_path_start(v), NULL, "",
+                          &t, why, n) != 0)
+        return -1;
+    sl_fieldtpl_free(t);
+    return sl_addr_check_url(v, why, n);
+}
+
 void sl_config_parse_headers(sl_config_parse_context *ctx,
                              const sl_config_key *key, int idx, void *target)
 {
@@ -88,7 +109,7 @@ void sl_config_parse_headers(sl_config_parse_context *ctx,
                 sl_config_err(ctx, "out of memory");
             } else {
                 c->headers = nh;
-                nh[c->nheaders] = (sl_header){NULL, NULL};
+                nh[c->nheaders] = (sl_header){NULL, NULL, NULL};
                 c->nheaders++; /* anchored before anything can fail */
                 nh[c->nheaders - 1].name = sl_config_strdup(ctx, name);
                 nh[c->nheaders - 1].value = sl_config_strdup(ctx, v);
@@ -562,6 +583,70 @@ static void check_compression(sl_config_parse_context *ctx,
     }
 }
 
+/* One text's placeholders (url or a header value, at the key path): only
+ * with body "object", against the schema. NULL when it has none or is
+ * refused (reported). */
+static sl_fieldtpl *placeholders(sl_config_parse_context *ctx,
+                                 const sl_connector_conf *c, const char *text,
+                                 sl_fieldtpl_mode mode, const char *what)
+{
+    char err[256];
+    sl_fieldtpl *t = NULL;
+    int object = c->body == SL_BODY_OBJECT;
+    size_t from = mode == SL_FIELDTPL_URL ? url_path_start(text) : 0;
+    if (sl_fieldtpl_parse(text, mode, from, object ? c->schema : NULL, what,
+                          &t, err, sizeof err) != 0) {
+        sl_config_err(ctx, "%s", err);
+        return NULL;
+    }
+    if (t && !object) {
+        sl_config_err(ctx, "placeholder {%s} needs body = \"object\" (one "
+                      "request per record)", sl_fieldtpl_first_name(t));
+        sl_fieldtpl_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* url's and the headers' {field} placeholders, and the intake's check
+ * that a record's values make them: c->record_tpls. */
+static void parse_placeholders(sl_config_parse_context *ctx,
+                               sl_connector_conf *c)
+{
+    char what[96];
+    size_t n = 0;
+    if (c->url) {
+        sl_config_path_push(ctx, "url", 0);
+        n += (c->url_tpl = placeholders(ctx, c, c->url, SL_FIELDTPL_URL,
+                                        "the URL")) != NULL;
+        sl_config_path_pop(ctx);
+    }
+    for (size_t i = 0; i < c->nheaders; i++) {
+        sl_header *h = &c->headers[i];
+        if (!h->name || !h->value)
+            continue;
+        snprintf(what, sizeof what, "header \"%.64s\"", h->name);
+        sl_config_path_push(ctx, "headers", 0);
+        sl_config_path_push(ctx, h->name, 0);
+        n += (h->tpl = placeholders(ctx, c, h->value, SL_FIELDTPL_HEADER,
+                                    what)) != NULL;
+        ctx->depth -= 2;
+    }
+    if (n == 0)
+        return;
+    if (!(c->record_tpls = calloc(n + 1, sizeof *c->record_tpls))) {
+        sl_config_err(ctx, "out of memory");
+        return;
+    }
+    n = 0;
+    if (c->url_tpl)
+        c->record_tpls[n++] = c->url_tpl;
+    for (size_t i = 0; i < c->nheaders; i++)
+        if (c->headers[i].tpl)
+            c->record_tpls[n++] = c->headers[i].tpl;
+    sl_schema_set_post(c->schema, sl_fieldtpl_check_list, c->record_tpls);
+}
+
 void sl_config_connector_after(sl_config_parse_context *ctx, void *target)
 {
     sl_config_connector_target *connector = target;
@@ -621,4 +706,5 @@ void sl_config_connector_after(sl_config_parse_context *ctx, void *target)
                                .string_bytes = c->limit_string_bytes,
                                .fields = c->limit_fields};
     sl_schema_set_limits(c->schema, &limits);
+    parse_placeholders(ctx, c);
 }

@@ -39,6 +39,10 @@ typedef struct sl_config_connector_target {
  * -1 with the reason in why (n bytes). */
 /* A connector name: [A-Za-z_][A-Za-z0-9_-]*, 1 to 64 characters. */
 int sl_config_check_name(const char *v, char *why, size_t n);
+/* A destination URL (sl_addr_check_url) whose '{' and '}' are {field}
+ * placeholders in its path or query (sl_fieldtpl's syntax); the fields
+ * are checked after the schema is read. */
+int sl_config_check_url(const char *v, char *why, size_t n);
 /* A schema field name: 1 to 127 bytes, no control characters. */
 int sl_config_check_field_name(const char *v, char *why, size_t n);
 

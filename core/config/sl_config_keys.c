@@ -222,11 +222,13 @@ const sl_config_key sl_config_connector_keys[] = {
              "(`/v1/connectors/{name}/records`), in logs and in metrics."},
     {.name = "url", .kind = SL_CONFIG_STRING, .store = SL_CONFIG_STORE_STRING,
      .off = CONNECTOR_OFFSET(c.url), .required = true,
-     .check = sl_addr_check_url, .doc_type = "string",
+     .check = sl_config_check_url, .doc_type = "string",
      .doc_allowed = "`http://` or `https://`, a host, optional `:port` "
                     "(1-65535), path and query; no spaces, credentials or "
-                    "fragment",
-     .desc = "Where every request goes."},
+                    "fragment; `{field}` placeholders in the path and query "
+                    "with body `\"object\"`",
+     .desc = "Where every request goes; with placeholders, one URL per "
+             "record (see [Per-record URLs](#per-record-urls))."},
     {.name = "method", .kind = SL_CONFIG_ENUM, .store = SL_CONFIG_STORE_STRING,
      .off = CONNECTOR_OFFSET(c.method), .def = 0, .choices = method_choices,
      .desc = "HTTP method of every request; written in any case, stored in "
@@ -237,8 +239,11 @@ const sl_config_key sl_config_connector_keys[] = {
      .doc_type = "table: name → string",
      .doc_allowed = "header names are tokens; values without CR/LF; not "
                     "`Content-Type`, `Content-Length`, `Host`, "
-                    "`Transfer-Encoding`",
-     .desc = "Static request headers, sent with every request."},
+                    "`Transfer-Encoding`; `{field}` placeholders with body "
+                    "`\"object\"`",
+     .desc = "Static request headers, sent with every request; a value's "
+             "`{field}` is filled from the record (see "
+             "[Per-record URLs](#per-record-urls))."},
     {.name = "schema", .kind = SL_CONFIG_CUSTOM,
      .custom = sl_config_parse_schema, .sub = sl_config_field_keys,
      .doc_sub_apart = true, .ltype = LUA_TTABLE, .what = "a list of fields",

@@ -22,6 +22,7 @@
 #include "sl_config_gateway_rules.h"
 #include "sl_config_keys.h"
 #include "sl_config_parse.h"
+#include "sl_fieldtpl.h"
 #include "sl_fs.h"
 #include "sl_luahost.h"
 #include "sl_luastd.h"
@@ -193,12 +194,15 @@ static void connector_free(sl_connector_conf *c)
         free(c->intake_keys[i]);
     }
     free(c->intake_keys);
+    sl_schema_free(c->schema); /* before the templates it checks with */
+    sl_fieldtpl_free(c->url_tpl);
+    free(c->record_tpls);
     for (size_t i = 0; i < c->nheaders; i++) {
         free(c->headers[i].name);
         free(c->headers[i].value);
+        sl_fieldtpl_free(c->headers[i].tpl);
     }
     free(c->headers);
-    sl_schema_free(c->schema);
     sl_luahost_free(c->L);
 }
 

@@ -11,6 +11,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "sl_fieldtpl.h"
 #include "sl_header.h"
 
 /* Does headers_fn's table (at the top of co) set `name` (false included)? */
@@ -39,6 +40,29 @@ static int append(struct curl_slist **list, const char *name,
         return -1;
     *list = t;
     return 0;
+}
+
+/* A static header, its placeholders filled from rec (with one). 0, -1
+ * out of memory or too long, 1 the record's value refused (why). */
+static int append_static(struct curl_slist **list, const sl_header *h,
+                         const char *rec, size_t rec_len, char *why,
+                         size_t whylen)
+{
+    if (!h->tpl || !rec)
+        return append(list, h->name, h->value);
+    sl_buf v;
+    sl_schema_error bad;
+    sl_buf_init(&v, 8192);
+    sl_fieldtpl_rc rc = sl_fieldtpl_render(h->tpl, rec, rec_len, &v, &bad);
+    int r = rc == SL_FIELDTPL_OK && sl_buf_putc(&v, '\0') == 0
+                ? append(list, h->name, v.data)
+                : -1;
+    if (rc == SL_FIELDTPL_BAD) {
+        snprintf(why, whylen, "field \"%s\": %s", bad.field, bad.msg);
+        r = 1;
+    }
+    sl_buf_free(&v);
+    return r;
 }
 
 /* headers_fn's table (top of co) appended to *list: string or integer
@@ -97,10 +121,12 @@ static int append_dynamic(struct curl_slist **list, const sl_connector_conf *c,
 }
 
 struct curl_slist *sl_attempt_headers_new(const sl_connector_conf *c,
-                                          const char *key, lua_State *co,
+                                          const char *key, const char *rec,
+                                          size_t rec_len, lua_State *co,
                                           char *why, size_t whylen)
 {
     struct curl_slist *list = NULL, *t;
+    int rc;
     why[0] = '\0';
     if (append(&list, "Content-Type", c->body == SL_BODY_NDJSON
                                           ? "application/x-ndjson"
@@ -116,8 +142,12 @@ struct curl_slist *sl_attempt_headers_new(const sl_connector_conf *c,
         goto nomem;
     for (size_t i = 0; i < c->nheaders; i++)
         if ((!co || !overridden(co, c->headers[i].name)) &&
-            append(&list, c->headers[i].name, c->headers[i].value) != 0)
+            (rc = append_static(&list, &c->headers[i], rec, rec_len, why,
+                                whylen)) != 0) {
+            if (rc > 0)
+                goto fail;
             goto nomem;
+        }
     if (co && append_dynamic(&list, c, co, why, whylen) != 0)
         goto fail;
     return list;

@@ -26,6 +26,7 @@
 #include "sl_batch.h"
 #include "sl_log.h"
 #include "sl_retry.h"
+#include "sl_target.h"
 #include "sl_time.h"
 
 
@@ -37,6 +38,7 @@ typedef struct dead {           /* a dead-lettered piece, until written */
     char *reason;               /* owned */
     char *response;             /* owned, may be NULL */
     size_t response_len;
+    char *url;                  /* owned; NULL: no request was made */
     char key[128];
 } dead;
 
@@ -58,6 +60,10 @@ typedef struct batch {
                                    on_finish_retry while finishing */
     sl_luaruntime_task *task;        /* headers_fn running for this attempt */
     struct curl_slist *dyn_headers;
+    const char *url;            /* the current piece's: conf->url, or
+                                   rendered into url_buf (sl_target) */
+    sl_buf url_buf;
+    int sent;                   /* a request of the current piece was made */
 } batch;
 
 struct sl_delivery {
@@ -144,7 +150,8 @@ sl_delivery *sl_delivery_new(struct event_base *base, sl_http_client *http,
     d->rng = ((uint64_t)mono_ms(d) << 20) ^ (uint64_t)getpid() ^
              (uint64_t)(uintptr_t)d ^ 0x9e3779b97f4a7c15ull;
     char why[160];
-    if (!(d->headers = sl_attempt_headers_new(conf, NULL, NULL, why, sizeof why))) {
+    if (!(d->headers = sl_attempt_headers_new(conf, NULL, NULL, 0, NULL, why,
+                                              sizeof why))) {
         snprintf(err, errlen, "%s: %s", conf->name, why);
         goto fail;
     }
@@ -167,7 +174,9 @@ static void batch_free(batch *b)
     for (size_t i = 0; i < b->ndead; i++) {
         free(b->dead[i].reason);
         free(b->dead[i].response);
+        free(b->dead[i].url);
     }
+    sl_buf_free(&b->url_buf);
     free(b->dead);
     sl_batch_free(b->recs);
     free(b);
@@ -210,6 +219,8 @@ static int cut_batch(sl_delivery *d)
     if (!b)
         return -1;
     b->d = d;
+    b->url = d->conf->url;
+    sl_buf_init(&b->url_buf, 0);
     int rc = -1;
     /* The retry timer is made before anything is taken from the spool, so
      * that retry_in never has to make it (nor, failing, send at once). */
@@ -249,7 +260,7 @@ static void transmit(batch *b, const struct curl_slist *headers)
     sl_delivery *d = b->d;
     sl_http_client_request req = {
         .method = d->conf->method,
-        .url = d->conf->url,
+        .url = b->url,
         .headers = headers,
         .timeout_ms = (long)d->conf->timeout_ms,
     };
@@ -258,6 +269,7 @@ static void transmit(batch *b, const struct curl_slist *headers)
     if (b->attempt > 1)
         d->stats->retries++;
     b->in_flight = 1;
+    b->sent = 1;
     d->in_flight++;
     b->last_wall = wall_ms(d);
     if (sl_http_client_send(d->http, &req, on_response, b) != 0) {
@@ -266,6 +278,41 @@ static void transmit(batch *b, const struct curl_slist *headers)
                               .error = "cannot start request", .body = ""};
         on_response(b, &r);
     }
+}
+
+/* " to <url>" in the logs of per-record connectors, whose URL differs by
+ * request; "" for the others. */
+static const char *log_to(const batch *b)
+{
+    return b->d->conf->record_tpls ? " to " : "";
+}
+
+static const char *log_url(const batch *b)
+{
+    return b->d->conf->record_tpls ? b->url : "";
+}
+
+static void bury(batch *b, const sl_http_client_response *res,
+                 const char *reason);
+
+/* A per-record connector's piece: its URL, its record's values checked
+ * for the headers. 0; -1 when the piece was dead-lettered (its record
+ * cannot make a request) or is retried later (out of memory): the caller
+ * returns at once. */
+static int target(batch *b)
+{
+    char why[320];
+    sl_target_rc rc = sl_target_url(b->d->conf, b->recs, &b->url_buf,
+                                    &b->url, why, sizeof why);
+    if (rc == SL_TARGET_BAD) {
+        sl_http_client_response r = {.status = 0, .error = why, .body = ""};
+        bury(b, &r, why);
+    } else if (rc != SL_TARGET_OK) {
+        sl_log_error("delivery", "%s: out of memory making a URL; retrying "
+                     "in 1 s", b->d->conf->name);
+        retry_in(b, 1000);
+    }
+    return rc == SL_TARGET_OK ? 0 : -1;
 }
 
 /* sl_luaruntime_args_fn: headers_fn's `req`. */
@@ -295,7 +342,7 @@ static void push_req(lua_State *co, void *ud)
     }
     lua_pushstring(co, d->conf->method);
     lua_setfield(co, -2, "method");
-    lua_pushstring(co, d->conf->url);
+    lua_pushstring(co, b->url);
     lua_setfield(co, -2, "url");
     lua_pushstring(co, d->conf->name);
     lua_setfield(co, -2, "connector");                     /* req */
@@ -317,8 +364,10 @@ static void on_headers(void *ud, lua_State *co, int nres, const char *err)
         if (nres > 1)
             lua_pop(co, nres - 1);
         sl_attempt_headers_free(b->dyn_headers);
-        b->dyn_headers = sl_attempt_headers_new(d->conf, key, co, why,
-                                                sizeof why);
+        size_t rlen = 0;
+        const char *rec = sl_target_record(d->conf, b->recs, &rlen);
+        b->dyn_headers = sl_attempt_headers_new(d->conf, key, rec, rlen, co,
+                                                why, sizeof why);
         if (!b->dyn_headers)
             err = why;
     }
@@ -343,6 +392,8 @@ static void send_piece(batch *b)
         retry_in(b, 1000);
         return;
     }
+    if (d->conf->record_tpls && target(b) != 0)
+        return;
     b->attempt++;
     if (!b->first_mono) {
         b->first_mono = mono_ms(d);
@@ -361,14 +412,16 @@ static void send_piece(batch *b)
         }
         return;
     }
-    if (!d->conf->idempotency_header) {
+    size_t rlen = 0;
+    const char *rec = sl_target_record(d->conf, b->recs, &rlen);
+    if (!d->conf->idempotency_header && !rec) {
         transmit(b, d->headers);
         return;
     }
-    char why[160];
+    char why[320];
     sl_attempt_headers_free(b->dyn_headers);
     b->dyn_headers = sl_attempt_headers_new(d->conf, sl_batch_key(b->recs),
-                                            NULL, why, sizeof why);
+                                            rec, rlen, NULL, why, sizeof why);
     if (!b->dyn_headers) {
         sl_log_error("delivery", "%s: %s; retrying in 1 s", d->conf->name, why);
         b->attempt--;
@@ -423,6 +476,7 @@ static void next_piece(batch *b)
 {
     b->attempt = 0;
     b->auth_retried = 0;
+    b->sent = 0;
     if (!sl_batch_next(b->recs)) {
         finish(b);
         return;
@@ -479,11 +533,13 @@ static void bury(batch *b, const sl_http_client_response *res, const char *reaso
     if (rl && (x->response = malloc(rl)))
         memcpy(x->response, res->body, rl);
     x->response_len = x->response ? rl : 0;
+    x->url = b->sent ? strdup(b->url) : NULL;
     snprintf(x->key, sizeof x->key, "%s", key);
     b->ndead++;
     d->stats->dead_lettered += cur.n;
-    sl_log_error("delivery", "batch %s: %zu record%s to the dead letters: %s",
-             key, cur.n, cur.n == 1 ? "" : "s", reason);
+    sl_log_error("delivery", "batch %s%s%s: %zu record%s to the dead letters: "
+                 "%s", key, log_to(b), log_url(b), cur.n, cur.n == 1 ? "" : "s",
+                 reason);
     next_piece(b);
 }
 
@@ -523,6 +579,7 @@ static void finish(batch *b)
                     e[k].first_attempt_ms = x->first_ms;
                     e[k].last_attempt_ms = x->last_ms;
                     e[k].batch_id = x->key;
+                    e[k].url = x->url;
                 }
             }
             rc = d->dlq ? sl_dlq_append(d->dlq, e, n, err, sizeof err) : 0;
@@ -588,12 +645,12 @@ static void on_response(void *ud, const sl_http_client_response *res)
     }
     d->stats->failures++;
     if (st)
-        sl_log_warn("delivery", "batch %s (%zu records) attempt %u: HTTP %ld: %.*s",
-                key, n, b->attempt, st,
+        sl_log_warn("delivery", "batch %s (%zu records) attempt %u%s%s: HTTP "
+                    "%ld: %.*s", key, n, b->attempt, log_to(b), log_url(b), st,
                 (int)(res->body_len < 200 ? res->body_len : 200), res->body);
     else
-        sl_log_warn("delivery", "batch %s (%zu records) attempt %u: %s", key,
-                n, b->attempt, res->error);
+        sl_log_warn("delivery", "batch %s (%zu records) attempt %u%s%s: %s",
+                    key, n, b->attempt, log_to(b), log_url(b), res->error);
     if (d->stopped)
         return; /* no retry now: the batch stays in the spool */
     if (class == SL_RETRY_AUTH) {

@@ -25,17 +25,17 @@ static const char *joined(const struct curl_slist *l)
 
 static void test_list(void)
 {
-    sl_header hs[] = {{"Authorization", "Bearer s"}, {"X-Team", "ops"}};
+    sl_header hs[] = {{"Authorization", "Bearer s", NULL}, {"X-Team", "ops", NULL}};
     sl_connector_conf c = {.headers = hs, .nheaders = 2,
                            .body = SL_BODY_NDJSON,
                            .idempotency_header = "Idempotency-Key"};
     char why[160];
-    struct curl_slist *l = sl_attempt_headers_new(&c, NULL, NULL, why, sizeof why);
+    struct curl_slist *l = sl_attempt_headers_new(&c, NULL, NULL, 0, NULL, why, sizeof why);
     CHECK_STR(joined(l), "Content-Type: application/x-ndjson|Expect:|"
                          "Authorization: Bearer s|X-Team: ops");
     sl_attempt_headers_free(l);
     c.body = SL_BODY_ARRAY;
-    l = sl_attempt_headers_new(&c, "k-1", NULL, why, sizeof why);
+    l = sl_attempt_headers_new(&c, "k-1", NULL, 0, NULL, why, sizeof why);
     CHECK_STR(joined(l), "Content-Type: application/json|Expect:|"
                          "Idempotency-Key: k-1|Authorization: Bearer s|"
                          "X-Team: ops");
@@ -44,7 +44,7 @@ static void test_list(void)
 
 static void test_list_dynamic(void)
 {
-    sl_header hs[] = {{"Authorization", "Bearer s"}, {"X-Team", "ops"}};
+    sl_header hs[] = {{"Authorization", "Bearer s", NULL}, {"X-Team", "ops", NULL}};
     sl_connector_conf c = {.headers = hs, .nheaders = 2,
                            .idempotency_header = "Idempotency-Key"};
     char why[160];
@@ -52,7 +52,7 @@ static void test_list_dynamic(void)
     CHECK(luaL_dostring(L, "return {authorization = 'Bearer t', "
                            "['X-Team'] = false, ['X-Try'] = 3}") == LUA_OK);
     int top = lua_gettop(L);
-    struct curl_slist *l = sl_attempt_headers_new(&c, "k-2", L, why, sizeof why);
+    struct curl_slist *l = sl_attempt_headers_new(&c, "k-2", NULL, 0, L, why, sizeof why);
     /* headers_fn's names override static ones; table order is Lua's */
     const char *got = joined(l);
     const char *head = "Content-Type: application/json|Expect:|"
@@ -75,7 +75,7 @@ static void test_list_dynamic(void)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK(luaL_dostring(L, bad[i][0]) == LUA_OK);
         top = lua_gettop(L);
-        CHECK(sl_attempt_headers_new(&c, "k", L, why, sizeof why) == NULL);
+        CHECK(sl_attempt_headers_new(&c, "k", NULL, 0, L, why, sizeof why) == NULL);
         CHECK_CONTAINS(why, bad[i][1]);
         CHECK(lua_gettop(L) == top && lua_istable(L, -1));
         lua_pop(L, 1);

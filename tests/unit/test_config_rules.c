@@ -16,6 +16,7 @@
 #include "sl_config_connector_rules.h"
 #include "sl_config_gateway_rules.h"
 #include "sl_config_keys.h"
+#include "sl_fieldtpl.h"
 #include "sl_test.h"
 #include "sl_test_config.h"
 
@@ -62,9 +63,14 @@ static const sl_config_key *gateway_key(const char *name)
 static void connector_target_free(sl_config_connector_target *ct)
 {
     sl_connector_conf *c = &ct->c;
+    sl_schema_free(c->schema);
+    c->schema = NULL;
+    sl_fieldtpl_free(c->url_tpl);
+    free(c->record_tpls);
     for (size_t i = 0; i < c->nheaders; i++) {
         free(c->headers[i].name);
         free(c->headers[i].value);
+        sl_fieldtpl_free(c->headers[i].tpl);
     }
     free(c->headers);
     for (size_t i = 0; i < c->nintake_keys; i++)
