@@ -98,7 +98,8 @@ static void test_shipped_conf_loads(void)
     CHECK(c->listen_port == 8080);
     CHECK_STR(c->state_dir, SLUICE_SOURCE_DIR "/conf/var");
     CHECK(c->max_body_bytes == 8u << 20);
-    CHECK(c->nconnectors == 4); /* + oauth2_example, signed_webhooks */
+    CHECK(c->nconnectors == 5); /* + oauth2_example, rest_users,
+                                   signed_webhooks */
     const sl_connector_conf *crm = sl_config_connector(c, "crm_contacts");
     CHECK(crm != NULL);
     if (crm) {
@@ -129,6 +130,19 @@ static void test_shipped_conf_loads(void)
         CHECK(ev->concurrency == 1);
         CHECK(sl_schema_policy(ev->schema) == SL_UNKNOWN_DROP);
     }
+    const sl_connector_conf *rest = sl_config_connector(c, "rest_users");
+    CHECK(rest != NULL);
+    if (rest) {
+        CHECK_STR(rest->url, "https://api.example.com/v1/users/{id}");
+        CHECK(rest->body == SL_BODY_OBJECT);
+        CHECK(rest->url_tpl != NULL);
+        CHECK(rest->nheaders == 2 && rest->headers[0].tpl == NULL);
+        CHECK(rest->nheaders == 2 && rest->headers[1].tpl != NULL);
+        CHECK(rest->record_tpls && rest->record_tpls[0] == rest->url_tpl &&
+              rest->record_tpls[1] && !rest->record_tpls[2]);
+    }
+    CHECK(crm == NULL || (crm->url_tpl == NULL && crm->record_tpls == NULL &&
+                          crm->headers[1].tpl == NULL));
     CHECK(sl_config_connector(c, "nope") == NULL);
     CHECK(c->ntcp == 1);
     if (c->ntcp == 1) {
@@ -175,7 +189,7 @@ static void test_print(void)
                         "    id          integer   no\n");
     CHECK_CONTAINS(out, "    created_at  datetime  no\n"
                         "    birthday    date      yes\n");
-    CHECK_CONTAINS(out, "  connectors      4\n"
+    CHECK_CONTAINS(out, "  connectors      5\n"
                         "  tcp 127.0.0.1:5170 -> events (ack off; allow "
                         "127.0.0.1, ::1; lines up to 1048576 bytes, whole "
                         "within 30 s; idle 60 s; 1024 connections)\n");
