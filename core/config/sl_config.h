@@ -32,8 +32,6 @@ struct sl_fieldtpl;
 typedef struct sl_header {
     char *name;  /* owned */
     char *value; /* owned */
-    struct sl_fieldtpl *tpl; /* owned; value's {field} placeholders (body
-                                "object" only), NULL when it has none */
 } sl_header;
 
 /* One connector, as declared in its file. All pointers are owned by the
@@ -45,13 +43,17 @@ typedef struct sl_connector_conf {
     struct sl_fieldtpl *url_tpl; /* owned; url's {field} placeholders (body
                                     "object" only), NULL when it has none */
     struct sl_fieldtpl **record_tpls; /* owned NULL-terminated list of
-                                         url_tpl and the headers' tpl
+                                         url_tpl and the header_tpls
                                          (borrowed), the schema's post-check
                                          (sl_schema_set_post); NULL when
                                          there are none */
     char *method;            /* "POST", "PUT" or "PATCH" */
     sl_header *headers;      /* static headers, in name order */
     size_t nheaders;
+    struct sl_fieldtpl **header_tpls; /* owned; nheaders entries: header
+                                         i's {field} placeholders (body
+                                         "object" only) or NULL; the array
+                                         is NULL when no value has one */
     sl_schema *schema;       /* owned */
     sl_body_form body;       /* default SL_BODY_ARRAY */
     int compression;         /* sl_compression; default none */

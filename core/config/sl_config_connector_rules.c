@@ -109,7 +109,7 @@ void sl_config_parse_headers(sl_config_parse_context *ctx,
                 sl_config_err(ctx, "out of memory");
             } else {
                 c->headers = nh;
-                nh[c->nheaders] = (sl_header){NULL, NULL, NULL};
+                nh[c->nheaders] = (sl_header){NULL, NULL};
                 c->nheaders++; /* anchored before anything can fail */
                 nh[c->nheaders - 1].name = sl_config_strdup(ctx, name);
                 nh[c->nheaders - 1].value = sl_config_strdup(ctx, v);
@@ -622,15 +622,25 @@ static void parse_placeholders(sl_config_parse_context *ctx,
         sl_config_path_pop(ctx);
     }
     for (size_t i = 0; i < c->nheaders; i++) {
-        sl_header *h = &c->headers[i];
+        const sl_header *h = &c->headers[i];
         if (!h->name || !h->value)
             continue;
         snprintf(what, sizeof what, "header \"%.64s\"", h->name);
         sl_config_path_push(ctx, "headers", 0);
         sl_config_path_push(ctx, h->name, 0);
-        n += (h->tpl = placeholders(ctx, c, h->value, SL_FIELDTPL_HEADER,
-                                    what)) != NULL;
+        sl_fieldtpl *t = placeholders(ctx, c, h->value, SL_FIELDTPL_HEADER,
+                                      what);
         ctx->depth -= 2;
+        if (!t)
+            continue;
+        if (!c->header_tpls &&
+            !(c->header_tpls = calloc(c->nheaders, sizeof *c->header_tpls))) {
+            sl_fieldtpl_free(t);
+            sl_config_err(ctx, "out of memory");
+            return;
+        }
+        c->header_tpls[i] = t;
+        n++;
     }
     if (n == 0)
         return;
@@ -641,9 +651,9 @@ static void parse_placeholders(sl_config_parse_context *ctx,
     n = 0;
     if (c->url_tpl)
         c->record_tpls[n++] = c->url_tpl;
-    for (size_t i = 0; i < c->nheaders; i++)
-        if (c->headers[i].tpl)
-            c->record_tpls[n++] = c->headers[i].tpl;
+    for (size_t i = 0; c->header_tpls && i < c->nheaders; i++)
+        if (c->header_tpls[i])
+            c->record_tpls[n++] = c->header_tpls[i];
     sl_schema_set_post(c->schema, sl_fieldtpl_check_list, c->record_tpls);
 }
 

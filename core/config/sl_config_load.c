@@ -200,8 +200,10 @@ static void connector_free(sl_connector_conf *c)
     for (size_t i = 0; i < c->nheaders; i++) {
         free(c->headers[i].name);
         free(c->headers[i].value);
-        sl_fieldtpl_free(c->headers[i].tpl);
+        if (c->header_tpls)
+            sl_fieldtpl_free(c->header_tpls[i]);
     }
+    free(c->header_tpls);
     free(c->headers);
     sl_luahost_free(c->L);
 }

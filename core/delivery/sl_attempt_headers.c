@@ -45,15 +45,15 @@ static int append(struct curl_slist **list, const char *name,
 /* A static header, its placeholders filled from rec (with one). 0, -1
  * out of memory or too long, 1 the record's value refused (why). */
 static int append_static(struct curl_slist **list, const sl_header *h,
-                         const char *rec, size_t rec_len, char *why,
-                         size_t whylen)
+                         const sl_fieldtpl *tpl, const char *rec,
+                         size_t rec_len, char *why, size_t whylen)
 {
-    if (!h->tpl || !rec)
+    if (!tpl || !rec)
         return append(list, h->name, h->value);
     sl_buf v;
     sl_schema_error bad;
     sl_buf_init(&v, 8192);
-    sl_fieldtpl_rc rc = sl_fieldtpl_render(h->tpl, rec, rec_len, &v, &bad);
+    sl_fieldtpl_rc rc = sl_fieldtpl_render(tpl, rec, rec_len, &v, &bad);
     int r = rc == SL_FIELDTPL_OK && sl_buf_putc(&v, '\0') == 0
                 ? append(list, h->name, v.data)
                 : -1;
@@ -142,8 +142,9 @@ struct curl_slist *sl_attempt_headers_new(const sl_connector_conf *c,
         goto nomem;
     for (size_t i = 0; i < c->nheaders; i++)
         if ((!co || !overridden(co, c->headers[i].name)) &&
-            (rc = append_static(&list, &c->headers[i], rec, rec_len, why,
-                                whylen)) != 0) {
+            (rc = append_static(&list, &c->headers[i],
+                                c->header_tpls ? c->header_tpls[i] : NULL,
+                                rec, rec_len, why, whylen)) != 0) {
             if (rc > 0)
                 goto fail;
             goto nomem;

@@ -136,13 +136,13 @@ static void test_shipped_conf_loads(void)
         CHECK_STR(rest->url, "https://api.example.com/v1/users/{id}");
         CHECK(rest->body == SL_BODY_OBJECT);
         CHECK(rest->url_tpl != NULL);
-        CHECK(rest->nheaders == 2 && rest->headers[0].tpl == NULL);
-        CHECK(rest->nheaders == 2 && rest->headers[1].tpl != NULL);
+        CHECK(rest->nheaders == 2 && rest->header_tpls &&
+              rest->header_tpls[0] == NULL && rest->header_tpls[1] != NULL);
         CHECK(rest->record_tpls && rest->record_tpls[0] == rest->url_tpl &&
               rest->record_tpls[1] && !rest->record_tpls[2]);
     }
     CHECK(crm == NULL || (crm->url_tpl == NULL && crm->record_tpls == NULL &&
-                          crm->headers[1].tpl == NULL));
+                          crm->header_tpls == NULL));
     CHECK(sl_config_connector(c, "nope") == NULL);
     CHECK(c->ntcp == 1);
     if (c->ntcp == 1) {

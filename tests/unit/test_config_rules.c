@@ -70,8 +70,10 @@ static void connector_target_free(sl_config_connector_target *ct)
     for (size_t i = 0; i < c->nheaders; i++) {
         free(c->headers[i].name);
         free(c->headers[i].value);
-        sl_fieldtpl_free(c->headers[i].tpl);
+        if (c->header_tpls)
+            sl_fieldtpl_free(c->header_tpls[i]);
     }
+    free(c->header_tpls);
     free(c->headers);
     for (size_t i = 0; i < c->nintake_keys; i++)
         free(c->intake_keys[i]);
