@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "sl_schema.h"
+#include "sl_template.h"
 
 typedef enum sl_body_form {
     SL_BODY_ARRAY = 0, /* one JSON array of records per request */
@@ -58,6 +59,11 @@ typedef struct sl_connector_conf {
     sl_body_form body;       /* default SL_BODY_ARRAY */
     int compression;         /* sl_compression; default none */
     int compression_level;   /* gzip level 1..9; default 6 */
+    sl_template *body_template;   /* body.template: around the whole body
+                                     ($records or $record, $batch_id,
+                                     $count); NULL: none; owned */
+    sl_template *record_template; /* body.record_template: around each
+                                     record ($record); NULL: none; owned */
     size_t batch_max_records;   /* default 500 */
     size_t batch_max_bytes;     /* default 1 MiB; body bytes per request */
     unsigned batch_max_delay_ms;/* default 200 */

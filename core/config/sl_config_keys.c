@@ -11,6 +11,7 @@
 #include <lua.h>
 
 #include "sl_addr.h"
+#include "sl_config_body.h"
 #include "sl_config_connector_rules.h"
 #include "sl_config_gateway_rules.h"
 #include "sl_config_keys.h"
@@ -45,6 +46,34 @@ const char *const sl_config_durability_choices[] = {"fsync", "os", "memory",
                                                     NULL};
 const char *const sl_config_on_permanent_choices[] = {"bisect",
                                                       "dead_letter", NULL};
+
+/* body as a table; `form` first: the templates are checked for it */
+static const sl_config_key body_keys[] = {
+    {.name = "form", .kind = SL_CONFIG_ENUM, .store = SL_CONFIG_STORE_INT,
+     .off = CONNECTOR_OFFSET(c.body), .def = 0,
+     .choices = sl_config_body_choices,
+     .desc = "How records become a request body; see "
+             "[Body forms](#body-forms). `body = \"ndjson\"` is short for "
+             "`body = { form = \"ndjson\" }`."},
+    {.name = "template", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_body_template,
+     .off = CONNECTOR_OFFSET(c.body_template), .ltype = LUA_TSTRING,
+     .what = "a string", .defstr = "none", .doc_type = "string",
+     .doc_allowed = "JSON with `$records` (form `array`) or `$record` "
+                    "(form `object`) exactly once as a value, and "
+                    "`$batch_id`, `$count` as values; at most 64 KiB; not "
+                    "with `ndjson`",
+     .desc = "Wraps the whole body: `'{\"inputs\": $records}'`; see "
+             "[Body templates](#body-templates)."},
+    {.name = "record_template", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_body_template,
+     .off = CONNECTOR_OFFSET(c.record_template), .ltype = LUA_TSTRING,
+     .what = "a string", .defstr = "none", .doc_type = "string",
+     .doc_allowed = "JSON with `$record` exactly once as a value and no "
+                    "other placeholder; at most 64 KiB",
+     .desc = "Wraps each record, in every form: "
+             "`'{\"properties\": $record}'`."},
+    {0}};
 
 static const sl_config_key batch_keys[] = {
     {.name = "max_records", .kind = SL_CONFIG_INTEGER,
@@ -256,10 +285,13 @@ const sl_config_key sl_config_connector_keys[] = {
      .choices = sl_config_unknown_choices,
      .desc = "A record member that is not in the schema: `reject` rejects "
              "the record, `drop` leaves the member out."},
-    {.name = "body", .kind = SL_CONFIG_ENUM, .store = SL_CONFIG_STORE_INT,
-     .off = CONNECTOR_OFFSET(c.body), .def = 0,
-     .choices = sl_config_body_choices,
-     .desc = "How records become a request body; see "
+    {.name = "body", .kind = SL_CONFIG_CUSTOM, .custom = sl_config_parse_body,
+     .sub = body_keys, .doc_sub_one = true, .ltype = LUA_TNONE,
+     .defstr = "`\"array\"`", .doc_type = "string or table",
+     .doc_allowed = "`\"array\"`, `\"object\"`, `\"ndjson\"`, or a "
+                    "table of `body.*` below",
+     .desc = "How records become a request body: the form's name, or a "
+             "table with the form and templates; see "
              "[Body forms](#body-forms)."},
     {.name = "compression", .kind = SL_CONFIG_ENUM,
      .store = SL_CONFIG_STORE_INT, .off = CONNECTOR_OFFSET(c.compression),

@@ -205,6 +205,8 @@ static void connector_free(sl_connector_conf *c)
     }
     free(c->header_tpls);
     free(c->headers);
+    sl_template_free(c->body_template);
+    sl_template_free(c->record_template);
     sl_luahost_free(c->L);
 }
 

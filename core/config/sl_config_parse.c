@@ -337,10 +337,8 @@ static void parse_int(sl_config_parse_context *ctx, const sl_config_key *key,
     store_int(key, target, key->def);
 }
 
-/* Parse the value at the top of the stack (nil when absent) for key key.
- * [-0, +0, m] */
-static void parse_value(sl_config_parse_context *ctx, const sl_config_key *key,
-                        void *target)
+void sl_config_parse_value(sl_config_parse_context *ctx,
+                           const sl_config_key *key, void *target)
 {
     lua_State *L = ctx->L;
     int t = lua_type(L, -1);
@@ -392,7 +390,7 @@ void sl_config_parse_table(sl_config_parse_context *ctx, int idx,
         lua_pushstring(L, key->name);              /* key */
         lua_rawget(L, idx);                      /* value */
         sl_config_path_push(ctx, key->name, 0);
-        parse_value(ctx, key, target);
+        sl_config_parse_value(ctx, key, target);
         sl_config_path_pop(ctx);
         lua_pop(L, 1);                           /* */
     }

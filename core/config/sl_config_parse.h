@@ -82,6 +82,9 @@ typedef struct sl_config_key {
                                    as rows like tcp[n].listen */
     bool doc_sub_apart;         /* CUSTOM: the reference shows `sub` in a
                                    table of its own (schema fields) */
+    bool doc_sub_one;           /* CUSTOM: `sub` are the keys of one table
+                                   (rows like body.form), not of each
+                                   element of a list */
     const char *doc_type;       /* type as the reference shows it */
     const char *doc_allowed;    /* STRING/CUSTOM: allowed values */
     const char *desc;
@@ -115,6 +118,13 @@ void sl_config_path_pop(sl_config_parse_context *ctx);
  * [-0, +0, m] */
 void sl_config_parse_table(sl_config_parse_context *ctx, int idx,
                            const sl_config_key *keys, void *target);
+
+/* Parse the value at the top of the stack (nil: absent) for the one key
+ * `key` into target, as sl_config_parse_table does for each of its keys:
+ * stored (given, or its default), every problem reported at the current
+ * key path. [-0, +0, m] */
+void sl_config_parse_value(sl_config_parse_context *ctx,
+                           const sl_config_key *key, void *target);
 
 /* Whether every key of the table at idx is 1..#t, as in a list; if not,
  * reports "expected a list like <example>, found the key ..." once and

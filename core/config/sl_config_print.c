@@ -98,7 +98,8 @@ static void reference_rows(FILE *out, const sl_config_key *keys,
             /* a list of tables shows its element keys as tcp[n].listen */
             char sub[64];
             snprintf(sub, sizeof sub, "%s%s%s.", prefix, key->name,
-                     key->kind == SL_CONFIG_CUSTOM ? "[n]" : "");
+                     key->kind == SL_CONFIG_CUSTOM && !key->doc_sub_one
+                         ? "[n]" : "");
             reference_rows(out, key->sub, sub);
         }
     }
@@ -226,6 +227,19 @@ static void print_listener(FILE *out, const sl_tcp_conf *listener)
             listener->max_connections == 1 ? "" : "s");
 }
 
+/* A template's compact form, its slots by name, on one line. */
+static void print_template(FILE *out, const char *label, const sl_template *t)
+{
+    size_t n;
+    const sl_template_part *p = sl_template_parts(t, &n);
+    fprintf(out, "    %-15s ", label);
+    for (size_t i = 0; i < n; i++) {
+        fwrite(p[i].lit, 1, p[i].len, out);
+        fputs(sl_template_slot_name(p[i].slot), out);
+    }
+    fputc('\n', out);
+}
+
 /* The connector's delivery: request, body, batching, retries. */
 static void print_delivery(FILE *out, const sl_connector_conf *connector)
 {
@@ -239,6 +253,10 @@ static void print_delivery(FILE *out, const sl_connector_conf *connector)
                 sl_config_compression_choices[connector->compression],
                 connector->compression_level,
                 sl_config_compression_choices[connector->compression]);
+    if (connector->record_template)
+        print_template(out, "record_template", connector->record_template);
+    if (connector->body_template)
+        print_template(out, "template", connector->body_template);
     fprintf(out, "  unknown_fields  %s\n",
             sl_config_unknown_choices[sl_schema_policy(connector->schema)]);
     fprintf(out, "  batch           max %zu records, max %zu bytes, "

@@ -3,6 +3,7 @@
 #include "sl_batch.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +27,63 @@ struct sl_batch {
     sl_batch_piece *stack;      /* waiting halves, last on top */
     size_t nstack, capstack;
     sl_buf part;                /* a piece's body, once split */
-    const sl_buf *body;         /* the current piece's: &full or &part;
+    const char *body;           /* the current piece's, in full or part;
                                    NULL until built (with the key) */
+    size_t body_len;
     char key[128];              /* the current piece's idempotency key */
     sl_buf gz;                  /* with compression: the current piece's
                                    body compressed, made with it */
+    /* Templates (sl_template); unused when the connector has none. The
+     * records section (the array, the lines, the one record) is built in
+     * full as without templates, each record wrapped in rpre/rsuf; the
+     * body template's head goes into room kept free before it. */
+    bool wrapped;               /* a body or record template is set */
+    const sl_template_part *parts; /* the body template's; NULL: none */
+    size_t nparts, main;        /* parts[main] ends at $records/$record */
+    const char *rpre, *rsuf;    /* record_template around $record */
+    size_t rprelen, rsuflen;
+    size_t head;                /* bytes kept free at the front of full */
+    size_t recs_end;            /* where the records section ends in full */
+    size_t envelope;            /* the body template's bytes, at most */
 };
+
+/* A key is "<name>-<16 hex>-<hex>-<count>": at most this beyond the name. */
+#define KEY_MAX_EXTRA (1 + 16 + 1 + 16 + 1 + 20)
+#define COUNT_MAX 20            /* digits of a size_t */
+
+/* The templates' parts and sizes, once per batch. The head is what comes
+ * before the records section at most: its literals and the largest
+ * values of its slots. */
+static void use_templates(sl_batch *b, const sl_connector_conf *c)
+{
+    size_t keymax = strlen(c->name) + KEY_MAX_EXTRA;
+    b->wrapped = true;
+    if (c->record_template) {
+        size_t n;
+        const sl_template_part *rp = sl_template_parts(c->record_template, &n);
+        b->rpre = rp[0].lit; /* the $record slot, then the rest */
+        b->rprelen = rp[0].len;
+        b->rsuf = rp[1].lit;
+        b->rsuflen = rp[1].len;
+    }
+    if (!c->body_template)
+        return;
+    const sl_template *t = c->body_template;
+    b->parts = sl_template_parts(t, &b->nparts);
+    b->envelope = sl_template_literal_bytes(t) +
+                  sl_template_uses(t, SL_TEMPLATE_BATCH_ID) * (keymax + 2) +
+                  sl_template_uses(t, SL_TEMPLATE_COUNT) * COUNT_MAX;
+    for (size_t i = 0; i < b->nparts; i++) {
+        b->head += b->parts[i].len;
+        if (b->parts[i].slot == SL_TEMPLATE_RECORDS ||
+            b->parts[i].slot == SL_TEMPLATE_RECORD) {
+            b->main = i;
+            break;
+        }
+        b->head += b->parts[i].slot == SL_TEMPLATE_BATCH_ID ? keymax + 2
+                                                            : COUNT_MAX;
+    }
+}
 
 sl_batch *sl_batch_new(const sl_connector_conf *c)
 {
@@ -42,6 +94,8 @@ sl_batch *sl_batch_new(const sl_connector_conf *c)
     sl_buf_init(&b->full, 0);
     sl_buf_init(&b->part, 0);
     sl_buf_init(&b->gz, 0);
+    if (c->body_template || c->record_template)
+        use_templates(b, c);
     return b;
 }
 
@@ -88,6 +142,20 @@ static char *put_record(const sl_connector_conf *c, char *w, size_t i,
     return w;
 }
 
+/* Room for one more rec_ref. 0, or -1 when out of memory. */
+static inline int refs_room(sl_batch *b)
+{
+    if (b->nrecords < b->caprefs)
+        return 0;
+    size_t nc = b->caprefs ? b->caprefs * 2 : 64;
+    rec_ref *nr = realloc(b->refs, nc * sizeof *nr);
+    if (!nr)
+        return -1;
+    b->refs = nr;
+    b->caprefs = nc;
+    return 0;
+}
+
 /* sl_cut_emit_fn: add one record to the batch's body unless it would
  * make it pass max_bytes (a first record always goes, however large, so
  * that nothing can get stuck). The records are copied once, here, into
@@ -99,15 +167,8 @@ static int emit_record(void *ud, const char *rec, size_t len, uint64_t lsn)
     size_t extra = len + 1 + (c->body == SL_BODY_ARRAY && b->nrecords == 0);
     if (b->nrecords > 0 && b->full.len + extra + 1 > c->batch_max_bytes)
         return 1;
-    if (b->nrecords == b->caprefs) {
-        size_t nc = b->caprefs ? b->caprefs * 2 : 64;
-        rec_ref *nr = realloc(b->refs, nc * sizeof *nr);
-        if (!nr)
-            return 1;
-        b->refs = nr;
-        b->caprefs = nc;
-    }
-    if (sl_buf_reserve(&b->full, extra + 1) != 0) /* + the closing ']' */
+    if (refs_room(b) != 0 ||
+        sl_buf_reserve(&b->full, extra + 1) != 0) /* + the closing ']' */
         return 1;
     char *w = b->full.data + b->full.len;
     char *end = put_record(c, w, b->nrecords, 0, rec, len);
@@ -120,6 +181,50 @@ static int emit_record(void *ud, const char *rec, size_t len, uint64_t lsn)
     return 0;
 }
 
+/* Write record i of a piece whose first record is `from` at w, wrapped
+ * in the record template (when there is one), in the connector's form, as
+ * put_record does; *at gets where the record's own bytes start. */
+static char *put_wrapped(const sl_batch *b, char *w, size_t i, size_t from,
+                         const char *rec, size_t len, char **at)
+{
+    if (b->c->body == SL_BODY_ARRAY)
+        *w++ = i == from ? '[' : ',';
+    memcpy(w, b->rpre, b->rprelen);
+    w += b->rprelen;
+    *at = w;
+    memcpy(w, rec, len);
+    w += len;
+    memcpy(w, b->rsuf, b->rsuflen);
+    w += b->rsuflen;
+    if (b->c->body == SL_BODY_NDJSON)
+        *w++ = '\n';
+    return w;
+}
+
+/* sl_cut_emit_fn of a connector with templates: emit_record, with each
+ * record wrapped and max_bytes counting the body template's bytes too
+ * (the head's room in full is not body). */
+static int emit_wrapped(void *ud, const char *rec, size_t len, uint64_t lsn)
+{
+    sl_batch *b = ud;
+    const sl_connector_conf *c = b->c;
+    size_t extra = len + b->rprelen + b->rsuflen + 1 +
+                   (c->body == SL_BODY_ARRAY && b->nrecords == 0);
+    if (b->nrecords > 0 && b->full.len - b->head + b->envelope + extra + 1 >
+                               c->batch_max_bytes)
+        return 1;
+    if (refs_room(b) != 0 || sl_buf_reserve(&b->full, extra + 1) != 0)
+        return 1;
+    char *at, *w = b->full.data + b->full.len;
+    char *end = put_wrapped(b, w, b->nrecords, 0, rec, len, &at);
+    b->refs[b->nrecords].off = (size_t)(at - b->full.data);
+    b->refs[b->nrecords].len = len;
+    b->refs[b->nrecords].lsn = lsn;
+    b->full.len = (size_t)(end - b->full.data);
+    b->nrecords++;
+    return 0;
+}
+
 int sl_batch_take(sl_batch *b, sl_spool *spool)
 {
     const sl_connector_conf *c = b->c;
@@ -127,9 +232,11 @@ int sl_batch_take(sl_batch *b, sl_spool *spool)
     size_t est = sl_spool_bytes(spool) + sl_spool_count(spool) + 2;
     if (est > c->batch_max_bytes)
         est = c->batch_max_bytes;
-    if (sl_buf_reserve(&b->full, est) != 0)
+    if (sl_buf_reserve(&b->full, est + b->head) != 0)
         return -1;
-    sl_spool_take(spool, max_records, emit_record, b, &b->cut);
+    b->full.len = b->head; /* 0 without a body template */
+    sl_spool_take(spool, max_records, b->wrapped ? emit_wrapped : emit_record,
+                  b, &b->cut);
     if (b->nrecords == 0 || b->nrecords != b->cut.nrecords)
         /* empty with a recovered batch left: the spool ran out of memory
          * reading it (unreadable ones it drops), so try again */
@@ -138,6 +245,7 @@ int sl_batch_take(sl_batch *b, sl_spool *spool)
                    : -1;
     if (c->body == SL_BODY_ARRAY)
         sl_buf_putc(&b->full, ']'); /* room was reserved by emit_record */
+    b->recs_end = b->full.len;
     b->cur.from = 0;
     b->cur.n = b->nrecords;
     return 1;
@@ -155,29 +263,129 @@ const char *sl_batch_record(const sl_batch *b, size_t i, size_t *len)
 
 /* ---- pieces ------------------------------------------------------------- */
 
-/* The current piece's body and key, in the connector's form. 0, or -1
- * when out of memory. */
+/* The body template's parts [from, to) with their $batch_id and $count
+ * filled (the main slot and END write nothing): their bytes, and writing
+ * them at w (room reserved), which returns the end. */
+static size_t run_bytes(const sl_batch *b, size_t from, size_t to,
+                        size_t keylen, size_t countlen)
+{
+    size_t n = 0;
+    for (size_t i = from; i < to; i++)
+        n += b->parts[i].len +
+             (b->parts[i].slot == SL_TEMPLATE_BATCH_ID ? keylen + 2
+              : b->parts[i].slot == SL_TEMPLATE_COUNT  ? countlen
+                                                       : 0);
+    return n;
+}
+
+static char *put_run(const sl_batch *b, char *w, size_t from, size_t to,
+                     const char *count, size_t countlen)
+{
+    size_t keylen = strlen(b->key);
+    for (size_t i = from; i < to; i++) {
+        memcpy(w, b->parts[i].lit, b->parts[i].len);
+        w += b->parts[i].len;
+        if (b->parts[i].slot == SL_TEMPLATE_BATCH_ID) {
+            /* the key's bytes (name, hex, digits, '-') need no escape */
+            *w++ = '"';
+            memcpy(w, b->key, keylen);
+            w += keylen;
+            *w++ = '"';
+        } else if (b->parts[i].slot == SL_TEMPLATE_COUNT) {
+            memcpy(w, count, countlen);
+            w += countlen;
+        }
+    }
+    return w;
+}
+
+/* sl_batch_build with templates, once the key is made. The whole batch:
+ * its head written into the room before the records, its tail after
+ * them. A piece: built in part, its records wrapped again. */
+static int build_wrapped(sl_batch *b, sl_batch_piece p)
+{
+    char count[COUNT_MAX + 4];
+    size_t countlen = (size_t)snprintf(count, sizeof count, "%zu", p.n);
+    size_t keylen = strlen(b->key);
+    size_t hlen = 0, tlen = 0;
+    if (b->parts) {
+        hlen = run_bytes(b, 0, b->main + 1, keylen, countlen);
+        tlen = run_bytes(b, b->main + 1, b->nparts, keylen, countlen);
+    }
+    if (p.from == 0 && p.n == b->nrecords) {
+        sl_buf_truncate(&b->full, b->recs_end);
+        if (sl_buf_reserve(&b->full, tlen) != 0)
+            return -1;
+        char *start = b->full.data + b->head - hlen; /* hlen <= head */
+        if (b->parts) {
+            put_run(b, start, 0, b->main + 1, count, countlen);
+            put_run(b, b->full.data + b->full.len, b->main + 1, b->nparts,
+                    count, countlen);
+            b->full.len += tlen;
+        }
+        b->body = start;
+        b->body_len = (size_t)(b->full.data + b->full.len - start);
+        return 0;
+    }
+    size_t bytes = form_bytes(b, p.from, p.n) +
+                   p.n * (b->rprelen + b->rsuflen) + hlen + tlen;
+    sl_buf_reset(&b->part);
+    if (sl_buf_reserve(&b->part, bytes + 1) != 0)
+        return -1;
+    char *at, *w = b->part.data;
+    if (b->parts)
+        w = put_run(b, w, 0, b->main + 1, count, countlen);
+    for (size_t i = p.from; i < p.from + p.n; i++)
+        w = put_wrapped(b, w, i, p.from, b->full.data + b->refs[i].off,
+                        b->refs[i].len, &at);
+    if (b->c->body == SL_BODY_ARRAY)
+        *w++ = ']';
+    if (b->parts)
+        w = put_run(b, w, b->main + 1, b->nparts, count, countlen);
+    b->part.len = (size_t)(w - b->part.data);
+    b->body = b->part.data;
+    b->body_len = b->part.len;
+    return 0;
+}
+
+/* sl_batch_build without templates: the whole batch is `full` as cut, a
+ * piece is copied into `part`. */
+static int build_plain(sl_batch *b, sl_batch_piece p)
+{
+    const sl_connector_conf *c = b->c;
+    if (p.from == 0 && p.n == b->nrecords) {
+        b->body = b->full.data;
+        b->body_len = b->full.len;
+        return 0;
+    }
+    sl_buf_reset(&b->part);
+    if (sl_buf_reserve(&b->part, form_bytes(b, p.from, p.n) + 1) != 0)
+        return -1;
+    char *w = b->part.data;
+    for (size_t i = p.from; i < p.from + p.n; i++)
+        w = put_record(c, w, i, p.from, b->full.data + b->refs[i].off,
+                       b->refs[i].len);
+    if (c->body == SL_BODY_ARRAY)
+        *w++ = ']';
+    b->part.len = (size_t)(w - b->part.data);
+    b->body = b->part.data;
+    b->body_len = b->part.len;
+    return 0;
+}
+
+/* The current piece's key and body, in the connector's form and
+ * templates. 0, or -1 when out of memory. */
 static int make_body(sl_batch *b)
 {
     const sl_connector_conf *c = b->c;
     sl_batch_piece p = b->cur;
-    if (p.from == 0 && p.n == b->nrecords) {
-        b->body = &b->full;
-    } else {
-        sl_buf_reset(&b->part);
-        if (sl_buf_reserve(&b->part, form_bytes(b, p.from, p.n) + 1) != 0)
-            return -1;
-        char *w = b->part.data;
-        for (size_t i = p.from; i < p.from + p.n; i++)
-            w = put_record(c, w, i, p.from, b->full.data + b->refs[i].off,
-                           b->refs[i].len);
-        if (c->body == SL_BODY_ARRAY)
-            *w++ = ']';
-        b->part.len = (size_t)(w - b->part.data);
-        b->body = &b->part;
-    }
+    /* the key first: a body template may hold it */
     snprintf(b->key, sizeof b->key, "%s-%016" PRIx64 "-%" PRIx64 "-%zu",
              c->name, b->cut.epoch, b->refs[p.from].lsn, p.n);
+    if ((b->wrapped ? build_wrapped(b, p) : build_plain(b, p)) != 0) {
+        b->body = NULL;
+        return -1;
+    }
     return 0;
 }
 
@@ -202,8 +410,8 @@ int sl_batch_build(sl_batch *b)
 
 const char *sl_batch_body(const sl_batch *b, size_t *len)
 {
-    *len = b->body->len;
-    return b->body->data;
+    *len = b->body_len;
+    return b->body;
 }
 
 const char *sl_batch_wire_body(const sl_batch *b, size_t *len)

@@ -7,7 +7,12 @@
  * can be halved. It is worked through as pieces: the whole batch first; a
  * split replaces the current piece by its first half and stacks the
  * second, which becomes current when the pieces before it are done. A
- * piece's body and idempotency key are made when it is first sent. */
+ * piece's body and idempotency key are made when it is first sent.
+ *
+ * With templates (the connector's body.template and body.record_template)
+ * each record is wrapped as it is copied, and each piece's body is the
+ * body template around the piece's records, with the piece's own key
+ * ($batch_id) and count ($count); the records themselves stay raw. */
 #ifndef SL_BATCH_H
 #define SL_BATCH_H
 
@@ -24,8 +29,8 @@ typedef struct sl_batch_piece {
 } sl_batch_piece;
 
 /* An empty batch for connector `c` (borrowed; must outlive it: its body
- * form, batch_max_records, batch_max_bytes, compression and name). NULL
- * when out of memory. */
+ * form and templates, batch_max_records, batch_max_bytes, compression
+ * and name). NULL when out of memory. */
 sl_batch *sl_batch_new(const sl_connector_conf *c);
 
 /* Free the batch and its body. Accepts NULL. */
@@ -33,8 +38,9 @@ void sl_batch_free(sl_batch *b);
 
 /* Cut the next batch from `spool` into the empty batch b: a batch
  * recovered from a previous run, else up to batch_max_records records (1
- * in the object form) while the body stays within batch_max_bytes (a
- * first record always goes, however large). The whole batch becomes the
+ * in the object form) while the body, a body template's text and values
+ * included, stays within batch_max_bytes (a first record always goes,
+ * however large). The whole batch becomes the
  * current piece. Returns 1 when records were taken, 0 when there were
  * none to take, -1 when out of memory (here, or in the spool reading a
  * recovered batch: try again later); then, if sl_batch_cut(b)->nrecords
@@ -77,7 +83,8 @@ int sl_batch_split(sl_batch *b);
  * Returns 1, or 0 when none is left (the batch is done). */
 int sl_batch_next(sl_batch *b);
 
-/* Record i's JSON text (*len bytes), inside the batch's body. */
+/* Record i's JSON text (*len bytes), inside the batch's body: the record
+ * as it was spooled, without any template around it. */
 const char *sl_batch_record(const sl_batch *b, size_t i, size_t *len);
 
 #endif

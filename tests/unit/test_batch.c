@@ -13,6 +13,7 @@
 #include "sl_batch.h"
 #include "sl_buf.h"
 #include "sl_spool.h"
+#include "sl_template.h"
 #include "sl_test.h"
 #include "sl_test_gunzip.h"
 
@@ -295,6 +296,182 @@ static void test_compressed(void)
     event_base_free(base);
 }
 
+/* ---- templates ---------------------------------------------------------- */
+
+static sl_template *tpl(const char *text, sl_template_kind kind)
+{
+    char err[256] = "";
+    sl_template *t = sl_template_new(text, strlen(text), kind, err, sizeof err);
+    if (!t)
+        fprintf(stderr, "template %s: %s\n", text, err);
+    CHECK(t != NULL);
+    return t;
+}
+
+/* A body with "$KEY" in place of the key: what a template put there. */
+static const char *body_keyed(sl_batch *b)
+{
+    static char out[4096];
+    const char *raw = body(b), *key = sl_batch_key(b), *at;
+    size_t w = 0, kl = strlen(key);
+    while ((at = strstr(raw, key)) != NULL) {
+        memcpy(out + w, raw, (size_t)(at - raw));
+        w += (size_t)(at - raw);
+        memcpy(out + w, "$KEY", 4);
+        w += 4;
+        raw = at + kl;
+    }
+    strcpy(out + w, raw);
+    return out;
+}
+
+/* Each form with a body template, a record template and both: the whole
+ * batch, its split pieces wrapped again with their own key and count,
+ * and the records themselves still raw. */
+static void test_templates(void)
+{
+    struct event_base *base = event_base_new();
+    sl_spool *s = memory_spool(base);
+    sl_template *hs = tpl("{ \"id\": $batch_id, \"inputs\": $records, "
+                          "\"n\": $count }", SL_TEMPLATE_FOR_ARRAY);
+    sl_template *props = tpl("{\"properties\": $record}",
+                             SL_TEMPLATE_FOR_RECORD);
+    sl_template *data = tpl("{\"data\": $record, \"n\": $count}",
+                            SL_TEMPLATE_FOR_OBJECT);
+    size_t n, len;
+    append(s, TEN, 7);
+
+    /* both templates, array form */
+    sl_connector_conf c = conf(SL_BODY_ARRAY, 100, 1 << 20);
+    c.body_template = hs;
+    c.record_template = props;
+    sl_batch *b = sl_batch_new(&c);
+    CHECK(sl_batch_take(b, s) == 1 && sl_batch_count(b) == 7);
+    sl_spool_done(s, sl_batch_cut(b));
+    sl_batch_split(b); /* 3 + 4 */
+    CHECK(sl_batch_split(b) == 0); /* 1 + 2, + 4 */
+    CHECK_STR(body_keyed(b), "{\"id\":\"$KEY\",\"inputs\":[{\"properties\":"
+              "{\"i\":1000}}],\"n\":1}");
+    CHECK(sl_batch_next(b) == 1);
+    CHECK_STR(body_keyed(b), "{\"id\":\"$KEY\",\"inputs\":[{\"properties\":"
+              "{\"i\":1001}},{\"properties\":{\"i\":1002}}],\"n\":2}");
+    const char *r = sl_batch_record(b, 2, &len);
+    CHECK(len == 10 && memcmp(r, "{\"i\":1002}", 10) == 0);
+    CHECK(sl_batch_next(b) == 1);
+    CHECK(sl_batch_current(b).n == 4);
+    CHECK(sl_batch_next(b) == 0);
+    sl_batch_free(b);
+
+    /* the whole batch, built in place around the records */
+    append(s, TEN, 3);
+    b = sl_batch_new(&c);
+    CHECK(sl_batch_take(b, s) == 1);
+    CHECK_STR(body_keyed(b), "{\"id\":\"$KEY\",\"inputs\":[{\"properties\":"
+              "{\"i\":1000}},{\"properties\":{\"i\":1001}},{\"properties\":"
+              "{\"i\":1002}}],\"n\":3}");
+    CHECK_STR(body_keyed(b), body_keyed(b)); /* built once: the same */
+    r = sl_batch_record(b, 0, &len);
+    CHECK(len == 10 && memcmp(r, "{\"i\":1000}", 10) == 0);
+    sl_spool_done(s, sl_batch_cut(b));
+    sl_batch_free(b);
+
+    /* the body template alone, the record template alone */
+    append(s, TEN, 2);
+    c.record_template = NULL;
+    CHECK_STR(body_keyed((b = sl_batch_new(&c), sl_batch_take(b, s), b)),
+              "{\"id\":\"$KEY\",\"inputs\":[{\"i\":1000},{\"i\":1001}],"
+              "\"n\":2}");
+    sl_spool_done(s, sl_batch_cut(b));
+    sl_batch_free(b);
+    append(s, TEN, 2);
+    c.body_template = NULL;
+    c.record_template = props;
+    CHECK_STR(cut(&c, s, &n), "[{\"properties\":{\"i\":1000}},"
+              "{\"properties\":{\"i\":1001}}]");
+
+    /* NDJSON, each line wrapped; a split piece too */
+    append(s, TEN, 3);
+    c.body = SL_BODY_NDJSON;
+    b = sl_batch_new(&c);
+    CHECK(sl_batch_take(b, s) == 1);
+    CHECK_STR(body(b), "{\"properties\":{\"i\":1000}}\n{\"properties\":"
+              "{\"i\":1001}}\n{\"properties\":{\"i\":1002}}\n");
+    CHECK(sl_batch_split(b) == 0);
+    CHECK_STR(body(b), "{\"properties\":{\"i\":1000}}\n");
+    sl_spool_done(s, sl_batch_cut(b));
+    sl_batch_free(b);
+
+    /* the object form: one record, wrapped by both */
+    append(s, TEN, 2);
+    c = conf(SL_BODY_OBJECT, 100, 1 << 20);
+    c.body_template = data;
+    CHECK_STR(cut(&c, s, &n), "{\"data\":{\"i\":1000},\"n\":1}");
+    c.record_template = props;
+    CHECK_STR(cut(&c, s, &n), "{\"data\":{\"properties\":{\"i\":1001}},"
+              "\"n\":1}");
+    sl_template_free(hs);
+    sl_template_free(props);
+    sl_template_free(data);
+    sl_spool_close(s);
+    event_base_free(base);
+}
+
+/* max_bytes counts the envelope too; a first record always goes. */
+static void test_template_max_bytes(void)
+{
+    struct event_base *base = event_base_new();
+    sl_spool *s = memory_spool(base);
+    /* 11 bytes of literal around 12 + 11 per extra record */
+    sl_template *t = tpl("{\"inputs\": $records}", SL_TEMPLATE_FOR_ARRAY);
+    sl_template *big = tpl("{\"pad\": \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                           "\", \"inputs\": $records}", SL_TEMPLATE_FOR_ARRAY);
+    size_t n;
+    append(s, TEN, 7);
+    sl_connector_conf c = conf(SL_BODY_ARRAY, 100, 45);
+    c.body_template = t;
+    /* 3 records: 34 + 11 = 45 bytes, fits; 4 would be 56 */
+    const char *got = cut(&c, s, &n);
+    CHECK(n == 3 && strlen(got) == 45);
+    c.batch_max_bytes = 44;
+    got = cut(&c, s, &n);
+    CHECK(n == 2 && strlen(got) == 34);
+    /* the envelope alone is past max_bytes: one record each */
+    c.body_template = big;
+    c.batch_max_bytes = 40;
+    got = cut(&c, s, &n);
+    CHECK(n == 1);
+    CHECK_STR(got, "{\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\","
+              "\"inputs\":[{\"i\":1005}]}");
+    sl_template_free(t);
+    sl_template_free(big);
+    sl_spool_close(s);
+    event_base_free(base);
+}
+
+/* With compression, what is compressed is the wrapped body. */
+static void test_template_compressed(void)
+{
+    struct event_base *base = event_base_new();
+    sl_spool *s = memory_spool(base);
+    sl_template *t = tpl("{\"inputs\": $records}", SL_TEMPLATE_FOR_ARRAY);
+    append(s, TEN, 2);
+    sl_connector_conf c = conf(SL_BODY_ARRAY, 100, 1 << 20);
+    c.body_template = t;
+    c.compression = SL_COMPRESSION_GZIP;
+    c.compression_level = 6;
+    sl_batch *b = sl_batch_new(&c);
+    CHECK(sl_batch_take(b, s) == 1);
+    CHECK_STR(body(b), "{\"inputs\":[{\"i\":1000},{\"i\":1001}]}");
+    CHECK_STR(inflated(b), "{\"inputs\":[{\"i\":1000},{\"i\":1001}]}");
+    CHECK(sl_batch_split(b) == 0);
+    CHECK_STR(body(b), "{\"inputs\":[{\"i\":1000}]}");
+    CHECK_STR(inflated(b), "{\"inputs\":[{\"i\":1000}]}");
+    sl_batch_free(b);
+    sl_template_free(t);
+    sl_spool_close(s);
+    event_base_free(base);
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
@@ -304,6 +481,9 @@ int main(void)
         {"pieces", test_pieces},
         {"pieces_ndjson", test_pieces_ndjson},
         {"compressed", test_compressed},
+        {"templates", test_templates},
+        {"template_max_bytes", test_template_max_bytes},
+        {"template_compressed", test_template_compressed},
         {NULL, NULL},
     };
     return sl_test_run(cases);

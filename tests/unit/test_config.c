@@ -98,8 +98,8 @@ static void test_shipped_conf_loads(void)
     CHECK(c->listen_port == 8080);
     CHECK_STR(c->state_dir, SLUICE_SOURCE_DIR "/conf/var");
     CHECK(c->max_body_bytes == 8u << 20);
-    CHECK(c->nconnectors == 5); /* + oauth2_example, rest_users,
-                                   signed_webhooks */
+    CHECK(c->nconnectors == 6); /* + hubspot_contacts, oauth2_example,
+                                   rest_users, signed_webhooks */
     const sl_connector_conf *crm = sl_config_connector(c, "crm_contacts");
     CHECK(crm != NULL);
     if (crm) {
@@ -121,6 +121,14 @@ static void test_shipped_conf_loads(void)
         CHECK(crm->batch_max_records == 500);
         CHECK(crm->batch_max_bytes == 1048576);
         CHECK(crm->batch_max_delay_ms == 200);
+    }
+    CHECK(crm && !crm->body_template && !crm->record_template);
+    const sl_connector_conf *hs = sl_config_connector(c, "hubspot_contacts");
+    CHECK(hs != NULL);
+    if (hs) {
+        CHECK(hs->body == SL_BODY_ARRAY);
+        CHECK(hs->body_template != NULL && hs->record_template != NULL);
+        CHECK(hs->batch_max_records == 100);
     }
     const sl_connector_conf *ev = sl_config_connector(c, "events");
     CHECK(ev != NULL);
@@ -189,7 +197,9 @@ static void test_print(void)
                         "    id          integer   no\n");
     CHECK_CONTAINS(out, "    created_at  datetime  no\n"
                         "    birthday    date      yes\n");
-    CHECK_CONTAINS(out, "  connectors      5\n"
+    CHECK_CONTAINS(out, "    record_template {\"properties\":$record}\n"
+                        "    template        {\"inputs\":$records}\n");
+    CHECK_CONTAINS(out, "  connectors      6\n"
                         "  tcp 127.0.0.1:5170 -> events (ack off; allow "
                         "127.0.0.1, ::1; lines up to 1048576 bytes, whole "
                         "within 30 s; idle 60 s; 1024 connections)\n");
