@@ -58,6 +58,7 @@ static void use_templates(sl_batch *b, const sl_connector_conf *c)
 {
     size_t keymax = strlen(c->name) + KEY_MAX_EXTRA;
     b->wrapped = true;
+    b->rpre = b->rsuf = ""; /* memcpy of 0 bytes needs a pointer too */
     if (c->record_template) {
         size_t n;
         const sl_template_part *rp = sl_template_parts(c->record_template, &n);
