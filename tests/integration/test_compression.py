@@ -141,6 +141,22 @@ class CompressionTest(SluiceTestCase):
         sys.stderr.write("\n[compression] %d body bytes sent as %d\n"
                          % (len(body), len(reqs[0].body)))
 
+    def test_per_record_urls(self):
+        # object form with {id} in the URL: each record's body compressed
+        # on its own, sent to its own URL
+        dest = self.start_destination(func=gzip_aware())
+        sl = self.start_sluice({"users": connector_lua(
+            "users", dest.url + "/v1/users/{id}", body="object",
+            concurrency=1, extra={"compression": "gzip"})})
+        self.post_ok(sl, "users", arr(rec(i) for i in range(3)), 3)
+        sl.wait_drained("users", 3)
+        reqs = dest.requests()
+        self.assertEqual(sorted(r.path for r in reqs),
+                         ["/v1/users/0", "/v1/users/1", "/v1/users/2"])
+        for r in reqs:
+            i = int(r.path.rsplit("/", 1)[1])
+            self.assertEqual(self.assert_gzip_request(r), rec(i).encode())
+
     # ---- retries and splits ---------------------------------------------
 
     def test_retries_send_the_same_compressed_bytes(self):
