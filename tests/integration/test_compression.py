@@ -200,6 +200,36 @@ class CompressionTest(SluiceTestCase):
             self.assertNotIn(half.body[10:-8], reqs[0].body)
         self.assertEqual(stats["splits"], 1)
 
+    def test_templates_are_compressed_after_wrapping(self):
+        # the final body (templates applied) is what is compressed; a 413
+        # half is wrapped again and compressed on its own; headers_fn's
+        # req.body is that final body before compression
+        def status(i, r, inflated):
+            if r.headers.get("X-Body-Sha256") != \
+                    hashlib.sha256(inflated).hexdigest():
+                return 400
+            return 413 if inflated.count(b'"properties"') > 2 else 200
+        dest = self.start_destination(func=gzip_aware(status))
+        hfn = ('function(req) return { ["X-Body-Sha256"] = '
+               'sluice.hex(sluice.sha256(req.body)) } end')
+        sl = self.start_sluice({"hub": connector_lua(
+            "hub", dest.url + "/batch", concurrency=1,
+            body={"template": '{ "inputs" : $records, "n": $count }',
+                  "record_template": '{ "properties" : $record }'},
+            batch={"max_records": 4, "max_delay_ms": 50},
+            extra={"compression": "gzip", "headers_fn": LuaRaw(hfn)})})
+        self.post_ok(sl, "hub", arr(rec(i) for i in range(4)), 4)
+        sl.wait_drained("hub", 4)
+        reqs = dest.requests()
+        self.assertEqual([r.status for r in reqs], [413, 200, 200], reqs)
+
+        def wrapped(ids):
+            return ('{"inputs":[%s],"n":%d}' % (",".join(
+                '{"properties":%s}' % rec(i) for i in ids), len(ids))).encode()
+        self.assertEqual([self.assert_gzip_request(r) for r in reqs],
+                         [wrapped([0, 1, 2, 3]), wrapped([0, 1]),
+                          wrapped([2, 3])])
+
     # ---- headers_fn ----------------------------------------------------------
 
     def test_headers_fn_sees_body_and_compressed_body(self):
