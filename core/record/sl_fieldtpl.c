@@ -254,6 +254,23 @@ static int has_control(const char *p, size_t len)
     return 0;
 }
 
+/* 1 or 2 when the escaped string p[0..len) decodes to "." or "..", else
+ * 0 (a '.' may be written \u002e). */
+static size_t dots(const char *p, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; n++) {
+        if (p[i] == '.')
+            i++;
+        else if (len - i >= 6 && !memcmp(p + i, "\\u002", 5) &&
+                 (p[i + 5] == 'e' || p[i + 5] == 'E'))
+            i += 6;
+        else
+            return 0;
+    }
+    return n <= 2 ? n : 0;
+}
+
 /* Find the values of t's fields in the record and check them. */
 static sl_fieldtpl_rc find_values(const sl_fieldtpl *t, const char *rec,
                                   size_t len, val *vals, sl_schema_error *why)
@@ -303,10 +320,20 @@ static sl_fieldtpl_rc find_values(const sl_fieldtpl *t, const char *rec,
     for (size_t i = 0; i < t->nparts; i++) {
         const part *pt = &t->parts[i];
         total += pt->field < 0 ? pt->len : vals[pt->field].len;
-        if (pt->field >= 0 && pt->in_path && t->mode == SL_FIELDTPL_URL &&
-            vals[pt->field].len == 0) {
+        if (pt->field < 0 || !pt->in_path || t->mode != SL_FIELDTPL_URL)
+            continue;
+        const val *x = &vals[pt->field];
+        if (x->len == 0) {
             set_why(why, &t->fields[pt->field], "is empty, but is a path "
                     "segment of %s", t->what);
+            return SL_FIELDTPL_BAD;
+        }
+        /* "." and ".." are unreserved, but as a segment they would move
+         * the request elsewhere (curl and servers resolve them) */
+        if (x->type == SL_JSON_STRING && dots(x->p, x->len)) {
+            set_why(why, &t->fields[pt->field], "is \"%.*s\", but a path "
+                    "segment of %s cannot be \".\" or \"..\"",
+                    (int)dots(x->p, x->len), "..", t->what);
             return SL_FIELDTPL_BAD;
         }
     }

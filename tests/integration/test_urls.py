@@ -153,7 +153,8 @@ class PerRecordUrlTest(SluiceTestCase):
         dest = self.start_destination()
         sl = self.start_sluice({"rest_users": rest_connector(dest.url)})
         bad = [user('"x"', '"acme\\r\\nX-Evil: 1"'), user('"x"', '"a\\tb"'),
-               user('"x"', '"a\\u007fb"'), user('""'), user('"ok"')]
+               user('"x"', '"a\\u007fb"'), user('""'), user('".."'),
+               user('"."'), user('"ok"')]
         st, js, _ = sl.post("rest_users", "[%s]" % ",".join(bad))
         self.assertEqual(st, 200, sl.last_raw)
         self.assertEqual(js["accepted"], 1, js)
@@ -162,7 +163,11 @@ class PerRecordUrlTest(SluiceTestCase):
                "in header \"X-Tenant\"")
         self.assertEqual(rej, [
             (0, "tenant", ctl), (1, "tenant", ctl), (2, "tenant", ctl),
-            (3, "id", "is empty, but is a path segment of the URL")])
+            (3, "id", "is empty, but is a path segment of the URL"),
+            (4, "id", 'is "..", but a path segment of the URL cannot be "." '
+             'or ".."'),
+            (5, "id", 'is ".", but a path segment of the URL cannot be "." '
+             'or ".."')])
         r = dest.wait_requests(1)[0]
         self.assertEqual(r.path, "/v1/users/ok")
         for h, v in r.headers.items():

@@ -162,7 +162,20 @@ static void test_url_encoding(void)
     CHECK_STR(render(u, U, rec_id("\"a/b\"")), BASE "/v1/users/a%2Fb");
     CHECK_STR(render(u, U, rec_id("\"a?b#c\"")), BASE "/v1/users/a%3Fb%23c");
     CHECK_STR(render(u, U, rec_id("\"100%\"")), BASE "/v1/users/100%25");
-    CHECK_STR(render(u, U, rec_id("\"..\"")), BASE "/v1/users/..");
+    CHECK_STR(render(u, U, rec_id("\"...\"")), BASE "/v1/users/...");
+    CHECK_STR(render(u, U, rec_id("\"..\"")),
+              "BAD: id: is \"..\", but a path segment of the URL cannot be "
+              "\".\" or \"..\"");
+    CHECK_STR(render(u, U, rec_id("\"\\u002e\"")),
+              "BAD: id: is \".\", but a path segment of the URL cannot be "
+              "\".\" or \"..\"");
+    CHECK_STR(render(u, U, rec_id("\".\\u002E\"")),
+              "BAD: id: is \"..\", but a path segment of the URL cannot be "
+              "\".\" or \"..\"");
+    CHECK_STR(render(BASE "/x?id={id}", U, rec_id("\"..\"")),
+              BASE "/x?id=..");
+    CHECK_STR(render(BASE "/x/{id}.json", U, rec_id("\"a.b\"")),
+              BASE "/x/a.b.json");
     CHECK_STR(render(u, U, rec_id("\"+&=;:@!$'()*,\"")),
               BASE "/v1/users/%2B%26%3D%3B%3A%40%21%24%27%28%29%2A%2C");
     /* unicode, raw and escaped, gives the same UTF-8 bytes */
