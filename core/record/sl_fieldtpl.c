@@ -65,15 +65,15 @@ static int bad_brace(const char *text, size_t i, char *err, size_t errlen)
     size_t k = i + 1 + strcspn(text + i + 1, "{}");
     if (text[k] != '}')
         return fail(err, errlen, "position %zu: '{' without a closing '}'",
-                    i + 1);
+                    i);
     if (k == i + 1)
         return fail(err, errlen, "position %zu: empty placeholder '{}'",
-                    i + 1);
+                    i);
     if (k - i - 1 > SL_SCHEMA_NAME_MAX)
         return fail(err, errlen, "position %zu: placeholder name longer "
-                    "than %d bytes", i + 1, SL_SCHEMA_NAME_MAX);
+                    "than %d bytes", i, SL_SCHEMA_NAME_MAX);
     return fail(err, errlen, "position %zu: '{%.*s}' is not a placeholder (a "
-                "field name of letters, digits, '_', '-' and '.')", i + 1,
+                "field name of letters, digits, '_', '-' and '.')", i,
                 (int)(k - i - 1 < 40 ? k - i - 1 : 40), text + i + 1);
 }
 
@@ -121,7 +121,7 @@ int sl_fieldtpl_parse(const char *text, sl_fieldtpl_mode mode, size_t from,
         char c = text[i];
         if (c == '}' && mode == SL_FIELDTPL_URL) {
             fail(err, errlen, "position %zu: '}' without an opening '{'",
-                 i + 1);
+                 i);
             goto fail;
         }
         if (c == '?' && mode == SL_FIELDTPL_URL && i >= from)
@@ -146,12 +146,12 @@ int sl_fieldtpl_parse(const char *text, sl_fieldtpl_mode mode, size_t from,
         if (i < from) {
             fail(err, errlen, "position %zu: placeholder {%.*s} in the "
                  "scheme, host or port; placeholders go in the path or the "
-                 "query", i + 1, (int)nlen, name);
+                 "query", i, (int)nlen, name);
             goto fail;
         }
         if (++nplace > SL_FIELDTPL_MAX) {
             fail(err, errlen, "position %zu: more than %d placeholders",
-                 i + 1, SL_FIELDTPL_MAX);
+                 i, SL_FIELDTPL_MAX);
             goto fail;
         }
         if (!t) {
@@ -172,7 +172,7 @@ int sl_fieldtpl_parse(const char *text, sl_fieldtpl_mode mode, size_t from,
             nf->name = t->text + (name - text);
             nf->name_len = nlen;
             nf->type = SL_TYPE_STRING;
-            if (schema && resolve(schema, name, nlen, i + 1, &nf->type, err,
+            if (schema && resolve(schema, name, nlen, i, &nf->type, err,
                                   errlen) != 0)
                 goto fail;
         }

@@ -49,7 +49,7 @@ typedef struct sl_fieldtpl sl_fieldtpl;
  * \"X-User\""; copied). Returns 0 with *out a new template, or NULL when
  * the text has no placeholder (nothing to render: send it as it is);
  * -1 with the reason in err ("position 23: '{' without a closing '}'",
- * positions 1-based in bytes; "{score}: ..." for a field) and *out NULL,
+ * positions byte offsets from 0; "{score}: ..." for a field) and *out NULL,
  * also when out of memory. */
 int sl_fieldtpl_parse(const char *text, sl_fieldtpl_mode mode, size_t from,
                       const sl_schema *schema, const char *what,

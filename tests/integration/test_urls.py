@@ -217,21 +217,21 @@ class PlaceholderConfigErrorTest(SluiceTestCase):
     def test_url_errors(self):
         base = "http://127.0.0.1:9"  # 18 bytes
         cases = [
-            ("/v1/{id", "3: url: position 23: '{' without a closing '}'"),
-            ("/v1/{id{n}}", "3: url: position 23: '{' without a closing '}'"),
-            ("/v1/id}", "3: url: position 25: '}' without an opening '{'"),
-            ("/v1/{}", "3: url: position 23: empty placeholder '{}'"),
-            ("/v1/{a:b}", "3: url: position 23: '{a:b}' is not a placeholder "
+            ("/v1/{id", "3: url: position 22: '{' without a closing '}'"),
+            ("/v1/{id{n}}", "3: url: position 22: '{' without a closing '}'"),
+            ("/v1/id}", "3: url: position 24: '}' without an opening '{'"),
+            ("/v1/{}", "3: url: position 22: empty placeholder '{}'"),
+            ("/v1/{a:b}", "3: url: position 22: '{a:b}' is not a placeholder "
              "(a field name of letters, digits, '_', '-' and '.')"),
-            ("/v1/{nope}", "3: url: position 23: {nope}: no such field in the "
+            ("/v1/{nope}", "3: url: position 22: {nope}: no such field in the "
              "schema (placeholders name top-level fields)"),
-            ("/v1/{note}", "3: url: position 23: {note}: the field is "
+            ("/v1/{note}", "3: url: position 22: {note}: the field is "
              "nullable; a placeholder needs a value in every record"),
-            ("/v1/{amount}", "3: url: position 23: {amount}: a number field; "
+            ("/v1/{amount}", "3: url: position 22: {amount}: a number field; "
              "placeholders take string, integer or date fields"),
-            ("/v1/{ok}", "3: url: position 23: {ok}: a boolean field; "
+            ("/v1/{ok}", "3: url: position 22: {ok}: a boolean field; "
              "placeholders take string, integer or date fields"),
-            ("/" + "{id}" * 17, "3: url: position 84: more than 16 "
+            ("/" + "{id}" * 17, "3: url: position 83: more than 16 "
              "placeholders"),
         ]
         for path, want in cases:
@@ -239,11 +239,11 @@ class PlaceholderConfigErrorTest(SluiceTestCase):
                 self.check_error(base + path, want)
         with self.subTest("host"):
             self.check_error("http://{id}.example.com/v1", "3: url: position "
-                             "8: placeholder {id} in the scheme, host or "
+                             "7: placeholder {id} in the scheme, host or "
                              "port; placeholders go in the path or the query")
         with self.subTest("port"):
             self.check_error("http://127.0.0.1:{id}/v1", "3: url: position "
-                             "18: placeholder {id} in the scheme, host or "
+                             "17: placeholder {id} in the scheme, host or "
                              "port; placeholders go in the path or the query")
         for form in ("array", "ndjson"):
             with self.subTest(form=form):
@@ -253,13 +253,13 @@ class PlaceholderConfigErrorTest(SluiceTestCase):
 
     def test_header_errors(self):
         base = "http://127.0.0.1:9/v1"
-        self.check_error(base, '5: headers["X-A"]: position 3: {nope}: no '
+        self.check_error(base, '5: headers["X-A"]: position 2: {nope}: no '
                          'such field in the schema (placeholders name '
                          'top-level fields)', headers={"X-A": "a {nope}"})
-        self.check_error(base, '5: headers["X-A"]: position 1: {note}: the '
+        self.check_error(base, '5: headers["X-A"]: position 0: {note}: the '
                          'field is nullable; a placeholder needs a value in '
                          'every record', headers={"X-A": "{note}"})
-        self.check_error(base, '5: headers["X-A"]: position 1: {amount}: a '
+        self.check_error(base, '5: headers["X-A"]: position 0: {amount}: a '
                          'number field; placeholders take string, integer or '
                          'date fields', headers={"X-A": "{amount}"})
         self.check_error(base, '5: headers["X-A"]: placeholder {id} needs '

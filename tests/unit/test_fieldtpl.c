@@ -46,49 +46,49 @@ static void test_parse_errors(void)
     sl_fieldtpl_mode U = SL_FIELDTPL_URL;
     CHECK_STR(url_err(BASE "/v1/users/{id}", U), "");
     CHECK_STR(url_err(BASE "/v1/users/{id", U),
-              "position 34: '{' without a closing '}'");
+              "position 33: '{' without a closing '}'");
     CHECK_STR(url_err(BASE "/v1/{id{n}}", U),
-              "position 28: '{' without a closing '}'");
+              "position 27: '{' without a closing '}'");
     CHECK_STR(url_err(BASE "/v1/users/id}", U),
-              "position 36: '}' without an opening '{'");
+              "position 35: '}' without an opening '{'");
     CHECK_STR(url_err(BASE "/v1/{}", U),
-              "position 28: empty placeholder '{}'");
+              "position 27: empty placeholder '{}'");
     CHECK_STR(url_err(BASE "/v1/{a:b}", U),
-              "position 28: '{a:b}' is not a placeholder (a field name of "
+              "position 27: '{a:b}' is not a placeholder (a field name of "
               "letters, digits, '_', '-' and '.')");
     char longname[300] = BASE "/v1/{";
     memset(longname + strlen(longname), 'x', 130);
     strcat(longname, "}");
     CHECK_STR(url_err(longname, U),
-              "position 28: placeholder name longer than 127 bytes");
+              "position 27: placeholder name longer than 127 bytes");
     CHECK_STR(url_err(BASE "/v1/{nope}", U),
-              "position 28: {nope}: no such field in the schema "
+              "position 27: {nope}: no such field in the schema "
               "(placeholders name top-level fields)");
     CHECK_STR(url_err(BASE "/v1/{note}", U),
-              "position 28: {note}: the field is nullable; a placeholder "
+              "position 27: {note}: the field is nullable; a placeholder "
               "needs a value in every record");
     CHECK_STR(url_err(BASE "/v1/{score}", U),
-              "position 28: {score}: a number field; placeholders take "
+              "position 27: {score}: a number field; placeholders take "
               "string, integer or date fields");
     CHECK_STR(url_err(BASE "/v1/{ok}", U),
-              "position 28: {ok}: a boolean field; placeholders take "
+              "position 27: {ok}: a boolean field; placeholders take "
               "string, integer or date fields");
     CHECK_STR(url_err("https://{id}.example.com/x", U),
-              "position 9: placeholder {id} in the scheme, host or port; "
+              "position 8: placeholder {id} in the scheme, host or port; "
               "placeholders go in the path or the query");
     char many[512] = BASE "/";
     for (int i = 0; i < 17; i++)
         strcat(many, "{id}");
-    CHECK_STR(url_err(many, U), "position 89: more than 16 placeholders");
+    CHECK_STR(url_err(many, U), "position 88: more than 16 placeholders");
     CHECK_STR(url_err(BASE "/{a.b}/{day}/{n}?q={id}&d={day}", U), "");
     /* header mode: a brace that is not {name} is text */
     sl_fieldtpl_mode H = SL_FIELDTPL_HEADER;
     CHECK_STR(url_err("{\"a\":1} {} { id } }{", H), "");
     CHECK_STR(url_err("user {nope}", H),
-              "position 6: {nope}: no such field in the schema "
+              "position 5: {nope}: no such field in the schema "
               "(placeholders name top-level fields)");
     CHECK_STR(url_err("{score}", H),
-              "position 1: {score}: a number field; placeholders take "
+              "position 0: {score}: a number field; placeholders take "
               "string, integer or date fields");
 }
 
