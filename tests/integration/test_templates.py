@@ -7,6 +7,7 @@ record, not the envelope), headers_fn seeing the wrapped body, batch
 max_bytes counting the envelope, the shipped HubSpot example, and every
 configuration error with its message."""
 
+import gzip
 import hashlib
 import json
 import os
@@ -261,6 +262,36 @@ class TemplateTest(SluiceTestCase):
         self.assertEqual([r.body for r in dest2.requests()],
                          [('{"pad":"%s","inputs":[%s]}' % (big, rec(i))).encode()
                           for i in (1, 2)])
+
+    # ---- with the other request features -------------------------------------
+
+    def test_with_compression(self):
+        """gzip compresses the wrapped body."""
+        dest, sl = self.pair({"template": '{"inputs": $records}',
+                              "record_template": '{"properties": $record}'},
+                             extra={"compression": "gzip"})
+        self.post_ok(sl, [1, 2])
+        r = self.one_request(dest, sl, 2)
+        self.assertEqual(r.headers.get("Content-Encoding"), "gzip", r)
+        self.assertEqual(gzip.decompress(r.body), (
+            '{"inputs":[{"properties":%s},{"properties":%s}]}'
+            % (rec(1), rec(2))).encode())
+
+    def test_with_per_record_url(self):
+        """The object form's URL is filled from the record, the body is
+        the template around it."""
+        dest = self.start_destination()
+        sl = self.start_sluice({"crm": connector_lua(
+            "crm", dest.url + "/users/{id}", method="PUT", concurrency=1,
+            body={"form": "object", "template": '{"user": $record, "n": $count}'})})
+        self.post_ok(sl, [5, 6])
+        dest.wait_requests(2)
+        sl.wait_drained("crm", 2)
+        reqs = dest.requests()
+        self.assertEqual([(r.method, r.path, r.body) for r in reqs],
+                         [("PUT", "/users/%d" % i,
+                           ('{"user":%s,"n":1}' % rec(i)).encode())
+                          for i in (5, 6)])
 
     # ---- the shipped example -------------------------------------------------
 
