@@ -185,8 +185,9 @@ static int emit_record(void *ud, const char *rec, size_t len, uint64_t lsn)
 /* Write record i of a piece whose first record is `from` at w, wrapped
  * in the record template (when there is one), in the connector's form, as
  * put_record does; *at gets where the record's own bytes start. */
-static char *put_wrapped(const sl_batch *b, char *w, size_t i, size_t from,
-                         const char *rec, size_t len, char **at)
+static inline char *put_wrapped(const sl_batch *b, char *w, size_t i,
+                                size_t from, const char *rec, size_t len,
+                                char **at)
 {
     if (b->c->body == SL_BODY_ARRAY)
         *w++ = i == from ? '[' : ',';
@@ -231,6 +232,9 @@ int sl_batch_take(sl_batch *b, sl_spool *spool)
     const sl_connector_conf *c = b->c;
     size_t max_records = c->body == SL_BODY_OBJECT ? 1 : c->batch_max_records;
     size_t est = sl_spool_bytes(spool) + sl_spool_count(spool) + 2;
+    if (b->wrapped) /* each record's wrap, the template's text */
+        est += sl_spool_count(spool) * (b->rprelen + b->rsuflen) +
+               b->envelope;
     if (est > c->batch_max_bytes)
         est = c->batch_max_bytes;
     if (sl_buf_reserve(&b->full, est + b->head) != 0)
