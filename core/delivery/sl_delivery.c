@@ -64,6 +64,7 @@ typedef struct batch {
                                    rendered into url_buf (sl_target) */
     sl_buf url_buf;
     int sent;                   /* a request of the current piece was made */
+    char *refused;              /* why its record cannot make a request */
 } batch;
 
 struct sl_delivery {
@@ -177,6 +178,7 @@ static void batch_free(batch *b)
         free(b->dead[i].url);
     }
     sl_buf_free(&b->url_buf);
+    free(b->refused);
     free(b->dead);
     sl_batch_free(b->recs);
     free(b);
@@ -280,34 +282,31 @@ static void transmit(batch *b, const struct curl_slist *headers)
     }
 }
 
-/* " to <url>" in the logs of per-record connectors, whose URL differs by
- * request; "" for the others. */
-static const char *log_to(const batch *b)
-{
-    return b->d->conf->record_tpls ? " to " : "";
-}
-
-static const char *log_url(const batch *b)
-{
-    return b->d->conf->record_tpls ? b->url : "";
-}
-
 static void bury(batch *b, const sl_http_client_response *res,
                  const char *reason);
 
 /* A per-record connector's piece: its URL, its record's values checked
- * for the headers. 0; -1 when the piece was dead-lettered (its record
- * cannot make a request) or is retried later (out of memory): the caller
- * returns at once. */
+ * for the headers. 0; -1 when the piece is dead-lettered (its record
+ * cannot make a request: from the loop, at the next call, so that a run
+ * of such records does not recurse through finish and pump) or retried
+ * later (out of memory): the caller returns at once. */
 static int target(batch *b)
 {
     char why[320];
+    if (b->refused) {
+        sl_http_client_response r = {.status = 0, .error = b->refused,
+                                     .body = ""};
+        snprintf(why, sizeof why, "%s", b->refused);
+        free(b->refused);
+        b->refused = NULL;
+        bury(b, &r, why);
+        return -1;
+    }
     sl_target_rc rc = sl_target_url(b->d->conf, b->recs, &b->url_buf,
                                     &b->url, why, sizeof why);
-    if (rc == SL_TARGET_BAD) {
-        sl_http_client_response r = {.status = 0, .error = why, .body = ""};
-        bury(b, &r, why);
-    } else if (rc != SL_TARGET_OK) {
+    if (rc == SL_TARGET_BAD && (b->refused = strdup(why)))
+        retry_in(b, 0);
+    else if (rc != SL_TARGET_OK) {
         sl_log_error("delivery", "%s: out of memory making a URL; retrying "
                      "in 1 s", b->d->conf->name);
         retry_in(b, 1000);
@@ -373,7 +372,8 @@ static void on_headers(void *ud, lua_State *co, int nres, const char *err)
     }
     if (err) {
         d->stats->failures++;
-        sl_log_warn("delivery", "batch %s attempt %u: %s", key, b->attempt, err);
+        sl_log_warn("delivery", "batch %s attempt %u to %s: %s", key,
+                    b->attempt, b->url, err);
         b->last_status = 0;
         b->last_wall = wall_ms(d);
         sl_http_client_response r = {.status = 0, .error = err, .body = ""};
@@ -537,8 +537,8 @@ static void bury(batch *b, const sl_http_client_response *res, const char *reaso
     snprintf(x->key, sizeof x->key, "%s", key);
     b->ndead++;
     d->stats->dead_lettered += cur.n;
-    sl_log_error("delivery", "batch %s%s%s: %zu record%s to the dead letters: "
-                 "%s", key, log_to(b), log_url(b), cur.n, cur.n == 1 ? "" : "s",
+    sl_log_error("delivery", "batch %s to %s: %zu record%s to the dead "
+                 "letters: %s", key, b->url, cur.n, cur.n == 1 ? "" : "s",
                  reason);
     next_piece(b);
 }
@@ -645,12 +645,12 @@ static void on_response(void *ud, const sl_http_client_response *res)
     }
     d->stats->failures++;
     if (st)
-        sl_log_warn("delivery", "batch %s (%zu records) attempt %u%s%s: HTTP "
-                    "%ld: %.*s", key, n, b->attempt, log_to(b), log_url(b), st,
+        sl_log_warn("delivery", "batch %s (%zu records) attempt %u to %s: "
+                    "HTTP %ld: %.*s", key, n, b->attempt, b->url, st,
                 (int)(res->body_len < 200 ? res->body_len : 200), res->body);
     else
-        sl_log_warn("delivery", "batch %s (%zu records) attempt %u%s%s: %s",
-                    key, n, b->attempt, log_to(b), log_url(b), res->error);
+        sl_log_warn("delivery", "batch %s (%zu records) attempt %u to %s: %s",
+                    key, n, b->attempt, b->url, res->error);
     if (d->stopped)
         return; /* no retry now: the batch stays in the spool */
     if (class == SL_RETRY_AUTH) {

@@ -121,6 +121,24 @@ class PerRecordUrlTest(SluiceTestCase):
         self.assertEqual(r.headers.get("X-Id"), "id=5")
         self.assertEqual(r.headers.get("X-Static"), "{\"a\":1}")
 
+    def test_body_template_keeps_the_record_for_the_url(self):
+        # body = { form = "object", template = ... }: the URL comes from the
+        # record, never from the envelope around it
+        dest = self.start_destination()
+        sl = self.start_sluice({"crm": connector_lua(
+            "crm", dest.url + "/v1/items/{email}?n={id}", schema=CRM,
+            body=LuaRaw('{ form = "object", template = \'{"data": $record, '
+                        '"key": $batch_id}\', record_template = '
+                        '\'{"p": $record}\' }'),
+            headers={"X-N": "{id}"})})
+        self.post_ok(sl, "crm", crm(9, "a b"), 1)
+        r = dest.wait_requests(1)[0]
+        self.assertEqual(r.path, "/v1/items/a%20b?n=9")
+        self.assertEqual(r.headers.get("X-N"), "9")
+        key = r.headers.get("Idempotency-Key")
+        self.assertEqual(r.body, ('{"data":{"p":%s},"key":"%s"}'
+                                  % (crm(9, "a b"), key)).encode())
+
     def test_dead_letter_and_log_show_url(self):
         dest = self.start_destination(
             func=lambda i, r: 400 if "bad" in r.path else 200)
@@ -183,12 +201,16 @@ class PerRecordUrlTest(SluiceTestCase):
         sl = self.start_sluice({"rest_users": old})
         self.post_ok(sl, "rest_users", "[%s,%s]" % (
             user('"u1"', '"evil\\nX-Evil: 1"'), user('"u2"')), 2)
+        # and a run of them: dead-lettered one by one from the event loop
+        self.post_ok(sl, "rest_users", "[%s]" % ",".join(
+            user('"r%d"' % i, '"\\t"') for i in range(200)), 200)
         self.assertEqual(sl.sigterm()[0], 0)
         dest = self.start_destination(port=port)
         sl.connectors["rest_users"] = rest_connector(dest_url)
         sl.write()
         sl.start()
-        wait_until(lambda: sl.dlq_list("rest_users"), 15, msg="a dead letter")
+        wait_until(lambda: len(sl.dlq_list("rest_users")) == 201, 60,
+                   msg="201 dead letters")
         e = sl.dlq_list("rest_users")[0]
         self.assertEqual(e["record"]["id"], "u1")
         self.assertEqual(e["reason"], 'field "tenant": has a control character '
@@ -198,7 +220,11 @@ class PerRecordUrlTest(SluiceTestCase):
         self.assertNotIn("url", e)  # no request was made
         wait_until(lambda: any(r.path == "/v1/users/u2" and r.ok
                                for r in dest.requests()), 15, msg="u2 sent")
-        self.assertNotIn("/v1/users/u1", [r.path for r in dest.requests()])
+        self.assertEqual([r.path for r in dest.requests()], ["/v1/users/u2"])
+        self.assertEqual(sorted(x["record"]["id"] for x in
+                                sl.dlq_list("rest_users")[1:]),
+                         sorted("r%d" % i for i in range(200)))
+        self.assertTrue(sl.alive())
 
 
 class PlaceholderConfigErrorTest(SluiceTestCase):
