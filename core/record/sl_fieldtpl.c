@@ -77,6 +77,13 @@ static int bad_brace(const char *text, size_t i, char *err, size_t errlen)
                 (int)(k - i - 1 < 40 ? k - i - 1 : 40), text + i + 1);
 }
 
+/* "an" before a type name that starts with a vowel ("an integer",
+ * "an object"), else "a". */
+static const char *article(const char *type_name)
+{
+    return type_name[0] && strchr("aeiou", type_name[0]) ? "an" : "a";
+}
+
 /* The schema field `name` names, checked for use in a placeholder. */
 static int resolve(const sl_schema *s, const char *name, size_t len,
                    size_t pos, sl_schema_type *type, char *err, size_t errlen)
@@ -87,11 +94,12 @@ static int resolve(const sl_schema *s, const char *name, size_t len,
         if (strlen(f) != len || memcmp(f, name, len) != 0)
             continue;
         *type = sl_schema_field_type(s, i);
+        const char *tn = sl_schema_type_name(*type);
         if (*type != SL_TYPE_STRING && *type != SL_TYPE_INTEGER &&
             *type != SL_TYPE_DATE)
-            return fail(err, errlen, "position %zu: {%.*s}: a %s field; "
+            return fail(err, errlen, "position %zu: {%.*s}: %s %s field; "
                         "placeholders take string, integer or date fields",
-                        pos, (int)len, name, sl_schema_type_name(*type));
+                        pos, (int)len, name, article(tn), tn);
         if (sl_schema_field_nullable(s, i))
             return fail(err, errlen, "position %zu: {%.*s}: the field is "
                         "nullable; a placeholder needs a value in every "
@@ -304,9 +312,9 @@ static sl_fieldtpl_rc find_values(const sl_fieldtpl *t, const char *rec,
             return SL_FIELDTPL_BAD;
         }
         if (!ok) {
-            set_why(why, fd, "not %s %s, but %s needs one",
-                    fd->type == SL_TYPE_INTEGER ? "an" : "a",
-                    sl_schema_type_name(fd->type), t->what);
+            const char *tn = sl_schema_type_name(fd->type);
+            set_why(why, fd, "not %s %s, but %s needs one", article(tn), tn,
+                    t->what);
             return SL_FIELDTPL_BAD;
         }
         if (t->mode == SL_FIELDTPL_HEADER && x->type == SL_JSON_STRING &&
