@@ -33,6 +33,10 @@ MODULES = (
     # the keys, sl_config_parse.c reads them, sl_config_*_rules.c check
     # them, sl_config_errors.c lists what is wrong, sl_config_print.c shows
     "sl_config",
+    # the schema: sl_schema.h is its interface, sl_schema_def.h its
+    # structures, sl_schema_fields.c builds it, sl_schema_check.c/.h check
+    # one value, sl_schema_encode.c and sl_schema_nested.c encode records
+    "sl_schema",
 )
 
 # Names the compiler's instrumentation defines in ASan/UBSan and fuzz

@@ -1,7 +1,7 @@
 /* bench_schema: scan + check + encode cost per record for a realistic
  * 6-field record. Not a test (ctest does not run it). Build and run:
  *   gcc -std=c11 -O2 -D_GNU_SOURCE -Icore/util -Icore/record core/util/sl_buf.c core/util/sl_time.c \
- *       core/record/sl_json.c core/record/sl_schema.c tests/unit/bench_schema.c -lm -o /tmp/bench_schema
+ *       core/record/sl_json.c core/record/sl_schema*.c tests/unit/bench_schema.c -lm -o /tmp/bench_schema
  *   /tmp/bench_schema [records [single|array|reversed]]
  * Three cases: one NDJSON-style record per scanner (same bytes each time,
  * hot cache), a single JSON array of distinct records (like a real batch,

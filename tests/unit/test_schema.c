@@ -90,7 +90,8 @@ static void value_bad(sl_schema_type type, const char *val, const char *msg, int
 static void test_type_names(void)
 {
     static const char *names[] = {"string", "integer", "number",
-                                  "boolean", "date", "datetime"};
+                                  "boolean", "date", "datetime",
+                                  "object", "array", "json"};
     for (int i = 0; i < SL_TYPE__COUNT; i++) {
         CHECK_STR(sl_schema_type_name((sl_schema_type)i), names[i]);
         CHECK(sl_schema_type_from_name(names[i]) == i);
