@@ -10,29 +10,18 @@
 
 #include "sl_config.h"
 #include "sl_config_parse.h"
-
-/* A schema field as read, before the schema is built. */
-typedef struct sl_config_field {
-    const char *name;  /* borrowed from Lua */
-    int type;          /* sl_schema_type, -1 if invalid */
-    bool nullable;
-    long index;        /* position in the schema list, 1-based */
-    bool bad;          /* had a problem: kept for duplicate checks only */
-    sl_schema_rules rules;  /* enum, min/max, min_length/max_length as read;
-                               enum_values is `enums` */
-    sl_schema_text *enums;  /* owned array; the strings borrowed from Lua */
-} sl_config_field;
+#include "sl_config_schema.h"
 
 /* What the connector keys fill. The loader owns what c points to and
- * frees `fields` (whose names are borrowed from the file's Lua state). */
+ * frees `fields` (sl_config_schema_free; the names are borrowed from the
+ * file's Lua state). */
 typedef struct sl_config_connector_target {
     sl_connector_conf c;
     int unknown;              /* sl_unknown_policy */
     size_t lua_max_memory_mb; /* lua.max_memory_mb; c.lua_max_memory in
                                  bytes */
     bool compression_level_set; /* compression_level was written */
-    sl_config_field *fields;  /* owned array; names borrowed */
-    size_t nfields, capfields;
+    sl_config_field_list fields; /* `schema` as read */
 } sl_config_connector_target;
 
 /* Value checks of string keys (sl_config_key.check): 0 if v is good, else
@@ -75,37 +64,6 @@ void sl_config_parse_intake_keys(sl_config_parse_context *ctx,
 void sl_config_parse_compression_level(sl_config_parse_context *ctx,
                                        const sl_config_key *key, int idx,
                                        void *target);
-/* schema: a list of 1 to SL_SCHEMA_MAX_FIELDS field tables, each parsed
- * with key->sub into `fields` (duplicates reported); the schema itself is
- * built by sl_config_connector_after. */
-void sl_config_parse_schema(sl_config_parse_context *ctx,
-                            const sl_config_key *key, int idx, void *target);
-/* A schema field's type: a name of sl_schema_type into sl_config_field's
- * type, with a "did you mean" when unknown. */
-void sl_config_parse_field_type(sl_config_parse_context *ctx,
-                                const sl_config_key *key, int idx,
-                                void *target);
-
-/* A schema field's rules (target: sl_config_field, whose type is read
- * first): `min`/`max` (integer fields: integers in int64; number fields:
- * finite numbers), `min_length`/`max_length` (string fields: 0 to
- * SL_SCHEMA_RULES_LENGTH_MAX code points) and `enum` (string fields: 1 to
- * SL_SCHEMA_RULES_ENUM_MAX distinct UTF-8 strings; the array is owned by
- * the field). A rule for another type is reported at its key. */
-void sl_config_parse_field_bound(sl_config_parse_context *ctx,
-                                 const sl_config_key *key, int idx,
-                                 void *target);
-void sl_config_parse_field_length(sl_config_parse_context *ctx,
-                                  const sl_config_key *key, int idx,
-                                  void *target);
-void sl_config_parse_field_enum(sl_config_parse_context *ctx,
-                                const sl_config_key *key, int idx,
-                                void *target);
-
-/* Free what the fields of target own (their enum arrays) and the field
- * list itself; target->fields is then NULL. */
-void sl_config_free_fields(sl_config_connector_target *target);
-
 /* After the connector keys (target: sl_config_connector_target): the
  * checks across keys (retry, queue and spool sizes, compression and a
  * static Content-Encoding) and the values made

@@ -15,6 +15,7 @@
 #include "sl_config_connector_rules.h"
 #include "sl_config_gateway_rules.h"
 #include "sl_config_keys.h"
+#include "sl_config_schema.h"
 #include "sl_gzip.h"
 #include "sl_json.h"
 #include "sl_schema.h"
@@ -192,19 +193,50 @@ const sl_config_key sl_config_field_keys[] = {
      .required = true, .check = sl_config_check_field_name,
      .doc_type = "string",
      .doc_allowed = "1 to 127 bytes of UTF-8 without quotes, backslashes "
-                    "or control characters; unique in the schema",
+                    "or control characters; unique in its list",
      .desc = "The JSON member name."},
     {.name = "type", .kind = SL_CONFIG_CUSTOM,
      .custom = sl_config_parse_field_type, .ltype = LUA_TSTRING,
      .what = "a string", .required = true, .doc_type = "string",
      .doc_allowed = "`\"string\"`, `\"integer\"`, `\"number\"`, "
-                    "`\"boolean\"`, `\"date\"`, `\"datetime\"`",
-     .desc = "What a value must be; see [Types](#types)."},
+                    "`\"boolean\"`, `\"date\"`, `\"datetime\"`, "
+                    "`\"object\"`, `\"array\"`, `\"json\"`",
+     .desc = "What a value must be; see [Types](#types) and "
+             "[Nested types](#nested-types)."},
     {.name = "nullable", .kind = SL_CONFIG_BOOLEAN,
      .store = SL_CONFIG_STORE_BOOL, .off = FIELD_OFFSET(nullable), .def = 0,
      .doc_type = "boolean",
      .desc = "Whether `null` (or a missing member, sent as `null`) is "
-             "accepted."},
+             "accepted; in `items`, whether an item may be `null`."},
+    /* after type: these parsers check it */
+    {.name = "fields", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_field_fields, .sub = sl_config_field_keys,
+     .doc_sub_apart = true, .ltype = LUA_TTABLE, .what = "a list of fields",
+     .defstr = "none", .doc_type = "list of fields",
+     .doc_allowed = "`type = \"object\"` only (and required there): 1 to "
+                    "512 fields, these keys each; at most 8 levels of "
+                    "objects and arrays",
+     .desc = "The object's members, in the order they are encoded."},
+    {.name = "items", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_field_items, .sub = sl_config_field_keys + 1,
+     .doc_sub_apart = true, .ltype = LUA_TTABLE, .what = "a table",
+     .defstr = "none", .doc_type = "table",
+     .doc_allowed = "`type = \"array\"` only (and required there): these "
+                    "keys but `name`",
+     .desc = "What each item of the array must be, as in `{ type = "
+             "\"object\", fields = {...} }`; its `min`, `enum`, ... hold "
+             "for each item."},
+    {.name = "min_items", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_field_count, .ltype = LUA_TNUMBER,
+     .what = "an integer", .defstr = "0", .doc_type = "integer",
+     .doc_allowed = "`type = \"array\"` only: 0 .. 1000000000, at most "
+                    "`max_items`",
+     .desc = "The fewest items the array may have."},
+    {.name = "max_items", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_field_count, .ltype = LUA_TNUMBER,
+     .what = "an integer", .defstr = "none", .doc_type = "integer",
+     .doc_allowed = "`type = \"array\"` only: 1 .. 1000000000",
+     .desc = "The most items the array may have."},
     {.name = "min", .kind = SL_CONFIG_CUSTOM,
      .custom = sl_config_parse_field_bound, .ltype = LUA_TNUMBER,
      .what = "a number", .defstr = "none", .doc_type = "number",
@@ -275,6 +307,7 @@ const sl_config_key sl_config_connector_keys[] = {
              "[Per-record URLs](#per-record-urls))."},
     {.name = "schema", .kind = SL_CONFIG_CUSTOM,
      .custom = sl_config_parse_schema, .sub = sl_config_field_keys,
+     .off = CONNECTOR_OFFSET(fields),
      .doc_sub_apart = true, .ltype = LUA_TTABLE, .what = "a list of fields",
      .required = true, .doc_type = "list of fields",
      .doc_allowed = "1 to 512 fields",

@@ -321,7 +321,7 @@ static void load_connector(loader *load, const char *file)
     }
     if (ctx.nproblems != 0)
         connector_free(&connector.c);
-    sl_config_free_fields(&connector);
+    sl_config_schema_free(&connector.fields);
     parse_context_done(&ctx, load->errs);
 }
 

@@ -61,7 +61,8 @@ void sl_config_add_problem(sl_config_parse_context *ctx, int line, char *msg)
 void sl_config_err(sl_config_parse_context *ctx, const char *fmt, ...)
 {
     char key[512] = "", what[1024], *m = NULL;
-    size_t n = 0, depth = ctx->depth < 8 ? ctx->depth : 8;
+    size_t n = 0, depth = ctx->depth < SL_CONFIG_PATH_MAX ? ctx->depth
+                                                      : SL_CONFIG_PATH_MAX;
     for (size_t i = 0; i < depth && n < sizeof key; i++) {
         const sl_luasrc_seg *s = &ctx->path[i];
         if (!s->key)

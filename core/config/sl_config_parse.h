@@ -21,14 +21,20 @@ typedef struct sl_config_problem {
     char *msg;   /* the complete one-line message */
 } sl_config_problem;
 
+/* Key path segments kept: schema[1].fields[2]... down 8 levels of nested
+ * fields and items, with room to spare. */
+#define SL_CONFIG_PATH_MAX 32
+
 /* The state of parsing one file. The caller fills file, src and L and
  * frees src, L and problems (after sl_config_flush_problems). */
 typedef struct sl_config_parse_context {
     const char *file;       /* path as shown in messages */
     sl_luasrc *src;         /* for the line of a key path; may be NULL */
     lua_State *L;           /* the file's sandbox */
-    sl_luasrc_seg path[8];  /* key path of the value being parsed */
-    size_t depth;           /* may exceed 8; deeper segments are not kept */
+    sl_luasrc_seg path[SL_CONFIG_PATH_MAX]; /* key path of the value being
+                               parsed */
+    size_t depth;           /* may exceed SL_CONFIG_PATH_MAX; deeper segments
+                               are not kept */
     sl_config_problem *problems; /* owned array */
     size_t nproblems, capproblems;
 } sl_config_parse_context;

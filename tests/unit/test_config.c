@@ -281,10 +281,10 @@ static void test_err_unknown_type(void)
     const char *m = load_connector("bad_type.lua", NULL);
     CHECK_CONTAINS(m, "bad_type.lua:7: schema[3].type: unknown type \"integr\" "
                       "(did you mean \"integer\"? valid: string, integer, "
-                      "number, boolean, date, datetime)\n");
+                      "number, boolean, date, datetime, object, array, json)\n");
     CHECK_CONTAINS(m, "bad_type.lua:8: schema[4].type: unknown type "
                       "\"timestamp\" (valid: string, integer, number, "
-                      "boolean, date, datetime)\n");
+                      "boolean, date, datetime, object, array, json)\n");
 }
 
 static void test_err_duplicate_field(void)

@@ -58,7 +58,7 @@ static const sl_config_key inner_keys[] = {
     {0}};
 
 /* deep = { deep = { ... } }, DEEP levels (filled by deep_chain()). */
-#define DEEP 12
+#define DEEP (SL_CONFIG_PATH_MAX + 4)
 static sl_config_key deep_keys[DEEP + 1][2];
 
 static void deep_chain(void)
@@ -251,25 +251,28 @@ static void test_unknown_keys(void)
     target_free(&tg);
 }
 
-/* A table nested deeper than the 8 steps of key path kept: the
- * message names the first 8, nothing overflows, the path is balanced. */
+/* A table nested deeper than the SL_CONFIG_PATH_MAX steps of key path
+ * kept: the message names the first ones, nothing overflows, the path is balanced. */
 static void test_deep_nesting(void)
 {
-    char text[4096];
+    char text[4096], want[512] = "t.lua:1: ", *w = want + strlen(want);
     size_t n = 0;
     target tg;
     n += (size_t)snprintf(text + n, sizeof text - n, "return { name = \"x\", ");
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < SL_CONFIG_PATH_MAX + 2; i++)
         n += (size_t)snprintf(text + n, sizeof text - n, "deep = { ");
     n += (size_t)snprintf(text + n, sizeof text - n, "oops = 1 ");
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < SL_CONFIG_PATH_MAX + 2; i++)
         n += (size_t)snprintf(text + n, sizeof text - n, "} ");
     snprintf(text + n, sizeof text - n, "}");
     const char *msgs = parse(text, &tg);
-    CHECK_CONTAINS(msgs, "t.lua:1: deep.deep.deep.deep.deep.deep.deep.deep: "
-                         "unknown key (valid: deep)\n");
+    for (int i = 0; i < SL_CONFIG_PATH_MAX; i++)
+        w += sprintf(w, "%sdeep", i ? "." : "");
+    strcpy(w, ": unknown key (valid: deep)\n");
+    CHECK_CONTAINS(msgs, want);
     CHECK(count_lines_of(msgs) == 1);
-    CHECK(strstr(msgs, "deep.deep.deep.deep.deep.deep.deep.deep.deep") == NULL);
+    strcpy(w, ".deep");
+    CHECK(strstr(msgs, want + 9) == NULL);
     target_free(&tg);
 }
 
@@ -403,10 +406,10 @@ static void test_problem_order_and_path(void)
     sl_config_err(&t.ctx, "odd");
     sl_config_path_pop(&t.ctx);
     sl_config_add_problem(&t.ctx, 1, NULL); /* ignored */
-    for (int i = 0; i < 20; i++)             /* deeper than kept */
+    for (int i = 0; i < SL_CONFIG_PATH_MAX + 5; i++) /* deeper than kept */
         sl_config_path_push(&t.ctx, "x", 0);
     sl_config_err(&t.ctx, "deep");
-    for (int i = 0; i < 20; i++)
+    for (int i = 0; i < SL_CONFIG_PATH_MAX + 5; i++)
         sl_config_path_pop(&t.ctx);
     CHECK(t.ctx.depth == 0);
     char *copy = sl_config_strdup(&t.ctx, "copy");
@@ -415,7 +418,8 @@ static void test_problem_order_and_path(void)
     /* keys the file does not have: the line of its return */
     CHECK_STR(sl_test_config_close(&t),
               "t.lua:1: [\"not an ident\"]: odd\n"
-              "t.lua:1: x.x.x.x.x.x.x.x: deep\n"
+              "t.lua:1: x.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x"
+              ".x.x.x.x: deep\n"
               "t.lua:2: a: first\n"
               "t.lua:2: a: second\n"
               "t.lua:3: b[2]: third, 3\n"
