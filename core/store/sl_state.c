@@ -186,11 +186,20 @@ static int lock_text(const sl_schema *s, sl_buf *b)
                            SCHEMA_LOCK_HEAD, fp,
                            sl_schema_policy(s) == SL_UNKNOWN_DROP ? "drop"
                                                                   : "reject");
-    for (size_t i = 0; rc == 0 && i < sl_schema_nfields(s); i++)
+    for (size_t i = 0; rc == 0 && i < sl_schema_nfields(s); i++) {
         rc = sl_buf_printf(b, "field %s %s %s\n", sl_schema_field_name(s, i),
                            sl_schema_type_name(sl_schema_field_type(s, i)),
                            sl_schema_field_nullable(s, i) ? "nullable"
                                                           : "not-null");
+        sl_schema_type t = sl_schema_field_type(s, i);
+        if (rc == 0 && (t == SL_TYPE_OBJECT || t == SL_TYPE_ARRAY)) {
+            rc = sl_buf_printf(b, "  parts ");
+            if (rc == 0)
+                rc = sl_schema_field_shape(s, i, b);
+            if (rc == 0)
+                rc = sl_buf_putc(b, '\n');
+        }
+    }
     return rc;
 }
 
@@ -240,7 +249,10 @@ fail:
 /* What a schema.lock says. */
 typedef struct lock_file {
     char fingerprint[17];
-    sl_schema *schema; /* owned: its fields and policy */
+    sl_schema *schema; /* owned: its fields and policy (an object or array
+                          field with placeholder parts) */
+    const char *parts[SL_SCHEMA_MAX_FIELDS]; /* field i's "parts" line, in
+                          the lock's text; NULL for a flat field */
 } lock_file;
 
 /* Read <dir>/schema.lock into a new *text of *len bytes. 1 read, 0
@@ -322,7 +334,17 @@ static int parse_field(sl_schema *s, char *line, char *why, size_t whylen)
                  "nor not-null", name, nullity);
         return -1;
     }
-    return sl_schema_add(s, name, (sl_schema_type)type, nullable, why, whylen);
+    /* an object's or array's parts are compared as the text of their own
+     * line (sl_schema_field_shape): placeholders here */
+    sl_schema_value parts_of_array = {.type = SL_TYPE_JSON};
+    sl_schema_value v = {.type = (sl_schema_type)type, .nullable = nullable};
+    if (type == SL_TYPE_OBJECT && !(v.fields = sl_schema_new(0))) {
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    if (type == SL_TYPE_ARRAY)
+        v.items = &parts_of_array;
+    return sl_schema_add_value(s, name, &v, why, whylen);
 }
 
 /* Parse the text of a schema lock, strictly: the three header lines in
@@ -386,6 +408,17 @@ static int parse_lock(const char *path, char *text, size_t len,
                 snprintf(why, sizeof why, "out of memory");
                 goto fail;
             }
+        } else if (strncmp(p, "  parts ", 8) == 0) {
+            size_t nf = sl_schema_nfields(lf->schema);
+            sl_schema_type t = nf ? sl_schema_field_type(lf->schema, nf - 1)
+                                  : SL_TYPE_STRING;
+            if ((t != SL_TYPE_OBJECT && t != SL_TYPE_ARRAY) ||
+                lf->parts[nf - 1]) {
+                snprintf(why, sizeof why, "a \"parts\" line not right after "
+                         "the line of an object or array field");
+                goto fail;
+            }
+            lf->parts[nf - 1] = p + 8;
         } else if (parse_field(lf->schema, p, why, sizeof why) != 0) {
             goto fail;
         }
@@ -460,6 +493,21 @@ static size_t diff_schemas(const lock_file *lf, const sl_schema *now,
             sl_buf_printf(diff, "  field \"%s\": was %s, now %s\n", name,
                           nullity(nul), nullity(nul2));
             n++;
+        }
+        if (t2 == t && (t == SL_TYPE_OBJECT || t == SL_TYPE_ARRAY)) {
+            size_t mark = diff->len;
+            const char *was_parts = lf->parts[i] ? lf->parts[i] : "";
+            sl_buf_printf(diff, "  field \"%s\": was %s, now ", name,
+                          was_parts);
+            size_t at = diff->len;
+            sl_schema_field_shape(now, (size_t)j, diff);
+            if (diff->len - at == strlen(was_parts) &&
+                memcmp(diff->data + at, was_parts, diff->len - at) == 0) {
+                sl_buf_truncate(diff, mark); /* the same parts */
+            } else {
+                sl_buf_putc(diff, '\n');
+                n++;
+            }
         }
     }
     for (size_t j = 0; j < nn; j++) {

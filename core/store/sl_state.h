@@ -84,6 +84,11 @@ int sl_state_schema_remove(const char *dir, char *err, size_t errlen);
  *   field NAME TYPE nullable|not-null   (one per field, in schema order;
  *                                        NAME may hold spaces, TYPE as
  *                                        sl_schema_type_name)
+ *     parts SHAPE                        (after an object or array field
+ *                                        only, two spaces in: its fields
+ *                                        or items as sl_schema_field_shape
+ *                                        writes them; a flat schema's lock
+ *                                        has no such line)
  * A lock that does not parse exactly so is SL_SCHEMA_LOCK_ERROR with
  * "<dir>/schema.lock line N: ..." in err. */
 

@@ -266,6 +266,79 @@ static void test_schema_same(void)
     sl_schema_free(t);
 }
 
+/* An order with an address object and a lines array, `zip_type` and
+ * `max` varying. */
+static sl_schema *order(sl_schema_type zip_type, size_t max)
+{
+    char err[256];
+    sl_schema *addr = sl_schema_new(SL_UNKNOWN_REJECT);
+    sl_schema_add(addr, "zip", zip_type, false, err, sizeof err);
+    sl_schema *line = sl_schema_new(SL_UNKNOWN_REJECT);
+    sl_schema_add(line, "sku", SL_TYPE_STRING, false, err, sizeof err);
+    sl_schema *s = sl_schema_new(SL_UNKNOWN_REJECT);
+    sl_schema_add(s, "id", SL_TYPE_INTEGER, false, err, sizeof err);
+    sl_schema_add_value(s, "address", &(sl_schema_value){
+                                          .type = SL_TYPE_OBJECT,
+                                          .fields = addr},
+                        err, sizeof err);
+    sl_schema_add_value(s, "lines", &(sl_schema_value){
+                                        .type = SL_TYPE_ARRAY, .max_items = max,
+                                        .items = &(sl_schema_value){
+                                            .type = SL_TYPE_OBJECT,
+                                            .fields = line}},
+                        err, sizeof err);
+    sl_schema_add(s, "meta", SL_TYPE_JSON, true, err, sizeof err);
+    CHECK(sl_schema_nfields(s) == 4);
+    return s;
+}
+
+/* Nested fields: their parts in the lock, compared, a change named. */
+static void test_schema_nested(void)
+{
+    const char *dir = fresh_dir("nested");
+    char err[512], fp[17], want[1024];
+    sl_schema *s = order(SL_TYPE_STRING, 10);
+    CHECK(sl_state_schema_write(dir, s, err, sizeof err) == 0);
+    sl_schema_fingerprint(s, fp);
+    snprintf(want, sizeof want,
+             "sluice schema lock v1\n"
+             "fingerprint %s\n"
+             "unknown_fields reject\n"
+             "field id integer not-null\n"
+             "field address object not-null\n"
+             "  parts {zip string not-null}\n"
+             "field lines array not-null\n"
+             "  parts [..10 object not-null {sku string not-null}]\n"
+             "field meta json nullable\n", fp);
+    CHECK_STR(read_file(dir, "schema.lock"), want);
+    sl_buf diff;
+    sl_buf_init(&diff, 0);
+    CHECK(sl_state_schema_check(dir, s, &diff, err, sizeof err) ==
+          SL_SCHEMA_LOCK_SAME);
+    CHECK(diff.len == 0);
+    sl_schema *t = order(SL_TYPE_INTEGER, 5);
+    CHECK(sl_state_schema_check(dir, t, &diff, err, sizeof err) ==
+          SL_SCHEMA_LOCK_CHANGED);
+    CHECK(sl_buf_putc(&diff, '\0') == 0);
+    CHECK_STR(diff.data,
+              "  field \"address\": was {zip string not-null}, now {zip "
+              "integer not-null}\n"
+              "  field \"lines\": was [..10 object not-null {sku string "
+              "not-null}], now [..5 object not-null {sku string not-null}]\n");
+    /* a parts line where none belongs */
+    const char *bad = "sluice schema lock v1\n"
+                      "fingerprint 0123456789abcdef\nunknown_fields reject\n"
+                      "field id integer not-null\n  parts {a string not-null}\n";
+    write_file(dir, "schema.lock", bad, strlen(bad));
+    CHECK(sl_state_schema_check(dir, s, &diff, err, sizeof err) ==
+          SL_SCHEMA_LOCK_ERROR);
+    CHECK_CONTAINS(err, "line 5: a \"parts\" line not right after the line of "
+                        "an object or array field");
+    sl_buf_free(&diff);
+    sl_schema_free(s);
+    sl_schema_free(t);
+}
+
 static void test_schema_none(void)
 {
     const char *dir = fresh_dir("none");
@@ -633,6 +706,7 @@ int main(void)
         {"lock", test_lock},
         {"schema_same", test_schema_same},
         {"schema_none", test_schema_none},
+        {"schema_nested", test_schema_nested},
         {"schema_changes", test_schema_changes},
         {"schema_large", test_schema_large},
         {"schema_fingerprint_only", test_schema_fingerprint_only},
