@@ -2,6 +2,7 @@
 #include "sl_luajson.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,34 @@
 #include <lauxlib.h>
 
 #define WRITE_MAX_DEPTH 32
+
+/* Registry key of sluice.json.array_mt, and the value of empty_array: the
+ * addresses are what count. */
+static const char array_mt_key;
+static const char empty_array;
+
+void sl_luajson_open(lua_State *L)
+{
+    lua_newtable(L);                                 /* json mt */
+    lua_pushliteral(L, "sluice.json.array");         /* json mt name */
+    lua_setfield(L, -2, "__name");                   /* mt.__name = name */
+    lua_pushvalue(L, -1);                            /* json mt mt */
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &array_mt_key); /* json mt */
+    lua_setfield(L, -2, "array_mt");                 /* json.array_mt = mt */
+    lua_pushlightuserdata(L, (void *)&empty_array);  /* json ea */
+    lua_setfield(L, -2, "empty_array");              /* json.empty_array */
+}
+
+/* Whether the table at idx has the array metatable. Allocates nothing. */
+static bool is_marked_array(lua_State *L, int idx)
+{
+    if (!lua_getmetatable(L, idx))                   /* mt */
+        return false;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &array_mt_key); /* mt amt */
+    bool yes = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);                                   /* */
+    return yes;
+}
 
 static int push_string(lua_State *L, const sl_json_token *t)
 {
@@ -61,6 +90,10 @@ int sl_luajson_push(lua_State *L, sl_json *js, const sl_json_token *first)
     }
     case SL_JSON_ARRAY_BEGIN: {
         lua_newtable(L);                             /* [-0, +1] arr */
+        if (lua_rawgetp(L, LUA_REGISTRYINDEX, &array_mt_key) == LUA_TTABLE)
+            lua_setmetatable(L, -2);                 /* arr, marked */
+        else
+            lua_pop(L, 1);                           /* arr */
         for (lua_Integer i = 1;; i++) {
             sl_json_token v;
             sl_json_type ty = sl_json_next(js, &v);
@@ -143,6 +176,8 @@ static int write_table(lua_State *L, int idx, sl_buf *out, int depth,
         }
         return sl_buf_putc(out, ']');
     }
+    if (is_marked_array(L, idx))
+        return sl_buf_append(out, "[]", 2);
     if (sl_buf_putc(out, '{') != 0)
         return -1;
     int first = 1;
@@ -187,6 +222,10 @@ static int write_value(lua_State *L, int idx, sl_buf *out, int depth,
                                    : sl_buf_append(out, "false", 5);
         break;
     case LUA_TLIGHTUSERDATA:
+        if (lua_touserdata(L, idx) == &empty_array) {
+            rc = sl_buf_append(out, "[]", 2);
+            break;
+        }
         if (lua_touserdata(L, idx) != NULL)
             return fail(err, errlen, "cannot encode a userdata");
         rc = sl_buf_append(out, "null", 4);

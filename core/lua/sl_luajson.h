@@ -10,17 +10,27 @@
 #include "sl_buf.h"
 #include "sl_json.h"
 
+/* Add to the table at the top of the stack (sluice.json) what makes an
+ * array that may be empty: `empty_array`, a value written as [] (a
+ * lightuserdata, as cjson.null is), and `array_mt`, a metatable that makes
+ * a table an array even when it has no items (setmetatable({}, array_mt));
+ * arrays pushed by sl_luajson_push carry it from then on. Protected mode.
+ * [-0, +0, m] */
+void sl_luajson_open(lua_State *L);
+
 /* Push the value whose first token is *first (already read from js) and
- * read the rest of it. Objects become tables, arrays sequences, integer
- * literals in int64 range integers, other numbers floats, null the
- * lightuserdata NULL (cjson.null). Returns 0, or -1 on malformed JSON
- * (js->err set; nothing pushed). Raises a Lua error on memory errors, so
- * call it in protected mode. [-0, +1 | 0, m] */
+ * read the rest of it. Objects become tables, arrays sequences (with
+ * sluice.json.array_mt once sl_luajson_open ran, so that an empty one is
+ * written back as []), integer literals in int64 range integers, other
+ * numbers floats, null the lightuserdata NULL (cjson.null). Returns 0, or
+ * -1 on malformed JSON (js->err set; nothing pushed). Raises a Lua error on
+ * memory errors, so call it in protected mode. [-0, +1 | 0, m] */
 int sl_luajson_push(lua_State *L, sl_json *js, const sl_json_token *first);
 
 /* Append the Lua value at idx to out as compact JSON. A table with a
- * positive length (#t > 0) is written as an array, any other table as an
- * object (whose keys must be strings); cjson.null is null; an integral
+ * positive length (#t > 0) is written as an array, an empty one with
+ * sluice.json.array_mt as [], any other table as an object (whose keys must
+ * be strings); cjson.null is null, sluice.json.empty_array []; an integral
  * float in int64 range is written as an integer. Never allocates in Lua,
  * so it is safe outside protected mode. Returns 0, or -1 with a reason in
  * err (non-string key, NaN or infinity, a function, nesting deeper than 32,

@@ -19,6 +19,7 @@
 #include <openssl/rand.h>
 
 #include "sl_log.h"
+#include "sl_luajson.h"
 #include "sl_luahost.h"
 #include "sl_luaruntime.h"
 #include "sl_time.h"
@@ -304,6 +305,7 @@ int sl_luastd_open(lua_State *L)
     luaL_newlib(L, log_funcs);                   /* sluice log */
     lua_setfield(L, -2, "log");                  /* sluice.log = log */
     luaL_requiref(L, "cjson", luaopen_cjson, 0); /* sluice cjson */
+    sl_luajson_open(L);                          /* cjson.empty_array ... */
     lua_setfield(L, -2, "json");                 /* sluice.json = cjson */
     return 1;
 }
