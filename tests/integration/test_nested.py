@@ -51,6 +51,38 @@ IN_2 = ('{"id":"o-2","address":{"street":"s","zip":"z","city":"c"},'
         '"lines":[{"sku":"k","qty":1,"dims":null}],"tags":[],"meta":"x"}')
 
 
+# docs/connectors.md, "Nested types": the schema, a record and what is sent
+DOC_SCHEMA = LuaRaw("""{
+  { name = "order_id", type = "string" },
+  { name = "placed_at", type = "datetime" },
+  { name = "address", type = "object", fields = {
+      { name = "street", type = "string" },
+      { name = "zip", type = "string" },
+      { name = "city", type = "string" },
+      { name = "country", type = "string", nullable = true },
+  } },
+  { name = "lines", type = "array", min_items = 1, max_items = 100,
+    items = { type = "object", fields = {
+      { name = "sku", type = "string" },
+      { name = "qty", type = "integer" },
+      { name = "price", type = "number" },
+      { name = "tags", type = "array", nullable = true,
+        items = { type = "string" } },
+    } } },
+  { name = "attributes", type = "json", nullable = true },
+}""")
+DOC_IN = """{ "lines": [ { "qty": 2, "sku": "A-1", "price": 9.90 },
+             { "sku": "B-7", "price": 4.5, "qty": 1, "tags": ["gift"] } ],
+  "address": { "zip": "10115", "street": "Main St 1", "city": "Berlin" },
+  "order_id": "o-1001", "placed_at": "2024-05-01T12:30:00Z",
+  "attributes": { "channel" : "web", "coupon" : null } }"""
+DOC_OUT = ('{"order_id":"o-1001","placed_at":"2024-05-01T12:30:00Z","address":'
+           '{"street":"Main St 1","zip":"10115","city":"Berlin","country":null},'
+           '"lines":[{"sku":"A-1","qty":2,"price":9.90,"tags":null},{"sku":'
+           '"B-7","qty":1,"price":4.5,"tags":["gift"]}],"attributes":'
+           '{"channel":"web","coupon":null}}')
+
+
 def order(**over):
     """A valid order as a Python dict, `over` replacing top-level keys."""
     rec = {"id": "o", "address": {"street": "s", "zip": "z"},
@@ -226,6 +258,27 @@ TRANSFORM = """function(rec, ctx)
 
 
 class NestedTransformTest(SluiceTestCase):
+
+    def test_documented_order(self):
+        dest = self.start_destination()
+        src = connector_lua("shop", dest.url + "/shop", body="ndjson",
+                            batch={"max_delay_ms": 20})
+        # the documented schema, verbatim
+        start = src.index("  schema = ")
+        end = src.index("\n  body = ")
+        src = src[:start] + "  schema = " + DOC_SCHEMA.src + "," + src[end:]
+        sl = self.start_sluice({"shop": src})
+        st, js, _ = sl.post("shop", DOC_IN)
+        self.assertEqual((st, js), (200, {"accepted": 1, "rejected": []}))
+        sl.wait_drained("shop", 1)
+        self.assertEqual(dest.ok_requests()[0].body, DOC_OUT.encode() + b"\n")
+        doc = json.loads(DOC_IN)
+        doc["lines"] = doc["lines"] * 2
+        doc["lines"][3] = dict(doc["lines"][3], qty="1")
+        st, js, _ = sl.post("shop", json.dumps(doc))
+        self.assertEqual(js["rejected"][0]["field"], "lines[3].qty")
+        self.assertEqual(js["rejected"][0]["error"],
+                         "expected integer, got string")
 
     def test_transform_builds_nested_values(self):
         dest = self.start_destination()

@@ -313,6 +313,103 @@ static void test_intake_keys_hostile(void)
     CHECK(ct.c.nintake_keys == 0 && ct.c.intake_keys == NULL);
 }
 
+/* Nested fields: every message of the nested keys at its key path and
+ * line; a good nested schema read as a tree. */
+static void test_schema_nested(void)
+{
+    const sl_config_key *key = connector_key("schema");
+    sl_config_connector_target ct = {0};
+    const char *msgs =
+        run("return { schema = {\n"
+            "  { name = \"a\", type = \"string\", fields = {} },\n"
+            "  { name = \"b\", type = \"object\" },\n"
+            "  { name = \"c\", type = \"array\" },\n"
+            "  { name = \"d\", type = \"object\", fields = {\n"
+            "      { name = \"x\", type = \"strng\" },\n"
+            "      { name = \"y\", type = \"string\" },\n"
+            "      { name = \"y\", type = \"integer\" } } },\n"
+            "  { name = \"e\", type = \"array\", min_items = 5, max_items = 3,\n"
+            "    items = { type = \"object\", feilds = {} } },\n"
+            "  { name = \"f\", type = \"object\", fields = { { name = \"g\",\n"
+            "    type = \"json\", items = { type = \"string\" },\n"
+            "    min_items = 1 } } },\n"
+            "  { name = \"h\", type = \"array\", max_items = 0,\n"
+            "    items = { type = \"array\", items = { type = \"object\",\n"
+            "      fields = {} } } },\n"
+            "} }", key, &ct);
+    CHECK_CONTAINS(msgs, "t.lua:2: schema[1].fields: fields is only for type "
+                         "= \"object\" (this field is string)\n");
+    CHECK_CONTAINS(msgs, "t.lua:3: schema[2].type: type = \"object\" needs "
+                         "fields\n");
+    CHECK_CONTAINS(msgs, "t.lua:4: schema[3].type: type = \"array\" needs "
+                         "items\n");
+    CHECK_CONTAINS(msgs, "t.lua:6: schema[4].fields[1].type: unknown type "
+                         "\"strng\" (did you mean \"string\"?");
+    CHECK_CONTAINS(msgs, "t.lua:8: schema[4].fields[3].name: duplicate field "
+                         "\"y\"\n");
+    CHECK_CONTAINS(msgs, "t.lua:9: schema[5].min_items: 5 is greater than "
+                         "max_items (3)\n");
+    CHECK_CONTAINS(msgs, "t.lua:10: schema[5].items.feilds: unknown key (did "
+                         "you mean \"fields\"?)\n");
+    CHECK_CONTAINS(msgs, "t.lua:10: schema[5].items.type: type = \"object\" "
+                         "needs fields\n");
+    CHECK_CONTAINS(msgs, "t.lua:12: schema[6].fields[1].items: items is only "
+                         "for type = \"array\" (this field is json)\n");
+    CHECK_CONTAINS(msgs, "t.lua:13: schema[6].fields[1].min_items: min_items "
+                         "is only for type = \"array\" (this field is json)\n");
+    CHECK_CONTAINS(msgs, "t.lua:14: schema[7].max_items: expected an integer "
+                         "from 1 to 1000000000, got number 0\n");
+    CHECK_CONTAINS(msgs, "t.lua:16: schema[7].items.items.fields: must list at "
+                         "least one field\n");
+    CHECK(count_lines(msgs) == 12);
+    connector_target_free(&ct);
+
+    /* 8 levels are fine, the 9th is refused at its key */
+    char text[4096] = "return { schema = { ", *w = text + strlen(text);
+    for (int i = 0; i < 9; i++)
+        w += sprintf(w, "{ name = \"o\", type = \"object\", fields = {\n");
+    w += sprintf(w, "{ name = \"leaf\", type = \"string\" }");
+    for (int i = 0; i < 9; i++)
+        w += sprintf(w, " } }");
+    strcpy(w, " } }");
+    msgs = run(text, key, &ct);
+    CHECK_STR(msgs, "t.lua:9: schema[1].fields[1].fields[1].fields[1]"
+                    ".fields[1].fields[1].fields[1].fields[1].fields[1]"
+                    ".fields: nesting deeper than 8 levels\n");
+    connector_target_free(&ct);
+    w = strstr(text, "{ name = \"o\"");
+    memmove(w, strchr(w, '\n') + 1, strlen(strchr(w, '\n') + 1) + 1);
+    w = strstr(text, "} } } }");
+    memmove(w, w + 4, strlen(w + 4) + 1);
+    CHECK_STR(run(text, key, &ct), "");
+    CHECK(ct.fields.n == 1 && ct.fields.v[0].fields.n == 1);
+    const sl_config_field *f = ct.fields.v;
+    int depth = 0;
+    while (f->fields.n) {
+        f = f->fields.v;
+        depth++;
+    }
+    CHECK(depth == 8 && f->level == 8 && f->type == SL_TYPE_STRING);
+    connector_target_free(&ct);
+
+    /* a good one: items, counts */
+    CHECK_STR(run("return { schema = { { name = \"l\", type = \"array\",\n"
+                  "  min_items = 1, max_items = 10, items = { type = "
+                  "\"object\", nullable = true,\n"
+                  "  fields = { { name = \"sku\", type = \"string\" } } } } "
+                  "} }", key, &ct), "");
+    CHECK(ct.fields.n == 1);
+    if (ct.fields.n == 1) {
+        const sl_config_field *l = &ct.fields.v[0];
+        CHECK(l->type == SL_TYPE_ARRAY && l->min_items == 1 &&
+              l->max_items == 10 && l->items && !l->bad);
+        CHECK(l->items && l->items->type == SL_TYPE_OBJECT &&
+              l->items->nullable && l->items->fields.n == 1 &&
+              l->items->level == 1);
+    }
+    connector_target_free(&ct);
+}
+
 static void test_schema_hostile(void)
 {
     const sl_config_key *key = connector_key("schema");
@@ -810,6 +907,7 @@ int main(void)
         {"idempotency_header", test_idempotency_header},
         {"intake_keys_hostile", test_intake_keys_hostile},
         {"schema_hostile", test_schema_hostile},
+        {"schema_nested", test_schema_nested},
         {"field_rules_errors", test_field_rules_errors},
         {"field_rules_schema", test_field_rules_schema},
         {"connector_after", test_connector_after},
