@@ -10,6 +10,7 @@
 #include <lua.h>
 
 #include "sl_config_print.h"
+#include "sl_buf.h"
 #include "sl_config_keys.h"
 #include "sl_luahost.h"
 #include "sl_schema.h"
@@ -299,11 +300,19 @@ static void print_headers_schema(FILE *out,
             nfields == 1 ? "" : "s");
     fprintf(out, "    %-*s  %-8s  %s\n", (int)width, "field", "type",
             "nullable");
-    for (size_t f = 0; f < nfields; f++)
+    for (size_t f = 0; f < nfields; f++) {
         fprintf(out, "    %-*s  %-8s  %s\n", (int)width,
                 sl_schema_field_name(schema, f),
                 sl_schema_type_name(sl_schema_field_type(schema, f)),
                 sl_schema_field_nullable(schema, f) ? "yes" : "no");
+        /* an object's or array's parts on a line of their own */
+        sl_buf parts;
+        sl_buf_init(&parts, 1 << 20);
+        if (sl_schema_field_shape(schema, f, &parts) == 0 && parts.len)
+            fprintf(out, "    %-*s  %.*s\n", (int)width, "",
+                    (int)parts.len, parts.data);
+        sl_buf_free(&parts);
+    }
 }
 
 static void print_connector(FILE *out, const sl_connector_conf *connector)

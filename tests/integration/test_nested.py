@@ -316,6 +316,56 @@ class NestedTransformTest(SluiceTestCase):
                                              "dims": None}])
 
 
+class NestedRulesTest(SluiceTestCase):
+
+    def test_constraints_on_nested_fields_and_items(self):
+        dest = self.start_destination()
+        schema = [
+            {"name": "address", "type": "object", "fields": [
+                {"name": "country", "type": "string", "enum": ["DE", "FR"]},
+            ]},
+            {"name": "lines", "type": "array", "items": {
+                "type": "object", "fields": [
+                    {"name": "qty", "type": "integer", "min": 1, "max": 99},
+                ]}},
+            {"name": "codes", "type": "array", "items": {
+                "type": "string", "max_length": 3}},
+        ]
+        sl = self.start_sluice({"r": connector_lua(
+            "r", dest.url + "/r", schema=schema, body="ndjson",
+            batch={"max_delay_ms": 20})})
+        ok = {"address": {"country": "DE"}, "lines": [{"qty": 1}, {"qty": 99}],
+              "codes": ["abc", "é"]}
+        st, js, _ = sl.post("r", json.dumps(ok))
+        self.assertEqual((st, js["accepted"]), (200, 1), js)
+        sl.wait_drained("r", 1)
+        bad = [
+            (dict(ok, address={"country": "IT"}), "address.country",
+             '"IT" is not one of the enum values ("DE", "FR")'),
+            (dict(ok, lines=[{"qty": 1}, {"qty": 0}]), "lines[1].qty",
+             "0 is less than min (1)"),
+            (dict(ok, codes=["abc", "abcd"]), "codes[1]", None),
+        ]
+        for rec, field, error in bad:
+            with self.subTest(field=field):
+                st, js, _ = sl.post("r", json.dumps(rec))
+                self.assertEqual(st, 422, js)
+                self.assertEqual(js["rejected"][0]["field"], field)
+                if error:
+                    self.assertEqual(js["rejected"][0]["error"], error)
+                else:
+                    self.assertIn("max_length", js["rejected"][0]["error"])
+        # a rule for another type, in items, is refused at its key
+        sl2 = self.make_sluice({"x": connector_lua(
+            "x", "http://127.0.0.1:9/x", schema=[
+                {"name": "a", "type": "array", "items": {
+                    "type": "integer", "enum": ["x"]}}])})
+        rc, out, err = sl2.check()
+        self.assertNotEqual(rc, 0)
+        self.assertIn('schema[1].items.enum: only for type = "string" (this '
+                      'field is integer)', err)
+
+
 def nest(depth):
     """A field nested `depth` objects deep (depth 1: an object of a leaf)."""
     f = {"name": "leaf", "type": "string"}
@@ -381,6 +431,20 @@ class NestedConfigTest(SluiceTestCase):
         for schema, msg in cases:
             with self.subTest(msg=msg):
                 self.assertIn(msg, self.errors(schema))
+
+    def test_check_shows_the_parts(self):
+        sl = self.make_sluice({"orders": connector_lua(
+            "orders", "http://127.0.0.1:9/x", schema=ORDER_SCHEMA)})
+        rc, out, err = sl.check()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("    address  object    no\n"
+                      "             {street string not-null, zip string "
+                      "not-null, city string nullable}\n", out)
+        self.assertIn("    lines    array     no\n"
+                      "             [1..3 object not-null {sku string "
+                      "not-null, qty integer not-null, dims object nullable "
+                      "{w number not-null}}]\n", out)
+        self.assertIn("    meta     json      yes\n", out)
 
     def test_eight_levels_and_duplicates_across_levels_are_fine(self):
         dest = self.start_destination()
