@@ -367,6 +367,112 @@ static void test_encode_reject_transient(void)
     batch_torture(SL_UNKNOWN_REJECT, false);
 }
 
+/* ---- a nested schema ----------------------------------------------------- */
+
+/* {id, address: {zip, geo?: {lat}}, lines: [1..5 {sku, tags?: [string]}]},
+ * built with allocation n failing: refused with the schema as it was and
+ * nothing leaked (every field list handed over is freed), or built whole;
+ * then one record encoded (the encoder allocates only out's growth). */
+static int build_nested(sl_schema **out, char *err, size_t errlen)
+{
+    sl_schema *geo = sl_schema_new(SL_UNKNOWN_REJECT),
+              *addr = sl_schema_new(SL_UNKNOWN_REJECT),
+              *line = sl_schema_new(SL_UNKNOWN_REJECT),
+              *s = sl_schema_new(SL_UNKNOWN_REJECT);
+    int fails = 0;
+    *out = s;
+    if (!geo || !addr || !line || !s) {
+        sl_schema_free(geo);
+        sl_schema_free(addr);
+        sl_schema_free(line);
+        return -1;
+    }
+    fails += sl_schema_add(geo, "lat", SL_TYPE_NUMBER, false, err, errlen) != 0;
+    fails += sl_schema_add(addr, "zip", SL_TYPE_STRING, false, err, errlen) != 0;
+    fails += sl_schema_add_value(addr, "geo", &(sl_schema_value){
+                                     .type = SL_TYPE_OBJECT, .nullable = true,
+                                     .fields = geo}, err, errlen) != 0;
+    fails += sl_schema_add(line, "sku", SL_TYPE_STRING, false, err, errlen) != 0;
+    fails += sl_schema_add_value(line, "tags", &(sl_schema_value){
+                                     .type = SL_TYPE_ARRAY, .nullable = true,
+                                     .items = &(sl_schema_value){
+                                         .type = SL_TYPE_STRING}},
+                                 err, errlen) != 0;
+    fails += sl_schema_add(s, "id", SL_TYPE_INTEGER, false, err, errlen) != 0;
+    fails += sl_schema_add_value(s, "address", &(sl_schema_value){
+                                     .type = SL_TYPE_OBJECT, .fields = addr},
+                                 err, errlen) != 0;
+    fails += sl_schema_add_value(s, "lines", &(sl_schema_value){
+                                     .type = SL_TYPE_ARRAY, .min_items = 1,
+                                     .max_items = 5,
+                                     .items = &(sl_schema_value){
+                                         .type = SL_TYPE_OBJECT,
+                                         .fields = line}},
+                                 err, errlen) != 0;
+    return fails ? -1 : 0;
+}
+
+static void test_nested(void)
+{
+    static const char doc[] =
+        "{ \"lines\": [ {\"tags\": [\"x\", \"y\"], \"sku\": \"a\"}, "
+        "{\"sku\": \"b\"} ], \"address\": {\"geo\": {\"lat\": 1.5}, "
+        "\"zip\": \"10115\"}, \"id\": 7 }";
+    static const char want[] =
+        "{\"id\":7,\"address\":{\"zip\":\"10115\",\"geo\":{\"lat\":1.5}},"
+        "\"lines\":[{\"sku\":\"a\",\"tags\":[\"x\",\"y\"]},{\"sku\":\"b\","
+        "\"tags\":null}]}";
+    char err[128], fp_ref[17], fp[17];
+    sl_schema *ref;
+    CHECK(build_nested(&ref, err, sizeof err) == 0);
+    sl_schema_fingerprint(ref, fp_ref);
+    sl_schema_free(ref);
+    long live0 = sl_torture_live();
+    unsigned long n = 1;
+    for (; n < SL_TORTURE_MAX_N; n++) {
+        sl_schema *s;
+        sl_torture_arm(n, true);
+        int rc = build_nested(&s, err, sizeof err);
+        unsigned long failed = sl_torture_disarm();
+        if (failed == 0) {
+            CHECK(rc == 0);
+            sl_schema_fingerprint(s, fp);
+            CHECK_STR(fp, fp_ref);
+            /* encoding, with out's growth failing in turn */
+            for (unsigned long m = 1; m < SL_TORTURE_MAX_N; m++) {
+                sl_buf out;
+                sl_json js;
+                sl_json_token t;
+                sl_schema_error e;
+                sl_buf_init(&out, 0);
+                sl_json_init(&js, doc, strlen(doc), 0);
+                sl_json_next(&js, &t);
+                sl_torture_arm(m, false);
+                sl_schema_rc erc = sl_schema_encode(s, &js, &t, &out, &e);
+                unsigned long f2 = sl_torture_disarm();
+                CHECK(sl_json_next(&js, &t) == SL_JSON_END);
+                if (f2 == 0) {
+                    CHECK(erc == SL_SCHEMA_OK);
+                    CHECK(out.len == strlen(want) &&
+                          memcmp(out.data, want, out.len) == 0);
+                    sl_buf_free(&out);
+                    break;
+                }
+                CHECK(erc == SL_SCHEMA_NOMEM && out.len == 0);
+                sl_buf_free(&out);
+            }
+            sl_schema_free(s);
+            break;
+        }
+        CHECK(rc != 0);
+        sl_schema_free(s);
+        SL_TORTURE_CHECK_LIVE(live0, n);
+    }
+    CHECK(n < SL_TORTURE_MAX_N);
+    sl_torture_report(n, "build a nested schema and encode one record");
+    CHECK(sl_torture_live() == live0);
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
@@ -374,6 +480,7 @@ int main(void)
         {"encode_reject_sticky", test_encode_reject_sticky},
         {"encode_drop_sticky", test_encode_drop_sticky},
         {"encode_reject_transient", test_encode_reject_transient},
+        {"nested", test_nested},
         {NULL, NULL},
     };
     int rc = sl_test_run(cases);
