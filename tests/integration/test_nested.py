@@ -432,6 +432,30 @@ class NestedConfigTest(SluiceTestCase):
             with self.subTest(msg=msg):
                 self.assertIn(msg, self.errors(schema))
 
+    def test_schema_lock_names_a_nested_change(self):
+        src = lambda schema: connector_lua(  # noqa: E731
+            "orders", "http://127.0.0.1:9/x", schema=schema)
+        sl = self.start_sluice({"orders": src(ORDER_SCHEMA)})
+        lock = os.path.join(sl.state_dir("orders"), "schema.lock")
+        with open(lock) as f:
+            text = f.read()
+        self.assertIn("field address object not-null\n  parts {street string "
+                      "not-null, zip string not-null, city string nullable}\n",
+                      text)
+        self.assertEqual(sl.sigterm()[0], 0)
+        self.assertEqual(sl.check()[0], 0)
+        changed = json.loads(json.dumps(ORDER_SCHEMA))
+        changed[2]["items"]["fields"][1]["type"] = "number"
+        sl.connectors["orders"] = src(changed)
+        sl.write()
+        rc, out, err = sl.check()
+        self.assertEqual(rc, 2, err)
+        self.assertIn('field "lines": was [1..3 object not-null {sku string '
+                      'not-null, qty integer not-null, dims object nullable '
+                      '{w number not-null}}], now [1..3 object not-null {sku '
+                      'string not-null, qty number not-null, dims object '
+                      'nullable {w number not-null}}]', err)
+
     def test_check_shows_the_parts(self):
         sl = self.make_sluice({"orders": connector_lua(
             "orders", "http://127.0.0.1:9/x", schema=ORDER_SCHEMA)})
