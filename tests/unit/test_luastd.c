@@ -1,6 +1,7 @@
 /* Unit tests for sl_luastd, the `sluice` module as a script sees it:
  * digests and MACs against RFC 4231 and FIPS 180 vectors, base64 against
- * RFC 4648 section 10, hex, uuid, now, log (what reached stderr) and env. */
+ * RFC 4648 section 10, hex, uuid, now, log (what reached stderr), env and
+ * sluice.json's empty arrays. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "sl_log.h"
 #include "sl_luahost.h"
+#include "sl_luajson.h"
 #include "sl_luastd.h"
 #include "sl_test.h"
 
@@ -388,6 +390,94 @@ static void test_json_and_shape(void)
     }
 }
 
+/* The Lua value of `expr` written as JSON by sl_luajson_write (static). */
+static const char *written(lua_State *L, const char *expr)
+{
+    static char got[256];
+    char code[512], err[128];
+    snprintf(code, sizeof code, "return %s", expr);
+    got[0] = '\0';
+    if (luaL_dostring(L, code) != 0) {
+        snprintf(got, sizeof got, "error: %s", lua_tostring(L, -1));
+    } else {
+        sl_buf out;
+        sl_buf_init(&out, 0);
+        if (sl_luajson_write(L, -1, &out, err, sizeof err) == 0)
+            snprintf(got, sizeof got, "%.*s", (int)out.len, out.data);
+        else
+            snprintf(got, sizeof got, "error: %s", err);
+        sl_buf_free(&out);
+    }
+    lua_settop(L, 0);
+    return got;
+}
+
+/* JSON text pushed by sl_luajson_push and written back (static). */
+static const char *round_trip(lua_State *L, const char *json)
+{
+    static char got[256];
+    sl_json js;
+    sl_json_token t;
+    char err[128];
+    sl_json_init(&js, json, strlen(json), 0);
+    sl_json_next(&js, &t);
+    CHECK(sl_luajson_push(L, &js, &t) == 0);
+    sl_buf out;
+    sl_buf_init(&out, 0);
+    CHECK(sl_luajson_write(L, -1, &out, err, sizeof err) == 0);
+    snprintf(got, sizeof got, "%.*s", (int)out.len, out.data ? out.data : "");
+    sl_buf_free(&out);
+    lua_settop(L, 0);
+    return got;
+}
+
+/* An empty array from Lua: sluice.json.empty_array, array_mt; arrays read
+ * from a record stay arrays when emptied. */
+static void test_json_arrays(void)
+{
+    char err[256];
+    lua_State *L = sl_luastd_new(0, err, sizeof err);
+    CHECK(L != NULL);
+    if (!L)
+        return;
+    CHECK_STR(written(L, "sluice.json.empty_array"), "[]");
+    CHECK_STR(written(L, "{ sluice.json.empty_array, {} }"), "[[],{}]");
+    CHECK_STR(written(L, "setmetatable({}, sluice.json.array_mt)"), "[]");
+    CHECK_STR(written(L, "setmetatable({ 1, 2 }, sluice.json.array_mt)"),
+              "[1,2]");
+    CHECK_STR(written(L, "(function() local t = setmetatable({ 1 }, "
+                         "sluice.json.array_mt) t[1] = nil return t end)()"),
+              "[]");
+    CHECK_STR(written(L, "{}"), "{}");
+    CHECK_STR(written(L, "setmetatable({}, { __name = 'other' })"), "{}");
+    CHECK_STR(written(L, "{ a = sluice.json.null }"), "{\"a\":null}");
+    CHECK_STR(written(L, "tostring(getmetatable(sluice.json.array_mt) == nil) "
+                         ".. type(sluice.json.empty_array)"),
+              "\"trueuserdata\"");
+    /* lua-cjson's own encoder does not know them */
+    CHECK_STR(written(L, "tostring(pcall(sluice.json.encode, "
+                         "sluice.json.empty_array))"), "\"false\"");
+    CHECK_STR(round_trip(L, "[]"), "[]");
+    CHECK_STR(round_trip(L, "[[],[1,[]],{}]"), "[[],[1,[]],{}]");
+    CHECK_STR(round_trip(L, "{\"a\":[]}"), "{\"a\":[]}");
+    /* an array emptied by a transform stays one */
+    sl_json js;
+    sl_json_token t;
+    const char *doc = "[7]";
+    sl_json_init(&js, doc, strlen(doc), 0);
+    sl_json_next(&js, &t);
+    CHECK(sl_luajson_push(L, &js, &t) == 0);
+    lua_pushnil(L);
+    lua_rawseti(L, -2, 1);
+    sl_buf out;
+    sl_buf_init(&out, 0);
+    CHECK(sl_luajson_write(L, -1, &out, err, sizeof err) == 0);
+    CHECK(out.len == 2 && memcmp(out.data, "[]", 2) == 0);
+    sl_buf_free(&out);
+    lua_settop(L, 0);
+    sl_luahost_free(L);
+}
+
 static void test_memory_cap_applies(void)
 {
     /* results are built in the state's own memory */
@@ -417,6 +507,7 @@ int main(void)
         {"log", test_log},
         {"env", test_env},
         {"json_and_shape", test_json_and_shape},
+        {"json_arrays", test_json_arrays},
         {"memory_cap_applies", test_memory_cap_applies},
         {NULL, NULL}};
     return sl_test_run(cases);
