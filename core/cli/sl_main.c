@@ -9,6 +9,7 @@
 #include "sl_config.h"
 #include "sl_config_load.h"
 #include "sl_config_print.h"
+#include "sl_preview.h"
 #include "sl_dlq_cli.h"
 #include "sl_gateway.h"
 #include "sl_log.h"
@@ -66,7 +67,11 @@ static int cmd_check(const char *path)
     sl_config *cfg = sl_config_load_or_report(path, "sluice", stderr);
     if (!cfg)
         return 2;
-    sl_config_print(cfg, stdout);
+    sl_config_print_gateway(cfg, stdout);
+    for (size_t i = 0; i < cfg->nconnectors; i++) {
+        sl_config_print_connector(&cfg->connectors[i], stdout);
+        sl_preview_connector(&cfg->connectors[i], stdout);
+    }
     /* a connector whose schema changed since it ran must not start */
     if (sl_state_check_locks(cfg, stderr) > 0) {
         sl_config_free(cfg);

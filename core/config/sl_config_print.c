@@ -315,7 +315,7 @@ static void print_headers_schema(FILE *out,
     }
 }
 
-static void print_connector(FILE *out, const sl_connector_conf *connector)
+void sl_config_print_connector(const sl_connector_conf *connector, FILE *out)
 {
     char b1[64], b2[64];
     fprintf(out, "\nconnector %s (%s)\n", connector->name, connector->file);
@@ -342,11 +342,16 @@ static void print_connector(FILE *out, const sl_connector_conf *connector)
     print_headers_schema(out, connector);
 }
 
-void sl_config_print(const sl_config *config, FILE *out)
+void sl_config_print_gateway(const sl_config *config, FILE *out)
 {
     print_gateway(out, config);
     for (size_t i = 0; i < config->ntcp; i++)
         print_listener(out, &config->tcp[i]);
+}
+
+void sl_config_print(const sl_config *config, FILE *out)
+{
+    sl_config_print_gateway(config, out);
     for (size_t i = 0; i < config->nconnectors; i++)
-        print_connector(out, &config->connectors[i]);
+        sl_config_print_connector(&config->connectors[i], out);
 }

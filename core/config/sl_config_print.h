@@ -13,6 +13,11 @@
  * batching, header names (secret-looking values masked) and schema table. */
 void sl_config_print(const sl_config *c, FILE *out);
 
+/* Its two parts: the gateway with its TCP listeners, and one connector
+ * (a blank line, then its block). */
+void sl_config_print_gateway(const sl_config *c, FILE *out);
+void sl_config_print_connector(const sl_connector_conf *c, FILE *out);
+
 /* Whether a header's value should be masked when shown: its name contains
  * authorization, token, secret, key, signature, password or cookie
  * (case-insensitive). */

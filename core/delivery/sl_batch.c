@@ -227,20 +227,41 @@ static int emit_wrapped(void *ud, const char *rec, size_t len, uint64_t lsn)
     return 0;
 }
 
-int sl_batch_take(sl_batch *b, sl_spool *spool)
+/* Ready the empty batch b for `count` records of about `est` bytes: room
+ * for them and for the templates. 0, or -1 when out of memory. */
+static int take_begin(sl_batch *b, size_t est, size_t count)
 {
-    const sl_connector_conf *c = b->c;
-    size_t max_records = c->body == SL_BODY_OBJECT ? 1 : c->batch_max_records;
-    size_t est = sl_spool_bytes(spool) + sl_spool_count(spool) + 2;
     if (b->wrapped) /* each record's wrap, the template's text */
-        est += sl_spool_count(spool) * (b->rprelen + b->rsuflen) +
-               b->envelope;
-    if (est > c->batch_max_bytes)
-        est = c->batch_max_bytes;
+        est += count * (b->rprelen + b->rsuflen) + b->envelope;
+    if (est > b->c->batch_max_bytes)
+        est = b->c->batch_max_bytes;
     if (sl_buf_reserve(&b->full, est + b->head) != 0)
         return -1;
     b->full.len = b->head; /* 0 without a body template */
-    sl_spool_take(spool, max_records, b->wrapped ? emit_wrapped : emit_record,
+    return 0;
+}
+
+/* The records are in: close the array, make the whole batch current. */
+static void take_end(sl_batch *b)
+{
+    if (b->c->body == SL_BODY_ARRAY)
+        sl_buf_putc(&b->full, ']'); /* room was reserved by emit_record */
+    b->recs_end = b->full.len;
+    b->cur.from = 0;
+    b->cur.n = b->nrecords;
+}
+
+static size_t take_max(const sl_batch *b)
+{
+    return b->c->body == SL_BODY_OBJECT ? 1 : b->c->batch_max_records;
+}
+
+int sl_batch_take(sl_batch *b, sl_spool *spool)
+{
+    if (take_begin(b, sl_spool_bytes(spool) + sl_spool_count(spool) + 2,
+                   sl_spool_count(spool)) != 0)
+        return -1;
+    sl_spool_take(spool, take_max(b), b->wrapped ? emit_wrapped : emit_record,
                   b, &b->cut);
     if (b->nrecords == 0 || b->nrecords != b->cut.nrecords)
         /* empty with a recovered batch left: the spool ran out of memory
@@ -248,11 +269,29 @@ int sl_batch_take(sl_batch *b, sl_spool *spool)
         return b->cut.nrecords == 0 && sl_spool_recovered_left(spool) == 0
                    ? 0
                    : -1;
-    if (c->body == SL_BODY_ARRAY)
-        sl_buf_putc(&b->full, ']'); /* room was reserved by emit_record */
-    b->recs_end = b->full.len;
-    b->cur.from = 0;
-    b->cur.n = b->nrecords;
+    take_end(b);
+    return 1;
+}
+
+int sl_batch_take_records(sl_batch *b, const char *const *recs,
+                          const size_t *lens, size_t n)
+{
+    size_t est = 2;
+    for (size_t i = 0; i < n; i++)
+        est += lens[i] + 1;
+    if (n == 0)
+        return 0;
+    if (take_begin(b, est, n) != 0)
+        return -1;
+    for (size_t i = 0; i < n && i < take_max(b); i++)
+        if ((b->wrapped ? emit_wrapped : emit_record)(b, recs[i], lens[i],
+                                                      i) != 0)
+            break;
+    if (b->nrecords == 0)
+        return -1; /* a first record always goes unless memory ran out */
+    b->cut = (sl_cut){.start = 0, .end = b->nrecords,
+                      .nrecords = b->nrecords};
+    take_end(b);
     return 1;
 }
 

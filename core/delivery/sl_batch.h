@@ -48,6 +48,16 @@ void sl_batch_free(sl_batch *b);
  * cut again after a restart). Either way b is only fit to be freed. */
 int sl_batch_take(sl_batch *b, sl_spool *spool);
 
+/* Cut a batch into the empty batch b from records the caller has
+ * (recs[i], lens[i] bytes; copied), not from a spool: as sl_batch_take
+ * would cut them from a new spool (identity 0, places from 0), as many as
+ * fit one batch (batch_max_records, batch_max_bytes; 1 in the object
+ * form). For showing a request without a spool (sl_preview). Returns 1
+ * when records were taken, 0 when n is 0, -1 when out of memory (b is
+ * then only fit to be freed). */
+int sl_batch_take_records(sl_batch *b, const char *const *recs,
+                          const size_t *lens, size_t n);
+
 /* The batch's place in the spool (for sl_spool_done). */
 const sl_cut *sl_batch_cut(const sl_batch *b);
 

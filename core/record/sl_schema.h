@@ -149,6 +149,8 @@ const sl_schema_node *sl_schema_node_items(const sl_schema_node *n); /* ARRAY,
                                                          else NULL */
 size_t sl_schema_node_min_items(const sl_schema_node *n); /* ARRAY, else 0 */
 size_t sl_schema_node_max_items(const sl_schema_node *n); /* 0: no limit */
+const sl_schema_rules_set *sl_schema_node_rules(const sl_schema_node *n);
+                                                         /* NULL: none */
 
 /* Append to out a one-line account of what is inside field i (for the
  * schema lock and its diff): "" for a type without parts, else e.g.

@@ -113,6 +113,10 @@ size_t sl_schema_node_min_items(const sl_schema_node *n)
 {
     return n->type == SL_TYPE_ARRAY ? n->nest->min_items : 0;
 }
+const sl_schema_rules_set *sl_schema_node_rules(const sl_schema_node *n)
+{
+    return n->rules;
+}
 size_t sl_schema_node_max_items(const sl_schema_node *n)
 {
     return n->type == SL_TYPE_ARRAY && n->nest->max_items != SIZE_MAX

@@ -137,6 +137,29 @@ sl_schema_rules_set *sl_schema_rules_new(sl_schema_rules_kind kind,
 
 void sl_schema_rules_free(sl_schema_rules_set *set) { free(set); }
 
+void sl_schema_rules_get(const sl_schema_rules_set *set, sl_schema_rules *out)
+{
+    *out = (sl_schema_rules){
+        .enum_values = set->enums,
+        .nenum = set->nenum,
+        .has_min = set->kind == SL_SCHEMA_RULES_INTEGER
+                       ? set->imin != INT64_MIN
+                       : set->kind == SL_SCHEMA_RULES_NUMBER &&
+                             set->nmin != -HUGE_VAL,
+        .has_max = set->kind == SL_SCHEMA_RULES_INTEGER
+                       ? set->imax != INT64_MAX
+                       : set->kind == SL_SCHEMA_RULES_NUMBER &&
+                             set->nmax != HUGE_VAL,
+        .imin = set->imin,
+        .imax = set->imax,
+        .nmin = set->nmin,
+        .nmax = set->nmax,
+        .has_min_length = set->min_length != 0,
+        .has_max_length = set->max_length != SIZE_MAX,
+        .min_length = set->min_length,
+        .max_length = set->max_length};
+}
+
 /* ---- messages ----------------------------------------------------------- */
 
 /* Append to msg (cap bytes, msg[*n] the end) as snprintf would, keeping

@@ -62,6 +62,10 @@ sl_schema_rules_set *sl_schema_rules_new(sl_schema_rules_kind kind,
                                          size_t errlen);
 void sl_schema_rules_free(sl_schema_rules_set *set); /* accepts NULL */
 
+/* The rules of set as a caller states them (a bound at its type's extreme
+ * reads as not set; enum values borrowed from set, valid while it lives). */
+void sl_schema_rules_get(const sl_schema_rules_set *set, sl_schema_rules *out);
+
 /* Check a value that passed its type check (a STRING token for a string
  * set, a NUMBER token that fits int64 for an integer set, a finite NUMBER
  * for a number set). Returns 0, or -1 with why (naming the rule, not the

@@ -472,6 +472,35 @@ static void test_template_compressed(void)
     event_base_free(base);
 }
 
+/* A batch of records the caller has (a preview): cut as from a new spool,
+ * within the batch's limits, templates and all. */
+static void test_take_records(void)
+{
+    const size_t lens[] = {10, 10, 10, 10, 10, 10, 10};
+    sl_connector_conf c = conf(SL_BODY_ARRAY, 3, 1 << 20);
+    sl_batch *b = sl_batch_new(&c);
+    CHECK(sl_batch_take_records(b, TEN, lens, 0) == 0);
+    CHECK(sl_batch_take_records(b, TEN, lens, 7) == 1);
+    CHECK(sl_batch_count(b) == 3 && sl_batch_cut(b)->nrecords == 3);
+    CHECK_STR(body(b), "[{\"i\":1000},{\"i\":1001},{\"i\":1002}]");
+    CHECK_STR(sl_batch_key(b), "crm-0000000000000000-0-3");
+    sl_batch_free(b);
+
+    c = conf(SL_BODY_OBJECT, 100, 1 << 20);
+    c.body_template = tpl("{\"data\": $record, \"id\": $batch_id}",
+                          SL_TEMPLATE_FOR_OBJECT);
+    b = sl_batch_new(&c);
+    CHECK(sl_batch_take_records(b, TEN + 4, lens, 2) == 1);
+    CHECK(sl_batch_count(b) == 1);
+    CHECK_STR(body(b), "{\"data\":{\"i\":1004},\"id\":"
+                       "\"crm-0000000000000000-0-1\"}");
+    size_t len;
+    const char *r = sl_batch_record(b, 0, &len);
+    CHECK(len == 10 && memcmp(r, TEN[4], 10) == 0);
+    sl_batch_free(b);
+    sl_template_free(c.body_template);
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
@@ -484,6 +513,7 @@ int main(void)
         {"templates", test_templates},
         {"template_max_bytes", test_template_max_bytes},
         {"template_compressed", test_template_compressed},
+        {"take_records", test_take_records},
         {NULL, NULL},
     };
     return sl_test_run(cases);
