@@ -2,11 +2,12 @@
 """Small helpers for scripts/bench.sh (python3 standard library only).
 
   benchlib.py ports N            print N distinct free TCP ports on 127.0.0.1
-  benchlib.py connector URL DURABILITY [SPOOL_MAX_BYTES] [gzip:LEVEL]
+  benchlib.py connector URL DURABILITY [SPOOL_MAX_BYTES] [gzip:LEVEL] [templates]
                                  print the bench connector (the records of
                                  gen_records.py, batches of 1,000, 4 in
                                  flight) delivering to URL; gzip:LEVEL
-                                 gives it compression = "gzip" at LEVEL
+                                 gives it compression = "gzip" at LEVEL,
+                                 templates a batch and a record template
   benchlib.py stats              read GET /v1/connectors/{name} JSON on stdin,
                                  print "accepted delivered queued rejected
                                  requests failures retries refused
@@ -684,23 +685,37 @@ BENCH_CONNECTOR = '''return {
 '''
 
 
+TEMPLATES_BODY = """body = {
+    form = "array",
+    template = '{"inputs": $records, "source": "sluice"}',
+    record_template = '{"properties": $record}',
+  },"""
+
+
 def connector(url, durability, *extra):
     """The one bench connector of bench.sh and callgrind.sh. extra: a
-    spool max_bytes (digits) and/or "gzip:LEVEL" (compression)."""
+    spool max_bytes (digits), "gzip:LEVEL" (compression) and/or
+    "templates" (a HubSpot-style batch and record template)."""
     spool = comp = ""
+    templates = False
     for x in extra:
         if x.startswith("gzip:"):
             comp = ('\n  compression = "gzip",\n  compression_level = %d,'
                     % int(x[5:]))
+        elif x == "templates":
+            templates = True
         else:
             spool = "\n  spool = { max_bytes = %d }," % int(x)
-    sys.stdout.write(BENCH_CONNECTOR % (url, durability, spool, comp))
+    text = BENCH_CONNECTOR % (url, durability, spool, comp)
+    if templates:
+        text = text.replace('body = "array",', TEMPLATES_BODY)
+    sys.stdout.write(text)
 
 
 def main():
     if len(sys.argv) >= 3 and sys.argv[1] == "ports":
         ports(int(sys.argv[2]))
-    elif len(sys.argv) in (4, 5, 6) and sys.argv[1] == "connector":
+    elif 4 <= len(sys.argv) <= 7 and sys.argv[1] == "connector":
         connector(*sys.argv[2:])
     elif len(sys.argv) >= 5 and sys.argv[1] == "run":
         run(sys.argv[2], float(sys.argv[3]), sys.argv[4:])

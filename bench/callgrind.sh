@@ -17,6 +17,8 @@
 # the difference in records is the whole per-record cost: reading,
 # checking, encoding, spooling and delivering. Keeps both callgrind.out
 # files (and an annotation of the larger run) in BUILD_DIR/callgrind-MODE/.
+# CONNECTOR_EXTRA="templates" (or "gzip:6", as benchlib.py connector takes
+# them) gives the bench connector a batch and a record template.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MODE=${1:-}
@@ -82,8 +84,10 @@ return {
   $tcp_listener
 }
 EOF
+  # shellcheck disable=SC2086  # CONNECTOR_EXTRA: words, split on purpose
   python3 "$ROOT/bench/benchlib.py" connector \
-    "http://127.0.0.1:$sink_port/ingest" memory >"$TMP/connectors/bench.lua"
+    "http://127.0.0.1:$sink_port/ingest" memory ${CONNECTOR_EXTRA:-} \
+    >"$TMP/connectors/bench.lua"
   "$SLUICE" sink --listen "127.0.0.1:$sink_port" >/dev/null 2>&1 &
   local sink=$!
   PIDS+=("$sink")
