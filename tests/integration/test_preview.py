@@ -1,5 +1,5 @@
-"""`sluice check` shows, per connector, the request one made-up record
-becomes: method, URL with its placeholders filled, the headers every
+"""`sluice check` shows each field's rules and, per connector, the request
+one made-up record becomes: method, URL with its placeholders filled, the headers every
 attempt carries (secrets masked), Content-Length, and the body. The text
 is checked byte for byte against what these tests work out from the
 connector by hand, and against what a running gateway really sends for
@@ -90,6 +90,15 @@ class PreviewTest(SluiceTestCase):
             body])
         self.assertNotIn("pr3view", out + err)
         json.loads(body)
+        # the schema table shows each field's rules
+        for row in (r"id\s+integer\s+no\s+min 10$",
+                    r'status\s+string\s+no\s+enum "new", "done"$',
+                    r"code\s+string\s+no\s+max_length 3$",
+                    r"sku\s+string\s+no\s+min_length 8$",
+                    r"price\s+number\s+no\s+min 2.25; max 9$",
+                    r"qty\s+integer\s+no\s+max -5$",
+                    r"paid\s+boolean\s+yes$"):
+            self.assertRegex(out, "(?m)^    " + row)
 
     def test_ndjson_and_headers_fn_note(self):
         schema = [{"name": "id", "type": "integer"},
