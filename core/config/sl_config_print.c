@@ -261,9 +261,13 @@ static void print_delivery(FILE *out, const sl_connector_conf *connector)
         print_template(out, "template", connector->body_template);
     fprintf(out, "  unknown_fields  %s\n",
             sl_config_unknown_choices[sl_schema_policy(connector->schema)]);
-    fprintf(out, "  batch           max %zu records, max %zu bytes, "
-            "max delay %u ms\n", connector->batch_max_records,
-            connector->batch_max_bytes, connector->batch_max_delay_ms);
+    if (connector->body == SL_BODY_OBJECT)
+        fprintf(out, "  batch           one record per request (body form "
+                "\"object\")\n");
+    else
+        fprintf(out, "  batch           max %zu records, max %zu bytes, "
+                "max delay %u ms\n", connector->batch_max_records,
+                connector->batch_max_bytes, connector->batch_max_delay_ms);
     fprintf(out, "  timeout_ms      %u\n", connector->timeout_ms);
     fprintf(out, "  concurrency     %u\n", connector->concurrency);
     fprintf(out, "  retry           backoff %u ms doubling up to %u ms, "

@@ -155,6 +155,8 @@ class PreviewTest(SluiceTestCase):
         self.assertEqual(int(m.group(2)), len(body.encode()))
         self.assertIn("Content-Encoding: gzip", heads)
         self.assertIn("Authorization: ****", heads)
+        self.assertIn('\n  batch           one record per request (body form '
+                      '"object")\n', out)
 
         st, js, _ = sl.post("rest_users", body)
         self.assertEqual((st, js["accepted"]), (200, 1), sl.last_raw)
