@@ -3,7 +3,6 @@
  * (`sluice keys`, and docs/connectors.md) and the `sluice check` printout
  * of a loaded config. */
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -287,56 +286,6 @@ static void print_delivery(FILE *out, const sl_connector_conf *connector)
 }
 
 /* The static headers (secret-looking values masked) and the schema. */
-/* Append to buf (n bytes, *w used) as snprintf would, keeping *w inside. */
-static void put_text(char *buf, size_t n, size_t *w, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void put_text(char *buf, size_t n, size_t *w, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(buf + *w, n - *w, fmt, ap);
-    va_end(ap);
-    *w = k < 0 ? *w : *w + (size_t)k < n ? *w + (size_t)k : n - 1;
-}
-
-/* Field f's rules in one line (`enum "new", "done"`, `min 1; max 9`,
- * `max_length 64`), "" when it has none; a long enum list ends in
- * "...". */
-static void rules_text(const sl_schema *schema, size_t f, char *buf,
-                       size_t n)
-{
-    const sl_schema_rules_set *set =
-        sl_schema_node_rules(sl_schema_field(schema, f));
-    bool integer = sl_schema_field_type(schema, f) == SL_TYPE_INTEGER;
-    sl_schema_rules r;
-    size_t w = 0;
-    buf[0] = '\0';
-    if (!set)
-        return;
-    sl_schema_rules_get(set, &r);
-    for (size_t i = 0; i < r.nenum; i++) {
-        if (w > 60) {
-            put_text(buf, n, &w, ", ... (%zu values)", r.nenum);
-            break;
-        }
-        put_text(buf, n, &w, "%s\"%.*s\"", i ? ", " : "enum ",
-                 (int)(r.enum_values[i].len > 40 ? 40 : r.enum_values[i].len),
-                 r.enum_values[i].p);
-    }
-    if (r.has_min && integer)
-        put_text(buf, n, &w, "%smin %lld", w ? "; " : "", (long long)r.imin);
-    else if (r.has_min)
-        put_text(buf, n, &w, "%smin %.15g", w ? "; " : "", r.nmin);
-    if (r.has_max && integer)
-        put_text(buf, n, &w, "%smax %lld", w ? "; " : "", (long long)r.imax);
-    else if (r.has_max)
-        put_text(buf, n, &w, "%smax %.15g", w ? "; " : "", r.nmax);
-    if (r.has_min_length)
-        put_text(buf, n, &w, "%smin_length %zu", w ? "; " : "", r.min_length);
-    if (r.has_max_length)
-        put_text(buf, n, &w, "%smax_length %zu", w ? "; " : "", r.max_length);
-}
-
 static void print_headers_schema(FILE *out,
                                  const sl_connector_conf *connector)
 {
@@ -356,8 +305,11 @@ static void print_headers_schema(FILE *out,
     fprintf(out, "    %-*s  %-8s  %s\n", (int)width, "field", "type",
             "nullable");
     for (size_t f = 0; f < nfields; f++) {
-        char rules[160];
-        rules_text(schema, f, rules, sizeof rules);
+        const sl_schema_rules_set *set =
+            sl_schema_node_rules(sl_schema_field(schema, f));
+        char rules[160] = "";
+        if (set)
+            sl_schema_rules_describe(set, rules, sizeof rules);
         fprintf(out, *rules ? "    %-*s  %-8s  %-3s       %s\n"
                             : "    %-*s  %-8s  %s%s\n",
                 (int)width, sl_schema_field_name(schema, f),

@@ -96,15 +96,6 @@ void sl_config_parse_field_length(sl_config_parse_context *ctx,
     }
 }
 
-static bool utf8_ok(const char *p, size_t n)
-{
-    for (size_t i = 0, step, bad; i < n; i += step)
-        if (!(step = sl_json_utf8_len((const unsigned char *)p + i, n - i,
-                                      &bad)))
-            return false;
-    return true;
-}
-
 /* Nothing here allocates in Lua between the calloc and the array's
  * handover to the field (a Lua error would leak it): strings are taken
  * as they are, never converted. */
@@ -146,7 +137,7 @@ void sl_config_parse_field_enum(sl_config_parse_context *ctx,
         } else if (len > SL_SCHEMA_RULES_VALUE_MAX) {
             sl_config_err(ctx, "a value of %zu bytes; at most %d", len,
                           SL_SCHEMA_RULES_VALUE_MAX);
-        } else if (!utf8_ok(p, len)) {
+        } else if (!sl_json_utf8_valid(p, len)) {
             sl_config_err(ctx, "not valid UTF-8");
         } else if (same) {
             sl_config_err(ctx, "the same value as enum[%lld]",

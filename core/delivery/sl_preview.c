@@ -14,16 +14,11 @@
 #include "sl_batch.h"
 #include "sl_buf.h"
 #include "sl_config_print.h"
+#include "sl_err.h"
 #include "sl_fieldtpl.h"
 #include "sl_json.h"
 #include "sl_schema.h"
 #include "sl_schema_sample.h"
-
-static int fail(char *why, size_t whylen, const char *what)
-{
-    snprintf(why, whylen, "%s", what);
-    return -1;
-}
 
 /* The URL for rec: c->url, or its placeholders filled. */
 static int put_url(const sl_connector_conf *c, const char *rec, size_t len,
@@ -81,7 +76,7 @@ int sl_preview_request(const sl_connector_conf *c, const char *rec,
     sl_batch *b = sl_batch_new(c);
     if (!b || sl_batch_take_records(b, &rec, &len, 1) != 1 ||
         sl_batch_build(b) != 0) {
-        fail(why, whylen, "out of memory");
+        sl_err_set(why, whylen, "out of memory");
         goto done;
     }
     size_t body_len, wire_len;
@@ -117,7 +112,7 @@ static int sample(const sl_schema *s, sl_buf *rec, char *why, size_t whylen)
     int rc = -1;
     sl_buf_init(&text, 0);
     if (sl_schema_sample_record(s, &text) != 0) {
-        fail(why, whylen, "out of memory");
+        sl_err_set(why, whylen, "out of memory");
         goto done;
     }
     sl_json_init(&js, text.data, text.len, 64);
@@ -127,7 +122,7 @@ static int sample(const sl_schema *s, sl_buf *rec, char *why, size_t whylen)
         rc = 0;
         break;
     case SL_SCHEMA_NOMEM:
-        fail(why, whylen, "out of memory");
+        sl_err_set(why, whylen, "out of memory");
         break;
     default:
         snprintf(why, whylen, "%s%s%s", err.field, *err.field ? ": " : "",

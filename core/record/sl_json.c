@@ -213,6 +213,15 @@ size_t sl_json_utf8_len(const unsigned char *s, size_t n, size_t *bad)
     return need;
 }
 
+bool sl_json_utf8_valid(const char *p, size_t n)
+{
+    for (size_t i = 0, step, bad; i < n; i += step)
+        if ((step = sl_json_utf8_len((const unsigned char *)p + i, n - i,
+                                     &bad)) == 0)
+            return false;
+    return true;
+}
+
 /* The string whose opening quote is at `open`, from q, its first byte that
  * is not plain ASCII: escapes, UTF-8, errors. Returns the byte after the
  * closing quote, or NULL with s->err / s->err_off set. */

@@ -4,6 +4,7 @@
 #ifndef SL_JSON_H
 #define SL_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -95,6 +96,9 @@ int sl_json_parse_int64(const char *p, size_t len, int64_t *v);
  * can become one U+FFFD. No surrogates, nothing past U+10FFFF, no overlong
  * forms. */
 size_t sl_json_utf8_len(const unsigned char *s, size_t n, size_t *bad);
+
+/* Whether p[0..n) is wholly well-formed UTF-8 by that rule. */
+bool sl_json_utf8_valid(const char *p, size_t n);
 
 /* Parse a NUMBER token as double. Returns 0, or -1 when it does not fit a
  * finite double (e.g. 1e400) or is longer than 512 bytes. Underflow

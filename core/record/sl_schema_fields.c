@@ -2,11 +2,12 @@
  * they say read back, and the fingerprint of the schema lock. */
 #include "sl_schema_def.h"
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "sl_err.h"
 
 static const char *const type_names[SL_TYPE__COUNT] = {
     "string", "integer", "number", "boolean", "date", "datetime",
@@ -145,19 +146,6 @@ static int rebuild_slots(sl_schema *s, size_t n)
     return 0;
 }
 
-static int add_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int add_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 /* The name with bytes that would garble a message shown as '?'. */
 static void printable(char *dst, size_t cap, const char *name, size_t n)
 {
@@ -187,26 +175,26 @@ static int check_value_parts(const sl_schema_value *v, const char *shown,
     *slots = 1;
     for (const sl_schema_value *p = v;; p = p->items) {
         if ((unsigned)p->type >= SL_TYPE__COUNT)
-            return add_fail(err, errlen, "field \"%s\": unknown type %d",
+            return sl_err_fail(err, errlen, "field \"%s\": unknown type %d",
                             shown, (int)p->type);
         const char *tn = type_names[p->type];
         if (p->type == SL_TYPE_OBJECT && !p->fields)
-            return add_fail(err, errlen, "field \"%s\": type object needs "
+            return sl_err_fail(err, errlen, "field \"%s\": type object needs "
                             "fields", shown);
         if (p->type != SL_TYPE_OBJECT && p->fields)
-            return add_fail(err, errlen, "field \"%s\": fields are only for "
+            return sl_err_fail(err, errlen, "field \"%s\": fields are only for "
                             "type object, not %s", shown, tn);
         if (p->type == SL_TYPE_ARRAY && !p->items)
-            return add_fail(err, errlen, "field \"%s\": type array needs "
+            return sl_err_fail(err, errlen, "field \"%s\": type array needs "
                             "items", shown);
         if (p->type != SL_TYPE_ARRAY && (p->items || p->min_items ||
                                          p->max_items))
-            return add_fail(err, errlen, "field \"%s\": items, min_items and "
+            return sl_err_fail(err, errlen, "field \"%s\": items, min_items and "
                             "max_items are only for type array, not %s",
                             shown, tn);
         if (p->type == SL_TYPE_ARRAY && p->max_items &&
             p->min_items > p->max_items)
-            return add_fail(err, errlen, "field \"%s\": min_items (%zu) is "
+            return sl_err_fail(err, errlen, "field \"%s\": min_items (%zu) is "
                             "greater than max_items (%zu)", shown,
                             p->min_items, p->max_items);
         if (p->type == SL_TYPE_OBJECT) {
@@ -216,7 +204,7 @@ static int check_value_parts(const sl_schema_value *v, const char *shown,
             *depth += 1;
         }
         if (*depth > SL_SCHEMA_MAX_DEPTH)
-            return add_fail(err, errlen, "field \"%s\": nesting deeper than %d "
+            return sl_err_fail(err, errlen, "field \"%s\": nesting deeper than %d "
                             "levels", shown, SL_SCHEMA_MAX_DEPTH);
         if (p->type != SL_TYPE_ARRAY)
             return 0;
@@ -266,7 +254,7 @@ static int make_rules(sl_schema_type type, const sl_schema_rules *r,
     if ((type != SL_TYPE_STRING && type != SL_TYPE_INTEGER &&
          type != SL_TYPE_NUMBER) ||
         !(*set = sl_schema_rules_new(kind, r, why, sizeof why)))
-        return add_fail(err, errlen, "field \"%s\": %s", shown,
+        return sl_err_fail(err, errlen, "field \"%s\": %s", shown,
                         *why ? why : "no rules for this type");
     return 0;
 }
@@ -276,7 +264,7 @@ int sl_schema_set_rules(sl_schema *s, size_t i, const sl_schema_rules *r,
 {
     sl_schema_rules_set *set;
     if (i >= s->n)
-        return add_fail(err, errlen, "no field %zu", i);
+        return sl_err_fail(err, errlen, "no field %zu", i);
     sl_field *f = &s->fields[i];
     if (make_rules(f->type, r, f->name, &set, err, errlen) != 0)
         return -1;
@@ -308,19 +296,19 @@ int sl_schema_add_value(sl_schema *s, const char *name, const sl_schema_value *v
     sl_schema_rules_set *rules[SL_SCHEMA_MAX_DEPTH + 2] = {NULL};
     int rc = -1;
     if (len == 0) {
-        add_fail(err, errlen, "field name is empty");
+        sl_err_fail(err, errlen, "field name is empty");
         goto fail;
     }
     printable(shown, sizeof shown, name, len);
     if (len > SL_SCHEMA_NAME_MAX) {
-        add_fail(err, errlen, "field name \"%.32s...\" is longer than %d bytes",
+        sl_err_fail(err, errlen, "field name \"%.32s...\" is longer than %d bytes",
                  shown, SL_SCHEMA_NAME_MAX);
         goto fail;
     }
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)name[i];
         if (c < 0x20 || c == '"' || c == '\\') {
-            add_fail(err, errlen, "field name \"%s\" contains a character "
+            sl_err_fail(err, errlen, "field name \"%s\" contains a character "
                      "that needs escaping in JSON (control character, quote "
                      "or backslash)", shown);
             goto fail;
@@ -335,7 +323,7 @@ int sl_schema_add_value(sl_schema *s, const char *name, const sl_schema_value *v
     sl_json_init(&js, prefix + 1, (size_t)plen - 2, 1);
     if (sl_json_next(&js, &t) != SL_JSON_STRING ||
         sl_json_next(&js, &t) != SL_JSON_END) {
-        add_fail(err, errlen, "field name \"%s\" is not valid UTF-8", shown);
+        sl_err_fail(err, errlen, "field name \"%s\" is not valid UTF-8", shown);
         goto fail;
     }
     int depth;
@@ -343,16 +331,16 @@ int sl_schema_add_value(sl_schema *s, const char *name, const sl_schema_value *v
     if (check_value_parts(v, shown, &depth, &slots, err, errlen) != 0)
         goto fail;
     if (sl_schema_find(s, name, len) != SL_SCHEMA_NOT_FOUND) {
-        add_fail(err, errlen, "duplicate field \"%s\"", shown);
+        sl_err_fail(err, errlen, "duplicate field \"%s\"", shown);
         goto fail;
     }
     if (s->n >= SL_SCHEMA_MAX_FIELDS) {
-        add_fail(err, errlen, "too many fields (at most %d)",
+        sl_err_fail(err, errlen, "too many fields (at most %d)",
                  SL_SCHEMA_MAX_FIELDS);
         goto fail;
     }
     if (s->total + slots > SL_SCHEMA_MAX_FIELDS) {
-        add_fail(err, errlen, "too many fields (at most %d, those of nested "
+        sl_err_fail(err, errlen, "too many fields (at most %d, those of nested "
                  "objects counted)", SL_SCHEMA_MAX_FIELDS);
         goto fail;
     }
@@ -367,7 +355,7 @@ int sl_schema_add_value(sl_schema *s, const char *name, const sl_schema_value *v
     for (const sl_schema_value *p = v;
          p->type == SL_TYPE_OBJECT || p->type == SL_TYPE_ARRAY; p = p->items) {
         if (!(nests[nnests++] = calloc(1, sizeof **nests))) {
-            add_fail(err, errlen, "out of memory");
+            sl_err_fail(err, errlen, "out of memory");
             goto fail;
         }
         if (p->type == SL_TYPE_OBJECT)
@@ -377,7 +365,7 @@ int sl_schema_add_value(sl_schema *s, const char *name, const sl_schema_value *v
         size_t ncap = s->cap ? 2 * s->cap : 8;
         sl_field *nf = realloc(s->fields, ncap * sizeof *nf);
         if (!nf) {
-            add_fail(err, errlen, "out of memory");
+            sl_err_fail(err, errlen, "out of memory");
             goto fail;
         }
         s->fields = nf;
@@ -394,7 +382,7 @@ int sl_schema_add_value(sl_schema *s, const char *name, const sl_schema_value *v
                                                                   all now */
     if (s->n + 1 > SL_SCHEMA_LINEAR_MAX && rebuild_slots(s, s->n + 1) != 0) {
         free_node(f);
-        return add_fail(err, errlen, "out of memory");
+        return sl_err_fail(err, errlen, "out of memory");
     }
     s->total += slots;
     if (depth > s->depth)

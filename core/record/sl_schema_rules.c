@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sl_err.h"
+
 #define SHOW_MAX 40 /* bytes of a received value quoted in a message */
 
 struct sl_schema_rules_set {
@@ -28,28 +30,6 @@ bool sl_schema_rules_empty(const sl_schema_rules *r)
 {
     return !r->nenum && !r->has_min && !r->has_max && !r->has_min_length &&
            !r->has_max_length;
-}
-
-static sl_schema_rules_set *fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static sl_schema_rules_set *fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return NULL;
-}
-
-static bool utf8_ok(const char *p, size_t n)
-{
-    for (size_t i = 0, step, bad; i < n; i += step)
-        if ((step = sl_json_utf8_len((const unsigned char *)p + i, n - i,
-                                     &bad)) == 0)
-            return false;
-    return true;
 }
 
 static bool same_text(const char *a, size_t alen, const char *b, size_t blen)
@@ -84,33 +64,46 @@ static const char *misfit(sl_schema_rules_kind kind, const sl_schema_rules *r)
     return NULL;
 }
 
+/* Whether r can be compiled for kind: 0 with *bytes the enum values'
+ * total, or -1 with err set. */
+static int rules_fit(sl_schema_rules_kind kind, const sl_schema_rules *r,
+                     size_t *bytes, char *err, size_t errlen)
+{
+    const char *why = misfit(kind, r);
+    if (why)
+        return sl_err_fail(err, errlen, "%s", why);
+    *bytes = 0;
+    for (size_t i = 0; i < r->nenum; i++) {
+        const sl_schema_text *e = &r->enum_values[i];
+        if (e->len > SL_SCHEMA_RULES_VALUE_MAX)
+            return sl_err_fail(err, errlen, "enum value %zu is longer than "
+                               "%d bytes", i + 1, SL_SCHEMA_RULES_VALUE_MAX);
+        if (!sl_json_utf8_valid(e->p, e->len))
+            return sl_err_fail(err, errlen, "enum value %zu is not valid "
+                               "UTF-8", i + 1);
+        for (size_t j = 0; j < i; j++)
+            if (same_text(e->p, e->len, r->enum_values[j].p,
+                          r->enum_values[j].len))
+                return sl_err_fail(err, errlen, "enum value %zu is value %zu "
+                                   "again", i + 1, j + 1);
+        *bytes += e->len;
+    }
+    return 0;
+}
+
 sl_schema_rules_set *sl_schema_rules_new(sl_schema_rules_kind kind,
                                          const sl_schema_rules *r, char *err,
                                          size_t errlen)
 {
-    const char *why = misfit(kind, r);
     size_t bytes = 0;
-    if (why)
-        return fail(err, errlen, "%s", why);
-    for (size_t i = 0; i < r->nenum; i++) {
-        const sl_schema_text *e = &r->enum_values[i];
-        if (e->len > SL_SCHEMA_RULES_VALUE_MAX)
-            return fail(err, errlen, "enum value %zu is longer than %d bytes",
-                        i + 1, SL_SCHEMA_RULES_VALUE_MAX);
-        if (!utf8_ok(e->p, e->len))
-            return fail(err, errlen, "enum value %zu is not valid UTF-8",
-                        i + 1);
-        for (size_t j = 0; j < i; j++)
-            if (same_text(e->p, e->len, r->enum_values[j].p,
-                          r->enum_values[j].len))
-                return fail(err, errlen, "enum value %zu is value %zu again",
-                            i + 1, j + 1);
-        bytes += e->len;
-    }
+    if (rules_fit(kind, r, &bytes, err, errlen) != 0)
+        return NULL;
     sl_schema_rules_set *set =
         malloc(sizeof *set + r->nenum * sizeof(sl_schema_text) + bytes);
-    if (!set)
-        return fail(err, errlen, "out of memory");
+    if (!set) {
+        sl_err_set(err, errlen, "out of memory");
+        return NULL;
+    }
     *set = (sl_schema_rules_set){
         .kind = kind,
         .imin = r->has_min ? r->imin : INT64_MIN,
@@ -248,6 +241,45 @@ static void put_double(char *msg, size_t cap, size_t *n, double d)
             break;
     }
     put(msg, cap, n, "%s", buf);
+}
+
+/* ---- description -------------------------------------------------------- */
+
+void sl_schema_rules_describe(const sl_schema_rules_set *set, char *buf,
+                              size_t cap)
+{
+    char one[SHOW_MAX + 8];
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < set->nenum; i++) {
+        size_t len = quoted(one, sizeof one, &set->enums[i]);
+        if (len == 0 || n > 60) {
+            put(buf, cap, &n, ", ... (%zu values)", set->nenum);
+            break;
+        }
+        put(buf, cap, &n, "%s%s", i ? ", " : "enum ", one);
+    }
+    if (set->kind == SL_SCHEMA_RULES_INTEGER) {
+        if (set->imin != INT64_MIN)
+            put(buf, cap, &n, "%smin %lld", n ? "; " : "",
+                (long long)set->imin);
+        if (set->imax != INT64_MAX)
+            put(buf, cap, &n, "%smax %lld", n ? "; " : "",
+                (long long)set->imax);
+    } else if (set->kind == SL_SCHEMA_RULES_NUMBER) {
+        if (set->nmin != -HUGE_VAL) {
+            put(buf, cap, &n, "%smin ", n ? "; " : "");
+            put_double(buf, cap, &n, set->nmin);
+        }
+        if (set->nmax != HUGE_VAL) {
+            put(buf, cap, &n, "%smax ", n ? "; " : "");
+            put_double(buf, cap, &n, set->nmax);
+        }
+    }
+    if (set->min_length)
+        put(buf, cap, &n, "%smin_length %zu", n ? "; " : "", set->min_length);
+    if (set->max_length != SIZE_MAX)
+        put(buf, cap, &n, "%smax_length %zu", n ? "; " : "", set->max_length);
 }
 
 /* ---- checks ------------------------------------------------------------ */

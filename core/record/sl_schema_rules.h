@@ -66,6 +66,12 @@ void sl_schema_rules_free(sl_schema_rules_set *set); /* accepts NULL */
  * reads as not set; enum values borrowed from set, valid while it lives). */
 void sl_schema_rules_get(const sl_schema_rules_set *set, sl_schema_rules *out);
 
+/* The rules of set in one line for a person, into buf (cap bytes, cut if
+ * longer): `enum "new", "done"`, `min 1; max 9`, `min_length 1;
+ * max_length 64`; a long enum list ends in ", ... (N values)". */
+void sl_schema_rules_describe(const sl_schema_rules_set *set, char *buf,
+                              size_t cap);
+
 /* Check a value that passed its type check (a STRING token for a string
  * set, a NUMBER token that fits int64 for an integer set, a finite NUMBER
  * for a number set). Returns 0, or -1 with why (naming the rule, not the

@@ -11,4 +11,9 @@
 void sl_err_set(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* sl_err_set, then return -1: `return sl_err_fail(err, errlen, ...);` in a
+ * function whose failure is -1. */
+int sl_err_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif
