@@ -3,11 +3,15 @@
  * rendering (percent-encoded or raw) from an encoded record. */
 #include "sl_fieldtpl.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
+#include "sl_err.h"
 #include "sl_json.h"
 
 typedef struct part {
@@ -47,32 +51,20 @@ static int name_char(char c)
            (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* Why the '{' at text[i] does not start a placeholder (URL mode). */
 static int bad_brace(const char *text, size_t i, char *err, size_t errlen)
 {
     size_t k = i + 1 + strcspn(text + i + 1, "{}");
     if (text[k] != '}')
-        return fail(err, errlen, "position %zu: '{' without a closing '}'",
+        return sl_err_fail(err, errlen, "position %zu: '{' without a closing '}'",
                     i);
     if (k == i + 1)
-        return fail(err, errlen, "position %zu: empty placeholder '{}'",
+        return sl_err_fail(err, errlen, "position %zu: empty placeholder '{}'",
                     i);
     if (k - i - 1 > SL_SCHEMA_NAME_MAX)
-        return fail(err, errlen, "position %zu: placeholder name longer "
+        return sl_err_fail(err, errlen, "position %zu: placeholder name longer "
                     "than %d bytes", i, SL_SCHEMA_NAME_MAX);
-    return fail(err, errlen, "position %zu: '{%.*s}' is not a placeholder (a "
+    return sl_err_fail(err, errlen, "position %zu: '{%.*s}' is not a placeholder (a "
                 "field name of letters, digits, '_', '-' and '.')", i,
                 (int)(k - i - 1 < 40 ? k - i - 1 : 40), text + i + 1);
 }
@@ -97,16 +89,16 @@ static int resolve(const sl_schema *s, const char *name, size_t len,
         const char *tn = sl_schema_type_name(*type);
         if (*type != SL_TYPE_STRING && *type != SL_TYPE_INTEGER &&
             *type != SL_TYPE_DATE)
-            return fail(err, errlen, "position %zu: {%.*s}: %s %s field; "
+            return sl_err_fail(err, errlen, "position %zu: {%.*s}: %s %s field; "
                         "placeholders take string, integer or date fields",
                         pos, (int)len, name, article(tn), tn);
         if (sl_schema_field_nullable(s, i))
-            return fail(err, errlen, "position %zu: {%.*s}: the field is "
+            return sl_err_fail(err, errlen, "position %zu: {%.*s}: the field is "
                         "nullable; a placeholder needs a value in every "
                         "record", pos, (int)len, name);
         return 0;
     }
-    return fail(err, errlen, "position %zu: {%.*s}: no such field in the "
+    return sl_err_fail(err, errlen, "position %zu: {%.*s}: no such field in the "
                 "schema (placeholders name top-level fields)", pos, (int)len,
                 name);
 }
@@ -128,7 +120,7 @@ int sl_fieldtpl_parse(const char *text, sl_fieldtpl_mode mode, size_t from,
     for (size_t i = 0; text[i];) {
         char c = text[i];
         if (c == '}' && mode == SL_FIELDTPL_URL) {
-            fail(err, errlen, "position %zu: '}' without an opening '{'",
+            sl_err_fail(err, errlen, "position %zu: '}' without an opening '{'",
                  i);
             goto fail;
         }
@@ -152,19 +144,19 @@ int sl_fieldtpl_parse(const char *text, sl_fieldtpl_mode mode, size_t from,
         const char *name = text + i + 1;
         size_t nlen = j - i - 1;
         if (i < from) {
-            fail(err, errlen, "position %zu: placeholder {%.*s} in the "
+            sl_err_fail(err, errlen, "position %zu: placeholder {%.*s} in the "
                  "scheme, host or port; placeholders go in the path or the "
                  "query", i, (int)nlen, name);
             goto fail;
         }
         if (++nplace > SL_FIELDTPL_MAX) {
-            fail(err, errlen, "position %zu: more than %d placeholders",
+            sl_err_fail(err, errlen, "position %zu: more than %d placeholders",
                  i, SL_FIELDTPL_MAX);
             goto fail;
         }
         if (!t) {
             if (!(t = calloc(1, sizeof *t)) || !(t->text = strdup(text))) {
-                fail(err, errlen, "out of memory");
+                sl_err_fail(err, errlen, "out of memory");
                 goto fail;
             }
             t->mode = mode;
@@ -375,26 +367,22 @@ int sl_fieldtpl_check_list(const void *ud, const char *rec, size_t len,
 
 /* ---- rendering ------------------------------------------------------- */
 
+/* p[0..n) percent-encoded onto out: curl_easy_escape keeps exactly RFC
+ * 3986's unreserved characters (A-Z a-z 0-9 - . _ ~) and writes every
+ * other byte as %XX, upper-case. 0, or -1 (out of memory, or more than
+ * curl takes). */
 static int percent_encode(sl_buf *out, const char *p, size_t n)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    if (sl_buf_reserve(out, 3 * n) != 0)
+    if (n == 0) /* curl would take a length of 0 as "use strlen" */
+        return 0;
+    if (n > INT_MAX)
         return -1;
-    char *w = out->data + out->len;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-            c == '~') {
-            *w++ = (char)c;
-        } else {
-            *w++ = '%';
-            *w++ = hex[c >> 4];
-            *w++ = hex[c & 15];
-        }
-    }
-    out->len = (size_t)(w - out->data);
-    return 0;
+    char *e = curl_easy_escape(NULL, p, (int)n);
+    if (!e)
+        return -1;
+    int rc = sl_buf_append(out, e, strlen(e));
+    curl_free(e);
+    return rc;
 }
 
 /* One value: decoded (strings), percent-encoded in a URL. */
