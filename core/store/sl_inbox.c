@@ -47,6 +47,29 @@ struct sl_inbox_writer {
     sl_buf b;               /* its unwritten bytes */
 };
 
+static int part_path(const sl_inbox_writer *w, unsigned k, int tmp,
+                     char *out, size_t n);
+
+/* replay-<ms>-<pid>, with the first millisecond from now_ms on that names
+ * no file yet: two replays by one process within a millisecond must not
+ * share a name, or the second would rename itself over the first. */
+static void pick_stem(sl_inbox_writer *w, int64_t now_ms)
+{
+    for (int64_t ms = now_ms;; ms++) {
+        snprintf(w->stem, sizeof w->stem, "replay-%" PRId64 "-%ld", ms,
+                 (long)getpid());
+        char one[PATH_MAX + 96], first[PATH_MAX + 96];
+        w->parts = 1;
+        int a = part_path(w, 1, 0, one, sizeof one);
+        w->parts = 2;
+        int b = part_path(w, 1, 0, first, sizeof first);
+        w->parts = 0;
+        if (a != 0 || b != 0 ||
+            (access(one, F_OK) != 0 && access(first, F_OK) != 0))
+            return;
+    }
+}
+
 sl_inbox_writer *sl_inbox_writer_new(const char *dir, int64_t now_ms)
 {
     sl_inbox_writer *w = calloc(1, sizeof *w);
@@ -65,8 +88,7 @@ sl_inbox_writer *sl_inbox_writer_new(const char *dir, int64_t now_ms)
     /* a record is at most what a gateway reads at once; the buffer holds
      * less than 1 MiB besides it (sl_fs_put_line) */
     sl_buf_init(&w->b, SL_INBOX_FILE_MAX + (2u << 20));
-    snprintf(w->stem, sizeof w->stem, "replay-%" PRId64 "-%ld", now_ms,
-             (long)getpid());
+    pick_stem(w, now_ms);
     return w;
 }
 
