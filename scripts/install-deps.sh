@@ -8,8 +8,9 @@ pkgs=(
   build-essential cmake pkg-config
   liblua5.4-dev lua5.4 lua-cjson lua-cjson-dev
   libcurl4-openssl-dev libevent-dev libssl-dev zlib1g-dev
-  # tests
-  python3 curl ca-certificates
+  # tests: a private CA and certificates (openssl), an HTTP/2 and TLS
+  # destination (nginx), a forward proxy (tinyproxy)
+  python3 curl ca-certificates openssl nginx-light tinyproxy-bin
 )
 # extras, any of them at once:
 #   --bench  the benchmark tools (scripts/bench.sh, bench/callgrind.sh)
@@ -17,7 +18,7 @@ pkgs=(
 #   --fuzz   clang and its libFuzzer/sanitizer runtimes (scripts/test.sh --fuzz)
 for arg in "$@"; do
   case "$arg" in
-    --bench) pkgs+=(wrk nginx-light linux-perf valgrind) ;;
+    --bench) pkgs+=(wrk linux-perf valgrind) ;;
     --clang) pkgs+=(clang) ;;
     --fuzz) pkgs+=(clang libclang-rt-dev) ;;
     *) echo "usage: scripts/install-deps.sh [--bench] [--clang] [--fuzz]" >&2

@@ -220,6 +220,8 @@ static void finish(sl_http_client *h, CURL *easy, CURLcode code)
     r.headers = keep_hdrs.data ? keep_hdrs.data : "";
     r.headers_len = keep_hdrs.len;
     curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &r.seconds);
+    if (code != CURLE_OK)
+        curl_easy_getinfo(easy, CURLINFO_SSL_VERIFYRESULT, &r.tls_verify_result);
     sl_http_client_done_fn done = x->done;
     void *ud = x->ud;
     /* The callback may start new transfers; hand it a response whose
@@ -332,7 +334,7 @@ static xfer *xfer_get(sl_http_client *h)
     return x;
 }
 
-static void setup_easy(xfer *x, const sl_http_client_request *req)
+static CURLcode setup_easy(xfer *x, const sl_http_client_request *req)
 {
     CURL *e = x->easy;
     curl_easy_setopt(e, CURLOPT_URL, req->url);
@@ -359,6 +361,7 @@ static void setup_easy(xfer *x, const sl_http_client_request *req)
         if (strcmp(req->method, "POST") != 0)
             curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
     }
+    return sl_transport_apply(e, req->transport, req->url);
 }
 
 int sl_http_client_send(sl_http_client *h, const sl_http_client_request *req, sl_http_client_done_fn done,
@@ -370,13 +373,19 @@ int sl_http_client_send(sl_http_client *h, const sl_http_client_request *req, sl
     x->done = done;
     x->ud = ud;
     x->want_headers = req->want_headers;
-    setup_easy(x, req);
     x->prev = NULL;
     x->next = h->running;
     if (h->running)
         h->running->prev = x;
     h->running = x;
     h->nrunning++;
+    CURLcode rc = setup_easy(x, req);
+    if (rc != CURLE_OK) {
+        sl_log_warn("http", "%s: transport option refused: %s", req->url,
+                    curl_easy_strerror(rc));
+        xfer_release(h, x);
+        return -1;
+    }
     CURLMcode mc = curl_multi_add_handle(h->multi, x->easy);
     if (mc != CURLM_OK) {
         sl_log_warn("http", "curl_multi_add_handle: %s", curl_multi_strerror(mc));

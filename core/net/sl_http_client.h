@@ -9,6 +9,8 @@
 
 #include <curl/curl.h>
 
+#include "sl_transport.h"
+
 struct event_base;
 struct sl_http_client;
 typedef struct sl_http_client sl_http_client;
@@ -23,6 +25,8 @@ typedef struct sl_http_client_request {
     size_t body_len;               /* sent with Content-Length */
     long timeout_ms;               /* whole transfer; 0 = none */
     int want_headers;              /* collect the response's header lines */
+    const sl_transport *transport; /* TLS, proxy, HTTP version; NULL: the
+                                      defaults */
 } sl_http_client_request;
 
 /* The outcome. Valid only during the callback. */
@@ -37,6 +41,8 @@ typedef struct sl_http_client_response {
     const char *headers;    /* with want_headers: the final response's
                                header lines, "Name: value\r\n" each */
     size_t headers_len;
+    long tls_verify_result; /* CURLINFO_SSL_VERIFYRESULT: the X509_V_ERR_*
+                               code of a failed certificate check, else 0 */
 } sl_http_client_response;
 
 #define SL_HTTP_CLIENT_BODY_KEEP 65536

@@ -21,6 +21,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -222,6 +223,15 @@ class _DestHandler(BaseHTTPRequestHandler):
     server_version = "sluice-it-destination/1"
 
     def setup(self):
+        ctx = self.server.dest.tls
+        if ctx is not None:
+            # the handshake runs in this connection's thread; a failed one
+            # is counted and ends the connection (BaseServer swallows it)
+            try:
+                self.request = ctx.wrap_socket(self.request, server_side=True)
+            except (ssl.SSLError, OSError) as e:
+                self.server.dest._handshake_failed(e)
+                raise
         super().setup()
         self.conn_id = self.server.dest._opened(self.connection)
 
@@ -289,6 +299,13 @@ class _DestServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
+    def handle_error(self, request, client_address):
+        # failed TLS handshakes are expected by the TLS tests (and counted
+        # in Destination.handshake_errors): no traceback for them
+        if isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError)):
+            return
+        super().handle_error(request, client_address)
+
 
 class Destination:
     """An HTTP server on 127.0.0.1 that records every request and answers
@@ -300,8 +317,13 @@ class Destination:
     """
 
     def __init__(self, port=None, script=None, func=None, default=200,
-                 delay=0.0):
+                 delay=0.0, tls=None):
         self.port = port or free_port()
+        # an ssl.SSLContext (server side) makes this an HTTPS destination;
+        # it may be replaced while running (each new connection uses the
+        # current one), e.g. to fix a certificate
+        self.tls = tls
+        self.handshake_errors = []
         self.script = list(script or [])
         self.func = func
         self.default = default
@@ -340,7 +362,12 @@ class Destination:
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % ("https" if self.tls else "http",
+                                       self.port)
+
+    def _handshake_failed(self, err):
+        with self._lock:
+            self.handshake_errors.append(str(err))
 
     # handler callbacks
     def _opened(self, sock):
