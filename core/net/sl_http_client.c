@@ -27,6 +27,7 @@ typedef struct xfer {
     char retry_after[128];
     int has_retry_after;
     char errbuf[CURL_ERROR_SIZE];
+    struct curl_slist *route; /* CURLOPT_CONNECT_TO of tls.server_name */
 } xfer;
 
 struct sl_http_client {
@@ -187,12 +188,16 @@ static void xfer_release(sl_http_client *h, xfer *x)
     sl_buf_free(&x->resp);
     sl_buf_free(&x->hdrs);
     if (h->npool < 64) {
+        /* reset first: curl must not see the route after it is freed */
         curl_easy_reset(x->easy);
+        curl_slist_free_all(x->route);
+        x->route = NULL;
         x->next_free = h->pool;
         h->pool = x;
         h->npool++;
     } else {
         curl_easy_cleanup(x->easy);
+        curl_slist_free_all(x->route);
         free(x);
     }
 }
@@ -361,7 +366,10 @@ static CURLcode setup_easy(xfer *x, const sl_http_client_request *req)
         if (strcmp(req->method, "POST") != 0)
             curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
     }
-    return sl_transport_apply(e, req->transport, req->url);
+    CURLcode rc = sl_transport_apply(e, req->transport, req->url);
+    if (rc == CURLE_OK)
+        rc = sl_transport_route(e, req->transport, req->url, &x->route);
+    return rc;
 }
 
 int sl_http_client_send(sl_http_client *h, const sl_http_client_request *req, sl_http_client_done_fn done,

@@ -1,6 +1,8 @@
 /* sl_transport: a connector's transport options as curl options. */
 #include "sl_transport.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void sl_transport_init(sl_transport *t)
@@ -76,4 +78,54 @@ CURLcode sl_transport_apply(CURL *easy, const sl_transport *t, const char *url)
      * share it rather than opening one each */
     SET(CURLOPT_PIPEWAIT, 1L);
     return CURLE_OK;
+}
+
+/* The route of a transfer to the URL in h with its host set to `name`:
+ * "name:port:host:port". NULL when h has no host (or out of memory). */
+static char *route_line(CURLU *h, const char *name)
+{
+    char *host = NULL, *port = NULL, *line = NULL;
+    if (curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(h, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
+            CURLUE_OK &&
+        asprintf(&line, "%s:%s:%s:%s", name, port, host, port) < 0)
+        line = NULL;
+    curl_free(host);
+    curl_free(port);
+    return line;
+}
+
+CURLcode sl_transport_route(CURL *easy, const sl_transport *t,
+                            const char *url, struct curl_slist **route)
+{
+    *route = NULL;
+    if (!t || !t->tls.server_name)
+        return CURLE_OK;
+    CURLcode rc = CURLE_URL_MALFORMAT;
+    char *line = NULL, *renamed = NULL;
+    CURLU *h = curl_url();
+    if (!h)
+        return CURLE_OUT_OF_MEMORY;
+    if (curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK)
+        goto done;
+    rc = CURLE_OUT_OF_MEMORY;
+    if (!(line = route_line(h, t->tls.server_name)))
+        goto done;
+    if (curl_url_set(h, CURLUPART_HOST, t->tls.server_name, 0) != CURLUE_OK)
+        goto done;
+    if (curl_url_get(h, CURLUPART_URL, &renamed, 0) != CURLUE_OK)
+        goto done;
+    if (!(*route = curl_slist_append(NULL, line)))
+        goto done;
+    if ((rc = curl_easy_setopt(easy, CURLOPT_URL, renamed)) == CURLE_OK)
+        rc = curl_easy_setopt(easy, CURLOPT_CONNECT_TO, *route);
+    if (rc != CURLE_OK) {
+        curl_slist_free_all(*route);
+        *route = NULL;
+    }
+done:
+    curl_free(renamed);
+    free(line);
+    curl_url_cleanup(h);
+    return rc;
 }

@@ -43,4 +43,16 @@ void sl_transport_init(sl_transport *t);
  * option curl refused (the transfer must not start then). */
 CURLcode sl_transport_apply(CURL *easy, const sl_transport *t, const char *url);
 
+/* tls.server_name for a transfer to `url`: curl has no SNI override, so
+ * the URL's host is replaced by server_name (which is then asked for in
+ * SNI, verified in the certificate and sent as Host) and
+ * CURLOPT_CONNECT_TO "server_name:port:host:port" still connects to the
+ * URL's own host and port. Sets CURLOPT_URL (curl copies it) and
+ * CURLOPT_CONNECT_TO to *route, a list the caller owns and must keep until
+ * the transfer is over (curl_slist_free_all). Without a server name, or
+ * t NULL, does nothing: *route NULL. Returns CURLE_OK, CURLE_URL_MALFORMAT
+ * or CURLE_OUT_OF_MEMORY (then *route is NULL). */
+CURLcode sl_transport_route(CURL *easy, const sl_transport *t,
+                            const char *url, struct curl_slist **route);
+
 #endif
