@@ -11,6 +11,7 @@
 
 #include "sl_schema.h"
 #include "sl_template.h"
+#include "sl_transport.h"
 
 typedef enum sl_body_form {
     SL_BODY_ARRAY = 0, /* one JSON array of records per request */
@@ -105,6 +106,26 @@ typedef struct sl_connector_conf {
     int limit_depth;            /* JSON nesting; default 32 */
     size_t limit_records;       /* records in one HTTP request; default
                                    100000 */
+    /* TLS to the destination (key `tls`). Paths as written until the
+     * loader resolves them: then absolute, or relative to the working
+     * directory (the connector file's directory joined in front). */
+    char *tls_ca_file;          /* NULL: the system store */
+    char *tls_ca_path;
+    char *tls_client_cert;
+    char *tls_client_key;
+    char *tls_key_password;     /* secret: never shown; wiped when freed */
+    char *tls_server_name;
+    bool tls_verify;            /* default true */
+    int tls_min_version;        /* index in sl_config_tls_versions */
+    /* How requests reach the destination: borrows the strings above. The
+     * loader fills it (sl_transport_init first); delivery and the Lua
+     * runtime pass it with every request. */
+    sl_transport transport;
+    char **warnings;            /* owned: what `sluice check` prints as
+                                   WARNING and the gateway logs at start
+                                   (verify = false, a certificate about to
+                                   expire) */
+    size_t nwarnings;
 } sl_connector_conf;
 
 /* A raw-TCP listener: one JSON record per line (NDJSON) into a connector.

@@ -12,6 +12,7 @@
 
 #include "sl_addr.h"
 #include "sl_config_connector_rules.h"
+#include "sl_config_tls.h"
 #include "sl_fieldtpl.h"
 #include "sl_gzip.h"
 #include "sl_header.h"
@@ -392,6 +393,8 @@ void sl_config_connector_after(sl_config_parse_context *ctx, void *target)
     }
     c->lua_max_memory = connector->lua_max_memory_mb << 20;
     check_compression(ctx, connector);
+    sl_transport_init(&c->transport);
+    sl_config_tls_after(ctx, c);
     if (c->spool_segment_bytes > c->spool_max_bytes) {
         sl_config_path_push(ctx, "spool", 0);
         sl_config_path_push(ctx, "segment_bytes", 0);

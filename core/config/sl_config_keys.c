@@ -16,6 +16,7 @@
 #include "sl_config_gateway_rules.h"
 #include "sl_config_keys.h"
 #include "sl_config_schema.h"
+#include "sl_config_tls.h"
 #include "sl_gzip.h"
 #include "sl_json.h"
 #include "sl_schema.h"
@@ -47,6 +48,7 @@ const char *const sl_config_durability_choices[] = {"fsync", "os", "memory",
                                                     NULL};
 const char *const sl_config_on_permanent_choices[] = {"bisect",
                                                       "dead_letter", NULL};
+const char *const sl_config_tls_versions[] = {"1.2", "1.3", NULL};
 
 /* body as a table; `form` first: the templates are checked for it */
 static const sl_config_key body_keys[] = {
@@ -185,6 +187,65 @@ static const sl_config_key limits_keys[] = {
              "lines); more gets 413 and nothing of the request is "
              "accepted. Not applied to TCP listeners, which have no "
              "requests."},
+    {0}};
+
+/* tls: how the connector's requests trust the destination and present
+ * themselves; sl_config_tls_after resolves the paths and checks the files */
+static const sl_config_key tls_keys[] = {
+    {.name = "ca_file", .kind = SL_CONFIG_STRING,
+     .store = SL_CONFIG_STORE_STRING, .off = CONNECTOR_OFFSET(c.tls_ca_file),
+     .check = sl_config_check_nonempty, .defstr = NULL, .doc_type = "string",
+     .doc_allowed = "a PEM file of CA certificates; relative to the "
+                    "connector file's directory",
+     .desc = "Trust these CAs instead of the system's store (default: the "
+             "system store; `SSL_CERT_FILE` and `CURL_CA_BUNDLE` are not "
+             "read)."},
+    {.name = "ca_path", .kind = SL_CONFIG_STRING,
+     .store = SL_CONFIG_STORE_STRING, .off = CONNECTOR_OFFSET(c.tls_ca_path),
+     .check = sl_config_check_nonempty, .doc_type = "string",
+     .doc_allowed = "a directory of CA certificates named by "
+                    "`openssl rehash`; relative as `ca_file`",
+     .desc = "Trust the CAs in this directory (with `ca_file`: both)."},
+    {.name = "client_cert", .kind = SL_CONFIG_STRING,
+     .store = SL_CONFIG_STORE_STRING,
+     .off = CONNECTOR_OFFSET(c.tls_client_cert),
+     .check = sl_config_check_nonempty, .doc_type = "string",
+     .doc_allowed = "a PEM certificate (chain); relative as `ca_file`",
+     .desc = "Client certificate presented to a destination that asks for "
+             "one (mTLS)."},
+    {.name = "client_key", .kind = SL_CONFIG_STRING,
+     .store = SL_CONFIG_STORE_STRING,
+     .off = CONNECTOR_OFFSET(c.tls_client_key),
+     .check = sl_config_check_nonempty, .doc_type = "string",
+     .doc_allowed = "a PEM private key matching `client_cert`; relative as "
+                    "`ca_file`",
+     .desc = "The client certificate's private key (default: read from "
+             "the `client_cert` file)."},
+    {.name = "client_key_password", .kind = SL_CONFIG_STRING,
+     .store = SL_CONFIG_STORE_STRING,
+     .off = CONNECTOR_OFFSET(c.tls_key_password), .doc_type = "string",
+     .doc_allowed = "a string; read it with `sluice.env`",
+     .desc = "Passphrase of an encrypted `client_key`; never shown or "
+             "logged."},
+    {.name = "verify", .kind = SL_CONFIG_BOOLEAN,
+     .store = SL_CONFIG_STORE_BOOL, .off = CONNECTOR_OFFSET(c.tls_verify),
+     .def = 1, .doc_type = "boolean",
+     .desc = "Verify the destination's certificate and name. `false` "
+             "accepts any certificate (anyone in the path can read and "
+             "change the requests): `sluice check` and the start warn."},
+    {.name = "min_version", .kind = SL_CONFIG_ENUM,
+     .store = SL_CONFIG_STORE_INT,
+     .off = CONNECTOR_OFFSET(c.tls_min_version), .def = 0,
+     .choices = sl_config_tls_versions,
+     .desc = "Oldest TLS version accepted."},
+    {.name = "server_name", .kind = SL_CONFIG_STRING,
+     .store = SL_CONFIG_STORE_STRING,
+     .off = CONNECTOR_OFFSET(c.tls_server_name),
+     .check = sl_config_check_server_name, .doc_type = "string",
+     .doc_allowed = "a DNS name",
+     .desc = "Name asked for (SNI), verified in the certificate and sent "
+             "as `Host`, while the connection still goes to `url`'s host "
+             "and port; see [TLS](#tls-to-the-destination)."},
     {0}};
 
 const sl_config_key sl_config_field_keys[] = {
@@ -345,6 +406,10 @@ const sl_config_key sl_config_connector_keys[] = {
      .def = 10000, .min = 100, .max = 600000, .unit = "ms",
      .desc = "Time limit of one attempt, from connecting to the last byte "
              "of the answer."},
+    {.name = "tls", .kind = SL_CONFIG_TABLE, .sub = tls_keys,
+     .desc = "TLS to an `https://` destination: whom to trust, the client "
+             "certificate, the version; see "
+             "[TLS](#tls-to-the-destination)."},
     {.name = "concurrency", .kind = SL_CONFIG_INTEGER,
      .store = SL_CONFIG_STORE_UNSIGNED, .off = CONNECTOR_OFFSET(c.concurrency),
      .def = 4, .min = 1, .max = 64,

@@ -22,6 +22,7 @@
 #include "sl_config_gateway_rules.h"
 #include "sl_config_keys.h"
 #include "sl_config_parse.h"
+#include "sl_config_tls.h"
 #include "sl_fieldtpl.h"
 #include "sl_fs.h"
 #include "sl_luahost.h"
@@ -208,6 +209,10 @@ static void connector_free(sl_connector_conf *c)
     sl_template_free(c->body_template);
     sl_template_free(c->record_template);
     sl_luahost_free(c->L);
+    sl_config_tls_free(c);
+    for (size_t i = 0; i < c->nwarnings; i++)
+        free(c->warnings[i]);
+    free(c->warnings);
 }
 
 static char *path_join(const char *dir, const char *rel)

@@ -117,6 +117,8 @@ sl_connector *sl_connector_new(const sl_connector_conf *conf,
                              err, errlen);
         if (!c->rt || sl_luastd_open_loop(conf->L, err, errlen) != 0)
             goto fail;
+        /* token fetches trust and present what the deliveries do */
+        sl_luaruntime_set_transport(c->rt, &conf->transport);
     }
     c->d = sl_delivery_new(base, http, c->rt, conf, c->spool, c->dlq,
                            &c->stats, &sl_time_system_clock, err, errlen);

@@ -265,6 +265,7 @@ static void transmit(batch *b, const struct curl_slist *headers)
         .url = b->url,
         .headers = headers,
         .timeout_ms = (long)d->conf->timeout_ms,
+        .transport = &d->conf->transport,
     };
     req.body = sl_batch_wire_body(b->recs, &req.body_len);
     d->stats->requests++;

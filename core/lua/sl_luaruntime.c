@@ -24,6 +24,7 @@ struct sl_luaruntime {
     lua_State *L;
     struct event_base *base;
     sl_http_client *http;
+    sl_transport transport;  /* of every request; strings borrowed */
     unsigned long max_instructions;
     sl_luaruntime_task *tasks;    /* running (and cancelled-but-waiting) tasks */
     sl_luaruntime_task *current;  /* the task being resumed right now */
@@ -423,7 +424,7 @@ int sl_luaruntime_http_request(lua_State *co)
     sl_http_client_request req = {
         .method = t->method, .url = t->url, .headers = t->headers,
         .body = t->body, .body_len = t->body_len, .timeout_ms = timeout,
-        .want_headers = 1,
+        .want_headers = 1, .transport = &t->rt->transport,
     };
     if (sl_http_client_send(t->rt->http, &req, on_http_done, t) != 0) {
         request_clear(t);
@@ -457,6 +458,7 @@ sl_luaruntime *sl_luaruntime_new(lua_State *L, struct event_base *base,
     rt->L = L;
     rt->base = base;
     rt->http = http;
+    sl_transport_init(&rt->transport);
     rt->max_instructions = max_instructions ? max_instructions : 1000000;
     rt->settle_ev = event_new(base, -1, 0, on_settle, rt);
     if (!rt->settle_ev || !lua_checkstack(L, 2))
@@ -474,6 +476,15 @@ fail:
         event_free(rt->settle_ev);
     free(rt);
     return NULL;
+}
+
+void sl_luaruntime_set_transport(sl_luaruntime *rt, const sl_transport *t)
+{
+    if (t)
+        rt->transport = *t;
+    else
+        sl_transport_init(&rt->transport);
+    rt->transport.tls.server_name = NULL;
 }
 
 void sl_luaruntime_free(sl_luaruntime *rt)

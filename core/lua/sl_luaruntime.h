@@ -9,6 +9,8 @@
 
 #include <lua.h>
 
+#include "sl_transport.h"
+
 struct event_base;
 struct sl_http_client;
 struct sl_luaruntime;
@@ -24,6 +26,13 @@ sl_luaruntime *sl_luaruntime_new(lua_State *L, struct event_base *base,
                                  struct sl_http_client *http,
                                  unsigned long max_instructions, char *err,
                                  size_t errlen);
+
+/* The transport of rt's requests (sluice.http.request): the connector's,
+ * copied, but without tls.server_name, which names the connector's `url`
+ * host and not the hosts a function may call (a token endpoint). Its
+ * strings are borrowed and must outlive rt. NULL (the default): curl's
+ * defaults as sl_transport_init says. */
+void sl_luaruntime_set_transport(sl_luaruntime *rt, const sl_transport *t);
 
 /* Free every task (no callbacks). Free the sl_http_client first, so that no
  * transfer completes into a freed task. Accepts NULL. */

@@ -1,0 +1,26 @@
+/* sl_config_tls: a connector's `tls` key beyond what its key table says:
+ * the server name's form, the paths made relative to the connector file,
+ * the checks across its keys, and the sl_transport TLS options they
+ * become. Private to the config module. */
+#ifndef SL_CONFIG_TLS_H
+#define SL_CONFIG_TLS_H
+
+#include <stddef.h>
+
+#include "sl_config.h"
+#include "sl_config_parse.h"
+
+/* tls.server_name: a DNS name (labels of letters, digits and '-', joined
+ * by '.'), at most 253 characters. 0 if v is good, else -1 and why. */
+int sl_config_check_server_name(const char *v, char *why, size_t n);
+
+/* After the connector keys: resolve c's tls paths against the directory
+ * of ctx->file, report keys that need another (client_key without
+ * client_cert, a password without a key to open), and fill
+ * c->transport.tls from them (c->transport already initialised). */
+void sl_config_tls_after(sl_config_parse_context *ctx, sl_connector_conf *c);
+
+/* Free (and wipe the password of) c's tls strings. Accepts a zeroed c. */
+void sl_config_tls_free(sl_connector_conf *c);
+
+#endif
