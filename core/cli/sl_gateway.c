@@ -129,6 +129,8 @@ static int start(gateway *g)
         return -1;
     for (size_t i = 0; i < cfg->nconnectors; i++) {
         const sl_connector_conf *cc = &cfg->connectors[i];
+        for (size_t k = 0; k < cc->nwarnings; k++) /* as `check` says */
+            sl_log_warn("config", "%s", cc->warnings[k]);
         g->connectors[i] = sl_connector_new(cc, cfg->state_dir, g->base,
                                             g->http, err, sizeof err);
         if (!g->connectors[i]) {

@@ -12,6 +12,7 @@
 #include "sl_config_print.h"
 #include "sl_buf.h"
 #include "sl_config_keys.h"
+#include "sl_config_tls.h"
 #include "sl_luahost.h"
 #include "sl_schema.h"
 
@@ -330,6 +331,7 @@ void sl_config_print_connector(const sl_connector_conf *connector, FILE *out)
     char b1[64], b2[64];
     fprintf(out, "\nconnector %s (%s)\n", connector->name, connector->file);
     print_delivery(out, connector);
+    sl_config_tls_print(connector, out);
     print_durability(out, connector);
     if (connector->nintake_keys)
         fprintf(out, "  intake_keys     %zu key%s (values hidden): "
@@ -350,6 +352,8 @@ void sl_config_print_connector(const sl_connector_conf *connector, FILE *out)
             connector->limit_fields, connector->limit_depth,
             connector->limit_records);
     print_headers_schema(out, connector);
+    for (size_t i = 0; i < connector->nwarnings; i++)
+        fprintf(out, "WARNING: %s\n", connector->warnings[i]);
 }
 
 void sl_config_print_gateway(const sl_config *config, FILE *out)

@@ -3,12 +3,18 @@
  * options. */
 #include "sl_config_tls.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "sl_tls_files.h"
 
 #define SERVER_NAME_MAX 253 /* a DNS name's text, at most */
 #define LABEL_MAX 63
+#define WARN_DAYS 14        /* a certificate expiring sooner is warned of */
 
 int sl_config_check_server_name(const char *v, char *why, size_t n)
 {
@@ -69,6 +75,58 @@ static void needs(sl_config_parse_context *ctx, const char *key,
     ctx->depth -= 2;
 }
 
+/* A WARNING for `sluice check` and the start, kept in c->warnings. */
+static void warn(sl_config_parse_context *ctx, sl_connector_conf *c,
+                 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void warn(sl_config_parse_context *ctx, sl_connector_conf *c,
+                 const char *fmt, ...)
+{
+    char msg[1024], *line = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    char **grown = realloc(c->warnings, (c->nwarnings + 1) * sizeof *grown);
+    if (grown)
+        c->warnings = grown;
+    if (!grown || asprintf(&line, "connector %s (%s): %s",
+                           c->name ? c->name : "?", ctx->file, msg) < 0) {
+        sl_config_err(ctx, "out of memory");
+        return;
+    }
+    c->warnings[c->nwarnings++] = line;
+}
+
+typedef struct file_report {
+    sl_config_parse_context *ctx;
+    sl_connector_conf *c;
+} file_report;
+
+/* sl_tls_files_report_fn: errors at the key, warnings kept. */
+static void on_file_problem(void *ud, sl_tls_files_level level,
+                            const char *key, const char *msg)
+{
+    file_report *r = ud;
+    if (level == SL_TLS_FILES_WARNING) {
+        warn(r->ctx, r->c, "tls.%s: %s", key, msg);
+        return;
+    }
+    sl_config_path_push(r->ctx, "tls", 0);
+    sl_config_path_push(r->ctx, key, 0);
+    sl_config_err(r->ctx, "%s (connector %s)", msg,
+                  r->c->name ? r->c->name : "?");
+    r->ctx->depth -= 2;
+}
+
+/* Whether any tls key was written (the defaults are verify on, 1.2). */
+static int tls_written(const sl_connector_conf *c)
+{
+    return c->tls_ca_file || c->tls_ca_path || c->tls_client_cert ||
+           c->tls_client_key || c->tls_key_password || c->tls_server_name ||
+           !c->tls_verify || c->tls_min_version != 0;
+}
+
 void sl_config_tls_after(sl_config_parse_context *ctx, sl_connector_conf *c)
 {
     const char *slash = strrchr(ctx->file, '/');
@@ -99,6 +157,15 @@ void sl_config_tls_after(sl_config_parse_context *ctx, sl_connector_conf *c)
     t->server_name = c->tls_server_name;
     t->verify = c->tls_verify;
     t->min_version = c->tls_min_version == 1 ? 13 : 12;
+    file_report r = {ctx, c};
+    sl_tls_files_check(t, time(NULL), WARN_DAYS, on_file_problem, &r);
+    if (c->url && strncasecmp(c->url, "http://", 7) == 0 && tls_written(c))
+        warn(ctx, c, "tls is set, but url is http://: nothing of it is "
+             "used (did you mean https://?)");
+    else if (!c->tls_verify)
+        warn(ctx, c, "tls.verify = false: the destination's certificate "
+             "and name are NOT checked; anyone in the path can read and "
+             "change the requests");
 }
 
 void sl_config_tls_free(sl_connector_conf *c)
@@ -113,4 +180,52 @@ void sl_config_tls_free(sl_connector_conf *c)
     free(c->tls_server_name);
     c->tls_ca_file = c->tls_ca_path = c->tls_client_cert = NULL;
     c->tls_client_key = c->tls_key_password = c->tls_server_name = NULL;
+}
+
+/* "file X (N certificates: subject)" of the CA file. */
+static void print_ca(const sl_connector_conf *c, FILE *out)
+{
+    sl_tls_files_info info;
+    if (!c->tls_ca_file && !c->tls_ca_path) {
+        fprintf(out, "system store");
+        return;
+    }
+    if (c->tls_ca_file) {
+        fprintf(out, "file %s", c->tls_ca_file);
+        if (sl_tls_files_info_of(c->tls_ca_file, &info) == 0)
+            fprintf(out, " (%zu certificate%s%s%s)", info.ncerts,
+                    info.ncerts == 1 ? ": " : ", the first ", info.subject,
+                    "");
+    }
+    if (c->tls_ca_path)
+        fprintf(out, "%sdirectory %s", c->tls_ca_file ? " and " : "",
+                c->tls_ca_path);
+}
+
+void sl_config_tls_print(const sl_connector_conf *c, FILE *out)
+{
+    sl_tls_files_info info;
+    if (c->url && strncasecmp(c->url, "http://", 7) == 0) {
+        fprintf(out, "  tls             not used (http:// destination)\n");
+        return;
+    }
+    fprintf(out, "  tls             CA: ");
+    print_ca(c, out);
+    fprintf(out, "; verify %s; min TLS %s\n",
+            c->tls_verify ? "on" : "OFF (see the WARNING)",
+            c->tls_min_version == 1 ? "1.3" : "1.2");
+    if (c->tls_client_cert) {
+        fprintf(out, "  tls client cert ");
+        if (sl_tls_files_info_of(c->tls_client_cert, &info) == 0)
+            fprintf(out, "%s, expires %s", info.subject, info.not_after);
+        fprintf(out, " (%s; key %s%s)\n", c->tls_client_cert,
+                c->tls_client_key ? c->tls_client_key : "in the same file",
+                c->tls_key_password ? ", password set (hidden)" : "");
+    } else {
+        fprintf(out, "  tls client cert none\n");
+    }
+    if (c->tls_server_name)
+        fprintf(out, "  tls server_name %s (asked for in SNI, verified and "
+                "sent as Host; connects to url's host)\n",
+                c->tls_server_name);
 }

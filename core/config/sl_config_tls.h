@@ -6,6 +6,7 @@
 #define SL_CONFIG_TLS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "sl_config.h"
 #include "sl_config_parse.h"
@@ -19,6 +20,11 @@ int sl_config_check_server_name(const char *v, char *why, size_t n);
  * client_cert, a password without a key to open), and fill
  * c->transport.tls from them (c->transport already initialised). */
 void sl_config_tls_after(sl_config_parse_context *ctx, sl_connector_conf *c);
+
+/* The `sluice check` lines of c's TLS: where the CA comes from, verify,
+ * the version, the client certificate's subject and expiry, server_name;
+ * never the password. */
+void sl_config_tls_print(const sl_connector_conf *c, FILE *out);
 
 /* Free (and wipe the password of) c's tls strings. Accepts a zeroed c. */
 void sl_config_tls_free(sl_connector_conf *c);

@@ -7,6 +7,7 @@ is on what reached the destination, what stayed in the spool, or what
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -14,7 +15,9 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pki import Pki  # noqa: E402
 from sluice_it import (SluiceTestCase, connector_lua, crm_record,  # noqa: E402
-                       LuaRaw)
+                       LuaRaw, run_check, spool_records, wait_until)
+
+KEY_PASSWORD = "tls-key-password-never-shown"
 
 
 class TlsDestinationTest(SluiceTestCase):
@@ -48,6 +51,161 @@ class TlsDestinationTest(SluiceTestCase):
         got = sorted(r["id"] for r in dest.records())
         self.assertEqual(got, list(range(250)))
         self.assertTrue(dest.url.startswith("https://"))
+
+    def test_client_certificate_required(self):
+        dest = self.start_destination(
+            tls=self.srv.server_context(client_ca=self.pki.cert))
+        cli = self.pki.client("cli", days=20)
+        enc = self.pki.client("enc", days=20, key_password=KEY_PASSWORD)
+        ca = {"ca_file": self.pki.cert}
+        sl = self.start_sluice({
+            "nocert": connector_lua("nocert", dest.url + "/nocert",
+                                    extra={"tls": ca}),
+            "cert": connector_lua("cert", dest.url + "/cert", extra={
+                "tls": dict(ca, client_cert=cli.cert, client_key=cli.key)}),
+            "enc": connector_lua("enc", dest.url + "/enc", extra={
+                "tls": dict(ca, client_cert=enc.cert, client_key=enc.key,
+                            client_key_password=LuaRaw(
+                                'sluice.env("SLUICE_IT_KEY_PASSWORD")'))}),
+        }, env={"SLUICE_IT_KEY_PASSWORD": KEY_PASSWORD})
+        for name in ("nocert", "cert", "enc"):
+            self.post_all(sl, name, range(60))
+        sl.wait_drained("cert", 60)
+        sl.wait_drained("enc", 60)
+        for path in ("/cert", "/enc"):
+            got = sorted(r["id"] for req in dest.requests(ok_only=True)
+                         if req.path == path for r in req.records())
+            self.assertEqual(got, list(range(60)), path)
+        # the one without a certificate is refused in the handshake, again
+        # and again, and keeps every record
+        wait_until(lambda: sl.stats("nocert").get("retries", 0) >= 3,
+                   msg=lambda: "retries of nocert: %r" % sl.stats("nocert"))
+        st = sl.stats("nocert")
+        self.assertEqual((st["delivered"], st["pending"],
+                          st["dead_lettered"]), (0, 60, 0), st)
+        self.assertFalse([r for r in dest.requests()
+                          if r.path == "/nocert"])
+        self.assertTrue(dest.handshake_errors)
+        kept = sorted(r["id"] for r in spool_records(sl.spool_dir("nocert")))
+        self.assertEqual(kept, list(range(60)))
+        with open(sl.stderr_path, encoding="utf-8", errors="replace") as f:
+            self.assertNotIn(KEY_PASSWORD, f.read())
+        os.environ["SLUICE_IT_KEY_PASSWORD"] = KEY_PASSWORD
+        self.addCleanup(os.environ.pop, "SLUICE_IT_KEY_PASSWORD", None)
+        rc, out, err = sl.check()
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn(KEY_PASSWORD, out + err)
+        self.assertIn("password set (hidden)", out)
+        self.assertIn("tls client cert CN=sluice client, expires ", out)
+        self.assertIn("tls             CA: file %s (1 certificate: CN=sluice "
+                      "test CA ca); verify on; min TLS 1.2" % self.pki.cert,
+                      out)
+
+    def check_files(self, tls, url="https://127.0.0.1:9/in", env=None):
+        """`sluice check` of one connector with `tls` -> (rc, out, err)."""
+        sl = self.make_sluice({"c": connector_lua("c", url,
+                                                  extra={"tls": tls})})
+        sl.write()
+        return sl.check()
+
+    def assert_refused(self, tls, *wants, file_problem=True):
+        rc, out, err = self.check_files(tls)
+        self.assertEqual(rc, 2, out + err)
+        for want in wants:
+            self.assertIn(want, err)
+        if file_problem:
+            self.assertIn("(connector c)", err)
+        return err
+
+    def test_check_refuses_broken_files(self):
+        cli = self.pki.client("cli", days=20)
+        other = self.pki.client("other", days=20)
+        old = self.pki.client("old", days=-1)
+        future = self.pki.client("future", start_days=2, days=9)
+        with self.subTest("key does not match"):
+            self.assert_refused(
+                {"client_cert": cli.cert, "client_key": other.key},
+                "tls.client_key: the key in \"%s\" does not match the "
+                "certificate in \"%s\"" % (other.key, cli.cert))
+        with self.subTest("expired"):
+            self.assert_refused(
+                {"client_cert": old.cert, "client_key": old.key},
+                "tls.client_cert: \"%s\": the certificate (CN=sluice "
+                "client) has expired: valid until " % old.cert)
+        with self.subTest("not yet valid"):
+            self.assert_refused(
+                {"client_cert": future.cert, "client_key": future.key},
+                "is not valid yet: valid from ")
+        with self.subTest("missing"):
+            err = self.assert_refused({"ca_file": "pki/missing.pem"},
+                                      "tls.ca_file: cannot open \"",
+                                      "connectors/pki/missing.pem\": No such "
+                                      "file or directory")
+        with self.subTest("not PEM"):
+            junk = os.path.join(self.tmp, "junk.der")
+            with open(junk, "wb") as f:
+                f.write(os.urandom(700))
+            self.assert_refused({"ca_file": junk},
+                                "tls.ca_file: \"%s\" is not PEM" % junk)
+        with self.subTest("encrypted key, no password"):
+            enc = self.pki.client("enc", days=20, key_password="pw-123456")
+            self.assert_refused(
+                {"client_cert": enc.cert, "client_key": enc.key},
+                "is encrypted: set tls.client_key_password")
+        with self.subTest("wrong password"):
+            err = self.assert_refused(
+                {"client_cert": enc.cert, "client_key": enc.key,
+                 "client_key_password": "wrong-password-xyz"},
+                "tls.client_key_password: cannot decrypt")
+            self.assertNotIn("wrong-password-xyz", err)
+        with self.subTest("bad keys"):
+            self.assert_refused({"min_version": "1.1", "verfy": False},
+                                "tls.min_version: invalid value \"1.1\"",
+                                "tls.verfy: unknown key (did you mean "
+                                "\"verify\"?)", file_problem=False)
+        with self.subTest("the gateway does not start either"):
+            sl = self.make_sluice({"c": connector_lua(
+                "c", "https://127.0.0.1:9/in",
+                extra={"tls": {"client_cert": old.cert,
+                               "client_key": old.key}})})
+            sl.write()
+            p = subprocess.run([sl.bin, "run", "-c", sl.gateway_file],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn("tls.client_cert: \"%s\": the certificate "
+                          "(CN=sluice client) has expired" % old.cert,
+                          p.stderr)
+
+    def test_check_warns(self):
+        soon = self.pki.client("soon", days=5)
+        dest = self.start_destination(tls=self.srv.server_context())
+        sl = self.make_sluice({
+            "soon": connector_lua("soon", "https://127.0.0.1:9/in", extra={
+                "tls": {"client_cert": soon.cert, "client_key": soon.key}}),
+            "blind": connector_lua("blind", dest.url + "/in",
+                                   extra={"tls": {"verify": False}}),
+        })
+        sl.write()
+        rc, out, err = sl.check()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("WARNING: connector soon (", out)
+        self.assertRegex(out, r"tls\.client_cert: \"%s\": the certificate "
+                         r"\(CN=sluice client\) expires in [45] days, on "
+                         % soon.cert)
+        self.assertIn("WARNING: connector blind (", out)
+        self.assertIn("tls.verify = false: the destination's certificate "
+                      "and name are NOT checked", out)
+        self.assertIn("verify OFF", out)
+        # verify = false works (the private CA is not trusted) and the start
+        # says so
+        sl.start()
+        self.post_all(sl, "blind", range(10))
+        sl.wait_drained("blind", 10)
+        self.assertEqual(sorted(r["id"] for r in dest.records()),
+                         list(range(10)))
+        warned = [ln for ln in sl.log_lines()
+                  if "tls.verify = false" in str(ln.get("msg", ""))]
+        self.assertTrue(warned, sl.stderr_tail())
 
     def test_server_name_asks_for_and_verifies_another_name(self):
         # a certificate for a DNS name only; the URL says 127.0.0.1
