@@ -5,6 +5,7 @@
 #include "sl_metrics.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 #include "sl_buf.h"
 
@@ -15,46 +16,63 @@
 #define GAUGE SL_METRICS_GAUGE
 #define ABSENT SL_METRICS_ABSENT
 
+/* One sample per cause of sl_tls_cause (the key is its label value, a
+ * unit test holds them equal); not in the JSON "stats" so far. */
+#define TLS_ROW(cause, key, prom)                                            \
+    {"sluice_tls_failures_total", COUNTER,                                   \
+     STAT(tls_failures[SL_TLS_CAUSE_##cause - 1]), NULL, prom, ABSENT,       \
+     "Delivery attempts whose TLS failed, by cause.", "cause=\"" key "\""}
+
 /* prom_at: the order of /metrics; json_at: the order of the "stats"
  * object of GET /v1/connectors. */
 static const sl_metrics_row connector_rows[] = {
     {"sluice_records_accepted_total", COUNTER, STAT(accepted), "accepted",
-     0, 0, "Records accepted at the intake."},
+     0, 0, "Records accepted at the intake.", NULL},
     {"sluice_records_rejected_total", COUNTER, STAT(rejected), "rejected",
-     1, 1, "Records rejected at the intake."},
+     1, 1, "Records rejected at the intake.", NULL},
     {"sluice_records_delivered_total", COUNTER, STAT(delivered), "delivered",
-     2, 2, "Records the destination acknowledged."},
+     2, 2, "Records the destination acknowledged.", NULL},
     {"sluice_requests_total", COUNTER, STAT(requests), "requests",
-     5, 6, "Delivery attempts sent."},
+     5, 6, "Delivery attempts sent.", NULL},
     {"sluice_request_failures_total", COUNTER, STAT(failures), "failures",
-     6, 7, "Delivery attempts that failed."},
+     6, 7, "Delivery attempts that failed.", NULL},
     {"sluice_request_retries_total", COUNTER, STAT(retries), "retries",
-     7, 8, "Delivery attempts that were retries."},
+     7, 8, "Delivery attempts that were retries.", NULL},
     {"sluice_records_refused_total", COUNTER, STAT(refused), "refused",
-     3, 9, "Valid records refused because the spool was full."},
+     3, 9, "Valid records refused because the spool was full.", NULL},
     {"sluice_records_dropped_total", COUNTER, STAT(dropped), "dropped",
-     4, 10, "Records a transform dropped."},
+     4, 10, "Records a transform dropped.", NULL},
     {"sluice_records_dead_lettered_total", COUNTER, STAT(dead_lettered),
-     "dead_lettered", 8, 11, "Records moved to the dead letters."},
+     "dead_lettered", 8, 11, "Records moved to the dead letters.", NULL},
     {"sluice_batch_splits_total", COUNTER, STAT(splits), "splits",
-     9, 12, "Batches halved after a 413 or to isolate a permanent failure."},
+     9, 12, "Batches halved after a 413 or to isolate a permanent failure.",
+     NULL},
     /* not in /metrics so far; exporting it changes what operators see, a
      * change of its own */
     {"sluice_records_replayed_total", COUNTER, STAT(replayed), "replayed",
-     ABSENT, 13, "Records taken back from the inbox."},
+     ABSENT, 13, "Records taken back from the inbox.", NULL},
     {"sluice_requests_unauthorized_total", COUNTER, STAT(unauthorized),
      "unauthorized", 10, 14,
-     "Intake requests refused for a missing or wrong intake key."},
+     "Intake requests refused for a missing or wrong intake key.", NULL},
+    TLS_ROW(UNKNOWN_CA, "unknown_ca", 16),
+    TLS_ROW(CERT_EXPIRED, "cert_expired", 17),
+    TLS_ROW(CERT_NOT_YET_VALID, "cert_not_yet_valid", 18),
+    TLS_ROW(NAME_MISMATCH, "name_mismatch", 19),
+    TLS_ROW(CLIENT_CERT_REQUIRED, "client_cert_required", 20),
+    TLS_ROW(CLIENT_CERT_REJECTED, "client_cert_rejected", 21),
+    TLS_ROW(PROTOCOL_VERSION, "protocol_version", 22),
+    TLS_ROW(LOCAL_FILES, "local_files", 23),
+    TLS_ROW(OTHER_HANDSHAKE, "other_handshake", 24),
     {"sluice_records_queued", GAUGE, CONN(queued), "queued",
-     11, 3, "Records in the spool not yet cut into a batch."},
+     11, 3, "Records in the spool not yet cut into a batch.", NULL},
     {"sluice_requests_in_flight", GAUGE, CONN(in_flight), "in_flight",
-     13, 4, "Delivery requests in flight."},
+     13, 4, "Delivery requests in flight.", NULL},
     {"sluice_records_pending", GAUGE, CONN(pending), "pending",
-     12, 5, "Records in batches not yet finished."},
+     12, 5, "Records in batches not yet finished.", NULL},
     {"sluice_spool_bytes", GAUGE, CONN(spool_bytes), "spool_bytes",
-     14, 15, "Undelivered bytes held by the spool."},
+     14, 15, "Undelivered bytes held by the spool.", NULL},
     {"sluice_dead_letters", GAUGE, CONN(dead_letters), "dead_letters",
-     15, 16, "Records in the dead letters."},
+     15, 16, "Records in the dead letters.", NULL},
 };
 
 /* A row for every value of the view: a counter added to sl_stats without
@@ -76,16 +94,16 @@ const sl_metrics_table sl_metrics_connector_table = {
 
 static const sl_metrics_row http_rows[] = {
     {"sluice_http_connections", GAUGE, HTTP(open), NULL,
-     0, ABSENT, "HTTP intake connections open."},
+     0, ABSENT, "HTTP intake connections open.", NULL},
     {"sluice_http_connections_accepted_total", COUNTER, HTTP(accepted), NULL,
-     1, ABSENT, "HTTP intake connections accepted."},
+     1, ABSENT, "HTTP intake connections accepted.", NULL},
     {"sluice_http_slow_closed_total", COUNTER, HTTP(slow_closed), NULL,
      2, ABSENT, "HTTP intake connections closed for not sending a whole "
-     "request within request_timeout_s."},
+     "request within request_timeout_s.", NULL},
     {"sluice_http_accept_paused_total", COUNTER, HTTP(paused), NULL,
-     3, ABSENT, "Times the HTTP intake stopped accepting at max_connections."},
+     3, ABSENT, "Times the HTTP intake stopped accepting at max_connections.", NULL},
     {"sluice_http_requests_refused_total", COUNTER, HTTP(refused), NULL,
-     4, ABSENT, "HTTP requests refused before routing (too large, malformed)."},
+     4, ABSENT, "HTTP requests refused before routing (too large, malformed).", NULL},
 };
 
 _Static_assert(sizeof http_rows / sizeof http_rows[0] ==
@@ -108,21 +126,28 @@ static const char *label_value(const sl_metrics_table *t, const void *view)
     return *(const char *const *)((const char *)view + t->label_at);
 }
 
+/* The row's samples, after its family's # HELP and # TYPE unless
+ * `same_family` (the row before was of its family). */
 static int write_family(const sl_metrics_table *t, const sl_metrics_row *r,
-                        const char *views, size_t n, sl_buf *out)
+                        int same_family, const char *views, size_t n,
+                        sl_buf *out)
 {
     const char *type = r->type == SL_METRICS_COUNTER ? "counter" : "gauge";
-    if (sl_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", r->name, r->help,
+    if (!same_family &&
+        sl_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", r->name, r->help,
                       r->name, type) != 0)
         return -1;
+    const char *more = r->labels ? r->labels : "";
     for (size_t i = 0; i < n; i++) {
         const void *view = views + i * t->view_size;
         int rc = t->label
-                     ? sl_buf_printf(out, "%s{%s=\"%s\"} %" PRIu64 "\n",
+                     ? sl_buf_printf(out, "%s{%s=\"%s\"%s%s} %" PRIu64 "\n",
                                      r->name, t->label, label_value(t, view),
-                                     value(r, view))
-                     : sl_buf_printf(out, "%s %" PRIu64 "\n", r->name,
-                                     value(r, view));
+                                     *more ? "," : "", more, value(r, view))
+                 : *more ? sl_buf_printf(out, "%s{%s} %" PRIu64 "\n", r->name,
+                                         more, value(r, view))
+                         : sl_buf_printf(out, "%s %" PRIu64 "\n", r->name,
+                                         value(r, view));
         if (rc != 0)
             return -1;
     }
@@ -144,9 +169,10 @@ int sl_metrics_prom(const sl_metrics_table *t, const void *views, size_t n,
                     sl_buf *out)
 {
     size_t len0 = out->len;
-    const sl_metrics_row *r;
-    for (int at = 0; (r = listed(t, 0, at)); at++)
-        if (write_family(t, r, views, n, out) != 0)
+    const sl_metrics_row *r, *prev = NULL;
+    for (int at = 0; (r = listed(t, 0, at)); prev = r, at++)
+        if (write_family(t, r, prev && strcmp(prev->name, r->name) == 0,
+                         views, n, out) != 0)
             goto fail;
     return 0;
 fail:

@@ -20,7 +20,9 @@ typedef enum {
 } sl_metrics_type;
 
 /* One metric. A listing shows the rows that have a position in it, by
- * position: 0, 1, 2, ... */
+ * position: 0, 1, 2, ... Rows of one family told apart by more labels
+ * (`labels`) share the name and have consecutive positions: its # HELP
+ * and # TYPE come once, from the first. */
 typedef struct sl_metrics_row {
     const char *name;     /* Prometheus family name */
     sl_metrics_type type;
@@ -31,6 +33,8 @@ typedef struct sl_metrics_row {
     int json_at;          /* position in the JSON object, or
                              SL_METRICS_ABSENT */
     const char *help;     /* the text of its # HELP line */
+    const char *labels;   /* more labels of its samples, as written
+                             (cause="unknown_ca"); NULL: none */
 } sl_metrics_row;
 
 #define SL_METRICS_ABSENT (-1)

@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "sl_tls_cause.h"
+
 typedef struct sl_stats {
     uint64_t accepted;   /* records accepted at the intake */
     uint64_t rejected;   /* records rejected at the intake */
@@ -20,6 +22,8 @@ typedef struct sl_stats {
     uint64_t splits;     /* batches halved (413 or bisect) */
     uint64_t replayed;   /* records taken back from the inbox */
     uint64_t unauthorized; /* requests refused for a missing/wrong key */
+    uint64_t tls_failures[SL_TLS_CAUSE_COUNT - 1]; /* attempts whose TLS
+                            failed, by cause: [cause - 1] */
 } sl_stats;
 
 #endif

@@ -29,6 +29,8 @@ static void fill(sl_metrics_connector *m, const char *name, uint64_t first,
     m->stats.splits = v, v += step;
     m->stats.replayed = v, v += step;
     m->stats.unauthorized = v, v += step;
+    for (size_t i = 0; i < SL_TLS_CAUSE_COUNT - 1; i++)
+        m->stats.tls_failures[i] = v, v += step;
     m->queued = v, v += step;
     m->in_flight = v, v += step;
     m->pending = v, v += step;
@@ -94,24 +96,45 @@ static const char want_connectors[] =
     "# HELP sluice_records_queued Records in the spool not yet cut "
     "into a batch.\n"
     "# TYPE sluice_records_queued gauge\n"
-    "sluice_records_queued{connector=\"a\"} 13\n"
-    "sluice_records_queued{connector=\"b\"} 18446744073709551603\n"
+    "sluice_records_queued{connector=\"a\"} 22\n"
+    "sluice_records_queued{connector=\"b\"} 18446744073709551594\n"
     "# HELP sluice_records_pending Records in batches not yet finished.\n"
     "# TYPE sluice_records_pending gauge\n"
-    "sluice_records_pending{connector=\"a\"} 15\n"
-    "sluice_records_pending{connector=\"b\"} 18446744073709551601\n"
+    "sluice_records_pending{connector=\"a\"} 24\n"
+    "sluice_records_pending{connector=\"b\"} 18446744073709551592\n"
     "# HELP sluice_requests_in_flight Delivery requests in flight.\n"
     "# TYPE sluice_requests_in_flight gauge\n"
-    "sluice_requests_in_flight{connector=\"a\"} 14\n"
-    "sluice_requests_in_flight{connector=\"b\"} 18446744073709551602\n"
+    "sluice_requests_in_flight{connector=\"a\"} 23\n"
+    "sluice_requests_in_flight{connector=\"b\"} 18446744073709551593\n"
     "# HELP sluice_spool_bytes Undelivered bytes held by the spool.\n"
     "# TYPE sluice_spool_bytes gauge\n"
-    "sluice_spool_bytes{connector=\"a\"} 16\n"
-    "sluice_spool_bytes{connector=\"b\"} 18446744073709551600\n"
+    "sluice_spool_bytes{connector=\"a\"} 25\n"
+    "sluice_spool_bytes{connector=\"b\"} 18446744073709551591\n"
     "# HELP sluice_dead_letters Records in the dead letters.\n"
     "# TYPE sluice_dead_letters gauge\n"
-    "sluice_dead_letters{connector=\"a\"} 17\n"
-    "sluice_dead_letters{connector=\"b\"} 18446744073709551599\n";
+    "sluice_dead_letters{connector=\"a\"} 26\n"
+    "sluice_dead_letters{connector=\"b\"} 18446744073709551590\n"
+    "# HELP sluice_tls_failures_total Delivery attempts whose TLS failed, "
+    "by cause.\n"
+    "# TYPE sluice_tls_failures_total counter\n"
+    "sluice_tls_failures_total{connector=\"a\",cause=\"unknown_ca\"} 13\n"
+    "sluice_tls_failures_total{connector=\"b\",cause=\"unknown_ca\"} 18446744073709551603\n"
+    "sluice_tls_failures_total{connector=\"a\",cause=\"cert_expired\"} 14\n"
+    "sluice_tls_failures_total{connector=\"b\",cause=\"cert_expired\"} 18446744073709551602\n"
+    "sluice_tls_failures_total{connector=\"a\",cause=\"cert_not_yet_valid\"} 15\n"
+    "sluice_tls_failures_total{connector=\"b\",cause=\"cert_not_yet_valid\"} 18446744073709551601\n"
+    "sluice_tls_failures_total{connector=\"a\",cause=\"name_mismatch\"} 16\n"
+    "sluice_tls_failures_total{connector=\"b\",cause=\"name_mismatch\"} 18446744073709551600\n"
+    "sluice_tls_failures_total{connector=\"a\",cause=\"client_cert_required\"} 17\n"
+    "sluice_tls_failures_total{connector=\"b\",cause=\"client_cert_required\"} 18446744073709551599\n"
+    "sluice_tls_failures_total{connector=\"a\",cause=\"client_cert_rejected\"} 18\n"
+    "sluice_tls_failures_total{connector=\"b\",cause=\"client_cert_rejected\"} 18446744073709551598\n"
+    "sluice_tls_failures_total{connector=\"a\",cause=\"protocol_version\"} 19\n"
+    "sluice_tls_failures_total{connector=\"b\",cause=\"protocol_version\"} 18446744073709551597\n"
+    "sluice_tls_failures_total{connector=\"a\",cause=\"local_files\"} 20\n"
+    "sluice_tls_failures_total{connector=\"b\",cause=\"local_files\"} 18446744073709551596\n"
+    "sluice_tls_failures_total{connector=\"a\",cause=\"other_handshake\"} 21\n"
+    "sluice_tls_failures_total{connector=\"b\",cause=\"other_handshake\"} 18446744073709551595\n";
 
 static const char want_http[] =
     "# HELP sluice_http_connections HTTP intake connections open.\n"
@@ -135,11 +158,11 @@ static const char want_http[] =
     "sluice_http_requests_refused_total 55\n";
 
 static const char want_json[] =
-    "{\"accepted\":1,\"rejected\":2,\"delivered\":3,\"queued\":13,"
-    "\"in_flight\":14,\"pending\":15,\"requests\":4,\"failures\":5,"
+    "{\"accepted\":1,\"rejected\":2,\"delivered\":3,\"queued\":22,"
+    "\"in_flight\":23,\"pending\":24,\"requests\":4,\"failures\":5,"
     "\"retries\":6,\"refused\":7,\"dropped\":8,\"dead_lettered\":9,"
-    "\"splits\":10,\"replayed\":11,\"unauthorized\":12,\"spool_bytes\":16,"
-    "\"dead_letters\":17}";
+    "\"splits\":10,\"replayed\":11,\"unauthorized\":12,\"spool_bytes\":25,"
+    "\"dead_letters\":26}";
 
 static void test_prom_connectors_exact(void)
 {
@@ -279,8 +302,17 @@ static void check_table(const sl_metrics_table *t, size_t first_value)
         if (r->key)
             for (const char *k = r->key; *k; k++)
                 CHECK(islower((unsigned char)*k) || *k == '_');
-        for (size_t j = 0; j < i; j++) {
-            CHECK(strcmp(r->name, t->rows[j].name) != 0);
+        /* a name twice only for one family's rows, side by side, each
+           with its own labels */
+        if (i > 0 && strcmp(r->name, t->rows[i - 1].name) == 0) {
+            const sl_metrics_row *p = &t->rows[i - 1];
+            CHECK(r->labels && p->labels && strcmp(r->labels, p->labels) != 0);
+            CHECK(r->prom_at == p->prom_at + 1);
+            CHECK(r->type == p->type && strcmp(r->help, p->help) == 0);
+        }
+        for (size_t j = 0; j + 1 < i; j++) {
+            CHECK(strcmp(r->name, t->rows[j].name) != 0 ||
+                  strcmp(r->name, t->rows[j + 1].name) == 0);
             CHECK(!r->key || !t->rows[j].key ||
                   strcmp(r->key, t->rows[j].key) != 0);
         }
@@ -321,8 +353,29 @@ static void test_every_stats_field_has_a_row(void)
         CHECK(rows == 1);
         found += rows == 1;
     }
-    CHECK(found == 12); /* accepted .. unauthorized today */
+    CHECK(found == 12 + SL_TLS_CAUSE_COUNT - 1); /* accepted ..
+                                       unauthorized, tls_failures today */
     CHECK(found == nstats);
+}
+
+/* The TLS failures' label values are sl_tls_cause's keys, in its
+ * order. */
+static void test_tls_failures_by_cause(void)
+{
+    const size_t at0 = offsetof(sl_metrics_connector, stats.tls_failures);
+    size_t seen = 0;
+    for (size_t i = 0; i < sl_metrics_connector_table.n; i++) {
+        const sl_metrics_row *r = &sl_metrics_connector_table.rows[i];
+        if (strcmp(r->name, "sluice_tls_failures_total") != 0)
+            continue;
+        size_t k = (r->at - at0) / sizeof(uint64_t);
+        char want[64];
+        snprintf(want, sizeof want, "cause=\"%s\"",
+                 sl_tls_cause_key((sl_tls_cause)(k + 1)));
+        CHECK_STR(r->labels, want);
+        seen++;
+    }
+    CHECK(seen == SL_TLS_CAUSE_COUNT - 1);
 }
 
 int main(void)
@@ -336,6 +389,7 @@ int main(void)
          test_out_of_room_leaves_out_unchanged},
         {"tables_well_formed", test_tables_well_formed},
         {"every_stats_field_has_a_row", test_every_stats_field_has_a_row},
+        {"tls_failures_by_cause", test_tls_failures_by_cause},
         {NULL, NULL},
     };
     return sl_test_run(cases);
