@@ -28,6 +28,7 @@
 #include "sl_retry.h"
 #include "sl_target.h"
 #include "sl_time.h"
+#include "sl_tls_report.h"
 
 
 typedef struct dead {           /* a dead-lettered piece, until written */
@@ -75,6 +76,7 @@ struct sl_delivery {
     sl_spool *spool;
     sl_dlq *dlq;
     sl_stats *stats;
+    sl_tls_report *tls;         /* TLS failures, logged by cause */
     const sl_time_clock *clock;
     sl_retry_policy retry;      /* its random source is rng_next */
     struct curl_slist *headers; /* without headers_fn: every attempt's */
@@ -156,6 +158,12 @@ sl_delivery *sl_delivery_new(struct event_base *base, sl_http_client *http,
         snprintf(err, errlen, "%s: %s", conf->name, why);
         goto fail;
     }
+    if (!(d->tls = sl_tls_report_new(conf->name,
+                                     conf->transport.tls.client_cert != NULL,
+                                     stats))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     if (!(d->delay_timer = evtimer_new(base, on_delay, d))) {
         snprintf(err, errlen, "cannot create timer");
         goto fail;
@@ -208,6 +216,7 @@ void sl_delivery_free(sl_delivery *d)
     if (d->delay_timer)
         event_free(d->delay_timer);
     sl_attempt_headers_free(d->headers);
+    sl_tls_report_free(d->tls);
     free(d);
 }
 
@@ -634,6 +643,7 @@ static void on_response(void *ud, const sl_http_client_response *res)
     b->last_status = res->status;
     long st = res->status;
     sl_retry_class class = sl_retry_classify(st);
+    int tls_failed = sl_tls_report_attempt(d->tls, b->url, res);
     if (class == SL_RETRY_DELIVERED) {
         if (d->failing)
             wake_waiting(d, b);
@@ -649,7 +659,7 @@ static void on_response(void *ud, const sl_http_client_response *res)
         sl_log_warn("delivery", "batch %s (%zu records) attempt %u to %s: "
                     "HTTP %ld: %.*s", key, n, b->attempt, b->url, st,
                 (int)(res->body_len < 200 ? res->body_len : 200), res->body);
-    else
+    else if (!tls_failed) /* that one is logged by cause */
         sl_log_warn("delivery", "batch %s (%zu records) attempt %u to %s: %s",
                     key, n, b->attempt, b->url, res->error);
     if (d->stopped)
