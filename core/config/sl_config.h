@@ -128,6 +128,21 @@ typedef struct sl_connector_conf {
     size_t nwarnings;
 } sl_connector_conf;
 
+/* TLS of an intake: the gateway's `tls` (the HTTP intake) or a listener's
+ * `tcp[n].tls`. cert NULL: the intake is plain. Paths are made relative to
+ * the gateway file's directory when loaded and checked then (readable,
+ * PEM, the key matching the certificate). Strings owned by the enclosing
+ * sl_config. */
+typedef struct sl_tls_conf {
+    char *cert;              /* PEM server certificate (then intermediates) */
+    char *key;               /* its PEM private key */
+    char *client_ca;         /* CAs of accepted client certificates; NULL:
+                                none is asked for */
+    bool require_client_cert;/* refuse a client without one; default false */
+    int min_version;         /* index in sl_config_tls_versions:
+                                0 "1.2" (default), 1 "1.3" */
+} sl_tls_conf;
+
 /* A raw-TCP listener: one JSON record per line (NDJSON) into a connector.
  * Owned by the enclosing sl_config. */
 typedef struct sl_tcp_conf {
@@ -147,6 +162,9 @@ typedef struct sl_tcp_conf {
     unsigned line_timeout_s; /* a line must be whole this long after its
                                 first byte; default 30 */
     unsigned max_connections;/* open connections at most; default 1024 */
+    sl_tls_conf tls;         /* TLS on this listener (tcp[n].tls); the
+                                handshake must be done within
+                                line_timeout_s of the connect */
 } sl_tcp_conf;
 
 /* The gateway. */
@@ -168,6 +186,9 @@ typedef struct sl_config {
                                 closed; default 60 */
     unsigned request_timeout_s; /* a request must arrive whole within this
                                    of its first byte; default 30 */
+    sl_tls_conf tls;         /* HTTPS on the HTTP intake (gateway `tls`);
+                                the handshake must be done within
+                                request_timeout_s of the connect */
     sl_connector_conf *connectors;
     size_t nconnectors;
     sl_tcp_conf *tcp;        /* raw-TCP listeners (gateway key `tcp`) */

@@ -8,6 +8,7 @@
 
 #include "sl_addr.h"
 #include "sl_config_gateway_rules.h"
+#include "sl_tls_server.h"
 
 #define TCP_MAX_LISTENERS 64  /* gateway `tcp`: listeners at most */
 #define TCP_ALLOW_MAX 1024    /* entries of one `allow`, at most */
@@ -245,6 +246,64 @@ static void check_tcp_addresses(sl_config_parse_context *ctx,
     }
 }
 
+/* A relative path made relative to the gateway file's directory. */
+static void resolve(sl_config_parse_context *ctx, const char *dir, char **path)
+{
+    char *full;
+    if (!*path || (*path)[0] == '/' || strcmp(dir, ".") == 0)
+        return;
+    if (asprintf(&full, "%s/%s", dir, *path) < 0) {
+        sl_config_err(ctx, "out of memory");
+        return;
+    }
+    free(*path);
+    *path = full;
+}
+
+/* An intake's tls (the key path is at it): its files resolved, then read
+ * and checked by building the server context the intake will use. */
+static void check_tls(sl_config_parse_context *ctx, const char *dir,
+                      sl_tls_conf *tls)
+{
+    resolve(ctx, dir, &tls->cert);
+    resolve(ctx, dir, &tls->key);
+    resolve(ctx, dir, &tls->client_ca);
+    if (!tls->cert || !tls->key)
+        return; /* not given, or reported missing already */
+    sl_tls_server_opts o = {
+        .cert = tls->cert, .key = tls->key, .client_ca = tls->client_ca,
+        .require_client_cert = tls->require_client_cert,
+        .min_version = tls->min_version == 1 ? 13 : 12};
+    const char *bad = NULL;
+    char why[512];
+    SSL_CTX *server = sl_tls_server_ctx_new(&o, &bad, why, sizeof why);
+    if (server) {
+        SSL_CTX_free(server);
+        return;
+    }
+    if (bad)
+        sl_config_path_push(ctx, bad, 0);
+    sl_config_err(ctx, "%s", why);
+    if (bad)
+        sl_config_path_pop(ctx);
+}
+
+static void check_intake_tls(sl_config_parse_context *ctx,
+                             sl_config_gateway_target *gateway)
+{
+    sl_config *g = &gateway->g;
+    sl_config_path_push(ctx, "tls", 0);
+    check_tls(ctx, gateway->dir, &g->tls);
+    sl_config_path_pop(ctx);
+    for (size_t i = 0; i < g->ntcp; i++) {
+        sl_config_path_push(ctx, "tcp", 0);
+        sl_config_path_push(ctx, NULL, (long)i + 1);
+        sl_config_path_push(ctx, "tls", 0);
+        check_tls(ctx, gateway->dir, &g->tcp[i].tls);
+        ctx->depth -= 3;
+    }
+}
+
 void sl_config_gateway_after(sl_config_parse_context *ctx, void *target)
 {
     sl_config_gateway_target *gateway = target;
@@ -257,6 +316,7 @@ void sl_config_gateway_after(sl_config_parse_context *ctx, void *target)
         sl_config_path_pop(ctx);
     }
     check_tcp_addresses(ctx, gateway);
+    check_intake_tls(ctx, gateway);
     if (gateway->g.state_dir && gateway->g.state_dir[0] != '/' &&
         strcmp(gateway->dir, ".") != 0) {
         char *full;

@@ -45,8 +45,10 @@ void sl_config_parse_allow(sl_config_parse_context *ctx,
                            const sl_config_key *key, int idx, void *target);
 
 /* After the gateway keys (target: sl_config_gateway_target): the listen
- * address split into host and port, no two sockets on one address, and
- * state_dir made relative to the gateway file's directory. */
+ * address split into host and port, no two sockets on one address, the
+ * intakes' TLS files made relative to the gateway file's directory and
+ * checked (readable, PEM, the key matching its certificate), and state_dir
+ * made relative to that directory. */
 void sl_config_gateway_after(sl_config_parse_context *ctx, void *target);
 
 #endif

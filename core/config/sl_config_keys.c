@@ -29,6 +29,7 @@
 #define GATEWAY_OFFSET(f) offsetof(sl_config_gateway_target, f)
 #define FIELD_OFFSET(f) offsetof(sl_config_field, f)
 #define LISTENER_OFFSET(f) offsetof(sl_tcp_conf, f)
+#define GATEWAY_OFFSET_G(f) offsetof(sl_config_gateway_target, g.f)
 
 _Static_assert(sizeof(sl_body_form) == sizeof(int), "body form stored as int");
 _Static_assert(SL_GZIP_LEVEL_MIN == 1 && SL_GZIP_LEVEL_MAX == 9 &&
@@ -484,6 +485,48 @@ const sl_config_key sl_config_connector_keys[] = {
              "[Limits](#limits)."},
     {0}};
 
+/* An intake's `tls` (the gateway's and each listener's): the same keys,
+ * at `at(field)` of their target. The files are checked once all keys
+ * are read (sl_config_gateway_after). */
+#define INTAKE_TLS_KEYS(at, timeout)                                          \
+    {.name = "cert", .kind = SL_CONFIG_STRING,                                \
+     .store = SL_CONFIG_STORE_STRING, .off = at(tls.cert), .required = true,  \
+     .check = sl_config_check_nonempty, .doc_type = "string",                 \
+     .doc_allowed = "a PEM file; relative to the gateway file's directory",   \
+     .desc = "The server certificate, then any intermediates; with `tls` "    \
+             "the intake speaks only TLS."},                                  \
+    {.name = "key", .kind = SL_CONFIG_STRING,                                 \
+     .store = SL_CONFIG_STORE_STRING, .off = at(tls.key), .required = true,   \
+     .check = sl_config_check_nonempty, .doc_type = "string",                 \
+     .doc_allowed = "an unencrypted PEM private key; relative to the "        \
+                    "gateway file's directory",                               \
+     .desc = "The private key of `cert`; must match it."},                    \
+    {.name = "client_ca", .kind = SL_CONFIG_STRING,                           \
+     .store = SL_CONFIG_STORE_STRING, .off = at(tls.client_ca),               \
+     .check = sl_config_check_nonempty, .doc_type = "string",                 \
+     .doc_allowed = "a PEM file of CA certificates; relative to the "         \
+                    "gateway file's directory",                               \
+     .desc = "Clients are asked for a certificate signed by one of these "    \
+             "CAs; one that is given is verified (a bad one is refused in "   \
+             "the handshake). Over HTTP, `intake_keys` still apply."},        \
+    {.name = "require_client_cert", .kind = SL_CONFIG_BOOLEAN,                \
+     .store = SL_CONFIG_STORE_BOOL, .off = at(tls.require_client_cert),       \
+     .def = 0, .doc_type = "boolean",                                         \
+     .desc = "Refuse, in the handshake, a client without a certificate "      \
+             "signed by `client_ca` (which it needs)."},                      \
+    {.name = "min_version", .kind = SL_CONFIG_ENUM,                           \
+     .store = SL_CONFIG_STORE_INT, .off = at(tls.min_version), .def = 0,      \
+     .choices = sl_config_tls_versions,                                       \
+     .desc = "Lowest TLS version accepted. A handshake must be done "         \
+             "within `" timeout "` of the connect, or the connection is "     \
+             "closed."},                                                      \
+    {0}
+
+static const sl_config_key gateway_tls_keys[] = {
+    INTAKE_TLS_KEYS(GATEWAY_OFFSET_G, "request_timeout_s")};
+static const sl_config_key listener_tls_keys[] = {
+    INTAKE_TLS_KEYS(LISTENER_OFFSET, "line_timeout_s")};
+
 static const sl_config_key tcp_keys[] = {
     {.name = "listen", .kind = SL_CONFIG_STRING,
      .store = SL_CONFIG_STORE_STRING, .off = LISTENER_OFFSET(listen),
@@ -530,6 +573,9 @@ static const sl_config_key tcp_keys[] = {
      .def = 1024, .min = 1, .max = 65536,
      .desc = "Connections open at once on this listener; more are closed "
              "as they arrive."},
+    {.name = "tls", .kind = SL_CONFIG_TABLE, .sub = listener_tls_keys,
+     .desc = "Serve this listener over TLS (and nothing else); see "
+             "[Intake TLS](operations.md#intake-tls)."},
     {0}};
 
 const sl_config_key sl_config_gateway_keys[] = {
@@ -587,6 +633,9 @@ const sl_config_key sl_config_gateway_keys[] = {
      .desc = "Time a client has to send one whole request (headers and "
              "body) from its first byte; a slower one (slowloris) is "
              "closed."},
+    {.name = "tls", .kind = SL_CONFIG_TABLE, .sub = gateway_tls_keys,
+     .desc = "Serve the HTTP intake over HTTPS (and nothing else); see "
+             "[Intake TLS](operations.md#intake-tls)."},
     {.name = "tcp", .kind = SL_CONFIG_CUSTOM, .custom = sl_config_parse_tcp,
      .sub = tcp_keys, .ltype = LUA_TTABLE, .what = "a list of listener tables",
      .defstr = "none", .doc_type = "list of tables",

@@ -506,6 +506,13 @@ sl_config *sl_config_load_or_report(const char *path, const char *prog,
     return cfg;
 }
 
+static void tls_free(sl_tls_conf *t)
+{
+    free(t->cert);
+    free(t->key);
+    free(t->client_ca);
+}
+
 void sl_config_free(sl_config *c)
 {
     if (!c)
@@ -521,12 +528,14 @@ void sl_config_free(sl_config *c)
         for (size_t k = 0; k < t->nallow; k++)
             free(t->allow[k]);
         free(t->allow);
+        tls_free(&t->tls);
     }
     free(c->tcp);
     free(c->file);
     free(c->listen);
     free(c->listen_host);
     free(c->state_dir);
+    tls_free(&c->tls);
     free(c);
 }
 

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -15,6 +16,7 @@
 #include "sl_config_tls.h"
 #include "sl_luahost.h"
 #include "sl_schema.h"
+#include "sl_tls_server.h"
 
 #define KIB 1024LL
 #define MIB (1024LL * 1024)
@@ -76,7 +78,8 @@ static void reference_rows(FILE *out, const sl_config_key *keys,
             fprintf(out, " | ");
             break;
         case SL_CONFIG_TABLE:
-            fprintf(out, "table | | see `%s.*` below | ", key->name);
+            fprintf(out, "table | | see `%s%s.*` below | ", prefix,
+                    key->name);
             break;
         case SL_CONFIG_BOOLEAN:
             fprintf(out, "%s | `%s` | `true`, `false` | ", type,
@@ -86,6 +89,8 @@ static void reference_rows(FILE *out, const sl_config_key *keys,
             if (key->required)
                 fprintf(out, "%s | **required** | %s | ", type,
                         key->doc_allowed);
+            else if (key->kind == SL_CONFIG_STRING && !key->defstr)
+                fprintf(out, "%s | none | %s | ", type, key->doc_allowed);
             else if (key->kind == SL_CONFIG_STRING)
                 fprintf(out, "%s | `\"%s\"` | %s | ", type, key->defstr,
                         key->doc_allowed);
@@ -198,6 +203,40 @@ static void print_durability(FILE *out, const sl_connector_conf *connector)
             size_text(b3, sizeof b3, connector->spool_cache_bytes));
 }
 
+/* An intake's TLS, in two lines under `label`: the certificate (subject,
+ * expiry, said loudly when it has expired or soon will), the client
+ * certificates it asks for, the lowest version. */
+static void print_tls(FILE *out, const char *label, const sl_tls_conf *tls)
+{
+    char subject[256], until[64], why[512];
+    time_t expires = 0;
+    if (!tls->cert) {
+        fprintf(out, "%s plain (no tls)\n", label);
+        return;
+    }
+    fprintf(out, "%s cert %s", label, tls->cert);
+    if (sl_tls_server_cert_info(tls->cert, subject, sizeof subject, until,
+                                sizeof until, &expires, why,
+                                sizeof why) != 0) {
+        fprintf(out, " (%s)\n", why);
+    } else {
+        double left = difftime(expires, time(NULL)) / 86400.0;
+        fprintf(out, " (%s; expires %s%s)\n", subject, until,
+                left < 0 ? ": EXPIRED, clients will refuse it"
+                : left < 14 ? ": within 14 days, renew it" : "");
+    }
+    fprintf(out, "%*s key %s; ", (int)strlen(label), "", tls->key);
+    if (tls->client_ca)
+        fprintf(out, "client_ca %s (%s); ", tls->client_ca,
+                tls->require_client_cert ? "require_client_cert: clients "
+                "without one are refused" : "a client certificate is asked "
+                "for, verified if given");
+    else
+        fprintf(out, "no client certificates; ");
+    fprintf(out, "TLS %s or later\n",
+            sl_config_tls_versions[tls->min_version == 1 ? 1 : 0]);
+}
+
 static void print_gateway(FILE *out, const sl_config *config)
 {
     char b1[64];
@@ -213,6 +252,7 @@ static void print_gateway(FILE *out, const sl_config *config)
             size_text(b1, sizeof b1, config->max_header_bytes),
             config->max_connections, config->max_connections == 1 ? "" : "s",
             config->idle_timeout_s, config->request_timeout_s);
+    print_tls(out, "  tls            ", &config->tls);
     fprintf(out, "  connectors      %zu\n", config->nconnectors);
 }
 
@@ -227,6 +267,8 @@ static void print_listener(FILE *out, const sl_tcp_conf *listener)
             listener->max_line_bytes, listener->line_timeout_s,
             listener->idle_timeout_s, listener->max_connections,
             listener->max_connections == 1 ? "" : "s");
+    if (listener->tls.cert)
+        print_tls(out, "    tls", &listener->tls);
 }
 
 /* A template's compact form, its slots by name, on one line. */
