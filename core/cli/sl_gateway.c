@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -13,10 +14,13 @@
 #include "sl_http_client.h"
 #include "sl_intake_http.h"
 #include "sl_intake_tcp.h"
+#include "sl_buf.h"
 #include "sl_log.h"
+#include "sl_metrics.h"
 #include "sl_pieces.h"
 #include "sl_state.h"
 #include "sl_time.h"
+#include "sl_tls_server.h"
 
 typedef struct gateway {
     const sl_config *cfg;
@@ -27,6 +31,8 @@ typedef struct gateway {
     sl_intake_http *intake;
     sl_intake_tcp **tcp;        /* one per cfg->tcp listener */
     size_t ntcp;
+    SSL_CTX *http_tls;          /* owned; the HTTP intake's, or NULL */
+    SSL_CTX **tcp_tls;          /* owned; per cfg->tcp listener, or NULL */
     struct event *sigint, *sigterm, *drain_tick;
     sl_pieces *pieces; /* helper threads for TCP chunks, lent to the
                           connectors the listeners feed */
@@ -111,6 +117,60 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_add(g->drain_tick, &tv);
 }
 
+/* The server context of an intake's tls (NULL when it has none, or on
+ * failure, with -1 returned and said on stderr); a certificate that has
+ * expired or soon will is logged. `what` names the key: "tls",
+ * "tcp[2].tls". */
+static int tls_ctx(const sl_tls_conf *tls, const char *what, SSL_CTX **out)
+{
+    char err[512], subject[256], until[64];
+    const char *bad = NULL;
+    time_t expires;
+    *out = NULL;
+    if (!tls->cert)
+        return 0;
+    sl_tls_server_opts o = {
+        .cert = tls->cert, .key = tls->key, .client_ca = tls->client_ca,
+        .require_client_cert = tls->require_client_cert,
+        .min_version = tls->min_version == 1 ? 13 : 12};
+    if (!(*out = sl_tls_server_ctx_new(&o, &bad, err, sizeof err))) {
+        fprintf(stderr, "sluice: %s%s%s: %s\n", what, bad ? "." : "",
+                bad ? bad : "", err);
+        return -1;
+    }
+    if (sl_tls_server_cert_info(tls->cert, subject, sizeof subject, until,
+                                sizeof until, &expires, err,
+                                sizeof err) == 0) {
+        double left = difftime(expires, time(NULL)) / 86400.0;
+        if (left < 0)
+            sl_log_warn("gateway", "%s.cert %s (%s) expired on %s: clients "
+                    "will refuse it", what, tls->cert, subject, until);
+        else if (left < 14)
+            sl_log_warn("gateway", "%s.cert %s (%s) expires on %s, within "
+                    "14 days", what, tls->cert, subject, until);
+    }
+    return 0;
+}
+
+/* sl_intake_http_metrics_fn: the handshake failures of every TLS
+ * intake. */
+static int tls_metrics(void *arg, sl_buf *out)
+{
+    gateway *g = arg;
+    sl_metrics_tls views[1 + 64];
+    size_t n = 0;
+    if (g->http_tls)
+        views[n++] = (sl_metrics_tls){
+            .listener = g->cfg->listen,
+            .handshake_failures = sl_intake_http_tls_failures(g->intake)};
+    for (size_t i = 0; i < g->ntcp && n < sizeof views / sizeof views[0]; i++)
+        if (g->tcp_tls[i])
+            views[n++] = (sl_metrics_tls){
+                .listener = g->cfg->tcp[i].listen,
+                .handshake_failures = sl_intake_tcp_tls_failures(g->tcp[i])};
+    return n ? sl_metrics_prom(&sl_metrics_tls_table, views, n, out) : 0;
+}
+
 static int start(gateway *g)
 {
     char err[256];
@@ -147,6 +207,8 @@ static int start(gateway *g)
             return -1;
         }
     }
+    if (tls_ctx(&cfg->tls, "tls", &g->http_tls) != 0)
+        return -1;
     sl_intake_http_opts opts = {
         .host = cfg->listen_host,
         .port = cfg->listen_port,
@@ -156,6 +218,7 @@ static int start(gateway *g)
         .max_connections = cfg->max_connections,
         .idle_timeout_s = cfg->idle_timeout_s,
         .request_timeout_s = cfg->request_timeout_s,
+        .tls = g->http_tls,
     };
     g->intake = sl_intake_http_new(g->base, &opts, g->connectors, g->n, err,
                                    sizeof err);
@@ -163,7 +226,9 @@ static int start(gateway *g)
         fprintf(stderr, "sluice: %s\n", err);
         return -1;
     }
-    if (cfg->ntcp && !(g->tcp = calloc(cfg->ntcp, sizeof *g->tcp)))
+    sl_intake_http_set_metrics(g->intake, tls_metrics, g);
+    if (cfg->ntcp && (!(g->tcp = calloc(cfg->ntcp, sizeof *g->tcp)) ||
+                      !(g->tcp_tls = calloc(cfg->ntcp, sizeof *g->tcp_tls))))
         return -1;
     if (cfg->ntcp) {
         /* the loop thread and up to 3 helpers check large TCP chunks */
@@ -185,7 +250,12 @@ static int start(gateway *g)
             return -1;
         }
         sl_connector_set_pieces(c, g->pieces);
-        if (!(g->tcp[i] = sl_intake_tcp_new(g->base, tc, c, err, sizeof err))) {
+        char what[32];
+        snprintf(what, sizeof what, "tcp[%zu].tls", i + 1);
+        if (tls_ctx(&tc->tls, what, &g->tcp_tls[i]) != 0)
+            return -1;
+        if (!(g->tcp[i] = sl_intake_tcp_new(g->base, tc, c, g->tcp_tls[i], err,
+                                            sizeof err))) {
             fprintf(stderr, "sluice: %s\n", err);
             return -1;
         }
@@ -208,6 +278,11 @@ static void stop(gateway *g)
     for (size_t i = 0; i < g->ntcp; i++)
         sl_intake_tcp_free(g->tcp[i]);
     free(g->tcp);
+    /* after the intakes whose connections use them */
+    SSL_CTX_free(g->http_tls);
+    for (size_t i = 0; g->tcp_tls && i < g->cfg->ntcp; i++)
+        SSL_CTX_free(g->tcp_tls[i]);
+    free(g->tcp_tls);
     /* the HTTP client goes first: it cancels transfers whose callbacks
      * point into the connectors' batches */
     sl_http_client_free(g->http);

@@ -116,6 +116,27 @@ const sl_metrics_table sl_metrics_http_table = {
     .view_size = sizeof(sl_metrics_http),
 };
 
+static const sl_metrics_row tls_rows[] = {
+    {"sluice_intake_tls_handshake_failures_total", COUNTER,
+     offsetof(sl_metrics_tls, handshake_failures), NULL, 0, ABSENT,
+     "TLS handshakes of intake clients that failed (no or a bad client "
+     "certificate, plain HTTP, an unsupported version) or were not done "
+     "within the listener's timeout."},
+};
+
+_Static_assert(sizeof tls_rows / sizeof tls_rows[0] ==
+                   (sizeof(sl_metrics_tls) - sizeof(const char *)) /
+                       sizeof(uint64_t),
+               "every value of sl_metrics_tls has one row");
+
+const sl_metrics_table sl_metrics_tls_table = {
+    .rows = tls_rows,
+    .n = sizeof tls_rows / sizeof tls_rows[0],
+    .view_size = sizeof(sl_metrics_tls),
+    .label = "listener",
+    .label_at = offsetof(sl_metrics_tls, listener),
+};
+
 static uint64_t value(const sl_metrics_row *r, const void *view)
 {
     return *(const uint64_t *)((const char *)view + r->at);

@@ -71,8 +71,17 @@ typedef struct sl_metrics_http {
     uint64_t refused;     /* requests evhttp refused before routing */
 } sl_metrics_http;
 
+/* The view of one TLS intake (the HTTP intake's `tls`, a listener's
+ * `tcp[n].tls`): filled by its owner. */
+typedef struct sl_metrics_tls {
+    const char *listener;        /* its address as configured, borrowed:
+                                    label value */
+    uint64_t handshake_failures; /* handshakes failed or not done in time */
+} sl_metrics_tls;
+
 extern const sl_metrics_table sl_metrics_connector_table;
 extern const sl_metrics_table sl_metrics_http_table;
+extern const sl_metrics_table sl_metrics_tls_table;
 
 /* Append the Prometheus text exposition of `n` views of table `t` (an
  * array of n structs of t->view_size bytes): each family with a prom_at,

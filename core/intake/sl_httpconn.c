@@ -7,8 +7,12 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/listener.h>
@@ -38,6 +42,9 @@ typedef struct conn {
                              indexing it): never timed out */
     int answered_by_evhttp; /* its error page is queued: translate it */
     int translated;         /* done: what is queued now is ours */
+    int handshaking;      /* TLS: the handshake is not done yet */
+    long long accepted_ms;/* TLS: when it was accepted (the handshake's
+                             clock) */
     long long started_ms; /* first byte of the request now arriving; 0 none */
     size_t bytes;         /* of that request so far */
     /* what an error page needs to be explained: the head of the request
@@ -68,6 +75,8 @@ struct sl_httpconn {
     unsigned long long slow_closed; /* logged at most once a second */
     long long slow_logged_ms;
     unsigned long long accepted, pauses, refused;
+    unsigned long long tls_failed; /* handshakes failed or timed out */
+    long long tls_logged_ms;       /* logged at most once a second */
 };
 
 static long long now_ms(sl_httpconn *g)
@@ -119,6 +128,39 @@ static void unwatch(conn *c)
     c->watch = c->watch_out = NULL;
 }
 
+/* ---- TLS --------------------------------------------------------------- */
+
+static int handshake_done(conn *c)
+{
+    SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+    if (ssl && SSL_is_init_finished(ssl))
+        c->handshaking = 0;
+    return !c->handshaking;
+}
+
+/* A handshake that will not be done: counted, and logged (at most once a
+ * second) with OpenSSL's reason, or `why`. */
+static void tls_failed(sl_httpconn *g, conn *c, const char *why)
+{
+    char reason[160];
+    unsigned long e, last = 0;
+    while ((e = bufferevent_get_openssl_error(c->bev)) != 0)
+        last = e;
+    if (!why) {
+        const char *r = last ? ERR_reason_error_string(last) : NULL;
+        snprintf(reason, sizeof reason, "%s", r ? r : "the client closed the "
+                 "connection");
+        why = reason;
+    }
+    c->handshaking = 0;
+    long long now = now_ms(g);
+    if (++g->tls_failed == 1 || now - g->tls_logged_ms >= 1000) {
+        g->tls_logged_ms = now;
+        sl_log_warn("intake", "HTTPS: TLS handshake with a client failed: %s "
+                "(%llu so far)", why, g->tls_failed);
+    }
+}
+
 /* evhttp frees the connection (closed by either side, timed out, failed,
  * or by us): forget it. */
 static void on_close(struct evhttp_connection *evcon, void *arg)
@@ -126,6 +168,8 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
     (void)evcon;
     conn *c = arg;
     sl_httpconn *g = c->g;
+    if (c->handshaking && !handshake_done(c))
+        tls_failed(g, c, NULL);
     unwatch(c);
     unlink_conn(g, c);
     free(c);
@@ -394,6 +438,10 @@ static void finish_setup(evutil_socket_t fd, short what, void *arg)
         c->evcon = cbarg;
         c->fd = (int)bufferevent_getfd(c->bev);
         c->state = C_OPEN;
+        if (g->o.tls) {
+            c->handshaking = 1;
+            c->accepted_ms = now_ms(g);
+        }
         c->unwatched = index_conn(g, c) != 0;
         evhttp_connection_set_closecb(c->evcon, on_close, c);
         bufferevent_decref(c->bev); /* evhttp's reference remains */
@@ -401,18 +449,53 @@ static void finish_setup(evutil_socket_t fd, short what, void *arg)
     update_listener(g);
 }
 
+/* The bufferevent of a new connection: plain, or TLS accepting. evhttp
+ * sets its socket. NULL when out of memory. */
+static struct bufferevent *make_bev(sl_httpconn *g, struct event_base *base)
+{
+    if (!g->o.tls)
+        return bufferevent_socket_new(base, -1, 0);
+    SSL *ssl = SSL_new(g->o.tls);
+    struct bufferevent *bev =
+        ssl ? bufferevent_openssl_socket_new(base, -1, ssl,
+                                             BUFFEREVENT_SSL_ACCEPTING,
+                                             BEV_OPT_CLOSE_ON_FREE)
+            : NULL;
+    if (!bev) {
+        SSL_free(ssl); /* not taken on failure */
+        return NULL;
+    }
+    /* a client that closes without close_notify has ended its stream, as
+     * over plain TCP; its requests were whole or are refused anyway */
+    bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    return bev;
+}
+
+/* Out of memory on a TLS intake: evhttp must not make its own (plain)
+ * bufferevent, which would speak HTTP in clear text. This one cannot take
+ * a byte (its input is frozen): the connection ends at its first read or
+ * at idle_timeout_s. */
+static struct bufferevent *dead_bev(struct event_base *base)
+{
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, 0);
+    if (bev)
+        evbuffer_freeze(bufferevent_get_input(bev), 0);
+    return bev;
+}
+
 /* evhttp_set_bevcb: a connection was accepted; its bufferevent. */
 static struct bufferevent *new_bev(struct event_base *base, void *arg)
 {
     sl_httpconn *g = arg;
     conn *c = calloc(1, sizeof *c);
-    struct bufferevent *bev = bufferevent_socket_new(base, -1, 0);
+    struct bufferevent *bev = c ? make_bev(g, base) : NULL;
     if (!c || !bev) {
-        /* evhttp makes its own; that connection is not watched */
+        /* plain: evhttp makes its own; that connection is not watched */
         free(c);
         if (bev)
             bufferevent_free(bev);
-        return NULL;
+        sl_log_warn("intake", "out of memory accepting an HTTP connection");
+        return g->o.tls ? dead_bev(base) : NULL;
     }
     c->g = g;
     c->bev = bev;
@@ -454,6 +537,15 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
     conn *c = g->head, *next;
     for (; c; c = next) {
         next = c->next;
+        if (c->state == C_OPEN && c->handshaking && !handshake_done(c) &&
+            now - c->accepted_ms >= limit) {
+            char why[128];
+            snprintf(why, sizeof why, "not done within request_timeout_s "
+                     "(%u s); connection closed", g->o.request_timeout_s);
+            tls_failed(g, c, why);
+            close_conn(c);
+            continue;
+        }
         if (c->state == C_OPEN && !c->busy && !c->unwatched &&
             c->started_ms && now - c->started_ms >= limit) {
             if (++g->slow_closed == 1 || now - g->slow_logged_ms >= 1000) {
@@ -542,6 +634,11 @@ int sl_httpconn_metrics(const sl_httpconn *g, sl_buf *out)
                          .slow_closed = g->slow_closed, .paused = g->pauses,
                          .refused = g->refused};
     return sl_metrics_prom(&sl_metrics_http_table, &m, 1, out);
+}
+
+unsigned long long sl_httpconn_tls_failures(const sl_httpconn *g)
+{
+    return g->tls_failed;
 }
 
 void sl_httpconn_free(sl_httpconn *g)

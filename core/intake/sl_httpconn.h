@@ -9,6 +9,12 @@
  *     over max_body_bytes, headers over max_header_bytes, a malformed
  *     request, an Expect it does not know) are HTML pages: they are
  *     rewritten, same status, into the JSON error every other answer has.
+ *   - TLS (opts.tls): each connection's bufferevent is an OpenSSL one that
+ *     accepts; the handshake must be done within request_timeout_s of the
+ *     connect (a client that connects and stalls, or sends part of a
+ *     ClientHello, sends no request byte that would start the clock
+ *     above), and the limits above apply to what it decrypts. A handshake
+ *     that fails or times out is logged and counted.
  * It hooks in through evhttp_set_bevcb (it creates each connection's
  * bufferevent) and watches each connection's input and output buffers. Single-threaded:
  * everything runs on the event loop of the evhttp. */
@@ -22,6 +28,7 @@ struct evhttp;
 struct evhttp_request;
 struct evconnlistener;
 struct sl_buf;
+struct ssl_ctx_st;
 
 struct sl_httpconn;
 typedef struct sl_httpconn sl_httpconn;
@@ -31,6 +38,9 @@ typedef struct sl_httpconn_opts {
     unsigned request_timeout_s; /* first byte to whole request; >= 1 */
     size_t max_body_bytes;      /* evhttp's limits, named in its 413 */
     size_t max_header_bytes;
+    struct ssl_ctx_st *tls;     /* serve TLS with this server context
+                                   (borrowed; outlives the guard); NULL:
+                                   plain HTTP */
 } sl_httpconn_opts;
 
 /* Watch the connections `http` accepts from now on. The guard is borrowed
@@ -52,6 +62,10 @@ void sl_httpconn_request_done(sl_httpconn *g, struct evhttp_request *req);
  * start and the connections open now) to out. Returns 0, or -1 out of
  * memory (out is then unchanged). */
 int sl_httpconn_metrics(const sl_httpconn *g, struct sl_buf *out);
+
+/* TLS handshakes that failed or were not done in time since start (0
+ * without TLS). */
+unsigned long long sl_httpconn_tls_failures(const sl_httpconn *g);
 
 /* Stop watching. Call after evhttp_free (which closes the connections);
  * accepts NULL. */

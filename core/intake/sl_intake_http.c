@@ -42,6 +42,8 @@ struct sl_intake_http {
     size_t max_inflated;
     sl_httpconn *guard; /* connection count, slow clients, evhttp's own
                            refusals in JSON */
+    sl_intake_http_metrics_fn more_metrics; /* borrowed; NULL none */
+    void *more_metrics_arg;
 };
 
 static const char *reason(int code)
@@ -437,7 +439,9 @@ static void on_request(struct evhttp_request *req, void *arg)
         }
         sl_buf_reset(&in->answer);
         if (sl_connector_metrics(in->connectors, in->n, &in->answer) != 0 ||
-            sl_httpconn_metrics(in->guard, &in->answer) != 0) {
+            sl_httpconn_metrics(in->guard, &in->answer) != 0 ||
+            (in->more_metrics &&
+             in->more_metrics(in->more_metrics_arg, &in->answer) != 0)) {
             reply_error(in, req, 500, "out of memory writing the metrics");
             return;
         }
@@ -489,6 +493,7 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
                                                      : 30,
         .max_body_bytes = max_body,
         .max_header_bytes = max_header,
+        .tls = opts->tls,
     };
     if (!(in->guard = sl_httpconn_new(base, in->http, &gopts))) {
         snprintf(err, errlen, "out of memory");
@@ -516,6 +521,18 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
 fail:
     sl_intake_http_free(in);
     return NULL;
+}
+
+void sl_intake_http_set_metrics(sl_intake_http *in, sl_intake_http_metrics_fn fn,
+                                void *arg)
+{
+    in->more_metrics = fn;
+    in->more_metrics_arg = arg;
+}
+
+unsigned long long sl_intake_http_tls_failures(const sl_intake_http *in)
+{
+    return sl_httpconn_tls_failures(in->guard);
 }
 
 void sl_intake_http_close_listener(sl_intake_http *in)

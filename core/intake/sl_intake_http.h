@@ -11,6 +11,8 @@
 #include "sl_connector.h"
 
 struct event_base;
+struct sl_buf;
+struct ssl_ctx_st;
 struct sl_intake_http;
 typedef struct sl_intake_http sl_intake_http;
 
@@ -23,8 +25,16 @@ typedef struct sl_intake_http_opts {
     unsigned max_connections;   /* open at once; 0 = 1024 */
     unsigned idle_timeout_s;    /* a connection silent this long is closed */
     unsigned request_timeout_s; /* a request must be whole this long after
-                                   its first byte */
+                                   its first byte; with tls, the handshake
+                                   done this long after the connect */
+    struct ssl_ctx_st *tls;     /* serve HTTPS with this server context
+                                   (borrowed; must outlive the intake);
+                                   NULL: plain HTTP */
 } sl_intake_http_opts;
+
+/* Appends more Prometheus text to GET /metrics (the gateway's other
+ * intakes). Returns 0, or -1 out of memory. */
+typedef int (*sl_intake_http_metrics_fn)(void *arg, struct sl_buf *out);
 
 /* Bind and serve on `base`. `connectors` (n of them) are borrowed and must
  * outlive the intake. NULL with a message in err when binding fails. */
@@ -32,6 +42,14 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
                                    const sl_intake_http_opts *opts,
                                    sl_connector *const *connectors, size_t n,
                                    char *err, size_t errlen);
+
+/* GET /metrics also shows what fn appends (arg is passed to it; both
+ * borrowed). */
+void sl_intake_http_set_metrics(sl_intake_http *in, sl_intake_http_metrics_fn fn,
+                                void *arg);
+
+/* TLS handshakes that failed or timed out since start (0 without tls). */
+unsigned long long sl_intake_http_tls_failures(const sl_intake_http *in);
 
 /* Stop listening and close every connection. Accepts NULL. */
 void sl_intake_http_free(sl_intake_http *in);

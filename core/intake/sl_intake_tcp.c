@@ -1,5 +1,6 @@
-/* sl_intake_tcp: NDJSON over raw TCP (libevent listener; each connection
- * read into a flat buffer whose whole lines are handed on in place). */
+/* sl_intake_tcp: NDJSON over raw TCP or TLS (libevent listener; each
+ * connection read through sl_tlsio into a flat buffer whose whole lines
+ * are handed on in place). */
 #include "sl_intake_tcp.h"
 
 #include <arpa/inet.h>
@@ -19,6 +20,7 @@
 #include "sl_addr.h"
 #include "sl_buf.h"
 #include "sl_log.h"
+#include "sl_tlsio.h"
 
 #define CHUNK_MAX (256u << 10) /* bytes of whole lines handed on at once:
                                   well under the smallest spool (1 MiB), so
@@ -43,10 +45,13 @@ typedef struct conn {
     struct conn *prev, *next;
     sl_intake_tcp *t;
     evutil_socket_t fd;
+    sl_tlsio *io;              /* reads and writes fd, plain or TLS */
+    int read_wants_write;      /* TLS: a read waits for writability */
     struct event *rev;         /* readable (persistent; the idle timeout) */
     struct event *wev;         /* writable, while `out` holds answers */
     struct event *retry;
-    struct event *line_ev;     /* line_timeout_s of the partial line */
+    struct event *line_ev;     /* line_timeout_s of the partial line (and
+                                  of the TLS handshake) */
     uint64_t line_no;          /* k->lines when that clock started */
     struct evbuffer *out;      /* answers not yet written */
     sl_buf in;                 /* input; [off, len) not yet handed on */
@@ -73,6 +78,8 @@ struct sl_intake_tcp {
     conn *conns;
     size_t nconns;
     uint64_t refused;          /* connections turned away, for the log */
+    SSL_CTX *tls;              /* borrowed; NULL: plain */
+    unsigned long long tls_failed; /* handshakes failed or timed out */
 };
 
 static void process(conn *k);
@@ -210,6 +217,8 @@ static void reading(conn *k, int on)
     if (on) {
         struct timeval idle = {(time_t)k->t->conf->idle_timeout_s, 0};
         event_add(k->rev, &idle);
+        if (sl_tlsio_pending(k->io)) /* decrypted already: no readiness */
+            event_active(k->rev, EV_READ, 0);
     } else {
         event_del(k->rev);
     }
@@ -376,12 +385,48 @@ static void on_eof(conn *k)
         conn_finish(k);
 }
 
-/* One read() per readiness, into the flat buffer k->in, whose whole lines
- * are parsed in place: no FIONREAD, no copy into a chain and back out. */
+/* A TLS handshake that will not be done: counted, logged (a flood
+ * sparingly), the connection closed. */
+static void tls_failed(conn *k, const char *why)
+{
+    sl_intake_tcp *t = k->t;
+    if (t->tls_failed++ < 10 || t->tls_failed % 1000 == 0)
+        sl_log_warn("tcp", "%s: TLS handshake with %s failed: %s (%llu so "
+                "far)", t->conf->listen, k->peer, why, t->tls_failed);
+    conn_free(k);
+}
+
+/* The handshake, as far as the socket allows; once done, the read
+ * events read lines. Returns 0 when done, -1 when k was freed, 1 when
+ * it waits. */
+static int handshake(conn *k)
+{
+    int st = sl_tlsio_handshake(k->io);
+    if (st == SL_TLSIO_ERROR) {
+        tls_failed(k, sl_tlsio_error(k->io));
+        return -1;
+    }
+    if (st == SL_TLSIO_AGAIN) {
+        if (sl_tlsio_wants_write(k->io))
+            event_add(k->wev, NULL);
+        return 1;
+    }
+    evtimer_del(k->line_ev); /* its clock, from the connect, stops */
+    return 0;
+}
+
+/* One read per readiness (with TLS, of what the records hold), into the
+ * flat buffer k->in, whose whole lines are parsed in place: no FIONREAD,
+ * no copy into a chain and back out. */
 static void on_read(evutil_socket_t fd, short what, void *arg)
 {
+    (void)fd;
     conn *k = arg;
     sl_intake_tcp *t = k->t;
+    if ((what & EV_TIMEOUT) && sl_tlsio_handshaking(k->io)) {
+        tls_failed(k, "silent during the handshake (idle_timeout_s)");
+        return;
+    }
     if (what & EV_TIMEOUT) {
         /* not while answers wait for the spool: the client is waiting on
          * us then (a slow disk), not silent; the timer comes round again */
@@ -392,6 +437,8 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         conn_free(k);
         return;
     }
+    if (sl_tlsio_handshaking(k->io) && handshake(k) != 0)
+        return;
     if (k->off > 0) { /* keep the partial line at the front */
         size_t rest = k->in.len - k->off;
         memmove(k->in.data, k->in.data + k->off, rest);
@@ -416,10 +463,15 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         pause_reading(k); /* out of memory (or full): try again */
         return;
     }
-    ssize_t n = read(fd, k->in.data + k->in.len, want);
+    ssize_t n = sl_tlsio_read(k->io, k->in.data + k->in.len, want);
+    if (n == SL_TLSIO_AGAIN) {
+        if (sl_tlsio_wants_write(k->io)) {
+            k->read_wants_write = 1;
+            event_add(k->wev, NULL);
+        }
+        return;
+    }
     if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-            return;
         conn_free(k);
         return;
     }
@@ -432,6 +484,9 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         k->big = 1;
     process(k);
     watch_line(k);
+    /* TLS records decrypted and not yet taken: the socket will not say */
+    if (!k->paused && !k->closing && sl_tlsio_pending(k->io))
+        event_active(k->rev, EV_READ, 0);
 }
 
 /* A line must arrive whole within line_timeout_s of its first byte: the
@@ -461,6 +516,13 @@ static void on_line_timeout(evutil_socket_t fd, short what, void *arg)
     (void)what;
     conn *k = arg;
     sl_intake_tcp *t = k->t;
+    if (sl_tlsio_handshaking(k->io)) {
+        char why[96];
+        snprintf(why, sizeof why, "not done within line_timeout_s (%u s); "
+                 "connection closed", t->conf->line_timeout_s);
+        tls_failed(k, why);
+        return;
+    }
     char rej[160];
     int n = snprintf(rej, sizeof rej, "\"field\":\"\",\"error\":\"line not "
                      "whole within line_timeout_s (%u s); connection "
@@ -490,15 +552,46 @@ static void conn_finish(conn *k)
         k->flushing = 1; /* on_write frees it */
 }
 
+/* Write what k->out holds, as far as the socket takes it. -1: the peer
+ * is gone (k is freed). */
+static int flush_out(conn *k)
+{
+    while (evbuffer_get_length(k->out) > 0) {
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(k->out, -1, NULL, &v, 1) < 1)
+            break;
+        ssize_t n = sl_tlsio_write(k->io, v.iov_base, v.iov_len);
+        if (n == SL_TLSIO_AGAIN)
+            return 0;
+        if (n < 0) {
+            conn_free(k);
+            return -1;
+        }
+        evbuffer_drain(k->out, (size_t)n);
+    }
+    return 0;
+}
+
 static void on_write(evutil_socket_t fd, short what, void *arg)
 {
+    (void)fd;
     (void)what;
     conn *k = arg;
-    if (evbuffer_write(k->out, fd) < 0 && errno != EAGAIN &&
-        errno != EWOULDBLOCK && errno != EINTR) {
-        conn_free(k); /* the peer is gone */
+    if (sl_tlsio_handshaking(k->io)) {
+        /* the handshake waited for the socket to take its bytes */
+        if (evbuffer_get_length(k->out) == 0)
+            event_del(k->wev);
+        if (handshake(k) == 0 && sl_tlsio_pending(k->io))
+            event_active(k->rev, EV_READ, 0);
         return;
     }
+    if (k->read_wants_write) {
+        k->read_wants_write = 0;
+        if (!k->paused && !k->closing)
+            event_active(k->rev, EV_READ, 0);
+    }
+    if (flush_out(k) != 0)
+        return;
     if (evbuffer_get_length(k->out) > 0)
         return;
     event_del(k->wev);
@@ -531,6 +624,7 @@ static void conn_free(conn *k)
         event_free(k->wev);
     if (k->out)
         evbuffer_free(k->out);
+    sl_tlsio_free(k->io); /* close_notify, before the socket closes */
     if (k->fd >= 0)
         evutil_closesocket(k->fd);
     sl_buf_free(&k->in);
@@ -574,28 +668,37 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
     k->wev = event_new(t->base, fd, EV_WRITE | EV_PERSIST, on_write, k);
     k->retry = evtimer_new(t->base, on_retry, k);
     k->line_ev = evtimer_new(t->base, on_line_timeout, k);
+    k->io = sl_tlsio_new(fd, t->tls);
     /* linked in first, so that conn_free undoes all of it */
     k->next = t->conns;
     if (t->conns)
         t->conns->prev = k;
     t->conns = k;
     t->nconns++;
-    if (!k->out || !k->rev || !k->wev || !k->retry || !k->line_ev) {
+    if (!k->out || !k->rev || !k->wev || !k->retry || !k->line_ev ||
+        !k->io) {
         conn_free(k);
         return;
     }
     reading(k, 1);
+    if (t->tls) {
+        /* the handshake has line_timeout_s from the connect: a client that
+         * connects and stalls, or sends part of its hello, is closed */
+        struct timeval tv = {(time_t)t->conf->line_timeout_s, 0};
+        evtimer_add(k->line_ev, &tv);
+    }
 }
 
 sl_intake_tcp *sl_intake_tcp_new(struct event_base *base,
                                  const sl_tcp_conf *conf, sl_connector *c,
-                                 char *err, size_t errlen)
+                                 SSL_CTX *tls, char *err, size_t errlen)
 {
     sl_intake_tcp *t = calloc(1, sizeof *t);
     if (!t) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    t->tls = tls;
     t->base = base;
     t->conf = conf;
     t->c = c;
@@ -657,3 +760,8 @@ void sl_intake_tcp_free(sl_intake_tcp *t)
 }
 
 size_t sl_intake_tcp_connections(const sl_intake_tcp *t) { return t->nconns; }
+
+unsigned long long sl_intake_tcp_tls_failures(const sl_intake_tcp *t)
+{
+    return t->tls_failed;
+}

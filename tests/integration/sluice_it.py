@@ -568,6 +568,9 @@ class Sluice:
         self._written = False
         self.started = False  # answered /healthz
         self.env = dict(env or {})  # added to the process's environment
+        # an ssl.SSLContext: the intake serves HTTPS (gateway `tls`), and
+        # request() (the start's /healthz too) goes over TLS with it
+        self.client_tls = None
 
     # configuration
     def connector_path(self, stem):
@@ -662,7 +665,13 @@ class Sluice:
     def request(self, method, path, body=None, headers=None, timeout=30.0):
         """-> (status, parsed JSON answer or None, headers CIDict). The raw
         answer body is kept in self.last_raw."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        if self.client_tls is not None:
+            conn = http.client.HTTPSConnection("127.0.0.1", self.port,
+                                               timeout=timeout,
+                                               context=self.client_tls)
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port,
+                                              timeout=timeout)
         try:
             conn.request(method, path, body=body, headers=headers or {})
             resp = conn.getresponse()
