@@ -17,7 +17,11 @@ sl_retry_class sl_retry_classify(long status)
         return SL_RETRY_AUTH;
     if (status == 413)
         return SL_RETRY_TOO_LARGE;
-    if (status == 0 || status == 408 || status == 429 || status >= 500)
+    /* 407 comes from sluice's proxy, not the destination: its
+     * credentials are wrong until an operator fixes them, which says
+     * nothing about the records */
+    if (status == 0 || status == 407 || status == 408 || status == 429 ||
+        status >= 500)
         return SL_RETRY_LATER;
     return SL_RETRY_PERMANENT;
 }

@@ -12,7 +12,8 @@
  * failed, or headers_fn did). */
 typedef enum sl_retry_class {
     SL_RETRY_DELIVERED = 0, /* 2xx */
-    SL_RETRY_LATER,         /* 0, 408, 429, 5xx: again after a backoff */
+    SL_RETRY_LATER,         /* 0, 407, 408, 429, 5xx: again after a
+                               backoff */
     SL_RETRY_AUTH,          /* 401, 403: once more at once, headers anew */
     SL_RETRY_TOO_LARGE,     /* 413: halve the batch */
     SL_RETRY_PERMANENT      /* anything else: bisect or dead-letter */

@@ -38,7 +38,7 @@ static sl_time_clock fake_clock(fake *f)
 static void test_classify(void)
 {
     static const long delivered[] = {200, 201, 204, 299};
-    static const long later[] = {0, 408, 429, 500, 502, 503, 504, 599, 600};
+    static const long later[] = {0, 407, 408, 429, 500, 502, 503, 504, 599, 600};
     static const long auth[] = {401, 403};
     static const long permanent[] = {100, 199, 300, 302, 304, 400, 402,
                                      404, 405, 409, 410, 412, 414, 422,
