@@ -31,6 +31,22 @@ enum {
 
 struct sl_fieldtpl;
 
+/* Where a connector's proxy setting came from (sluice check says). */
+typedef enum sl_proxy_source {
+    SL_PROXY_FROM_NONE = 0, /* no key and no variable: no proxy */
+    SL_PROXY_FROM_KEY,      /* the connector key (proxy, no_proxy) */
+    SL_PROXY_FROM_ENV,      /* an environment variable, `var` */
+    SL_PROXY_FROM_OFF       /* proxy = false: none, the environment
+                               ignored */
+} sl_proxy_source;
+
+/* One proxy setting as resolved at load: the value and its origin. */
+typedef struct sl_proxy_setting {
+    char *value;            /* owned; NULL: none */
+    sl_proxy_source source;
+    const char *var;        /* static: the variable's name (FROM_ENV) */
+} sl_proxy_setting;
+
 typedef struct sl_header {
     char *name;  /* owned */
     char *value; /* owned */
@@ -117,15 +133,25 @@ typedef struct sl_connector_conf {
     char *tls_server_name;
     bool tls_verify;            /* default true */
     int tls_min_version;        /* index in sl_config_tls_versions */
-    /* How requests reach the destination: borrows the strings above. The
-     * loader fills it (sl_transport_init first); delivery and the Lua
-     * runtime pass it with every request. */
+    /* How requests reach the destination: borrows the strings above and
+     * the proxy settings below. The loader fills it (sl_transport_init
+     * first, http_version kept); delivery and the Lua runtime pass it
+     * with every request. */
     sl_transport transport;
     char **warnings;            /* owned: what `sluice check` prints as
                                    WARNING and the gateway logs at start
                                    (verify = false, a certificate about to
                                    expire) */
     size_t nwarnings;
+    /* The proxy (keys `proxy`, `no_proxy`, else the environment), as
+     * resolved at load. */
+    sl_proxy_setting proxy_http;  /* proxy of http:// requests: key proxy,
+                                     else http_proxy, HTTP_PROXY, ... */
+    sl_proxy_setting proxy_https; /* proxy of https:// requests */
+    sl_proxy_setting no_proxy;    /* curl's NOPROXY list: key no_proxy
+                                     (joined by ","), else the
+                                     environment's when a proxy came
+                                     from there */
 } sl_connector_conf;
 
 /* TLS of an intake: the gateway's `tls` (the HTTP intake) or a listener's

@@ -13,6 +13,7 @@
 #include "sl_addr.h"
 #include "sl_config_connector_rules.h"
 #include "sl_config_tls.h"
+#include "sl_config_proxy.h"
 #include "sl_fieldtpl.h"
 #include "sl_gzip.h"
 #include "sl_header.h"
@@ -393,7 +394,9 @@ void sl_config_connector_after(sl_config_parse_context *ctx, void *target)
     }
     c->lua_max_memory = connector->lua_max_memory_mb << 20;
     check_compression(ctx, connector);
+    sl_transport_http version = c->transport.http_version; /* the key's */
     sl_transport_init(&c->transport);
+    c->transport.http_version = version;
     sl_config_tls_after(ctx, c);
     if (c->spool_segment_bytes > c->spool_max_bytes) {
         sl_config_path_push(ctx, "spool", 0);
@@ -402,6 +405,7 @@ void sl_config_connector_after(sl_config_parse_context *ctx, void *target)
                       c->spool_segment_bytes, c->spool_max_bytes);
         ctx->depth -= 2;
     }
+    sl_config_proxy_resolve(ctx, c, sl_proxy_getenv, NULL);
     if (!(c->schema = sl_config_schema_build(
               ctx, &connector->fields, (sl_unknown_policy)connector->unknown)))
         return;

@@ -15,6 +15,7 @@
 #include "sl_config_connector_rules.h"
 #include "sl_config_gateway_rules.h"
 #include "sl_config_keys.h"
+#include "sl_config_proxy.h"
 #include "sl_config_schema.h"
 #include "sl_config_tls.h"
 #include "sl_gzip.h"
@@ -32,6 +33,10 @@
 #define GATEWAY_OFFSET_G(f) offsetof(sl_config_gateway_target, g.f)
 
 _Static_assert(sizeof(sl_body_form) == sizeof(int), "body form stored as int");
+_Static_assert(sizeof(sl_transport_http) == sizeof(int) &&
+                   SL_TRANSPORT_HTTP_AUTO == 0 && SL_TRANSPORT_HTTP_1_1 == 1 &&
+                   SL_TRANSPORT_HTTP_2 == 2,
+               "http_version stored as an int index of its choices");
 _Static_assert(SL_GZIP_LEVEL_MIN == 1 && SL_GZIP_LEVEL_MAX == 9 &&
                SL_GZIP_LEVEL_DEFAULT == 6, "update compression_level's doc");
 _Static_assert(SL_SCHEMA_MAX_FIELDS == 512, "update the schema doc_allowed");
@@ -41,6 +46,8 @@ _Static_assert(SL_SCHEMA_RULES_ENUM_MAX == 256 &&
                "update the field rules' doc_allowed");
 
 static const char *const method_choices[] = {"POST", "PUT", "PATCH", NULL};
+const char *const sl_config_http_version_choices[] = {"auto", "1.1", "2",
+                                                      NULL};
 const char *const sl_config_body_choices[] = {"array", "object", "ndjson",
                                               NULL};
 const char *const sl_config_compression_choices[] = {"none", "gzip", NULL};
@@ -416,6 +423,34 @@ const sl_config_key sl_config_connector_keys[] = {
      .def = 4, .min = 1, .max = 64,
      .desc = "Batches outstanding at once (in flight or waiting to be "
              "retried); 1 keeps records in order."},
+    {.name = "http_version", .kind = SL_CONFIG_ENUM,
+     .store = SL_CONFIG_STORE_INT,
+     .off = CONNECTOR_OFFSET(c.transport.http_version),
+     .def = 0, .choices = sl_config_http_version_choices,
+     .desc = "`auto`: HTTP/2 when the destination offers it over TLS "
+             "(ALPN), else HTTP/1.1; `1.1`: always HTTP/1.1; `2`: HTTP/2, "
+             "over `http://` too (prior knowledge: the destination must "
+             "speak it without TLS). With HTTP/2 the concurrent batches "
+             "share one connection; see [HTTP/2](#http2)."},
+    {.name = "proxy", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_proxy, .ltype = LUA_TNONE,
+     .defstr = "the environment", .doc_type = "string or false",
+     .doc_allowed = "a URL `scheme://[user:password@]host:port` with scheme "
+                    "`http`, `https`, `socks5h`, `socks5`, `socks4a` or "
+                    "`socks4`; or `false`",
+     .desc = "Forward proxy of every request (the `sluice.http.request` "
+             "ones too); `false`: none, whatever the environment says. "
+             "Without the key, `http_proxy`/`HTTP_PROXY`, "
+             "`https_proxy`/`HTTPS_PROXY`, `all_proxy`/`ALL_PROXY` apply. "
+             "The password is shown as `***`; see [Proxies](#proxies)."},
+    {.name = "no_proxy", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_no_proxy, .ltype = LUA_TTABLE,
+     .what = "a list of strings", .defstr = "none (with a proxy from the "
+     "environment: `no_proxy`/`NO_PROXY`)", .doc_type = "list of strings",
+     .doc_allowed = "1 to 256 host names, domains (`example.com` covers its "
+                    "subdomains), IP addresses, CIDR blocks, or `\"*\"` "
+                    "alone; not with `proxy = false`",
+     .desc = "Destinations reached directly, not through the proxy."},
     {.name = "retry", .kind = SL_CONFIG_TABLE, .sub = retry_keys,
      .desc = "Backoff between attempts of a failed batch."},
     {.name = "on_permanent", .kind = SL_CONFIG_ENUM,

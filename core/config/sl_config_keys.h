@@ -20,5 +20,6 @@ extern const char *const sl_config_unknown_choices[];    /* sl_unknown_policy */
 extern const char *const sl_config_durability_choices[]; /* sl_durability */
 extern const char *const sl_config_on_permanent_choices[]; /* SL_ON_* */
 extern const char *const sl_config_tls_versions[]; /* tls.min_version */
+extern const char *const sl_config_http_version_choices[]; /* sl_transport_http */
 
 #endif

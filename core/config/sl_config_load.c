@@ -23,6 +23,7 @@
 #include "sl_config_keys.h"
 #include "sl_config_parse.h"
 #include "sl_config_tls.h"
+#include "sl_config_proxy.h"
 #include "sl_fieldtpl.h"
 #include "sl_fs.h"
 #include "sl_luahost.h"
@@ -213,6 +214,7 @@ static void connector_free(sl_connector_conf *c)
     for (size_t i = 0; i < c->nwarnings; i++)
         free(c->warnings[i]);
     free(c->warnings);
+    sl_config_proxy_free(c);
 }
 
 static char *path_join(const char *dir, const char *rel)

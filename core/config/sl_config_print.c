@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <strings.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -15,6 +16,7 @@
 #include "sl_config_keys.h"
 #include "sl_config_tls.h"
 #include "sl_luahost.h"
+#include "sl_proxy.h"
 #include "sl_schema.h"
 #include "sl_tls_server.h"
 
@@ -328,6 +330,72 @@ static void print_delivery(FILE *out, const sl_connector_conf *connector)
                                               : "off");
 }
 
+/* "http://user:***@proxy:3128 (environment HTTPS_PROXY)" */
+static void print_proxy_setting(FILE *out, const sl_proxy_setting *s,
+                                const char *key)
+{
+    char shown[256];
+    if (s->value)
+        sl_proxy_mask(s->value, shown, sizeof shown);
+    else
+        snprintf(shown, sizeof shown, "none");
+    switch (s->source) {
+    case SL_PROXY_FROM_KEY:
+        fprintf(out, "%s (connector key %s)\n", shown, key);
+        break;
+    case SL_PROXY_FROM_ENV:
+        fprintf(out, "%s (environment %s)\n", shown, s->var);
+        break;
+    case SL_PROXY_FROM_OFF:
+        fprintf(out, "none (proxy = false: the environment is ignored)\n");
+        break;
+    default:
+        fprintf(out, "none\n");
+    }
+}
+
+static bool same_setting(const sl_proxy_setting *a, const sl_proxy_setting *b)
+{
+    return a->source == b->source && a->var == b->var &&
+           (a->value == b->value ||
+            (a->value && b->value && strcmp(a->value, b->value) == 0));
+}
+
+/* HTTP version, proxy (masked) and no_proxy, each with its origin. */
+static void print_transport(FILE *out, const sl_connector_conf *connector)
+{
+    bool https = strncasecmp(connector->url, "https:", 6) == 0;
+    const sl_proxy_setting *mine =
+        https ? &connector->proxy_https : &connector->proxy_http;
+    const sl_proxy_setting *other =
+        https ? &connector->proxy_http : &connector->proxy_https;
+    switch (connector->transport.http_version) {
+    case SL_TRANSPORT_HTTP_1_1:
+        fprintf(out, "  http_version    1.1 (HTTP/2 not offered)\n");
+        break;
+    case SL_TRANSPORT_HTTP_2:
+        fprintf(out, "  http_version    2 (%s; concurrent batches share one "
+                "connection)\n", https ? "negotiated over TLS"
+                : "prior knowledge over http://: the destination must speak "
+                  "HTTP/2 without TLS");
+        break;
+    default:
+        fprintf(out, "  http_version    auto (%s)\n", https
+                ? "HTTP/2 when the destination offers it, else HTTP/1.1"
+                : "HTTP/1.1 over http://; \"2\" for HTTP/2 without TLS");
+    }
+    fprintf(out, "  proxy           ");
+    print_proxy_setting(out, mine, "proxy");
+    if (!same_setting(mine, other)) {
+        fprintf(out, "    for %s URLs  ", https ? "http://" : "https://");
+        print_proxy_setting(out, other, "proxy");
+    }
+    if (connector->no_proxy.value) {
+        fprintf(out, "  no_proxy        ");
+        print_proxy_setting(out, &connector->no_proxy, "no_proxy");
+    }
+}
+
 /* The static headers (secret-looking values masked) and the schema. */
 static void print_headers_schema(FILE *out,
                                  const sl_connector_conf *connector)
@@ -374,6 +442,7 @@ void sl_config_print_connector(const sl_connector_conf *connector, FILE *out)
     fprintf(out, "\nconnector %s (%s)\n", connector->name, connector->file);
     print_delivery(out, connector);
     sl_config_tls_print(connector, out);
+    print_transport(out, connector);
     print_durability(out, connector);
     if (connector->nintake_keys)
         fprintf(out, "  intake_keys     %zu key%s (values hidden): "

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void sl_transport_init(sl_transport *t)
 {
@@ -26,7 +27,7 @@ static long http_version(sl_transport_http v, const char *url)
     switch (v) {
     case SL_TRANSPORT_HTTP_1_1: return CURL_HTTP_VERSION_1_1;
     case SL_TRANSPORT_HTTP_2:
-        return strncmp(url, "https:", 6) == 0
+        return strncasecmp(url, "https:", 6) == 0
                    ? CURL_HTTP_VERSION_2TLS
                    : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
     default: return CURL_HTTP_VERSION_2TLS;
@@ -68,11 +69,13 @@ CURLcode sl_transport_apply(CURL *easy, const sl_transport *t, const char *url)
     CURLcode rc = apply_tls(easy, &t->tls);
     if (rc != CURLE_OK)
         return rc;
-    /* "" turns off curl's own reading of the proxy environment: the
-     * connector's configuration has already decided. */
-    SET(CURLOPT_PROXY, t->proxy ? t->proxy : "");
-    if (t->no_proxy)
-        SET(CURLOPT_NOPROXY, t->no_proxy);
+    /* "" turns off curl's own reading of the proxy environment (and of
+     * no_proxy): the connector's configuration has already decided, for
+     * each scheme. */
+    const char *proxy = strncasecmp(url, "https:", 6) == 0 ? t->proxy_https
+                                                           : t->proxy_http;
+    SET(CURLOPT_PROXY, proxy ? proxy : "");
+    SET(CURLOPT_NOPROXY, t->no_proxy ? t->no_proxy : "");
     SET(CURLOPT_HTTP_VERSION, http_version(t->http_version, url));
     /* concurrent transfers to one HTTP/2 host wait for its connection and
      * share it rather than opening one each */

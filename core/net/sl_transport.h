@@ -29,9 +29,11 @@ typedef struct sl_transport_tls {
 
 typedef struct sl_transport {
     sl_transport_tls tls;
-    const char *proxy;        /* proxy URL; NULL or "": no proxy at all */
+    const char *proxy_http;   /* proxy of requests to http:// URLs;
+                                 NULL or "": none */
+    const char *proxy_https;  /* proxy of requests to https:// URLs */
     const char *no_proxy;     /* curl's NOPROXY list (hosts, domains,
-                                 CIDR), or NULL */
+                                 CIDR) that bypasses the proxy, or NULL */
     sl_transport_http http_version;
 } sl_transport;
 

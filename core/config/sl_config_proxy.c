@@ -1,0 +1,219 @@
+/* sl_config_proxy: the proxy and no_proxy keys of a connector and their
+ * resolution with the proxy environment variables at load. */
+#include "sl_config_proxy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "sl_config_connector_rules.h"
+
+#define NO_PROXY_MAX 256 /* entries of one no_proxy list, at most */
+
+static void setting_clear(sl_proxy_setting *s)
+{
+    if (s->value)
+        memset(s->value, 0, strlen(s->value)); /* it may hold a password */
+    free(s->value);
+    memset(s, 0, sizeof *s);
+}
+
+void sl_config_proxy_free(sl_connector_conf *c)
+{
+    setting_clear(&c->proxy_http);
+    setting_clear(&c->proxy_https);
+    setting_clear(&c->no_proxy);
+}
+
+void sl_config_parse_proxy(sl_config_parse_context *ctx,
+                           const sl_config_key *key, int idx, void *target)
+{
+    sl_connector_conf *c = &((sl_config_connector_target *)target)->c;
+    lua_State *L = ctx->L;
+    char why[256], masked[160];
+    (void)key;
+    setting_clear(&c->proxy_http);
+    setting_clear(&c->proxy_https);
+    if (!idx)
+        return; /* the environment decides, once all keys are read */
+    if (lua_type(L, idx) == LUA_TBOOLEAN && !lua_toboolean(L, idx)) {
+        c->proxy_http.source = c->proxy_https.source = SL_PROXY_FROM_OFF;
+        return;
+    }
+    if (lua_type(L, idx) != LUA_TSTRING) {
+        sl_config_describe(L, idx, why, sizeof why);
+        sl_config_err(ctx, "expected a proxy URL (\"http://proxy.example.com:"
+                      "3128\") or false, got %s",
+                      lua_type(L, idx) == LUA_TBOOLEAN ? "boolean true" : why);
+        return;
+    }
+    size_t len = 0;
+    const char *v = lua_tolstring(L, idx, &len);
+    sl_proxy_mask(v, masked, sizeof masked);
+    if (strlen(v) != len) {
+        sl_config_err(ctx, "\"%s\": contains a NUL byte", masked);
+        return;
+    }
+    if (sl_proxy_check_url(v, why, sizeof why) != 0) {
+        sl_config_err(ctx, "\"%s\": %s", masked, why);
+        return;
+    }
+    c->proxy_http.value = sl_config_strdup(ctx, v);
+    c->proxy_https.value = sl_config_strdup(ctx, v);
+    c->proxy_http.source = c->proxy_https.source = SL_PROXY_FROM_KEY;
+}
+
+/* Append s[0..len) to the list being joined in *buf (size *cap, used
+ * *used). 0, or -1 out of memory. */
+static int join(char **buf, size_t *used, size_t *cap, const char *s,
+                size_t len)
+{
+    size_t need = *used + len + 2;
+    if (need > *cap) {
+        size_t ncap = need * 2;
+        char *nb = realloc(*buf, ncap);
+        if (!nb)
+            return -1;
+        *buf = nb;
+        *cap = ncap;
+    }
+    if (*used)
+        (*buf)[(*used)++] = ',';
+    memcpy(*buf + *used, s, len);
+    *used += len;
+    (*buf)[*used] = '\0';
+    return 0;
+}
+
+void sl_config_parse_no_proxy(sl_config_parse_context *ctx,
+                              const sl_config_key *key, int idx, void *target)
+{
+    sl_connector_conf *c = &((sl_config_connector_target *)target)->c;
+    lua_State *L = ctx->L;
+    char why[256];
+    (void)key;
+    setting_clear(&c->no_proxy);
+    if (!idx || !sl_config_check_list(ctx, idx, "{ \"internal.example.com\", "
+                                                "\"10.0.0.0/8\" }"))
+        return;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+    if (n == 0 || n > NO_PROXY_MAX) {
+        sl_config_err(ctx, "list 1 to %d hosts, domains or CIDR blocks (%lld "
+                      "given)", NO_PROXY_MAX, (long long)n);
+        return;
+    }
+    char *list = NULL;
+    size_t used = 0, cap = 0, before = ctx->nproblems;
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, idx, i);                    /* entry */
+        sl_config_path_push(ctx, NULL, (long)i);
+        size_t len = 0;
+        const char *s =
+            lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+        if (!s) {
+            sl_config_describe(L, -1, why, sizeof why);
+            sl_config_err(ctx, "expected a host, domain or CIDR block as a "
+                          "string, got %s", why);
+        } else if (sl_proxy_check_no_proxy_entry(s, len, why, sizeof why)) {
+            sl_config_err(ctx, "%s", why);
+        } else if (len == 1 && *s == '*' && n > 1) {
+            sl_config_err(ctx, "\"*\" bypasses the proxy for every host; "
+                          "list it alone");
+        } else if (join(&list, &used, &cap, s, len) != 0) {
+            sl_config_err(ctx, "out of memory");
+        }
+        sl_config_path_pop(ctx);
+        lua_pop(L, 1);                             /* */
+    }
+    if (ctx->nproblems != before) {
+        free(list);
+        return;
+    }
+    c->no_proxy.value = list;
+    c->no_proxy.source = SL_PROXY_FROM_KEY;
+}
+
+/* One scheme's proxy from the environment, when the key did not say. */
+static void from_env(sl_config_parse_context *ctx, sl_proxy_setting *s,
+                     bool https, sl_proxy_getenv_fn fn, void *ud)
+{
+    char why[256], masked[160];
+    const char *v = NULL;
+    const char *var = sl_proxy_env(fn, ud, https, &v);
+    if (!var)
+        return;
+    char *url = NULL;
+    const char *sep = strstr(v, "://");
+    bool schemeless = !sep || strcspn(v, ":/@") < (size_t)(sep - v);
+    if (schemeless ? asprintf(&url, "http://%s", v) < 0
+                   : !(url = strdup(v))) {
+        sl_config_err(ctx, "out of memory");
+        return;
+    }
+    if (sl_proxy_check_url(url, why, sizeof why) != 0) {
+        sl_proxy_mask(v, masked, sizeof masked);
+        sl_config_err(ctx, "environment variable %s=\"%s\": %s; fix it, or "
+                      "set the connector's proxy (a URL, or false to ignore "
+                      "the environment)", var, masked, why);
+        memset(url, 0, strlen(url));
+        free(url);
+        return;
+    }
+    s->value = url;
+    s->source = SL_PROXY_FROM_ENV;
+    s->var = var;
+}
+
+static void no_proxy_from_env(sl_config_parse_context *ctx,
+                              sl_proxy_setting *s, sl_proxy_getenv_fn fn,
+                              void *ud)
+{
+    const char *v = NULL;
+    const char *var = sl_proxy_env_no_proxy(fn, ud, &v);
+    if (!var)
+        return;
+    /* as curl reads it: entries separated by commas (spaces ignored),
+     * passed on as they are; only what could not be one is refused */
+    size_t len = strlen(v), bad = 0;
+    while (bad < len && (unsigned char)v[bad] >= 0x20 && v[bad] != 0x7f)
+        bad++;
+    if (len > SL_PROXY_URL_MAX || bad < len) {
+        sl_config_err(ctx, "environment variable %s: %s; fix it, or set the "
+                      "connector's no_proxy", var,
+                      bad < len ? "control character in it"
+                                : "longer than 2048 bytes");
+        return;
+    }
+    if ((s->value = sl_config_strdup(ctx, v))) {
+        s->source = SL_PROXY_FROM_ENV;
+        s->var = var;
+    }
+}
+
+void sl_config_proxy_resolve(sl_config_parse_context *ctx,
+                             sl_connector_conf *c, sl_proxy_getenv_fn fn,
+                             void *ud)
+{
+    bool off = c->proxy_http.source == SL_PROXY_FROM_OFF;
+    sl_config_path_push(ctx, "proxy", 0);
+    if (c->proxy_http.source == SL_PROXY_FROM_NONE)
+        from_env(ctx, &c->proxy_http, false, fn, ud);
+    if (c->proxy_https.source == SL_PROXY_FROM_NONE)
+        from_env(ctx, &c->proxy_https, true, fn, ud);
+    sl_config_path_pop(ctx);
+    sl_config_path_push(ctx, "no_proxy", 0);
+    if (off && c->no_proxy.source == SL_PROXY_FROM_KEY)
+        sl_config_err(ctx, "set, but proxy = false: no request goes through "
+                      "a proxy; remove it");
+    else if (c->no_proxy.source == SL_PROXY_FROM_NONE &&
+             (c->proxy_http.source == SL_PROXY_FROM_ENV ||
+              c->proxy_https.source == SL_PROXY_FROM_ENV))
+        no_proxy_from_env(ctx, &c->no_proxy, fn, ud);
+    sl_config_path_pop(ctx);
+    c->transport.proxy_http = c->proxy_http.value;
+    c->transport.proxy_https = c->proxy_https.value;
+    c->transport.no_proxy = c->no_proxy.value;
+}
