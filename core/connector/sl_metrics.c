@@ -121,7 +121,7 @@ static const sl_metrics_row tls_rows[] = {
      offsetof(sl_metrics_tls, handshake_failures), NULL, 0, ABSENT,
      "TLS handshakes of intake clients that failed (no or a bad client "
      "certificate, plain HTTP, an unsupported version) or were not done "
-     "within the listener's timeout."},
+     "within the listener's timeout.", NULL},
 };
 
 _Static_assert(sizeof tls_rows / sizeof tls_rows[0] ==
