@@ -57,7 +57,9 @@ static void resolve(sl_config_parse_context *ctx, const char *dir,
     char *full;
     if (!*path || (*path)[0] == '/' || strcmp(dir, ".") == 0)
         return;
-    if (asprintf(&full, "%s/%s", dir, *path) < 0) {
+    size_t n = strlen(dir);
+    if (asprintf(&full, "%s%s%s", dir, dir[n - 1] == '/' ? "" : "/",
+                 *path) < 0) {
         sl_config_err(ctx, "out of memory");
         return;
     }

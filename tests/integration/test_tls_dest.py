@@ -15,7 +15,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pki import Pki  # noqa: E402
 from sluice_it import (SluiceTestCase, connector_lua, crm_record,  # noqa: E402
-                       LuaRaw, run_check, spool_records, wait_until)
+                       LuaRaw, lua_str, spool_records, wait_until)
 
 KEY_PASSWORD = "tls-key-password-never-shown"
 
@@ -206,6 +206,34 @@ class TlsDestinationTest(SluiceTestCase):
         warned = [ln for ln in sl.log_lines()
                   if "tls.verify = false" in str(ln.get("msg", ""))]
         self.assertTrue(warned, sl.stderr_tail())
+
+    def test_headers_fn_requests_use_the_connectors_tls(self):
+        # an OAuth2-style token fetch from headers_fn goes to a destination
+        # that wants the private CA and a client certificate, as delivery
+        dest = self.start_destination(
+            tls=self.srv.server_context(client_ca=self.pki.cert))
+        cli = self.pki.client("cli", days=20)
+        hfn = """function(req)
+    local r, err = sluice.http.request {
+      method = "POST", url = %s, body = "grant_type=client_credentials",
+      headers = { ["Content-Type"] = "application/x-www-form-urlencoded" },
+    }
+    if not r then error("token fetch: " .. tostring(err)) end
+    return { ["X-Token-Status"] = tostring(r.status) }
+  end""" % lua_str(dest.url + "/token")
+        sl = self.start_sluice({"crm": connector_lua(
+            "crm", dest.url + "/in", extra={
+                "tls": {"ca_file": self.pki.cert, "client_cert": cli.cert,
+                        "client_key": cli.key},
+                "headers_fn": LuaRaw(hfn)})})
+        self.post_all(sl, "crm", range(20))
+        sl.wait_drained("crm", 20)
+        delivered = [r for r in dest.requests(ok_only=True) if r.path == "/in"]
+        self.assertEqual(sorted(x["id"] for r in delivered
+                                for x in r.records()), list(range(20)))
+        self.assertEqual({r.headers.get("X-Token-Status") for r in delivered},
+                         {"200"})
+        self.assertTrue([r for r in dest.requests() if r.path == "/token"])
 
     def test_server_name_asks_for_and_verifies_another_name(self):
         # a certificate for a DNS name only; the URL says 127.0.0.1
