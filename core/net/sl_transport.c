@@ -76,10 +76,17 @@ CURLcode sl_transport_apply(CURL *easy, const sl_transport *t, const char *url)
                                                            : t->proxy_http;
     SET(CURLOPT_PROXY, proxy ? proxy : "");
     SET(CURLOPT_NOPROXY, t->no_proxy ? t->no_proxy : "");
-    SET(CURLOPT_HTTP_VERSION, http_version(t->http_version, url));
+    long version = http_version(t->http_version, url);
+    SET(CURLOPT_HTTP_VERSION, version);
     /* concurrent transfers to one HTTP/2 host wait for its connection and
-     * share it rather than opening one each */
-    SET(CURLOPT_PIPEWAIT, 1L);
+     * share it rather than opening one each; only where HTTP/2 can be
+     * spoken: with it on plain http:// (curl 7.88) a transfer waits for
+     * the whole previous one, and concurrency is lost */
+    int may_multiplex =
+        version == CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE ||
+        (version == CURL_HTTP_VERSION_2TLS &&
+         strncasecmp(url, "https:", 6) == 0);
+    SET(CURLOPT_PIPEWAIT, may_multiplex ? 1L : 0L);
     return CURLE_OK;
 }
 
