@@ -374,10 +374,16 @@ static void print_transport(FILE *out, const sl_connector_conf *connector)
         fprintf(out, "  http_version    1.1 (HTTP/2 not offered)\n");
         break;
     case SL_TRANSPORT_HTTP_2:
-        fprintf(out, "  http_version    2 (%s; concurrent batches share one "
-                "connection)\n", https ? "negotiated over TLS"
-                : "prior knowledge over http://: the destination must speak "
-                  "HTTP/2 without TLS");
+        if (https)
+            fprintf(out, "  http_version    2 (negotiated over TLS, else "
+                    "HTTP/1.1; concurrent batches share one connection)\n");
+        else
+            fprintf(out, "  http_version    2 (prior knowledge over http://: "
+                    "the destination must speak HTTP/2 without TLS; %s)\n",
+                    sl_transport_h2c_reuses()
+                        ? "concurrent batches share one connection"
+                        : "a connection per request: this libcurl, older "
+                          "than 8.0.0, cannot reuse one");
         break;
     default:
         fprintf(out, "  http_version    auto (%s)\n", https

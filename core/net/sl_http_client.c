@@ -283,6 +283,12 @@ sl_http_client *sl_http_client_new(struct event_base *base, char *err, size_t er
     curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
     /* Keep enough idle connections for every connector's concurrency. */
     curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 256L);
+    /* HTTP/2: concurrent transfers to one host share its connection as
+     * streams (curl's default since 7.62, set because delivery counts on
+     * it); CURLOPT_PIPEWAIT makes them wait for that connection rather
+     * than open their own. No cap on connections per host: HTTP/1.1
+     * needs one per batch in flight. */
+    curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     return h;
 fail:
     if (h->multi)

@@ -34,6 +34,11 @@ static long http_version(sl_transport_http v, const char *url)
     }
 }
 
+int sl_transport_h2c_reuses(void)
+{
+    return curl_version_info(CURLVERSION_NOW)->version_num >= 0x080000;
+}
+
 #define SET(opt, val)                                                        \
     do {                                                                     \
         CURLcode rc_ = curl_easy_setopt(easy, opt, val);                     \
@@ -78,12 +83,20 @@ CURLcode sl_transport_apply(CURL *easy, const sl_transport *t, const char *url)
     SET(CURLOPT_NOPROXY, t->no_proxy ? t->no_proxy : "");
     long version = http_version(t->http_version, url);
     SET(CURLOPT_HTTP_VERSION, version);
+    /* libcurl before 8.0.0 breaks a prior-knowledge HTTP/2 connection
+     * when it reuses it ("Error in the HTTP2 framing layer" on every
+     * transfer after the first; curl issue 10634, fixed by curl PR
+     * 10643): there each such transfer has a connection of its own */
+    long fresh = version == CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE &&
+                 !sl_transport_h2c_reuses();
+    SET(CURLOPT_FRESH_CONNECT, fresh);
+    SET(CURLOPT_FORBID_REUSE, fresh);
     /* concurrent transfers to one HTTP/2 host wait for its connection and
      * share it rather than opening one each; only where HTTP/2 can be
      * spoken: with it on plain http:// (curl 7.88) a transfer waits for
      * the whole previous one, and concurrency is lost */
     int may_multiplex =
-        version == CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE ||
+        (version == CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE && !fresh) ||
         (version == CURL_HTTP_VERSION_2TLS &&
          strncasecmp(url, "https:", 6) == 0);
     SET(CURLOPT_PIPEWAIT, may_multiplex ? 1L : 0L);

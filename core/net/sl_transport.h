@@ -40,6 +40,12 @@ typedef struct sl_transport {
 /* Defaults: system CA store, verification on, no proxy, HTTP "auto". */
 void sl_transport_init(sl_transport *t);
 
+/* Whether the libcurl in use can reuse (and so share among concurrent
+ * transfers) an HTTP/2 connection made with prior knowledge over http://;
+ * before 8.0.0 it cannot, and sl_transport_apply gives each such transfer
+ * a connection of its own. */
+int sl_transport_h2c_reuses(void);
+
 /* Set t's options on `easy` for a transfer to `url` (already set as
  * CURLOPT_URL). t may be NULL: the defaults. Returns CURLE_OK, or the first
  * option curl refused (the transfer must not start then). */
