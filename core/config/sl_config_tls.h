@@ -1,7 +1,8 @@
 /* sl_config_tls: a connector's `tls` key beyond what its key table says:
  * the server name's form, the paths made relative to the connector file,
- * the checks across its keys, and the sl_transport TLS options they
- * become. Private to the config module. */
+ * the checks across its keys and of its files, the sl_transport TLS
+ * options they become, and what `sluice check` shows of them. Private to
+ * the config module. */
 #ifndef SL_CONFIG_TLS_H
 #define SL_CONFIG_TLS_H
 
@@ -17,8 +18,11 @@ int sl_config_check_server_name(const char *v, char *why, size_t n);
 
 /* After the connector keys: resolve c's tls paths against the directory
  * of ctx->file, report keys that need another (client_key without
- * client_cert, a password without a key to open), and fill
- * c->transport.tls from them (c->transport already initialised). */
+ * client_cert, a password without a key to open), fill c->transport.tls
+ * from them (c->transport already initialised), read the files
+ * (sl_tls_files_check: each problem an error at its tls key) and keep in
+ * c->warnings what check and the start warn of: a certificate expiring
+ * within 14 days, verify = false, tls on an http:// url. */
 void sl_config_tls_after(sl_config_parse_context *ctx, sl_connector_conf *c);
 
 /* The `sluice check` lines of c's TLS: where the CA comes from, verify,

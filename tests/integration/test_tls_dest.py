@@ -235,6 +235,39 @@ class TlsDestinationTest(SluiceTestCase):
                          {"200"})
         self.assertTrue([r for r in dest.requests() if r.path == "/token"])
 
+    def test_ca_path_and_min_version(self):
+        import ssl
+        hashed = os.path.join(self.tmp, "hashed")
+        os.makedirs(hashed)
+        shutil.copy(self.pki.cert, os.path.join(hashed, "corp.pem"))
+        subprocess.run(["openssl", "rehash", hashed], check=True,
+                       capture_output=True)
+        only12 = self.srv.server_context()
+        only12.maximum_version = ssl.TLSVersion.TLSv1_2
+        dest = self.start_destination(tls=only12)
+        sl = self.start_sluice({
+            "dir": connector_lua("dir", dest.url + "/dir", extra={
+                "tls": {"ca_path": hashed}}),
+            "v13": connector_lua("v13", dest.url + "/v13", extra={
+                "tls": {"ca_path": hashed, "min_version": "1.3"}}),
+        })
+        self.post_all(sl, "dir", range(30))
+        self.post_all(sl, "v13", range(30))
+        sl.wait_drained("dir", 30)
+        # a server that stops at TLS 1.2 is refused by min_version 1.3,
+        # and the records wait
+        wait_until(lambda: sl.stats("v13").get("retries", 0) >= 2,
+                   msg=lambda: "retries of v13: %r" % sl.stats("v13"))
+        self.assertFalse([r for r in dest.requests() if r.path == "/v13"])
+        self.assertEqual(sl.stats("v13")["pending"], 30)
+        # until it speaks 1.3
+        dest.tls = self.srv.server_context()
+        sl.wait_drained("v13", 30, timeout=30)
+        for path in ("/dir", "/v13"):
+            got = sorted(r["id"] for req in dest.requests(ok_only=True)
+                         if req.path == path for r in req.records())
+            self.assertEqual(got, list(range(30)), path)
+
     def test_server_name_asks_for_and_verifies_another_name(self):
         # a certificate for a DNS name only; the URL says 127.0.0.1
         named = self.pki.server("named", names=("api.internal.test",))
