@@ -195,9 +195,8 @@ static void print_ca(const sl_connector_conf *c, FILE *out)
     if (c->tls_ca_file) {
         fprintf(out, "file %s", c->tls_ca_file);
         if (sl_tls_files_info_of(c->tls_ca_file, &info) == 0)
-            fprintf(out, " (%zu certificate%s%s%s)", info.ncerts,
-                    info.ncerts == 1 ? ": " : ", the first ", info.subject,
-                    "");
+            fprintf(out, " (%zu certificate%s: %s)", info.ncerts,
+                    info.ncerts == 1 ? "" : "s, the first", info.subject);
     }
     if (c->tls_ca_path)
         fprintf(out, "%sdirectory %s", c->tls_ca_file ? " and " : "",

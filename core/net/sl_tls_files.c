@@ -207,17 +207,47 @@ static STACK_OF(X509) *load_certs(checker *ck, const char *key,
     return NULL;
 }
 
+/* Whether x is valid at now. */
+static int valid_at(X509 *x, time_t now)
+{
+    return X509_cmp_time(X509_get0_notBefore(x), &now) < 0 &&
+           X509_cmp_time(X509_get0_notAfter(x), &now) > 0;
+}
+
+/* A CA bundle: when no certificate in it is valid, each one's dates are
+ * an error (nothing can be verified). When some are, the others cannot
+ * make a handshake fail (verification skips them; Debian's own bundle
+ * carries expired roots), so they are one warning that lists them. */
 static void check_ca_file(checker *ck, const char *path, time_t now,
                           int warn_days)
 {
-    char *text = NULL, which[48];
-    size_t len = 0;
+    char *text = NULL, which[48], subj[256], list[512] = "";
+    size_t len = 0, nlist = 0;
     STACK_OF(X509) *all = load_certs(ck, "ca_file", path, &text, &len);
-    for (int i = 0; all && i < sk_X509_num(all); i++) {
+    int n = all ? sk_X509_num(all) : 0, valid = 0, invalid = 0;
+    for (int i = 0; i < n; i++)
+        valid += valid_at(sk_X509_value(all, i), now);
+    for (int i = 0; i < n; i++) {
+        X509 *x = sk_X509_value(all, i);
         snprintf(which, sizeof which, "CA certificate %d", i + 1);
-        check_dates(ck, "ca_file", path, sk_X509_value(all, i), which, now,
-                    warn_days);
+        if (valid == 0 || valid_at(x, now)) {
+            check_dates(ck, "ca_file", path, x, which, now, warn_days);
+            continue;
+        }
+        if (invalid++ < 3) {
+            subject_text(x, subj, sizeof subj);
+            nlist += (size_t)snprintf(list + nlist, nlist < sizeof list
+                                                        ? sizeof list - nlist
+                                                        : 0,
+                                      "%s%d (%.100s)", invalid > 1 ? ", " : "",
+                                      i + 1, subj);
+        }
     }
+    if (invalid)
+        say(ck, SL_TLS_FILES_WARNING, "ca_file", "\"%s\": %d of its %d CA "
+            "certificates have expired or are not valid yet and cannot "
+            "verify anything: %s%s", path, invalid, n, list,
+            invalid > 3 ? ", ..." : "");
     sk_X509_pop_free(all, X509_free);
     free(text);
 }

@@ -1,8 +1,8 @@
 /* Unit tests for sl_tls_files: certificates and keys made here with
  * OpenSSL (an EC key, a self-signed certificate with chosen dates) and
  * written as PEM; then what the checker says of good files, of dates
- * (expired, not yet valid, expiring soon, one bad certificate among
- * several in a CA bundle), of keys (mismatched, encrypted with the right,
+ * (expired, not yet valid, expiring soon; in a CA bundle, an expired one
+ * among valid ones and a bundle with none valid), of keys (mismatched, encrypted with the right,
  * a wrong and no password), and of hostile input: missing, a directory,
  * empty, garbage, 10 MiB of garbage, truncated PEM, a BEGIN line without
  * its END, base64 that is not DER, NUL bytes, a 3 MiB line, thousands of
@@ -164,6 +164,10 @@ static void make_fixtures(void)
     write_cert("bundle.pem", good, 1);
     write_cert("bad-bundle.pem", ca1, 0);
     write_cert("bad-bundle.pem", old, 1);
+    write_cert("dead-bundle.pem", old, 0);
+    write_cert("dead-bundle.pem", future, 1);
+    write_cert("soon-bundle.pem", ca1, 0);
+    write_cert("soon-bundle.pem", soon, 1);
     X509_free(good);
     X509_free(old);
     X509_free(future);
@@ -225,11 +229,29 @@ static void test_dates(void)
     memset(&f, 0, sizeof f);
     CHECK(sl_tls_files_check(&t, now, 3, collect, &f) == 0);
     CHECK(f.warnings == 0);
+    /* one expired CA among valid ones cannot fail a handshake: a
+     * warning that names it */
     t = ca("bad-bundle.pem");
     f = check(&t);
-    CHECK(f.errors == 1);
+    CHECK(f.errors == 0 && f.warnings == 1);
+    CHECK_CONTAINS(f.text, "W ca_file: ");
+    CHECK_CONTAINS(f.text, "1 of its 2 CA certificates have expired or are "
+                           "not valid yet and cannot verify anything: 2 "
+                           "(CN=old client)");
+    /* none valid: each one an error */
+    t = ca("dead-bundle.pem");
+    f = check(&t);
+    CHECK(f.errors == 2 && f.warnings == 0);
     CHECK_CONTAINS(f.text, "E ca_file: ");
-    CHECK_CONTAINS(f.text, "CA certificate 2 (CN=old client) has expired");
+    CHECK_CONTAINS(f.text, "CA certificate 1 (CN=old client) has expired");
+    CHECK_CONTAINS(f.text, "CA certificate 2 (CN=future client) is not "
+                           "valid yet");
+    /* an expiring CA is warned of, among valid ones too */
+    t = ca("soon-bundle.pem");
+    f = check(&t);
+    CHECK(f.errors == 0 && f.warnings == 1);
+    CHECK_CONTAINS(f.text, "CA certificate 2 (CN=soon client) expires in 5 "
+                           "days");
 }
 
 /* ---- keys ---------------------------------------------------------------- */
