@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "sl_intake_http.h"
 #include "sl_intake_tcp.h"
 #include "sl_buf.h"
+#include "sl_config_print.h"
 #include "sl_log.h"
 #include "sl_metrics.h"
 #include "sl_pieces.h"
@@ -300,6 +302,22 @@ static void stop(gateway *g)
         event_base_free(g->base);
 }
 
+/* "connector crm: proxy http://u:***@proxy:3128 (environment
+ * HTTPS_PROXY)" for a connector whose destination is reached through one
+ * (the one for its URL's scheme). */
+static void log_proxy(const sl_connector_conf *c)
+{
+    char text[320];
+    const sl_proxy_setting *s = strncasecmp(c->url, "https:", 6) == 0
+                                    ? &c->proxy_https : &c->proxy_http;
+    if (!s->value)
+        return;
+    sl_log_info("gateway", "connector %s: proxy %s%s%s", c->name,
+                sl_config_proxy_text(s, "proxy", text, sizeof text),
+                c->no_proxy.value ? "; no_proxy " : "",
+                c->no_proxy.value ? c->no_proxy.value : "");
+}
+
 int sl_gateway_run(const sl_config *cfg)
 {
     gateway g;
@@ -319,6 +337,8 @@ int sl_gateway_run(const sl_config *cfg)
                     "-> %s %s", cfg->connectors[i].name,
                     cfg->connectors[i].name, cfg->connectors[i].method,
                     cfg->connectors[i].url);
+        for (size_t i = 0; i < g.n; i++)
+            log_proxy(&cfg->connectors[i]);
         for (size_t i = 0; i < g.ntcp; i++)
             sl_log_info("gateway", "tcp %s -> connector %s (NDJSON%s)",
                     cfg->tcp[i].listen, cfg->tcp[i].connector,

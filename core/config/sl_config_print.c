@@ -330,28 +330,33 @@ static void print_delivery(FILE *out, const sl_connector_conf *connector)
                                               : "off");
 }
 
-/* "http://user:***@proxy:3128 (environment HTTPS_PROXY)" */
-static void print_proxy_setting(FILE *out, const sl_proxy_setting *s,
-                                const char *key)
+const char *sl_config_proxy_text(const sl_proxy_setting *s, const char *key,
+                                 char *buf, size_t n)
 {
     char shown[256];
     if (s->value)
         sl_proxy_mask(s->value, shown, sizeof shown);
-    else
-        snprintf(shown, sizeof shown, "none");
     switch (s->source) {
     case SL_PROXY_FROM_KEY:
-        fprintf(out, "%s (connector key %s)\n", shown, key);
+        snprintf(buf, n, "%s (connector key %s)", shown, key);
         break;
     case SL_PROXY_FROM_ENV:
-        fprintf(out, "%s (environment %s)\n", shown, s->var);
+        snprintf(buf, n, "%s (environment %s)", shown, s->var);
         break;
     case SL_PROXY_FROM_OFF:
-        fprintf(out, "none (proxy = false: the environment is ignored)\n");
+        snprintf(buf, n, "none (proxy = false: the environment is ignored)");
         break;
     default:
-        fprintf(out, "none\n");
+        snprintf(buf, n, "none");
     }
+    return buf;
+}
+
+static void print_proxy_setting(FILE *out, const sl_proxy_setting *s,
+                                const char *key)
+{
+    char text[320];
+    fprintf(out, "%s\n", sl_config_proxy_text(s, key, text, sizeof text));
 }
 
 static bool same_setting(const sl_proxy_setting *a, const sl_proxy_setting *b)

@@ -23,6 +23,13 @@ void sl_config_print_connector(const sl_connector_conf *c, FILE *out);
  * (case-insensitive). */
 bool sl_config_header_is_secret(const char *name);
 
+/* A proxy setting as shown, into buf (n bytes; returned): the value
+ * masked (sl_proxy_mask) and its origin, "http://u:***@proxy:3128
+ * (environment HTTPS_PROXY)", "... (connector key <key>)", "none (proxy =
+ * false: ...)" or "none". */
+const char *sl_config_proxy_text(const sl_proxy_setting *s, const char *key,
+                                 char *buf, size_t n);
+
 /* Write the reference of every connector key (name, type, default,
  * description) as Markdown, from the same table that parses them. */
 void sl_config_print_reference(FILE *out);

@@ -17,6 +17,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pki import Pki  # noqa: E402
 from sluice_it import (SluiceTestCase, LuaRaw, connector_lua,  # noqa: E402
                        crm_record, free_port, wait_until)
 
@@ -209,6 +210,37 @@ class ProxyTest(SluiceTestCase):
         sl2.wait_drained("crm", 10)
         self.assertEqual(len(proxy.requests()), proxy_seen)
 
+    def test_https_goes_through_a_connect_tunnel(self):
+        tmp = tempfile.mkdtemp(prefix="sluice-pki-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        pki = Pki(tmp)
+        dest = self.start_destination(tls=pki.server("srv").server_context())
+        proxy = self.start_proxy()
+        dead = "http://127.0.0.1:%d" % free_port()
+        # each scheme takes its own variable: HTTP_PROXY (nobody listens
+        # there) is not for https:// URLs
+        env = clean_env(HTTPS_PROXY=proxy.url, HTTP_PROXY=dead)
+        sl = self.make_sluice({"crm": connector_lua(
+            "crm", dest.url + "/in", batch={"max_records": 10},
+            extra={"tls": {"ca_file": pki.cert}})}, env=env)
+        rc, out, err = self.check(sl, env)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("  proxy           %s (environment HTTPS_PROXY)\n"
+                      % proxy.url, out)
+        self.assertIn("    for http:// URLs  %s (environment HTTP_PROXY)\n"
+                      % dead, out)
+        sl.start()
+        st, _, _ = sl.post("crm", [crm_record(i) for i in range(30)])
+        self.assertEqual(st, 200, sl.last_raw)
+        dest.wait_records(30)
+        sl.wait_drained("crm", 30)
+        self.assertEqual(sorted(r["id"] for r in dest.records()),
+                         list(range(30)))
+        tunnels = [r for r in proxy.requests()
+                   if r == "CONNECT 127.0.0.1:%d HTTP/1.1" % dest.port]
+        self.assertGreaterEqual(len(tunnels), 1, proxy.log_text())
+        self.assertEqual(len(proxy.requests()), len(tunnels))
+
     def test_proxy_false_ignores_the_environment(self):
         proxy = self.start_proxy()
         env = clean_env(HTTP_PROXY=proxy.url, ALL_PROXY=proxy.url)
@@ -244,7 +276,11 @@ class ProxyTest(SluiceTestCase):
         self.assertEqual(len(self.proxied(proxy)), len(self.dest.requests()))
         sl.sigterm()
         with open(sl.stderr_path, encoding="utf-8", errors="replace") as f:
-            self.assertNotIn(PASSWORD, f.read())
+            log = f.read()
+        self.assertNotIn(PASSWORD, log)
+        # the start says which proxy, masked
+        self.assertIn("connector crm: proxy http://bob:***@127.0.0.1:%d "
+                      "(connector key proxy)" % proxy.port, log)
 
     def test_a_refused_password_keeps_the_records(self):
         proxy = self.start_proxy(auth=("bob", PASSWORD))
