@@ -642,8 +642,10 @@ static void on_response(void *ud, const sl_http_client_response *res)
     d->in_flight--;
     b->last_status = res->status;
     long st = res->status;
-    sl_retry_class class = sl_retry_classify(st);
+    /* a TLS failure, even one that comes as an answer, is about the
+     * connection: retried like a transport error, logged by cause */
     int tls_failed = sl_tls_report_attempt(d->tls, b->url, res);
+    sl_retry_class class = tls_failed ? SL_RETRY_LATER : sl_retry_classify(st);
     if (class == SL_RETRY_DELIVERED) {
         if (d->failing)
             wake_waiting(d, b);
@@ -655,11 +657,11 @@ static void on_response(void *ud, const sl_http_client_response *res)
         return;
     }
     d->stats->failures++;
-    if (st)
+    if (st && !tls_failed)
         sl_log_warn("delivery", "batch %s (%zu records) attempt %u to %s: "
                     "HTTP %ld: %.*s", key, n, b->attempt, b->url, st,
                 (int)(res->body_len < 200 ? res->body_len : 200), res->body);
-    else if (!tls_failed) /* that one is logged by cause */
+    else if (!tls_failed)
         sl_log_warn("delivery", "batch %s (%zu records) attempt %u to %s: %s",
                     key, n, b->attempt, b->url, res->error);
     if (d->stopped)

@@ -3,8 +3,9 @@
  * the body in the connector's form, sends it through sl_http_client with the
  * configured method and headers and the batch's idempotency key, and
  * classifies every answer: 2xx delivered; 408, 429, 5xx and transport
- * failures retried with exponential backoff and full jitter (Retry-After
- * wins); 401/403 retried once at once with fresh headers; 413 halves the
+ * failures (TLS ones too, and nginx's 400 for a refused client
+ * certificate: sl_tls_report) retried with exponential backoff and full
+ * jitter (Retry-After wins); 401/403 retried once at once with fresh headers; 413 halves the
  * batch; other 4xx are permanent: the batch is bisected down to the
  * failing records (or dead-lettered whole), which go to the dead letters
  * with the reason, as do batches that keep failing past max_elapsed_s.

@@ -61,27 +61,55 @@ static void log_cause(const sl_tls_report *r, const char *url,
                       const sl_http_client_response *res, sl_tls_cause prev,
                       unsigned prev_attempts)
 {
-    char host[256];
+    char host[256], detail[CURL_ERROR_SIZE + 64], before[96] = "";
     host_of(url, host, sizeof host);
-    if (prev == SL_TLS_CAUSE_NONE)
-        sl_log_warn("delivery", "%s: TLS to %s failed: %s: %s; curl: %s; "
-                    "records stay in the spool and are retried (said again "
-                    "when the cause changes)", r->name, host,
-                    sl_tls_cause_key(r->cause),
-                    sl_tls_cause_explain(r->cause), res->error);
+    if (res->status) /* nginx's words for it (sl_tls_cause_of_answer) */
+        snprintf(detail, sizeof detail, "the destination answered HTTP %ld "
+                 "\"%s\"", res->status,
+                 r->cause == SL_TLS_CAUSE_CLIENT_CERT_REQUIRED
+                     ? "No required SSL certificate was sent"
+                     : "The SSL certificate error");
     else
-        sl_log_warn("delivery", "%s: TLS to %s failed: %s: %s; curl: %s; "
-                    "before, %u attempt%s failed with %s", r->name, host,
-                    sl_tls_cause_key(r->cause),
-                    sl_tls_cause_explain(r->cause), res->error,
-                    prev_attempts, prev_attempts == 1 ? "" : "s",
-                    sl_tls_cause_key(prev));
+        snprintf(detail, sizeof detail, "curl: %s", res->error);
+    if (prev == SL_TLS_CAUSE_NONE)
+        snprintf(before, sizeof before, "records stay in the spool and are "
+                 "retried (said again when the cause changes)");
+    else
+        snprintf(before, sizeof before, "before, %u attempt%s failed with %s",
+                 prev_attempts, prev_attempts == 1 ? "" : "s",
+                 sl_tls_cause_key(prev));
+    sl_log_warn("delivery", "%s: TLS to %s failed: %s: %s; %s; %s", r->name,
+                host, sl_tls_cause_key(r->cause),
+                sl_tls_cause_explain(r->cause), detail, before);
+}
+
+/* Count a TLS failure of cause c; log it when the cause is new. 1. */
+static int failed(sl_tls_report *r, const char *url,
+                  const sl_http_client_response *res, sl_tls_cause c)
+{
+    r->stats->tls_failures[c - 1]++;
+    r->since_answer++;
+    if (c == r->cause) {
+        r->with_cause++;
+        return 1;
+    }
+    sl_tls_cause prev = r->cause;
+    unsigned prev_attempts = r->with_cause;
+    r->cause = c;
+    r->with_cause = 1;
+    log_cause(r, url, res, prev, prev_attempts);
+    return 1;
 }
 
 int sl_tls_report_attempt(sl_tls_report *r, const char *url,
                           const sl_http_client_response *res)
 {
+    sl_tls_cause c;
     if (res->status != 0) {
+        c = sl_tls_cause_of_answer(res->status, res->body, res->body_len,
+                                   r->have_client_cert);
+        if (c != SL_TLS_CAUSE_NONE)
+            return failed(r, url, res, c);
         if (r->since_answer > 0) {
             char host[256];
             sl_log_info("delivery", "%s: TLS to %s recovered after %u "
@@ -95,19 +123,6 @@ int sl_tls_report_attempt(sl_tls_report *r, const char *url,
     }
     sl_tls_cause_input in = {res->curl_code, res->tls_verify_result,
                              res->error, r->have_client_cert, r->cause};
-    sl_tls_cause c = sl_tls_cause_classify(&in);
-    if (c == SL_TLS_CAUSE_NONE)
-        return 0;
-    r->stats->tls_failures[c - 1]++;
-    r->since_answer++;
-    if (c == r->cause) {
-        r->with_cause++;
-        return 1;
-    }
-    sl_tls_cause prev = r->cause;
-    unsigned prev_attempts = r->with_cause;
-    r->cause = c;
-    r->with_cause = 1;
-    log_cause(r, url, res, prev, prev_attempts);
-    return 1;
+    c = sl_tls_cause_classify(&in);
+    return c == SL_TLS_CAUSE_NONE ? 0 : failed(r, url, res, c);
 }

@@ -23,10 +23,13 @@ sl_tls_report *sl_tls_report_new(const char *name, int have_client_cert,
 void sl_tls_report_free(sl_tls_report *r);
 
 /* An attempt to `url` ended with `res`. Returns 1 when it was a TLS
- * failure: counted, and logged (warn) if its cause differs from the last
- * one's -- the caller logs nothing more about it. Returns 0 otherwise;
- * an answer (any HTTP status) after TLS failures logs (info) that TLS to
- * the host works again and after how many failed attempts. */
+ * failure -- a failed transfer (sl_tls_cause_classify) or an answer that
+ * is a TLS refusal (sl_tls_cause_of_answer; the caller retries it as a
+ * transport error) -- counted, and logged (warn) if its cause differs
+ * from the last one's: the caller logs nothing more about it. Returns 0
+ * otherwise; another answer (any HTTP status) after TLS failures logs
+ * (info) that TLS to the host works again and after how many failed
+ * attempts. */
 int sl_tls_report_attempt(sl_tls_report *r, const char *url,
                           const sl_http_client_response *res);
 

@@ -149,6 +149,35 @@ static sl_tls_cause by_alert(const sl_tls_cause_input *in, const char *e)
     return SL_TLS_CAUSE_OTHER_HANDSHAKE;
 }
 
+/* Does body[0..len) contain `word`? */
+static int body_has(const char *body, size_t len, const char *word)
+{
+    size_t w = strlen(word);
+    for (size_t i = 0; body && i + w <= len; i++)
+        if (memcmp(body + i, word, w) == 0)
+            return 1;
+    return 0;
+}
+
+sl_tls_cause sl_tls_cause_of_answer(long status, const char *body,
+                                    size_t len, int have_client_cert)
+{
+    /* nginx's error pages; only the first bytes are looked at */
+    if (len > 1024)
+        len = 1024;
+    int required = status == 496 ||
+                   (status == 400 &&
+                    body_has(body, len, "No required SSL certificate was "
+                                        "sent"));
+    int rejected = status == 495 ||
+                   (status == 400 &&
+                    body_has(body, len, "The SSL certificate error"));
+    if (required)
+        return have_client_cert ? SL_TLS_CAUSE_CLIENT_CERT_REJECTED
+                                : SL_TLS_CAUSE_CLIENT_CERT_REQUIRED;
+    return rejected ? SL_TLS_CAUSE_CLIENT_CERT_REJECTED : SL_TLS_CAUSE_NONE;
+}
+
 sl_tls_cause sl_tls_cause_classify(const sl_tls_cause_input *in)
 {
     const char *e = in->error ? in->error : "";

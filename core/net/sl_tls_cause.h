@@ -42,6 +42,17 @@ typedef struct sl_tls_cause_input {
  * sometimes loses the race with our request (curl then reports a reset). */
 sl_tls_cause sl_tls_cause_classify(const sl_tls_cause_input *in);
 
+/* The cause of an HTTP answer that is a TLS refusal in disguise:
+ * nginx with ssl_verify_client completes the handshake without a
+ * client certificate (or with one it does not accept) and answers
+ * 400 "No required SSL certificate was sent" (its 496) or 400 "The SSL
+ * certificate error" (495); 495 and 496 themselves mean the same. Such an
+ * answer is about the connection, never about the records: retried, not
+ * permanent. SL_TLS_CAUSE_NONE for any other answer. `body` (len bytes,
+ * not terminated) may be NULL when len is 0. */
+sl_tls_cause sl_tls_cause_of_answer(long status, const char *body,
+                                    size_t len, int have_client_cert);
+
 /* The cause's key ("unknown_ca", ... "other_handshake"; "none"), for logs
  * and the metric's label. Static storage. */
 const char *sl_tls_cause_key(sl_tls_cause c);

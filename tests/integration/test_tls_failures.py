@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import ssl
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -20,7 +21,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pki import Pki  # noqa: E402
 from sluice_it import (SluiceTestCase, connector_lua, crm_record,  # noqa: E402
-                       wait_until)
+                       free_port, wait_until)
 
 CAUSES = ("unknown_ca", "cert_expired", "cert_not_yet_valid",
           "name_mismatch", "client_cert_required", "client_cert_rejected",
@@ -254,6 +255,178 @@ class TlsFailuresTest(SluiceTestCase):
                           e["reason"], e)
         self.assertEqual(dest.requests(), [])
         self.assertEqual(len(self.cause_lines(sl, "unknown_ca")), 1)
+
+
+NGINX = "/usr/sbin/nginx"
+
+_NGINX_CONF = """daemon off;
+pid %(dir)s/nginx.pid;
+error_log %(dir)s/error.log info;
+worker_processes 1;
+events { worker_connections 64; }
+http {
+  access_log %(dir)s/access.log;
+  client_body_temp_path %(dir)s/tmp;
+  proxy_temp_path %(dir)s/tmp;
+  fastcgi_temp_path %(dir)s/tmp;
+  uwsgi_temp_path %(dir)s/tmp;
+  scgi_temp_path %(dir)s/tmp;
+  client_body_buffer_size 4m;
+  client_max_body_size 16m;
+  server {
+    listen 127.0.0.1:%(port)d ssl;
+    ssl_certificate %(cert)s;
+    ssl_certificate_key %(key)s;
+    %(extra)s
+    location / { proxy_pass http://127.0.0.1:%(upstream)d; }
+  }
+}
+"""
+
+
+class Nginx:
+    """Debian's nginx as a TLS front of a Destination (proxy_pass), with
+    server directives `extra`; reconfigure() rewrites them and restarts it
+    on the same port. (Not a reload: for a moment after SIGHUP an old
+    worker may still accept a connection and answer it the old way.)"""
+
+    def __init__(self, directory, cert, upstream, extra):
+        self.dir = os.path.join(directory, "nginx")
+        os.makedirs(os.path.join(self.dir, "tmp"))
+        # workers run as nobody when nginx starts as root
+        os.chmod(self.dir, 0o777)
+        os.chmod(os.path.join(self.dir, "tmp"), 0o777)
+        self.port = free_port()
+        self.conf = os.path.join(self.dir, "nginx.conf")
+        self.vars = dict(dir=self.dir, port=self.port, cert=cert.cert,
+                         key=cert.key, upstream=upstream)
+        self.write(extra)
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [NGINX, "-c", self.conf, "-p", self.dir, "-e",
+             os.path.join(self.dir, "error.log")],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        wait_until(self.listening, 10, msg=lambda: "nginx did not start: "
+                   + self.error_log())
+
+    @property
+    def url(self):
+        return "https://127.0.0.1:%d" % self.port
+
+    def write(self, extra):
+        with open(self.conf, "w") as f:
+            f.write(_NGINX_CONF % dict(self.vars, extra=extra))
+
+    def listening(self):
+        import socket
+        try:
+            socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+            return True
+        except OSError:
+            return False
+
+    def reconfigure(self, extra):
+        self.stop()
+        self.write(extra)
+        self.start()
+
+    def error_log(self):
+        try:
+            with open(os.path.join(self.dir, "error.log")) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+@unittest.skipUnless(os.access(NGINX, os.X_OK), "needs Debian's nginx")
+class NginxTlsFailuresTest(TlsFailuresTest):
+    """The same promises against nginx, which says some TLS refusals with
+    an HTTP answer instead of an alert: with `ssl_verify_client on` and
+    no client certificate (or one it does not trust) it completes the
+    handshake and answers 400 "No required SSL certificate was sent" (or
+    "The SSL certificate error"). A 400 is otherwise permanent: without
+    telling them apart every record would be bisected down and
+    dead-lettered at once."""
+
+    # the Python-destination tests are not run again here
+    for _name in [n for n in dir(TlsFailuresTest) if n.startswith("test_")]:
+        locals()[_name] = None
+    del _name
+
+    def nginx_fails_then_recovers(self, cause, extra, fixed, tls=None):
+        dest = self.start_destination()
+        ngx = Nginx(self.tmp, self.good, dest.port, extra)
+        self.addCleanup(ngx.stop)
+        sl = self.start(ngx, tls)
+        self.post(sl, range(0, 60))
+        wait_until(lambda: self.tls_failures(sl)[cause] >= 4, 20,
+                   msg=lambda: "failures %r" % self.tls_failures(sl))
+        self.post(sl, range(60, 100))
+        wait_until(lambda: self.tls_failures(sl)[cause] >= 8, 20,
+                   msg=lambda: "failures %r" % self.tls_failures(sl))
+        self.assertEqual(dest.requests(), [])
+        lines = self.cause_lines(sl, cause)
+        self.assertEqual(len(lines), 1, self.messages(sl))
+        counts = self.tls_failures(sl)
+        self.assertEqual({c for c, n in counts.items() if n}, {cause},
+                         counts)
+        self.assertEqual(self.attempt_lines(sl), [])
+        stats = sl.stats("crm")
+        # neither bisected nor dead-lettered: it is not about the records
+        self.assertEqual((stats["dead_lettered"], stats["splits"],
+                          stats["delivered"]), (0, 0, 0), stats)
+        self.assertEqual(stats["pending"] + stats["queued"], 100, stats)
+        self.assertEqual(sl.dlq_list("crm"), [])
+
+        ngx.reconfigure(fixed)
+        sl.wait_drained("crm", 100, timeout=30)
+        got = [r["id"] for r in dest.records()]
+        self.assertEqual(sorted(got), list(range(100)))
+        self.assertEqual(len(got), len(set(got)), "delivered twice")
+        total = sum(self.tls_failures(sl).values())
+        self.assertIn("crm: TLS to 127.0.0.1 recovered after %d failed "
+                      "attempts" % total, self.messages(sl))
+        self.assertEqual(sl.dlq_list("crm"), [])
+        return lines[0]
+
+    def test_nginx_client_certificate_required(self):
+        line = self.nginx_fails_then_recovers(
+            "client_cert_required",
+            "ssl_client_certificate %s; ssl_verify_client on;"
+            % self.pki.cert, "ssl_verify_client off;")
+        self.assertIn('the destination answered HTTP 400 "No required SSL '
+                      'certificate was sent"', line)
+
+    def test_nginx_client_certificate_rejected(self):
+        theirs = self.other.client("stranger")
+        line = self.nginx_fails_then_recovers(
+            "client_cert_rejected",
+            "ssl_client_certificate %s; ssl_verify_client on;"
+            % self.pki.cert,
+            "ssl_client_certificate %s; ssl_verify_client on;"
+            % self.other.cert,
+            tls={"client_cert": theirs.cert, "client_key": theirs.key})
+        self.assertIn('HTTP 400 "The SSL certificate error"', line)
+
+    def test_nginx_protocol_version(self):
+        # nginx 1.22 offers up to TLS 1.2 unless told otherwise
+        line = self.nginx_fails_then_recovers(
+            "protocol_version", "ssl_protocols TLSv1.2;",
+            "ssl_protocols TLSv1.2 TLSv1.3;", tls={"min_version": "1.3"})
+        self.assertIn("tls.min_version", line)
+        self.assertIn("alert protocol version", line)
 
 
 if __name__ == "__main__":

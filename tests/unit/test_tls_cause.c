@@ -220,6 +220,48 @@ static void test_keys_and_words(void)
                    "tls.server_name");
 }
 
+/* nginx with ssl_verify_client answers 400 with these pages (nginx
+   1.22.1, observed): a TLS refusal, not a verdict on the records. */
+static void test_nginx_answers(void)
+{
+    static const char required[] =
+        "<html>\n<head><title>400 No required SSL certificate was sent"
+        "</title></head>\n<body>\n<center><h1>400 Bad Request</h1></center>"
+        "\n<center>No required SSL certificate was sent</center>\n<hr><center>"
+        "nginx/1.22.1</center>\n</body>\n</html>\n";
+    static const char rejected[] =
+        "<html>\n<head><title>400 The SSL certificate error</title></head>\n"
+        "<body>\n<center><h1>400 Bad Request</h1></center>\n<center>The SSL "
+        "certificate error</center>\n<hr><center>nginx/1.22.1</center>\n"
+        "</body>\n</html>\n";
+    CHECK(sl_tls_cause_of_answer(400, required, sizeof required - 1, 0) ==
+          SL_TLS_CAUSE_CLIENT_CERT_REQUIRED);
+    /* sent one, and still "required": it was not good enough */
+    CHECK(sl_tls_cause_of_answer(400, required, sizeof required - 1, 1) ==
+          SL_TLS_CAUSE_CLIENT_CERT_REJECTED);
+    CHECK(sl_tls_cause_of_answer(400, rejected, sizeof rejected - 1, 1) ==
+          SL_TLS_CAUSE_CLIENT_CERT_REJECTED);
+    CHECK(sl_tls_cause_of_answer(496, "", 0, 0) ==
+          SL_TLS_CAUSE_CLIENT_CERT_REQUIRED);
+    CHECK(sl_tls_cause_of_answer(495, NULL, 0, 1) ==
+          SL_TLS_CAUSE_CLIENT_CERT_REJECTED);
+    /* the same words with another status, cut short, or past the first
+       KiB: an ordinary answer */
+    CHECK(sl_tls_cause_of_answer(200, required, sizeof required - 1, 0) ==
+          SL_TLS_CAUSE_NONE);
+    CHECK(sl_tls_cause_of_answer(500, rejected, sizeof rejected - 1, 0) ==
+          SL_TLS_CAUSE_NONE);
+    CHECK(sl_tls_cause_of_answer(400, required, 50, 0) == SL_TLS_CAUSE_NONE);
+    static char late[2048];
+    memset(late, ' ', sizeof late);
+    memcpy(late + 1500, "No required SSL certificate was sent", 36);
+    CHECK(sl_tls_cause_of_answer(400, late, sizeof late, 0) ==
+          SL_TLS_CAUSE_NONE);
+    CHECK(sl_tls_cause_of_answer(400, "{\"error\":\"bad record\"}", 24, 0) ==
+          SL_TLS_CAUSE_NONE);
+    CHECK(sl_tls_cause_of_answer(400, NULL, 0, 0) == SL_TLS_CAUSE_NONE);
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
@@ -229,6 +271,7 @@ int main(void)
         {"not_tls", test_not_tls},
         {"alerts_and_the_certificate", test_alerts_and_the_certificate},
         {"keys_and_words", test_keys_and_words},
+        {"nginx_answers", test_nginx_answers},
         {NULL, NULL},
     };
     return sl_test_run(cases);

@@ -208,6 +208,36 @@ static void test_odd_url_and_long_text(void)
     sl_tls_report_free(NULL);
 }
 
+/* nginx's 400 for a missing client certificate is a TLS failure: counted,
+ * logged by cause, not a recovery; a plain 400 is an answer. */
+static void test_nginx_400(void)
+{
+    static const char page[] = "<center>No required SSL certificate was "
+                               "sent</center>";
+    sl_http_client_response nginx = {.status = 400, .body = page,
+                                     .body_len = sizeof page - 1};
+    sl_http_client_response plain = {.status = 400, .body = "{}",
+                                     .body_len = 2};
+    sl_stats stats = {0};
+    sl_tls_report *r = sl_tls_report_new("crm", 0, &stats);
+    CHECK(r != NULL);
+    if (!r)
+        return;
+    capture();
+    CHECK(sl_tls_report_attempt(r, URL, &nginx) == 1);
+    CHECK(sl_tls_report_attempt(r, URL, &nginx) == 1);
+    CHECK(sl_tls_report_attempt(r, URL, &plain) == 0);
+    char *s = captured();
+    CHECK(lines(s) == 2);
+    CHECK_CONTAINS(s, "crm: TLS to 127.0.0.1 failed: client_cert_required: ");
+    CHECK_CONTAINS(s, "the destination answered HTTP 400 \\\"No required SSL "
+                      "certificate was sent\\\"");
+    CHECK_CONTAINS(s, "recovered after 2 failed attempts");
+    CHECK(N(CLIENT_CERT_REQUIRED) == 2);
+    free(s);
+    sl_tls_report_free(r);
+}
+
 int main(void)
 {
     sl_log_set_level(SL_LOG_INFO);
@@ -215,6 +245,7 @@ int main(void)
         {"once_per_cause_then_recovered", test_once_per_cause_then_recovered},
         {"reset_counts_as_the_refusal", test_reset_counts_as_the_refusal},
         {"odd_url_and_long_text", test_odd_url_and_long_text},
+        {"nginx_400", test_nginx_400},
         {NULL, NULL},
     };
     return sl_test_run(cases);
