@@ -2,11 +2,12 @@
 """Small helpers for scripts/bench.sh (python3 standard library only).
 
   benchlib.py ports N            print N distinct free TCP ports on 127.0.0.1
-  benchlib.py connector URL DURABILITY [SPOOL_MAX_BYTES] [gzip:LEVEL] [templates]
+  benchlib.py connector URL DURABILITY [SPOOL_MAX_BYTES] [gzip:LEVEL] [ca:PATH] [templates]
                                  print the bench connector (the records of
                                  gen_records.py, batches of 1,000, 4 in
                                  flight) delivering to URL; gzip:LEVEL
                                  gives it compression = "gzip" at LEVEL,
+                                 ca:PATH tls = { ca_file = PATH },
                                  templates a batch and a record template
   benchlib.py stats              read GET /v1/connectors/{name} JSON on stdin,
                                  print "accepted delivered queued rejected
@@ -233,6 +234,7 @@ def summary(raw_path, out_path):
         "mode": mode,
         "durability": kv.get("durability") if mode == "sluice" else None,
         "compression": kv.get("compression", "none") if mode == "sluice" else None,
+        "tls": kv.get("tls", "none") if mode == "sluice" else None,
         "command": kv.get("wrk_cmd", ""),
         "machine": {
             "nproc": int(num(kv, "nproc")),
@@ -487,8 +489,11 @@ def print_summary(r):
         return print_tcp_summary(r)
     print("")
     comp = r.get("compression") or "none"
-    print("== sluice bench (%s) ==" % ("wrk -> sluice -> nginx, durability %s%s" % (
-        r["durability"], "" if comp == "none" else ", compression " + comp)
+    tls = r.get("tls") or "none"
+    print("== sluice bench (%s) ==" % ("wrk -> sluice -> nginx, durability %s%s%s" % (
+        r["durability"], "" if comp == "none" else ", compression " + comp,
+        "" if tls == "none" else ", TLS " + {"intake": "on the intake", "dest": "to the destination",
+                                            "both": "on the intake and to the destination"}[tls])
         if r["mode"] == "sluice" else "wrk -> nginx direct (baseline)"))
     print("machine     %d cores, %s, %.1f GiB, kernel %s" % (m["nproc"], m["cpu"], m["mem_gib"], m["kernel"]))
     if m["state_fs"]:
@@ -694,19 +699,22 @@ TEMPLATES_BODY = """body = {
 
 def connector(url, durability, *extra):
     """The one bench connector of bench.sh and callgrind.sh. extra: a
-    spool max_bytes (digits), "gzip:LEVEL" (compression) and/or
-    "templates" (a HubSpot-style batch and record template)."""
-    spool = comp = ""
+    spool max_bytes (digits), "gzip:LEVEL" (compression), "ca:PATH"
+    (tls.ca_file: the destination's CA) and/or "templates" (a
+    HubSpot-style batch and record template)."""
+    spool = comp = tls = ""
     templates = False
     for x in extra:
         if x.startswith("gzip:"):
             comp = ('\n  compression = "gzip",\n  compression_level = %d,'
                     % int(x[5:]))
+        elif x.startswith("ca:"):
+            tls = '\n  tls = { ca_file = %s },' % json.dumps(x[3:])
         elif x == "templates":
             templates = True
         else:
             spool = "\n  spool = { max_bytes = %d }," % int(x)
-    text = BENCH_CONNECTOR % (url, durability, spool, comp)
+    text = BENCH_CONNECTOR % (url, durability, spool, comp + tls)
     if templates:
         text = text.replace('body = "array",', TEMPLATES_BODY)
     sys.stdout.write(text)

@@ -12,6 +12,7 @@
 #                         [--profile] [--baseline] [--no-build] [--keep]
 #                         [--tcp [--senders 4]] [--soak]
 #                         [--compression gzip [--compression-level 6]]
+#                         [--tls intake|dest|both]
 #
 #   --tcp            TCP intake instead of HTTP: the bench connector gets a
 #                    `tcp` listener (loopback, a free port) and --senders
@@ -54,6 +55,13 @@
 #                    sent with Content-Encoding: gzip; nginx only counts
 #                    it); HTTP runs only (with --modes too)
 #   --compression-level N  its compression_level, 1..9 (default 6)
+#   --tls WHERE      TLS on the intake (sluice's gateway `tls`: wrk posts
+#                    over HTTPS), on the delivery (nginx serves the
+#                    destination with `listen ... ssl`, the connector trusts
+#                    it with tls.ca_file), or both; a private CA and its
+#                    certificates (ECDSA P-256) are made in the temp dir
+#                    with openssl. TLS 1.3, HTTP/1.1 keep-alive on both
+#                    sides. HTTP runs only
 #   --drain-timeout S    how long sluice may take to drain after wrk ends
 #                    (default 30, or 2 x outage + 60 with --outage)
 #   --duration N     wrk run length in seconds (default 20)
@@ -103,6 +111,7 @@ OUTAGE_AT=10          # s into the wrk run when nginx is stopped
 SPOOL_MAX_BYTES=""
 COMPRESSION=none
 COMPRESSION_LEVEL=6
+TLS=none              # intake, dest or both
 DRAIN_TIMEOUT=""      # s, after wrk ends, for the queue to reach 0 (default 30)
 HEALTH_TIMEOUT=20     # s, for sluice to answer /healthz
 STOP_TIMEOUT=10       # s, for a process to exit after SIGTERM
@@ -135,6 +144,8 @@ while [ $# -gt 0 ]; do
     --compression-level) need_arg "$@"; COMPRESSION_LEVEL=$2; shift 2 ;;
     --compression-level=*) COMPRESSION_LEVEL=${1#*=}; shift ;;
     --drain-timeout=*)   DRAIN_TIMEOUT=${1#*=}; shift ;;
+    --tls)     need_arg "$@"; TLS=$2; shift 2 ;;
+    --tls=*)   TLS=${1#*=}; shift ;;
     --all-modes) MODES=fsync,os,memory; shift ;;
     --duration=*)    DURATION=${1#*=}; shift ;;
     --connections=*) CONNECTIONS=${1#*=}; shift ;;
@@ -159,6 +170,11 @@ for v in DURATION CONNECTIONS THREADS RECORDS SENDERS; do
 done
 case $DURABILITY in fsync|os|memory) ;; *) die "--durability must be fsync, os or memory (got '$DURABILITY')" ;; esac
 case $COMPRESSION in none|gzip) ;; *) die "--compression must be none or gzip (got '$COMPRESSION')" ;; esac
+case $TLS in none|intake|dest|both) ;; *) die "--tls must be intake, dest or both (got '$TLS')" ;; esac
+[ "$TLS" = none ] || { [ "$TCP" -eq 0 ] && [ "$SOAK" -eq 0 ] && [ "$BASELINE" -eq 0 ]; } ||
+  die "--tls: HTTP runs of sluice only (not --tcp/--soak/--baseline)"
+TLS_IN=0 TLS_OUT=0
+case $TLS in intake) TLS_IN=1 ;; dest) TLS_OUT=1 ;; both) TLS_IN=1 TLS_OUT=1 ;; esac
 [[ $COMPRESSION_LEVEL =~ ^[1-9]$ ]] || die "--compression-level must be 1..9 (got '$COMPRESSION_LEVEL')"
 [[ $OUTAGE =~ ^[0-9]{1,5}$ ]] || die "--outage must be a number of seconds (got '$OUTAGE')"
 [[ $OUTAGE_AT =~ ^[1-9][0-9]{0,4}$ ]] || die "--outage-at must be a positive number of seconds (got '$OUTAGE_AT')"
@@ -307,7 +323,7 @@ child_pids() {
 wait_http() {
   local url=$1 secs=$2 pid=$3 i
   for ((i = 0; i < secs * 10; i++)); do
-    curl -sf -o /dev/null --max-time 1 "$url" && return 0
+    curl -sf "${CURL_CA[@]}" -o /dev/null --max-time 1 "$url" && return 0
     alive "$pid" || return 1
     sleep 0.1
   done
@@ -372,11 +388,35 @@ elif [ "$SOAK" -eq 1 ]; then RES=$RES-soak-$DURABILITY
 else RES=$RES-$DURABILITY-c$CONNECTIONS; fi
 [ "$OUTAGE" -gt 0 ] && RES=$RES-outage$OUTAGE
 [ "$COMPRESSION" = none ] || RES=$RES-gzip$COMPRESSION_LEVEL
+[ "$TLS" = none ] || RES=$RES-tls-$TLS
 mkdir -p "$RES"
 RAW=$RES/raw.txt
 : >"$RAW"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sluice-bench.XXXXXX")
 chmod 755 "$TMP"   # nginx workers run as nobody when started as root
+
+# --tls: a private CA and one certificate for 127.0.0.1 that both nginx
+# and sluice's intake serve (curl and sluice trust the CA; wrk does not
+# verify).
+CURL_CA=()
+if [ "$TLS" != none ]; then
+  PKI=$TMP/pki
+  mkdir -p "$PKI"
+  {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -keyout "$PKI/ca.key" -out "$PKI/ca.pem" -days 2 -subj "/CN=sluice bench CA" \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -keyout "$PKI/server.key" -out "$PKI/server.csr" -subj "/CN=127.0.0.1" &&
+    printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$PKI/server.ext" &&
+    openssl x509 -req -in "$PKI/server.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" \
+      -CAcreateserial -days 2 -extfile "$PKI/server.ext" -out "$PKI/server.pem"
+  } >"$PKI/openssl.log" 2>&1 || { cat "$PKI/openssl.log" >&2; die "openssl could not make the bench certificates"; }
+  chmod 644 "$PKI"/*
+  CURL_CA=(--cacert "$PKI/ca.pem")
+  raw tls "$TLS"
+  raw openssl "$(openssl version)"
+fi
 
 # ---------------------------------------------------------------- build ----
 SLUICE_BIN=$BUILD_DIR/sluice
@@ -418,8 +458,8 @@ raw body_bytes "$BODY_BYTES"
 cp "$BODY" "$RES/body.json"
 log "request body: $RECORDS records, $BODY_BYTES bytes"
 
-read -r NGINX_PORT SLUICE_PORT TCP_PORT TCP_ACK_PORT < <(python3 "$ROOT/bench/benchlib.py" ports 4)
-[ -n "$TCP_ACK_PORT" ] || die "could not pick free ports"
+read -r NGINX_PORT SLUICE_PORT TCP_PORT TCP_ACK_PORT NGINX_TLS_PORT < <(python3 "$ROOT/bench/benchlib.py" ports 5)
+[ -n "$NGINX_TLS_PORT" ] || die "could not pick free ports"
 if [ "$TCP" -eq 1 ]; then
   # The senders' input: the bench records one per line (1,000 distinct
   # ones; tcp_send repeats them into a 256 KiB buffer).
@@ -446,7 +486,11 @@ NGX_LOG_SED=()
 # $request_body is set in /ingest_read, which reads the whole body first),
 # so bench/soak.py can check record by record what arrived.
 [ "$SOAK" -eq 0 ] || NGX_LOG_SED=(-e "s|^\( *\)access_log off;\$|\1log_format bench escape=json '\$status \$request_method \$uri \$http_idempotency_key \$content_length \$request_body';\n\1access_log $NGX/access.log bench;|")
-sed -e "s|@DIR@|$NGX|g" -e "s|@PORT@|$NGINX_PORT|g" "${NGX_LOG_SED[@]}" \
+# --tls dest|both: the same server also listens with TLS on its own port
+# (the plain one stays for /nginx_status and the checks below).
+NGX_TLS_SED=(-e "/@TLS_LISTEN@/d")
+[ "$TLS_OUT" -eq 0 ] || NGX_TLS_SED=(-e "s|@TLS_LISTEN@|listen 127.0.0.1:$NGINX_TLS_PORT ssl backlog=4096;\n        ssl_certificate $PKI/server.pem;\n        ssl_certificate_key $PKI/server.key;\n        ssl_protocols TLSv1.2 TLSv1.3;|")
+sed -e "s|@DIR@|$NGX|g" -e "s|@PORT@|$NGINX_PORT|g" "${NGX_LOG_SED[@]}" "${NGX_TLS_SED[@]}" \
   "$ROOT/bench/nginx.conf.in" >"$NGX/nginx.conf"
 [ "$BASELINE" -eq 1 ] || grep -q 'access_log .*access.log bench;' "$NGX/nginx.conf" ||
   die "could not enable the access log in $NGX/nginx.conf"
@@ -607,6 +651,8 @@ elif [ "$SOAK" -eq 1 ]; then
       max_line_bytes = $SOAK_MAX_LINE, idle_timeout_s = $SOAK_IDLE_S, max_connections = $SOAK_MAX_CONN },
   },"
 fi
+[ "$TLS_IN" -eq 0 ] || GW_EXTRA="$GW_EXTRA
+  tls = { cert = \"$PKI/server.pem\", key = \"$PKI/server.key\" },"
 cat >"$SL/sluice.lua" <<EOF
 return {
   listen = "127.0.0.1:$SLUICE_PORT",
@@ -623,8 +669,11 @@ NGINX_PATH=/ingest
 [ "$OUTAGE" -eq 0 ] && [ "$SOAK" -eq 0 ] || NGINX_PATH=/ingest_read
 COMP_ARG=""
 [ "$COMPRESSION" = none ] || COMP_ARG=gzip:$COMPRESSION_LEVEL
-python3 "$ROOT/bench/benchlib.py" connector "http://127.0.0.1:$NGINX_PORT$NGINX_PATH" \
-  "$DURABILITY" ${SPOOL_MAX_BYTES:+"$SPOOL_MAX_BYTES"} ${COMP_ARG:+"$COMP_ARG"} >"$SL/connectors/bench.lua"
+DEST_URL=http://127.0.0.1:$NGINX_PORT$NGINX_PATH
+TLS_ARG=""
+[ "$TLS_OUT" -eq 0 ] || { DEST_URL=https://127.0.0.1:$NGINX_TLS_PORT$NGINX_PATH; TLS_ARG=ca:$PKI/ca.pem; }
+python3 "$ROOT/bench/benchlib.py" connector "$DEST_URL" \
+  "$DURABILITY" ${SPOOL_MAX_BYTES:+"$SPOOL_MAX_BYTES"} ${COMP_ARG:+"$COMP_ARG"} ${TLS_ARG:+"$TLS_ARG"} >"$SL/connectors/bench.lua"
 cp "$SL/sluice.lua" "$SL/connectors/bench.lua" "$RES/"
 raw state_fs "$(df -PT "$SL/var" | awk 'NR == 2 { print $2 " (" $1 ")" }')"
 raw durability "$DURABILITY"
@@ -634,6 +683,7 @@ raw compression "$([ "$COMPRESSION" = none ] && echo none || echo "gzip level $C
 "$SLUICE_BIN" run -c "$SL/sluice.lua" >"$SL/sluice.log" 2>&1 &
 SLUICE_PID=$!
 SLUICE_URL=http://127.0.0.1:$SLUICE_PORT
+[ "$TLS_IN" -eq 0 ] || SLUICE_URL=https://127.0.0.1:$SLUICE_PORT
 sluice_log() { cp "$SL/sluice.log" "$RES/sluice.log" 2>/dev/null; tail -n 30 "$SL/sluice.log" >&2; }
 if ! wait_http "$SLUICE_URL/healthz" "$HEALTH_TIMEOUT" "$SLUICE_PID"; then
   sluice_log
@@ -645,7 +695,7 @@ log "sluice pid $SLUICE_PID on 127.0.0.1:$SLUICE_PORT"
 # get_stats: "accepted delivered queued rejected requests failures retries
 # refused dead_lettered spool_bytes pending in_flight" of connector bench.
 get_stats() {
-  curl -sSf --max-time 5 "$SLUICE_URL/v1/connectors/bench" |
+  curl -sSf "${CURL_CA[@]}" --max-time 5 "$SLUICE_URL/v1/connectors/bench" |
     python3 "$ROOT/bench/benchlib.py" stats
 }
 
@@ -669,7 +719,7 @@ drain() {
 }
 
 # Probe: one request by hand, all records accepted and delivered.
-probe=$(curl -sS --max-time 10 -o "$TMP/probe.out" -w '%{http_code}' \
+probe=$(curl -sS "${CURL_CA[@]}" --max-time 10 -o "$TMP/probe.out" -w '%{http_code}' \
           -H 'Content-Type: application/json' --data-binary @"$BODY" \
           "$SLUICE_URL/v1/connectors/bench/records") || die "probe POST failed"
 if [[ $probe != 2?? ]]; then
@@ -714,7 +764,7 @@ sampler() {
   while alive "$SLUICE_PID"; do
     t=$(now)
     rss=$(proc_kib "$SLUICE_PID" VmRSS 2>/dev/null) || rss=""
-    j=$(curl -s --max-time 2 "$SLUICE_URL/v1/connectors/bench" 2>/dev/null) || j=""
+    j=$(curl -s "${CURL_CA[@]}" --max-time 2 "$SLUICE_URL/v1/connectors/bench" 2>/dev/null) || j=""
     ph=$(cat "$PHASE_FILE" 2>/dev/null) || ph=""
     row="$(awk -v a="$t" -v b="$t0" 'BEGIN { printf "%.2f", a - b }'),$ph,$rss"
     for f in spool_bytes accepted delivered refused queued pending in_flight dead_lettered failures; do
