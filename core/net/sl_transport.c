@@ -134,8 +134,10 @@ CURLcode sl_transport_route(CURL *easy, const sl_transport *t,
     rc = CURLE_OUT_OF_MEMORY;
     if (!(line = route_line(h, t->tls.server_name)))
         goto done;
+    rc = CURLE_URL_MALFORMAT; /* a name curl does not take as a host */
     if (curl_url_set(h, CURLUPART_HOST, t->tls.server_name, 0) != CURLUE_OK)
         goto done;
+    rc = CURLE_OUT_OF_MEMORY;
     if (curl_url_get(h, CURLUPART_URL, &renamed, 0) != CURLUE_OK)
         goto done;
     if (!(*route = curl_slist_append(NULL, line)))
