@@ -261,7 +261,8 @@ static int cut_batch(sl_delivery *d)
 
 static void on_response(void *ud, const sl_http_client_response *res);
 static void schedule_retry(batch *b, const sl_http_client_response *res);
-static void retry_or_bury(batch *b, const sl_http_client_response *res);
+static void retry_or_bury(batch *b, const sl_http_client_response *res,
+                          sl_tls_cause tls);
 static void retry_in(batch *b, uint64_t wait_ms);
 
 /* Put the request on the wire with `headers`. When it cannot even start,
@@ -387,7 +388,7 @@ static void on_headers(void *ud, lua_State *co, int nres, const char *err)
         b->last_status = 0;
         b->last_wall = wall_ms(d);
         sl_http_client_response r = {.status = 0, .error = err, .body = ""};
-        retry_or_bury(b, &r);
+        retry_or_bury(b, &r, SL_TLS_CAUSE_NONE);
         return;
     }
     transmit(b, b->dyn_headers);
@@ -695,26 +696,32 @@ static void on_response(void *ud, const sl_http_client_response *res)
         bury(b, res, why);
         return;
     }
-    retry_or_bury(b, res);
+    retry_or_bury(b, res, tls_failed ? sl_tls_report_cause(d->tls)
+                                     : SL_TLS_CAUSE_NONE);
 }
 
 /* A retryable failure: again after a backoff, unless the batch has been
- * failing for max_elapsed_s. */
-static void retry_or_bury(batch *b, const sl_http_client_response *res)
+ * failing for max_elapsed_s. `tls`: its TLS cause, named in the reason. */
+static void retry_or_bury(batch *b, const sl_http_client_response *res,
+                          sl_tls_cause tls)
 {
     const sl_connector_conf *c = b->d->conf;
     b->d->failing = 1;
     long st = res->status;
-    char why[320];
+    char why[320], cause[48] = "";
+    if (tls != SL_TLS_CAUSE_NONE)
+        snprintf(cause, sizeof cause, "TLS %s: ", sl_tls_cause_key(tls));
     if (c->retry_max_elapsed_s &&
         mono_ms(b->d) - b->first_mono >=
             (uint64_t)c->retry_max_elapsed_s * 1000) {
         if (st)
             snprintf(why, sizeof why, "retry time (max_elapsed_s = %u) ran "
-                     "out; last: HTTP %ld", c->retry_max_elapsed_s, st);
+                     "out; last: %sHTTP %ld", c->retry_max_elapsed_s, cause,
+                     st);
         else
             snprintf(why, sizeof why, "retry time (max_elapsed_s = %u) ran "
-                     "out; last: %.200s", c->retry_max_elapsed_s, res->error);
+                     "out; last: %s%.200s", c->retry_max_elapsed_s, cause,
+                     res->error);
         bury(b, res, why);
         return;
     }

@@ -251,7 +251,8 @@ class TlsFailuresTest(SluiceTestCase):
             self.assertGreaterEqual((last - first).total_seconds(), 1.5, e)
             self.assertGreater(e["attempts"], 2, e)
             self.assertIn("max_elapsed_s = 2", e["reason"], e)
-            self.assertIn("unable to get local issuer certificate",
+            self.assertIn("last: TLS unknown_ca: SSL certificate problem: "
+                          "unable to get local issuer certificate",
                           e["reason"], e)
         self.assertEqual(dest.requests(), [])
         self.assertEqual(len(self.cause_lines(sl, "unknown_ca")), 1)
@@ -419,6 +420,27 @@ class NginxTlsFailuresTest(TlsFailuresTest):
             % self.other.cert,
             tls={"client_cert": theirs.cert, "client_key": theirs.key})
         self.assertIn('HTTP 400 "The SSL certificate error"', line)
+
+    def test_nginx_400_dead_lettered_only_after_max_elapsed(self):
+        dest = self.start_destination()
+        ngx = Nginx(self.tmp, self.good, dest.port,
+                    "ssl_client_certificate %s; ssl_verify_client on;"
+                    % self.pki.cert)
+        self.addCleanup(ngx.stop)
+        sl = self.start(ngx, retry={"max_elapsed_s": 2})
+        self.post(sl, range(10))
+        entries = wait_until(
+            lambda: (lambda e: e if len(e) == 10 else None)(
+                sl.dlq_list("crm")), 20, interval=0.1)
+        for e in entries:
+            # retried as one batch until the time ran out, not bisected
+            # and buried as a permanent 400
+            self.assertGreater(e["attempts"], 2, e)
+            self.assertIn("max_elapsed_s = 2", e["reason"], e)
+            self.assertIn("last: TLS client_cert_required: HTTP 400",
+                          e["reason"], e)
+        self.assertEqual(sl.stats("crm")["splits"], 0)
+        self.assertEqual(dest.requests(), [])
 
     def test_nginx_protocol_version(self):
         # nginx 1.22 offers up to TLS 1.2 unless told otherwise
