@@ -19,7 +19,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pki import Pki  # noqa: E402
 from sluice_it import (SluiceTestCase, LuaRaw, connector_lua,  # noqa: E402
-                       crm_record, free_port, wait_until)
+                       crm_record, free_port, lua_str, wait_until)
 
 TINYPROXY = "/usr/bin/tinyproxy"
 
@@ -240,6 +240,31 @@ class ProxyTest(SluiceTestCase):
                    if r == "CONNECT 127.0.0.1:%d HTTP/1.1" % dest.port]
         self.assertGreaterEqual(len(tunnels), 1, proxy.log_text())
         self.assertEqual(len(proxy.requests()), len(tunnels))
+
+    def test_headers_fn_requests_take_the_proxy_too(self):
+        # an OAuth2-style token fetch from headers_fn goes through the
+        # connector's proxy, as delivery does
+        proxy = self.start_proxy()
+        token = self.start_destination()
+        hfn = """function(req)
+    local r, err = sluice.http.request {
+      method = "POST", url = %s, body = "grant_type=client_credentials",
+      headers = { ["Content-Type"] = "application/x-www-form-urlencoded" },
+    }
+    if not r then error("token fetch: " .. tostring(err)) end
+    return { ["X-Token-Status"] = tostring(r.status) }
+  end""" % lua_str(token.url + "/token")
+        env = clean_env()
+        sl = self.start_sluice(self.connector(
+            {"proxy": proxy.url, "headers_fn": LuaRaw(hfn)}), env=env)
+        self.deliver(sl, list(range(20)))
+        self.assertEqual({r.headers.get("X-Token-Status")
+                          for r in self.dest.requests()}, {"200"})
+        fetches = [r for r in proxy.requests()
+                   if r == "POST %s/token HTTP/1.1" % token.url]
+        self.assertEqual(len(fetches), len(token.requests()))
+        self.assertGreaterEqual(len(fetches), 1)
+        self.assertEqual(len(self.proxied(proxy)), len(self.dest.requests()))
 
     def test_proxy_false_ignores_the_environment(self):
         proxy = self.start_proxy()

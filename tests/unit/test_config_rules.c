@@ -16,6 +16,7 @@
 #include "sl_config_connector_rules.h"
 #include "sl_config_gateway_rules.h"
 #include "sl_config_keys.h"
+#include "sl_config_proxy.h"
 #include "sl_fieldtpl.h"
 #include "sl_test.h"
 #include "sl_test_config.h"
@@ -81,6 +82,10 @@ static void connector_target_free(sl_config_connector_target *ct)
     free(c->idempotency_header);
     sl_schema_free(c->schema);
     sl_config_schema_free(&ct->fields);
+    for (size_t i = 0; i < c->nwarnings; i++)
+        free(c->warnings[i]);
+    free(c->warnings);
+    sl_config_proxy_free(c); /* from the environment, when it names one */
     memset(ct, 0, sizeof *ct);
 }
 
@@ -727,6 +732,18 @@ static void test_compression_level(void)
     CHECK(connector_key("compression_level")->ltype == LUA_TNUMBER);
 }
 
+/* What sl_config_connector_after made (the schema, the TLS warnings, a
+ * proxy from the environment), of a target whose other parts the test
+ * owns. */
+static void after_free(sl_config_connector_target *ct)
+{
+    sl_schema_free(ct->c.schema);
+    for (size_t i = 0; i < ct->c.nwarnings; i++)
+        free(ct->c.warnings[i]);
+    free(ct->c.warnings);
+    sl_config_proxy_free(&ct->c);
+}
+
 /* compression_level needs compression; a static Content-Encoding is an
  * error either way, with a message for each. */
 static void test_compression_after(void)
@@ -752,7 +769,7 @@ static void test_compression_after(void)
               "t.lua:4: headers[\"content-ENCODING\"]: sluice sends the body "
               "uncompressed, so this header would not describe it; remove "
               "it, or set compression = \"gzip\" to send gzip bodies\n");
-    sl_schema_free(ct.c.schema);
+    after_free(&ct);
 
     ct = (sl_config_connector_target){0};
     ct.c.headers = &h;
@@ -764,7 +781,7 @@ static void test_compression_after(void)
     CHECK_STR(sl_test_config_close(&t),
               "t.lua:4: headers[\"content-ENCODING\"]: compression sets it "
               "(Content-Encoding: gzip); remove it\n");
-    sl_schema_free(ct.c.schema);
+    after_free(&ct);
 
     /* gzip without the level, or neither: nothing to say */
     ct = (sl_config_connector_target){0};
@@ -772,7 +789,7 @@ static void test_compression_after(void)
     CHECK(sl_test_config_open(&t, "return {}") == 0);
     sl_config_connector_after(&t.ctx, &ct);
     CHECK_STR(sl_test_config_close(&t), "");
-    sl_schema_free(ct.c.schema);
+    after_free(&ct);
 }
 
 /* ---- gateway -------------------------------------------------------- */
