@@ -29,6 +29,14 @@ return {
   batch = { max_records = 500, max_bytes = 1048576, max_delay_ms = 200 },
   timeout_ms = 10000,
   concurrency = 4,
+  -- HTTP/2 when an https:// CRM offers it: the concurrent batches then
+  -- share one connection. "1.1" never; "2" also over http:// (h2c).
+  http_version = "auto",
+  -- Without `proxy`, http_proxy/HTTPS_PROXY/... of the environment apply;
+  -- false ignores them. `sluice check` shows the proxy, password as ***.
+  -- proxy = "http://" .. sluice.env("PROXY_USER") .. ":" ..
+  --         sluice.env("PROXY_PASSWORD") .. "@proxy.corp.example:3128",
+  -- no_proxy = { "internal.example.com", "10.0.0.0/8" },
   -- Transient failures (408, 429, 5xx, network) are retried with backoff;
   -- after max_elapsed_s the records go to the dead letters
   -- (`sluice dlq list crm_contacts`).
