@@ -3,8 +3,11 @@
 #include "sl_tls_server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -20,15 +23,30 @@ static const char *ssl_reason(char *buf, size_t n, const char *fallback)
     return buf;
 }
 
-/* 0 when `path` can be opened for reading; else -1, the reason in err. */
+/* 0 when `path` is a regular file that can be read and is not larger
+ * than SL_TLS_SERVER_MAX_BYTES (OpenSSL's PEM reader would read a FIFO or
+ * /dev/zero for ever); else -1, the reason in err. */
 static int readable(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
+    struct stat st;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         snprintf(err, errlen, "%s: cannot be read: %s", path, strerror(errno));
         return -1;
     }
-    fclose(f);
+    int rc = fstat(fd, &st);
+    close(fd);
+    if (rc != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+        return -1;
+    }
+    if ((unsigned long long)st.st_size > SL_TLS_SERVER_MAX_BYTES) {
+        snprintf(err, errlen, "%s: %lld bytes, larger than a PEM file can "
+                 "be here (%zu)", path, (long long)st.st_size,
+                 SL_TLS_SERVER_MAX_BYTES);
+        return -1;
+    }
     return 0;
 }
 
@@ -185,6 +203,8 @@ int sl_tls_server_cert_info(const char *path, char *subject, size_t slen,
                             char *err, size_t errlen)
 {
     char why[160];
+    if (readable(path, err, errlen) != 0)
+        return -1;
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, errlen, "%s: cannot be read: %s", path, strerror(errno));

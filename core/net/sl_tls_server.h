@@ -12,6 +12,9 @@
 
 #include <openssl/ssl.h>
 
+/* A file larger than this is refused before it is parsed. */
+#define SL_TLS_SERVER_MAX_BYTES ((size_t)4 << 20)
+
 typedef struct sl_tls_server_opts {
     const char *cert;        /* PEM file: the server certificate, then any
                                 intermediates; required */
