@@ -15,6 +15,13 @@ return {
   -- Largest intake request body, in bytes (default 8 MiB).
   max_body_bytes = 8388608,
 
+  -- HTTPS on the intake (docs/operations.md, "Intake TLS"); the same table
+  -- as tcp[n].tls serves a TCP listener over TLS. Paths are relative to
+  -- this file's directory.
+  -- tls = { cert = "tls/intake.pem", key = "tls/intake.key",
+  --         client_ca = "tls/clients.pem", require_client_cert = false,
+  --         min_version = "1.2" },
+
   -- Raw-TCP listeners: NDJSON, one record per line, into a connector
   -- (docs/connectors.md, "TCP listeners"). Try it, with `sluice run`:
   --   nc 127.0.0.1 5170 < conf/samples/events.ndjson

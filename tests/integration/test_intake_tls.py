@@ -11,6 +11,7 @@ what a client saw."""
 
 import json
 import os
+import select
 import socket
 import ssl
 import subprocess
@@ -227,6 +228,30 @@ class IntakeTlsTest(SluiceTestCase):
                    msg="the served client's records delivered")
         with open(self.sl.stderr_path) as f:
             self.assertIn("request_timeout_s", f.read())
+
+    def test_slow_client_after_the_handshake_closed(self):
+        self.start_https("  request_timeout_s = 2,")
+        ts = self.tls_socket()
+        ts.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\n" % PATH)
+        gone = False
+        for _ in range(80):  # a header byte every 0.25 s: never silent
+            r, _, _ = select.select([ts], [], [], 0.25)
+            if r:
+                try:
+                    gone = ts.recv(100) == b""
+                except (ConnectionError, ssl.SSLError):
+                    gone = True
+                if gone:
+                    break
+            try:
+                ts.sendall(b"X")
+            except (ConnectionError, ssl.SSLError):
+                gone = True
+                break
+        self.assertTrue(gone, "the trickling TLS client was not closed")
+        self.assertGreaterEqual(self.metric("sluice_http_slow_closed_total"),
+                                1)
+        self.assertEqual(self.dest.ids(), [])
 
     def test_connection_limit_counts_tls_connections(self):
         self.start_https("  max_connections = 2,\n  request_timeout_s = 30,")
