@@ -34,8 +34,9 @@ return {
   http_version = "auto",
   -- Without `proxy`, http_proxy/HTTPS_PROXY/... of the environment apply;
   -- false ignores them. `sluice check` shows the proxy, password as ***.
-  -- proxy = "http://" .. sluice.env("PROXY_USER") .. ":" ..
-  --         sluice.env("PROXY_PASSWORD") .. "@proxy.corp.example:3128",
+  -- proxy = { url = "http://proxy.corp.example:3128",
+  --           user = sluice.env("PROXY_USER"),
+  --           password = sluice.env("PROXY_PASSWORD") },
   -- no_proxy = { "internal.example.com", "10.0.0.0/8" },
   -- Transient failures (408, 429, 5xx, network) are retried with backoff;
   -- after max_elapsed_s the records go to the dead letters

@@ -22,6 +22,9 @@ typedef struct sl_config_connector_target {
                                  bytes */
     bool compression_level_set; /* compression_level was written */
     sl_config_field_list fields; /* `schema` as read */
+    const char *proxy_url;      /* proxy = { url, user, password } as read; */
+    const char *proxy_user;     /* borrowed from the file's Lua state while */
+    const char *proxy_password; /* the key is parsed */
 } sl_config_connector_target;
 
 /* Value checks of string keys (sl_config_key.check): 0 if v is good, else

@@ -256,6 +256,31 @@ static const sl_config_key tls_keys[] = {
              "and port; see [TLS](#tls-to-the-destination)."},
     {0}};
 
+/* proxy as a table: the credentials apart from the URL, so that they
+ * need no percent-encoding */
+static const sl_config_key proxy_keys[] = {
+    {.name = "url", .kind = SL_CONFIG_STRING,
+     .store = SL_CONFIG_STORE_BORROWED, .off = CONNECTOR_OFFSET(proxy_url),
+     .required = true, .check = sl_config_check_proxy_bare_url,
+     .doc_type = "string",
+     .doc_allowed = "a proxy URL as `proxy` takes, without `user@`",
+     .desc = "The proxy."},
+    {.name = "user", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_proxy_secret,
+     .off = CONNECTOR_OFFSET(proxy_user), .ltype = LUA_TNONE,
+     .defstr = "none", .doc_type = "string",
+     .doc_allowed = "1 to 1024 bytes, any characters",
+     .desc = "User name for the proxy (Basic), written as it is: sluice "
+             "percent-encodes it into the URL."},
+    {.name = "password", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_proxy_secret,
+     .off = CONNECTOR_OFFSET(proxy_password), .ltype = LUA_TNONE,
+     .defstr = "none", .doc_type = "string",
+     .doc_allowed = "1 to 1024 bytes, any characters; needs `user`",
+     .desc = "Its password; read it with `sluice.env`. Never shown or "
+             "logged."},
+    {0}};
+
 const sl_config_key sl_config_field_keys[] = {
     {.name = "name", .kind = SL_CONFIG_STRING,
      .store = SL_CONFIG_STORE_BORROWED, .off = FIELD_OFFSET(name),
@@ -434,10 +459,11 @@ const sl_config_key sl_config_connector_keys[] = {
              "share one connection; see [HTTP/2](#http2)."},
     {.name = "proxy", .kind = SL_CONFIG_CUSTOM,
      .custom = sl_config_parse_proxy, .ltype = LUA_TNONE,
-     .defstr = "the environment", .doc_type = "string or false",
+     .sub = proxy_keys, .doc_sub_one = true,
+     .defstr = "the environment", .doc_type = "string, table or false",
      .doc_allowed = "a URL `scheme://[user:password@]host:port` with scheme "
                     "`http`, `https`, `socks5h`, `socks5`, `socks4a` or "
-                    "`socks4`; or `false`",
+                    "`socks4`; a table of `proxy.*` below; or `false`",
      .desc = "Forward proxy of every request (the `sluice.http.request` "
              "ones too); `false`: none, whatever the environment says. "
              "Without the key, `http_proxy`/`HTTP_PROXY`, "

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
 #include <lauxlib.h>
 #include <lua.h>
 
@@ -28,13 +29,95 @@ void sl_config_proxy_free(sl_connector_conf *c)
     setting_clear(&c->no_proxy);
 }
 
+#define PROXY_SECRET_MAX 1024 /* bytes of proxy.user or proxy.password */
+
+int sl_config_check_proxy_bare_url(const char *v, char *why, size_t n)
+{
+    const char *sep = strstr(v, "://");
+    if (strchr(sep ? sep + 3 : v, '@')) {
+        snprintf(why, n, "credentials go in user and password, not in url");
+        return -1;
+    }
+    return sl_proxy_check_url(v, why, n);
+}
+
+void sl_config_parse_proxy_secret(sl_config_parse_context *ctx,
+                                  const sl_config_key *key, int idx,
+                                  void *target)
+{
+    const char **dst = (const char **)((char *)target + key->off);
+    size_t len = 0;
+    *dst = NULL;
+    if (!idx)
+        return;
+    if (lua_type(ctx->L, idx) != LUA_TSTRING) {
+        sl_config_err(ctx, "expected a string, got a %s (value not shown)",
+                      luaL_typename(ctx->L, idx));
+        return;
+    }
+    const char *v = lua_tolstring(ctx->L, idx, &len);
+    if (len == 0 || len > PROXY_SECRET_MAX || strlen(v) != len)
+        sl_config_err(ctx, "%s (value not shown)",
+                      strlen(v) != len ? "contains a NUL byte"
+                      : len ? "longer than 1024 bytes" : "empty");
+    else
+        *dst = v;
+}
+
+/* "scheme://" esc(user) [":" esc(password)] "@" rest-of-url, malloc'd;
+ * NULL out of memory. */
+static char *with_credentials(const char *url, const char *user,
+                              const char *password)
+{
+    const char *rest = strstr(url, "://") + 3; /* checked: it has one */
+    char *u = curl_easy_escape(NULL, user, 0);
+    char *p = password ? curl_easy_escape(NULL, password, 0) : NULL;
+    char *out = NULL;
+    if (u && (p || !password) &&
+        asprintf(&out, "%.*s%s%s%s@%s", (int)(rest - url), url, u,
+                 p ? ":" : "", p ? p : "", rest) < 0)
+        out = NULL;
+    if (u)
+        memset(u, 0, strlen(u));
+    if (p)
+        memset(p, 0, strlen(p));
+    curl_free(u);
+    curl_free(p);
+    return out;
+}
+
+/* proxy = { url = ..., user = ..., password = ... }: the URL to use, or
+ * NULL with the problems reported. */
+static char *parse_proxy_table(sl_config_parse_context *ctx,
+                               const sl_config_key *key, int idx,
+                               sl_config_connector_target *t)
+{
+    size_t before = ctx->nproblems;
+    t->proxy_url = t->proxy_user = t->proxy_password = NULL;
+    sl_config_parse_table(ctx, idx, key->sub, t);
+    if (ctx->nproblems != before || !t->proxy_url)
+        return NULL;
+    if (t->proxy_password && !t->proxy_user) {
+        sl_config_path_push(ctx, "password", 0);
+        sl_config_err(ctx, "needs user");
+        sl_config_path_pop(ctx);
+        return NULL;
+    }
+    char *url = t->proxy_user ? with_credentials(t->proxy_url, t->proxy_user,
+                                                 t->proxy_password)
+                              : strdup(t->proxy_url);
+    if (!url)
+        sl_config_err(ctx, "out of memory");
+    return url;
+}
+
 void sl_config_parse_proxy(sl_config_parse_context *ctx,
                            const sl_config_key *key, int idx, void *target)
 {
-    sl_connector_conf *c = &((sl_config_connector_target *)target)->c;
+    sl_config_connector_target *t = target;
+    sl_connector_conf *c = &t->c;
     lua_State *L = ctx->L;
     char why[256], masked[160];
-    (void)key;
     setting_clear(&c->proxy_http);
     setting_clear(&c->proxy_https);
     if (!idx)
@@ -43,27 +126,45 @@ void sl_config_parse_proxy(sl_config_parse_context *ctx,
         c->proxy_http.source = c->proxy_https.source = SL_PROXY_FROM_OFF;
         return;
     }
-    if (lua_type(L, idx) != LUA_TSTRING) {
+    char *url = NULL;
+    if (lua_type(L, idx) == LUA_TTABLE) {
+        if (!(url = parse_proxy_table(ctx, key, idx, t)))
+            return;
+    } else if (lua_type(L, idx) != LUA_TSTRING) {
         sl_config_describe(L, idx, why, sizeof why);
         sl_config_err(ctx, "expected a proxy URL (\"http://proxy.example.com:"
-                      "3128\") or false, got %s",
+                      "3128\"), a table { url = ..., user = ..., password = "
+                      "... } or false, got %s",
                       lua_type(L, idx) == LUA_TBOOLEAN ? "boolean true" : why);
         return;
+    } else {
+        size_t len = 0;
+        const char *v = lua_tolstring(L, idx, &len);
+        sl_proxy_mask(v, masked, sizeof masked);
+        if (strlen(v) != len) {
+            sl_config_err(ctx, "\"%s\": contains a NUL byte", masked);
+            return;
+        }
+        if (sl_proxy_check_url(v, why, sizeof why) != 0) {
+            sl_config_err(ctx, "\"%s\": %s", masked, why);
+            return;
+        }
+        if (!(url = strdup(v))) {
+            sl_config_err(ctx, "out of memory");
+            return;
+        }
     }
-    size_t len = 0;
-    const char *v = lua_tolstring(L, idx, &len);
-    sl_proxy_mask(v, masked, sizeof masked);
-    if (strlen(v) != len) {
-        sl_config_err(ctx, "\"%s\": contains a NUL byte", masked);
-        return;
-    }
-    if (sl_proxy_check_url(v, why, sizeof why) != 0) {
-        sl_config_err(ctx, "\"%s\": %s", masked, why);
-        return;
-    }
-    c->proxy_http.value = sl_config_strdup(ctx, v);
-    c->proxy_https.value = sl_config_strdup(ctx, v);
+    /* anchored at once: the setting owns it (and wipes it when freed) */
+    c->proxy_http.value = url;
     c->proxy_http.source = c->proxy_https.source = SL_PROXY_FROM_KEY;
+    if (sl_proxy_check_url(url, why, sizeof why) != 0) {
+        /* credentials that make the URL too long */
+        sl_config_err(ctx, "with user and password: %s", why);
+        setting_clear(&c->proxy_http);
+        c->proxy_https.source = SL_PROXY_FROM_NONE;
+        return;
+    }
+    c->proxy_https.value = sl_config_strdup(ctx, url);
 }
 
 /* Append s[0..len) to the list being joined in *buf (size *cap, used

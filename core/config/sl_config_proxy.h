@@ -9,13 +9,21 @@
 #include "sl_proxy.h"
 
 /* Custom parsers (sl_config_key.custom; target: an
- * sl_config_connector_target). proxy: a proxy URL (sl_proxy_check_url)
- * or false, into c.proxy_http and c.proxy_https (absent: FROM_NONE,
- * resolved later). no_proxy: a list of 1 to 256 entries
- * (sl_proxy_check_no_proxy_entry), joined with "," into c.no_proxy.
- * Messages show a proxy URL masked (sl_proxy_mask). */
+ * sl_config_connector_target). proxy: a proxy URL (sl_proxy_check_url),
+ * false, or a table of key->sub (url, user, password: the URL without
+ * credentials, which are percent-encoded into it), into c.proxy_http and
+ * c.proxy_https (absent: FROM_NONE, resolved later). no_proxy: a list of
+ * 1 to 256 entries (sl_proxy_check_no_proxy_entry), joined with "," into
+ * c.no_proxy. Messages show a proxy URL masked (sl_proxy_mask). */
 void sl_config_parse_proxy(sl_config_parse_context *ctx,
                            const sl_config_key *key, int idx, void *target);
+/* proxy.user, proxy.password: a string of 1 to 1024 bytes without NUL,
+ * borrowed into the const char * at key->off; no message shows it. */
+void sl_config_parse_proxy_secret(sl_config_parse_context *ctx,
+                                  const sl_config_key *key, int idx,
+                                  void *target);
+/* proxy.url (sl_config_key.check): a proxy URL without credentials. */
+int sl_config_check_proxy_bare_url(const char *v, char *why, size_t n);
 void sl_config_parse_no_proxy(sl_config_parse_context *ctx,
                               const sl_config_key *key, int idx,
                               void *target);

@@ -7,6 +7,7 @@ where, with the password masked (also in the logs); a proxy that refuses
 sluice's credentials keeps every record until the password is
 fixed. Python 3 standard library only."""
 
+import base64
 import os
 import re
 import shutil
@@ -306,6 +307,38 @@ class ProxyTest(SluiceTestCase):
         # the start says which proxy, masked
         self.assertIn("connector crm: proxy http://bob:***@127.0.0.1:%d "
                       "(connector key proxy)" % proxy.port, log)
+
+    def test_table_form_credentials_need_no_encoding(self):
+        # characters a URL reserves, given as they are: the proxy gets them
+        # back in Basic auth (a Destination stands in for the proxy, to
+        # read the header; tinyproxy's BasicAuth takes no such password)
+        fake = self.start_destination()
+        user, password = "doe@corp:x", "p@ss:w/rd%41 #?"
+        env = clean_env(SLUICE_IT_PROXY_PASS=password)
+        key = LuaRaw('{ url = "http://127.0.0.1:%d", user = %s, '
+                     'password = sluice.env("SLUICE_IT_PROXY_PASS") }'
+                     % (fake.port, lua_str(user)))
+        sl = self.make_sluice(self.connector(
+            {"proxy": key}, url="http://127.0.0.1:%d/in" % free_port()),
+            env=env)
+        rc, out, err = self.check(sl, env)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("  proxy           http://doe%%40corp%%3Ax:***@127.0.0.1:"
+                      "%d (connector key proxy)\n" % fake.port, out)
+        self.assertNotIn("w/rd", out + err)
+        sl.start()
+        st, _, _ = sl.post("crm", [crm_record(i) for i in range(10)])
+        self.assertEqual(st, 200, sl.last_raw)
+        fake.wait_records(10)
+        want = "Basic " + base64.b64encode(
+            ("%s:%s" % (user, password)).encode()).decode()
+        self.assertEqual({r.headers.get("Proxy-Authorization")
+                          for r in fake.requests()}, {want})
+        sl.sigterm()
+        with open(sl.stderr_path, encoding="utf-8", errors="replace") as f:
+            log = f.read()
+        self.assertNotIn("w/rd", log)
+        self.assertNotIn("w%2Frd", log)
 
     def test_a_refused_password_keeps_the_records(self):
         proxy = self.start_proxy(auth=("bob", PASSWORD))

@@ -178,12 +178,78 @@ static void test_key_hostile(void)
     CHECK(strlen(msgs) < 400);
     sl_config_proxy_free(&ct.c);
     CHECK_CONTAINS(run("return { proxy = true }", NULL, &ct),
-                   "expected a proxy URL (\"http://proxy.example.com:3128\") "
-                   "or false, got boolean true");
-    CHECK_CONTAINS(run("return { proxy = { url = 'x' } }", NULL, &ct),
-                   "or false, got table");
+                   "expected a proxy URL (\"http://proxy.example.com:3128\"), "
+                   "a table { url = ..., user = ..., password = ... } or "
+                   "false, got boolean true");
     CHECK_CONTAINS(run("return { proxy = '' }", NULL, &ct), "empty");
     CHECK(ct.c.transport.proxy_http == NULL);
+}
+
+static void test_table_form(void)
+{
+    sl_config_connector_target ct;
+    /* credentials as they are: percent-encoded into the URL */
+    CHECK_STR(run("return { proxy = { url = 'http://h:3128', "
+                  "user = 'doe@corp:x', password = 'p@ss:w/rd%41 #?' } }",
+                  NULL, &ct), "");
+    CHECK_STR(ct.c.transport.proxy_https,
+              "http://doe%40corp%3Ax:p%40ss%3Aw%2Frd%2541%20%23%3F@h:3128");
+    CHECK_STR(ct.c.transport.proxy_http, ct.c.transport.proxy_https);
+    CHECK(ct.c.proxy_https.source == SL_PROXY_FROM_KEY);
+    sl_config_proxy_free(&ct.c);
+    CHECK_STR(run("return { proxy = { url = 'socks5h://h:1080', user = 'u' "
+                  "} }", NULL, &ct), "");
+    CHECK_STR(ct.c.transport.proxy_http, "socks5h://u@h:1080");
+    sl_config_proxy_free(&ct.c);
+    CHECK_STR(run("return { proxy = { url = 'http://h:3128' } }", NULL, &ct),
+              "");
+    CHECK_STR(ct.c.transport.proxy_http, "http://h:3128");
+    sl_config_proxy_free(&ct.c);
+
+    const char *msgs = run("return { proxy = {\n"
+                           "  url = 'http://u:hunter2@h:3128',\n"
+                           "  user = 'u', password = 'hunter2' } }", NULL,
+                           &ct);
+    CHECK_CONTAINS(msgs, "t.lua:2: proxy.url: credentials go in user and "
+                         "password, not in url\n");
+    CHECK(strstr(msgs, "hunter2") == NULL);
+    CHECK(ct.c.transport.proxy_http == NULL);
+    sl_config_proxy_free(&ct.c);
+    msgs = run("return { proxy = { url = 'http://h:3128',\n"
+               "  password = 'hunter2' } }", NULL, &ct);
+    CHECK_CONTAINS(msgs, "proxy.password: needs user\n");
+    CHECK(strstr(msgs, "hunter2") == NULL);
+    sl_config_proxy_free(&ct.c);
+    msgs = run("return { proxy = { url = 'http://h:3128', user = 'u',\n"
+               "  password = 20242025 } }", NULL, &ct);
+    CHECK_CONTAINS(msgs, "t.lua:2: proxy.password: expected a string, got a "
+                         "number (value not shown)\n");
+    CHECK(strstr(msgs, "20242025") == NULL);
+    sl_config_proxy_free(&ct.c);
+    msgs = run("return { proxy = { url = 'http://h:3128', user = 'u',\n"
+               "  password = '', passwrd = 'hunter2' } }", NULL, &ct);
+    CHECK_CONTAINS(msgs, "proxy.password: empty (value not shown)");
+    CHECK_CONTAINS(msgs, "passwrd");
+    CHECK(strstr(msgs, "hunter2") == NULL);
+    sl_config_proxy_free(&ct.c);
+    msgs = run("return { proxy = { url = 'http://h:3128', user = 'u\\0v', "
+               "password = string.rep('x', 1025) } }", NULL, &ct);
+    CHECK_CONTAINS(msgs, "proxy.user: contains a NUL byte (value not shown)");
+    CHECK_CONTAINS(msgs, "proxy.password: longer than 1024 bytes");
+    sl_config_proxy_free(&ct.c);
+    CHECK_CONTAINS(run("return { proxy = { user = 'u' } }", NULL, &ct),
+                   "proxy.url: missing (required)");
+    CHECK_CONTAINS(run("return { proxy = { url = 'ftp://h:1' } }", NULL, &ct),
+                   "proxy.url: unsupported proxy scheme \"ftp\"");
+    /* credentials so long that the URL passes the limit */
+    msgs = run("return { proxy = { url = 'http://h:3128', user = "
+               "string.rep('@', 1000), password = string.rep('p', 1000) } }",
+               NULL, &ct);
+    CHECK_CONTAINS(msgs, "proxy: with user and password: ");
+    CHECK_CONTAINS(msgs, "longer than 2048");
+    CHECK(ct.c.transport.proxy_http == NULL);
+    CHECK(ct.c.proxy_http.source == SL_PROXY_FROM_NONE);
+    sl_config_proxy_free(&ct.c);
 }
 
 static void test_no_proxy_hostile(void)
@@ -237,6 +303,7 @@ int main(void)
         {"env_hostile", test_env_hostile},
         {"key_hostile", test_key_hostile},
         {"no_proxy_hostile", test_no_proxy_hostile},
+        {"table_form", test_table_form},
         {NULL, NULL},
     };
     return sl_test_run(cases);
