@@ -143,21 +143,28 @@ static int handshake_done(conn *c)
 static void tls_failed(sl_httpconn *g, conn *c, const char *why)
 {
     char reason[160];
-    unsigned long e, last = 0;
+    const char *r = NULL;
+    unsigned long e;
+    /* the latest comes first: the one that says most */
     while ((e = bufferevent_get_openssl_error(c->bev)) != 0)
-        last = e;
+        if (!r)
+            r = ERR_reason_error_string(e);
     if (!why) {
-        const char *r = last ? ERR_reason_error_string(last) : NULL;
         snprintf(reason, sizeof reason, "%s", r ? r : "the client closed the "
                  "connection");
         why = reason;
     }
     c->handshaking = 0;
+    char *host = NULL;
+    ev_uint16_t port = 0;
+    if (c->evcon)
+        evhttp_connection_get_peer(c->evcon, &host, &port);
     long long now = now_ms(g);
     if (++g->tls_failed == 1 || now - g->tls_logged_ms >= 1000) {
         g->tls_logged_ms = now;
-        sl_log_warn("intake", "HTTPS: TLS handshake with a client failed: %s "
-                "(%llu so far)", why, g->tls_failed);
+        sl_log_warn("intake", "HTTPS: TLS handshake with %s:%u failed: %s "
+                "(%llu so far)", host ? host : "?", (unsigned)port, why,
+                g->tls_failed);
     }
 }
 

@@ -227,7 +227,9 @@ class IntakeTlsTest(SluiceTestCase):
         wait_until(lambda: sorted(self.dest.ids()) == list(range(5)), 15,
                    msg="the served client's records delivered")
         with open(self.sl.stderr_path) as f:
-            self.assertIn("request_timeout_s", f.read())
+            log = f.read()
+        self.assertIn("HTTPS: TLS handshake with 127.0.0.1:", log)
+        self.assertIn("not done within request_timeout_s (2 s)", log)
 
     def test_slow_client_after_the_handshake_closed(self):
         self.start_https("  request_timeout_s = 2,")
@@ -321,6 +323,8 @@ class IntakeTlsTest(SluiceTestCase):
             self.metric("sluice_intake_tls_handshake_failures_total"), 3)
         wait_until(lambda: self.dest.ids() == [1], 15,
                    msg="only the record with certificate and key delivered")
+        with open(self.sl.stderr_path) as f:
+            self.assertIn("peer did not return a certificate", f.read())
 
     def test_client_cert_asked_not_required(self):
         self.make("")
