@@ -152,6 +152,9 @@ typedef struct sl_connector_conf {
                                      (joined by ","), else the
                                      environment's when a proxy came
                                      from there */
+    char *proxy_ca_file;        /* owned; proxy.ca_file, relative to the
+                                   connector file's directory resolved;
+                                   NULL: the system store */
 } sl_connector_conf;
 
 /* TLS of an intake: the gateway's `tls` (the HTTP intake) or a listener's

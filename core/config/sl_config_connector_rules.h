@@ -25,6 +25,7 @@ typedef struct sl_config_connector_target {
     const char *proxy_url;      /* proxy = { url, user, password } as read; */
     const char *proxy_user;     /* borrowed from the file's Lua state while */
     const char *proxy_password; /* the key is parsed */
+    const char *proxy_ca_file;
 } sl_config_connector_target;
 
 /* Value checks of string keys (sl_config_key.check): 0 if v is good, else

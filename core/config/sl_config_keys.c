@@ -279,6 +279,16 @@ static const sl_config_key proxy_keys[] = {
      .doc_allowed = "1 to 1024 bytes, any characters; needs `user`",
      .desc = "Its password; read it with `sluice.env`. Never shown or "
              "logged."},
+    {.name = "ca_file", .kind = SL_CONFIG_STRING,
+     .store = SL_CONFIG_STORE_BORROWED,
+     .off = CONNECTOR_OFFSET(proxy_ca_file),
+     .check = sl_config_check_nonempty, .defstr = NULL,
+     .doc_type = "string",
+     .doc_allowed = "a PEM file of CA certificates, relative to the "
+                    "connector file's directory; `https://` proxies only",
+     .desc = "Verify the proxy's own certificate against these CAs "
+             "(default: the system store; the connector's `tls` is for the "
+             "destination)."},
     {0}};
 
 const sl_config_key sl_config_field_keys[] = {

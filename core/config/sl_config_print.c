@@ -18,6 +18,7 @@
 #include "sl_luahost.h"
 #include "sl_proxy.h"
 #include "sl_schema.h"
+#include "sl_tls_files.h"
 #include "sl_tls_server.h"
 
 #define KIB 1024LL
@@ -400,6 +401,14 @@ static void print_transport(FILE *out, const sl_connector_conf *connector)
     if (!same_setting(mine, other)) {
         fprintf(out, "    for %s URLs  ", https ? "http://" : "https://");
         print_proxy_setting(out, other, "proxy");
+    }
+    if (connector->proxy_ca_file) {
+        sl_tls_files_info info;
+        fprintf(out, "  proxy ca_file   %s", connector->proxy_ca_file);
+        if (sl_tls_files_info_of(connector->proxy_ca_file, &info) == 0)
+            fprintf(out, " (%zu certificate%s: %s)", info.ncerts,
+                    info.ncerts == 1 ? "" : "s, the first", info.subject);
+        fputc('\n', out);
     }
     if (connector->no_proxy.value) {
         fprintf(out, "  no_proxy        ");

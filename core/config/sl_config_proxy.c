@@ -5,14 +5,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <lauxlib.h>
 #include <lua.h>
 
 #include "sl_config_connector_rules.h"
+#include "sl_tls_files.h"
 
 #define NO_PROXY_MAX 256 /* entries of one no_proxy list, at most */
+#define PROXY_CA_WARN_DAYS 14 /* a CA expiring sooner is warned of, as the
+                                 tls files are */
 
 static void setting_clear(sl_proxy_setting *s)
 {
@@ -27,6 +32,8 @@ void sl_config_proxy_free(sl_connector_conf *c)
     setting_clear(&c->proxy_http);
     setting_clear(&c->proxy_https);
     setting_clear(&c->no_proxy);
+    free(c->proxy_ca_file);
+    c->proxy_ca_file = NULL;
 }
 
 #define PROXY_SECRET_MAX 1024 /* bytes of proxy.user or proxy.password */
@@ -94,8 +101,19 @@ static char *parse_proxy_table(sl_config_parse_context *ctx,
 {
     size_t before = ctx->nproblems;
     t->proxy_url = t->proxy_user = t->proxy_password = NULL;
+    t->proxy_ca_file = NULL;
     sl_config_parse_table(ctx, idx, key->sub, t);
     if (ctx->nproblems != before || !t->proxy_url)
+        return NULL;
+    if (t->proxy_ca_file && strncasecmp(t->proxy_url, "https://", 8) != 0) {
+        sl_config_path_push(ctx, "ca_file", 0);
+        sl_config_err(ctx, "only for an https:// proxy: the connection to "
+                      "this one is not TLS");
+        sl_config_path_pop(ctx);
+        return NULL;
+    }
+    if (t->proxy_ca_file &&
+        !(t->c.proxy_ca_file = sl_config_strdup(ctx, t->proxy_ca_file)))
         return NULL;
     if (t->proxy_password && !t->proxy_user) {
         sl_config_path_push(ctx, "password", 0);
@@ -120,6 +138,8 @@ void sl_config_parse_proxy(sl_config_parse_context *ctx,
     char why[256], masked[160];
     setting_clear(&c->proxy_http);
     setting_clear(&c->proxy_https);
+    free(c->proxy_ca_file);
+    c->proxy_ca_file = NULL;
     if (!idx)
         return; /* the environment decides, once all keys are read */
     if (lua_type(L, idx) == LUA_TBOOLEAN && !lua_toboolean(L, idx)) {
@@ -294,6 +314,63 @@ static void no_proxy_from_env(sl_config_parse_context *ctx,
     }
 }
 
+typedef struct ca_report {
+    sl_config_parse_context *ctx;
+    sl_connector_conf *c;
+} ca_report;
+
+/* sl_tls_files_report_fn for proxy.ca_file: errors at the key, warnings
+ * (a CA about to expire) among the connector's. */
+static void on_ca_problem(void *ud, sl_tls_files_level level,
+                          const char *key, const char *msg)
+{
+    ca_report *r = ud;
+    char *line = NULL;
+    (void)key;
+    if (level == SL_TLS_FILES_ERROR) {
+        sl_config_path_push(r->ctx, "proxy", 0);
+        sl_config_path_push(r->ctx, "ca_file", 0);
+        sl_config_err(r->ctx, "%s (connector %s)", msg,
+                      r->c->name ? r->c->name : "?");
+        r->ctx->depth -= 2;
+        return;
+    }
+    char **grown = realloc(r->c->warnings,
+                           (r->c->nwarnings + 1) * sizeof *grown);
+    if (grown)
+        r->c->warnings = grown;
+    if (!grown || asprintf(&line, "connector %s (%s): proxy.ca_file: %s",
+                           r->c->name ? r->c->name : "?", r->ctx->file,
+                           msg) < 0) {
+        sl_config_err(r->ctx, "out of memory");
+        return;
+    }
+    r->c->warnings[r->c->nwarnings++] = line;
+}
+
+/* proxy.ca_file made relative to the connector file's directory, and
+ * read as curl will read it. */
+static void check_proxy_ca(sl_config_parse_context *ctx, sl_connector_conf *c)
+{
+    const char *slash = strrchr(ctx->file, '/');
+    char *full = NULL;
+    if (c->proxy_ca_file[0] != '/' && slash) {
+        if (asprintf(&full, "%.*s/%s", (int)(slash - ctx->file), ctx->file,
+                     c->proxy_ca_file) < 0) {
+            sl_config_err(ctx, "out of memory");
+            return;
+        }
+        free(c->proxy_ca_file);
+        c->proxy_ca_file = full;
+    }
+    sl_transport_tls tls;
+    memset(&tls, 0, sizeof tls);
+    tls.ca_file = c->proxy_ca_file;
+    ca_report r = {ctx, c};
+    sl_tls_files_check(&tls, time(NULL), PROXY_CA_WARN_DAYS, on_ca_problem,
+                       &r);
+}
+
 void sl_config_proxy_resolve(sl_config_parse_context *ctx,
                              sl_connector_conf *c, sl_proxy_getenv_fn fn,
                              void *ud)
@@ -317,4 +394,7 @@ void sl_config_proxy_resolve(sl_config_parse_context *ctx,
     c->transport.proxy_http = c->proxy_http.value;
     c->transport.proxy_https = c->proxy_https.value;
     c->transport.no_proxy = c->no_proxy.value;
+    if (c->proxy_ca_file)
+        check_proxy_ca(ctx, c);
+    c->transport.proxy_ca_file = c->proxy_ca_file;
 }

@@ -225,8 +225,11 @@ static void finish(sl_http_client *h, CURL *easy, CURLcode code)
     r.headers = keep_hdrs.data ? keep_hdrs.data : "";
     r.headers_len = keep_hdrs.len;
     curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &r.seconds);
-    if (code != CURLE_OK)
+    if (code != CURLE_OK) {
         curl_easy_getinfo(easy, CURLINFO_SSL_VERIFYRESULT, &r.tls_verify_result);
+        curl_easy_getinfo(easy, CURLINFO_PROXY_SSL_VERIFYRESULT,
+                          &r.proxy_tls_verify_result);
+    }
     sl_http_client_done_fn done = x->done;
     void *ud = x->ud;
     /* The callback may start new transfers; hand it a response whose

@@ -43,6 +43,10 @@ typedef struct sl_http_client_response {
     size_t headers_len;
     long tls_verify_result; /* CURLINFO_SSL_VERIFYRESULT: the X509_V_ERR_*
                                code of a failed certificate check, else 0 */
+    long proxy_tls_verify_result; /* the same of an https:// proxy's
+                               certificate (CURLINFO_PROXY_SSL_VERIFYRESULT):
+                               non-zero when the TLS that failed was the
+                               proxy's, not the destination's */
 } sl_http_client_response;
 
 #define SL_HTTP_CLIENT_BODY_KEEP 65536

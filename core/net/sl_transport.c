@@ -81,6 +81,8 @@ CURLcode sl_transport_apply(CURL *easy, const sl_transport *t, const char *url)
                                                            : t->proxy_http;
     SET(CURLOPT_PROXY, proxy ? proxy : "");
     SET(CURLOPT_NOPROXY, t->no_proxy ? t->no_proxy : "");
+    if (t->proxy_ca_file)
+        SET(CURLOPT_PROXY_CAINFO, t->proxy_ca_file);
     long version = http_version(t->http_version, url);
     SET(CURLOPT_HTTP_VERSION, version);
     /* libcurl before 8.0.0 breaks a prior-knowledge HTTP/2 connection

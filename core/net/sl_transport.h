@@ -34,6 +34,8 @@ typedef struct sl_transport {
     const char *proxy_https;  /* proxy of requests to https:// URLs */
     const char *no_proxy;     /* curl's NOPROXY list (hosts, domains,
                                  CIDR) that bypasses the proxy, or NULL */
+    const char *proxy_ca_file;/* PEM bundle that an https:// proxy is
+                                 verified against; NULL: the system's */
     sl_transport_http http_version;
 } sl_transport;
 

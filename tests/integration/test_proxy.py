@@ -12,9 +12,11 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -99,6 +101,70 @@ class Tinyproxy:
         """The request lines tinyproxy logged: 'POST http://...' each."""
         return re.findall(r"Request \(file descriptor \d+\): (.*)",
                           self.log_text())
+
+
+class TlsFront:
+    """An https:// proxy for the test: TLS on a free port (Python's ssl,
+    a certificate of the test's CA) in front of tinyproxy, each
+    connection relayed byte for byte to it."""
+
+    def __init__(self, ctx, upstream_port):
+        self.ctx, self.upstream = ctx, upstream_port
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.handshakes = 0
+        self._stop = False
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        self.sock.settimeout(0.2)
+        while not self._stop:
+            try:
+                raw, _ = self.sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._relay, args=(raw,),
+                             daemon=True).start()
+
+    def _relay(self, raw):
+        try:
+            raw.settimeout(10)
+            tls = self.ctx.wrap_socket(raw, server_side=True)
+        except (OSError, ssl.SSLError):
+            raw.close()
+            return
+        self.handshakes += 1
+        up = socket.create_connection(("127.0.0.1", self.upstream), 10)
+
+        def pump(src, dst):
+            try:
+                while True:
+                    data = src.recv(65536)
+                    if not data:
+                        break
+                    dst.sendall(data)
+            except OSError:
+                pass
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        t = threading.Thread(target=pump, args=(up, tls), daemon=True)
+        t.start()
+        pump(tls, up)
+        t.join(10)
+        tls.close()
+        up.close()
+
+    def stop(self):
+        self._stop = True
+        self.sock.close()
+        self._thread.join(5)
 
 
 @unittest.skipUnless(os.access(TINYPROXY, os.X_OK),
@@ -266,6 +332,64 @@ class ProxyTest(SluiceTestCase):
         self.assertEqual(len(fetches), len(token.requests()))
         self.assertGreaterEqual(len(fetches), 1)
         self.assertEqual(len(self.proxied(proxy)), len(self.dest.requests()))
+
+    def test_an_https_proxy_verified_by_its_ca_file(self):
+        tmp = tempfile.mkdtemp(prefix="sluice-pki-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        pki = Pki(tmp)
+        proxy = self.start_proxy()
+        front = TlsFront(pki.server("proxy").server_context(), proxy.port)
+        self.addCleanup(front.stop)
+        env = clean_env()
+        key = {"url": "https://127.0.0.1:%d" % front.port,
+               "ca_file": pki.cert}
+        sl = self.make_sluice(self.connector({"proxy": key}), env=env)
+        rc, out, err = self.check(sl, env)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("  proxy           https://127.0.0.1:%d (connector key "
+                      "proxy)\n" % front.port, out)
+        self.assertIn("  proxy ca_file   %s (1 certificate: CN=sluice test CA "
+                      "ca)\n" % pki.cert, out)
+        sl.start()
+        self.deliver(sl, list(range(20)))
+        self.assertEqual(len(self.proxied(proxy)), len(self.dest.requests()))
+        self.assertGreaterEqual(front.handshakes, 1)
+        # ca_file is for https:// proxies only
+        key = {"url": proxy.url, "ca_file": pki.cert}
+        sl2 = self.make_sluice(self.connector({"proxy": key}), env=env)
+        rc, out, err = self.check(sl2, env)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("proxy.ca_file: only for an https:// proxy", err)
+
+    def test_an_https_proxy_of_an_unknown_ca_keeps_the_records(self):
+        tmp = tempfile.mkdtemp(prefix="sluice-pki-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        pki = Pki(tmp)
+        proxy = self.start_proxy()
+        front = TlsFront(pki.server("proxy").server_context(), proxy.port)
+        self.addCleanup(front.stop)
+        env = clean_env()
+        # without ca_file: the system store, which does not know the CA
+        sl = self.start_sluice(self.connector(
+            {"proxy": "https://127.0.0.1:%d" % front.port}), env=env)
+        st, _, _ = sl.post("crm", [crm_record(i) for i in range(10)])
+        self.assertEqual(st, 200, sl.last_raw)
+        wait_until(lambda: sl.stats("crm").get("failures", 0) >= 2, 15,
+                   msg="two failed attempts")
+        stats = sl.stats("crm")
+        self.assertEqual(stats.get("delivered"), 0, stats)
+        self.assertEqual(stats.get("dead_lettered", 0), 0, stats)
+        self.assertEqual(proxy.requests(), [])
+        self.assertEqual(self.dest.requests(), [])
+        # the log says whose certificate it was, and which key to set
+        wait_until(lambda: [ln for ln in sl.log_lines() if "TLS to the "
+                            "https:// proxy" in str(ln.get("msg"))], 10,
+                   msg=lambda: "the proxy's TLS failure logged:\n"
+                   + sl.stderr_tail())
+        msg = [ln["msg"] for ln in sl.log_lines()
+               if "TLS to the https:// proxy" in str(ln.get("msg"))][0]
+        self.assertIn("unknown_ca", msg)
+        self.assertIn("proxy.ca_file", msg)
 
     def test_proxy_false_ignores_the_environment(self):
         proxy = self.start_proxy()

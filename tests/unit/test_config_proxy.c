@@ -252,6 +252,26 @@ static void test_table_form(void)
     sl_config_proxy_free(&ct.c);
 }
 
+static void test_proxy_ca_file(void)
+{
+    sl_config_connector_target ct;
+    const char *msgs = run("return { proxy = { url = 'http://h:3128',\n"
+                           "  ca_file = 'corp.pem' } }", NULL, &ct);
+    CHECK_CONTAINS(msgs, "t.lua:2: proxy.ca_file: only for an https:// "
+                         "proxy");
+    CHECK(ct.c.proxy_ca_file == NULL);
+    sl_config_proxy_free(&ct.c);
+    msgs = run("return { proxy = { url = 'https://h:3129',\n"
+               "  ca_file = '/nonexistent/corp.pem' } }", NULL, &ct);
+    CHECK_CONTAINS(msgs, "t.lua:2: proxy.ca_file: ");
+    CHECK_CONTAINS(msgs, "/nonexistent/corp.pem");
+    CHECK_CONTAINS(msgs, "No such file or directory");
+    sl_config_proxy_free(&ct.c);
+    CHECK_CONTAINS(run("return { proxy = { url = 'https://h:3129', "
+                       "ca_file = '' } }", NULL, &ct), "proxy.ca_file: ");
+    sl_config_proxy_free(&ct.c);
+}
+
 static void test_no_proxy_hostile(void)
 {
     sl_config_connector_target ct;
@@ -304,6 +324,7 @@ int main(void)
         {"key_hostile", test_key_hostile},
         {"no_proxy_hostile", test_no_proxy_hostile},
         {"table_form", test_table_form},
+        {"proxy_ca_file", test_proxy_ca_file},
         {NULL, NULL},
     };
     return sl_test_run(cases);
