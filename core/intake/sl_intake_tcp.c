@@ -217,7 +217,7 @@ static void reading(conn *k, int on)
     if (on) {
         struct timeval idle = {(time_t)k->t->conf->idle_timeout_s, 0};
         event_add(k->rev, &idle);
-        if (sl_tlsio_pending(k->io)) /* decrypted already: no readiness */
+        if (sl_tlsio_ready(k->io)) /* read already: no readiness */
             event_active(k->rev, EV_READ, 0);
     } else {
         event_del(k->rev);
@@ -484,8 +484,9 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         k->big = 1;
     process(k);
     watch_line(k);
-    /* TLS records decrypted and not yet taken: the socket will not say */
-    if (!k->paused && !k->closing && sl_tlsio_pending(k->io))
+    /* TLS records decrypted and not yet taken, or the end already read:
+     * the socket will not say */
+    if (!k->paused && !k->closing && sl_tlsio_ready(k->io))
         event_active(k->rev, EV_READ, 0);
 }
 
@@ -581,7 +582,7 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
         /* the handshake waited for the socket to take its bytes */
         if (evbuffer_get_length(k->out) == 0)
             event_del(k->wev);
-        if (handshake(k) == 0 && sl_tlsio_pending(k->io))
+        if (handshake(k) == 0 && sl_tlsio_ready(k->io))
             event_active(k->rev, EV_READ, 0);
         return;
     }

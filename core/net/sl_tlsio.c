@@ -15,6 +15,8 @@ struct sl_tlsio {
     SSL *ssl;          /* NULL: plain */
     int done;          /* handshake done (always when plain) */
     int wants_write;   /* the last AGAIN waits for writability */
+    int held;          /* an end (1) or error (SL_TLSIO_ERROR) found after
+                          bytes that a read returned: the next read's */
     char error[160];
 };
 
@@ -42,6 +44,11 @@ int sl_tlsio_handshaking(const sl_tlsio *io) { return !io->done; }
 int sl_tlsio_wants_write(const sl_tlsio *io) { return io->wants_write; }
 
 const char *sl_tlsio_error(const sl_tlsio *io) { return io->error; }
+
+int sl_tlsio_ready(const sl_tlsio *io)
+{
+    return io->held != 0 || sl_tlsio_pending(io) > 0;
+}
 
 size_t sl_tlsio_pending(const sl_tlsio *io)
 {
@@ -116,6 +123,11 @@ ssize_t sl_tlsio_read(sl_tlsio *io, void *buf, size_t n)
 {
     if (!io->ssl)
         return plain_outcome(io, read(io->fd, buf, n));
+    if (io->held) {
+        ssize_t st = io->held == 1 ? 0 : SL_TLSIO_ERROR;
+        io->held = 0;
+        return st;
+    }
     if (!io->done) {
         int st = sl_tlsio_handshake(io);
         if (st != 0)
@@ -133,13 +145,16 @@ ssize_t sl_tlsio_read(sl_tlsio *io, void *buf, size_t n)
             continue;
         }
         int st = ssl_outcome(io, rc);
-        if (got > 0 && st != SL_TLSIO_ERROR)
-            break; /* the end or the wait is for the next call */
-        if (got > 0) {
-            ERR_clear_error();
-            break; /* the error comes again at the next call */
-        }
-        return st;
+        if (got == 0)
+            return st;
+        /* the bytes first; an end or error is the next read's, which no
+         * readiness of the socket may announce (the close_notify has been
+         * read): sl_tlsio_ready says so */
+        if (st == 0)
+            io->held = 1;
+        else if (st == SL_TLSIO_ERROR)
+            io->held = SL_TLSIO_ERROR;
+        break;
     }
     io->wants_write = 0;
     return (ssize_t)got;

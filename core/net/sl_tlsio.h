@@ -51,6 +51,12 @@ int sl_tlsio_wants_write(const sl_tlsio *io);
  * sl_tlsio_read: the socket will not say it is readable for them. */
 size_t sl_tlsio_pending(const sl_tlsio *io);
 
+/* Whether a read would return without the socket becoming readable:
+ * bytes pending, or the end of the stream or an error found after the
+ * bytes the last read returned. A caller driven by readiness reads again
+ * at once when it is. */
+int sl_tlsio_ready(const sl_tlsio *io);
+
 /* Why the last SL_TLSIO_ERROR (OpenSSL's reason, or the system's). */
 const char *sl_tlsio_error(const sl_tlsio *io);
 

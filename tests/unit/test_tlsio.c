@@ -255,6 +255,24 @@ static void test_tls_end_without_close_notify(void)
     close_pair(&p);
 }
 
+/* The data and the close_notify arrive together: the read that returns
+ * the data has taken the end from the socket too, so no readiness will
+ * come for it; ready says to read again. */
+static void test_tls_end_behind_the_data(void)
+{
+    pair p = open_pair(1, 1, NULL);
+    CHECK(handshake(&p) == 0);
+    SSL_do_handshake(p.cssl);
+    client_write(&p, "a line\n", 7);
+    SSL_shutdown(p.cssl);
+    char got[64];
+    CHECK(sl_tlsio_read(p.io, got, sizeof got) == 7);
+    CHECK(sl_tlsio_ready(p.io));
+    CHECK(sl_tlsio_read(p.io, got, sizeof got) == 0);
+    CHECK(!sl_tlsio_ready(p.io));
+    close_pair(&p);
+}
+
 static void test_tls_write_fills_the_socket(void)
 {
     pair p = open_pair(1, 1, NULL);
@@ -359,6 +377,7 @@ int main(void)
         {"plain", test_plain},
         {"tls_lines_and_end", test_tls_lines_and_end},
         {"tls_end_without_close_notify", test_tls_end_without_close_notify},
+        {"tls_end_behind_the_data", test_tls_end_behind_the_data},
         {"tls_write_fills_the_socket", test_tls_write_fills_the_socket},
         {"hostile_peers", test_hostile_peers},
         {NULL, NULL}};
