@@ -13,7 +13,6 @@
 #include "sl_addr.h"
 #include "sl_config_connector_rules.h"
 #include "sl_config_tls.h"
-#include "sl_config_proxy.h"
 #include "sl_fieldtpl.h"
 #include "sl_gzip.h"
 #include "sl_header.h"
@@ -405,7 +404,6 @@ void sl_config_connector_after(sl_config_parse_context *ctx, void *target)
                       c->spool_segment_bytes, c->spool_max_bytes);
         ctx->depth -= 2;
     }
-    sl_config_proxy_resolve(ctx, c, sl_proxy_getenv, NULL);
     if (!(c->schema = sl_config_schema_build(
               ctx, &connector->fields, (sl_unknown_policy)connector->unknown)))
         return;

@@ -307,9 +307,13 @@ static void load_connector(loader *load, const char *file)
     sl_config_connector_target connector;
     sl_config *cfg = load->cfg;
     memset(&connector, 0, sizeof connector);
-    if (run_file(&ctx) == 0)
+    if (run_file(&ctx) == 0) {
         parse_returned(&ctx, sl_config_connector_keys, &connector,
                        sl_config_connector_after);
+        /* the proxy with the environment, into the transport that
+         * sl_config_connector_after has set up */
+        sl_config_proxy_resolve(&ctx, &connector.c, sl_proxy_getenv, NULL);
+    }
     if (connector.c.name)
         check_unique(load, &ctx, connector.c.name);
     if (ctx.nproblems == 0 && !(connector.c.file = strdup(file)))

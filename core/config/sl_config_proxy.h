@@ -28,7 +28,9 @@ void sl_config_parse_no_proxy(sl_config_parse_context *ctx,
                               const sl_config_key *key, int idx,
                               void *target);
 
-/* After the keys: a scheme without the key takes its variable from the
+/* After the keys and sl_config_connector_after (the loader calls it; not
+ * that function, which this module's parsers depend on): a scheme
+ * without the key takes its variable from the
  * environment (read through fn, ud), checked like the key (a value
  * without a scheme is http://, as curl reads it); no_proxy without the
  * key comes from the environment when a proxy does; then c->transport
