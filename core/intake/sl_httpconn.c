@@ -479,15 +479,17 @@ static struct bufferevent *make_bev(sl_httpconn *g, struct event_base *base)
 }
 
 /* Out of memory on a TLS intake: evhttp must not make its own (plain)
- * bufferevent, which would speak HTTP in clear text. This one cannot take
- * a byte (its input is frozen): the connection ends at its first read or
- * at idle_timeout_s. */
+ * bufferevent, which would speak HTTP in clear text. One end of a pair
+ * has no socket to take: evhttp fails to set the connection up and
+ * closes it at once ("cannot get connection"). (Freezing a socket
+ * bufferevent's input would not do: its read callback unfreezes it.) */
 static struct bufferevent *dead_bev(struct event_base *base)
 {
-    struct bufferevent *bev = bufferevent_socket_new(base, -1, 0);
-    if (bev)
-        evbuffer_freeze(bufferevent_get_input(bev), 0);
-    return bev;
+    struct bufferevent *pair[2];
+    if (bufferevent_pair_new(base, 0, pair) != 0)
+        return NULL;
+    bufferevent_free(pair[1]);
+    return pair[0];
 }
 
 /* evhttp_set_bevcb: a connection was accepted; its bufferevent. */
