@@ -442,6 +442,31 @@ class IntakeTlsTest(SluiceTestCase):
         wait_until(lambda: sorted(self.dest.ids()) == [2, 3], 15,
                    msg="records 2 and 3 delivered")
 
+    def test_tcp_tls_line_timeout_and_connection_limit(self):
+        self.start_tcp_tls(", line_timeout_s = 2, max_connections = 1")
+        ts = self.tls_connect()
+        ts.sendall(compact(crm_record(1)) + b"\n" + b'{"id":2,"em')
+        # a second connection is past max_connections: closed at once
+        extra = socket.create_connection(("127.0.0.1", self.tport),
+                                         timeout=10)
+        self.addCleanup(extra.close)
+        self.assertTrue(closed_within(extra, 10))
+        # the partial line is not whole within line_timeout_s: closed
+        ts.settimeout(15)
+        try:
+            self.assertEqual(ts.recv(100), b"")
+        except (ConnectionError, ssl.SSLError):
+            pass
+        wait_until(lambda: self.dest.ids() == [1], 15,
+                   msg="the whole line delivered")
+        path = os.path.join(self.sl.dir, "var", "crm", "rejects.ndjson")
+        wait_until(lambda: os.path.exists(path), 10, msg="a reject log")
+        with open(path) as f:
+            rej = [json.loads(x) for x in f if x.strip()]
+        self.assertEqual(len(rej), 1)
+        self.assertIn("line_timeout_s", rej[0]["error"])
+        self.assertEqual(rej[0]["text"], '{"id":2,"em')
+
     def test_tcp_tls_back_pressure_loses_nothing(self):
         """A 1 MiB spool and no destination yet: the listener stops reading
         (records wait in TLS records, in OpenSSL and in the socket) and
