@@ -16,6 +16,10 @@
 
 #include "sl_config_parse.h"
 
+#include <stdio.h>
+
+#include "sl_config.h"
+
 /* ---- one file's problems -------------------------------------------- */
 
 void sl_config_path_push(sl_config_parse_context *ctx, const char *key,
@@ -426,4 +430,23 @@ void sl_config_parse_table(sl_config_parse_context *ctx, int idx,
         }
         sl_config_path_pop(ctx);
     }
+}
+
+void sl_config_warn(sl_config_parse_context *ctx, sl_connector_conf *c,
+                    const char *fmt, ...)
+{
+    char msg[1024], *line = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    char **grown = realloc(c->warnings, (c->nwarnings + 1) * sizeof *grown);
+    if (grown)
+        c->warnings = grown;
+    if (!grown || asprintf(&line, "connector %s (%s): %s",
+                           c->name ? c->name : "?", ctx->file, msg) < 0) {
+        sl_config_err(ctx, "out of memory");
+        return;
+    }
+    c->warnings[c->nwarnings++] = line;
 }

@@ -102,6 +102,14 @@ typedef struct sl_config_key {
 void sl_config_err(sl_config_parse_context *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+struct sl_connector_conf;
+
+/* A WARNING about connector c for `sluice check` and the start: kept, as
+ * "connector NAME (file): what", in c->warnings (owned by c). Out of
+ * memory, an error instead. */
+void sl_config_warn(sl_config_parse_context *ctx, struct sl_connector_conf *c,
+                    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Add a complete message (malloc'd; taken, NULL ignored) at `line` (0:
  * unknown, sorted last). */
 void sl_config_add_problem(sl_config_parse_context *ctx, int line, char *msg);

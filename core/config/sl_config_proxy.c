@@ -258,8 +258,9 @@ void sl_config_parse_no_proxy(sl_config_parse_context *ctx,
 }
 
 /* One scheme's proxy from the environment, when the key did not say. */
-static void from_env(sl_config_parse_context *ctx, sl_proxy_setting *s,
-                     bool https, sl_proxy_getenv_fn fn, void *ud)
+static void from_env(sl_config_parse_context *ctx, sl_connector_conf *c,
+                     sl_proxy_setting *s, bool https, sl_proxy_getenv_fn fn,
+                     void *ud)
 {
     char why[256], masked[160];
     const char *v = NULL;
@@ -273,6 +274,22 @@ static void from_env(sl_config_parse_context *ctx, sl_proxy_setting *s,
                    : !(url = strdup(v))) {
         sl_config_err(ctx, "out of memory");
         return;
+    }
+    /* Other programs read the same variables and take a missing port as
+     * curl does: so does sluice, and says so (a connector key must be
+     * complete). */
+    long port = 0;
+    char *ported = sl_proxy_add_default_port(url, &port);
+    if (ported) {
+        memset(url, 0, strlen(url));
+        free(url);
+        url = ported;
+        sl_proxy_mask(v, masked, sizeof masked);
+        if (!https || c->proxy_http.var != var) /* all_proxy: once */
+            sl_config_warn(ctx, c, "environment variable %s=\"%s\" names no "
+                       "port: port %ld is used (curl's default for a "
+                       "proxy); write the port to be sure", var, masked,
+                       port);
     }
     if (sl_proxy_check_url(url, why, sizeof why) != 0) {
         sl_proxy_mask(v, masked, sizeof masked);
@@ -378,9 +395,9 @@ void sl_config_proxy_resolve(sl_config_parse_context *ctx,
     bool off = c->proxy_http.source == SL_PROXY_FROM_OFF;
     sl_config_path_push(ctx, "proxy", 0);
     if (c->proxy_http.source == SL_PROXY_FROM_NONE)
-        from_env(ctx, &c->proxy_http, false, fn, ud);
+        from_env(ctx, c, &c->proxy_http, false, fn, ud);
     if (c->proxy_https.source == SL_PROXY_FROM_NONE)
-        from_env(ctx, &c->proxy_https, true, fn, ud);
+        from_env(ctx, c, &c->proxy_https, true, fn, ud);
     sl_config_path_pop(ctx);
     sl_config_path_push(ctx, "no_proxy", 0);
     if (off && c->no_proxy.source == SL_PROXY_FROM_KEY)

@@ -77,29 +77,6 @@ static void needs(sl_config_parse_context *ctx, const char *key,
     ctx->depth -= 2;
 }
 
-/* A WARNING for `sluice check` and the start, kept in c->warnings. */
-static void warn(sl_config_parse_context *ctx, sl_connector_conf *c,
-                 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void warn(sl_config_parse_context *ctx, sl_connector_conf *c,
-                 const char *fmt, ...)
-{
-    char msg[1024], *line = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    char **grown = realloc(c->warnings, (c->nwarnings + 1) * sizeof *grown);
-    if (grown)
-        c->warnings = grown;
-    if (!grown || asprintf(&line, "connector %s (%s): %s",
-                           c->name ? c->name : "?", ctx->file, msg) < 0) {
-        sl_config_err(ctx, "out of memory");
-        return;
-    }
-    c->warnings[c->nwarnings++] = line;
-}
-
 typedef struct file_report {
     sl_config_parse_context *ctx;
     sl_connector_conf *c;
@@ -111,7 +88,7 @@ static void on_file_problem(void *ud, sl_tls_files_level level,
 {
     file_report *r = ud;
     if (level == SL_TLS_FILES_WARNING) {
-        warn(r->ctx, r->c, "tls.%s: %s", key, msg);
+        sl_config_warn(r->ctx, r->c, "tls.%s: %s", key, msg);
         return;
     }
     sl_config_path_push(r->ctx, "tls", 0);
@@ -162,12 +139,12 @@ void sl_config_tls_after(sl_config_parse_context *ctx, sl_connector_conf *c)
     file_report r = {ctx, c};
     sl_tls_files_check(t, time(NULL), WARN_DAYS, on_file_problem, &r);
     if (c->url && strncasecmp(c->url, "http://", 7) == 0 && tls_written(c))
-        warn(ctx, c, "tls is set, but url is http://: nothing of it is "
-             "used (did you mean https://?)");
+        sl_config_warn(ctx, c, "tls is set, but url is http://: nothing of "
+                       "it is used (did you mean https://?)");
     else if (!c->tls_verify)
-        warn(ctx, c, "tls.verify = false: the destination's certificate "
-             "and name are NOT checked; anyone in the path can read and "
-             "change the requests");
+        sl_config_warn(ctx, c, "tls.verify = false: the destination's "
+                       "certificate and name are NOT checked; anyone in the "
+                       "path can read and change the requests");
 }
 
 void sl_config_tls_free(sl_connector_conf *c)

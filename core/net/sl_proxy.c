@@ -113,6 +113,30 @@ int sl_proxy_check_url(const char *v, char *why, size_t n)
     return rc;
 }
 
+char *sl_proxy_add_default_port(const char *v, long *port)
+{
+    char why[8];
+    url_parts p;
+    const char *sep = strstr(v, "://");
+    if (!sep || parse_parts(v, &p, why, sizeof why) != 0)
+        return NULL;
+    bool bare = p.host && *p.host && !p.port;
+    parts_free(&p);
+    if (!bare)
+        return NULL;
+    const char *auth = sep + 3;
+    const char *host = strrchr(auth, '@');
+    host = host ? host + 1 : auth;
+    size_t end = (size_t)(host - v) + strcspn(host, "/?#");
+    *port = strncasecmp(v, "https://", 8) == 0 ? 443 : 1080;
+    size_t len = strlen(v);
+    char *out = malloc(len + 8);
+    if (!out)
+        return NULL;
+    snprintf(out, len + 8, "%.*s:%ld%s", (int)end, v, *port, v + end);
+    return out;
+}
+
 /* Where the user part ends (its last '@') within v's authority, which
  * starts at `auth`; NULL when there is none. The last '@' of the whole
  * rest, not the first before a '/': a password with a stray '/' or '#' is

@@ -18,6 +18,13 @@
  * the reason in why (n bytes); the reason never shows the password. */
 int sl_proxy_check_url(const char *v, char *why, size_t n);
 
+/* curl's port for a proxy URL that names none: 443 for https://, 1080
+ * for every other scheme (CURLOPT_PROXYPORT). When v parses as a URL with
+ * a host and no port, a malloc'd copy of v with that port written in
+ * (the caller frees it) and the port in *port; else NULL (v has a port,
+ * is no URL, or out of memory) and v is to be checked as it is. */
+char *sl_proxy_add_default_port(const char *v, long *port);
+
 /* v as it may be shown: the password of user:password@ replaced by "***"
  * (a user part without a password is replaced whole), control
  * characters as '?', cut to n - 1 bytes ending in "..." when longer.

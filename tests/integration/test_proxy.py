@@ -534,12 +534,22 @@ class ProxyTest(SluiceTestCase):
                                  re.escape(want))
                 self.assertNotIn(PASSWORD, out + err)
         # a bad variable names itself; proxy = false is the way out
-        env = clean_env(HTTPS_PROXY="http://bob:%s@proxy.example" % PASSWORD)
+        env = clean_env(HTTPS_PROXY="ftp://bob:%s@proxy.example:21" % PASSWORD)
         sl = self.make_sluice(self.connector(), env=env)
         rc, out, err = self.check(sl, env)
         self.assertNotEqual(rc, 0)
-        self.assertIn('environment variable HTTPS_PROXY="http://bob:***@'
-                      'proxy.example": no port', err)
+        self.assertIn('environment variable HTTPS_PROXY="ftp://bob:***@'
+                      'proxy.example:21": unsupported proxy scheme', err)
+        self.assertNotIn(PASSWORD, out + err)
+        # a variable without a port (other programs accept it) is taken
+        # with curl's default, and check warns of it
+        env2 = clean_env(HTTPS_PROXY="http://bob:%s@proxy.example" % PASSWORD)
+        sl2 = self.make_sluice(self.connector(), env=env2)
+        rc, out, err = self.check(sl2, env2)
+        self.assertEqual(rc, 0, err)
+        self.assertIn('HTTPS_PROXY="http://bob:***@proxy.example" names no '
+                      'port: port 1080 is used', out + err)
+        self.assertIn("proxy.example:1080", out)
         self.assertNotIn(PASSWORD, out + err)
         sl = self.make_sluice(self.connector({"proxy": False}), env=env)
         rc, out, err = self.check(sl, env)

@@ -23,6 +23,15 @@ static size_t count_lines(const char *s)
 }
 
 /* A fake environment: "NAME=value" pairs, NULL-terminated. */
+static void free_warnings(sl_connector_conf *c)
+{
+    for (size_t i = 0; i < c->nwarnings; i++)
+        free(c->warnings[i]);
+    free(c->warnings);
+    c->warnings = NULL;
+    c->nwarnings = 0;
+}
+
 static const char *fake_getenv(void *ud, const char *name)
 {
     size_t len = strlen(name);
@@ -136,12 +145,28 @@ static void test_env_hostile(void)
     const char *msgs = run("return {}", bad, &ct);
     CHECK_CONTAINS(msgs, "proxy: environment variable HTTPS_PROXY=\""
                          "ftp://u:***@h:21\": unsupported proxy scheme");
-    CHECK_CONTAINS(msgs, "proxy: environment variable http_proxy=\""
-                         "http://u:***@h\": no port");
     CHECK_CONTAINS(msgs, "or false to ignore the environment");
     CHECK(strstr(msgs, "hunter2") == NULL);
-    CHECK(count_lines(msgs) == 2);
-    CHECK(ct.c.transport.proxy_http == NULL);
+    CHECK(count_lines(msgs) == 1);
+    /* a variable without a port is taken as curl takes it, and warned of */
+    CHECK_STR(ct.c.transport.proxy_http, "http://u:hunter2@h:1080");
+    CHECK(ct.c.nwarnings == 1);
+    CHECK(ct.c.nwarnings == 1 &&
+          strstr(ct.c.warnings[0], "http_proxy=\"http://u:***@h\" names no "
+                                   "port: port 1080 is used") &&
+          !strstr(ct.c.warnings[0], "hunter2"));
+    free_warnings(&ct.c);
+    sl_config_proxy_free(&ct.c);
+
+    /* https:// proxies default to 443; all_proxy for both schemes warns
+     * once; a bracketed IPv6 host and a path keep their places */
+    const char *all[] = {"all_proxy=https://[::1]/", NULL};
+    msgs = run("return {}", all, &ct);
+    CHECK_STR(msgs, "");
+    CHECK_STR(ct.c.transport.proxy_http, "https://[::1]:443/");
+    CHECK_STR(ct.c.transport.proxy_https, "https://[::1]:443/");
+    CHECK(ct.c.nwarnings == 1);
+    free_warnings(&ct.c);
     sl_config_proxy_free(&ct.c);
 
     const char *ctl[] = {"http_proxy=http://h:1\r\nX: 1",

@@ -49,6 +49,22 @@ static void test_check_bad(void)
     CHECK_CONTAINS(reason("ftp://h:21", why, sizeof why),
                    "unsupported proxy scheme \"ftp\"");
     CHECK_CONTAINS(reason("socks6://h:1", why, sizeof why), "unsupported");
+    long port = 0;
+    char *d = sl_proxy_add_default_port("http://u:p@h", &port);
+    CHECK_STR(d, "http://u:p@h:1080");
+    CHECK(port == 1080);
+    free(d);
+    d = sl_proxy_add_default_port("HTTPS://h/", &port);
+    CHECK_STR(d, "HTTPS://h:443/");
+    CHECK(port == 443);
+    free(d);
+    d = sl_proxy_add_default_port("socks5h://[fe80::1]", &port);
+    CHECK_STR(d, "socks5h://[fe80::1]:1080");
+    free(d);
+    CHECK(sl_proxy_add_default_port("http://h:3128", &port) == NULL);
+    CHECK(sl_proxy_add_default_port("h", &port) == NULL);
+    CHECK(sl_proxy_add_default_port("http://", &port) == NULL);
+    CHECK(sl_proxy_add_default_port("http://a b", &port) == NULL);
     CHECK_CONTAINS(reason("http://h", why, sizeof why), "no port");
     CHECK_CONTAINS(reason("http://h:0", why, sizeof why), "port 0");
     CHECK_CONTAINS(reason("http://h:65536", why, sizeof why), "not a valid");
