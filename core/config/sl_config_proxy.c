@@ -342,7 +342,6 @@ static void on_ca_problem(void *ud, sl_tls_files_level level,
                           const char *key, const char *msg)
 {
     ca_report *r = ud;
-    char *line = NULL;
     (void)key;
     if (level == SL_TLS_FILES_ERROR) {
         sl_config_path_push(r->ctx, "proxy", 0);
@@ -352,17 +351,7 @@ static void on_ca_problem(void *ud, sl_tls_files_level level,
         r->ctx->depth -= 2;
         return;
     }
-    char **grown = realloc(r->c->warnings,
-                           (r->c->nwarnings + 1) * sizeof *grown);
-    if (grown)
-        r->c->warnings = grown;
-    if (!grown || asprintf(&line, "connector %s (%s): proxy.ca_file: %s",
-                           r->c->name ? r->c->name : "?", r->ctx->file,
-                           msg) < 0) {
-        sl_config_err(r->ctx, "out of memory");
-        return;
-    }
-    r->c->warnings[r->c->nwarnings++] = line;
+    sl_config_warn(r->ctx, r->c, "proxy.ca_file: %s", msg);
 }
 
 /* proxy.ca_file made relative to the connector file's directory, and
