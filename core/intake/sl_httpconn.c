@@ -2,9 +2,12 @@
  * for evhttp connections. */
 #include "sl_httpconn.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <openssl/err.h>
@@ -445,6 +448,15 @@ static void finish_setup(evutil_socket_t fd, short what, void *arg)
         c->evcon = cbarg;
         c->fd = (int)bufferevent_getfd(c->bev);
         c->state = C_OPEN;
+        /* An answer must not wait for the client's delayed ACK: over TLS
+         * evhttp's headers and body go out as separate records, and with
+         * Nagle the second waited ~40 ms for the ACK of the first (716
+         * requests/s on 32 connections, CPU idle). Failure only costs
+         * that latency. */
+        int one = 1;
+        if (c->fd >= 0 && setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+                                     sizeof one) != 0)
+            sl_log_debug("http", "TCP_NODELAY: %s", strerror(errno));
         if (g->o.tls) {
             c->handshaking = 1;
             c->accepted_ms = now_ms(g);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -662,6 +663,11 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
     k->t = t;
     k->fd = fd;
     snprintf(k->peer, sizeof k->peer, "%s", peer);
+    /* acks (and TLS records) go out at once, not after the peer's
+     * delayed ACK of the previous segment; failure only costs latency */
+    int one = 1;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+        sl_log_debug("tcp", "%s: TCP_NODELAY: %s", peer, strerror(errno));
     sl_buf_init(&k->answer, 0);
     sl_buf_init(&k->in, CHUNK_MAX + t->conf->max_line_bytes);
     k->out = evbuffer_new();
