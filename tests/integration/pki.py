@@ -47,7 +47,7 @@ class Cert:
 
 class Pki:
     def __init__(self, directory, name="ca"):
-        self.dir = os.path.join(directory, name)
+        self.dir = os.path.abspath(os.path.join(directory, name))
         os.makedirs(self.dir, exist_ok=True)
         self.name = name
         self.cert = os.path.join(self.dir, "ca.pem")
