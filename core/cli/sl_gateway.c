@@ -22,6 +22,7 @@
 #include "sl_pieces.h"
 #include "sl_state.h"
 #include "sl_time.h"
+#include "sl_tls_files.h"
 #include "sl_tls_server.h"
 
 typedef struct gateway {
@@ -125,9 +126,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
  * "tcp[2].tls". */
 static int tls_ctx(const sl_tls_conf *tls, const char *what, SSL_CTX **out)
 {
-    char err[512], subject[256], until[64];
+    char err[512];
     const char *bad = NULL;
-    time_t expires;
+    sl_tls_files_info info;
     *out = NULL;
     if (!tls->cert)
         return 0;
@@ -140,16 +141,22 @@ static int tls_ctx(const sl_tls_conf *tls, const char *what, SSL_CTX **out)
                 bad ? bad : "", err);
         return -1;
     }
-    if (sl_tls_server_cert_info(tls->cert, subject, sizeof subject, until,
-                                sizeof until, &expires, err,
-                                sizeof err) == 0) {
-        double left = difftime(expires, time(NULL)) / 86400.0;
-        if (left < 0)
-            sl_log_warn("gateway", "%s.cert %s (%s) expired on %s: clients "
-                    "will refuse it", what, tls->cert, subject, until);
-        else if (left < 14)
-            sl_log_warn("gateway", "%s.cert %s (%s) expires on %s, within "
-                    "14 days", what, tls->cert, subject, until);
+    if (sl_tls_files_info_of(tls->cert, &info, NULL, 0) != 0)
+        return 0;
+    switch (sl_tls_files_expiry_at(info.expires, time(NULL),
+                                   SL_TLS_FILES_WARN_DAYS)) {
+    case SL_TLS_FILES_EXPIRED:
+        sl_log_warn("gateway", "%s.cert %s (%s) expired on %s: clients will "
+                    "refuse it", what, tls->cert, info.subject,
+                    info.not_after);
+        break;
+    case SL_TLS_FILES_EXPIRING:
+        sl_log_warn("gateway", "%s.cert %s (%s) expires on %s, within %d "
+                    "days", what, tls->cert, info.subject, info.not_after,
+                    SL_TLS_FILES_WARN_DAYS);
+        break;
+    default:
+        break;
     }
     return 0;
 }

@@ -19,7 +19,6 @@
 #include "sl_proxy.h"
 #include "sl_schema.h"
 #include "sl_tls_files.h"
-#include "sl_tls_server.h"
 
 #define KIB 1024LL
 #define MIB (1024LL * 1024)
@@ -211,22 +210,24 @@ static void print_durability(FILE *out, const sl_connector_conf *connector)
  * certificates it asks for, the lowest version. */
 static void print_tls(FILE *out, const char *label, const sl_tls_conf *tls)
 {
-    char subject[256], until[64], why[512];
-    time_t expires = 0;
+    char why[640];
+    sl_tls_files_info info;
     if (!tls->cert) {
         fprintf(out, "%s plain (no tls)\n", label);
         return;
     }
     fprintf(out, "%s cert %s", label, tls->cert);
-    if (sl_tls_server_cert_info(tls->cert, subject, sizeof subject, until,
-                                sizeof until, &expires, why,
-                                sizeof why) != 0) {
+    if (sl_tls_files_info_of(tls->cert, &info, why, sizeof why) != 0) {
         fprintf(out, " (%s)\n", why);
     } else {
-        double left = difftime(expires, time(NULL)) / 86400.0;
-        fprintf(out, " (%s; expires %s%s)\n", subject, until,
-                left < 0 ? ": EXPIRED, clients will refuse it"
-                : left < 14 ? ": within 14 days, renew it" : "");
+        sl_tls_files_expiry e = sl_tls_files_expiry_at(
+            info.expires, time(NULL), SL_TLS_FILES_WARN_DAYS);
+        fprintf(out, " (%s; expires %s", info.subject, info.not_after);
+        if (e == SL_TLS_FILES_EXPIRED)
+            fprintf(out, ": EXPIRED, clients will refuse it");
+        else if (e == SL_TLS_FILES_EXPIRING)
+            fprintf(out, ": within %d days, renew it", SL_TLS_FILES_WARN_DAYS);
+        fprintf(out, ")\n");
     }
     fprintf(out, "%*s key %s; ", (int)strlen(label), "", tls->key);
     if (tls->client_ca)
@@ -405,7 +406,8 @@ static void print_transport(FILE *out, const sl_connector_conf *connector)
     if (connector->proxy_ca_file) {
         sl_tls_files_info info;
         fprintf(out, "  proxy ca_file   %s", connector->proxy_ca_file);
-        if (sl_tls_files_info_of(connector->proxy_ca_file, &info) == 0)
+        if (sl_tls_files_info_of(connector->proxy_ca_file, &info, NULL, 0) ==
+            0)
             fprintf(out, " (%zu certificate%s: %s)", info.ncerts,
                     info.ncerts == 1 ? "" : "s, the first", info.subject);
         fputc('\n', out);

@@ -16,8 +16,6 @@
 #include "sl_tls_files.h"
 
 #define NO_PROXY_MAX 256 /* entries of one no_proxy list, at most */
-#define PROXY_CA_WARN_DAYS 14 /* a CA expiring sooner is warned of, as the
-                                 tls files are */
 
 static void setting_clear(sl_proxy_setting *s)
 {
@@ -373,8 +371,8 @@ static void check_proxy_ca(sl_config_parse_context *ctx, sl_connector_conf *c)
     memset(&tls, 0, sizeof tls);
     tls.ca_file = c->proxy_ca_file;
     ca_report r = {ctx, c};
-    sl_tls_files_check(&tls, time(NULL), PROXY_CA_WARN_DAYS, on_ca_problem,
-                       &r);
+    sl_tls_files_check(&tls, time(NULL), SL_TLS_FILES_WARN_DAYS,
+                       on_ca_problem, &r);
 }
 
 void sl_config_proxy_resolve(sl_config_parse_context *ctx,

@@ -14,7 +14,6 @@
 
 #define SERVER_NAME_MAX 253 /* a DNS name's text, at most */
 #define LABEL_MAX 63
-#define WARN_DAYS 14        /* a certificate expiring sooner is warned of */
 
 int sl_config_check_server_name(const char *v, char *why, size_t n)
 {
@@ -137,7 +136,8 @@ void sl_config_tls_after(sl_config_parse_context *ctx, sl_connector_conf *c)
     t->verify = c->tls_verify;
     t->min_version = c->tls_min_version == 1 ? 13 : 12;
     file_report r = {ctx, c};
-    sl_tls_files_check(t, time(NULL), WARN_DAYS, on_file_problem, &r);
+    sl_tls_files_check(t, time(NULL), SL_TLS_FILES_WARN_DAYS, on_file_problem,
+                       &r);
     if (c->url && strncasecmp(c->url, "http://", 7) == 0 && tls_written(c))
         sl_config_warn(ctx, c, "tls is set, but url is http://: nothing of "
                        "it is used (did you mean https://?)");
@@ -171,7 +171,7 @@ static void print_ca(const sl_connector_conf *c, FILE *out)
     }
     if (c->tls_ca_file) {
         fprintf(out, "file %s", c->tls_ca_file);
-        if (sl_tls_files_info_of(c->tls_ca_file, &info) == 0)
+        if (sl_tls_files_info_of(c->tls_ca_file, &info, NULL, 0) == 0)
             fprintf(out, " (%zu certificate%s: %s)", info.ncerts,
                     info.ncerts == 1 ? "" : "s, the first", info.subject);
     }
@@ -194,7 +194,7 @@ void sl_config_tls_print(const sl_connector_conf *c, FILE *out)
             c->tls_min_version == 1 ? "1.3" : "1.2");
     if (c->tls_client_cert) {
         fprintf(out, "  tls client cert ");
-        if (sl_tls_files_info_of(c->tls_client_cert, &info) == 0)
+        if (sl_tls_files_info_of(c->tls_client_cert, &info, NULL, 0) == 0)
             fprintf(out, "%s, expires %s", info.subject, info.not_after);
         fprintf(out, " (%s; key %s%s)\n", c->tls_client_cert,
                 c->tls_client_key ? c->tls_client_key : "in the same file",

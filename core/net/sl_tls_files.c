@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -48,32 +49,67 @@ static const char *ssl_reason(void)
     return r ? r : "unknown error";
 }
 
-/* The file's bytes (NUL-terminated, caller frees), or NULL reported. */
-static char *read_pem(checker *ck, const char *key, const char *path,
-                      size_t *len)
+/* The bytes of the file at path (NUL-terminated, caller frees), or NULL
+ * with the reason, naming the file, in why. Anything but a regular file
+ * or a directory (whose read says why) is refused unread: a FIFO would
+ * block `sluice check` for ever. */
+static char *read_text(const char *path, size_t *len, char *why, size_t n)
 {
+    struct stat st;
     char *buf = NULL;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
+        !S_ISDIR(st.st_mode)) {
+        snprintf(why, n, "\"%s\" is not a regular file", path);
+        return NULL;
+    }
     switch (sl_fs_read_file(path, SL_TLS_FILES_MAX_BYTES, &buf, len)) {
     case SL_FS_OK:
         return buf;
     case SL_FS_OPEN:
-        say(ck, SL_TLS_FILES_ERROR, key, "cannot open \"%s\": %s", path,
-            strerror(errno));
+        snprintf(why, n, "cannot open \"%s\": %s", path, strerror(errno));
         break;
     case SL_FS_TOOBIG:
-        say(ck, SL_TLS_FILES_ERROR, key, "\"%s\" is larger than %zu MiB: "
-            "not a PEM file of certificates or keys", path,
-            SL_TLS_FILES_MAX_BYTES >> 20);
+        snprintf(why, n, "\"%s\" is larger than %zu MiB: not a PEM file of "
+                 "certificates or keys", path, SL_TLS_FILES_MAX_BYTES >> 20);
         break;
     case SL_FS_NOMEM:
-        say(ck, SL_TLS_FILES_ERROR, key, "\"%s\": out of memory", path);
+        snprintf(why, n, "\"%s\": out of memory", path);
         break;
     default:
-        say(ck, SL_TLS_FILES_ERROR, key, "cannot read \"%s\": %s", path,
-            strerror(errno));
+        snprintf(why, n, "cannot read \"%s\": %s", path, strerror(errno));
         break;
     }
     return NULL;
+}
+
+/* read_text, its failure reported. */
+static char *read_pem(checker *ck, const char *key, const char *path,
+                      size_t *len)
+{
+    char why[640];
+    char *buf = read_text(path, len, why, sizeof why);
+    if (!buf)
+        say(ck, SL_TLS_FILES_ERROR, key, "%s", why);
+    return buf;
+}
+
+/* t as a time, or -1 when it cannot be read. */
+static time_t time_of(const ASN1_TIME *t)
+{
+    struct tm tm;
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+        return (time_t)-1;
+    return timegm(&tm);
+}
+
+sl_tls_files_expiry sl_tls_files_expiry_at(time_t expires, time_t now,
+                                           int warn_days)
+{
+    if (expires <= now)
+        return SL_TLS_FILES_EXPIRED;
+    if (warn_days > 0 && expires - now <= (time_t)warn_days * DAY_S)
+        return SL_TLS_FILES_EXPIRING;
+    return SL_TLS_FILES_VALID;
 }
 
 static void utc_text(const ASN1_TIME *t, char *out, size_t n)
@@ -163,23 +199,27 @@ static void check_dates(checker *ck, const char *key, const char *path,
             "yet: valid from %s", path, which, subj, when);
         return;
     }
-    if (X509_cmp_time(na, &now) < 0) {
-        utc_text(na, when, sizeof when);
-        say(ck, SL_TLS_FILES_ERROR, key, "\"%s\": %s (%s) has expired: "
-            "valid until %s", path, which, subj, when);
+    time_t end = time_of(na);
+    if (end == (time_t)-1) {
+        say(ck, SL_TLS_FILES_ERROR, key, "\"%s\": %s (%s): its expiry date "
+            "cannot be read", path, which, subj);
         return;
     }
-    time_t soon = now + (time_t)warn_days * DAY_S;
-    if (warn_days > 0 && X509_cmp_time(na, &soon) < 0) {
-        int days = 0, secs = 0;
-        ASN1_TIME *t = ASN1_TIME_set(NULL, now);
-        if (!t || !ASN1_TIME_diff(&days, &secs, t, na))
-            days = 0;
-        ASN1_TIME_free(t);
-        utc_text(na, when, sizeof when);
-        say(ck, SL_TLS_FILES_WARNING, key, "\"%s\": %s (%s) expires in %d "
+    utc_text(na, when, sizeof when);
+    switch (sl_tls_files_expiry_at(end, now, warn_days)) {
+    case SL_TLS_FILES_EXPIRED:
+        say(ck, SL_TLS_FILES_ERROR, key, "\"%s\": %s (%s) has expired: "
+            "valid until %s", path, which, subj, when);
+        break;
+    case SL_TLS_FILES_EXPIRING: {
+        long days = (long)((end - now) / DAY_S);
+        say(ck, SL_TLS_FILES_WARNING, key, "\"%s\": %s (%s) expires in %ld "
             "day%s, on %s", path, which, subj, days, days == 1 ? "" : "s",
             when);
+        break;
+    }
+    default:
+        break;
     }
 }
 
@@ -334,6 +374,8 @@ static void check_client(checker *ck, const sl_transport_tls *tls,
     size_t len = 0;
     STACK_OF(X509) *all =
         load_certs(ck, "client_cert", tls->client_cert, &text, &len);
+    if (text) /* it may hold the key too */
+        OPENSSL_cleanse(text, len);
     free(text);
     X509 *leaf = all ? sk_X509_value(all, 0) : NULL;
     if (leaf)
@@ -368,18 +410,20 @@ int sl_tls_files_check(const sl_transport_tls *tls, time_t now,
     return ck.errors;
 }
 
-int sl_tls_files_info_of(const char *path, sl_tls_files_info *info)
+int sl_tls_files_info_of(const char *path, sl_tls_files_info *info,
+                         char *err, size_t errlen)
 {
     size_t len = 0;
-    char *text = NULL;
     int bad = 0;
+    char why[640];
     memset(info, 0, sizeof *info);
-    if (sl_fs_read_file(path, SL_TLS_FILES_MAX_BYTES, &text, &len) !=
-        SL_FS_OK)
+    char *text = read_text(path, &len, why, sizeof why);
+    if (!text) {
+        if (err)
+            snprintf(err, errlen, "%s", why);
         return -1;
+    }
     STACK_OF(X509) *all = read_certs(text, len, &bad);
-    free(text);
-    ERR_clear_error();
     int rc = -1;
     if (all && sk_X509_num(all) > 0) {
         X509 *x = sk_X509_value(all, 0);
@@ -387,8 +431,16 @@ int sl_tls_files_info_of(const char *path, sl_tls_files_info *info)
         subject_text(x, info->subject, sizeof info->subject);
         utc_text(X509_get0_notAfter(x), info->not_after,
                  sizeof info->not_after);
+        info->expires = time_of(X509_get0_notAfter(x));
         rc = 0;
+    } else if (err) {
+        const char *what = not_certs(text);
+        snprintf(err, errlen, "\"%s\" is %s", path,
+                 what ? what : "malformed PEM");
     }
+    ERR_clear_error();
+    OPENSSL_cleanse(text, len); /* a client_cert may hold its key too */
+    free(text);
     sk_X509_pop_free(all, X509_free);
     return rc;
 }

@@ -14,8 +14,14 @@
 
 #include "sl_transport.h"
 
-/* A file larger than this is refused before it is parsed. */
+/* A file larger than this is refused before it is parsed; so is one
+ * that is not a regular file (a FIFO would block the reader). */
 #define SL_TLS_FILES_MAX_BYTES ((size_t)4 << 20)
+
+/* A certificate that expires within this many days is warned of, by
+ * `sluice check` and at start: a connector's files, a proxy's CA file and
+ * an intake's certificate alike. */
+#define SL_TLS_FILES_WARN_DAYS 14
 
 typedef enum sl_tls_files_level {
     SL_TLS_FILES_ERROR,  /* curl would fail with it: the config is wrong */
@@ -43,10 +49,26 @@ typedef struct sl_tls_files_info {
     char subject[256];    /* the first one's subject (RFC 2253, control
                              characters shown as '?') */
     char not_after[32];   /* its expiry, "2026-12-31 23:59:59 UTC" */
+    time_t expires;       /* the same as a time */
 } sl_tls_files_info;
 
 /* Fill info from the PEM certificates at path. 0, or -1 when the file
- * cannot be read or holds no certificate (info zeroed). */
-int sl_tls_files_info_of(const char *path, sl_tls_files_info *info);
+ * cannot be read, is not a regular file or holds no certificate (info
+ * zeroed), with the reason, naming the file, in err (errlen bytes; err
+ * may be NULL). */
+int sl_tls_files_info_of(const char *path, sl_tls_files_info *info,
+                         char *err, size_t errlen);
+
+typedef enum sl_tls_files_expiry {
+    SL_TLS_FILES_VALID,    /* valid for more than warn_days */
+    SL_TLS_FILES_EXPIRING, /* expires within warn_days */
+    SL_TLS_FILES_EXPIRED
+} sl_tls_files_expiry;
+
+/* How a certificate that expires at `expires` stands at `now`: the one
+ * rule of the expiry warning (a certificate that ends exactly now has
+ * expired). */
+sl_tls_files_expiry sl_tls_files_expiry_at(time_t expires, time_t now,
+                                           int warn_days);
 
 #endif

@@ -1,14 +1,14 @@
 /* sl_tls_server: the OpenSSL server context of a TLS intake (the HTTP
  * intake's `tls`, a TCP listener's `tcp[n].tls`): its certificate and key,
  * the CAs whose client certificates it accepts, the lowest protocol
- * version; and what `sluice check` says about its certificate. Building a
- * context is also how the configuration is validated: every file is read
- * and checked as the server will use it. */
+ * version. Building a context is also how the configuration is validated:
+ * every file is read and checked as the server will use it. (What
+ * `sluice check` and the start say of the certificate's subject and
+ * expiry is sl_tls_files_info_of's.) */
 #ifndef SL_TLS_SERVER_H
 #define SL_TLS_SERVER_H
 
 #include <stddef.h>
-#include <time.h>
 
 #include <openssl/ssl.h>
 
@@ -39,13 +39,5 @@ typedef struct sl_tls_server_opts {
  * error queue empty. */
 SSL_CTX *sl_tls_server_ctx_new(const sl_tls_server_opts *o, const char **bad,
                                char *err, size_t errlen);
-
-/* The first certificate of the PEM file `path`: its subject (one line,
- * RFC 2253) into subject, its notAfter as "YYYY-MM-DD HH:MM:SS UTC" into
- * not_after and as a time into *expires (any may be NULL). Returns 0, or
- * -1 with the reason in err. */
-int sl_tls_server_cert_info(const char *path, char *subject, size_t slen,
-                            char *not_after, size_t nlen, time_t *expires,
-                            char *err, size_t errlen);
 
 #endif

@@ -1,12 +1,15 @@
 /* Unit tests for sl_tls_files: certificates and keys made here with
- * OpenSSL (an EC key, a self-signed certificate with chosen dates) and
- * written as PEM; then what the checker says of good files, of dates
- * (expired, not yet valid, expiring soon; in a CA bundle, an expired one
- * among valid ones and a bundle with none valid), of keys (mismatched, encrypted with the right,
- * a wrong and no password), and of hostile input: missing, a directory,
- * empty, garbage, 10 MiB of garbage, truncated PEM, a BEGIN line without
- * its END, base64 that is not DER, NUL bytes, a 3 MiB line, thousands of
- * BEGIN lines. Every message names the file and never the password. */
+ * OpenSSL (an EC key, a self-signed certificate with chosen
+ * dates) and written as PEM; then what the checker says of good
+ * files, of dates (expired, not yet valid, expiring soon; in a CA bundle,
+ * an expired one among valid ones and a bundle with none valid), of keys
+ * (mismatched, encrypted with the right, a wrong and no password), and of
+ * hostile input: missing, a directory, a FIFO, empty, garbage, 10 MiB of
+ * garbage, truncated PEM, a BEGIN line without its END, base64 that is
+ * not DER, NUL bytes, a 3 MiB line, thousands of BEGIN lines. Every
+ * message names the file and never the password. Also what
+ * sl_tls_files_info_of reads of a certificate file, and the one rule of
+ * the expiry warning. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +171,7 @@ static void make_fixtures(void)
     write_cert("dead-bundle.pem", future, 1);
     write_cert("soon-bundle.pem", ca1, 0);
     write_cert("soon-bundle.pem", soon, 1);
+    CHECK(mkfifo(path_of("fifo"), 0600) == 0);
     X509_free(good);
     X509_free(old);
     X509_free(future);
@@ -195,13 +199,42 @@ static void test_good_files(void)
     sl_transport_tls none = {0};
     f = check(&none);
     CHECK(f.errors == 0 && f.warnings == 0);
+}
+
+/* ---- what a certificate file says ---------------------------------------- */
+
+static void test_info(void)
+{
     sl_tls_files_info info;
-    CHECK(sl_tls_files_info_of(path_of("bundle.pem"), &info) == 0);
+    char err[640];
+    CHECK(sl_tls_files_info_of(path_of("bundle.pem"), &info, err,
+                               sizeof err) == 0);
     CHECK(info.ncerts == 2);
     CHECK_STR(info.subject, "CN=CA one");
     CHECK_CONTAINS(info.not_after, " UTC");
-    CHECK(sl_tls_files_info_of(path_of("good.key"), &info) == -1);
-    CHECK(sl_tls_files_info_of(path_of("nope.pem"), &info) == -1);
+    CHECK(info.expires > now + 364 * DAY && info.expires <= now + 365 * DAY);
+    CHECK(sl_tls_files_info_of(path_of("good.key"), &info, err,
+                               sizeof err) == -1);
+    CHECK_CONTAINS(err, "good.key\" is PEM, but holds no CERTIFICATE block");
+    CHECK(info.ncerts == 0 && info.expires == 0);
+    CHECK(sl_tls_files_info_of(path_of("nope.pem"), &info, err,
+                               sizeof err) == -1);
+    CHECK_CONTAINS(err, "cannot open \"");
+    CHECK_CONTAINS(err, "No such file");
+    CHECK(sl_tls_files_info_of(path_of("fifo"), &info, err,
+                               sizeof err) == -1);
+    CHECK_CONTAINS(err, "fifo\" is not a regular file");
+    CHECK(sl_tls_files_info_of(path_of("nope.pem"), &info, NULL, 0) == -1);
+    /* the one rule of the warning: expired at its end, expiring within
+     * warn_days, else valid */
+    CHECK(sl_tls_files_expiry_at(now, now, 14) == SL_TLS_FILES_EXPIRED);
+    CHECK(sl_tls_files_expiry_at(now - 1, now, 14) == SL_TLS_FILES_EXPIRED);
+    CHECK(sl_tls_files_expiry_at(now + 1, now, 14) == SL_TLS_FILES_EXPIRING);
+    CHECK(sl_tls_files_expiry_at(now + 14 * DAY, now, 14) ==
+          SL_TLS_FILES_EXPIRING);
+    CHECK(sl_tls_files_expiry_at(now + 14 * DAY + 1, now, 14) ==
+          SL_TLS_FILES_VALID);
+    CHECK(sl_tls_files_expiry_at(now + 1, now, 0) == SL_TLS_FILES_VALID);
 }
 
 /* ---- dates --------------------------------------------------------------- */
@@ -321,6 +354,8 @@ static void test_missing_and_unreadable(void)
     one_ca_error("adir", "Is a directory");
     sl_test_put_file(path_of("empty.pem"), "", 0);
     one_ca_error("empty.pem", "is not PEM");
+    /* a FIFO without a writer: refused unread, not waited on for ever */
+    one_ca_error("fifo", "fifo\" is not a regular file");
     sl_transport_tls t = {0};
     t.ca_path = path_of("nodir");
     findings f = check(&t);
@@ -429,6 +464,7 @@ int main(void)
     make_fixtures();
     static const sl_test_case cases[] = {
         {"good_files", test_good_files},
+        {"info", test_info},
         {"dates", test_dates},
         {"keys", test_keys},
         {"missing_and_unreadable", test_missing_and_unreadable},

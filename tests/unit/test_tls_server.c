@@ -3,8 +3,7 @@
  * and the file: missing, a directory, a FIFO, empty, garbage, too large,
  * a certificate where the key should be, an encrypted key, a key of
  * another certificate, require_client_cert without client_ca, a version
- * it does not know; and what cert_info reads. Certificates are made here
- * with OpenSSL. */
+ * it does not know. Certificates are made here with OpenSSL. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +19,6 @@
 #include "sl_test.h"
 #include "sl_test_dir.h"
 #include "sl_tls_server.h"
-
-#define DAY 86400L
 
 static char dir[256];
 static time_t now;
@@ -195,28 +192,6 @@ static void test_refusals(void)
     }
 }
 
-static void test_cert_info(void)
-{
-    char subject[256], until[64], err[512];
-    time_t expires = 0;
-    CHECK(sl_tls_server_cert_info(path_of("srv.pem"), subject, sizeof subject,
-                                  until, sizeof until, &expires, err,
-                                  sizeof err) == 0);
-    CHECK_STR(subject, "CN=intake.example");
-    CHECK_CONTAINS(until, " UTC");
-    CHECK(expires > now + 29 * DAY && expires < now + 31 * DAY);
-    CHECK(sl_tls_server_cert_info(path_of("junk.pem"), subject,
-                                  sizeof subject, until, sizeof until,
-                                  &expires, err, sizeof err) == -1);
-    CHECK_CONTAINS(err, "not a PEM certificate");
-    CHECK(sl_tls_server_cert_info(path_of("fifo"), NULL, 0, NULL, 0, NULL,
-                                  err, sizeof err) == -1);
-    CHECK_CONTAINS(err, "not a regular file");
-    CHECK(sl_tls_server_cert_info(path_of("nope.pem"), NULL, 0, NULL, 0,
-                                  NULL, err, sizeof err) == -1);
-    CHECK_CONTAINS(err, "No such file");
-}
-
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/sluice-test-tls-server-%ld",
@@ -228,7 +203,6 @@ int main(void)
     static const sl_test_case cases[] = {
         {"good", test_good},
         {"refusals", test_refusals},
-        {"cert_info", test_cert_info},
         {NULL, NULL}};
     int rc = sl_test_run(cases);
     sl_test_rm_rf(dir);
