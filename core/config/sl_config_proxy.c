@@ -6,14 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <curl/curl.h>
 #include <lauxlib.h>
 #include <lua.h>
 
 #include "sl_config_connector_rules.h"
-#include "sl_tls_files.h"
+#include "sl_config_tls.h"
 
 #define NO_PROXY_MAX 256 /* entries of one no_proxy list, at most */
 
@@ -329,50 +328,15 @@ static void no_proxy_from_env(sl_config_parse_context *ctx,
     }
 }
 
-typedef struct ca_report {
-    sl_config_parse_context *ctx;
-    sl_connector_conf *c;
-} ca_report;
-
-/* sl_tls_files_report_fn for proxy.ca_file: errors at the key, warnings
- * (a CA about to expire) among the connector's. */
-static void on_ca_problem(void *ud, sl_tls_files_level level,
-                          const char *key, const char *msg)
-{
-    ca_report *r = ud;
-    (void)key;
-    if (level == SL_TLS_FILES_ERROR) {
-        sl_config_path_push(r->ctx, "proxy", 0);
-        sl_config_path_push(r->ctx, "ca_file", 0);
-        sl_config_err(r->ctx, "%s (connector %s)", msg,
-                      r->c->name ? r->c->name : "?");
-        r->ctx->depth -= 2;
-        return;
-    }
-    sl_config_warn(r->ctx, r->c, "proxy.ca_file: %s", msg);
-}
-
 /* proxy.ca_file made relative to the connector file's directory, and
  * read as curl will read it. */
 static void check_proxy_ca(sl_config_parse_context *ctx, sl_connector_conf *c)
 {
-    const char *slash = strrchr(ctx->file, '/');
-    char *full = NULL;
-    if (c->proxy_ca_file[0] != '/' && slash) {
-        if (asprintf(&full, "%.*s/%s", (int)(slash - ctx->file), ctx->file,
-                     c->proxy_ca_file) < 0) {
-            sl_config_err(ctx, "out of memory");
-            return;
-        }
-        free(c->proxy_ca_file);
-        c->proxy_ca_file = full;
-    }
+    sl_config_tls_resolve(ctx, &c->proxy_ca_file);
     sl_transport_tls tls;
     memset(&tls, 0, sizeof tls);
     tls.ca_file = c->proxy_ca_file;
-    ca_report r = {ctx, c};
-    sl_tls_files_check(&tls, time(NULL), SL_TLS_FILES_WARN_DAYS,
-                       on_ca_problem, &r);
+    sl_config_tls_check_files(ctx, c, &tls, "proxy");
 }
 
 void sl_config_proxy_resolve(sl_config_parse_context *ctx,

@@ -48,16 +48,14 @@ int sl_config_check_server_name(const char *v, char *why, size_t n)
     return 0;
 }
 
-/* *path made relative to dir (the connector file's directory) unless it
- * is absolute or dir is ".". */
-static void resolve(sl_config_parse_context *ctx, const char *dir,
-                    char **path)
+void sl_config_tls_resolve(sl_config_parse_context *ctx, char **path)
 {
+    const char *slash = strrchr(ctx->file, '/');
     char *full;
-    if (!*path || (*path)[0] == '/' || strcmp(dir, ".") == 0)
+    if (!*path || (*path)[0] == '/' || !slash)
         return;
-    size_t n = strlen(dir);
-    if (asprintf(&full, "%s%s%s", dir, dir[n - 1] == '/' ? "" : "/",
+    /* "dir/" + path; the root directory's "/" once */
+    if (asprintf(&full, "%.*s/%s", (int)(slash - ctx->file), ctx->file,
                  *path) < 0) {
         sl_config_err(ctx, "out of memory");
         return;
@@ -79,6 +77,7 @@ static void needs(sl_config_parse_context *ctx, const char *key,
 typedef struct file_report {
     sl_config_parse_context *ctx;
     sl_connector_conf *c;
+    const char *table;
 } file_report;
 
 /* sl_tls_files_report_fn: errors at the key, warnings kept. */
@@ -87,14 +86,23 @@ static void on_file_problem(void *ud, sl_tls_files_level level,
 {
     file_report *r = ud;
     if (level == SL_TLS_FILES_WARNING) {
-        sl_config_warn(r->ctx, r->c, "tls.%s: %s", key, msg);
+        sl_config_warn(r->ctx, r->c, "%s.%s: %s", r->table, key, msg);
         return;
     }
-    sl_config_path_push(r->ctx, "tls", 0);
+    sl_config_path_push(r->ctx, r->table, 0);
     sl_config_path_push(r->ctx, key, 0);
     sl_config_err(r->ctx, "%s (connector %s)", msg,
                   r->c->name ? r->c->name : "?");
     r->ctx->depth -= 2;
+}
+
+void sl_config_tls_check_files(sl_config_parse_context *ctx,
+                               sl_connector_conf *c,
+                               const sl_transport_tls *t, const char *table)
+{
+    file_report r = {ctx, c, table};
+    sl_tls_files_check(t, time(NULL), SL_TLS_FILES_WARN_DAYS,
+                       on_file_problem, &r);
 }
 
 /* Whether any tls key was written (the defaults are verify on, 1.2). */
@@ -107,19 +115,10 @@ static int tls_written(const sl_connector_conf *c)
 
 void sl_config_tls_after(sl_config_parse_context *ctx, sl_connector_conf *c)
 {
-    const char *slash = strrchr(ctx->file, '/');
-    char *dir = slash ? strndup(ctx->file, (size_t)(slash - ctx->file) +
-                                               (slash == ctx->file))
-                      : strdup(".");
-    if (!dir) {
-        sl_config_err(ctx, "out of memory");
-        return;
-    }
-    resolve(ctx, dir, &c->tls_ca_file);
-    resolve(ctx, dir, &c->tls_ca_path);
-    resolve(ctx, dir, &c->tls_client_cert);
-    resolve(ctx, dir, &c->tls_client_key);
-    free(dir);
+    sl_config_tls_resolve(ctx, &c->tls_ca_file);
+    sl_config_tls_resolve(ctx, &c->tls_ca_path);
+    sl_config_tls_resolve(ctx, &c->tls_client_cert);
+    sl_config_tls_resolve(ctx, &c->tls_client_key);
     if (c->tls_client_key && !c->tls_client_cert)
         needs(ctx, "client_key", "set, but tls.client_cert is not: add the "
               "certificate that goes with this key");
@@ -135,9 +134,7 @@ void sl_config_tls_after(sl_config_parse_context *ctx, sl_connector_conf *c)
     t->server_name = c->tls_server_name;
     t->verify = c->tls_verify;
     t->min_version = c->tls_min_version == 1 ? 13 : 12;
-    file_report r = {ctx, c};
-    sl_tls_files_check(t, time(NULL), SL_TLS_FILES_WARN_DAYS, on_file_problem,
-                       &r);
+    sl_config_tls_check_files(ctx, c, t, "tls");
     if (c->url && strncasecmp(c->url, "http://", 7) == 0 && tls_written(c))
         sl_config_warn(ctx, c, "tls is set, but url is http://: nothing of "
                        "it is used (did you mean https://?)");
