@@ -231,7 +231,8 @@ static const sl_config_key tls_keys[] = {
              "the `client_cert` file)."},
     {.name = "client_key_password", .kind = SL_CONFIG_STRING,
      .store = SL_CONFIG_STORE_STRING,
-     .off = CONNECTOR_OFFSET(c.tls_key_password), .doc_type = "string",
+     .off = CONNECTOR_OFFSET(c.tls_key_password), .secret = true,
+     .doc_type = "string",
      .doc_allowed = "a string; read it with `sluice.env`",
      .desc = "Passphrase of an encrypted `client_key`; never shown or "
              "logged."},

@@ -355,7 +355,11 @@ void sl_config_parse_value(sl_config_parse_context *ctx,
         return;
     }
     if (t != kind_ltype(key) && kind_ltype(key) != LUA_TNONE) {
-        sl_config_describe(L, -1, got, sizeof got);
+        if (key->secret) /* a number is a password too */
+            snprintf(got, sizeof got, "%s (value not shown)",
+                     lua_typename(L, t));
+        else
+            sl_config_describe(L, -1, got, sizeof got);
         sl_config_err(ctx, "expected %s, got %s", kind_article(key), got);
         apply_default(ctx, key, target);
         return;

@@ -91,6 +91,8 @@ typedef struct sl_config_key {
     bool doc_sub_one;           /* CUSTOM: `sub` are the keys of one table
                                    (rows like body.form), not of each
                                    element of a list */
+    bool secret;                /* STRING: a password; no message shows
+                                   the value (of a wrong type either) */
     const char *doc_type;       /* type as the reference shows it */
     const char *doc_allowed;    /* STRING/CUSTOM: allowed values */
     const char *desc;

@@ -1,12 +1,15 @@
 /* Unit tests for sl_config_tls: the form of tls.server_name (good names;
  * empty, oversized, hostile and URL-like ones refused), the paths made
  * relative to the connector file's directory, the keys that need
- * another, the transport filled from the keys, and the warnings kept for
- * `sluice check` and the start. */
+ * another, the transport filled from the keys, the warnings kept for
+ * `sluice check` and the start, and a client_key_password of the wrong
+ * type refused without its value. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sl_config_connector_rules.h"
+#include "sl_config_keys.h"
 #include "sl_config_tls.h"
 #include "sl_test.h"
 #include "sl_test_config.h"
@@ -162,6 +165,40 @@ static void test_warnings(void)
     conf_free(&c);
 }
 
+/* A password of the wrong type (a number: `client_key_password =
+ * 8675309`) is refused, and the message does not show it, as it shows
+ * the value of any other key of the wrong type. */
+static void test_password_of_the_wrong_type(void)
+{
+    sl_test_config t;
+    sl_config_connector_target ct;
+    memset(&ct, 0, sizeof ct);
+    const sl_config_key *tls = sl_test_config_key(sl_config_connector_keys,
+                                                  "tls");
+    CHECK(tls && tls->sub);
+    if (!tls)
+        return;
+    if (sl_test_config_open(&t, "return {\n"
+                                "  client_key_password = 8675309,\n"
+                                "  client_cert = 42,\n"
+                                "}") != 0) {
+        CHECK(!"the text runs and returns a table");
+        sl_test_config_close(&t);
+        return;
+    }
+    sl_config_path_push(&t.ctx, "tls", 0);
+    sl_config_parse_table(&t.ctx, 1, tls->sub, &ct);
+    sl_config_path_pop(&t.ctx);
+    const char *errs = sl_test_config_close(&t);
+    CHECK_CONTAINS(errs, "tls.client_key_password: expected a string, got "
+                         "number (value not shown)");
+    CHECK(!strstr(errs, "8675309"));
+    /* another key still shows what it got */
+    CHECK_CONTAINS(errs, "tls.client_cert: expected a string, got number 42");
+    CHECK(ct.c.tls_key_password == NULL);
+    sl_config_tls_free(&ct.c);
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
@@ -169,6 +206,7 @@ int main(void)
         {"paths_relative_to_the_file", test_paths_relative_to_the_file},
         {"keys_that_need_another", test_keys_that_need_another},
         {"warnings", test_warnings},
+        {"password_of_the_wrong_type", test_password_of_the_wrong_type},
         {NULL, NULL}};
     return sl_test_run(cases);
 }
