@@ -180,6 +180,51 @@ static int tls_metrics(void *arg, sl_buf *out)
     return n ? sl_metrics_prom(&sl_metrics_tls_table, views, n, out) : 0;
 }
 
+/* The TCP listeners of cfg->tcp, each with its TLS context, and the
+ * helper threads that check their large chunks. -1 said on stderr. */
+static int start_tcp(gateway *g)
+{
+    char err[256];
+    const sl_config *cfg = g->cfg;
+    if (cfg->ntcp && (!(g->tcp = calloc(cfg->ntcp, sizeof *g->tcp)) ||
+                      !(g->tcp_tls = calloc(cfg->ntcp, sizeof *g->tcp_tls)))) {
+        fprintf(stderr, "sluice: out of memory\n");
+        return -1;
+    }
+    if (cfg->ntcp) {
+        /* the loop thread and up to 3 helpers check large TCP chunks */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        unsigned helpers = cpus > 4 ? 3 : cpus > 1 ? (unsigned)cpus - 1 : 0;
+        if (helpers && !(g->pieces = sl_pieces_new(helpers, err, sizeof err)))
+            sl_log_warn("gateway", "TCP chunks are checked on the loop thread "
+                    "only: %s", err);
+    }
+    for (size_t i = 0; i < cfg->ntcp; i++) {
+        const sl_tcp_conf *tc = &cfg->tcp[i];
+        sl_connector *c = NULL;
+        for (size_t k = 0; k < g->n && !c; k++)
+            if (strcmp(sl_connector_name(g->connectors[k]), tc->connector) == 0)
+                c = g->connectors[k];
+        if (!c) {
+            fprintf(stderr, "sluice: tcp %s: no connector \"%s\"\n",
+                    tc->listen, tc->connector);
+            return -1;
+        }
+        sl_connector_set_pieces(c, g->pieces);
+        char what[32];
+        snprintf(what, sizeof what, "tcp[%zu].tls", i + 1);
+        if (tls_ctx(&tc->tls, what, &g->tcp_tls[i]) != 0)
+            return -1;
+        if (!(g->tcp[i] = sl_intake_tcp_new(g->base, tc, c, g->tcp_tls[i], err,
+                                            sizeof err))) {
+            fprintf(stderr, "sluice: %s\n", err);
+            return -1;
+        }
+        g->ntcp++;
+    }
+    return 0;
+}
+
 static int start(gateway *g)
 {
     char err[256];
@@ -236,40 +281,8 @@ static int start(gateway *g)
         return -1;
     }
     sl_intake_http_set_metrics(g->intake, tls_metrics, g);
-    if (cfg->ntcp && (!(g->tcp = calloc(cfg->ntcp, sizeof *g->tcp)) ||
-                      !(g->tcp_tls = calloc(cfg->ntcp, sizeof *g->tcp_tls))))
+    if (start_tcp(g) != 0)
         return -1;
-    if (cfg->ntcp) {
-        /* the loop thread and up to 3 helpers check large TCP chunks */
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        unsigned helpers = cpus > 4 ? 3 : cpus > 1 ? (unsigned)cpus - 1 : 0;
-        if (helpers && !(g->pieces = sl_pieces_new(helpers, err, sizeof err)))
-            sl_log_warn("gateway", "TCP chunks are checked on the loop thread "
-                    "only: %s", err);
-    }
-    for (size_t i = 0; i < cfg->ntcp; i++) {
-        const sl_tcp_conf *tc = &cfg->tcp[i];
-        sl_connector *c = NULL;
-        for (size_t k = 0; k < g->n && !c; k++)
-            if (strcmp(sl_connector_name(g->connectors[k]), tc->connector) == 0)
-                c = g->connectors[k];
-        if (!c) {
-            fprintf(stderr, "sluice: tcp %s: no connector \"%s\"\n",
-                    tc->listen, tc->connector);
-            return -1;
-        }
-        sl_connector_set_pieces(c, g->pieces);
-        char what[32];
-        snprintf(what, sizeof what, "tcp[%zu].tls", i + 1);
-        if (tls_ctx(&tc->tls, what, &g->tcp_tls[i]) != 0)
-            return -1;
-        if (!(g->tcp[i] = sl_intake_tcp_new(g->base, tc, c, g->tcp_tls[i], err,
-                                            sizeof err))) {
-            fprintf(stderr, "sluice: %s\n", err);
-            return -1;
-        }
-        g->ntcp++;
-    }
     g->sigint = evsignal_new(g->base, SIGINT, on_signal, g);
     g->sigterm = evsignal_new(g->base, SIGTERM, on_signal, g);
     g->drain_tick = event_new(g->base, -1, EV_PERSIST, on_drain_tick, g);

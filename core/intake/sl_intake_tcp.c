@@ -416,30 +416,30 @@ static int handshake(conn *k)
     return 0;
 }
 
-/* One read per readiness (with TLS, of what the records hold), into the
- * flat buffer k->in, whose whole lines are parsed in place: no FIONREAD,
- * no copy into a chain and back out. */
-static void on_read(evutil_socket_t fd, short what, void *arg)
+/* k's read event timed out (idle_timeout_s): a client silent in its
+ * handshake or between lines is closed. */
+static void on_silent(conn *k)
 {
-    (void)fd;
-    conn *k = arg;
     sl_intake_tcp *t = k->t;
-    if ((what & EV_TIMEOUT) && sl_tlsio_handshaking(k->io)) {
+    if (sl_tlsio_handshaking(k->io)) {
         tls_failed(k, "silent during the handshake (idle_timeout_s)");
         return;
     }
-    if (what & EV_TIMEOUT) {
-        /* not while answers wait for the spool: the client is waiting on
-         * us then (a slow disk), not silent; the timer comes round again */
-        if (k->head)
-            return;
-        sl_log_info("tcp", "%s: closing %s, silent for %u s", t->conf->listen,
+    /* not while answers wait for the spool: the client is waiting on us
+     * then (a slow disk), not silent; the timer comes round again */
+    if (k->head)
+        return;
+    sl_log_info("tcp", "%s: closing %s, silent for %u s", t->conf->listen,
                 k->peer, t->conf->idle_timeout_s);
-        conn_free(k);
-        return;
-    }
-    if (sl_tlsio_handshaking(k->io) && handshake(k) != 0)
-        return;
+    conn_free(k);
+}
+
+/* Room at the end of k->in for the next read, the partial line moved to
+ * the front first: how many bytes to read, 0 when there is no room (out
+ * of memory, or full). */
+static size_t read_room(conn *k)
+{
+    sl_intake_tcp *t = k->t;
     if (k->off > 0) { /* keep the partial line at the front */
         size_t rest = k->in.len - k->off;
         memmove(k->in.data, k->in.data + k->off, rest);
@@ -460,7 +460,24 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     if (target > k->in.max)
         target = k->in.max;
     size_t want = target - k->in.len;
-    if (want == 0 || sl_buf_reserve(&k->in, want) != 0) {
+    return want > 0 && sl_buf_reserve(&k->in, want) == 0 ? want : 0;
+}
+
+/* One read per readiness (with TLS, of what the records hold), into the
+ * flat buffer k->in, whose whole lines are parsed in place: no FIONREAD,
+ * no copy into a chain and back out. */
+static void on_read(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    conn *k = arg;
+    if (what & EV_TIMEOUT) {
+        on_silent(k);
+        return;
+    }
+    if (sl_tlsio_handshaking(k->io) && handshake(k) != 0)
+        return;
+    size_t want = read_room(k);
+    if (want == 0) {
         pause_reading(k); /* out of memory (or full): try again */
         return;
     }

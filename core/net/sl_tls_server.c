@@ -127,26 +127,31 @@ static int load_client_ca(SSL_CTX *ctx, const char *path, int require,
     return 0;
 }
 
-SSL_CTX *sl_tls_server_ctx_new(const sl_tls_server_opts *o, const char **bad,
-                               char *err, size_t errlen)
+/* A server context without files: the lowest version of o, no
+ * renegotiation, a clean end without close_notify, never a passphrase
+ * prompt. NULL with the reason in err and *at set ("min_version", or
+ * NULL: out of memory). */
+static SSL_CTX *bare_ctx(int min_version, const char **at, char *err,
+                         size_t errlen)
 {
     static const unsigned char sid[] = "sluice-intake";
-    const char *at = NULL;
+    if (min_version != 0 && min_version != 12 && min_version != 13) {
+        *at = "min_version";
+        snprintf(err, errlen, "must be \"1.2\" or \"1.3\"");
+        return NULL;
+    }
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx) {
         snprintf(err, errlen, "out of memory (SSL_CTX_new)");
-        goto fail;
+        return NULL;
     }
-    int version = o->min_version == 13 ? TLS1_3_VERSION : TLS1_2_VERSION;
-    if (o->min_version != 0 && o->min_version != 12 && o->min_version != 13) {
-        at = "min_version";
-        snprintf(err, errlen, "must be \"1.2\" or \"1.3\"");
-        goto fail;
-    }
-    if (SSL_CTX_set_min_proto_version(ctx, version) != 1) {
-        at = "min_version";
+    if (SSL_CTX_set_min_proto_version(ctx, min_version == 13
+                                               ? TLS1_3_VERSION
+                                               : TLS1_2_VERSION) != 1) {
+        *at = "min_version";
         snprintf(err, errlen, "this OpenSSL does not support it");
-        goto fail;
+        SSL_CTX_free(ctx);
+        return NULL;
     }
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
                                  SSL_OP_IGNORE_UNEXPECTED_EOF |
@@ -157,43 +162,58 @@ SSL_CTX *sl_tls_server_ctx_new(const sl_tls_server_opts *o, const char **bad,
     SSL_CTX_set_default_passwd_cb(ctx, no_password);
     /* resumed sessions of verified clients need one */
     SSL_CTX_set_session_id_context(ctx, sid, sizeof sid - 1);
+    return ctx;
+}
+
+/* o's files loaded into ctx: 0, or -1 with the reason in err and *at the
+ * option at fault. */
+static int load_files(SSL_CTX *ctx, const sl_tls_server_opts *o,
+                      const char **at, char *err, size_t errlen)
+{
     if (!o->cert || !*o->cert) {
-        at = "cert";
+        *at = "cert";
         snprintf(err, errlen, "a server certificate is required");
-        goto fail;
+        return -1;
     }
     if (!o->key || !*o->key) {
-        at = "key";
+        *at = "key";
         snprintf(err, errlen, "the private key of cert is required");
-        goto fail;
+        return -1;
     }
     if (load_cert(ctx, o->cert, err, errlen) != 0) {
-        at = "cert";
-        goto fail;
+        *at = "cert";
+        return -1;
     }
     if (load_key(ctx, o->key, o->cert, err, errlen) != 0) {
-        at = "key";
-        goto fail;
+        *at = "key";
+        return -1;
     }
     if (o->require_client_cert && !(o->client_ca && *o->client_ca)) {
-        at = "require_client_cert";
+        *at = "require_client_cert";
         snprintf(err, errlen, "needs client_ca, the CA that signs the "
                  "client certificates");
-        goto fail;
+        return -1;
     }
     if (o->client_ca && *o->client_ca &&
         load_client_ca(ctx, o->client_ca, o->require_client_cert, err,
                        errlen) != 0) {
-        at = "client_ca";
-        goto fail;
+        *at = "client_ca";
+        return -1;
     }
+    return 0;
+}
+
+SSL_CTX *sl_tls_server_ctx_new(const sl_tls_server_opts *o, const char **bad,
+                               char *err, size_t errlen)
+{
+    const char *at = NULL;
+    SSL_CTX *ctx = bare_ctx(o->min_version, &at, err, errlen);
+    if (ctx && load_files(ctx, o, &at, err, errlen) != 0) {
+        SSL_CTX_free(ctx);
+        ctx = NULL;
+    }
+    ERR_clear_error(); /* the queue is left empty, either way */
     if (bad)
-        *bad = NULL;
+        *bad = ctx ? NULL : at;
     return ctx;
-fail:
-    ERR_clear_error();
-    SSL_CTX_free(ctx);
-    if (bad)
-        *bad = at;
-    return NULL;
 }
