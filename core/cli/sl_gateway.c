@@ -333,7 +333,7 @@ static void log_proxy(const sl_connector_conf *c)
     if (!s->value)
         return;
     sl_log_info("gateway", "connector %s: proxy %s%s%s", c->name,
-                sl_config_proxy_text(s, "proxy", text, sizeof text),
+                sl_config_print_proxy(s, "proxy", text, sizeof text),
                 c->no_proxy.value ? "; no_proxy " : "",
                 c->no_proxy.value ? c->no_proxy.value : "");
 }

@@ -332,8 +332,8 @@ static void print_delivery(FILE *out, const sl_connector_conf *connector)
                                               : "off");
 }
 
-const char *sl_config_proxy_text(const sl_proxy_setting *s, const char *key,
-                                 char *buf, size_t n)
+const char *sl_config_print_proxy(const sl_proxy_setting *s, const char *key,
+                                  char *buf, size_t n)
 {
     char shown[256];
     if (s->value)
@@ -358,7 +358,7 @@ static void print_proxy_setting(FILE *out, const sl_proxy_setting *s,
                                 const char *key)
 {
     char text[320];
-    fprintf(out, "%s\n", sl_config_proxy_text(s, key, text, sizeof text));
+    fprintf(out, "%s\n", sl_config_print_proxy(s, key, text, sizeof text));
 }
 
 static bool same_setting(const sl_proxy_setting *a, const sl_proxy_setting *b)

@@ -27,8 +27,8 @@ bool sl_config_header_is_secret(const char *name);
  * masked (sl_proxy_mask) and its origin, "http://u:***@proxy:3128
  * (environment HTTPS_PROXY)", "... (connector key <key>)", "none (proxy =
  * false: ...)" or "none". */
-const char *sl_config_proxy_text(const sl_proxy_setting *s, const char *key,
-                                 char *buf, size_t n);
+const char *sl_config_print_proxy(const sl_proxy_setting *s, const char *key,
+                                  char *buf, size_t n);
 
 /* Write the reference of every connector key (name, type, default,
  * description) as Markdown, from the same table that parses them. */
