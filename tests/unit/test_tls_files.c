@@ -1,6 +1,6 @@
 /* Unit tests for sl_tls_files: certificates and keys made here with
- * OpenSSL (an EC key, a self-signed certificate with chosen
- * dates) and written as PEM; then what the checker says of good
+ * OpenSSL (sl_test_tls.h: an EC key, a self-signed certificate with
+ * chosen dates) and written as PEM; then what the checker says of good
  * files, of dates (expired, not yet valid, expiring soon; in a CA bundle,
  * an expired one among valid ones and a bundle with none valid), of keys
  * (mismatched, encrypted with the right, a wrong and no password), and of
@@ -17,12 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
 #include "sl_test.h"
 #include "sl_test_dir.h"
+#include "sl_test_tls.h"
 #include "sl_tls_files.h"
 
 #define DAY 86400L
@@ -61,54 +58,23 @@ static findings check(const sl_transport_tls *tls)
 
 static const char *path_of(const char *name)
 {
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
+    return sl_test_path_in(dir, name);
 }
 
-static EVP_PKEY *new_key(void)
-{
-    EVP_PKEY *k = EVP_EC_gen("P-256");
-    CHECK(k != NULL);
-    return k;
-}
-
-/* A certificate for key valid from now+from_days to now+to_days. */
 static X509 *new_cert(EVP_PKEY *key, const char *cn, long from_days,
                       long to_days)
 {
-    X509 *x = X509_new();
-    CHECK(x != NULL);
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_time_adj_ex(X509_getm_notBefore(x), (int)from_days, 0, &now);
-    X509_time_adj_ex(X509_getm_notAfter(x), (int)to_days, 0, &now);
-    X509_NAME *name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                               (const unsigned char *)cn, -1, -1, 0);
-    X509_set_issuer_name(x, name);
-    X509_set_pubkey(x, key);
-    CHECK(X509_sign(x, key, EVP_sha256()) > 0);
-    return x;
+    return sl_test_tls_cert(key, cn, from_days, to_days, now);
 }
 
 static void write_cert(const char *name, X509 *x, int append)
 {
-    FILE *f = fopen(path_of(name), append ? "a" : "w");
-    CHECK(f != NULL);
-    CHECK(PEM_write_X509(f, x) == 1);
-    fclose(f);
+    sl_test_tls_write_cert(path_of(name), x, append);
 }
 
 static void write_key(const char *name, EVP_PKEY *k, const char *pass)
 {
-    FILE *f = fopen(path_of(name), "w");
-    CHECK(f != NULL);
-    CHECK(PEM_write_PrivateKey(f, k, pass ? EVP_aes_256_cbc() : NULL, NULL,
-                               0, NULL, (void *)pass) == 1);
-    fclose(f);
+    sl_test_tls_write_key(path_of(name), k, pass);
 }
 
 static char *slurp(const char *name, size_t *len)
@@ -145,7 +111,7 @@ static sl_transport_tls ca(const char *file)
 
 static void make_fixtures(void)
 {
-    EVP_PKEY *k = new_key(), *other = new_key();
+    EVP_PKEY *k = sl_test_tls_key(), *other = sl_test_tls_key();
     X509 *good = new_cert(k, "good client", -1, 60);
     write_cert("good.pem", good, 0);
     write_key("good.key", k, NULL);
@@ -456,10 +422,7 @@ static void test_broken_pem(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/sluice-test-tls-files-%ld",
-             (long)getpid());
-    sl_test_rm_rf(dir);
-    CHECK(mkdir(dir, 0700) == 0);
+    sl_test_dir_fresh(dir, sizeof dir, "tls-files");
     now = time(NULL);
     make_fixtures();
     static const sl_test_case cases[] = {

@@ -3,7 +3,8 @@
  * and the file: missing, a directory, a FIFO, empty, garbage, too large,
  * a certificate where the key should be, an encrypted key, a key of
  * another certificate, require_client_cert without client_ca, a version
- * it does not know. Certificates are made here with OpenSSL. */
+ * it does not know. Certificates are made here with OpenSSL
+ * (sl_test_tls.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +13,10 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include "sl_test.h"
 #include "sl_test_dir.h"
+#include "sl_test_tls.h"
 #include "sl_tls_server.h"
 
 static char dir[256];
@@ -25,58 +24,19 @@ static time_t now;
 
 static const char *path_of(const char *name)
 {
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
-}
-
-static X509 *new_cert(EVP_PKEY *key, const char *cn, long to_days)
-{
-    X509 *x = X509_new();
-    CHECK(x != NULL);
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_time_adj_ex(X509_getm_notBefore(x), -1, 0, &now);
-    X509_time_adj_ex(X509_getm_notAfter(x), (int)to_days, 0, &now);
-    X509_NAME *name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                               (const unsigned char *)cn, -1, -1, 0);
-    X509_set_issuer_name(x, name);
-    X509_set_pubkey(x, key);
-    CHECK(X509_sign(x, key, EVP_sha256()) > 0);
-    return x;
-}
-
-static void write_cert(const char *name, X509 *x)
-{
-    FILE *f = fopen(path_of(name), "w");
-    CHECK(f != NULL);
-    CHECK(PEM_write_X509(f, x) == 1);
-    fclose(f);
-}
-
-static void write_key(const char *name, EVP_PKEY *k, const char *pass)
-{
-    FILE *f = fopen(path_of(name), "w");
-    CHECK(f != NULL);
-    CHECK(PEM_write_PrivateKey(f, k, pass ? EVP_aes_256_cbc() : NULL, NULL,
-                               0, NULL, (void *)pass) == 1);
-    fclose(f);
+    return sl_test_path_in(dir, name);
 }
 
 static void make_fixtures(void)
 {
-    EVP_PKEY *k = EVP_EC_gen("P-256"), *other = EVP_EC_gen("P-256");
-    CHECK(k && other);
-    X509 *srv = new_cert(k, "intake.example", 30);
-    write_cert("srv.pem", srv);
-    write_key("srv.key", k, NULL);
-    write_key("srv.enc", k, "secret");
-    write_key("other.key", other, NULL);
-    X509 *ca = new_cert(other, "clients CA", 365);
-    write_cert("ca.pem", ca);
+    EVP_PKEY *k = sl_test_tls_key(), *other = sl_test_tls_key();
+    X509 *srv = sl_test_tls_cert(k, "intake.example", -1, 30, now);
+    sl_test_tls_write_cert(path_of("srv.pem"), srv, 0);
+    sl_test_tls_write_key(path_of("srv.key"), k, NULL);
+    sl_test_tls_write_key(path_of("srv.enc"), k, "secret");
+    sl_test_tls_write_key(path_of("other.key"), other, NULL);
+    X509 *ca = sl_test_tls_cert(other, "clients CA", -1, 365, now);
+    sl_test_tls_write_cert(path_of("ca.pem"), ca, 0);
     X509_free(srv);
     X509_free(ca);
     EVP_PKEY_free(k);
@@ -194,10 +154,7 @@ static void test_refusals(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/sluice-test-tls-server-%ld",
-             (long)getpid());
-    sl_test_rm_rf(dir);
-    CHECK(mkdir(dir, 0700) == 0);
+    sl_test_dir_fresh(dir, sizeof dir, "tls-server");
     now = time(NULL);
     make_fixtures();
     static const sl_test_case cases[] = {

@@ -17,13 +17,11 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #include "sl_test.h"
 #include "sl_test_dir.h"
+#include "sl_test_tls.h"
 #include "sl_tls_server.h"
 #include "sl_tlsio.h"
 
@@ -31,35 +29,15 @@ static char dir[256];
 
 static const char *path_of(const char *name)
 {
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
+    return sl_test_path_in(dir, name);
 }
 
 static void make_fixtures(void)
 {
-    time_t now = time(NULL);
-    EVP_PKEY *k = EVP_EC_gen("P-256");
-    X509 *x = X509_new();
-    CHECK(k && x);
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
-    X509_time_adj_ex(X509_getm_notBefore(x), -1, 0, &now);
-    X509_time_adj_ex(X509_getm_notAfter(x), 30, 0, &now);
-    X509_NAME *name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                               (const unsigned char *)"localhost", -1, -1, 0);
-    X509_set_issuer_name(x, name);
-    X509_set_pubkey(x, k);
-    CHECK(X509_sign(x, k, EVP_sha256()) > 0);
-    FILE *f = fopen(path_of("srv.pem"), "w");
-    CHECK(f && PEM_write_X509(f, x) == 1);
-    fclose(f);
-    f = fopen(path_of("srv.key"), "w");
-    CHECK(f && PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) == 1);
-    fclose(f);
+    EVP_PKEY *k = sl_test_tls_key();
+    X509 *x = sl_test_tls_cert(k, "localhost", -1, 30, time(NULL));
+    sl_test_tls_write_cert(path_of("srv.pem"), x, 0);
+    sl_test_tls_write_key(path_of("srv.key"), k, NULL);
     X509_free(x);
     EVP_PKEY_free(k);
 }
@@ -369,9 +347,7 @@ static void test_hostile_peers(void)
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN); /* as the gateway: a gone peer is an error */
-    snprintf(dir, sizeof dir, "/tmp/sluice-test-tlsio-%ld", (long)getpid());
-    sl_test_rm_rf(dir);
-    CHECK(mkdir(dir, 0700) == 0);
+    sl_test_dir_fresh(dir, sizeof dir, "tlsio");
     make_fixtures();
     static const sl_test_case cases[] = {
         {"plain", test_plain},
