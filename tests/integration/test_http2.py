@@ -11,37 +11,21 @@ stays on HTTP/1.1 even where HTTP/2 is offered. Every record arrives."""
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pki import Pki  # noqa: E402
+from servers import NGINX, Nginx  # noqa: E402
 from sluice_it import (SluiceTestCase, connector_lua, crm_record,  # noqa: E402
                        free_port, wait_until)
-
-NGINX = "/usr/sbin/nginx"
 
 # what each access log line says, in order
 LOG_FORMAT = ("$server_port $connection $connection_requests $server_protocol "
               "$msec $request_time $status $request_uri")
 
-NGINX_CONF = """\
-{user}
-worker_processes 1;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log info;
-events {{ worker_connections 256; }}
-http {{
-  client_body_temp_path {dir}/body;
-  proxy_temp_path {dir}/proxy;
-  fastcgi_temp_path {dir}/fastcgi;
-  uwsgi_temp_path {dir}/uwsgi;
-  scgi_temp_path {dir}/scgi;
-  log_format h2 '{log_format}';
-  access_log {dir}/access.log h2;
+SERVERS = """\
   http2_max_concurrent_streams 128;
   keepalive_requests 10000;
   server {{
@@ -58,83 +42,29 @@ http {{
     listen 127.0.0.1:{plain_port};
     location / {{ proxy_pass http://127.0.0.1:{upstream}; }}
   }}
-}}
 """
 
 
-class Nginx:
-    """nginx in the foreground with its files in a temp dir: a TLS listener
-    with HTTP/2 (tls_port), an h2c one (h2c_port) and a plain HTTP/1.1 one
-    (plain_port), all proxying to 127.0.0.1:upstream."""
+class H2Nginx(Nginx):
+    """nginx with a TLS listener with HTTP/2 (tls_port), an h2c one
+    (h2c_port) and a plain HTTP/1.1 one (plain_port), all proxying to
+    127.0.0.1:upstream."""
 
     def __init__(self, directory, cert, upstream):
-        self.dir = directory
         self.tls_port, self.h2c_port, self.plain_port = (
             free_port(), free_port(), free_port())
-        self.conf = os.path.join(directory, "nginx.conf")
-        with open(self.conf, "w") as f:
-            f.write(NGINX_CONF.format(
-                # as root, workers would switch to "nobody", who cannot
-                # write the temp dir
-                user="user root;" if os.getuid() == 0 else "",
-                dir=directory, log_format=LOG_FORMAT, cert=cert.cert,
-                key=cert.key, upstream=upstream, tls_port=self.tls_port,
-                h2c_port=self.h2c_port, plain_port=self.plain_port))
-        self.proc = None
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            [NGINX, "-p", self.dir, "-c", self.conf, "-e",
-             os.path.join(self.dir, "error.log"), "-g", "daemon off;"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE)
-        wait_until(lambda: self.proc.poll() is not None or all(
-            self._listening(p) for p in (self.tls_port, self.h2c_port,
-                                         self.plain_port)), 10,
-            msg="nginx listening")
-        if self.proc.poll() is not None:
-            raise AssertionError("nginx exited: %s\n%s" % (
-                self.proc.stderr.read().decode(errors="replace"),
-                self.error_log()))
-        return self
-
-    @staticmethod
-    def _listening(port):
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            return True
-        except OSError:
-            return False
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if self.proc:
-            self.proc.stderr.close()
-
-    def error_log(self):
-        try:
-            with open(os.path.join(self.dir, "error.log"),
-                      errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        super().__init__(directory, SERVERS.format(
+            cert=cert.cert, key=cert.key, upstream=upstream,
+            tls_port=self.tls_port, h2c_port=self.h2c_port,
+            plain_port=self.plain_port),
+            (self.tls_port, self.h2c_port, self.plain_port),
+            log_format=LOG_FORMAT)
 
     def access(self, port, path):
         """The access log's lines for requests to port and path, as dicts.
         (The readiness probes never reach the log: they send nothing.)"""
         out = []
-        try:
-            with open(os.path.join(self.dir, "access.log")) as f:
-                lines = f.read().splitlines()
-        except OSError:
-            return out
-        for line in lines:
+        for line in self.access_lines():
             p = line.split(" ")
             if len(p) != 8 or int(p[0]) != port or p[7] != path:
                 continue
@@ -170,9 +100,8 @@ class Http2Test(SluiceTestCase):
         self.pki = Pki(self.tmp)
         # slow, so that the batches in flight overlap at nginx
         self.dest = self.start_destination(delay=0.4)
-        ngdir = os.path.join(self.tmp, "nginx")
-        os.makedirs(ngdir)
-        self.nginx = Nginx(ngdir, self.pki.server("nginx"), self.dest.port)
+        self.nginx = H2Nginx(os.path.join(self.tmp, "nginx"),
+                             self.pki.server("nginx"), self.dest.port)
         self.addCleanup(self.nginx.stop)
         self.nginx.start()
 

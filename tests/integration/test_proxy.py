@@ -21,6 +21,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pki import Pki  # noqa: E402
+from servers import Daemon, read_text  # noqa: E402
 from sluice_it import (SluiceTestCase, LuaRaw, connector_lua,  # noqa: E402
                        crm_record, free_port, lua_str, wait_until)
 
@@ -40,12 +41,15 @@ def clean_env(**extra):
     return env
 
 
-class Tinyproxy:
+class Tinyproxy(Daemon):
     """tinyproxy in the foreground (-d) on a free port, its config and log
-    in a temp dir; with `auth` (user, password) it wants Basic auth."""
+    in a temp dir (removed by stop()); with `auth` (user, password) it
+    wants Basic auth."""
+
+    name = "tinyproxy"
 
     def __init__(self, auth=None):
-        self.dir = tempfile.mkdtemp(prefix="sluice-tinyproxy-")
+        super().__init__(tempfile.mkdtemp(prefix="sluice-tinyproxy-"))
         self.port = free_port()
         self.log = os.path.join(self.dir, "tinyproxy.log")
         self.conf = os.path.join(self.dir, "tinyproxy.conf")
@@ -57,45 +61,23 @@ class Tinyproxy:
             lines.append("BasicAuth %s %s" % auth)
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
-        self.proc = None
 
     @property
     def url(self):
         return "http://127.0.0.1:%d" % self.port
 
     def start(self):
-        self.proc = subprocess.Popen(
-            [TINYPROXY, "-d", "-c", self.conf], stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: self._listening() or self.proc.poll() is not None,
-                   10, msg="tinyproxy listening")
-        if self.proc.poll() is not None:
-            raise AssertionError("tinyproxy exited: %s" % self.log_text())
-        return self
-
-    def _listening(self):
-        try:
-            socket.create_connection(("127.0.0.1", self.port), 0.5).close()
-            return True
-        except OSError:
-            return False
+        return self.spawn([TINYPROXY, "-d", "-c", self.conf], [self.port])
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        super().stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def log_text(self):
-        try:
-            with open(self.log, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_text(self.log)
+
+    def diagnostics(self):
+        return super().diagnostics() + self.log_text()
 
     def requests(self):
         """The request lines tinyproxy logged: 'POST http://...' each."""

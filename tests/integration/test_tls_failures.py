@@ -13,13 +13,13 @@ import os
 import re
 import shutil
 import ssl
-import subprocess
 import sys
 import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pki import Pki  # noqa: E402
+from servers import NGINX, Nginx  # noqa: E402
 from sluice_it import (SluiceTestCase, connector_lua, crm_record,  # noqa: E402
                        free_port, wait_until)
 
@@ -268,97 +268,39 @@ class TlsFailuresTest(SluiceTestCase):
         self.assertEqual(len(self.cause_lines(sl, "unknown_ca")), 1)
 
 
-NGINX = "/usr/sbin/nginx"
-
-_NGINX_CONF = """daemon off;
-pid %(dir)s/nginx.pid;
-error_log %(dir)s/error.log info;
-worker_processes 1;
-events { worker_connections 64; }
-http {
-  access_log %(dir)s/access.log;
-  client_body_temp_path %(dir)s/tmp;
-  proxy_temp_path %(dir)s/tmp;
-  fastcgi_temp_path %(dir)s/tmp;
-  uwsgi_temp_path %(dir)s/tmp;
-  scgi_temp_path %(dir)s/tmp;
-  client_body_buffer_size 4m;
-  client_max_body_size 16m;
-  server {
-    listen 127.0.0.1:%(port)d ssl;
-    ssl_certificate %(cert)s;
-    ssl_certificate_key %(key)s;
-    %(extra)s
-    location / { proxy_pass http://127.0.0.1:%(upstream)d; }
-  }
-}
+_SERVER = """\
+  server {{
+    listen 127.0.0.1:{port} ssl;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    {extra}
+    location / {{ proxy_pass http://127.0.0.1:{upstream}; }}
+  }}
 """
 
 
-class Nginx:
+class TlsFront(Nginx):
     """Debian's nginx as a TLS front of a Destination (proxy_pass), with
-    server directives `extra`; reconfigure() rewrites them and restarts it
-    on the same port. (Not a reload: for a moment after SIGHUP an old
-    worker may still accept a connection and answer it the old way.)"""
+    server directives `extra`, started; reconfigure() rewrites them and
+    restarts it on the same port."""
 
     def __init__(self, directory, cert, upstream, extra):
-        self.dir = os.path.join(directory, "nginx")
-        os.makedirs(os.path.join(self.dir, "tmp"))
-        # workers run as nobody when nginx starts as root
-        os.chmod(self.dir, 0o777)
-        os.chmod(os.path.join(self.dir, "tmp"), 0o777)
         self.port = free_port()
-        self.conf = os.path.join(self.dir, "nginx.conf")
-        self.vars = dict(dir=self.dir, port=self.port, cert=cert.cert,
-                         key=cert.key, upstream=upstream)
-        self.write(extra)
+        self.vars = dict(port=self.port, cert=cert.cert, key=cert.key,
+                         upstream=upstream)
+        super().__init__(os.path.join(directory, "nginx"),
+                         self.server(extra), [self.port])
         self.start()
 
-    def start(self):
-        self.proc = subprocess.Popen(
-            [NGINX, "-c", self.conf, "-p", self.dir, "-e",
-             os.path.join(self.dir, "error.log")],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
-        wait_until(self.listening, 10, msg=lambda: "nginx did not start: "
-                   + self.error_log())
+    def server(self, extra):
+        return _SERVER.format(extra=extra, **self.vars)
 
     @property
     def url(self):
         return "https://127.0.0.1:%d" % self.port
 
-    def write(self, extra):
-        with open(self.conf, "w") as f:
-            f.write(_NGINX_CONF % dict(self.vars, extra=extra))
-
-    def listening(self):
-        import socket
-        try:
-            socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-            return True
-        except OSError:
-            return False
-
     def reconfigure(self, extra):
-        self.stop()
-        self.write(extra)
-        self.start()
-
-    def error_log(self):
-        try:
-            with open(os.path.join(self.dir, "error.log")) as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        self.restart(self.server(extra))
 
 
 @unittest.skipUnless(os.access(NGINX, os.X_OK), "needs Debian's nginx")
@@ -378,7 +320,7 @@ class NginxTlsFailuresTest(TlsFailuresTest):
 
     def nginx_fails_then_recovers(self, cause, extra, fixed, tls=None):
         dest = self.start_destination()
-        ngx = Nginx(self.tmp, self.good, dest.port, extra)
+        ngx = TlsFront(self.tmp, self.good, dest.port, extra)
         self.addCleanup(ngx.stop)
         sl = self.start(ngx, tls)
         self.post(sl, range(0, 60))
@@ -436,7 +378,7 @@ class NginxTlsFailuresTest(TlsFailuresTest):
 
     def test_nginx_400_dead_lettered_only_after_max_elapsed(self):
         dest = self.start_destination()
-        ngx = Nginx(self.tmp, self.good, dest.port,
+        ngx = TlsFront(self.tmp, self.good, dest.port,
                     "ssl_client_certificate %s; ssl_verify_client on;"
                     % self.pki.cert)
         self.addCleanup(ngx.stop)
