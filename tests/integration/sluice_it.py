@@ -503,6 +503,21 @@ def lua(v):
     raise TypeError("cannot render %r as Lua" % (v,))
 
 
+def token_fetch_headers_fn(url):
+    """A headers_fn (as LuaRaw) that fetches an OAuth2-style token from
+    `url` with sluice.http.request before each request, as a connector
+    would, and sends the answer's status as X-Token-Status (an error when
+    the fetch fails)."""
+    return LuaRaw("""function(req)
+    local r, err = sluice.http.request {
+      method = "POST", url = %s, body = "grant_type=client_credentials",
+      headers = { ["Content-Type"] = "application/x-www-form-urlencoded" },
+    }
+    if not r then error("token fetch: " .. tostring(err)) end
+    return { ["X-Token-Status"] = tostring(r.status) }
+  end""" % lua_str(url))
+
+
 # The schema most tests use (the one from the spec).
 CRM_SCHEMA = [
     {"name": "id", "type": "integer"},
@@ -652,6 +667,16 @@ class Sluice:
         if not os.environ.get("SLUICE_IT_KEEP"):
             shutil.rmtree(self.dir, ignore_errors=True)
 
+    def stderr_text(self):
+        """Everything sluice has written to stderr so far ("" when
+        nothing)."""
+        try:
+            with open(self.stderr_path, encoding="utf-8",
+                      errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
     def stderr_tail(self, lines=40):
         try:
             with open(self.stderr_path, "rb") as f:
@@ -792,6 +817,17 @@ class SluiceTestCase(unittest.TestCase):
 
     def start_sluice(self, connectors, gateway_extra="", env=None):
         return self.make_sluice(connectors, gateway_extra, env).start()
+
+    def assert_json_error(self, resp, status, words):
+        """resp (read_http_response's) is a JSON error answer of `status`
+        whose "error" contains each of `words`."""
+        self.assertIsNotNone(resp, "closed without an answer")
+        st, head, body = resp
+        self.assertEqual(st, status, body)
+        self.assertIn("content-type: application/json", head.lower())
+        err = json.loads(body)["error"]
+        for w in words:
+            self.assertIn(w, err)
 
     def _finish_sluice(self, s):
         crashed = s.started and s.proc.poll() is not None

@@ -6,7 +6,6 @@ idle_timeout_s, and at max_connections the intake stops accepting until a
 connection closes; nothing of a refused request is kept. Python 3 standard
 library only."""
 
-import json
 import os
 import socket
 import sys
@@ -62,15 +61,6 @@ class HttpLimitsTest(SluiceTestCase):
             if l.startswith(name + " "):
                 return int(l.split()[1])
         self.fail("no metric " + name)
-
-    def assert_json_error(self, resp, status, words):
-        self.assertIsNotNone(resp, "closed without an answer")
-        st, head, body = resp
-        self.assertEqual(st, status, body)
-        self.assertIn("content-type: application/json", head.lower())
-        err = json.loads(body)["error"]
-        for w in words:
-            self.assertIn(w, err)
 
     def test_refusals_before_the_handler_are_json(self):
         self.start("  max_body_bytes = 65536, max_header_bytes = 4096,")

@@ -174,15 +174,6 @@ class IntakeTlsTest(SluiceTestCase):
         self.addCleanup(ts.close)
         return ts
 
-    def assert_json_error(self, resp, status, words):
-        self.assertIsNotNone(resp, "closed without an answer")
-        st, head, body = resp
-        self.assertEqual(st, status, body)
-        self.assertIn("content-type: application/json", head.lower())
-        err = json.loads(body)["error"]
-        for w in words:
-            self.assertIn(w, err)
-
     def test_size_limits_answer_json_over_tls(self):
         self.start_https("  max_body_bytes = 4096,\n  max_header_bytes = 2048,")
         ts = self.tls_socket()

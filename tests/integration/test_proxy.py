@@ -23,7 +23,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pki import Pki  # noqa: E402
 from servers import Daemon, read_text  # noqa: E402
 from sluice_it import (SluiceTestCase, LuaRaw, connector_lua,  # noqa: E402
-                       crm_record, free_port, lua_str, wait_until)
+                       crm_record, free_port, lua_str,
+                       token_fetch_headers_fn, wait_until)
 
 TINYPROXY = "/usr/bin/tinyproxy"
 
@@ -295,17 +296,10 @@ class ProxyTest(SluiceTestCase):
         # connector's proxy, as delivery does
         proxy = self.start_proxy()
         token = self.start_destination()
-        hfn = """function(req)
-    local r, err = sluice.http.request {
-      method = "POST", url = %s, body = "grant_type=client_credentials",
-      headers = { ["Content-Type"] = "application/x-www-form-urlencoded" },
-    }
-    if not r then error("token fetch: " .. tostring(err)) end
-    return { ["X-Token-Status"] = tostring(r.status) }
-  end""" % lua_str(token.url + "/token")
+        hfn = token_fetch_headers_fn(token.url + "/token")
         env = clean_env()
         sl = self.start_sluice(self.connector(
-            {"proxy": proxy.url, "headers_fn": LuaRaw(hfn)}), env=env)
+            {"proxy": proxy.url, "headers_fn": hfn}), env=env)
         self.deliver(sl, list(range(20)))
         self.assertEqual({r.headers.get("X-Token-Status")
                           for r in self.dest.requests()}, {"200"})
@@ -407,8 +401,7 @@ class ProxyTest(SluiceTestCase):
         self.deliver(sl, list(range(20)))
         self.assertEqual(len(self.proxied(proxy)), len(self.dest.requests()))
         sl.sigterm()
-        with open(sl.stderr_path, encoding="utf-8", errors="replace") as f:
-            log = f.read()
+        log = sl.stderr_text()
         self.assertNotIn(PASSWORD, log)
         # the start says which proxy, masked
         self.assertIn("connector crm: proxy http://bob:***@127.0.0.1:%d "
@@ -441,8 +434,7 @@ class ProxyTest(SluiceTestCase):
         self.assertEqual({r.headers.get("Proxy-Authorization")
                           for r in fake.requests()}, {want})
         sl.sigterm()
-        with open(sl.stderr_path, encoding="utf-8", errors="replace") as f:
-            log = f.read()
+        log = sl.stderr_text()
         self.assertNotIn("w/rd", log)
         self.assertNotIn("w%2Frd", log)
 
@@ -467,8 +459,7 @@ class ProxyTest(SluiceTestCase):
         self.assertEqual(stats.get("dead_lettered", 0), 0, stats)
         self.assertEqual(self.dest.requests(), [])
         sl.sigterm()
-        with open(sl.stderr_path, encoding="utf-8", errors="replace") as f:
-            log = f.read()
+        log = sl.stderr_text()
         self.assertIn("attempt 3 ", log)
         self.assertNotIn(wrong, log)
         # the password fixed, everything kept arrives

@@ -15,7 +15,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pki import Pki  # noqa: E402
 from sluice_it import (SluiceTestCase, connector_lua, crm_record,  # noqa: E402
-                       LuaRaw, lua_str, spool_records, wait_until)
+                       LuaRaw, spool_records, token_fetch_headers_fn,
+                       wait_until)
 
 KEY_PASSWORD = "tls-key-password-never-shown"
 
@@ -88,8 +89,7 @@ class TlsDestinationTest(SluiceTestCase):
         self.assertTrue(dest.handshake_errors)
         kept = sorted(r["id"] for r in spool_records(sl.spool_dir("nocert")))
         self.assertEqual(kept, list(range(60)))
-        with open(sl.stderr_path, encoding="utf-8", errors="replace") as f:
-            self.assertNotIn(KEY_PASSWORD, f.read())
+        self.assertNotIn(KEY_PASSWORD, sl.stderr_text())
         os.environ["SLUICE_IT_KEY_PASSWORD"] = KEY_PASSWORD
         self.addCleanup(os.environ.pop, "SLUICE_IT_KEY_PASSWORD", None)
         rc, out, err = sl.check()
@@ -213,19 +213,12 @@ class TlsDestinationTest(SluiceTestCase):
         dest = self.start_destination(
             tls=self.srv.server_context(client_ca=self.pki.cert))
         cli = self.pki.client("cli", days=20)
-        hfn = """function(req)
-    local r, err = sluice.http.request {
-      method = "POST", url = %s, body = "grant_type=client_credentials",
-      headers = { ["Content-Type"] = "application/x-www-form-urlencoded" },
-    }
-    if not r then error("token fetch: " .. tostring(err)) end
-    return { ["X-Token-Status"] = tostring(r.status) }
-  end""" % lua_str(dest.url + "/token")
+        hfn = token_fetch_headers_fn(dest.url + "/token")
         sl = self.start_sluice({"crm": connector_lua(
             "crm", dest.url + "/in", extra={
                 "tls": {"ca_file": self.pki.cert, "client_cert": cli.cert,
                         "client_key": cli.key},
-                "headers_fn": LuaRaw(hfn)})})
+                "headers_fn": hfn})})
         self.post_all(sl, "crm", range(20))
         sl.wait_drained("crm", 20)
         delivered = [r for r in dest.requests(ok_only=True) if r.path == "/in"]
