@@ -122,7 +122,8 @@ typedef struct sl_connector_conf {
     int limit_depth;            /* JSON nesting; default 32 */
     size_t limit_records;       /* records in one HTTP request; default
                                    100000 */
-    /* TLS to the destination (key `tls`). Paths as written until the
+    /* TLS to the destination (key `tls`); the strings owned (freed, the
+     * password wiped, by sl_config_tls_free). Paths as written until the
      * loader resolves them: then absolute, or relative to the working
      * directory (the connector file's directory joined in front). */
     char *tls_ca_file;          /* NULL: the system store */
