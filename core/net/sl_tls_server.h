@@ -12,8 +12,11 @@
 
 #include <openssl/ssl.h>
 
-/* A file larger than this is refused before it is parsed. */
-#define SL_TLS_SERVER_MAX_BYTES ((size_t)4 << 20)
+#include "sl_tls_files.h"
+
+/* A file larger than this is refused before it is parsed: the limit of
+ * every TLS file sluice reads. */
+#define SL_TLS_SERVER_MAX_BYTES SL_TLS_FILES_MAX_BYTES
 
 typedef struct sl_tls_server_opts {
     const char *cert;        /* PEM file: the server certificate, then any
