@@ -24,24 +24,13 @@
 
 #include "sl_attempt_headers.h"
 #include "sl_batch.h"
+#include "sl_graves.h"
 #include "sl_log.h"
 #include "sl_retry.h"
 #include "sl_target.h"
 #include "sl_time.h"
 #include "sl_tls_report.h"
 
-
-typedef struct dead {           /* a dead-lettered piece, until written */
-    size_t from, n;
-    long status;
-    unsigned attempts;
-    int64_t first_ms, last_ms;  /* wall clock */
-    char *reason;               /* owned */
-    char *response;             /* owned, may be NULL */
-    size_t response_len;
-    char *url;                  /* owned; NULL: no request was made */
-    char key[128];
-} dead;
 
 typedef struct batch {
     struct batch *prev, *next;  /* sl_delivery.batches */
@@ -53,8 +42,7 @@ typedef struct batch {
     uint64_t first_mono;        /* first attempt of the batch */
     uint64_t not_before;        /* the server's Retry-After ends (mono) */
     int64_t first_wall, last_wall;
-    dead *dead;
-    size_t ndead, capdead;
+    sl_graves *graves;          /* its dead-lettered pieces, or NULL */
     int in_flight;
     int finishing;              /* all pieces done; writing dead letters */
     struct event *retry_ev;     /* made with the batch: on_retry, then
@@ -180,14 +168,9 @@ static void batch_free(batch *b)
     sl_attempt_headers_free(b->dyn_headers);
     if (b->retry_ev)
         event_free(b->retry_ev);
-    for (size_t i = 0; i < b->ndead; i++) {
-        free(b->dead[i].reason);
-        free(b->dead[i].response);
-        free(b->dead[i].url);
-    }
     sl_buf_free(&b->url_buf);
     free(b->refused);
-    free(b->dead);
+    sl_graves_free(b->graves);
     sl_batch_free(b->recs);
     free(b);
 }
@@ -518,35 +501,19 @@ static void bury(batch *b, const sl_http_client_response *res, const char *reaso
     sl_delivery *d = b->d;
     sl_batch_piece cur = sl_batch_current(b->recs);
     const char *key = sl_batch_key(b->recs);
-    if (b->ndead == b->capdead) {
-        size_t nc = b->capdead ? b->capdead * 2 : 4;
-        dead *nd = realloc(b->dead, nc * sizeof *nd);
-        if (!nd) {
-            sl_log_error("delivery", "batch %s: out of memory recording dead "
+    sl_graves_piece p = {
+        .from = cur.from, .n = cur.n, .status = res->status,
+        .attempts = b->attempt, .first_ms = b->first_wall,
+        .last_ms = b->last_wall, .reason = reason, .response = res->body,
+        .response_len = res->body_len, .url = b->sent ? b->url : NULL,
+        .key = key,
+    };
+    if (sl_graves_add(&b->graves, &p) != 0) {
+        sl_log_error("delivery", "batch %s: out of memory recording dead "
                      "letters; retrying in 1 s", key);
-            retry_in(b, 1000);
-            return;
-        }
-        b->dead = nd;
-        b->capdead = nc;
+        retry_in(b, 1000);
+        return;
     }
-    dead *x = &b->dead[b->ndead];
-    memset(x, 0, sizeof *x);
-    x->from = cur.from;
-    x->n = cur.n;
-    x->status = res->status;
-    x->attempts = b->attempt;
-    x->first_ms = b->first_wall;
-    x->last_ms = b->last_wall;
-    x->reason = strdup(reason);
-    size_t rl = res->body_len < SL_DLQ_ENTRY_RESPONSE_MAX ? res->body_len
-                                                    : SL_DLQ_ENTRY_RESPONSE_MAX;
-    if (rl && (x->response = malloc(rl)))
-        memcpy(x->response, res->body, rl);
-    x->response_len = x->response ? rl : 0;
-    x->url = b->sent ? strdup(b->url) : NULL;
-    snprintf(x->key, sizeof x->key, "%s", key);
-    b->ndead++;
     d->stats->dead_lettered += cur.n;
     sl_log_error("delivery", "batch %s to %s: %zu record%s to the dead "
                  "letters: %s", key, b->url, cur.n, cur.n == 1 ? "" : "s",
@@ -568,43 +535,15 @@ static void finish(batch *b)
 {
     sl_delivery *d = b->d;
     b->finishing = 1;
-    if (b->ndead > 0) {
-        size_t n = 0;
-        for (size_t i = 0; i < b->ndead; i++)
-            n += b->dead[i].n;
-        sl_dlq_entry *e = calloc(n, sizeof *e);
-        char err[256] = "out of memory";
-        int rc = -1;
-        if (e) {
-            size_t k = 0;
-            for (size_t i = 0; i < b->ndead; i++) {
-                const dead *x = &b->dead[i];
-                for (size_t r = x->from; r < x->from + x->n; r++, k++) {
-                    e[k].record = sl_batch_record(b->recs, r,
-                                                  &e[k].record_len);
-                    e[k].status = x->status;
-                    e[k].reason = x->reason ? x->reason : "";
-                    e[k].response = x->response;
-                    e[k].response_len = x->response_len;
-                    e[k].attempts = x->attempts;
-                    e[k].first_attempt_ms = x->first_ms;
-                    e[k].last_attempt_ms = x->last_ms;
-                    e[k].batch_id = x->key;
-                    e[k].url = x->url;
-                }
-            }
-            rc = d->dlq ? sl_dlq_append(d->dlq, e, n, err, sizeof err) : 0;
-            free(e);
-        }
-        if (rc != 0) {
-            sl_log_error("delivery", "%s: cannot write %zu dead letters (%s); "
+    char err[256];
+    if (sl_graves_write(b->graves, b->recs, d->dlq, err, sizeof err) != 0) {
+        sl_log_error("delivery", "%s: cannot write %zu dead letters (%s); "
                      "the batch stays in the spool; retrying in 1 s",
-                     d->conf->name, n, err);
-            event_assign(b->retry_ev, d->base, -1, 0, on_finish_retry, b);
-            struct timeval tv = {1, 0};
-            evtimer_add(b->retry_ev, &tv);
-            return;
-        }
+                     d->conf->name, sl_graves_records(b->graves), err);
+        event_assign(b->retry_ev, d->base, -1, 0, on_finish_retry, b);
+        struct timeval tv = {1, 0};
+        evtimer_add(b->retry_ev, &tv);
+        return;
     }
     sl_spool_done(d->spool, sl_batch_cut(b->recs));
     batch_unlink(d, b);
