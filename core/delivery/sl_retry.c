@@ -26,6 +26,25 @@ sl_retry_class sl_retry_classify(long status)
     return SL_RETRY_PERMANENT;
 }
 
+sl_retry_class sl_retry_classify_with(const sl_status_lists *o, long status,
+                                      sl_status_list *list)
+{
+    sl_status_list in = o ? sl_status_lists_get(o, status)
+                          : SL_STATUS_LIST_NONE;
+    if (list)
+        *list = in;
+    switch (in) {
+    case SL_STATUS_LIST_SUCCESS:
+        return SL_RETRY_DELIVERED;
+    case SL_STATUS_LIST_RETRY:
+        return SL_RETRY_LATER;
+    case SL_STATUS_LIST_PERMANENT:
+        return SL_RETRY_PERMANENT;
+    default:
+        return sl_retry_classify(status);
+    }
+}
+
 uint64_t sl_retry_after_ms(const char *v, int64_t now_wall_ms)
 {
     if (!v || !*v)

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "sl_status_lists.h"
 #include "sl_time.h"
 
 /* What to do after an attempt, by its HTTP status (0: the transfer
@@ -21,6 +22,15 @@ typedef enum sl_retry_class {
 
 /* The class of `status`. */
 sl_retry_class sl_retry_classify(long status);
+
+/* The class of `status` with a connector's `status` lists (`o`; NULL:
+ * none, then it is sl_retry_classify): a code in a list has that list's
+ * class (success DELIVERED, retry LATER, permanent PERMANENT: a listed
+ * 401, 403 or 413 loses its AUTH or TOO_LARGE meaning); status 0 (a
+ * failed transfer) is never in one. *list (may be NULL) gets the list
+ * that decided, SL_STATUS_LIST_NONE when the default did. */
+sl_retry_class sl_retry_classify_with(const sl_status_lists *o, long status,
+                                      sl_status_list *list);
 
 /* Uniform random 64-bit numbers, from the caller's state `ud`. */
 typedef uint64_t (*sl_retry_random_fn)(void *ud);

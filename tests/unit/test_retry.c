@@ -1,6 +1,7 @@
 /* Unit tests for sl_retry: every class of answer, and the backoff with a
  * fake clock and fake random numbers (the jitter's bounds, the cap,
- * Retry-After in seconds and as an HTTP date winning over max_ms). */
+ * Retry-After in seconds and as an HTTP date winning over max_ms); the
+ * `status` lists overriding the classes. */
 #include <stdint.h>
 
 #include "sl_retry.h"
@@ -52,6 +53,79 @@ static void test_classify(void)
     CHECK(sl_retry_classify(413) == SL_RETRY_TOO_LARGE);
     for (size_t i = 0; i < sizeof permanent / sizeof *permanent; i++)
         CHECK(sl_retry_classify(permanent[i]) == SL_RETRY_PERMANENT);
+}
+
+/* The `status` lists: a listed code takes its list's class (the special
+ * 401/403/413 too), an unlisted one keeps its default, 0 and codes out of
+ * 100..599 are never overridden, NULL lists are the default classes. */
+static void test_classify_with(void)
+{
+    sl_status_lists *o = sl_status_lists_new();
+    CHECK(o != NULL);
+    if (!o)
+        return;
+    CHECK(sl_status_lists_add(o, 409, SL_STATUS_LIST_SUCCESS) == 0);
+    CHECK(sl_status_lists_add(o, 400, SL_STATUS_LIST_RETRY) == 0);
+    CHECK(sl_status_lists_add(o, 401, SL_STATUS_LIST_RETRY) == 0);
+    CHECK(sl_status_lists_add(o, 413, SL_STATUS_LIST_PERMANENT) == 0);
+    CHECK(sl_status_lists_add(o, 500, SL_STATUS_LIST_PERMANENT) == 0);
+    CHECK(sl_status_lists_add(o, 100, SL_STATUS_LIST_SUCCESS) == 0);
+    CHECK(sl_status_lists_add(o, 599, SL_STATUS_LIST_RETRY) == 0);
+    /* a second list, or the same twice: refused, the first stays */
+    CHECK(sl_status_lists_add(o, 409, SL_STATUS_LIST_RETRY) ==
+          SL_STATUS_LIST_SUCCESS);
+    CHECK(sl_status_lists_add(o, 409, SL_STATUS_LIST_SUCCESS) ==
+          SL_STATUS_LIST_SUCCESS);
+    /* out of range, or no list */
+    CHECK(sl_status_lists_add(o, 0, SL_STATUS_LIST_SUCCESS) == -1);
+    CHECK(sl_status_lists_add(o, 99, SL_STATUS_LIST_SUCCESS) == -1);
+    CHECK(sl_status_lists_add(o, 600, SL_STATUS_LIST_SUCCESS) == -1);
+    CHECK(sl_status_lists_add(o, -409, SL_STATUS_LIST_SUCCESS) == -1);
+    CHECK(sl_status_lists_add(o, 402, SL_STATUS_LIST_NONE) == -1);
+    CHECK(sl_status_lists_add(o, 402, (sl_status_list)7) == -1);
+
+    sl_status_list list = SL_STATUS_LIST_PERMANENT;
+    CHECK(sl_retry_classify_with(o, 409, &list) == SL_RETRY_DELIVERED &&
+          list == SL_STATUS_LIST_SUCCESS);
+    CHECK(sl_retry_classify_with(o, 400, &list) == SL_RETRY_LATER &&
+          list == SL_STATUS_LIST_RETRY);
+    CHECK(sl_retry_classify_with(o, 401, &list) == SL_RETRY_LATER &&
+          list == SL_STATUS_LIST_RETRY);
+    CHECK(sl_retry_classify_with(o, 413, &list) == SL_RETRY_PERMANENT &&
+          list == SL_STATUS_LIST_PERMANENT);
+    CHECK(sl_retry_classify_with(o, 500, &list) == SL_RETRY_PERMANENT &&
+          list == SL_STATUS_LIST_PERMANENT);
+    CHECK(sl_retry_classify_with(o, 100, NULL) == SL_RETRY_DELIVERED);
+    CHECK(sl_retry_classify_with(o, 599, NULL) == SL_RETRY_LATER);
+    /* unlisted: the default class, no list */
+    static const long defaults[] = {0, 200, 201, 403, 404, 408, 429, 501,
+                                    503, 600, -1, 99, 1000000};
+    for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++) {
+        list = SL_STATUS_LIST_RETRY;
+        CHECK(sl_retry_classify_with(o, defaults[i], &list) ==
+              sl_retry_classify(defaults[i]));
+        CHECK(list == SL_STATUS_LIST_NONE);
+    }
+    /* no lists at all */
+    for (long st = -1; st <= 700; st++) {
+        list = SL_STATUS_LIST_RETRY;
+        CHECK(sl_retry_classify_with(NULL, st, &list) ==
+              sl_retry_classify(st));
+        CHECK(list == SL_STATUS_LIST_NONE);
+    }
+
+    long codes[8];
+    CHECK(sl_status_lists_codes(o, SL_STATUS_LIST_PERMANENT, codes, 8) == 2);
+    CHECK(codes[0] == 413 && codes[1] == 500);
+    CHECK(sl_status_lists_codes(o, SL_STATUS_LIST_RETRY, codes, 1) == 3);
+    CHECK(codes[0] == 400);
+    CHECK(sl_status_lists_codes(NULL, SL_STATUS_LIST_RETRY, codes, 8) == 0);
+    CHECK_STR(sl_status_list_name(SL_STATUS_LIST_SUCCESS), "success");
+    CHECK_STR(sl_status_list_name(SL_STATUS_LIST_RETRY), "retry");
+    CHECK_STR(sl_status_list_name(SL_STATUS_LIST_PERMANENT), "permanent");
+    CHECK_STR(sl_status_list_name(SL_STATUS_LIST_NONE), "none");
+    sl_status_lists_free(o);
+    sl_status_lists_free(NULL);
 }
 
 /* The ceiling of attempt n is reached exactly (random = ceiling) and
@@ -167,6 +241,7 @@ int main(void)
 {
     static const sl_test_case cases[] = {
         {"classify", test_classify},
+        {"classify_with", test_classify_with},
         {"jitter_bounds", test_jitter_bounds},
         {"jitter_spread", test_jitter_spread},
         {"retry_after_seconds", test_retry_after_seconds},
