@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "sl_schema.h"
+#include "sl_status_lists.h"
 #include "sl_template.h"
 #include "sl_transport.h"
 
@@ -92,6 +93,8 @@ typedef struct sl_connector_conf {
                                      since a batch's first attempt; 0 never;
                                      default 86400 */
     int on_permanent;           /* SL_ON_PERMANENT_*; default bisect */
+    sl_status_lists *status;    /* owned: the `status` lists overriding
+                                   the default classes; NULL: none given */
     bool ordered;               /* one request in flight, strict order */
     char *idempotency_header;   /* header carrying the batch key; NULL = off;
                                    default "Idempotency-Key" */

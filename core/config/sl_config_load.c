@@ -215,6 +215,7 @@ static void connector_free(sl_connector_conf *c)
         free(c->warnings[i]);
     free(c->warnings);
     sl_config_proxy_free(c);
+    sl_status_lists_free(c->status);
 }
 
 static char *path_join(const char *dir, const char *rel)

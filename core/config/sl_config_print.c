@@ -18,6 +18,7 @@
 #include "sl_luahost.h"
 #include "sl_proxy.h"
 #include "sl_schema.h"
+#include "sl_status_lists.h"
 #include "sl_tls_files.h"
 
 #define KIB 1024LL
@@ -289,6 +290,26 @@ static void print_template(FILE *out, const char *label, const sl_template *t)
 }
 
 /* The connector's delivery: request, body, batching, retries. */
+/* The `status` lists: "success 201 409; retry 400". */
+static void print_status(FILE *out, const sl_status_lists *l)
+{
+    long codes[SL_STATUS_LISTS_MAX - SL_STATUS_LISTS_MIN + 1];
+    const char *sep = "";
+    fprintf(out, "  status          ");
+    for (int list = SL_STATUS_LIST_SUCCESS; list <= SL_STATUS_LIST_PERMANENT;
+         list++) {
+        size_t n = sl_status_lists_codes(l, (sl_status_list)list, codes,
+                                         sizeof codes / sizeof *codes);
+        if (!n)
+            continue;
+        fprintf(out, "%s%s", sep, sl_status_list_name((sl_status_list)list));
+        for (size_t i = 0; i < n; i++)
+            fprintf(out, " %ld", codes[i]);
+        sep = "; ";
+    }
+    fprintf(out, " (overriding the default classes)\n");
+}
+
 static void print_delivery(FILE *out, const sl_connector_conf *connector)
 {
     fprintf(out, "  request         %s %s\n", connector->method,
@@ -327,6 +348,8 @@ static void print_delivery(FILE *out, const sl_connector_conf *connector)
     fprintf(out, "  on_permanent    %s%s\n",
             sl_config_on_permanent_choices[connector->on_permanent],
             connector->ordered ? "; ordered (one request in flight)" : "");
+    if (connector->status)
+        print_status(out, connector->status);
     fprintf(out, "  idempotency     %s\n", connector->idempotency_header
                                               ? connector->idempotency_header
                                               : "off");

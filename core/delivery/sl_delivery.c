@@ -585,7 +585,9 @@ static void on_response(void *ud, const sl_http_client_response *res)
     /* a TLS failure, even one that comes as an answer, is about the
      * connection: retried like a transport error, logged by cause */
     int tls_failed = sl_tls_report_attempt(d->tls, b->url, res);
-    sl_retry_class class = tls_failed ? SL_RETRY_LATER : sl_retry_classify(st);
+    sl_status_list list = SL_STATUS_LIST_NONE;
+    sl_retry_class class = tls_failed ? SL_RETRY_LATER
+                           : sl_retry_classify_with(c->status, st, &list);
     if (class == SL_RETRY_DELIVERED) {
         if (d->failing)
             wake_waiting(d, b);
@@ -631,7 +633,11 @@ static void on_response(void *ud, const sl_http_client_response *res)
         if (c->on_permanent == SL_ON_PERMANENT_BISECT && n > 1 &&
             split(b) == 0)
             return;
-        snprintf(why, sizeof why, "HTTP %ld (permanent)", st);
+        if (list != SL_STATUS_LIST_NONE)
+            snprintf(why, sizeof why, "HTTP %ld (status.%s)", st,
+                     sl_status_list_name(list));
+        else
+            snprintf(why, sizeof why, "HTTP %ld (permanent)", st);
         bury(b, res, why);
         return;
     }
@@ -655,8 +661,11 @@ static void retry_or_bury(batch *b, const sl_http_client_response *res,
             (uint64_t)c->retry_max_elapsed_s * 1000) {
         if (st)
             snprintf(why, sizeof why, "retry time (max_elapsed_s = %u) ran "
-                     "out; last: %sHTTP %ld", c->retry_max_elapsed_s, cause,
-                     st);
+                     "out; last: %sHTTP %ld%s", c->retry_max_elapsed_s, cause,
+                     st, tls == SL_TLS_CAUSE_NONE &&
+                             sl_status_lists_get(c->status, st) ==
+                                 SL_STATUS_LIST_RETRY
+                         ? " (status.retry)" : "");
         else
             snprintf(why, sizeof why, "retry time (max_elapsed_s = %u) ran "
                      "out; last: %s%.200s", c->retry_max_elapsed_s, cause,
