@@ -87,6 +87,9 @@ typedef struct sl_connector_conf {
     unsigned batch_max_delay_ms;/* default 200 */
     unsigned timeout_ms;        /* whole request; default 10000 */
     unsigned concurrency;       /* requests in flight; default 4 */
+    double rate_requests_per_s; /* rate_limit.requests_per_s; 0: none */
+    double rate_records_per_s;  /* rate_limit.records_per_s; 0: none */
+    double rate_burst;          /* rate_limit.burst; default 1 */
     unsigned retry_base_ms;     /* first backoff; default 200 */
     unsigned retry_max_ms;      /* backoff ceiling; default 30000 */
     unsigned retry_max_elapsed_s; /* give up (dead letters) after this long

@@ -16,6 +16,7 @@
 #include "sl_config_gateway_rules.h"
 #include "sl_config_keys.h"
 #include "sl_config_proxy.h"
+#include "sl_config_rate.h"
 #include "sl_config_schema.h"
 #include "sl_config_status.h"
 #include "sl_config_tls.h"
@@ -141,6 +142,33 @@ static const sl_config_key retry_keys[] = {
      .max = 31536000, .unit = "s",
      .desc = "How long a batch may keep failing, from its first attempt; "
              "then its records go to the dead letters. 0 retries forever."},
+    {0}};
+
+static const sl_config_key rate_limit_keys[] = {
+    {.name = "requests_per_s", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_rate, .ltype = LUA_TNUMBER, .what = "a number",
+     .off = CONNECTOR_OFFSET(c.rate_requests_per_s), .def = 0,
+     .defstr = "none", .doc_type = "number",
+     .doc_allowed = "1/86400 .. 1e9; fractions allowed (`100/60`: 100 a "
+                    "minute)",
+     .desc = "Attempts per second, at most: first tries, retries and each "
+             "half of a split batch count."},
+    {.name = "records_per_s", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_rate, .ltype = LUA_TNUMBER, .what = "a number",
+     .off = CONNECTOR_OFFSET(c.rate_records_per_s), .def = 0,
+     .defstr = "none", .doc_type = "number",
+     .doc_allowed = "as `requests_per_s`",
+     .desc = "Records per second, at most, counted in every attempt. A "
+             "batch larger than the limit allows at once still goes, and "
+             "the next waits until it is paid off."},
+    {.name = "burst", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_rate, .ltype = LUA_TNUMBER, .what = "a number",
+     .off = CONNECTOR_OFFSET(c.rate_burst), .def = 1, .defstr = "1",
+     .doc_type = "number", .doc_allowed = "1 .. 1000000",
+     .desc = "Attempts that may go back to back after a pause; 1 spaces "
+             "them evenly, as a leaky-bucket limiter at the destination "
+             "(nginx `limit_req`) expects. For `records_per_s`: seconds of "
+             "records that may go at once."},
     {0}};
 
 static const sl_config_key spool_keys[] = {
@@ -509,6 +537,17 @@ const sl_config_key sl_config_connector_keys[] = {
      .desc = "Destinations reached directly, not through the proxy."},
     {.name = "retry", .kind = SL_CONFIG_TABLE, .sub = retry_keys,
      .desc = "Backoff between attempts of a failed batch."},
+    {.name = "rate_limit", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_rate_limit, .ltype = LUA_TTABLE,
+     .what = "a table", .sub = rate_limit_keys, .doc_sub_one = true,
+     .defstr = "none", .doc_type = "table",
+     .doc_allowed = "`rate_limit.*` below, at least one of the rates",
+     .desc = "Paces the attempts to the destination's published limit "
+             "(Customer.io: `{ requests_per_s = 100 }`; Brevo: `{ "
+             "requests_per_s = 100/60 }`): an attempt that would exceed it "
+             "waits, and its records and those behind them wait in the "
+             "spool; `concurrency` still caps requests in flight. See "
+             "[Rate limits](#rate-limits)."},
     {.name = "on_permanent", .kind = SL_CONFIG_ENUM,
      .store = SL_CONFIG_STORE_INT, .off = CONNECTOR_OFFSET(c.on_permanent),
      .def = 0, .choices = sl_config_on_permanent_choices,

@@ -289,6 +289,18 @@ static void print_template(FILE *out, const char *label, const sl_template *t)
     fputc('\n', out);
 }
 
+/* rate_limit: each rate as given and as a spacing, and the burst. */
+static void print_rate_limit(FILE *out, const sl_connector_conf *c)
+{
+    fprintf(out, "  rate_limit      ");
+    if (c->rate_requests_per_s > 0)
+        fprintf(out, "%.6g requests/s (one per %.6g ms), ",
+                c->rate_requests_per_s, 1000 / c->rate_requests_per_s);
+    if (c->rate_records_per_s > 0)
+        fprintf(out, "%.6g records/s, ", c->rate_records_per_s);
+    fprintf(out, "burst %.6g; retries count\n", c->rate_burst);
+}
+
 /* The connector's delivery: request, body, batching, retries. */
 /* The `status` lists: "success 201 409; retry 400". */
 static void print_status(FILE *out, const sl_status_lists *l)
@@ -337,6 +349,8 @@ static void print_delivery(FILE *out, const sl_connector_conf *connector)
                 connector->batch_max_bytes, connector->batch_max_delay_ms);
     fprintf(out, "  timeout_ms      %u\n", connector->timeout_ms);
     fprintf(out, "  concurrency     %u\n", connector->concurrency);
+    if (connector->rate_requests_per_s > 0 || connector->rate_records_per_s > 0)
+        print_rate_limit(out, connector);
     fprintf(out, "  retry           backoff %u ms doubling up to %u ms, "
             "with jitter; ", connector->retry_base_ms,
             connector->retry_max_ms);

@@ -63,6 +63,13 @@ static const sl_metrics_row connector_rows[] = {
     TLS_ROW(PROTOCOL_VERSION, "protocol_version", 22),
     TLS_ROW(LOCAL_FILES, "local_files", 23),
     TLS_ROW(OTHER_HANDSHAKE, "other_handshake", 24),
+    {"sluice_rate_limit_delayed_total", COUNTER, STAT(rate_limited),
+     "rate_limited", 25, 17, "Delivery attempts held back by rate_limit.",
+     NULL},
+    {"sluice_rate_limit_wait_seconds_total", SL_METRICS_COUNTER_MS,
+     STAT(rate_limit_wait_ms), "rate_limit_wait_ms", 26, 18,
+     "Time delivery attempts were held back by rate_limit, summed over "
+     "attempts.", NULL},
     {"sluice_records_queued", GAUGE, CONN(queued), "queued",
      11, 3, "Records in the spool not yet cut into a batch.", NULL},
     {"sluice_requests_in_flight", GAUGE, CONN(in_flight), "in_flight",
@@ -153,7 +160,7 @@ static int write_family(const sl_metrics_table *t, const sl_metrics_row *r,
                         int same_family, const char *views, size_t n,
                         sl_buf *out)
 {
-    const char *type = r->type == SL_METRICS_COUNTER ? "counter" : "gauge";
+    const char *type = r->type == SL_METRICS_GAUGE ? "gauge" : "counter";
     if (!same_family &&
         sl_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", r->name, r->help,
                       r->name, type) != 0)
@@ -161,14 +168,20 @@ static int write_family(const sl_metrics_table *t, const sl_metrics_row *r,
     const char *more = r->labels ? r->labels : "";
     for (size_t i = 0; i < n; i++) {
         const void *view = views + i * t->view_size;
+        char num[32];
+        uint64_t v = value(r, view);
+        if (r->type == SL_METRICS_COUNTER_MS)
+            snprintf(num, sizeof num, "%" PRIu64 ".%03u", v / 1000,
+                     (unsigned)(v % 1000));
+        else
+            snprintf(num, sizeof num, "%" PRIu64, v);
         int rc = t->label
-                     ? sl_buf_printf(out, "%s{%s=\"%s\"%s%s} %" PRIu64 "\n",
+                     ? sl_buf_printf(out, "%s{%s=\"%s\"%s%s} %s\n",
                                      r->name, t->label, label_value(t, view),
-                                     *more ? "," : "", more, value(r, view))
-                 : *more ? sl_buf_printf(out, "%s{%s} %" PRIu64 "\n", r->name,
-                                         more, value(r, view))
-                         : sl_buf_printf(out, "%s %" PRIu64 "\n", r->name,
-                                         value(r, view));
+                                     *more ? "," : "", more, num)
+                 : *more ? sl_buf_printf(out, "%s{%s} %s\n", r->name, more,
+                                         num)
+                         : sl_buf_printf(out, "%s %s\n", r->name, num);
         if (rc != 0)
             return -1;
     }

@@ -17,6 +17,8 @@ struct sl_buf;
 typedef enum {
     SL_METRICS_COUNTER, /* only goes up, from 0 at start */
     SL_METRICS_GAUGE,   /* a level now */
+    SL_METRICS_COUNTER_MS, /* a counter of milliseconds: in seconds in
+                              the Prometheus text, in ms in the JSON */
 } sl_metrics_type;
 
 /* One metric. A listing shows the rows that have a position in it, by

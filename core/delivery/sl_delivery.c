@@ -26,6 +26,7 @@
 #include "sl_batch.h"
 #include "sl_graves.h"
 #include "sl_log.h"
+#include "sl_pace.h"
 #include "sl_retry.h"
 #include "sl_target.h"
 #include "sl_time.h"
@@ -54,6 +55,8 @@ typedef struct batch {
     sl_buf url_buf;
     int sent;                   /* a request of the current piece was made */
     char *refused;              /* why its record cannot make a request */
+    uint64_t held_since;        /* mono + 1 since rate_limit holds the
+                                   attempt (in the spool, then here); 0 */
 } batch;
 
 struct sl_delivery {
@@ -69,6 +72,8 @@ struct sl_delivery {
     sl_retry_policy retry;      /* its random source is rng_next */
     struct curl_slist *headers; /* without headers_fn: every attempt's */
     struct event *delay_timer;
+    sl_pace *pace;              /* rate_limit; NULL without one */
+    uint64_t held_since;        /* mono + 1 since it holds the next cut */
     batch *batches;
     size_t nbatches;            /* outstanding batches */
     size_t pending;             /* records in outstanding batches */
@@ -156,6 +161,13 @@ sl_delivery *sl_delivery_new(struct event_base *base, sl_http_client *http,
         snprintf(err, errlen, "cannot create timer");
         goto fail;
     }
+    if ((conf->rate_requests_per_s > 0 || conf->rate_records_per_s > 0) &&
+        !(d->pace = sl_pace_new(conf->rate_requests_per_s,
+                                conf->rate_records_per_s, conf->rate_burst,
+                                mono_ms(d)))) {
+        snprintf(err, errlen, "%s: rate_limit: out of memory", conf->name);
+        goto fail;
+    }
     return d;
 fail:
     sl_delivery_free(d);
@@ -200,6 +212,7 @@ void sl_delivery_free(sl_delivery *d)
         event_free(d->delay_timer);
     sl_attempt_headers_free(d->headers);
     sl_tls_report_free(d->tls);
+    sl_pace_free(d->pace);
     free(d);
 }
 
@@ -236,6 +249,8 @@ static int cut_batch(sl_delivery *d)
     d->batches = b;
     d->nbatches++;
     d->pending += sl_batch_count(b->recs);
+    b->held_since = d->held_since; /* its wait in the spool counts */
+    d->held_since = 0;
     send_piece(b);
     return 1;
 }
@@ -377,6 +392,39 @@ static void on_headers(void *ud, lua_State *co, int nres, const char *err)
     transmit(b, b->dyn_headers);
 }
 
+/* rate_limit (sl_pace): how long an attempt of `records` must wait; while
+ * it does, *since (mono + 1) says from when, counted once as delayed. */
+static uint64_t pace_wait(sl_delivery *d, uint64_t now, size_t records,
+                          uint64_t *since)
+{
+    uint64_t wait = d->pace ? sl_pace_wait_ms(d->pace, now, records) : 0;
+    if (wait && !*since) {
+        *since = now + 1;
+        d->stats->rate_limited++;
+    }
+    return wait;
+}
+
+/* The attempt may go: 0, charged to the limit (and its wait counted); or
+ * it must wait: 1, its timer armed for the wait. Checked before every
+ * attempt: first tries, retries, each piece of a split. */
+static int paced(batch *b)
+{
+    sl_delivery *d = b->d;
+    uint64_t now = mono_ms(d);
+    size_t n = sl_batch_current(b->recs).n;
+    uint64_t wait = pace_wait(d, now, n, &b->held_since);
+    struct timeval tv = {(time_t)(wait / 1000),
+                         (suseconds_t)(wait % 1000) * 1000};
+    if (wait && evtimer_add(b->retry_ev, &tv) == 0)
+        return 1;
+    if (b->held_since)
+        d->stats->rate_limit_wait_ms += now + 1 - b->held_since;
+    b->held_since = 0;
+    sl_pace_take(d->pace, now, n);
+    return 0;
+}
+
 static void send_piece(batch *b)
 {
     sl_delivery *d = b->d;
@@ -387,6 +435,8 @@ static void send_piece(batch *b)
         return;
     }
     if (d->conf->record_tpls && target(b) != 0)
+        return;
+    if (d->pace && paced(b))
         return;
     b->attempt++;
     if (!b->first_mono) {
@@ -714,6 +764,11 @@ static void pump(sl_delivery *d)
         wait = 0;
         if (!batch_due(d, now, &wait))
             break;
+        size_t n = sl_spool_count(d->spool); /* the next batch's, about */
+        if (n > d->conf->batch_max_records)
+            n = d->conf->batch_max_records;
+        if ((wait = pace_wait(d, now, n, &d->held_since)))
+            break; /* records wait for the rate limit in the spool */
         int rc = cut_batch(d);
         if (rc < 0) {
             sl_log_error("delivery", "%s: out of memory cutting a batch",

@@ -24,6 +24,8 @@ typedef struct sl_stats {
     uint64_t unauthorized; /* requests refused for a missing/wrong key */
     uint64_t tls_failures[SL_TLS_CAUSE_COUNT - 1]; /* attempts whose TLS
                             failed, by cause: [cause - 1] */
+    uint64_t rate_limited; /* attempts held back by rate_limit */
+    uint64_t rate_limit_wait_ms; /* how long they were held, summed */
 } sl_stats;
 
 #endif

@@ -732,6 +732,70 @@ static void test_compression_level(void)
     CHECK(connector_key("compression_level")->ltype == LUA_TNUMBER);
 }
 
+/* rate_limit: fractions, defaults, and hostile numbers refused at load
+ * with the key named (the limiter never sees them). */
+static void test_rate_limit(void)
+{
+    static const struct {
+        const char *text;
+        double req, rec, burst;
+        const char *msg;
+    } cases[] = {
+        {"return {}", 0, 0, 1, ""},
+        {"return { rate_limit = { requests_per_s = 18 } }", 18, 0, 1, ""},
+        {"return { rate_limit = { requests_per_s = 100/60 } }", 100.0 / 60,
+         0, 1, ""},
+        {"return { rate_limit = { records_per_s = 0.5, burst = 4 } }", 0,
+         0.5, 4, ""},
+        {"return { rate_limit = { requests_per_s = 1e9, records_per_s = 1e9,"
+         " burst = 1e6 } }", 1e9, 1e9, 1e6, ""},
+        {"return { rate_limit = { requests_per_s = 1/86400 } }", 1.0 / 86400,
+         0, 1, ""},
+        {"return { rate_limit = {} }", 0, 0, 1,
+         "t.lua:1: rate_limit: names no rate"},
+        {"return { rate_limit = { burst = 3 } }", 0, 0, 1,
+         "t.lua:1: rate_limit: names no rate"},
+        {"return { rate_limit = { requests_per_s = 0 } }", 0, 0, 1,
+         "t.lua:1: rate_limit.requests_per_s: 0 is out of range"},
+        {"return { rate_limit = { requests_per_s = -5 } }", 0, 0, 1,
+         "t.lua:1: rate_limit.requests_per_s: -5 is out of range"},
+        {"return { rate_limit = { requests_per_s = 1e-9 } }", 0, 0, 1,
+         "t.lua:1: rate_limit.requests_per_s: 1e-09 is out of range: "
+         "1/86400 (one a day)"},
+        {"return { rate_limit = { records_per_s = 1e300 } }", 0, 0, 1,
+         "t.lua:1: rate_limit.records_per_s: 1e+300 is out of range"},
+        {"return { rate_limit = { requests_per_s = 1/0 } }", 0, 0, 1,
+         "t.lua:1: rate_limit.requests_per_s: inf is not a finite number"},
+        {"return { rate_limit = { records_per_s = -1/0 } }", 0, 0, 1,
+         "t.lua:1: rate_limit.records_per_s: -inf is not a finite number"},
+        {"return { rate_limit = { requests_per_s = 0/0 } }", 0, 0, 1,
+         "t.lua:1: rate_limit.requests_per_s: nan is not a finite number"},
+        {"return { rate_limit = { requests_per_s = 5, burst = 0.5 } }", 5, 0,
+         1, "t.lua:1: rate_limit.burst: 0.5 is out of range: 1 .. 1e+06"},
+        {"return { rate_limit = { requests_per_s = 5, burst = 0/0 } }", 5, 0,
+         1, "t.lua:1: rate_limit.burst: nan is not a finite number"},
+        {"return { rate_limit = { requests_per_s = 5, burst = 1e7 } }", 5, 0,
+         1, "t.lua:1: rate_limit.burst: 1e+07 is out of range"},
+        {"return { rate_limit = { requests_per_s = '10' } }", 0, 0, 1,
+         "t.lua:1: rate_limit.requests_per_s: expected a number, got string"},
+        {"return { rate_limit = { requests_per_s = 5, per_minute = 1 } }", 5,
+         0, 1, "t.lua:1: rate_limit.per_minute: unknown key"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        sl_config_connector_target ct = {0};
+        const char *m = run(cases[i].text, connector_key("rate_limit"), &ct);
+        if (cases[i].msg[0])
+            CHECK_CONTAINS(m, cases[i].msg);
+        else
+            CHECK_STR(m, "");
+        CHECK(count_lines(m) == (cases[i].msg[0] ? 1u : 0u));
+        CHECK(ct.c.rate_requests_per_s == cases[i].req);
+        CHECK(ct.c.rate_records_per_s == cases[i].rec);
+        CHECK(ct.c.rate_burst == cases[i].burst);
+    }
+    CHECK(connector_key("rate_limit")->ltype == LUA_TTABLE);
+}
+
 /* What sl_config_connector_after made (the schema, the TLS warnings, a
  * proxy from the environment), of a target whose other parts the test
  * owns. */
@@ -929,6 +993,7 @@ int main(void)
         {"field_rules_schema", test_field_rules_schema},
         {"connector_after", test_connector_after},
         {"compression_level", test_compression_level},
+        {"rate_limit", test_rate_limit},
         {"compression_after", test_compression_after},
         {"connector_patterns", test_connector_patterns},
         {"tcp_hostile", test_tcp_hostile},

@@ -31,6 +31,8 @@ static void fill(sl_metrics_connector *m, const char *name, uint64_t first,
     m->stats.unauthorized = v, v += step;
     for (size_t i = 0; i < SL_TLS_CAUSE_COUNT - 1; i++)
         m->stats.tls_failures[i] = v, v += step;
+    m->stats.rate_limited = v, v += step;
+    m->stats.rate_limit_wait_ms = v, v += step;
     m->queued = v, v += step;
     m->in_flight = v, v += step;
     m->pending = v, v += step;
@@ -96,24 +98,24 @@ static const char want_connectors[] =
     "# HELP sluice_records_queued Records in the spool not yet cut "
     "into a batch.\n"
     "# TYPE sluice_records_queued gauge\n"
-    "sluice_records_queued{connector=\"a\"} 22\n"
-    "sluice_records_queued{connector=\"b\"} 18446744073709551594\n"
+    "sluice_records_queued{connector=\"a\"} 24\n"
+    "sluice_records_queued{connector=\"b\"} 18446744073709551592\n"
     "# HELP sluice_records_pending Records in batches not yet finished.\n"
     "# TYPE sluice_records_pending gauge\n"
-    "sluice_records_pending{connector=\"a\"} 24\n"
-    "sluice_records_pending{connector=\"b\"} 18446744073709551592\n"
+    "sluice_records_pending{connector=\"a\"} 26\n"
+    "sluice_records_pending{connector=\"b\"} 18446744073709551590\n"
     "# HELP sluice_requests_in_flight Delivery requests in flight.\n"
     "# TYPE sluice_requests_in_flight gauge\n"
-    "sluice_requests_in_flight{connector=\"a\"} 23\n"
-    "sluice_requests_in_flight{connector=\"b\"} 18446744073709551593\n"
+    "sluice_requests_in_flight{connector=\"a\"} 25\n"
+    "sluice_requests_in_flight{connector=\"b\"} 18446744073709551591\n"
     "# HELP sluice_spool_bytes Undelivered bytes held by the spool.\n"
     "# TYPE sluice_spool_bytes gauge\n"
-    "sluice_spool_bytes{connector=\"a\"} 25\n"
-    "sluice_spool_bytes{connector=\"b\"} 18446744073709551591\n"
+    "sluice_spool_bytes{connector=\"a\"} 27\n"
+    "sluice_spool_bytes{connector=\"b\"} 18446744073709551589\n"
     "# HELP sluice_dead_letters Records in the dead letters.\n"
     "# TYPE sluice_dead_letters gauge\n"
-    "sluice_dead_letters{connector=\"a\"} 26\n"
-    "sluice_dead_letters{connector=\"b\"} 18446744073709551590\n"
+    "sluice_dead_letters{connector=\"a\"} 28\n"
+    "sluice_dead_letters{connector=\"b\"} 18446744073709551588\n"
     "# HELP sluice_tls_failures_total Delivery attempts whose TLS failed, "
     "by cause.\n"
     "# TYPE sluice_tls_failures_total counter\n"
@@ -134,7 +136,18 @@ static const char want_connectors[] =
     "sluice_tls_failures_total{connector=\"a\",cause=\"local_files\"} 20\n"
     "sluice_tls_failures_total{connector=\"b\",cause=\"local_files\"} 18446744073709551596\n"
     "sluice_tls_failures_total{connector=\"a\",cause=\"other_handshake\"} 21\n"
-    "sluice_tls_failures_total{connector=\"b\",cause=\"other_handshake\"} 18446744073709551595\n";
+    "sluice_tls_failures_total{connector=\"b\",cause=\"other_handshake\"} 18446744073709551595\n"
+    "# HELP sluice_rate_limit_delayed_total Delivery attempts held back "
+    "by rate_limit.\n"
+    "# TYPE sluice_rate_limit_delayed_total counter\n"
+    "sluice_rate_limit_delayed_total{connector=\"a\"} 22\n"
+    "sluice_rate_limit_delayed_total{connector=\"b\"} 18446744073709551594\n"
+    "# HELP sluice_rate_limit_wait_seconds_total Time delivery attempts "
+    "were held back by rate_limit, summed over attempts.\n"
+    "# TYPE sluice_rate_limit_wait_seconds_total counter\n"
+    "sluice_rate_limit_wait_seconds_total{connector=\"a\"} 0.023\n"
+    "sluice_rate_limit_wait_seconds_total{connector=\"b\"} "
+    "18446744073709551.593\n";
 
 static const char want_http[] =
     "# HELP sluice_http_connections HTTP intake connections open.\n"
@@ -158,11 +171,11 @@ static const char want_http[] =
     "sluice_http_requests_refused_total 55\n";
 
 static const char want_json[] =
-    "{\"accepted\":1,\"rejected\":2,\"delivered\":3,\"queued\":22,"
-    "\"in_flight\":23,\"pending\":24,\"requests\":4,\"failures\":5,"
+    "{\"accepted\":1,\"rejected\":2,\"delivered\":3,\"queued\":24,"
+    "\"in_flight\":25,\"pending\":26,\"requests\":4,\"failures\":5,"
     "\"retries\":6,\"refused\":7,\"dropped\":8,\"dead_lettered\":9,"
-    "\"splits\":10,\"replayed\":11,\"unauthorized\":12,\"spool_bytes\":25,"
-    "\"dead_letters\":26}";
+    "\"splits\":10,\"replayed\":11,\"unauthorized\":12,\"spool_bytes\":27,"
+    "\"dead_letters\":28,\"rate_limited\":22,\"rate_limit_wait_ms\":23}";
 
 static void test_prom_connectors_exact(void)
 {
@@ -293,9 +306,14 @@ static void check_table(const sl_metrics_table *t, size_t first_value)
         CHECK(strncmp(r->name, "sluice_", 7) == 0);
         CHECK(r->help && r->help[0] && !strchr(r->help, '\n') &&
               !strchr(r->help, '\\'));
-        CHECK(r->type == SL_METRICS_COUNTER || r->type == SL_METRICS_GAUGE);
-        /* Prometheus naming: a counter's name ends in _total, only it */
-        CHECK(ends_with(r->name, "_total") == (r->type == SL_METRICS_COUNTER));
+        CHECK(r->type == SL_METRICS_COUNTER || r->type == SL_METRICS_GAUGE ||
+              r->type == SL_METRICS_COUNTER_MS);
+        /* Prometheus naming: a counter's name ends in _total, only it; one
+           of milliseconds is shown in seconds and says so */
+        CHECK(ends_with(r->name, "_total") == (r->type != SL_METRICS_GAUGE));
+        CHECK(ends_with(r->name, "_seconds_total") ==
+              (r->type == SL_METRICS_COUNTER_MS));
+        CHECK(r->type != SL_METRICS_COUNTER_MS || ends_with(r->key, "_ms"));
         /* rows in the view's order, one per value */
         CHECK(r->at == first_value + i * sizeof(uint64_t));
         CHECK((r->key != NULL) == (r->json_at != SL_METRICS_ABSENT));
@@ -353,8 +371,8 @@ static void test_every_stats_field_has_a_row(void)
         CHECK(rows == 1);
         found += rows == 1;
     }
-    CHECK(found == 12 + SL_TLS_CAUSE_COUNT - 1); /* accepted ..
-                                       unauthorized, tls_failures today */
+    CHECK(found == 12 + SL_TLS_CAUSE_COUNT - 1 + 2); /* accepted ..
+                     unauthorized, tls_failures, rate_limit's two today */
     CHECK(found == nstats);
 }
 
