@@ -21,7 +21,7 @@ from servers import NGINX, Nginx  # noqa: E402
 from sluice_it import (SluiceTestCase, connector_lua, crm_record,  # noqa: E402
                        free_port, wait_until)
 
-LOG_FORMAT = "$msec $request_time $status $request_uri"
+LOG_FORMAT = "$msec $request_time $status $connection $request_uri"
 
 SERVER = """\
   limit_req_zone $server_name zone=z:1m rate=20r/s;
@@ -54,12 +54,13 @@ class RateLimitTest(SluiceTestCase):
         self.nginx.start()
 
     def access(self, path):
-        """nginx's log lines for `path`: (arrival time, status)."""
+        """nginx's log lines for `path`: (arrival time, status,
+        connection)."""
         out = []
         for line in self.nginx.access_lines():
             p = line.split(" ")
-            if len(p) == 4 and p[3] == path:
-                out.append((float(p[0]) - float(p[1]), int(p[2])))
+            if len(p) == 5 and p[4] == path:
+                out.append((float(p[0]) - float(p[1]), int(p[2]), int(p[3])))
         return sorted(out)
 
     def deliver(self, path, n, rate_limit=None):
@@ -91,7 +92,7 @@ class RateLimitTest(SluiceTestCase):
         out, log, sl = self.deliver("/paced", n, {"requests_per_s": 18})
         self.assertIn("  rate_limit      18 requests/s (one per 55.5556 ms), "
                       "burst 1; retries count\n", out)
-        statuses = [s for _, s in log]
+        statuses = [e[1] for e in log]
         self.assertEqual(statuses.count(429), 0, "429s: %r" % log)
         self.assertEqual(len(log), n)
         stats = sl.stats("crm")
@@ -119,7 +120,7 @@ class RateLimitTest(SluiceTestCase):
         t0 = time.monotonic()
         out, log, sl = self.deliver("/unpaced", n)
         self.assertNotIn("rate_limit", out)
-        statuses = [s for _, s in log]
+        statuses = [e[1] for e in log]
         self.assertGreater(statuses.count(429), 0,
                            "nginx limited nothing: %r" % log)
         self.assertEqual(statuses.count(200), n, log)
