@@ -6,7 +6,9 @@ rate_limit = { requests_per_s = 18 } no request of at least 200 draws a
 429 and they take at least (n-1)/18 s (a lower bound the limiter sets,
 not a speed assertion); without a rate limit nginx answers 429s (its log
 says so) and every record still arrives, once. nginx's access log says,
-per request, when it came and how it was answered."""
+per request, when it came and how it was answered. Against the Python
+destination alone: retries wait for the limit like first tries, and
+records_per_s paces batches of 10 records."""
 
 import os
 import re
@@ -130,6 +132,46 @@ class RateLimitTest(SluiceTestCase):
         self.assertEqual((stats["rate_limited"], stats["rate_limit_wait_ms"]),
                          (0, 0))
         self.assertLess(time.monotonic() - t0, 60)
+
+
+class RateLimitRetriesTest(SluiceTestCase):
+    """Without nginx: what reached the destination, and when."""
+
+    def run_limited(self, n, rate_limit, batch, func=None):
+        dest = self.start_destination(func=func)
+        sl = self.start_sluice({"crm": connector_lua(
+            "crm", dest.url + "/x", concurrency=4, batch=batch,
+            retry={"base_ms": 1, "max_ms": 5},
+            extra={"rate_limit": rate_limit})})
+        ids = list(range(n))
+        st, js, _ = sl.post("crm", [crm_record(i) for i in ids])
+        self.assertEqual((st, js.get("accepted")), (200, n), sl.last_raw)
+        stats = sl.wait_drained("crm", n, timeout=30)
+        self.assertEqual(sorted(r["id"] for r in dest.records()), ids)
+        times = [r.time for r in dest.requests()]
+        return stats, max(times) - min(times)
+
+    def test_retries_wait_for_the_limit_too(self):
+        # every third request draws a 503, retried after 1-5 ms of
+        # backoff: the retries take their turn like first tries
+        stats, span = self.run_limited(
+            30, {"requests_per_s": 10}, {"max_records": 1, "max_delay_ms": 0},
+            func=lambda i, req: 503 if i % 3 == 0 else 200)
+        self.assertGreater(stats["retries"], 10, stats)
+        self.assertEqual(stats["requests"], 30 + stats["retries"])
+        self.assertGreaterEqual(span, (stats["requests"] - 1) / 10 - 0.2,
+                                stats)
+
+    def test_records_per_s_paces_big_batches(self):
+        # batches of 10; the bucket holds 100 records (one second's
+        # worth): the first 10 batches go at once, the other 20 at 100
+        # records/s
+        stats, span = self.run_limited(
+            300, {"records_per_s": 100}, {"max_records": 10,
+                                          "max_delay_ms": 0})
+        self.assertEqual(stats["requests"], 30, stats)
+        self.assertGreaterEqual(span, (300 - 100) / 100 - 0.2, stats)
+        self.assertGreater(stats["rate_limited"], 0, stats)
 
 
 if __name__ == "__main__":
