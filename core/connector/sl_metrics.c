@@ -70,6 +70,9 @@ static const sl_metrics_row connector_rows[] = {
      STAT(rate_limit_wait_ms), "rate_limit_wait_ms", 26, 18,
      "Time delivery attempts were held back by rate_limit, summed over "
      "attempts.", NULL},
+    {"sluice_quota_pauses_total", COUNTER, STAT(quota_pauses), "quota_pauses",
+     27, 19, "Pauses because the destination said its rate-limit quota "
+     "was exhausted.", NULL},
     {"sluice_records_queued", GAUGE, CONN(queued), "queued",
      11, 3, "Records in the spool not yet cut into a batch.", NULL},
     {"sluice_requests_in_flight", GAUGE, CONN(in_flight), "in_flight",

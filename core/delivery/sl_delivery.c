@@ -27,6 +27,7 @@
 #include "sl_graves.h"
 #include "sl_log.h"
 #include "sl_pace.h"
+#include "sl_quota.h"
 #include "sl_retry.h"
 #include "sl_target.h"
 #include "sl_time.h"
@@ -45,6 +46,7 @@ typedef struct batch {
     int64_t first_wall, last_wall;
     sl_graves *graves;          /* its dead-lettered pieces, or NULL */
     int in_flight;
+    sl_quota_ticket quota;      /* the current attempt's */
     int finishing;              /* all pieces done; writing dead letters */
     struct event *retry_ev;     /* made with the batch: on_retry, then
                                    on_finish_retry while finishing */
@@ -68,6 +70,7 @@ struct sl_delivery {
     sl_dlq *dlq;
     sl_stats *stats;
     sl_tls_report *tls;         /* TLS failures, logged by cause */
+    sl_quota *quota;            /* the destination's rate-limit headers */
     const sl_time_clock *clock;
     sl_retry_policy retry;      /* its random source is rng_next */
     struct curl_slist *headers; /* without headers_fn: every attempt's */
@@ -153,7 +156,8 @@ sl_delivery *sl_delivery_new(struct event_base *base, sl_http_client *http,
     }
     if (!(d->tls = sl_tls_report_new(conf->name,
                                      conf->transport.tls.client_cert != NULL,
-                                     stats))) {
+                                     stats)) ||
+        !(d->quota = sl_quota_new(conf->name, stats))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -213,6 +217,7 @@ void sl_delivery_free(sl_delivery *d)
     sl_attempt_headers_free(d->headers);
     sl_tls_report_free(d->tls);
     sl_pace_free(d->pace);
+    sl_quota_free(d->quota);
     free(d);
 }
 
@@ -274,6 +279,7 @@ static void transmit(batch *b, const struct curl_slist *headers)
         .headers = headers,
         .timeout_ms = (long)d->conf->timeout_ms,
         .transport = &d->conf->transport,
+        .want_headers = 1, /* for sl_quota */
     };
     req.body = sl_batch_wire_body(b->recs, &req.body_len);
     d->stats->requests++;
@@ -436,6 +442,13 @@ static void send_piece(batch *b)
     }
     if (d->conf->record_tpls && target(b) != 0)
         return;
+    /* the destination said to wait (before rate_limit takes its token) */
+    uint64_t quota_wait = sl_quota_admit(d->quota, mono_ms(d), d->in_flight,
+                                         &b->quota);
+    if (quota_wait) {
+        retry_in(b, quota_wait);
+        return;
+    }
     if (d->pace && paced(b))
         return;
     b->attempt++;
@@ -630,6 +643,7 @@ static void on_response(void *ud, const sl_http_client_response *res)
     b->dyn_headers = NULL;
     b->in_flight = 0;
     d->in_flight--;
+    sl_quota_answer(d->quota, res, b->quota, mono_ms(d), wall_ms(d));
     b->last_status = res->status;
     long st = res->status;
     /* a TLS failure, even one that comes as an answer, is about the
@@ -761,7 +775,8 @@ static void pump(sl_delivery *d)
         return;
     uint64_t now = mono_ms(d), wait = 0;
     while (d->nbatches < d->max_batches) {
-        wait = 0;
+        if ((wait = sl_quota_wait_ms(d->quota, now, d->in_flight)) > 0)
+            break; /* the destination said to wait: nothing is cut */
         if (!batch_due(d, now, &wait))
             break;
         size_t n = sl_spool_count(d->spool); /* the next batch's, about */

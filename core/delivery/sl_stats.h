@@ -26,6 +26,8 @@ typedef struct sl_stats {
                             failed, by cause: [cause - 1] */
     uint64_t rate_limited; /* attempts held back by rate_limit */
     uint64_t rate_limit_wait_ms; /* how long they were held, summed */
+    uint64_t quota_pauses; /* pauses because the destination said its
+                            quota was exhausted (sl_quota) */
 } sl_stats;
 
 #endif
