@@ -1,7 +1,8 @@
 """The destination's rate-limit headers (issue 13, item 2): a destination
 that allows K requests per window and says so in its answers
-(X-RateLimit-Remaining/-Reset as a wait or as a Unix time, or the IETF
-draft's structured RateLimit with RateLimit-Policy) and answers 429 past
+(X-RateLimit-Remaining/-Reset as a wait or as a Unix time, the IETF
+draft's older RateLimit-Remaining/-Reset, or its structured RateLimit with
+RateLimit-Policy) and answers 429 past
 its quota. sluice stops when the remaining quota is 0 and resumes after
 the reset: it draws no 429 and delivers every record; the pauses are
 logged and counted in /metrics.
@@ -69,6 +70,12 @@ def x_epoch(remaining, left, end_wall):
             "X-RateLimit-Reset": str(math.ceil(end_wall))}
 
 
+def draft_fields(remaining, left, end_wall):
+    return {"RateLimit-Limit": str(K),
+            "RateLimit-Remaining": str(remaining),
+            "RateLimit-Reset": str(math.ceil(left))}
+
+
 def structured(remaining, left, end_wall):
     return {"RateLimit-Policy": '"default";q=%d;w=%d' % (K, WINDOW),
             "RateLimit": '"default";r=%d;t=%d' % (remaining, math.ceil(left))}
@@ -119,6 +126,9 @@ class RateLimitHeadersTest(SluiceTestCase):
 
     def test_x_ratelimit_reset_unix_time(self):
         self.run_against(x_epoch, concurrency=2)
+
+    def test_draft_ratelimit_fields(self):
+        self.run_against(draft_fields, concurrency=2)
 
     def test_structured_ratelimit(self):
         self.run_against(structured, concurrency=3)
