@@ -314,7 +314,7 @@ static void print_status(FILE *out, const sl_status_lists *l)
                                          sizeof codes / sizeof *codes);
         if (!n)
             continue;
-        fprintf(out, "%s%s", sep, sl_status_list_name((sl_status_list)list));
+        fprintf(out, "%s%s", sep, sl_status_lists_name((sl_status_list)list));
         for (size_t i = 0; i < n; i++)
             fprintf(out, " %ld", codes[i]);
         sep = "; ";

@@ -40,12 +40,12 @@ static void add_code(sl_config_parse_context *ctx, sl_status_lists *l,
     int was = sl_status_lists_add(l, (long)v, list);
     if (was == (int)list)
         sl_config_err(ctx, "%lld is listed twice in status.%s", (long long)v,
-                      sl_status_list_name(list));
+                      sl_status_lists_name(list));
     else if (was != SL_STATUS_LIST_NONE)
         sl_config_err(ctx, "%lld is in status.%s and status.%s; a code may "
                       "be in one list only", (long long)v,
-                      sl_status_list_name((sl_status_list)was),
-                      sl_status_list_name(list));
+                      sl_status_lists_name((sl_status_list)was),
+                      sl_status_lists_name(list));
 }
 
 void sl_config_parse_status_list(sl_config_parse_context *ctx,

@@ -256,6 +256,25 @@ static size_t take_max(const sl_batch *b)
     return b->c->body == SL_BODY_OBJECT ? 1 : b->c->batch_max_records;
 }
 
+int sl_batch_due(const sl_connector_conf *c, const sl_spool *spool,
+                 uint64_t now, int draining, uint64_t *wait_ms)
+{
+    if (sl_spool_recovered_left(spool) > 0)
+        return 1;
+    size_t count = sl_spool_count(spool);
+    if (count == 0)
+        return 0;
+    if (draining || c->body == SL_BODY_OBJECT ||
+        count >= c->batch_max_records ||
+        sl_spool_bytes(spool) + count + 1 >= c->batch_max_bytes)
+        return 1;
+    uint64_t due = sl_spool_oldest_ms(spool) + c->batch_max_delay_ms;
+    if (now >= due)
+        return 1;
+    *wait_ms = due - now;
+    return 0;
+}
+
 int sl_batch_take(sl_batch *b, sl_spool *spool)
 {
     if (take_begin(b, sl_spool_bytes(spool) + sl_spool_count(spool) + 2,

@@ -48,6 +48,15 @@ void sl_batch_free(sl_batch *b);
  * cut again after a restart). Either way b is only fit to be freed. */
 int sl_batch_take(sl_batch *b, sl_spool *spool);
 
+/* Whether c's next batch is due in `spool` at `now` (monotonic ms): 1 when
+ * a recovered batch waits, or records wait and the batch is full (by
+ * records or bytes), the object form takes them one by one, `draining`
+ * is set, or the oldest has waited batch_max_delay_ms; 0 otherwise, with
+ * *wait_ms set to when the oldest will have (left as it is when the spool
+ * is empty). */
+int sl_batch_due(const sl_connector_conf *c, const sl_spool *spool,
+                 uint64_t now, int draining, uint64_t *wait_ms);
+
 /* Cut a batch into the empty batch b from records the caller has
  * (recs[i], lens[i] bytes; copied), not from a spool: as sl_batch_take
  * would cut them from a new spool (identity 0, places from 0), as many as

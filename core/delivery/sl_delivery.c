@@ -26,6 +26,7 @@
 #include "sl_batch.h"
 #include "sl_graves.h"
 #include "sl_log.h"
+#include "sl_lua_req.h"
 #include "sl_pace.h"
 #include "sl_quota.h"
 #include "sl_retry.h"
@@ -333,33 +334,15 @@ static int target(batch *b)
 static void push_req(lua_State *co, void *ud)
 {
     batch *b = ud;
-    sl_delivery *d = b->d;
-    size_t len;
-    const char *body = sl_batch_body(b->recs, &len);
-    lua_createtable(co, 0, 8);                             /* req */
-    lua_pushlstring(co, body, len);
-    lua_setfield(co, -2, "body");
-    if (d->conf->compression != SL_COMPRESSION_NONE) {
-        body = sl_batch_wire_body(b->recs, &len);
-        lua_pushlstring(co, body, len);
-        lua_setfield(co, -2, "compressed_body");
-    }
-    lua_pushinteger(co, (lua_Integer)sl_batch_current(b->recs).n);
-    lua_setfield(co, -2, "records");
-    lua_pushinteger(co, (lua_Integer)b->attempt);
-    lua_setfield(co, -2, "attempt");
-    lua_pushstring(co, sl_batch_key(b->recs));
-    lua_setfield(co, -2, "batch_id");
-    if (b->attempt > 1) {
-        lua_pushinteger(co, b->last_status);
-        lua_setfield(co, -2, "last_status");
-    }
-    lua_pushstring(co, d->conf->method);
-    lua_setfield(co, -2, "method");
-    lua_pushstring(co, b->url);
-    lua_setfield(co, -2, "url");
-    lua_pushstring(co, d->conf->name);
-    lua_setfield(co, -2, "connector");                     /* req */
+    const sl_connector_conf *c = b->d->conf;
+    sl_lua_req r = {.records = sl_batch_current(b->recs).n,
+                    .attempt = b->attempt, .last_status = b->last_status,
+                    .batch_id = sl_batch_key(b->recs), .method = c->method,
+                    .url = b->url, .connector = c->name};
+    r.body = sl_batch_body(b->recs, &r.body_len);
+    if (c->compression != SL_COMPRESSION_NONE)
+        r.wire_body = sl_batch_wire_body(b->recs, &r.wire_len);
+    sl_lua_req_push(co, &r);
 }
 
 /* sl_luaruntime_done_fn for headers_fn. */
@@ -398,19 +381,6 @@ static void on_headers(void *ud, lua_State *co, int nres, const char *err)
     transmit(b, b->dyn_headers);
 }
 
-/* rate_limit (sl_pace): how long an attempt of `records` must wait; while
- * it does, *since (mono + 1) says from when, counted once as delayed. */
-static uint64_t pace_wait(sl_delivery *d, uint64_t now, size_t records,
-                          uint64_t *since)
-{
-    uint64_t wait = d->pace ? sl_pace_wait_ms(d->pace, now, records) : 0;
-    if (wait && !*since) {
-        *since = now + 1;
-        d->stats->rate_limited++;
-    }
-    return wait;
-}
-
 /* The attempt may go: 0, charged to the limit (and its wait counted); or
  * it must wait: 1, its timer armed for the wait. Checked before every
  * attempt: first tries, retries, each piece of a split. */
@@ -419,15 +389,14 @@ static int paced(batch *b)
     sl_delivery *d = b->d;
     uint64_t now = mono_ms(d);
     size_t n = sl_batch_current(b->recs).n;
-    uint64_t wait = pace_wait(d, now, n, &b->held_since);
+    uint64_t wait = sl_pace_hold(d->pace, now, n, &b->held_since,
+                                 &d->stats->rate_limited);
     struct timeval tv = {(time_t)(wait / 1000),
                          (suseconds_t)(wait % 1000) * 1000};
     if (wait && evtimer_add(b->retry_ev, &tv) == 0)
         return 1;
-    if (b->held_since)
-        d->stats->rate_limit_wait_ms += now + 1 - b->held_since;
-    b->held_since = 0;
-    sl_pace_take(d->pace, now, n);
+    sl_pace_release(d->pace, now, n, &b->held_since,
+                    &d->stats->rate_limit_wait_ms);
     return 0;
 }
 
@@ -699,7 +668,7 @@ static void on_response(void *ud, const sl_http_client_response *res)
             return;
         if (list != SL_STATUS_LIST_NONE)
             snprintf(why, sizeof why, "HTTP %ld (status.%s)", st,
-                     sl_status_list_name(list));
+                     sl_status_lists_name(list));
         else
             snprintf(why, sizeof why, "HTTP %ld (permanent)", st);
         bury(b, res, why);
@@ -749,26 +718,6 @@ static void schedule_retry(batch *b, const sl_http_client_response *res)
 
 /* ---- pumping ---------------------------------------------------------------- */
 
-/* Is a batch due now? Fills *wait_ms with the time until one is when not. */
-static int batch_due(sl_delivery *d, uint64_t now, uint64_t *wait_ms)
-{
-    const sl_connector_conf *c = d->conf;
-    if (sl_spool_recovered_left(d->spool) > 0)
-        return 1;
-    size_t count = sl_spool_count(d->spool);
-    if (count == 0)
-        return 0;
-    if (d->draining || c->body == SL_BODY_OBJECT ||
-        count >= c->batch_max_records ||
-        sl_spool_bytes(d->spool) + count + 1 >= c->batch_max_bytes)
-        return 1;
-    uint64_t due = sl_spool_oldest_ms(d->spool) + c->batch_max_delay_ms;
-    if (now >= due)
-        return 1;
-    *wait_ms = due - now;
-    return 0;
-}
-
 static void pump(sl_delivery *d)
 {
     if (d->stopped)
@@ -777,12 +726,13 @@ static void pump(sl_delivery *d)
     while (d->nbatches < d->max_batches) {
         if ((wait = sl_quota_wait_ms(d->quota, now, d->in_flight)) > 0)
             break; /* the destination said to wait: nothing is cut */
-        if (!batch_due(d, now, &wait))
+        if (!sl_batch_due(d->conf, d->spool, now, d->draining, &wait))
             break;
         size_t n = sl_spool_count(d->spool); /* the next batch's, about */
         if (n > d->conf->batch_max_records)
             n = d->conf->batch_max_records;
-        if ((wait = pace_wait(d, now, n, &d->held_since)))
+        if ((wait = sl_pace_hold(d->pace, now, n, &d->held_since,
+                                 &d->stats->rate_limited)))
             break; /* records wait for the rate limit in the spool */
         int rc = cut_batch(d);
         if (rc < 0) {

@@ -96,3 +96,23 @@ void sl_pace_take(sl_pace *p, uint64_t now, size_t records)
     bucket_take(&p->requests, now, 1);
     bucket_take(&p->records, now, (double)records);
 }
+
+uint64_t sl_pace_hold(const sl_pace *p, uint64_t now, size_t records,
+                      uint64_t *since, uint64_t *delayed)
+{
+    uint64_t wait = p ? sl_pace_wait_ms(p, now, records) : 0;
+    if (wait && !*since) {
+        *since = now + 1;
+        (*delayed)++;
+    }
+    return wait;
+}
+
+void sl_pace_release(sl_pace *p, uint64_t now, size_t records,
+                     uint64_t *since, uint64_t *waited_ms)
+{
+    if (*since)
+        *waited_ms += now + 1 - *since;
+    *since = 0;
+    sl_pace_take(p, now, records);
+}

@@ -35,4 +35,15 @@ uint64_t sl_pace_wait_ms(const sl_pace *p, uint64_t now, size_t records);
  * had to wait). */
 void sl_pace_take(sl_pace *p, uint64_t now, size_t records);
 
+/* The same, for an attempt (or a cut) that is being held: p may be NULL
+ * (no limit: 0). While it must wait, *since (0 while nothing waits)
+ * becomes now + 1, the first time, and *delayed is bumped once. */
+uint64_t sl_pace_hold(const sl_pace *p, uint64_t now, size_t records,
+                      uint64_t *since, uint64_t *delayed);
+
+/* The held attempt goes at `now`: it is charged (sl_pace_take), the time
+ * it was held (since *since) is added to *waited_ms, *since is cleared. */
+void sl_pace_release(sl_pace *p, uint64_t now, size_t records,
+                     uint64_t *since, uint64_t *waited_ms);
+
 #endif

@@ -54,7 +54,7 @@ size_t sl_status_lists_codes(const sl_status_lists *l, sl_status_list list,
     return k;
 }
 
-const char *sl_status_list_name(sl_status_list list)
+const char *sl_status_lists_name(sl_status_list list)
 {
     switch (list) {
     case SL_STATUS_LIST_SUCCESS:

@@ -41,6 +41,6 @@ size_t sl_status_lists_codes(const sl_status_lists *l, sl_status_list list,
                              long *out, size_t n);
 
 /* "success", "retry", "permanent" (the keys of `status`); "none". */
-const char *sl_status_list_name(sl_status_list list);
+const char *sl_status_lists_name(sl_status_list list);
 
 #endif

@@ -120,10 +120,10 @@ static void test_classify_with(void)
     CHECK(sl_status_lists_codes(o, SL_STATUS_LIST_RETRY, codes, 1) == 3);
     CHECK(codes[0] == 400);
     CHECK(sl_status_lists_codes(NULL, SL_STATUS_LIST_RETRY, codes, 8) == 0);
-    CHECK_STR(sl_status_list_name(SL_STATUS_LIST_SUCCESS), "success");
-    CHECK_STR(sl_status_list_name(SL_STATUS_LIST_RETRY), "retry");
-    CHECK_STR(sl_status_list_name(SL_STATUS_LIST_PERMANENT), "permanent");
-    CHECK_STR(sl_status_list_name(SL_STATUS_LIST_NONE), "none");
+    CHECK_STR(sl_status_lists_name(SL_STATUS_LIST_SUCCESS), "success");
+    CHECK_STR(sl_status_lists_name(SL_STATUS_LIST_RETRY), "retry");
+    CHECK_STR(sl_status_lists_name(SL_STATUS_LIST_PERMANENT), "permanent");
+    CHECK_STR(sl_status_lists_name(SL_STATUS_LIST_NONE), "none");
     sl_status_lists_free(o);
     sl_status_lists_free(NULL);
 }
