@@ -246,28 +246,14 @@ static void check_tcp_addresses(sl_config_parse_context *ctx,
     }
 }
 
-/* A relative path made relative to the gateway file's directory. */
-static void resolve(sl_config_parse_context *ctx, const char *dir, char **path)
-{
-    char *full;
-    if (!*path || (*path)[0] == '/' || strcmp(dir, ".") == 0)
-        return;
-    if (asprintf(&full, "%s/%s", dir, *path) < 0) {
-        sl_config_err(ctx, "out of memory");
-        return;
-    }
-    free(*path);
-    *path = full;
-}
-
 /* An intake's tls (the key path is at it): its files resolved, then read
  * and checked by building the server context the intake will use. */
 static void check_tls(sl_config_parse_context *ctx, const char *dir,
                       sl_tls_conf *tls)
 {
-    resolve(ctx, dir, &tls->cert);
-    resolve(ctx, dir, &tls->key);
-    resolve(ctx, dir, &tls->client_ca);
+    sl_config_resolve_path(ctx, dir, &tls->cert);
+    sl_config_resolve_path(ctx, dir, &tls->key);
+    sl_config_resolve_path(ctx, dir, &tls->client_ca);
     if (!tls->cert || !tls->key)
         return; /* not given, or reported missing already */
     sl_tls_server_opts o = {
@@ -317,14 +303,5 @@ void sl_config_gateway_after(sl_config_parse_context *ctx, void *target)
     }
     check_tcp_addresses(ctx, gateway);
     check_intake_tls(ctx, gateway);
-    if (gateway->g.state_dir && gateway->g.state_dir[0] != '/' &&
-        strcmp(gateway->dir, ".") != 0) {
-        char *full;
-        if (asprintf(&full, "%s/%s", gateway->dir, gateway->g.state_dir) < 0) {
-            sl_config_err(ctx, "out of memory");
-            return;
-        }
-        free(gateway->g.state_dir);
-        gateway->g.state_dir = full;
-    }
+    sl_config_resolve_path(ctx, gateway->dir, &gateway->g.state_dir);
 }

@@ -454,3 +454,18 @@ void sl_config_warn(sl_config_parse_context *ctx, sl_connector_conf *c,
     }
     c->warnings[c->nwarnings++] = line;
 }
+
+void sl_config_resolve_path(sl_config_parse_context *ctx, const char *dir,
+                            char **path)
+{
+    char *full;
+    if (!*path || (*path)[0] == '/' || !dir || !*dir || strcmp(dir, ".") == 0)
+        return;
+    const char *sep = dir[strlen(dir) - 1] == '/' ? "" : "/";
+    if (asprintf(&full, "%s%s%s", dir, sep, *path) < 0) {
+        sl_config_err(ctx, "out of memory");
+        return;
+    }
+    free(*path);
+    *path = full;
+}

@@ -104,6 +104,12 @@ typedef struct sl_config_key {
 void sl_config_err(sl_config_parse_context *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* *path (malloc'd, may be NULL) made relative to `dir`: replaced by
+ * "dir/path" ("/path" when dir is "/") unless it is absolute or dir is NULL, "" or "."; out of
+ * memory, an error and *path unchanged. */
+void sl_config_resolve_path(sl_config_parse_context *ctx, const char *dir,
+                            char **path);
+
 struct sl_connector_conf;
 
 /* A WARNING about connector c for `sluice check` and the start: kept, as

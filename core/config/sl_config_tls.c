@@ -51,17 +51,17 @@ int sl_config_check_server_name(const char *v, char *why, size_t n)
 void sl_config_tls_resolve(sl_config_parse_context *ctx, char **path)
 {
     const char *slash = strrchr(ctx->file, '/');
-    char *full;
-    if (!*path || (*path)[0] == '/' || !slash)
+    if (!slash || !*path || (*path)[0] == '/')
         return;
-    /* "dir/" + path; the root directory's "/" once */
-    if (asprintf(&full, "%.*s/%s", (int)(slash - ctx->file), ctx->file,
-                 *path) < 0) {
+    /* the file's directory; the root's "/" kept */
+    char *dir = strndup(ctx->file, slash == ctx->file
+                                       ? 1 : (size_t)(slash - ctx->file));
+    if (!dir) {
         sl_config_err(ctx, "out of memory");
         return;
     }
-    free(*path);
-    *path = full;
+    sl_config_resolve_path(ctx, dir, path);
+    free(dir);
 }
 
 /* A key set without the one it needs. */
