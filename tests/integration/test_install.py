@@ -67,6 +67,7 @@ class Install(unittest.TestCase):
     def test_layout(self):
         self.assertTrue(os.access(self.bin, os.X_OK))
         for rel in ("lua/sluice/oauth2.lua", "lua/sluice/webhooks.lua",
+                    "lua/sluice/responses.lua",
                     "conf/sluice.lua"):
             self.assertTrue(os.path.isfile(os.path.join(self.share, rel)), rel)
         shipped = sorted(os.path.basename(f) for f in
