@@ -88,6 +88,61 @@ local function walk(v, segs)
   return v
 end
 
+-- A function(v) returning walk(v, segs), made once per path; the shapes
+-- that status paths have ("status", "index.status", "*.status") get their
+-- own, which run in about half the instructions of walk.
+local function getter(segs)
+  local a, b = segs[1], segs[2]
+  if #segs == 1 and a ~= STAR and not segs.num[1] then
+    return function(v)
+      if type(v) == "table" then return v[a] end
+    end
+  elseif #segs == 2 and b ~= STAR and not segs.num[1] and not segs.num[2] then
+    if a == STAR then
+      return function(v)
+        if type(v) ~= "table" then return nil end
+        local k, w = next(v)
+        if k == nil or next(v, k) ~= nil or type(w) ~= "table" then
+          return nil
+        end
+        return w[b]
+      end
+    end
+    return function(v)
+      if type(v) ~= "table" then return nil end
+      v = v[a]
+      if type(v) == "table" then return v[b] end
+    end
+  end
+  return function(v) return walk(v, segs) end
+end
+
+-- Whether the body is an object whose top-level member `key` is false,
+-- read from the text without decoding it: only members before it that are
+-- scalars are skipped (Elasticsearch's {"took":3,"errors":false,...}); at
+-- anything else the answer is "cannot tell" (false) and the body is decoded.
+local MAX_SKIPPED = 8
+local SCALARS = {                    -- a scalar member value, then a comma
+  '^%-?%d[%d.eE+-]*%s*,%s*', '^"[^"\\]*"%s*,%s*', '^true%s*,%s*',
+  '^false%s*,%s*', '^null%s*,%s*',
+}
+local function says_false(body, key)
+  local _, e = body:find("^%s*{%s*")
+  if not e then return false end
+  for _ = 1, MAX_SKIPPED + 1 do
+    local _, ke, k = body:find('^"([^"\\]*)"%s*:%s*', e + 1)
+    if not ke then return false end
+    if k == key then return body:find("^false%s*[,}]", ke + 1) ~= nil end
+    e = nil
+    for i = 1, #SCALARS do
+      e = select(2, body:find(SCALARS[i], ke + 1))
+      if e then break end
+    end
+    if not e then return false end
+  end
+  return false
+end
+
 local function path_text(segs, upto)
   local parts = {}
   for i = 1, upto do
@@ -258,6 +313,10 @@ local function per_item(opts)
     fail("default_status must be an HTTP status (100..599), got "
       .. show(default_status))
   end
+  local status_of = getter(status_path)
+  -- a top-level `errors` key can be read without decoding the body
+  local errors_key = errors_path and #errors_path == 1
+    and errors_path[1] ~= STAR and errors_path[1] or nil
   local items_name = opts.items
   local status_name = opts.status
   local decode = sluice.json.decode
@@ -287,6 +346,7 @@ local function per_item(opts)
       fail(("the %d answer has an empty body; expected JSON with "
         .. "one result per record at %q"):format(st, items_name))
     end
+    if errors_key and says_false(body, errors_key) then return nil end
     local ok, doc = pcall(decode, body)
     if not ok then
       fail(("the %d answer is not JSON (%s): %s"):format(st,
@@ -319,7 +379,7 @@ local function per_item(opts)
     local failed, nretry
     for i = 1, n do
       local item = items[i]
-      local s = walk(item, status_path)
+      local s = status_of(item)
       if default_status and (s == nil or s == null) then
         s = default_status
       end

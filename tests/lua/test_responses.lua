@@ -145,6 +145,41 @@ T.test("errors = false: items are not walked (the fast path)", function()
   T.eq(fn(res(200, odd), req(1)).failed[1].retry, true)
 end)
 
+T.test("errors = false is read from the text, without decoding", function()
+  local fn = responses.per_item { items = "items", status = "*.status",
+                                  errors = "errors" }
+  -- what follows "errors":false is not read (nor checked)
+  T.eq(fn(res(200, '{"took":3,"errors":false,"items":[{"ind'), req(2)), nil)
+  T.eq(fn(res(200, ' {\n "took" : 30 , "x":"a b", "y":null, "z":-1.5e3,'
+    .. ' "t":true, "errors" : false }'), req(1)), nil)
+  -- "cannot tell" from the text: decoded, then read
+  local raw = '{"meta":{"n":1},"errors":false,"items":[{"index":{}}]}'
+  T.eq(fn(res(200, raw), req(1)), nil, "after a nested value")
+  T.raises(function()
+    fn(res(200, '{"meta":{"n":1},"errors":false,"items":[{"ind'), req(1))
+  end, "not JSON")
+  T.eq(fn(res(200, '{"items":[{"index":{}}],"errors":false}'), req(1)), nil,
+    "after the items")
+  T.eq(fn(res(200, '{"t\\u0041":1,"errors":false,"items":[]}'), req(1)), nil,
+    "after an escaped key")
+  -- "errors":true, "errors":0 or "errors":"false" are not false: walked
+  for _, v in ipairs({ "true", "0", '"false"', "null", "falsey" }) do
+    local body = '{"errors":' .. v .. ',"items":[{"index":{"status":400}}]}'
+    local ok, r = pcall(fn, res(200, body), req(1))
+    if v == "falsey" then
+      T.ok(not ok, "invalid JSON raises")
+    else
+      T.eq(r.failed[1].index, 1, v)
+    end
+  end
+  -- a nested errors path is read after decoding
+  fn = responses.per_item { items = "items", status = "status",
+                            errors = "meta.errors" }
+  T.eq(fn(res(200, '{"meta":{"errors":false},"items":[{}]}'), req(1)), nil)
+  T.raises(function() fn(res(200, '{"meta":{"errors":false},"items":[{'), req(1)) end,
+    "not JSON")
+end)
+
 T.test("207 multi-status list with a message per item", function()
   local fn = responses.per_item { items = "results", status = "status",
                                   error = "message" }
