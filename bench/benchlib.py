@@ -2,13 +2,20 @@
 """Small helpers for scripts/bench.sh (python3 standard library only).
 
   benchlib.py ports N            print N distinct free TCP ports on 127.0.0.1
-  benchlib.py connector URL DURABILITY [SPOOL_MAX_BYTES] [gzip:LEVEL] [ca:PATH] [templates]
+  benchlib.py connector URL DURABILITY [SPOOL_MAX_BYTES] [gzip:LEVEL] [ca:PATH] [templates] [response_fn]
                                  print the bench connector (the records of
                                  gen_records.py, batches of 1,000, 4 in
                                  flight) delivering to URL; gzip:LEVEL
                                  gives it compression = "gzip" at LEVEL,
                                  ca:PATH tls = { ca_file = PATH },
-                                 templates a batch and a record template
+                                 templates a batch and a record template,
+                                 response_fn a sluice.responses.per_item
+                                 reading an Elasticsearch bulk answer
+  benchlib.py bulkconf DIR       write DIR/bulk_http.conf and
+                                 DIR/bulk_server.conf: nginx's
+                                 POST /bulk answering each batch with an
+                                 Elasticsearch-bulk-style body of one item
+                                 (status 201) per record
   benchlib.py stats              read GET /v1/connectors/{name} JSON on stdin,
                                  print "accepted delivered queued rejected
                                  requests failures retries refused
@@ -121,7 +128,7 @@ def nginxlog(path):
     with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
             parts = line.split()
-            if len(parts) < 4 or parts[2] not in ("/ingest", "/ingest_read"):
+            if len(parts) < 4 or parts[2] not in ("/ingest", "/ingest_read", "/bulk"):
                 continue
             status, key = parts[0], parts[3]
             m = re.search(r"-([0-9]+)$", key)
@@ -235,6 +242,7 @@ def summary(raw_path, out_path):
         "durability": kv.get("durability") if mode == "sluice" else None,
         "compression": kv.get("compression", "none") if mode == "sluice" else None,
         "tls": kv.get("tls", "none") if mode == "sluice" else None,
+        "response_fn": kv.get("response_fn") == "1" if mode == "sluice" else None,
         "command": kv.get("wrk_cmd", ""),
         "machine": {
             "nproc": int(num(kv, "nproc")),
@@ -490,8 +498,9 @@ def print_summary(r):
     print("")
     comp = r.get("compression") or "none"
     tls = r.get("tls") or "none"
-    print("== sluice bench (%s) ==" % ("wrk -> sluice -> nginx, durability %s%s%s" % (
+    print("== sluice bench (%s) ==" % ("wrk -> sluice -> nginx, durability %s%s%s%s" % (
         r["durability"], "" if comp == "none" else ", compression " + comp,
+        ", response_fn per_item (a bulk answer of one item per record)" if r.get("response_fn") else "",
         "" if tls == "none" else ", TLS " + {"intake": "on the intake", "dest": "to the destination",
                                             "both": "on the intake and to the destination"}[tls])
         if r["mode"] == "sluice" else "wrk -> nginx direct (baseline)"))
@@ -670,6 +679,8 @@ def compare(out, dirs):
         f.write("\n")
 
 
+BATCH_MAX_RECORDS = 1000     # the bench connector's batch.max_records
+
 BENCH_CONNECTOR = '''return {
   name = "bench",
   schema = {
@@ -683,11 +694,19 @@ BENCH_CONNECTOR = '''return {
   url = "%s",
   method = "POST",
   body = "array",
-  batch = { max_records = 1000, max_bytes = 1048576, max_delay_ms = 50 },
+  batch = { max_records = %d, max_bytes = 1048576, max_delay_ms = 50 },
   concurrency = 4,
   durability = "%s",%s%s
 }
 '''
+
+
+# bench.sh --response-fn: every item of nginx's answer is walked (no
+# `errors` fast path): what is measured is reading a bulk answer.
+RESPONSE_FN = """
+  response_fn = require("sluice.responses").per_item {
+    items = "items", status = "*.status", error = "*.error.reason",
+  },"""
 
 
 TEMPLATES_BODY = """body = {
@@ -700,9 +719,10 @@ TEMPLATES_BODY = """body = {
 def connector(url, durability, *extra):
     """The one bench connector of bench.sh and callgrind.sh. extra: a
     spool max_bytes (digits), "gzip:LEVEL" (compression), "ca:PATH"
-    (tls.ca_file: the destination's CA) and/or "templates" (a
-    HubSpot-style batch and record template)."""
-    spool = comp = tls = ""
+    (tls.ca_file: the destination's CA), "templates" (a
+    HubSpot-style batch and record template) and/or "response_fn" (a
+    per_item response_fn for the answers of bulkconf's /bulk)."""
+    spool = comp = tls = respfn = ""
     templates = False
     for x in extra:
         if x.startswith("gzip:"):
@@ -712,18 +732,65 @@ def connector(url, durability, *extra):
             tls = '\n  tls = { ca_file = %s },' % json.dumps(x[3:])
         elif x == "templates":
             templates = True
+        elif x == "response_fn":
+            respfn = RESPONSE_FN
         else:
             spool = "\n  spool = { max_bytes = %d }," % int(x)
-    text = BENCH_CONNECTOR % (url, durability, spool, comp + tls)
+    text = BENCH_CONNECTOR % (url, BATCH_MAX_RECORDS, durability, spool,
+                              comp + tls + respfn)
     if templates:
         text = text.replace('body = "array",', TEMPLATES_BODY)
     sys.stdout.write(text)
 
 
+# One item of Elasticsearch's answer to an index action, as it sends it.
+BULK_ITEM = ('{"index":{"_index":"bench","_id":"1","_version":1,"result":"created",'
+             '"_shards":{"total":2,"successful":1,"failed":0},"_seq_no":0,'
+             '"_primary_term":1,"status":201}}')
+
+
+def bulkconf(d):
+    """nginx config for bench.sh --response-fn: POST /bulk answers a batch
+    of n records with {"took":3,"items":[<n items>]}. nginx cannot count the
+    records in a body (and the bench records differ in length, so the body
+    length does not tell either), but the Idempotency-Key sluice sends ends
+    in the batch's record count (<connector>-<spool id>-<position>-<n>).
+    A map takes n from the key; a config token is at most 4 KiB, so the
+    items are not spelt out per n: `set` doubles one item into chunks of
+    1, 2, 4, ... 512 items (each followed by a comma), a map per bit of n-1
+    picks the chunk or "" and the answer is the chunks of n-1 followed by
+    one last item. A key without a count gets 400; n above
+    BATCH_MAX_RECORDS gets a wrong count, which response_fn refuses (the
+    batch is retried, and bench.sh fails on retries)."""
+    bits = max((BATCH_MAX_RECORDS - 1).bit_length(), 1)
+    http = ["# written by bench/benchlib.py bulkconf (bench.sh --response-fn)\n",
+            'map $http_idempotency_key $bulk_n {\n    default "";\n'
+            '    "~-(?<bulk_count>[0-9]+)$" $bulk_count;\n}\n']
+    for j in range(bits):
+        http.append("map $bulk_n $bulk_b%d {\n    default \"\";\n" % j)
+        http.extend('    %d "$bulk_c%d";\n' % (n, j)
+                    for n in range(1, BATCH_MAX_RECORDS + 1) if (n - 1) >> j & 1)
+        http.append("}\n")
+    srv = ["# written by bench/benchlib.py bulkconf (bench.sh --response-fn)\n",
+           "location = /bulk {\n    limit_except POST { deny all; }\n",
+           "    default_type application/json;\n",
+           "    set $bulk_c0 '%s,';\n" % BULK_ITEM]
+    srv.extend('    set $bulk_c%d "$bulk_c%d$bulk_c%d";\n' % (j, j - 1, j - 1)
+               for j in range(1, bits))
+    srv.append("    if ($bulk_n = \"\") {\n        return 400 "
+               "'{\"error\":\"no record count at the end of the Idempotency-Key\"}';\n    }\n")
+    chunks = "".join("$bulk_b%d" % j for j in reversed(range(bits)))
+    srv.append("    return 200 '{\"took\":3,\"items\":[%s%s]}';\n}\n" % (chunks, BULK_ITEM))
+    with open(os.path.join(d, "bulk_http.conf"), "w", encoding="utf-8") as f:
+        f.write("".join(http))
+    with open(os.path.join(d, "bulk_server.conf"), "w", encoding="utf-8") as f:
+        f.write("".join(srv))
+
+
 def main():
     if len(sys.argv) >= 3 and sys.argv[1] == "ports":
         ports(int(sys.argv[2]))
-    elif 4 <= len(sys.argv) <= 7 and sys.argv[1] == "connector":
+    elif 4 <= len(sys.argv) <= 8 and sys.argv[1] == "connector":
         connector(*sys.argv[2:])
     elif len(sys.argv) >= 5 and sys.argv[1] == "run":
         run(sys.argv[2], float(sys.argv[3]), sys.argv[4:])
@@ -731,6 +798,8 @@ def main():
         stats()
     elif len(sys.argv) == 4 and sys.argv[1] == "summary":
         summary(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 3 and sys.argv[1] == "bulkconf":
+        bulkconf(sys.argv[2])
     elif len(sys.argv) == 3 and sys.argv[1] == "nginxlog":
         nginxlog(sys.argv[2])
     elif len(sys.argv) >= 4 and sys.argv[1] == "compare":

@@ -12,7 +12,7 @@
 #                         [--profile] [--baseline] [--no-build] [--keep]
 #                         [--tcp [--senders 4]] [--soak]
 #                         [--compression gzip [--compression-level 6]]
-#                         [--tls intake|dest|both]
+#                         [--tls intake|dest|both] [--response-fn]
 #
 #   --tcp            TCP intake instead of HTTP: the bench connector gets a
 #                    `tcp` listener (loopback, a free port) and --senders
@@ -62,6 +62,17 @@
 #                    certificates (ECDSA P-256) are made in the temp dir
 #                    with openssl. TLS 1.3, HTTP/1.1 keep-alive on both
 #                    sides. HTTP runs only
+#   --response-fn    the bench connector gets a response_fn,
+#                    require("sluice.responses").per_item { items = "items",
+#                    status = "*.status", error = "*.error.reason" }, and
+#                    nginx answers every batch (POST /bulk) with an
+#                    Elasticsearch-bulk-style body of one item per record,
+#                    all status 201 and no "errors" field, so every item of
+#                    every answer is decoded and walked (~150 bytes per
+#                    item, ~150 KB per batch of 1,000; see benchlib.py
+#                    bulkconf). Checked besides: no retry and no failed
+#                    attempt (a response_fn error retries the batch). Not
+#                    with --baseline, --soak or --outage
 #   --drain-timeout S    how long sluice may take to drain after wrk ends
 #                    (default 30, or 2 x outage + 60 with --outage)
 #   --duration N     wrk run length in seconds (default 20)
@@ -112,6 +123,7 @@ SPOOL_MAX_BYTES=""
 COMPRESSION=none
 COMPRESSION_LEVEL=6
 TLS=none              # intake, dest or both
+RESPONSE_FN=0         # 1: the bench connector reads nginx's bulk answers
 DRAIN_TIMEOUT=""      # s, after wrk ends, for the queue to reach 0 (default 30)
 HEALTH_TIMEOUT=20     # s, for sluice to answer /healthz
 STOP_TIMEOUT=10       # s, for a process to exit after SIGTERM
@@ -147,6 +159,7 @@ while [ $# -gt 0 ]; do
     --tls)     need_arg "$@"; TLS=$2; shift 2 ;;
     --tls=*)   TLS=${1#*=}; shift ;;
     --all-modes) MODES=fsync,os,memory; shift ;;
+    --response-fn) RESPONSE_FN=1; shift ;;
     --duration=*)    DURATION=${1#*=}; shift ;;
     --connections=*) CONNECTIONS=${1#*=}; shift ;;
     --threads=*)     THREADS=${1#*=}; shift ;;
@@ -200,6 +213,8 @@ fi
 [ "$BASELINE" -eq 1 ] && [ "$OUTAGE" -gt 0 ] && die "--outage needs sluice; it makes no sense with --baseline"
 [ "$COMPRESSION" = none ] || [ "$BASELINE" -eq 0 ] || die "--compression is sluice's; it makes no sense with --baseline"
 [ "$COMPRESSION" = none ] || { [ "$TCP" -eq 0 ] && [ "$SOAK" -eq 0 ]; } || die "--compression: HTTP runs only (not --tcp/--soak)"
+[ "$RESPONSE_FN" -eq 0 ] || { [ "$BASELINE" -eq 0 ] && [ "$SOAK" -eq 0 ] && [ "$OUTAGE" -eq 0 ]; } ||
+  die "--response-fn: not with --baseline, --soak or --outage"
 if [ "$TCP" -eq 1 ] || [ "$SOAK" -eq 1 ]; then
   [ "$TCP" -eq 1 ] && [ "$SOAK" -eq 1 ] && die "--tcp and --soak are separate runs"
   [ "$BASELINE" -eq 0 ] || die "--tcp/--soak need sluice; they make no sense with --baseline"
@@ -346,6 +361,7 @@ if [ -n "$MODES" ]; then
         --outage-at "$OUTAGE_AT" --drain-timeout "$DRAIN_TIMEOUT")
   [ -n "$SPOOL_MAX_BYTES" ] && args+=(--spool-max-bytes "$SPOOL_MAX_BYTES")
   args+=(--compression "$COMPRESSION" --compression-level "$COMPRESSION_LEVEL")
+  [ "$RESPONSE_FN" -eq 1 ] && args+=(--response-fn)
   [ "$PROFILE" -eq 1 ] && args+=(--profile)
   [ "$KEEP" -eq 1 ] && args+=(--keep)
   CMP=$BUILD_DIR/bench-results/$(date -u +%Y%m%dT%H%M%SZ)-modes
@@ -389,6 +405,7 @@ else RES=$RES-$DURABILITY-c$CONNECTIONS; fi
 [ "$OUTAGE" -gt 0 ] && RES=$RES-outage$OUTAGE
 [ "$COMPRESSION" = none ] || RES=$RES-gzip$COMPRESSION_LEVEL
 [ "$TLS" = none ] || RES=$RES-tls-$TLS
+[ "$RESPONSE_FN" -eq 0 ] || RES=$RES-respfn
 mkdir -p "$RES"
 RAW=$RES/raw.txt
 : >"$RAW"
@@ -490,7 +507,13 @@ NGX_LOG_SED=()
 # (the plain one stays for /nginx_status and the checks below).
 NGX_TLS_SED=(-e "/@TLS_LISTEN@/d")
 [ "$TLS_OUT" -eq 0 ] || NGX_TLS_SED=(-e "s|@TLS_LISTEN@|listen 127.0.0.1:$NGINX_TLS_PORT ssl backlog=4096;\n        ssl_certificate $PKI/server.pem;\n        ssl_certificate_key $PKI/server.key;\n        ssl_protocols TLSv1.2 TLSv1.3;|")
-sed -e "s|@DIR@|$NGX|g" -e "s|@PORT@|$NGINX_PORT|g" "${NGX_LOG_SED[@]}" "${NGX_TLS_SED[@]}" \
+# --response-fn: POST /bulk and the maps it needs (bench/benchlib.py bulkconf).
+NGX_BULK_SED=(-e "/@BULK_HTTP@/d" -e "/@BULK_SERVER@/d")
+if [ "$RESPONSE_FN" -eq 1 ]; then
+  python3 "$ROOT/bench/benchlib.py" bulkconf "$NGX" || die "cannot write the nginx /bulk config"
+  NGX_BULK_SED=(-e "s|@BULK_HTTP@|include $NGX/bulk_http.conf;|" -e "s|@BULK_SERVER@|include $NGX/bulk_server.conf;|")
+fi
+sed -e "s|@DIR@|$NGX|g" -e "s|@PORT@|$NGINX_PORT|g" "${NGX_LOG_SED[@]}" "${NGX_TLS_SED[@]}" "${NGX_BULK_SED[@]}" \
   "$ROOT/bench/nginx.conf.in" >"$NGX/nginx.conf"
 [ "$BASELINE" -eq 1 ] || grep -q 'access_log .*access.log bench;' "$NGX/nginx.conf" ||
   die "could not enable the access log in $NGX/nginx.conf"
@@ -543,6 +566,19 @@ check=$(curl -sS -H 'Expect:' -o /dev/null -w '%{http_code}:%{num_connects} ' \
 [ "$check" = "200:1 200:0" ] ||
   die "nginx keep-alive check: expected '200:1 200:0' (code:new connections), got '$check'"
 log "nginx keep-alive check ok (two 1 MiB POSTs on one connection: $check)"
+if [ "$RESPONSE_FN" -eq 1 ]; then
+  # /bulk answers n items for a key ending in -n, 400 without one.
+  for n in 1 2 3 500 999 1000; do
+    curl -sS -X POST -H "Idempotency-Key: bench-check-0-$n" --data-binary x "$NGINX_URL/bulk" |
+      python3 -c 'import json, sys
+d = json.load(sys.stdin); n = int(sys.argv[1])
+sys.exit(0 if len(d["items"]) == n and all(i["index"]["status"] == 201 for i in d["items"]) else 1)' "$n" ||
+      die "nginx /bulk: the answer to a batch of $n is not $n items of status 201"
+  done
+  check=$(curl -sS -o /dev/null -w '%{http_code}' -X POST --data-binary x "$NGINX_URL/bulk")
+  [ "$check" = 400 ] || die "nginx /bulk: a request without a keyed count answered $check, not 400"
+  log "nginx /bulk check ok (1 to 1000 items, as the Idempotency-Key says)"
+fi
 
 nginx_requests() {
   curl -sSf --max-time 5 "$NGINX_URL/nginx_status" | awk 'NR == 3 { print $3 }'
@@ -667,18 +703,23 @@ EOF
 # lost by the destination, not by sluice.
 NGINX_PATH=/ingest
 [ "$OUTAGE" -eq 0 ] && [ "$SOAK" -eq 0 ] || NGINX_PATH=/ingest_read
+[ "$RESPONSE_FN" -eq 0 ] || NGINX_PATH=/bulk
 COMP_ARG=""
 [ "$COMPRESSION" = none ] || COMP_ARG=gzip:$COMPRESSION_LEVEL
 DEST_URL=http://127.0.0.1:$NGINX_PORT$NGINX_PATH
 TLS_ARG=""
 [ "$TLS_OUT" -eq 0 ] || { DEST_URL=https://127.0.0.1:$NGINX_TLS_PORT$NGINX_PATH; TLS_ARG=ca:$PKI/ca.pem; }
+RESPFN_ARG=""
+[ "$RESPONSE_FN" -eq 0 ] || RESPFN_ARG=response_fn
 python3 "$ROOT/bench/benchlib.py" connector "$DEST_URL" \
-  "$DURABILITY" ${SPOOL_MAX_BYTES:+"$SPOOL_MAX_BYTES"} ${COMP_ARG:+"$COMP_ARG"} ${TLS_ARG:+"$TLS_ARG"} >"$SL/connectors/bench.lua"
+  "$DURABILITY" ${SPOOL_MAX_BYTES:+"$SPOOL_MAX_BYTES"} ${COMP_ARG:+"$COMP_ARG"} ${TLS_ARG:+"$TLS_ARG"} \
+  ${RESPFN_ARG:+"$RESPFN_ARG"} >"$SL/connectors/bench.lua"
 cp "$SL/sluice.lua" "$SL/connectors/bench.lua" "$RES/"
 raw state_fs "$(df -PT "$SL/var" | awk 'NR == 2 { print $2 " (" $1 ")" }')"
 raw durability "$DURABILITY"
 raw spool_max_bytes "${SPOOL_MAX_BYTES:-1073741824}"
 raw compression "$([ "$COMPRESSION" = none ] && echo none || echo "gzip level $COMPRESSION_LEVEL")"
+raw response_fn "$RESPONSE_FN"
 
 "$SLUICE_BIN" run -c "$SL/sluice.lua" >"$SL/sluice.log" 2>&1 &
 SLUICE_PID=$!
@@ -966,6 +1007,12 @@ fi
 [ "$ACC" -eq $((DLV + DL)) ] || FAILS+=("accepted $ACC != delivered $DLV + dead-lettered $DL (totals since start)")
 [ "$DL" -eq 0 ] || FAILS+=("$DL record(s) dead-lettered (expected none)")
 [ "$NGX_RECORDS" -eq "$DLV" ] || FAILS+=("nginx received $NGX_RECORDS distinct records, sluice counts $DLV delivered")
+if [ "$RESPONSE_FN" -eq 1 ]; then
+  # Every answer says every item is 201: a retry or a failed attempt is
+  # response_fn refusing an answer (see sluice.log).
+  [ "$RETRIES" -eq 0 ] || FAILS+=("--response-fn: $RETRIES retries (response_fn errors? see $RES/sluice.log)")
+  [ "$FAILURES" -eq 0 ] || FAILS+=("--response-fn: $FAILURES failed attempts (see $RES/sluice.log)")
+fi
 if [ "$TCP" -eq 1 ]; then
   read -r TCP_RECS e < <(python3 -c 'import json,sys
 for l in open(sys.argv[1]):
