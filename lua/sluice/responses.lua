@@ -407,8 +407,9 @@ local function per_item(opts)
     end
     if not failed then return nil end
     nretry = nretry or 0
+    -- no outcome: the status keeps its class (the connector's `status`
+    -- lists included), and `failed` applies when that class is success
     return {
-      outcome = "success",
       failed = failed,
       reason = ("%d of %d items failed (%d refused, %d to retry)")
         :format(#failed, n, #failed - nretry, nretry),
