@@ -117,6 +117,10 @@ typedef struct sl_connector_conf {
     struct lua_State *L;        /* owned; the state the file ran in */
     int transform_ref;          /* registry ref of `transform`, or LUA_NOREF */
     int headers_fn_ref;         /* registry ref of `headers_fn`, or LUA_NOREF */
+    int response_fn_ref;        /* registry ref of `response_fn`, or
+                                   LUA_NOREF; set when > 0 */
+    size_t max_response_bytes;  /* answer body bytes response_fn sees;
+                                   default 1 MiB */
     unsigned long lua_max_instructions; /* per call; lua.max_instructions,
                                            default 1000000 */
     size_t lua_max_memory;      /* cap of L after loading; lua.max_memory_mb,

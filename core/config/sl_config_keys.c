@@ -197,9 +197,9 @@ static const sl_config_key lua_keys[] = {
      .store = SL_CONFIG_STORE_ULONG,
      .off = CONNECTOR_OFFSET(c.lua_max_instructions), .def = 1000000,
      .min = 1000, .max = 1000000000,
-     .desc = "Lua VM instructions that one call of `transform` or "
-             "`headers_fn` may run; past it that call fails with "
-             "\"instruction limit exceeded\"."},
+     .desc = "Lua VM instructions that one call of `transform`, "
+             "`headers_fn` or `response_fn` may run; past it that call "
+             "fails with \"instruction limit exceeded\"."},
     {.name = "max_memory_mb", .kind = SL_CONFIG_INTEGER,
      .store = SL_CONFIG_STORE_SIZE, .off = CONNECTOR_OFFSET(lua_max_memory_mb),
      .def = 64, .min = 1, .max = 4096, .unit = "MiB",
@@ -612,6 +612,22 @@ const sl_config_key sl_config_connector_keys[] = {
      .desc = "Runs for every attempt of every request; returns headers that "
              "override the static ones; see "
              "[Dynamic headers](#dynamic-headers-headers_fn)."},
+    {.name = "response_fn", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_function,
+     .off = CONNECTOR_OFFSET(c.response_fn_ref), .ltype = LUA_TFUNCTION,
+     .what = "a function", .defstr = "none", .doc_type = "function",
+     .doc_allowed = "`function(res, req)`",
+     .desc = "Runs for every answer of the destination (any status); "
+             "returns `nil` for the default meaning of the status, or "
+             "what the answer means: the outcome and the records it "
+             "refused; see [Reading answers](#reading-answers-response_fn)."},
+    {.name = "max_response_bytes", .kind = SL_CONFIG_INTEGER,
+     .store = SL_CONFIG_STORE_SIZE,
+     .off = CONNECTOR_OFFSET(c.max_response_bytes), .def = MIB, .min = KIB,
+     .max = 64 * MIB, .unit = "bytes",
+     .desc = "With `response_fn`: the answer's body bytes it is shown, at "
+             "most; the rest is read and dropped, and `res.truncated` "
+             "says so."},
     {.name = "limits", .kind = SL_CONFIG_TABLE, .sub = limits_keys,
      .desc = "Per-record limits on what callers send; see "
              "`limits.*` below and [operations](operations.md#limits)."},

@@ -512,6 +512,10 @@ void sl_config_print_connector(const sl_connector_conf *connector, FILE *out)
                 "anyone who can reach it\n");
     print_function(out, "transform", connector, connector->transform_ref);
     print_function(out, "headers_fn", connector, connector->headers_fn_ref);
+    print_function(out, "response_fn", connector, connector->response_fn_ref);
+    fprintf(out, "  max_response_bytes %s of an answer shown to "
+            "response_fn\n",
+            size_text(b1, sizeof b1, connector->max_response_bytes));
     fprintf(out, "  lua             max %lu instructions per call, max "
             "%zu MiB\n", connector->lua_max_instructions,
             connector->lua_max_memory >> 20);

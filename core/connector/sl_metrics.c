@@ -73,6 +73,13 @@ static const sl_metrics_row connector_rows[] = {
     {"sluice_quota_pauses_total", COUNTER, STAT(quota_pauses), "quota_pauses",
      27, 19, "Pauses because the destination said its rate-limit quota "
      "was exhausted.", NULL},
+    {"sluice_response_fn_errors_total", COUNTER, STAT(response_fn_errors),
+     "response_fn_errors", 28, 20, "response_fn calls that failed, ran out "
+     "of budget or returned something invalid; the piece was retried.",
+     NULL},
+    {"sluice_records_retried_total", COUNTER, STAT(records_retried),
+     "records_retried", 29, 21, "Records response_fn listed as failed with "
+     "retry = true, sent again in a piece of their own.", NULL},
     {"sluice_records_queued", GAUGE, CONN(queued), "queued",
      11, 3, "Records in the spool not yet cut into a batch.", NULL},
     {"sluice_requests_in_flight", GAUGE, CONN(in_flight), "in_flight",

@@ -26,11 +26,13 @@ struct sl_batch {
     sl_batch_piece cur;         /* being sent */
     sl_batch_piece *stack;      /* waiting halves, last on top */
     size_t nstack, capstack;
+    size_t *picks;              /* records of picked pieces, appended */
+    size_t npicks, cappicks;
     sl_buf part;                /* a piece's body, once split */
     const char *body;           /* the current piece's, in full or part;
                                    NULL until built (with the key) */
     size_t body_len;
-    char key[128];              /* the current piece's idempotency key */
+    char key[160];              /* the current piece's idempotency key */
     sl_buf gz;                  /* with compression: the current piece's
                                    body compressed, made with it */
     /* Templates (sl_template); unused when the connector has none. The
@@ -47,8 +49,9 @@ struct sl_batch {
     size_t envelope;            /* the body template's bytes, at most */
 };
 
-/* A key is "<name>-<16 hex>-<hex>-<count>": at most this beyond the name. */
-#define KEY_MAX_EXTRA (1 + 16 + 1 + 16 + 1 + 20)
+/* A key is "<name>-<16 hex>-<hex>-<count>[-p<8 hex>]": at most this
+ * beyond the name. */
+#define KEY_MAX_EXTRA (1 + 16 + 1 + 16 + 1 + 20 + 10)
 #define COUNT_MAX 20            /* digits of a size_t */
 
 /* The templates' parts and sizes, once per batch. The head is what comes
@@ -106,6 +109,7 @@ void sl_batch_free(sl_batch *b)
         return;
     free(b->refs);
     free(b->stack);
+    free(b->picks);
     sl_buf_free(&b->full);
     sl_buf_free(&b->part);
     sl_buf_free(&b->gz);
@@ -114,16 +118,16 @@ void sl_batch_free(sl_batch *b)
 
 /* ---- cutting ---------------------------------------------------------- */
 
-/* Body bytes of records [from, from+n) in the connector's form. */
-static size_t form_bytes(const sl_batch *b, size_t from, size_t n)
+/* Body bytes of piece p's records in the connector's form. */
+static size_t form_bytes(const sl_batch *b, sl_batch_piece p)
 {
     size_t bytes = 0;
-    for (size_t i = from; i < from + n; i++)
-        bytes += b->refs[i].len;
+    for (size_t k = 0; k < p.n; k++)
+        bytes += b->refs[sl_batch_piece_record(b, p, k)].len;
     if (b->c->body == SL_BODY_ARRAY)
-        bytes += n + 1; /* [ , ... ] */
+        bytes += p.n + 1; /* [ , ... ] */
     else if (b->c->body == SL_BODY_NDJSON)
-        bytes += n;
+        bytes += p.n;
     return bytes;
 }
 
@@ -249,6 +253,7 @@ static void take_end(sl_batch *b)
     b->recs_end = b->full.len;
     b->cur.from = 0;
     b->cur.n = b->nrecords;
+    b->cur.picked = 0;
 }
 
 static size_t take_max(const sl_batch *b)
@@ -318,6 +323,11 @@ const sl_cut *sl_batch_cut(const sl_batch *b) { return &b->cut; }
 size_t sl_batch_count(const sl_batch *b) { return b->nrecords; }
 sl_batch_piece sl_batch_current(const sl_batch *b) { return b->cur; }
 
+size_t sl_batch_piece_record(const sl_batch *b, sl_batch_piece p, size_t k)
+{
+    return p.picked ? b->picks[p.from + k] : p.from + k;
+}
+
 const char *sl_batch_record(const sl_batch *b, size_t i, size_t *len)
 {
     *len = b->refs[i].len;
@@ -375,7 +385,7 @@ static int build_wrapped(sl_batch *b, sl_batch_piece p)
         hlen = run_bytes(b, 0, b->main + 1, keylen, countlen);
         tlen = run_bytes(b, b->main + 1, b->nparts, keylen, countlen);
     }
-    if (p.from == 0 && p.n == b->nrecords) {
+    if (!p.picked && p.from == 0 && p.n == b->nrecords) {
         sl_buf_truncate(&b->full, b->recs_end);
         if (sl_buf_reserve(&b->full, tlen) != 0)
             return -1;
@@ -390,17 +400,18 @@ static int build_wrapped(sl_batch *b, sl_batch_piece p)
         b->body_len = (size_t)(b->full.data + b->full.len - start);
         return 0;
     }
-    size_t bytes = form_bytes(b, p.from, p.n) +
-                   p.n * (b->rprelen + b->rsuflen) + hlen + tlen;
+    size_t bytes = form_bytes(b, p) + p.n * (b->rprelen + b->rsuflen) +
+                   hlen + tlen;
     sl_buf_reset(&b->part);
     if (sl_buf_reserve(&b->part, bytes + 1) != 0)
         return -1;
     char *at, *w = b->part.data;
     if (b->parts)
         w = put_run(b, w, 0, b->main + 1, count, countlen);
-    for (size_t i = p.from; i < p.from + p.n; i++)
-        w = put_wrapped(b, w, i, p.from, b->full.data + b->refs[i].off,
-                        b->refs[i].len, &at);
+    for (size_t k = 0; k < p.n; k++) {
+        const rec_ref *r = &b->refs[sl_batch_piece_record(b, p, k)];
+        w = put_wrapped(b, w, k, 0, b->full.data + r->off, r->len, &at);
+    }
     if (b->c->body == SL_BODY_ARRAY)
         *w++ = ']';
     if (b->parts)
@@ -416,18 +427,19 @@ static int build_wrapped(sl_batch *b, sl_batch_piece p)
 static int build_plain(sl_batch *b, sl_batch_piece p)
 {
     const sl_connector_conf *c = b->c;
-    if (p.from == 0 && p.n == b->nrecords) {
+    if (!p.picked && p.from == 0 && p.n == b->nrecords) {
         b->body = b->full.data;
         b->body_len = b->full.len;
         return 0;
     }
     sl_buf_reset(&b->part);
-    if (sl_buf_reserve(&b->part, form_bytes(b, p.from, p.n) + 1) != 0)
+    if (sl_buf_reserve(&b->part, form_bytes(b, p) + 1) != 0)
         return -1;
     char *w = b->part.data;
-    for (size_t i = p.from; i < p.from + p.n; i++)
-        w = put_record(c, w, i, p.from, b->full.data + b->refs[i].off,
-                       b->refs[i].len);
+    for (size_t k = 0; k < p.n; k++) {
+        const rec_ref *r = &b->refs[sl_batch_piece_record(b, p, k)];
+        w = put_record(c, w, k, 0, b->full.data + r->off, r->len);
+    }
     if (c->body == SL_BODY_ARRAY)
         *w++ = ']';
     b->part.len = (size_t)(w - b->part.data);
@@ -443,8 +455,18 @@ static int make_body(sl_batch *b)
     const sl_connector_conf *c = b->c;
     sl_batch_piece p = b->cur;
     /* the key first: a body template may hold it */
-    snprintf(b->key, sizeof b->key, "%s-%016" PRIx64 "-%" PRIx64 "-%zu",
-             c->name, b->cut.epoch, b->refs[p.from].lsn, p.n);
+    int kl = snprintf(b->key, sizeof b->key, "%s-%016" PRIx64 "-%" PRIx64
+                      "-%zu", c->name, b->cut.epoch,
+                      b->refs[sl_batch_piece_record(b, p, 0)].lsn, p.n);
+    if (p.picked && kl > 0 && (size_t)kl < sizeof b->key) {
+        uint32_t h = 2166136261u; /* FNV-1a of the records' places */
+        for (size_t k = 0; k < p.n; k++) {
+            uint64_t lsn = b->refs[sl_batch_piece_record(b, p, k)].lsn;
+            for (int i = 0; i < 8; i++, lsn >>= 8)
+                h = (h ^ (uint32_t)(lsn & 0xff)) * 16777619u;
+        }
+        snprintf(b->key + kl, sizeof b->key - (size_t)kl, "-p%08" PRIx32, h);
+    }
     if ((b->wrapped ? build_wrapped(b, p) : build_plain(b, p)) != 0) {
         b->body = NULL;
         return -1;
@@ -498,10 +520,36 @@ int sl_batch_split(sl_batch *b)
         b->capstack = nc;
     }
     size_t half = b->cur.n / 2;
+    b->stack[b->nstack] = b->cur;
     b->stack[b->nstack].from = b->cur.from + half;
     b->stack[b->nstack].n = b->cur.n - half;
     b->nstack++;
     b->cur.n = half;
+    b->body = NULL;
+    return 0;
+}
+
+int sl_batch_pick(sl_batch *b, const size_t *pos, size_t n)
+{
+    if (n == 0 || n > b->cur.n)
+        return -1;
+    for (size_t k = 0; k < n; k++)
+        if (pos[k] >= b->cur.n || (k > 0 && pos[k] <= pos[k - 1]))
+            return -1;
+    if (b->cappicks - b->npicks < n) {
+        size_t nc = b->cappicks ? b->cappicks : 64;
+        while (nc - b->npicks < n)
+            nc *= 2;
+        size_t *np = realloc(b->picks, nc * sizeof *np);
+        if (!np)
+            return -1;
+        b->picks = np;
+        b->cappicks = nc;
+    }
+    for (size_t k = 0; k < n; k++)
+        b->picks[b->npicks + k] = sl_batch_piece_record(b, b->cur, pos[k]);
+    b->cur = (sl_batch_piece){.from = b->npicks, .n = n, .picked = 1};
+    b->npicks += n;
     b->body = NULL;
     return 0;
 }

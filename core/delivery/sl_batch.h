@@ -12,7 +12,11 @@
  * With templates (the connector's body.template and body.record_template)
  * each record is wrapped as it is copied, and each piece's body is the
  * body template around the piece's records, with the piece's own key
- * ($batch_id) and count ($count); the records themselves stay raw. */
+ * ($batch_id) and count ($count); the records themselves stay raw.
+ *
+ * A piece may also be made of records picked out of the current one
+ * (sl_batch_pick: the records a destination asked to have again), not
+ * contiguous; its body is built like any piece's. */
 #ifndef SL_BATCH_H
 #define SL_BATCH_H
 
@@ -25,7 +29,11 @@ struct sl_batch;
 typedef struct sl_batch sl_batch;
 
 typedef struct sl_batch_piece {
-    size_t from, n;             /* records [from, from + n) of the batch */
+    size_t from, n;             /* records [from, from + n) of the batch;
+                                   picked: its records are those listed
+                                   at [from, from + n) of the batch's
+                                   picks (sl_batch_pick) */
+    int picked;
 } sl_batch_piece;
 
 /* An empty batch for connector `c` (borrowed; must outlive it: its body
@@ -85,7 +93,10 @@ int sl_batch_build(sl_batch *b);
 /* The current piece's body (*len bytes) and idempotency key, once built;
  * valid until the piece changes. The key names the records, not the
  * attempt: the connector, the spool's identity, the first record's place
- * and the count, so a batch cut again after a restart gets the same key. */
+ * and the count, so a batch cut again after a restart gets the same key;
+ * a picked piece's ends in "-p" and 8 hex digits of its records' places,
+ * so that it differs from a contiguous piece of the same first record
+ * and count but stays the same for the same records. */
 const char *sl_batch_body(const sl_batch *b, size_t *len);
 const char *sl_batch_key(const sl_batch *b);
 
@@ -97,6 +108,16 @@ const char *sl_batch_wire_body(const sl_batch *b, size_t *len);
 /* Replace the current piece (of 2 records or more) by its first half and
  * stack the second. 0, or -1 when out of memory (nothing changed). */
 int sl_batch_split(sl_batch *b);
+
+/* The batch record (an index for sl_batch_record) that is the k-th
+ * (from 0, k < p.n) of piece p, a piece of b. */
+size_t sl_batch_piece_record(const sl_batch *b, sl_batch_piece p, size_t k);
+
+/* Replace the current piece by the piece of its records at positions
+ * pos[0..n) (from 0, ascending, each below the current piece's n; n >= 1),
+ * in that order. The pieces stacked are left as they are. 0, or -1 when
+ * out of memory or pos is not as said (nothing changed). */
+int sl_batch_pick(sl_batch *b, const size_t *pos, size_t n);
 
 /* The current piece is done: the last one stacked becomes current.
  * Returns 1, or 0 when none is left (the batch is done). */

@@ -20,20 +20,20 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <lauxlib.h>
 
 #include "sl_attempt_headers.h"
 #include "sl_batch.h"
 #include "sl_graves.h"
+#include "sl_headers_fn.h"
 #include "sl_log.h"
 #include "sl_lua_req.h"
 #include "sl_pace.h"
 #include "sl_quota.h"
+#include "sl_response.h"
 #include "sl_retry.h"
 #include "sl_target.h"
 #include "sl_time.h"
 #include "sl_tls_report.h"
-
 
 typedef struct batch {
     struct batch *prev, *next;  /* sl_delivery.batches */
@@ -51,13 +51,15 @@ typedef struct batch {
     int finishing;              /* all pieces done; writing dead letters */
     struct event *retry_ev;     /* made with the batch: on_retry, then
                                    on_finish_retry while finishing */
-    sl_luaruntime_task *task;        /* headers_fn running for this attempt */
+    sl_headers_fn *task;        /* headers_fn running for this attempt */
+    sl_response *respond;       /* response_fn reading its answer */
+    int cut_said;               /* an answer cut for response_fn, logged */
     struct curl_slist *dyn_headers;
     const char *url;            /* the current piece's: conf->url, or
                                    rendered into url_buf (sl_target) */
     sl_buf url_buf;
     int sent;                   /* a request of the current piece was made */
-    char *refused;              /* why its record cannot make a request */
+    int refused;                /* its record cannot make a request */
     uint64_t held_since;        /* mono + 1 since rate_limit holds the
                                    attempt (in the spool, then here); 0 */
 } batch;
@@ -65,7 +67,8 @@ typedef struct batch {
 struct sl_delivery {
     struct event_base *base;
     sl_http_client *http;
-    sl_luaruntime *rt;               /* runs headers_fn; NULL without one */
+    sl_luaruntime *rt;          /* runs headers_fn and response_fn; NULL
+                                   without either */
     const sl_connector_conf *conf;
     sl_spool *spool;
     sl_dlq *dlq;
@@ -137,8 +140,7 @@ sl_delivery *sl_delivery_new(struct event_base *base, sl_http_client *http,
     d->base = base;
     d->http = http;
     d->conf = conf;
-    if (conf->headers_fn_ref != LUA_NOREF && conf->headers_fn_ref != LUA_REFNIL &&
-        conf->L)
+    if (conf->L && (conf->headers_fn_ref > 0 || conf->response_fn_ref > 0))
         d->rt = rt;
     d->spool = spool;
     d->dlq = dlq;
@@ -181,12 +183,12 @@ fail:
 
 static void batch_free(batch *b)
 {
-    sl_luaruntime_cancel(b->task);
+    sl_headers_fn_cancel(b->task);
+    sl_response_cancel(b->respond);
     sl_attempt_headers_free(b->dyn_headers);
     if (b->retry_ev)
         event_free(b->retry_ev);
     sl_buf_free(&b->url_buf);
-    free(b->refused);
     sl_graves_free(b->graves);
     sl_batch_free(b->recs);
     free(b);
@@ -264,7 +266,6 @@ static int cut_batch(sl_delivery *d)
 /* ---- sending ------------------------------------------------------------ */
 
 static void on_response(void *ud, const sl_http_client_response *res);
-static void schedule_retry(batch *b, const sl_http_client_response *res);
 static void retry_or_bury(batch *b, const sl_http_client_response *res,
                           sl_tls_cause tls);
 static void retry_in(batch *b, uint64_t wait_ms);
@@ -281,6 +282,8 @@ static void transmit(batch *b, const struct curl_slist *headers)
         .timeout_ms = (long)d->conf->timeout_ms,
         .transport = &d->conf->transport,
         .want_headers = 1, /* for sl_quota */
+        .max_body = d->conf->response_fn_ref > 0 ? d->conf->max_response_bytes
+                                                 : 0,
     };
     req.body = sl_batch_wire_body(b->recs, &req.body_len);
     d->stats->requests++;
@@ -301,83 +304,54 @@ static void transmit(batch *b, const struct curl_slist *headers)
 static void bury(batch *b, const sl_http_client_response *res,
                  const char *reason);
 
+/* The piece again in a second, after `what` went wrong (logged). */
+static void retry_soon(batch *b, const char *what)
+{
+    sl_log_error("delivery", "%s: %s; retrying in 1 s", b->d->conf->name,
+                 what);
+    retry_in(b, 1000);
+}
+
 /* A per-record connector's piece: its URL, its record's values checked
  * for the headers. 0; -1 when the piece is dead-lettered (its record
- * cannot make a request: from the loop, at the next call, so that a run
- * of such records does not recurse through finish and pump) or retried
- * later (out of memory): the caller returns at once. */
+ * cannot make a request: found again at the next call, from the loop, so
+ * that a run of such records does not recurse through finish and pump)
+ * or retried later (out of memory): the caller returns at once. */
 static int target(batch *b)
 {
     char why[320];
-    if (b->refused) {
-        sl_http_client_response r = {.status = 0, .error = b->refused,
-                                     .body = ""};
-        snprintf(why, sizeof why, "%s", b->refused);
-        free(b->refused);
-        b->refused = NULL;
-        bury(b, &r, why);
-        return -1;
-    }
     sl_target_rc rc = sl_target_url(b->d->conf, b->recs, &b->url_buf,
                                     &b->url, why, sizeof why);
-    if (rc == SL_TARGET_BAD && (b->refused = strdup(why)))
+    sl_http_client_response r = {.status = 0, .error = why, .body = ""};
+    int again = b->refused;
+    b->refused = rc == SL_TARGET_BAD && !again;
+    if (rc == SL_TARGET_BAD && again)
+        bury(b, &r, why); /* may free b */
+    else if (rc == SL_TARGET_BAD)
         retry_in(b, 0);
-    else if (rc != SL_TARGET_OK) {
-        sl_log_error("delivery", "%s: out of memory making a URL; retrying "
-                     "in 1 s", b->d->conf->name);
-        retry_in(b, 1000);
-    }
+    else if (rc != SL_TARGET_OK)
+        retry_soon(b, "out of memory making a URL");
     return rc == SL_TARGET_OK ? 0 : -1;
 }
 
-/* sl_luaruntime_args_fn: headers_fn's `req`. */
-static void push_req(lua_State *co, void *ud)
-{
-    batch *b = ud;
-    const sl_connector_conf *c = b->d->conf;
-    sl_lua_req r = {.records = sl_batch_current(b->recs).n,
-                    .attempt = b->attempt, .last_status = b->last_status,
-                    .batch_id = sl_batch_key(b->recs), .method = c->method,
-                    .url = b->url, .connector = c->name};
-    r.body = sl_batch_body(b->recs, &r.body_len);
-    if (c->compression != SL_COMPRESSION_NONE)
-        r.wire_body = sl_batch_wire_body(b->recs, &r.wire_len);
-    sl_lua_req_push(co, &r);
-}
-
-/* sl_luaruntime_done_fn for headers_fn. */
-static void on_headers(void *ud, lua_State *co, int nres, const char *err)
+/* sl_headers_fn_done_fn: the attempt's headers, or why there are none. */
+static void on_headers(void *ud, struct curl_slist *headers, const char *err)
 {
     batch *b = ud;
     sl_delivery *d = b->d;
-    const char *key = sl_batch_key(b->recs);
-    char why[320];
     b->task = NULL;
-    if (!err && (nres < 1 || !lua_istable(co, -nres))) {
-        snprintf(why, sizeof why, "headers_fn must return a table of headers");
-        err = why;
-    }
-    if (!err) {
-        if (nres > 1)
-            lua_pop(co, nres - 1);
-        sl_attempt_headers_free(b->dyn_headers);
-        size_t rlen = 0;
-        const char *rec = sl_target_record(d->conf, b->recs, &rlen);
-        b->dyn_headers = sl_attempt_headers_new(d->conf, key, rec, rlen, co,
-                                                why, sizeof why);
-        if (!b->dyn_headers)
-            err = why;
-    }
     if (err) {
         d->stats->failures++;
-        sl_log_warn("delivery", "batch %s attempt %u to %s: %s", key,
-                    b->attempt, b->url, err);
+        sl_log_warn("delivery", "batch %s attempt %u to %s: %s",
+                    sl_batch_key(b->recs), b->attempt, b->url, err);
         b->last_status = 0;
         b->last_wall = wall_ms(d);
         sl_http_client_response r = {.status = 0, .error = err, .body = ""};
         retry_or_bury(b, &r, SL_TLS_CAUSE_NONE);
         return;
     }
+    sl_attempt_headers_free(b->dyn_headers);
+    b->dyn_headers = headers;
     transmit(b, b->dyn_headers);
 }
 
@@ -404,9 +378,7 @@ static void send_piece(batch *b)
 {
     sl_delivery *d = b->d;
     if (sl_batch_build(b->recs) != 0) {
-        sl_log_error("delivery", "%s: out of memory building a body; retrying in "
-                 "1 s", d->conf->name);
-        retry_in(b, 1000);
+        retry_soon(b, "out of memory building a body");
         return;
     }
     if (d->conf->record_tpls && target(b) != 0)
@@ -425,16 +397,16 @@ static void send_piece(batch *b)
         b->first_mono = mono_ms(d);
         b->first_wall = wall_ms(d);
     }
-    if (d->rt) {
+    if (d->rt && d->conf->headers_fn_ref > 0) {
         /* on_headers runs from the loop, never inside this call: it may
          * finish (free) the batch */
-        b->task = sl_luaruntime_start(d->rt, d->conf->headers_fn_ref, push_req, 1,
-                                 on_headers, b);
+        sl_lua_req r = sl_lua_req_make(d->conf, b->recs, b->attempt,
+                                       b->last_status, b->url);
+        b->task = sl_headers_fn_start(d->rt, d->conf, &r, b->recs,
+                                      on_headers, b);
         if (!b->task) {
-            sl_log_error("delivery", "%s: out of memory starting headers_fn; "
-                     "retrying in 1 s", d->conf->name);
             b->attempt--;
-            retry_in(b, 1000);
+            retry_soon(b, "out of memory starting headers_fn");
         }
         return;
     }
@@ -449,9 +421,8 @@ static void send_piece(batch *b)
     b->dyn_headers = sl_attempt_headers_new(d->conf, sl_batch_key(b->recs),
                                             rec, rlen, NULL, why, sizeof why);
     if (!b->dyn_headers) {
-        sl_log_error("delivery", "%s: %s; retrying in 1 s", d->conf->name, why);
         b->attempt--;
-        retry_in(b, 1000);
+        retry_soon(b, why);
         return;
     }
     transmit(b, b->dyn_headers);
@@ -526,6 +497,20 @@ static int split(batch *b)
     return 0;
 }
 
+/* The current piece as a dead piece after answer res. */
+static sl_graves_piece grave_of(const batch *b,
+                                const sl_http_client_response *res,
+                                const char *reason)
+{
+    sl_batch_piece cur = sl_batch_current(b->recs);
+    return (sl_graves_piece){
+        .from = cur.from, .n = cur.n, .picked = cur.picked,
+        .status = res->status, .attempts = b->attempt,
+        .first_ms = b->first_wall, .last_ms = b->last_wall, .reason = reason,
+        .response = res->body, .response_len = res->body_len,
+        .url = b->sent ? b->url : NULL, .key = sl_batch_key(b->recs)};
+}
+
 /* The current piece goes to the dead letters (written when the batch is
  * finished). */
 static void bury(batch *b, const sl_http_client_response *res, const char *reason)
@@ -533,13 +518,7 @@ static void bury(batch *b, const sl_http_client_response *res, const char *reaso
     sl_delivery *d = b->d;
     sl_batch_piece cur = sl_batch_current(b->recs);
     const char *key = sl_batch_key(b->recs);
-    sl_graves_piece p = {
-        .from = cur.from, .n = cur.n, .status = res->status,
-        .attempts = b->attempt, .first_ms = b->first_wall,
-        .last_ms = b->last_wall, .reason = reason, .response = res->body,
-        .response_len = res->body_len, .url = b->sent ? b->url : NULL,
-        .key = key,
-    };
+    sl_graves_piece p = grave_of(b, res, reason);
     if (sl_graves_add(&b->graves, &p) != 0) {
         sl_log_error("delivery", "batch %s: out of memory recording dead "
                      "letters; retrying in 1 s", key);
@@ -600,35 +579,34 @@ static void wake_waiting(sl_delivery *d, const batch *except)
     }
 }
 
-static void on_response(void *ud, const sl_http_client_response *res)
+/* The current piece is delivered (but for what went to the graves). */
+static void piece_done(batch *b)
 {
-    batch *b = ud;
+    if (b->d->failing)
+        wake_waiting(b->d, b);
+    next_piece(b);
+}
+
+/* What answer res means for the current piece, as its status says (or
+ * its TLS failure, `tls_failed`). */
+static void answer(batch *b, const sl_http_client_response *res,
+                   int tls_failed)
+{
     sl_delivery *d = b->d;
     const sl_connector_conf *c = d->conf;
     size_t n = sl_batch_current(b->recs).n;
     const char *key = sl_batch_key(b->recs);
     char why[320];
-    sl_attempt_headers_free(b->dyn_headers);
-    b->dyn_headers = NULL;
-    b->in_flight = 0;
-    d->in_flight--;
-    sl_quota_answer(d->quota, res, b->quota, mono_ms(d), wall_ms(d));
-    b->last_status = res->status;
     long st = res->status;
-    /* a TLS failure, even one that comes as an answer, is about the
-     * connection: retried like a transport error, logged by cause */
-    int tls_failed = sl_tls_report_attempt(d->tls, b->url, res);
     sl_status_list list = SL_STATUS_LIST_NONE;
     sl_retry_class class = tls_failed ? SL_RETRY_LATER
                            : sl_retry_classify_with(c->status, st, &list);
     if (class == SL_RETRY_DELIVERED) {
-        if (d->failing)
-            wake_waiting(d, b);
         d->stats->delivered += n;
         if (b->attempt > 1)
             sl_log_info("delivery", "batch %s (%zu records) delivered after %u "
                     "attempts", key, n, b->attempt);
-        next_piece(b);
+        piece_done(b);
         return;
     }
     d->stats->failures++;
@@ -678,6 +656,56 @@ static void on_response(void *ud, const sl_http_client_response *res)
                                      : SL_TLS_CAUSE_NONE);
 }
 
+/* sl_response_done_fn: act on what response_fn said (sl_verdict). */
+static void on_verdict(void *ud, const sl_http_client_response *res,
+                       const sl_verdict *v, const char *err)
+{
+    batch *b = ud;
+    sl_delivery *d = b->d;
+    b->respond = NULL;
+    sl_graves_piece g = grave_of(b, res, NULL);
+    sl_verdict_ctx x = {b->recs, &b->graves, &g, d->stats, d->conf->status};
+    sl_verdict_next n;
+    sl_verdict_settle(v, err, res, &x, &n);
+    if (n.act == SL_VERDICT_ACT_DEFAULT)
+        answer(b, &n.res, 0);
+    else if (n.act == SL_VERDICT_ACT_DONE)
+        piece_done(b);
+    else if (d->stopped)
+        return; /* the batch stays in the spool */
+    else if (n.act == SL_VERDICT_ACT_BURY)
+        bury(b, &n.res, n.why);
+    else
+        retry_or_bury(b, &n.res, SL_TLS_CAUSE_NONE);
+}
+
+static void on_response(void *ud, const sl_http_client_response *res)
+{
+    batch *b = ud;
+    sl_delivery *d = b->d;
+    sl_attempt_headers_free(b->dyn_headers);
+    b->dyn_headers = NULL;
+    b->in_flight = 0;
+    d->in_flight--;
+    sl_quota_answer(d->quota, res, b->quota, mono_ms(d), wall_ms(d));
+    /* a TLS failure, even one that comes as an answer, is about the
+     * connection: retried like a transport error, logged by cause */
+    int tls_failed = sl_tls_report_attempt(d->tls, b->url, res);
+    long before = b->last_status;
+    b->last_status = res->status;
+    if (d->rt && d->conf->response_fn_ref > 0 && res->status && !tls_failed) {
+        /* response_fn reads the answer; on_verdict goes on from the loop */
+        sl_lua_req r = sl_lua_req_make(d->conf, b->recs, b->attempt, before,
+                                       b->url);
+        if (!(b->respond = sl_response_start(d->rt, d->conf, res, &r,
+                                             b->recs, &b->cut_said,
+                                             on_verdict, b)))
+            retry_soon(b, "out of memory starting response_fn");
+        return;
+    }
+    answer(b, res, tls_failed);
+}
+
 /* A retryable failure: again after a backoff, unless the batch has been
  * failing for max_elapsed_s. `tls`: its TLS cause, named in the reason. */
 static void retry_or_bury(batch *b, const sl_http_client_response *res,
@@ -685,35 +713,19 @@ static void retry_or_bury(batch *b, const sl_http_client_response *res,
 {
     const sl_connector_conf *c = b->d->conf;
     b->d->failing = 1;
-    long st = res->status;
-    char why[320], cause[48] = "";
-    if (tls != SL_TLS_CAUSE_NONE)
-        snprintf(cause, sizeof cause, "TLS %s: ", sl_tls_cause_key(tls));
+    char why[320];
     if (c->retry_max_elapsed_s &&
         mono_ms(b->d) - b->first_mono >=
             (uint64_t)c->retry_max_elapsed_s * 1000) {
-        if (st)
-            snprintf(why, sizeof why, "retry time (max_elapsed_s = %u) ran "
-                     "out; last: %sHTTP %ld%s", c->retry_max_elapsed_s, cause,
-                     st, tls == SL_TLS_CAUSE_NONE &&
-                             sl_status_lists_get(c->status, st) ==
-                                 SL_STATUS_LIST_RETRY
-                         ? " (status.retry)" : "");
-        else
-            snprintf(why, sizeof why, "retry time (max_elapsed_s = %u) ran "
-                     "out; last: %s%.200s", c->retry_max_elapsed_s, cause,
-                     res->error);
+        sl_retry_ran_out(why, sizeof why, c->retry_max_elapsed_s, c->status,
+                         res->status, res->error,
+                         tls == SL_TLS_CAUSE_NONE ? NULL
+                                                  : sl_tls_cause_key(tls));
         bury(b, res, why);
         return;
     }
-    schedule_retry(b, res);
-}
-
-static void schedule_retry(batch *b, const sl_http_client_response *res)
-{
-    if (b->d->stopped)
-        return;
-    retry_in(b, backoff_ms(b->d, b, res));
+    if (!b->d->stopped)
+        retry_in(b, backoff_ms(b->d, b, res));
 }
 
 /* ---- pumping ---------------------------------------------------------------- */

@@ -10,8 +10,9 @@
 #include "sl_dlq.h"
 
 typedef struct grave {
-    sl_graves_piece p;           /* its strings owned by the grave */
-    char key[128];
+    sl_graves_piece p;           /* its strings owned by the grave; key
+                                    NULL: see key */
+    char key[160];
 } grave;
 
 struct sl_graves {
@@ -53,7 +54,7 @@ static int grave_set(grave *x, const sl_graves_piece *p)
     x->p.response_len = resp ? rl : 0;
     x->p.url = url;
     snprintf(x->key, sizeof x->key, "%s", p->key ? p->key : "");
-    x->p.key = x->key;
+    x->p.key = NULL; /* x->key: the array moves as it grows */
     return 0;
 }
 
@@ -87,6 +88,16 @@ oom:
 }
 
 size_t sl_graves_records(const sl_graves *g) { return g ? g->records : 0; }
+size_t sl_graves_pieces(const sl_graves *g) { return g ? g->n : 0; }
+
+void sl_graves_drop_after(sl_graves *g, size_t pieces)
+{
+    while (g && g->n > pieces) {
+        g->n--;
+        g->records -= g->v[g->n].p.n;
+        grave_clear(&g->v[g->n]);
+    }
+}
 
 int sl_graves_write(const sl_graves *g, const sl_batch *recs, sl_dlq *dlq,
                     char *err, size_t errlen)
@@ -101,7 +112,9 @@ int sl_graves_write(const sl_graves *g, const sl_batch *recs, sl_dlq *dlq,
     size_t k = 0;
     for (size_t i = 0; i < g->n; i++) {
         const sl_graves_piece *x = &g->v[i].p;
-        for (size_t r = x->from; r < x->from + x->n; r++, k++) {
+        sl_batch_piece piece = {x->from, x->n, x->picked};
+        for (size_t j = 0; j < x->n; j++, k++) {
+            size_t r = sl_batch_piece_record(recs, piece, j);
             e[k].record = sl_batch_record(recs, r, &e[k].record_len);
             e[k].status = x->status;
             e[k].reason = x->reason;
@@ -110,7 +123,7 @@ int sl_graves_write(const sl_graves *g, const sl_batch *recs, sl_dlq *dlq,
             e[k].attempts = x->attempts;
             e[k].first_attempt_ms = x->first_ms;
             e[k].last_attempt_ms = x->last_ms;
-            e[k].batch_id = x->key;
+            e[k].batch_id = g->v[i].key;
             e[k].url = x->url;
         }
     }

@@ -19,6 +19,7 @@ typedef struct sl_graves sl_graves;
  * and the response are copied by sl_graves_add. */
 typedef struct sl_graves_piece {
     size_t from, n;              /* records [from, from + n) of the batch */
+    int picked;                  /* ...of its picks, as sl_batch_piece */
     long status;                 /* last HTTP status; 0 = none */
     unsigned attempts;
     int64_t first_ms, last_ms;   /* wall clock of the first and last try */
@@ -35,6 +36,12 @@ int sl_graves_add(sl_graves **g, const sl_graves_piece *p);
 
 /* Records kept so far (0 for NULL). */
 size_t sl_graves_records(const sl_graves *g);
+
+/* Pieces kept so far (0 for NULL), and dropping those kept after such a
+ * count: what a caller adding several pieces as one does when a later
+ * one fails. */
+size_t sl_graves_pieces(const sl_graves *g);
+void sl_graves_drop_after(sl_graves *g, size_t pieces);
 
 /* Append every kept piece's records (read from `recs`) to `dlq` in one
  * sl_dlq_append. dlq NULL (no store) or nothing kept: 0. Returns 0, or -1

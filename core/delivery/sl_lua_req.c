@@ -1,6 +1,23 @@
 /* sl_lua_req: an attempt as a Lua table. */
 #include "sl_lua_req.h"
 
+#include "sl_batch.h"
+#include "sl_config.h"
+
+sl_lua_req sl_lua_req_make(const sl_connector_conf *c, const sl_batch *recs,
+                           unsigned attempt, long last_status,
+                           const char *url)
+{
+    sl_lua_req r = {.records = sl_batch_current(recs).n, .attempt = attempt,
+                    .last_status = last_status,
+                    .batch_id = sl_batch_key(recs), .method = c->method,
+                    .url = url, .connector = c->name};
+    r.body = sl_batch_body(recs, &r.body_len);
+    if (c->compression != SL_COMPRESSION_NONE)
+        r.wire_body = sl_batch_wire_body(recs, &r.wire_len);
+    return r;
+}
+
 static void set_string(lua_State *co, const char *k, const char *v)
 {
     lua_pushstring(co, v);

@@ -1,5 +1,5 @@
 /* sl_lua_req: the `req` table a connector's Lua functions get for one
- * attempt (headers_fn today): body, compressed_body, records, attempt,
+ * attempt (headers_fn, response_fn): body, compressed_body, records, attempt,
  * batch_id, last_status, method, url, connector. */
 #ifndef SL_LUA_REQ_H
 #define SL_LUA_REQ_H
@@ -19,6 +19,15 @@ typedef struct sl_lua_req {
     long last_status;            /* shown from the second attempt on */
     const char *batch_id, *method, *url, *connector;
 } sl_lua_req;
+
+struct sl_batch;
+struct sl_connector_conf;
+
+/* The req of an attempt of recs' current piece (built: sl_batch_build)
+ * by connector c to url; its strings borrowed from them. */
+sl_lua_req sl_lua_req_make(const struct sl_connector_conf *c,
+                           const struct sl_batch *recs, unsigned attempt,
+                           long last_status, const char *url);
 
 /* Push r as a new table on co's stack (lua_createtable may raise an
  * out-of-memory error, as in any sl_luaruntime_args_fn). */

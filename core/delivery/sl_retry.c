@@ -2,6 +2,7 @@
  * full jitter between attempts. */
 #include "sl_retry.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -80,4 +81,21 @@ uint64_t sl_retry_backoff_ms(const sl_retry_policy *p, unsigned attempt,
         wait = ra;
     *retry_after_ms = ra;
     return wait;
+}
+
+void sl_retry_ran_out(char *why, size_t whylen, unsigned max_elapsed_s,
+                      const sl_status_lists *o, long status,
+                      const char *error, const char *tls)
+{
+    char cause[48] = "";
+    if (tls)
+        snprintf(cause, sizeof cause, "TLS %s: ", tls);
+    if (status)
+        snprintf(why, whylen, "retry time (max_elapsed_s = %u) ran out; "
+                 "last: %sHTTP %ld%s", max_elapsed_s, cause, status,
+                 !tls && sl_status_lists_get(o, status) == SL_STATUS_LIST_RETRY
+                     ? " (status.retry)" : "");
+    else
+        snprintf(why, whylen, "retry time (max_elapsed_s = %u) ran out; "
+                 "last: %s%.200s", max_elapsed_s, cause, error);
 }

@@ -4,6 +4,7 @@
 #ifndef SL_RETRY_H
 #define SL_RETRY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sl_status_lists.h"
@@ -58,5 +59,15 @@ uint64_t sl_retry_backoff_ms(const sl_retry_policy *p, unsigned attempt,
  * date (whatever curl_getdate reads); at most a day. 0 when absent,
  * unreadable or in the past. */
 uint64_t sl_retry_after_ms(const char *value, int64_t now_wall_ms);
+
+/* The reason a batch is dead-lettered when its retry time
+ * (max_elapsed_s) ran out, naming the last failure: "retry time
+ * (max_elapsed_s = 60) ran out; last: HTTP 503", with "TLS <tls>: "
+ * before it when a TLS failure (tls, NULL: none) was last, " (status.retry)"
+ * after a code in the connector's retry list (lists `o`, may be NULL),
+ * and the transport's error (at most 200 bytes) when status is 0. */
+void sl_retry_ran_out(char *why, size_t whylen, unsigned max_elapsed_s,
+                      const sl_status_lists *o, long status,
+                      const char *error, const char *tls);
 
 #endif

@@ -28,6 +28,11 @@ typedef struct sl_stats {
     uint64_t rate_limit_wait_ms; /* how long they were held, summed */
     uint64_t quota_pauses; /* pauses because the destination said its
                             quota was exhausted (sl_quota) */
+    uint64_t response_fn_errors; /* response_fn calls that raised, ran out
+                            of budget or returned something invalid (the
+                            piece was retried) */
+    uint64_t records_retried; /* records response_fn listed as failed with
+                            retry = true, sent again on their own */
 } sl_stats;
 
 #endif

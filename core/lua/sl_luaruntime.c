@@ -249,8 +249,8 @@ static sl_luaruntime_task *task_of(lua_State *co, const char *what)
     sl_luaruntime *rt = runtime_of(co);
     sl_luaruntime_task *t = rt ? rt->current : NULL;
     if (!t || t->co != co || !lua_isyieldable(co))
-        luaL_error(co, "%s is only available in headers_fn while sluice runs",
-                   what);
+        luaL_error(co, "%s is only available in headers_fn or response_fn "
+                   "while sluice runs", what);
     return t;
 }
 

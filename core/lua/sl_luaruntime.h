@@ -67,17 +67,17 @@ void sl_luaruntime_cancel(sl_luaruntime_task *t);
 
 /* sluice.sleep(ms): suspends the calling task for ms milliseconds (a
  * negative ms is 0) while the loop runs on. Raises "sluice.sleep is only
- * available in headers_fn while sluice runs" when not called from a task
- * of the state's runtime (while a file loads, in a transform, in `sluice
- * check`). A lua_CFunction; sl_luastd_open registers it. */
+ * available in headers_fn or response_fn while sluice runs" when not
+ * called from a task of the state's runtime (while a file loads, in a
+ * transform, in `sluice check`). A lua_CFunction; sl_luastd_open registers it. */
 int sl_luaruntime_sleep(lua_State *co);
 
 /* sluice.http.request{url, method = "GET", headers = {}, body,
  * timeout_ms = 10000}: suspends the calling task until the transfer ends;
  * returns {status, body, headers} (header names in lower case), or nil
  * and the transport error. Raises "sluice.http.request is only available
- * in headers_fn while sluice runs" outside a task, as sl_luaruntime_sleep
- * does. A lua_CFunction; sl_luastd_open registers it. */
+ * in headers_fn or response_fn while sluice runs" outside a task, as
+ * sl_luaruntime_sleep does. A lua_CFunction; sl_luastd_open registers it. */
 int sl_luaruntime_http_request(lua_State *co);
 
 #endif

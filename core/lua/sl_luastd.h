@@ -31,7 +31,8 @@
  *                                sl_luaruntime_http_request: they work in a
  *                                task of a running sl_luaruntime and raise
  *                                "sluice.sleep is only available in
- *                                headers_fn while sluice runs" (or
+ *                                headers_fn or response_fn while sluice
+ *                                runs" (or
  *                                sluice.http.request) anywhere else
  * A lua_CFunction for luaL_requiref (it is never found by name, so it needs
  * no luaopen_ name). [-0, +1, m] */

@@ -21,7 +21,9 @@ typedef struct xfer {
     CURL *easy;
     sl_http_client_done_fn done;
     void *ud;
-    sl_buf resp;              /* response body, capped */
+    sl_buf resp;              /* response body, capped at keep */
+    size_t keep;
+    int truncated;            /* bytes past keep were dropped */
     sl_buf hdrs;              /* response header lines, when wanted */
     int want_headers;
     char retry_after[128];
@@ -142,8 +144,11 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     xfer *x = ud;
     size_t n = size * nmemb;
-    size_t room = SL_HTTP_CLIENT_BODY_KEEP - x->resp.len;
-    sl_buf_append(&x->resp, ptr, n < room ? n : room);
+    size_t room = x->keep - x->resp.len;
+    if (n > room)
+        x->truncated = 1;
+    if (sl_buf_append(&x->resp, ptr, n < room ? n : room) != 0)
+        x->truncated = 1; /* out of memory: what was kept so far */
     return n; /* the rest is read and dropped, not an error */
 }
 
@@ -219,6 +224,7 @@ static void finish(sl_http_client *h, CURL *easy, CURLcode code)
                              : curl_easy_strerror(code);
     r.body = x->resp.data ? x->resp.data : "";
     r.body_len = x->resp.len;
+    r.truncated = x->truncated;
     r.retry_after = x->has_retry_after ? x->retry_after : NULL;
     sl_buf keep_hdrs = x->hdrs;
     sl_buf_init(&x->hdrs, 0);
@@ -344,6 +350,8 @@ static xfer *xfer_get(sl_http_client *h)
     x->errbuf[0] = '\0';
     sl_buf_init(&x->resp, SL_HTTP_CLIENT_BODY_KEEP);
     sl_buf_init(&x->hdrs, SL_HTTP_CLIENT_BODY_KEEP);
+    x->keep = SL_HTTP_CLIENT_BODY_KEEP;
+    x->truncated = 0;
     x->want_headers = 0;
     return x;
 }
@@ -390,6 +398,10 @@ int sl_http_client_send(sl_http_client *h, const sl_http_client_request *req, sl
     x->done = done;
     x->ud = ud;
     x->want_headers = req->want_headers;
+    if (req->max_body) {
+        x->keep = req->max_body;
+        sl_buf_init(&x->resp, req->max_body);
+    }
     x->prev = NULL;
     x->next = h->running;
     if (h->running)

@@ -25,6 +25,8 @@ typedef struct sl_http_client_request {
     size_t body_len;               /* sent with Content-Length */
     long timeout_ms;               /* whole transfer; 0 = none */
     int want_headers;              /* collect the response's header lines */
+    size_t max_body;               /* response body bytes kept, at most;
+                                      0: SL_HTTP_CLIENT_BODY_KEEP */
     const sl_transport *transport; /* TLS, proxy, HTTP version; NULL: the
                                       defaults */
 } sl_http_client_request;
@@ -35,7 +37,9 @@ typedef struct sl_http_client_response {
     CURLcode curl_code;     /* CURLE_OK unless the transfer failed */
     const char *error;      /* transport error text, "" when none */
     const char *body;       /* first bytes of the response body */
-    size_t body_len;        /* at most SL_HTTP_CLIENT_BODY_KEEP */
+    size_t body_len;        /* at most the request's max_body */
+    int truncated;          /* the body was longer: the rest was read and
+                               dropped */
     const char *retry_after;/* Retry-After header value, or NULL */
     double seconds;         /* total time of the transfer */
     const char *headers;    /* with want_headers: the final response's

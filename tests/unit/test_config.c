@@ -728,6 +728,9 @@ static void test_lua_print(void)
                         "who can reach it\n"
                         "  transform       yes (lua_fns.lua:10)\n"
                         "  headers_fn      yes (lua_fns.lua:17)\n"
+                        "  response_fn     yes (lua_fns.lua:20)\n"
+                        "  max_response_bytes 4096 (4 KiB) of an answer "
+                        "shown to response_fn\n"
                         "  lua             max 5000 instructions per call, "
                         "max 2 MiB\n");
     CHECK(lua_gettop(c->connectors[0].L) == 0);
@@ -741,6 +744,9 @@ static void test_lua_print(void)
     fclose(f);
     CHECK_CONTAINS(out, "  transform       no\n"
                         "  headers_fn      yes (a C function)\n"
+                        "  response_fn     no\n"
+                        "  max_response_bytes 1048576 (1 MiB) of an answer "
+                        "shown to response_fn\n"
                         "  lua             max 1000000 instructions per call, "
                         "max 64 MiB\n");
     free(out);
@@ -754,13 +760,17 @@ static void test_err_lua_keys(void)
                       "string \"function(rec) return rec end\"\n");
     CHECK_CONTAINS(m, "bad_lua_fn.lua:6: headers_fn: expected a function, got "
                       "table\n");
+    CHECK_CONTAINS(m, "bad_lua_fn.lua:8: response_fn: expected a function, "
+                      "got boolean true\n");
+    CHECK_CONTAINS(m, "bad_lua_fn.lua:9: max_response_bytes: 100 is out of "
+                      "range (1024..67108864 bytes)\n");
     CHECK_CONTAINS(m, "bad_lua_fn.lua:7: lua.max_instructions: 10 is out of "
                       "range (1000..1000000000)\n");
     CHECK_CONTAINS(m, "bad_lua_fn.lua:7: lua.max_memory_mb: 5000 is out of "
                       "range (1..4096 MiB)\n");
     CHECK_CONTAINS(m, "bad_lua_fn.lua:7: lua.max_mem: unknown key (did you "
                       "mean \"max_memory_mb\"?)\n");
-    CHECK(count_lines(m) == 5);
+    CHECK(count_lines(m) == 7);
     CHECK_STR(load_connector("bad_lua_table.lua", NULL),
               DATA "bad_lua_table.lua:5: lua: expected a table, got number "
               "64\n");

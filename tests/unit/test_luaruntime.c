@@ -329,12 +329,12 @@ static void test_outside_a_task(void)
     luaL_loadbufferx(w.L, code, strlen(code), SL_LUAHOST_CHUNK, "t");
     CHECK(sl_luahost_pcall(w.L, 0, 0, 0, err, sizeof err) == LUA_ERRRUN);
     CHECK_STR(err, FILE_NAME ":2: sluice.sleep is only available in "
-                   "headers_fn while sluice runs");
+                   "headers_fn or response_fn while sluice runs");
     code = "return sluice.http.request{url = 'http://127.0.0.1:1/'}";
     luaL_loadbufferx(w.L, code, strlen(code), SL_LUAHOST_CHUNK, "t");
     CHECK(sl_luahost_pcall(w.L, 0, 0, 0, err, sizeof err) == LUA_ERRRUN);
     CHECK_STR(err, FILE_NAME ":1: sluice.http.request is only available in "
-                   "headers_fn while sluice runs");
+                   "headers_fn or response_fn while sluice runs");
     /* inside a task but where it cannot yield (a sort comparator) */
     int fn = function_ref(&w, "return function() table.sort({2, 1}, "
                               "function(x, y) sluice.sleep(1) return x < y "
@@ -343,7 +343,7 @@ static void test_outside_a_task(void)
     CHECK(sl_luaruntime_start(w.rt, fn, no_args, 0, on_done, &o) != NULL);
     run_until(&w, &o.calls, 1000);
     CHECK_STR(o.err, FILE_NAME ":1: sluice.sleep is only available in "
-                     "headers_fn while sluice runs");
+                     "headers_fn or response_fn while sluice runs");
 out:
     world_close(&w);
 }

@@ -34,6 +34,8 @@ static void fill(sl_metrics_connector *m, const char *name, uint64_t first,
     m->stats.rate_limited = v, v += step;
     m->stats.rate_limit_wait_ms = v, v += step;
     m->stats.quota_pauses = v, v += step;
+    m->stats.response_fn_errors = v, v += step;
+    m->stats.records_retried = v, v += step;
     m->queued = v, v += step;
     m->in_flight = v, v += step;
     m->pending = v, v += step;
@@ -99,24 +101,24 @@ static const char want_connectors[] =
     "# HELP sluice_records_queued Records in the spool not yet cut "
     "into a batch.\n"
     "# TYPE sluice_records_queued gauge\n"
-    "sluice_records_queued{connector=\"a\"} 25\n"
-    "sluice_records_queued{connector=\"b\"} 18446744073709551591\n"
+    "sluice_records_queued{connector=\"a\"} 27\n"
+    "sluice_records_queued{connector=\"b\"} 18446744073709551589\n"
     "# HELP sluice_records_pending Records in batches not yet finished.\n"
     "# TYPE sluice_records_pending gauge\n"
-    "sluice_records_pending{connector=\"a\"} 27\n"
-    "sluice_records_pending{connector=\"b\"} 18446744073709551589\n"
+    "sluice_records_pending{connector=\"a\"} 29\n"
+    "sluice_records_pending{connector=\"b\"} 18446744073709551587\n"
     "# HELP sluice_requests_in_flight Delivery requests in flight.\n"
     "# TYPE sluice_requests_in_flight gauge\n"
-    "sluice_requests_in_flight{connector=\"a\"} 26\n"
-    "sluice_requests_in_flight{connector=\"b\"} 18446744073709551590\n"
+    "sluice_requests_in_flight{connector=\"a\"} 28\n"
+    "sluice_requests_in_flight{connector=\"b\"} 18446744073709551588\n"
     "# HELP sluice_spool_bytes Undelivered bytes held by the spool.\n"
     "# TYPE sluice_spool_bytes gauge\n"
-    "sluice_spool_bytes{connector=\"a\"} 28\n"
-    "sluice_spool_bytes{connector=\"b\"} 18446744073709551588\n"
+    "sluice_spool_bytes{connector=\"a\"} 30\n"
+    "sluice_spool_bytes{connector=\"b\"} 18446744073709551586\n"
     "# HELP sluice_dead_letters Records in the dead letters.\n"
     "# TYPE sluice_dead_letters gauge\n"
-    "sluice_dead_letters{connector=\"a\"} 29\n"
-    "sluice_dead_letters{connector=\"b\"} 18446744073709551587\n"
+    "sluice_dead_letters{connector=\"a\"} 31\n"
+    "sluice_dead_letters{connector=\"b\"} 18446744073709551585\n"
     "# HELP sluice_tls_failures_total Delivery attempts whose TLS failed, "
     "by cause.\n"
     "# TYPE sluice_tls_failures_total counter\n"
@@ -153,7 +155,18 @@ static const char want_connectors[] =
     "its rate-limit quota was exhausted.\n"
     "# TYPE sluice_quota_pauses_total counter\n"
     "sluice_quota_pauses_total{connector=\"a\"} 24\n"
-    "sluice_quota_pauses_total{connector=\"b\"} 18446744073709551592\n";
+    "sluice_quota_pauses_total{connector=\"b\"} 18446744073709551592\n"
+    "# HELP sluice_response_fn_errors_total response_fn calls that failed, "
+    "ran out of budget or returned something invalid; the piece was "
+    "retried.\n"
+    "# TYPE sluice_response_fn_errors_total counter\n"
+    "sluice_response_fn_errors_total{connector=\"a\"} 25\n"
+    "sluice_response_fn_errors_total{connector=\"b\"} 18446744073709551591\n"
+    "# HELP sluice_records_retried_total Records response_fn listed as "
+    "failed with retry = true, sent again in a piece of their own.\n"
+    "# TYPE sluice_records_retried_total counter\n"
+    "sluice_records_retried_total{connector=\"a\"} 26\n"
+    "sluice_records_retried_total{connector=\"b\"} 18446744073709551590\n";
 
 static const char want_http[] =
     "# HELP sluice_http_connections HTTP intake connections open.\n"
@@ -177,12 +190,13 @@ static const char want_http[] =
     "sluice_http_requests_refused_total 55\n";
 
 static const char want_json[] =
-    "{\"accepted\":1,\"rejected\":2,\"delivered\":3,\"queued\":25,"
-    "\"in_flight\":26,\"pending\":27,\"requests\":4,\"failures\":5,"
+    "{\"accepted\":1,\"rejected\":2,\"delivered\":3,\"queued\":27,"
+    "\"in_flight\":28,\"pending\":29,\"requests\":4,\"failures\":5,"
     "\"retries\":6,\"refused\":7,\"dropped\":8,\"dead_lettered\":9,"
-    "\"splits\":10,\"replayed\":11,\"unauthorized\":12,\"spool_bytes\":28,"
-    "\"dead_letters\":29,\"rate_limited\":22,\"rate_limit_wait_ms\":23,"
-    "\"quota_pauses\":24}";
+    "\"splits\":10,\"replayed\":11,\"unauthorized\":12,\"spool_bytes\":30,"
+    "\"dead_letters\":31,\"rate_limited\":22,\"rate_limit_wait_ms\":23,"
+    "\"quota_pauses\":24,\"response_fn_errors\":25,"
+    "\"records_retried\":26}";
 
 static void test_prom_connectors_exact(void)
 {
@@ -378,8 +392,9 @@ static void test_every_stats_field_has_a_row(void)
         CHECK(rows == 1);
         found += rows == 1;
     }
-    CHECK(found == 13 + SL_TLS_CAUSE_COUNT - 1 + 2); /* accepted ..
-         unauthorized, tls_failures, rate_limit's two, quota_pauses today */
+    CHECK(found == 13 + SL_TLS_CAUSE_COUNT - 1 + 4); /* accepted ..
+         unauthorized, tls_failures, rate_limit's two, quota_pauses,
+         response_fn's two today */
     CHECK(found == nstats);
 }
 

@@ -5,4 +5,6 @@ return {
   transform = "function(rec) return rec end",
   headers_fn = { Authorization = "x" },
   lua = { max_instructions = 10, max_memory_mb = 5000, max_mem = 1 },
+  response_fn = true,
+  max_response_bytes = 100,
 }

@@ -17,5 +17,9 @@ return {
   headers_fn = function(req)
     return { ["X-Attempt"] = tostring(req.attempt) }
   end,
+  response_fn = function(res, req)
+    return nil
+  end,
+  max_response_bytes = 4096,
   lua = { max_instructions = 5000, max_memory_mb = 2 },
 }
