@@ -132,8 +132,8 @@ def nginxlog(path):
                 continue
             status, key = parts[0], parts[3]
             m = re.search(r"-([0-9]+)$", key)
-            if key == "-" or not m:
-                unkeyed += 1   # bench.sh's own keep-alive check
+            if key == "-" or not m or key.startswith("check-"):
+                unkeyed += 1   # bench.sh's own checks (keep-alive, /bulk)
                 continue
             if status != "200":
                 non2xx += 1
