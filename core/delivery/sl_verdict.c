@@ -144,7 +144,7 @@ static int read_item(lua_State *L, read_ctx *x, lua_Integer i)
     }
     it->reason = copy_text(L, -1);
     x->v->nfailed++;
-    lua_pop(L, 1);                                   /* item */
+    lua_pop(L, 2);                                   /* */
     return 0;
 }
 

@@ -501,6 +501,96 @@ static void test_take_records(void)
     sl_template_free(c.body_template);
 }
 
+/* Records picked out of the current piece (what a destination asked to
+ * have again): their own piece, in their order, its body built like any
+ * piece's (templates, NDJSON), its key distinct from the contiguous
+ * piece's of the same first record and count but the same for the same
+ * records; a pick of a picked piece, halving one, positions refused. */
+static void test_pick(void)
+{
+    const size_t lens[] = {10, 10, 10, 10, 10, 10, 10};
+    sl_connector_conf c = conf(SL_BODY_ARRAY, 100, 1 << 20);
+    sl_batch *b = sl_batch_new(&c);
+    CHECK(sl_batch_take_records(b, TEN, lens, 7) == 1);
+    CHECK_STR(body(b), "[{\"i\":1000},{\"i\":1001},{\"i\":1002},"
+              "{\"i\":1003},{\"i\":1004},{\"i\":1005},{\"i\":1006}]");
+    /* refused: empty, not ascending, out of the piece */
+    const size_t none[] = {0}, down[] = {3, 1}, twice[] = {2, 2},
+                 out[] = {1, 7};
+    CHECK(sl_batch_pick(b, none, 0) == -1);
+    CHECK(sl_batch_pick(b, down, 2) == -1);
+    CHECK(sl_batch_pick(b, twice, 2) == -1);
+    CHECK(sl_batch_pick(b, out, 2) == -1);
+    CHECK(sl_batch_current(b).n == 7 && !sl_batch_current(b).picked);
+
+    const size_t pos[] = {0, 3, 5};
+    CHECK(sl_batch_pick(b, pos, 3) == 0);
+    sl_batch_piece p = sl_batch_current(b);
+    CHECK(p.picked && p.n == 3);
+    CHECK(sl_batch_piece_record(b, p, 0) == 0);
+    CHECK(sl_batch_piece_record(b, p, 1) == 3);
+    CHECK(sl_batch_piece_record(b, p, 2) == 5);
+    CHECK_STR(body(b), "[{\"i\":1000},{\"i\":1003},{\"i\":1005}]");
+    char key[160];
+    snprintf(key, sizeof key, "%s", sl_batch_key(b));
+    CHECK_STR(key, "crm-0000000000000000-0-3-pfef17983");
+    /* the contiguous piece of the same first record and count differs */
+    sl_batch *o = sl_batch_new(&c);
+    CHECK(sl_batch_take_records(o, TEN, lens, 3) == 1);
+    CHECK(sl_batch_build(o) == 0);
+    CHECK_STR(sl_batch_key(o), "crm-0000000000000000-0-3");
+    sl_batch_free(o);
+    /* the same pick in another batch of the same records: the same key */
+    o = sl_batch_new(&c);
+    CHECK(sl_batch_take_records(o, TEN, lens, 7) == 1);
+    CHECK(sl_batch_pick(o, pos, 3) == 0 && sl_batch_build(o) == 0);
+    CHECK_STR(sl_batch_key(o), key);
+    sl_batch_free(o);
+
+    /* a pick of the picked piece maps through it */
+    const size_t last[] = {1, 2};
+    CHECK(sl_batch_pick(b, last, 2) == 0);
+    CHECK_STR(body(b), "[{\"i\":1003},{\"i\":1005}]");
+    CHECK(sl_batch_piece_record(b, sl_batch_current(b), 1) == 5);
+    /* halving a picked piece: both halves stay picked */
+    CHECK(sl_batch_split(b) == 0);
+    CHECK_STR(body(b), "[{\"i\":1003}]");
+    CHECK(sl_batch_current(b).picked);
+    CHECK(sl_batch_next(b) == 1);
+    CHECK(sl_batch_current(b).picked);
+    CHECK_STR(body(b), "[{\"i\":1005}]");
+    size_t len;
+    const char *r = sl_batch_record(
+        b, sl_batch_piece_record(b, sl_batch_current(b), 0), &len);
+    CHECK(len == 10 && memcmp(r, "{\"i\":1005}", 10) == 0);
+    CHECK(sl_batch_next(b) == 0);
+    sl_batch_free(b);
+
+    /* templates and NDJSON: the picked records wrapped as any piece's */
+    c.body = SL_BODY_NDJSON;
+    c.record_template = tpl("{\"properties\": $record}",
+                            SL_TEMPLATE_FOR_RECORD);
+    b = sl_batch_new(&c);
+    CHECK(sl_batch_take_records(b, TEN, lens, 4) == 1);
+    const size_t two[] = {1, 3};
+    CHECK(sl_batch_pick(b, two, 2) == 0);
+    CHECK_STR(body(b), "{\"properties\":{\"i\":1001}}\n"
+              "{\"properties\":{\"i\":1003}}\n");
+    sl_batch_free(b);
+    sl_template_free(c.record_template);
+    c.record_template = NULL;
+    c.body = SL_BODY_ARRAY;
+    c.body_template = tpl("{\"n\": $count, \"in\": $records}",
+                          SL_TEMPLATE_FOR_ARRAY);
+    b = sl_batch_new(&c);
+    CHECK(sl_batch_take_records(b, TEN, lens, 4) == 1);
+    const size_t one[] = {2};
+    CHECK(sl_batch_pick(b, one, 1) == 0);
+    CHECK_STR(body(b), "{\"n\":1,\"in\":[{\"i\":1002}]}");
+    sl_batch_free(b);
+    sl_template_free(c.body_template);
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
@@ -514,6 +604,7 @@ int main(void)
         {"template_max_bytes", test_template_max_bytes},
         {"template_compressed", test_template_compressed},
         {"take_records", test_take_records},
+        {"pick", test_pick},
         {NULL, NULL},
     };
     return sl_test_run(cases);

@@ -33,15 +33,15 @@ static void test_null_and_no_store(void)
 
 typedef struct seen {
     int n;
-    char lines[4][2048];
-    sl_dlq_stored e[4];
+    char lines[8][2048];
+    sl_dlq_stored e[8];
 } seen;
 
 static int on_entry(void *ud, const sl_dlq_stored *e, const char *line,
                     size_t n)
 {
     seen *s = ud;
-    if (s->n < 4) {
+    if (s->n < 8) {
         snprintf(s->lines[s->n], sizeof s->lines[0], "%.*s", (int)n, line);
         s->e[s->n] = *e;
     }
@@ -120,11 +120,68 @@ static void test_written_with_their_piece(void)
     sl_test_rm_rf(dir);
 }
 
+/* Many pieces (the array grows past its first allocation: each keeps its
+ * own key), picked pieces written record by record through the batch's
+ * picks, and pieces dropped after a mark. */
+static void test_many_picked_dropped(void)
+{
+    const char *recs[] = {"{\"i\":0}", "{\"i\":1}", "{\"i\":2}",
+                          "{\"i\":3}", "{\"i\":4}", "{\"i\":5}"};
+    const size_t lens[] = {7, 7, 7, 7, 7, 7};
+    sl_connector_conf c = {.name = "t", .body = SL_BODY_ARRAY,
+                           .batch_max_records = 10,
+                           .batch_max_bytes = 1 << 20};
+    sl_batch *b = sl_batch_new(&c);
+    CHECK(sl_batch_take_records(b, recs, lens, 6) == 1);
+    const size_t pos[] = {1, 4};
+    CHECK(sl_batch_pick(b, pos, 2) == 0);
+    char err[256] = "", dir[256];
+    sl_test_dir_fresh(dir, sizeof dir, "graves_many");
+    sl_dlq *dlq = sl_dlq_open(dir, err, sizeof err);
+    CHECK(dlq);
+    sl_graves *g = NULL;
+    char key[32];
+    for (size_t i = 0; i < 6; i++) { /* one piece per record: grows twice */
+        snprintf(key, sizeof key, "key-%zu", i);
+        sl_graves_piece p = {.from = i, .n = 1, .status = 200,
+                             .reason = "item", .key = key};
+        CHECK(sl_graves_add(&g, &p) == 0);
+    }
+    size_t mark = sl_graves_pieces(g);
+    CHECK(mark == 6 && sl_graves_records(g) == 6);
+    sl_graves_piece picked = {.from = 0, .n = 2, .picked = 1, .status = 0,
+                              .reason = "ran out", .key = "key-p"};
+    CHECK(sl_graves_add(&g, &picked) == 0);
+    CHECK(sl_graves_records(g) == 8);
+    sl_graves_drop_after(g, mark);
+    CHECK(sl_graves_pieces(g) == 6 && sl_graves_records(g) == 6);
+    sl_graves_drop_after(NULL, 0);
+    CHECK(sl_graves_add(&g, &picked) == 0);
+    CHECK(dlq && sl_graves_write(g, b, dlq, err, sizeof err) == 0);
+    sl_dlq_close(dlq);
+
+    seen sn = {0};
+    size_t bad = 1;
+    CHECK(sl_dlq_each(dir, -1, NULL, 0, on_entry, &sn, &bad, err,
+                      sizeof err) == 0);
+    CHECK(sn.n == 8 && bad == 0);
+    CHECK_CONTAINS(sn.lines[0], "\"batch_id\":\"key-0\"");
+    CHECK_CONTAINS(sn.lines[3], "\"batch_id\":\"key-3\"");
+    /* the picked piece: the batch's records 1 and 4 */
+    CHECK_CONTAINS(sn.lines[6], "\"record\":{\"i\":1}");
+    CHECK_CONTAINS(sn.lines[7], "\"record\":{\"i\":4}");
+    CHECK_CONTAINS(sn.lines[7], "\"batch_id\":\"key-p\"");
+    sl_graves_free(g);
+    sl_batch_free(b);
+    sl_test_rm_rf(dir);
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
         {"null_and_no_store", test_null_and_no_store},
         {"written_with_their_piece", test_written_with_their_piece},
+        {"many_picked_dropped", test_many_picked_dropped},
         {NULL, NULL},
     };
     return sl_test_run(cases);
