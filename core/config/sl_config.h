@@ -86,7 +86,11 @@ typedef struct sl_connector_conf {
     size_t batch_max_bytes;     /* default 1 MiB; body bytes per request */
     unsigned batch_max_delay_ms;/* default 200 */
     unsigned timeout_ms;        /* whole request; default 10000 */
-    unsigned concurrency;       /* requests in flight; default 4 */
+    unsigned concurrency;       /* requests in flight; default 4 (1, the
+                                   start, when adaptive) */
+    bool concurrency_adaptive;  /* concurrency = "adaptive": sl_aimd sets
+                                   the limit, 1 .. max_concurrency */
+    unsigned max_concurrency;   /* the adaptive limit's ceiling; default 64 */
     double rate_requests_per_s; /* rate_limit.requests_per_s; 0: none */
     double rate_records_per_s;  /* rate_limit.records_per_s; 0: none */
     double rate_burst;          /* rate_limit.burst; default 1 */

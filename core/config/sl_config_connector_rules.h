@@ -21,6 +21,7 @@ typedef struct sl_config_connector_target {
     size_t lua_max_memory_mb; /* lua.max_memory_mb; c.lua_max_memory in
                                  bytes */
     bool compression_level_set; /* compression_level was written */
+    bool max_concurrency_set;   /* max_concurrency was written */
     sl_config_field_list fields; /* `schema` as read */
     const char *proxy_url;      /* proxy = { url, user, password } as read; */
     const char *proxy_user;     /* borrowed from the file's Lua state while */

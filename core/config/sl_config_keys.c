@@ -12,6 +12,7 @@
 
 #include "sl_addr.h"
 #include "sl_config_body.h"
+#include "sl_config_concurrency.h"
 #include "sl_config_connector_rules.h"
 #include "sl_config_gateway_rules.h"
 #include "sl_config_keys.h"
@@ -501,11 +502,20 @@ const sl_config_key sl_config_connector_keys[] = {
      .desc = "TLS to an `https://` destination: whom to trust, the client "
              "certificate, the version; see "
              "[TLS](#tls-to-the-destination)."},
-    {.name = "concurrency", .kind = SL_CONFIG_INTEGER,
-     .store = SL_CONFIG_STORE_UNSIGNED, .off = CONNECTOR_OFFSET(c.concurrency),
-     .def = 4, .min = 1, .max = 64,
+    {.name = "concurrency", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_concurrency, .ltype = LUA_TNONE,
+     .defstr = "4", .doc_type = "integer or string",
+     .doc_allowed = "1 .. 64, or `\"adaptive\"` (not with `ordered`)",
      .desc = "Batches outstanding at once (in flight or waiting to be "
-             "retried); 1 keeps records in order."},
+             "retried); 1 keeps records in order. `\"adaptive\"`: requests "
+             "in flight follow the destination, from 1 up to "
+             "`max_concurrency`; see "
+             "[Adaptive concurrency](#adaptive-concurrency)."},
+    {.name = "max_concurrency", .kind = SL_CONFIG_CUSTOM,
+     .custom = sl_config_parse_max_concurrency, .ltype = LUA_TNUMBER,
+     .what = "an integer", .defstr = "64", .doc_type = "integer",
+     .doc_allowed = "1 .. 1024; only with `concurrency = \"adaptive\"`",
+     .desc = "The adaptive limit's ceiling."},
     {.name = "http_version", .kind = SL_CONFIG_ENUM,
      .store = SL_CONFIG_STORE_INT,
      .off = CONNECTOR_OFFSET(c.transport.http_version),

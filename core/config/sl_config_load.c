@@ -18,6 +18,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "sl_config_concurrency.h"
 #include "sl_config_connector_rules.h"
 #include "sl_config_gateway_rules.h"
 #include "sl_config_keys.h"
@@ -311,6 +312,7 @@ static void load_connector(loader *load, const char *file)
     if (run_file(&ctx) == 0) {
         parse_returned(&ctx, sl_config_connector_keys, &connector,
                        sl_config_connector_after);
+        sl_config_concurrency_after(&ctx, &connector);
         /* the proxy with the environment, into the transport that
          * sl_config_connector_after has set up */
         sl_config_proxy_resolve(&ctx, &connector.c, sl_proxy_getenv, NULL);

@@ -348,7 +348,11 @@ static void print_delivery(FILE *out, const sl_connector_conf *connector)
                 "max delay %u ms\n", connector->batch_max_records,
                 connector->batch_max_bytes, connector->batch_max_delay_ms);
     fprintf(out, "  timeout_ms      %u\n", connector->timeout_ms);
-    fprintf(out, "  concurrency     %u\n", connector->concurrency);
+    if (connector->concurrency_adaptive)
+        fprintf(out, "  concurrency     adaptive (1 to %u)\n",
+                connector->max_concurrency);
+    else
+        fprintf(out, "  concurrency     %u\n", connector->concurrency);
     if (connector->rate_requests_per_s > 0 || connector->rate_records_per_s > 0)
         print_rate_limit(out, connector);
     fprintf(out, "  retry           backoff %u ms doubling up to %u ms, "

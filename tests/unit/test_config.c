@@ -368,7 +368,7 @@ static void test_err_range(void)
     CHECK_CONTAINS(m, "bad_range.lua:5: batch.max_bytes: 100 is out of range "
                       "(1024..67108864 bytes)\n");
     CHECK_CONTAINS(m, "bad_range.lua:6: concurrency: 65 is out of range "
-                      "(1..64)\n");
+                      "(1..64, or \"adaptive\")\n");
     CHECK_CONTAINS(m, "bad_range.lua:7: timeout_ms: 99 is out of range "
                       "(100..600000 ms)\n");
 }
