@@ -545,6 +545,7 @@ static void read_metrics(const sl_connector *c, sl_metrics_connector *m)
         .pending = sl_delivery_pending(c->d),
         .spool_bytes = sl_spool_disk_bytes(c->spool),
         .dead_letters = c->dlq ? sl_dlq_count(c->dlq) : 0,
+        .concurrency_limit = sl_delivery_concurrency(c->d),
     };
 }
 

@@ -80,6 +80,10 @@ static const sl_metrics_row connector_rows[] = {
     {"sluice_records_retried_total", COUNTER, STAT(records_retried),
      "records_retried", 29, 21, "Records response_fn listed as failed with "
      "retry = true, sent again in a piece of their own.", NULL},
+    {"sluice_concurrency_decreases_total", COUNTER,
+     STAT(concurrency_decreases), "concurrency_decreases", 30, 22,
+     "Cuts of the adaptive concurrency limit (back pressure or a rising "
+     "latency).", NULL},
     {"sluice_records_queued", GAUGE, CONN(queued), "queued",
      11, 3, "Records in the spool not yet cut into a batch.", NULL},
     {"sluice_requests_in_flight", GAUGE, CONN(in_flight), "in_flight",
@@ -90,6 +94,9 @@ static const sl_metrics_row connector_rows[] = {
      14, 15, "Undelivered bytes held by the spool.", NULL},
     {"sluice_dead_letters", GAUGE, CONN(dead_letters), "dead_letters",
      15, 16, "Records in the dead letters.", NULL},
+    {"sluice_concurrency_limit", GAUGE, CONN(concurrency_limit),
+     "concurrency_limit", 31, 23, "Delivery requests that may be in flight: "
+     "the adaptive limit now, or the fixed concurrency.", NULL},
 };
 
 /* A row for every value of the view: a counter added to sl_stats without

@@ -62,6 +62,7 @@ typedef struct sl_metrics_connector {
     uint64_t pending;      /* records in batches not yet finished */
     uint64_t spool_bytes;  /* undelivered bytes the spool holds */
     uint64_t dead_letters; /* records in the dead letters */
+    uint64_t concurrency_limit; /* requests that may be in flight now */
 } sl_metrics_connector;
 
 /* The view of the HTTP intake (gateway-wide): filled by sl_httpconn. */

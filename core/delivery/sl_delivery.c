@@ -11,7 +11,8 @@
  *
  * Outstanding batches (in flight or waiting to retry) are limited by
  * `concurrency` (1 with `ordered`), so a dead destination backs records up
- * in the spool, where its limit applies. */
+ * in the spool, where its limit applies; an adaptive one (sl_adaptive)
+ * limits attempts in flight, and outstanding batches to twice that. */
 #include "sl_delivery.h"
 
 #include <stdio.h>
@@ -21,6 +22,7 @@
 
 #include <event2/event.h>
 
+#include "sl_adaptive.h"
 #include "sl_attempt_headers.h"
 #include "sl_batch.h"
 #include "sl_graves.h"
@@ -49,8 +51,8 @@ typedef struct batch {
     int in_flight;
     sl_quota_ticket quota;      /* the current attempt's */
     int finishing;              /* all pieces done; writing dead letters */
-    struct event *retry_ev;     /* made with the batch: on_retry, then
-                                   on_finish_retry while finishing */
+    struct event *retry_ev;     /* made with the batch: on_retry (which
+                                   finishes again while finishing) */
     sl_headers_fn *task;        /* headers_fn running for this attempt */
     sl_response *respond;       /* response_fn reading its answer */
     int cut_said;               /* an answer cut for response_fn, logged */
@@ -76,7 +78,7 @@ struct sl_delivery {
     sl_tls_report *tls;         /* TLS failures, logged by cause */
     sl_quota *quota;            /* the destination's rate-limit headers */
     const sl_time_clock *clock;
-    sl_retry_policy retry;      /* its random source is rng_next */
+    sl_retry_policy retry;      /* its random source is d->rng */
     struct curl_slist *headers; /* without headers_fn: every attempt's */
     struct event *delay_timer;
     sl_pace *pace;              /* rate_limit; NULL without one */
@@ -85,6 +87,8 @@ struct sl_delivery {
     size_t nbatches;            /* outstanding batches */
     size_t pending;             /* records in outstanding batches */
     size_t in_flight;
+    size_t starting;            /* attempts whose headers_fn runs */
+    sl_adaptive *adaptive;      /* concurrency = "adaptive"; else NULL */
     size_t max_batches;         /* concurrency, 1 when ordered */
     uint64_t rng;               /* xorshift64 state for jitter */
     int draining;
@@ -95,6 +99,7 @@ struct sl_delivery {
 static void pump(sl_delivery *d);
 static void send_piece(batch *b);
 static void next_piece(batch *b);
+static void finish(batch *b);
 static void on_retry(evutil_socket_t fd, short what, void *arg);
 
 static uint64_t mono_ms(const sl_delivery *d)
@@ -107,16 +112,11 @@ static int64_t wall_ms(const sl_delivery *d)
     return d->clock->wall_ms(d->clock->ud);
 }
 
-/* sl_retry_random_fn: xorshift64 on the delivery's state. */
-static uint64_t rng_next(void *ud)
+/* Arm timer ev to fire in ms; evtimer_add's result. */
+static int arm(struct event *ev, uint64_t ms)
 {
-    sl_delivery *d = ud;
-    uint64_t x = d->rng;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    d->rng = x;
-    return x;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    return evtimer_add(ev, &tv);
 }
 
 static void on_delay(evutil_socket_t fd, short what, void *arg)
@@ -124,6 +124,19 @@ static void on_delay(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     pump(arg);
+}
+
+/* Attempts in flight or starting (headers_fn): adaptive's slots taken. */
+static size_t busy(const sl_delivery *d) { return d->in_flight + d->starting; }
+
+/* sl_adaptive_wake_fn: send who waits for a slot, then cut. */
+static void on_slot(void *ud)
+{
+    sl_delivery *d = ud;
+    batch *b;
+    while (!d->stopped && (b = sl_adaptive_next(d->adaptive, busy(d))))
+        send_piece(b);
+    pump(d);
 }
 
 sl_delivery *sl_delivery_new(struct event_base *base, sl_http_client *http,
@@ -147,8 +160,9 @@ sl_delivery *sl_delivery_new(struct event_base *base, sl_http_client *http,
     d->stats = stats;
     d->clock = clock ? clock : &sl_time_system_clock;
     d->retry = (sl_retry_policy){conf->retry_base_ms, conf->retry_max_ms,
-                                 d->clock, rng_next, d};
-    d->max_batches = conf->ordered ? 1 : conf->concurrency;
+                                 d->clock, sl_retry_xorshift, &d->rng};
+    d->max_batches = conf->concurrency_adaptive ? 2 * conf->max_concurrency
+                     : conf->ordered ? 1 : conf->concurrency;
     d->rng = ((uint64_t)mono_ms(d) << 20) ^ (uint64_t)getpid() ^
              (uint64_t)(uintptr_t)d ^ 0x9e3779b97f4a7c15ull;
     char why[160];
@@ -160,7 +174,9 @@ sl_delivery *sl_delivery_new(struct event_base *base, sl_http_client *http,
     if (!(d->tls = sl_tls_report_new(conf->name,
                                      conf->transport.tls.client_cert != NULL,
                                      stats)) ||
-        !(d->quota = sl_quota_new(conf->name, stats))) {
+        !(d->quota = sl_quota_new(conf->name, stats)) ||
+        (conf->concurrency_adaptive &&
+         !(d->adaptive = sl_adaptive_new(base, conf, stats, on_slot, d)))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -221,6 +237,7 @@ void sl_delivery_free(sl_delivery *d)
     sl_tls_report_free(d->tls);
     sl_pace_free(d->pace);
     sl_quota_free(d->quota);
+    sl_adaptive_free(d->adaptive);
     free(d);
 }
 
@@ -340,12 +357,14 @@ static void on_headers(void *ud, struct curl_slist *headers, const char *err)
     batch *b = ud;
     sl_delivery *d = b->d;
     b->task = NULL;
+    d->starting--;
     if (err) {
         d->stats->failures++;
         sl_log_warn("delivery", "batch %s attempt %u to %s: %s",
                     sl_batch_key(b->recs), b->attempt, b->url, err);
         b->last_status = 0;
         b->last_wall = wall_ms(d);
+        sl_adaptive_freed(d->adaptive);
         sl_http_client_response r = {.status = 0, .error = err, .body = ""};
         retry_or_bury(b, &r, SL_TLS_CAUSE_NONE);
         return;
@@ -365,9 +384,7 @@ static int paced(batch *b)
     size_t n = sl_batch_current(b->recs).n;
     uint64_t wait = sl_pace_hold(d->pace, now, n, &b->held_since,
                                  &d->stats->rate_limited);
-    struct timeval tv = {(time_t)(wait / 1000),
-                         (suseconds_t)(wait % 1000) * 1000};
-    if (wait && evtimer_add(b->retry_ev, &tv) == 0)
+    if (wait && arm(b->retry_ev, wait) == 0)
         return 1;
     sl_pace_release(d->pace, now, n, &b->held_since,
                     &d->stats->rate_limit_wait_ms);
@@ -383,6 +400,8 @@ static void send_piece(batch *b)
     }
     if (d->conf->record_tpls && target(b) != 0)
         return;
+    if (d->adaptive && sl_adaptive_hold(d->adaptive, b, busy(d)))
+        return; /* in line for a slot: on_slot sends it */
     /* the destination said to wait (before rate_limit takes its token) */
     uint64_t quota_wait = sl_quota_admit(d->quota, mono_ms(d), d->in_flight,
                                          &b->quota);
@@ -404,6 +423,7 @@ static void send_piece(batch *b)
                                        b->last_status, b->url);
         b->task = sl_headers_fn_start(d->rt, d->conf, &r, b->recs,
                                       on_headers, b);
+        d->starting += b->task != NULL;
         if (!b->task) {
             b->attempt--;
             retry_soon(b, "out of memory starting headers_fn");
@@ -433,42 +453,25 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     batch *b = arg;
-    if (b->d->stopped)
-        return; /* left in the spool for the next run */
-    send_piece(b);
+    if (b->finishing)
+        finish(b); /* the dead letters, again */
+    else if (!b->d->stopped) /* else left in the spool for the next run */
+        send_piece(b);
 }
 
 static void retry_in(batch *b, uint64_t wait)
 {
-    sl_delivery *d = b->d;
-    struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000};
-    if (evtimer_add(b->retry_ev, &tv) != 0) {
+    if (arm(b->retry_ev, wait) != 0) {
         /* no timer: retry at once rather than lose the batch */
         sl_log_error("delivery", "%s: cannot arm retry timer; retrying now",
-                 d->conf->name);
+                     b->d->conf->name);
         send_piece(b);
     }
-}
-
-/* Backoff before the next attempt (sl_retry); the server's Retry-After
- * also holds the batch back from wake_waiting. */
-static uint64_t backoff_ms(sl_delivery *d, batch *b,
-                           const sl_http_client_response *res)
-{
-    uint64_t ra;
-    uint64_t wait = sl_retry_backoff_ms(&d->retry, b->attempt,
-                                        res->retry_after, &ra);
-    b->not_before = ra ? mono_ms(d) + ra : 0;
-    if (d->draining && wait > 250)
-        wait = 250;
-    return wait;
 }
 
 /* ---- outcomes ------------------------------------------------------------- */
 
 /* Send the piece on top of the stack, or finish the batch. */
-static void finish(batch *b);
-
 static void next_piece(batch *b)
 {
     b->attempt = 0;
@@ -515,28 +518,18 @@ static sl_graves_piece grave_of(const batch *b,
  * finished). */
 static void bury(batch *b, const sl_http_client_response *res, const char *reason)
 {
-    sl_delivery *d = b->d;
-    sl_batch_piece cur = sl_batch_current(b->recs);
-    const char *key = sl_batch_key(b->recs);
     sl_graves_piece p = grave_of(b, res, reason);
     if (sl_graves_add(&b->graves, &p) != 0) {
         sl_log_error("delivery", "batch %s: out of memory recording dead "
-                     "letters; retrying in 1 s", key);
+                     "letters; retrying in 1 s", p.key);
         retry_in(b, 1000);
         return;
     }
-    d->stats->dead_lettered += cur.n;
+    b->d->stats->dead_lettered += p.n;
     sl_log_error("delivery", "batch %s to %s: %zu record%s to the dead "
-                 "letters: %s", key, b->url, cur.n, cur.n == 1 ? "" : "s",
+                 "letters: %s", p.key, b->url, p.n, p.n == 1 ? "" : "s",
                  reason);
     next_piece(b);
-}
-
-static void on_finish_retry(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    finish(arg);
 }
 
 /* Every piece is delivered or dead: write the dead letters, then the cut
@@ -551,9 +544,7 @@ static void finish(batch *b)
         sl_log_error("delivery", "%s: cannot write %zu dead letters (%s); "
                      "the batch stays in the spool; retrying in 1 s",
                      d->conf->name, sl_graves_records(b->graves), err);
-        event_assign(b->retry_ev, d->base, -1, 0, on_finish_retry, b);
-        struct timeval tv = {1, 0};
-        evtimer_add(b->retry_ev, &tv);
+        arm(b->retry_ev, 1000); /* on_retry finishes again */
         return;
     }
     sl_spool_done(d->spool, sl_batch_cut(b->recs));
@@ -573,9 +564,7 @@ static void wake_waiting(sl_delivery *d, const batch *except)
             !evtimer_pending(b->retry_ev, NULL) ||
             b->not_before > mono_ms(d)) /* the server said when */
             continue;
-        uint64_t wait = rng_next(d) % 100;
-        struct timeval tv = {0, (suseconds_t)wait * 1000};
-        evtimer_add(b->retry_ev, &tv);
+        arm(b->retry_ev, sl_retry_xorshift(&d->rng) % 100);
     }
 }
 
@@ -691,6 +680,9 @@ static void on_response(void *ud, const sl_http_client_response *res)
     /* a TLS failure, even one that comes as an answer, is about the
      * connection: retried like a transport error, logged by cause */
     int tls_failed = sl_tls_report_attempt(d->tls, b->url, res);
+    if (d->adaptive) /* the HTTP answer, whatever response_fn says */
+        sl_adaptive_answer(d->adaptive, res, tls_failed, busy(d) + 1,
+                           mono_ms(d));
     long before = b->last_status;
     b->last_status = res->status;
     if (d->rt && d->conf->response_fn_ref > 0 && res->status && !tls_failed) {
@@ -711,11 +703,12 @@ static void on_response(void *ud, const sl_http_client_response *res)
 static void retry_or_bury(batch *b, const sl_http_client_response *res,
                           sl_tls_cause tls)
 {
-    const sl_connector_conf *c = b->d->conf;
-    b->d->failing = 1;
+    sl_delivery *d = b->d;
+    const sl_connector_conf *c = d->conf;
+    d->failing = 1;
     char why[320];
     if (c->retry_max_elapsed_s &&
-        mono_ms(b->d) - b->first_mono >=
+        mono_ms(d) - b->first_mono >=
             (uint64_t)c->retry_max_elapsed_s * 1000) {
         sl_retry_ran_out(why, sizeof why, c->retry_max_elapsed_s, c->status,
                          res->status, res->error,
@@ -724,8 +717,14 @@ static void retry_or_bury(batch *b, const sl_http_client_response *res,
         bury(b, res, why);
         return;
     }
-    if (!b->d->stopped)
-        retry_in(b, backoff_ms(b->d, b, res));
+    if (d->stopped)
+        return;
+    /* the backoff; the server's Retry-After also holds the batch back
+     * from wake_waiting */
+    uint64_t ra, wait = sl_retry_backoff_ms(&d->retry, b->attempt,
+                                            res->retry_after, &ra);
+    b->not_before = ra ? mono_ms(d) + ra : 0;
+    retry_in(b, d->draining && wait > 250 ? 250 : wait);
 }
 
 /* ---- pumping ---------------------------------------------------------------- */
@@ -735,7 +734,9 @@ static void pump(sl_delivery *d)
     if (d->stopped)
         return;
     uint64_t now = mono_ms(d), wait = 0;
-    while (d->nbatches < d->max_batches) {
+    while (d->nbatches < d->max_batches && /* adaptive: on_slot pumps */
+           (!d->adaptive ||
+            sl_adaptive_may_cut(d->adaptive, busy(d), d->nbatches))) {
         if ((wait = sl_quota_wait_ms(d->quota, now, d->in_flight)) > 0)
             break; /* the destination said to wait: nothing is cut */
         if (!sl_batch_due(d->conf, d->spool, now, d->draining, &wait))
@@ -756,13 +757,10 @@ static void pump(sl_delivery *d)
         if (rc == 0)
             break;
     }
-    if (wait > 0 && d->nbatches < d->max_batches) {
-        struct timeval tv = {(time_t)(wait / 1000),
-                             (suseconds_t)(wait % 1000) * 1000};
-        evtimer_add(d->delay_timer, &tv);
-    } else {
+    if (wait > 0 && d->nbatches < d->max_batches)
+        arm(d->delay_timer, wait);
+    else
         evtimer_del(d->delay_timer);
-    }
 }
 
 void sl_delivery_notify(sl_delivery *d)
@@ -778,10 +776,8 @@ void sl_delivery_drain(sl_delivery *d)
      * (its timer is idle): a second attempt would start beside it */
     for (batch *b = d->batches; b; b = b->next)
         if (!b->in_flight && !b->finishing &&
-            evtimer_pending(b->retry_ev, NULL)) {
-            struct timeval tv = {0, 50 * 1000};
-            evtimer_add(b->retry_ev, &tv);
-        }
+            evtimer_pending(b->retry_ev, NULL))
+            arm(b->retry_ev, 50);
     pump(d);
 }
 
@@ -796,3 +792,8 @@ void sl_delivery_stop(sl_delivery *d)
 
 size_t sl_delivery_pending(const sl_delivery *d) { return d->pending; }
 size_t sl_delivery_in_flight(const sl_delivery *d) { return d->in_flight; }
+
+size_t sl_delivery_concurrency(const sl_delivery *d)
+{
+    return d->adaptive ? sl_adaptive_limit(d->adaptive) : d->max_batches;
+}

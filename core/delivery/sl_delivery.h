@@ -64,4 +64,8 @@ size_t sl_delivery_pending(const sl_delivery *d);
 /* Requests in flight right now. */
 size_t sl_delivery_in_flight(const sl_delivery *d);
 
+/* Requests that may be in flight: the adaptive limit now, or the fixed
+ * concurrency (1 when ordered). */
+size_t sl_delivery_concurrency(const sl_delivery *d);
+
 #endif

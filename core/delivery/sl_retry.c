@@ -99,3 +99,13 @@ void sl_retry_ran_out(char *why, size_t whylen, unsigned max_elapsed_s,
         snprintf(why, whylen, "retry time (max_elapsed_s = %u) ran out; "
                  "last: %s%.200s", max_elapsed_s, cause, error);
 }
+
+uint64_t sl_retry_xorshift(void *state)
+{
+    uint64_t *s = state, x = *s;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *s = x;
+    return x;
+}

@@ -55,6 +55,10 @@ uint64_t sl_retry_backoff_ms(const sl_retry_policy *p, unsigned attempt,
                              const char *retry_after,
                              uint64_t *retry_after_ms);
 
+/* sl_retry_random_fn of a xorshift64 whose state (not 0) is the uint64_t
+ * at `state`. */
+uint64_t sl_retry_xorshift(void *state);
+
 /* A Retry-After value in ms from `now_wall_ms`: delay-seconds, or an HTTP
  * date (whatever curl_getdate reads); at most a day. 0 when absent,
  * unreadable or in the past. */

@@ -33,6 +33,8 @@ typedef struct sl_stats {
                             piece was retried) */
     uint64_t records_retried; /* records response_fn listed as failed with
                             retry = true, sent again on their own */
+    uint64_t concurrency_decreases; /* cuts of the adaptive concurrency
+                            limit (sl_adaptive) */
 } sl_stats;
 
 #endif

@@ -40,7 +40,9 @@ static void fill(sl_metrics_connector *m, const char *name, uint64_t first,
     m->in_flight = v, v += step;
     m->pending = v, v += step;
     m->spool_bytes = v, v += step;
-    m->dead_letters = v;
+    m->dead_letters = v, v += step;
+    m->stats.concurrency_decreases = v, v += step;
+    m->concurrency_limit = v;
 }
 
 /* What /metrics showed for two connectors before the table (byte for
@@ -166,7 +168,18 @@ static const char want_connectors[] =
     "failed with retry = true, sent again in a piece of their own.\n"
     "# TYPE sluice_records_retried_total counter\n"
     "sluice_records_retried_total{connector=\"a\"} 26\n"
-    "sluice_records_retried_total{connector=\"b\"} 18446744073709551590\n";
+    "sluice_records_retried_total{connector=\"b\"} 18446744073709551590\n"
+    "# HELP sluice_concurrency_decreases_total Cuts of the adaptive "
+    "concurrency limit (back pressure or a rising latency).\n"
+    "# TYPE sluice_concurrency_decreases_total counter\n"
+    "sluice_concurrency_decreases_total{connector=\"a\"} 32\n"
+    "sluice_concurrency_decreases_total{connector=\"b\"} "
+    "18446744073709551584\n"
+    "# HELP sluice_concurrency_limit Delivery requests that may be in "
+    "flight: the adaptive limit now, or the fixed concurrency.\n"
+    "# TYPE sluice_concurrency_limit gauge\n"
+    "sluice_concurrency_limit{connector=\"a\"} 33\n"
+    "sluice_concurrency_limit{connector=\"b\"} 18446744073709551583\n";
 
 static const char want_http[] =
     "# HELP sluice_http_connections HTTP intake connections open.\n"
@@ -196,7 +209,8 @@ static const char want_json[] =
     "\"splits\":10,\"replayed\":11,\"unauthorized\":12,\"spool_bytes\":30,"
     "\"dead_letters\":31,\"rate_limited\":22,\"rate_limit_wait_ms\":23,"
     "\"quota_pauses\":24,\"response_fn_errors\":25,"
-    "\"records_retried\":26}";
+    "\"records_retried\":26,\"concurrency_decreases\":32,"
+    "\"concurrency_limit\":33}";
 
 static void test_prom_connectors_exact(void)
 {
@@ -392,9 +406,10 @@ static void test_every_stats_field_has_a_row(void)
         CHECK(rows == 1);
         found += rows == 1;
     }
-    CHECK(found == 13 + SL_TLS_CAUSE_COUNT - 1 + 4); /* accepted ..
+    CHECK(found == 13 + SL_TLS_CAUSE_COUNT - 1 + 5); /* accepted ..
          unauthorized, tls_failures, rate_limit's two, quota_pauses,
-         response_fn's two today */
+         response_fn's two, concurrency_decreases
+         today */
     CHECK(found == nstats);
 }
 
