@@ -107,24 +107,6 @@ static const sl_config_key batch_keys[] = {
              "fill; 0 sends at once."},
     {0}};
 
-#define STATUS_LIST(n, d)                                                     \
-    {.name = n, .kind = SL_CONFIG_CUSTOM,                                     \
-     .custom = sl_config_parse_status_list, .ltype = LUA_TTABLE,              \
-     .what = "a list of integers", .defstr = "none",                         \
-     .doc_type = "list of integers",                                          \
-     .doc_allowed = "HTTP status codes 100 to 599, each in one list only",   \
-     .desc = d}
-static const sl_config_key status_keys[] = {
-    STATUS_LIST("success", "Codes that mean delivered (`409` for an API "
-                "whose \"already exists\" means done)."),
-    STATUS_LIST("retry", "Codes that mean try again after the backoff "
-                "(honouring `Retry-After`), up to `retry.max_elapsed_s`."),
-    STATUS_LIST("permanent", "Codes that mean the records will never be "
-                "taken: bisected or dead-lettered as `on_permanent` says; "
-                "the dead letter's reason says `HTTP 500 (status.permanent)`."),
-    {0}};
-#undef STATUS_LIST
-
 static const sl_config_key retry_keys[] = {
     {.name = "base_ms", .kind = SL_CONFIG_INTEGER,
      .store = SL_CONFIG_STORE_UNSIGNED,
@@ -565,7 +547,7 @@ const sl_config_key sl_config_connector_keys[] = {
              "408, 413, 429): `bisect` halves it until the failing records "
              "are isolated and dead-letters only those; `dead_letter` "
              "dead-letters the whole batch."},
-    {.name = "status", .kind = SL_CONFIG_TABLE, .sub = status_keys,
+    {.name = "status", .kind = SL_CONFIG_TABLE, .sub = sl_config_status_keys,
      .desc = "Override the class of HTTP status codes for an API that uses "
              "them its own way; a listed 401/403 loses its one retry with "
              "fresh headers, a listed 413 its halving; see "

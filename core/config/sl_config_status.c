@@ -8,6 +8,25 @@
 #include "sl_config_connector_rules.h"
 #include "sl_status_lists.h"
 
+/* The table of `status` (the connector keys name it). */
+#define STATUS_LIST(n, d)                                                     \
+    {.name = n, .kind = SL_CONFIG_CUSTOM,                                     \
+     .custom = sl_config_parse_status_list, .ltype = LUA_TTABLE,              \
+     .what = "a list of integers", .defstr = "none",                         \
+     .doc_type = "list of integers",                                          \
+     .doc_allowed = "HTTP status codes 100 to 599, each in one list only",   \
+     .desc = d}
+const sl_config_key sl_config_status_keys[] = {
+    STATUS_LIST("success", "Codes that mean delivered (`409` for an API "
+                "whose \"already exists\" means done)."),
+    STATUS_LIST("retry", "Codes that mean try again after the backoff "
+                "(honouring `Retry-After`), up to `retry.max_elapsed_s`."),
+    STATUS_LIST("permanent", "Codes that mean the records will never be "
+                "taken: bisected or dead-lettered as `on_permanent` says; "
+                "the dead letter's reason says `HTTP 500 (status.permanent)`."),
+    {0}};
+#undef STATUS_LIST
+
 static sl_status_list list_of(const char *name)
 {
     if (!strcmp(name, "success"))

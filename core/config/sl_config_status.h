@@ -9,6 +9,9 @@
 /* At most this many codes in one list (there are 500 codes). */
 #define SL_CONFIG_STATUS_LIST_MAX 500
 
+/* The keys of `status`: success, retry, permanent. */
+extern const sl_config_key sl_config_status_keys[];
+
 /* status.success, status.retry, status.permanent (key->name says which;
  * target: sl_config_connector_target): a list of 1 to
  * SL_CONFIG_STATUS_LIST_MAX integers 100..599, each into c.status
