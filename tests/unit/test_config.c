@@ -98,9 +98,9 @@ static void test_shipped_conf_loads(void)
     CHECK(c->listen_port == 8080);
     CHECK_STR(c->state_dir, SLUICE_SOURCE_DIR "/conf/var");
     CHECK(c->max_body_bytes == 8u << 20);
-    CHECK(c->nconnectors == 7); /* + bulk_contacts, hubspot_contacts,
+    CHECK(c->nconnectors == 8); /* + bulk_contacts, hubspot_contacts,
                                    oauth2_example, rest_users,
-                                   signed_webhooks */
+                                   saas_events, signed_webhooks */
     const sl_connector_conf *crm = sl_config_connector(c, "crm_contacts");
     CHECK(crm != NULL);
     if (crm) {
@@ -201,7 +201,8 @@ static void test_print(void)
     CHECK_CONTAINS(out, "    record_template {\"properties\":$record}\n"
                         "    template        {\"inputs\":$records}\n");
     CHECK_CONTAINS(out, "  response_fn     yes (responses.lua:");
-    CHECK_CONTAINS(out, "  connectors      7\n"
+    CHECK_CONTAINS(out, "  concurrency     adaptive (1 to 16)\n");
+    CHECK_CONTAINS(out, "  connectors      8\n"
                         "  tcp 127.0.0.1:5170 -> events (ack off; allow "
                         "127.0.0.1, ::1; lines up to 1048576 bytes, whole "
                         "within 30 s; idle 60 s; 1024 connections)\n");
