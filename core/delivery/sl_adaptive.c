@@ -164,7 +164,7 @@ void sl_adaptive_answer(sl_adaptive *a, const sl_http_client_response *res,
     sl_aimd_change ch = sl_aimd_answer(a->aimd, now_ms, res->seconds * 1000,
                                        s, in_flight);
     if (ch == SL_AIMD_DOWN_RTT)
-        snprintf(why, sizeof why, "latency rose to %.0f ms (mean now %.0f ms)",
+        snprintf(why, sizeof why, "latency rose to %.0f ms, mean %.0f ms",
                  sl_aimd_window_rtt_ms(a->aimd), sl_aimd_rtt_ms(a->aimd));
     if (ch == SL_AIMD_DOWN_RTT || ch == SL_AIMD_DOWN_BACK_PRESSURE) {
         a->stats->concurrency_decreases++;

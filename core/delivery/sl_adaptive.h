@@ -38,7 +38,8 @@ void sl_adaptive_free(sl_adaptive *a);
 int sl_adaptive_hold(sl_adaptive *a, void *item, size_t busy);
 
 /* The first in line if a slot is free (`busy` below the limit), out of
- * the line, to be sent now; NULL when none waits or no slot is free. */
+ * the line, to be sent now (its next sl_adaptive_hold, which must be the
+ * next call, lets it go); NULL when none waits or no slot is free. */
 void *sl_adaptive_next(sl_adaptive *a, size_t busy);
 
 /* Whether a new batch may be cut: a slot is free for it after those in

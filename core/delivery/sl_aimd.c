@@ -90,7 +90,8 @@ sl_aimd_change sl_aimd_answer(sl_aimd *a, uint64_t now_ms, double rtt_ms,
 {
     if (in_flight >= a->limit)
         a->reached = 1;
-    if (signal == SL_AIMD_SUCCESS && isfinite(rtt_ms) && rtt_ms >= 0) {
+    if (signal == SL_AIMD_SUCCESS && rtt_ms >= 0 &&
+        rtt_ms <= SL_AIMD_RTT_MAX_MS) { /* NaN fails both */
         a->sum += rtt_ms;
         a->n++;
     }

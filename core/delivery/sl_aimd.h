@@ -45,9 +45,13 @@ sl_aimd *sl_aimd_new(unsigned max);
 /* Accepts NULL. */
 void sl_aimd_free(sl_aimd *a);
 
+/* The longest round trip taken as a sample: a day (timeout_ms is at most
+ * 10 minutes; anything longer is a broken clock). */
+#define SL_AIMD_RTT_MAX_MS 86400000.0
+
 /* One answer at `now_ms` (a monotonic clock): its signal, its round trip
- * in ms (read only for SL_AIMD_SUCCESS; negative, NaN or infinite: no
- * sample) and the requests that were in flight as it came, itself
+ * in ms (read only for SL_AIMD_SUCCESS; negative, NaN or above
+ * SL_AIMD_RTT_MAX_MS: no sample) and the requests that were in flight as it came, itself
  * included (at least the limit: the limit was reached). Returns what
  * changed; sl_aimd_limit has the new limit. */
 sl_aimd_change sl_aimd_answer(sl_aimd *a, uint64_t now_ms, double rtt_ms,

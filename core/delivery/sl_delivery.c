@@ -394,14 +394,14 @@ static int paced(batch *b)
 static void send_piece(batch *b)
 {
     sl_delivery *d = b->d;
+    if (d->adaptive && sl_adaptive_hold(d->adaptive, b, busy(d)))
+        return; /* in line for a slot: on_slot sends it */
     if (sl_batch_build(b->recs) != 0) {
         retry_soon(b, "out of memory building a body");
         return;
     }
     if (d->conf->record_tpls && target(b) != 0)
         return;
-    if (d->adaptive && sl_adaptive_hold(d->adaptive, b, busy(d)))
-        return; /* in line for a slot: on_slot sends it */
     /* the destination said to wait (before rate_limit takes its token) */
     uint64_t quota_wait = sl_quota_admit(d->quota, mono_ms(d), d->in_flight,
                                          &b->quota);

@@ -151,8 +151,8 @@ static void test_hostile_samples(void)
     uint64_t now = 0;
     flat(a, &now, 5, 10);
     double mean = sl_aimd_rtt_ms(a);
-    double bad[] = {NAN, INFINITY, -INFINITY, -1, -1e300};
-    for (int k = 0; k < 5; k++)
+    double bad[] = {NAN, INFINITY, -INFINITY, -1, -1e300, 1e300, -NAN};
+    for (int k = 0; k < 7; k++)
         for (int i = 0; i < 20; i++) {
             now += 10;
             sl_aimd_answer(a, now, bad[k], SL_AIMD_SUCCESS, (size_t)-1);
@@ -163,9 +163,13 @@ static void test_hostile_samples(void)
     sl_aimd_answer(a, 0, 10, SL_AIMD_SUCCESS, 1);
     sl_aimd_answer(a, 0, 10, SL_AIMD_BACK_PRESSURE, 1);
     CHECK(sl_aimd_limit(a) >= 1 && sl_aimd_limit(a) <= 64);
-    /* a huge RTT is a sample like any other */
-    sl_aimd_answer(a, now + 100000, 1e12, SL_AIMD_SUCCESS, 64);
-    CHECK(isfinite(sl_aimd_rtt_ms(a)));
+    /* beyond a day is no sample; a day is */
+    mean = sl_aimd_rtt_ms(a);
+    sl_aimd_answer(a, now + 100000, 86400000.5, SL_AIMD_SUCCESS, 64);
+    sl_aimd_answer(a, now + 100000, 1e300, SL_AIMD_SUCCESS, 64);
+    CHECK(sl_aimd_rtt_ms(a) == mean);
+    sl_aimd_answer(a, now + 200000, 86400000, SL_AIMD_SUCCESS, 64);
+    CHECK(sl_aimd_rtt_ms(a) > mean && sl_aimd_rtt_ms(a) <= 86400000);
     CHECK(sl_aimd_limit(a) >= 1);
     sl_aimd_free(a);
 }
