@@ -26,8 +26,13 @@ local function fail(msg)
   error("sluice.responses: per_item: " .. msg, 0)
 end
 
+local SHOW_MAX = 40        -- bytes of a string value put in an error
+
 local function show(v)
-  if type(v) == "string" then return ("%q"):format(v) end
+  if type(v) == "string" then
+    if #v > SHOW_MAX then v = v:sub(1, SHOW_MAX) .. "..." end
+    return (("%q"):format(v):gsub("\\\n", "\\n"))
+  end
   if type(v) == "number" then return tostring(v) end
   return type(v)
 end

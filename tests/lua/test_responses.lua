@@ -317,6 +317,11 @@ T.test("hostile statuses: strings, fractions, out of range, tables", function()
     'the status at "status" is "OK", expected an HTTP status')
   T.raises(function() fn(res(200, '[{"status":null}]'), req(1)) end,
     'is null, expected')
+  -- a huge string status is cut in the message
+  local msg = T.raises(function()
+    fn(res(200, '[{"status":"' .. string.rep("x", 100000) .. '"}]'), req(1))
+  end, 'the status at "status" is "xxxx')
+  T.ok(#msg < 300, "short message, got " .. #msg)
   -- 201.0 is 201
   T.eq(fn(res(200, '[{"status":201.0}]'), req(1)), nil)
 end)
