@@ -92,9 +92,10 @@ void sl_retry_ran_out(char *why, size_t whylen, unsigned max_elapsed_s,
         snprintf(cause, sizeof cause, "TLS %s: ", tls);
     if (status)
         snprintf(why, whylen, "retry time (max_elapsed_s = %u) ran out; "
-                 "last: %sHTTP %ld%s", max_elapsed_s, cause, status,
+                 "last: %sHTTP %ld%s%s%.200s", max_elapsed_s, cause, status,
                  !tls && sl_status_lists_get(o, status) == SL_STATUS_LIST_RETRY
-                     ? " (status.retry)" : "");
+                     ? " (status.retry)" : "",
+                 error && *error ? ": " : "", error ? error : "");
     else
         snprintf(why, whylen, "retry time (max_elapsed_s = %u) ran out; "
                  "last: %s%.200s", max_elapsed_s, cause, error);

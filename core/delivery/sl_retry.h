@@ -69,7 +69,8 @@ uint64_t sl_retry_after_ms(const char *value, int64_t now_wall_ms);
  * (max_elapsed_s = 60) ran out; last: HTTP 503", with "TLS <tls>: "
  * before it when a TLS failure (tls, NULL: none) was last, " (status.retry)"
  * after a code in the connector's retry list (lists `o`, may be NULL),
- * and the transport's error (at most 200 bytes) when status is 0. */
+ * and `error` (at most 200 bytes): the transport's when status is 0,
+ * else (when not "") what response_fn said of the answer. */
 void sl_retry_ran_out(char *why, size_t whylen, unsigned max_elapsed_s,
                       const sl_status_lists *o, long status,
                       const char *error, const char *tls);

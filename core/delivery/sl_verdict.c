@@ -391,8 +391,10 @@ void sl_verdict_settle(const sl_verdict *v, const char *err,
                                       out->retry_after,
                                       sizeof out->retry_after);
     if (out->act != SL_VERDICT_ACT_FAILED) {
-        if (!err && out->retry_after[0])
+        if (out->retry_after[0])
             out->res.retry_after = out->retry_after;
+        if (out->act == SL_VERDICT_ACT_RETRY && v->outcome == SL_VERDICT_RETRY)
+            out->res.error = out->why; /* named if retries run out */
         return;
     }
     x->stats->failures++;

@@ -89,9 +89,9 @@ typedef struct sl_verdict_ctx {
 } sl_verdict_ctx;
 
 /* What delivery does after response_fn: the act, and the answer to act
- * with (res's Retry-After replaced by retry_after_s when given; after a
- * failure, status 0 and the reason as its error). Not to be copied: res
- * points into it. */
+ * with (res's Retry-After replaced by retry_after_s when given; after
+ * outcome "retry", its reason as the error; after a failure, status 0
+ * and the reason as its error). Not to be copied: res points into it. */
 typedef struct sl_verdict_next {
     sl_verdict_act act;      /* never FAILED: that is RETRY here */
     sl_http_client_response res;

@@ -440,6 +440,35 @@ class ResponseFnTest(SluiceTestCase):
             self.assertEqual(e["status"], 200, e)
         self.assertIn("HTTP 200: busy", sl.stderr_text())
 
+    def test_retry_runs_out_of_time_names_response_fns_reason(self):
+        dest = self.start_flex_destination(func=lambda i, r: 200)
+        fn = LuaRaw("""function(res, req)
+    if req.records > 1 then
+      return { failed = { { index = 2, retry = true, reason = "429" } } }
+    end
+    return { outcome = "retry", reason = "still busy" }
+  end""")
+        sl = self.start_sluice({"crm": connector_lua(
+            "crm", dest.url + "/bulk", concurrency=1,
+            retry={"base_ms": 20, "max_ms": 100, "max_elapsed_s": 1},
+            extra={"response_fn": fn})})
+        self.post_ok(sl, [crm_record(i) for i in range(3)])
+        entries = wait_until(lambda: (lambda e: e if len(e) == 1 else None)(
+            sl.dlq_list("crm")), 15, interval=0.1, msg="1 dead letter")
+        st = self.idle(sl)
+        # the picked record kept being asked for again until the batch's
+        # retry time ran out; the others were delivered at once
+        self.assertEqual(entries[0]["record"]["id"], 1)
+        self.assertEqual(entries[0]["reason"], "retry time (max_elapsed_s = "
+                         "1) ran out; last: HTTP 200: still busy")
+        self.assertRegex(entries[0]["batch_id"], r"-p[0-9a-f]{8}$")
+        self.assertGreater(entries[0]["attempts"], 2, entries[0])
+        self.assertEqual(st.get("delivered"), 2, st)
+        reqs = dest.requests()
+        self.assertEqual([r["id"] for r in reqs[0].records()], [0, 1, 2])
+        for q in reqs[1:]:
+            self.assertEqual([r["id"] for r in q.records()], [1])
+
     def test_hostile_returns_are_refused_and_retried(self):
         hostile = [
             ("'ok'", "expected nil or a table"),

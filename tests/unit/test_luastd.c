@@ -385,7 +385,7 @@ static void test_json_and_shape(void)
         lua_settop(L, 0);
         CHECK(luaL_dostring(L, "sluice.sleep(10)") != 0);
         CHECK_CONTAINS(lua_tostring(L, -1), "sluice.sleep is only available "
-                       "in headers_fn while sluice runs");
+                       "in headers_fn or response_fn while sluice runs");
         sl_luahost_free(L);
     }
 }

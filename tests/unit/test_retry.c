@@ -237,9 +237,38 @@ static void test_retry_after_date(void)
           3600000);
 }
 
+/* The reason of a batch whose retry time ran out names the last failure:
+ * its status (and list), a TLS cause, the transport's error, or what
+ * response_fn said. */
+static void test_ran_out(void)
+{
+    char why[320];
+    sl_status_lists *o = sl_status_lists_new();
+    CHECK(o && sl_status_lists_add(o, 400, SL_STATUS_LIST_RETRY) ==
+                   SL_STATUS_LIST_NONE);
+    sl_retry_ran_out(why, sizeof why, 60, NULL, 503, "", NULL);
+    CHECK_STR(why, "retry time (max_elapsed_s = 60) ran out; last: HTTP 503");
+    sl_retry_ran_out(why, sizeof why, 60, o, 400, "", NULL);
+    CHECK_STR(why, "retry time (max_elapsed_s = 60) ran out; last: HTTP 400 "
+                   "(status.retry)");
+    sl_retry_ran_out(why, sizeof why, 60, o, 400, "", "client_cert_required");
+    CHECK_STR(why, "retry time (max_elapsed_s = 60) ran out; last: TLS "
+                   "client_cert_required: HTTP 400");
+    sl_retry_ran_out(why, sizeof why, 5, NULL, 0, "connection refused", NULL);
+    CHECK_STR(why, "retry time (max_elapsed_s = 5) ran out; last: "
+                   "connection refused");
+    sl_retry_ran_out(why, sizeof why, 5, NULL, 200, "busy", NULL);
+    CHECK_STR(why, "retry time (max_elapsed_s = 5) ran out; last: HTTP 200: "
+                   "busy");
+    sl_retry_ran_out(why, sizeof why, 5, NULL, 200, NULL, NULL);
+    CHECK_STR(why, "retry time (max_elapsed_s = 5) ran out; last: HTTP 200");
+    sl_status_lists_free(o);
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
+        {"ran_out", test_ran_out},
         {"classify", test_classify},
         {"classify_with", test_classify_with},
         {"jitter_bounds", test_jitter_bounds},

@@ -335,6 +335,7 @@ static void test_settle(void)
     sl_verdict_settle(&v, NULL, &res, &w.x, &n);
     CHECK(n.act == SL_VERDICT_ACT_RETRY && n.res.status == 200);
     CHECK_STR(n.res.retry_after, "1");
+    CHECK_STR(n.res.error, "response_fn: retry"); /* named if it runs out */
     v.retry_after_s = -1;
     sl_verdict_settle(&v, NULL, &res, &w.x, &n);
     CHECK_STR(n.res.retry_after, "7");
