@@ -5,7 +5,9 @@ limit, sampled from /metrics during the run, settles at 8 or below;
 every record arrives exactly once (503s are not arrivals); and the
 throughput measured at the destination is at least 80 % of the same run
 with a fixed `concurrency = 6`. A light load (one request at a time)
-does not make the limit climb. `sluice check` shows the setting.
+does not make the limit climb. Retries wait for a slot like first tries
+(with max_concurrency = 3 the destination never sees a fourth request).
+`sluice check` shows the setting and refuses what is wrong.
 
 The throughput ratio is measured twice at most: a busy machine can slow
 one run of the pair, so a pair below 80 % is run once more and the
@@ -24,7 +26,8 @@ import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sluice_it import SluiceTestCase, connector_lua, crm_record  # noqa: E402
+from sluice_it import (LuaRaw, SluiceTestCase, connector_lua,  # noqa: E402
+                       crm_record)
 
 OVERLOAD = 6        # more in flight than this: 503 at once
 BASE_S = 0.020      # latency: BASE_S + PER_S x requests in flight
@@ -40,7 +43,9 @@ class SlowingDestination:
     written, in one write with TCP_NODELAY so that the network adds no
     delay of its own) and keeps the ids of the records it took."""
 
-    def __init__(self):
+    def __init__(self, refuse_every=0):
+        self.refuse_every = refuse_every  # also 503 every n-th request
+        self.seen = 0
         self.lock = threading.Lock()
         self.in_flight = 0
         self.most = 0
@@ -64,12 +69,15 @@ class SlowingDestination:
                 with dest.lock:
                     dest.in_flight += 1
                     n = dest.in_flight
+                    dest.seen += 1
+                    refuse = (dest.refuse_every and
+                              dest.seen % dest.refuse_every == 0)
                     dest.most = max(dest.most, n)
                     if dest.first is None:
                         dest.first = time.monotonic()
                 try:
                     body = self.rfile.read(int(self.headers["Content-Length"]))
-                    if n > OVERLOAD:
+                    if n > OVERLOAD or refuse:
                         status, ids = 503, None
                     else:
                         time.sleep(BASE_S + PER_S * n)
@@ -135,8 +143,8 @@ class AdaptiveConcurrencyTest(SluiceTestCase):
             retry={"base_ms": 20, "max_ms": 200},
             extra=dict({"durability": "memory"}, **(extra or {})))
 
-    def destination(self):
-        d = SlowingDestination()
+    def destination(self, refuse_every=0):
+        d = SlowingDestination(refuse_every)
         self.addCleanup(d.stop)
         return d
 
@@ -216,6 +224,33 @@ class AdaptiveConcurrencyTest(SluiceTestCase):
         # at most one line a second, whatever the number of cuts
         self.assertLessEqual(len(lines), stats["concurrency_decreases"])
         self.assertLessEqual(len(lines), 60)
+
+    def test_retries_wait_for_a_slot(self):
+        """max_concurrency = 3, a headers_fn that takes its time (an
+        attempt whose headers are being made holds its slot) and a 503 for
+        every tenth request: retries and first tries together never put
+        more than 3 requests at the destination, and every record arrives
+        once."""
+        dest = self.destination(refuse_every=10)
+        sl = self.start_sluice({"crm": self.connector(
+            dest.url, "adaptive", {
+                "max_concurrency": 3,
+                "headers_fn": LuaRaw("function(req) sluice.sleep(5) "
+                                     "return {} end")})})
+        n = 1500
+        recs = [crm_record(i) for i in range(n)]
+        for i in range(0, n, 500):
+            self.assertEqual(sl.post("crm", recs[i:i + 500])[0], 200)
+        stats = sl.wait_drained("crm", n, timeout=60)
+        self.assertEqual(sorted(dest.ids), list(range(n)))
+        self.assertGreater(dest.overloaded, 10)
+        self.assertGreaterEqual(stats["retries"], dest.overloaded, stats)
+        sys.stderr.write("\nmax_concurrency 3: the destination saw at most "
+                         "%d in flight; %d answers of 503, %d retries\n"
+                         % (dest.most, dest.overloaded, stats["retries"]))
+        self.assertLessEqual(dest.most, 3)
+        self.assertGreaterEqual(dest.most, 2, "the limit rose past 1")
+        self.assertLessEqual(stats["concurrency_limit"], 3)
 
     def test_light_load_does_not_climb(self):
         """One record at a time, each delivered before the next: the limit
