@@ -229,6 +229,30 @@ static int walk(list_ctx *lc, const cli *c, int filtered, sl_dlq_each_fn fn,
 #define LIST_URL_COLS 36
 #define LIST_RECORD_COLS 60
 
+/* A partial failure's reason "item 3 of batch <key>: why" as "item 3:
+ * why" in b (the key is the entry's batch_id), so that the list shows
+ * why; any other reason as it is. */
+static void short_reason(sl_buf *b)
+{
+    static const char of[] = " of batch ";
+    size_t i = 5;
+    if (b->len < 5 || memcmp(b->data, "item ", 5) != 0)
+        return;
+    while (i < b->len && b->data[i] >= '0' && b->data[i] <= '9')
+        i++;
+    if (i == 5 || b->len - i < sizeof of - 1 ||
+        memcmp(b->data + i, of, sizeof of - 1) != 0)
+        return;
+    size_t key = i + sizeof of - 1, k = key;
+    while (k < b->len && b->data[k] != ' ' && b->data[k] != ':')
+        k++;
+    if (k == key || k + 1 >= b->len || b->data[k] != ':' ||
+        b->data[k + 1] != ' ')
+        return;
+    memmove(b->data + i, b->data + k, b->len - k);
+    b->len -= k - i;
+}
+
 static void list_row(list_ctx *lc, const sl_dlq_stored *e)
 {
     char status[24];
@@ -245,6 +269,7 @@ static void list_row(list_ctx *lc, const sl_dlq_stored *e)
                   (int)(e->time.len < 40 ? e->time.len : 40),
                   e->time.p ? e->time.p : "", status, e->attempts);
     text_get(&e->reason, &lc->tmp);
+    short_reason(&lc->tmp);
     size_t cols = render(&lc->out, lc->tmp.data, lc->tmp.len,
                          LIST_REASON_COLS, 1);
     sl_buf_printf(&lc->out, "%*s  ", (int)(LIST_REASON_COLS - cols), "");

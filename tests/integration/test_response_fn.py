@@ -188,8 +188,15 @@ class ResponseFnTest(SluiceTestCase):
         with self.subTest("sluice dlq list shows the item"):
             rc, out, err = sl.cli("dlq", "list", "crm")
             self.assertEqual(rc, 0, out + err)
-            self.assertIn("item 4 of batch crm-", out)  # record 3
+            # record 3, the 4th of its request: the batch id is left out
+            # of the reason's column, which then shows why
+            self.assertRegex(out, r"\n +1  \S+ +200 +1  item 4: bad email +"
+                             r"http://127\.0\.0\.1:\d+/bulk +\{\"id\":3,")
             self.assertIn("17 dead letter(s)", out)
+            e = entries[0]
+            rc, out, err = sl.cli("dlq", "show", "crm", str(e["id"]))
+            self.assertEqual(rc, 0, out + err)
+            self.assertIn("reason         " + e["reason"] + "\n", out)
 
         with self.subTest("sluice dlq replay sends them again"):
             bulk.fixed = True
@@ -468,6 +475,37 @@ class ResponseFnTest(SluiceTestCase):
         self.assertEqual([r["id"] for r in reqs[0].records()], [0, 1, 2])
         for q in reqs[1:]:
             self.assertEqual([r["id"] for r in q.records()], [1])
+
+    def test_dlq_list_shortens_only_item_reasons(self):
+        """The list drops "of batch <key>" from a reason of the form
+        "item <i> of batch <key>: why"; reasons that only look like it
+        are shown as they are."""
+        reasons = ["item 12 of batch k-1-2-3: why", "item of batch k: x",
+                   "item 3 of batch k-1 no colon", "item 3 of batches k: x",
+                   "item 3x of batch k: x", "item 3 of batch : empty key",
+                   "item 3 of batch k:", "item 3 of batch"]
+        fn = LuaRaw("""function(res, req)
+    return { outcome = "permanent", reason = req.record(1).email }
+  end""")
+        dest = self.start_flex_destination(func=lambda i, r: 200)
+        sl = self.start_sluice({"crm": connector_lua(
+            "crm", dest.url + "/bulk", body="object",
+            extra={"response_fn": fn})})
+        self.post_ok(sl, [crm_record(i, email=r)
+                          for i, r in enumerate(reasons)])
+        wait_until(lambda: len(sl.dlq_list("crm")) == len(reasons), 15,
+                   interval=0.1, msg="the dead letters")
+        rc, out, err = sl.cli("dlq", "list", "crm")
+        self.assertEqual(rc, 0, out + err)
+        shown = {}
+        for line in out.splitlines()[1:-1]:
+            shown[int(line.split()[0])] = line[52:82].rstrip()
+        by_id = {e["id"]: e["reason"] for e in sl.dlq_list("crm")}
+        for i, reason in by_id.items():
+            want = "item 12: why" if reason.startswith("item 12 ") \
+                else reason
+            self.assertEqual(shown[i], want[:30] if len(want) <= 30
+                             else want[:27] + "...", reason)
 
     def test_hostile_returns_are_refused_and_retried(self):
         hostile = [
