@@ -49,6 +49,7 @@ void sl_log(sl_log_level lvl, const char *component, const char *fmt, ...)
     sl_buf_append(&b, ",\"msg\":", 7);
     sl_buf_json_string(&b, msg, mlen);
     sl_buf_append(&b, "}\n", 2);
-    fwrite(b.data, 1, b.len, stderr);
+    if (b.data) /* NULL when memory ran out: the line is lost, not more */
+        fwrite(b.data, 1, b.len, stderr);
     sl_buf_free(&b);
 }
