@@ -536,7 +536,17 @@ int sl_batch_pick(sl_batch *b, const size_t *pos, size_t n)
     for (size_t k = 0; k < n; k++)
         if (pos[k] >= b->cur.n || (k > 0 && pos[k] <= pos[k - 1]))
             return -1;
-    if (b->cappicks - b->npicks < n) {
+    /* picked again from the last picks (a destination throttling the
+     * same records attempt after attempt): in place, so that the picks
+     * do not grow with the attempts; pos[k] >= k, so each is read before
+     * it is overwritten. Nothing else refers to them: a stacked half of
+     * the current piece lies after it (then it is not the last), any
+     * other stacked piece before it, and a piece done or dead-lettered
+     * (sl_graves keeps its place) is never current again. */
+    size_t at = b->npicks;
+    if (b->cur.picked && b->cur.from + b->cur.n == b->npicks)
+        at = b->cur.from;
+    else if (b->cappicks - b->npicks < n) {
         size_t nc = b->cappicks ? b->cappicks : 64;
         while (nc - b->npicks < n)
             nc *= 2;
@@ -547,9 +557,9 @@ int sl_batch_pick(sl_batch *b, const size_t *pos, size_t n)
         b->cappicks = nc;
     }
     for (size_t k = 0; k < n; k++)
-        b->picks[b->npicks + k] = sl_batch_piece_record(b, b->cur, pos[k]);
-    b->cur = (sl_batch_piece){.from = b->npicks, .n = n, .picked = 1};
-    b->npicks += n;
+        b->picks[at + k] = sl_batch_piece_record(b, b->cur, pos[k]);
+    b->cur = (sl_batch_piece){.from = at, .n = n, .picked = 1};
+    b->npicks = at + n;
     b->body = NULL;
     return 0;
 }

@@ -547,11 +547,17 @@ static void test_pick(void)
     CHECK_STR(sl_batch_key(o), key);
     sl_batch_free(o);
 
-    /* a pick of the picked piece maps through it */
+    /* a pick of the picked piece maps through it (made in place) */
     const size_t last[] = {1, 2};
     CHECK(sl_batch_pick(b, last, 2) == 0);
     CHECK_STR(body(b), "[{\"i\":1003},{\"i\":1005}]");
     CHECK(sl_batch_piece_record(b, sl_batch_current(b), 1) == 5);
+    /* the same records asked for again and again: the same piece */
+    const size_t both[] = {0, 1};
+    for (int i = 0; i < 1000; i++)
+        CHECK(sl_batch_pick(b, both, 2) == 0);
+    CHECK(sl_batch_current(b).from == 0 && sl_batch_current(b).n == 2);
+    CHECK_STR(body(b), "[{\"i\":1003},{\"i\":1005}]");
     /* halving a picked piece: both halves stay picked */
     CHECK(sl_batch_split(b) == 0);
     CHECK_STR(body(b), "[{\"i\":1003}]");
