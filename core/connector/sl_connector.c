@@ -22,6 +22,7 @@
 #include "sl_state.h"
 #include "sl_time.h"
 #include "sl_transform.h"
+#include "sl_unsettled.h"
 
 #define INBOX_TICK_MS 1000
 
@@ -39,6 +40,8 @@ struct sl_connector {
     sl_rejectlog *rejectlog; /* lines a stream intake rejected */
     sl_luaruntime *rt;     /* Lua on the loop (headers_fn); NULL without Lua */
     sl_stats stats;
+    sl_unsettled *unsettled; /* appends not yet durable: accepted once
+                                they are, refused if the spool drops them */
     sl_buf block;   /* reused per request until the spool takes it */
     sl_buf rejects; /* reused per request */
     struct event *inbox_ev;
@@ -54,6 +57,7 @@ static const char *const body_names[] = {"array", "object", "ndjson"};
 static void spool_durable(void *ud, uint64_t lsn)
 {
     sl_connector *c = ud;
+    c->stats.accepted += sl_unsettled_durable(c->unsettled, lsn);
     for (size_t i = 0; i < SL_CONNECTOR_MAX_WAITERS; i++)
         if (c->waiters[i].fn)
             c->waiters[i].fn(c->waiters[i].ud, c, lsn, 1);
@@ -64,6 +68,8 @@ static void spool_durable(void *ud, uint64_t lsn)
 static void spool_failed(void *ud, uint64_t lsn)
 {
     sl_connector *c = ud;
+    /* the intakes answer these 503: nothing of them was taken */
+    c->stats.refused += sl_unsettled_failed(c->unsettled, lsn);
     for (size_t i = 0; i < SL_CONNECTOR_MAX_WAITERS; i++)
         if (c->waiters[i].fn)
             c->waiters[i].fn(c->waiters[i].ud, c, lsn, 0);
@@ -91,6 +97,10 @@ sl_connector *sl_connector_new(const sl_connector_conf *conf,
     c->lock_fd = -1;
     sl_buf_init(&c->block, 0);
     sl_buf_init(&c->rejects, 0);
+    if (!(c->unsettled = sl_unsettled_new())) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     if (sl_state_dir(state_dir, conf->name, 1, c->dir, sizeof c->dir, err,
                      errlen) != 0 ||
         (c->lock_fd = sl_state_lock(c->dir, err, errlen)) < 0)
@@ -165,6 +175,7 @@ void sl_connector_free(sl_connector *c)
     c->d = NULL;
     memset(c->waiters, 0, sizeof c->waiters);
     sl_spool_close(c->spool);
+    sl_unsettled_free(c->unsettled);
     sl_dlq_close(c->dlq);
     sl_luaruntime_free(c->rt);
     sl_transform_free(c->transform);
@@ -255,7 +266,10 @@ static sl_spool_rc check_and_spool(sl_connector *c, sl_transform *transform,
                                          sl_time_mono_ms(), ticket);
         if (rc != SL_SPOOL_OK)
             return rc;
-        c->stats.accepted += res->accepted;
+        /* counted when the spool's verdict comes (see spool_durable) */
+        if (*ticket == 0 ||
+            sl_unsettled_push(c->unsettled, *ticket, res->accepted) != 0)
+            c->stats.accepted += res->accepted;
         if (*ticket == 0)
             sl_delivery_notify(c->d);
     }
