@@ -16,10 +16,13 @@
 #include "sl_intake_http.h"
 #include "sl_intake_tcp.h"
 #include "sl_buf.h"
+#include "sl_config_load.h"
 #include "sl_config_print.h"
 #include "sl_log.h"
 #include "sl_metrics.h"
+#include "sl_pidfile.h"
 #include "sl_pieces.h"
+#include "sl_reload.h"
 #include "sl_state.h"
 #include "sl_time.h"
 #include "sl_tls_files.h"
@@ -36,7 +39,9 @@ typedef struct gateway {
     size_t ntcp;
     SSL_CTX *http_tls;          /* owned; the HTTP intake's, or NULL */
     SSL_CTX **tcp_tls;          /* owned; per cfg->tcp listener, or NULL */
-    struct event *sigint, *sigterm, *drain_tick;
+    struct event *sigint, *sigterm, *sighup, *drain_tick;
+    int pid_fd;                 /* <state_dir>/sluice.pid, held; or -1 */
+    uint64_t reloads_ok, reloads_failed; /* SIGHUPs, by outcome */
     sl_pieces *pieces; /* helper threads for TCP chunks, lent to the
                           connectors the listeners feed */
     uint64_t drain_deadline;
@@ -120,6 +125,54 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_add(g->drain_tick, &tv);
 }
 
+/* Called before a reload starts and after it ended (ok: 1 it went
+ * through, 0 it was refused and nothing changed). The place for what
+ * must bracket a reload, e.g. sd_notify RELOADING=1 / READY=1. */
+static void reload_begin(gateway *g)
+{
+    (void)g;
+}
+
+static void reload_end(gateway *g, int ok)
+{
+    if (ok)
+        g->reloads_ok++;
+    else
+        g->reloads_failed++;
+}
+
+/* SIGHUP: read and check the configuration again. A configuration with
+ * problems changes nothing (each problem is logged). Until connectors
+ * can be swapped while running, a good one is reported, not applied. */
+static void on_reload(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    gateway *g = arg;
+    if (g->stopping) {
+        sl_log_warn("reload", "SIGHUP while stopping: ignored");
+        return;
+    }
+    reload_begin(g);
+    sl_reload_report r;
+    size_t problems;
+    sl_config *next = sl_reload_check(g->cfg, g->cfg->file, &r, &problems);
+    if (!next) {
+        sl_log_error("reload", "reload failed: %zu problem%s in %s; the "
+                     "running configuration is unchanged", problems,
+                     problems == 1 ? "" : "s", g->cfg->file);
+        reload_end(g, 0);
+        return;
+    }
+    sl_log_info("reload", "reload: %s", sl_buf_cstr(&r.summary));
+    if (r.changed || r.added || r.removed || r.gateway_changed)
+        sl_log_warn("reload", "reload: configuration checked, not applied: "
+                    "this version applies changes at a restart only");
+    sl_reload_report_free(&r);
+    sl_config_free(next);
+    reload_end(g, 1);
+}
+
 /* The server context of an intake's tls (NULL when it has none, or on
  * failure, with -1 returned and said on stderr); a certificate that has
  * expired or soon will is logged. `what` names the key: "tls",
@@ -161,11 +214,25 @@ static int tls_ctx(const sl_tls_conf *tls, const char *what, SSL_CTX **out)
     return 0;
 }
 
-/* sl_intake_http_metrics_fn: the handshake failures of every TLS
- * intake. */
-static int tls_metrics(void *arg, sl_buf *out)
+/* The reload counters, Prometheus text. */
+static int reload_metrics(const gateway *g, sl_buf *out)
+{
+    return sl_buf_printf(out, "# HELP sluice_config_reloads_total "
+                         "Configuration reloads (SIGHUP), by outcome.\n"
+                         "# TYPE sluice_config_reloads_total counter\n"
+                         "sluice_config_reloads_total{result=\"ok\"} %llu\n"
+                         "sluice_config_reloads_total{result=\"failed\"} "
+                         "%llu\n", (unsigned long long)g->reloads_ok,
+                         (unsigned long long)g->reloads_failed);
+}
+
+/* sl_intake_http_metrics_fn: the gateway's own rows (reloads) and the
+ * handshake failures of every TLS intake. */
+static int gateway_metrics(void *arg, sl_buf *out)
 {
     gateway *g = arg;
+    if (reload_metrics(g, out) != 0)
+        return -1;
     sl_metrics_tls views[1 + 64];
     size_t n = 0;
     if (g->http_tls)
@@ -280,14 +347,16 @@ static int start(gateway *g)
         fprintf(stderr, "sluice: %s\n", err);
         return -1;
     }
-    sl_intake_http_set_metrics(g->intake, tls_metrics, g);
+    sl_intake_http_set_metrics(g->intake, gateway_metrics, g);
     if (start_tcp(g) != 0)
         return -1;
     g->sigint = evsignal_new(g->base, SIGINT, on_signal, g);
     g->sigterm = evsignal_new(g->base, SIGTERM, on_signal, g);
+    g->sighup = evsignal_new(g->base, SIGHUP, on_reload, g);
     g->drain_tick = event_new(g->base, -1, EV_PERSIST, on_drain_tick, g);
-    if (!g->sigint || !g->sigterm || !g->drain_tick ||
-        evsignal_add(g->sigint, NULL) != 0 || evsignal_add(g->sigterm, NULL) != 0) {
+    if (!g->sigint || !g->sigterm || !g->sighup || !g->drain_tick ||
+        evsignal_add(g->sigint, NULL) != 0 || evsignal_add(g->sigterm, NULL) != 0 ||
+        evsignal_add(g->sighup, NULL) != 0) {
         fprintf(stderr, "sluice: cannot install signal handlers\n");
         return -1;
     }
@@ -316,6 +385,8 @@ static void stop(gateway *g)
         event_free(g->sigint);
     if (g->sigterm)
         event_free(g->sigterm);
+    if (g->sighup)
+        event_free(g->sighup);
     if (g->drain_tick)
         event_free(g->drain_tick);
     if (g->base)
@@ -347,6 +418,11 @@ int sl_gateway_run(const sl_config *cfg)
         fprintf(stderr, "sluice: not starting\n");
         return 2;
     }
+    char err[512];
+    if ((g.pid_fd = sl_pidfile_take(cfg->state_dir, err, sizeof err)) < 0) {
+        fprintf(stderr, "sluice: %s; not starting\n", err);
+        return 2;
+    }
     signal(SIGPIPE, SIG_IGN);
     int rc = 1;
     if (start(&g) == 0) {
@@ -367,5 +443,6 @@ int sl_gateway_run(const sl_config *cfg)
         rc = g.abandoned ? 1 : 0;
     }
     stop(&g);
+    sl_pidfile_release(cfg->state_dir, g.pid_fd);
     return rc;
 }

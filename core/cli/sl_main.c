@@ -13,6 +13,7 @@
 #include "sl_dlq_cli.h"
 #include "sl_gateway.h"
 #include "sl_log.h"
+#include "sl_reload_cli.h"
 #include "sl_reset.h"
 #include "sl_sink.h"
 #include "sl_state.h"
@@ -27,6 +28,7 @@ static void usage(FILE *out)
             "commands:\n"
             "  run   [-c FILE] [--log-level L]   serve the intake and deliver records\n"
             "  check [-c FILE]                   load and validate the configuration\n"
+            "  reload [-c FILE]                  check FILE, then ask its running gateway to reload\n"
             "  sink  --listen HOST:PORT [--status N] [--body]\n"
             "                                    a printing HTTP destination for trying connectors\n"
             "  keys                              print the connector key reference (Markdown)\n"
@@ -179,6 +181,8 @@ int main(int argc, char **argv)
         return cmd_check(path);
     if (strcmp(cmd, "run") == 0)
         return cmd_run(path);
+    if (strcmp(cmd, "reload") == 0)
+        return sl_reload_cli_main(path);
     fprintf(stderr, "sluice: unknown command \"%s\"\n", cmd);
     usage(stderr);
     return 2;

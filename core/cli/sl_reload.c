@@ -1,0 +1,193 @@
+/* sl_reload: load, check and compare a configuration for a reload (see
+ * sl_reload.h). */
+#include "sl_reload.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl_config_diff.h"
+#include "sl_config_errors.h"
+#include "sl_config_load.h"
+#include "sl_log.h"
+#include "sl_state.h"
+
+#define SUMMARY_MAX (64 * 1024)
+
+void sl_reload_report_free(sl_reload_report *r)
+{
+    sl_buf_free(&r->summary);
+    free(r->refused_at);
+    memset(r, 0, sizeof *r);
+}
+
+/* The lines of `text` logged one by one after `head` (a diff has one line
+ * per difference). */
+static void log_lines(const char *head, const char *text, size_t len)
+{
+    sl_log_warn("reload", "%s", head);
+    while (len) {
+        const char *nl = memchr(text, '\n', len);
+        size_t n = nl ? (size_t)(nl - text) : len;
+        if (n)
+            sl_log_warn("reload", "%.*s", (int)n, text);
+        text += nl ? n + 1 : n;
+        len -= nl ? n + 1 : n;
+    }
+}
+
+/* Does connector cc's schema differ from its lock? 1 refused (logged with
+ * the difference), 0 it may run. */
+static int schema_refused(const sl_config *next, const sl_connector_conf *cc)
+{
+    char dir[PATH_MAX], err[PATH_MAX + 256], head[PATH_MAX + 512];
+    if (sl_state_dir(next->state_dir, cc->name, 0, dir, sizeof dir, err,
+                     sizeof err) != 0) {
+        sl_log_warn("reload", "connector %s: %s", cc->name, err);
+        return 1;
+    }
+    sl_buf diff;
+    sl_buf_init(&diff, SL_STATE_DIFF_MAX);
+    int refused = 1;
+    switch (sl_state_schema_check(dir, cc->schema, &diff, err, sizeof err)) {
+    case SL_SCHEMA_LOCK_NONE:
+    case SL_SCHEMA_LOCK_SAME:
+        refused = 0;
+        break;
+    case SL_SCHEMA_LOCK_CHANGED:
+        snprintf(head, sizeof head, "connector %s: schema change refused: it "
+                 "keeps running with its old configuration (deliver or drain "
+                 "it, then `sluice reset %s` and restart); the difference "
+                 "from %s/schema.lock:", cc->name, cc->name, dir);
+        log_lines(head, diff.data ? diff.data : "", diff.len);
+        break;
+    case SL_SCHEMA_LOCK_ERROR:
+        sl_log_warn("reload", "connector %s: refused: %s", cc->name, err);
+        break;
+    }
+    sl_buf_free(&diff);
+    return refused;
+}
+
+/* Appends "name: groups" to `list` for a connector that changed (*n
+ * counted; else *same). 0, or -1 out of room. */
+static int compare(const sl_connector_conf *a, const sl_connector_conf *b,
+                   sl_buf *list, size_t *n, size_t *same)
+{
+    sl_buf groups;
+    sl_buf_init(&groups, 4096);
+    int d = sl_config_diff_connector(a, b, &groups);
+    int rc = d < 0 ? -1 : 0;
+    if (d > 0)
+        rc = sl_buf_printf(list, "%s%s: %.*s", (*n)++ ? "; " : "", b->name,
+                           (int)groups.len, groups.data);
+    else if (d == 0)
+        (*same)++;
+    sl_buf_free(&groups);
+    return rc;
+}
+
+static int add_name(sl_buf *list, size_t *n, const char *name)
+{
+    return sl_buf_printf(list, "%s%s", (*n)++ ? ", " : "", name);
+}
+
+/* Fills r from old and next; refused connectors listed in r. */
+static int account(const sl_config *old, const sl_config *next,
+                   sl_reload_report *r)
+{
+    sl_buf changed, added, removed, refused, gw;
+    sl_buf_init(&changed, SUMMARY_MAX);
+    sl_buf_init(&added, SUMMARY_MAX);
+    sl_buf_init(&removed, SUMMARY_MAX);
+    sl_buf_init(&refused, SUMMARY_MAX);
+    sl_buf_init(&gw, 4096);
+    int rc = 0;
+    r->nflags = next->nconnectors;
+    if (!(r->refused_at = calloc(r->nflags ? r->nflags : 1, 1)))
+        rc = -1;
+    for (size_t i = 0; i < next->nconnectors && rc == 0; i++) {
+        const sl_connector_conf *b = &next->connectors[i];
+        const sl_connector_conf *a = sl_config_connector(old, b->name);
+        if (schema_refused(next, b) && (r->refused_at[i] = 1))
+            rc = sl_buf_printf(&refused, "%s%s: schema", r->refused++ ? ", " : "",
+                               b->name);
+        else if (!a)
+            rc = add_name(&added, &r->added, b->name);
+        else
+            rc = compare(a, b, &changed, &r->changed, &r->same);
+    }
+    for (size_t i = 0; i < old->nconnectors && rc == 0; i++)
+        if (!sl_config_connector(next, old->connectors[i].name))
+            rc = add_name(&removed, &r->removed, old->connectors[i].name);
+    int g = rc == 0 ? sl_config_diff_gateway(old, next, &gw) : -1;
+    r->gateway_changed = g > 0;
+    if (g < 0 ||
+        sl_buf_printf(&r->summary, "%zu connector%s changed%s%.*s%s, %zu "
+                      "added%s%.*s%s, %zu removed%s%.*s%s", r->changed,
+                      r->changed == 1 ? "" : "s", r->changed ? " (" : "",
+                      (int)changed.len, changed.data ? changed.data : "",
+                      r->changed ? ")" : "", r->added, r->added ? " (" : "",
+                      (int)added.len, added.data ? added.data : "",
+                      r->added ? ")" : "", r->removed, r->removed ? " (" : "",
+                      (int)removed.len, removed.data ? removed.data : "",
+                      r->removed ? ")" : "") != 0 ||
+        (r->refused && sl_buf_printf(&r->summary, "; %zu refused (%.*s)",
+                                     r->refused, (int)refused.len,
+                                     refused.data) != 0) ||
+        (g > 0 && sl_buf_printf(&r->summary, "; gateway: %.*s", (int)gw.len,
+                                gw.data) != 0))
+        rc = -1;
+    sl_buf_free(&changed);
+    sl_buf_free(&added);
+    sl_buf_free(&removed);
+    sl_buf_free(&refused);
+    sl_buf_free(&gw);
+    return rc;
+}
+
+int sl_reload_refused(const sl_reload_report *r, size_t i)
+{
+    return r->refused_at && i < r->nflags && r->refused_at[i];
+}
+
+/* Problems the loader cannot see: those that need the running config. */
+static size_t against_running(const sl_config *old, const sl_config *next)
+{
+    size_t n = 0;
+    if (strcmp(old->state_dir, next->state_dir) != 0) {
+        sl_log_error("reload", "state_dir cannot change on a reload (running "
+                     "%s, the file says %s): restart to move it",
+                     old->state_dir, next->state_dir);
+        n++;
+    }
+    return n;
+}
+
+sl_config *sl_reload_check(const sl_config *old, const char *path,
+                           sl_reload_report *r, size_t *nproblems)
+{
+    memset(r, 0, sizeof *r);
+    sl_buf_init(&r->summary, SUMMARY_MAX);
+    *nproblems = 0;
+    sl_config_errors errs;
+    sl_config_errors_init(&errs);
+    sl_config *next = sl_config_load(path, &errs);
+    for (size_t i = 0; i < errs.n; i++)
+        sl_log_error("reload", "%s", errs.msgs[i]);
+    *nproblems = next ? 0 : (errs.n ? errs.n : 1);
+    sl_config_errors_free(&errs);
+    if (next)
+        *nproblems = against_running(old, next);
+    if (next && *nproblems == 0 && account(old, next, r) != 0) {
+        sl_log_error("reload", "out of memory comparing the configurations");
+        *nproblems = 1;
+    }
+    if (*nproblems) {
+        sl_config_free(next);
+        sl_reload_report_free(r);
+        return NULL;
+    }
+    return next;
+}

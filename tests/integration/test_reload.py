@@ -1,0 +1,321 @@
+"""Reload on SIGHUP (issue 14, item 1), first step: the gateway survives
+SIGHUP, reads the gateway and connector files again and checks them as the
+start does; a configuration with problems changes nothing and every
+problem is logged; one line per reload says what a reload changes; a
+schema change is refused with the field-by-field difference; reloads are
+counted in /metrics. `sluice run` holds <state_dir>/sluice.pid and
+`sluice reload` signals that pid. Under load (HTTP and TCP clients posting
+while SIGHUPs arrive) every acknowledged record reaches the destination
+and no client sees a refused connection or a 5xx. Applying a changed
+configuration without a restart is a later step."""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sluice_it import (CRM_SCHEMA, SluiceTestCase, compact,  # noqa: E402
+                       connector_lua, crm_record, free_port, sluice_bin,
+                       wait_until)
+
+
+def log_msgs(sl):
+    """The "msg" of every JSON log line sluice wrote so far."""
+    out = []
+    for line in sl.stderr_text().splitlines():
+        try:
+            out.append(json.loads(line).get("msg", ""))
+        except ValueError:
+            out.append(line)
+    return out
+
+
+def reload_counts(sl):
+    st, _, _ = sl.request("GET", "/metrics")
+    assert st == 200, st
+    text = sl.last_raw.decode()
+    counts = {}
+    for m in re.finditer(r'^sluice_config_reloads_total\{result="(\w+)"\} (\d+)$',
+                         text, re.M):
+        counts[m.group(1)] = int(m.group(2))
+    return counts
+
+
+class ReloadTest(SluiceTestCase):
+
+    def start_crm(self, headers=None, gateway_extra=""):
+        self.dest = self.start_destination()
+        self.url = self.dest.url + "/in"
+        self.sl = self.start_sluice(
+            {"crm": connector_lua("crm", self.url, headers=headers)},
+            gateway_extra=gateway_extra)
+        return self.sl
+
+    def rewrite(self, stem, src):
+        with open(self.sl.connector_path(stem), "w") as f:
+            f.write(src)
+
+    def hup_and_wait(self, result="ok"):
+        """SIGHUP, then wait until /metrics counts one more reload of
+        `result`."""
+        before = reload_counts(self.sl).get(result, 0)
+        self.sl.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: reload_counts(self.sl).get(result, 0) == before + 1,
+                   msg="a reload counted as %s" % result)
+        self.assertTrue(self.sl.alive())
+
+    def post_ok(self, ids):
+        st, ans, _ = self.sl.post("crm", [crm_record(i) for i in ids])
+        self.assertEqual(st, 200, ans)
+        self.assertEqual(ans["accepted"], len(ids))
+
+    def delivered_ids(self):
+        return sorted(r["id"] for r in self.dest.records())
+
+    def test_sighup_keeps_running_and_is_counted(self):
+        self.start_crm()
+        self.assertEqual(reload_counts(self.sl), {"ok": 0, "failed": 0})
+        self.post_ok([1, 2])
+        self.hup_and_wait("ok")
+        self.assertIn("reload: 0 connectors changed, 0 added, 0 removed",
+                      log_msgs(self.sl))
+        self.post_ok([3])
+        wait_until(lambda: self.delivered_ids() == [1, 2, 3])
+        self.assertEqual(self.sl.sigterm()[0], 0)
+
+    def test_broken_gateway_file_changes_nothing_and_logs_every_problem(self):
+        self.start_crm()
+        with open(self.sl.gateway_file) as f:
+            good = f.read()
+        with open(self.sl.gateway_file, "w") as f:
+            f.write(good.replace("return {", "return {\n  max_body_bytes = -1,"
+                                 "\n  listne = 1,", 1))
+        self.hup_and_wait("failed")
+        msgs = log_msgs(self.sl)
+        self.assertTrue(any("max_body_bytes" in m for m in msgs), msgs)
+        self.assertTrue(any("listne" in m for m in msgs), msgs)
+        self.assertTrue(any("reload failed: 2 problems" in m and
+                            "unchanged" in m for m in msgs), msgs)
+        self.post_ok([7])
+        wait_until(lambda: self.delivered_ids() == [7])
+        self.assertEqual(reload_counts(self.sl), {"ok": 0, "failed": 1})
+
+    def test_lua_syntax_error_in_a_connector_file_changes_nothing(self):
+        self.start_crm()
+        self.rewrite("crm", "return { name = 'crm', url = ")
+        self.hup_and_wait("failed")
+        self.assertTrue(any("crm.lua" in m for m in log_msgs(self.sl)))
+        self.post_ok([1])
+        wait_until(lambda: self.delivered_ids() == [1])
+
+    def test_changes_are_reported_by_key_group(self):
+        self.start_crm(headers={"X-Env": "one"})
+        self.rewrite("crm", connector_lua("crm", self.url,
+                                          headers={"X-Env": "two"},
+                                          batch={"max_records": 7}))
+        self.rewrite("extra", connector_lua("extra", self.url))
+        self.hup_and_wait("ok")
+        self.assertIn("reload: 1 connector changed (crm: headers, batch), "
+                      "1 added (extra), 0 removed", log_msgs(self.sl))
+        os.unlink(self.sl.connector_path("extra"))
+        os.unlink(self.sl.connector_path("crm"))
+        self.rewrite("other", connector_lua("other", self.url))
+        self.hup_and_wait("ok")
+        self.assertIn("reload: 0 connectors changed, 1 added (other), "
+                      "1 removed (crm)", log_msgs(self.sl))
+
+    def test_schema_change_is_refused_with_the_difference(self):
+        self.start_crm()
+        schema = [dict(f) for f in CRM_SCHEMA]
+        schema[1]["type"] = "integer"  # email
+        self.rewrite("crm", connector_lua("crm", self.url, schema=schema))
+        self.hup_and_wait("ok")
+        msgs = log_msgs(self.sl)
+        self.assertIn("reload: 0 connectors changed, 0 added, 0 removed; "
+                      "1 refused (crm: schema)", msgs)
+        self.assertTrue(any("schema change refused" in m for m in msgs), msgs)
+        self.assertTrue(any('"email"' in m and "string" in m and "integer" in m
+                            for m in msgs), msgs)
+        # the running connector still takes its old schema's records
+        self.post_ok([5])
+        wait_until(lambda: self.delivered_ids() == [5])
+
+    def test_state_dir_cannot_move(self):
+        self.start_crm()
+        with open(self.sl.gateway_file) as f:
+            text = f.read()
+        with open(self.sl.gateway_file, "w") as f:
+            f.write(text.replace("/var\"", "/var2\""))
+        self.hup_and_wait("failed")
+        self.assertTrue(any("state_dir cannot change" in m
+                            for m in log_msgs(self.sl)))
+
+
+class PidFileTest(SluiceTestCase):
+
+    def start_crm(self):
+        self.dest = self.start_destination()
+        self.sl = self.start_sluice(
+            {"crm": connector_lua("crm", self.dest.url + "/in")})
+        self.pidfile = os.path.join(self.sl.dir, "var", "sluice.pid")
+        return self.sl
+
+    def reload_cmd(self, path=None):
+        return subprocess.run(
+            [sluice_bin(), "reload", "-c", path or self.sl.gateway_file],
+            capture_output=True, text=True, timeout=30)
+
+    def test_pid_file_while_running_removed_at_exit(self):
+        self.start_crm()
+        with open(self.pidfile) as f:
+            self.assertEqual(f.read(), "%d\n" % self.sl.proc.pid)
+        self.assertEqual(self.sl.sigterm()[0], 0)
+        self.assertFalse(os.path.exists(self.pidfile))
+
+    def test_second_gateway_on_the_same_state_dir_is_refused(self):
+        self.start_crm()
+        p = subprocess.run([sluice_bin(), "run", "-c", self.sl.gateway_file],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("served by another sluice (pid %d" % self.sl.proc.pid,
+                      p.stderr)
+        self.assertTrue(self.sl.alive())
+
+    def test_reload_command_signals_the_gateway(self):
+        self.start_crm()
+        p = self.reload_cmd()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("SIGHUP sent to pid %d" % self.sl.proc.pid, p.stdout)
+        wait_until(lambda: reload_counts(self.sl).get("ok") == 1)
+        self.assertTrue(self.sl.alive())
+
+    def test_reload_command_without_a_gateway(self):
+        self.start_crm()
+        self.assertEqual(self.sl.sigterm()[0], 0)
+        p = self.reload_cmd()
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("no gateway serves", p.stderr)
+
+    def test_reload_command_with_a_stale_pid_file(self):
+        self.start_crm()
+        self.sl.kill9()  # no clean exit: the file stays, unlocked
+        self.assertTrue(os.path.exists(self.pidfile))
+        p = self.reload_cmd()
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("is stale", p.stderr)
+        # and a new gateway takes the stale file over
+        self.sl.start()
+        with open(self.pidfile) as f:
+            self.assertEqual(f.read(), "%d\n" % self.sl.proc.pid)
+
+    def test_reload_command_with_a_broken_file_signals_nothing(self):
+        self.start_crm()
+        with open(self.sl.connector_path("crm"), "a") as f:
+            f.write("garbage(")
+        p = self.reload_cmd()
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("nothing signalled", p.stderr)
+        time.sleep(0.2)
+        self.assertEqual(reload_counts(self.sl), {"ok": 0, "failed": 0})
+
+
+class ReloadUnderLoadTest(SluiceTestCase):
+    """HTTP and TCP clients post without pause while SIGHUPs arrive (a
+    good file, a broken one, a schema change): every acknowledged record
+    arrives, and no client sees a refused connection or a 5xx."""
+
+    def test_clients_never_notice_a_reload(self):
+        self.dest = self.start_destination()
+        url = self.dest.url + "/in"
+        tport = free_port()
+        sl = self.start_sluice(
+            {"crm": connector_lua("crm", url)},
+            gateway_extra='  tcp = { { listen = "127.0.0.1:%d", connector = '
+            '"crm", ack = true } },' % tport)
+        stop = threading.Event()
+        acked, problems = [], []
+        lock = threading.Lock()
+
+        def http_client(base):
+            i = base
+            while not stop.is_set():
+                try:
+                    st, ans, _ = sl.post("crm", [crm_record(i), crm_record(i + 1)])
+                except OSError as e:
+                    with lock:
+                        problems.append("http %r" % e)
+                    return
+                with lock:
+                    if st == 200 and ans["accepted"] == 2:
+                        acked.extend([i, i + 1])
+                    else:
+                        problems.append("http %s %s" % (st, ans))
+                i += 2
+
+        def tcp_client(base):
+            try:
+                s = socket.create_connection(("127.0.0.1", tport), timeout=10)
+                f = s.makefile("rb")
+                i = base
+                while not stop.is_set():
+                    s.sendall(compact(crm_record(i)) + b"\n")
+                    answer = f.readline()
+                    with lock:
+                        if answer == b"ok\n":
+                            acked.append(i)
+                        else:
+                            problems.append("tcp %r" % answer)
+                            return
+                    i += 1
+                s.close()
+            except OSError as e:
+                with lock:
+                    problems.append("tcp %r" % e)
+
+        threads = [threading.Thread(target=http_client, args=(b,))
+                   for b in (1000000, 2000000)]
+        threads += [threading.Thread(target=tcp_client, args=(b,))
+                    for b in (3000000, 4000000)]
+        for t in threads:
+            t.start()
+        try:
+            crm = sl.connector_path("crm")
+            with open(crm) as f:
+                good = f.read()
+            schema = [dict(f) for f in CRM_SCHEMA]
+            schema[0]["type"] = "string"
+            steps = [
+                (connector_lua("crm", url, headers={"X-Reload": "1"}), "ok"),
+                (connector_lua("crm", url, schema=schema), "ok"),
+                ("return {", "failed"),
+                (good, "ok"),
+            ]
+            for src, result in steps:
+                time.sleep(0.3)
+                before = reload_counts(sl).get(result, 0)
+                with open(crm, "w") as f:
+                    f.write(src)
+                sl.proc.send_signal(signal.SIGHUP)
+                wait_until(lambda: reload_counts(sl).get(result, 0) == before + 1)
+            time.sleep(0.3)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(30)
+        self.assertEqual(problems, [])
+        self.assertGreater(len(acked), 100)
+        want = sorted(acked)
+        wait_until(lambda: set(want) <= set(r["id"] for r in self.dest.records()),
+                   timeout=30, msg="every acknowledged record delivered")
+        self.assertTrue(sl.alive())
+
+
+if __name__ == "__main__":
+    unittest.main()
