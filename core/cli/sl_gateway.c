@@ -23,6 +23,7 @@
 #include "sl_pidfile.h"
 #include "sl_pieces.h"
 #include "sl_reload.h"
+#include "sl_readyz.h"
 #include "sl_state.h"
 #include "sl_time.h"
 #include "sl_tls_files.h"
@@ -247,6 +248,18 @@ static int gateway_metrics(void *arg, sl_buf *out)
     return n ? sl_metrics_prom(&sl_metrics_tls_table, views, n, out) : 0;
 }
 
+/* sl_intake_http_ready_fn: sl_readyz's checks of this gateway. */
+static int ready_checks(void *arg, sl_buf *out)
+{
+    gateway *g = arg;
+    sl_readyz_facts f = {
+        .state_dir = g->cfg->state_dir, .connectors = g->connectors,
+        .n = g->n, .tcp_up = g->ntcp, .tcp_wanted = g->cfg->ntcp,
+        .stopping = g->stopping, .config_loaded = g->cfg != NULL,
+    };
+    return sl_readyz_checks(&f, out);
+}
+
 /* The TCP listeners of cfg->tcp, each with its TLS context, and the
  * helper threads that check their large chunks. -1 said on stderr. */
 static int start_tcp(gateway *g)
@@ -348,6 +361,7 @@ static int start(gateway *g)
         return -1;
     }
     sl_intake_http_set_metrics(g->intake, gateway_metrics, g);
+    sl_intake_http_set_ready(g->intake, ready_checks, g);
     if (start_tcp(g) != 0)
         return -1;
     g->sigint = evsignal_new(g->base, SIGINT, on_signal, g);

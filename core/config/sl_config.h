@@ -99,6 +99,8 @@ typedef struct sl_connector_conf {
     unsigned retry_max_elapsed_s; /* give up (dead letters) after this long
                                      since a batch's first attempt; 0 never;
                                      default 86400 */
+    unsigned degraded_after_s;  /* state "degraded" once attempts fail
+                                   this long; default 60 */
     int on_permanent;           /* SL_ON_PERMANENT_*; default bisect */
     sl_status_lists *status;    /* owned: the `status` lists overriding
                                    the default classes; NULL: none given */

@@ -529,6 +529,11 @@ const sl_config_key sl_config_connector_keys[] = {
      .desc = "Destinations reached directly, not through the proxy."},
     {.name = "retry", .kind = SL_CONFIG_TABLE, .sub = retry_keys,
      .desc = "Backoff between attempts of a failed batch."},
+    {.name = "degraded_after_s", .kind = SL_CONFIG_INTEGER,
+     .store = SL_CONFIG_STORE_UNSIGNED,
+     .off = CONNECTOR_OFFSET(c.degraded_after_s), .def = 60, .min = 1, .max = 86400, .unit = "s",
+     .desc = "Its state turns `degraded` once attempts have been failing "
+             "this long; see [Health](operations.md#health)."},
     {.name = "rate_limit", .kind = SL_CONFIG_CUSTOM,
      .custom = sl_config_parse_rate_limit, .ltype = LUA_TTABLE,
      .what = "a table", .sub = rate_limit_keys, .doc_sub_one = true,

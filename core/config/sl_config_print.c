@@ -363,6 +363,8 @@ static void print_delivery(FILE *out, const sl_connector_conf *connector)
                 connector->retry_max_elapsed_s);
     else
         fprintf(out, "forever\n");
+    fprintf(out, "  degraded after  %u s of failing attempts\n",
+            connector->degraded_after_s);
     fprintf(out, "  on_permanent    %s%s\n",
             sl_config_on_permanent_choices[connector->on_permanent],
             connector->ordered ? "; ordered (one request in flight)" : "");

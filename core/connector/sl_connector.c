@@ -11,6 +11,7 @@
 
 #include "sl_delivery.h"
 #include "sl_dlq.h"
+#include "sl_health.h"
 #include "sl_inbox.h"
 #include "sl_log.h"
 #include "sl_luaruntime.h"
@@ -42,6 +43,7 @@ struct sl_connector {
     sl_stats stats;
     sl_unsettled *unsettled; /* appends not yet durable: accepted once
                                 they are, refused if the spool drops them */
+    sl_health *health; /* its state for GET /v1/connectors and /metrics */
     sl_buf block;   /* reused per request until the spool takes it */
     sl_buf rejects; /* reused per request */
     struct event *inbox_ev;
@@ -77,11 +79,21 @@ static void spool_failed(void *ud, uint64_t lsn)
 
 static void take_inbox(sl_connector *c);
 
+/* A blocked connector whose spool has had room for a while (nobody
+ * refused since) is not blocked any more. */
+#define UNBLOCK_QUIET_MS 5000
+
 static void on_inbox_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    take_inbox(arg);
+    sl_connector *c = arg;
+    int64_t now = sl_time_wall_ms(), refused_at;
+    sl_health_last_error(c->health, &refused_at);
+    if (sl_health_blocked(c->health) && now - refused_at >= UNBLOCK_QUIET_MS &&
+        sl_spool_has_room(c->spool, 65536))
+        sl_health_unblocked(c->health, now);
+    take_inbox(c);
 }
 
 sl_connector *sl_connector_new(const sl_connector_conf *conf,
@@ -134,6 +146,12 @@ sl_connector *sl_connector_new(const sl_connector_conf *conf,
                            &c->stats, &sl_time_system_clock, err, errlen);
     if (!c->d)
         goto fail;
+    if (!(c->health = sl_health_new((uint64_t)conf->degraded_after_s * 1000,
+                                    sl_time_wall_ms()))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    sl_delivery_set_health(c->d, c->health);
     if (conf->L && conf->transform_ref != LUA_NOREF &&
         conf->transform_ref != LUA_REFNIL) {
         c->transform = sl_transform_new(conf->L, conf->transform_ref,
@@ -173,6 +191,7 @@ void sl_connector_free(sl_connector *c)
         event_free(c->inbox_ev);
     sl_delivery_free(c->d);
     c->d = NULL;
+    sl_health_free(c->health); /* after the delivery that borrowed it */
     memset(c->waiters, 0, sizeof c->waiters);
     sl_spool_close(c->spool);
     sl_unsettled_free(c->unsettled);
@@ -208,6 +227,7 @@ void sl_connector_remove_durable_cb(sl_connector *c, sl_connector_durable_fn fn,
 }
 
 const char *sl_connector_name(const sl_connector *c) { return c->conf->name; }
+const char *sl_connector_dir(const sl_connector *c) { return c->dir; }
 
 int sl_connector_durable(const sl_connector *c)
 {
@@ -270,6 +290,7 @@ static sl_spool_rc check_and_spool(sl_connector *c, sl_transform *transform,
         if (*ticket == 0 ||
             sl_unsettled_push(c->unsettled, *ticket, res->accepted) != 0)
             c->stats.accepted += res->accepted;
+        sl_health_unblocked(c->health, sl_time_wall_ms());
         if (*ticket == 0)
             sl_delivery_notify(c->d);
     }
@@ -278,12 +299,25 @@ static sl_spool_rc check_and_spool(sl_connector *c, sl_transform *transform,
     return SL_SPOOL_OK;
 }
 
+/* The spool refused records (full, or a write failed): the connector is
+ * blocked (its health) until it takes records again. */
+static void note_refusal(sl_connector *c, sl_spool_rc rc)
+{
+    if (rc == SL_SPOOL_FULL || rc == SL_SPOOL_IOERR)
+        sl_health_refused(c->health, rc == SL_SPOOL_FULL
+                                         ? "spool full: the intake answers 503"
+                                         : "cannot write the spool: the "
+                                           "intake answers 503",
+                          sl_time_wall_ms());
+}
+
 /* The answer to a request the spool refused; its HTTP status. */
 static int refused(sl_connector *c, sl_spool_rc rc, size_t accepted,
                    sl_buf *answer, int *retry_after_s)
 {
     c->stats.refused += accepted;
     char msg[320];
+    note_refusal(c, rc);
     switch (rc) {
     case SL_SPOOL_FULL:
         *retry_after_s = 1;
@@ -433,8 +467,10 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
         return 503;
     /* no room for about this much: do not parse what would be thrown away
      * (the stream intake calls again every few ms while it is full) */
-    if (!sl_spool_has_room(c->spool, len < 65536 ? len : 65536))
+    if (!sl_spool_has_room(c->spool, len < 65536 ? len : 65536)) {
+        note_refusal(c, SL_SPOOL_FULL);
         return 503;
+    }
     /* a large chunk of a connector without a transform is checked in
      * pieces on the helper threads and this one; the spool, the counters
      * and the reject log stay here */
@@ -443,6 +479,7 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
     /* refused: nothing counted, the same lines come again */
     sl_spool_rc rc = check_and_spool(c, c->transform, SL_INGEST_NDJSON, data,
                                      len, 0, pieces, res, ticket);
+    note_refusal(c, rc);
     if (rc != SL_SPOOL_OK)
         return rc == SL_SPOOL_FULL ? 503 : 500;
     if (res->listed > 0 && !pieces) {
@@ -551,6 +588,8 @@ static void take_inbox(sl_connector *c)
 /* The values sl_metrics_connector_table lists. */
 static void read_metrics(const sl_connector *c, sl_metrics_connector *m)
 {
+    sl_health_state st = sl_health_state_at(c->health, sl_time_wall_ms(),
+                                            NULL);
     *m = (sl_metrics_connector){
         .name = c->conf->name,
         .stats = c->stats,
@@ -560,7 +599,30 @@ static void read_metrics(const sl_connector *c, sl_metrics_connector *m)
         .spool_bytes = sl_spool_disk_bytes(c->spool),
         .dead_letters = c->dlq ? sl_dlq_count(c->dlq) : 0,
         .concurrency_limit = sl_delivery_concurrency(c->d),
+        .state_delivering = st == SL_HEALTH_DELIVERING,
+        .state_degraded = st == SL_HEALTH_DEGRADED,
+        .state_blocked = st == SL_HEALTH_BLOCKED,
     };
+}
+
+/* ,"state":..,"since":..,"last_error":..,"last_error_at":.. */
+static void describe_health(const sl_connector *c, sl_buf *out)
+{
+    int64_t since, at;
+    sl_health_state st = sl_health_state_at(c->health, sl_time_wall_ms(),
+                                            &since);
+    const char *e = sl_health_last_error(c->health, &at);
+    char t[SL_TIME_FORMAT_MAX];
+    sl_time_format_rfc3339(since, t, sizeof t);
+    sl_buf_printf(out, ",\"state\":\"%s\",\"since\":\"%s\",\"last_error\":",
+                  sl_health_state_name(st), t);
+    if (!at) {
+        sl_buf_printf(out, "null,\"last_error_at\":null");
+        return;
+    }
+    sl_buf_json_string(out, e, strlen(e));
+    sl_time_format_rfc3339(at, t, sizeof t);
+    sl_buf_printf(out, ",\"last_error_at\":\"%s\"", t);
 }
 
 void sl_connector_describe(const sl_connector *c, sl_buf *out)
@@ -588,8 +650,10 @@ void sl_connector_describe(const sl_connector *c, sl_buf *out)
                       sl_schema_field_nullable(cf->schema, i) ? "true" : "false");
     }
     sl_buf_printf(out, "],\"batch\":{\"max_records\":%zu,\"max_bytes\":%zu,"
-                  "\"max_delay_ms\":%u},\"stats\":", cf->batch_max_records,
+                  "\"max_delay_ms\":%u}", cf->batch_max_records,
                   cf->batch_max_bytes, cf->batch_max_delay_ms);
+    describe_health(c, out);
+    sl_buf_append(out, ",\"stats\":", 9);
     sl_metrics_connector m;
     read_metrics(c, &m);
     sl_metrics_json(&sl_metrics_connector_table, &m, out);

@@ -44,6 +44,9 @@ void sl_connector_remove_durable_cb(sl_connector *c, sl_connector_durable_fn fn,
 
 const char *sl_connector_name(const sl_connector *c);
 
+/* Its state directory, <state_dir>/<name>; borrowed. */
+const char *sl_connector_dir(const sl_connector *c);
+
 /* Is a request with this Authorization header value (may be NULL) let
  * in? SL_AUTH_OK when the connector has no intake keys. Counts refusals. */
 sl_auth_rc sl_connector_authorize(sl_connector *c, const char *authorization);

@@ -23,6 +23,14 @@
      STAT(tls_failures[SL_TLS_CAUSE_##cause - 1]), NULL, prom, ABSENT,       \
      "Delivery attempts whose TLS failed, by cause.", "cause=\"" key "\""}
 
+/* One sample per health state (sl_health): 1 for the connector's state
+ * now, 0 for the others; its JSON is "state" of GET /v1/connectors. */
+#define STATE_ROW(state, prom)                                               \
+    {"sluice_connector_state", GAUGE, CONN(state_##state), NULL, prom,       \
+     ABSENT, "The connector's health state now (1) and the others (0): "    \
+     "delivering, degraded (attempts failing for degraded_after_s), blocked "\
+     "(spool full; the intake answers 503).", "state=\"" #state "\""}
+
 /* prom_at: the order of /metrics; json_at: the order of the "stats"
  * object of GET /v1/connectors. */
 static const sl_metrics_row connector_rows[] = {
@@ -97,6 +105,9 @@ static const sl_metrics_row connector_rows[] = {
     {"sluice_concurrency_limit", GAUGE, CONN(concurrency_limit),
      "concurrency_limit", 31, 23, "Delivery requests that may be in flight: "
      "the adaptive limit now, or the fixed concurrency.", NULL},
+    STATE_ROW(delivering, 32),
+    STATE_ROW(degraded, 33),
+    STATE_ROW(blocked, 34),
 };
 
 /* A row for every value of the view: a counter added to sl_stats without

@@ -63,6 +63,9 @@ typedef struct sl_metrics_connector {
     uint64_t spool_bytes;  /* undelivered bytes the spool holds */
     uint64_t dead_letters; /* records in the dead letters */
     uint64_t concurrency_limit; /* requests that may be in flight now */
+    uint64_t state_delivering;  /* 1 when its health state is this, else 0 */
+    uint64_t state_degraded;
+    uint64_t state_blocked;
 } sl_metrics_connector;
 
 /* The view of the HTTP intake (gateway-wide): filled by sl_httpconn. */

@@ -1,18 +1,14 @@
 /* sl_delivery: batching, sending and retrying for one connector.
- *
  * A batch is a cut of the spool (sl_batch: its records in the connector's
  * form, worked through as pieces): the whole batch first; a 413 or a
  * permanent failure under bisect replaces the current piece by its two
- * halves. What an answer means and how long to wait come from sl_retry.
- * A piece that cannot be halved further and fails permanently, or that
- * runs out of retry time, is dead-lettered. When no piece is left the
- * dead letters are written (one fdatasync) and the cut is done in the
- * spool.
- *
- * Outstanding batches (in flight or waiting to retry) are limited by
- * `concurrency` (1 with `ordered`), so a dead destination backs records up
- * in the spool, where its limit applies; an adaptive one (sl_adaptive)
- * limits attempts in flight, and outstanding batches to twice that. */
+ * halves. sl_retry says what an answer means and how long to wait. A piece
+ * that cannot be halved further and fails permanently, or runs out of
+ * retry time, is dead-lettered; when no piece is left the dead letters are
+ * written (one fdatasync) and the cut is done in the spool. Outstanding
+ * batches are limited by `concurrency` (1 with `ordered`), so a dead
+ * destination backs records up in the spool; an adaptive one limits
+ * attempts in flight (batches: twice that). Answers feed sl_health. */
 #include "sl_delivery.h"
 
 #include <stdio.h>
@@ -27,6 +23,7 @@
 #include "sl_batch.h"
 #include "sl_graves.h"
 #include "sl_headers_fn.h"
+#include "sl_health.h"
 #include "sl_log.h"
 #include "sl_lua_req.h"
 #include "sl_pace.h"
@@ -76,6 +73,7 @@ struct sl_delivery {
     sl_dlq *dlq;
     sl_stats *stats;
     sl_tls_report *tls;         /* TLS failures, logged by cause */
+    sl_health *health;          /* borrowed (the connector's); NULL none */
     sl_quota *quota;            /* the destination's rate-limit headers */
     const sl_time_clock *clock;
     sl_retry_policy retry;      /* its random source is d->rng */
@@ -680,6 +678,7 @@ static void on_response(void *ud, const sl_http_client_response *res)
     /* a TLS failure, even one that comes as an answer, is about the
      * connection: retried like a transport error, logged by cause */
     int tls_failed = sl_tls_report_attempt(d->tls, b->url, res);
+    sl_health_attempt(d->health, res, tls_failed, wall_ms(d));
     if (d->adaptive) /* the HTTP answer, whatever response_fn says */
         sl_adaptive_answer(d->adaptive, res, tls_failed, busy(d) + 1,
                            mono_ms(d));
@@ -792,6 +791,7 @@ void sl_delivery_stop(sl_delivery *d)
 
 size_t sl_delivery_pending(const sl_delivery *d) { return d->pending; }
 size_t sl_delivery_in_flight(const sl_delivery *d) { return d->in_flight; }
+void sl_delivery_set_health(sl_delivery *d, sl_health *h) { d->health = h; }
 
 size_t sl_delivery_concurrency(const sl_delivery *d)
 {

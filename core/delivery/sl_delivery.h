@@ -64,6 +64,11 @@ size_t sl_delivery_pending(const sl_delivery *d);
 /* Requests in flight right now. */
 size_t sl_delivery_in_flight(const sl_delivery *d);
 
+/* Report every attempt's answer to h (borrowed: it must outlive d, or be
+ * set to NULL first); NULL: to none (the default). */
+struct sl_health;
+void sl_delivery_set_health(sl_delivery *d, struct sl_health *h);
+
 /* Requests that may be in flight: the adaptive limit now, or the fixed
  * concurrency (1 when ordered). */
 size_t sl_delivery_concurrency(const sl_delivery *d);

@@ -44,6 +44,8 @@ struct sl_intake_http {
                            refusals in JSON */
     sl_intake_http_metrics_fn more_metrics; /* borrowed; NULL none */
     void *more_metrics_arg;
+    sl_intake_http_ready_fn ready; /* the gateway's checks; NULL none */
+    void *ready_arg;
 };
 
 static const char *reason(int code)
@@ -412,6 +414,24 @@ static void route_connectors(sl_intake_http *in, struct evhttp_request *req,
     reply_error(in, req, 404, "no such route");
 }
 
+/* GET /readyz: 200 when every check passes, else 503; the body names
+ * each check and what is wrong with it. */
+static void get_readyz(sl_intake_http *in, struct evhttp_request *req)
+{
+    sl_buf *a = &in->answer;
+    sl_buf_reset(a);
+    sl_buf_append(a, "{\"checks\":{\"http_listener\":", 27);
+    int failed = !in->listener;
+    sl_buf_printf(a, "%s", failed ? "\"not listening\"" : "\"ok\"");
+    if (in->ready)
+        failed += in->ready(in->ready_arg, a);
+    sl_buf_printf(a, "},\"status\":\"%s\"}", failed ? "not ready" : "ready");
+    if (a->len && sl_buf_putc(a, '\n') == 0 && a->data)
+        reply(req, failed ? 503 : 200, "application/json", a->data, a->len);
+    else
+        reply_error(in, req, 500, "out of memory");
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     sl_intake_http *in = arg;
@@ -432,6 +452,11 @@ static void on_request(struct evhttp_request *req, void *arg)
         sl_buf_reset(&in->answer);
         sl_buf_append(&in->answer, "{\"status\":\"ok\"}", 15);
         reply_json(req, 200, &in->answer);
+    } else if (ulen == 7 && memcmp(uri, "/readyz", 7) == 0) {
+        if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD)
+            method_not_allowed(in, req, "GET");
+        else
+            get_readyz(in, req);
     } else if (ulen == 8 && memcmp(uri, "/metrics", 8) == 0) {
         if (cmd != EVHTTP_REQ_GET) {
             method_not_allowed(in, req, "GET");
@@ -528,6 +553,13 @@ void sl_intake_http_set_metrics(sl_intake_http *in, sl_intake_http_metrics_fn fn
 {
     in->more_metrics = fn;
     in->more_metrics_arg = arg;
+}
+
+void sl_intake_http_set_ready(sl_intake_http *in, sl_intake_http_ready_fn fn,
+                              void *arg)
+{
+    in->ready = fn;
+    in->ready_arg = arg;
 }
 
 unsigned long long sl_intake_http_tls_failures(const sl_intake_http *in)

@@ -1,7 +1,10 @@
 /* sl_intake_http: the HTTP intake (libevent evhttp). Routes
  *   POST /v1/connectors/{name}/records   records in (JSON or NDJSON)
  *   GET  /v1/connectors[/{name}]         connectors, schema and counters
- *   GET  /healthz, GET /metrics          liveness, Prometheus text
+ *   GET  /healthz                        liveness: the process answers
+ *   GET  /readyz                         readiness: 200, or 503 naming the
+ *                                        check that failed
+ *   GET  /metrics                        Prometheus text
  * Every answer is JSON (metrics excepted). */
 #ifndef SL_INTAKE_HTTP_H
 #define SL_INTAKE_HTTP_H
@@ -47,6 +50,15 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
  * borrowed). */
 void sl_intake_http_set_metrics(sl_intake_http *in, sl_intake_http_metrics_fn fn,
                                 void *arg);
+
+/* The checks of GET /readyz beyond the intake's own listener: append
+ * `,"name":"ok"` or `,"name":"what is wrong"` per check (JSON members of
+ * the "checks" object) and return how many failed (0: ready). */
+typedef int (*sl_intake_http_ready_fn)(void *arg, struct sl_buf *checks);
+
+/* GET /readyz also runs fn (arg is passed to it; both borrowed). */
+void sl_intake_http_set_ready(sl_intake_http *in, sl_intake_http_ready_fn fn,
+                              void *arg);
 
 /* TLS handshakes that failed or timed out since start (0 without tls). */
 unsigned long long sl_intake_http_tls_failures(const sl_intake_http *in);

@@ -42,7 +42,10 @@ static void fill(sl_metrics_connector *m, const char *name, uint64_t first,
     m->spool_bytes = v, v += step;
     m->dead_letters = v, v += step;
     m->stats.concurrency_decreases = v, v += step;
-    m->concurrency_limit = v;
+    m->concurrency_limit = v, v += step;
+    m->state_delivering = v, v += step;
+    m->state_degraded = v, v += step;
+    m->state_blocked = v;
 }
 
 /* What /metrics showed for two connectors before the table (byte for
@@ -179,7 +182,20 @@ static const char want_connectors[] =
     "flight: the adaptive limit now, or the fixed concurrency.\n"
     "# TYPE sluice_concurrency_limit gauge\n"
     "sluice_concurrency_limit{connector=\"a\"} 33\n"
-    "sluice_concurrency_limit{connector=\"b\"} 18446744073709551583\n";
+    "sluice_concurrency_limit{connector=\"b\"} 18446744073709551583\n"
+    "# HELP sluice_connector_state The connector's health state now (1) "
+    "and the others (0): delivering, degraded (attempts failing for "
+    "degraded_after_s), blocked (spool full; the intake answers 503).\n"
+    "# TYPE sluice_connector_state gauge\n"
+    "sluice_connector_state{connector=\"a\",state=\"delivering\"} 34\n"
+    "sluice_connector_state{connector=\"b\",state=\"delivering\"} "
+    "18446744073709551582\n"
+    "sluice_connector_state{connector=\"a\",state=\"degraded\"} 35\n"
+    "sluice_connector_state{connector=\"b\",state=\"degraded\"} "
+    "18446744073709551581\n"
+    "sluice_connector_state{connector=\"a\",state=\"blocked\"} 36\n"
+    "sluice_connector_state{connector=\"b\",state=\"blocked\"} "
+    "18446744073709551580\n";
 
 static const char want_http[] =
     "# HELP sluice_http_connections HTTP intake connections open.\n"
