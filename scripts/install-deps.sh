@@ -11,6 +11,8 @@ pkgs=(
   # tests: a private CA and certificates (openssl), an HTTP/2 and TLS
   # destination (nginx), a forward proxy (tinyproxy)
   python3 curl ca-certificates openssl nginx-light tinyproxy-bin
+  # tests: rendering the man page sluice(1) with warnings on (groff)
+  groff-base
 )
 # extras, any of them at once:
 #   --bench  the benchmark tools (scripts/bench.sh, bench/callgrind.sh)

@@ -15,6 +15,7 @@
 #include "sl_config_load.h"
 #include "sl_dlq.h"
 #include "sl_dlq_line.h"
+#include "sl_help.h"
 #include "sl_json.h"
 #include "sl_state.h"
 #include "sl_time.h"
@@ -34,15 +35,10 @@ static const struct {
 };
 #define DLQ_NCMDS (sizeof dlq_cmds / sizeof dlq_cmds[0])
 
+/* the text lives in sl_help.c, with every command's */
 static void dlq_usage(FILE *out)
 {
-    fprintf(out, "usage: sluice dlq <command> CONNECTOR [options] "
-            "[-c FILE]\n\n");
-    for (size_t i = 0; i < DLQ_NCMDS; i++)
-        fprintf(out, "  %-52s %s\n", dlq_cmds[i].synopsis, dlq_cmds[i].what);
-    fprintf(out, "\nT is RFC 3339 (2026-11-26T10:00:00Z) or unix seconds, "
-            "compared with the time\nof dead-lettering. Several --id select "
-            "several entries. FILE defaults to\nconf/sluice.lua.\n");
+    sl_help_print_cmd(sl_help_find("dlq"), out);
 }
 
 typedef struct cli {

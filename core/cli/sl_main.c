@@ -1,5 +1,6 @@
-/* sluice: command-line entry point. Subcommands: run, check, keys, sink,
- * dlq, reset, version; each is one call into its own module. */
+/* sluice: command-line entry point. Subcommands: run, check, reload,
+ * keys, sink, dlq, reset, version, help; each is one call into its own
+ * module. Their help text lives in sl_help.c, one row per command. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "sl_preview.h"
 #include "sl_dlq_cli.h"
 #include "sl_gateway.h"
+#include "sl_help.h"
 #include "sl_log.h"
 #include "sl_reload_cli.h"
 #include "sl_reset.h"
@@ -20,26 +22,7 @@
 
 #define SLUICE_VERSION "0.1.0"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: sluice <command> [options]\n"
-            "\n"
-            "commands:\n"
-            "  run   [-c FILE] [--log-level L]   serve the intake and deliver records\n"
-            "  check [-c FILE]                   load and validate the configuration\n"
-            "  reload [-c FILE]                  check FILE, then ask its running gateway to reload\n"
-            "  sink  --listen HOST:PORT [--status N] [--body]\n"
-            "                                    a printing HTTP destination for trying connectors\n"
-            "  keys                              print the connector key reference (Markdown)\n"
-            "  dlq   list|show|replay|purge CONNECTOR [options] [-c FILE]\n"
-            "                                    dead letters (`sluice dlq help`)\n"
-            "  reset CONNECTOR [--force] [-c FILE]\n"
-            "                                    forget a connector's schema lock to accept a new schema\n"
-            "  version\n"
-            "\n"
-            "FILE defaults to conf/sluice.lua.\n");
-}
+static void usage(FILE *out) { sl_help_print_overview(out); }
 
 static int parse_hostport(const char *s, char *host, size_t hlen, int *port)
 {
@@ -139,14 +122,21 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
+    /* `sluice COMMAND ... --help`: the command's help, whatever else */
+    const sl_help_cmd *help = sl_help_find(cmd);
+    if (help && sl_help_wanted(argc - 2, argv + 2)) {
+        sl_help_print_cmd(help, stdout);
+        return 0;
+    }
     if (strcmp(cmd, "sink") == 0)
         return cmd_sink(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("sluice %s\n", SLUICE_VERSION);
         return 0;
     }
-    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
-        strcmp(cmd, "-h") == 0) {
+    if (strcmp(cmd, "help") == 0)
+        return sl_help_main(argc - 2, argv + 2, SLUICE_VERSION);
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return 0;
     }
@@ -158,6 +148,12 @@ int main(int argc, char **argv)
         return sl_dlq_cli_main(argc - 2, argv + 2);
     if (strcmp(cmd, "reset") == 0)
         return sl_reset_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "check") != 0 && strcmp(cmd, "run") != 0 &&
+        strcmp(cmd, "reload") != 0) {
+        fprintf(stderr, "sluice: unknown command \"%s\"\n", cmd);
+        usage(stderr);
+        return 2;
+    }
     const char *path = "conf/sluice.lua";
     for (int i = 2; i < argc; i++) {
         if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
@@ -172,18 +168,15 @@ int main(int argc, char **argv)
             }
             sl_log_set_level((sl_log_level)lvl);
         } else {
-            fprintf(stderr, "sluice %s: unknown option \"%s\"\n", cmd, argv[i]);
-            usage(stderr);
+            fprintf(stderr, "sluice %s: unknown option \"%s\"\n\n", cmd,
+                    argv[i]);
+            sl_help_print_cmd(help, stderr);
             return 2;
         }
     }
     if (strcmp(cmd, "check") == 0)
         return cmd_check(path);
-    if (strcmp(cmd, "run") == 0)
-        return cmd_run(path);
     if (strcmp(cmd, "reload") == 0)
         return sl_reload_cli_main(path);
-    fprintf(stderr, "sluice: unknown command \"%s\"\n", cmd);
-    usage(stderr);
-    return 2;
+    return cmd_run(path);
 }

@@ -15,6 +15,7 @@
 
 #include "sl_config_load.h"
 #include "sl_dlq.h"
+#include "sl_help.h"
 #include "sl_inbox.h"
 #include "sl_spool.h"
 #include "sl_state.h"
@@ -219,16 +220,10 @@ out:
     return rc;
 }
 
+/* the text lives in sl_help.c, with every command's */
 static void reset_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: sluice reset CONNECTOR [--force] [-c FILE]\n"
-            "\n"
-            "Forget the schema CONNECTOR locked on its first run, so that its\n"
-            "next run accepts the schema in its file. Refused while a sluice\n"
-            "runs it, and while it holds undelivered records or dead letters\n"
-            "(made with the old schema) unless --force discards them.\n"
-            "FILE defaults to conf/sluice.lua.\n");
+    sl_help_print_cmd(sl_help_find("reset"), out);
 }
 
 int sl_reset_main(int argc, char **argv)

@@ -1,7 +1,8 @@
 """`cmake --install` of the current build: the installed binary finds its
 Lua modules from its own location, and the installed example passes
 `sluice check` from another directory, with nothing of the source tree
-compiled in (issue 10).
+compiled in (issue 10), and the man page goes to share/man/man1
+(issue 14).
 
 The source and build trees stay as they are: the test installs into a
 temporary prefix and runs the installed binary with SLUICE_LUA_PATH unset
@@ -79,6 +80,11 @@ class Install(unittest.TestCase):
         doc = os.path.join(self.prefix, "share", "doc", "sluice")
         for name in ("README.md", "connectors.md", "operations.md"):
             self.assertTrue(os.path.isfile(os.path.join(doc, name)), name)
+        # the man page sluice(1), made from the help table at build time
+        man = os.path.join(self.prefix, "share", "man", "man1", "sluice.1")
+        self.assertTrue(os.path.isfile(man), man)
+        with open(man) as f:
+            self.assertTrue(f.read().startswith(".TH SLUICE 1 "))
         # the build tree's pointer to the source is not installed, nor is
         # the example's state (conf/var, left by the demo)
         found = [os.path.join(d, f) for d, _, fs in os.walk(self.prefix)
