@@ -14,6 +14,7 @@
 #include "sl_dlq_cli.h"
 #include "sl_gateway.h"
 #include "sl_help.h"
+#include "sl_leftover.h"
 #include "sl_log.h"
 #include "sl_reload_cli.h"
 #include "sl_reset.h"
@@ -57,6 +58,8 @@ static int cmd_check(const char *path)
         sl_config_print_connector(&cfg->connectors[i], stdout);
         sl_preview_connector(&cfg->connectors[i], stdout);
     }
+    /* a removed connector's spool and dead letters stay on disk */
+    sl_leftover_report(cfg, stdout);
     /* a connector whose schema changed since it ran must not start */
     if (sl_state_check_locks(cfg, stderr) > 0) {
         sl_config_free(cfg);

@@ -226,6 +226,34 @@ class PidFileTest(SluiceTestCase):
         self.assertEqual(reload_counts(self.sl), {"ok": 0, "failed": 0})
 
 
+class RemovedConnectorTest(SluiceTestCase):
+    """A connector whose file is gone keeps its directory; `sluice check`
+    says what it still holds."""
+
+    def test_check_names_what_a_removed_connector_left(self):
+        dest = self.start_destination()
+        dead_url = "http://127.0.0.1:%d/in" % free_port()  # nobody listens
+        sl = self.start_sluice({
+            "crm": connector_lua("crm", dest.url + "/in"),
+            "old": connector_lua("old", dead_url,
+                                 retry={"base_ms": 1000, "max_ms": 5000})})
+        st, ans, _ = sl.post("old", [crm_record(i) for i in range(3)])
+        self.assertEqual(st, 200, ans)
+        self.assertEqual(sl.sigterm()[0], 0)
+        rc, out, err = sl.cli("check")
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("NOTE", out)
+        os.unlink(sl.connector_path("old"))
+        rc, out, err = sl.cli("check")
+        self.assertEqual(rc, 0, err)
+        notes = [l for l in out.splitlines() if l.startswith("NOTE")]
+        self.assertEqual(len(notes), 1, out)
+        self.assertIn('no connector "old" is configured', notes[0])
+        self.assertIn("3 undelivered records", notes[0])
+        self.assertIn("0 dead letters", notes[0])
+        self.assertTrue(os.path.isdir(os.path.join(sl.dir, "var", "old", "spool")))
+
+
 class ReloadUnderLoadTest(SluiceTestCase):
     """HTTP and TCP clients post without pause while SIGHUPs arrive (a
     good file, a broken one, a schema change): every acknowledged record
