@@ -58,6 +58,8 @@ typedef struct sl_header {
 typedef struct sl_connector_conf {
     char *name;              /* identifier [A-Za-z_][A-Za-z0-9_-]*, <= 64 */
     char *file;              /* path of the connector file */
+    unsigned long long file_hash; /* FNV-1a of its text as loaded: a
+                                     reload tells a changed file by it */
     char *url;               /* http:// or https://, host, optional port */
     struct sl_fieldtpl *url_tpl; /* owned; url's {field} placeholders (body
                                     "object" only), NULL when it has none */

@@ -142,6 +142,9 @@ int sl_config_diff_connector(const sl_connector_conf *a,
     for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
         if (note(g[i].same, g[i].name, out, &n) != 0)
             return -1;
+    /* the rest of the text: functions, templates, status lists, comments */
+    if (n == 0 && note(a->file_hash == b->file_hash, "file", out, &n) != 0)
+        return -1;
     return n;
 }
 

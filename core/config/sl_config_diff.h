@@ -13,9 +13,10 @@
  * and `b` differ, comma-separated ("url, headers, batch"); the groups:
  * url, method, headers, body, batch, timeout, concurrency, rate_limit,
  * retry, status, ordered, idempotency, durability, intake_keys, limits,
- * lua, tls, proxy, schema. Returns how many differ (0: same values; the
- * file may still differ in its Lua functions, which cannot be compared
- * here) or -1 when out is full. */
+ * lua, tls, proxy, schema; when none of them does but the file's text
+ * does (file_hash: a function's body, a template, a status list, a
+ * comment), "file". Returns how many differ (0: the same text) or -1 when
+ * out is full. */
 int sl_config_diff_connector(const sl_connector_conf *a,
                              const sl_connector_conf *b, sl_buf *out);
 

@@ -104,6 +104,10 @@ static int run_file(sl_config_parse_context *ctx)
     if (!text)
         goto fail;
     ctx->src = sl_luasrc_new(text, len);
+    ctx->text_hash = 0xcbf29ce484222325ull; /* FNV-1a, 64 bits */
+    for (size_t i = 0; i < len; i++)
+        ctx->text_hash = (ctx->text_hash ^ (unsigned char)text[i]) *
+                         0x100000001b3ull;
     ctx->L = sl_luastd_new(FILE_LUA_MEMORY, err, sizeof err);
     if (!ctx->L)
         goto fail;
@@ -310,6 +314,7 @@ static void load_connector(loader *load, const char *file)
     sl_config *cfg = load->cfg;
     memset(&connector, 0, sizeof connector);
     if (run_file(&ctx) == 0) {
+        connector.c.file_hash = ctx.text_hash;
         parse_returned(&ctx, sl_config_connector_keys, &connector,
                        sl_config_connector_after);
         sl_config_concurrency_after(&ctx, &connector);

@@ -103,6 +103,9 @@ static void test_each_group_named(void)
         {"", "  body = 'ndjson',\n", "body"},
         {"", "  transform = function(r) return r end,\n", "lua"},
         {"", "  unknown_fields = 'drop',\n", "schema"},
+        {"  transform = function(r) return r end,\n",
+         "  transform = function(r) r.x = nil; return r end,\n", "file"},
+        {"", "-- a comment\n", "file"},
         {"", "  headers = { ['X-A'] = '1' },\n  batch = { max_records = 7 },\n",
          "headers, batch"},
     };
