@@ -13,6 +13,9 @@ pkgs=(
   python3 curl ca-certificates openssl nginx-light tinyproxy-bin
   # tests: rendering the man page sluice(1) with warnings on (groff)
   groff-base
+  # tests: `promtool check metrics` on /metrics (test_metrics_scrape); Debian
+  # ships promtool only in the server's package (~330 MB installed)
+  prometheus
 )
 # extras, any of them at once:
 #   --bench  the benchmark tools (scripts/bench.sh, bench/callgrind.sh)

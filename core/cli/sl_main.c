@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 
+#include "sl_version.h"
 #include "sl_config.h"
 #include "sl_config_load.h"
 #include "sl_config_print.h"
@@ -21,7 +22,7 @@
 #include "sl_sink.h"
 #include "sl_state.h"
 
-#define SLUICE_VERSION "0.1.0"
+#define SLUICE_VERSION SL_VERSION
 
 static void usage(FILE *out) { sl_help_print_overview(out); }
 

@@ -24,6 +24,7 @@
 #include "sl_time.h"
 #include "sl_transform.h"
 #include "sl_unsettled.h"
+#include "sl_version.h"
 
 #define INBOX_TICK_MS 1000
 
@@ -52,6 +53,7 @@ struct sl_connector {
         void *ud;
     } waiters[SL_CONNECTOR_MAX_WAITERS]; /* intakes waiting for durability */
     int shutting_down;
+    uint64_t opened_ms; /* monotonic: the age of recovered records */
 };
 
 static const char *const body_names[] = {"array", "object", "ndjson"};
@@ -107,6 +109,7 @@ sl_connector *sl_connector_new(const sl_connector_conf *conf,
     }
     c->conf = conf;
     c->lock_fd = -1;
+    c->opened_ms = sl_time_mono_ms();
     sl_buf_init(&c->block, 0);
     sl_buf_init(&c->rejects, 0);
     if (!(c->unsettled = sl_unsettled_new())) {
@@ -448,6 +451,12 @@ static size_t log_rejects(sl_connector *c, const sl_buf *rej,
     return logged;
 }
 
+void sl_connector_observe_request(sl_connector *c, uint64_t us)
+{
+    sl_histogram_observe(&c->stats.dist.intake_latency,
+                         &sl_histogram_latency_us, us);
+}
+
 void sl_connector_log_reject(sl_connector *c, const char *peer, uint64_t line,
                              const char *text, size_t textlen,
                              const char *rejection, size_t rlen)
@@ -590,6 +599,9 @@ static void read_metrics(const sl_connector *c, sl_metrics_connector *m)
 {
     sl_health_state st = sl_health_state_at(c->health, sl_time_wall_ms(),
                                             NULL);
+    uint64_t now = sl_time_mono_ms(), oldest = sl_spool_oldest_ms(c->spool);
+    if (oldest == 1) /* recovered from disk: here since the spool opened */
+        oldest = c->opened_ms;
     *m = (sl_metrics_connector){
         .name = c->conf->name,
         .stats = c->stats,
@@ -602,6 +614,9 @@ static void read_metrics(const sl_connector *c, sl_metrics_connector *m)
         .state_delivering = st == SL_HEALTH_DELIVERING,
         .state_degraded = st == SL_HEALTH_DEGRADED,
         .state_blocked = st == SL_HEALTH_BLOCKED,
+        .oldest_age_ms = oldest && now > oldest ? now - oldest : 0,
+        .last_delivery_ms = c->stats.dist.last_delivery_ms,
+        .spool_records = sl_connector_undelivered(c),
     };
 }
 
@@ -667,7 +682,15 @@ int sl_connector_metrics(sl_connector *const *cs, size_t n, sl_buf *out)
         return -1;
     for (size_t i = 0; i < n; i++)
         read_metrics(cs[i], &m[i]);
-    int rc = sl_metrics_prom(&sl_metrics_connector_table, m, n, out);
+    size_t len0 = out->len;
+    int rc = sl_metrics_build_info(SL_VERSION, out) != 0 ||
+                     sl_metrics_prom(&sl_metrics_connector_table, m, n, out) !=
+                         0 ||
+                     sl_metrics_prom_dist(m, n, out) != 0
+                 ? -1
+                 : 0;
+    if (rc != 0)
+        sl_buf_truncate(out, len0);
     free(m);
     return rc;
 }

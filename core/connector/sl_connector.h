@@ -70,6 +70,10 @@ typedef void (*sl_connector_reject_fn)(void *ud, uint64_t line,
 
 /* Write one rejected stream line to the reject log (and count it) —
  * for lines the stream intake refuses itself (e.g. too long). */
+/* An HTTP intake request to c took `us` microseconds, from the whole
+ * request read to its answer: counted in the intake latency histogram. */
+void sl_connector_observe_request(sl_connector *c, uint64_t us);
+
 void sl_connector_log_reject(sl_connector *c, const char *peer, uint64_t line,
                              const char *text, size_t textlen,
                              const char *rejection, size_t rlen);

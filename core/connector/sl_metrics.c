@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sl_buf.h"
+#include "sl_histogram.h"
 
 #define STAT(f) offsetof(sl_metrics_connector, stats.f)
 #define CONN(f) offsetof(sl_metrics_connector, f)
@@ -108,15 +109,29 @@ static const sl_metrics_row connector_rows[] = {
     STATE_ROW(delivering, 32),
     STATE_ROW(degraded, 33),
     STATE_ROW(blocked, 34),
+    {"sluice_oldest_record_age_seconds", SL_METRICS_GAUGE_MS,
+     CONN(oldest_age_ms), "oldest_record_age_ms", 35, 24, "Age of the "
+     "oldest record in the spool not yet cut into a batch (0: none).", NULL},
+    {"sluice_last_delivery_timestamp_seconds", SL_METRICS_GAUGE_MS,
+     CONN(last_delivery_ms), "last_delivery_ms", 36, 25, "Unix time of the "
+     "last 2xx answer from the destination (0: none since start).", NULL},
+    {"sluice_spool_records", GAUGE, CONN(spool_records), "spool_records",
+     37, 26, "Undelivered records: in the spool and in batches not yet "
+     "finished.", NULL},
 };
 
 /* A row for every value of the view: a counter added to sl_stats without
  * its row does not compile. */
-_Static_assert(sizeof(sl_stats) % sizeof(uint64_t) == 0,
-               "sl_stats holds uint64_t counters only");
+_Static_assert(offsetof(sl_stats, dist) % sizeof(uint64_t) == 0,
+               "sl_stats holds uint64_t counters before dist");
+_Static_assert(offsetof(sl_metrics_connector, queued) ==
+                   offsetof(sl_metrics_connector, stats) + sizeof(sl_stats),
+               "the gauges follow the counters");
 _Static_assert(sizeof connector_rows / sizeof connector_rows[0] ==
-                   (sizeof(sl_metrics_connector) -
-                    offsetof(sl_metrics_connector, stats)) / sizeof(uint64_t),
+                   offsetof(sl_stats, dist) / sizeof(uint64_t) +
+                       (sizeof(sl_metrics_connector) -
+                        offsetof(sl_metrics_connector, queued)) /
+                           sizeof(uint64_t),
                "every value of sl_metrics_connector has one row");
 
 const sl_metrics_table sl_metrics_connector_table = {
@@ -188,7 +203,10 @@ static int write_family(const sl_metrics_table *t, const sl_metrics_row *r,
                         int same_family, const char *views, size_t n,
                         sl_buf *out)
 {
-    const char *type = r->type == SL_METRICS_GAUGE ? "gauge" : "counter";
+    const char *type = r->type == SL_METRICS_GAUGE ||
+                               r->type == SL_METRICS_GAUGE_MS
+                           ? "gauge"
+                           : "counter";
     if (!same_family &&
         sl_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", r->name, r->help,
                       r->name, type) != 0)
@@ -198,15 +216,17 @@ static int write_family(const sl_metrics_table *t, const sl_metrics_row *r,
         const void *view = views + i * t->view_size;
         char num[32];
         uint64_t v = value(r, view);
-        if (r->type == SL_METRICS_COUNTER_MS)
+        if (r->type == SL_METRICS_COUNTER_MS ||
+            r->type == SL_METRICS_GAUGE_MS)
             snprintf(num, sizeof num, "%" PRIu64 ".%03u", v / 1000,
                      (unsigned)(v % 1000));
         else
             snprintf(num, sizeof num, "%" PRIu64, v);
         int rc = t->label
-                     ? sl_buf_printf(out, "%s{%s=\"%s\"%s%s} %s\n",
-                                     r->name, t->label, label_value(t, view),
-                                     *more ? "," : "", more, num)
+                     ? (sl_buf_printf(out, "%s{%s=\"", r->name, t->label) ||
+                        sl_metrics_label_value(label_value(t, view), out) ||
+                        sl_buf_printf(out, "\"%s%s} %s\n", *more ? "," : "",
+                                      more, num))
                  : *more ? sl_buf_printf(out, "%s{%s} %s\n", r->name, more,
                                          num)
                          : sl_buf_printf(out, "%s %s\n", r->name, num);
@@ -258,4 +278,132 @@ int sl_metrics_json(const sl_metrics_table *t, const void *view, sl_buf *out)
 fail:
     sl_buf_truncate(out, len0);
     return -1;
+}
+
+/* ---- families that are not one value per view ---------------------------- */
+
+#define DIST(f) offsetof(sl_metrics_connector, stats.dist.f)
+
+/* The histograms of a connector view, in the order of /metrics. */
+static const struct {
+    const char *name, *help;
+    size_t at; /* offset of its sl_histogram in the view */
+    const sl_histogram_spec *spec;
+} hist_rows[] = {
+    {"sluice_intake_request_duration_seconds",
+     "HTTP intake requests, from the whole request read to the answer "
+     "(waiting for durability included).", DIST(intake_latency),
+     &sl_histogram_latency_us},
+    {"sluice_delivery_attempt_duration_seconds",
+     "Delivery attempts, from the start of the transfer to its end.",
+     DIST(attempt_latency), &sl_histogram_latency_us},
+    {"sluice_delivery_batch_records", "Records per delivery attempt.",
+     DIST(batch_records), &sl_histogram_records},
+    {"sluice_delivery_batch_bytes", "Body bytes per delivery attempt.",
+     DIST(batch_bytes), &sl_histogram_bytes},
+};
+
+/* Label value of each sl_stats_net cause. */
+static const char *const net_causes[SL_STATS_NET_COUNT] = {
+    [SL_STATS_NET_CONNECT] = "connect", [SL_STATS_NET_TIMEOUT] = "timeout",
+    [SL_STATS_NET_TLS] = "tls",         [SL_STATS_NET_DNS] = "dns",
+    [SL_STATS_NET_OTHER] = "other",
+};
+
+int sl_metrics_label_value(const char *s, sl_buf *out)
+{
+    for (; *s; s++) {
+        int rc = *s == '\\'   ? sl_buf_append(out, "\\\\", 2)
+                 : *s == '"'  ? sl_buf_append(out, "\\\"", 2)
+                 : *s == '\n' ? sl_buf_append(out, "\\n", 2)
+                              : sl_buf_putc(out, *s);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* connector="NAME" of view v into lab (reset first). */
+static int connector_label(const sl_metrics_connector *v, sl_buf *lab)
+{
+    sl_buf_reset(lab);
+    return sl_buf_append(lab, "connector=\"", 11) ||
+           sl_metrics_label_value(v->name, lab) || sl_buf_putc(lab, '"') ||
+           sl_buf_putc(lab, '\0');
+}
+
+static int family_head(sl_buf *out, const char *name, const char *type,
+                       const char *help)
+{
+    return sl_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+                         name, type);
+}
+
+int sl_metrics_prom_dist(const sl_metrics_connector *views, size_t n,
+                         sl_buf *out)
+{
+    size_t len0 = out->len;
+    sl_buf lab;
+    sl_buf_init(&lab, 0);
+    for (size_t h = 0; h < sizeof hist_rows / sizeof hist_rows[0]; h++) {
+        if (family_head(out, hist_rows[h].name, "histogram",
+                        hist_rows[h].help) != 0)
+            goto fail;
+        for (size_t i = 0; i < n; i++) {
+            const sl_histogram *hg =
+                (const sl_histogram *)((const char *)&views[i] +
+                                       hist_rows[h].at);
+            if (connector_label(&views[i], &lab) != 0 ||
+                sl_histogram_prom(hg, hist_rows[h].spec, hist_rows[h].name,
+                                  lab.data, out) != 0)
+                goto fail;
+        }
+    }
+    if (family_head(out, "sluice_responses_total", "counter",
+                    "Answers from the destination, by HTTP status code.") != 0)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        if (connector_label(&views[i], &lab) != 0)
+            goto fail;
+        const uint64_t *codes = views[i].stats.dist.responses;
+        for (int c = 0; c < SL_STATS_CODES; c++)
+            if (codes[c] && sl_buf_printf(out, "sluice_responses_total{%s,"
+                                          "code=\"%d\"} %" PRIu64 "\n",
+                                          lab.data, c + SL_STATS_CODE_MIN,
+                                          codes[c]) != 0)
+                goto fail;
+    }
+    if (family_head(out, "sluice_transport_failures_total", "counter",
+                    "Delivery attempts without an HTTP answer, by cause.") != 0)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        if (connector_label(&views[i], &lab) != 0)
+            goto fail;
+        for (int c = 0; c < SL_STATS_NET_COUNT; c++)
+            if (sl_buf_printf(out, "sluice_transport_failures_total{%s,"
+                              "cause=\"%s\"} %" PRIu64 "\n", lab.data,
+                              net_causes[c],
+                              views[i].stats.dist.transport[c]) != 0)
+                goto fail;
+    }
+    sl_buf_free(&lab);
+    return 0;
+fail:
+    sl_buf_free(&lab);
+    sl_buf_truncate(out, len0);
+    return -1;
+}
+
+int sl_metrics_build_info(const char *version, sl_buf *out)
+{
+    size_t len0 = out->len;
+    if (family_head(out, "sluice_build_info", "gauge",
+                    "Always 1; the labels say which sluice this is.") != 0 ||
+        sl_buf_append(out, "sluice_build_info{version=\"", 27) != 0 ||
+        sl_metrics_label_value(version, out) != 0 ||
+        sl_buf_append(out, "\"} 1\n", 5) != 0) {
+        sl_buf_truncate(out, len0);
+        return -1;
+    }
+    return 0;
 }

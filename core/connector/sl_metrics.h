@@ -19,6 +19,8 @@ typedef enum {
     SL_METRICS_GAUGE,   /* a level now */
     SL_METRICS_COUNTER_MS, /* a counter of milliseconds: in seconds in
                               the Prometheus text, in ms in the JSON */
+    SL_METRICS_GAUGE_MS,   /* a gauge of milliseconds (an age, a wall
+                              time): seconds in the text, ms in the JSON */
 } sl_metrics_type;
 
 /* One metric. A listing shows the rows that have a position in it, by
@@ -66,6 +68,9 @@ typedef struct sl_metrics_connector {
     uint64_t state_delivering;  /* 1 when its health state is this, else 0 */
     uint64_t state_degraded;
     uint64_t state_blocked;
+    uint64_t oldest_age_ms; /* age of the oldest record not yet cut */
+    uint64_t last_delivery_ms; /* wall ms of the last 2xx; 0 none */
+    uint64_t spool_records; /* undelivered records: queued + pending */
 } sl_metrics_connector;
 
 /* The view of the HTTP intake (gateway-wide): filled by sl_httpconn. */
@@ -96,6 +101,23 @@ extern const sl_metrics_table sl_metrics_tls_table;
  * (it is then left as it was). */
 int sl_metrics_prom(const sl_metrics_table *t, const void *views, size_t n,
                     struct sl_buf *out);
+
+/* Append the families that are not one uint64_t per view, for `n`
+ * connector views: the histograms of sl_stats_dist (`_bucket`, `_sum`,
+ * `_count`), sluice_responses_total{connector,code} (only the codes
+ * answered at least once) and sluice_transport_failures_total{connector,
+ * cause} (every cause). 0, or -1 when `out` could not grow (then left as
+ * it was). */
+int sl_metrics_prom_dist(const sl_metrics_connector *views, size_t n,
+                         struct sl_buf *out);
+
+/* Append sluice_build_info{version="..."} 1 with its # HELP and # TYPE.
+ * 0 or -1 as above. */
+int sl_metrics_build_info(const char *version, struct sl_buf *out);
+
+/* Append s as a Prometheus label value (inside the quotes): \, \" and
+ * \n escaped. 0 or -1 as above. */
+int sl_metrics_label_value(const char *s, struct sl_buf *out);
 
 /* Append the JSON object {"key":value,...} of one view of `t`: every row
  * with a json_at, in that order. Returns 0, or -1 when `out` could not

@@ -15,11 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
 #include <event2/event.h>
 
 #include "sl_adaptive.h"
 #include "sl_attempt_headers.h"
+#include "sl_attempt_stats.h"
 #include "sl_batch.h"
 #include "sl_graves.h"
 #include "sl_headers_fn.h"
@@ -301,9 +301,8 @@ static void transmit(batch *b, const struct curl_slist *headers)
                                                  : 0,
     };
     req.body = sl_batch_wire_body(b->recs, &req.body_len);
-    d->stats->requests++;
-    if (b->attempt > 1)
-        d->stats->retries++;
+    sl_attempt_stats_sent(d->stats, b->attempt, sl_batch_current(b->recs).n,
+                          req.body_len);
     b->in_flight = 1;
     b->sent = 1;
     d->in_flight++;
@@ -674,6 +673,7 @@ static void on_response(void *ud, const sl_http_client_response *res)
     b->dyn_headers = NULL;
     b->in_flight = 0;
     d->in_flight--;
+    sl_attempt_stats_answered(d->stats, res, wall_ms(d));
     sl_quota_answer(d->quota, res, b->quota, mono_ms(d), wall_ms(d));
     /* a TLS failure, even one that comes as an answer, is about the
      * connection: retried like a transport error, logged by cause */

@@ -1,13 +1,43 @@
 /* sl_stats: a connector's counters. Shared plain struct: intake and
  * delivery bump the fields; /v1/connectors and /metrics show them through
  * the table in core/connector/sl_metrics.c, where each field has its row
- * (a static assert there counts them). uint64_t fields only. */
+ * (a static assert there counts them). uint64_t fields only, but for
+ * `dist`, the last, which /metrics shows through its own writer. */
 #ifndef SL_STATS_H
 #define SL_STATS_H
 
 #include <stdint.h>
 
+#include "sl_histogram.h"
 #include "sl_tls_cause.h"
+
+/* Answers counted by status code: 100..599, [code - SL_STATS_CODE_MIN]. */
+#define SL_STATS_CODE_MIN 100
+#define SL_STATS_CODES 500
+
+/* Why an attempt got no HTTP answer, from its curl code. */
+typedef enum sl_stats_net {
+    SL_STATS_NET_CONNECT, /* refused, unreachable, the proxy's CONNECT */
+    SL_STATS_NET_TIMEOUT, /* timeout_ms passed */
+    SL_STATS_NET_TLS,     /* the handshake or a certificate */
+    SL_STATS_NET_DNS,     /* the host (or proxy) did not resolve */
+    SL_STATS_NET_OTHER,   /* everything else (reset, out of memory, ...) */
+    SL_STATS_NET_COUNT
+} sl_stats_net;
+
+/* What is not one counter: distributions, counters by label, times.
+ * Shown in /metrics only (sl_metrics_prom_dist), not in "stats". */
+typedef struct sl_stats_dist {
+    sl_histogram intake_latency;  /* HTTP intake requests: from the whole
+                                     request read to the answer, us */
+    sl_histogram attempt_latency; /* delivery attempts (curl's total), us */
+    sl_histogram batch_records;   /* records per delivery attempt */
+    sl_histogram batch_bytes;     /* body bytes per delivery attempt */
+    uint64_t responses[SL_STATS_CODES]; /* answers by status code */
+    uint64_t transport[SL_STATS_NET_COUNT]; /* attempts without an answer,
+                                     by cause */
+    uint64_t last_delivery_ms;    /* wall ms of the last 2xx answer; 0 none */
+} sl_stats_dist;
 
 typedef struct sl_stats {
     uint64_t accepted;   /* records accepted at the intake */
@@ -35,6 +65,7 @@ typedef struct sl_stats {
                             retry = true, sent again on their own */
     uint64_t concurrency_decreases; /* cuts of the adaptive concurrency
                             limit (sl_adaptive) */
+    sl_stats_dist dist;  /* last: every uint64_t before it has its row */
 } sl_stats;
 
 #endif

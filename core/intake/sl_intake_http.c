@@ -16,6 +16,7 @@
 
 #include "sl_httpconn.h"
 #include "sl_log.h"
+#include "sl_time.h"
 
 /* A request whose records are spooled but not yet durable: answered when
  * the connector reports its ticket durable (or failed). */
@@ -23,6 +24,8 @@ typedef struct waiting {
     struct waiting *next;
     struct evhttp_request *req;
     uint64_t ticket;
+    sl_connector *c;   /* the connector posted to (its latency histogram) */
+    uint64_t t0_us;    /* when the request was read (sl_time_mono_us) */
     size_t len;
     char answer[]; /* the JSON answer, sent with 200 */
 } waiting;
@@ -42,6 +45,8 @@ struct sl_intake_http {
     size_t max_inflated;
     sl_httpconn *guard; /* connection count, slow clients, evhttp's own
                            refusals in JSON */
+    uint64_t t0_us;   /* the POST being answered: when it was read */
+    int waited;       /* ... and it waits for durability */
     sl_intake_http_metrics_fn more_metrics; /* borrowed; NULL none */
     void *more_metrics_arg;
     sl_intake_http_ready_fn ready; /* the gateway's checks; NULL none */
@@ -150,7 +155,7 @@ static size_t connector_index(const sl_intake_http *in,
  * (out of memory: then the records are spooled but the caller is answered
  * at once, which is what durability "os" would do). */
 static int wait_for(sl_intake_http *in, struct evhttp_request *req,
-                    sl_connector *c, uint64_t ticket)
+                    sl_connector *c, uint64_t ticket, uint64_t t0_us)
 {
     wait_list *l = &in->waits[connector_index(in, c)];
     waiting *w = malloc(sizeof *w + in->answer.len + 1);
@@ -159,6 +164,8 @@ static int wait_for(sl_intake_http *in, struct evhttp_request *req,
     w->next = NULL;
     w->req = req;
     w->ticket = ticket;
+    w->c = c;
+    w->t0_us = t0_us;
     w->len = in->answer.len;
     memcpy(w->answer, in->answer.data, in->answer.len);
     w->answer[w->len] = '\n';
@@ -172,6 +179,7 @@ static int wait_for(sl_intake_http *in, struct evhttp_request *req,
 
 static void answer_waiting(waiting *w, int ok, const char *why)
 {
+    sl_connector_observe_request(w->c, sl_time_mono_us() - w->t0_us);
     if (ok) {
         reply(w->req, 200, "application/json", w->answer, w->len + 1);
         return;
@@ -284,6 +292,22 @@ static int inflate_body(sl_intake_http *in, const char *src, size_t len,
 }
 
 static void post_records(sl_intake_http *in, struct evhttp_request *req,
+                         sl_connector *c);
+
+/* Answer a POST of records to c: every answer but those waiting for
+ * durability (see answer_waiting) is timed here. */
+static void post_timed(sl_intake_http *in, struct evhttp_request *req,
+                       sl_connector *c)
+{
+    uint64_t t0 = sl_time_mono_us();
+    in->t0_us = t0;
+    in->waited = 0;
+    post_records(in, req, c);
+    if (!in->waited)
+        sl_connector_observe_request(c, sl_time_mono_us() - t0);
+}
+
+static void post_records(sl_intake_http *in, struct evhttp_request *req,
                          sl_connector *c)
 {
     const char *authz = evhttp_find_header(evhttp_request_get_input_headers(req),
@@ -340,8 +364,11 @@ static void post_records(sl_intake_http *in, struct evhttp_request *req,
                                    &in->answer, &retry_after, &ticket);
     if (in->inflated.cap > ((size_t)8 << 20))
         sl_buf_free(&in->inflated); /* a big one is not kept around */
-    if (code == 200 && ticket > 0 && wait_for(in, req, c, ticket) == 0)
+    if (code == 200 && ticket > 0 &&
+        wait_for(in, req, c, ticket, in->t0_us) == 0) {
+        in->waited = 1;
         return;
+    }
     if (retry_after > 0) {
         char v[16];
         snprintf(v, sizeof v, "%d", retry_after);
@@ -408,7 +435,7 @@ static void route_connectors(sl_intake_http *in, struct evhttp_request *req,
         if (cmd != EVHTTP_REQ_POST)
             method_not_allowed(in, req, "POST");
         else
-            post_records(in, req, c);
+            post_timed(in, req, c);
         return;
     }
     reply_error(in, req, 404, "no such route");

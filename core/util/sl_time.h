@@ -13,6 +13,8 @@
 
 /* Milliseconds of CLOCK_MONOTONIC (since boot, never 0 in practice). */
 uint64_t sl_time_mono_ms(void);
+/* The same clock in microseconds (for latency histograms). */
+uint64_t sl_time_mono_us(void);
 
 /* Milliseconds since the Unix epoch (CLOCK_REALTIME). */
 int64_t sl_time_wall_ms(void);

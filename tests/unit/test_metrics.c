@@ -45,7 +45,10 @@ static void fill(sl_metrics_connector *m, const char *name, uint64_t first,
     m->concurrency_limit = v, v += step;
     m->state_delivering = v, v += step;
     m->state_degraded = v, v += step;
-    m->state_blocked = v;
+    m->state_blocked = v, v += step;
+    m->oldest_age_ms = v, v += step;
+    m->last_delivery_ms = v, v += step;
+    m->spool_records = v;
 }
 
 /* What /metrics showed for two connectors before the table (byte for
@@ -195,7 +198,24 @@ static const char want_connectors[] =
     "18446744073709551581\n"
     "sluice_connector_state{connector=\"a\",state=\"blocked\"} 36\n"
     "sluice_connector_state{connector=\"b\",state=\"blocked\"} "
-    "18446744073709551580\n";
+    "18446744073709551580\n"
+    "# HELP sluice_oldest_record_age_seconds Age of the oldest record in "
+    "the spool not yet cut into a batch (0: none).\n"
+    "# TYPE sluice_oldest_record_age_seconds gauge\n"
+    "sluice_oldest_record_age_seconds{connector=\"a\"} 0.037\n"
+    "sluice_oldest_record_age_seconds{connector=\"b\"} "
+    "18446744073709551.579\n"
+    "# HELP sluice_last_delivery_timestamp_seconds Unix time of the last "
+    "2xx answer from the destination (0: none since start).\n"
+    "# TYPE sluice_last_delivery_timestamp_seconds gauge\n"
+    "sluice_last_delivery_timestamp_seconds{connector=\"a\"} 0.038\n"
+    "sluice_last_delivery_timestamp_seconds{connector=\"b\"} "
+    "18446744073709551.578\n"
+    "# HELP sluice_spool_records Undelivered records: in the spool and in "
+    "batches not yet finished.\n"
+    "# TYPE sluice_spool_records gauge\n"
+    "sluice_spool_records{connector=\"a\"} 39\n"
+    "sluice_spool_records{connector=\"b\"} 18446744073709551577\n";
 
 static const char want_http[] =
     "# HELP sluice_http_connections HTTP intake connections open.\n"
@@ -226,7 +246,8 @@ static const char want_json[] =
     "\"dead_letters\":31,\"rate_limited\":22,\"rate_limit_wait_ms\":23,"
     "\"quota_pauses\":24,\"response_fn_errors\":25,"
     "\"records_retried\":26,\"concurrency_decreases\":32,"
-    "\"concurrency_limit\":33}";
+    "\"concurrency_limit\":33,\"oldest_record_age_ms\":37,"
+    "\"last_delivery_ms\":38,\"spool_records\":39}";
 
 static void test_prom_connectors_exact(void)
 {
@@ -347,10 +368,24 @@ static void check_positions(const sl_metrics_table *t, int json)
     }
 }
 
+/* The offset of the i-th value of a view whose values start at `first`
+ * and that has `gap` bytes at `gap_at` that are not values (a connector
+ * view's stats.dist). */
+static size_t value_at(size_t first, size_t i, size_t gap_at, size_t gap)
+{
+    size_t at = first + i * sizeof(uint64_t);
+    return gap && at >= gap_at ? at + gap : at;
+}
+
 static void check_table(const sl_metrics_table *t, size_t first_value)
 {
+    size_t gap_at = 0, gap = 0;
+    if (t == &sl_metrics_connector_table) {
+        gap_at = offsetof(sl_metrics_connector, stats.dist);
+        gap = sizeof(sl_stats_dist);
+    }
     CHECK(t->n > 0);
-    CHECK((t->view_size - first_value) / sizeof(uint64_t) == t->n);
+    CHECK((t->view_size - first_value - gap) / sizeof(uint64_t) == t->n);
     for (size_t i = 0; i < t->n; i++) {
         const sl_metrics_row *r = &t->rows[i];
         CHECK(prom_name_ok(r->name));
@@ -358,15 +393,22 @@ static void check_table(const sl_metrics_table *t, size_t first_value)
         CHECK(r->help && r->help[0] && !strchr(r->help, '\n') &&
               !strchr(r->help, '\\'));
         CHECK(r->type == SL_METRICS_COUNTER || r->type == SL_METRICS_GAUGE ||
-              r->type == SL_METRICS_COUNTER_MS);
+              r->type == SL_METRICS_COUNTER_MS ||
+              r->type == SL_METRICS_GAUGE_MS);
+        int gauge = r->type == SL_METRICS_GAUGE ||
+                    r->type == SL_METRICS_GAUGE_MS;
+        int ms = r->type == SL_METRICS_COUNTER_MS ||
+                 r->type == SL_METRICS_GAUGE_MS;
         /* Prometheus naming: a counter's name ends in _total, only it; one
            of milliseconds is shown in seconds and says so */
-        CHECK(ends_with(r->name, "_total") == (r->type != SL_METRICS_GAUGE));
+        CHECK(ends_with(r->name, "_total") == !gauge);
         CHECK(ends_with(r->name, "_seconds_total") ==
               (r->type == SL_METRICS_COUNTER_MS));
-        CHECK(r->type != SL_METRICS_COUNTER_MS || ends_with(r->key, "_ms"));
+        CHECK(r->type != SL_METRICS_GAUGE_MS ||
+              ends_with(r->name, "_seconds"));
+        CHECK(!ms || ends_with(r->key, "_ms"));
         /* rows in the view's order, one per value */
-        CHECK(r->at == first_value + i * sizeof(uint64_t));
+        CHECK(r->at == value_at(first_value, i, gap_at, gap));
         CHECK((r->key != NULL) == (r->json_at != SL_METRICS_ABSENT));
         if (r->key)
             for (const char *k = r->key; *k; k++)
@@ -411,8 +453,10 @@ static void test_tables_well_formed(void)
 static void test_every_stats_field_has_a_row(void)
 {
     const size_t first = offsetof(sl_metrics_connector, stats);
-    const size_t nstats = sizeof(sl_stats) / sizeof(uint64_t);
-    CHECK(sizeof(sl_stats) % sizeof(uint64_t) == 0);
+    const size_t nstats = offsetof(sl_stats, dist) / sizeof(uint64_t);
+    CHECK(offsetof(sl_stats, dist) % sizeof(uint64_t) == 0);
+    CHECK(offsetof(sl_stats, dist) + sizeof(sl_stats_dist) ==
+          sizeof(sl_stats)); /* dist is last */
     size_t found = 0;
     for (size_t f = 0; f < nstats; f++) {
         size_t rows = 0;
@@ -449,6 +493,89 @@ static void test_tls_failures_by_cause(void)
     CHECK(seen == SL_TLS_CAUSE_COUNT - 1);
 }
 
+/* The families of sl_stats_dist: histograms for every connector, the
+ * answers by code only where counted, every transport cause; a hostile
+ * connector name escaped in its label. */
+static void test_prom_dist(void)
+{
+    sl_metrics_connector m[2];
+    memset(m, 0, sizeof m);
+    m[0].name = "a";
+    m[1].name = "we\"ird\\\nname";
+    sl_histogram_observe(&m[0].stats.dist.attempt_latency,
+                         &sl_histogram_latency_us, 3000);
+    m[0].stats.dist.responses[200 - SL_STATS_CODE_MIN] = 7;
+    m[0].stats.dist.responses[599 - SL_STATS_CODE_MIN] = 1;
+    m[1].stats.dist.responses[100 - SL_STATS_CODE_MIN] = 2;
+    m[1].stats.dist.transport[SL_STATS_NET_DNS] = 4;
+    sl_buf b;
+    sl_buf_init(&b, 0);
+    CHECK(sl_metrics_prom_dist(m, 2, &b) == 0);
+    const char *t = sl_buf_cstr(&b);
+    CHECK_CONTAINS(t, "# TYPE sluice_delivery_attempt_duration_seconds "
+                      "histogram\n");
+    CHECK_CONTAINS(t, "sluice_delivery_attempt_duration_seconds_bucket{"
+                      "connector=\"a\",le=\"0.005\"} 1\n");
+    CHECK_CONTAINS(t, "sluice_delivery_attempt_duration_seconds_sum{"
+                      "connector=\"a\"} 0.003\n");
+    CHECK_CONTAINS(t, "sluice_intake_request_duration_seconds_count{"
+                      "connector=\"we\\\"ird\\\\\\nname\"} 0\n");
+    CHECK_CONTAINS(t, "# TYPE sluice_responses_total counter\n"
+                      "sluice_responses_total{connector=\"a\",code=\"200\"} 7\n"
+                      "sluice_responses_total{connector=\"a\",code=\"599\"} 1\n"
+                      "sluice_responses_total{connector=\"we\\\"ird\\\\\\nname\","
+                      "code=\"100\"} 2\n# HELP");
+    CHECK(!strstr(t, "code=\"201\""));
+    CHECK_CONTAINS(t, "sluice_transport_failures_total{connector=\"a\","
+                      "cause=\"connect\"} 0\n");
+    CHECK_CONTAINS(t, "cause=\"dns\"} 4\n");
+    /* one # TYPE per family */
+    const char *fams[] = {"sluice_responses_total ", "sluice_transport_"
+                          "failures_total ", "sluice_delivery_batch_bytes "};
+    for (size_t i = 0; i < 3; i++) {
+        char want[96];
+        snprintf(want, sizeof want, "# TYPE %s", fams[i]);
+        const char *at = strstr(t, want);
+        CHECK(at && !strstr(at + 1, want));
+    }
+    size_t whole = b.len;
+    sl_buf_free(&b);
+    for (size_t max = 1; max <= whole + 2; max += 7) {
+        sl_buf_init(&b, max);
+        CHECK(sl_buf_putc(&b, '@') == 0);
+        int rc = sl_metrics_prom_dist(m, 2, &b);
+        CHECK(rc == 0 ? b.len == whole + 1 : rc == -1 && b.len == 1);
+        sl_buf_free(&b);
+    }
+}
+
+static void test_build_info(void)
+{
+    sl_buf b;
+    sl_buf_init(&b, 0);
+    CHECK(sl_metrics_build_info("1.2.3-\"x\"", &b) == 0);
+    CHECK_STR(sl_buf_cstr(&b), "# HELP sluice_build_info Always 1; the "
+              "labels say which sluice this is.\n# TYPE sluice_build_info "
+              "gauge\nsluice_build_info{version=\"1.2.3-\\\"x\\\"\"} 1\n");
+    sl_buf_free(&b);
+    sl_buf_init(&b, 10);
+    CHECK(sl_metrics_build_info("1", &b) == -1 && b.len == 0);
+    sl_buf_free(&b);
+}
+
+/* A connector's label value escaped in the counters' text too. */
+static void test_label_escaped(void)
+{
+    sl_metrics_connector m;
+    fill(&m, "q\"\\\n", 1, 1);
+    sl_buf b;
+    sl_buf_init(&b, 0);
+    CHECK(sl_metrics_prom(&sl_metrics_connector_table, &m, 1, &b) == 0);
+    CHECK_CONTAINS(sl_buf_cstr(&b), "sluice_records_accepted_total{"
+                   "connector=\"q\\\"\\\\\\n\"} 1\n");
+    sl_buf_free(&b);
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
@@ -461,6 +588,9 @@ int main(void)
         {"tables_well_formed", test_tables_well_formed},
         {"every_stats_field_has_a_row", test_every_stats_field_has_a_row},
         {"tls_failures_by_cause", test_tls_failures_by_cause},
+        {"prom_dist", test_prom_dist},
+        {"build_info", test_build_info},
+        {"label_escaped", test_label_escaped},
         {NULL, NULL},
     };
     return sl_test_run(cases);

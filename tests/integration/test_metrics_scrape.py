@@ -1,0 +1,209 @@
+"""Metrics that answer the on-call questions (issue 14): /metrics scraped
+while clients post is valid Prometheus text (`promtool check metrics`,
+from Debian's prometheus package); the histograms agree with the
+counters and with what the destination saw; the oldest record's age
+rises while the destination is down and falls back once it is up.
+
+Assertions are on /metrics, the intake's answers and the requests at a
+real local HTTP destination. Python 3 standard library only.
+"""
+
+import http.client
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sluice_it import (SluiceTestCase, compact, connector_lua,  # noqa: E402
+                       crm_record, free_port, wait_until)
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse(text):
+    """{(name, frozenset of (label, value)): float} of a scrape; checks
+    each line is a comment or a sample."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = SAMPLE.match(line)
+        if not m:
+            raise AssertionError("not a sample line: %r" % line)
+        labels = frozenset(LABEL.findall(m.group(3) or ""))
+        out[(m.group(1), labels)] = float(m.group(4))
+    return out
+
+
+def get(samples, name, **labels):
+    want = set(labels.items())
+    vals = [v for (n, ls), v in samples.items() if n == name and want <= ls]
+    if not vals:
+        raise AssertionError("no sample %s%r" % (name, labels))
+    return sum(vals)
+
+
+def buckets(samples, name, connector):
+    """[(le, cumulative count)] of a histogram, by le ascending."""
+    out = []
+    for (n, ls), v in samples.items():
+        d = dict(ls)
+        if n == name + "_bucket" and d.get("connector") == connector:
+            le = float("inf") if d["le"] == "+Inf" else float(d["le"])
+            out.append((le, v))
+    return sorted(out)
+
+
+class Poster(threading.Thread):
+    def __init__(self, port, base, posts, per_post=20):
+        super().__init__(daemon=True)
+        self.port, self.base, self.posts, self.per = port, base, posts, per_post
+        self.statuses = []
+
+    def run(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        for k in range(self.posts):
+            first = self.base + k * self.per
+            body = compact([crm_record(i) for i in
+                            range(first, first + self.per)])
+            conn.request("POST", "/v1/connectors/crm/records", body=body,
+                         headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            resp.read()
+            self.statuses.append(resp.status)
+        conn.close()
+
+
+class MetricsScrapeTest(SluiceTestCase):
+
+    def scrape(self, sl):
+        st, _, hdrs = sl.get("/metrics")
+        self.assertEqual(st, 200)
+        self.assertTrue(hdrs["Content-Type"].startswith("text/plain"))
+        return sl.last_raw.decode("utf-8")
+
+    def test_scrape_under_load_is_valid_and_agrees(self):
+        dest = self.start_flex_destination()
+        sl = self.start_sluice({"crm": connector_lua(
+            "crm", dest.url + "/in", batch={"max_records": 100,
+                                            "max_delay_ms": 20})})
+        posters = [Poster(sl.port, 1000000 * (k + 1), 60) for k in range(3)]
+        for p in posters:
+            p.start()
+        scrapes = []
+        while any(p.is_alive() for p in posters):
+            scrapes.append(self.scrape(sl))
+            time.sleep(0.05)
+        for p in posters:
+            p.join()
+        self.assertEqual(sorted({s for p in posters for s in p.statuses}),
+                         [200])
+        total = sum(len(p.statuses) * p.per for p in posters)
+        sl.wait_drained("crm", total, timeout=30)
+        self.assertTrue(scrapes, "no scrape taken during the load")
+
+        promtool = shutil.which("promtool")
+        if promtool:
+            for text in (scrapes[len(scrapes) // 2], self.scrape(sl)):
+                r = subprocess.run([promtool, "check", "metrics"],
+                                   input=text.encode(), capture_output=True,
+                                   timeout=60)
+                self.assertEqual(r.returncode, 0, "promtool check metrics:\n%s"
+                                 % (r.stdout + r.stderr).decode())
+        else:
+            sys.stderr.write("promtool not installed (Debian package "
+                             "prometheus, scripts/install-deps.sh): the "
+                             "scrape is not checked by promtool\n")
+
+        s = parse(self.scrape(sl))
+        c = "crm"
+        requests = get(s, "sluice_requests_total", connector=c)
+        reqs = dest.requests()
+        self.assertEqual(requests, len(reqs))
+        self.assertEqual(get(s, "sluice_records_accepted_total", connector=c),
+                         total)
+        # every attempt is timed and sized once, and answered once
+        for h in ("sluice_delivery_attempt_duration_seconds",
+                  "sluice_delivery_batch_records",
+                  "sluice_delivery_batch_bytes"):
+            self.assertEqual(get(s, h + "_count", connector=c), requests, h)
+            b = buckets(s, h, c)
+            self.assertEqual(b[-1], (float("inf"), requests), h)
+            self.assertEqual([v for _, v in b], sorted(v for _, v in b),
+                             "%s buckets are cumulative" % h)
+        self.assertEqual(get(s, "sluice_delivery_batch_records_sum",
+                             connector=c), total)
+        self.assertEqual(get(s, "sluice_delivery_batch_bytes_sum",
+                             connector=c), sum(len(r.body) for r in reqs))
+        self.assertEqual(get(s, "sluice_responses_total", connector=c,
+                             code="200"), requests)
+        self.assertEqual(get(s, "sluice_responses_total", connector=c),
+                         requests)
+        self.assertEqual(get(s, "sluice_transport_failures_total",
+                             connector=c), 0)
+        posts = sum(len(p.statuses) for p in posters)
+        self.assertEqual(get(s, "sluice_intake_request_duration_seconds_count",
+                             connector=c), posts)
+        self.assertEqual(buckets(s, "sluice_intake_request_duration_seconds",
+                                 c)[-1], (float("inf"), posts))
+        self.assertGreater(get(s, "sluice_intake_request_duration_seconds_sum",
+                               connector=c), 0)
+        self.assertGreater(get(s, "sluice_last_delivery_timestamp_seconds",
+                               connector=c), time.time() - 600)
+        self.assertEqual(get(s, "sluice_oldest_record_age_seconds",
+                             connector=c), 0)
+        self.assertEqual(get(s, "sluice_spool_records", connector=c), 0)
+        self.assertEqual(len([k for k in s if k[0] == "sluice_build_info"]), 1)
+
+    def test_oldest_record_age_while_the_destination_is_down(self):
+        port = free_port()
+        dest = self.start_flex_destination(port=port)
+        sl = self.start_sluice({"crm": connector_lua(
+            "crm", dest.url + "/in", concurrency=1,
+            batch={"max_records": 50, "max_delay_ms": 20},
+            retry={"base_ms": 50, "max_ms": 200})})
+        st, _, _ = sl.post("crm", [crm_record(i) for i in range(10)])
+        self.assertEqual(st, 200)
+        sl.wait_drained("crm", 10)
+        before_down = get(parse(self.scrape(sl)),
+                          "sluice_last_delivery_timestamp_seconds",
+                          connector="crm")
+        self.assertGreater(before_down, 0)
+        dest.stop()
+        for k in range(5):
+            st, _, _ = sl.post("crm", [crm_record(i) for i in
+                                       range(100 + 100 * k, 200 + 100 * k)])
+            self.assertEqual(st, 200)
+
+        def age():
+            return get(parse(self.scrape(sl)),
+                       "sluice_oldest_record_age_seconds", connector="crm")
+        a0 = wait_until(lambda: age() or None, 10,
+                        msg="an oldest record age while the destination "
+                        "is down")
+        wait_until(lambda: age() >= a0 + 1.0, 15,
+                   msg="the oldest record age rising while the "
+                   "destination is down")
+        s = parse(self.scrape(sl))
+        self.assertGreater(get(s, "sluice_transport_failures_total",
+                               connector="crm", cause="connect"), 0)
+        self.assertGreater(get(s, "sluice_spool_records", connector="crm"), 0)
+        self.assertEqual(get(s, "sluice_last_delivery_timestamp_seconds",
+                             connector="crm"), before_down)
+        dest.start()
+        sl.wait_drained("crm", 510, timeout=30)
+        self.assertEqual(age(), 0)
+        s = parse(self.scrape(sl))
+        self.assertGreater(get(s, "sluice_last_delivery_timestamp_seconds",
+                               connector="crm"), before_down)
+        self.assertEqual(get(s, "sluice_spool_records", connector="crm"), 0)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
