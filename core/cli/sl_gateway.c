@@ -353,6 +353,10 @@ static int start(gateway *g)
         .idle_timeout_s = cfg->idle_timeout_s,
         .request_timeout_s = cfg->request_timeout_s,
         .tls = g->http_tls,
+        .admin_host = cfg->admin_listen_host,
+        .admin_port = cfg->admin_listen_port,
+        .admin_keys = (const char *const *)cfg->admin_keys,
+        .nadmin_keys = cfg->nadmin_keys,
     };
     g->intake = sl_intake_http_new(g->base, &opts, g->connectors, g->n, err,
                                    sizeof err);

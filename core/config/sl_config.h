@@ -237,6 +237,13 @@ typedef struct sl_config {
     sl_tls_conf tls;         /* HTTPS on the HTTP intake (gateway `tls`);
                                 the handshake must be done within
                                 request_timeout_s of the connect */
+    char *admin_listen;      /* gateway `admin_listen` as written; NULL:
+                                the introspection routes are on `listen` */
+    char *admin_listen_host; /* parsed host; NULL without admin_listen */
+    int admin_listen_port;   /* parsed port */
+    char **admin_keys;       /* owned; the introspection routes need one as
+                                a bearer key; NULL: none needed */
+    size_t nadmin_keys;
     sl_connector_conf *connectors;
     size_t nconnectors;
     sl_tcp_conf *tcp;        /* raw-TCP listeners (gateway key `tcp`) */

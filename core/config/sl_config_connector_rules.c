@@ -213,25 +213,24 @@ void sl_config_parse_compression_level(sl_config_parse_context *ctx,
     }
 }
 
-void sl_config_parse_intake_keys(sl_config_parse_context *ctx,
-                                 const sl_config_key *key, int idx,
-                                 void *target)
+int sl_config_parse_key_list(sl_config_parse_context *ctx, int idx,
+                             const char *name, const char *example,
+                             char ***keys, size_t *nkeys)
 {
-    sl_connector_conf *c = &((sl_config_connector_target *)target)->c;
     lua_State *L = ctx->L;
-    (void)key;
-    if (!idx ||
-        !sl_config_check_list(ctx, idx, "{ sluice.env(\"CRM_INTAKE_KEY\") }"))
-        return;
+    if (!idx || !sl_config_check_list(ctx, idx, example))
+        return -1;
     lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
     if (n == 0 || n > INTAKE_KEYS_MAX) {
         sl_config_err(ctx, "list 1 to %d keys (%lld given); leave the key out "
-                      "for an open intake", INTAKE_KEYS_MAX, (long long)n);
-        return;
+                      "for %s", INTAKE_KEYS_MAX, (long long)n,
+                      strcmp(name, "intake_keys") == 0 ? "an open intake"
+                                                       : "none");
+        return -1;
     }
-    if (!(c->intake_keys = calloc((size_t)n, sizeof *c->intake_keys))) {
+    if (!(*keys = calloc((size_t)n, sizeof **keys))) {
         sl_config_err(ctx, "out of memory");
-        return;
+        return -1;
     }
     lua_Integer where[INTAKE_KEYS_MAX]; /* list index of each key kept */
     for (lua_Integer i = 1; i <= n; i++) {
@@ -254,21 +253,33 @@ void sl_config_parse_intake_keys(sl_config_parse_context *ctx,
                           "character (no spaces or control characters; value "
                           "not shown)", bad + 1);
         else
-            for (lua_Integer j = 0; j < (lua_Integer)c->nintake_keys; j++)
-                if (strcmp(c->intake_keys[j], secret) == 0) {
-                    sl_config_err(ctx, "the same key as intake_keys[%lld]",
+            for (size_t j = 0; j < *nkeys; j++)
+                if (strcmp((*keys)[j], secret) == 0) {
+                    sl_config_err(ctx, "the same key as %s[%lld]", name,
                                   (long long)where[j]);
                     secret = NULL;
                     break;
                 }
         if (secret && len >= INTAKE_KEY_MIN && len <= INTAKE_KEY_MAX &&
             bad == len) {
-            where[c->nintake_keys] = i;
-            c->intake_keys[c->nintake_keys++] = sl_config_strdup(ctx, secret);
+            where[*nkeys] = i;
+            (*keys)[(*nkeys)++] = sl_config_strdup(ctx, secret);
         }
         sl_config_path_pop(ctx);
         lua_pop(L, 1);                             /* */
     }
+    return 0;
+}
+
+void sl_config_parse_intake_keys(sl_config_parse_context *ctx,
+                                 const sl_config_key *key, int idx,
+                                 void *target)
+{
+    sl_connector_conf *c = &((sl_config_connector_target *)target)->c;
+    (void)key;
+    sl_config_parse_key_list(ctx, idx, "intake_keys",
+                             "{ sluice.env(\"CRM_INTAKE_KEY\") }",
+                             &c->intake_keys, &c->nintake_keys);
 }
 
 static void check_compression(sl_config_parse_context *ctx,

@@ -59,8 +59,15 @@ void sl_config_parse_function(sl_config_parse_context *ctx,
 void sl_config_parse_idempotency_header(sl_config_parse_context *ctx,
                                         const sl_config_key *key, int idx,
                                         void *target);
-/* intake_keys: 1 to 16 distinct visible-ASCII keys of 16 to 1024
- * characters; messages never show a key. */
+/* A list of bearer keys at idx (the key `name`, e.g. "intake_keys";
+ * `example` is shown when it is not a list): 1 to 16 distinct
+ * visible-ASCII keys of 16 to 1024 characters, copied into *keys (calloc'd,
+ * the caller frees each and the array; *nkeys counts them). Messages never
+ * show a key. 0, or -1 when nothing was kept (an error is reported). */
+int sl_config_parse_key_list(sl_config_parse_context *ctx, int idx,
+                             const char *name, const char *example,
+                             char ***keys, size_t *nkeys);
+/* intake_keys: sl_config_parse_key_list into c.intake_keys. */
 void sl_config_parse_intake_keys(sl_config_parse_context *ctx,
                                  const sl_config_key *key, int idx,
                                  void *target);

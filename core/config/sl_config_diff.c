@@ -159,6 +159,18 @@ static int tcp_eq(const sl_tcp_conf *a, const sl_tcp_conf *b)
            a->max_connections == b->max_connections && tls_eq(&a->tls, &b->tls);
 }
 
+/* The same admin address and the same admin keys, in order. */
+static int admin_eq(const sl_config *a, const sl_config *b)
+{
+    if (!str_eq(a->admin_listen, b->admin_listen) ||
+        a->nadmin_keys != b->nadmin_keys)
+        return 0;
+    for (size_t i = 0; i < a->nadmin_keys; i++)
+        if (strcmp(a->admin_keys[i], b->admin_keys[i]) != 0)
+            return 0;
+    return 1;
+}
+
 int sl_config_diff_gateway(const sl_config *a, const sl_config *b,
                            sl_buf *out)
 {
@@ -176,7 +188,8 @@ int sl_config_diff_gateway(const sl_config *a, const sl_config *b,
                  a->request_timeout_s == b->request_timeout_s,
              "limits", out, &n) != 0 ||
         note(tls_eq(&a->tls, &b->tls), "tls", out, &n) != 0 ||
-        note(tcp_same, "tcp", out, &n) != 0)
+        note(tcp_same, "tcp", out, &n) != 0 ||
+        note(admin_eq(a, b), "admin", out, &n) != 0)
         return -1;
     return n;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sl_addr.h"
+#include "sl_config_connector_rules.h"
 #include "sl_config_gateway_rules.h"
 #include "sl_tls_server.h"
 
@@ -201,6 +202,49 @@ void sl_config_parse_tcp(sl_config_parse_context *ctx, const sl_config_key *key,
     }
 }
 
+void sl_config_parse_admin_keys(sl_config_parse_context *ctx,
+                                const sl_config_key *key, int idx,
+                                void *target)
+{
+    sl_config *g = &((sl_config_gateway_target *)target)->g;
+    (void)key;
+    sl_config_parse_key_list(ctx, idx, "admin_keys",
+                             "{ sluice.env(\"SLUICE_ADMIN_KEY\") }",
+                             &g->admin_keys, &g->nadmin_keys);
+}
+
+/* admin_listen: parsed, and not the address of the HTTP intake (leaving
+ * it out is how to share that) nor of a TCP listener. */
+static void check_admin_listen(sl_config_parse_context *ctx, sl_config *g)
+{
+    char why[256];
+    if (!g->admin_listen)
+        return;
+    sl_config_path_push(ctx, "admin_listen", 0);
+    if (sl_addr_parse_listen(g->admin_listen, &g->admin_listen_host,
+                             &g->admin_listen_port, why, sizeof why)) {
+        sl_config_err(ctx, "%s", why);
+    } else if (g->listen_host &&
+               sl_addr_listen_clash(g->admin_listen_host, g->admin_listen_port,
+                                    g->listen_host, g->listen_port)) {
+        sl_config_err(ctx, "\"%s\" is (or overlaps) the address of the "
+                      "HTTP intake (listen \"%s\"); leave admin_listen out "
+                      "to serve both there", g->admin_listen, g->listen);
+    } else {
+        for (size_t i = 0; i < g->ntcp; i++)
+            if (g->tcp[i].host &&
+                sl_addr_listen_clash(g->admin_listen_host,
+                                     g->admin_listen_port, g->tcp[i].host,
+                                     g->tcp[i].port)) {
+                sl_config_err(ctx, "\"%s\" is (or overlaps) the address "
+                              "of tcp[%zu] (\"%s\")", g->admin_listen, i + 1,
+                              g->tcp[i].listen);
+                break;
+            }
+    }
+    sl_config_path_pop(ctx);
+}
+
 /* No two sockets may want the same address: a listener against the HTTP
  * intake and against the listeners before it. */
 static void check_tcp_addresses(sl_config_parse_context *ctx,
@@ -302,6 +346,7 @@ void sl_config_gateway_after(sl_config_parse_context *ctx, void *target)
         sl_config_path_pop(ctx);
     }
     check_tcp_addresses(ctx, gateway);
+    check_admin_listen(ctx, &gateway->g);
     check_intake_tls(ctx, gateway);
     sl_config_resolve_path(ctx, gateway->dir, &gateway->g.state_dir);
 }

@@ -44,6 +44,10 @@ void sl_config_parse_tcp(sl_config_parse_context *ctx,
 void sl_config_parse_allow(sl_config_parse_context *ctx,
                            const sl_config_key *key, int idx, void *target);
 
+/* admin_keys: sl_config_parse_key_list into g.admin_keys. */
+void sl_config_parse_admin_keys(sl_config_parse_context *ctx,
+                                const sl_config_key *key, int idx,
+                                void *target);
 /* After the gateway keys (target: sl_config_gateway_target): the listen
  * address split into host and port, no two sockets on one address, the
  * intakes' TLS files made relative to the gateway file's directory and

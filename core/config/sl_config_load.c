@@ -548,6 +548,14 @@ void sl_config_free(sl_config *c)
     free(c->file);
     free(c->listen);
     free(c->listen_host);
+    free(c->admin_listen);
+    free(c->admin_listen_host);
+    for (size_t i = 0; i < c->nadmin_keys; i++) {
+        if (c->admin_keys[i])
+            memset(c->admin_keys[i], 0, strlen(c->admin_keys[i]));
+        free(c->admin_keys[i]);
+    }
+    free(c->admin_keys);
     free(c->state_dir);
     tls_free(&c->tls);
     free(c);

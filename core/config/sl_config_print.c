@@ -247,6 +247,18 @@ static void print_gateway(FILE *out, const sl_config *config)
     char b1[64];
     fprintf(out, "gateway %s\n", config->file);
     fprintf(out, "  listen          %s\n", config->listen);
+    if (config->admin_listen)
+        fprintf(out, "  admin_listen    %s (/metrics, /readyz, GET "
+                "/v1/connectors, /; not on listen)\n", config->admin_listen);
+    else
+        fprintf(out, "  admin_listen    the intake's address (listen)\n");
+    if (config->nadmin_keys)
+        fprintf(out, "  admin_keys      %zu key%s (values hidden): "
+                "Authorization: Bearer <key>\n", config->nadmin_keys,
+                config->nadmin_keys == 1 ? "" : "s");
+    else
+        fprintf(out, "  admin_keys      none (the introspection routes are "
+                "open)\n");
     fprintf(out, "  state_dir       %s\n", config->state_dir);
     fprintf(out, "  max_body_bytes  %s\n",
             size_text(b1, sizeof b1, config->max_body_bytes));

@@ -34,6 +34,17 @@ typedef struct wait_list {
     waiting *head, *tail;
 } wait_list;
 
+/* Which routes a listener serves: all of them (no admin_listen), or the
+ * intake's (records, /healthz) and the admin's (introspection, /healthz)
+ * on two addresses. */
+typedef enum { FACE_BOTH, FACE_INTAKE, FACE_ADMIN } face_kind;
+
+typedef struct face {
+    struct sl_intake_http *in;
+    face_kind kind;
+    sl_httpconn *guard; /* its connections */
+} face;
+
 struct sl_intake_http {
     struct evhttp *http;
     struct evhttp_bound_socket *listener;
@@ -51,6 +62,11 @@ struct sl_intake_http {
     void *more_metrics_arg;
     sl_intake_http_ready_fn ready; /* the gateway's checks; NULL none */
     void *ready_arg;
+    struct evhttp *admin_http; /* with admin_host: its own server */
+    struct evhttp_bound_socket *admin_listener;
+    sl_httpconn *admin_guard;
+    sl_auth *admin_auth;      /* admin_keys; NULL: introspection is open */
+    face faces[2];            /* [0] the intake's listener, [1] admin's */
 };
 
 static const char *reason(int code)
@@ -378,6 +394,33 @@ static void post_records(sl_intake_http *in, struct evhttp_request *req,
     reply_json(req, code, &in->answer);
 }
 
+/* May this listener serve an introspection route to this request? When
+ * not, the answer (404 on the intake's address when admin_listen is set,
+ * 401 without the right admin key) is sent here. */
+static int admitted(const face *f, struct evhttp_request *req)
+{
+    sl_intake_http *in = f->in;
+    if (f->kind == FACE_INTAKE) {
+        reply_error(in, req, 404, "no such route");
+        return 0;
+    }
+    if (!in->admin_auth)
+        return 1;
+    const char *authz = evhttp_find_header(evhttp_request_get_input_headers(req),
+                                           "Authorization");
+    sl_auth_rc rc = sl_auth_check(in->admin_auth, authz);
+    if (rc == SL_AUTH_OK)
+        return 1;
+    /* the key itself is never echoed or logged */
+    evhttp_add_header(evhttp_request_get_output_headers(req),
+                      "WWW-Authenticate", "Bearer realm=\"sluice admin\"");
+    reply_error(in, req, 401, rc == SL_AUTH_MISSING
+                                  ? "this endpoint needs an admin key: send "
+                                    "Authorization: Bearer <key>"
+                                  : "wrong admin key");
+    return 0;
+}
+
 static void get_connectors(sl_intake_http *in, struct evhttp_request *req)
 {
     sl_buf *a = &in->answer;
@@ -392,11 +435,20 @@ static void get_connectors(sl_intake_http *in, struct evhttp_request *req)
     reply_json(req, 200, a);
 }
 
-static void route_connectors(sl_intake_http *in, struct evhttp_request *req,
+static void route_connectors(const face *f, struct evhttp_request *req,
                              const char *rest, size_t rlen,
                              enum evhttp_cmd_type cmd)
 {
+    sl_intake_http *in = f->in;
     /* rest is what follows "/v1/connectors" */
+    const char *second = rlen > 1 ? memchr(rest + 1, '/', rlen - 1) : NULL;
+    if (!second && !admitted(f, req))
+        return;
+    if (second && f->kind == FACE_ADMIN) {
+        /* records are taken on the intake's address only */
+        reply_error(in, req, 404, "no such route");
+        return;
+    }
     if (rlen == 0 || (rlen == 1 && rest[0] == '/')) {
         if (cmd != EVHTTP_REQ_GET)
             method_not_allowed(in, req, "GET");
@@ -448,7 +500,7 @@ static void get_readyz(sl_intake_http *in, struct evhttp_request *req)
     sl_buf *a = &in->answer;
     sl_buf_reset(a);
     sl_buf_append(a, "{\"checks\":{\"http_listener\":", 27);
-    int failed = !in->listener;
+    int failed = !in->listener || (in->admin_http && !in->admin_listener);
     sl_buf_printf(a, "%s", failed ? "\"not listening\"" : "\"ok\"");
     if (in->ready)
         failed += in->ready(in->ready_arg, a);
@@ -461,8 +513,9 @@ static void get_readyz(sl_intake_http *in, struct evhttp_request *req)
 
 static void on_request(struct evhttp_request *req, void *arg)
 {
-    sl_intake_http *in = arg;
-    sl_httpconn_request_done(in->guard, req);
+    const face *f = arg;
+    sl_intake_http *in = f->in;
+    sl_httpconn_request_done(f->guard, req);
     const char *uri = evhttp_request_get_uri(req);
     size_t ulen = strcspn(uri, "?#");
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
@@ -470,7 +523,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     const size_t plen = sizeof prefix - 1;
 
     if (ulen >= plen && memcmp(uri, prefix, plen) == 0) {
-        route_connectors(in, req, uri + plen, ulen - plen, cmd);
+        route_connectors(f, req, uri + plen, ulen - plen, cmd);
     } else if (ulen == 8 && memcmp(uri, "/healthz", 8) == 0) {
         if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
             method_not_allowed(in, req, "GET");
@@ -480,11 +533,15 @@ static void on_request(struct evhttp_request *req, void *arg)
         sl_buf_append(&in->answer, "{\"status\":\"ok\"}", 15);
         reply_json(req, 200, &in->answer);
     } else if (ulen == 7 && memcmp(uri, "/readyz", 7) == 0) {
+        if (!admitted(f, req))
+            return;
         if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD)
             method_not_allowed(in, req, "GET");
         else
             get_readyz(in, req);
     } else if (ulen == 8 && memcmp(uri, "/metrics", 8) == 0) {
+        if (!admitted(f, req))
+            return;
         if (cmd != EVHTTP_REQ_GET) {
             method_not_allowed(in, req, "GET");
             return;
@@ -502,6 +559,44 @@ static void on_request(struct evhttp_request *req, void *arg)
     } else {
         reply_error(in, req, 404, "no such route");
     }
+}
+
+/* One evhttp server for face f on host:port, guarded; its server and
+ * listener in *http and *listener (freed by sl_intake_http_free). 0, or
+ * -1 with err set. */
+static int serve(struct event_base *base, const sl_httpconn_opts *gopts,
+                 int idle_s, const char *host, int port, face *f,
+                 struct evhttp **http, struct evhttp_bound_socket **listener,
+                 char *err, size_t errlen)
+{
+    if (!(*http = evhttp_new(base))) {
+        snprintf(err, errlen, "evhttp_new failed");
+        return -1;
+    }
+    evhttp_set_max_body_size(*http, (ev_ssize_t)gopts->max_body_bytes);
+    evhttp_set_max_headers_size(*http, (ev_ssize_t)gopts->max_header_bytes);
+    if (!(f->guard = sl_httpconn_new(base, *http, gopts))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    evhttp_set_timeout(*http, idle_s);
+    /* let every method reach the router, which answers 405 itself */
+    evhttp_set_allowed_methods(*http,
+                               EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+                                   EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+                                   EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+                                   EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
+                                   EVHTTP_REQ_PATCH);
+    evhttp_set_gencb(*http, on_request, f);
+    if (!(*listener = evhttp_bind_socket_with_handle(*http, host,
+                                                      (ev_uint16_t)port))) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port,
+                 strerror(errno));
+        return -1;
+    }
+    sl_httpconn_set_listener(f->guard,
+                             evhttp_bound_socket_get_listener(*listener));
+    return 0;
 }
 
 sl_intake_http *sl_intake_http_new(struct event_base *base,
@@ -529,16 +624,10 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
             snprintf(err, errlen, "too many intakes on one connector");
             goto fail;
         }
-    if (!(in->http = evhttp_new(base))) {
-        snprintf(err, errlen, "evhttp_new failed");
-        goto fail;
-    }
     size_t max_body = opts->max_body_bytes ? opts->max_body_bytes
                                            : (size_t)8 << 20;
     size_t max_header = opts->max_header_bytes ? opts->max_header_bytes
                                                : (size_t)64 << 10;
-    evhttp_set_max_body_size(in->http, (ev_ssize_t)max_body);
-    evhttp_set_max_headers_size(in->http, (ev_ssize_t)max_header);
     sl_httpconn_opts gopts = {
         .max_connections = opts->max_connections ? opts->max_connections : 1024,
         .request_timeout_s = opts->request_timeout_s ? opts->request_timeout_s
@@ -547,28 +636,28 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
         .max_header_bytes = max_header,
         .tls = opts->tls,
     };
-    if (!(in->guard = sl_httpconn_new(base, in->http, &gopts))) {
+    int idle = opts->idle_timeout_s ? (int)opts->idle_timeout_s : 60;
+    in->faces[0] = (face){in, opts->admin_host ? FACE_INTAKE : FACE_BOTH, NULL};
+    int rc = serve(base, &gopts, idle, opts->host, opts->port, &in->faces[0],
+                   &in->http, &in->listener, err, errlen);
+    in->guard = in->faces[0].guard;
+    if (rc != 0)
+        goto fail;
+    if (opts->nadmin_keys &&
+        !(in->admin_auth = sl_auth_new(opts->admin_keys, opts->nadmin_keys))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    evhttp_set_timeout(in->http, opts->idle_timeout_s ? (int)opts->idle_timeout_s
-                                                      : 60);
-    /* let every method reach the router, which answers 405 itself */
-    evhttp_set_allowed_methods(in->http,
-                               EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-                                   EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-                                   EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
-                                   EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
-                                   EVHTTP_REQ_PATCH);
-    evhttp_set_gencb(in->http, on_request, in);
-    if (!(in->listener = evhttp_bind_socket_with_handle(
-              in->http, opts->host, (ev_uint16_t)opts->port))) {
-        snprintf(err, errlen, "cannot listen on %s:%d: %s", opts->host,
-                 opts->port, strerror(errno));
-        goto fail;
+    if (opts->admin_host) {
+        in->faces[1] = (face){in, FACE_ADMIN, NULL};
+        gopts.max_connections = 64; /* probes and scrapers, not traffic */
+        rc = serve(base, &gopts, idle, opts->admin_host, opts->admin_port,
+                   &in->faces[1], &in->admin_http, &in->admin_listener, err,
+                   errlen);
+        in->admin_guard = in->faces[1].guard;
+        if (rc != 0)
+            goto fail;
     }
-    sl_httpconn_set_listener(in->guard,
-                             evhttp_bound_socket_get_listener(in->listener));
     return in;
 fail:
     sl_intake_http_free(in);
@@ -601,6 +690,11 @@ void sl_intake_http_close_listener(sl_intake_http *in)
         evhttp_del_accept_socket(in->http, in->listener);
         in->listener = NULL;
     }
+    if (in && in->admin_listener) {
+        sl_httpconn_set_listener(in->admin_guard, NULL);
+        evhttp_del_accept_socket(in->admin_http, in->admin_listener);
+        in->admin_listener = NULL;
+    }
 }
 
 void sl_intake_http_free(sl_intake_http *in)
@@ -624,6 +718,12 @@ void sl_intake_http_free(sl_intake_http *in)
     if (in->http)
         evhttp_free(in->http); /* closes the connections the guard watches */
     sl_httpconn_free(in->guard);
+    if (in->admin_guard)
+        sl_httpconn_set_listener(in->admin_guard, NULL);
+    if (in->admin_http)
+        evhttp_free(in->admin_http);
+    sl_httpconn_free(in->admin_guard);
+    sl_auth_free(in->admin_auth);
     sl_buf_free(&in->answer);
     free(in);
 }

@@ -32,7 +32,19 @@ typedef struct sl_intake_http_opts {
                                    done this long after the connect */
     struct ssl_ctx_st *tls;     /* serve HTTPS with this server context
                                    (borrowed; must outlive the intake);
-                                   NULL: plain HTTP */
+                                   NULL: plain HTTP. The admin address
+                                   too */
+    const char *admin_host;     /* NULL: every route on host:port. Else
+                                   the introspection routes (/readyz,
+                                   /metrics, GET /v1/connectors) are served
+                                   on admin_host:admin_port only and
+                                   host:port answers 404 for them;
+                                   /healthz is on both */
+    int admin_port;
+    const char *const *admin_keys; /* the introspection routes need one as
+                                      a bearer key (401 without); copied
+                                      (as digests) */
+    size_t nadmin_keys;            /* 0: they are open */
 } sl_intake_http_opts;
 
 /* Appends more Prometheus text to GET /metrics (the gateway's other
