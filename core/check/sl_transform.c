@@ -12,6 +12,7 @@
 #include "sl_check.h"
 #include "sl_luahost.h"
 #include "sl_luajson.h"
+#include "sl_time.h"
 
 struct sl_transform {
     lua_State *L;
@@ -20,6 +21,7 @@ struct sl_transform {
     const char *connector;
     unsigned long max_instructions;
     sl_buf scratch; /* one output as JSON, before the schema check */
+    sl_luaruntime_tally tally; /* its calls (sl_transform_tally) */
 };
 
 /* What the protected call needs; passed as a light userdata. */
@@ -45,6 +47,11 @@ sl_transform *sl_transform_new(lua_State *L, int fn_ref,
     transform->max_instructions = max_instructions;
     sl_buf_init(&transform->scratch, 0);
     return transform;
+}
+
+sl_luaruntime_tally sl_transform_tally(const sl_transform *transform)
+{
+    return transform ? transform->tally : (sl_luaruntime_tally){0};
 }
 
 void sl_transform_free(sl_transform *transform)
@@ -143,8 +150,16 @@ int sl_transform_record(sl_transform *transform, sl_json *js,
         return -1;
     lua_pushcfunction(L, call_transform);            /* f */
     lua_pushlightuserdata(L, &c);                    /* f ctx */
+    uint64_t t0 = sl_time_mono_us();
     int st = sl_luahost_pcall(L, 1, 1, transform->max_instructions, err,
                               sizeof err);
+    transform->tally.calls++;
+    transform->tally.time_us += sl_time_mono_us() - t0;
+    if (st != LUA_OK && !c.malformed) {
+        transform->tally.errors++;
+        transform->tally.overruns +=
+            strstr(err, "instruction limit exceeded") != NULL;
+    }
     if (c.malformed) {
         lua_settop(L, base);
         return 1;

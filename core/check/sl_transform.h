@@ -10,6 +10,7 @@
 
 #include "sl_buf.h"
 #include "sl_json.h"
+#include "sl_luaruntime.h"
 #include "sl_schema.h"
 
 struct sl_transform;
@@ -21,6 +22,11 @@ sl_transform *sl_transform_new(lua_State *L, int fn_ref,
                                const sl_schema *schema, const char *connector,
                                unsigned long max_instructions);
 void sl_transform_free(sl_transform *transform); /* accepts NULL */
+
+/* The calls so far: every call counted, errors (a Lua error, a budget or
+ * memory limit), overruns (the instruction budget) and the time in the
+ * function. Zeros for NULL. */
+sl_luaruntime_tally sl_transform_tally(const sl_transform *transform);
 
 /* Called for each output that is rejected (field "" when not field-bound). */
 typedef int (*sl_transform_reject_fn)(void *ud, const char *field,

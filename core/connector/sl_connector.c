@@ -618,6 +618,19 @@ static void read_metrics(const sl_connector *c, sl_metrics_connector *m)
         .last_delivery_ms = c->stats.dist.last_delivery_ms,
         .spool_records = sl_connector_undelivered(c),
     };
+    sl_luaruntime_tally y[SL_STATS_LUA_KINDS] = {
+        [SL_STATS_LUA_TRANSFORM] = sl_transform_tally(c->transform),
+        [SL_STATS_LUA_HEADERS_FN] =
+            sl_luaruntime_tally_of(c->rt, c->conf->headers_fn_ref),
+        [SL_STATS_LUA_RESPONSE_FN] =
+            sl_luaruntime_tally_of(c->rt, c->conf->response_fn_ref),
+    };
+    for (int k = 0; k < SL_STATS_LUA_KINDS; k++) {
+        m->stats.dist.lua[k].calls = y[k].calls;
+        m->stats.dist.lua[k].errors = y[k].errors;
+        m->stats.dist.lua[k].overruns = y[k].overruns;
+        m->stats.dist.lua[k].time_us = y[k].time_us;
+    }
 }
 
 /* ,"state":..,"since":..,"last_error":..,"last_error_at":.. */

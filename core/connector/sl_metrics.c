@@ -5,6 +5,7 @@
 #include "sl_metrics.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sl_buf.h"
@@ -310,6 +311,33 @@ static const char *const net_causes[SL_STATS_NET_COUNT] = {
     [SL_STATS_NET_OTHER] = "other",
 };
 
+/* Label value of each sl_stats_lua_kind. */
+static const char *const lua_kinds[SL_STATS_LUA_KINDS] = {
+    [SL_STATS_LUA_TRANSFORM] = "transform",
+    [SL_STATS_LUA_HEADERS_FN] = "headers_fn",
+    [SL_STATS_LUA_RESPONSE_FN] = "response_fn",
+};
+
+#define LUA_AT(f) offsetof(sl_metrics_connector, stats.dist.lua[0].f)
+
+/* The Lua families: one sample per connector and function kind. */
+static const struct {
+    const char *name, *help;
+    size_t at;   /* offset of the kind-0 value in the view */
+    int micros;  /* microseconds, shown as seconds */
+} lua_rows[] = {
+    {"sluice_lua_calls_total", "Calls of the connector's Lua functions that "
+     "ended, by kind.", LUA_AT(calls), 0},
+    {"sluice_lua_errors_total", "Lua calls that raised or ran out of "
+     "memory or instruction budget, by kind.", LUA_AT(errors), 0},
+    {"sluice_lua_budget_exceeded_total", "Lua calls stopped at the "
+     "instruction budget (lua.max_instructions), by kind.", LUA_AT(overruns),
+     0},
+    {"sluice_lua_seconds_total", "Time in Lua calls, by kind (a headers_fn "
+     "or response_fn waiting in sluice.http.request included).",
+     LUA_AT(time_us), 1},
+};
+
 int sl_metrics_label_value(const char *s, sl_buf *out)
 {
     for (; *s; s++) {
@@ -337,6 +365,35 @@ static int family_head(sl_buf *out, const char *name, const char *type,
 {
     return sl_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help,
                          name, type);
+}
+
+static int lua_families(const sl_metrics_connector *views, size_t n,
+                        sl_buf *lab, sl_buf *out)
+{
+    const size_t stride = sizeof views[0].stats.dist.lua[0];
+    for (size_t r = 0; r < sizeof lua_rows / sizeof lua_rows[0]; r++) {
+        if (family_head(out, lua_rows[r].name, "counter", lua_rows[r].help))
+            return -1;
+        for (size_t i = 0; i < n; i++) {
+            if (connector_label(&views[i], lab) != 0)
+                return -1;
+            for (int k = 0; k < SL_STATS_LUA_KINDS; k++) {
+                uint64_t v = *(const uint64_t *)((const char *)&views[i] +
+                                                 lua_rows[r].at + k * stride);
+                char num[40];
+                if (lua_rows[r].micros)
+                    snprintf(num, sizeof num, "%" PRIu64 ".%06u", v / 1000000,
+                             (unsigned)(v % 1000000));
+                else
+                    snprintf(num, sizeof num, "%" PRIu64, v);
+                if (sl_buf_printf(out, "%s{%s,function=\"%s\"} %s\n",
+                                  lua_rows[r].name, lab->data, lua_kinds[k],
+                                  num) != 0)
+                    return -1;
+            }
+        }
+    }
+    return 0;
 }
 
 int sl_metrics_prom_dist(const sl_metrics_connector *views, size_t n,
@@ -386,6 +443,8 @@ int sl_metrics_prom_dist(const sl_metrics_connector *views, size_t n,
                               views[i].stats.dist.transport[c]) != 0)
                 goto fail;
     }
+    if (lua_families(views, n, &lab, out) != 0)
+        goto fail;
     sl_buf_free(&lab);
     return 0;
 fail:

@@ -25,6 +25,14 @@ typedef enum sl_stats_net {
     SL_STATS_NET_COUNT
 } sl_stats_net;
 
+/* The kinds of Lua function a connector runs (label `function`). */
+typedef enum sl_stats_lua_kind {
+    SL_STATS_LUA_TRANSFORM,
+    SL_STATS_LUA_HEADERS_FN,
+    SL_STATS_LUA_RESPONSE_FN,
+    SL_STATS_LUA_KINDS
+} sl_stats_lua_kind;
+
 /* What is not one counter: distributions, counters by label, times.
  * Shown in /metrics only (sl_metrics_prom_dist), not in "stats". */
 typedef struct sl_stats_dist {
@@ -37,6 +45,10 @@ typedef struct sl_stats_dist {
     uint64_t transport[SL_STATS_NET_COUNT]; /* attempts without an answer,
                                      by cause */
     uint64_t last_delivery_ms;    /* wall ms of the last 2xx answer; 0 none */
+    struct {
+        uint64_t calls, errors, overruns, time_us;
+    } lua[SL_STATS_LUA_KINDS];    /* filled when read (sl_connector), from
+                                     sl_transform and sl_luaruntime */
 } sl_stats_dist;
 
 typedef struct sl_stats {

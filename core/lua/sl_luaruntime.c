@@ -19,6 +19,7 @@
 #include "sl_header.h"
 #include "sl_http_client.h"
 #include "sl_luahost.h"
+#include "sl_time.h"
 
 struct sl_luaruntime {
     lua_State *L;
@@ -29,6 +30,10 @@ struct sl_luaruntime {
     sl_luaruntime_task *tasks;    /* running (and cancelled-but-waiting) tasks */
     sl_luaruntime_task *current;  /* the task being resumed right now */
     struct event *settle_ev; /* reports tasks that ended inside start */
+    struct {
+        int ref; /* 0: free */
+        sl_luaruntime_tally t;
+    } tallies[SL_LUARUNTIME_TALLIES]; /* per function called */
 };
 
 struct sl_luaruntime_task {
@@ -36,6 +41,9 @@ struct sl_luaruntime_task {
     sl_luaruntime *rt;
     lua_State *co;
     int co_ref;
+    int fn_ref;              /* the function called (its tally) */
+    uint64_t t0_us;          /* when it started */
+    int overran;             /* the budget ran out */
     unsigned long steps;     /* hook calls left */
     sl_luaruntime_done_fn done;
     void *ud;
@@ -107,6 +115,7 @@ static void count_hook(lua_State *co, lua_Debug *ar)
         /* keep failing at every instruction, so that a pcall in the
          * script cannot swallow the limit and run on */
         lua_sethook(co, count_hook, LUA_MASKCOUNT, 1);
+        t->overran = 1;
         luaL_error(co, "instruction limit exceeded");
     }
 }
@@ -116,9 +125,36 @@ static void count_hook(lua_State *co, lua_Debug *ar)
  * `done` never runs while the caller of start still uses what `done` may
  * free (a delivery batch); otherwise `done` runs now. Returns 1 when t is
  * finished and freed, 0 when it waits to be reported. */
+/* Count the ended call t in its function's tally. */
+static void tally(sl_luaruntime_task *t, int failed)
+{
+    sl_luaruntime *rt = t->rt;
+    for (size_t i = 0; i < SL_LUARUNTIME_TALLIES; i++) {
+        if (rt->tallies[i].ref != t->fn_ref && rt->tallies[i].ref != 0)
+            continue;
+        rt->tallies[i].ref = t->fn_ref;
+        sl_luaruntime_tally *y = &rt->tallies[i].t;
+        y->calls++;
+        y->errors += failed != 0;
+        y->overruns += t->overran;
+        y->time_us += sl_time_mono_us() - t->t0_us;
+        return;
+    }
+}
+
+sl_luaruntime_tally sl_luaruntime_tally_of(const sl_luaruntime *rt,
+                                           int fn_ref)
+{
+    for (size_t i = 0; rt && fn_ref > 0 && i < SL_LUARUNTIME_TALLIES; i++)
+        if (rt->tallies[i].ref == fn_ref)
+            return rt->tallies[i].t;
+    return (sl_luaruntime_tally){0};
+}
+
 static int end_task(sl_luaruntime_task *t, lua_State *co, int nres,
                     const char *err)
 {
+    tally(t, err != NULL);
     if (t->starting) {
         t->settled = 1;
         t->nres = nres;
@@ -208,6 +244,8 @@ sl_luaruntime_task *sl_luaruntime_start(sl_luaruntime *rt, int fn_ref,
     t->co_ref = LUA_NOREF;
     t->done = done;
     t->ud = ud;
+    t->fn_ref = fn_ref;
+    t->t0_us = sl_time_mono_us();
     t->starting = 1;
     t->steps = rt->max_instructions / SL_LUAHOST_HOOK_STEP + 1;
     t->next = rt->tasks;

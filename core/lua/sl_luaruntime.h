@@ -6,6 +6,7 @@
 #define SL_LUARUNTIME_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <lua.h>
 
@@ -37,6 +38,23 @@ void sl_luaruntime_set_transport(sl_luaruntime *rt, const sl_transport *t);
 /* Free every task (no callbacks). Free the sl_http_client first, so that no
  * transfer completes into a freed task. Accepts NULL. */
 void sl_luaruntime_free(sl_luaruntime *rt);
+
+/* What the calls of one function did (sluice_lua_* metrics): counted
+ * when a call ends (a cancelled one is not). time_us is from the start to
+ * the end, waits in sluice.http.request and sluice.sleep included. */
+typedef struct sl_luaruntime_tally {
+    uint64_t calls;     /* calls ended */
+    uint64_t errors;    /* ... that raised, ran out of memory or budget */
+    uint64_t overruns;  /* ... that ran past the instruction budget */
+    uint64_t time_us;   /* their time, summed */
+} sl_luaruntime_tally;
+
+/* The tally of the calls of fn_ref on rt so far (zeros when none; a
+ * runtime keeps SL_LUARUNTIME_TALLIES functions, later ones are not
+ * counted). */
+#define SL_LUARUNTIME_TALLIES 8
+sl_luaruntime_tally sl_luaruntime_tally_of(const sl_luaruntime *rt,
+                                           int fn_ref);
 
 /* Push the call's arguments onto co (runs in protected mode; may raise). */
 typedef void (*sl_luaruntime_args_fn)(lua_State *co, void *ud);

@@ -19,7 +19,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sluice_it import (SluiceTestCase, compact, connector_lua,  # noqa: E402
+from sluice_it import (SluiceTestCase, LuaRaw, compact, connector_lua,  # noqa: E402
                        crm_record, free_port, wait_until)
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
@@ -203,6 +203,57 @@ class MetricsScrapeTest(SluiceTestCase):
         self.assertGreater(get(s, "sluice_last_delivery_timestamp_seconds",
                                connector="crm"), before_down)
         self.assertEqual(get(s, "sluice_spool_records", connector="crm"), 0)
+
+
+
+class LuaMetricsTest(SluiceTestCase):
+
+    def test_lua_calls_errors_and_budget_by_kind(self):
+        """transform, headers_fn and response_fn are counted apart: calls,
+        errors, budget overruns and time; the scrape stays valid."""
+        dest = self.start_flex_destination()
+        sl = self.start_sluice({"crm": connector_lua(
+            "crm", dest.url + "/in", batch={"max_records": 10,
+                                            "max_delay_ms": 20},
+            extra={
+                "transform": LuaRaw(
+                    "function(rec)\n"
+                    "    if rec.id == 3 then error('no 3') end\n"
+                    "    if rec.id == 4 then while true do end end\n"
+                    "    return rec\n"
+                    "  end"),
+                "headers_fn": LuaRaw(
+                    "function(req) return { ['X-N'] = tostring(#req.batch_id) }"
+                    " end"),
+                "response_fn": LuaRaw("function(res, req) return nil end"),
+            })})
+        st, js, _ = sl.post("crm", [crm_record(i) for i in range(10)])
+        self.assertEqual(st, 200, sl.last_raw)
+        self.assertEqual(js["accepted"], 8)
+        sl.wait_drained("crm", 8)
+        text = sl.get("/metrics") and sl.last_raw.decode()
+        s = parse(text)
+
+        def lua(name, kind):
+            return get(s, name, connector="crm", function=kind)
+        self.assertEqual(lua("sluice_lua_calls_total", "transform"), 10)
+        self.assertEqual(lua("sluice_lua_errors_total", "transform"), 2)
+        self.assertEqual(lua("sluice_lua_budget_exceeded_total", "transform"),
+                         1)
+        self.assertGreater(lua("sluice_lua_seconds_total", "transform"), 0)
+        requests = get(s, "sluice_requests_total", connector="crm")
+        self.assertGreaterEqual(lua("sluice_lua_calls_total", "headers_fn"),
+                                requests)
+        self.assertEqual(lua("sluice_lua_errors_total", "headers_fn"), 0)
+        self.assertEqual(lua("sluice_lua_calls_total", "response_fn"),
+                         requests)
+        self.assertEqual(lua("sluice_lua_errors_total", "response_fn"), 0)
+        promtool = shutil.which("promtool")
+        if promtool:
+            r = subprocess.run([promtool, "check", "metrics"],
+                               input=text.encode(), capture_output=True,
+                               timeout=60)
+            self.assertEqual(r.returncode, 0, (r.stdout + r.stderr).decode())
 
 
 if __name__ == "__main__":

@@ -306,13 +306,25 @@ static void test_budget_and_errors(void)
     CHECK_CONTAINS(b.err, "instruction limit exceeded");
     CHECK_CONTAINS(c.err, "instruction limit exceeded"); /* after a resume */
     CHECK_STR(d.err, FILE_NAME ":4: attempt to index a nil value (local 't')");
+    /* each function's tally: its calls, errors and overruns */
+    sl_luaruntime_tally y = sl_luaruntime_tally_of(w.rt, spin);
+    CHECK(y.calls == 1 && y.errors == 1 && y.overruns == 1);
+    y = sl_luaruntime_tally_of(w.rt, late);
+    CHECK(y.calls == 1 && y.errors == 1 && y.overruns == 1);
+    CHECK(y.time_us >= 1000); /* it slept 1 ms first */
+    y = sl_luaruntime_tally_of(w.rt, boom);
+    CHECK(y.calls == 1 && y.errors == 1 && y.overruns == 0);
 
     /* the state is still good for the next task */
     int ok = function_ref(&w, "return function() return 'fine' end");
     outcome e = {0};
+    CHECK(sl_luaruntime_tally_of(w.rt, ok).calls == 0);
     CHECK(sl_luaruntime_start(w.rt, ok, no_args, 0, on_done, &e) != NULL);
     run_until(&w, &e.calls, 1000);
     CHECK_STR(e.results, "fine");
+    y = sl_luaruntime_tally_of(w.rt, ok);
+    CHECK(y.calls == 1 && y.errors == 0 && y.overruns == 0);
+    CHECK(sl_luaruntime_tally_of(NULL, ok).calls == 0);
 out:
     world_close(&w);
 }

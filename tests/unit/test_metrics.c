@@ -508,6 +508,8 @@ static void test_prom_dist(void)
     m[0].stats.dist.responses[599 - SL_STATS_CODE_MIN] = 1;
     m[1].stats.dist.responses[100 - SL_STATS_CODE_MIN] = 2;
     m[1].stats.dist.transport[SL_STATS_NET_DNS] = 4;
+    m[0].stats.dist.lua[SL_STATS_LUA_RESPONSE_FN].calls = 9;
+    m[0].stats.dist.lua[SL_STATS_LUA_TRANSFORM].time_us = 1500001;
     sl_buf b;
     sl_buf_init(&b, 0);
     CHECK(sl_metrics_prom_dist(m, 2, &b) == 0);
@@ -529,6 +531,16 @@ static void test_prom_dist(void)
     CHECK_CONTAINS(t, "sluice_transport_failures_total{connector=\"a\","
                       "cause=\"connect\"} 0\n");
     CHECK_CONTAINS(t, "cause=\"dns\"} 4\n");
+    CHECK_CONTAINS(t, "# TYPE sluice_lua_calls_total counter\n"
+                      "sluice_lua_calls_total{connector=\"a\","
+                      "function=\"transform\"} 0\n"
+                      "sluice_lua_calls_total{connector=\"a\","
+                      "function=\"headers_fn\"} 0\n"
+                      "sluice_lua_calls_total{connector=\"a\","
+                      "function=\"response_fn\"} 9\n");
+    CHECK_CONTAINS(t, "sluice_lua_seconds_total{connector=\"a\","
+                      "function=\"transform\"} 1.500001\n");
+    CHECK_CONTAINS(t, "sluice_lua_budget_exceeded_total{connector=");
     /* one # TYPE per family */
     const char *fams[] = {"sluice_responses_total ", "sluice_transport_"
                           "failures_total ", "sluice_delivery_batch_bytes "};

@@ -121,6 +121,9 @@ static void test_limits(void)
     CHECK(e.res.accepted == 1 && e.res.rejected == 1);
     CHECK_CONTAINS(e.rejects.data, "instruction limit exceeded");
     CHECK_STR(e.records, "{\"id\":2,\"email\":null,\"amount\":null}|");
+    sl_luaruntime_tally y = sl_transform_tally(e.transform);
+    CHECK(y.calls == 2 && y.errors == 1 && y.overruns == 1);
+    CHECK(sl_transform_tally(NULL).calls == 0);
     teardown(&e);
 
     /* each iteration keeps 10 KB: a 4 MiB cap is hit long before the
@@ -133,6 +136,8 @@ static void test_limits(void)
     CHECK(e.res.accepted == 1 && e.res.rejected == 1);
     CHECK_CONTAINS(e.rejects.data, "memory limit");
     CHECK_STR(e.records, "{\"id\":2,\"email\":null,\"amount\":null}|");
+    y = sl_transform_tally(e.transform);
+    CHECK(y.calls == 2 && y.errors == 1 && y.overruns == 0);
     teardown(&e);
 }
 
