@@ -8,9 +8,13 @@ pkgs=(
   build-essential cmake pkg-config
   liblua5.4-dev lua5.4 lua-cjson lua-cjson-dev
   libcurl4-openssl-dev libevent-dev libssl-dev zlib1g-dev
+  libsystemd-dev
   # tests: a private CA and certificates (openssl), an HTTP/2 and TLS
   # destination (nginx), a forward proxy (tinyproxy)
   python3 curl ca-certificates openssl nginx-light tinyproxy-bin
+  # tests: systemd-analyze and systemd-sysusers for the unit in
+  # conf/systemd (systemd)
+  systemd
   # tests: rendering the man page sluice(1) with warnings on (groff)
   groff-base
   # tests: `promtool check metrics` on /metrics (test_metrics_scrape); Debian

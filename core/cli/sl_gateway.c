@@ -20,6 +20,7 @@
 #include "sl_config_print.h"
 #include "sl_log.h"
 #include "sl_metrics.h"
+#include "sl_notify.h"
 #include "sl_pidfile.h"
 #include "sl_pieces.h"
 #include "sl_reload.h"
@@ -45,6 +46,7 @@ typedef struct gateway {
     uint64_t reloads_ok, reloads_failed; /* SIGHUPs, by outcome */
     sl_pieces *pieces; /* helper threads for TCP chunks, lent to the
                           connectors the listeners feed */
+    sl_notify_watchdog *watchdog; /* WATCHDOG=1 pings, when asked for */
     uint64_t drain_deadline;
     int stopping;
     int abandoned;
@@ -108,6 +110,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         return;
     }
     g->stopping = 1;
+    sl_notify_stopping("stopping (signal %d): finishing requests in flight",
+                       (int)sig);
     sl_log_info("gateway", "signal %d: closing the intake; finishing requests in "
             "flight (%zu records in memory-only connectors are delivered "
             "first)", (int)sig, undelivered(g, 0));
@@ -131,7 +135,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
  * must bracket a reload, e.g. sd_notify RELOADING=1 / READY=1. */
 static void reload_begin(gateway *g)
 {
-    (void)g;
+    sl_notify_reloading("reloading %s", g->cfg->file);
 }
 
 static void reload_end(gateway *g, int ok)
@@ -140,6 +144,9 @@ static void reload_end(gateway *g, int ok)
         g->reloads_ok++;
     else
         g->reloads_failed++;
+    sl_notify_ready("listening on %s:%d; %s", g->cfg->listen_host,
+                    g->cfg->listen_port, ok ? "configuration reloaded"
+                    : "reload failed, configuration unchanged");
 }
 
 /* SIGHUP: read and check the configuration again. A configuration with
@@ -378,6 +385,10 @@ static int start(gateway *g)
         fprintf(stderr, "sluice: cannot install signal handlers\n");
         return -1;
     }
+    if (!(g->watchdog = sl_notify_watchdog_new(g->base))) {
+        fprintf(stderr, "sluice: out of memory\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -407,6 +418,7 @@ static void stop(gateway *g)
         event_free(g->sighup);
     if (g->drain_tick)
         event_free(g->drain_tick);
+    sl_notify_watchdog_free(g->watchdog);
     if (g->base)
         event_base_free(g->base);
 }
@@ -443,6 +455,7 @@ int sl_gateway_run(const sl_config *cfg)
     }
     signal(SIGPIPE, SIG_IGN);
     int rc = 1;
+    sl_notify_status("starting: opening %zu connectors", cfg->nconnectors);
     if (start(&g) == 0) {
         sl_log_info("gateway", "listening on %s:%d with %zu connector%s",
                 cfg->listen_host, cfg->listen_port, g.n, g.n == 1 ? "" : "s");
@@ -457,6 +470,11 @@ int sl_gateway_run(const sl_config *cfg)
             sl_log_info("gateway", "tcp %s -> connector %s (NDJSON%s)",
                     cfg->tcp[i].listen, cfg->tcp[i].connector,
                     cfg->tcp[i].ack ? ", ack" : "");
+        /* every listener is bound and listening: connections wait in
+         * their backlogs until the loop runs, right after */
+        sl_notify_ready("listening on %s:%d; %zu connectors, %zu TCP "
+                        "listeners", cfg->listen_host, cfg->listen_port, g.n,
+                        g.ntcp);
         event_base_dispatch(g.base);
         rc = g.abandoned ? 1 : 0;
     }

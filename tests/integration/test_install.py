@@ -1,7 +1,9 @@
 """`cmake --install` of the current build: the installed binary finds its
 Lua modules from its own location, and the installed example passes
 `sluice check` from another directory, with nothing of the source tree
-compiled in (issue 10), and the man page goes to share/man/man1
+compiled in (issue 10), the man page goes to share/man/man1, and the
+systemd unit and its sysusers.d file are installed with the prefix's
+paths, `systemd-analyze verify` accepting the installed unit as it is
 (issue 14).
 
 The source and build trees stay as they are: the test installs into a
@@ -92,6 +94,43 @@ class Install(unittest.TestCase):
         self.assertEqual(found, [])
         self.assertFalse(os.path.exists(os.path.join(self.share, "conf",
                                                      "var")))
+
+    def unit(self):
+        path = os.path.join(self.prefix, "lib", "systemd", "system",
+                            "sluice.service")
+        self.assertTrue(os.path.isfile(path), path)
+        with open(path) as f:
+            return path, f.read()
+
+    def test_systemd_unit(self):
+        path, text = self.unit()
+        self.assertIn("\nExecStart=%s run -c %s\n"
+                      % (self.bin, os.path.join(self.prefix, "etc", "sluice",
+                                                "sluice.lua")), text)
+        self.assertIn("file:%s/share/doc/sluice/operations.md" % self.prefix,
+                      text)
+        self.assertNotIn("/usr/bin/sluice", text)
+        # the rest is the source's unit, line for line
+        with open(os.path.join(SOURCE_DIR, "conf", "systemd",
+                               "sluice.service")) as f:
+            src = f.read().splitlines()
+        got = text.splitlines()
+        self.assertEqual(len(got), len(src))
+        self.assertEqual([g for g, s in zip(got, src) if g != s],
+                         [g for g in got if self.prefix in g])
+        users = os.path.join(self.prefix, "lib", "sysusers.d", "sluice.conf")
+        self.assertTrue(os.path.isfile(users), users)
+        # not also among the example configuration
+        self.assertFalse(os.path.exists(os.path.join(self.share, "conf",
+                                                     "systemd")))
+        analyze = shutil.which("systemd-analyze")
+        if not analyze:
+            self.skipTest("systemd-analyze not found (systemd is not "
+                          "installed; scripts/install-deps.sh installs it)")
+        p = subprocess.run([analyze, "verify", path], cwd=self.elsewhere,
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stderr.strip(), "")
 
     def test_check_installed_example_from_elsewhere(self):
         n = len(glob.glob(os.path.join(SOURCE_DIR, "conf", "connectors",

@@ -1,0 +1,148 @@
+"""The systemd unit (issue 14, item 6): `systemd-analyze verify` accepts
+conf/systemd/sluice.service without a warning, its sandboxing rates as
+"OK" by `systemd-analyze security --offline`, it says what an operator
+relies on (Type=notify, reload by SIGHUP, the sandbox, its user and state
+directory), and systemd-sysusers makes the user of
+conf/systemd/sluice.sysusers.
+
+verify checks that ExecStart='s binary exists, so it reads a copy of the
+unit whose /usr/bin/sluice is the built binary (test_install verifies the
+installed unit as it is). Without systemd-analyze (systemd is not
+installed) the tests skip and say so; scripts/install-deps.sh installs it,
+so CI runs them.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sluice_it import SOURCE_DIR, sluice_bin  # noqa: E402
+
+UNIT = os.path.join(SOURCE_DIR, "conf", "systemd", "sluice.service")
+SYSUSERS = os.path.join(SOURCE_DIR, "conf", "systemd", "sluice.sysusers")
+ANALYZE = shutil.which("systemd-analyze")
+
+
+def unit_keys(text):
+    """{(section, key): [values]} of a unit file's text."""
+    keys = {}
+    section = None
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("["):
+            section = line.strip("[]")
+            continue
+        k, _, v = line.partition("=")
+        keys.setdefault((section, k.strip()), []).append(v.strip())
+    return keys
+
+
+def analyze(*args, cwd):
+    return subprocess.run([ANALYZE] + list(args), cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+@unittest.skipUnless(ANALYZE, "systemd-analyze not found: systemd is not "
+                     "installed in this image (scripts/install-deps.sh "
+                     "installs it)")
+class SystemdUnit(unittest.TestCase):
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="sluice-unit-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        with open(UNIT) as f:
+            self.text = f.read()
+
+    def copy(self, text, name="sluice.service"):
+        """The unit with the built binary for /usr/bin/sluice, in tmp."""
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text.replace("/usr/bin/sluice", sluice_bin()))
+        return path
+
+    def verify(self, path):
+        return analyze("verify", path, cwd=self.tmp)
+
+    def test_verify_passes_without_a_warning(self):
+        p = self.verify(self.copy(self.text))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stderr.strip(), "", "verify warned")
+
+    def test_verify_would_see_a_mistake(self):
+        # the two checks above can fail: a misspelt key is a warning, a
+        # missing binary an error
+        p = self.verify(self.copy(self.text.replace("Type=notify",
+                                                    "Tpye=notify"),
+                                  "typo.service"))
+        self.assertIn("Unknown key", p.stderr)
+        p = self.verify(self.copy(self.text.replace(
+            "/usr/bin/sluice", "/nonexistent/sluice"), "gone.service"))
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("/nonexistent/sluice", p.stderr)
+
+    def test_security_exposure_ok(self):
+        path = self.copy(self.text)
+        p = analyze("security", "--offline=yes", "--threshold=20", path,
+                    cwd=self.tmp)
+        self.assertEqual(p.returncode, 0, p.stdout[-2000:] + p.stderr)
+        self.assertIn("Overall exposure level for sluice.service", p.stdout)
+
+    def test_what_an_operator_relies_on(self):
+        k = unit_keys(self.text)
+
+        def one(key, section="Service"):
+            vals = k.get((section, key), [])
+            self.assertEqual(len(vals), 1, "%s=: %r" % (key, vals))
+            return vals[0]
+
+        self.assertEqual(one("Type"), "notify")
+        self.assertEqual(one("ExecStart"),
+                         "/usr/bin/sluice run -c /etc/sluice/sluice.lua")
+        self.assertEqual(one("ExecReload"), "/bin/kill -HUP $MAINPID")
+        self.assertEqual(one("Restart"), "on-failure")
+        self.assertTrue(one("WatchdogSec"))
+        self.assertEqual(one("User"), "sluice")
+        self.assertEqual(one("StateDirectory"), "sluice")
+        self.assertEqual(one("ReadWritePaths"), "/var/lib/sluice")
+        for key, want in (("ProtectSystem", "strict"),
+                          ("NoNewPrivileges", "yes"), ("PrivateTmp", "yes"),
+                          ("ProtectHome", "yes")):
+            self.assertEqual(one(key), want, key)
+        self.assertGreaterEqual(int(one("LimitNOFILE")), 4096)
+        # the graceful stop (sl_gateway.h: SL_GATEWAY_DRAIN_MS, 10 s) fits
+        # in the time systemd gives it before SIGKILL
+        self.assertGreater(int(one("TimeoutStopSec").rstrip("s")), 10)
+        self.assertEqual(one("WantedBy", "Install"), "multi-user.target")
+
+    def test_sysusers_makes_the_user(self):
+        sysusers = shutil.which("systemd-sysusers")
+        if not sysusers:
+            self.skipTest("systemd-sysusers not found")
+        if os.getuid() != 0:
+            p = subprocess.run([sysusers, "--dry-run", SYSUSERS],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            return
+        # into an empty root of the test's own: the host's files stay
+        root = os.path.join(self.tmp, "root")
+        os.makedirs(os.path.join(root, "etc"))
+        p = subprocess.run([sysusers, "--root=" + root, SYSUSERS],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(root, "etc", "passwd")) as f:
+            users = [line.split(":") for line in f.read().splitlines()]
+        sluice = [u for u in users if u[0] == "sluice"]
+        self.assertEqual(len(sluice), 1, users)
+        self.assertEqual(sluice[0][5], "/var/lib/sluice")
+        self.assertIn("nologin", sluice[0][6])
+        self.assertLess(int(sluice[0][2]), 1000, "not a system user")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
