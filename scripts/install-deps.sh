@@ -20,6 +20,9 @@ pkgs=(
   # tests: `promtool check metrics` on /metrics (test_metrics_scrape); Debian
   # ships promtool only in the server's package (~330 MB installed)
   prometheus
+  # tests: the status page rendered in headless Chromium, with a screenshot
+  # (test_status_page)
+  chromium
 )
 # extras, any of them at once:
 #   --bench  the benchmark tools (scripts/bench.sh, bench/callgrind.sh)

@@ -26,7 +26,9 @@
 #include "sl_reload.h"
 #include "sl_readyz.h"
 #include "sl_state.h"
+#include "sl_status_page.h"
 #include "sl_time.h"
+#include "sl_version.h"
 #include "sl_tls_files.h"
 #include "sl_tls_server.h"
 
@@ -50,6 +52,7 @@ typedef struct gateway {
     uint64_t drain_deadline;
     int stopping;
     int abandoned;
+    sl_status_page *page;       /* GET / */
 } gateway;
 
 static size_t undelivered(const gateway *g, int durable)
@@ -267,6 +270,58 @@ static int ready_checks(void *arg, sl_buf *out)
     return sl_readyz_checks(&f, out);
 }
 
+/* sl_status_page_connectors_fn: the connectors running now. */
+static size_t page_connectors(void *arg, sl_connector *const **cs)
+{
+    gateway *g = arg;
+    *cs = g->connectors;
+    return g->n;
+}
+
+/* sl_intake_http_page_fn */
+static int page_render(void *arg, sl_buf *out)
+{
+    gateway *g = arg;
+    return sl_status_page_render(g->page, sl_time_wall_ms(), out);
+}
+
+/* The status page, its listeners as the configuration names them. 0, or
+ * -1 said on stderr. */
+static int start_page(gateway *g)
+{
+    const sl_config *cfg = g->cfg;
+    size_t n = 0, cap = 2 + cfg->ntcp;
+    char (*lines)[320] = calloc(cap, sizeof *lines);
+    const char **ptrs = calloc(cap, sizeof *ptrs);
+    int rc = -1;
+    if (lines && ptrs) {
+        snprintf(lines[n++], sizeof *lines, "http %s%s", cfg->listen,
+                 g->http_tls ? " (TLS)" : "");
+        if (cfg->admin_listen)
+            snprintf(lines[n++], sizeof *lines, "admin %s", cfg->admin_listen);
+        for (size_t i = 0; i < cfg->ntcp; i++)
+            snprintf(lines[n++], sizeof *lines, "tcp %s%s to %s",
+                     cfg->tcp[i].listen, g->tcp_tls[i] ? " (TLS)" : "",
+                     cfg->tcp[i].connector);
+        for (size_t i = 0; i < n; i++)
+            ptrs[i] = lines[i];
+        /* SLUICE_STATUS_SAMPLE_MS: shorter samples, for tests */
+        const char *ms = getenv("SLUICE_STATUS_SAMPLE_MS");
+        long v = ms ? strtol(ms, NULL, 10) : 0;
+        sl_status_page_info info = {
+            SL_VERSION, v >= 100 && v <= 600000 ? (unsigned)v : 0, ptrs, n};
+        if ((g->page = sl_status_page_new(g->base, &info, page_connectors, g)))
+            rc = 0;
+    }
+    free(lines);
+    free(ptrs);
+    if (rc != 0)
+        fprintf(stderr, "sluice: out of memory\n");
+    else
+        sl_intake_http_set_page(g->intake, page_render, g);
+    return rc;
+}
+
 /* The TCP listeners of cfg->tcp, each with its TLS context, and the
  * helper threads that check their large chunks. -1 said on stderr. */
 static int start_tcp(gateway *g)
@@ -373,7 +428,7 @@ static int start(gateway *g)
     }
     sl_intake_http_set_metrics(g->intake, gateway_metrics, g);
     sl_intake_http_set_ready(g->intake, ready_checks, g);
-    if (start_tcp(g) != 0)
+    if (start_tcp(g) != 0 || start_page(g) != 0)
         return -1;
     g->sigint = evsignal_new(g->base, SIGINT, on_signal, g);
     g->sigterm = evsignal_new(g->base, SIGTERM, on_signal, g);
@@ -395,6 +450,7 @@ static int start(gateway *g)
 static void stop(gateway *g)
 {
     sl_intake_http_free(g->intake);
+    sl_status_page_free(g->page);
     for (size_t i = 0; i < g->ntcp; i++)
         sl_intake_tcp_free(g->tcp[i]);
     free(g->tcp);

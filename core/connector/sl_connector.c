@@ -633,6 +633,20 @@ static void read_metrics(const sl_connector *c, sl_metrics_connector *m)
     }
 }
 
+void sl_connector_read(const sl_connector *c, sl_metrics_connector *m)
+{
+    read_metrics(c, m);
+}
+
+const char *sl_connector_health(const sl_connector *c, int64_t *since,
+                                const char **last_error)
+{
+    sl_health_state st = sl_health_state_at(c->health, sl_time_wall_ms(),
+                                            since);
+    *last_error = sl_health_last_error(c->health, NULL);
+    return sl_health_state_name(st);
+}
+
 /* ,"state":..,"since":..,"last_error":..,"last_error_at":.. */
 static void describe_health(const sl_connector *c, sl_buf *out)
 {

@@ -101,6 +101,17 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
  * "stats":{..}} to out; "stats" is sl_metrics_connector_table's JSON. */
 void sl_connector_describe(const sl_connector *c, sl_buf *out);
 
+/* Its values as /metrics shows them (sl_metrics_connector_table's view;
+ * m->name is borrowed from c). */
+struct sl_metrics_connector;
+void sl_connector_read(const sl_connector *c, struct sl_metrics_connector *m);
+
+/* Its health now: the state's name ("delivering", "degraded",
+ * "blocked"), *since when (wall ms), *last_error ("" none yet; borrowed
+ * until the connector's next delivery answer or refusal). */
+const char *sl_connector_health(const sl_connector *c, int64_t *since,
+                                const char **last_error);
+
 /* Append the Prometheus text exposition of `n` connectors to out, each
  * metric family of sl_metrics_connector_table once with a sample per
  * connector. Returns 0, or -1 out of memory (out is then unchanged). */

@@ -62,6 +62,8 @@ struct sl_intake_http {
     void *more_metrics_arg;
     sl_intake_http_ready_fn ready; /* the gateway's checks; NULL none */
     void *ready_arg;
+    sl_intake_http_page_fn page;   /* the status page; NULL: none (404) */
+    void *page_arg;
     struct evhttp *admin_http; /* with admin_host: its own server */
     struct evhttp_bound_socket *admin_listener;
     sl_httpconn *admin_guard;
@@ -511,6 +513,29 @@ static void get_readyz(sl_intake_http *in, struct evhttp_request *req)
         reply_error(in, req, 500, "out of memory");
 }
 
+/* GET /: the status page, never cached, allowed nothing but its own
+ * inline style (no script, nothing fetched). */
+static void get_page(sl_intake_http *in, struct evhttp_request *req,
+                     enum evhttp_cmd_type cmd)
+{
+    if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+        method_not_allowed(in, req, "GET");
+        return;
+    }
+    sl_buf_reset(&in->answer);
+    if (in->page(in->page_arg, &in->answer) != 0 || !in->answer.data) {
+        reply_error(in, req, 500, "out of memory writing the status page");
+        return;
+    }
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+    evhttp_add_header(h, "Content-Security-Policy",
+                      "default-src 'none'; style-src 'unsafe-inline'");
+    reply(req, 200, "text/html; charset=utf-8", in->answer.data,
+          in->answer.len);
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     const face *f = arg;
@@ -532,6 +557,9 @@ static void on_request(struct evhttp_request *req, void *arg)
         sl_buf_reset(&in->answer);
         sl_buf_append(&in->answer, "{\"status\":\"ok\"}", 15);
         reply_json(req, 200, &in->answer);
+    } else if (ulen == 1 && uri[0] == '/' && in->page) {
+        if (admitted(f, req))
+            get_page(in, req, cmd);
     } else if (ulen == 7 && memcmp(uri, "/readyz", 7) == 0) {
         if (!admitted(f, req))
             return;
@@ -669,6 +697,13 @@ void sl_intake_http_set_metrics(sl_intake_http *in, sl_intake_http_metrics_fn fn
 {
     in->more_metrics = fn;
     in->more_metrics_arg = arg;
+}
+
+void sl_intake_http_set_page(sl_intake_http *in, sl_intake_http_page_fn fn,
+                             void *arg)
+{
+    in->page = fn;
+    in->page_arg = arg;
 }
 
 void sl_intake_http_set_ready(sl_intake_http *in, sl_intake_http_ready_fn fn,

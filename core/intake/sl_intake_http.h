@@ -5,6 +5,7 @@
  *   GET  /readyz                         readiness: 200, or 503 naming the
  *                                        check that failed
  *   GET  /metrics                        Prometheus text
+ *   GET  /                               the status page (HTML)
  * Every answer is JSON (metrics excepted). */
 #ifndef SL_INTAKE_HTTP_H
 #define SL_INTAKE_HTTP_H
@@ -71,6 +72,15 @@ typedef int (*sl_intake_http_ready_fn)(void *arg, struct sl_buf *checks);
 /* GET /readyz also runs fn (arg is passed to it; both borrowed). */
 void sl_intake_http_set_ready(sl_intake_http *in, sl_intake_http_ready_fn fn,
                               void *arg);
+
+/* Writes the status page (HTML) served at GET /. 0, or -1 out of
+ * memory. */
+typedef int (*sl_intake_http_page_fn)(void *arg, struct sl_buf *out);
+
+/* GET / answers with what fn writes (an introspection route: admitted
+ * like /metrics); without it, GET / is 404. fn and arg borrowed. */
+void sl_intake_http_set_page(sl_intake_http *in, sl_intake_http_page_fn fn,
+                             void *arg);
 
 /* TLS handshakes that failed or timed out since start (0 without tls). */
 unsigned long long sl_intake_http_tls_failures(const sl_intake_http *in);

@@ -17,7 +17,7 @@ from sluice_it import (SluiceTestCase, connector_lua, crm_record,  # noqa: E402
 
 KEY = "admin-key-0123456789abcdef-XYZ"
 OTHER = "admin-key-second-fedcba9876543210"
-INTRO = ["/metrics", "/readyz", "/v1/connectors", "/v1/connectors/crm"]
+INTRO = ["/metrics", "/readyz", "/v1/connectors", "/v1/connectors/crm", "/"]
 
 
 def get(port, path, key=None, method="GET", body=None, authz=None):
