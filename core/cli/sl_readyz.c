@@ -34,6 +34,14 @@ int sl_readyz_checks(const sl_readyz_facts *f, sl_buf *out)
     const char *dir = unwritable(f->state_dir, why, sizeof why);
     for (size_t i = 0; i < f->n && !dir; i++)
         dir = unwritable(sl_connector_dir(f->connectors[i]), why, sizeof why);
+    for (size_t i = 0; i < f->n && !dir; i++) {
+        const char *e = sl_connector_spool_failure(f->connectors[i]);
+        if (e) {
+            snprintf(why, sizeof why, "the spool of %s cannot be written: "
+                     "%.200s", sl_connector_name(f->connectors[i]), e);
+            dir = why;
+        }
+    }
     int failed = check(out, "listeners",
                        f->stopping ? "shutting down"
                        : f->tcp_up < f->tcp_wanted

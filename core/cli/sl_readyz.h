@@ -1,7 +1,7 @@
 /* sl_readyz: the gateway's checks behind GET /readyz — its listeners are
  * up, the state directory (and each connector's) is writable, the
  * configuration is loaded — each cheap enough to run on every probe (an
- * access(2), a comparison). */
+ * access(2), a flag the spool's last write left). */
 #ifndef SL_READYZ_H
 #define SL_READYZ_H
 

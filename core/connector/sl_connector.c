@@ -45,6 +45,8 @@ struct sl_connector {
     sl_unsettled *unsettled; /* appends not yet durable: accepted once
                                 they are, refused if the spool drops them */
     sl_health *health; /* its state for GET /v1/connectors and /metrics */
+    int spool_failing; /* the last spool write failed (until one works):
+                          /readyz says so */
     sl_buf block;   /* reused per request until the spool takes it */
     sl_buf rejects; /* reused per request */
     struct event *inbox_ev;
@@ -61,6 +63,7 @@ static const char *const body_names[] = {"array", "object", "ndjson"};
 static void spool_durable(void *ud, uint64_t lsn)
 {
     sl_connector *c = ud;
+    c->spool_failing = 0;
     c->stats.accepted += sl_unsettled_durable(c->unsettled, lsn);
     for (size_t i = 0; i < SL_CONNECTOR_MAX_WAITERS; i++)
         if (c->waiters[i].fn)
@@ -74,6 +77,9 @@ static void spool_failed(void *ud, uint64_t lsn)
     sl_connector *c = ud;
     /* the intakes answer these 503: nothing of them was taken */
     c->stats.refused += sl_unsettled_failed(c->unsettled, lsn);
+    c->spool_failing = 1;
+    sl_health_refused(c->health, "cannot write the spool: the intake "
+                      "answers 503", sl_time_wall_ms());
     for (size_t i = 0; i < SL_CONNECTOR_MAX_WAITERS; i++)
         if (c->waiters[i].fn)
             c->waiters[i].fn(c->waiters[i].ud, c, lsn, 0);
@@ -232,6 +238,14 @@ void sl_connector_remove_durable_cb(sl_connector *c, sl_connector_durable_fn fn,
 const char *sl_connector_name(const sl_connector *c) { return c->conf->name; }
 const char *sl_connector_dir(const sl_connector *c) { return c->dir; }
 
+const char *sl_connector_spool_failure(const sl_connector *c)
+{
+    if (!c->spool_failing)
+        return NULL;
+    const char *e = sl_spool_error(c->spool);
+    return *e ? e : "a write failed";
+}
+
 int sl_connector_durable(const sl_connector *c)
 {
     return c->conf->durability != SL_DURABILITY_MEMORY;
@@ -306,6 +320,8 @@ static sl_spool_rc check_and_spool(sl_connector *c, sl_transform *transform,
  * blocked (its health) until it takes records again. */
 static void note_refusal(sl_connector *c, sl_spool_rc rc)
 {
+    if (rc == SL_SPOOL_IOERR)
+        c->spool_failing = 1;
     if (rc == SL_SPOOL_FULL || rc == SL_SPOOL_IOERR)
         sl_health_refused(c->health, rc == SL_SPOOL_FULL
                                          ? "spool full: the intake answers 503"

@@ -47,6 +47,10 @@ const char *sl_connector_name(const sl_connector *c);
 /* Its state directory, <state_dir>/<name>; borrowed. */
 const char *sl_connector_dir(const sl_connector *c);
 
+/* NULL while its spool writes work; after one failed (disk full, I/O
+ * error) and until one is durable again, why (borrowed). */
+const char *sl_connector_spool_failure(const sl_connector *c);
+
 /* Is a request with this Authorization header value (may be NULL) let
  * in? SL_AUTH_OK when the connector has no intake keys. Counts refusals. */
 sl_auth_rc sl_connector_authorize(sl_connector *c, const char *authorization);

@@ -92,6 +92,8 @@ void sl_health_attempt(sl_health *h, const sl_http_client_response *res,
 
 void sl_health_refused(sl_health *h, const char *why, int64_t now)
 {
+    if (!h)
+        return;
     if (!h->blocked_since)
         h->blocked_since = now ? now : 1;
     snprintf(h->last_error, sizeof h->last_error, "%s", why);

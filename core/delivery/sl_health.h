@@ -40,7 +40,7 @@ void sl_health_attempt(sl_health *h, const sl_http_client_response *res,
 
 /* The intake refused records because the spool is full or failed
  * (`why`: a short secrets-free text): blocked from now until
- * sl_health_unblocked. */
+ * sl_health_unblocked. Accepts h == NULL. */
 void sl_health_refused(sl_health *h, const char *why, int64_t now);
 
 /* The spool takes records again (the intake accepted some, or it has

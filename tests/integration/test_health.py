@@ -8,6 +8,8 @@ sluice_connector_state. Against the real binary and a real destination."""
 
 import datetime
 import os
+import shutil
+import tempfile
 import sys
 import unittest
 
@@ -139,6 +141,40 @@ class HealthTest(SluiceTestCase):
         # the next accepted request ends it
         self.assertEqual(sl.post("crm", [crm_record(999999)])[0], 200)
         self.assertEqual(self.describe(sl, "crm")["state"], "delivering")
+
+    def test_full_disk_blocks_and_is_not_ready(self):
+        lib = os.environ.get("SLUICE_ENOSPC_LIB")
+        if not lib:
+            self.skipTest("SLUICE_ENOSPC_LIB not set (ctest sets it)")
+        dest = self.start_destination()
+        tmp = tempfile.mkdtemp(prefix="sluice-enospc-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        flag = os.path.join(tmp, "disk-full")
+        env = {"LD_PRELOAD": lib, "SLUICE_ENOSPC_FLAG": flag,
+               "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") +
+               ":verify_asan_link_order=0"}
+        sl = self.start_sluice({"crm": connector_lua("crm", dest.url + "/in")},
+                               env=env)
+        self.assertEqual(sl.post("crm", [crm_record(1)])[0], 200)
+        self.assertEqual(sl.request("GET", "/readyz")[0], 200)
+        open(flag, "w").close()  # the disk is full
+        st, _, _ = sl.post("crm", [crm_record(2)])
+        self.assertEqual(st, 503, sl.last_raw)
+        js = self.describe(sl, "crm")
+        self.assertEqual(js["state"], "blocked")
+        self.assertIn("cannot write the spool", js["last_error"])
+        st, js, _ = sl.request("GET", "/readyz")
+        self.assertEqual(st, 503, sl.last_raw)
+        self.assertIn("the spool of crm cannot be written",
+                      js["checks"]["state_dir"])
+        self.assertEqual(sl.request("GET", "/healthz")[0], 200)
+        os.unlink(flag)  # room again
+        wait_until(lambda: sl.post("crm", [crm_record(3)])[0] == 200,
+                   timeout=20, msg="records taken again")
+        self.assertEqual(self.describe(sl, "crm")["state"], "delivering")
+        wait_until(lambda: sl.request("GET", "/readyz")[0] == 200,
+                   timeout=10, msg="ready again")
+        dest.wait_records(2)
 
 
 if __name__ == "__main__":
