@@ -49,7 +49,8 @@ static const sl_metrics_row connector_rows[] = {
     {"sluice_request_retries_total", COUNTER, STAT(retries), "retries",
      7, 8, "Delivery attempts that were retries.", NULL},
     {"sluice_records_refused_total", COUNTER, STAT(refused), "refused",
-     3, 9, "Valid records refused because the spool was full.", NULL},
+     3, 9, "Valid records refused (503) because the spool was full or "
+     "could not write them.", NULL},
     {"sluice_records_dropped_total", COUNTER, STAT(dropped), "dropped",
      4, 10, "Records a transform dropped.", NULL},
     {"sluice_records_dead_lettered_total", COUNTER, STAT(dead_lettered),

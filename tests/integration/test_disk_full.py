@@ -14,6 +14,7 @@ import http.client
 import json
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import threading
@@ -22,7 +23,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sluice_it import (SluiceTestCase, compact, connector_lua,  # noqa: E402
-                       crm_record, wait_until)
+                       crm_record, free_port, wait_until)
 
 PER_POST = 20
 
@@ -135,6 +136,56 @@ class DiskFullTest(SluiceTestCase):
                                 'connector="crm"'), len(acked))
         self.assertEqual(metric(text, "sluice_records_refused_total",
                                 'connector="crm"'), len(refused))
+
+    def test_full_disk_over_tcp_with_acks(self):
+        """The TCP intake with ack = true: while the disk is full every line
+        is answered with an error and counted refused; the lines answered
+        ok are counted accepted and delivered."""
+        lib = os.environ.get("SLUICE_ENOSPC_LIB")
+        if not lib:
+            self.skipTest("SLUICE_ENOSPC_LIB not set (ctest sets it)")
+        dest = self.start_flex_destination()
+        tmp = tempfile.mkdtemp(prefix="sluice-enospc-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        flag = os.path.join(tmp, "disk-full")
+        env = {"LD_PRELOAD": lib, "SLUICE_ENOSPC_FLAG": flag,
+               "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") +
+               ":verify_asan_link_order=0"}
+        tport = free_port()
+        sl = self.start_sluice(
+            {"crm": connector_lua("crm", dest.url + "/in",
+                                  retry={"base_ms": 20, "max_ms": 200})},
+            gateway_extra='  tcp = { { listen = "127.0.0.1:%d", '
+            'connector = "crm", ack = true } },' % tport, env=env)
+        sock = socket.create_connection(("127.0.0.1", tport), timeout=30)
+        self.addCleanup(sock.close)
+        f = sock.makefile("rb")
+        acked, refused, next_id = [], [], 1
+        for rnd in range(30):
+            if rnd == 10:
+                open(flag, "w").close()
+            if rnd == 20:
+                os.unlink(flag)
+            ids = list(range(next_id, next_id + 20))
+            next_id += 20
+            sock.sendall(b"".join(compact(crm_record(i)) + b"\n"
+                                  for i in ids))
+            for i in ids:
+                ans = f.readline()
+                if ans == b"ok\n":
+                    acked.append(i)
+                else:
+                    self.assertTrue(ans.startswith(b"error "), ans)
+                    self.assertIn(b"not accepted", ans)
+                    refused.append(i)
+        self.assertTrue(refused, "no line refused while the disk was full")
+        self.assertTrue(acked)
+        want = set(acked)
+        wait_until(lambda: want <= set(dest.ids()), 30, interval=0.05,
+                   msg="acknowledged lines at the destination")
+        stats = sl.stats("crm")
+        self.assertEqual(stats["accepted"], len(acked), stats)
+        self.assertEqual(stats["refused"], len(refused), stats)
 
 
 if __name__ == "__main__":
