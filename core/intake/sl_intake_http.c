@@ -725,11 +725,8 @@ void sl_intake_http_close_listener(sl_intake_http *in)
         evhttp_del_accept_socket(in->http, in->listener);
         in->listener = NULL;
     }
-    if (in && in->admin_listener) {
-        sl_httpconn_set_listener(in->admin_guard, NULL);
-        evhttp_del_accept_socket(in->admin_http, in->admin_listener);
-        in->admin_listener = NULL;
-    }
+    /* the admin address stays until the intake is freed: during the
+     * drain /readyz says "shutting down" and /metrics shows it */
 }
 
 void sl_intake_http_free(sl_intake_http *in)

@@ -89,7 +89,8 @@ unsigned long long sl_intake_http_tls_failures(const sl_intake_http *in);
 void sl_intake_http_free(sl_intake_http *in);
 
 /* Stop accepting connections (shutdown); connections already open are
- * still served, so answers already queued reach their clients. */
+ * still served, so answers already queued reach their clients. The
+ * admin address (admin_host) still accepts until sl_intake_http_free. */
 void sl_intake_http_close_listener(sl_intake_http *in);
 
 #endif

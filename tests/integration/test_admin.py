@@ -8,12 +8,13 @@ the logs. Against the real binary and a real destination."""
 import http.client
 import json
 import os
+import signal
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sluice_it import (SluiceTestCase, connector_lua, crm_record,  # noqa: E402
-                       free_port, lua_str)
+                       free_port, lua_str, wait_until)
 
 KEY = "admin-key-0123456789abcdef-XYZ"
 OTHER = "admin-key-second-fedcba9876543210"
@@ -102,6 +103,30 @@ class AdminTest(SluiceTestCase):
         self.assertEqual(st, 404, body)
         self.assertEqual(len(self.dest.records()), 3)
         self.assert_no_key_anywhere()
+
+    def test_admin_answers_during_the_drain(self):
+        admin = free_port()
+        self.dest = self.start_destination(delay=3.0)
+        self.sl = sl = self.start_sluice(
+            {"crm": connector_lua("crm", self.dest.url + "/in")},
+            "  admin_listen = %s,\n" % lua_str("127.0.0.1:%d" % admin))
+        self.assertEqual(sl.post("crm", [crm_record(1)])[0], 200)
+
+        def in_flight():
+            st, body, _ = get(admin, "/v1/connectors/crm")
+            return json.loads(body)["stats"]["in_flight"] == 1
+        wait_until(in_flight, timeout=10, msg="a request in flight")
+        sl.proc.send_signal(signal.SIGTERM)
+        wait_until(lambda: get(admin, "/readyz")[0] == 503, timeout=5,
+                   msg="not ready once stopping")
+        st, body, _ = get(admin, "/readyz")
+        self.assertEqual(json.loads(body)["checks"]["listeners"],
+                         "shutting down")
+        with self.assertRaises(OSError):
+            get(sl.port, "/healthz")  # the intake's listener is closed
+        self.assertEqual(sl.proc.wait(20), 0)
+        sl.started = False  # it stopped as asked, not by itself
+        self.dest.wait_records(1)
 
     def test_keys_on_the_intake_address(self):
         sl = self.start()
