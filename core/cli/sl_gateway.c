@@ -44,6 +44,7 @@ typedef struct gateway {
     SSL_CTX *http_tls;          /* owned; the HTTP intake's, or NULL */
     SSL_CTX **tcp_tls;          /* owned; per cfg->tcp listener, or NULL */
     struct event *sigint, *sigterm, *sighup, *drain_tick;
+    struct event *log_tick;     /* sl_log_tick every second */
     int pid_fd;                 /* <state_dir>/sluice.pid, held; or -1 */
     uint64_t reloads_ok, reloads_failed; /* SIGHUPs, by outcome */
     sl_pieces *pieces; /* helper threads for TCP chunks, lent to the
@@ -70,6 +71,14 @@ static size_t busy(const gateway *g)
     for (size_t i = 0; i < g->n; i++)
         total += sl_connector_busy(g->connectors[i]);
     return total;
+}
+
+static void on_log_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    sl_log_tick(); /* the summaries of repeated lines whose window ended */
 }
 
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
@@ -444,6 +453,12 @@ static int start(gateway *g)
         fprintf(stderr, "sluice: out of memory\n");
         return -1;
     }
+    /* without it a summary waits for the next line: no reason to stop */
+    struct timeval second = {1, 0};
+    g->log_tick = event_new(g->base, -1, EV_PERSIST, on_log_tick, g);
+    if (!g->log_tick || event_add(g->log_tick, &second) != 0)
+        sl_log_warn("gateway", "no log timer: a repeated line's summary "
+                    "waits for the next line");
     return 0;
 }
 
@@ -475,6 +490,8 @@ static void stop(gateway *g)
     if (g->drain_tick)
         event_free(g->drain_tick);
     sl_notify_watchdog_free(g->watchdog);
+    if (g->log_tick)
+        event_free(g->log_tick);
     if (g->base)
         event_base_free(g->base);
 }

@@ -83,6 +83,8 @@ static int cmd_run(const char *path)
         return 1;
     }
     int rc = sl_gateway_run(cfg);
+    sl_log_flush(); /* the counts of repeated lines not summarised yet */
+    sl_log_reset();
     curl_global_cleanup();
     sl_config_free(cfg);
     return rc;

@@ -590,7 +590,7 @@ static void answer(batch *b, const sl_http_client_response *res,
     if (class == SL_RETRY_DELIVERED) {
         d->stats->delivered += n;
         if (b->attempt > 1)
-            sl_log_info("delivery", "batch %s (%zu records) delivered after %u "
+            sl_log_debug("delivery", "batch %s (%zu records) delivered after %u "
                     "attempts", key, n, b->attempt);
         piece_done(b);
         return;

@@ -79,13 +79,15 @@ static void log_cause(const sl_tls_report *r, const char *url,
                  prev_attempts, prev_attempts == 1 ? "" : "s",
                  sl_tls_cause_key(prev));
     if (res->proxy_tls_verify_result) /* the proxy's, not the host's */
-        sl_log_warn("delivery", "%s: TLS to the https:// proxy (requests to "
+        sl_log_news(SL_LOG_WARN, "delivery",
+                    "%s: TLS to the https:// proxy (requests to "
                     "%s) failed: %s: the proxy's certificate does not verify; "
                     "set the connector's proxy.ca_file to its CA (tls.* is "
                     "for the destination); %s; %s", r->name, host,
                     sl_tls_cause_key(r->cause), detail, before);
     else
-        sl_log_warn("delivery", "%s: TLS to %s failed: %s: %s; %s; %s",
+        sl_log_news(SL_LOG_WARN, "delivery",
+                    "%s: TLS to %s failed: %s: %s; %s; %s",
                     r->name, host, sl_tls_cause_key(r->cause),
                     sl_tls_cause_explain(r->cause), detail, before);
 }

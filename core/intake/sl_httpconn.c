@@ -110,8 +110,9 @@ static void update_listener(sl_httpconn *g)
         if (evconnlistener_disable(g->lev) == 0) {
             g->paused = 1;
             g->pauses++;
-            sl_log_warn("intake", "%zu HTTP connections open (max_connections): "
-                    "not accepting new ones until one closes", g->open);
+            sl_log_news(SL_LOG_WARN, "intake",
+                        "%zu HTTP connections open (max_connections): "
+                        "not accepting new ones until one closes", g->open);
         }
     } else if (g->paused && g->open < g->o.max_connections) {
         if (evconnlistener_enable(g->lev) == 0) {

@@ -429,7 +429,7 @@ static void on_silent(conn *k)
      * then (a slow disk), not silent; the timer comes round again */
     if (k->head)
         return;
-    sl_log_info("tcp", "%s: closing %s, silent for %u s", t->conf->listen,
+    sl_log_debug("tcp", "%s: closing %s, silent for %u s", t->conf->listen,
                 k->peer, t->conf->idle_timeout_s);
     conn_free(k);
 }

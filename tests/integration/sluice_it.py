@@ -583,6 +583,7 @@ class Sluice:
         self._written = False
         self.started = False  # answered /healthz
         self.env = dict(env or {})  # added to the process's environment
+        self.run_args = []  # after `run -c FILE` (e.g. --log-level debug)
         # an ssl.SSLContext: the intake serves HTTPS (gateway `tls`), and
         # request() (the start's /healthz too) goes over TLS with it
         self.client_tls = None
@@ -615,7 +616,8 @@ class Sluice:
         self._out = open(self.stdout_path, "ab")
         self._err = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(
-            [self.bin, "run", "-c", self.gateway_file], cwd=self.dir,
+            [self.bin, "run", "-c", self.gateway_file] + self.run_args,
+            cwd=self.dir,
             stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err,
             env=dict(os.environ, **self.env) if self.env else None)
         deadline = time.monotonic() + timeout
