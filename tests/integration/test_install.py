@@ -107,8 +107,8 @@ class Install(unittest.TestCase):
         self.assertIn("\nExecStart=%s run -c %s\n"
                       % (self.bin, os.path.join(self.prefix, "etc", "sluice",
                                                 "sluice.lua")), text)
-        self.assertIn("file:%s/share/doc/sluice/operations.md" % self.prefix,
-                      text)
+        self.assertIn("Documentation=man:sluice(1) file:%s/share/doc/sluice/"
+                      "operations.md" % self.prefix, text)
         self.assertNotIn("/usr/bin/sluice", text)
         # the rest is the source's unit, line for line
         with open(os.path.join(SOURCE_DIR, "conf", "systemd",
@@ -127,8 +127,12 @@ class Install(unittest.TestCase):
         if not analyze:
             self.skipTest("systemd-analyze not found (systemd is not "
                           "installed; scripts/install-deps.sh installs it)")
+        # Documentation=man:sluice(1): the installed page
+        env = dict(os.environ, MANPATH=os.path.join(self.prefix, "share",
+                                                    "man"))
         p = subprocess.run([analyze, "verify", path], cwd=self.elsewhere,
-                           capture_output=True, text=True, timeout=120)
+                           env=env, capture_output=True, text=True,
+                           timeout=120)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stderr.strip(), "")
 

@@ -6,8 +6,9 @@ directory), and systemd-sysusers makes the user of
 conf/systemd/sluice.sysusers.
 
 verify checks that ExecStart='s binary exists, so it reads a copy of the
-unit whose /usr/bin/sluice is the built binary (test_install verifies the
-installed unit as it is). Without systemd-analyze (systemd is not
+unit whose /usr/bin/sluice is the built binary, and that the man page of
+Documentation= exists, so it runs with MANPATH naming the built sluice.1
+(test_install verifies the installed unit as it is). Without systemd-analyze (systemd is not
 installed) the tests skip and say so; scripts/install-deps.sh installs it,
 so CI runs them.
 """
@@ -43,9 +44,20 @@ def unit_keys(text):
     return keys
 
 
-def analyze(*args, cwd):
-    return subprocess.run([ANALYZE] + list(args), cwd=cwd,
+def analyze(*args, cwd, manpath=None):
+    env = dict(os.environ)
+    if manpath:
+        env["MANPATH"] = manpath
+    return subprocess.run([ANALYZE] + list(args), cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=120)
+
+
+def built_man_page():
+    """The sluice.1 the build made (`sluice help --man`), or None."""
+    build = os.environ.get("SLUICE_BUILD_DIR") or os.path.dirname(
+        sluice_bin())
+    path = os.path.join(build, "sluice.1")
+    return path if os.path.isfile(path) else None
 
 
 @unittest.skipUnless(ANALYZE, "systemd-analyze not found: systemd is not "
@@ -58,6 +70,12 @@ class SystemdUnit(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.tmp, True)
         with open(UNIT) as f:
             self.text = f.read()
+        man = built_man_page()
+        if not man:
+            self.fail("no sluice.1 in the build directory (the build makes "
+                      "it: target sluice_man)")
+        os.makedirs(os.path.join(self.tmp, "man", "man1"))
+        shutil.copy(man, os.path.join(self.tmp, "man", "man1"))
 
     def copy(self, text, name="sluice.service"):
         """The unit with the built binary for /usr/bin/sluice, in tmp."""
@@ -66,8 +84,10 @@ class SystemdUnit(unittest.TestCase):
             f.write(text.replace("/usr/bin/sluice", sluice_bin()))
         return path
 
-    def verify(self, path):
-        return analyze("verify", path, cwd=self.tmp)
+    def verify(self, path, manpath=True):
+        return analyze("verify", path, cwd=self.tmp,
+                       manpath=os.path.join(self.tmp, "man") if manpath
+                       else None)
 
     def test_verify_passes_without_a_warning(self):
         p = self.verify(self.copy(self.text))
@@ -75,8 +95,11 @@ class SystemdUnit(unittest.TestCase):
         self.assertEqual(p.stderr.strip(), "", "verify warned")
 
     def test_verify_would_see_a_mistake(self):
-        # the two checks above can fail: a misspelt key is a warning, a
-        # missing binary an error
+        # the checks above can fail: a misspelt key is a warning, a
+        # missing binary or man page an error
+        p = self.verify(self.copy(self.text), manpath=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("man sluice(1)", p.stderr)
         p = self.verify(self.copy(self.text.replace("Type=notify",
                                                     "Tpye=notify"),
                                   "typo.service"))
