@@ -355,6 +355,28 @@ void sl_help_print_man(const char *version, FILE *out)
           "docs/connectors.md and docs/architecture.md.\n", out);
 }
 
+void sl_help_print_arg(const char *arg, FILE *out)
+{
+    size_t i = 0;
+    for (; arg[i] && i < 64; i++) {
+        unsigned char c = (unsigned char)arg[i];
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+            fprintf(out, "\\x%02x", c);
+        else
+            fputc(c, out);
+    }
+    if (arg[i])
+        fputs("...", out);
+}
+
+void sl_help_print_unknown(const char *who, const char *name, FILE *out)
+{
+    fprintf(out, "%s: unknown command \"", who);
+    sl_help_print_arg(name, out);
+    fputs("\"\n\n", out);
+    sl_help_print_overview(out);
+}
+
 int sl_help_main(int argc, char **argv, const char *version)
 {
     if (argc < 1) {
@@ -369,8 +391,7 @@ int sl_help_main(int argc, char **argv, const char *version)
     if (!c && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0))
         c = sl_help_find("help");
     if (!c) {
-        fprintf(stderr, "sluice help: unknown command \"%s\"\n\n", argv[0]);
-        sl_help_print_overview(stderr);
+        sl_help_print_unknown("sluice help", argv[0], stderr);
         return 2;
     }
     sl_help_print_cmd(c, stdout);

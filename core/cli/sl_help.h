@@ -44,6 +44,15 @@ void sl_help_print_cmd(const sl_help_cmd *c, FILE *out);
  * `version` goes into its header. */
 void sl_help_print_man(const char *version, FILE *out);
 
+/* `who: unknown command "NAME"` and the list of commands, on `out`;
+ * NAME as sl_help_print_arg writes it. */
+void sl_help_print_unknown(const char *who, const char *name, FILE *out);
+
+/* A command-line word as it may be shown on a terminal: bytes below 0x20,
+ * 0x7f and above, '"' and '\\' as \xHH, and at most 64 bytes of it (then
+ * "..."), so that a hostile argument cannot drive the terminal. */
+void sl_help_print_arg(const char *arg, FILE *out);
+
 /* `sluice help [COMMAND | --man]` with argv the words after "help":
  * prints to stdout and returns 0; an unknown command is reported on
  * stderr with the list of commands and returns 2. */

@@ -156,8 +156,7 @@ int main(int argc, char **argv)
         return sl_reset_main(argc - 2, argv + 2);
     if (strcmp(cmd, "check") != 0 && strcmp(cmd, "run") != 0 &&
         strcmp(cmd, "reload") != 0) {
-        fprintf(stderr, "sluice: unknown command \"%s\"\n", cmd);
-        usage(stderr);
+        sl_help_print_unknown("sluice", cmd, stderr);
         return 2;
     }
     const char *path = "conf/sluice.lua";
@@ -174,8 +173,9 @@ int main(int argc, char **argv)
             }
             sl_log_set_level((sl_log_level)lvl);
         } else {
-            fprintf(stderr, "sluice %s: unknown option \"%s\"\n\n", cmd,
-                    argv[i]);
+            fprintf(stderr, "sluice %s: unknown option \"", cmd);
+            sl_help_print_arg(argv[i], stderr);
+            fputs("\"\n\n", stderr);
             sl_help_print_cmd(help, stderr);
             return 2;
         }

@@ -140,6 +140,43 @@ static void test_help_main(void)
     CHECK(sl_help_main(0, NULL, "9.9.9") == 0);
 }
 
+static char *capture_arg(const char *arg)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return NULL;
+    sl_help_print_arg(arg, f);
+    fclose(f);
+    return text;
+}
+
+static void test_hostile_arguments_shown_safely(void)
+{
+    char *t = capture_arg("\x1b[2J\"x\\\r\n\x7f\xc3\xa9ok");
+    CHECK_STR(t, "\\x1b[2J\\x22x\\x5c\\x0d\\x0a\\x7f\\xc3\\xa9ok");
+    free(t);
+    char longer[200];
+    memset(longer, 'a', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    t = capture_arg(longer);
+    CHECK(t && strlen(t) == 67 && strcmp(t + 64, "...") == 0);
+    free(t);
+    t = capture_arg("");
+    CHECK_STR(t, "");
+    free(t);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    sl_help_print_unknown("sluice", "r\x1bun", f);
+    fclose(f);
+    CHECK(text && strncmp(text, "sluice: unknown command \"r\\x1bun\"\n\n"
+                          "usage: sluice <command>", 46) == 0);
+    CHECK(text && !strchr(text, '\x1b'));
+    free(text);
+}
+
 static int known_macro(const char *line)
 {
     static const char *const macros[] = {".TH ", ".SH ", ".SS ", ".PP\n",
@@ -193,6 +230,8 @@ int main(void)
         {"a_commands_help_text", test_a_commands_help_text},
         {"help_wanted_anywhere", test_help_wanted_anywhere},
         {"help_main", test_help_main},
+        {"hostile_arguments_shown_safely",
+         test_hostile_arguments_shown_safely},
         {"man_page", test_man_page},
         {NULL, NULL},
     };
