@@ -11,9 +11,17 @@ Documentation= exists, so it runs with MANPATH naming the built sluice.1
 (test_install verifies the installed unit as it is). Without systemd-analyze (systemd is not
 installed) the tests skip and say so; scripts/install-deps.sh installs it,
 so CI runs them.
+
+The unit's own commands are also run, without systemd, as systemd would
+run them: ExecStart= (paths swapped for the build's and a test
+configuration) with NOTIFY_SOCKET and WATCHDOG_USEC from WatchdogSec=,
+ExecReload= with $MAINPID, SIGTERM (no KillSignal=) within
+TimeoutStopSec=: READY=1, RELOADING=1/READY=1, STOPPING=1 and a clean exit
+come as the unit's Type=notify expects.
 """
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -21,7 +29,9 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sluice_it import SOURCE_DIR, sluice_bin  # noqa: E402
+from sluice_it import (SOURCE_DIR, SluiceTestCase, connector_lua,  # noqa: E402
+                       sluice_bin, wait_until)
+from test_sd_notify import NotifyListener, built_without_systemd  # noqa: E402
 
 UNIT = os.path.join(SOURCE_DIR, "conf", "systemd", "sluice.service")
 SYSUSERS = os.path.join(SOURCE_DIR, "conf", "systemd", "sluice.sysusers")
@@ -142,6 +152,9 @@ class SystemdUnit(unittest.TestCase):
         # in the time systemd gives it before SIGKILL
         self.assertGreater(int(one("TimeoutStopSec").rstrip("s")), 10)
         self.assertEqual(one("WantedBy", "Install"), "multi-user.target")
+        # enabled before it is configured: skipped, not failed
+        self.assertEqual(one("ConditionPathExists", "Unit"),
+                         "/etc/sluice/sluice.lua")
 
     def test_sysusers_makes_the_user(self):
         sysusers = shutil.which("systemd-sysusers")
@@ -165,6 +178,58 @@ class SystemdUnit(unittest.TestCase):
         self.assertEqual(sluice[0][5], "/var/lib/sluice")
         self.assertIn("nologin", sluice[0][6])
         self.assertLess(int(sluice[0][2]), 1000, "not a system user")
+
+
+def seconds(v):
+    """A systemd time span of this unit ("30s", "2min", "90") in s."""
+    for unit, mult in (("min", 60), ("ms", 0.001), ("s", 1)):
+        if v.endswith(unit):
+            return float(v[:-len(unit)]) * mult
+    return float(v)
+
+
+class UnitCommands(SluiceTestCase):
+
+    def test_the_units_commands_as_systemd_runs_them(self):
+        if built_without_systemd():
+            self.skipTest("built with -DSLUICE_SYSTEMD=OFF")
+        with open(UNIT) as f:
+            k = unit_keys(f.read())
+        self.assertNotIn(("Service", "KillSignal"), k)  # SIGTERM, then
+        dest = self.start_destination()
+        n = NotifyListener()
+        self.addCleanup(n.close)
+        watchdog_usec = int(seconds(k[("Service", "WatchdogSec")][0]) * 1e6)
+        s = self.make_sluice({"crm": connector_lua("crm", dest.url + "/c")},
+                             env={"NOTIFY_SOCKET": n.path,
+                                  "WATCHDOG_USEC": str(watchdog_usec)})
+        s.write()
+        argv = shlex.split(k[("Service", "ExecStart")][0].replace(
+            "/usr/bin/sluice", sluice_bin()).replace(
+            "/etc/sluice/sluice.lua", s.gateway_file))
+        # the harness starts exactly that command line
+        self.assertEqual(argv, [s.bin, "run", "-c", s.gateway_file])
+        s.start()
+        wait_until(lambda: n.with_field("READY=1"), 10,
+                   msg=lambda: "READY=1 (got %r)" % n.texts())
+        self.assertIn("WATCHDOG=1 every %d ms" % (watchdog_usec // 2000),
+                      s.stderr_text())
+
+        reload = shlex.split(k[("Service", "ExecReload")][0].replace(
+            "$MAINPID", str(s.proc.pid)))
+        p = subprocess.run(reload, capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        wait_until(lambda: len(n.with_field("READY=1")) == 2, 10,
+                   msg=lambda: "READY=1 after ExecReload (got %r)"
+                   % n.texts())
+        self.assertEqual(len(n.with_field("RELOADING=1")), 1, n.texts())
+        self.assertTrue(s.alive())
+
+        rc, took = s.sigterm(timeout=seconds(k[("Service",
+                                                "TimeoutStopSec")][0]))
+        self.assertEqual(rc, 0, "not stopped within TimeoutStopSec=")
+        self.assertEqual(len(n.with_field("STOPPING=1")), 1, n.texts())
+        self.assertEqual({m[1] for m in n.all()}, {s.proc.pid})
 
 
 if __name__ == "__main__":
