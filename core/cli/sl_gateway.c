@@ -32,6 +32,11 @@
 #include "sl_tls_files.h"
 #include "sl_tls_server.h"
 
+/* A reload's lines answer an operator's SIGHUP: written every time, never
+ * summarised as repeats (sl_log_news). */
+#define reload_warn(...) sl_log_news(SL_LOG_WARN, "reload", __VA_ARGS__)
+#define reload_error(...) sl_log_news(SL_LOG_ERROR, "reload", __VA_ARGS__)
+
 typedef struct gateway {
     const sl_config *cfg;
     struct event_base *base;
@@ -170,7 +175,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     (void)what;
     gateway *g = arg;
     if (g->stopping) {
-        sl_log_warn("reload", "SIGHUP while stopping: ignored");
+        reload_warn("SIGHUP while stopping: ignored");
         return;
     }
     reload_begin(g);
@@ -178,7 +183,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     size_t problems;
     sl_config *next = sl_reload_check(g->cfg, g->cfg->file, &r, &problems);
     if (!next) {
-        sl_log_error("reload", "reload failed: %zu problem%s in %s; the "
+        reload_error("reload failed: %zu problem%s in %s; the "
                      "running configuration is unchanged", problems,
                      problems == 1 ? "" : "s", g->cfg->file);
         reload_end(g, 0);
@@ -186,7 +191,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     }
     sl_log_info("reload", "reload: %s", sl_buf_cstr(&r.summary));
     if (r.changed || r.added || r.removed || r.gateway_changed)
-        sl_log_warn("reload", "reload: configuration checked, not applied: "
+        reload_warn("reload: configuration checked, not applied: "
                     "this version applies changes at a restart only");
     sl_reload_report_free(&r);
     sl_config_free(next);

@@ -13,6 +13,11 @@
 #include "sl_log.h"
 #include "sl_state.h"
 
+/* A reload's lines answer an operator's SIGHUP: written every time, never
+ * summarised as repeats (sl_log_news). */
+#define reload_warn(...) sl_log_news(SL_LOG_WARN, "reload", __VA_ARGS__)
+#define reload_error(...) sl_log_news(SL_LOG_ERROR, "reload", __VA_ARGS__)
+
 #define SUMMARY_MAX (64 * 1024)
 
 void sl_reload_report_free(sl_reload_report *r)
@@ -26,12 +31,12 @@ void sl_reload_report_free(sl_reload_report *r)
  * per difference). */
 static void log_lines(const char *head, const char *text, size_t len)
 {
-    sl_log_warn("reload", "%s", head);
+    reload_warn("%s", head);
     while (len) {
         const char *nl = memchr(text, '\n', len);
         size_t n = nl ? (size_t)(nl - text) : len;
         if (n)
-            sl_log_warn("reload", "%.*s", (int)n, text);
+            reload_warn("%.*s", (int)n, text);
         text += nl ? n + 1 : n;
         len -= nl ? n + 1 : n;
     }
@@ -44,7 +49,7 @@ static int schema_refused(const sl_config *next, const sl_connector_conf *cc)
     char dir[PATH_MAX], err[PATH_MAX + 256], head[PATH_MAX + 512];
     if (sl_state_dir(next->state_dir, cc->name, 0, dir, sizeof dir, err,
                      sizeof err) != 0) {
-        sl_log_warn("reload", "connector %s: %s", cc->name, err);
+        reload_warn("connector %s: %s", cc->name, err);
         return 1;
     }
     sl_buf diff;
@@ -63,7 +68,7 @@ static int schema_refused(const sl_config *next, const sl_connector_conf *cc)
         log_lines(head, diff.data ? diff.data : "", diff.len);
         break;
     case SL_SCHEMA_LOCK_ERROR:
-        sl_log_warn("reload", "connector %s: refused: %s", cc->name, err);
+        reload_warn("connector %s: refused: %s", cc->name, err);
         break;
     }
     sl_buf_free(&diff);
@@ -157,7 +162,7 @@ static size_t against_running(const sl_config *old, const sl_config *next)
 {
     size_t n = 0;
     if (strcmp(old->state_dir, next->state_dir) != 0) {
-        sl_log_error("reload", "state_dir cannot change on a reload (running "
+        reload_error("state_dir cannot change on a reload (running "
                      "%s, the file says %s): restart to move it",
                      old->state_dir, next->state_dir);
         n++;
@@ -175,13 +180,13 @@ sl_config *sl_reload_check(const sl_config *old, const char *path,
     sl_config_errors_init(&errs);
     sl_config *next = sl_config_load(path, &errs);
     for (size_t i = 0; i < errs.n; i++)
-        sl_log_error("reload", "%s", errs.msgs[i]);
+        reload_error("%s", errs.msgs[i]);
     *nproblems = next ? 0 : (errs.n ? errs.n : 1);
     sl_config_errors_free(&errs);
     if (next)
         *nproblems = against_running(old, next);
     if (next && *nproblems == 0 && account(old, next, r) != 0) {
-        sl_log_error("reload", "out of memory comparing the configurations");
+        reload_error("out of memory comparing the configurations");
         *nproblems = 1;
     }
     if (*nproblems) {

@@ -106,6 +106,15 @@ class ReloadTest(SluiceTestCase):
         self.post_ok([7])
         wait_until(lambda: self.delivered_ids() == [7])
         self.assertEqual(reload_counts(self.sl), {"ok": 0, "failed": 1})
+        # the same file again, at once: every problem is logged again (a
+        # reload's lines are never summarised as repeats)
+        self.hup_and_wait("failed")
+        msgs = log_msgs(self.sl)
+        self.assertEqual(sum("listne" in m for m in msgs), 2, msgs)
+        self.assertEqual(sum("max_body_bytes" in m for m in msgs), 2, msgs)
+        self.assertEqual(sum("reload failed: 2 problems" in m
+                             for m in msgs), 2, msgs)
+        self.assertFalse(any("repeated" in m for m in msgs), msgs)
 
     def test_lua_syntax_error_in_a_connector_file_changes_nothing(self):
         self.start_crm()
