@@ -15,6 +15,13 @@ return {
   -- Largest intake request body, in bytes (default 8 MiB).
   max_body_bytes = 8388608,
 
+  -- Introspection (/metrics, /readyz, GET /v1/connectors, the status page
+  -- at /) on an address of its own, behind bearer keys; /healthz stays on
+  -- both (docs/operations.md, "Admin address"). Left out: all on `listen`,
+  -- open.
+  -- admin_listen = "127.0.0.1:9090",
+  -- admin_keys = { sluice.env("SLUICE_ADMIN_KEY") },
+
   -- HTTPS on the intake (docs/operations.md, "Intake TLS"); the same table
   -- as tcp[n].tls serves a TCP listener over TLS. Paths are relative to
   -- this file's directory.

@@ -18,6 +18,11 @@ static const sl_help_cmd help_cmds[] = {
      "intake closes and batches in flight finish. SIGHUP reloads the\n"
      "configuration (see sluice reload).\n"
      "\n"
+     "GET /healthz answers while the process runs; /readyz, /metrics,\n"
+     "GET /v1/connectors (each connector's state: delivering, degraded,\n"
+     "blocked) and the status page at / are on admin_listen when it is\n"
+     "set, behind admin_keys when they are (docs/operations.md, Health).\n"
+     "\n"
      "Logs are JSON lines on standard error; a failure repeated within\n"
      "60 s is logged once and then summarised with a count\n"
      "(docs/operations.md, Logging).\n",
