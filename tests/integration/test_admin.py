@@ -97,6 +97,18 @@ class AdminTest(SluiceTestCase):
         st, body, _ = get(admin, "/metrics", KEY)
         self.assertIn(b'sluice_records_delivered_total{connector="crm"} 3',
                       body)
+        # blanks around the key are forgiven, as for intake_keys
+        self.assertEqual(get(admin, "/metrics", authz="bearer" + " " * 5000 +
+                             KEY + "\t")[0], 200)
+        # hostile headers: a huge bearer value, a control character; both
+        # refused, the gateway unharmed
+        for authz in ("Bearer " + "x" * 60000, "Bearer \x01" + KEY):
+            try:
+                st, body, _ = get(admin, "/metrics", authz=authz)
+            except (OSError, http.client.HTTPException):
+                continue  # refused before routing: fine too
+            self.assertIn(st, (400, 401, 413, 431), body[:200])
+        self.assertEqual(get(admin, "/metrics", KEY)[0], 200)
         # records are not taken on the admin address
         st, body, _ = get(admin, "/v1/connectors/crm/records", KEY, "POST",
                           json.dumps([crm_record(9)]).encode())
@@ -184,6 +196,13 @@ class AdminTest(SluiceTestCase):
             "twice": ("admin_keys = { \"%s\", \"%s\" }," % (OTHER, OTHER),
                       "admin_keys[2]: the same key as admin_keys[1]"),
             "not a list": ("admin_keys = \"%s\"," % OTHER, "admin_keys"),
+            "too long a key": ("admin_keys = { string.rep(\"k\", 1025) },",
+                               "a key of 1025 characters"),
+            "too many": ("admin_keys = { %s }," % ", ".join(
+                '"%s-%02d"' % (OTHER, i) for i in range(17)),
+                "list 1 to 16 keys (17 given)"),
+            "not strings": ("admin_keys = { 12345678901234567890 },",
+                            "expected a string"),
         }
         for what, (extra, want) in cases.items():
             with self.subTest(what):
