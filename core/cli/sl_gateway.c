@@ -25,6 +25,7 @@
 #include "sl_pieces.h"
 #include "sl_reload.h"
 #include "sl_readyz.h"
+#include "sl_sdstatus.h"
 #include "sl_state.h"
 #include "sl_status_page.h"
 #include "sl_time.h"
@@ -55,6 +56,7 @@ typedef struct gateway {
     sl_pieces *pieces; /* helper threads for TCP chunks, lent to the
                           connectors the listeners feed */
     sl_notify_watchdog *watchdog; /* WATCHDOG=1 pings, when asked for */
+    sl_sdstatus *sdstatus;        /* STATUS= refreshed while running */
     uint64_t drain_deadline;
     int stopping;
     int abandoned;
@@ -127,6 +129,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         return;
     }
     g->stopping = 1;
+    sl_sdstatus_free(g->sdstatus); /* "listening" no more */
+    g->sdstatus = NULL;
     sl_notify_stopping("stopping (signal %d): finishing requests in flight",
                        (int)sig);
     sl_log_info("gateway", "signal %d: closing the intake; finishing requests in "
@@ -145,6 +149,20 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     g->drain_deadline = sl_time_mono_ms() + SL_GATEWAY_DRAIN_MS;
     struct timeval tv = {0, 50 * 1000};
     event_add(g->drain_tick, &tv);
+}
+
+/* sl_sdstatus_fn: "listening on 127.0.0.1:8080 and 1 TCP listener; 3
+ * connectors: 2 delivering, 1 degraded (crm); 12 undelivered". */
+static void status_text(void *arg, sl_buf *out)
+{
+    const gateway *g = arg;
+    sl_buf_printf(out, "listening on %s:%d", g->cfg->listen_host,
+                  g->cfg->listen_port);
+    if (g->ntcp)
+        sl_buf_printf(out, " and %zu TCP listener%s", g->ntcp,
+                      g->ntcp == 1 ? "" : "s");
+    sl_buf_printf(out, "; ");
+    sl_sdstatus_connectors(g->connectors, g->n, out);
 }
 
 /* Called before a reload starts and after it ended (ok: 1 it went
@@ -454,7 +472,8 @@ static int start(gateway *g)
         fprintf(stderr, "sluice: cannot install signal handlers\n");
         return -1;
     }
-    if (!(g->watchdog = sl_notify_watchdog_new(g->base))) {
+    if (!(g->watchdog = sl_notify_watchdog_new(g->base)) ||
+        !(g->sdstatus = sl_sdstatus_new(g->base, status_text, g))) {
         fprintf(stderr, "sluice: out of memory\n");
         return -1;
     }
@@ -495,6 +514,7 @@ static void stop(gateway *g)
     if (g->drain_tick)
         event_free(g->drain_tick);
     sl_notify_watchdog_free(g->watchdog);
+    sl_sdstatus_free(g->sdstatus);
     if (g->log_tick)
         event_free(g->log_tick);
     if (g->base)
@@ -515,6 +535,20 @@ static void log_proxy(const sl_connector_conf *c)
                 sl_config_print_proxy(s, "proxy", text, sizeof text),
                 c->no_proxy.value ? "; no_proxy " : "",
                 c->no_proxy.value ? c->no_proxy.value : "");
+}
+
+/* READY=1 with the status line, which the status timer then knows. */
+static void notify_ready(gateway *g)
+{
+    sl_buf b;
+    sl_buf_init(&b, 1024);
+    status_text(g, &b);
+    const char *text = sl_buf_cstr(&b);
+    if (text) {
+        sl_notify_ready("%s", text);
+        sl_sdstatus_sent(g->sdstatus, text);
+    }
+    sl_buf_free(&b);
 }
 
 int sl_gateway_run(const sl_config *cfg)
@@ -550,9 +584,7 @@ int sl_gateway_run(const sl_config *cfg)
                     cfg->tcp[i].ack ? ", ack" : "");
         /* every listener is bound and listening: connections wait in
          * their backlogs until the loop runs, right after */
-        sl_notify_ready("listening on %s:%d; %zu connectors, %zu TCP "
-                        "listeners", cfg->listen_host, cfg->listen_port, g.n,
-                        g.ntcp);
+        notify_ready(&g);
         event_base_dispatch(g.base);
         rc = g.abandoned ? 1 : 0;
     }

@@ -165,8 +165,9 @@ class SdNotifyTest(SluiceTestCase):
         self.assertEqual(len(ready), 1, msgs)
         self.assertEqual(ready[0][2], (200, "connected"), msgs)
         f = fields(ready[0][0])
-        self.assertIn("listening on 127.0.0.1:%d" % s.port, f["STATUS"])
-        self.assertIn("1 connectors, 1 TCP listeners", f["STATUS"])
+        self.assertEqual("listening on 127.0.0.1:%d and 1 TCP listener; 1 "
+                         "connector: 1 delivering; 0 undelivered" % s.port,
+                         f["STATUS"])
         # a STATUS= line while it started, before READY=1
         self.assertTrue(msgs[0][0].startswith("STATUS=starting"), msgs)
         self.assertNotIn("STOPPING=1", "\n".join(n.texts()))
@@ -191,6 +192,43 @@ class SdNotifyTest(SluiceTestCase):
         # no watchdog asked for: no pings
         self.assertEqual(n.with_field("WATCHDOG=1"), [])
         self.assertNotIn("watchdog:", s.stderr_text())
+
+    def test_status_follows_the_backlog(self):
+        down = self.start_destination(default=503)
+        n = self.listener()
+        s = self.make_sluice({
+            "crm": connector_lua("crm", self.dest.url + "/crm"),
+            "down": connector_lua("down", down.url + "/down",
+                                  retry={"base_ms": 1000, "max_ms": 1000})},
+            env={"NOTIFY_SOCKET": n.path})
+        s.start()
+        wait_until(lambda: n.with_field("READY=1"), 10)
+        self.assertIn("2 connectors: 2 delivering; 0 undelivered",
+                      fields(n.with_field("READY=1")[0])["STATUS"])
+        st, _, _ = s.post("down", [{"id": i, "email": "a@example.com",
+                                    "amount": 1.0, "active": True,
+                                    "day": "2024-01-01",
+                                    "at": "2024-01-01T00:00:00Z"}
+                                   for i in range(3)])
+        self.assertIn(st, (200, 202))
+        down.wait_requests(1)
+
+        def status_with_backlog():
+            return [t for t in n.texts() if t.startswith("STATUS=") and
+                    "; 3 undelivered" in t]
+        # the timer looks every 5 s and sends what changed
+        got = wait_until(status_with_backlog, 20,
+                         msg=lambda: "a STATUS= with the backlog (got %r)"
+                         % n.texts())
+        self.assertTrue(got[0].startswith("STATUS=listening on 127.0.0.1:%d; "
+                                          "2 connectors: " % s.port), got)
+        # one message per change, not one per period
+        self.assertEqual(len(set(n.texts())), len(n.texts()), n.texts())
+        self.assertEqual(s.sigterm()[0], 0)
+        # after STOPPING=1 no "listening" status comes
+        texts = n.texts()
+        at = texts.index(n.with_field("STOPPING=1")[0])
+        self.assertEqual(texts[at + 1:], [])
 
     def test_reloading_then_ready_around_sighup(self):
         n = self.listener()
