@@ -230,6 +230,29 @@ class SdNotifyTest(SluiceTestCase):
         at = texts.index(n.with_field("STOPPING=1")[0])
         self.assertEqual(texts[at + 1:], [])
 
+    def test_status_names_at_most_three_per_state(self):
+        down = self.start_destination(default=503)
+        n = self.listener()
+        s = self.make_sluice({
+            "d%d" % i: connector_lua("d%d" % i, down.url + "/d",
+                                     retry={"base_ms": 200, "max_ms": 200},
+                                     extra={"degraded_after_s": 1})
+            for i in range(1, 6)}, env={"NOTIFY_SOCKET": n.path})
+        s.start()
+        wait_until(lambda: n.with_field("READY=1"), 10)
+        for i in range(1, 6):
+            st, _, _ = s.post("d%d" % i, {"id": i, "email": "a@example.com",
+                                          "amount": 1.0, "active": True,
+                                          "day": "2024-01-01",
+                                          "at": "2024-01-01T00:00:00Z"})
+            self.assertIn(st, (200, 202))
+        want = ("STATUS=listening on 127.0.0.1:%d; 5 connectors: 0 "
+                "delivering, 5 degraded (d1, d2, d3, +2); 5 undelivered"
+                % s.port)
+        wait_until(lambda: want in n.texts(), 30,
+                   msg=lambda: "%r (got %r)" % (want, n.texts()))
+        self.assertEqual(s.sigterm()[0], 0)
+
     def test_reloading_then_ready_around_sighup(self):
         n = self.listener()
         s = self.sluice({"NOTIFY_SOCKET": n.path})
