@@ -419,6 +419,10 @@ static int start(gateway *g)
         const sl_connector_conf *cc = &cfg->connectors[i];
         for (size_t k = 0; k < cc->nwarnings; k++) /* as `check` says */
             sl_log_warn("config", "%s", cc->warnings[k]);
+        /* recovering a large spool takes time: each its own timeout */
+        sl_notify_extend(SL_NOTIFY_OPEN_USEC, "starting: opening connector "
+                         "%s (%zu of %zu)", cc->name, i + 1,
+                         cfg->nconnectors);
         g->connectors[i] = sl_connector_new(cc, cfg->state_dir, g->base,
                                             g->http, err, sizeof err);
         if (!g->connectors[i]) {
@@ -567,7 +571,8 @@ int sl_gateway_run(const sl_config *cfg)
     }
     signal(SIGPIPE, SIG_IGN);
     int rc = 1;
-    sl_notify_status("starting: opening %zu connectors", cfg->nconnectors);
+    sl_notify_status("starting: opening %zu connector%s", cfg->nconnectors,
+                     cfg->nconnectors == 1 ? "" : "s");
     if (start(&g) == 0) {
         sl_log_info("gateway", "listening on %s:%d with %zu connector%s",
                 cfg->listen_host, cfg->listen_port, g.n, g.n == 1 ? "" : "s");

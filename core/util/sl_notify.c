@@ -128,6 +128,18 @@ sl_notify_rc sl_notify_stopping(const char *fmt, ...)
     return rc;
 }
 
+sl_notify_rc sl_notify_extend(uint64_t usec, const char *fmt, ...)
+{
+    char fields[64];
+    snprintf(fields, sizeof fields, "EXTEND_TIMEOUT_USEC=%llu",
+             (unsigned long long)usec);
+    va_list ap;
+    va_start(ap, fmt);
+    sl_notify_rc rc = send_fields(fields, "EXTEND_TIMEOUT_USEC=", fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 sl_notify_rc sl_notify_status(const char *fmt, ...)
 {
     va_list ap;

@@ -53,6 +53,15 @@ sl_notify_rc sl_notify_reloading(const char *fmt, ...)
 sl_notify_rc sl_notify_stopping(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
+/* EXTEND_TIMEOUT_USEC=<usec> with STATUS=: a step of the start (or of
+ * the stop) may take up to usec from now, beyond the unit's timeout. */
+sl_notify_rc sl_notify_extend(uint64_t usec, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* How long one connector may take to open (its spool recovered) at the
+ * start before systemd gives up: EXTEND_TIMEOUT_USEC per connector. */
+#define SL_NOTIFY_OPEN_USEC (90ULL * 1000000ULL)
+
 /* STATUS= alone. */
 sl_notify_rc sl_notify_status(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));

@@ -168,8 +168,12 @@ class SdNotifyTest(SluiceTestCase):
         self.assertEqual("listening on 127.0.0.1:%d and 1 TCP listener; 1 "
                          "connector: 1 delivering; 0 undelivered" % s.port,
                          f["STATUS"])
-        # a STATUS= line while it started, before READY=1
-        self.assertTrue(msgs[0][0].startswith("STATUS=starting"), msgs)
+        # STATUS= lines while it started, before READY=1, and a start
+        # timeout extended for each connector's opening
+        self.assertEqual(msgs[0][0], "STATUS=starting: opening 1 connector")
+        self.assertEqual(msgs[1][0], "EXTEND_TIMEOUT_USEC=90000000\n"
+                         "STATUS=starting: opening connector crm (1 of 1)")
+        self.assertIs(msgs[2], ready[0])
         self.assertNotIn("STOPPING=1", "\n".join(n.texts()))
 
         # it serves as ever

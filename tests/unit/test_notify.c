@@ -115,6 +115,12 @@ static void test_messages(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     CHECK(usec <= (unsigned long long)ts.tv_sec * 1000000ULL +
                       (unsigned long long)ts.tv_nsec / 1000ULL);
+    CHECK(sl_notify_extend(90000000, "opening %s", "crm") == SL_NOTIFY_OK);
+    CHECK_STR(next_msg(fd, buf, sizeof buf),
+              "EXTEND_TIMEOUT_USEC=90000000\nSTATUS=opening crm");
+    CHECK(sl_notify_extend(UINT64_MAX, "x") == SL_NOTIFY_OK);
+    CHECK_STR(next_msg(fd, buf, sizeof buf),
+              "EXTEND_TIMEOUT_USEC=18446744073709551615\nSTATUS=x");
     CHECK(sl_notify_stopping("stopping") == SL_NOTIFY_OK);
     CHECK_STR(next_msg(fd, buf, sizeof buf), "STOPPING=1\nSTATUS=stopping");
     /* a hostile status stays one STATUS= field */
