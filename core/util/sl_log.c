@@ -5,6 +5,7 @@
 #include "sl_log.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,10 @@ static FILE *log_out;                  /* NULL: stderr */
 static const sl_time_clock *log_clock; /* NULL: sl_time_system_clock */
 static int64_t log_window_ms = SL_LOG_DEDUP_WINDOW_MS;
 static sl_logdedup *log_dedup;         /* made at the first warning */
+/* its memory: static, so that the logger holds no heap block (the torture
+ * tests count them) and cannot fail to make it */
+static _Alignas(max_align_t) unsigned char
+    log_dedup_mem[SL_LOGDEDUP_BYTES(DEDUP_KEYS)];
 
 void sl_log_set_level(sl_log_level lvl) { log_threshold = lvl; }
 sl_log_level sl_log_get_level(void) { return log_threshold; }
@@ -83,8 +88,9 @@ static void vlog(sl_log_level lvl, int dedup, const char *component,
     pthread_mutex_lock(&log_lock);
     dedup = dedup && lvl >= SL_LOG_WARN;
     if (dedup && !log_dedup && log_window_ms > 0)
-        log_dedup = sl_logdedup_new(DEDUP_KEYS, log_window_ms);
-    if (dedup && log_dedup) /* without memory: every line */
+        log_dedup = sl_logdedup_place(log_dedup_mem, sizeof log_dedup_mem,
+                                      DEDUP_KEYS, log_window_ms);
+    if (dedup && log_dedup)
         sl_logdedup_offer(log_dedup, mono_now(), (int)lvl, component, msg,
                           mlen, write_line, NULL);
     else
@@ -131,8 +137,7 @@ void sl_log_configure(FILE *out, const sl_time_clock *clock,
                       int64_t dedup_window_ms)
 {
     pthread_mutex_lock(&log_lock);
-    sl_logdedup_free(log_dedup);
-    log_dedup = NULL;
+    log_dedup = NULL; /* its memory is static */
     log_out = out;
     log_clock = clock;
     log_window_ms = dedup_window_ms;

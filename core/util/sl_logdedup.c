@@ -26,6 +26,26 @@ struct sl_logdedup {
     int64_t window_ms;
 };
 
+_Static_assert(sizeof(entry) <= SL_LOGDEDUP_ENTRY_BYTES,
+               "SL_LOGDEDUP_ENTRY_BYTES too small");
+_Static_assert(sizeof(struct sl_logdedup) <= SL_LOGDEDUP_HEAD_BYTES,
+               "SL_LOGDEDUP_HEAD_BYTES too small");
+
+sl_logdedup *sl_logdedup_place(void *mem, size_t len, size_t capacity,
+                               int64_t window_ms)
+{
+    if (!mem || capacity == 0 || window_ms <= 0 ||
+        len < SL_LOGDEDUP_HEAD_BYTES ||
+        capacity > (len - SL_LOGDEDUP_HEAD_BYTES) / SL_LOGDEDUP_ENTRY_BYTES)
+        return NULL;
+    memset(mem, 0, SL_LOGDEDUP_BYTES(capacity));
+    sl_logdedup *d = mem;
+    d->e = (entry *)((char *)mem + SL_LOGDEDUP_HEAD_BYTES);
+    d->cap = capacity;
+    d->window_ms = window_ms;
+    return d;
+}
+
 sl_logdedup *sl_logdedup_new(size_t capacity, int64_t window_ms)
 {
     if (capacity == 0 || window_ms <= 0)

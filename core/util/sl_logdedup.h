@@ -32,6 +32,20 @@ typedef void (*sl_logdedup_emit_fn)(void *ud, int level,
 sl_logdedup *sl_logdedup_new(size_t capacity, int64_t window_ms);
 void sl_logdedup_free(sl_logdedup *d);
 
+/* Room a table of `capacity` keys needs in caller memory. */
+#define SL_LOGDEDUP_HEAD_BYTES 64
+#define SL_LOGDEDUP_ENTRY_BYTES 2176
+#define SL_LOGDEDUP_BYTES(capacity) \
+    (SL_LOGDEDUP_HEAD_BYTES + (capacity) * SL_LOGDEDUP_ENTRY_BYTES)
+
+/* The same table made in `mem` (len bytes, at least
+ * SL_LOGDEDUP_BYTES(capacity), aligned as malloc's), allocating nothing:
+ * the logger's, which must not hold heap blocks a leak count would see.
+ * NULL when len is short or an argument is zero. Not for
+ * sl_logdedup_free; the memory is the caller's. */
+sl_logdedup *sl_logdedup_place(void *mem, size_t len, size_t capacity,
+                               int64_t window_ms);
+
 /* Offer a line at `now_ms` (a monotonic clock): first the summaries of
  * the windows that ended, then the line itself unless it repeats a key
  * whose window is open. Returns 1 when the line was emitted, 0 when it

@@ -4,6 +4,7 @@
  * not merged, the bounded table under many distinct lines (hostile: each
  * written, none lost, the evicted summarised), over-long lines, flush at
  * shutdown, and sl_log's JSON lines through sl_log_configure. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,24 @@ static void test_bounded_table_hostile(void)
     sl_logdedup_free(NULL);
 }
 
+static void test_placed_in_caller_memory(void)
+{
+    static _Alignas(max_align_t) unsigned char mem[SL_LOGDEDUP_BYTES(2)];
+    CHECK(sl_logdedup_place(mem, sizeof mem, 3, 1000) == NULL);
+    CHECK(sl_logdedup_place(mem, 10, 1, 1000) == NULL);
+    CHECK(sl_logdedup_place(NULL, sizeof mem, 1, 1000) == NULL);
+    CHECK(sl_logdedup_place(mem, sizeof mem, 2, 0) == NULL);
+    sl_logdedup *d = sl_logdedup_place(mem, sizeof mem, 2, 1000);
+    CHECK(d != NULL);
+    sink s = {0};
+    CHECK(offer(d, &s, 0, "x 1") == 1);
+    CHECK(offer(d, &s, 1, "x 2") == 0);
+    CHECK(offer(d, &s, 2, "y") == 1);
+    CHECK(offer(d, &s, 3, "z") == 1); /* evicts x, summarised */
+    CHECK_CONTAINS(s.buf, "x 2 (repeated 1 time in the last 1 s)");
+    CHECK(s.lines == 4);
+}
+
 static void test_too_long_never_counted(void)
 {
     sl_logdedup *d = sl_logdedup_new(4, 60000);
@@ -243,6 +262,7 @@ int main(void)
         {"status_level_component_apart", test_status_level_component_apart},
         {"bounded_table_hostile", test_bounded_table_hostile},
         {"too_long_never_counted", test_too_long_never_counted},
+        {"placed_in_caller_memory", test_placed_in_caller_memory},
         {"flush_at_shutdown", test_flush_at_shutdown},
         {"logger_dedups_warnings_only", test_logger_dedups_warnings_only},
         {NULL, NULL},
