@@ -410,12 +410,14 @@ static int admitted(const face *f, struct evhttp_request *req)
         return 1;
     const char *authz = evhttp_find_header(evhttp_request_get_input_headers(req),
                                            "Authorization");
-    sl_auth_rc rc = sl_auth_check(in->admin_auth, authz);
+    sl_auth_rc rc = sl_auth_check_browser(in->admin_auth, authz);
     if (rc == SL_AUTH_OK)
         return 1;
     /* the key itself is never echoed or logged */
-    evhttp_add_header(evhttp_request_get_output_headers(req),
-                      "WWW-Authenticate", "Bearer realm=\"sluice admin\"");
+    struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+    evhttp_add_header(out, "WWW-Authenticate", "Bearer realm=\"sluice admin\"");
+    /* a browser asks for a password: the key */
+    evhttp_add_header(out, "WWW-Authenticate", "Basic realm=\"sluice admin\"");
     reply_error(in, req, 401, rc == SL_AUTH_MISSING
                                   ? "this endpoint needs an admin key: send "
                                     "Authorization: Bearer <key>"

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 struct sl_auth {
@@ -38,6 +39,19 @@ void sl_auth_free(sl_auth *a)
     free(a);
 }
 
+/* Is key[0..len) one of the keys? Every digest is compared, in constant
+ * time. */
+static sl_auth_rc matches(const sl_auth *a, const char *key, size_t len)
+{
+    unsigned char d[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)key, len, d);
+    int match = 0;
+    for (size_t i = 0; i < a->n; i++) /* no early exit */
+        match |= CRYPTO_memcmp(d, a->digests[i], sizeof d) == 0;
+    OPENSSL_cleanse(d, sizeof d);
+    return match ? SL_AUTH_OK : SL_AUTH_WRONG;
+}
+
 sl_auth_rc sl_auth_check(const sl_auth *a, const char *h)
 {
     if (!h)
@@ -54,11 +68,37 @@ sl_auth_rc sl_auth_check(const sl_auth *a, const char *h)
         len--;
     if (len == 0)
         return SL_AUTH_MISSING;
-    unsigned char d[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)h, len, d);
-    int match = 0;
-    for (size_t i = 0; i < a->n; i++) /* no early exit */
-        match |= CRYPTO_memcmp(d, a->digests[i], sizeof d) == 0;
-    OPENSSL_cleanse(d, sizeof d);
-    return match ? SL_AUTH_OK : SL_AUTH_WRONG;
+    return matches(a, h, len);
+}
+
+/* Longest Basic credentials decoded (a key is at most 1024 bytes). */
+#define BASIC_MAX 2048
+
+sl_auth_rc sl_auth_check_browser(const sl_auth *a, const char *h)
+{
+    const char *p = h;
+    while (p && (*p == ' ' || *p == '\t'))
+        p++;
+    if (!p || strncasecmp(p, "Basic", 5) != 0 || (p[5] != ' ' && p[5] != '\t'))
+        return sl_auth_check(a, h);
+    p += 5;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t n = strcspn(p, " \t");
+    if (n == 0 || n % 4 != 0 || n > BASIC_MAX / 3 * 4 ||
+        p[n + strspn(p + n, " \t")] != '\0') /* one token, blanks after */
+        return SL_AUTH_WRONG;
+    unsigned char dec[BASIC_MAX + 1];
+    int len = EVP_DecodeBlock(dec, (const unsigned char *)p, (int)n);
+    sl_auth_rc rc = SL_AUTH_WRONG;
+    if (len >= 0) {
+        /* EVP_DecodeBlock counts the padding as zero bytes */
+        len -= (p[n - 1] == '=') + (n > 1 && p[n - 2] == '=');
+        const unsigned char *colon = memchr(dec, ':', (size_t)len);
+        size_t pw = colon ? (size_t)len - (size_t)(colon + 1 - dec) : 0;
+        if (pw > 0)
+            rc = matches(a, (const char *)colon + 1, pw);
+    }
+    OPENSSL_cleanse(dec, sizeof dec);
+    return rc;
 }

@@ -26,4 +26,9 @@ void sl_auth_free(sl_auth *a); /* accepts NULL; wipes the digests */
  * case-insensitive; spaces around the key are ignored. */
 sl_auth_rc sl_auth_check(const sl_auth *a, const char *authorization);
 
+/* As sl_auth_check, and also `Basic <base64 of user:password>` whose
+ * password is one of the keys (the user is ignored): what a browser's
+ * login prompt sends. Malformed Basic credentials are SL_AUTH_WRONG. */
+sl_auth_rc sl_auth_check_browser(const sl_auth *a, const char *authorization);
+
 #endif

@@ -5,6 +5,7 @@ stays on both; with `admin_keys` they need a bearer key (401 without or
 with a wrong one); the keys never show in `sluice check`, the answers or
 the logs. Against the real binary and a real destination."""
 
+import base64
 import http.client
 import json
 import os
@@ -31,8 +32,11 @@ def get(port, path, key=None, method="GET", body=None, authz=None):
     try:
         conn.request(method, path, body=body, headers=h)
         r = conn.getresponse()
-        return r.status, r.read(), dict((k.lower(), v) for k, v in
-                                        r.getheaders())
+        hdrs = {}
+        for k, v in r.getheaders():  # repeated ones joined
+            hdrs[k.lower()] = hdrs[k.lower()] + ", " + v if k.lower() in \
+                hdrs else v
+        return r.status, r.read(), hdrs
     finally:
         conn.close()
 
@@ -81,6 +85,7 @@ class AdminTest(SluiceTestCase):
                 self.assertEqual(st, 401, body)
                 self.assertIn("needs an admin key", json.loads(body)["error"])
                 self.assertIn("Bearer", h.get("www-authenticate", ""))
+                self.assertIn("Basic", h.get("www-authenticate", ""))
                 for wrong in ("Bearer " + KEY[:-1], "Bearer " + KEY + "x",
                               "Basic " + KEY, KEY, "Bearer "):
                     st, body, _ = get(admin, path, authz=wrong)
@@ -97,6 +102,12 @@ class AdminTest(SluiceTestCase):
         st, body, _ = get(admin, "/metrics", KEY)
         self.assertIn(b'sluice_records_delivered_total{connector="crm"} 3',
                       body)
+        # a browser's login prompt: the key as the password of Basic
+        basic = "Basic " + base64.b64encode(("op:" + KEY).encode()).decode()
+        for path in ("/", "/metrics"):
+            self.assertEqual(get(admin, path, authz=basic)[0], 200)
+        wrong = "Basic " + base64.b64encode(b"op:not-the-key-0123456").decode()
+        self.assertEqual(get(admin, "/", authz=wrong)[0], 401)
         # blanks around the key are forgiven, as for intake_keys
         self.assertEqual(get(admin, "/metrics", authz="bearer" + " " * 5000 +
                              KEY + "\t")[0], 200)

@@ -54,11 +54,50 @@ static void test_hostile_header(void)
     sl_auth_free(a);
 }
 
+/* Basic credentials carry the key as the password (a browser's prompt);
+ * anything malformed is wrong, never a crash or a match. */
+static void test_browser_basic(void)
+{
+    const char *keys[] = {"k-0123456789abcdef"};
+    sl_auth *a = sl_auth_new(keys, 1);
+    CHECK(a != NULL);
+    if (!a)
+        return;
+    /* "op:k-0123456789abcdef", ":k-...", "op:k-...x", "k-..." */
+    CHECK(sl_auth_check_browser(a, "Basic b3A6ay0wMTIzNDU2Nzg5YWJjZGVm") == SL_AUTH_OK);
+    CHECK(sl_auth_check_browser(a, "basic   b3A6ay0wMTIzNDU2Nzg5YWJjZGVm  ") == SL_AUTH_OK);
+    CHECK(sl_auth_check_browser(a, "Basic OmstMDEyMzQ1Njc4OWFiY2RlZg==") == SL_AUTH_OK);
+    CHECK(sl_auth_check_browser(a, "Basic b3A6ay0wMTIzNDU2Nzg5YWJjZGVmeA==") == SL_AUTH_WRONG);
+    CHECK(sl_auth_check_browser(a, "Basic ay0wMTIzNDU2Nzg5YWJjZGVm") == SL_AUTH_WRONG);
+    CHECK(sl_auth_check_browser(a, "Basic b3A6") == SL_AUTH_WRONG); /* "op:" */
+    CHECK(sl_auth_check_browser(a, "Basic b3A6ay0wMTIzNDU2Nzg5YWJjZGVmAHg=") == SL_AUTH_WRONG); /* NUL */
+    CHECK(sl_auth_check_browser(a, "Basic ****") == SL_AUTH_WRONG);
+    CHECK(sl_auth_check_browser(a, "Basic abc") == SL_AUTH_WRONG);
+    CHECK(sl_auth_check_browser(a, "Basic ") == SL_AUTH_WRONG);
+    CHECK(sl_auth_check_browser(a, "Basic b3A6ay0wMTIzNDU2Nzg5YWJjZGVm x") == SL_AUTH_WRONG);
+    /* Bearer still works; plain sl_auth_check does not take Basic */
+    CHECK(sl_auth_check_browser(a, "Bearer k-0123456789abcdef") == SL_AUTH_OK);
+    CHECK(sl_auth_check_browser(a, NULL) == SL_AUTH_MISSING);
+    CHECK(sl_auth_check(a, "Basic b3A6ay0wMTIzNDU2Nzg5YWJjZGVm") == SL_AUTH_MISSING);
+    size_t n = 1 << 16;
+    char *big = malloc(n + 8);
+    CHECK(big != NULL);
+    if (big) {
+        memcpy(big, "Basic ", 6);
+        memset(big + 6, 'A', n);
+        big[n + 6] = '\0';
+        CHECK(sl_auth_check_browser(a, big) == SL_AUTH_WRONG);
+        free(big);
+    }
+    sl_auth_free(a);
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
         {"keys", test_keys},
         {"hostile_header", test_hostile_header},
+        {"browser_basic", test_browser_basic},
         {NULL, NULL},
     };
     return sl_test_run(cases);
