@@ -97,8 +97,9 @@ class AdminTest(SluiceTestCase):
         st, body, _ = get(admin, "/v1/connectors", KEY)
         self.assertEqual([c["name"] for c in json.loads(body)["connectors"]],
                          ["crm"])
-        self.assertEqual(json.loads(body)["connectors"][0]["stats"]
-                         ["delivered"], 3)
+        # the destination holds them before sluice has read its answer
+        wait_until(lambda: json.loads(get(admin, "/v1/connectors", KEY)[1])
+                   ["connectors"][0]["stats"]["delivered"] == 3, timeout=10)
         st, body, _ = get(admin, "/metrics", KEY)
         self.assertIn(b'sluice_records_delivered_total{connector="crm"} 3',
                       body)

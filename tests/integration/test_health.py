@@ -80,10 +80,9 @@ class HealthTest(SluiceTestCase):
                          {"delivering": 1, "degraded": 0, "blocked": 0})
         st, _, _ = sl.post("crm", [crm_record(i) for i in range(5)])
         self.assertEqual(st, 200)
-        dest.wait_requests(1)
-        # failing, but not for long enough yet: still delivering
-        js = self.describe(sl, "crm")
-        self.assertEqual(js["last_error"], "HTTP 503")
+        # the answer is read once the destination has sent it
+        wait_until(lambda: self.describe(sl, "crm")["last_error"] ==
+                   "HTTP 503", timeout=10, msg="the 503 seen")
         wait_until(lambda: self.describe(sl, "crm")["state"] == "degraded",
                    timeout=10, msg="degraded after 1 s of failures")
         js = self.describe(sl, "crm")
