@@ -19,6 +19,7 @@
 
 #include "sl_adaptive.h"
 #include "sl_attempt_headers.h"
+#include "sl_attempt_log.h"
 #include "sl_attempt_stats.h"
 #include "sl_batch.h"
 #include "sl_graves.h"
@@ -508,7 +509,8 @@ static sl_graves_piece grave_of(const batch *b,
         .status = res->status, .attempts = b->attempt,
         .first_ms = b->first_wall, .last_ms = b->last_wall, .reason = reason,
         .response = res->body, .response_len = res->body_len,
-        .url = b->sent ? b->url : NULL, .key = sl_batch_key(b->recs)};
+        .url = b->sent ? b->url : NULL, .key = sl_batch_key(b->recs),
+        .sent = b->dyn_headers ? b->dyn_headers : b->d->headers};
 }
 
 /* The current piece goes to the dead letters (written when the batch is
@@ -596,13 +598,9 @@ static void answer(batch *b, const sl_http_client_response *res,
         return;
     }
     d->stats->failures++;
-    if (st && !tls_failed)
-        sl_log_warn("delivery", "batch %s (%zu records) attempt %u to %s: "
-                    "HTTP %ld: %.*s", key, n, b->attempt, b->url, st,
-                (int)(res->body_len < 200 ? res->body_len : 200), res->body);
-    else if (!tls_failed)
-        sl_log_warn("delivery", "batch %s (%zu records) attempt %u to %s: %s",
-                    key, n, b->attempt, b->url, res->error);
+    if (!tls_failed) /* the body it quotes without the request's secrets */
+        sl_attempt_log_failure(key, n, b->attempt, b->url, res,
+                               b->dyn_headers ? b->dyn_headers : d->headers);
     if (d->stopped)
         return; /* no retry now: the batch stays in the spool */
     if (class == SL_RETRY_AUTH) {
@@ -669,8 +667,8 @@ static void on_response(void *ud, const sl_http_client_response *res)
 {
     batch *b = ud;
     sl_delivery *d = b->d;
-    sl_attempt_headers_free(b->dyn_headers);
-    b->dyn_headers = NULL;
+    /* b->dyn_headers stay until the next attempt: the answer's log line
+     * takes their secrets out of the body it quotes */
     b->in_flight = 0;
     d->in_flight--;
     sl_attempt_stats_answered(d->stats, res, wall_ms(d));

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sl_attempt_log.h"
 #include "sl_batch.h"
 #include "sl_dlq.h"
 
@@ -47,8 +48,11 @@ static int grave_set(grave *x, const sl_graves_piece *p)
         free(url);
         return -1;
     }
-    if (resp)
+    if (resp) {
         memcpy(resp, p->response, rl);
+        sl_attempt_log_mask(p->sent, p->response, p->response_len, resp, rl);
+    }
+    x->p.sent = NULL; /* borrowed for this call only */
     x->p.reason = reason;
     x->p.response = resp;
     x->p.response_len = resp ? rl : 0;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct curl_slist;
 struct sl_batch;
 struct sl_dlq;
 
@@ -28,6 +29,9 @@ typedef struct sl_graves_piece {
     size_t response_len;         /* cut to SL_DLQ_ENTRY_RESPONSE_MAX */
     const char *url;             /* NULL: no request was made */
     const char *key;             /* the batch's idempotency key */
+    const struct curl_slist *sent; /* the request's headers: their secret
+                                      values are masked in the response
+                                      kept (sl_attempt_log_mask); or NULL */
 } sl_graves_piece;
 
 /* Keep piece p in *g (made on the first call; *g may be NULL). Returns 0,

@@ -5,7 +5,8 @@ without showing it) and
 one getting OAuth2 client-credentials tokens (client secret from the
 environment), every one of them failing: the destination answers 401,
 the token endpoint refuses the client first, clients post with wrong
-keys. Then the whole stderr and stdout of the run, `sluice check` and
+keys, and the destination quotes the Authorization it got in its 401
+body (which sluice logs, with the request's secrets taken out). Then the whole stderr and stdout of the run, `sluice check` and
 `sluice dlq list/show` are searched for each secret value (and its base64
 and URL-encoded forms): none is there.
 
@@ -71,8 +72,11 @@ class LogSecrets(SluiceTestCase):
                         json.dumps({"access_token": ACCESS_TOKEN,
                                     "token_type": "Bearer",
                                     "expires_in": 3600}).encode())
+            # a careless destination: it quotes what it was sent
+            auth = req.headers.get("Authorization") or ""
             return (401, {"WWW-Authenticate": 'Bearer error="invalid_token"'},
-                    b'{"error":"invalid_token"}')
+                    json.dumps({"error": "invalid_token",
+                                "got": auth}).encode())
 
         self.dest = self.start_flex_destination(func=answer)
         port = self.dest.port
@@ -174,6 +178,8 @@ class LogSecrets(SluiceTestCase):
         with open(self.sl.stdout_path, errors="replace") as f:
             log += f.read()
         self.assertIn("HTTP 401", log)
+        # the destination's quote, without what it quoted
+        self.assertIn('\\"got\\": \\"****\\"', log)
         self.assert_no_secret(log, "the log")
         for name in ("tok", "basic", "oauth"):
             out = self.cli("dlq", "list", name)
