@@ -139,6 +139,9 @@ class SystemdUnit(unittest.TestCase):
                          "/usr/bin/sluice run -c /etc/sluice/sluice.lua")
         self.assertEqual(one("ExecReload"), "/bin/kill -HUP $MAINPID")
         self.assertEqual(one("Restart"), "on-failure")
+        # sluice run's exit 2 (sl_main.c: configuration or schema lock)
+        # is not retried
+        self.assertEqual(one("RestartPreventExitStatus"), "2")
         self.assertTrue(one("WatchdogSec"))
         self.assertEqual(one("User"), "sluice")
         self.assertEqual(one("StateDirectory"), "sluice")
@@ -224,6 +227,11 @@ class UnitCommands(SluiceTestCase):
                    % n.texts())
         self.assertEqual(len(n.with_field("RELOADING=1")), 1, n.texts())
         self.assertTrue(s.alive())
+
+        # a configuration error: exit 2, which the unit does not restart
+        bad = subprocess.run(argv[:-1] + [os.path.join(s.dir, "none.lua")],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(bad.returncode, 2, bad.stderr)
 
         rc, took = s.sigterm(timeout=seconds(k[("Service",
                                                 "TimeoutStopSec")][0]))
