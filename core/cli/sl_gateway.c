@@ -166,8 +166,9 @@ static void status_text(void *arg, sl_buf *out)
 }
 
 /* Called before a reload starts and after it ended (ok: 1 it went
- * through, 0 it was refused and nothing changed). The place for what
- * must bracket a reload, e.g. sd_notify RELOADING=1 / READY=1. */
+ * through, 0 it was refused and nothing changed): what brackets a
+ * reload, sd_notify RELOADING=1 / READY=1 (systemd leaves "reloading"
+ * only at READY=1, so a refused reload sends it too). */
 static void reload_begin(gateway *g)
 {
     sl_notify_reloading("reloading %s", g->cfg->file);
