@@ -27,7 +27,8 @@ static const sl_help_cmd help_cmds[] = {
      "60 s is logged once and then summarised with a count\n"
      "(docs/operations.md, Logging).\n",
      CONFIG_OPT
-     "--log-level LEVEL\tdebug, info (default), warn, error or off\n",
+     "--log-level LEVEL\tdebug, info, warn, error or off; over the "
+     "gateway's log_level (default info)\n",
      "0 after a graceful stop; 1 when it cannot start (a port taken, the\n"
      "state directory not writable) or lost records held only in memory\n"
      "(durability \"memory\") at the stop; 2 when the configuration has\n"

@@ -72,11 +72,14 @@ static int cmd_check(const char *path)
     return 0;
 }
 
-static int cmd_run(const char *path)
+/* level_given: --log-level was, and wins over the gateway's log_level */
+static int cmd_run(const char *path, int level_given)
 {
     sl_config *cfg = sl_config_load_or_report(path, "sluice", stderr);
     if (!cfg)
         return 2;
+    if (!level_given)
+        sl_log_set_level((sl_log_level)cfg->log_level);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "sluice: curl_global_init failed\n");
         sl_config_free(cfg);
@@ -160,6 +163,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *path = "conf/sluice.lua";
+    int level_given = 0;
     for (int i = 2; i < argc; i++) {
         if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
             i + 1 < argc) {
@@ -172,6 +176,7 @@ int main(int argc, char **argv)
                 return 2;
             }
             sl_log_set_level((sl_log_level)lvl);
+            level_given = 1;
         } else {
             fprintf(stderr, "sluice %s: unknown option \"", cmd);
             sl_help_print_arg(argv[i], stderr);
@@ -184,5 +189,5 @@ int main(int argc, char **argv)
         return cmd_check(path);
     if (strcmp(cmd, "reload") == 0)
         return sl_reload_cli_main(path);
-    return cmd_run(path);
+    return cmd_run(path, level_given);
 }

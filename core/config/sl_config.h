@@ -237,6 +237,8 @@ typedef struct sl_config {
     sl_tls_conf tls;         /* HTTPS on the HTTP intake (gateway `tls`);
                                 the handshake must be done within
                                 request_timeout_s of the connect */
+    int log_level;           /* gateway `log_level`: an sl_log_level
+                                (0 debug .. 4 off); default 1, info */
     char *admin_listen;      /* gateway `admin_listen` as written; NULL:
                                 the introspection routes are on `listen` */
     char *admin_listen_host; /* parsed host; NULL without admin_listen */

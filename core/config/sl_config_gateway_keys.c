@@ -58,6 +58,10 @@
              "closed."},                                                      \
     {0}
 
+/* in the order of sl_log_level, whose values the key stores */
+static const char *const log_levels[] = {"debug", "info", "warn", "error",
+                                         "off", NULL};
+
 static const sl_config_key gateway_tls_keys[] = {
     INTAKE_TLS_KEYS(GATEWAY_OFFSET_G, "request_timeout_s")};
 static const sl_config_key listener_tls_keys[] = {
@@ -169,6 +173,12 @@ const sl_config_key sl_config_gateway_keys[] = {
      .desc = "Time a client has to send one whole request (headers and "
              "body) from its first byte; a slower one (slowloris) is "
              "closed."},
+    {.name = "log_level", .kind = SL_CONFIG_ENUM,
+     .store = SL_CONFIG_STORE_INT, .off = GATEWAY_OFFSET(g.log_level),
+     .def = 1, .choices = log_levels,
+     .desc = "Lowest level logged by `sluice run`; its `--log-level` wins. "
+             "Read at the start (a reload keeps the running one). See "
+             "[Logs](operations.md#logs)."},
     {.name = "admin_listen", .kind = SL_CONFIG_STRING,
      .store = SL_CONFIG_STORE_STRING, .off = GATEWAY_OFFSET(g.admin_listen),
      .check = sl_addr_check_listen, .doc_type = "string",

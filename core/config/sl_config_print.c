@@ -270,6 +270,10 @@ static void print_gateway(FILE *out, const sl_config *config)
             config->max_connections, config->max_connections == 1 ? "" : "s",
             config->idle_timeout_s, config->request_timeout_s);
     print_tls(out, "  tls            ", &config->tls);
+    static const char *const levels[] = {"debug", "info", "warn", "error",
+                                         "off"};
+    if (config->log_level >= 0 && config->log_level <= 4)
+        fprintf(out, "  log_level       %s\n", levels[config->log_level]);
     fprintf(out, "  connectors      %zu\n", config->nconnectors);
 }
 

@@ -225,6 +225,41 @@ class QuietSuccess(SluiceTestCase):
         self.assertEqual([x for x in lines if "delivered after" in x["msg"]],
                          [])
 
+    def test_log_level_key_and_the_option_over_it(self):
+        calls = []
+
+        def answer(index, req):
+            calls.append(index)
+            return 503 if len(calls) == 1 else 200
+        dest = self.start_flex_destination(func=answer)
+        conn = {"crm": connector_lua("crm", dest.url + "/in",
+                                     retry={"base_ms": 10, "max_ms": 20})}
+        sl = self.start_sluice(conn, gateway_extra='  log_level = "debug",')
+        st, _, _ = sl.post("crm", [crm_record(1)])
+        self.assertEqual(st, 200, sl.last_raw)
+        sl.wait_drained("crm", 1, timeout=20)
+        sl.sigterm()
+        levels = [json.loads(x)["level"] for x in
+                  sl.stderr_text().splitlines() if x.startswith("{")]
+        self.assertIn("debug", levels)
+        self.assertIn("delivered after 2 attempts", sl.stderr_text())
+        # --log-level wins over the key
+        sl2 = self.make_sluice(conn, gateway_extra='  log_level = "debug",')
+        sl2.run_args = ["--log-level", "warn"]
+        sl2.start()
+        sl2.sigterm()
+        levels = [json.loads(x)["level"] for x in
+                  sl2.stderr_text().splitlines() if x.startswith("{")]
+        self.assertEqual([x for x in levels if x in ("debug", "info")], [])
+        # a level that is none: an error naming the choices
+        sl3 = self.make_sluice(conn, gateway_extra='  log_level = "loud",')
+        sl3.write()
+        p = subprocess.run([sl3.bin, "check", "-c", sl3.gateway_file],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("log_level", p.stderr)
+        self.assertIn('invalid value "loud" (valid: debug, info, warn', p.stderr)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
