@@ -24,6 +24,7 @@
 #include "sl_pidfile.h"
 #include "sl_pieces.h"
 #include "sl_reload.h"
+#include "sl_reload_apply.h"
 #include "sl_readyz.h"
 #include "sl_sdstatus.h"
 #include "sl_state.h"
@@ -49,8 +50,12 @@ typedef struct gateway {
     size_t ntcp;
     SSL_CTX *http_tls;          /* owned; the HTTP intake's, or NULL */
     SSL_CTX **tcp_tls;          /* owned; per cfg->tcp listener, or NULL */
-    struct event *sigint, *sigterm, *sighup, *drain_tick;
+    struct event *sigint, *sigterm, *sighup, *drain_tick, *collect_tick;
     struct event *log_tick;     /* sl_log_tick every second */
+    sl_reload_configs *configs; /* owned: those reloads loaded, kept while
+                                   a connector uses them (cfg is the
+                                   caller's: the listeners' and the
+                                   gateway keys') */
     int pid_fd;                 /* <state_dir>/sluice.pid, held; or -1 */
     uint64_t reloads_ok, reloads_failed; /* SIGHUPs, by outcome */
     sl_pieces *pieces; /* helper threads for TCP chunks, lent to the
@@ -185,9 +190,57 @@ static void reload_end(gateway *g, int ok)
                     : "reload failed, configuration unchanged");
 }
 
+/* Free the configurations of earlier reloads that no batch needs now. */
+static void collect(gateway *g)
+{
+    for (size_t i = 0; i < g->n; i++)
+        sl_connector_collect(g->connectors[i]);
+    sl_reload_apply_configs_collect(g->configs, g->connectors, g->n);
+}
+
+static void on_collect_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    collect(arg);
+}
+
+/* The checked configuration of a reload, or NULL (said why). */
+static sl_config *reload_check(gateway *g, sl_reload_report *r)
+{
+    size_t problems = 0;
+    sl_config *next = NULL;
+    const sl_connector_conf **running = calloc(g->n ? g->n : 1,
+                                               sizeof *running);
+    if (running) {
+        for (size_t i = 0; i < g->n; i++)
+            running[i] = sl_connector_conf_of(g->connectors[i]);
+        next = sl_reload_check(g->cfg, running, g->n, g->cfg->file, r,
+                               &problems);
+        free(running);
+    } else {
+        problems = 1;
+        reload_error("out of memory");
+    }
+    if (next && sl_reload_apply_configs_add(g->configs, next) != 0) {
+        reload_error("out of memory");
+        sl_reload_report_free(r);
+        sl_config_free(next);
+        next = NULL;
+        problems = 1;
+    }
+    if (!next)
+        reload_error("reload failed: %zu problem%s in %s; the "
+                     "running configuration is unchanged", problems,
+                     problems == 1 ? "" : "s", g->cfg->file);
+    return next;
+}
+
 /* SIGHUP: read and check the configuration again. A configuration with
- * problems changes nothing (each problem is logged). Until connectors
- * can be swapped while running, a good one is reported, not applied. */
+ * problems changes nothing (each problem is logged); a good one gives the
+ * changed connectors their new configuration for what they take and cut
+ * from now on. Added and removed connectors and gateway keys wait for a
+ * restart. */
 static void on_reload(evutil_socket_t sig, short what, void *arg)
 {
     (void)sig;
@@ -199,21 +252,20 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     }
     reload_begin(g);
     sl_reload_report r;
-    size_t problems;
-    sl_config *next = sl_reload_check(g->cfg, g->cfg->file, &r, &problems);
+    sl_config *next = reload_check(g, &r); /* owned by g->configs */
     if (!next) {
-        reload_error("reload failed: %zu problem%s in %s; the "
-                     "running configuration is unchanged", problems,
-                     problems == 1 ? "" : "s", g->cfg->file);
         reload_end(g, 0);
         return;
     }
     sl_log_info("reload", "reload: %s", sl_buf_cstr(&r.summary));
-    if (r.changed || r.added || r.removed || r.gateway_changed)
-        reload_warn("reload: configuration checked, not applied: "
-                    "this version applies changes at a restart only");
+    sl_reload_apply(g->connectors, g->n, next, &r);
+    if (r.added || r.removed || r.gateway_changed)
+        reload_warn("reload: %s%s%s not applied until a restart",
+                    r.added || r.removed ? "added and removed connectors" : "",
+                    (r.added || r.removed) && r.gateway_changed ? " and " : "",
+                    r.gateway_changed ? "gateway keys" : "");
     sl_reload_report_free(&r);
-    sl_config_free(next);
+    collect(g);
     reload_end(g, 1);
 }
 
@@ -471,6 +523,13 @@ static int start(gateway *g)
     g->sigterm = evsignal_new(g->base, SIGTERM, on_signal, g);
     g->sighup = evsignal_new(g->base, SIGHUP, on_reload, g);
     g->drain_tick = event_new(g->base, -1, EV_PERSIST, on_drain_tick, g);
+    g->collect_tick = event_new(g->base, -1, EV_PERSIST, on_collect_tick, g);
+    struct timeval second = {1, 0};
+    if (!(g->configs = sl_reload_apply_configs_new()) || !g->collect_tick ||
+        event_add(g->collect_tick, &second) != 0) {
+        fprintf(stderr, "sluice: out of memory\n");
+        return -1;
+    }
     if (!g->sigint || !g->sigterm || !g->sighup || !g->drain_tick ||
         evsignal_add(g->sigint, NULL) != 0 || evsignal_add(g->sigterm, NULL) != 0 ||
         evsignal_add(g->sighup, NULL) != 0) {
@@ -483,7 +542,6 @@ static int start(gateway *g)
         return -1;
     }
     /* without it a summary waits for the next line: no reason to stop */
-    struct timeval second = {1, 0};
     g->log_tick = event_new(g->base, -1, EV_PERSIST, on_log_tick, g);
     if (!g->log_tick || event_add(g->log_tick, &second) != 0)
         sl_log_warn("gateway", "no log timer: a repeated line's summary "
@@ -509,6 +567,9 @@ static void stop(gateway *g)
     for (size_t i = 0; i < g->n; i++)
         sl_connector_free(g->connectors[i]);
     free(g->connectors);
+    sl_reload_apply_configs_free(g->configs); /* after the connectors using them */
+    if (g->collect_tick)
+        event_free(g->collect_tick);
     sl_pieces_free(g->pieces); /* after the connectors that borrowed it */
     if (g->sigint)
         event_free(g->sigint);

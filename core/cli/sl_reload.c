@@ -23,7 +23,7 @@
 void sl_reload_report_free(sl_reload_report *r)
 {
     sl_buf_free(&r->summary);
-    free(r->refused_at);
+    free(r->action);
     memset(r, 0, sizeof *r);
 }
 
@@ -75,16 +75,42 @@ static int schema_refused(const sl_config *next, const sl_connector_conf *cc)
     return refused;
 }
 
+/* Durability and spool keys shape the open spool: they take a restart.
+ * 1 refused (logged), 0 not. */
+static int durability_refused(const sl_connector_conf *a,
+                              const sl_connector_conf *b)
+{
+    if (a->durability == b->durability &&
+        a->queue_max_bytes == b->queue_max_bytes &&
+        a->spool_max_bytes == b->spool_max_bytes &&
+        a->spool_segment_bytes == b->spool_segment_bytes &&
+        a->spool_cache_bytes == b->spool_cache_bytes)
+        return 0;
+    reload_warn("connector %s: durability and spool changes take "
+                "a restart: it keeps running with its old configuration",
+                b->name);
+    return 1;
+}
+
+static const sl_connector_conf *running_of(const sl_connector_conf *const *run,
+                                           size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(run[i]->name, name) == 0)
+            return run[i];
+    return NULL;
+}
+
 /* Appends "name: groups" to `list` for a connector that changed (*n
- * counted; else *same). 0, or -1 out of room. */
+ * counted, *act CHANGE; else *same). 0, or -1 out of room. */
 static int compare(const sl_connector_conf *a, const sl_connector_conf *b,
-                   sl_buf *list, size_t *n, size_t *same)
+                   sl_buf *list, size_t *n, size_t *same, unsigned char *act)
 {
     sl_buf groups;
     sl_buf_init(&groups, 4096);
     int d = sl_config_diff_connector(a, b, &groups);
     int rc = d < 0 ? -1 : 0;
-    if (d > 0)
+    if (d > 0 && (*act = SL_RELOAD_CHANGE))
         rc = sl_buf_printf(list, "%s%s: %.*s", (*n)++ ? "; " : "", b->name,
                            (int)groups.len, groups.data);
     else if (d == 0)
@@ -99,8 +125,8 @@ static int add_name(sl_buf *list, size_t *n, const char *name)
 }
 
 /* Fills r from old and next; refused connectors listed in r. */
-static int account(const sl_config *old, const sl_config *next,
-                   sl_reload_report *r)
+static int account(const sl_config *old, const sl_connector_conf *const *run,
+                   size_t nrun, const sl_config *next, sl_reload_report *r)
 {
     sl_buf changed, added, removed, refused, gw;
     sl_buf_init(&changed, SUMMARY_MAX);
@@ -109,23 +135,26 @@ static int account(const sl_config *old, const sl_config *next,
     sl_buf_init(&refused, SUMMARY_MAX);
     sl_buf_init(&gw, 4096);
     int rc = 0;
-    r->nflags = next->nconnectors;
-    if (!(r->refused_at = calloc(r->nflags ? r->nflags : 1, 1)))
+    r->nactions = next->nconnectors;
+    if (!(r->action = calloc(r->nactions ? r->nactions : 1, 1)))
         rc = -1;
     for (size_t i = 0; i < next->nconnectors && rc == 0; i++) {
         const sl_connector_conf *b = &next->connectors[i];
-        const sl_connector_conf *a = sl_config_connector(old, b->name);
-        if (schema_refused(next, b) && (r->refused_at[i] = 1))
-            rc = sl_buf_printf(&refused, "%s%s: schema", r->refused++ ? ", " : "",
-                               b->name);
-        else if (!a)
+        const sl_connector_conf *a = running_of(run, nrun, b->name);
+        const char *why = schema_refused(next, b) ? "schema"
+                          : a && durability_refused(a, b) ? "durability"
+                                                          : NULL;
+        if (why && (r->action[i] = SL_RELOAD_REFUSE))
+            rc = sl_buf_printf(&refused, "%s%s: %s", r->refused++ ? ", " : "",
+                               b->name, why);
+        else if (!a && (r->action[i] = SL_RELOAD_ADD))
             rc = add_name(&added, &r->added, b->name);
-        else
-            rc = compare(a, b, &changed, &r->changed, &r->same);
+        else if (a)
+            rc = compare(a, b, &changed, &r->changed, &r->same, &r->action[i]);
     }
-    for (size_t i = 0; i < old->nconnectors && rc == 0; i++)
-        if (!sl_config_connector(next, old->connectors[i].name))
-            rc = add_name(&removed, &r->removed, old->connectors[i].name);
+    for (size_t i = 0; i < nrun && rc == 0; i++)
+        if (!sl_config_connector(next, run[i]->name))
+            rc = add_name(&removed, &r->removed, run[i]->name);
     int g = rc == 0 ? sl_config_diff_gateway(old, next, &gw) : -1;
     r->gateway_changed = g > 0;
     if (g < 0 ||
@@ -152,9 +181,10 @@ static int account(const sl_config *old, const sl_config *next,
     return rc;
 }
 
-int sl_reload_refused(const sl_reload_report *r, size_t i)
+sl_reload_action sl_reload_action_of(const sl_reload_report *r, size_t i)
 {
-    return r->refused_at && i < r->nflags && r->refused_at[i];
+    return r->action && i < r->nactions ? (sl_reload_action)r->action[i]
+                                        : SL_RELOAD_SAME;
 }
 
 /* Problems the loader cannot see: those that need the running config. */
@@ -170,8 +200,10 @@ static size_t against_running(const sl_config *old, const sl_config *next)
     return n;
 }
 
-sl_config *sl_reload_check(const sl_config *old, const char *path,
-                           sl_reload_report *r, size_t *nproblems)
+sl_config *sl_reload_check(const sl_config *old,
+                           const sl_connector_conf *const *running, size_t n,
+                           const char *path, sl_reload_report *r,
+                           size_t *nproblems)
 {
     memset(r, 0, sizeof *r);
     sl_buf_init(&r->summary, SUMMARY_MAX);
@@ -185,7 +217,7 @@ sl_config *sl_reload_check(const sl_config *old, const char *path,
     sl_config_errors_free(&errs);
     if (next)
         *nproblems = against_running(old, next);
-    if (next && *nproblems == 0 && account(old, next, r) != 0) {
+    if (next && *nproblems == 0 && account(old, running, n, next, r) != 0) {
         reload_error("out of memory comparing the configurations");
         *nproblems = 1;
     }

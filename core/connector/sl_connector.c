@@ -11,11 +11,10 @@
 
 #include "sl_delivery.h"
 #include "sl_dlq.h"
+#include "sl_generation.h"
 #include "sl_health.h"
 #include "sl_inbox.h"
 #include "sl_log.h"
-#include "sl_luaruntime.h"
-#include "sl_luastd.h"
 #include "sl_metrics.h"
 #include "sl_pieces.h"
 #include "sl_rejectlog.h"
@@ -36,11 +35,15 @@ struct sl_connector {
     sl_pieces *pieces; /* borrowed (the gateway's); NULL: stream chunks are
                           checked on the loop thread alone */
     sl_dlq *dlq;
-    sl_delivery *d;
+    sl_generation *gens;    /* the head runs conf (sender, Lua, transform);
+                               the rest finish their batches */
+    sl_luaruntime_tally lua_carry[SL_STATS_LUA_KINDS]; /* freed ones' */
+    sl_delivery *d;         /* gen's, and the three below */
     sl_transform *transform; /* NULL without a transform */
     sl_auth *auth;    /* NULL without intake keys */
     sl_rejectlog *rejectlog; /* lines a stream intake rejected */
-    sl_luaruntime *rt;     /* Lua on the loop (headers_fn); NULL without Lua */
+    struct event_base *base;
+    sl_http_client *http;
     sl_stats stats;
     sl_unsettled *unsettled; /* appends not yet durable: accepted once
                                 they are, refused if the spool drops them */
@@ -60,6 +63,13 @@ struct sl_connector {
 
 static const char *const body_names[] = {"array", "object", "ndjson"};
 
+/* Let the sender cut; an ordered one's waits for the retired ones. */
+static void wake(sl_connector *c)
+{
+    if (c->d && !(c->conf->ordered && sl_generation_next(c->gens)))
+        sl_delivery_notify(c->d);
+}
+
 static void spool_durable(void *ud, uint64_t lsn)
 {
     sl_connector *c = ud;
@@ -68,8 +78,7 @@ static void spool_durable(void *ud, uint64_t lsn)
     for (size_t i = 0; i < SL_CONNECTOR_MAX_WAITERS; i++)
         if (c->waiters[i].fn)
             c->waiters[i].fn(c->waiters[i].ud, c, lsn, 1);
-    if (c->d)
-        sl_delivery_notify(c->d);
+    wake(c);
 }
 
 static void spool_failed(void *ud, uint64_t lsn)
@@ -101,7 +110,28 @@ static void on_inbox_tick(evutil_socket_t fd, short what, void *arg)
     if (sl_health_blocked(c->health) && now - refused_at >= UNBLOCK_QUIET_MS &&
         sl_spool_has_room(c->spool, 65536))
         sl_health_unblocked(c->health, now);
+    if (sl_generation_next(c->gens) &&
+        sl_generation_collect(c->gens, c->lua_carry) == 0)
+        wake(c); /* an ordered one's new sender may go now */
     take_inbox(c);
+}
+
+static sl_generation *new_generation(sl_connector *c,
+                                     const sl_connector_conf *conf, char *err,
+                                     size_t errlen)
+{
+    sl_generation_parts p = {c->base, c->http, c->spool, c->dlq, &c->stats,
+                             c->health};
+    return sl_generation_new(conf, &p, err, errlen);
+}
+
+/* Make g the one that takes new records and cuts new batches. */
+static void use(sl_connector *c, sl_generation *g)
+{
+    c->conf = sl_generation_conf(g);
+    c->d = sl_generation_delivery(g);
+    c->transform = sl_generation_transform(g);
+    c->auth = sl_generation_auth(g);
 }
 
 sl_connector *sl_connector_new(const sl_connector_conf *conf,
@@ -114,6 +144,8 @@ sl_connector *sl_connector_new(const sl_connector_conf *conf,
         return NULL;
     }
     c->conf = conf;
+    c->base = base;
+    c->http = http;
     c->lock_fd = -1;
     c->opened_ms = sl_time_mono_ms();
     sl_buf_init(&c->block, 0);
@@ -143,40 +175,16 @@ sl_connector *sl_connector_new(const sl_connector_conf *conf,
         !(c->dlq = sl_dlq_open(c->dir, err, errlen)) ||
         !(c->rejectlog = sl_rejectlog_open(c->dir, err, errlen)))
         goto fail;
-    if (conf->L) {
-        c->rt = sl_luaruntime_new(conf->L, base, http, conf->lua_max_instructions,
-                             err, errlen);
-        if (!c->rt || sl_luastd_open_loop(conf->L, err, errlen) != 0)
-            goto fail;
-        /* token fetches trust and present what the deliveries do */
-        sl_luaruntime_set_transport(c->rt, &conf->transport);
-    }
-    c->d = sl_delivery_new(base, http, c->rt, conf, c->spool, c->dlq,
-                           &c->stats, &sl_time_system_clock, err, errlen);
-    if (!c->d)
-        goto fail;
     if (!(c->health = sl_health_new((uint64_t)conf->degraded_after_s * 1000,
                                     sl_time_wall_ms()))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    sl_delivery_set_health(c->d, c->health);
-    if (conf->L && conf->transform_ref != LUA_NOREF &&
-        conf->transform_ref != LUA_REFNIL) {
-        c->transform = sl_transform_new(conf->L, conf->transform_ref,
-                                        conf->schema, conf->name,
-                                        conf->lua_max_instructions);
-        if (!c->transform) {
-            snprintf(err, errlen, "out of memory");
-            goto fail;
-        }
-    }
-    if (conf->nintake_keys &&
-        !(c->auth = sl_auth_new((const char *const *)conf->intake_keys,
-                                conf->nintake_keys))) {
-        snprintf(err, errlen, "out of memory");
+    sl_generation *g = new_generation(c, conf, err, errlen);
+    if (!g)
         goto fail;
-    }
+    sl_generation_push(&c->gens, g);
+    use(c, g);
     struct timeval tick = {INBOX_TICK_MS / 1000, (INBOX_TICK_MS % 1000) * 1000};
     if (!(c->inbox_ev = event_new(base, -1, EV_PERSIST, on_inbox_tick, c)) ||
         event_add(c->inbox_ev, &tick) != 0) {
@@ -185,7 +193,7 @@ sl_connector *sl_connector_new(const sl_connector_conf *conf,
     }
     take_inbox(c);
     /* what a previous run left is due now */
-    sl_delivery_notify(c->d);
+    wake(c);
     return c;
 fail:
     sl_connector_free(c);
@@ -198,16 +206,13 @@ void sl_connector_free(sl_connector *c)
         return;
     if (c->inbox_ev)
         event_free(c->inbox_ev);
-    sl_delivery_free(c->d);
+    sl_generation_free_all(&c->gens);
     c->d = NULL;
-    sl_health_free(c->health); /* after the delivery that borrowed it */
+    sl_health_free(c->health); /* after the deliveries that borrowed it */
     memset(c->waiters, 0, sizeof c->waiters);
     sl_spool_close(c->spool);
     sl_unsettled_free(c->unsettled);
     sl_dlq_close(c->dlq);
-    sl_luaruntime_free(c->rt);
-    sl_transform_free(c->transform);
-    sl_auth_free(c->auth);
     sl_rejectlog_close(c->rejectlog);
     sl_buf_free(&c->block);
     sl_buf_free(&c->rejects);
@@ -309,7 +314,7 @@ static sl_spool_rc check_and_spool(sl_connector *c, sl_transform *transform,
             c->stats.accepted += res->accepted;
         sl_health_unblocked(c->health, sl_time_wall_ms());
         if (*ticket == 0)
-            sl_delivery_notify(c->d);
+            wake(c);
     }
     c->stats.rejected += res->rejected;
     c->stats.dropped += res->dropped;
@@ -596,7 +601,7 @@ static sl_inbox_verdict take_inbox_file(void *ud, const char *path,
         c->stats.replayed += accepted;
         sl_log_info("inbox", "%s: %zu replayed records back in the spool",
                 c->conf->name, accepted);
-        sl_delivery_notify(c->d);
+        wake(c);
     }
     sl_buf_free(&bad);
     return v;
@@ -622,8 +627,8 @@ static void read_metrics(const sl_connector *c, sl_metrics_connector *m)
         .name = c->conf->name,
         .stats = c->stats,
         .queued = sl_spool_count(c->spool),
-        .in_flight = sl_delivery_in_flight(c->d),
-        .pending = sl_delivery_pending(c->d),
+        .in_flight = sl_generation_in_flight(c->gens),
+        .pending = sl_generation_pending(c->gens),
         .spool_bytes = sl_spool_disk_bytes(c->spool),
         .dead_letters = c->dlq ? sl_dlq_count(c->dlq) : 0,
         .concurrency_limit = sl_delivery_concurrency(c->d),
@@ -634,13 +639,9 @@ static void read_metrics(const sl_connector *c, sl_metrics_connector *m)
         .last_delivery_ms = c->stats.dist.last_delivery_ms,
         .spool_records = sl_connector_undelivered(c),
     };
-    sl_luaruntime_tally y[SL_STATS_LUA_KINDS] = {
-        [SL_STATS_LUA_TRANSFORM] = sl_transform_tally(c->transform),
-        [SL_STATS_LUA_HEADERS_FN] =
-            sl_luaruntime_tally_of(c->rt, c->conf->headers_fn_ref),
-        [SL_STATS_LUA_RESPONSE_FN] =
-            sl_luaruntime_tally_of(c->rt, c->conf->response_fn_ref),
-    };
+    /* every generation's: the counters do not go back at a reload */
+    sl_luaruntime_tally y[SL_STATS_LUA_KINDS];
+    sl_generation_tally(c->gens, c->lua_carry, y);
     for (int k = 0; k < SL_STATS_LUA_KINDS; k++) {
         m->stats.dist.lua[k].calls = y[k].calls;
         m->stats.dist.lua[k].errors = y[k].errors;
@@ -744,23 +745,55 @@ void sl_connector_shutdown(sl_connector *c)
 {
     c->shutting_down = 1;
     if (!sl_connector_durable(c)) {
-        sl_delivery_drain(c->d);
+        sl_generation_shutdown(c->gens, 0);
         return;
     }
     if (sl_spool_sync(c->spool) != 0)
         sl_log_error("connector", "%s: could not make the spool durable at "
                  "shutdown: %s", c->conf->name, sl_spool_error(c->spool));
-    sl_delivery_stop(c->d);
+    sl_generation_shutdown(c->gens, 1);
 }
 
 size_t sl_connector_busy(const sl_connector *c)
 {
     if (!sl_connector_durable(c))
         return sl_connector_undelivered(c);
-    return sl_delivery_in_flight(c->d);
+    return sl_generation_in_flight(c->gens);
 }
 
 size_t sl_connector_undelivered(const sl_connector *c)
 {
-    return sl_spool_count(c->spool) + sl_delivery_pending(c->d);
+    return sl_spool_count(c->spool) + sl_generation_pending(c->gens);
+}
+
+/* Reload (see sl_generation.h): a new generation, the old one retired. */
+int sl_connector_reconfigure(sl_connector *c, const sl_connector_conf *conf,
+                             char *err, size_t errlen)
+{
+    sl_generation *g = new_generation(c, conf, err, errlen);
+    if (!g)
+        return -1;
+    sl_generation_push(&c->gens, g); /* the old one cuts no more */
+    use(c, g);
+    sl_generation_collect(c->gens, c->lua_carry); /* an idle one goes now */
+    wake(c);
+    return 0;
+}
+
+const sl_connector_conf *sl_connector_conf_of(const sl_connector *c)
+{
+    return c->conf;
+}
+
+int sl_connector_uses(const sl_connector *c, const sl_connector_conf *conf)
+{
+    return sl_generation_uses(c->gens, conf);
+}
+
+size_t sl_connector_collect(sl_connector *c)
+{
+    size_t left = sl_generation_collect(c->gens, c->lua_carry);
+    if (left == 0)
+        wake(c);
+    return left;
 }

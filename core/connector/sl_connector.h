@@ -136,4 +136,26 @@ size_t sl_connector_undelivered(const sl_connector *c);
 /* Does the connector keep records across restarts (fsync or os)? */
 int sl_connector_durable(const sl_connector *c);
 
+/* Reload: make `conf` (borrowed, as for sl_connector_new; same name,
+ * schema and durability) the configuration of records taken and batches
+ * cut from now on — a new sender, Lua runtime, transform and intake keys.
+ * The old sender cuts no more; its outstanding batches finish with the
+ * old configuration, which must stay alive while sl_connector_uses says
+ * so. An ordered connector's new sender cuts once the old one is done.
+ * Not after sl_connector_shutdown. 0, or -1 with a message in err and
+ * nothing changed. */
+int sl_connector_reconfigure(sl_connector *c, const sl_connector_conf *conf,
+                             char *err, size_t errlen);
+
+/* The configuration records are taken with now. */
+const sl_connector_conf *sl_connector_conf_of(const sl_connector *c);
+
+/* Does the connector still use `conf` (now, or for batches cut before a
+ * reconfigure that are not done)? */
+int sl_connector_uses(const sl_connector *c, const sl_connector_conf *conf);
+
+/* Free the earlier configurations' senders whose batches are all done
+ * (the connector also does it once a second). Returns how many remain. */
+size_t sl_connector_collect(sl_connector *c);
+
 #endif

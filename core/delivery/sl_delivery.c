@@ -100,7 +100,6 @@ static void send_piece(batch *b);
 static void next_piece(batch *b);
 static void finish(batch *b);
 static void on_retry(evutil_socket_t fd, short what, void *arg);
-
 static uint64_t mono_ms(const sl_delivery *d)
 {
     return d->clock->mono_ms(d->clock->ud);
@@ -790,6 +789,7 @@ void sl_delivery_stop(sl_delivery *d)
 size_t sl_delivery_pending(const sl_delivery *d) { return d->pending; }
 size_t sl_delivery_in_flight(const sl_delivery *d) { return d->in_flight; }
 void sl_delivery_set_health(sl_delivery *d, sl_health *h) { d->health = h; }
+void sl_delivery_retire(sl_delivery *d) { d->max_batches = 0; }
 
 size_t sl_delivery_concurrency(const sl_delivery *d)
 {

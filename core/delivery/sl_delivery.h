@@ -69,6 +69,12 @@ size_t sl_delivery_in_flight(const sl_delivery *d);
 struct sl_health;
 void sl_delivery_set_health(sl_delivery *d, struct sl_health *h);
 
+/* Cut no more batches (a reload gave the connector a new sender); the
+ * outstanding ones go on — retries, dead letters — with this sender's
+ * configuration until sl_delivery_pending and sl_delivery_in_flight are
+ * both 0. */
+void sl_delivery_retire(sl_delivery *d);
+
 /* Requests that may be in flight: the adaptive limit now, or the fixed
  * concurrency (1 when ordered). */
 size_t sl_delivery_concurrency(const sl_delivery *d);

@@ -21,9 +21,9 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sluice_it import (CRM_SCHEMA, SluiceTestCase, compact,  # noqa: E402
-                       connector_lua, crm_record, free_port, sluice_bin,
-                       wait_until)
+from sluice_it import (CRM_SCHEMA, LuaRaw, SluiceTestCase,  # noqa: E402
+                       compact, connector_lua, crm_record, free_port,
+                       sluice_bin, wait_until)
 
 
 def log_msgs(sl):
@@ -167,6 +167,179 @@ class ReloadTest(SluiceTestCase):
                             for m in log_msgs(self.sl)))
 
 
+def ids_of(req):
+    return {r["id"] for r in req.records()}
+
+
+class ApplyTest(SluiceTestCase):
+    """A changed connector takes its new configuration for batches cut
+    after the reload; batches cut before finish with the old one."""
+
+    def test_batch_in_flight_finishes_with_its_configuration(self):
+        gate = threading.Event()
+
+        def func(i, req):
+            if i == 0:  # the first batch: held, then refused once
+                gate.wait(20)
+                return (503, {"Retry-After": "0"})
+            return 200
+
+        dest = self.start_flex_destination(func=func)
+        url = dest.url + "/in"
+        sl = self.start_sluice({"crm": connector_lua(
+            "crm", url, headers={"X-Gen": "one"})})
+        st, _, _ = sl.post("crm", [crm_record(1), crm_record(2)])
+        self.assertEqual(st, 200)
+        wait_until(lambda: len(dest.requests()) >= 1, msg="batch 1 sent")
+        with open(sl.connector_path("crm"), "w") as f:
+            f.write(connector_lua("crm", url, headers={"X-Gen": "two"}))
+        sl.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: reload_counts(sl).get("ok") == 1)
+        self.assertIn("reload: 1 connector changed (crm: headers), 0 added, "
+                      "0 removed", log_msgs(sl))
+        st, _, _ = sl.post("crm", [crm_record(3), crm_record(4)])
+        self.assertEqual(st, 200)
+        wait_until(lambda: {3, 4} <= {r["id"] for r in dest.records()},
+                   msg="the batch cut after the reload delivered")
+        gate.set()
+        wait_until(lambda: {1, 2} <= {r["id"] for r in dest.records()},
+                   msg="the batch cut before the reload delivered")
+        reqs = dest.requests()
+        old = [r for r in reqs if ids_of(r) & {1, 2}]
+        new = [r for r in reqs if ids_of(r) & {3, 4}]
+        self.assertGreaterEqual(len(old), 2)  # the 503 and its retry
+        self.assertTrue(all(r.headers.get("X-Gen") == "one" for r in old),
+                        [r.headers.get("X-Gen") for r in old])
+        self.assertTrue(all(r.headers.get("X-Gen") == "two" for r in new),
+                        [r.headers.get("X-Gen") for r in new])
+        self.assertEqual(sorted(r["id"] for r in dest.records()), [1, 2, 3, 4])
+
+    def test_old_headers_fn_keeps_its_lua_state_for_its_batch(self):
+        """The retry of a batch cut before the reload runs the old file's
+        headers_fn (its Lua state alive until the batch is done, then
+        freed: the ASan build checks); later batches the new one's."""
+        gate = threading.Event()
+
+        def func(i, req):
+            if i == 0:
+                gate.wait(20)
+                return (503, {"Retry-After": "0"})
+            return 200
+
+        dest = self.start_flex_destination(func=func)
+        url = dest.url + "/in"
+        conn = lambda v: connector_lua(url=url, name="crm", extra={  # noqa: E731
+            "headers_fn": LuaRaw("function(req) sluice.sleep(10) "
+                                 "return { [\"X-Fn\"] = %r } end" % v)})
+        sl = self.start_sluice({"crm": conn("one")})
+        self.assertEqual(sl.post("crm", [crm_record(1)])[0], 200)
+        wait_until(lambda: len(dest.requests()) >= 1)
+        with open(sl.connector_path("crm"), "w") as f:
+            f.write(conn("two"))
+        sl.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: reload_counts(sl).get("ok") == 1)
+        self.assertEqual(sl.post("crm", [crm_record(2)])[0], 200)
+        wait_until(lambda: 2 in {r["id"] for r in dest.records()})
+        gate.set()
+        wait_until(lambda: 1 in {r["id"] for r in dest.records()})
+        order = sorted((sorted(ids_of(r)), r.headers.get("X-Fn"))
+                       for r in dest.requests())
+        self.assertEqual(order, [([1], "one"), ([1], "one"), ([2], "two")])
+        time.sleep(1.2)  # the old generation collected (once a second)
+        self.assertEqual(sl.post("crm", [crm_record(3)])[0], 200)
+        wait_until(lambda: 3 in {r["id"] for r in dest.records()})
+        self.assertEqual(sl.sigterm()[0], 0)
+
+    def test_ordered_connector_keeps_its_order_across_a_reload(self):
+        gate = threading.Event()
+
+        def func(i, req):
+            if i == 0:
+                gate.wait(20)
+                return (503, {"Retry-After": "0"})
+            return 200
+
+        dest = self.start_flex_destination(func=func)
+        url = dest.url + "/in"
+        conn = lambda v: connector_lua(  # noqa: E731
+            "crm", url, headers={"X-Gen": v}, concurrency=1,
+            extra={"ordered": True})
+        sl = self.start_sluice({"crm": conn("one")})
+        self.assertEqual(sl.post("crm", [crm_record(1)])[0], 200)
+        wait_until(lambda: len(dest.requests()) >= 1)
+        with open(sl.connector_path("crm"), "w") as f:
+            f.write(conn("two"))
+        sl.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: reload_counts(sl).get("ok") == 1)
+        self.assertEqual(sl.post("crm", [crm_record(2)])[0], 200)
+        time.sleep(0.3)
+        self.assertEqual(len(dest.requests()), 1)  # 2 waits behind 1
+        gate.set()
+        wait_until(lambda: {1, 2} <= {r["id"] for r in dest.records()})
+        order = [(sorted(ids_of(r)), r.headers.get("X-Gen"))
+                 for r in dest.requests()]
+        self.assertEqual(order, [([1], "one"), ([1], "one"), ([2], "two")])
+
+    def test_changed_function_runs_in_a_new_lua_state(self):
+        dest = self.start_destination()
+        url = dest.url + "/in"
+
+        def conn(mark):
+            return connector_lua("crm", url, extra={"transform": LuaRaw(
+                "function(r) r.email = %r; return r end" % mark)})
+
+        sl = self.start_sluice({"crm": conn("old@example.com")})
+        st, _, _ = sl.post("crm", [crm_record(1)])
+        self.assertEqual(st, 200)
+        with open(sl.connector_path("crm"), "w") as f:
+            f.write(conn("new@example.com"))
+        sl.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: reload_counts(sl).get("ok") == 1)
+        self.assertIn("reload: 1 connector changed (crm: file), 0 added, "
+                      "0 removed", log_msgs(sl))
+        st, _, _ = sl.post("crm", [crm_record(2)])
+        self.assertEqual(st, 200)
+        wait_until(lambda: len(dest.records()) == 2)
+        got = {r["id"]: r["email"] for r in dest.records()}
+        self.assertEqual(got, {1: "old@example.com", 2: "new@example.com"})
+
+    def test_durability_change_is_refused(self):
+        dest = self.start_destination()
+        url = dest.url + "/in"
+        sl = self.start_sluice({"crm": connector_lua(
+            "crm", url, headers={"X-Gen": "one"})})
+        with open(sl.connector_path("crm"), "w") as f:
+            f.write(connector_lua("crm", url, headers={"X-Gen": "two"},
+                                  extra={"durability": "memory"}))
+        sl.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: reload_counts(sl).get("ok") == 1)
+        msgs = log_msgs(sl)
+        self.assertIn("reload: 0 connectors changed, 0 added, 0 removed; "
+                      "1 refused (crm: durability)", msgs)
+        st, _, _ = sl.post("crm", [crm_record(1)])
+        self.assertEqual(st, 200)
+        wait_until(lambda: len(dest.records()) == 1)
+        self.assertEqual(dest.requests()[0].headers.get("X-Gen"), "one")
+
+    def test_intake_keys_change_applies_to_the_next_request(self):
+        dest = self.start_destination()
+        url = dest.url + "/in"
+        k1, k2 = "k" * 20, "q" * 20
+        sl = self.start_sluice({"crm": connector_lua(
+            "crm", url, extra={"intake_keys": [k1]})})
+        auth = lambda k: {"Authorization": "Bearer " + k}  # noqa: E731
+        self.assertEqual(sl.post("crm", [crm_record(1)], headers=auth(k1))[0], 200)
+        with open(sl.connector_path("crm"), "w") as f:
+            f.write(connector_lua("crm", url, extra={"intake_keys": [k2]}))
+        sl.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: reload_counts(sl).get("ok") == 1)
+        self.assertEqual(sl.post("crm", [crm_record(2)], headers=auth(k1))[0], 401)
+        self.assertEqual(sl.post("crm", [crm_record(3)], headers=auth(k2))[0], 200)
+        wait_until(lambda: sorted(r["id"] for r in dest.records()) == [1, 3])
+        self.assertNotIn(k1, sl.stderr_text())
+        self.assertNotIn(k2, sl.stderr_text())
+
+
 class PidFileTest(SluiceTestCase):
 
     def start_crm(self):
@@ -265,8 +438,9 @@ class RemovedConnectorTest(SluiceTestCase):
 
 class ReloadUnderLoadTest(SluiceTestCase):
     """HTTP and TCP clients post without pause while SIGHUPs arrive (a
-    good file, a broken one, a schema change): every acknowledged record
-    arrives, and no client sees a refused connection or a 5xx."""
+    header added, a schema change, a broken file, the header removed):
+    every acknowledged record arrives, no client sees a refused connection
+    or a 5xx, and requests cut after a reload carry its headers."""
 
     def test_clients_never_notice_a_reload(self):
         self.dest = self.start_destination()
@@ -291,7 +465,8 @@ class ReloadUnderLoadTest(SluiceTestCase):
                     return
                 with lock:
                     if st == 200 and ans["accepted"] == 2:
-                        acked.extend([i, i + 1])
+                        acked.extend([(i, time.monotonic()),
+                                      (i + 1, time.monotonic())])
                     else:
                         problems.append("http %s %s" % (st, ans))
                 i += 2
@@ -306,7 +481,7 @@ class ReloadUnderLoadTest(SluiceTestCase):
                     answer = f.readline()
                     with lock:
                         if answer == b"ok\n":
-                            acked.append(i)
+                            acked.append((i, time.monotonic()))
                         else:
                             problems.append("tcp %r" % answer)
                             return
@@ -334,13 +509,16 @@ class ReloadUnderLoadTest(SluiceTestCase):
                 ("return {", "failed"),
                 (good, "ok"),
             ]
+            sent, done = [], []
             for src, result in steps:
                 time.sleep(0.3)
                 before = reload_counts(sl).get(result, 0)
                 with open(crm, "w") as f:
                     f.write(src)
+                sent.append(time.monotonic())
                 sl.proc.send_signal(signal.SIGHUP)
                 wait_until(lambda: reload_counts(sl).get(result, 0) == before + 1)
+                done.append(time.monotonic())
             time.sleep(0.3)
         finally:
             stop.set()
@@ -348,10 +526,29 @@ class ReloadUnderLoadTest(SluiceTestCase):
                 t.join(30)
         self.assertEqual(problems, [])
         self.assertGreater(len(acked), 100)
-        want = sorted(acked)
+        want = sorted(i for i, _ in acked)
         wait_until(lambda: set(want) <= set(r["id"] for r in self.dest.records()),
                    timeout=30, msg="every acknowledged record delivered")
         self.assertTrue(sl.alive())
+        # which header the request of each record carried
+        header, arrived = {}, {}
+        for req in self.dest.requests(ok_only=True):
+            for r in req.records():
+                header[r["id"]] = req.headers.get("X-Reload")
+                arrived[r["id"]] = req.time
+        checked = [0, 0]
+        margin = 0.1  # an answer read late by its thread: cut before
+        for i, t in acked:
+            if done[0] + margin < t and arrived[i] < sent[3]:
+                # cut after the header came (the schema change and the
+                # broken file kept it), before it went
+                self.assertEqual(header[i], "1", i)
+                checked[0] += 1
+            elif t > done[3] + margin:
+                self.assertIsNone(header[i], i)  # cut after it went
+                checked[1] += 1
+        self.assertGreater(checked[0], 10)
+        self.assertGreater(checked[1], 10)
 
 
 if __name__ == "__main__":
