@@ -52,6 +52,9 @@ typedef struct gateway {
     SSL_CTX **tcp_tls;          /* owned; per cfg->tcp listener, or NULL */
     struct event *sigint, *sigterm, *sighup, *drain_tick, *collect_tick;
     struct event *log_tick;     /* sl_log_tick every second */
+    unsigned char *closed;      /* per connector: removed by a reload (the
+                                   intake answers 404; it still delivers
+                                   what it holds) */
     sl_reload_configs *configs; /* owned: those reloads loaded, kept while
                                    a connector uses them (cfg is the
                                    caller's: the listeners' and the
@@ -213,9 +216,11 @@ static sl_config *reload_check(gateway *g, sl_reload_report *r)
     const sl_connector_conf **running = calloc(g->n ? g->n : 1,
                                                sizeof *running);
     if (running) {
+        size_t n = 0; /* a removed one is not running: it may come back */
         for (size_t i = 0; i < g->n; i++)
-            running[i] = sl_connector_conf_of(g->connectors[i]);
-        next = sl_reload_check(g->cfg, running, g->n, g->cfg->file, r,
+            if (!g->closed[i])
+                running[n++] = sl_connector_conf_of(g->connectors[i]);
+        next = sl_reload_check(g->cfg, running, n, g->cfg->file, r,
                                &problems);
         free(running);
     } else {
@@ -234,6 +239,62 @@ static sl_config *reload_check(gateway *g, sl_reload_report *r)
                      "running configuration is unchanged", problems,
                      problems == 1 ? "" : "s", g->cfg->file);
     return next;
+}
+
+/* Is connector i fed by a TCP listener? Its name, or NULL. */
+static const char *tcp_feeding(const gateway *g, size_t i)
+{
+    const char *name = sl_connector_name(g->connectors[i]);
+    for (size_t k = 0; k < g->cfg->ntcp; k++)
+        if (strcmp(g->cfg->tcp[k].connector, name) == 0)
+            return g->cfg->tcp[k].listen;
+    return NULL;
+}
+
+/* Close the intake to the running connectors `next` no longer has; open
+ * it again to removed ones `next` has again (with their new conf).
+ * Returns how many of r's added connectors that were not. */
+static size_t apply_removed(gateway *g, const sl_config *next,
+                            const sl_reload_report *r)
+{
+    char err[256];
+    size_t reopened = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        sl_connector *c = g->connectors[i];
+        const char *name = sl_connector_name(c);
+        const sl_connector_conf *cc = sl_config_connector(next, name);
+        const char *tcp = tcp_feeding(g, i);
+        if (!cc && !g->closed[i] && tcp) {
+            reload_warn("connector %s: tcp %s feeds it: it stays until a "
+                        "restart", name, tcp);
+        } else if (!cc && !g->closed[i]) {
+            sl_intake_http_set_open(g->intake, c, 0);
+            g->closed[i] = 1;
+            reload_warn("connector %s removed: the intake answers 404 for "
+                        "it; it delivers the %zu records it holds, and its "
+                        "directory stays", name, sl_connector_undelivered(c));
+        } else if (cc && g->closed[i] &&
+                   sl_reload_action_of(r, (size_t)(cc - next->connectors)) ==
+                       SL_RELOAD_ADD) {
+            const sl_connector_conf *was = sl_connector_conf_of(c);
+            if (cc->durability != was->durability ||
+                cc->spool_max_bytes != was->spool_max_bytes ||
+                cc->queue_max_bytes != was->queue_max_bytes) {
+                reload_warn("connector %s: durability and spool changes take "
+                            "a restart: it stays removed", name);
+                continue;
+            }
+            if (sl_connector_reconfigure(c, cc, err, sizeof err) != 0) {
+                reload_error("connector %s: cannot come back (%s)", name, err);
+                continue;
+            }
+            sl_intake_http_set_open(g->intake, c, 1);
+            g->closed[i] = 0;
+            reopened++;
+            reload_warn("connector %s is back", name);
+        }
+    }
+    return r->added - reopened;
 }
 
 /* SIGHUP: read and check the configuration again. A configuration with
@@ -259,10 +320,11 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     }
     sl_log_info("reload", "reload: %s", sl_buf_cstr(&r.summary));
     sl_reload_apply(g->connectors, g->n, next, &r);
-    if (r.added || r.removed || r.gateway_changed)
+    size_t added = apply_removed(g, next, &r);
+    if (added || r.gateway_changed)
         reload_warn("reload: %s%s%s not applied until a restart",
-                    r.added || r.removed ? "added and removed connectors" : "",
-                    (r.added || r.removed) && r.gateway_changed ? " and " : "",
+                    added ? "added connectors" : "",
+                    added && r.gateway_changed ? " and " : "",
                     r.gateway_changed ? "gateway keys" : "");
     sl_reload_report_free(&r);
     collect(g);
@@ -466,7 +528,8 @@ static int start(gateway *g)
     }
     g->connectors = calloc(cfg->nconnectors ? cfg->nconnectors : 1,
                            sizeof *g->connectors);
-    if (!g->connectors)
+    g->closed = calloc(cfg->nconnectors ? cfg->nconnectors : 1, 1);
+    if (!g->connectors || !g->closed)
         return -1;
     for (size_t i = 0; i < cfg->nconnectors; i++) {
         const sl_connector_conf *cc = &cfg->connectors[i];
@@ -567,6 +630,7 @@ static void stop(gateway *g)
     for (size_t i = 0; i < g->n; i++)
         sl_connector_free(g->connectors[i]);
     free(g->connectors);
+    free(g->closed);
     sl_reload_apply_configs_free(g->configs); /* after the connectors using them */
     if (g->collect_tick)
         event_free(g->collect_tick);

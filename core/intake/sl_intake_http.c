@@ -51,6 +51,7 @@ struct sl_intake_http {
     sl_connector *const *connectors;
     size_t n;
     wait_list *waits; /* per connector, in ticket order */
+    unsigned char *closed; /* per connector: 1 removed by a reload (404) */
     sl_buf answer;    /* reused per request */
     sl_buf inflated;  /* a gzip body, inflated (capped) */
     size_t max_inflated;
@@ -128,7 +129,7 @@ static sl_connector *find_connector(sl_intake_http *in, const char *name,
 {
     for (size_t i = 0; i < in->n; i++) {
         const char *cn = sl_connector_name(in->connectors[i]);
-        if (strlen(cn) == len && memcmp(cn, name, len) == 0)
+        if (strlen(cn) == len && memcmp(cn, name, len) == 0 && !in->closed[i])
             return in->connectors[i];
     }
     return NULL;
@@ -430,8 +431,10 @@ static void get_connectors(sl_intake_http *in, struct evhttp_request *req)
     sl_buf *a = &in->answer;
     sl_buf_reset(a);
     sl_buf_append(a, "{\"connectors\":[", 15);
-    for (size_t i = 0; i < in->n; i++) {
-        if (i)
+    for (size_t i = 0, listed = 0; i < in->n; i++) {
+        if (in->closed[i])
+            continue;
+        if (listed++)
             sl_buf_putc(a, ',');
         sl_connector_describe(in->connectors[i], a);
     }
@@ -645,7 +648,8 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
     sl_buf_init(&in->inflated, 0);
     in->max_inflated = opts->max_decompressed_bytes ? opts->max_decompressed_bytes
                                                     : (size_t)64 << 20;
-    if (!(in->waits = calloc(n ? n : 1, sizeof *in->waits))) {
+    if (!(in->waits = calloc(n ? n : 1, sizeof *in->waits)) ||
+        !(in->closed = calloc(n ? n : 1, 1))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -692,6 +696,14 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
 fail:
     sl_intake_http_free(in);
     return NULL;
+}
+
+void sl_intake_http_set_open(sl_intake_http *in, const sl_connector *c,
+                             int open)
+{
+    size_t i = connector_index(in, c);
+    if (i < in->n)
+        in->closed[i] = !open;
 }
 
 void sl_intake_http_set_metrics(sl_intake_http *in, sl_intake_http_metrics_fn fn,
@@ -746,6 +758,7 @@ void sl_intake_http_free(sl_intake_http *in)
         }
     }
     free(in->waits);
+    free(in->closed);
     sl_buf_free(&in->inflated);
     if (in->guard)
         sl_httpconn_set_listener(in->guard, NULL);

@@ -59,6 +59,13 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
                                    sl_connector *const *connectors, size_t n,
                                    char *err, size_t errlen);
 
+/* Does the intake take records for connector c (one of those it was made
+ * with)? Closed (a reload removed it): POST and GET /v1/connectors/{name}
+ * answer 404 as for an unknown name, and GET /v1/connectors leaves it
+ * out; what it was answering still gets its answer. Open by default. */
+void sl_intake_http_set_open(sl_intake_http *in, const struct sl_connector *c,
+                             int open);
+
 /* GET /metrics also shows what fn appends (arg is passed to it; both
  * borrowed). */
 void sl_intake_http_set_metrics(sl_intake_http *in, sl_intake_http_metrics_fn fn,

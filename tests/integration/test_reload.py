@@ -340,6 +340,64 @@ class ApplyTest(SluiceTestCase):
         self.assertNotIn(k2, sl.stderr_text())
 
 
+class RemoveTest(SluiceTestCase):
+
+    def test_removed_connector_answers_404_and_may_come_back(self):
+        dest = self.start_destination()
+        url = dest.url + "/in"
+        sl = self.start_sluice({"crm": connector_lua("crm", url),
+                                "other": connector_lua("other", url)})
+        self.assertEqual(sl.post("other", [crm_record(1)])[0], 200)
+        os.unlink(sl.connector_path("other"))
+        sl.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: reload_counts(sl).get("ok") == 1)
+        msgs = log_msgs(sl)
+        self.assertIn("reload: 0 connectors changed, 0 added, 1 removed "
+                      "(other)", msgs)
+        self.assertTrue(any(m.startswith("connector other removed: the intake "
+                                         "answers 404") for m in msgs), msgs)
+        st, ans, _ = sl.post("other", [crm_record(2)])
+        self.assertEqual(st, 404, ans)
+        st, ans, _ = sl.request("GET", "/v1/connectors")
+        self.assertEqual([c["name"] for c in ans["connectors"]], ["crm"])
+        self.assertEqual(sl.request("GET", "/v1/connectors/other")[0], 404)
+        self.assertEqual(sl.post("crm", [crm_record(3)])[0], 200)
+        wait_until(lambda: {1, 3} <= {r["id"] for r in dest.records()})
+        self.assertTrue(os.path.isdir(os.path.join(sl.dir, "var", "other")))
+        # back, with a header
+        with open(sl.connector_path("other"), "w") as f:
+            f.write(connector_lua("other", url, headers={"X-Back": "yes"}))
+        sl.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: reload_counts(sl).get("ok") == 2)
+        self.assertIn("connector other is back", log_msgs(sl))
+        self.assertEqual(sl.post("other", [crm_record(4)])[0], 200)
+        wait_until(lambda: 4 in {r["id"] for r in dest.records()})
+        req = [r for r in dest.requests() if 4 in ids_of(r)][0]
+        self.assertEqual(req.headers.get("X-Back"), "yes")
+        self.assertEqual(sorted(r["id"] for r in dest.records()), [1, 3, 4])
+
+    def test_connector_a_tcp_listener_feeds_stays(self):
+        dest = self.start_destination()
+        url = dest.url + "/in"
+        tport = free_port()
+        sl = self.start_sluice(
+            {"crm": connector_lua("crm", url),
+             "keep": connector_lua("keep", url)},
+            gateway_extra='  tcp = { { listen = "127.0.0.1:%d", connector = '
+            '"crm" } },' % tport)
+        with open(sl.gateway_file) as f:
+            text = f.read()
+        with open(sl.gateway_file, "w") as f:
+            f.write(re.sub(r"  tcp = .*\n", "", text))
+        os.unlink(sl.connector_path("crm"))
+        sl.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: reload_counts(sl).get("ok") == 1)
+        self.assertTrue(any("tcp 127.0.0.1:%d feeds it" % tport in m
+                            for m in log_msgs(sl)), log_msgs(sl))
+        self.assertEqual(sl.post("crm", [crm_record(1)])[0], 200)
+        wait_until(lambda: len(dest.records()) == 1)
+
+
 class PidFileTest(SluiceTestCase):
 
     def start_crm(self):
