@@ -297,6 +297,66 @@ static size_t apply_removed(gateway *g, const sl_config *next,
     return r->added - reopened;
 }
 
+/* Start connector cc, added by a reload, as the start does, and open the
+ * intake to it. 0, or -1 (logged). */
+static int add_connector(gateway *g, const sl_connector_conf *cc)
+{
+    char err[256], dir[4096];
+    sl_connector **cs = realloc(g->connectors, (g->n + 1) * sizeof *cs);
+    if (cs)
+        g->connectors = cs;
+    unsigned char *cl = cs ? realloc(g->closed, g->n + 1) : NULL;
+    if (cl)
+        g->closed = cl;
+    if (!cs || !cl) {
+        reload_error("connector %s: out of memory: not added", cc->name);
+        return -1;
+    }
+    for (size_t k = 0; k < cc->nwarnings; k++) /* as `check` says */
+        sl_log_warn("config", "%s", cc->warnings[k]);
+    sl_connector *c = sl_connector_new(cc, g->cfg->state_dir, g->base,
+                                       g->http, err, sizeof err);
+    if (!c) {
+        reload_error("connector %s: not added: %s", cc->name, err);
+        return -1;
+    }
+    g->connectors[g->n] = c;
+    g->closed[g->n] = 1; /* until the intake takes it */
+    g->n++;
+    if (sl_state_dir(g->cfg->state_dir, cc->name, 0, dir, sizeof dir, err,
+                     sizeof err) != 0 ||
+        sl_state_schema_write(dir, cc->schema, err, sizeof err) != 0 ||
+        sl_intake_http_add_connector(g->intake, g->connectors, g->n, err,
+                                     sizeof err) != 0) {
+        /* it may be sending what an earlier run left: it stays, closed */
+        reload_error("connector %s: the intake does not take it: %s",
+                     cc->name, err);
+        return -1;
+    }
+    g->closed[g->n - 1] = 0;
+    reload_warn("connector %s added: POST /v1/connectors/%s/records -> %s %s",
+                cc->name, cc->name, cc->method, cc->url);
+    return 0;
+}
+
+/* Start the connectors of `next` that r says are added and do not run.
+ * Returns how many could not be. */
+static size_t apply_added(gateway *g, const sl_config *next,
+                          const sl_reload_report *r)
+{
+    size_t failed = 0;
+    for (size_t i = 0; i < next->nconnectors; i++) {
+        const char *name = next->connectors[i].name;
+        int known = 0;
+        for (size_t k = 0; k < g->n && !known; k++)
+            known = strcmp(sl_connector_name(g->connectors[k]), name) == 0;
+        if (sl_reload_action_of(r, i) == SL_RELOAD_ADD && !known &&
+            add_connector(g, &next->connectors[i]) != 0)
+            failed++;
+    }
+    return failed;
+}
+
 /* SIGHUP: read and check the configuration again. A configuration with
  * problems changes nothing (each problem is logged); a good one gives the
  * changed connectors their new configuration for what they take and cut
@@ -320,12 +380,10 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     }
     sl_log_info("reload", "reload: %s", sl_buf_cstr(&r.summary));
     sl_reload_apply(g->connectors, g->n, next, &r);
-    size_t added = apply_removed(g, next, &r);
-    if (added || r.gateway_changed)
-        reload_warn("reload: %s%s%s not applied until a restart",
-                    added ? "added connectors" : "",
-                    added && r.gateway_changed ? " and " : "",
-                    r.gateway_changed ? "gateway keys" : "");
+    apply_removed(g, next, &r);
+    apply_added(g, next, &r);
+    if (r.gateway_changed)
+        reload_warn("reload: gateway keys not applied until a restart");
     sl_reload_report_free(&r);
     collect(g);
     reload_end(g, 1);

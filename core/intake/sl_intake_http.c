@@ -14,6 +14,7 @@
 
 #include <zlib.h>
 
+#include "sl_err.h"
 #include "sl_httpconn.h"
 #include "sl_log.h"
 #include "sl_time.h"
@@ -696,6 +697,27 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
 fail:
     sl_intake_http_free(in);
     return NULL;
+}
+
+int sl_intake_http_add_connector(sl_intake_http *in,
+                                 sl_connector *const *connectors, size_t n,
+                                 char *err, size_t errlen)
+{
+    wait_list *w = realloc(in->waits, (n ? n : 1) * sizeof *w);
+    unsigned char *cl = w ? realloc(in->closed, n ? n : 1) : NULL;
+    in->waits = w ? w : in->waits;
+    in->closed = cl ? cl : in->closed;
+    if (!cl)
+        return sl_err_fail(err, errlen, "out of memory");
+    if (n != in->n + 1)
+        return sl_err_fail(err, errlen, "one connector at a time");
+    if (sl_connector_add_durable_cb(connectors[n - 1], on_durable, in) != 0)
+        return sl_err_fail(err, errlen, "too many intakes on one connector");
+    memset(&w[in->n], 0, sizeof *w);
+    cl[in->n] = 0;
+    in->connectors = connectors;
+    in->n = n;
+    return 0;
 }
 
 void sl_intake_http_set_open(sl_intake_http *in, const sl_connector *c,

@@ -59,6 +59,14 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
                                    sl_connector *const *connectors, size_t n,
                                    char *err, size_t errlen);
 
+/* The intake's connectors are now connectors[0..n) (the gateway's array,
+ * which may have moved): the ones before as they were, in the same order,
+ * then one more (a reload added it), open. 0, or -1 with a message in err
+ * and the intake as it was (n not one more: -1 too). */
+int sl_intake_http_add_connector(sl_intake_http *in,
+                                 sl_connector *const *connectors, size_t n,
+                                 char *err, size_t errlen);
+
 /* Does the intake take records for connector c (one of those it was made
  * with)? Closed (a reload removed it): POST and GET /v1/connectors/{name}
  * answer 404 as for an unknown name, and GET /v1/connectors leaves it

@@ -138,7 +138,7 @@ class ReloadTest(SluiceTestCase):
         self.rewrite("other", connector_lua("other", self.url))
         self.hup_and_wait("ok")
         self.assertIn("reload: 0 connectors changed, 1 added (other), "
-                      "1 removed (crm)", log_msgs(self.sl))
+                      "2 removed (crm, extra)", log_msgs(self.sl))
 
     def test_schema_change_is_refused_with_the_difference(self):
         self.start_crm()
@@ -376,6 +376,36 @@ class RemoveTest(SluiceTestCase):
         self.assertEqual(req.headers.get("X-Back"), "yes")
         self.assertEqual(sorted(r["id"] for r in dest.records()), [1, 3, 4])
 
+    def test_added_connector_accepts_records(self):
+        dest = self.start_destination()
+        url = dest.url + "/in"
+        sl = self.start_sluice({"crm": connector_lua("crm", url)})
+        self.assertEqual(sl.post("new", [crm_record(1)])[0], 404)
+        with open(sl.connector_path("new"), "w") as f:
+            f.write(connector_lua("new", url + "?c=new"))
+        sl.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: reload_counts(sl).get("ok") == 1)
+        msgs = log_msgs(sl)
+        self.assertIn("reload: 0 connectors changed, 1 added (new), 0 removed",
+                      msgs)
+        self.assertTrue(any(m.startswith("connector new added") for m in msgs))
+        self.assertEqual(sl.post("new", [crm_record(2)])[0], 200)
+        self.assertEqual(sl.post("crm", [crm_record(3)])[0], 200)
+        wait_until(lambda: {2, 3} <= {r["id"] for r in dest.records()})
+        req = [r for r in dest.requests() if 2 in ids_of(r)][0]
+        self.assertEqual(req.path, "/in?c=new")
+        st, ans, _ = sl.request("GET", "/v1/connectors")
+        self.assertEqual(sorted(c["name"] for c in ans["connectors"]),
+                         ["crm", "new"])
+        self.assertTrue(os.path.exists(os.path.join(sl.dir, "var", "new",
+                                                    "schema.lock")))
+        # a second reload compares with it running: nothing changed
+        sl.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: reload_counts(sl).get("ok") == 2)
+        self.assertIn("reload: 0 connectors changed, 0 added, 0 removed",
+                      log_msgs(sl))
+        self.assertEqual(sl.sigterm()[0], 0)
+
     def test_connector_a_tcp_listener_feeds_stays(self):
         dest = self.start_destination()
         url = dest.url + "/in"
@@ -568,15 +598,27 @@ class ReloadUnderLoadTest(SluiceTestCase):
                 (good, "ok"),
             ]
             sent, done = [], []
-            for src, result in steps:
+            extra = sl.connector_path("extra")
+            for k, (src, result) in enumerate(steps):
                 time.sleep(0.3)
                 before = reload_counts(sl).get(result, 0)
                 with open(crm, "w") as f:
                     f.write(src)
+                if k == 0:  # a connector added with the header
+                    with open(extra, "w") as f:
+                        f.write(connector_lua("extra", url + "?c=extra"))
+                if k == 3:  # and removed with the header's going
+                    os.unlink(extra)
                 sent.append(time.monotonic())
                 sl.proc.send_signal(signal.SIGHUP)
                 wait_until(lambda: reload_counts(sl).get(result, 0) == before + 1)
                 done.append(time.monotonic())
+                if k == 0:
+                    st, ans, _ = sl.post("extra", [crm_record(9000000)])
+                    self.assertEqual(st, 200, ans)
+                if k == 3:
+                    self.assertEqual(sl.post("extra", [crm_record(9000001)])[0],
+                                     404)
             time.sleep(0.3)
         finally:
             stop.set()
@@ -584,7 +626,7 @@ class ReloadUnderLoadTest(SluiceTestCase):
                 t.join(30)
         self.assertEqual(problems, [])
         self.assertGreater(len(acked), 100)
-        want = sorted(i for i, _ in acked)
+        want = sorted(i for i, _ in acked) + [9000000]
         wait_until(lambda: set(want) <= set(r["id"] for r in self.dest.records()),
                    timeout=30, msg="every acknowledged record delivered")
         self.assertTrue(sl.alive())
