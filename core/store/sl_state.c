@@ -7,15 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sl_state.h"
 
 #include "sl_err.h"
 #include "sl_fs.h"
+#include "sl_pidlock.h"
 
 #define LOCK_FILE "lock"
 #define SCHEMA_LOCK_FILE "schema.lock"
@@ -86,60 +85,22 @@ int sl_state_dir(const char *state_dir, const char *connector, int create,
 
 /* ---- the connector lock ------------------------------------------------ */
 
-/* The pid written in an open lock file; 0 when there is none (yet). */
-static long read_pid(int fd)
-{
-    char buf[32];
-    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    char *end;
-    long pid = strtol(buf, &end, 10);
-    return pid > 0 && (*end == '\n' || *end == '\0') ? pid : 0;
-}
-
 int sl_state_lock(const char *dir, char *err, size_t errlen)
 {
     char path[PATH_MAX];
     if (sl_state_path(path, sizeof path, dir, LOCK_FILE, err, errlen) != 0)
         return -1;
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-    if (fd < 0) {
-        sl_err_set(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
-    /* sl_state_locked probes with a shared lock for an instant; a few
-     * retries keep that probe from turning away a gateway as it starts */
-    int rc, e = 0;
-    for (int tries = 0;; tries++) {
-        rc = flock(fd, LOCK_EX | LOCK_NB);
-        e = errno;
-        if (rc == 0 || (e != EWOULDBLOCK && e != EINTR) || tries == 10)
-            break;
-        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
-    }
-    if (rc != 0) {
-        long pid = e == EWOULDBLOCK ? read_pid(fd) : 0;
-        if (e != EWOULDBLOCK)
-            sl_err_set(err, errlen, "cannot lock %s: %s", path, strerror(e));
-        else if (pid > 0)
-            sl_err_set(err, errlen, "connector directory %s is in use by another "
-                    "sluice (pid %ld)", dir, pid);
-        else
-            sl_err_set(err, errlen, "connector directory %s is in use by another "
-                    "sluice", dir);
-        close(fd);
-        return -1;
-    }
-    char line[32];
-    int n = snprintf(line, sizeof line, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, line, (size_t)n, 0) != n) {
-        sl_err_set(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        close(fd); /* releases the lock */
-        return -1;
-    }
-    return fd;
+    /* sl_state_locked probes with a shared lock for an instant; the
+     * retries of sl_pidlock_take keep that from turning a gateway away */
+    long pid;
+    int fd = sl_pidlock_take(path, &pid, err, errlen);
+    if (fd == SL_PIDLOCK_BUSY && pid > 0)
+        sl_err_set(err, errlen, "connector directory %s is in use by another "
+                   "sluice (pid %ld)", dir, pid);
+    else if (fd == SL_PIDLOCK_BUSY)
+        sl_err_set(err, errlen, "connector directory %s is in use by another "
+                   "sluice", dir);
+    return fd < 0 ? -1 : fd;
 }
 
 void sl_state_unlock(int fd)
@@ -155,24 +116,11 @@ int sl_state_locked(const char *dir, long *pid)
     char path[PATH_MAX];
     if (sl_state_path(path, sizeof path, dir, LOCK_FILE, NULL, 0) != 0)
         return -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? 0 : -1;
-    int rc;
-    if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
-        flock(fd, LOCK_UN);
-        rc = 0;
-    } else if (errno == EWOULDBLOCK) {
-        rc = 1;
-        if (pid)
-            *pid = read_pid(fd);
-    } else {
-        rc = -1;
-    }
-    int e = errno;
-    close(fd);
-    errno = e; /* for the caller's message when rc is -1 */
-    return rc;
+    long holder;
+    sl_pidlock_state st = sl_pidlock_probe(path, &holder);
+    if (st == SL_PIDLOCK_HELD && pid)
+        *pid = holder;
+    return st == SL_PIDLOCK_HELD ? 1 : st == SL_PIDLOCK_FAILED ? -1 : 0;
 }
 
 /* ---- the schema lock ---------------------------------------------------- */
