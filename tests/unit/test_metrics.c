@@ -542,8 +542,9 @@ static void test_prom_dist(void)
                       "function=\"transform\"} 1.500001\n");
     CHECK_CONTAINS(t, "sluice_lua_budget_exceeded_total{connector=");
     /* one # TYPE per family */
-    const char *fams[] = {"sluice_responses_total ", "sluice_transport_"
-                          "failures_total ", "sluice_delivery_batch_bytes "};
+    const char *fams[] = {"sluice_responses_total ",
+                          "sluice_transport_failures_total ",
+                          "sluice_delivery_batch_bytes "};
     for (size_t i = 0; i < 3; i++) {
         char want[96];
         snprintf(want, sizeof want, "# TYPE %s", fams[i]);
