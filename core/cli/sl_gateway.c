@@ -25,6 +25,7 @@
 #include "sl_pieces.h"
 #include "sl_reload.h"
 #include "sl_reload_apply.h"
+#include "sl_reload_listen.h"
 #include "sl_readyz.h"
 #include "sl_sdstatus.h"
 #include "sl_state.h"
@@ -69,6 +70,7 @@ typedef struct gateway {
     int stopping;
     int abandoned;
     sl_status_page *page;       /* GET / */
+    sl_reload_listen *listen;   /* owned: the HTTP intake's address now */
 } gateway;
 
 static size_t undelivered(const gateway *g, int durable)
@@ -164,8 +166,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 static void status_text(void *arg, sl_buf *out)
 {
     const gateway *g = arg;
-    sl_buf_printf(out, "listening on %s:%d", g->cfg->listen_host,
-                  g->cfg->listen_port);
+    sl_buf_printf(out, "listening on %s:%d", sl_reload_listen_host(g->listen),
+                  sl_reload_listen_port(g->listen));
     if (g->ntcp)
         sl_buf_printf(out, " and %zu TCP listener%s", g->ntcp,
                       g->ntcp == 1 ? "" : "s");
@@ -188,8 +190,8 @@ static void reload_end(gateway *g, int ok)
         g->reloads_ok++;
     else
         g->reloads_failed++;
-    sl_notify_ready("listening on %s:%d; %s", g->cfg->listen_host,
-                    g->cfg->listen_port, ok ? "configuration reloaded"
+    sl_notify_ready("listening on %s:%d; %s", sl_reload_listen_host(g->listen),
+                    sl_reload_listen_port(g->listen), ok ? "configuration reloaded"
                     : "reload failed, configuration unchanged");
 }
 
@@ -220,8 +222,9 @@ static sl_config *reload_check(gateway *g, sl_reload_report *r)
         for (size_t i = 0; i < g->n; i++)
             if (!g->closed[i])
                 running[n++] = sl_connector_conf_of(g->connectors[i]);
-        next = sl_reload_check(g->cfg, running, n, g->cfg->file, r,
-                               &problems);
+        sl_config now; /* cfg, but listening where the intake does */
+        sl_reload_listen_running(g->listen, g->cfg, &now);
+        next = sl_reload_check(&now, running, n, g->cfg->file, r, &problems);
         free(running);
     } else {
         problems = 1;
@@ -360,8 +363,8 @@ static size_t apply_added(gateway *g, const sl_config *next,
 /* SIGHUP: read and check the configuration again. A configuration with
  * problems changes nothing (each problem is logged); a good one gives the
  * changed connectors their new configuration for what they take and cut
- * from now on. Added and removed connectors and gateway keys wait for a
- * restart. */
+ * from now on; a changed `listen` moves the intake first (a failure there
+ * fails it all). Other gateway keys wait for a restart. */
 static void on_reload(evutil_socket_t sig, short what, void *arg)
 {
     (void)sig;
@@ -379,11 +382,20 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
         return;
     }
     sl_log_info("reload", "reload: %s", sl_buf_cstr(&r.summary));
+    if (sl_reload_listen_apply(g->listen, g->intake, next) != 0) {
+        sl_reload_report_free(&r); /* nothing else changed either */
+        collect(g);
+        reload_end(g, 0);
+        return;
+    }
     sl_reload_apply(g->connectors, g->n, next, &r);
     apply_removed(g, next, &r);
     apply_added(g, next, &r);
-    if (r.gateway_changed)
-        reload_warn("reload: gateway keys not applied until a restart");
+    sl_config now;
+    sl_reload_listen_running(g->listen, g->cfg, &now);
+    if (r.gateway_changed && sl_reload_listen_others(&now, next) != 0)
+        reload_warn("reload: gateway keys other than listen not applied "
+                    "until a restart");
     sl_reload_report_free(&r);
     collect(g);
     reload_end(g, 1);
@@ -632,7 +644,9 @@ static int start(gateway *g)
     };
     g->intake = sl_intake_http_new(g->base, &opts, g->connectors, g->n, err,
                                    sizeof err);
-    if (!g->intake) {
+    if (g->intake && !(g->listen = sl_reload_listen_new(cfg)))
+        snprintf(err, sizeof err, "out of memory");
+    if (!g->listen) {
         fprintf(stderr, "sluice: %s\n", err);
         return -1;
     }
@@ -689,6 +703,7 @@ static void stop(gateway *g)
         sl_connector_free(g->connectors[i]);
     free(g->connectors);
     free(g->closed);
+    sl_reload_listen_free(g->listen);
     sl_reload_apply_configs_free(g->configs); /* after the connectors using them */
     if (g->collect_tick)
         event_free(g->collect_tick);

@@ -1,7 +1,6 @@
 /* sl_intake_http: evhttp routes for records, introspection and health. */
 #include "sl_intake_http.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 
 #include "sl_err.h"
 #include "sl_httpconn.h"
+#include "sl_intake_listen.h"
 #include "sl_log.h"
 #include "sl_time.h"
 
@@ -622,15 +622,9 @@ static int serve(struct event_base *base, const sl_httpconn_opts *gopts,
                                    EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
                                    EVHTTP_REQ_PATCH);
     evhttp_set_gencb(*http, on_request, f);
-    if (!(*listener = evhttp_bind_socket_with_handle(*http, host,
-                                                      (ev_uint16_t)port))) {
-        snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port,
-                 strerror(errno));
-        return -1;
-    }
-    sl_httpconn_set_listener(f->guard,
-                             evhttp_bound_socket_get_listener(*listener));
-    return 0;
+    *listener = NULL;
+    return sl_intake_listen_bind(*http, f->guard, host, port, listener, err,
+                                 errlen);
 }
 
 sl_intake_http *sl_intake_http_new(struct event_base *base,
@@ -752,6 +746,13 @@ void sl_intake_http_set_ready(sl_intake_http *in, sl_intake_http_ready_fn fn,
 unsigned long long sl_intake_http_tls_failures(const sl_intake_http *in)
 {
     return sl_httpconn_tls_failures(in->guard);
+}
+
+int sl_intake_http_move(sl_intake_http *in, const char *host, int port,
+                        char *err, size_t errlen)
+{
+    return sl_intake_listen_bind(in->http, in->guard, host, port,
+                                 &in->listener, err, errlen);
 }
 
 void sl_intake_http_close_listener(sl_intake_http *in)

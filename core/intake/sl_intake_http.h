@@ -103,6 +103,13 @@ unsigned long long sl_intake_http_tls_failures(const sl_intake_http *in);
 /* Stop listening and close every connection. Accepts NULL. */
 void sl_intake_http_free(sl_intake_http *in);
 
+/* Listen on host:port instead (a reload moved `listen`): the new address
+ * listens before the old one stops accepting; connections the old one
+ * accepted are served to their end. 0, or -1 with err set and the intake
+ * still on its old address. Not after sl_intake_http_close_listener. */
+int sl_intake_http_move(sl_intake_http *in, const char *host, int port,
+                        char *err, size_t errlen);
+
 /* Stop accepting connections (shutdown); connections already open are
  * still served, so answers already queued reach their clients. The
  * admin address (admin_host) still accepts until sl_intake_http_free. */
