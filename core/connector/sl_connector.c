@@ -620,7 +620,7 @@ static void read_metrics(const sl_connector *c, sl_metrics_connector *m)
 {
     sl_health_state st = sl_health_state_at(c->health, sl_time_wall_ms(),
                                             NULL);
-    uint64_t now = sl_time_mono_ms(), oldest = sl_spool_oldest_ms(c->spool);
+    uint64_t now = sl_time_mono_ms(), oldest = sl_spool_undelivered_ms(c->spool);
     if (oldest == 1) /* recovered from disk: here since the spool opened */
         oldest = c->opened_ms;
     *m = (sl_metrics_connector){

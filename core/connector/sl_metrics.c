@@ -113,7 +113,7 @@ static const sl_metrics_row connector_rows[] = {
     STATE_ROW(blocked, 34),
     {"sluice_oldest_record_age_seconds", SL_METRICS_GAUGE_MS,
      CONN(oldest_age_ms), "oldest_record_age_ms", 35, 24, "Age of the "
-     "oldest record in the spool not yet cut into a batch (0: none).", NULL},
+     "oldest undelivered record, waiting or in a batch (0: none).", NULL},
     {"sluice_last_delivery_timestamp_seconds", SL_METRICS_GAUGE_MS,
      CONN(last_delivery_ms), "last_delivery_ms", 36, 25, "Unix time of the "
      "last 2xx answer from the destination (0: none since start).", NULL},

@@ -68,7 +68,7 @@ typedef struct sl_metrics_connector {
     uint64_t state_delivering;  /* 1 when its health state is this, else 0 */
     uint64_t state_degraded;
     uint64_t state_blocked;
-    uint64_t oldest_age_ms; /* age of the oldest record not yet cut */
+    uint64_t oldest_age_ms; /* age of the oldest undelivered record */
     uint64_t last_delivery_ms; /* wall ms of the last 2xx; 0 none */
     uint64_t spool_records; /* undelivered records: queued + pending */
 } sl_metrics_connector;

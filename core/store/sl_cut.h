@@ -16,6 +16,8 @@ typedef struct sl_cut {
     size_t nrecords;
     uint64_t epoch;       /* the spool's identity (new after a reset) */
     int recovered;        /* cut before a restart and cut again now */
+    uint64_t ms;          /* arrival of its first record (monotonic ms);
+                             1: before the spool opened (recovered) */
 } sl_cut;
 
 /* Called for each record of a cut in order with its LSN (sl_spool_take,

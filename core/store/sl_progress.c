@@ -127,6 +127,7 @@ static int read_slot(const sl_progress *p, int k, sl_progress_state *st,
         st->cuts[i].start = get64(c);
         st->cuts[i].end = get64(c + 8);
         st->cuts[i].nrecords = (size_t)get64(c + 16);
+        st->cuts[i].ms = 1; /* arrival not kept: before the open */
     }
     return 0;
 }

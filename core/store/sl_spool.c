@@ -108,13 +108,6 @@ static void set_err(sl_spool *s, const char *fmt, ...)
     sl_log_error("spool", "%s: %s", s->name, s->err);
 }
 
-static uint32_t get32(const void *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
 static uint64_t ack_lsn(const sl_spool *s)
 {
     return s->ncuts ? s->cuts[0].start : s->read_lsn;
@@ -502,6 +495,11 @@ uint64_t sl_spool_oldest_ms(const sl_spool *s)
     return 1; /* a backlog on disk: due now */
 }
 
+uint64_t sl_spool_undelivered_ms(const sl_spool *s)
+{   /* cut order is LSN order is arrival order: the first cut is oldest */
+    return s->ncuts ? s->cuts[0].ms : sl_spool_oldest_ms(s);
+}
+
 /* ---- reading ---------------------------------------------------------------- */
 
 /* Take records from the disk while read_lsn is behind the cache. */
@@ -544,7 +542,8 @@ static size_t take_cache(sl_spool *s, size_t max, sl_cut_emit_fn emit,
             cache_pop(s);
             continue;
         }
-        uint32_t len = get32(b->data + b->off);
+        uint32_t len;
+        memcpy(&len, b->data + b->off, 4);
         uint64_t lsn = b->lsn + s->hdr + b->off;
         if (emit(ud, b->data + b->off + 4, len, lsn) != 0)
             break;
@@ -607,6 +606,7 @@ size_t sl_spool_take(sl_spool *s, size_t max_records, sl_cut_emit_fn emit,
 {
     memset(cut, 0, sizeof *cut);
     cut->epoch = s->epoch;
+    cut->ms = sl_spool_oldest_ms(s); /* its first record's */
     while (s->rcut_next < s->nrcuts) {
         size_t next = s->rcut_next;
         size_t n = take_recovered(s, emit, ud, cut);

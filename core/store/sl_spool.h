@@ -115,6 +115,12 @@ uint64_t sl_spool_disk_bytes(const sl_spool *s); /* undelivered bytes held */
  * there is none; 1 for records recovered from disk (always due). */
 uint64_t sl_spool_oldest_ms(const sl_spool *s);
 
+/* Arrival time (monotonic ms) of the oldest record not yet delivered: the
+ * first record of the oldest outstanding batch (cut by any sender, in
+ * flight or waiting to retry) or else the oldest not yet cut; 0 and 1 as
+ * above (1 also for a batch recovered from before a restart). */
+uint64_t sl_spool_undelivered_ms(const sl_spool *s);
+
 
 /* Cut the next batch: a batch recovered from a previous run if one is left,
  * else up to max_records records until emit refuses one. Fills *cut and

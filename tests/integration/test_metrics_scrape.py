@@ -12,6 +12,7 @@ import http.client
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -204,6 +205,64 @@ class MetricsScrapeTest(SluiceTestCase):
                                connector="crm"), before_down)
         self.assertEqual(get(s, "sluice_spool_records", connector="crm"), 0)
 
+    def test_oldest_record_age_counts_batches_waiting_to_retry(self):
+        """Every record cut into batches that are retrying (nothing left
+        waiting in the spool): the age still rises, across a reload (the
+        retired sender's batch counts), and is 0 once they are delivered."""
+        port = free_port()
+        dest = self.start_flex_destination(port=port)
+        dest.stop()
+        sl = self.start_sluice({"crm": connector_lua(
+            "crm", dest.url + "/in", concurrency=1,
+            batch={"max_records": 100, "max_delay_ms": 20},
+            retry={"base_ms": 50, "max_ms": 200})})
+        st, _, _ = sl.post("crm", [crm_record(i) for i in range(20)])
+        self.assertEqual(st, 200)
+
+        def scrape():
+            return parse(self.scrape(sl))
+
+        def all_cut():
+            s = scrape()
+            return (get(s, "sluice_records_queued", connector="crm") == 0
+                    and get(s, "sluice_records_pending",
+                            connector="crm") == 20
+                    and get(s, "sluice_transport_failures_total",
+                            connector="crm", cause="connect") > 0) or None
+        wait_until(all_cut, 10, msg="all 20 records in a retrying batch")
+
+        def age():
+            return get(scrape(), "sluice_oldest_record_age_seconds",
+                       connector="crm")
+        a0 = wait_until(lambda: age() or None, 10,
+                        msg="an oldest record age with every record cut")
+        wait_until(lambda: age() >= a0 + 1.0, 15,
+                   msg="the oldest record age rising while its batch "
+                   "retries")
+        self.assertEqual(get(scrape(), "sluice_records_queued",
+                             connector="crm"), 0)
+        # a reload: the batch stays with the retired sender; still counted
+        with open(sl.connector_path("crm"), "w") as f:
+            f.write(connector_lua(
+                "crm", dest.url + "/in", concurrency=1,
+                headers={"X-Gen": "two"},
+                batch={"max_records": 100, "max_delay_ms": 20},
+                retry={"base_ms": 50, "max_ms": 200}))
+        sl.proc.send_signal(signal.SIGHUP)
+        def reloaded():
+            s = scrape()
+            return s.get(("sluice_config_reloads_total",
+                          frozenset({("result", "ok")})), 0) == 1
+        wait_until(reloaded, 10, msg="a reload")
+        a1 = age()
+        self.assertGreaterEqual(a1, a0 + 1.0)
+        wait_until(lambda: age() >= a1 + 0.5, 15,
+                   msg="the oldest record age rising after the reload")
+        dest.start()
+        sl.wait_drained("crm", 20, timeout=30)
+        self.assertEqual(age(), 0)
+        self.assertEqual(sorted(r["id"] for r in dest.records()),
+                         list(range(20)))
 
 
 class LuaMetricsTest(SluiceTestCase):

@@ -383,6 +383,44 @@ out:
     event_base_free(base);
 }
 
+/* The oldest undelivered record: in an outstanding batch (in flight or
+ * retrying) once every record is cut, the oldest waiting one otherwise. */
+static void test_undelivered_ms(void)
+{
+    struct event_base *base = event_base_new();
+    sl_spool *s = open_spool(base, NULL, SL_DURABILITY_MEMORY, 1 << 20, 0, 0);
+    CHECK(s != NULL);
+    if (!s)
+        goto out;
+    CHECK(sl_spool_undelivered_ms(s) == 0);
+    CHECK(append_block(s, 0, 3, 100, NULL) == SL_SPOOL_OK);
+    CHECK(append_block(s, 1, 2, 200, NULL) == SL_SPOOL_OK);
+    CHECK(sl_spool_undelivered_ms(s) == 100);
+    coll c;
+    coll_init(&c);
+    sl_cut a, b;
+    CHECK(sl_spool_take(s, 3, emit, &c, &a) == 3);
+    CHECK(a.ms == 100);
+    CHECK(sl_spool_oldest_ms(s) == 200 && sl_spool_undelivered_ms(s) == 100);
+    CHECK(sl_spool_take(s, 10, emit, &c, &b) == 2);
+    CHECK(b.ms == 200);
+    /* all cut: nothing waits, yet the oldest is still undelivered */
+    CHECK(sl_spool_oldest_ms(s) == 0 && sl_spool_undelivered_ms(s) == 100);
+    sl_spool_done(s, &a);
+    CHECK(sl_spool_undelivered_ms(s) == 200);
+    CHECK(append_block(s, 2, 1, 300, NULL) == SL_SPOOL_OK);
+    CHECK(sl_spool_undelivered_ms(s) == 200); /* b is older than block 2 */
+    sl_spool_done(s, &b);
+    CHECK(sl_spool_undelivered_ms(s) == 300);
+    CHECK(sl_spool_take(s, 10, emit, &c, &a) == 1 && a.ms == 300);
+    sl_spool_done(s, &a);
+    CHECK(sl_spool_undelivered_ms(s) == 0);
+    sl_buf_free(&c.out);
+    sl_spool_close(s);
+out:
+    event_base_free(base);
+}
+
 /* ---- 2. "os": order, LSNs, restart ------------------------------------------ */
 
 static void test_os_order_and_reopen(void)
@@ -495,6 +533,8 @@ static void test_recovered_cuts(void)
         goto out2;
     CHECK(sl_spool_recovered_left(s) == 2);
     CHECK(sl_spool_count(s) == 30 - 16); /* never cut */
+    /* arrival times are not kept on disk: due since the open */
+    CHECK(sl_spool_oldest_ms(s) == 1 && sl_spool_undelivered_ms(s) == 1);
 
     /* A again: exactly, although max_records is 1 and emit refuses */
     coll ra;
@@ -503,7 +543,7 @@ static void test_recovered_cuts(void)
     sl_cut r;
     CHECK(sl_spool_take(s, 1, emit, &ra, &r) == 5);
     CHECK(r.start == a.start && r.end == a.end && r.nrecords == 5);
-    CHECK(r.recovered == 1 && r.epoch == epoch);
+    CHECK(r.recovered == 1 && r.epoch == epoch && r.ms == 1);
     CHECK(ra.calls == 5);
     /* (ra refused after the first record, so compare LSNs, not text) */
     CHECK(ra.lsn[0] == ca.lsn[0]);
@@ -1623,6 +1663,7 @@ int main(void)
         sl_log_set_level(SL_LOG_OFF);
     static const sl_test_case cases[] = {
         {"memory_mode", test_memory_mode},
+        {"undelivered_ms", test_undelivered_ms},
         {"os_order_and_reopen", test_os_order_and_reopen},
         {"recovered_cuts", test_recovered_cuts},
         {"recovered_cut_spans_segments", test_recovered_cut_spans_segments},
