@@ -8,6 +8,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <openssl/err.h>
@@ -80,6 +81,10 @@ struct sl_httpconn {
     unsigned long long accepted, pauses, refused;
     unsigned long long tls_failed; /* handshakes failed or timed out */
     long long tls_logged_ms;       /* logged at most once a second */
+    struct evhttp_bound_socket *retiring; /* http's, the old address: deleted
+                                             once its backlog is accepted */
+    struct event *retire;                 /* polls its backlog */
+    int retire_ticks;
 };
 
 static long long now_ms(sl_httpconn *g)
@@ -663,6 +668,41 @@ unsigned long long sl_httpconn_tls_failures(const sl_httpconn *g)
     return g->tls_failed;
 }
 
+/* The retiring listener still accepts while connections wait in its
+ * backlog (closing it would reset them); every 10 ms, for at most 1 s. */
+static void on_retire(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sl_httpconn *g = arg;
+    struct evconnlistener *lev =
+        evhttp_bound_socket_get_listener(g->retiring);
+    struct pollfd p = {.fd = evconnlistener_get_fd(lev), .events = POLLIN};
+    if (poll(&p, 1, 0) > 0 && ++g->retire_ticks < 100) {
+        struct timeval tick = {0, 10000};
+        event_add(g->retire, &tick);
+        return;
+    }
+    evhttp_del_accept_socket(g->http, g->retiring);
+    g->retiring = NULL;
+}
+
+void sl_httpconn_retire(sl_httpconn *g, struct evhttp_bound_socket *old)
+{
+    if (g->retiring) { /* a move before the last one was done */
+        evhttp_del_accept_socket(g->http, g->retiring);
+        g->retiring = NULL;
+    }
+    if (!g->retire && !(g->retire = evtimer_new(g->base, on_retire, g))) {
+        evhttp_del_accept_socket(g->http, old); /* out of memory: at once */
+        return;
+    }
+    g->retiring = old;
+    g->retire_ticks = 0;
+    struct timeval now = {0, 0}; /* after what the loop has ready */
+    event_add(g->retire, &now);
+}
+
 void sl_httpconn_free(sl_httpconn *g)
 {
     if (!g)
@@ -682,6 +722,8 @@ void sl_httpconn_free(sl_httpconn *g)
         event_free(g->act);
     if (g->sweep)
         event_free(g->sweep);
+    if (g->retire) /* g->retiring went with evhttp_free */
+        event_free(g->retire);
     free(g->byfd);
     free(g);
 }

@@ -27,6 +27,7 @@ struct event_base;
 struct evhttp;
 struct evhttp_request;
 struct evconnlistener;
+struct evhttp_bound_socket;
 struct sl_buf;
 struct ssl_ctx_st;
 
@@ -51,6 +52,12 @@ sl_httpconn *sl_httpconn_new(struct event_base *base, struct evhttp *http,
 
 /* The listener to pause at the connection limit (borrowed; NULL when it
  * has been closed). */
+/* Stop accepting on old (a listener of http; no longer the guard's) once
+ * the connections waiting in its backlog are accepted: checked on the
+ * loop's next turn, then every 10 ms, for at most 1 s. Deleted from http
+ * then (or with it by evhttp_free). */
+void sl_httpconn_retire(sl_httpconn *g, struct evhttp_bound_socket *old);
+
 void sl_httpconn_set_listener(sl_httpconn *g, struct evconnlistener *lev);
 
 /* To be called by the request handler for every request evhttp hands over

@@ -23,7 +23,7 @@ int sl_intake_listen_bind(struct evhttp *http, sl_httpconn *guard,
     /* the new address listens: only now may the old one stop accepting */
     sl_httpconn_set_listener(guard, evhttp_bound_socket_get_listener(fresh));
     if (old)
-        evhttp_del_accept_socket(http, old);
+        sl_httpconn_retire(guard, old);
     *listener = fresh;
     return 0;
 }

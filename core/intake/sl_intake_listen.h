@@ -16,7 +16,8 @@ struct evhttp_bound_socket;
  * once the new one listens; the connections it had accepted stay
  * http's and are served to their end. 0 with *listener the new one, or
  * -1 with err set and everything as it was (the old one still
- * listening). */
+ * listening). The old one closes on a later turn of the loop, once no
+ * connection waits in its backlog (sl_httpconn_retire). */
 int sl_intake_listen_bind(struct evhttp *http, sl_httpconn *guard,
                           const char *host, int port,
                           struct evhttp_bound_socket **listener, char *err,
