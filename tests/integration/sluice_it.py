@@ -802,6 +802,21 @@ class SluiceTestCase(unittest.TestCase):
         sys.stderr.write("\n===== diagnostics for %s =====\n%s\n"
                          % (self.id(), what))
 
+    def enospc_env(self):
+        """(env, flag) for a sluice whose spool writes fail with ENOSPC
+        while the file `flag` exists (tests/support/enospc.c, which ctest
+        names in SLUICE_ENOSPC_LIB); skips the test without it."""
+        lib = os.environ.get("SLUICE_ENOSPC_LIB")
+        if not lib:
+            self.skipTest("SLUICE_ENOSPC_LIB not set (ctest sets it)")
+        tmp = tempfile.mkdtemp(prefix="sluice-enospc-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        flag = os.path.join(tmp, "disk-full")
+        env = {"LD_PRELOAD": lib, "SLUICE_ENOSPC_FLAG": flag,
+               "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") +
+               ":verify_asan_link_order=0"}
+        return env, flag
+
     def start_destination(self, **kw):
         d = Destination(**kw)
         self.addCleanup(self._finish_destination, d)

@@ -13,10 +13,8 @@ destination. Python 3 standard library only.
 import http.client
 import json
 import os
-import shutil
 import socket
 import sys
-import tempfile
 import threading
 import time
 import unittest
@@ -80,16 +78,8 @@ def metric(text, name, labels):
 class DiskFullTest(SluiceTestCase):
 
     def test_full_disk_refuses_and_counts_refused(self):
-        lib = os.environ.get("SLUICE_ENOSPC_LIB")
-        if not lib:
-            self.skipTest("SLUICE_ENOSPC_LIB not set (ctest sets it)")
+        env, flag = self.enospc_env()
         dest = self.start_flex_destination()
-        tmp = tempfile.mkdtemp(prefix="sluice-enospc-")
-        self.addCleanup(shutil.rmtree, tmp, True)
-        flag = os.path.join(tmp, "disk-full")
-        env = {"LD_PRELOAD": lib, "SLUICE_ENOSPC_FLAG": flag,
-               "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") +
-               ":verify_asan_link_order=0"}
         sl = self.start_sluice({"crm": connector_lua(
             "crm", dest.url + "/in", retry={"base_ms": 20, "max_ms": 200})},
             env=env)
@@ -141,16 +131,8 @@ class DiskFullTest(SluiceTestCase):
         """The TCP intake with ack = true: while the disk is full every line
         is answered with an error and counted refused; the lines answered
         ok are counted accepted and delivered."""
-        lib = os.environ.get("SLUICE_ENOSPC_LIB")
-        if not lib:
-            self.skipTest("SLUICE_ENOSPC_LIB not set (ctest sets it)")
+        env, flag = self.enospc_env()
         dest = self.start_flex_destination()
-        tmp = tempfile.mkdtemp(prefix="sluice-enospc-")
-        self.addCleanup(shutil.rmtree, tmp, True)
-        flag = os.path.join(tmp, "disk-full")
-        env = {"LD_PRELOAD": lib, "SLUICE_ENOSPC_FLAG": flag,
-               "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") +
-               ":verify_asan_link_order=0"}
         tport = free_port()
         sl = self.start_sluice(
             {"crm": connector_lua("crm", dest.url + "/in",

@@ -8,8 +8,6 @@ sluice_connector_state. Against the real binary and a real destination."""
 
 import datetime
 import os
-import shutil
-import tempfile
 import sys
 import unittest
 
@@ -144,16 +142,8 @@ class HealthTest(SluiceTestCase):
         self.assertEqual(self.describe(sl, "crm")["state"], "delivering")
 
     def test_full_disk_blocks_and_is_not_ready(self):
-        lib = os.environ.get("SLUICE_ENOSPC_LIB")
-        if not lib:
-            self.skipTest("SLUICE_ENOSPC_LIB not set (ctest sets it)")
+        env, flag = self.enospc_env()
         dest = self.start_destination()
-        tmp = tempfile.mkdtemp(prefix="sluice-enospc-")
-        self.addCleanup(shutil.rmtree, tmp, True)
-        flag = os.path.join(tmp, "disk-full")
-        env = {"LD_PRELOAD": lib, "SLUICE_ENOSPC_FLAG": flag,
-               "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") +
-               ":verify_asan_link_order=0"}
         sl = self.start_sluice({"crm": connector_lua("crm", dest.url + "/in")},
                                env=env)
         self.assertEqual(sl.post("crm", [crm_record(1)])[0], 200)
