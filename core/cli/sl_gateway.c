@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -15,6 +14,7 @@
 #include "sl_http_client.h"
 #include "sl_intake_http.h"
 #include "sl_intake_tcp.h"
+#include "sl_intake_tls.h"
 #include "sl_buf.h"
 #include "sl_config_load.h"
 #include "sl_config_print.h"
@@ -32,8 +32,6 @@
 #include "sl_status_page.h"
 #include "sl_time.h"
 #include "sl_version.h"
-#include "sl_tls_files.h"
-#include "sl_tls_server.h"
 
 /* A reload's lines answer an operator's SIGHUP: written every time, never
  * summarised as repeats (sl_log_news). */
@@ -401,45 +399,14 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     reload_end(g, 1);
 }
 
-/* The server context of an intake's tls (NULL when it has none, or on
- * failure, with -1 returned and said on stderr); a certificate that has
- * expired or soon will is logged. `what` names the key: "tls",
- * "tcp[2].tls". */
+/* sl_intake_tls_ctx, said on stderr: -1 on failure. */
 static int tls_ctx(const sl_tls_conf *tls, const char *what, SSL_CTX **out)
 {
-    char err[512];
-    const char *bad = NULL;
-    sl_tls_files_info info;
-    *out = NULL;
-    if (!tls->cert)
+    char err[768];
+    if (sl_intake_tls_ctx(tls, what, out, err, sizeof err) == 0)
         return 0;
-    sl_tls_server_opts o = {
-        .cert = tls->cert, .key = tls->key, .client_ca = tls->client_ca,
-        .require_client_cert = tls->require_client_cert,
-        .min_version = tls->min_version == 1 ? 13 : 12};
-    if (!(*out = sl_tls_server_ctx_new(&o, &bad, err, sizeof err))) {
-        fprintf(stderr, "sluice: %s%s%s: %s\n", what, bad ? "." : "",
-                bad ? bad : "", err);
-        return -1;
-    }
-    if (sl_tls_files_info_of(tls->cert, &info, NULL, 0) != 0)
-        return 0;
-    switch (sl_tls_files_expiry_at(info.expires, time(NULL),
-                                   SL_TLS_FILES_WARN_DAYS)) {
-    case SL_TLS_FILES_EXPIRED:
-        sl_log_warn("gateway", "%s.cert %s (%s) expired on %s: clients will "
-                    "refuse it", what, tls->cert, info.subject,
-                    info.not_after);
-        break;
-    case SL_TLS_FILES_EXPIRING:
-        sl_log_warn("gateway", "%s.cert %s (%s) expires on %s, within %d "
-                    "days", what, tls->cert, info.subject, info.not_after,
-                    SL_TLS_FILES_WARN_DAYS);
-        break;
-    default:
-        break;
-    }
-    return 0;
+    fprintf(stderr, "sluice: %s\n", err);
+    return -1;
 }
 
 /* The reload counters, Prometheus text. */
