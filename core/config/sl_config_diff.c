@@ -137,6 +137,7 @@ int sl_config_diff_connector(const sl_connector_conf *a,
              proxy_eq(&a->no_proxy, &b->no_proxy) &&
              str_eq(a->proxy_ca_file, b->proxy_ca_file),
          "proxy"},
+        {a->degraded_after_s == b->degraded_after_s, "health"},
         {!sl_config_diff_schema(a, b), "schema"},
     };
     for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)

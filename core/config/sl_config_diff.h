@@ -13,7 +13,7 @@
  * and `b` differ, comma-separated ("url, headers, batch"); the groups:
  * url, method, headers, body, batch, timeout, concurrency, rate_limit,
  * retry, status, ordered, idempotency, durability, intake_keys, limits,
- * lua, tls, proxy, schema; when none of them does but the file's text
+ * lua, tls, proxy, health, schema; when none of them does but the file's text
  * does (file_hash: a function's body, a template, a status list, a
  * comment), "file". Returns how many differ (0: the same text) or -1 when
  * out is full. */

@@ -132,6 +132,7 @@ static void use(sl_connector *c, sl_generation *g)
     c->d = sl_generation_delivery(g);
     c->transform = sl_generation_transform(g);
     c->auth = sl_generation_auth(g);
+    sl_health_set_degraded_after(c->health, c->conf->degraded_after_s * 1000ull);
 }
 
 sl_connector *sl_connector_new(const sl_connector_conf *conf,

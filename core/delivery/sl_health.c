@@ -27,6 +27,11 @@ sl_health *sl_health_new(uint64_t degraded_after_ms, int64_t now)
 
 void sl_health_free(sl_health *h) { free(h); }
 
+void sl_health_set_degraded_after(sl_health *h, uint64_t degraded_after_ms)
+{
+    h->degraded_after_ms = degraded_after_ms;
+}
+
 static int degraded(const sl_health *h, int64_t now)
 {
     return h->fail_since && now - h->fail_since >= 0 &&

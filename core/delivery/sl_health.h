@@ -32,6 +32,10 @@ typedef enum sl_health_state {
 sl_health *sl_health_new(uint64_t degraded_after_ms, int64_t now);
 void sl_health_free(sl_health *h);
 
+/* A reload changed degraded_after_s: the state is judged by the new
+ * threshold from now on (a streak of failures keeps its start). */
+void sl_health_set_degraded_after(sl_health *h, uint64_t degraded_after_ms);
+
 /* One delivery attempt's answer: 2xx is a success, anything else (and a
  * transport or TLS failure, `tls_failed`) a failure whose text becomes
  * last_error. Accepts h == NULL (does nothing). */

@@ -8,6 +8,7 @@ sluice_connector_state. Against the real binary and a real destination."""
 
 import datetime
 import os
+import signal
 import sys
 import unittest
 
@@ -102,6 +103,25 @@ class HealthTest(SluiceTestCase):
         self.assertEqual(js["last_error"], "HTTP 503")
         self.assertLessEqual(rfc3339(js["last_error_at"]), rfc3339(js["since"]))
         self.assertEqual(self.state_gauges(sl, "crm")["delivering"], 1)
+
+    def test_degraded_after_s_follows_a_reload(self):
+        dest = self.start_destination(default=503)
+        url = dest.url + "/in"
+        sl = self.start_sluice({"crm": connector_lua(
+            "crm", url, extra={"degraded_after_s": 3600})})
+        self.assertEqual(sl.post("crm", [crm_record(1)])[0], 200)
+        wait_until(lambda: self.describe(sl, "crm")["last_error"] ==
+                   "HTTP 503", timeout=10, msg="the 503 seen")
+        self.assertEqual(self.describe(sl, "crm")["state"], "delivering")
+        with open(sl.connector_path("crm"), "w") as f:
+            f.write(connector_lua("crm", url, extra={"degraded_after_s": 1}))
+        sl.proc.send_signal(signal.SIGHUP)
+        # the streak that began before the reload is judged by the new
+        # threshold: degraded without a restart
+        wait_until(lambda: self.describe(sl, "crm")["state"] == "degraded",
+                   timeout=10, msg="degraded by the reloaded threshold")
+        dest.default = 200
+        dest.wait_records(1, timeout=15)
 
     def test_transport_error_is_secrets_free(self):
         port = free_port()  # nobody listens there
