@@ -46,6 +46,8 @@ typedef struct conn {
                              indexing it): never timed out */
     int answered_by_evhttp; /* its error page is queued: translate it */
     int translated;         /* done: what is queued now is ours */
+    int tls;              /* accepted while opts.tls was set */
+    unsigned timeout_s;   /* request_timeout_s when it was accepted */
     int handshaking;      /* TLS: the handshake is not done yet */
     long long accepted_ms;/* TLS: when it was accepted (the handshake's
                              clock) */
@@ -463,7 +465,7 @@ static void finish_setup(evutil_socket_t fd, short what, void *arg)
         if (c->fd >= 0 && setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one,
                                      sizeof one) != 0)
             sl_log_debug("http", "TCP_NODELAY: %s", strerror(errno));
-        if (g->o.tls) {
+        if (c->tls) {
             c->handshaking = 1;
             c->accepted_ms = now_ms(g);
         }
@@ -526,6 +528,8 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
     }
     c->g = g;
     c->bev = bev;
+    c->tls = g->o.tls != NULL;
+    c->timeout_s = g->o.request_timeout_s;
     if (!(c->watch = evbuffer_add_cb(bufferevent_get_input(bev), on_input,
                                      c)) ||
         !(c->watch_out = evbuffer_add_cb(bufferevent_get_output(bev),
@@ -560,15 +564,15 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
     (void)what;
     sl_httpconn *g = arg;
     long long now = now_ms(g);
-    long long limit = (long long)g->o.request_timeout_s * 1000;
     conn *c = g->head, *next;
     for (; c; c = next) {
         next = c->next;
+        long long limit = (long long)c->timeout_s * 1000;
         if (c->state == C_OPEN && c->handshaking && !handshake_done(c) &&
             now - c->accepted_ms >= limit) {
             char why[128];
             snprintf(why, sizeof why, "not done within request_timeout_s "
-                     "(%u s); connection closed", g->o.request_timeout_s);
+                     "(%u s); connection closed", c->timeout_s);
             tls_failed(g, c, why);
             close_conn(c);
             continue;
@@ -580,7 +584,7 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
                 sl_log_warn("intake", "HTTP client too slow: %zu bytes of a "
                         "request in %lld ms (request_timeout_s = %u); "
                         "connection closed (%llu so far)", c->bytes,
-                        now - c->started_ms, g->o.request_timeout_s,
+                        now - c->started_ms, c->timeout_s,
                         g->slow_closed);
             }
             close_conn(c);
@@ -622,6 +626,15 @@ void sl_httpconn_request_done(sl_httpconn *g, struct evhttp_request *req)
 
 /* ---- life -------------------------------------------------------------- */
 
+static void take_opts(sl_httpconn *g, const sl_httpconn_opts *opts)
+{
+    g->o = *opts;
+    if (g->o.max_connections == 0)
+        g->o.max_connections = 1;
+    if (g->o.request_timeout_s == 0)
+        g->o.request_timeout_s = 1;
+}
+
 sl_httpconn *sl_httpconn_new(struct event_base *base, struct evhttp *http,
                              const sl_httpconn_opts *opts)
 {
@@ -630,11 +643,7 @@ sl_httpconn *sl_httpconn_new(struct event_base *base, struct evhttp *http,
         return NULL;
     g->base = base;
     g->http = http;
-    g->o = *opts;
-    if (g->o.max_connections == 0)
-        g->o.max_connections = 1;
-    if (g->o.request_timeout_s == 0)
-        g->o.request_timeout_s = 1;
+    take_opts(g, opts);
     struct timeval every = {0, SWEEP_MS * 1000};
     if (!(g->setup = event_new(base, -1, 0, finish_setup, g)) ||
         !(g->act = event_new(base, -1, 0, act, g)) ||
@@ -645,6 +654,12 @@ sl_httpconn *sl_httpconn_new(struct event_base *base, struct evhttp *http,
     }
     evhttp_set_bevcb(http, new_bev, g);
     return g;
+}
+
+void sl_httpconn_set_opts(sl_httpconn *g, const sl_httpconn_opts *opts)
+{
+    take_opts(g, opts);
+    update_listener(g); /* a lower limit pauses, a higher one resumes */
 }
 
 void sl_httpconn_set_listener(sl_httpconn *g, struct evconnlistener *lev)

@@ -40,8 +40,10 @@ typedef struct sl_httpconn_opts {
     size_t max_body_bytes;      /* evhttp's limits, named in its 413 */
     size_t max_header_bytes;
     struct ssl_ctx_st *tls;     /* serve TLS with this server context
-                                   (borrowed; outlives the guard); NULL:
-                                   plain HTTP */
+                                   (borrowed; kept until the guard is
+                                   freed or given another, its open
+                                   connections hold their own references);
+                                   NULL: plain HTTP */
 } sl_httpconn_opts;
 
 /* Watch the connections `http` accepts from now on. The guard is borrowed
@@ -50,15 +52,22 @@ typedef struct sl_httpconn_opts {
 sl_httpconn *sl_httpconn_new(struct event_base *base, struct evhttp *http,
                              const sl_httpconn_opts *opts);
 
-/* The listener to pause at the connection limit (borrowed; NULL when it
- * has been closed). */
 /* Stop accepting on old (a listener of http; no longer the guard's) once
  * the connections waiting in its backlog are accepted: checked on the
  * loop's next turn, then every 10 ms, for at most 1 s. Deleted from http
  * then (or with it by evhttp_free). */
 void sl_httpconn_retire(sl_httpconn *g, struct evhttp_bound_socket *old);
 
+/* The listener to pause at the connection limit (borrowed; NULL when it
+ * has been closed). */
 void sl_httpconn_set_listener(sl_httpconn *g, struct evconnlistener *lev);
+
+/* New limits (a reload): max_connections at once (above it, or at it,
+ * the listener pauses; nothing open is closed), the others and tls for
+ * the connections accepted from now on (each keeps the request timeout
+ * and TLS context it was accepted with; an open TLS connection's SSL
+ * holds its own reference on its context). */
+void sl_httpconn_set_opts(sl_httpconn *g, const sl_httpconn_opts *opts);
 
 /* To be called by the request handler for every request evhttp hands over
  * (it has arrived whole): its clock stops, and the connection is not

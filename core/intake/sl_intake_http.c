@@ -11,11 +11,10 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#include <zlib.h>
-
 #include "sl_err.h"
 #include "sl_httpconn.h"
-#include "sl_intake_listen.h"
+#include "sl_intake_inflate.h"
+#include "sl_intake_server.h"
 #include "sl_log.h"
 #include "sl_time.h"
 
@@ -43,12 +42,13 @@ typedef enum { FACE_BOTH, FACE_INTAKE, FACE_ADMIN } face_kind;
 typedef struct face {
     struct sl_intake_http *in;
     face_kind kind;
-    sl_httpconn *guard; /* its connections */
 } face;
 
 struct sl_intake_http {
-    struct evhttp *http;
-    struct evhttp_bound_socket *listener;
+    struct event_base *base;
+    sl_intake_server *server; /* the intake's address: connection count,
+                                 slow clients, evhttp's own refusals in
+                                 JSON */
     sl_connector *const *connectors;
     size_t n;
     wait_list *waits; /* per connector, in ticket order */
@@ -56,8 +56,6 @@ struct sl_intake_http {
     sl_buf answer;    /* reused per request */
     sl_buf inflated;  /* a gzip body, inflated (capped) */
     size_t max_inflated;
-    sl_httpconn *guard; /* connection count, slow clients, evhttp's own
-                           refusals in JSON */
     uint64_t t0_us;   /* the POST being answered: when it was read */
     int waited;       /* ... and it waits for durability */
     sl_intake_http_metrics_fn more_metrics; /* borrowed; NULL none */
@@ -66,11 +64,9 @@ struct sl_intake_http {
     void *ready_arg;
     sl_intake_http_page_fn page;   /* the status page; NULL: none (404) */
     void *page_arg;
-    struct evhttp *admin_http; /* with admin_host: its own server */
-    struct evhttp_bound_socket *admin_listener;
-    sl_httpconn *admin_guard;
+    sl_intake_server *admin;  /* with admin_host: its own server */
     sl_auth *admin_auth;      /* admin_keys; NULL: introspection is open */
-    face faces[2];            /* [0] the intake's listener, [1] admin's */
+    face faces[2];            /* [0] the intake's server, [1] admin's */
 };
 
 static const char *reason(int code)
@@ -244,73 +240,6 @@ static void on_durable(void *ud, sl_connector *c, uint64_t lsn, int ok)
     }
 }
 
-/* Inflate a gzip (or zlib "deflate") body into in->inflated, at most
- * max_inflated bytes. 0, or an HTTP status with msg set: 413 past the
- * limit (a gzip bomb stops there), 400 not valid gzip. Concatenated gzip
- * members are all inflated, as gunzip does. */
-static int inflate_body(sl_intake_http *in, const char *src, size_t len,
-                        int gzip, char *msg, size_t msglen)
-{
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (inflateInit2(&z, gzip ? 16 + MAX_WBITS : MAX_WBITS) != Z_OK) {
-        snprintf(msg, msglen, "out of memory inflating the body");
-        return 500;
-    }
-    sl_buf *out = &in->inflated;
-    sl_buf_reset(out);
-    z.next_in = (Bytef *)src;
-    z.avail_in = (uInt)len;
-    int rc = Z_OK, status = 0;
-    while (rc != Z_STREAM_END || z.avail_in > 0) {
-        if (rc == Z_STREAM_END) {
-            /* another member follows */
-            if (!gzip || inflateReset(&z) != Z_OK)
-                break;
-        }
-        size_t room = 64 * 1024;
-        if (out->len + room > in->max_inflated + 1)
-            room = in->max_inflated + 1 - out->len;
-        if (room == 0 || sl_buf_reserve(out, room) != 0) {
-            if (room == 0 || out->len >= in->max_inflated) {
-                snprintf(msg, msglen, "the body inflates to more than "
-                         "max_decompressed_bytes (%zu bytes)", in->max_inflated);
-                status = 413;
-            } else {
-                snprintf(msg, msglen, "out of memory inflating the body");
-                status = 500;
-            }
-            break;
-        }
-        z.next_out = (Bytef *)out->data + out->len;
-        z.avail_out = (uInt)room;
-        rc = inflate(&z, Z_NO_FLUSH);
-        out->len += room - z.avail_out;
-        if (out->len > in->max_inflated) {
-            snprintf(msg, msglen, "the body inflates to more than "
-                     "max_decompressed_bytes (%zu bytes)", in->max_inflated);
-            status = 413;
-            break;
-        }
-        if (rc == Z_STREAM_END)
-            continue;
-        if (rc != Z_OK) {
-            snprintf(msg, msglen, "the body is not valid %s: %s",
-                     gzip ? "gzip" : "deflate", z.msg ? z.msg : "corrupt data");
-            status = 400;
-            break;
-        }
-        if (z.avail_in == 0 && z.avail_out > 0) {
-            snprintf(msg, msglen, "the body is not valid %s: it ends early",
-                     gzip ? "gzip" : "deflate");
-            status = 400;
-            break;
-        }
-    }
-    inflateEnd(&z);
-    return status;
-}
-
 static void post_records(sl_intake_http *in, struct evhttp_request *req,
                          sl_connector *c);
 
@@ -369,7 +298,8 @@ static void post_records(sl_intake_http *in, struct evhttp_request *req,
             reply_error(in, req, 415, msg);
             return;
         }
-        int st = inflate_body(in, p, len, gzip, msg, sizeof msg);
+        int st = sl_intake_inflate(&in->inflated, in->max_inflated, p, len,
+                                   gzip, msg, sizeof msg);
         if (st) {
             reply_error(in, req, st, msg);
             return;
@@ -508,7 +438,8 @@ static void get_readyz(sl_intake_http *in, struct evhttp_request *req)
     sl_buf *a = &in->answer;
     sl_buf_reset(a);
     sl_buf_append(a, "{\"checks\":{\"http_listener\":", 27);
-    int failed = !in->listener || (in->admin_http && !in->admin_listener);
+    int failed = !sl_intake_server_listening(in->server) ||
+                 (in->admin && !sl_intake_server_listening(in->admin));
     sl_buf_printf(a, "%s", failed ? "\"not listening\"" : "\"ok\"");
     if (in->ready)
         failed += in->ready(in->ready_arg, a);
@@ -546,7 +477,6 @@ static void on_request(struct evhttp_request *req, void *arg)
 {
     const face *f = arg;
     sl_intake_http *in = f->in;
-    sl_httpconn_request_done(f->guard, req);
     const char *uri = evhttp_request_get_uri(req);
     size_t ulen = strcspn(uri, "?#");
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
@@ -582,7 +512,8 @@ static void on_request(struct evhttp_request *req, void *arg)
         }
         sl_buf_reset(&in->answer);
         if (sl_connector_metrics(in->connectors, in->n, &in->answer) != 0 ||
-            sl_httpconn_metrics(in->guard, &in->answer) != 0 ||
+            sl_httpconn_metrics(sl_intake_server_guard(in->server),
+                                &in->answer) != 0 ||
             (in->more_metrics &&
              in->more_metrics(in->more_metrics_arg, &in->answer) != 0)) {
             reply_error(in, req, 500, "out of memory writing the metrics");
@@ -595,38 +526,6 @@ static void on_request(struct evhttp_request *req, void *arg)
     }
 }
 
-/* One evhttp server for face f on host:port, guarded; its server and
- * listener in *http and *listener (freed by sl_intake_http_free). 0, or
- * -1 with err set. */
-static int serve(struct event_base *base, const sl_httpconn_opts *gopts,
-                 int idle_s, const char *host, int port, face *f,
-                 struct evhttp **http, struct evhttp_bound_socket **listener,
-                 char *err, size_t errlen)
-{
-    if (!(*http = evhttp_new(base))) {
-        snprintf(err, errlen, "evhttp_new failed");
-        return -1;
-    }
-    evhttp_set_max_body_size(*http, (ev_ssize_t)gopts->max_body_bytes);
-    evhttp_set_max_headers_size(*http, (ev_ssize_t)gopts->max_header_bytes);
-    if (!(f->guard = sl_httpconn_new(base, *http, gopts))) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    evhttp_set_timeout(*http, idle_s);
-    /* let every method reach the router, which answers 405 itself */
-    evhttp_set_allowed_methods(*http,
-                               EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-                                   EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-                                   EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
-                                   EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
-                                   EVHTTP_REQ_PATCH);
-    evhttp_set_gencb(*http, on_request, f);
-    *listener = NULL;
-    return sl_intake_listen_bind(*http, f->guard, host, port, listener, err,
-                                 errlen);
-}
-
 sl_intake_http *sl_intake_http_new(struct event_base *base,
                                    const sl_intake_http_opts *opts,
                                    sl_connector *const *connectors, size_t n,
@@ -637,6 +536,7 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    in->base = base;
     in->connectors = connectors;
     in->n = n;
     sl_buf_init(&in->answer, 0);
@@ -665,12 +565,12 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
         .max_header_bytes = max_header,
         .tls = opts->tls,
     };
-    int idle = opts->idle_timeout_s ? (int)opts->idle_timeout_s : 60;
-    in->faces[0] = (face){in, opts->admin_host ? FACE_INTAKE : FACE_BOTH, NULL};
-    int rc = serve(base, &gopts, idle, opts->host, opts->port, &in->faces[0],
-                   &in->http, &in->listener, err, errlen);
-    in->guard = in->faces[0].guard;
-    if (rc != 0)
+    unsigned idle = opts->idle_timeout_s ? opts->idle_timeout_s : 60;
+    in->faces[0] = (face){in, opts->admin_host ? FACE_INTAKE : FACE_BOTH};
+    in->faces[1] = (face){in, FACE_ADMIN};
+    if (!(in->server = sl_intake_server_new(base, &gopts, idle, opts->host,
+                                            opts->port, on_request,
+                                            &in->faces[0], err, errlen)))
         goto fail;
     if (opts->nadmin_keys &&
         !(in->admin_auth = sl_auth_new(opts->admin_keys, opts->nadmin_keys))) {
@@ -678,13 +578,11 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
         goto fail;
     }
     if (opts->admin_host) {
-        in->faces[1] = (face){in, FACE_ADMIN, NULL};
         gopts.max_connections = 64; /* probes and scrapers, not traffic */
-        rc = serve(base, &gopts, idle, opts->admin_host, opts->admin_port,
-                   &in->faces[1], &in->admin_http, &in->admin_listener, err,
-                   errlen);
-        in->admin_guard = in->faces[1].guard;
-        if (rc != 0)
+        if (!(in->admin = sl_intake_server_new(base, &gopts, idle,
+                                               opts->admin_host,
+                                               opts->admin_port, on_request,
+                                               &in->faces[1], err, errlen)))
             goto fail;
     }
     return in;
@@ -745,23 +643,24 @@ void sl_intake_http_set_ready(sl_intake_http *in, sl_intake_http_ready_fn fn,
 
 unsigned long long sl_intake_http_tls_failures(const sl_intake_http *in)
 {
-    return sl_httpconn_tls_failures(in->guard);
+    return sl_httpconn_tls_failures(sl_intake_server_guard(in->server));
 }
 
 int sl_intake_http_move(sl_intake_http *in, const char *host, int port,
                         char *err, size_t errlen)
 {
-    return sl_intake_listen_bind(in->http, in->guard, host, port,
-                                 &in->listener, err, errlen);
+    struct evhttp_bound_socket *fresh = NULL;
+    if (sl_intake_server_bind(in->server, host, port, &fresh, err,
+                              errlen) != 0)
+        return -1;
+    sl_intake_server_switch(in->server, fresh);
+    return 0;
 }
 
 void sl_intake_http_close_listener(sl_intake_http *in)
 {
-    if (in && in->listener) {
-        sl_httpconn_set_listener(in->guard, NULL);
-        evhttp_del_accept_socket(in->http, in->listener);
-        in->listener = NULL;
-    }
+    if (in)
+        sl_intake_server_close(in->server, 0);
     /* the admin address stays until the intake is freed: during the
      * drain /readyz says "shutting down" and /metrics shows it */
 }
@@ -783,16 +682,8 @@ void sl_intake_http_free(sl_intake_http *in)
     free(in->waits);
     free(in->closed);
     sl_buf_free(&in->inflated);
-    if (in->guard)
-        sl_httpconn_set_listener(in->guard, NULL);
-    if (in->http)
-        evhttp_free(in->http); /* closes the connections the guard watches */
-    sl_httpconn_free(in->guard);
-    if (in->admin_guard)
-        sl_httpconn_set_listener(in->admin_guard, NULL);
-    if (in->admin_http)
-        evhttp_free(in->admin_http);
-    sl_httpconn_free(in->admin_guard);
+    sl_intake_server_free(in->server);
+    sl_intake_server_free(in->admin);
     sl_auth_free(in->admin_auth);
     sl_buf_free(&in->answer);
     free(in);
