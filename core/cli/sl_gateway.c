@@ -25,7 +25,7 @@
 #include "sl_pieces.h"
 #include "sl_reload.h"
 #include "sl_reload_apply.h"
-#include "sl_reload_listen.h"
+#include "sl_reload_http.h"
 #include "sl_readyz.h"
 #include "sl_sdstatus.h"
 #include "sl_state.h"
@@ -47,7 +47,6 @@ typedef struct gateway {
     sl_intake_http *intake;
     sl_intake_tcp **tcp;        /* one per cfg->tcp listener */
     size_t ntcp;
-    SSL_CTX *http_tls;          /* owned; the HTTP intake's, or NULL */
     SSL_CTX **tcp_tls;          /* owned; per cfg->tcp listener, or NULL */
     struct event *sigint, *sigterm, *sighup, *drain_tick, *collect_tick;
     struct event *log_tick;     /* sl_log_tick every second */
@@ -68,7 +67,9 @@ typedef struct gateway {
     int stopping;
     int abandoned;
     sl_status_page *page;       /* GET / */
-    sl_reload_listen *listen;   /* owned: the HTTP intake's address now */
+    sl_reload_http *keys;       /* owned: the HTTP intake's keys and TLS
+                                   context now, and log_level */
+    int log_level_given;        /* --log-level: it wins over log_level */
 } gateway;
 
 static size_t undelivered(const gateway *g, int durable)
@@ -164,8 +165,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 static void status_text(void *arg, sl_buf *out)
 {
     const gateway *g = arg;
-    sl_buf_printf(out, "listening on %s:%d", sl_reload_listen_host(g->listen),
-                  sl_reload_listen_port(g->listen));
+    sl_buf_printf(out, "listening on %s", sl_reload_http_keys(g->keys)->listen);
     if (g->ntcp)
         sl_buf_printf(out, " and %zu TCP listener%s", g->ntcp,
                       g->ntcp == 1 ? "" : "s");
@@ -188,9 +188,9 @@ static void reload_end(gateway *g, int ok)
         g->reloads_ok++;
     else
         g->reloads_failed++;
-    sl_notify_ready("listening on %s:%d; %s", sl_reload_listen_host(g->listen),
-                    sl_reload_listen_port(g->listen), ok ? "configuration reloaded"
-                    : "reload failed, configuration unchanged");
+    sl_notify_ready("listening on %s; %s", sl_reload_http_keys(g->keys)->listen,
+                    ok ? "configuration reloaded"
+                       : "reload failed, configuration unchanged");
 }
 
 /* Free the configurations of earlier reloads that no batch needs now. */
@@ -221,7 +221,7 @@ static sl_config *reload_check(gateway *g, sl_reload_report *r)
             if (!g->closed[i])
                 running[n++] = sl_connector_conf_of(g->connectors[i]);
         sl_config now; /* cfg, but listening where the intake does */
-        sl_reload_listen_running(g->listen, g->cfg, &now);
+        sl_reload_http_running(g->keys, g->cfg, &now);
         next = sl_reload_check(&now, running, n, g->cfg->file, r, &problems);
         free(running);
     } else {
@@ -359,10 +359,13 @@ static size_t apply_added(gateway *g, const sl_config *next,
 }
 
 /* SIGHUP: read and check the configuration again. A configuration with
- * problems changes nothing (each problem is logged); a good one gives the
- * changed connectors their new configuration for what they take and cut
- * from now on; a changed `listen` moves the intake first (a failure there
- * fails it all). Other gateway keys wait for a restart. */
+ * problems changes nothing (each problem is logged); a good one is
+ * prepared (new addresses bound, TLS built again: a failure there fails
+ * it all) and then committed: the HTTP intake's keys and log_level, then
+ * the changed connectors' new configuration for what they take and cut
+ * from now on. The TCP listeners wait for a restart. */
+static int page_lines(gateway *g);
+
 static void on_reload(evutil_socket_t sig, short what, void *arg)
 {
     (void)sig;
@@ -380,20 +383,30 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
         return;
     }
     sl_log_info("reload", "reload: %s", sl_buf_cstr(&r.summary));
-    if (sl_reload_listen_apply(g->listen, g->intake, next) != 0) {
+    sl_config now;
+    sl_reload_http_running(g->keys, g->cfg, &now);
+    int others = r.gateway_changed && sl_reload_http_others(&now, next) != 0;
+    /* phase 1: bind every new address, build every TLS context; nothing
+     * the running gateway uses changes */
+    sl_reload_http_change *hc = NULL;
+    if (sl_reload_http_prepare(g->keys, g->intake, next, &hc) != 0) {
+        sl_reload_http_abort(hc);
         sl_reload_report_free(&r); /* nothing else changed either */
         collect(g);
         reload_end(g, 0);
         return;
     }
+    /* phase 2: commit, which cannot fail */
+    sl_reload_http_commit(g->keys, g->intake, hc);
+    sl_reload_apply_configs_keep(g->configs, next); /* the keys' */
+    if (!g->log_level_given)
+        sl_log_set_level((sl_log_level)next->log_level);
     sl_reload_apply(g->connectors, g->n, next, &r);
     apply_removed(g, next, &r);
     apply_added(g, next, &r);
-    sl_config now;
-    sl_reload_listen_running(g->listen, g->cfg, &now);
-    if (r.gateway_changed && sl_reload_listen_others(&now, next) != 0)
-        reload_warn("reload: gateway keys other than listen not applied "
-                    "until a restart");
+    page_lines(g);
+    if (others)
+        reload_warn("reload: tcp not applied until a restart");
     sl_reload_report_free(&r);
     collect(g);
     reload_end(g, 1);
@@ -430,9 +443,9 @@ static int gateway_metrics(void *arg, sl_buf *out)
         return -1;
     sl_metrics_tls views[1 + 64];
     size_t n = 0;
-    if (g->http_tls)
+    if (sl_reload_http_tls(g->keys))
         views[n++] = (sl_metrics_tls){
-            .listener = g->cfg->listen,
+            .listener = sl_reload_http_keys(g->keys)->listen,
             .handshake_failures = sl_intake_http_tls_failures(g->intake)};
     for (size_t i = 0; i < g->ntcp && n < sizeof views / sizeof views[0]; i++)
         if (g->tcp_tls[i])
@@ -462,6 +475,34 @@ static size_t page_connectors(void *arg, sl_connector *const **cs)
     return g->n;
 }
 
+/* The status page's listener lines from what runs now: at the start and
+ * after each reload's commit. 0, or -1 out of memory (the page keeps the
+ * lines it had). */
+static int page_lines(gateway *g)
+{
+    const sl_config *k = sl_reload_http_keys(g->keys), *cfg = g->cfg;
+    size_t n = 0, cap = 2 + cfg->ntcp;
+    char (*lines)[320] = calloc(cap, sizeof *lines);
+    const char **ptrs = calloc(cap, sizeof *ptrs);
+    int rc = -1;
+    if (lines && ptrs) {
+        snprintf(lines[n++], sizeof *lines, "http %s%s", k->listen,
+                 sl_reload_http_tls(g->keys) ? " (TLS)" : "");
+        if (k->admin_listen)
+            snprintf(lines[n++], sizeof *lines, "admin %s", k->admin_listen);
+        for (size_t i = 0; i < g->ntcp; i++)
+            snprintf(lines[n++], sizeof *lines, "tcp %s%s to %s",
+                     cfg->tcp[i].listen, g->tcp_tls[i] ? " (TLS)" : "",
+                     cfg->tcp[i].connector);
+        for (size_t i = 0; i < n; i++)
+            ptrs[i] = lines[i];
+        rc = sl_status_page_set_listeners(g->page, ptrs, n);
+    }
+    free(lines);
+    free(ptrs);
+    return rc;
+}
+
 /* sl_intake_http_page_fn */
 static int page_render(void *arg, sl_buf *out)
 {
@@ -473,37 +514,18 @@ static int page_render(void *arg, sl_buf *out)
  * -1 said on stderr. */
 static int start_page(gateway *g)
 {
-    const sl_config *cfg = g->cfg;
-    size_t n = 0, cap = 2 + cfg->ntcp;
-    char (*lines)[320] = calloc(cap, sizeof *lines);
-    const char **ptrs = calloc(cap, sizeof *ptrs);
-    int rc = -1;
-    if (lines && ptrs) {
-        snprintf(lines[n++], sizeof *lines, "http %s%s", cfg->listen,
-                 g->http_tls ? " (TLS)" : "");
-        if (cfg->admin_listen)
-            snprintf(lines[n++], sizeof *lines, "admin %s", cfg->admin_listen);
-        for (size_t i = 0; i < cfg->ntcp; i++)
-            snprintf(lines[n++], sizeof *lines, "tcp %s%s to %s",
-                     cfg->tcp[i].listen, g->tcp_tls[i] ? " (TLS)" : "",
-                     cfg->tcp[i].connector);
-        for (size_t i = 0; i < n; i++)
-            ptrs[i] = lines[i];
-        /* SLUICE_STATUS_SAMPLE_MS: shorter samples, for tests */
-        const char *ms = getenv("SLUICE_STATUS_SAMPLE_MS");
-        long v = ms ? strtol(ms, NULL, 10) : 0;
-        sl_status_page_info info = {
-            SL_VERSION, v >= 100 && v <= 600000 ? (unsigned)v : 0, ptrs, n};
-        if ((g->page = sl_status_page_new(g->base, &info, page_connectors, g)))
-            rc = 0;
-    }
-    free(lines);
-    free(ptrs);
-    if (rc != 0)
+    /* SLUICE_STATUS_SAMPLE_MS: shorter samples, for tests */
+    const char *ms = getenv("SLUICE_STATUS_SAMPLE_MS");
+    long v = ms ? strtol(ms, NULL, 10) : 0;
+    sl_status_page_info info = {
+        SL_VERSION, v >= 100 && v <= 600000 ? (unsigned)v : 0, NULL, 0};
+    if (!(g->page = sl_status_page_new(g->base, &info, page_connectors, g)) ||
+        page_lines(g) != 0) {
         fprintf(stderr, "sluice: out of memory\n");
-    else
-        sl_intake_http_set_page(g->intake, page_render, g);
-    return rc;
+        return -1;
+    }
+    sl_intake_http_set_page(g->intake, page_render, g);
+    return 0;
 }
 
 /* The TCP listeners of cfg->tcp, each with its TLS context, and the
@@ -592,8 +614,14 @@ static int start(gateway *g)
             return -1;
         }
     }
-    if (tls_ctx(&cfg->tls, "tls", &g->http_tls) != 0)
+    SSL_CTX *tls = NULL;
+    if (tls_ctx(&cfg->tls, "tls", &tls) != 0)
         return -1;
+    if (!(g->keys = sl_reload_http_new(cfg, tls))) {
+        SSL_CTX_free(tls);
+        fprintf(stderr, "sluice: out of memory\n");
+        return -1;
+    }
     sl_intake_http_opts opts = {
         .host = cfg->listen_host,
         .port = cfg->listen_port,
@@ -603,7 +631,7 @@ static int start(gateway *g)
         .max_connections = cfg->max_connections,
         .idle_timeout_s = cfg->idle_timeout_s,
         .request_timeout_s = cfg->request_timeout_s,
-        .tls = g->http_tls,
+        .tls = tls,
         .admin_host = cfg->admin_listen_host,
         .admin_port = cfg->admin_listen_port,
         .admin_keys = (const char *const *)cfg->admin_keys,
@@ -611,9 +639,7 @@ static int start(gateway *g)
     };
     g->intake = sl_intake_http_new(g->base, &opts, g->connectors, g->n, err,
                                    sizeof err);
-    if (g->intake && !(g->listen = sl_reload_listen_new(cfg)))
-        snprintf(err, sizeof err, "out of memory");
-    if (!g->listen) {
+    if (!g->intake) {
         fprintf(stderr, "sluice: %s\n", err);
         return -1;
     }
@@ -659,7 +685,7 @@ static void stop(gateway *g)
         sl_intake_tcp_free(g->tcp[i]);
     free(g->tcp);
     /* after the intakes whose connections use them */
-    SSL_CTX_free(g->http_tls);
+    sl_reload_http_free(g->keys);
     for (size_t i = 0; g->tcp_tls && i < g->cfg->ntcp; i++)
         SSL_CTX_free(g->tcp_tls[i]);
     free(g->tcp_tls);
@@ -670,7 +696,6 @@ static void stop(gateway *g)
         sl_connector_free(g->connectors[i]);
     free(g->connectors);
     free(g->closed);
-    sl_reload_listen_free(g->listen);
     sl_reload_apply_configs_free(g->configs); /* after the connectors using them */
     if (g->collect_tick)
         event_free(g->collect_tick);
@@ -721,11 +746,12 @@ static void notify_ready(gateway *g)
     sl_buf_free(&b);
 }
 
-int sl_gateway_run(const sl_config *cfg)
+int sl_gateway_run(const sl_config *cfg, int log_level_given)
 {
     gateway g;
     memset(&g, 0, sizeof g);
     g.cfg = cfg;
+    g.log_level_given = log_level_given;
     if (sl_state_check_locks(cfg, stderr) > 0) {
         fprintf(stderr, "sluice: not starting\n");
         return 2;

@@ -85,7 +85,7 @@ static int cmd_run(const char *path, int level_given)
         sl_config_free(cfg);
         return 1;
     }
-    int rc = sl_gateway_run(cfg);
+    int rc = sl_gateway_run(cfg, level_given);
     sl_log_flush(); /* the counts of repeated lines not summarised yet */
     sl_log_reset();
     curl_global_cleanup();

@@ -11,6 +11,7 @@
 struct sl_reload_configs {
     sl_config **cfgs; /* owned */
     size_t n, cap;
+    const sl_config *keep; /* not freed: the gateway keys run from it */
 };
 
 static sl_connector *find(sl_connector *const *cs, size_t n, const char *name)
@@ -73,6 +74,11 @@ int sl_reload_apply_configs_add(sl_reload_configs *l, sl_config *cfg)
     return 0;
 }
 
+void sl_reload_apply_configs_keep(sl_reload_configs *l, const sl_config *cfg)
+{
+    l->keep = cfg;
+}
+
 static int in_use(const sl_config *cfg, sl_connector *const *cs, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -87,7 +93,7 @@ size_t sl_reload_apply_configs_collect(sl_reload_configs *l, sl_connector *const
 {
     size_t kept = 0;
     for (size_t i = 0; i < l->n; i++) {
-        if (in_use(l->cfgs[i], cs, n))
+        if (l->cfgs[i] == l->keep || in_use(l->cfgs[i], cs, n))
             l->cfgs[kept++] = l->cfgs[i];
         else
             sl_config_free(l->cfgs[i]);

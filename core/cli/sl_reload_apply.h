@@ -33,6 +33,11 @@ void sl_reload_apply_configs_free(sl_reload_configs *l);
  * caller's). */
 int sl_reload_apply_configs_add(sl_reload_configs *l, sl_config *cfg);
 
+/* Keep cfg (one of the list, or another) from being freed by collect,
+ * whether a connector uses it or not: the gateway keys that run now are
+ * borrowed from it. One at a time; the one kept before is no longer. */
+void sl_reload_apply_configs_keep(sl_reload_configs *l, const sl_config *cfg);
+
 /* Free the configurations no connector of cs uses any more (after
  * sl_connector_collect of each). Returns how many stay. */
 size_t sl_reload_apply_configs_collect(sl_reload_configs *l, sl_connector *const *cs,

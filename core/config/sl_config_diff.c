@@ -190,7 +190,8 @@ int sl_config_diff_gateway(const sl_config *a, const sl_config *b,
              "limits", out, &n) != 0 ||
         note(tls_eq(&a->tls, &b->tls), "tls", out, &n) != 0 ||
         note(tcp_same, "tcp", out, &n) != 0 ||
-        note(admin_eq(a, b), "admin", out, &n) != 0)
+        note(admin_eq(a, b), "admin", out, &n) != 0 ||
+        note(a->log_level == b->log_level, "log_level", out, &n) != 0)
         return -1;
     return n;
 }

@@ -25,7 +25,7 @@ int sl_config_diff_schema(const sl_connector_conf *a,
                           const sl_connector_conf *b);
 
 /* Gateway keys, as sl_config_diff_connector: listen, state_dir, limits
- * (max_* and the timeouts), tls, tcp. Connectors are not compared. */
+ * (max_* and the timeouts), tls, tcp, admin, log_level. Connectors are not compared. */
 int sl_config_diff_gateway(const sl_config *a, const sl_config *b,
                            sl_buf *out);
 

@@ -65,6 +65,9 @@ struct sl_intake_http {
     sl_intake_http_page_fn page;   /* the status page; NULL: none (404) */
     void *page_arg;
     sl_intake_server *admin;  /* with admin_host: its own server */
+    sl_intake_server *retired; /* an admin server a reload dropped, kept
+                                  until another one is (or the end) for
+                                  the connections it has */
     sl_auth *admin_auth;      /* admin_keys; NULL: introspection is open */
     face faces[2];            /* [0] the intake's server, [1] admin's */
 };
@@ -526,6 +529,26 @@ static void on_request(struct evhttp_request *req, void *arg)
     }
 }
 
+/* opts' limits with their defaults: the guard's, evhttp's idle timeout,
+ * the inflated body's cap. */
+static void limits_of(const sl_intake_http_opts *opts, sl_httpconn_opts *g,
+                      unsigned *idle, size_t *max_inflated)
+{
+    *g = (sl_httpconn_opts){
+        .max_connections = opts->max_connections ? opts->max_connections : 1024,
+        .request_timeout_s = opts->request_timeout_s ? opts->request_timeout_s
+                                                     : 30,
+        .max_body_bytes = opts->max_body_bytes ? opts->max_body_bytes
+                                               : (size_t)8 << 20,
+        .max_header_bytes = opts->max_header_bytes ? opts->max_header_bytes
+                                                   : (size_t)64 << 10,
+        .tls = opts->tls,
+    };
+    *idle = opts->idle_timeout_s ? opts->idle_timeout_s : 60;
+    *max_inflated = opts->max_decompressed_bytes ? opts->max_decompressed_bytes
+                                                 : (size_t)64 << 20;
+}
+
 sl_intake_http *sl_intake_http_new(struct event_base *base,
                                    const sl_intake_http_opts *opts,
                                    sl_connector *const *connectors, size_t n,
@@ -541,8 +564,6 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
     in->n = n;
     sl_buf_init(&in->answer, 0);
     sl_buf_init(&in->inflated, 0);
-    in->max_inflated = opts->max_decompressed_bytes ? opts->max_decompressed_bytes
-                                                    : (size_t)64 << 20;
     if (!(in->waits = calloc(n ? n : 1, sizeof *in->waits)) ||
         !(in->closed = calloc(n ? n : 1, 1))) {
         snprintf(err, errlen, "out of memory");
@@ -553,19 +574,9 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
             snprintf(err, errlen, "too many intakes on one connector");
             goto fail;
         }
-    size_t max_body = opts->max_body_bytes ? opts->max_body_bytes
-                                           : (size_t)8 << 20;
-    size_t max_header = opts->max_header_bytes ? opts->max_header_bytes
-                                               : (size_t)64 << 10;
-    sl_httpconn_opts gopts = {
-        .max_connections = opts->max_connections ? opts->max_connections : 1024,
-        .request_timeout_s = opts->request_timeout_s ? opts->request_timeout_s
-                                                     : 30,
-        .max_body_bytes = max_body,
-        .max_header_bytes = max_header,
-        .tls = opts->tls,
-    };
-    unsigned idle = opts->idle_timeout_s ? opts->idle_timeout_s : 60;
+    sl_httpconn_opts gopts;
+    unsigned idle;
+    limits_of(opts, &gopts, &idle, &in->max_inflated);
     in->faces[0] = (face){in, opts->admin_host ? FACE_INTAKE : FACE_BOTH};
     in->faces[1] = (face){in, FACE_ADMIN};
     if (!(in->server = sl_intake_server_new(base, &gopts, idle, opts->host,
@@ -646,15 +657,103 @@ unsigned long long sl_intake_http_tls_failures(const sl_intake_http *in)
     return sl_httpconn_tls_failures(sl_intake_server_guard(in->server));
 }
 
-int sl_intake_http_move(sl_intake_http *in, const char *host, int port,
-                        char *err, size_t errlen)
+struct sl_intake_http_change {
+    sl_intake_server *server, *admin;  /* the intake's; the admin's now */
+    struct evhttp_bound_socket *fresh; /* the intake's new address */
+    struct evhttp_bound_socket *admin_fresh; /* on admin: its new one */
+    sl_intake_server *admin_new;       /* none -> some */
+    int admin_off;                     /* some -> none */
+    sl_auth *auth;                     /* NULL: introspection open */
+    sl_httpconn_opts gopts;
+    unsigned idle;
+    size_t max_inflated;
+};
+
+sl_intake_http_rc sl_intake_http_prepare(sl_intake_http *in,
+                                         const sl_intake_http_opts *opts,
+                                         int new_listen, int new_admin,
+                                         sl_intake_http_change **out,
+                                         char *err, size_t errlen)
 {
-    struct evhttp_bound_socket *fresh = NULL;
-    if (sl_intake_server_bind(in->server, host, port, &fresh, err,
-                              errlen) != 0)
-        return -1;
-    sl_intake_server_switch(in->server, fresh);
-    return 0;
+    sl_intake_http_change *c = calloc(1, sizeof *c);
+    *out = NULL;
+    if (!c || (opts->nadmin_keys && !(c->auth = sl_auth_new(
+                   opts->admin_keys, opts->nadmin_keys)))) {
+        sl_intake_http_abort(c);
+        snprintf(err, errlen, "out of memory");
+        return SL_INTAKE_HTTP_NOMEM;
+    }
+    c->server = in->server;
+    c->admin = in->admin;
+    limits_of(opts, &c->gopts, &c->idle, &c->max_inflated);
+    if (new_listen && sl_intake_server_bind(in->server, opts->host, opts->port,
+                                            &c->fresh, err, errlen) != 0) {
+        sl_intake_http_abort(c);
+        return SL_INTAKE_HTTP_LISTEN;
+    }
+    sl_httpconn_opts admin = c->gopts;
+    admin.max_connections = 64; /* probes and scrapers, not traffic */
+    int failed = 0;
+    if (new_admin && opts->admin_host && in->admin)
+        failed = sl_intake_server_bind(in->admin, opts->admin_host,
+                                       opts->admin_port, &c->admin_fresh, err,
+                                       errlen);
+    else if (new_admin && opts->admin_host)
+        failed = !(c->admin_new = sl_intake_server_new(
+                       in->base, &admin, c->idle, opts->admin_host,
+                       opts->admin_port, on_request, &in->faces[1], err,
+                       errlen));
+    else if (new_admin)
+        c->admin_off = in->admin != NULL;
+    if (failed) {
+        sl_intake_http_abort(c);
+        return SL_INTAKE_HTTP_ADMIN;
+    }
+    *out = c;
+    return SL_INTAKE_HTTP_OK;
+}
+
+void sl_intake_http_abort(sl_intake_http_change *c)
+{
+    if (!c)
+        return;
+    sl_intake_server_unbind(c->server, c->fresh);
+    if (c->admin_fresh)
+        sl_intake_server_unbind(c->admin, c->admin_fresh);
+    sl_intake_server_free(c->admin_new);
+    sl_auth_free(c->auth);
+    free(c);
+}
+
+void sl_intake_http_commit(sl_intake_http *in, sl_intake_http_change *c)
+{
+    sl_httpconn_opts admin = c->gopts;
+    admin.max_connections = 64;
+    /* the new limits and TLS first: a socket that retires still accepts
+     * what waits in its backlog */
+    sl_intake_server_set_limits(in->server, &c->gopts, c->idle);
+    if (in->admin)
+        sl_intake_server_set_limits(in->admin, &admin, c->idle);
+    if (c->fresh)
+        sl_intake_server_switch(in->server, c->fresh);
+    if (c->admin_fresh)
+        sl_intake_server_switch(in->admin, c->admin_fresh);
+    if (c->admin_new) {
+        in->admin = c->admin_new;
+        in->faces[0].kind = FACE_INTAKE;
+    }
+    if (c->admin_off) {
+        /* its open connections are served until another one retires */
+        sl_intake_server_close(in->admin, 1);
+        sl_intake_server_free(in->retired);
+        in->retired = in->admin;
+        in->admin = NULL;
+        in->faces[0].kind = FACE_BOTH;
+    }
+    sl_auth_free(in->admin_auth);
+    in->admin_auth = c->auth;
+    in->max_inflated = c->max_inflated;
+    free(c);
 }
 
 void sl_intake_http_close_listener(sl_intake_http *in)
@@ -684,6 +783,7 @@ void sl_intake_http_free(sl_intake_http *in)
     sl_buf_free(&in->inflated);
     sl_intake_server_free(in->server);
     sl_intake_server_free(in->admin);
+    sl_intake_server_free(in->retired);
     sl_auth_free(in->admin_auth);
     sl_buf_free(&in->answer);
     free(in);

@@ -103,12 +103,42 @@ unsigned long long sl_intake_http_tls_failures(const sl_intake_http *in);
 /* Stop listening and close every connection. Accepts NULL. */
 void sl_intake_http_free(sl_intake_http *in);
 
-/* Listen on host:port instead (a reload moved `listen`): the new address
- * listens before the old one stops accepting; connections the old one
- * accepted are served to their end. 0, or -1 with err set and the intake
- * still on its old address. Not after sl_intake_http_close_listener. */
-int sl_intake_http_move(sl_intake_http *in, const char *host, int port,
-                        char *err, size_t errlen);
+/* A reload's change of the intake, in two steps. */
+typedef struct sl_intake_http_change sl_intake_http_change;
+
+typedef enum sl_intake_http_rc {
+    SL_INTAKE_HTTP_OK = 0,
+    SL_INTAKE_HTTP_LISTEN, /* host:port cannot be bound */
+    SL_INTAKE_HTTP_ADMIN,  /* admin_host:admin_port cannot be bound */
+    SL_INTAKE_HTTP_NOMEM
+} sl_intake_http_rc;
+
+/* Prepare serving opts (every key as it is to be; host:port is a new
+ * address to bind when new_listen, admin_host:admin_port when new_admin
+ * — admin_host NULL then: the admin address goes): binds the new
+ * addresses, makes the admin server and the admin keys' digests. Nothing
+ * the intake serves changes, and nothing is accepted on the new
+ * addresses before sl_intake_http_commit (which must follow before the
+ * loop turns again, or sl_intake_http_abort). OK with *out set, or the
+ * failure with err set and *out NULL. Not after
+ * sl_intake_http_close_listener. opts->tls is borrowed from the commit
+ * on (the one before is no longer used for new connections then). */
+sl_intake_http_rc sl_intake_http_prepare(sl_intake_http *in,
+                                         const sl_intake_http_opts *opts,
+                                         int new_listen, int new_admin,
+                                         sl_intake_http_change **out,
+                                         char *err, size_t errlen);
+
+/* Apply c; cannot fail. The limits and TLS apply to connections
+ * accepted from now on (max_connections at once: above it the listener
+ * pauses, nothing is closed); an address that moved listens anew and the
+ * old one closes once its backlog is accepted, its connections served to
+ * their end; with a new admin address the intake's one answers 404 for
+ * introspection, without one it serves it again. Frees c. */
+void sl_intake_http_commit(sl_intake_http *in, sl_intake_http_change *c);
+
+/* Drop c unapplied (the new sockets closed). Accepts NULL. */
+void sl_intake_http_abort(sl_intake_http_change *c);
 
 /* Stop accepting connections (shutdown); connections already open are
  * still served, so answers already queued reach their clients. The

@@ -99,6 +99,30 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     sl_status_page_sample(arg, sl_time_wall_ms()); /* -1: next time */
 }
 
+static void listeners_free(char **l, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(l[i]);
+    free(l);
+}
+
+int sl_status_page_set_listeners(sl_status_page *p, const char *const *lines,
+                                 size_t n)
+{
+    char **l = calloc(n ? n : 1, sizeof *l);
+    for (size_t i = 0; l && i < n; i++)
+        if (!(l[i] = dup(lines[i]))) {
+            listeners_free(l, i);
+            return -1;
+        }
+    if (!l)
+        return -1;
+    listeners_free(p->listeners, p->nlisteners);
+    p->listeners = l;
+    p->nlisteners = n;
+    return 0;
+}
+
 sl_status_page *sl_status_page_new(struct event_base *base,
                                    const sl_status_page_info *info,
                                    sl_status_page_connectors_fn fn, void *arg)
@@ -110,13 +134,8 @@ sl_status_page *sl_status_page_new(struct event_base *base,
     p->list_arg = arg;
     p->started = sl_time_wall_ms();
     if (!(p->version = dup(info->version)) ||
-        (info->nlisteners &&
-         !(p->listeners = calloc(info->nlisteners, sizeof *p->listeners))))
+        sl_status_page_set_listeners(p, info->listeners, info->nlisteners) != 0)
         goto fail;
-    for (; p->nlisteners < info->nlisteners; p->nlisteners++)
-        if (!(p->listeners[p->nlisteners] =
-                  dup(info->listeners[p->nlisteners])))
-            goto fail;
     p->sample_ms = info->sample_ms ? info->sample_ms
                                    : SL_STATUS_PAGE_SAMPLE_S * 1000;
     struct timeval tv = {(time_t)(p->sample_ms / 1000),
@@ -147,9 +166,7 @@ void sl_status_page_free(sl_status_page *p)
     for (size_t i = 0; i < p->nrings; i++)
         series_free(p->rings[i]);
     free(p->rings);
-    for (size_t i = 0; i < p->nlisteners; i++)
-        free(p->listeners[i]);
-    free(p->listeners);
+    listeners_free(p->listeners, p->nlisteners);
     free(p->version);
     free(p);
 }

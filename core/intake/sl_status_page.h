@@ -45,6 +45,11 @@ sl_status_page *sl_status_page_new(struct event_base *base,
                                    sl_status_page_connectors_fn fn, void *arg);
 void sl_status_page_free(sl_status_page *p);
 
+/* The listener lines shown from now on (copied; a reload moved one).
+ * 0, or -1 out of memory (the lines before stay). */
+int sl_status_page_set_listeners(sl_status_page *p, const char *const *lines,
+                                 size_t n);
+
 /* Take one sample of every connector at wall time `now` (ms): a
  * connector seen for the first time starts a ring, one gone loses its
  * ring. 0, or -1 out of memory (the rings stay as they were). */
