@@ -177,7 +177,7 @@ const sl_config_key sl_config_gateway_keys[] = {
      .store = SL_CONFIG_STORE_INT, .off = GATEWAY_OFFSET(g.log_level),
      .def = 1, .choices = log_levels,
      .desc = "Lowest level logged by `sluice run`; its `--log-level` wins. "
-             "Read at the start (a reload keeps the running one). See "
+             "A reload applies it (the flag wins then too). See "
              "[Logs](operations.md#logs)."},
     {.name = "admin_listen", .kind = SL_CONFIG_STRING,
      .store = SL_CONFIG_STORE_STRING, .off = GATEWAY_OFFSET(g.admin_listen),
