@@ -622,21 +622,8 @@ static int start(gateway *g)
         fprintf(stderr, "sluice: out of memory\n");
         return -1;
     }
-    sl_intake_http_opts opts = {
-        .host = cfg->listen_host,
-        .port = cfg->listen_port,
-        .max_body_bytes = cfg->max_body_bytes,
-        .max_decompressed_bytes = cfg->max_decompressed_bytes,
-        .max_header_bytes = cfg->max_header_bytes,
-        .max_connections = cfg->max_connections,
-        .idle_timeout_s = cfg->idle_timeout_s,
-        .request_timeout_s = cfg->request_timeout_s,
-        .tls = tls,
-        .admin_host = cfg->admin_listen_host,
-        .admin_port = cfg->admin_listen_port,
-        .admin_keys = (const char *const *)cfg->admin_keys,
-        .nadmin_keys = cfg->nadmin_keys,
-    };
+    sl_intake_http_opts opts;
+    sl_reload_http_opts(cfg, tls, &opts);
     g->intake = sl_intake_http_new(g->base, &opts, g->connectors, g->n, err,
                                    sizeof err);
     if (!g->intake) {

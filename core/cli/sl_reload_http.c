@@ -96,7 +96,8 @@ int sl_reload_http_others(const sl_config *running, const sl_config *next)
     return n < 0 ? -1 : n > 0;
 }
 
-static void opts_of(const sl_config *c, SSL_CTX *tls, sl_intake_http_opts *o)
+void sl_reload_http_opts(const sl_config *c, SSL_CTX *tls,
+                         sl_intake_http_opts *o)
 {
     *o = (sl_intake_http_opts){
         .host = c->listen_host, .port = c->listen_port,
@@ -136,7 +137,7 @@ int sl_reload_http_prepare(sl_reload_http *l, sl_intake_http *in,
         return -1;
     }
     sl_intake_http_opts o;
-    opts_of(next, c->tls, &o);
+    sl_reload_http_opts(next, c->tls, &o);
     sl_intake_http_rc rc = sl_intake_http_prepare(
         in, &o, c->new_listen, c->new_admin, &c->in, err, sizeof err);
     if (rc == SL_INTAKE_HTTP_LISTEN)

@@ -41,6 +41,11 @@ void sl_reload_http_running(const sl_reload_http *l, const sl_config *cfg,
  * sl_reload_http_running) and next? 1, 0, or -1 out of memory. */
 int sl_reload_http_others(const sl_config *running, const sl_config *next);
 
+/* *o = the intake's options for c's keys, serving TLS with tls
+ * (borrowed). At the start and in prepare. */
+void sl_reload_http_opts(const sl_config *c, SSL_CTX *tls,
+                         sl_intake_http_opts *o);
+
 /* Phase 1: bind next's addresses that differ from l's, build next's TLS
  * context and admin keys. 0 with *out set, or -1 with the reason logged
  * (component reload) and nothing changed (*out NULL). */
