@@ -21,6 +21,7 @@ from pki import Pki  # noqa: E402
 from sluice_it import (SluiceTestCase, connector_lua, crm_record,  # noqa: E402
                        compact, free_port, lua_str, wait_until)
 from test_reload import log_msgs  # noqa: E402
+from test_reload_listen import post_on  # noqa: E402
 
 K1 = "admin-key-first-0123456789abcdef"
 K2 = "admin-key-second-fedcba9876543210"
@@ -58,6 +59,13 @@ def counts(port, key=None, tls=None):
     return {m.group(1): int(m.group(2)) for m in re.finditer(
         r'^sluice_config_reloads_total\{result="(\w+)"\} (\d+)$',
         body.decode(), re.M)}
+
+
+def metric(port, name):
+    st, body = get(port, "/metrics")
+    assert st == 200, (st, body)
+    m = re.search(r"^%s (\d+)$" % re.escape(name), body.decode(), re.M)
+    return int(m.group(1)) if m else None
 
 
 def tls_lua(cert, key):
@@ -195,6 +203,28 @@ class ReloadGatewayTest(SluiceTestCase):
         self.post_ok(1)
         wait_until(lambda: self.delivered() ==
                    sorted([r["id"] for r in big] + [1]))
+
+    def test_max_connections_lowered_closes_nothing(self):
+        a = free_port()
+        self.start(self.admin(a))
+        conns = [http.client.HTTPConnection("127.0.0.1", self.sl.port,
+                                            timeout=10) for _ in range(3)]
+        for i, c in enumerate(conns):
+            self.addCleanup(c.close)
+            self.assertEqual(post_on(c, [i + 1])[0], 200)
+        wait_until(lambda: metric(a, "sluice_http_connections") == 3)
+        self.reload(self.admin(a) + "  max_connections = 2,", port=a)
+        wait_until(lambda: metric(a, "sluice_http_accept_paused_total") == 1)
+        # the three open ones are still served
+        for i, c in enumerate(conns):
+            self.assertEqual(post_on(c, [i + 11])[0], 200)
+        self.assertEqual(metric(a, "sluice_http_connections"), 3)
+        # under the limit again, it accepts
+        conns[0].close()
+        conns[1].close()
+        wait_until(lambda: metric(a, "sluice_http_connections") == 1)
+        self.post_ok(21)
+        wait_until(lambda: self.delivered() == [1, 2, 3, 11, 12, 13, 21])
 
     def test_log_level_debug_applies(self):
         # the first attempt of each record fails: "delivered after 2
