@@ -48,6 +48,7 @@ typedef struct conn {
     int translated;         /* done: what is queued now is ours */
     int tls;              /* accepted while opts.tls was set */
     unsigned timeout_s;   /* request_timeout_s when it was accepted */
+    size_t max_body, max_header; /* evhttp's limits then (its own) */
     int handshaking;      /* TLS: the handshake is not done yet */
     long long accepted_ms;/* TLS: when it was accepted (the handshake's
                              clock) */
@@ -292,12 +293,11 @@ static void close_conn(conn *c)
 }
 
 /* The status and message of an answer evhttp gave with `status`. */
-static int explain(sl_httpconn *g, const conn *c, int status, char *msg,
-                   size_t len)
+static int explain(const conn *c, int status, char *msg, size_t len)
 {
-    if (status == 400 && c->head_bytes > g->o.max_header_bytes) {
+    if (status == 400 && c->head_bytes > c->max_header) {
         snprintf(msg, len, "the request line and headers are larger than "
-                 "max_header_bytes (%zu bytes)", g->o.max_header_bytes);
+                 "max_header_bytes (%zu bytes)", c->max_header);
         return 431;
     }
     if (status == 400) {
@@ -305,16 +305,15 @@ static int explain(sl_httpconn *g, const conn *c, int status, char *msg,
                  "header)");
         return 400;
     }
-    if (status == 413 && c->declared > (long long)g->o.max_body_bytes) {
+    if (status == 413 && c->declared > (long long)c->max_body) {
         snprintf(msg, len, "the request body (Content-Length %lld) is larger "
                  "than max_body_bytes (%zu bytes); nothing of it was "
-                 "accepted", c->declared, g->o.max_body_bytes);
+                 "accepted", c->declared, c->max_body);
         return 413;
     }
-    if (status == 413 && c->body_bytes > g->o.max_body_bytes) {
+    if (status == 413 && c->body_bytes > c->max_body) {
         snprintf(msg, len, "the request body is larger than max_body_bytes "
-                 "(%zu bytes); nothing of it was accepted",
-                 g->o.max_body_bytes);
+                 "(%zu bytes); nothing of it was accepted", c->max_body);
         return 413;
     }
     if (status == 413) { /* evhttp's word for a broken chunk as well */
@@ -360,7 +359,7 @@ static void translate(sl_httpconn *g, conn *c)
     if (sscanf(line, "HTTP/%d.%d %3d", &major, &minor, &status) != 3 ||
         status == 100)
         return;
-    status = explain(g, c, status, msg, sizeof msg);
+    status = explain(c, status, msg, sizeof msg);
     g->refused++;
     c->translated = 1; /* evhttp closes the connection after this answer */
     int blen = snprintf(body, sizeof body, "{\"error\":\"%s\"}\n", msg);
@@ -530,6 +529,8 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
     c->bev = bev;
     c->tls = g->o.tls != NULL;
     c->timeout_s = g->o.request_timeout_s;
+    c->max_body = g->o.max_body_bytes;
+    c->max_header = g->o.max_header_bytes;
     if (!(c->watch = evbuffer_add_cb(bufferevent_get_input(bev), on_input,
                                      c)) ||
         !(c->watch_out = evbuffer_add_cb(bufferevent_get_output(bev),
