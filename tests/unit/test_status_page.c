@@ -58,11 +58,36 @@ static void test_page_escapes_config_texts(void)
     sl_status_page_free(NULL);
 }
 
+/* A reload moved a listener: the page shows the lines set last. */
+static void test_set_listeners(void)
+{
+    const char *start[] = {"http 127.0.0.1:8080", "admin 127.0.0.1:9090"};
+    sl_status_page_info info = {"1.0", 0, start, 2};
+    sl_status_page *p = sl_status_page_new(NULL, &info, none, NULL);
+    CHECK(p != NULL);
+    const char *now[] = {"http 127.0.0.1:8081 (TLS)"};
+    CHECK(sl_status_page_set_listeners(p, now, 1) == 0);
+    sl_buf b;
+    sl_buf_init(&b, 0);
+    CHECK(sl_status_page_render(p, 1000, &b) == 0);
+    const char *s = sl_buf_cstr(&b);
+    CHECK_CONTAINS(s, "http 127.0.0.1:8081 (TLS)");
+    CHECK(strstr(s, "127.0.0.1:8080") == NULL);
+    CHECK(strstr(s, "admin 127.0.0.1:9090") == NULL);
+    CHECK(sl_status_page_set_listeners(p, NULL, 0) == 0);
+    sl_buf_reset(&b);
+    CHECK(sl_status_page_render(p, 1000, &b) == 0);
+    CHECK(strstr(sl_buf_cstr(&b), "127.0.0.1:8081") == NULL);
+    sl_buf_free(&b);
+    sl_status_page_free(p);
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
         {"escape", test_escape},
         {"page_escapes_config_texts", test_page_escapes_config_texts},
+        {"set_listeners", test_set_listeners},
         {NULL, NULL},
     };
     return sl_test_run(cases);
