@@ -13,7 +13,6 @@
 #include "sl_connector.h"
 #include "sl_http_client.h"
 #include "sl_intake_http.h"
-#include "sl_intake_tcp.h"
 #include "sl_intake_tls.h"
 #include "sl_buf.h"
 #include "sl_config_load.h"
@@ -22,10 +21,10 @@
 #include "sl_metrics.h"
 #include "sl_notify.h"
 #include "sl_pidfile.h"
-#include "sl_pieces.h"
 #include "sl_reload.h"
 #include "sl_reload_apply.h"
 #include "sl_reload_http.h"
+#include "sl_reload_tcp.h"
 #include "sl_readyz.h"
 #include "sl_sdstatus.h"
 #include "sl_state.h"
@@ -45,9 +44,7 @@ typedef struct gateway {
     sl_connector **connectors;
     size_t n;
     sl_intake_http *intake;
-    sl_intake_tcp **tcp;        /* one per cfg->tcp listener */
-    size_t ntcp;
-    SSL_CTX **tcp_tls;          /* owned; per cfg->tcp listener, or NULL */
+    sl_reload_tcp *tcp;         /* owned: the TCP listeners now */
     struct event *sigint, *sigterm, *sighup, *drain_tick, *collect_tick;
     struct event *log_tick;     /* sl_log_tick every second */
     unsigned char *closed;      /* per connector: removed by a reload (the
@@ -59,8 +56,6 @@ typedef struct gateway {
                                    gateway keys') */
     int pid_fd;                 /* <state_dir>/sluice.pid, held; or -1 */
     uint64_t reloads_ok, reloads_failed; /* SIGHUPs, by outcome */
-    sl_pieces *pieces; /* helper threads for TCP chunks, lent to the
-                          connectors the listeners feed */
     sl_notify_watchdog *watchdog; /* WATCHDOG=1 pings, when asked for */
     sl_sdstatus *sdstatus;        /* STATUS= refreshed while running */
     uint64_t drain_deadline;
@@ -153,8 +148,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
      * answers just queued reach their clients (new requests on them get
      * 503 "shutting down") */
     sl_intake_http_close_listener(g->intake);
-    for (size_t i = 0; i < g->ntcp; i++)
-        sl_intake_tcp_close_listener(g->tcp[i]);
+    sl_reload_tcp_close_listeners(g->tcp);
     g->drain_deadline = sl_time_mono_ms() + SL_GATEWAY_DRAIN_MS;
     struct timeval tv = {0, 50 * 1000};
     event_add(g->drain_tick, &tv);
@@ -166,9 +160,10 @@ static void status_text(void *arg, sl_buf *out)
 {
     const gateway *g = arg;
     sl_buf_printf(out, "listening on %s", sl_reload_http_keys(g->keys)->listen);
-    if (g->ntcp)
-        sl_buf_printf(out, " and %zu TCP listener%s", g->ntcp,
-                      g->ntcp == 1 ? "" : "s");
+    size_t ntcp = sl_reload_tcp_count(g->tcp);
+    if (ntcp)
+        sl_buf_printf(out, " and %zu TCP listener%s", ntcp,
+                      ntcp == 1 ? "" : "s");
     sl_buf_printf(out, "; ");
     sl_sdstatus_connectors(g->connectors, g->n, out);
 }
@@ -199,6 +194,7 @@ static void collect(gateway *g)
     for (size_t i = 0; i < g->n; i++)
         sl_connector_collect(g->connectors[i]);
     sl_reload_apply_configs_collect(g->configs, g->connectors, g->n);
+    sl_reload_tcp_collect(g->tcp); /* intakes whose last connection closed */
 }
 
 static void on_collect_tick(evutil_socket_t fd, short what, void *arg)
@@ -222,6 +218,7 @@ static sl_config *reload_check(gateway *g, sl_reload_report *r)
                 running[n++] = sl_connector_conf_of(g->connectors[i]);
         sl_config now; /* cfg, but listening where the intake does */
         sl_reload_http_running(g->keys, g->cfg, &now);
+        sl_reload_tcp_running(g->tcp, &now.tcp, &now.ntcp);
         next = sl_reload_check(&now, running, n, g->cfg->file, r, &problems);
         free(running);
     } else {
@@ -242,16 +239,6 @@ static sl_config *reload_check(gateway *g, sl_reload_report *r)
     return next;
 }
 
-/* Is connector i fed by a TCP listener? Its name, or NULL. */
-static const char *tcp_feeding(const gateway *g, size_t i)
-{
-    const char *name = sl_connector_name(g->connectors[i]);
-    for (size_t k = 0; k < g->cfg->ntcp; k++)
-        if (strcmp(g->cfg->tcp[k].connector, name) == 0)
-            return g->cfg->tcp[k].listen;
-    return NULL;
-}
-
 /* Close the intake to the running connectors `next` no longer has; open
  * it again to removed ones `next` has again (with their new conf).
  * Returns how many of r's added connectors that were not. */
@@ -264,11 +251,7 @@ static size_t apply_removed(gateway *g, const sl_config *next,
         sl_connector *c = g->connectors[i];
         const char *name = sl_connector_name(c);
         const sl_connector_conf *cc = sl_config_connector(next, name);
-        const char *tcp = tcp_feeding(g, i);
-        if (!cc && !g->closed[i] && tcp) {
-            reload_warn("connector %s: tcp %s feeds it: it stays until a "
-                        "restart", name, tcp);
-        } else if (!cc && !g->closed[i]) {
+        if (!cc && !g->closed[i]) {
             sl_intake_http_set_open(g->intake, c, 0);
             g->closed[i] = 1;
             reload_warn("connector %s removed: the intake answers 404 for "
@@ -363,7 +346,7 @@ static size_t apply_added(gateway *g, const sl_config *next,
  * prepared (new addresses bound, TLS built again: a failure there fails
  * it all) and then committed: the HTTP intake's keys and log_level, then
  * the changed connectors' new configuration for what they take and cut
- * from now on. The TCP listeners wait for a restart. */
+ * from now on, then the TCP listeners (sl_reload_tcp). */
 static int page_lines(gateway *g);
 
 static void on_reload(evutil_socket_t sig, short what, void *arg)
@@ -383,14 +366,14 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
         return;
     }
     sl_log_info("reload", "reload: %s", sl_buf_cstr(&r.summary));
-    sl_config now;
-    sl_reload_http_running(g->keys, g->cfg, &now);
-    int others = r.gateway_changed && sl_reload_http_others(&now, next) != 0;
     /* phase 1: bind every new address, build every TLS context; nothing
      * the running gateway uses changes */
     sl_reload_http_change *hc = NULL;
-    if (sl_reload_http_prepare(g->keys, g->intake, next, &hc) != 0) {
+    sl_reload_tcp_change *tc = NULL;
+    if (sl_reload_http_prepare(g->keys, g->intake, next, &hc) != 0 ||
+        sl_reload_tcp_prepare(g->tcp, next, &tc) != 0) {
         sl_reload_http_abort(hc);
+        sl_reload_tcp_abort(tc);
         sl_reload_report_free(&r); /* nothing else changed either */
         collect(g);
         reload_end(g, 0);
@@ -404,9 +387,14 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     sl_reload_apply(g->connectors, g->n, next, &r);
     apply_removed(g, next, &r);
     apply_added(g, next, &r);
+    /* after apply_added: a listener may feed a connector it added */
+    sl_reload_tcp_commit(g->tcp, tc, g->connectors, g->n);
     page_lines(g);
-    if (others)
-        reload_warn("reload: tcp not applied until a restart");
+    sl_config now;
+    sl_reload_http_running(g->keys, g->cfg, &now);
+    sl_reload_tcp_running(g->tcp, &now.tcp, &now.ntcp);
+    if (r.gateway_changed && sl_reload_http_others(&now, next) != 0)
+        reload_warn("reload: gateway keys not applied until a restart");
     sl_reload_report_free(&r);
     collect(g);
     reload_end(g, 1);
@@ -447,11 +435,8 @@ static int gateway_metrics(void *arg, sl_buf *out)
         views[n++] = (sl_metrics_tls){
             .listener = sl_reload_http_keys(g->keys)->listen,
             .handshake_failures = sl_intake_http_tls_failures(g->intake)};
-    for (size_t i = 0; i < g->ntcp && n < sizeof views / sizeof views[0]; i++)
-        if (g->tcp_tls[i])
-            views[n++] = (sl_metrics_tls){
-                .listener = g->cfg->tcp[i].listen,
-                .handshake_failures = sl_intake_tcp_tls_failures(g->tcp[i])};
+    n += sl_reload_tcp_tls_views(g->tcp, views + n,
+                                 sizeof views / sizeof views[0] - n);
     return n ? sl_metrics_prom(&sl_metrics_tls_table, views, n, out) : 0;
 }
 
@@ -461,7 +446,8 @@ static int ready_checks(void *arg, sl_buf *out)
     gateway *g = arg;
     sl_readyz_facts f = {
         .state_dir = g->cfg->state_dir, .connectors = g->connectors,
-        .n = g->n, .tcp_up = g->ntcp, .tcp_wanted = g->cfg->ntcp,
+        .n = g->n, .tcp_up = sl_reload_tcp_up(g->tcp),
+        .tcp_wanted = sl_reload_tcp_wanted(g->tcp),
         .stopping = g->stopping, .config_loaded = g->cfg != NULL,
     };
     return sl_readyz_checks(&f, out);
@@ -480,8 +466,8 @@ static size_t page_connectors(void *arg, sl_connector *const **cs)
  * lines it had). */
 static int page_lines(gateway *g)
 {
-    const sl_config *k = sl_reload_http_keys(g->keys), *cfg = g->cfg;
-    size_t n = 0, cap = 2 + cfg->ntcp;
+    const sl_config *k = sl_reload_http_keys(g->keys);
+    size_t n = 0, cap = 2 + sl_reload_tcp_count(g->tcp);
     char (*lines)[320] = calloc(cap, sizeof *lines);
     const char **ptrs = calloc(cap, sizeof *ptrs);
     int rc = -1;
@@ -490,10 +476,8 @@ static int page_lines(gateway *g)
                  sl_reload_http_tls(g->keys) ? " (TLS)" : "");
         if (k->admin_listen)
             snprintf(lines[n++], sizeof *lines, "admin %s", k->admin_listen);
-        for (size_t i = 0; i < g->ntcp; i++)
-            snprintf(lines[n++], sizeof *lines, "tcp %s%s to %s",
-                     cfg->tcp[i].listen, g->tcp_tls[i] ? " (TLS)" : "",
-                     cfg->tcp[i].connector);
+        for (size_t i = 0; i < sl_reload_tcp_count(g->tcp); i++)
+            sl_reload_tcp_describe(g->tcp, i, lines[n++], sizeof *lines);
         for (size_t i = 0; i < n; i++)
             ptrs[i] = lines[i];
         rc = sl_status_page_set_listeners(g->page, ptrs, n);
@@ -525,51 +509,6 @@ static int start_page(gateway *g)
         return -1;
     }
     sl_intake_http_set_page(g->intake, page_render, g);
-    return 0;
-}
-
-/* The TCP listeners of cfg->tcp, each with its TLS context, and the
- * helper threads that check their large chunks. -1 said on stderr. */
-static int start_tcp(gateway *g)
-{
-    char err[256];
-    const sl_config *cfg = g->cfg;
-    if (cfg->ntcp && (!(g->tcp = calloc(cfg->ntcp, sizeof *g->tcp)) ||
-                      !(g->tcp_tls = calloc(cfg->ntcp, sizeof *g->tcp_tls)))) {
-        fprintf(stderr, "sluice: out of memory\n");
-        return -1;
-    }
-    if (cfg->ntcp) {
-        /* the loop thread and up to 3 helpers check large TCP chunks */
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        unsigned helpers = cpus > 4 ? 3 : cpus > 1 ? (unsigned)cpus - 1 : 0;
-        if (helpers && !(g->pieces = sl_pieces_new(helpers, err, sizeof err)))
-            sl_log_warn("gateway", "TCP chunks are checked on the loop thread "
-                    "only: %s", err);
-    }
-    for (size_t i = 0; i < cfg->ntcp; i++) {
-        const sl_tcp_conf *tc = &cfg->tcp[i];
-        sl_connector *c = NULL;
-        for (size_t k = 0; k < g->n && !c; k++)
-            if (strcmp(sl_connector_name(g->connectors[k]), tc->connector) == 0)
-                c = g->connectors[k];
-        if (!c) {
-            fprintf(stderr, "sluice: tcp %s: no connector \"%s\"\n",
-                    tc->listen, tc->connector);
-            return -1;
-        }
-        sl_connector_set_pieces(c, g->pieces);
-        char what[32];
-        snprintf(what, sizeof what, "tcp[%zu].tls", i + 1);
-        if (tls_ctx(&tc->tls, what, &g->tcp_tls[i]) != 0)
-            return -1;
-        if (!(g->tcp[i] = sl_intake_tcp_new(g->base, tc, c, g->tcp_tls[i], err,
-                                            sizeof err))) {
-            fprintf(stderr, "sluice: %s\n", err);
-            return -1;
-        }
-        g->ntcp++;
-    }
     return 0;
 }
 
@@ -632,7 +571,12 @@ static int start(gateway *g)
     }
     sl_intake_http_set_metrics(g->intake, gateway_metrics, g);
     sl_intake_http_set_ready(g->intake, ready_checks, g);
-    if (start_tcp(g) != 0 || start_page(g) != 0)
+    if (!(g->tcp = sl_reload_tcp_new(g->base, cfg, g->connectors, g->n, err,
+                                      sizeof err))) {
+        fprintf(stderr, "sluice: %s\n", err);
+        return -1;
+    }
+    if (start_page(g) != 0)
         return -1;
     g->sigint = evsignal_new(g->base, SIGINT, on_signal, g);
     g->sigterm = evsignal_new(g->base, SIGTERM, on_signal, g);
@@ -668,14 +612,9 @@ static void stop(gateway *g)
 {
     sl_intake_http_free(g->intake);
     sl_status_page_free(g->page);
-    for (size_t i = 0; i < g->ntcp; i++)
-        sl_intake_tcp_free(g->tcp[i]);
-    free(g->tcp);
-    /* after the intakes whose connections use them */
+    sl_reload_tcp_stop(g->tcp); /* before the connectors they feed */
+    /* after the intake whose connections use them */
     sl_reload_http_free(g->keys);
-    for (size_t i = 0; g->tcp_tls && i < g->cfg->ntcp; i++)
-        SSL_CTX_free(g->tcp_tls[i]);
-    free(g->tcp_tls);
     /* the HTTP client goes first: it cancels transfers whose callbacks
      * point into the connectors' batches */
     sl_http_client_free(g->http);
@@ -686,7 +625,7 @@ static void stop(gateway *g)
     sl_reload_apply_configs_free(g->configs); /* after the connectors using them */
     if (g->collect_tick)
         event_free(g->collect_tick);
-    sl_pieces_free(g->pieces); /* after the connectors that borrowed it */
+    sl_reload_tcp_free(g->tcp); /* its threads: after the connectors */
     if (g->sigint)
         event_free(g->sigint);
     if (g->sigterm)
@@ -762,10 +701,7 @@ int sl_gateway_run(const sl_config *cfg, int log_level_given)
                     cfg->connectors[i].url);
         for (size_t i = 0; i < g.n; i++)
             log_proxy(&cfg->connectors[i]);
-        for (size_t i = 0; i < g.ntcp; i++)
-            sl_log_info("gateway", "tcp %s -> connector %s (NDJSON%s)",
-                    cfg->tcp[i].listen, cfg->tcp[i].connector,
-                    cfg->tcp[i].ack ? ", ack" : "");
+        sl_reload_tcp_log_start(g.tcp);
         /* every listener is bound and listening: connections wait in
          * their backlogs until the loop runs, right after */
         notify_ready(&g);

@@ -149,6 +149,13 @@ int sl_config_diff_connector(const sl_connector_conf *a,
     return n;
 }
 
+static int tcp_eq(const sl_tcp_conf *a, const sl_tcp_conf *b);
+
+int sl_config_diff_tcp(const sl_tcp_conf *a, const sl_tcp_conf *b)
+{
+    return !tcp_eq(a, b);
+}
+
 static int tcp_eq(const sl_tcp_conf *a, const sl_tcp_conf *b)
 {
     return str_eq(a->listen, b->listen) && str_eq(a->connector, b->connector) &&

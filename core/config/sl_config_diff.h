@@ -29,4 +29,8 @@ int sl_config_diff_schema(const sl_connector_conf *a,
 int sl_config_diff_gateway(const sl_config *a, const sl_config *b,
                            sl_buf *out);
 
+/* Does TCP listener a differ from b in any key (listen, connector, ack,
+ * allow, limits, timeouts, tls paths)? 1 or 0. */
+int sl_config_diff_tcp(const sl_tcp_conf *a, const sl_tcp_conf *b);
+
 #endif

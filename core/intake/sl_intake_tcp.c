@@ -3,9 +3,7 @@
  * are handed on in place). */
 #include "sl_intake_tcp.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -16,11 +14,10 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 
-#include "sl_addr.h"
 #include "sl_buf.h"
 #include "sl_log.h"
+#include "sl_intake_tcp_conf.h"
 #include "sl_tlsio.h"
 
 #define CHUNK_MAX (256u << 10) /* bytes of whole lines handed on at once:
@@ -71,15 +68,14 @@ typedef struct conn {
 
 struct sl_intake_tcp {
     struct event_base *base;
-    const sl_tcp_conf *conf;
+    sl_intake_tcp_conf *own;   /* its settings, owned */
+    const sl_tcp_conf *conf;   /* in own */
     sl_connector *c;
-    struct evconnlistener *listener;
-    sl_cidr *allow;
-    size_t nallow;
+    sl_intake_tcp_listen *listener; /* owned; NULL: none */
     conn *conns;
     size_t nconns;
     uint64_t refused;          /* connections turned away, for the log */
-    SSL_CTX *tls;              /* borrowed; NULL: plain */
+    SSL_CTX *tls;              /* a reference held; NULL: plain */
     unsigned long long tls_failed; /* handshakes failed or timed out */
 };
 
@@ -87,35 +83,6 @@ static void process(conn *k);
 static void conn_free(conn *k);
 static void conn_finish(conn *k);
 static void watch_line(conn *k);
-
-/* ---- allowed peers ------------------------------------------------------ */
-
-static int allowed(const sl_intake_tcp *t, const struct sockaddr *sa)
-{
-    for (size_t i = 0; i < t->nallow; i++)
-        if (sl_addr_cidr_match(&t->allow[i], sa))
-            return 1;
-    return 0;
-}
-
-static void peer_name(const struct sockaddr *sa, char *out, size_t n)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-    int port = 0;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
-        port = ntohs(s4->sin_port);
-        snprintf(out, n, "%s:%d", host, port);
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
-        port = ntohs(s6->sin6_port);
-        snprintf(out, n, "[%s]:%d", host, port);
-    } else {
-        snprintf(out, n, "?");
-    }
-}
 
 /* ---- acks --------------------------------------------------------------- */
 
@@ -658,8 +625,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
     (void)socklen;
     sl_intake_tcp *t = arg;
     char peer[INET6_ADDRSTRLEN + 8];
-    peer_name(sa, peer, sizeof peer);
-    const char *why = !allowed(t, sa) ? "not in allow"
+    sl_intake_tcp_conf_peer(sa, peer, sizeof peer);
+    const char *why = !sl_intake_tcp_conf_allows(t->own, sa) ? "not in allow"
                       : t->nconns >= t->conf->max_connections
                           ? "max_connections open" : NULL;
     if (why) {
@@ -718,68 +685,87 @@ sl_intake_tcp *sl_intake_tcp_new(struct event_base *base,
                                  SSL_CTX *tls, char *err, size_t errlen)
 {
     sl_intake_tcp *t = calloc(1, sizeof *t);
-    if (!t) {
+    if (!t || !(t->own = sl_intake_tcp_conf_new(conf))) {
         snprintf(err, errlen, "out of memory");
-        return NULL;
+        goto fail;
     }
-    t->tls = tls;
     t->base = base;
-    t->conf = conf;
-    t->c = c;
-    struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
-                             .ai_socktype = SOCK_STREAM}, *ai = NULL;
-    char port[16];
-    snprintf(port, sizeof port, "%d", conf->port);
-    if (!(t->allow = calloc(conf->nallow ? conf->nallow : 1, sizeof *t->allow))) {
-        snprintf(err, errlen, "out of memory");
-        goto fail;
-    }
-    for (size_t i = 0; i < conf->nallow; i++)
-        if (sl_addr_parse_cidr(conf->allow[i], strlen(conf->allow[i]),
-                               &t->allow[t->nallow]) == 0)
-            t->nallow++;
-    int rc = getaddrinfo(conf->host, port, &hints, &ai);
-    if (rc != 0) {
-        snprintf(err, errlen, "tcp %s: %s", conf->listen, gai_strerror(rc));
-        goto fail;
-    }
-    t->listener = evconnlistener_new_bind(
-        base, on_accept, t,
-        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, -1,
-        ai->ai_addr, (int)ai->ai_addrlen);
-    freeaddrinfo(ai);
-    if (!t->listener) {
-        snprintf(err, errlen, "cannot listen on %s (tcp): %s", conf->listen,
-                 strerror(errno));
-        goto fail;
-    }
+    t->conf = sl_intake_tcp_conf_get(t->own);
     if (sl_connector_add_durable_cb(c, on_durable, t) != 0) {
-        snprintf(err, errlen, "too many intakes on connector %s", conf->connector);
+        snprintf(err, errlen, "too many intakes on connector %s",
+                 conf->connector);
         goto fail;
     }
+    t->c = c;
+    sl_intake_tcp_set_tls(t, tls);
     return t;
 fail:
     sl_intake_tcp_free(t);
     return NULL;
 }
 
+void sl_intake_tcp_set_tls(sl_intake_tcp *t, SSL_CTX *tls)
+{
+    /* connections accepted before hold their own reference (SSL_new) */
+    if (tls)
+        SSL_CTX_up_ref(tls);
+    SSL_CTX_free(t->tls);
+    t->tls = tls;
+}
+
+void sl_intake_tcp_take(sl_intake_tcp *t, sl_intake_tcp_listen *l)
+{
+    sl_intake_tcp_listen_free(t->listener);
+    t->listener = l;
+    sl_intake_tcp_listen_serve(l, on_accept, t);
+}
+
+sl_intake_tcp_listen *sl_intake_tcp_give(sl_intake_tcp *t)
+{
+    sl_intake_tcp_listen *l = t->listener;
+    t->listener = NULL;
+    return l;
+}
+
+void sl_intake_tcp_retire(sl_intake_tcp *t)
+{
+    if (t->listener)
+        sl_intake_tcp_listen_retire(t->listener);
+}
+
 void sl_intake_tcp_close_listener(sl_intake_tcp *t)
 {
-    if (t && t->listener) {
-        evconnlistener_free(t->listener);
-        t->listener = NULL;
-    }
+    if (t && t->listener)
+        sl_intake_tcp_listen_close(t->listener);
+}
+
+int sl_intake_tcp_listening(const sl_intake_tcp *t)
+{
+    return t->listener && sl_intake_tcp_listen_up(t->listener);
+}
+
+int sl_intake_tcp_done(const sl_intake_tcp *t)
+{
+    return (!t->listener || !sl_intake_tcp_listen_open(t->listener)) &&
+           t->nconns == 0;
+}
+
+const sl_tcp_conf *sl_intake_tcp_settings(const sl_intake_tcp *t)
+{
+    return t->conf;
 }
 
 void sl_intake_tcp_free(sl_intake_tcp *t)
 {
     if (!t)
         return;
-    sl_connector_remove_durable_cb(t->c, on_durable, t);
-    sl_intake_tcp_close_listener(t);
+    if (t->c)
+        sl_connector_remove_durable_cb(t->c, on_durable, t);
+    sl_intake_tcp_listen_free(t->listener);
     while (t->conns)
         conn_free(t->conns);
-    free(t->allow);
+    SSL_CTX_free(t->tls);
+    sl_intake_tcp_conf_free(t->own);
     free(t);
 }
 

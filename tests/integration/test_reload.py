@@ -406,7 +406,7 @@ class RemoveTest(SluiceTestCase):
                       log_msgs(sl))
         self.assertEqual(sl.sigterm()[0], 0)
 
-    def test_connector_a_tcp_listener_feeds_stays(self):
+    def test_connector_goes_with_the_tcp_listener_feeding_it(self):
         dest = self.start_destination()
         url = dest.url + "/in"
         tport = free_port()
@@ -422,10 +422,13 @@ class RemoveTest(SluiceTestCase):
         os.unlink(sl.connector_path("crm"))
         sl.proc.send_signal(signal.SIGHUP)
         wait_until(lambda: reload_counts(sl).get("ok") == 1)
-        self.assertTrue(any("tcp 127.0.0.1:%d feeds it" % tport in m
-                            for m in log_msgs(sl)), log_msgs(sl))
-        self.assertEqual(sl.post("crm", [crm_record(1)])[0], 200)
+        self.assertIn("reload: tcp 127.0.0.1:%d closed (0 open connections "
+                      "are served to their end)" % tport, log_msgs(sl))
+        self.assertEqual(sl.post("crm", [crm_record(1)])[0], 404)
+        self.assertTrue(os.path.isdir(os.path.join(sl.dir, "var", "crm")))
+        self.assertEqual(sl.post("keep", [crm_record(1)])[0], 200)
         wait_until(lambda: len(dest.records()) == 1)
+        self.assertEqual(sl.sigterm()[0], 0)
 
 
 class PidFileTest(SluiceTestCase):
