@@ -9,6 +9,7 @@ while SIGHUPs arrive) every acknowledged record reaches the destination
 and no client sees a refused connection or a 5xx. Applying a changed
 configuration without a restart is a later step."""
 
+import http.client
 import json
 import os
 import re
@@ -534,26 +535,59 @@ class ReloadUnderLoadTest(SluiceTestCase):
     or a 5xx, and requests cut after a reload carry its headers."""
 
     def test_clients_never_notice_a_reload(self):
+        """Two HTTP clients (one kept alive on the first address, one
+        connecting anew per request) and two TCP clients (one connection
+        kept on the first address, one reconnecting every few lines) post
+        while five SIGHUPs arrive: a header added with a connector, a schema
+        change (refused), a broken file, the header and connector gone, and
+        both `listen` and the TCP listener moved. A client that connects
+        anew tries the new address first and the old one when it refuses:
+        it must always find one listening."""
         self.dest = self.start_destination()
         url = self.dest.url + "/in"
-        tport = free_port()
-        sl = self.start_sluice(
-            {"crm": connector_lua("crm", url)},
-            gateway_extra='  tcp = { { listen = "127.0.0.1:%d", connector = '
-            '"crm", ack = true } },' % tport)
+        tport, tport2, hport2 = free_port(), free_port(), free_port()
+        tcp_conf = ('  tcp = { { listen = "127.0.0.1:%d", connector = '
+                    '"crm", ack = true } },')
+        sl = self.start_sluice({"crm": connector_lua("crm", url)},
+                               gateway_extra=tcp_conf % tport)
+        hport = sl.port
         stop = threading.Event()
         acked, problems = [], []
         lock = threading.Lock()
 
-        def http_client(base):
-            i = base
-            while not stop.is_set():
+        def connect_any(ports, make):
+            """make(port) on the first port that does not refuse."""
+            for port in ports:
                 try:
-                    st, ans, _ = sl.post("crm", [crm_record(i), crm_record(i + 1)])
-                except OSError as e:
+                    return make(port)
+                except ConnectionRefusedError:
+                    continue
+            raise ConnectionRefusedError("every one of %s refused" % (ports,))
+
+        def new_http(port):
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            c.connect()
+            return c
+
+        def http_client(base, kept):
+            i, conn = base, None
+            while not stop.is_set():
+                body = json.dumps([crm_record(i), crm_record(i + 1)])
+                try:
+                    if conn is None:
+                        conn = connect_any([hport] if kept else [hport2, hport],
+                                           new_http)
+                    conn.request("POST", "/v1/connectors/crm/records", body,
+                                 {"Content-Type": "application/json"})
+                    resp = conn.getresponse()
+                    st, ans = resp.status, json.loads(resp.read())
+                except (OSError, http.client.HTTPException, ValueError) as e:
                     with lock:
                         problems.append("http %r" % e)
                     return
+                if not kept:
+                    conn.close()
+                    conn = None
                 with lock:
                     if st == 200 and ans["accepted"] == 2:
                         acked.extend([(i, time.monotonic()),
@@ -561,31 +595,50 @@ class ReloadUnderLoadTest(SluiceTestCase):
                     else:
                         problems.append("http %s %s" % (st, ans))
                 i += 2
+            if conn is not None:
+                conn.close()
 
-        def tcp_client(base):
+        def tcp_client(base, kept):
+            i = base
             try:
-                s = socket.create_connection(("127.0.0.1", tport), timeout=10)
-                f = s.makefile("rb")
-                i = base
                 while not stop.is_set():
-                    s.sendall(compact(crm_record(i)) + b"\n")
-                    answer = f.readline()
-                    with lock:
-                        if answer == b"ok\n":
-                            acked.append((i, time.monotonic()))
-                        else:
-                            problems.append("tcp %r" % answer)
-                            return
-                    i += 1
-                s.close()
+                    s = connect_any(
+                        [tport] if kept else [tport2, tport],
+                        lambda p: socket.create_connection(("127.0.0.1", p),
+                                                           timeout=10))
+                    f = s.makefile("rb")
+                    for _ in range(10**9 if kept else 10):
+                        if stop.is_set():
+                            break
+                        s.sendall(compact(crm_record(i)) + b"\n")
+                        answer = f.readline()
+                        with lock:
+                            if answer == b"ok\n":
+                                acked.append((i, time.monotonic()))
+                            else:
+                                problems.append("tcp %r" % answer)
+                                return
+                        i += 1
+                    f.close()
+                    s.close()
             except OSError as e:
                 with lock:
                     problems.append("tcp %r" % e)
 
-        threads = [threading.Thread(target=http_client, args=(b,))
-                   for b in (1000000, 2000000)]
-        threads += [threading.Thread(target=tcp_client, args=(b,))
-                    for b in (3000000, 4000000)]
+        def metrics_port():
+            """Where the intake answers now (the move is in progress)."""
+            return connect_any([hport2, hport], lambda p: (
+                socket.create_connection(("127.0.0.1", p), timeout=1).close(),
+                p)[1])
+
+        def counts(result):
+            sl.port = metrics_port()
+            return reload_counts(sl).get(result, 0)
+
+        threads = [threading.Thread(target=http_client, args=(b, k))
+                   for b, k in ((1000000, True), (2000000, False))]
+        threads += [threading.Thread(target=tcp_client, args=(b, k))
+                    for b, k in ((3000000, True), (4000000, False))]
         for t in threads:
             t.start()
         try:
@@ -599,12 +652,13 @@ class ReloadUnderLoadTest(SluiceTestCase):
                 (connector_lua("crm", url, schema=schema), "ok"),
                 ("return {", "failed"),
                 (good, "ok"),
+                (good, "ok"),  # and the gateway file moves both listeners
             ]
             sent, done = [], []
             extra = sl.connector_path("extra")
             for k, (src, result) in enumerate(steps):
                 time.sleep(0.3)
-                before = reload_counts(sl).get(result, 0)
+                before = counts(result)
                 with open(crm, "w") as f:
                     f.write(src)
                 if k == 0:  # a connector added with the header
@@ -612,9 +666,13 @@ class ReloadUnderLoadTest(SluiceTestCase):
                         f.write(connector_lua("extra", url + "?c=extra"))
                 if k == 3:  # and removed with the header's going
                     os.unlink(extra)
+                if k == 4:
+                    sl.port, sl.gateway_extra = hport2, tcp_conf % tport2
+                    sl.write()
+                    sl.port = hport
                 sent.append(time.monotonic())
                 sl.proc.send_signal(signal.SIGHUP)
-                wait_until(lambda: reload_counts(sl).get(result, 0) == before + 1)
+                wait_until(lambda: counts(result) == before + 1)
                 done.append(time.monotonic())
                 if k == 0:
                     st, ans, _ = sl.post("extra", [crm_record(9000000)])
@@ -622,16 +680,30 @@ class ReloadUnderLoadTest(SluiceTestCase):
                 if k == 3:
                     self.assertEqual(sl.post("extra", [crm_record(9000001)])[0],
                                      404)
-            time.sleep(0.3)
+            time.sleep(0.5)
         finally:
             stop.set()
             for t in threads:
                 t.join(30)
         self.assertEqual(problems, [])
         self.assertGreater(len(acked), 100)
-        want = sorted(i for i, _ in acked) + [9000000]
+        moved = [i for i, t in acked if t > done[4]]
+        for base in (1000000, 2000000, 3000000, 4000000):
+            # every client, the kept connections on the old addresses too,
+            # was still acknowledged after the move
+            self.assertTrue(any(base <= i < base + 1000000 for i in moved),
+                            base)
+        # the old addresses take no new connection now; the new ones do
+        for old in (hport, tport):
+            wait_until(lambda: refuses(old), msg="port %d closed" % old)
+        sl.port = hport2
+        self.assertEqual(sl.post("crm", [crm_record(9000002)])[0], 200)
+        socket.create_connection(("127.0.0.1", tport2), timeout=5).close()
+        want = sorted(i for i, _ in acked) + [9000000, 9000002]
         wait_until(lambda: set(want) <= set(r["id"] for r in self.dest.records()),
                    timeout=30, msg="every acknowledged record delivered")
+        ids = [r["id"] for r in self.dest.records()]
+        self.assertEqual(len(ids), len(set(ids)), "a record twice")
         self.assertTrue(sl.alive())
         # which header the request of each record carried
         header, arrived = {}, {}
@@ -653,6 +725,13 @@ class ReloadUnderLoadTest(SluiceTestCase):
         self.assertGreater(checked[0], 10)
         self.assertGreater(checked[1], 10)
 
+
+def refuses(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return False
+    except ConnectionRefusedError:
+        return True
 
 if __name__ == "__main__":
     unittest.main()
