@@ -36,8 +36,8 @@ sl_reload_tcp *sl_reload_tcp_new(struct event_base *base, const sl_config *cfg,
 
 /* Phase 1 of a reload to `next` (borrowed until commit or abort): bind
  * the addresses of next->tcp no listener has, build every TLS context.
- * 0 with *out the change (NULL when... never: always set on 0), or -1
- * with the reason logged (component reload) and nothing changed. */
+ * 0 with *out the change (for commit or abort), or -1 with *out NULL,
+ * the reason logged (component reload) and nothing changed. */
 int sl_reload_tcp_prepare(sl_reload_tcp *s, const sl_config *next,
                           sl_reload_tcp_change **out);
 
