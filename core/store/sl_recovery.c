@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sl_log.h"
+#include "sl_time.h"
 
 uint64_t sl_recovery_new_epoch(void)
 {
@@ -148,6 +149,18 @@ int sl_recovery_run(const char *spool_dir, sl_progress *prog,
     r->records = cnt.records;
     r->bytes = cnt.bytes;
     check_positions(name, r);
+    if (!(r->arr = sl_arrivals_open(spool_dir, r->end, sl_time_mono_ms(),
+                                    sl_time_wall_ms(), err, errlen))) {
+        sl_recovery_free(r);
+        return -1;
+    }
+    for (size_t i = 0; i < r->ncuts; i++) /* 1 (unknown) without a mark */
+        r->cuts[i].ms = sl_arrivals_at(r->arr, r->cuts[i].start);
+    if (r->records || r->ncuts)
+        sl_log_info("spool", "%s: recovered %" PRIu64 " undelivered records "
+                    "(%" PRIu64 " bytes) and %zu batch%s that %s in flight",
+                    name, r->records, r->bytes, r->ncuts,
+                    r->ncuts == 1 ? "" : "es", r->ncuts == 1 ? "was" : "were");
     return 0;
 }
 
@@ -156,6 +169,8 @@ void sl_recovery_free(sl_recovery *r)
     free(r->segs);
     r->segs = NULL;
     r->nsegs = 0;
+    sl_arrivals_close(r->arr);
+    r->arr = NULL;
 }
 
 int sl_recovery_inspect(const char *dir, uint64_t *records, uint64_t *bytes,

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sl_arrivals.h"
 #include "sl_progress.h"
 #include "sl_segment.h"
 
@@ -28,10 +29,14 @@ typedef struct sl_recovery {
     sl_cut cuts[SL_PROGRESS_MAX_CUTS]; /* outstanding batches that
                                    can still be read, in cut order */
     size_t ncuts;
+    sl_arrivals *arr;           /* the arrival marks (sl_arrivals), open;
+                                   the cuts' ms are theirs. Owned: the
+                                   caller takes it or sl_recovery_free */
 } sl_recovery;
 
 /* Recover the spool directory `spool_dir` (its segments; the progress
- * file open as prog) into *r, cutting the torn tail of the last segment.
+ * file open as prog; the arrival marks) into *r, cutting the torn tail of
+ * the last segment, and log what is left to deliver.
  * `name` (the connector's) prefixes the log lines. 0, or -1 with a message
  * in err and *r holding nothing to free. */
 int sl_recovery_run(const char *spool_dir, sl_progress *prog,

@@ -32,6 +32,7 @@
 
 #include <event2/event.h>
 
+#include "sl_arrivals.h"
 #include "sl_fs.h"
 #include "sl_log.h"
 #include "sl_progress.h"
@@ -86,6 +87,7 @@ struct sl_spool {
     size_t nrcuts, rcut_next;
 
     sl_progress *prog;          /* <dir>/progress */
+    sl_arrivals *arr;           /* <dir>/arrivals; NULL in memory */
     int prog_dirty;
 
     sl_syncer *sy;              /* NULL without a loop */
@@ -336,6 +338,7 @@ static void delete_behind(sl_spool *s)
                 sl_log_warn("spool", "%s: cannot delete %s: %s", s->name, path,
                         strerror(errno));
     }
+    sl_arrivals_trim(s->arr, ack);
     sl_segment_reader_dropped(s->rd, drop);
     memmove(s->segs, s->segs + drop, (s->nsegs - drop) * sizeof *s->segs);
     s->nsegs -= drop;
@@ -349,14 +352,16 @@ static void flush(sl_spool *s)
     int failed = s->wq_head && write_pending(s) != 0;
     if (!s->disk)
         return;
-    int prog = 0;
+    int prog = 0, arr = sl_arrivals_write(s->arr, s->write_lsn);
     if (s->prog_dirty && prog_write(s) == 0) {
         prog = 1;
         delete_behind(s);
     }
     if (s->o.durability == SL_DURABILITY_FSYNC) {
-        if (s->write_lsn > before || s->new_seg || prog)
-            sync_request(s, -1, prog);
+        /* new marks: synced in the same round, as a copy the thread closes */
+        int arr_fd = arr > 0 && s->sy ? dup(sl_arrivals_fd(s->arr)) : -1;
+        if (s->write_lsn > before || s->new_seg || prog || arr_fd >= 0)
+            sync_request(s, arr_fd, prog);
     } else if (s->write_lsn > s->durable_lsn) {
         s->new_seg = 0; /* "os" promises nothing about the directory */
         s->durable_lsn = s->write_lsn;
@@ -413,6 +418,7 @@ sl_spool_rc sl_spool_append(sl_spool *s, sl_buf *block, size_t nrecords,
         cache_or_free(s, b); /* always cached: has_room checked the cap */
         return SL_SPOOL_OK;
     }
+    sl_arrivals_note(s->arr, b->lsn, now_ms);
     b->next = NULL;
     if (s->wq_tail)
         s->wq_tail->next = b;
@@ -440,6 +446,7 @@ int sl_spool_sync(sl_spool *s)
     int rc = 0;
     if (s->wq_head && write_pending(s) != 0)
         rc = -1;
+    (void)sl_arrivals_write(s->arr, s->write_lsn); /* synced at close */
     if (s->prog_dirty && prog_write(s) != 0)
         rc = -1;
     if (s->sy) {
@@ -492,7 +499,7 @@ uint64_t sl_spool_oldest_ms(const sl_spool *s)
         return 0;
     if (s->mq_head && s->read_lsn >= s->mq_head->lsn)
         return s->mq_head->ms;
-    return 1; /* a backlog on disk: due now */
+    return sl_arrivals_at(s->arr, s->read_lsn); /* a backlog on disk */
 }
 
 uint64_t sl_spool_undelivered_ms(const sl_spool *s)
@@ -680,6 +687,7 @@ static int recover(sl_spool *s)
     s->nrcuts = s->ncuts = r->ncuts;
     memcpy(s->rcuts, r->cuts, r->ncuts * sizeof *s->rcuts);
     memcpy(s->cuts, r->cuts, r->ncuts * sizeof *s->cuts);
+    s->arr = r->arr;
     free(r);
     if (s->nsegs && s->segs[s->nsegs - 1].end - s->segs[s->nsegs - 1].start <
                         s->o.segment_bytes) {
@@ -692,12 +700,6 @@ static int recover(sl_spool *s)
             return -1;
         }
     }
-    if (s->unread_records || s->nrcuts)
-        sl_log_info("spool", "%s: recovered %zu undelivered records (%zu "
-                    "bytes) and %zu batch%s that %s in flight", s->name,
-                    s->unread_records, s->unread_bytes, s->nrcuts,
-                    s->nrcuts == 1 ? "" : "es",
-                    s->nrcuts == 1 ? "was" : "were");
     return prog_write(s);
 }
 
@@ -779,6 +781,7 @@ void sl_spool_close(sl_spool *s)
     if (s->seg_fd >= 0)
         close(s->seg_fd);
     sl_progress_close(s->prog);
+    sl_arrivals_close(s->arr);
     if (s->dir_fd >= 0)
         close(s->dir_fd);
     free(s->segs);
