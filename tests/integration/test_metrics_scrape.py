@@ -264,6 +264,51 @@ class MetricsScrapeTest(SluiceTestCase):
         self.assertEqual(sorted(r["id"] for r in dest.records()),
                          list(range(20)))
 
+    def test_oldest_record_age_survives_a_restart(self):
+        """The destination answers 503; the records wait. After a SIGTERM
+        and a start on the same state directory the age goes on from
+        where it was (the arrival marks in spool/arrivals), not from the
+        start; once the destination is back every record arrives exactly
+        once and the age is 0."""
+        down = threading.Event()
+        down.set()
+        dest = self.start_destination(
+            func=lambda i, req: 503 if down.is_set() else 200)
+        sl = self.start_sluice({"crm": connector_lua(
+            "crm", dest.url + "/in", concurrency=1,
+            batch={"max_records": 5, "max_delay_ms": 20},
+            retry={"base_ms": 50, "max_ms": 200})})
+        st, _, _ = sl.post("crm", [crm_record(i) for i in range(10)])
+        self.assertEqual(st, 200)
+        st, _, _ = sl.post("crm", [crm_record(i) for i in range(10, 20)])
+        self.assertEqual(st, 200)
+
+        def age():
+            return get(parse(self.scrape(sl)),
+                       "sluice_oldest_record_age_seconds", connector="crm")
+        wait_until(lambda: age() > 2.0, 15,
+                   msg="the oldest record age past 2 s while the "
+                   "destination answers 503")
+        wait_until(lambda: dest.requests(), 10, msg="a refused attempt")
+        before = age()
+        t0 = time.monotonic()
+        self.assertEqual(sl.stop(), 0)
+        sl.start()
+        after = age()
+        gap = time.monotonic() - t0
+        self.assertGreaterEqual(after, before + gap - 0.1,
+                                msg="the age after the restart goes on "
+                                "from before it (%.3f s before, %.3f s "
+                                "after, %.3f s between)"
+                                % (before, after, gap))
+        self.assertIn("undelivered records", sl.stderr_text())
+        down.clear()
+        sl.wait_drained("crm", 20, timeout=30)
+        self.assertEqual(age(), 0)
+        ids = [r["id"] for r in dest.records()]
+        self.assertEqual(sorted(ids), list(range(20)),
+                         msg="every record exactly once")
+
 
 class LuaMetricsTest(SluiceTestCase):
 
