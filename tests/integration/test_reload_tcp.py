@@ -77,6 +77,45 @@ class ReloadTcpTest(SluiceTestCase):
         wait_until(lambda: self.ids() == [1, 2])
         self.assertEqual(self.sl.sigterm()[0], 0)
 
+    def test_listener_for_a_connector_added_by_the_same_reload(self):
+        a, b = free_port(), free_port()
+        self.start([tcp_entry(a)])
+        with open(self.sl.connector_path("orders"), "w") as f:
+            f.write(connector_lua("orders", self.url + "?c=orders"))
+        self.set_tcp([tcp_entry(a),
+                      tcp_entry(b, ", ack = true").replace('"crm"',
+                                                           '"orders"')])
+        self.reload()
+        s = self.connect(b)
+        s.sendall(line(7))
+        self.assertEqual(s.makefile("rb").readline(), b"ok\n")
+        wait_until(lambda: [r["id"] for q in self.dest.requests(ok_only=True)
+                            if q.path.endswith("?c=orders")
+                            for r in q.records()] == [7],
+                   msg="the line delivered by the added connector")
+
+    def test_listener_for_a_connector_that_could_not_be_added(self):
+        a, b = free_port(), free_port()
+        self.start([tcp_entry(a)])
+        # its directory holds the lock of another schema: refused
+        lock_dir = os.path.join(self.sl.dir, "var", "orders")
+        os.makedirs(lock_dir)
+        shutil.copy(os.path.join(self.sl.dir, "var", "crm", "schema.lock"),
+                    lock_dir)
+        schema = [{"name": "n", "type": "integer", "nullable": False}]
+        with open(self.sl.connector_path("orders"), "w") as f:
+            f.write(connector_lua("orders", self.url, schema=schema))
+        self.set_tcp([tcp_entry(a),
+                      tcp_entry(b).replace('"crm"', '"orders"')])
+        before = reload_counts(self.sl)
+        self.sl.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: reload_counts(self.sl) != before)
+        self.assertTrue(self.sl.alive())
+        wait_until(lambda: refused(b), msg="no listener for orders")
+        # the other listener is untouched
+        self.connect(a).sendall(line(8))
+        wait_until(lambda: self.ids() == [8])
+
     def test_removed_listener_closes_its_open_connection_served(self):
         a, b = free_port(), free_port()
         self.start([tcp_entry(a, ", ack = true"), tcp_entry(b)])
