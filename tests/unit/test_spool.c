@@ -1721,6 +1721,7 @@ static void arrivals_case(char how, uint64_t *first, uint64_t *second)
     expect_blocks(&want, 0, 3, 2);
     CHECK_STR(sl_buf_cstr(&c.out), sl_buf_cstr(&want));
     sl_buf_free(&want);
+    sl_buf_free(&c.out);
     sl_spool_close(s);
     /* a torn or damaged file was cut to its good entries at the open */
     CHECK(stat(path, &st) == 0 &&
