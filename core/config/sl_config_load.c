@@ -527,6 +527,18 @@ static void tls_free(sl_tls_conf *t)
     free(t->client_ca);
 }
 
+void sl_config_tcp_clear(sl_tcp_conf *t)
+{
+    free(t->listen);
+    free(t->host);
+    free(t->connector);
+    for (size_t k = 0; k < t->nallow; k++)
+        free(t->allow[k]);
+    free(t->allow);
+    tls_free(&t->tls);
+    memset(t, 0, sizeof *t);
+}
+
 void sl_config_free(sl_config *c)
 {
     if (!c)
@@ -534,16 +546,8 @@ void sl_config_free(sl_config *c)
     for (size_t i = 0; i < c->nconnectors; i++)
         connector_free(&c->connectors[i]);
     free(c->connectors);
-    for (size_t i = 0; i < c->ntcp; i++) {
-        sl_tcp_conf *t = &c->tcp[i];
-        free(t->listen);
-        free(t->host);
-        free(t->connector);
-        for (size_t k = 0; k < t->nallow; k++)
-            free(t->allow[k]);
-        free(t->allow);
-        tls_free(&t->tls);
-    }
+    for (size_t i = 0; i < c->ntcp; i++)
+        sl_config_tcp_clear(&c->tcp[i]);
     free(c->tcp);
     free(c->file);
     free(c->listen);

@@ -25,6 +25,10 @@ sl_config *sl_config_load_or_report(const char *path, const char *prog,
 
 void sl_config_free(sl_config *c); /* accepts NULL */
 
+/* Free what a TCP listener's settings own (its strings and allow list),
+ * and zero *t. */
+void sl_config_tcp_clear(sl_tcp_conf *t);
+
 /* Find a connector by name; NULL if absent. */
 const sl_connector_conf *sl_config_connector(const sl_config *c,
                                              const char *name);

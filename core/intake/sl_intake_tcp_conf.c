@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "sl_addr.h"
+#include "sl_config_load.h"
 
 struct sl_intake_tcp_conf {
     sl_tcp_conf conf; /* owned copy */
@@ -20,20 +21,6 @@ static int dup_to(char **dst, const char *src)
 {
     *dst = NULL;
     return src && !(*dst = strdup(src)) ? -1 : 0;
-}
-
-void sl_intake_tcp_conf_clear(sl_tcp_conf *t)
-{
-    free(t->listen);
-    free(t->host);
-    free(t->connector);
-    for (size_t k = 0; k < t->nallow; k++)
-        free(t->allow[k]);
-    free(t->allow);
-    free(t->tls.cert);
-    free(t->tls.key);
-    free(t->tls.client_ca);
-    memset(t, 0, sizeof *t);
 }
 
 int sl_intake_tcp_conf_copy(sl_tcp_conf *dst, const sl_tcp_conf *src)
@@ -55,7 +42,7 @@ int sl_intake_tcp_conf_copy(sl_tcp_conf *dst, const sl_tcp_conf *src)
             goto fail;
     return 0;
 fail:
-    sl_intake_tcp_conf_clear(dst);
+    sl_config_tcp_clear(dst);
     return -1;
 }
 
@@ -80,7 +67,7 @@ void sl_intake_tcp_conf_free(sl_intake_tcp_conf *p)
 {
     if (!p)
         return;
-    sl_intake_tcp_conf_clear(&p->conf);
+    sl_config_tcp_clear(&p->conf);
     free(p->allow);
     free(p);
 }

@@ -25,9 +25,8 @@ int sl_intake_tcp_conf_allows(const sl_intake_tcp_conf *p,
                               const struct sockaddr *sa);
 
 /* *dst = a deep copy of src, whose strings dst owns (free them with
- * sl_intake_tcp_conf_clear). 0, or -1 out of memory with *dst zeroed. */
+ * sl_config_tcp_clear). 0, or -1 out of memory with *dst zeroed. */
 int sl_intake_tcp_conf_copy(sl_tcp_conf *dst, const sl_tcp_conf *src);
-void sl_intake_tcp_conf_clear(sl_tcp_conf *t); /* frees what copy made */
 
 /* "1.2.3.4:5678", "[::1]:5678" or "?" for sa, into out (n bytes). */
 void sl_intake_tcp_conf_peer(const struct sockaddr *sa, char *out, size_t n);
