@@ -473,10 +473,13 @@ static size_t log_rejects(sl_connector *c, const sl_buf *rej,
     return logged;
 }
 
-void sl_connector_observe_request(sl_connector *c, uint64_t us)
+void sl_connector_observe_request(sl_connector *c, sl_connector_intake kind,
+                                  uint64_t us, uint64_t n)
 {
-    sl_histogram_observe(&c->stats.dist.intake_latency,
-                         &sl_histogram_latency_us, us);
+    sl_stats_dist *d = &c->stats.dist;
+    sl_histogram_observe_n(kind == SL_CONNECTOR_INTAKE_TCP_ACK
+                               ? &d->tcp_ack_latency : &d->intake_latency,
+                           &sl_histogram_latency_us, us, n);
 }
 
 void sl_connector_log_reject(sl_connector *c, const char *peer, uint64_t line,
@@ -729,11 +732,8 @@ int sl_connector_metrics(sl_connector *const *cs, size_t n, sl_buf *out)
         read_metrics(cs[i], &m[i]);
     size_t len0 = out->len;
     int rc = sl_metrics_build_info(SL_VERSION, out) != 0 ||
-                     sl_metrics_prom(&sl_metrics_connector_table, m, n, out) !=
-                         0 ||
-                     sl_metrics_prom_dist(m, n, out) != 0
-                 ? -1
-                 : 0;
+             sl_metrics_prom(&sl_metrics_connector_table, m, n, out) != 0 ||
+             sl_metrics_prom_dist(m, n, out) != 0 ? -1 : 0;
     if (rc != 0)
         sl_buf_truncate(out, len0);
     free(m);

@@ -72,12 +72,21 @@ int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
 typedef void (*sl_connector_reject_fn)(void *ud, uint64_t line,
                                        const char *rejection, size_t rlen);
 
+/* Which intake waited: the latency histogram an observation goes to. */
+typedef enum sl_connector_intake {
+    SL_CONNECTOR_INTAKE_HTTP,    /* an HTTP request, from the whole request
+                                    read to its answer */
+    SL_CONNECTOR_INTAKE_TCP_ACK, /* a TCP line with ack, from its chunk
+                                    handed on to its answer queued */
+} sl_connector_intake;
+
+/* `n` requests (HTTP: 1) or lines (TCP: those of one chunk) of `kind`
+ * to c each took `us` microseconds: counted in that histogram. */
+void sl_connector_observe_request(sl_connector *c, sl_connector_intake kind,
+                                  uint64_t us, uint64_t n);
+
 /* Write one rejected stream line to the reject log (and count it) —
  * for lines the stream intake refuses itself (e.g. too long). */
-/* An HTTP intake request to c took `us` microseconds, from the whole
- * request read to its answer: counted in the intake latency histogram. */
-void sl_connector_observe_request(sl_connector *c, uint64_t us);
-
 void sl_connector_log_reject(sl_connector *c, const char *peer, uint64_t line,
                              const char *text, size_t textlen,
                              const char *rejection, size_t rlen);

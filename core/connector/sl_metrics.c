@@ -296,6 +296,11 @@ static const struct {
      "HTTP intake requests, from the whole request read to the answer "
      "(waiting for durability included).", DIST(intake_latency),
      &sl_histogram_latency_us},
+    {"sluice_tcp_ack_duration_seconds",
+     "TCP intake lines with ack, one per line answered: from its chunk "
+     "handed to the connector to its answer queued (waiting for "
+     "durability included).", DIST(tcp_ack_latency),
+     &sl_histogram_latency_us},
     {"sluice_delivery_attempt_duration_seconds",
      "Delivery attempts, from the start of the transfer to its end.",
      DIST(attempt_latency), &sl_histogram_latency_us},

@@ -38,6 +38,9 @@ typedef enum sl_stats_lua_kind {
 typedef struct sl_stats_dist {
     sl_histogram intake_latency;  /* HTTP intake requests: from the whole
                                      request read to the answer, us */
+    sl_histogram tcp_ack_latency; /* TCP intake lines with ack, one per
+                                     line: from its chunk handed to the
+                                     connector to its answer queued, us */
     sl_histogram attempt_latency; /* delivery attempts (curl's total), us */
     sl_histogram batch_records;   /* records per delivery attempt */
     sl_histogram batch_bytes;     /* body bytes per delivery attempt */

@@ -198,7 +198,8 @@ static int wait_for(sl_intake_http *in, struct evhttp_request *req,
 
 static void answer_waiting(waiting *w, int ok, const char *why)
 {
-    sl_connector_observe_request(w->c, sl_time_mono_us() - w->t0_us);
+    sl_connector_observe_request(w->c, SL_CONNECTOR_INTAKE_HTTP,
+                                 sl_time_mono_us() - w->t0_us, 1);
     if (ok) {
         reply(w->req, 200, "application/json", w->answer, w->len + 1);
         return;
@@ -256,7 +257,8 @@ static void post_timed(sl_intake_http *in, struct evhttp_request *req,
     in->waited = 0;
     post_records(in, req, c);
     if (!in->waited)
-        sl_connector_observe_request(c, sl_time_mono_us() - t0);
+        sl_connector_observe_request(c, SL_CONNECTOR_INTAKE_HTTP,
+                                     sl_time_mono_us() - t0, 1);
 }
 
 static void post_records(sl_intake_http *in, struct evhttp_request *req,

@@ -18,6 +18,7 @@
 #include "sl_buf.h"
 #include "sl_log.h"
 #include "sl_intake_tcp_conf.h"
+#include "sl_time.h"
 #include "sl_tlsio.h"
 
 #define CHUNK_MAX (256u << 10) /* bytes of whole lines handed on at once:
@@ -34,6 +35,7 @@
 typedef struct pending {       /* ack answers waiting for durability */
     struct pending *next;
     uint64_t ticket;
+    uint64_t t0_us;            /* monotonic: the chunk handed on */
     size_t nlines;
     size_t len;
     char text[];               /* "ok\n" / "error {...}\n" per line */
@@ -115,25 +117,33 @@ static void ack_reject(void *ud, uint64_t line, const char *rej, size_t rlen)
     k->ans_line = line + 1;
 }
 
-static void queue_answers(conn *k, uint64_t ticket, size_t nlines)
+/* The nlines answers of a chunk handed on at t0 are queued at `now`:
+ * one observation per line. */
+static void observe(conn *k, uint64_t t0, uint64_t now, size_t nlines)
+{
+    sl_connector_observe_request(k->t->c, SL_CONNECTOR_INTAKE_TCP_ACK,
+                                 now > t0 ? now - t0 : 0, nlines);
+}
+
+static void queue_answers(conn *k, uint64_t ticket, size_t nlines,
+                          uint64_t t0)
 {
     /* answers go out in line order: a chunk with nothing to wait for
      * (all rejected) still waits behind the chunks before it */
     if (ticket == 0 && k->tail)
         ticket = k->tail->ticket;
-    if (ticket == 0) {
-        write_answers(k, k->answer.data, k->answer.len);
-        return;
-    }
-    pending *p = malloc(sizeof *p + k->answer.len);
+    pending *p = ticket ? malloc(sizeof *p + k->answer.len) : NULL;
     if (!p) {
-        /* cannot wait: answer now (the records are spooled, only not yet
-         * durable — what durability "os" promises) */
+        /* nothing to wait for, or cannot wait: answer now (with malloc
+         * failed, the records are spooled, only not yet durable — what
+         * durability "os" promises) */
         write_answers(k, k->answer.data, k->answer.len);
+        observe(k, t0, sl_time_mono_us(), nlines);
         return;
     }
     p->next = NULL;
     p->ticket = ticket;
+    p->t0_us = t0;
     p->nlines = nlines;
     p->len = k->answer.len;
     memcpy(p->text, k->answer.data, k->answer.len);
@@ -149,6 +159,7 @@ static void on_durable(void *ud, sl_connector *c, uint64_t lsn, int ok)
 {
     (void)c;
     sl_intake_tcp *t = ud;
+    uint64_t now = 0; /* read once, when something is answered */
     for (conn *k = t->conns, *next; k; k = next) {
         next = k->next;
         pending **pp = &k->head;
@@ -169,6 +180,9 @@ static void on_durable(void *ud, sl_connector *c, uint64_t lsn, int ok)
                 for (size_t i = 0; i < p->nlines; i++)
                     write_answers(k, e, sizeof e - 1);
             }
+            if (!now)
+                now = sl_time_mono_us();
+            observe(k, p->t0_us, now, p->nlines);
             *pp = p->next;
             free(p);
         }
@@ -233,6 +247,7 @@ static void reject_long(conn *k, const char *start, size_t have)
         k->ans_line = line;
         ack_reject(k, line, rej, (size_t)n);
         write_answers(k, k->answer.data, k->answer.len);
+        observe(k, 0, 0, 1); /* answered as soon as it is seen: 0 s */
     }
 }
 
@@ -305,11 +320,12 @@ static void process(conn *k)
         }
         if (size == 0)
             break; /* a partial line: wait for the rest */
-        uint64_t ticket = 0;
+        uint64_t ticket = 0, t0 = 0;
         sl_ingest_result res;
         if (t->conf->ack) {
             sl_buf_reset(&k->answer);
             k->ans_line = k->lines + 1;
+            t0 = sl_time_mono_us();
         }
         int st = sl_connector_ingest_stream(t->c, data, size, k->peer,
                                             k->lines + 1,
@@ -327,7 +343,7 @@ static void process(conn *k)
                 sl_buf_append(&k->answer, "ok\n", 3);
                 k->ans_line++;
             }
-            queue_answers(k, ticket, res.lines);
+            queue_answers(k, ticket, res.lines, t0);
         }
         k->off += size;
     }

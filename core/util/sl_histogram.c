@@ -30,12 +30,18 @@ _Static_assert(sizeof latency_le / sizeof latency_le[0] <=
 void sl_histogram_observe(sl_histogram *h, const sl_histogram_spec *s,
                           uint64_t v)
 {
+    sl_histogram_observe_n(h, s, v, 1);
+}
+
+void sl_histogram_observe_n(sl_histogram *h, const sl_histogram_spec *s,
+                            uint64_t v, uint64_t n)
+{
     size_t i = 0;
     while (i < s->n && v > s->le[i])
         i++;
-    h->buckets[i]++;
-    h->count++;
-    h->sum += v;
+    h->buckets[i] += n;
+    h->count += n;
+    h->sum += v * n;
 }
 
 /* v/scale as a decimal without trailing zeros (scale a power of ten). */

@@ -42,6 +42,11 @@ extern const sl_histogram_spec sl_histogram_bytes;
 void sl_histogram_observe(sl_histogram *h, const sl_histogram_spec *s,
                           uint64_t v);
 
+/* Count v (in s's unit) n times in h: n observations of the same value
+ * (a chunk of lines answered together), at the cost of one. */
+void sl_histogram_observe_n(sl_histogram *h, const sl_histogram_spec *s,
+                            uint64_t v, uint64_t n);
+
 /* Append the samples of family `name` for h: name_bucket{labels,le="B"}
  * for each bound and +Inf (cumulative), name_sum{labels}, name_count{labels}.
  * `labels`: label pairs as written (connector="crm"), or "" for none; the

@@ -1,8 +1,9 @@
 """Metrics that answer the on-call questions (issue 14): /metrics scraped
 while clients post is valid Prometheus text (`promtool check metrics`,
 from Debian's prometheus package); the histograms agree with the
-counters and with what the destination saw; the oldest record's age
-rises while the destination is down and falls back once it is up.
+counters and with what the destination saw; TCP acks are timed once
+per line answered; the oldest record's age rises while the destination
+is down and falls back once it is up.
 
 Assertions are on /metrics, the intake's answers and the requests at a
 real local HTTP destination. Python 3 standard library only.
@@ -13,6 +14,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -308,6 +310,74 @@ class MetricsScrapeTest(SluiceTestCase):
         ids = [r["id"] for r in dest.records()]
         self.assertEqual(sorted(ids), list(range(20)),
                          msg="every record exactly once")
+
+
+def promtool_check(test, text):
+    """`promtool check metrics` on text, when promtool is installed."""
+    promtool = shutil.which("promtool")
+    if not promtool:
+        sys.stderr.write("promtool not installed: the scrape is not "
+                         "checked by promtool\n")
+        return
+    r = subprocess.run([promtool, "check", "metrics"], input=text.encode(),
+                       capture_output=True, timeout=60)
+    test.assertEqual(r.returncode, 0, "promtool check metrics:\n%s"
+                     % (r.stdout + r.stderr).decode())
+
+
+class TcpAckMetricsTest(SluiceTestCase):
+
+    def test_tcp_ack_duration_one_per_line_answered(self):
+        """N lines to a TCP listener with ack, in more than one chunk (a
+        chunk holds at most 1000 lines), some answered "error" (bad JSON,
+        a schema miss, a line over max_line_bytes): N answers, then
+        sluice_tcp_ack_duration_seconds counts N for that connector, with
+        cumulative buckets; a connector with only the HTTP intake shows
+        the family with every sample 0."""
+        dest = self.start_flex_destination()
+        tport = free_port()
+        sl = self.start_sluice(
+            {"crm": connector_lua("crm", dest.url + "/in"),
+             "web": connector_lua("web", dest.url + "/web")},
+            gateway_extra='  tcp = { { listen = "127.0.0.1:%d", connector = '
+            '"crm", ack = true, max_line_bytes = 1024 } },' % tport)
+        good = [compact(crm_record(i)) + b"\n" for i in range(1, 1500)]
+        data = b"".join(good[:700]) + b"{bad\n" + b"".join(good[700:1200]) \
+            + b'{"id":' + b"9" * 2000 + b"}\n" \
+            + compact(dict(crm_record(5000), id="x")) + b"\n" \
+            + b"".join(good[1200:])
+        n = len(good) + 3
+        sock = socket.create_connection(("127.0.0.1", tport), timeout=30)
+        self.addCleanup(sock.close)
+        sock.sendall(data)
+        f = sock.makefile("rb")
+        answers = [f.readline() for _ in range(n)]
+        self.assertEqual(len([a for a in answers if a == b"ok\n"]),
+                         len(good))
+        self.assertEqual(len([a for a in answers
+                              if a.startswith(b"error {")]), 3)
+        # the answers are queued before the scrape; the count follows them
+        text = sl.get("/metrics") and sl.last_raw.decode()
+        promtool_check(self, text)
+        s = parse(text)
+        h = "sluice_tcp_ack_duration_seconds"
+        self.assertEqual(get(s, h + "_count", connector="crm"), n)
+        b = buckets(s, h, "crm")
+        self.assertEqual(b[-1], (float("inf"), n))
+        self.assertEqual([v for _, v in b], sorted(v for _, v in b),
+                         "buckets are cumulative")
+        self.assertGreater(get(s, h + "_sum", connector="crm"), 0)
+        # HTTP only: the family is there, all 0
+        st, _, _ = sl.post("web", [crm_record(i) for i in range(3)])
+        self.assertEqual(st, 200)
+        s = parse(sl.get("/metrics") and sl.last_raw.decode())
+        self.assertEqual(get(s, h + "_count", connector="web"), 0)
+        self.assertEqual(buckets(s, h, "web")[-1], (float("inf"), 0))
+        self.assertEqual(get(s, "sluice_intake_request_duration_seconds_count",
+                             connector="web"), 1)
+        self.assertEqual(get(s, "sluice_intake_request_duration_seconds_count",
+                             connector="crm"), 0)
+        sl.wait_drained("crm", len(good))
 
 
 class LuaMetricsTest(SluiceTestCase):

@@ -1,6 +1,7 @@
 /* Unit tests for sl_histogram: bucket edges (a bound is inclusive), the
- * +Inf bucket, cumulative text byte for byte, seconds from microseconds,
- * labels or none, and a buffer too small leaving the text as it was. */
+ * +Inf bucket, n observations at once, cumulative text byte for byte,
+ * seconds from microseconds, labels or none, and a buffer too small
+ * leaving the text as it was. */
 #include <stdint.h>
 #include <string.h>
 
@@ -27,6 +28,23 @@ static void test_edges(void)
           h.buckets[3] == 2);
     CHECK(h.count == 6);
     CHECK(h.sum == 0 + 10 + 11 + 1000 + 1001 + UINT64_MAX / 2);
+}
+
+/* n observations at once are n single ones (n = 0: none). */
+static void test_observe_n(void)
+{
+    sl_histogram one, many;
+    memset(&one, 0, sizeof one);
+    memset(&many, 0, sizeof many);
+    for (int i = 0; i < 7; i++)
+        sl_histogram_observe(&one, &spec3, 50);
+    sl_histogram_observe(&one, &spec3, 5000);
+    sl_histogram_observe_n(&many, &spec3, 50, 7);
+    sl_histogram_observe_n(&many, &spec3, 5000, 1);
+    sl_histogram_observe_n(&many, &spec3, 10, 0);
+    CHECK(memcmp(&one, &many, sizeof one) == 0);
+    CHECK(many.count == 8 && many.buckets[1] == 7 && many.buckets[3] == 1 &&
+          many.sum == 7 * 50 + 5000);
 }
 
 static void test_text_exact(void)
@@ -114,6 +132,7 @@ int main(void)
 {
     static const sl_test_case cases[] = {
         {"edges", test_edges},
+        {"observe_n", test_observe_n},
         {"text_exact", test_text_exact},
         {"seconds_no_labels", test_seconds_no_labels},
         {"builtin_specs", test_builtin_specs},
