@@ -246,8 +246,8 @@ static void reject_long(conn *k, const char *start, size_t have)
         sl_buf_reset(&k->answer);
         k->ans_line = line;
         ack_reject(k, line, rej, (size_t)n);
-        write_answers(k, k->answer.data, k->answer.len);
-        observe(k, 0, 0, 1); /* answered as soon as it is seen: 0 s */
+        /* behind the answers still waiting for durability, in line order */
+        queue_answers(k, 0, 1, sl_time_mono_us());
     }
 }
 

@@ -159,6 +159,21 @@ class TcpTest(SluiceTestCase):
         self.assertEqual(json.loads(answers[200][6:])["line"], 201)
         self.assertEqual(f.readline(), b"")  # then the close
 
+    def test_acks_in_order_with_an_over_long_line(self):
+        """A line over max_line_bytes right after lines still waiting for
+        durability: its error comes after their "ok"s, in line order."""
+        self.start_tcp(tcp_extra=", ack = true, max_line_bytes = 1024")
+        s = self.connect()
+        good = b"".join(line(i) for i in range(1, 101))
+        s.sendall(good + b'{"id":' + b"9" * 2000 + b"}\n" + line(101))
+        f = s.makefile("rb")
+        answers = [f.readline() for _ in range(102)]
+        self.assertEqual(answers[:100], [b"ok\n"] * 100)
+        self.assertTrue(answers[100].startswith(b"error {"), answers[100])
+        self.assertEqual(json.loads(answers[100][6:])["line"], 101)
+        self.assertIn("max_line_bytes", json.loads(answers[100][6:])["error"])
+        self.assertEqual(answers[101], b"ok\n")
+
     def test_back_pressure_not_drops(self):
         """A 1 MiB spool and no destination: the intake stops reading (the
         client's sends block) instead of dropping; once the destination is
