@@ -14,6 +14,7 @@
 #include "sl_generation.h"
 #include "sl_health.h"
 #include "sl_inbox.h"
+#include "sl_ingest_answer.h"
 #include "sl_log.h"
 #include "sl_metrics.h"
 #include "sl_pieces.h"
@@ -267,13 +268,6 @@ sl_auth_rc sl_connector_authorize(sl_connector *c, const char *authorization)
     return rc;
 }
 
-static void answer_error(sl_buf *answer, const char *msg)
-{
-    sl_buf_append(answer, "{\"error\":", 9);
-    sl_buf_json_string(answer, msg, strlen(msg));
-    sl_buf_putc(answer, '}');
-}
-
 /* The path every intake shares: check and encode data (through
  * `transform`, may be NULL) into c->block and c->rejects — or, with
  * `pieces` (NDJSON, no transform), into c->block and the pieces' own
@@ -351,16 +345,16 @@ static int refused(sl_connector *c, sl_spool_rc rc, size_t accepted,
                  "later", c->conf->durability == SL_DURABILITY_MEMORY
                               ? "queue_max_bytes"
                               : "spool.max_bytes");
-        answer_error(answer, msg);
+        sl_ingest_answer_error(answer, msg);
         return 503;
     case SL_SPOOL_IOERR:
         *retry_after_s = 5;
         snprintf(msg, sizeof msg, "cannot write the spool: %s; nothing of "
                  "this request was accepted", sl_spool_error(c->spool));
-        answer_error(answer, msg);
+        sl_ingest_answer_error(answer, msg);
         return 503;
     default:
-        answer_error(answer, "out of memory while spooling");
+        sl_ingest_answer_error(answer, "out of memory while spooling");
         return 500;
     }
 }
@@ -373,8 +367,8 @@ int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
     *ticket = 0;
     if (c->shutting_down) {
         *retry_after_s = 5;
-        answer_error(answer, "shutting down; nothing of this request was "
-                             "accepted");
+        sl_ingest_answer_error(answer, "shutting down; nothing of this "
+                                       "request was accepted");
         return 503;
     }
     memset(&res, 0, sizeof res);
@@ -384,41 +378,14 @@ int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
     /* sl_ingest accepts nothing when it runs out of memory; a spool that
      * does has records to refuse */
     if (rc == SL_SPOOL_NOMEM && res.accepted == 0) {
-        answer_error(answer, "out of memory while checking the records");
+        sl_ingest_answer_error(answer,
+                               "out of memory while checking the records");
         return 500;
     }
     if (rc != SL_SPOOL_OK)
         return refused(c, rc, res.accepted, answer, retry_after_s);
-    if (res.too_many) {
-        char msg[200];
-        snprintf(msg, sizeof msg, "more than limits.records_per_request "
-                 "(%zu) records in one request; nothing of this request was "
-                 "accepted", c->conf->limit_records);
-        answer_error(answer, msg);
-        return 413;
-    }
-    if (res.malformed) {
-        sl_buf_append(answer, "{\"error\":", 9);
-        char msg[256];
-        snprintf(msg, sizeof msg, "malformed JSON at byte %zu: %s",
-                 res.error_offset, res.error);
-        sl_buf_json_string(answer, msg, strlen(msg));
-        sl_buf_printf(answer, ",\"offset\":%zu}", res.error_offset);
-        return 400;
-    }
-    sl_buf_printf(answer, "{\"accepted\":%zu,", res.accepted);
-    if (res.dropped > 0)
-        sl_buf_printf(answer, "\"dropped\":%zu,", res.dropped);
-    sl_buf_append(answer, "\"rejected\":[", 12);
-    sl_buf_append(answer, c->rejects.data, c->rejects.len);
-    sl_buf_putc(answer, ']');
-    if (res.listed < res.rejected)
-        sl_buf_printf(answer, ",\"rejected_total\":%zu,\"rejected_truncated\":true",
-                      res.rejected);
-    sl_buf_putc(answer, '}');
-    if (res.accepted == 0 && res.rejected > 0 && res.dropped == 0)
-        return 422;
-    return 200;
+    return sl_ingest_answer_verdict(&res, &c->rejects,
+                                    c->conf->limit_records, answer);
 }
 
 /* ---- stream intakes ------------------------------------------------------ */

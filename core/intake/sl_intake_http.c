@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -13,7 +12,7 @@
 
 #include "sl_err.h"
 #include "sl_httpconn.h"
-#include "sl_intake_inflate.h"
+#include "sl_intake_body.h"
 #include "sl_intake_server.h"
 #include "sl_log.h"
 #include "sl_time.h"
@@ -135,32 +134,6 @@ static sl_connector *find_connector(sl_intake_http *in, const char *name,
     return NULL;
 }
 
-/* Media type → format; -1 for one we do not take. */
-static int body_format(struct evhttp_request *req)
-{
-    const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req),
-                                        "Content-Type");
-    if (!ct)
-        return SL_INGEST_JSON;
-    while (*ct == ' ')
-        ct++;
-    size_t n = strcspn(ct, "; \t");
-    static const struct {
-        const char *type;
-        int fmt;
-    } types[] = {
-        {"application/json", SL_INGEST_JSON},
-        {"application/x-ndjson", SL_INGEST_NDJSON},
-        {"application/ndjson", SL_INGEST_NDJSON},
-        {"application/jsonl", SL_INGEST_NDJSON},
-        {"application/x-jsonlines", SL_INGEST_NDJSON},
-    };
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (strlen(types[i].type) == n && strncasecmp(ct, types[i].type, n) == 0)
-            return types[i].fmt;
-    return -1;
-}
-
 static size_t connector_index(const sl_intake_http *in,
                               const sl_connector *c)
 {
@@ -278,39 +251,15 @@ static void post_records(sl_intake_http *in, struct evhttp_request *req,
                         : "wrong intake key");
         return;
     }
-    int fmt = body_format(req);
-    if (fmt < 0) {
-        reply_error(in, req, 415,
-                    "unsupported Content-Type; send application/json (an "
-                    "object or an array of objects) or application/x-ndjson");
+    int fmt;
+    const char *p;
+    size_t len;
+    char msg[200];
+    int st = sl_intake_body_read(req, &in->inflated, in->max_inflated, &fmt,
+                                 &p, &len, msg, sizeof msg);
+    if (st) {
+        reply_error(in, req, st, msg);
         return;
-    }
-    struct evbuffer *body = evhttp_request_get_input_buffer(req);
-    size_t len = evbuffer_get_length(body);
-    const char *p = len ? (const char *)evbuffer_pullup(body, -1) : "";
-    if (!p) {
-        reply_error(in, req, 500, "out of memory reading the body");
-        return;
-    }
-    const char *ce = evhttp_find_header(evhttp_request_get_input_headers(req),
-                                        "Content-Encoding");
-    if (ce && *ce && strcasecmp(ce, "identity") != 0) {
-        int gzip = strcasecmp(ce, "gzip") == 0 || strcasecmp(ce, "x-gzip") == 0;
-        char msg[200];
-        if (!gzip && strcasecmp(ce, "deflate") != 0) {
-            snprintf(msg, sizeof msg, "unsupported Content-Encoding \"%.40s\"; "
-                     "send gzip, deflate or none", ce);
-            reply_error(in, req, 415, msg);
-            return;
-        }
-        int st = sl_intake_inflate(&in->inflated, in->max_inflated, p, len,
-                                   gzip, msg, sizeof msg);
-        if (st) {
-            reply_error(in, req, st, msg);
-            return;
-        }
-        p = in->inflated.len ? in->inflated.data : "";
-        len = in->inflated.len;
     }
     int retry_after = 0;
     uint64_t ticket = 0;
