@@ -388,6 +388,37 @@ int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
                                     c->conf->limit_records, answer);
 }
 
+int sl_connector_ingest_dry(sl_connector *c, sl_ingest_format fmt,
+                            const char *body, size_t len, sl_buf *answer,
+                            int *retry_after_s)
+{
+    if (c->shutting_down) {
+        *retry_after_s = 5;
+        sl_ingest_answer_error(answer, "shutting down; nothing of this "
+                                       "request was accepted");
+        return 503;
+    }
+    sl_ingest_limits lim = {.depth = c->conf->limit_depth,
+                            .records = c->conf->limit_records};
+    sl_ingest_result res;
+    memset(&res, 0, sizeof res);
+    sl_buf_reset(&c->block);
+    sl_buf_reset(&c->rejects);
+    /* the records are encoded as for the spool (the same checks), then
+     * thrown away */
+    int rc = sl_ingest(c->conf->schema, c->transform, fmt, body, len, &lim,
+                       &c->block, &c->rejects, &res);
+    sl_buf_reset(&c->block);
+    if (rc != 0) {
+        sl_ingest_answer_error(answer,
+                               "out of memory while checking the records");
+        return 500;
+    }
+    c->stats.dry_runs++;
+    return sl_ingest_answer_verdict(&res, &c->rejects,
+                                    c->conf->limit_records, answer);
+}
+
 /* ---- stream intakes ------------------------------------------------------ */
 
 /* Walk the rejections sl_ingest listed in `rej` ({"index":N,...},

@@ -66,6 +66,15 @@ int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
                         const char *body, size_t len, sl_buf *answer,
                         int *retry_after_s, uint64_t *ticket);
 
+/* A dry run of sl_connector_ingest: the same checks (the transform runs
+ * as for a real post), the same answer and status, but nothing spooled,
+ * nothing delivered, nothing counted but the connector's dry_runs. A
+ * full spool does not refuse it (it checks records, it needs no room);
+ * shutting down, it is refused 503 as a real post is. */
+int sl_connector_ingest_dry(sl_connector *c, sl_ingest_format fmt,
+                            const char *body, size_t len, sl_buf *answer,
+                            int *retry_after_s);
+
 /* Called by sl_connector_ingest_stream for each rejected line: its line
  * number on the stream and the rejection's JSON members after the index
  * (`"field":...,"error":...}`). */

@@ -95,6 +95,9 @@ static const sl_metrics_row connector_rows[] = {
      STAT(concurrency_decreases), "concurrency_decreases", 30, 22,
      "Cuts of the adaptive concurrency limit (back pressure or a rising "
      "latency).", NULL},
+    {"sluice_dry_runs_total", COUNTER, STAT(dry_runs), "dry_runs", 38, 27,
+     "Dry runs (?dry_run=true) whose records were checked and answered: "
+     "nothing spooled, nothing counted accepted or rejected.", NULL},
     {"sluice_records_queued", GAUGE, CONN(queued), "queued",
      11, 3, "Records in the spool not yet cut into a batch.", NULL},
     {"sluice_requests_in_flight", GAUGE, CONN(in_flight), "in_flight",

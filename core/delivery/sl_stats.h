@@ -80,6 +80,7 @@ typedef struct sl_stats {
                             retry = true, sent again on their own */
     uint64_t concurrency_decreases; /* cuts of the adaptive concurrency
                             limit (sl_adaptive) */
+    uint64_t dry_runs; /* intake requests answered as dry runs */
     sl_stats_dist dist;  /* last: every uint64_t before it has its row */
 } sl_stats;
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -57,6 +58,7 @@ struct sl_intake_http {
     size_t max_inflated;
     uint64_t t0_us;   /* the POST being answered: when it was read */
     int waited;       /* ... and it waits for durability */
+    int dry;          /* ... or it is a dry run (not timed) */
     sl_intake_http_metrics_fn more_metrics; /* borrowed; NULL none */
     void *more_metrics_arg;
     sl_intake_http_ready_fn ready; /* the gateway's checks; NULL none */
@@ -228,15 +230,61 @@ static void post_timed(sl_intake_http *in, struct evhttp_request *req,
     uint64_t t0 = sl_time_mono_us();
     in->t0_us = t0;
     in->waited = 0;
+    in->dry = 0;
     post_records(in, req, c);
-    if (!in->waited)
+    if (!in->waited && !in->dry)
         sl_connector_observe_request(c, SL_CONNECTOR_INTAKE_HTTP,
                                      sl_time_mono_us() - t0, 1);
+}
+
+/* The dry_run parameter of uri's query: *dry 1 for true or 1, 0 for
+ * false, 0 or none. Other parameters are ignored, as they always were.
+ * 0, or -1 with msg set (another value, or given twice). */
+static int dry_run_of(const char *uri, int *dry, char *msg, size_t msglen)
+{
+    static const char key[] = "dry_run";
+    const char *q = strchr(uri, '?');
+    *dry = 0;
+    if (!q)
+        return 0;
+    int seen = 0;
+    size_t qlen = strcspn(++q, "#");
+    for (const char *p = q, *end = q + qlen; p < end;) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        size_t n = amp ? (size_t)(amp - p) : (size_t)(end - p);
+        size_t klen = strcspn(p, "=&#");
+        klen = klen < n ? klen : n;
+        if (klen == sizeof key - 1 && memcmp(p, key, klen) == 0) {
+            const char *v = klen < n ? p + klen + 1 : "";
+            size_t vlen = klen < n ? n - klen - 1 : 0;
+            int t = (vlen == 4 && strncasecmp(v, "true", 4) == 0) ||
+                    (vlen == 1 && *v == '1');
+            int f = (vlen == 5 && strncasecmp(v, "false", 5) == 0) ||
+                    (vlen == 1 && *v == '0');
+            if (seen++ || (!t && !f)) {
+                snprintf(msg, msglen, seen > 1
+                         ? "query parameter dry_run given twice"
+                         : "query parameter dry_run must be true or false "
+                           "(or 1 or 0), not \"%.*s\"",
+                         (int)(vlen > 40 ? 40 : vlen), v);
+                return -1;
+            }
+            *dry = t;
+        }
+        p += n + 1;
+    }
+    return 0;
 }
 
 static void post_records(sl_intake_http *in, struct evhttp_request *req,
                          sl_connector *c)
 {
+    char msg[200];
+    int bad_query = dry_run_of(evhttp_request_get_uri(req), &in->dry, msg,
+                               sizeof msg) != 0;
+    if (in->dry) /* on every answer from here on; the body is a real one's */
+        evhttp_add_header(evhttp_request_get_output_headers(req),
+                          "Sluice-Dry-Run", "true");
     const char *authz = evhttp_find_header(evhttp_request_get_input_headers(req),
                                            "Authorization");
     sl_auth_rc arc = sl_connector_authorize(c, authz);
@@ -254,7 +302,10 @@ static void post_records(sl_intake_http *in, struct evhttp_request *req,
     int fmt;
     const char *p;
     size_t len;
-    char msg[200];
+    if (bad_query) {
+        reply_error(in, req, 400, msg);
+        return;
+    }
     int st = sl_intake_body_read(req, &in->inflated, in->max_inflated, &fmt,
                                  &p, &len, msg, sizeof msg);
     if (st) {
@@ -264,8 +315,12 @@ static void post_records(sl_intake_http *in, struct evhttp_request *req,
     int retry_after = 0;
     uint64_t ticket = 0;
     sl_buf_reset(&in->answer);
-    int code = sl_connector_ingest(c, (sl_ingest_format)fmt, p, len,
-                                   &in->answer, &retry_after, &ticket);
+    int code = in->dry ? sl_connector_ingest_dry(c, (sl_ingest_format)fmt, p,
+                                                 len, &in->answer,
+                                                 &retry_after)
+                       : sl_connector_ingest(c, (sl_ingest_format)fmt, p, len,
+                                             &in->answer, &retry_after,
+                                             &ticket);
     if (in->inflated.cap > ((size_t)8 << 20))
         sl_buf_free(&in->inflated); /* a big one is not kept around */
     if (code == 200 && ticket > 0 &&

@@ -48,7 +48,8 @@ static void fill(sl_metrics_connector *m, const char *name, uint64_t first,
     m->state_blocked = v, v += step;
     m->oldest_age_ms = v, v += step;
     m->last_delivery_ms = v, v += step;
-    m->spool_records = v;
+    m->spool_records = v, v += step;
+    m->stats.dry_runs = v;
 }
 
 /* What /metrics showed for two connectors before the table (byte for
@@ -215,7 +216,13 @@ static const char want_connectors[] =
     "batches not yet finished.\n"
     "# TYPE sluice_spool_records gauge\n"
     "sluice_spool_records{connector=\"a\"} 39\n"
-    "sluice_spool_records{connector=\"b\"} 18446744073709551577\n";
+    "sluice_spool_records{connector=\"b\"} 18446744073709551577\n"
+    "# HELP sluice_dry_runs_total Dry runs (?dry_run=true) whose records "
+    "were checked and answered: nothing spooled, nothing counted accepted "
+    "or rejected.\n"
+    "# TYPE sluice_dry_runs_total counter\n"
+    "sluice_dry_runs_total{connector=\"a\"} 40\n"
+    "sluice_dry_runs_total{connector=\"b\"} 18446744073709551576\n";
 
 static const char want_http[] =
     "# HELP sluice_http_connections HTTP intake connections open.\n"
@@ -247,7 +254,7 @@ static const char want_json[] =
     "\"quota_pauses\":24,\"response_fn_errors\":25,"
     "\"records_retried\":26,\"concurrency_decreases\":32,"
     "\"concurrency_limit\":33,\"oldest_record_age_ms\":37,"
-    "\"last_delivery_ms\":38,\"spool_records\":39}";
+    "\"last_delivery_ms\":38,\"spool_records\":39,\"dry_runs\":40}";
 
 static void test_prom_connectors_exact(void)
 {
@@ -466,9 +473,9 @@ static void test_every_stats_field_has_a_row(void)
         CHECK(rows == 1);
         found += rows == 1;
     }
-    CHECK(found == 13 + SL_TLS_CAUSE_COUNT - 1 + 5); /* accepted ..
+    CHECK(found == 13 + SL_TLS_CAUSE_COUNT - 1 + 6); /* accepted ..
          unauthorized, tls_failures, rate_limit's two, quota_pauses,
-         response_fn's two, concurrency_decreases
+         response_fn's two, concurrency_decreases, dry_runs
          today */
     CHECK(found == nstats);
 }
