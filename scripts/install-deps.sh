@@ -9,6 +9,8 @@ pkgs=(
   liblua5.4-dev lua5.4 lua-cjson lua-cjson-dev
   libcurl4-openssl-dev libevent-dev libssl-dev zlib1g-dev
   libsystemd-dev
+  # `sluice send`'s CSV reader (core/record/sl_csv.c) parses with libcsv
+  libcsv-dev
   # tests: a private CA and certificates (openssl), an HTTP/2 and TLS
   # destination (nginx), a forward proxy (tinyproxy)
   python3 curl ca-certificates openssl nginx-light tinyproxy-bin
