@@ -46,7 +46,7 @@ if [ "$fuzz" = 1 ]; then
   # Longest input per target: records and config files are small; the
   # scanner and the framing get room for deep nesting and many lines.
   declare -A max_len=([json]=16384 [json_diff]=4096 [schema]=4096
-                      [ndjson]=16384 [config]=8192)
+                      [ndjson]=16384 [config]=8192 [csv]=8192)
   work=$(mktemp -d /tmp/sluice-fuzz.XXXXXX)
   artifacts="$PWD/$build/fuzz-artifacts"
   failed=()

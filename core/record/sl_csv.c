@@ -174,6 +174,13 @@ static void reject(sl_csv *r, bool force, size_t cellno, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Where cell i's bytes are (cells.data is NULL while only empty cells
+ * were kept). */
+static const char *cell_at(const sl_csv *r, size_t i)
+{
+    return r->cells.data ? r->cells.data + r->cellv[i].off : "";
+}
+
 static void row_reset(sl_csv *r)
 {
     r->ncells = r->row_bytes = 0;
@@ -260,7 +267,7 @@ static void convert(sl_csv *r)
             reject(r, false, (size_t)-1, "record too large");
             return;
         }
-        sl_csv_cell v = {r->cells.data + r->cellv[i].off, r->cellv[i].len,
+        sl_csv_cell v = {cell_at(r, i), r->cellv[i].len,
                          r->cellv[i].quoted};
         int rc = sl_csv_cell_append(c->type, c->nullable, &v, o, why,
                                     sizeof why);
@@ -306,7 +313,7 @@ static long field_index(const sl_schema *s, const char *p, size_t n)
 static sl_csv_rc header_column(sl_csv *r, size_t i, bool *seen)
 {
     column *c = &r->cols[i];
-    const char *p = r->cells.data + r->cellv[i].off;
+    const char *p = cell_at(r, i);
     size_t n = r->cellv[i].len;
     if (memchr(p, '\0', n) || !sl_json_utf8_valid(p, n))
         return stop(r, SL_CSV_E_HEADER, "line %zu: column %zu's name is not "
@@ -416,19 +423,21 @@ static void malformed_end(sl_csv *r)
 
 /* A cell still being read past its limit is cut to its last byte (all
  * libcsv looks back at: the quote that may end it), so that a hostile
- * cell is never held whole; the row is rejected. */
+ * cell is never held whole; the row is rejected with the reason on_cell
+ * would give when the cell ends (the same however the input is cut). A
+ * cell within its limit but past the row's is left to on_cell: it is
+ * bounded by the cell limit. */
 static void cap_cell(sl_csv *r)
 {
     size_t pos = r->p.entry_pos;
-    size_t room = r->opt.row_bytes - r->row_bytes;
-    if (pos <= 1 || (!r->bad && pos <= r->opt.cell_bytes && pos <= room))
-        return;
-    if (pos > r->opt.cell_bytes)
-        reject(r, false, r->ncells, "cell is longer than %zu bytes (the cell "
-           "limit)", r->opt.cell_bytes);
+    if (pos <= 1 || (!r->bad && pos - 1 <= r->opt.cell_bytes))
+        return; /* pos - 1: the last byte may be a closing quote */
+    if (r->ncells >= r->opt.columns)
+        reject(r, false, (size_t)-1, "row has more than %zu cells (the "
+               "column limit)", r->opt.columns);
     else
-        reject(r, false, (size_t)-1, "row is longer than %zu bytes (the row "
-           "limit)", r->opt.row_bytes);
+        reject(r, false, r->ncells, "cell is longer than %zu bytes (the cell "
+               "limit)", r->opt.cell_bytes);
     r->p.entry_buf[0] = r->p.entry_buf[pos - 1];
     r->p.entry_pos = 1;
 }
