@@ -212,8 +212,8 @@ static void on_cell(void *s, size_t len, void *ud)
     }
     r->cellv[i] = (cell){r->cells.len, len, s != NULL};
     r->row_bytes += len;
-    if (len && sl_buf_append(&r->cells, s, len) != 0)
-        reject(r, false, (size_t)-1, "out of memory");
+    if (len && sl_buf_append(&r->cells, s, len) != 0) /* within its cap */
+        stop(r, SL_CSV_E_NOMEM, "out of memory");
 }
 
 /* The row's text without its line end. */
@@ -243,45 +243,37 @@ static void deliver_bad(sl_csv *r)
     deliver(r, &row);
 }
 
-/* Convert the row's cells by the header's columns into r->out. */
+/* Convert the row's cells by the header's columns into r->out. Its cap
+ * is out of reach (see sl_csv_new), so a buffer failure is memory. */
 static void convert(sl_csv *r)
 {
     char why[192];
     sl_buf *o = &r->out;
+    int rc = 0;
     sl_buf_reset(o);
-    if (sl_buf_putc(o, '{') != 0) {
-        reject(r, false, (size_t)-1, "record too large");
-        return;
-    }
+    rc |= sl_buf_putc(o, '{');
     bool first = true;
-    for (size_t i = 0; i < r->ncols; i++) {
+    for (size_t i = 0; i < r->ncols && rc == 0; i++) {
         const column *c = &r->cols[i];
         if (c->drop)
             continue;
-        if (!first && sl_buf_putc(o, ',') != 0) {
-            reject(r, false, (size_t)-1, "record too large");
-            return;
-        }
+        if (!first)
+            rc |= sl_buf_putc(o, ',');
         first = false;
-        if (sl_buf_append(o, r->names.data + c->key_off, c->key_len) != 0) {
-            reject(r, false, (size_t)-1, "record too large");
-            return;
-        }
+        rc |= sl_buf_append(o, r->names.data + c->key_off, c->key_len);
         sl_csv_cell v = {cell_at(r, i), r->cellv[i].len,
                          r->cellv[i].quoted};
-        int rc = sl_csv_cell_append(c->type, c->nullable, &v, o, why,
-                                    sizeof why);
-        if (rc == -1) {
+        int vrc = rc ? 0 : sl_csv_cell_append(c->type, c->nullable, &v, o,
+                                              why, sizeof why);
+        if (vrc == -1) {
             reject(r, false, i, "%s", why);
             return;
         }
-        if (rc != 0) {
-            reject(r, false, (size_t)-1, "record too large");
-            return;
-        }
+        rc |= vrc;
     }
-    if (sl_buf_putc(o, '}') != 0)
-        reject(r, false, (size_t)-1, "record too large");
+    rc |= rc ? 0 : sl_buf_putc(o, '}');
+    if (rc != 0)
+        stop(r, SL_CSV_E_NOMEM, "out of memory");
 }
 
 static void data_row(sl_csv *r)
@@ -291,6 +283,8 @@ static void data_row(sl_csv *r)
                r->ncells, r->ncells == 1 ? "" : "s", r->ncols);
     if (!r->bad)
         convert(r);
+    if (r->rc != SL_CSV_OK)
+        return;
     if (r->bad) {
         deliver_bad(r);
         return;
@@ -404,8 +398,8 @@ static void raw_add(sl_csv *r, const char *s, size_t n)
         n = room;
         r->raw_cut = true;
     }
-    if (sl_buf_append(&r->raw, s, n) != 0)
-        r->raw_cut = true;
+    if (sl_buf_append(&r->raw, s, n) != 0) /* within its cap: memory */
+        stop(r, SL_CSV_E_NOMEM, "out of memory");
 }
 
 /* The row ends inside a malformed cell, or the file inside a quote. */

@@ -185,6 +185,7 @@ static void test_cell_direct(void)
                              sizeof why) == -1);
     CHECK_CONTAINS(why, "UTF-8");
     CHECK(out.len == 0);
+    sl_buf_free(&out);
     sl_buf_init(&out, 3); /* the cap: -2, out unchanged */
     sl_csv_cell big = {"12345", 5, false};
     CHECK(sl_csv_cell_append(SL_TYPE_INTEGER, true, &big, &out, why,
