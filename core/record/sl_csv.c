@@ -45,7 +45,9 @@ struct sl_csv {
     sl_csv_rc rc;             /* sticky: not OK once stopped */
     char err[320];
     unsigned bom_seen;        /* bytes of a leading BOM matched; 3 decided */
-    size_t lf;                /* LF bytes of the segments fed */
+    size_t lf;                /* line ends in the segments fed (LF, CRLF
+                                 or a CR alone) */
+    char last;                /* the last byte fed (0: none yet) */
     size_t rows;              /* data rows passed to fn */
     bool at_boundary;         /* the next byte begins a row or a blank line */
     bool skipping;            /* malformed row: discarding to its line end */
@@ -440,6 +442,9 @@ static void segment(sl_csv *r, const char *s, size_t n)
 {
     char last = s[n - 1];
     bool term = last == '\n' || last == '\r';
+    if (r->last == '\r' && s[0] != '\n')
+        r->lf++; /* the CR before ended a line by itself */
+    r->last = last;
     size_t line = r->lf + 1;
     r->lf += last == '\n';
     if (r->skipping) {
@@ -531,10 +536,9 @@ sl_csv_rc sl_csv_finish(sl_csv *r)
         feed_bytes(r, (const char *)bom, k);
     }
     r->ended = true;
+    if (r->last && r->last != '\n')
+        r->lf++; /* a last line without LF, or one ended by a CR */
     if (r->rc == SL_CSV_OK && !r->at_boundary) {
-        if (!r->skipping && r->raw.len &&
-            r->raw.data[r->raw.len - 1] != '\n')
-            r->lf++; /* a last line without LF */
         if (r->skipping) {
             malformed_end(r);
         } else if (csv_fini(&r->p, on_cell, on_row, r) != 0) {

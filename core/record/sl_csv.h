@@ -17,7 +17,7 @@
  *   follows on later lines, e.g. the rest of a quoted newline, is then read
  *   as rows of its own and reported as they fail). A quoted cell still
  *   open at the end of the file is an error for its row.
- * - Line numbers are 1-based and count LF bytes (a CRLF is one line end);
+ * - Line numbers are 1-based; LF, CRLF and a CR alone each end a line;
  *   a row's line is the one where the row starts, whatever its quoted
  *   newlines; the header is line 1 (or later, after blank lines).
  *
@@ -124,7 +124,7 @@ sl_csv_rc sl_csv_finish(sl_csv *r);
 /* Why the reader stopped (SL_CSV_E_HEADER), or "". Owned by r. */
 const char *sl_csv_error(const sl_csv *r);
 
-/* Lines read so far (LF bytes, plus one for a last line without one,
+/* Lines read so far (line ends, plus one for a last line without one,
  * after sl_csv_finish) and data rows passed to fn. */
 size_t sl_csv_lines(const sl_csv *r);
 size_t sl_csv_rows(const sl_csv *r);

@@ -98,8 +98,10 @@ static void test_rfc4180(void)
     /* a BOM, blank lines, spaces kept, CR-only line ends */
     CHECK_STR(read_all(s, "\xEF\xBB\xBFid,name\n\n1, a \n\n\n2,b"),
               "L3 {\"id\":1,\"name\":\" a \"}\nL6 {\"id\":2,\"name\":\"b\"}\n");
-    CHECK_STR(read_all(s, "id,name\r1,a\r2,b\r"),
-              "L1 {\"id\":1,\"name\":\"a\"}\nL1 {\"id\":2,\"name\":\"b\"}\n");
+    CHECK_STR(read_all(s, "id,name\r1,a\r\r2,\"b\rc\"\r3,d"),
+              "L2 {\"id\":1,\"name\":\"a\"}\n"
+              "L4 {\"id\":2,\"name\":\"b\\rc\"}\n"
+              "L6 {\"id\":3,\"name\":\"d\"}\n");
     /* a header only; unicode */
     CHECK_STR(read_all(s, "id,name\n"), "");
     CHECK_STR(read_all(s, "id,name\n7,\"Zoë 東京\"\n"),
@@ -367,6 +369,32 @@ static int stop_at_two(void *ud, const sl_csv_row *row)
     return row->number == 2;
 }
 
+static void test_lines(void)
+{
+    sl_schema *s = people(SL_UNKNOWN_REJECT);
+    static const struct {
+        const char *text;
+        size_t lines;
+    } cases[] = {{"id\n1", 2},      {"id\n1\n", 2},   {"id\r\n1\r\n", 2},
+                 {"id\r1\r", 2},    {"id\r\r\n\n1", 4}, {"id\n\"\n\"", 3}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        for (size_t step = 1; step <= 2; step++) {
+            sl_csv *r = sl_csv_new(s, NULL, NULL, NULL);
+            const char *t = cases[i].text;
+            size_t n = strlen(t);
+            for (size_t k = 0; k < n; k += step)
+                sl_csv_feed(r, t + k, n - k < step ? n - k : step);
+            CHECK(sl_csv_finish(r) == SL_CSV_OK);
+            if (sl_csv_lines(r) != cases[i].lines)
+                fprintf(stderr, "case %zu step %zu: %zu lines\n", i, step,
+                        sl_csv_lines(r));
+            CHECK(sl_csv_lines(r) == cases[i].lines);
+            sl_csv_free(r);
+        }
+    }
+    sl_schema_free(s);
+}
+
 static void test_stop(void)
 {
     sl_schema *s = people(SL_UNKNOWN_REJECT);
@@ -391,6 +419,7 @@ int main(void)
         {"row_errors_and_lines", test_row_errors_and_lines},
         {"chunks", test_chunks},
         {"hostile", test_hostile},
+        {"lines", test_lines},
         {"stop", test_stop},
         {NULL, NULL},
     };
