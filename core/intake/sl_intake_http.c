@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -14,6 +13,7 @@
 #include "sl_err.h"
 #include "sl_httpconn.h"
 #include "sl_intake_body.h"
+#include "sl_intake_query.h"
 #include "sl_intake_server.h"
 #include "sl_log.h"
 #include "sl_time.h"
@@ -237,51 +237,12 @@ static void post_timed(sl_intake_http *in, struct evhttp_request *req,
                                      sl_time_mono_us() - t0, 1);
 }
 
-/* The dry_run parameter of uri's query: *dry 1 for true or 1, 0 for
- * false, 0 or none. Other parameters are ignored, as they always were.
- * 0, or -1 with msg set (another value, or given twice). */
-static int dry_run_of(const char *uri, int *dry, char *msg, size_t msglen)
-{
-    static const char key[] = "dry_run";
-    const char *q = strchr(uri, '?');
-    *dry = 0;
-    if (!q)
-        return 0;
-    int seen = 0;
-    size_t qlen = strcspn(++q, "#");
-    for (const char *p = q, *end = q + qlen; p < end;) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        size_t n = amp ? (size_t)(amp - p) : (size_t)(end - p);
-        size_t klen = strcspn(p, "=&#");
-        klen = klen < n ? klen : n;
-        if (klen == sizeof key - 1 && memcmp(p, key, klen) == 0) {
-            const char *v = klen < n ? p + klen + 1 : "";
-            size_t vlen = klen < n ? n - klen - 1 : 0;
-            int t = (vlen == 4 && strncasecmp(v, "true", 4) == 0) ||
-                    (vlen == 1 && *v == '1');
-            int f = (vlen == 5 && strncasecmp(v, "false", 5) == 0) ||
-                    (vlen == 1 && *v == '0');
-            if (seen++ || (!t && !f)) {
-                snprintf(msg, msglen, seen > 1
-                         ? "query parameter dry_run given twice"
-                         : "query parameter dry_run must be true or false "
-                           "(or 1 or 0), not \"%.*s\"",
-                         (int)(vlen > 40 ? 40 : vlen), v);
-                return -1;
-            }
-            *dry = t;
-        }
-        p += n + 1;
-    }
-    return 0;
-}
-
 static void post_records(sl_intake_http *in, struct evhttp_request *req,
                          sl_connector *c)
 {
     char msg[200];
-    int bad_query = dry_run_of(evhttp_request_get_uri(req), &in->dry, msg,
-                               sizeof msg) != 0;
+    int bad_query = sl_intake_query_dry_run(evhttp_request_get_uri(req),
+                                            &in->dry, msg, sizeof msg) != 0;
     if (in->dry) /* on every answer from here on; the body is a real one's */
         evhttp_add_header(evhttp_request_get_output_headers(req),
                           "Sluice-Dry-Run", "true");

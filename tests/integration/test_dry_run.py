@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 import re
+import signal
 import sys
 import unittest
 
@@ -185,6 +186,23 @@ class DryRunTest(SluiceTestCase):
         self.assertEqual(sorted(r["id"] for r in self.dest.records()),
                          [100, 101, 102])
         self.assertEqual(self.metric("sluice_dry_runs_total", "crm"), 0)
+
+    def test_removed_connector_404(self):
+        # a reload removes "keyed": 404 for a dry run as for a real post
+        os.unlink(self.sl.connector_path("keyed"))
+        self.sl.proc.send_signal(signal.SIGHUP)
+
+        def removed():
+            st, _, _ = self.sl.get("/v1/connectors/keyed")
+            return st == 404
+        wait_until(removed, msg="keyed removed by the reload")
+        body = compact([rec(1)])
+        h = dict(JSON, Authorization="Bearer " + KEY)
+        dry = self.post("keyed", body, h, "?dry_run=true")
+        real = self.post("keyed", body, h)
+        self.assertEqual(dry[:2], real[:2])
+        self.assertEqual(dry[0], 404)
+        self.assertIn(b"unknown connector", dry[1])
 
     def test_full_spool_dry_run_still_answers_the_verdict(self):
         # a destination that refuses everything fills a small queue: a real
