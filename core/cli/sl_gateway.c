@@ -216,8 +216,9 @@ static sl_config *reload_check(gateway *g, sl_reload_report *r)
         for (size_t i = 0; i < g->n; i++)
             if (!g->closed[i])
                 running[n++] = sl_connector_conf_of(g->connectors[i]);
-        sl_config now; /* cfg, but listening where the intake does */
-        sl_reload_http_running(g->keys, g->cfg, &now);
+        /* the last committed configuration (a commit applies every
+         * gateway key of it), with the TCP listeners as they run */
+        sl_config now = *sl_reload_http_keys(g->keys);
         sl_reload_tcp_running(g->tcp, &now.tcp, &now.ntcp);
         next = sl_reload_check(&now, running, n, g->cfg->file, r, &problems);
         free(running);
@@ -390,11 +391,6 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     /* after apply_added: a listener may feed a connector it added */
     sl_reload_tcp_commit(g->tcp, tc, g->connectors, g->n);
     page_lines(g);
-    sl_config now;
-    sl_reload_http_running(g->keys, g->cfg, &now);
-    sl_reload_tcp_running(g->tcp, &now.tcp, &now.ntcp);
-    if (r.gateway_changed && sl_reload_http_others(&now, next) != 0)
-        reload_warn("reload: gateway keys not applied until a restart");
     sl_reload_report_free(&r);
     collect(g);
     reload_end(g, 1);

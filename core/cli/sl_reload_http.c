@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sl_buf.h"
-#include "sl_config_diff.h"
 #include "sl_intake_tls.h"
 #include "sl_log.h"
 
@@ -55,45 +53,6 @@ const sl_config *sl_reload_http_keys(const sl_reload_http *l)
 SSL_CTX *sl_reload_http_tls(const sl_reload_http *l)
 {
     return l->tls;
-}
-
-/* out's HTTP keys and log_level from k. */
-static void overlay(sl_config *out, const sl_config *k)
-{
-    out->listen = k->listen;
-    out->listen_host = k->listen_host;
-    out->listen_port = k->listen_port;
-    out->admin_listen = k->admin_listen;
-    out->admin_listen_host = k->admin_listen_host;
-    out->admin_listen_port = k->admin_listen_port;
-    out->admin_keys = k->admin_keys;
-    out->nadmin_keys = k->nadmin_keys;
-    out->max_body_bytes = k->max_body_bytes;
-    out->max_decompressed_bytes = k->max_decompressed_bytes;
-    out->max_header_bytes = k->max_header_bytes;
-    out->max_connections = k->max_connections;
-    out->idle_timeout_s = k->idle_timeout_s;
-    out->request_timeout_s = k->request_timeout_s;
-    out->tls = k->tls;
-    out->log_level = k->log_level;
-}
-
-void sl_reload_http_running(const sl_reload_http *l, const sl_config *cfg,
-                            sl_config *out)
-{
-    *out = *cfg;
-    overlay(out, l->keys);
-}
-
-int sl_reload_http_others(const sl_config *running, const sl_config *next)
-{
-    sl_config same = *next; /* next, but with running's keys of l */
-    overlay(&same, running);
-    sl_buf gw;
-    sl_buf_init(&gw, 0);
-    int n = sl_config_diff_gateway(running, &same, &gw);
-    sl_buf_free(&gw);
-    return n < 0 ? -1 : n > 0;
 }
 
 void sl_reload_http_opts(const sl_config *c, SSL_CTX *tls,

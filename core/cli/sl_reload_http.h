@@ -25,21 +25,13 @@ typedef struct sl_reload_http_change sl_reload_http_change;
 sl_reload_http *sl_reload_http_new(const sl_config *cfg, SSL_CTX *tls);
 void sl_reload_http_free(sl_reload_http *l); /* accepts NULL */
 
-/* The configuration the keys run from now (borrowed). */
+/* The last committed configuration (the start's, then each reload's):
+ * every gateway key of it runs now (borrowed). What a reload is compared
+ * with. */
 const sl_config *sl_reload_http_keys(const sl_reload_http *l);
 
 /* The intake's TLS context now (l's), or NULL: plain. */
 SSL_CTX *sl_reload_http_tls(const sl_reload_http *l);
-
-/* *out = cfg (the start's configuration) with l's keys: what a reload
- * is compared with. A shallow copy: it borrows from cfg and l, and must
- * not be freed. */
-void sl_reload_http_running(const sl_reload_http *l, const sl_config *cfg,
-                            sl_config *out);
-
-/* Do gateway keys other than l's differ between running (from
- * sl_reload_http_running) and next? 1, 0, or -1 out of memory. */
-int sl_reload_http_others(const sl_config *running, const sl_config *next);
 
 /* *o = the intake's options for c's keys, serving TLS with tls
  * (borrowed). At the start and in prepare. */
