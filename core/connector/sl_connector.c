@@ -279,8 +279,8 @@ sl_auth_rc sl_connector_authorize(sl_connector *c, const char *authorization)
 static sl_spool_rc check_and_spool(sl_connector *c, sl_transform *transform,
                                    sl_ingest_format fmt, const char *data,
                                    size_t len, size_t max_records,
-                                   sl_pieces *pieces, sl_ingest_result *res,
-                                   uint64_t *ticket)
+                                   sl_pieces *pieces, int dry,
+                                   sl_ingest_result *res, uint64_t *ticket)
 {
     sl_ingest_limits lim = {.depth = c->conf->limit_depth,
                             .records = max_records};
@@ -298,6 +298,11 @@ static sl_spool_rc check_and_spool(sl_connector *c, sl_transform *transform,
                                 &lim, &c->block, &c->rejects, res);
     if (rc != 0)
         return SL_SPOOL_NOMEM;
+    if (dry) { /* encoded as for the spool (the same checks), then dropped */
+        sl_buf_reset(&c->block);
+        c->stats.dry_runs++;
+        return SL_SPOOL_OK;
+    }
     if (res->accepted > 0) {
         sl_spool_rc rc = sl_spool_append(c->spool, &c->block, res->accepted,
                                          sl_time_mono_ms(), ticket);
@@ -359,9 +364,11 @@ static int refused(sl_connector *c, sl_spool_rc rc, size_t accepted,
     }
 }
 
-int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
-                        const char *body, size_t len, sl_buf *answer,
-                        int *retry_after_s, uint64_t *ticket)
+/* sl_connector_ingest, or with dry its dry run: nothing spooled, and no
+ * refusal for want of room. */
+static int ingest(sl_connector *c, sl_ingest_format fmt, const char *body,
+                  size_t len, int dry, sl_buf *answer, int *retry_after_s,
+                  uint64_t *ticket)
 {
     sl_ingest_result res;
     *ticket = 0;
@@ -373,7 +380,7 @@ int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
     }
     memset(&res, 0, sizeof res);
     sl_spool_rc rc = check_and_spool(c, c->transform, fmt, body, len,
-                                     c->conf->limit_records, NULL, &res,
+                                     c->conf->limit_records, NULL, dry, &res,
                                      ticket);
     /* sl_ingest accepts nothing when it runs out of memory; a spool that
      * does has records to refuse */
@@ -388,35 +395,19 @@ int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
                                     c->conf->limit_records, answer);
 }
 
+int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
+                        const char *body, size_t len, sl_buf *answer,
+                        int *retry_after_s, uint64_t *ticket)
+{
+    return ingest(c, fmt, body, len, 0, answer, retry_after_s, ticket);
+}
+
 int sl_connector_ingest_dry(sl_connector *c, sl_ingest_format fmt,
                             const char *body, size_t len, sl_buf *answer,
                             int *retry_after_s)
 {
-    if (c->shutting_down) {
-        *retry_after_s = 5;
-        sl_ingest_answer_error(answer, "shutting down; nothing of this "
-                                       "request was accepted");
-        return 503;
-    }
-    sl_ingest_limits lim = {.depth = c->conf->limit_depth,
-                            .records = c->conf->limit_records};
-    sl_ingest_result res;
-    memset(&res, 0, sizeof res);
-    sl_buf_reset(&c->block);
-    sl_buf_reset(&c->rejects);
-    /* the records are encoded as for the spool (the same checks), then
-     * thrown away */
-    int rc = sl_ingest(c->conf->schema, c->transform, fmt, body, len, &lim,
-                       &c->block, &c->rejects, &res);
-    sl_buf_reset(&c->block);
-    if (rc != 0) {
-        sl_ingest_answer_error(answer,
-                               "out of memory while checking the records");
-        return 500;
-    }
-    c->stats.dry_runs++;
-    return sl_ingest_answer_verdict(&res, &c->rejects,
-                                    c->conf->limit_records, answer);
+    uint64_t ticket;
+    return ingest(c, fmt, body, len, 1, answer, retry_after_s, &ticket);
 }
 
 /* ---- stream intakes ------------------------------------------------------ */
@@ -510,7 +501,7 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
         !c->transform && len >= 2 * SL_PIECES_BYTES ? c->pieces : NULL;
     /* refused: nothing counted, the same lines come again */
     sl_spool_rc rc = check_and_spool(c, c->transform, SL_INGEST_NDJSON, data,
-                                     len, 0, pieces, res, ticket);
+                                     len, 0, pieces, 0, res, ticket);
     note_refusal(c, rc);
     if (rc != SL_SPOOL_OK)
         return rc == SL_SPOOL_FULL ? 503 : 500;
