@@ -118,6 +118,22 @@ static const sl_help_cmd help_cmds[] = {
      "an unknown connector.\n",
      "sluice reset crm_contacts\n"
      "sluice reset crm_contacts --force -c /etc/sluice/sluice.lua\n"},
+    {"openapi", "sluice openapi [-c FILE]",
+     "print the intake's OpenAPI 3.1 document",
+     "Load and check FILE as check does and print the OpenAPI 3.1\n"
+     "document of its HTTP intake on standard output, one line of JSON:\n"
+     "a path per connector (POST /v1/connectors/NAME/records) with its\n"
+     "request bodies, parameters, answers and security, and each\n"
+     "connector's record as a JSON Schema 2020-12\n"
+     "(components.schemas.NAME_record). A running gateway serves the\n"
+     "same document as GET /openapi.json, beside /metrics (on\n"
+     "admin_listen when it is set, behind admin_keys when they are).\n"
+     "What sluice checks beyond the JSON Schema is listed in\n"
+     "docs/tools.md, OpenAPI.\n",
+     CONFIG_OPT,
+     "0 when the document was printed; 1 when it could not be written;\n"
+     "2 when the configuration has errors.\n",
+     "sluice openapi -c conf/sluice.lua > openapi.json\n"},
     {"version", "sluice version", "print the version",
      "Print \"sluice VERSION\". Also sluice --version.\n", "", "0.\n", ""},
     {"help", "sluice help [COMMAND | --man]",

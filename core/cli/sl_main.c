@@ -17,6 +17,7 @@
 #include "sl_help.h"
 #include "sl_leftover.h"
 #include "sl_log.h"
+#include "sl_openapi.h"
 #include "sl_reload_cli.h"
 #include "sl_reset.h"
 #include "sl_sink.h"
@@ -70,6 +71,28 @@ static int cmd_check(const char *path)
            cfg->nconnectors == 1 ? "" : "s");
     sl_config_free(cfg);
     return 0;
+}
+
+/* The intake's OpenAPI document for the configuration at path, on
+ * standard output. */
+static int cmd_openapi(const char *path)
+{
+    sl_config *cfg = sl_config_load_or_report(path, "sluice", stderr);
+    if (!cfg)
+        return 2;
+    sl_buf doc;
+    sl_buf_init(&doc, 0);
+    int rc = sl_openapi_write_config(cfg, &doc) == 0 ? 0 : 1;
+    if (rc == 0 && (fwrite(doc.data, 1, doc.len, stdout) != doc.len ||
+                    putchar('\n') == EOF || fflush(stdout) != 0)) {
+        fprintf(stderr, "sluice openapi: cannot write the document\n");
+        rc = 1;
+    } else if (rc != 0) {
+        fprintf(stderr, "sluice openapi: out of memory\n");
+    }
+    sl_buf_free(&doc);
+    sl_config_free(cfg);
+    return rc;
 }
 
 /* level_given: --log-level was, and wins over the gateway's log_level */
@@ -158,7 +181,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "reset") == 0)
         return sl_reset_main(argc - 2, argv + 2);
     if (strcmp(cmd, "check") != 0 && strcmp(cmd, "run") != 0 &&
-        strcmp(cmd, "reload") != 0) {
+        strcmp(cmd, "reload") != 0 && strcmp(cmd, "openapi") != 0) {
         sl_help_print_unknown("sluice", cmd, stderr);
         return 2;
     }
@@ -189,5 +212,7 @@ int main(int argc, char **argv)
         return cmd_check(path);
     if (strcmp(cmd, "reload") == 0)
         return sl_reload_cli_main(path);
+    if (strcmp(cmd, "openapi") == 0)
+        return cmd_openapi(path);
     return cmd_run(path, level_given);
 }
