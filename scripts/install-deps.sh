@@ -25,6 +25,9 @@ pkgs=(
   # tests: the status page rendered in headless Chromium, with a screenshot
   # (test_status_page)
   chromium
+  # tests: the OpenAPI document checked by a real validator, records judged
+  # by an independent JSON Schema validator (npm packages, below)
+  nodejs npm
 )
 # extras, any of them at once:
 #   --bench  the benchmark tools (scripts/bench.sh, bench/callgrind.sh)
@@ -42,13 +45,33 @@ done
 
 missing=()
 for p in "${pkgs[@]}"; do
+  # a nodejs not from Debian (NodeSource's) brings its own npm, which
+  # Debian's npm package would conflict with
+  [ "$p" = npm ] && command -v npm >/dev/null && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
 
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Test-only npm packages, each pinned to an exact version (with every
+# dependency) by tests/npm/package-lock.json, into one fixed prefix that
+# the tests find through SLUICE_NPM_PREFIX (default /opt/sluice-npm):
+# @apidevtools/swagger-parser (validates OpenAPI 3.1), ajv + ajv-formats
+# (JSON Schema 2020-12). Nothing is installed when the lock is unchanged.
+npm_prefix="${SLUICE_NPM_PREFIX:-/opt/sluice-npm}"
+npm_src="$(cd "$(dirname "$0")/.." && pwd)/tests/npm"
+if ! cmp -s "$npm_src/package-lock.json" "$npm_prefix/package-lock.json" ||
+   [ ! -d "$npm_prefix/node_modules" ]; then
+  echo "install-deps: npm packages into $npm_prefix"
+  $SUDO mkdir -p "$npm_prefix"
+  $SUDO cp "$npm_src/package.json" "$npm_src/package-lock.json" "$npm_prefix/"
+  $SUDO npm ci --prefix "$npm_prefix" --no-audit --no-fund --ignore-scripts \
+    --loglevel=error >/dev/null
+fi
