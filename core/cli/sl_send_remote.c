@@ -11,7 +11,7 @@
 
 #include "sl_json.h"
 #include "sl_retry.h"
-#include "sl_send_answer.h"
+#include "sl_send_merge.h"
 #include "sl_state.h"
 #include "sl_time.h"
 #include "sl_version.h"
@@ -392,7 +392,7 @@ typedef struct batch {
     const char *p;     /* the whole array */
     size_t len;
     spans sp;
-    sl_send_answer sum;
+    sl_send_merge sum;
 } batch;
 
 static int submit_range(sl_send_remote *r, batch *b, size_t i0, size_t n,
@@ -458,7 +458,7 @@ static int submit_range(sl_send_remote *r, batch *b, size_t i0, size_t n,
     if (st != 200 && st != 422)
         return st < 0 || st == 503 || st == 429
                    ? st : final_error(r, st, i0, answer);
-    if (sl_send_answer_add(&b->sum, r->resp.data, r->resp.len, i0, n, err,
+    if (sl_send_merge_add(&b->sum, r->resp.data, r->resp.len, i0, n, err,
                            sizeof err) != 0) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s (from %s)", err, r->url);
@@ -480,16 +480,16 @@ int sl_send_remote_submit(void *ud, const char *json_array, size_t len,
         answer_error(answer, err);
         return 400;
     }
-    sl_send_answer_init(&b.sum, SL_SEND_REMOTE_MAX_ANSWER);
+    sl_send_merge_init(&b.sum, SL_SEND_REMOTE_MAX_ANSWER);
     int st = b.sp.n == 0 ? 200
                          : submit_range(r, &b, 0, b.sp.n, answer,
                                         retry_after_s);
     if (st == 200 || st == 422) {
-        st = sl_send_answer_write(&b.sum, answer);
+        st = sl_send_merge_write(&b.sum, answer);
         if (st < 0)
             answer_error(answer, "the answer is too large");
     }
-    sl_send_answer_free(&b.sum);
+    sl_send_merge_free(&b.sum);
     free(b.sp.at);
     return st;
 }

@@ -1,4 +1,4 @@
-/* Unit tests for sl_send_remote (and sl_send_answer) against an HTTP
+/* Unit tests for sl_send_remote (and sl_send_merge) against an HTTP
  * server on 127.0.0.1 in a thread of this process, written on raw
  * sockets so that it can answer anything (a wrong body, a huge one):
  * 200 and 422 answers read and checked, keep-alive, the intake key,
@@ -17,7 +17,7 @@
 
 #include <curl/curl.h>
 
-#include "sl_send_answer.h"
+#include "sl_send_merge.h"
 #include "sl_send_remote.h"
 #include "sl_test.h"
 
@@ -510,7 +510,7 @@ static void test_not_an_array(void)
     fix_close(&f);
 }
 
-/* sl_send_answer on its own: hostile answers. */
+/* sl_send_merge on its own: hostile answers. */
 static void test_answer_parse(void)
 {
     static const char *bad[] = {
@@ -526,30 +526,30 @@ static void test_answer_parse(void)
         "{\"accepted\":1,\"rejected\":[],\"rejected_truncated\":1}",
         NULL};
     for (int i = 0; bad[i]; i++) {
-        sl_send_answer a;
+        sl_send_merge a;
         char err[256];
-        sl_send_answer_init(&a, 1 << 20);
-        CHECK(sl_send_answer_add(&a, bad[i], strlen(bad[i]), 0, 2, err,
+        sl_send_merge_init(&a, 1 << 20);
+        CHECK(sl_send_merge_add(&a, bad[i], strlen(bad[i]), 0, 2, err,
                                  sizeof err) == -1);
         CHECK_CONTAINS(err, "not the intake's JSON");
-        sl_send_answer_free(&a);
+        sl_send_merge_free(&a);
     }
-    sl_send_answer a;
+    sl_send_merge a;
     sl_buf out;
     char err[256];
-    sl_send_answer_init(&a, 1 << 20);
+    sl_send_merge_init(&a, 1 << 20);
     sl_buf_init(&out, 0);
     const char *one = "{\"accepted\":1,\"dropped\":1,\"rejected\":[{\"error\":"
                       "\"e\",\"index\":1,\"x\":{\"y\":[1]}}],\"later\":[1]}";
     const char *two = "{\"accepted\":0,\"rejected\":[{\"index\":0}],"
                       "\"rejected_total\":3,\"rejected_truncated\":true}";
-    CHECK(sl_send_answer_add(&a, one, strlen(one), 0, 3, err, sizeof err) == 0);
-    CHECK(sl_send_answer_add(&a, two, strlen(two), 3, 3, err, sizeof err) == 0);
-    CHECK(sl_send_answer_write(&a, &out) == 200);
+    CHECK(sl_send_merge_add(&a, one, strlen(one), 0, 3, err, sizeof err) == 0);
+    CHECK(sl_send_merge_add(&a, two, strlen(two), 3, 3, err, sizeof err) == 0);
+    CHECK(sl_send_merge_write(&a, &out) == 200);
     CHECK_STR(sl_buf_cstr(&out), "{\"accepted\":1,\"dropped\":1,\"rejected\":["
               "{\"error\":\"e\",\"index\":1,\"x\":{\"y\":[1]}},{\"index\":3}],"
               "\"rejected_total\":4,\"rejected_truncated\":true}");
-    sl_send_answer_free(&a);
+    sl_send_merge_free(&a);
     sl_buf_free(&out);
 }
 

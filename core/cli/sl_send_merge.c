@@ -1,5 +1,6 @@
-/* sl_send_answer: reading, checking and adding up the intake's answers. */
-#include "sl_send_answer.h"
+/* sl_send_merge: reading, checking and adding up the intake's answers to
+ * the parts of one batch. */
+#include "sl_send_merge.h"
 
 #include <inttypes.h>
 #include <stdint.h>
@@ -10,13 +11,13 @@
 
 #define ANSWER_DEPTH 8 /* answer > rejected > rejection > its members */
 
-void sl_send_answer_init(sl_send_answer *a, size_t max)
+void sl_send_merge_init(sl_send_merge *a, size_t max)
 {
     memset(a, 0, sizeof *a);
     sl_buf_init(&a->items, max);
 }
 
-void sl_send_answer_free(sl_send_answer *a) { sl_buf_free(&a->items); }
+void sl_send_merge_free(sl_send_merge *a) { sl_buf_free(&a->items); }
 
 static int bad(char *err, size_t errlen, const char *what)
 {
@@ -45,7 +46,7 @@ static const char *value_start(const sl_json_token *t)
 
 /* Copy one rejection object (its OBJECT_BEGIN read) to items, "index"
  * rebased by offset. */
-static int add_rejection(sl_send_answer *a, sl_json *s, size_t offset,
+static int add_rejection(sl_send_merge *a, sl_json *s, size_t offset,
                          size_t records, char *err, size_t errlen)
 {
     sl_buf *o = &a->items;
@@ -89,7 +90,7 @@ static int add_rejection(sl_send_answer *a, sl_json *s, size_t offset,
     return 0;
 }
 
-static int add_rejections(sl_send_answer *a, sl_json *s, size_t offset,
+static int add_rejections(sl_send_merge *a, sl_json *s, size_t offset,
                           size_t records, size_t *n, char *err, size_t errlen)
 {
     sl_json_token t;
@@ -105,7 +106,7 @@ static int add_rejections(sl_send_answer *a, sl_json *s, size_t offset,
     }
 }
 
-int sl_send_answer_add(sl_send_answer *a, const char *body, size_t len,
+int sl_send_merge_add(sl_send_merge *a, const char *body, size_t len,
                        size_t offset, size_t records, char *err,
                        size_t errlen)
 {
@@ -164,7 +165,7 @@ int sl_send_answer_add(sl_send_answer *a, const char *body, size_t len,
     return 0;
 }
 
-int sl_send_answer_write(const sl_send_answer *a, sl_buf *out)
+int sl_send_merge_write(const sl_send_merge *a, sl_buf *out)
 {
     int rc = sl_buf_printf(out, "{\"accepted\":%zu,", a->accepted);
     if (a->dropped > 0)

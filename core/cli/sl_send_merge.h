@@ -1,16 +1,16 @@
-/* sl_send_answer: the intake's answers to the posts of one batch, read,
+/* sl_send_merge: the intake's answers to the posts of one batch, read,
  * checked and added up, so that a batch the gateway made `send` split
  * (413) is answered as one: {"accepted":N,"rejected":[...]} with every
  * rejection's index counted from the batch's first record. */
-#ifndef SL_SEND_ANSWER_H
-#define SL_SEND_ANSWER_H
+#ifndef SL_SEND_MERGE_H
+#define SL_SEND_MERGE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "sl_buf.h"
 
-typedef struct sl_send_answer {
+typedef struct sl_send_merge {
     size_t accepted;       /* records taken */
     size_t dropped;        /* records the transform dropped */
     size_t rejected;       /* records rejected (rejected_total when given) */
@@ -18,13 +18,13 @@ typedef struct sl_send_answer {
     bool truncated;        /* some rejections were not listed */
     sl_buf items;          /* the listed rejections, "{..},{..}", indices
                               rebased; owned */
-} sl_send_answer;
+} sl_send_merge;
 
 /* Start empty; the listed rejections may take `max` bytes at most. */
-void sl_send_answer_init(sl_send_answer *a, size_t max);
+void sl_send_merge_init(sl_send_merge *a, size_t max);
 
 /* Release the rejections. Accepts an initialised or freed answer. */
-void sl_send_answer_free(sl_send_answer *a);
+void sl_send_merge_free(sl_send_merge *a);
 
 /* Read one 200/422 answer of the intake (`body`, `len` bytes) and add it,
  * each rejection's "index" plus `offset`. Members other than accepted,
@@ -32,13 +32,13 @@ void sl_send_answer_free(sl_send_answer *a);
  * each rejection must be an object with an integer "index" in
  * [0, records) (`records`: how many the post had). 0, or -1 with the
  * reason in err (a is then partly added to: discard it). */
-int sl_send_answer_add(sl_send_answer *a, const char *body, size_t len,
+int sl_send_merge_add(sl_send_merge *a, const char *body, size_t len,
                        size_t offset, size_t records, char *err,
                        size_t errlen);
 
 /* Append the sum as the intake would answer it to out and return its
  * status: 422 when nothing was accepted or dropped and some were
  * rejected, else 200. -1 when out's cap was reached. */
-int sl_send_answer_write(const sl_send_answer *a, sl_buf *out);
+int sl_send_merge_write(const sl_send_merge *a, sl_buf *out);
 
 #endif
