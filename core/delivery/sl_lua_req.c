@@ -32,7 +32,7 @@ static void set_integer(lua_State *co, const char *k, lua_Integer v)
 
 void sl_lua_req_push(lua_State *co, const sl_lua_req *r)
 {
-    lua_createtable(co, 0, 9);                             /* req */
+    lua_createtable(co, 0, 10);                            /* req */
     lua_pushlstring(co, r->body, r->body_len);
     lua_setfield(co, -2, "body");
     if (r->wire_body) {
@@ -46,5 +46,7 @@ void sl_lua_req_push(lua_State *co, const sl_lua_req *r)
         set_integer(co, "last_status", (lua_Integer)r->last_status);
     set_string(co, "method", r->method);
     set_string(co, "url", r->url);
-    set_string(co, "connector", r->connector);             /* req */
+    set_string(co, "connector", r->connector);
+    lua_pushboolean(co, r->preview != 0);
+    lua_setfield(co, -2, "preview");                       /* req */
 }

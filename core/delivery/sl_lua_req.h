@@ -1,6 +1,6 @@
 /* sl_lua_req: the `req` table a connector's Lua functions get for one
  * attempt (headers_fn, response_fn): body, compressed_body, records, attempt,
- * batch_id, last_status, method, url, connector. */
+ * batch_id, last_status, method, url, connector, preview. */
 #ifndef SL_LUA_REQ_H
 #define SL_LUA_REQ_H
 
@@ -18,13 +18,16 @@ typedef struct sl_lua_req {
     unsigned attempt;            /* 1 for the first */
     long last_status;            /* shown from the second attempt on */
     const char *batch_id, *method, *url, *connector;
+    int preview;                 /* shown, not sent (sluice preview): true;
+                                    a delivery attempt: false */
 } sl_lua_req;
 
 struct sl_batch;
 struct sl_connector_conf;
 
 /* The req of an attempt of recs' current piece (built: sl_batch_build)
- * by connector c to url; its strings borrowed from them. */
+ * by connector c to url; its strings borrowed from them; preview 0 (set
+ * it after for a request that is only shown). */
 sl_lua_req sl_lua_req_make(const struct sl_connector_conf *c,
                            const struct sl_batch *recs, unsigned attempt,
                            long last_status, const char *url);

@@ -27,6 +27,7 @@ struct sl_luaruntime {
     sl_http_client *http;
     sl_transport transport;  /* of every request; strings borrowed */
     unsigned long max_instructions;
+    int no_network;          /* sluice.http.request raises instead */
     sl_luaruntime_task *tasks;    /* running (and cancelled-but-waiting) tasks */
     sl_luaruntime_task *current;  /* the task being resumed right now */
     struct event *settle_ev; /* reports tasks that ended inside start */
@@ -409,6 +410,12 @@ int sl_luaruntime_http_request(lua_State *co)
     luaL_checktype(co, 1, LUA_TTABLE);
     sl_luaruntime_task *t = task_of(co, "sluice.http.request");
     request_clear(t);
+    if (t->rt->no_network) {
+        lua_getfield(co, 1, "url");                      /* url */
+        const char *u = lua_tostring(co, -1);
+        return luaL_error(co, "sluice.http.request to %s was not made: "
+                          "--no-network", u ? u : "(no url)");
+    }
     t->url = dup_field(co, 1, "url", 1);
     t->method = dup_field(co, 1, "method", 0);
     if (!t->method)
@@ -523,6 +530,11 @@ void sl_luaruntime_set_transport(sl_luaruntime *rt, const sl_transport *t)
     else
         sl_transport_init(&rt->transport);
     rt->transport.tls.server_name = NULL;
+}
+
+void sl_luaruntime_set_no_network(sl_luaruntime *rt, int off)
+{
+    rt->no_network = off != 0;
 }
 
 void sl_luaruntime_free(sl_luaruntime *rt)

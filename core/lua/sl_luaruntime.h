@@ -35,6 +35,12 @@ sl_luaruntime *sl_luaruntime_new(lua_State *L, struct event_base *base,
  * defaults as sl_transport_init says. */
 void sl_luaruntime_set_transport(sl_luaruntime *rt, const sl_transport *t);
 
+/* With `off` non-zero, sluice.http.request on rt makes no request: it
+ * raises "sluice.http.request to URL was not made: --no-network" in the
+ * calling task (`sluice preview --no-network`). 0 (the default): requests
+ * are made. */
+void sl_luaruntime_set_no_network(sl_luaruntime *rt, int off);
+
 /* Free every task (no callbacks). Free the sl_http_client first, so that no
  * transfer completes into a freed task. Accepts NULL. */
 void sl_luaruntime_free(sl_luaruntime *rt);

@@ -4,7 +4,8 @@
  * the instruction budget and Lua errors (file:line) end a task;
  * sluice.http.request against an evhttp server in this process, and a
  * refused connection; a task cancelled while its request is pending is
- * freed when the transfer completes. Run under ASan for the frees. */
+ * freed when the transfer completes; with no network, a request raises
+ * and nothing reaches the server. Run under ASan for the frees. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -554,6 +555,54 @@ out:
     world_close(&w);
 }
 
+/* --no-network: sluice.http.request raises (a Lua error with the URL,
+ * which a pcall in the script may catch like any other) and the server
+ * sees nothing; turned off again, requests are made. */
+static void test_no_network(void)
+{
+    world w;
+    server s = {0};
+    char url[128];
+    if (world_open(&w, 0) != 0 || server_open(&s, w.base) != 0)
+        goto out;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/token", s.port);
+    int fn = function_ref(&w, REQUEST_FN);
+    sl_luaruntime_set_no_network(w.rt, 1);
+    outcome o = {.arg = url};
+    CHECK(sl_luaruntime_start(w.rt, fn, url_arg, 1, on_done, &o) != NULL);
+    run_until(&w, &o.calls, 5000);
+    CHECK(o.calls == 1);
+    CHECK(o.nres == 0);
+    char want[256];
+    snprintf(want, sizeof want, "sluice.http.request to %s was not made: "
+             "--no-network", url);
+    CHECK_CONTAINS(o.err, want);
+    CHECK_CONTAINS(o.err, FILE_NAME ":");
+    int caught = function_ref(&w,
+        "return function(url)\n"
+        "  local ok, e = pcall(sluice.http.request, {url = url})\n"
+        "  return ok, e\n"
+        "end");
+    outcome c = {.arg = url};
+    CHECK(sl_luaruntime_start(w.rt, caught, url_arg, 1, on_done, &c) != NULL);
+    run_until(&w, &c.calls, 5000);
+    CHECK_STR(c.err, "");
+    CHECK(strncmp(c.results, "false|", 6) == 0);
+    CHECK_CONTAINS(c.results, "--no-network");
+    CHECK(s.requests == 0);
+    CHECK(sl_http_client_running(w.http) == 0);
+    sl_luaruntime_set_no_network(w.rt, 0);
+    outcome a = {.arg = url};
+    CHECK(sl_luaruntime_start(w.rt, fn, url_arg, 1, on_done, &a) != NULL);
+    run_until(&w, &a.calls, 5000);
+    CHECK_STR(a.err, "");
+    CHECK_STR(a.results, "201|hello ping|yes|text/plain");
+    CHECK(s.requests == 1);
+out:
+    server_close(&s);
+    world_close(&w);
+}
+
 /* The batch that ran headers_fn is gone (cancel) while its token request
  * is on the wire: nothing reports, and the task is freed when the
  * transfer completes, not before (the client still points at it). */
@@ -614,6 +663,7 @@ int main(void)
         {"outside_a_task", test_outside_a_task},
         {"http_request", test_http_request},
         {"http_refused", test_http_refused},
+        {"no_network", test_no_network},
         {"cancel_pending_request", test_cancel_pending_request},
         {NULL, NULL}};
     return sl_test_run(cases);
