@@ -134,6 +134,43 @@ static const sl_help_cmd help_cmds[] = {
      "0 when the document was printed; 1 when it could not be written;\n"
      "2 when the configuration has errors.\n",
      "sluice openapi -c conf/sluice.lua > openapi.json\n"},
+    {"preview",
+     "sluice preview CONNECTOR FILE [-n N] [--show-secrets] [--no-network]",
+     "print the requests a file's first records would make",
+     "Read the first N records of FILE (NDJSON, one object a line; - for\n"
+     "standard input), check each through CONNECTOR's transform and schema\n"
+     "exactly as the intake would, list the records it would refuse\n"
+     "(line, field, reason), and cut the accepted ones into the batches\n"
+     "delivery would cut (batch.max_records, batch.max_bytes; one request\n"
+     "per record for body \"object\"). For each request print the method,\n"
+     "the URL with its placeholders filled, every header it carries (the\n"
+     "static ones and those headers_fn returns; values of secret-looking\n"
+     "headers masked) and the body exactly as it would be sent (before\n"
+     "compression: the end line gives both sizes).\n"
+     "\n"
+     "headers_fn runs as for a first attempt, with req.preview = true; a\n"
+     "sluice.http.request in it (a token endpoint) is made, unless\n"
+     "--no-network, where it raises an error instead. Nothing is sent to\n"
+     "the destination and nothing is spooled: the connector's state\n"
+     "directory is not opened, so a gateway may be running it.\n",
+     "-n N\tthe number of records to read, 1 to 1000000 (default one "
+     "batch: batch.max_records, 1 for body \"object\")\n"
+     "--show-secrets\tshow the values of secret-looking headers "
+     "(Authorization, *token*, *key*, *secret*, *signature*, ...)\n"
+     "--no-network\tsluice.http.request in headers_fn raises instead of "
+     "making the request\n"
+     "--json\tone JSON object a line (kind request, rejected, dropped, "
+     "summary) instead of text\n"
+     "--format F\tthe format of FILE: ndjson\n"
+     CONFIG_OPT,
+     "0 when every record read was accepted and every request could be\n"
+     "made; 1 when some were rejected, or a request could not be made\n"
+     "(headers_fn raised, as with --no-network and a token request); 2 for\n"
+     "a usage or configuration error, an unknown connector or a file that\n"
+     "cannot be read.\n",
+     "sluice preview crm_contacts contacts.ndjson\n"
+     "sluice preview crm_contacts contacts.ndjson -n 3 --no-network\n"
+     "sluice preview rest_users users.ndjson --json --show-secrets\n"},
     {"version", "sluice version", "print the version",
      "Print \"sluice VERSION\". Also sluice --version.\n", "", "0.\n", ""},
     {"help", "sluice help [COMMAND | --man]",

@@ -1,5 +1,5 @@
 /* sluice: command-line entry point. Subcommands: run, check, reload,
- * keys, sink, dlq, reset, version, help; each is one call into its own
+ * keys, sink, dlq, reset, preview, version, help; each is one call into its own
  * module. Their help text lives in sl_help.c, one row per command. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 #include "sl_config_load.h"
 #include "sl_config_print.h"
 #include "sl_preview.h"
+#include "sl_preview_cli.h"
 #include "sl_dlq_cli.h"
 #include "sl_gateway.h"
 #include "sl_help.h"
@@ -180,6 +181,8 @@ int main(int argc, char **argv)
         return sl_dlq_cli_main(argc - 2, argv + 2);
     if (strcmp(cmd, "reset") == 0)
         return sl_reset_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "preview") == 0)
+        return sl_preview_cli_main(argc - 2, argv + 2);
     if (strcmp(cmd, "check") != 0 && strcmp(cmd, "run") != 0 &&
         strcmp(cmd, "reload") != 0 && strcmp(cmd, "openapi") != 0) {
         sl_help_print_unknown("sluice", cmd, stderr);

@@ -42,6 +42,13 @@ static int put_url(const sl_connector_conf *c, const char *rec, size_t len,
     return rc == SL_FIELDTPL_OK ? 0 : -1;
 }
 
+int sl_preview_header_masked(const sl_connector_conf *c, const char *name)
+{
+    return sl_config_header_is_secret(name) &&
+           (!c->idempotency_header ||
+            strcasecmp(name, c->idempotency_header) != 0);
+}
+
 /* The attempt's header lines, "Name: value", secret-looking values
  * masked; "Expect:" (which only stops curl's 100-continue) left out. */
 static int put_headers(const sl_connector_conf *c, const char *key,
@@ -59,8 +66,7 @@ static int put_headers(const sl_connector_conf *c, const char *key,
             continue;
         char name[256];
         snprintf(name, sizeof name, "%.*s", (int)(colon - h->data), h->data);
-        if (sl_config_header_is_secret(name) &&
-            (!c->idempotency_header || strcasecmp(name, c->idempotency_header)))
+        if (sl_preview_header_masked(c, name))
             fprintf(out, "    %s: ****\n", name);
         else
             fprintf(out, "    %s\n", h->data);

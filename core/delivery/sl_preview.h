@@ -12,6 +12,11 @@
 
 #include "sl_config.h"
 
+/* Whether the preview masks the value of header `name` of connector c:
+ * a secret-looking name (sl_config_header_is_secret), except c's
+ * idempotency header, whose value is a batch's key. */
+int sl_preview_header_masked(const sl_connector_conf *c, const char *name);
+
 /* Write to out, indented by four spaces, the request connector c sends
  * for the one encoded record rec[0..len) (a compact JSON object in schema
  * order, as sl_schema_encode writes it). The idempotency key is the one a
