@@ -20,6 +20,7 @@
 #include "sl_log.h"
 #include "sl_metrics.h"
 #include "sl_notify.h"
+#include "sl_openapi.h"
 #include "sl_pidfile.h"
 #include "sl_reload.h"
 #include "sl_reload_apply.h"
@@ -490,6 +491,26 @@ static int page_render(void *arg, sl_buf *out)
     return sl_status_page_render(g->page, sl_time_wall_ms(), out);
 }
 
+/* sl_intake_http_openapi_fn: the document of the connectors served now
+ * (a reload's added ones in, its removed ones out) at the intake's
+ * address now. */
+static int openapi_render(void *arg, sl_buf *out)
+{
+    gateway *g = arg;
+    const sl_connector_conf **cs = malloc((g->n ? g->n : 1) * sizeof *cs);
+    if (!cs)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < g->n; i++)
+        if (!g->closed[i])
+            cs[k++] = sl_connector_conf_of(g->connectors[i]);
+    sl_openapi_intake in;
+    sl_openapi_intake_of(sl_reload_http_keys(g->keys), &in);
+    int rc = sl_openapi_write(&in, cs, k, out);
+    free(cs);
+    return rc;
+}
+
 /* The status page, its listeners as the configuration names them. 0, or
  * -1 said on stderr. */
 static int start_page(gateway *g)
@@ -505,6 +526,7 @@ static int start_page(gateway *g)
         return -1;
     }
     sl_intake_http_set_page(g->intake, page_render, g);
+    sl_intake_http_set_openapi(g->intake, openapi_render, g);
     return 0;
 }
 

@@ -65,6 +65,8 @@ struct sl_intake_http {
     void *ready_arg;
     sl_intake_http_page_fn page;   /* the status page; NULL: none (404) */
     void *page_arg;
+    sl_intake_http_openapi_fn openapi; /* GET /openapi.json; NULL: 404 */
+    void *openapi_arg;
     sl_intake_server *admin;  /* with admin_host: its own server */
     sl_intake_server *retired; /* an admin server a reload dropped, kept
                                   until another one is (or the end) for
@@ -443,6 +445,19 @@ static void get_page(sl_intake_http *in, struct evhttp_request *req,
           in->answer.len);
 }
 
+/* GET /openapi.json: the document of the connectors served now. */
+static void get_openapi(sl_intake_http *in, struct evhttp_request *req,
+                        enum evhttp_cmd_type cmd)
+{
+    sl_buf_reset(&in->answer);
+    if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD)
+        method_not_allowed(in, req, "GET");
+    else if (in->openapi(in->openapi_arg, &in->answer) != 0)
+        reply_error(in, req, 500, "out of memory writing the document");
+    else
+        reply_json(req, 200, &in->answer);
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     const face *f = arg;
@@ -466,6 +481,10 @@ static void on_request(struct evhttp_request *req, void *arg)
     } else if (ulen == 1 && uri[0] == '/' && in->page) {
         if (admitted(f, req))
             get_page(in, req, cmd);
+    } else if (ulen == 13 && memcmp(uri, "/openapi.json", 13) == 0 &&
+               in->openapi) {
+        if (admitted(f, req))
+            get_openapi(in, req, cmd);
     } else if (ulen == 7 && memcmp(uri, "/readyz", 7) == 0) {
         if (!admitted(f, req))
             return;
@@ -617,6 +636,13 @@ void sl_intake_http_set_ready(sl_intake_http *in, sl_intake_http_ready_fn fn,
 {
     in->ready = fn;
     in->ready_arg = arg;
+}
+
+void sl_intake_http_set_openapi(sl_intake_http *in,
+                                sl_intake_http_openapi_fn fn, void *arg)
+{
+    in->openapi = fn;
+    in->openapi_arg = arg;
 }
 
 unsigned long long sl_intake_http_tls_failures(const sl_intake_http *in)

@@ -97,6 +97,16 @@ typedef int (*sl_intake_http_page_fn)(void *arg, struct sl_buf *out);
 void sl_intake_http_set_page(sl_intake_http *in, sl_intake_http_page_fn fn,
                              void *arg);
 
+/* Writes the intake's OpenAPI document (JSON, sl_openapi) served at
+ * GET /openapi.json. 0, or -1 out of memory. */
+typedef int (*sl_intake_http_openapi_fn)(void *arg, struct sl_buf *out);
+
+/* GET /openapi.json answers with what fn writes, as application/json (an
+ * introspection route: admitted like /metrics); without it, 404. fn and
+ * arg borrowed. */
+void sl_intake_http_set_openapi(sl_intake_http *in,
+                                sl_intake_http_openapi_fn fn, void *arg);
+
 /* TLS handshakes that failed or timed out since start (0 without tls). */
 unsigned long long sl_intake_http_tls_failures(const sl_intake_http *in);
 
