@@ -137,9 +137,10 @@ static const sl_help_cmd help_cmds[] = {
     {"preview",
      "sluice preview CONNECTOR FILE [-n N] [--show-secrets] [--no-network]",
      "print the requests a file's first records would make",
-     "Read the first N records of FILE (NDJSON, one object a line; - for\n"
-     "standard input), check each through CONNECTOR's transform and schema\n"
-     "exactly as the intake would, list the records it would refuse\n"
+     "Read the first N records of FILE (CSV, TSV, NDJSON or a JSON array,\n"
+     "read as sluice send reads it; - for standard input), check each\n"
+     "through CONNECTOR's transform and schema exactly as the intake\n"
+     "would, list the records it would refuse\n"
      "(line, field, reason), and cut the accepted ones into the batches\n"
      "delivery would cut (batch.max_records, batch.max_bytes; one request\n"
      "per record for body \"object\"). For each request print the method,\n"
@@ -161,14 +162,17 @@ static const sl_help_cmd help_cmds[] = {
      "making the request\n"
      "--json\tone JSON object a line (kind request, rejected, dropped, "
      "summary) instead of text\n"
-     "--format F\tthe format of FILE: ndjson\n"
+     "--format F\tcsv, tsv, ndjson, jsonl or json (default: by FILE's "
+     "extension; standard input: a JSON array or NDJSON by its first byte)\n"
+     "--tsv\tthe same as --format tsv\n"
+     "--delimiter C\tCSV's field separator: one character, or tab\n"
      CONFIG_OPT,
      "0 when every record read was accepted and every request could be\n"
      "made; 1 when some were rejected, or a request could not be made\n"
      "(headers_fn raised, as with --no-network and a token request); 2 for\n"
      "a usage or configuration error, an unknown connector or a file that\n"
      "cannot be read.\n",
-     "sluice preview crm_contacts contacts.ndjson\n"
+     "sluice preview crm_contacts contacts.csv\n"
      "sluice preview crm_contacts contacts.ndjson -n 3 --no-network\n"
      "sluice preview rest_users users.ndjson --json --show-secrets\n"},
     {"version", "sluice version", "print the version",

@@ -1,6 +1,6 @@
-/* sl_preview_cli: the options, the records read and checked as the intake
- * checks a body (sl_ingest with the connector's transform), and the
- * requests they make (sl_preview_batch) on a loop of this process with
+/* sl_preview_cli: the options, the records read (sl_source: CSV, TSV,
+ * NDJSON, a JSON array) and checked as the intake checks a body
+ * (sl_ingest with the connector's transform), and the requests they make (sl_preview_batch) on a loop of this process with
  * the connector's Lua runtime. The connector's state directory is never
  * opened: a gateway may run it. */
 #include "sl_preview_cli.h"
@@ -25,12 +25,15 @@
 #include "sl_luastd.h"
 #include "sl_preview_batch.h"
 #include "sl_preview_out.h"
+#include "sl_source.h"
 #include "sl_transform.h"
 
 #define MAX_RECORDS 1000000 /* -n at most */
 
 typedef struct opts {
-    const char *connector, *file, *config, *format;
+    const char *connector, *file, *config;
+    sl_source_format format; /* AUTO: by the name, or sniffed */
+    char delimiter;          /* CSV/TSV; 0: the format's */
     size_t n;                /* 0: one batch */
     int show_secrets, no_network, json;
 } opts;
@@ -54,6 +57,9 @@ typedef struct run {
     sl_transform *transform;
     accepted acc;
     const char *const *recs; /* into acc.frames, once read */
+    size_t max, seen;        /* records to read, read */
+    sl_buf block, rejects;   /* one record's, from sl_ingest */
+    int nomem;               /* checking ran out of memory */
 } run;
 
 static int usage(const char *msg, const char *arg)
@@ -80,6 +86,20 @@ static int parse_count(const char *s, size_t *n)
     return 0;
 }
 
+/* "," "\t" "tab" ";" "|": one byte, not a quote or a line end (as
+ * sluice send takes it). */
+static int delimiter(const char *s, char *out)
+{
+    if (!strcmp(s, "tab") || !strcmp(s, "\\t")) {
+        *out = '\t';
+        return 0;
+    }
+    if (strlen(s) != 1 || s[0] == '"' || s[0] == '\r' || s[0] == '\n')
+        return -1;
+    *out = s[0];
+    return 0;
+}
+
 /* 0, or the exit status of a usage error (reported). */
 static int parse(int argc, char **argv, opts *o)
 {
@@ -95,7 +115,15 @@ static int parse(int argc, char **argv, opts *o)
                 return usage("-n wants a count of records, 1 to 1000000, "
                              "got", argv[i]);
         } else if (!strcmp(a, "--format") && more) {
-            o->format = argv[++i];
+            if (sl_source_format_parse(argv[++i], &o->format) != 0)
+                return usage("--format wants csv, tsv, ndjson, jsonl or "
+                             "json, not", argv[i]);
+        } else if (!strcmp(a, "--tsv")) {
+            o->format = SL_SOURCE_TSV;
+        } else if (!strcmp(a, "--delimiter") && more) {
+            if (delimiter(argv[++i], &o->delimiter) != 0)
+                return usage("--delimiter wants one character (or tab), not",
+                             argv[i]);
         } else if (!strcmp(a, "--show-secrets")) {
             o->show_secrets = 1;
         } else if (!strcmp(a, "--no-network")) {
@@ -113,9 +141,9 @@ static int parse(int argc, char **argv, opts *o)
     }
     if (!o->file)
         return usage("CONNECTOR and FILE are required", NULL);
-    if (o->format && strcmp(o->format, "ndjson") != 0)
-        return usage("--format: only ndjson is read for now, not",
-                     o->format);
+    if (o->delimiter && o->format != SL_SOURCE_AUTO &&
+        o->format != SL_SOURCE_CSV && o->format != SL_SOURCE_TSV)
+        return usage("--delimiter is for CSV and TSV", NULL);
     return 0;
 }
 
@@ -171,6 +199,8 @@ static void teardown(run *r)
     if (r->base)
         event_base_free(r->base);
     sl_buf_free(&r->acc.frames);
+    sl_buf_free(&r->block);
+    sl_buf_free(&r->rejects);
     free(r->acc.lines);
     free((void *)r->recs);
 }
@@ -235,67 +265,80 @@ static int keep(accepted *a, const sl_buf *block, size_t n, uint64_t line)
     return 0;
 }
 
-/* One record's text, checked through the connector's transform and
- * schema as one line of an NDJSON body. 0, or -1 out of memory. */
-static int check_record(run *r, const char *text, size_t len, uint64_t line,
-                        sl_buf *block, sl_buf *rejects)
+/* One record's JSON object text, checked through the connector's
+ * transform and schema as the intake checks a JSON object body. 0, or -1
+ * out of memory. */
+static int check_record(run *r, const char *text, size_t len, uint64_t line)
 {
     sl_ingest_limits lim = {.depth = r->c->limit_depth};
     sl_ingest_result res;
     memset(&res, 0, sizeof res);
-    sl_buf_reset(block);
-    sl_buf_reset(rejects);
-    if (sl_ingest(r->c->schema, r->transform, SL_INGEST_NDJSON, text, len,
-                  &lim, block, rejects, &res) != 0)
+    sl_buf_reset(&r->block);
+    sl_buf_reset(&r->rejects);
+    if (sl_ingest(r->c->schema, r->transform, SL_INGEST_JSON, text, len,
+                  &lim, &r->block, &r->rejects, &res) != 0)
         return -1;
-    r->counts.read++;
     r->counts.accepted += res.accepted;
-    r->counts.rejected += res.rejected;
+    r->counts.rejected += res.rejected + (res.malformed != 0);
     r->counts.dropped += res.dropped;
+    if (res.malformed) /* sl_source passes objects checked by sl_json */
+        sl_preview_out_rejected(&r->out, line, "", res.error ? res.error
+                                                             : "malformed");
     if (res.rejected)
-        report_rejections(r, rejects, line);
+        report_rejections(r, &r->rejects, line);
     if (res.dropped)
         sl_preview_out_dropped(&r->out, line);
-    return res.accepted ? keep(&r->acc, block, res.accepted, line) : 0;
+    return res.accepted ? keep(&r->acc, &r->block, res.accepted, line) : 0;
 }
 
-/* The first `max` records of f, NDJSON, checked. A stand-in until the
- * streaming reader of every format lands. 0, or -1 (reported). */
-static int read_ndjson(run *r, FILE *f, size_t max)
+/* sl_source_fn: a record read (or refused by the reader: a CSV cell the
+ * schema's type cannot take, an NDJSON line that is not an object). */
+static int on_record(void *ud, const sl_source_rec *rec)
 {
-    char *line = NULL;
-    size_t cap = 0, seen = 0;
-    ssize_t len;
-    uint64_t no = 0;
-    sl_buf block, rejects;
-    int rc = 0;
-    sl_buf_init(&block, 0);
-    sl_buf_init(&rejects, 0);
-    while (seen < max && (len = getline(&line, &cap, f)) >= 0) {
-        no++;
-        size_t n = (size_t)len;
-        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            n--;
-        size_t s = 0;
-        while (s < n && (line[s] == ' ' || line[s] == '\t'))
-            s++;
-        if (s == n)
-            continue;
-        seen++;
-        if (check_record(r, line, n, no, &block, &rejects) != 0) {
-            fprintf(stderr, "sluice preview: out of memory\n");
-            rc = -1;
-            break;
-        }
+    run *r = ud;
+    if (r->seen >= r->max)
+        return 1;
+    r->seen++;
+    r->counts.read++;
+    if (!rec->json) {
+        r->counts.rejected++;
+        sl_preview_out_rejected(&r->out, rec->line, rec->field, rec->error);
+        return 0;
     }
-    if (rc == 0 && ferror(f)) {
-        fprintf(stderr, "sluice preview: cannot read: %s\n", strerror(errno));
-        rc = -1;
+    if (check_record(r, rec->json, rec->json_len, rec->line) != 0) {
+        r->nomem = 1;
+        return 1;
     }
-    free(line);
-    sl_buf_free(&block);
-    sl_buf_free(&rejects);
-    return rc;
+    return 0;
+}
+
+/* The first r->max records of the file, checked. 0, or the exit status
+ * (reported). */
+static int read_file(run *r, const opts *o)
+{
+    char err[512];
+    sl_source_rc rc;
+    sl_source_options so = {.format = o->format, .delimiter = o->delimiter};
+    sl_source *src = sl_source_open(o->file, r->c->schema, &so, on_record, r,
+                                    &rc, err, sizeof err);
+    if (!src) {
+        fprintf(stderr, "sluice preview: %s\n", err);
+        return 2;
+    }
+    do
+        rc = sl_source_read(src);
+    while (rc == SL_SOURCE_OK);
+    int status = 0;
+    if (r->nomem) {
+        fprintf(stderr, "sluice preview: out of memory\n");
+        status = 2;
+    } else if (rc != SL_SOURCE_END && rc != SL_SOURCE_E_STOPPED) {
+        fprintf(stderr, "sluice preview: %s: %s\n", o->file,
+                sl_source_error(src));
+        status = 2;
+    }
+    sl_source_free(src);
+    return status;
 }
 
 /* ---- the requests ------------------------------------------------------- */
@@ -351,25 +394,19 @@ static int requests(run *r)
 
 static int preview(const opts *o, const sl_connector_conf *c)
 {
-    FILE *f = strcmp(o->file, "-") ? fopen(o->file, "rb") : stdin;
-    if (!f) {
-        fprintf(stderr, "sluice preview: cannot open %s: %s\n", o->file,
-                strerror(errno));
-        return 2;
-    }
     run r = {.c = c, .out = {.out = stdout, .json = o->json,
                              .show_secrets = o->show_secrets}};
     sl_buf_init(&r.acc.frames, 0);
-    size_t max = o->n ? o->n
-                 : c->body == SL_BODY_OBJECT ? 1 : c->batch_max_records;
-    int rc = 2;
-    if (setup(&r, o->no_network) == 0 && read_ndjson(&r, f, max) == 0 &&
-        requests(&r) == 0) {
+    sl_buf_init(&r.block, 0);
+    sl_buf_init(&r.rejects, 0);
+    r.max = o->n ? o->n : c->body == SL_BODY_OBJECT ? 1 : c->batch_max_records;
+    int rc = setup(&r, o->no_network) != 0 ? 2 : read_file(&r, o);
+    if (rc == 0 && requests(&r) != 0)
+        rc = 2;
+    if (rc == 0) {
         sl_preview_out_summary(&r.out, &r.counts);
         rc = r.counts.rejected || r.counts.failed ? 1 : 0;
     }
-    if (f != stdin)
-        fclose(f);
     teardown(&r);
     fflush(stdout);
     return rc;

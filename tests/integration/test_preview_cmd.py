@@ -396,6 +396,63 @@ class PreviewCmdTest(SluiceTestCase):
         self.assertIn(b"0 requests, nothing sent", out)
         self.assertEqual(dest.requests(), [])
 
+    def test_csv_tsv_and_json_array(self):
+        """CSV (quoted commas, an embedded newline, CRLF, a BOM, a cell
+        the schema refuses), TSV and a pretty-printed JSON array preview
+        the same requests as the NDJSON of the same records."""
+        sl = self.make_sluice({"crm": self.crm("http://127.0.0.1:9",
+                                               batch={"max_records": 10})})
+        recs = [{"id": 1, "email": "A, B@X.com", "tier": None},
+                {"id": 2, "email": "multi\nLine@x", "tier": "x"},
+                {"id": 4, "email": "\u00e9t\u00e9@x", "tier": "gold"}]
+        nd = self.write_file(sl, "same.ndjson", ndjson(recs))
+        rc, out, err = self.preview(sl, "crm", nd, "--json",
+                                    "--show-secrets")
+        self.assertEqual(rc, 0, err)
+        want = [g for g in json_lines(out) if g["kind"] == "request"]
+        self.assertEqual(len(want), 1)
+
+        csv = ("\ufeffid,email,tier\r\n"
+               "1,\"A, B@X.com\",\r\n"
+               "2,\"multi\nLine@x\",x\r\n"
+               "abc,c@x,\r\n"
+               "4,\u00e9t\u00e9@x,gold\r\n")
+        path = self.write_file(sl, "in.csv", csv)
+        rc, out, err = self.preview(sl, "crm", path, "--json",
+                                    "--show-secrets")
+        self.assertEqual(rc, 1, err)
+        got = json_lines(out)
+        rej = [g for g in got if g["kind"] == "rejected"]
+        self.assertEqual([(g["line"], g["field"]) for g in rej], [(5, "id")])
+        shown = [g for g in got if g["kind"] == "request"]
+        self.assertEqual(len(shown), 1)
+        self.assertEqual(shown[0]["body"], want[0]["body"])
+        self.assertEqual(shown[0]["lines"], [2, 6])
+        sig = dict(shown[0]["headers"])["X-Body-Signature"]
+        self.assertEqual(sig, dict(want[0]["headers"])["X-Body-Signature"])
+
+        tsv = csv.replace(",\"A, B@X.com\",", "\t\"A, B@X.com\"\t")
+        tsv = "\n".join(line if "A, B" in line else line.replace(",", "\t")
+                        for line in tsv.split("\n"))
+        path = self.write_file(sl, "in.txt", tsv)
+        for args in (["--tsv"], ["--format", "tsv"],
+                     ["--format", "csv", "--delimiter", "tab"]):
+            rc, out, err = self.preview(sl, "crm", path, "--json", *args)
+            self.assertEqual(rc, 1, (args, err))
+            shown = [g for g in json_lines(out) if g["kind"] == "request"]
+            self.assertEqual(shown[0]["body"], want[0]["body"], args)
+        # a name that says no format, and no --format: exit 2
+        rc, out, err = self.preview(sl, "crm", path)
+        self.assertEqual(rc, 2, err)
+
+        arr = "[\n" + ",\n".join(json.dumps(r, indent=2) for r in recs) + "\n]\n"
+        path = self.write_file(sl, "in.json", arr)
+        rc, out, err = self.preview(sl, "crm", path, "--json")
+        self.assertEqual(rc, 0, err)
+        shown = [g for g in json_lines(out) if g["kind"] == "request"]
+        self.assertEqual(shown[0]["body"], want[0]["body"])
+        self.assertEqual(shown[0]["lines"], [2, 12])
+
     def test_usage_errors(self):
         sl = self.make_sluice({"crm": self.crm("http://127.0.0.1:9")})
         path = self.write_file(sl, "in.ndjson", ndjson(records(2)))
@@ -404,6 +461,8 @@ class PreviewCmdTest(SluiceTestCase):
                      ["crm", path, "-n", "1000001"],
                      ["crm", path, "--bogus"], ["crm", path, "extra"],
                      ["crm", path, "--format", "xml"],
+                     ["crm", path, "--format", "json", "--delimiter", ";"],
+                     ["crm", path, "--delimiter", "ab"],
                      ["nope", path], ["crm", path + ".missing"]):
             rc, out, err = self.preview(sl, *args)
             self.assertEqual(rc, 2, (args, out, err))
