@@ -22,7 +22,8 @@ static void put(w *o, const char *s)
         o->failed = 1;
 }
 
-static void putf(w *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(w *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void putf(w *o, const char *fmt, ...)
 {
     char tmp[512];
@@ -190,7 +191,8 @@ static const char parameters[] =
     "400.\",\"schema\":{\"type\":\"string\",\"pattern\":"
     "\"^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)$\",\"default\":"
     "\"false\"}},"
-    "\"Content-Encoding\":{\"name\":\"Content-Encoding\",\"in\":\"header\",\"required\":false,"
+    "\"Content-Encoding\":{\"name\":\"Content-Encoding\",\"in\":\"header\","
+    "\"required\":false,"
     "\"description\":\"gzip (or x-gzip) or deflate: the body is compressed "
     "(case-insensitive); identity or absent: it is not. Inflated, it may "
     "be at most max_decompressed_bytes.\",\"schema\":{\"type\":\"string\","

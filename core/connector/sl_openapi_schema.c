@@ -22,7 +22,8 @@ static void put(w *o, const char *s)
         o->failed = 1;
 }
 
-static void putf(w *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(w *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void putf(w *o, const char *fmt, ...)
 {
     char tmp[512];

@@ -12,6 +12,7 @@ The validators are npm packages that scripts/install-deps.sh pins and
 installs into SLUICE_NPM_PREFIX (default /opt/sluice-npm); without node
 or them the tests skip with a message (docs/testing.md)."""
 
+import gzip
 import json
 import os
 import shutil
@@ -340,6 +341,10 @@ class OpenAPITest(SluiceTestCase):
         post("200 ndjson", "crm",
              (json.dumps(crm_record(4)) + "\n{\"id\":\n").encode(), 200,
              ctype="application/x-ndjson")
+        js, _ = post("200 gzip", "crm", gzip.compress(json.dumps(
+            [crm_record(10), crm_record(11)]).encode()), 200,
+            headers={"Content-Encoding": "gzip"})
+        self.assertEqual(js["accepted"], 2)
         js, _ = post("200 dropped", "reshape",
                      [{"id": "5", "mail": "a@b.c"}, {"skip": True}], 200)
         self.assertEqual(js.get("dropped"), 1)

@@ -279,7 +279,8 @@ static void test_document(void)
     const char *pz = strstr(got, "\"/v1/connectors/zeta/records\":{\"post\":");
     CHECK(pa && pz && pa < pz);
     CHECK_CONTAINS(got, "\"operationId\":\"post_alpha_records\"");
-    CHECK_CONTAINS(got, "\"application/json\":{\"schema\":{\"oneOf\":[{\"$ref\":"
+    CHECK_CONTAINS(got, "\"application/json\":{\"schema\":{\"oneOf\":["
+                        "{\"$ref\":"
                         "\"#/components/schemas/alpha_record\"},{\"type\":"
                         "\"array\",\"items\":{\"$ref\":\"#/components/schemas/"
                         "alpha_record\"},\"maxItems\":100000,");
@@ -356,7 +357,8 @@ static void test_hostile_connector_name(void)
     const sl_connector_conf *cs[] = {&c};
     sl_openapi_intake in = {.host = "0.0.0.0", .port = 80};
     document(&in, cs, 1);
-    CHECK_CONTAINS(got, "\"/v1/connectors/a%22b%2Fc%20d%5C%C3%A9%0A~/records\"");
+    CHECK_CONTAINS(got,
+                   "\"/v1/connectors/a%22b%2Fc%20d%5C%C3%A9%0A~/records\"");
     /* '"', '/', ' ', '\\', the two bytes of e-acute, '\n', '~': '_' */
     CHECK_CONTAINS(got, ",\"a_b_c_d______record\":{");
     CHECK_CONTAINS(got, "\"#/components/schemas/a_b_c_d______record\"");
