@@ -13,6 +13,7 @@ installs into SLUICE_NPM_PREFIX (default /opt/sluice-npm); without node
 or them the tests skip with a message (docs/testing.md)."""
 
 import gzip
+import http.client
 import json
 import os
 import shutil
@@ -26,13 +27,29 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sluice_it import (SOURCE_DIR, LuaRaw, SluiceTestCase,  # noqa: E402
                        connector_lua, crm_record, free_port, lua_str,
                        sluice_bin, wait_until)
-from test_admin import get  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHECK = os.path.join(HERE, "openapi_check.mjs")
 NPM = os.environ.get("SLUICE_NPM_PREFIX", "/opt/sluice-npm")
 KEY = "intake-key-0123456789abcdef"
 ADMIN_KEY = "admin-key-0123456789abcdef-XYZ"
+
+
+def get(port, path, key=None, method="GET", body=None):
+    """-> (status, body bytes, {lower-case header: value}), a repeated
+    header's values joined with ", "."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    h = {"Authorization": "Bearer " + key} if key else {}
+    try:
+        conn.request(method, path, body=body, headers=h)
+        r = conn.getresponse()
+        hdrs = {}
+        for k, v in r.getheaders():
+            k = k.lower()
+            hdrs[k] = hdrs[k] + ", " + v if k in hdrs else v
+        return r.status, r.read(), hdrs
+    finally:
+        conn.close()
 
 
 def tools_missing():
