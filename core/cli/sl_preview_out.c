@@ -44,6 +44,18 @@ static int masked(const sl_preview_out *o, const sl_connector_conf *c,
     return sl_preview_header_masked(c, n);
 }
 
+/* s with its control bytes (below 0x20, and 0x7f) as \xHH: a field name
+ * or a reason may quote the file, which must not drive the terminal. */
+static void put_safe(FILE *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\x%02x", *p);
+        else
+            fputc(*p, out);
+    }
+}
+
 static void text_request(const sl_preview_out *o, const sl_connector_conf *c,
                          const sl_preview_batch_req *r, uint64_t la,
                          uint64_t lb)
@@ -53,8 +65,11 @@ static void text_request(const sl_preview_out *o, const sl_connector_conf *c,
             "\n", r->k, r->m, r->first + 1, r->first + r->n,
             (unsigned long long)la, (unsigned long long)lb);
     fprintf(out, "%s %s\n", r->method, r->url ? r->url : "(no URL)");
-    if (r->err)
-        fprintf(out, "(not made: %s)\n", r->err);
+    if (r->err) {
+        fputs("(not made: ", out);
+        put_safe(out, r->err);
+        fputs(")\n", out);
+    }
     for (const struct curl_slist *h = r->headers; h; h = h->next) {
         size_t nlen;
         const char *v;
@@ -141,8 +156,11 @@ void sl_preview_out_rejected(const sl_preview_out *o, uint64_t line,
                              const char *field, const char *reason)
 {
     if (!o->json) {
-        fprintf(o->out, "line %llu: %s%s%s\n", (unsigned long long)line,
-                field, *field ? ": " : "", reason);
+        fprintf(o->out, "line %llu: ", (unsigned long long)line);
+        put_safe(o->out, field);
+        fputs(*field ? ": " : "", o->out);
+        put_safe(o->out, reason);
+        fputc('\n', o->out);
         return;
     }
     sl_buf b;

@@ -38,7 +38,8 @@ void sl_preview_out_request(const sl_preview_out *o,
                             uint64_t line_b);
 
 /* A record the intake would refuse: text "line N: FIELD: REASON" (no
- * FIELD when it is ""); JSON {"kind":"rejected","line","field","error"}. */
+ * FIELD when it is ""; control bytes in either written as \xHH, as in
+ * a request's "(not made: ...)"); JSON {"kind":"rejected","line","field","error"}. */
 void sl_preview_out_rejected(const sl_preview_out *o, uint64_t line,
                              const char *field, const char *reason);
 

@@ -453,6 +453,36 @@ class PreviewCmdTest(SluiceTestCase):
         self.assertEqual(shown[0]["body"], want[0]["body"])
         self.assertEqual(shown[0]["lines"], [2, 12])
 
+    def test_hostile_rows(self):
+        """An oversized line, invalid UTF-8, a NUL, a field name that would
+        drive a terminal, deep nesting: each rejected on its line, the
+        text output free of control bytes, the rows after them read."""
+        sl = self.make_sluice({"crm": self.crm("http://127.0.0.1:9",
+                                               batch={"max_records": 10})})
+        rows = [b'{"id":1,"email":"a"}',
+                b'{"id":2,"email":"' + b"x" * (2 << 20) + b'"}',
+                b'{"id":3,"email":"\xff\xfe"}',
+                b'{"id":4,"email":"a\x00b"}',
+                b'{"id":5,"email":"e","\\u001b[2Jevil":1}',
+                b'{"id":6,"email":"e","tier":' + b"[" * 200 + b"]" * 200
+                + b"}",
+                b'{"id":7,"email":"ok"}']
+        path = os.path.join(sl.dir, "bad.ndjson")
+        sl.write()
+        with open(path, "wb") as f:
+            f.write(b"\n".join(rows) + b"\n")
+        rc, out, err = self.preview(sl, "crm", path)
+        self.assertEqual(rc, 1, err)
+        lines = out.decode("utf-8").splitlines()
+        rejected = [int(m.group(1)) for m in
+                    (re.match(r"line (\d+): ", x) for x in lines) if m]
+        self.assertEqual(rejected, [2, 3, 4, 5, 6], out)
+        self.assertNotIn(b"\x1b", out)
+        self.assertIn(b"\\x1b[2Jevil", out)
+        self.assertIn(b"### 7 records read: 2 accepted, 5 rejected", out)
+        body = parse_text(out)[0]["body"]
+        self.assertEqual([r["id"] for r in json.loads(body)], [1, 7])
+
     def test_usage_errors(self):
         sl = self.make_sluice({"crm": self.crm("http://127.0.0.1:9")})
         path = self.write_file(sl, "in.ndjson", ndjson(records(2)))

@@ -140,6 +140,7 @@ static void test_rejections_and_summary(void)
     sl_preview_out o = out_to(&f, 0, 0);
     sl_preview_out_rejected(&o, 12, "id", "expected integer, got string");
     sl_preview_out_rejected(&o, 13, "", "not an object");
+    sl_preview_out_rejected(&o, 15, "\x1b[2J\xc3\xa9", "unknown\r\x7f");
     sl_preview_out_dropped(&o, 14);
     sl_preview_out_counts n = {.read = 1, .accepted = 1, .requests = 1};
     sl_preview_out_summary(&o, &n);
@@ -148,6 +149,7 @@ static void test_rejections_and_summary(void)
     fclose(f);
     CHECK_STR(text, "line 12: id: expected integer, got string\n"
               "line 13: not an object\n"
+              "line 15: \\x1b[2J\xc3\xa9: unknown\\x0d\\x7f\n"
               "line 14: dropped by the transform\n"
               "### 1 record read: 1 accepted, 0 rejected, 0 dropped by the "
               "transform; 1 request, nothing sent\n"
