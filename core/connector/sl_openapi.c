@@ -303,7 +303,18 @@ static void operation(w *o, const sl_openapi_intake *in,
            "connector's schema");
     put(o, c->transform_ref > 0 ? " after its transform" : "");
     put(o, "; valid ones are spooled and delivered, invalid ones are listed "
-           "in the answer. A record is accepted or rejected as a whole.\","
+           "in the answer. A record is accepted or rejected as a whole.");
+    if (c->url_tpl || c->header_tpls)
+        put(o, " This connector fills its URL or headers from record "
+               "fields ({field} placeholders): a value that cannot go in "
+               "the request (empty or a dot segment in the path, a control "
+               "character or more than 4096 bytes in a header) rejects the "
+               "record, which the record schema does not say "
+               "(x-sluice-placeholders; docs/connectors.md, Per-record "
+               "URLs).\",\"x-sluice-placeholders\":true");
+    else
+        put(o, "\"");
+    put(o, ","
            "\"parameters\":[{\"$ref\":\"#/components/parameters/dry_run\"},"
            "{\"$ref\":\"#/components/parameters/Content-Encoding\"}],");
     request_body(o, in, c);

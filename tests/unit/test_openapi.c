@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "sl_config.h"
+#include "sl_fieldtpl.h"
 #include "sl_openapi.h"
 #include "sl_openapi_schema.h"
 #include "sl_schema.h"
@@ -347,6 +348,28 @@ static void test_transform_and_tls(void)
     sl_schema_free(s);
 }
 
+static void test_placeholders(void)
+{
+    sl_schema *s = sl_schema_new(SL_UNKNOWN_REJECT);
+    add(s, "id", SL_TYPE_STRING, false, NULL);
+    sl_connector_conf plain = conf_of("plain", s), tpl = conf_of("tpl", s);
+    char err[160];
+    const char *url = "http://h/v1/users/{id}";
+    CHECK(sl_fieldtpl_parse(url, SL_FIELDTPL_URL, 8, s, "the URL path",
+                            &tpl.url_tpl, err, sizeof err) == 0);
+    CHECK(tpl.url_tpl != NULL);
+    const sl_connector_conf *cs[] = {&plain, &tpl};
+    sl_openapi_intake in = {.host = "127.0.0.1", .port = 8080};
+    document(&in, cs, 2);
+    /* only tpl's operation says its values must fit the request */
+    const char *x = strstr(got, "\"x-sluice-placeholders\":true");
+    const char *pt = strstr(got, "\"/v1/connectors/tpl/records\"");
+    CHECK(x && pt && x > pt &&
+          !strstr(x + 1, "\"x-sluice-placeholders\""));
+    sl_fieldtpl_free(tpl.url_tpl);
+    sl_schema_free(s);
+}
+
 static void test_hostile_connector_name(void)
 {
     sl_schema *s = sl_schema_new(SL_UNKNOWN_REJECT);
@@ -404,6 +427,7 @@ int main(void)
         {"full_buffer", test_full_buffer},
         {"document", test_document},
         {"transform_and_tls", test_transform_and_tls},
+        {"placeholders", test_placeholders},
         {"hostile_connector_name", test_hostile_connector_name},
         {"no_connectors_and_full_buffer", test_no_connectors_and_full_buffer},
         {NULL, NULL}};
