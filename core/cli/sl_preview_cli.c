@@ -318,7 +318,11 @@ static int read_file(run *r, const opts *o)
 {
     char err[512];
     sl_source_rc rc;
-    sl_source_options so = {.format = o->format, .delimiter = o->delimiter};
+    /* as sluice send reads it: a transform's input is not the schema's */
+    sl_source_options so = {.format = o->format, .delimiter = o->delimiter,
+                            .record_bytes = r->c->limit_record_bytes};
+    so.keep_unknown = r->c->transform_ref != LUA_NOREF &&
+                      r->c->transform_ref != LUA_REFNIL;
     sl_source *src = sl_source_open(o->file, r->c->schema, &so, on_record, r,
                                     &rc, err, sizeof err);
     if (!src) {

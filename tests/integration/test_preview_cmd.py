@@ -453,6 +453,25 @@ class PreviewCmdTest(SluiceTestCase):
         self.assertEqual(shown[0]["body"], want[0]["body"])
         self.assertEqual(shown[0]["lines"], [2, 12])
 
+    def test_csv_columns_for_the_transform(self):
+        """With a transform, a CSV column the schema lacks reaches it as a
+        string (as sluice send reads the file)."""
+        fn = LuaRaw("""function(rec)
+    local out = { id = rec.id, email = rec.email .. "@" .. rec.domain }
+    return out
+  end""")
+        sl = self.make_sluice({"m": connector_lua(
+            "m", "http://127.0.0.1:9/in", schema=SCHEMA,
+            extra={"transform": fn, "idempotency_header": False})})
+        path = self.write_file(sl, "in.csv",
+                               "id,email,domain\n1,ann,x.org\n2,bob,y.org\n")
+        rc, out, err = self.preview(sl, "m", path, "--json")
+        self.assertEqual(rc, 0, err)
+        req = [g for g in json_lines(out) if g["kind"] == "request"][0]
+        self.assertEqual(json.loads(req["body"]),
+                         [{"id": 1, "email": "ann@x.org", "tier": None},
+                          {"id": 2, "email": "bob@y.org", "tier": None}])
+
     def test_hostile_rows(self):
         """An oversized line, invalid UTF-8, a NUL, a field name that would
         drive a terminal, deep nesting: each rejected on its line, the
