@@ -249,6 +249,37 @@ class PreviewCmdTest(SluiceTestCase):
         for s, r in zip(shown, reqs):
             self.assert_same_request(s, r, dest.url)
 
+    def test_preview_then_send(self):
+        """The same file previewed, then sent with `sluice send` (in this
+        process: no gateway holds the connector): the destination
+        receives exactly the previewed requests, and nothing before."""
+        p = subprocess.run([sluice_bin(), "help", "send"],
+                           capture_output=True, timeout=30)
+        if p.returncode != 0:
+            self.skipTest("sluice send is not built yet")
+        dest = self.start_destination()
+        sl = self.make_sluice({"crm": self.crm(dest.url)})
+        recs = records(9)
+        recs.insert(2, {"id": 13, "email": "Drop@Me"})
+        csv = "id,email,tier\r\n" + "".join(
+            "%d,\"%s\",%s\r\n" % (r["id"], r["email"], r["tier"] or "")
+            for r in recs)
+        path = self.write_file(sl, "in.csv", csv)
+        rc, out, err = self.preview(sl, "crm", path, "-n", "100", "--json",
+                                    "--show-secrets")
+        self.assertEqual(rc, 0, err)
+        shown = [g for g in json_lines(out) if g["kind"] == "request"]
+        self.assertEqual(len(shown), 3)
+        self.assertEqual(dest.requests(), [])
+        p = subprocess.run([sluice_bin(), "send", "crm", path, "--no-progress",
+                            "-c", sl.gateway_file], cwd=sl.dir,
+                           capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        reqs = dest.requests()
+        self.assertEqual(len(reqs), 3, dest.summary())
+        for s, r in zip(shown, reqs):
+            self.assert_same_request(s, r, dest.url)
+
     def test_per_record_urls(self):
         """The shipped REST connector (one PUT per record to /users/{id},
         a header from a placeholder) with gzip: each previewed request is
