@@ -412,7 +412,11 @@ static int preview(const opts *o, const sl_connector_conf *c)
         rc = r.counts.rejected || r.counts.failed ? 1 : 0;
     }
     teardown(&r);
-    fflush(stdout);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "sluice preview: cannot write the output: %s\n",
+                strerror(errno));
+        rc = 2;
+    }
     return rc;
 }
 

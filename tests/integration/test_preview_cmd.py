@@ -548,6 +548,13 @@ class PreviewCmdTest(SluiceTestCase):
             self.assertEqual(rc, 2, (args, out, err))
             self.assertEqual(out, b"", args)
             self.assertTrue(err, args)
+        if os.path.exists("/dev/full"):  # output that cannot be written
+            with open("/dev/full", "wb") as full:
+                p = subprocess.run([sluice_bin(), "preview", "crm", path,
+                                    "-c", sl.gateway_file], stdout=full,
+                                   stderr=subprocess.PIPE, timeout=30)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn(b"cannot write the output", p.stderr)
         rc, out, err = self.preview(sl, "nope", path)
         self.assertIn('no connector "nope"', err)
         self.assertIn("crm", err)
