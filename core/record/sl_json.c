@@ -5,6 +5,7 @@
 #include <locale.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +28,11 @@ enum {
 
 enum { K_OBJECT = 0, K_ARRAY = 1 }; /* sl_json.stack entries */
 
-#define NUMBER_MAX_LEN 512 /* longest literal sl_json_parse_double takes */
+#define NUMBER_MAX_LEN 512 /* longest literal sl_json_parse_double copies as
+                              is; a longer one is shortened first */
+#define NUMBER_SIG_MAX 800 /* significant digits kept of a longer literal:
+                              more than the 767 that rounding a decimal to
+                              the nearest double can depend on */
 
 static inline bool is_digit(unsigned char c) { return (unsigned)c - '0' < 10u; }
 
@@ -670,10 +675,66 @@ int sl_json_parse_int64(const char *p, size_t len, int64_t *v)
     return 0;
 }
 
+/* The JSON number p[0..len) as "-0.DDDe-N" in buf (NUMBER_SIG_MAX + 32
+ * bytes): its first NUMBER_SIG_MAX significant digits, then a 1 when a
+ * dropped digit was not 0, so that strtod rounds it as the whole literal
+ * (no halfway point between doubles lies between the two). Returns the
+ * length, or 0 when p is not a JSON number. */
+static size_t shorten_number(const char *p, size_t len, char *buf)
+{
+    size_t i = 0, n = 0, kept = 0;
+    int64_t point = 0, exp = 0; /* the value is 0.DDD * 10^(point + exp) */
+    bool frac = false, nonzero = false, dropped = false, digit = false;
+    if (p[0] == '-')
+        buf[n++] = p[i++];
+    buf[n++] = '0';
+    buf[n++] = '.';
+    for (; i < len && (is_digit((unsigned char)p[i]) || (p[i] == '.' && !frac));
+         i++) {
+        if (p[i] == '.') {
+            frac = true;
+            continue;
+        }
+        digit = true;
+        if (!nonzero && p[i] == '0') { /* a leading zero: 0.001 */
+            point -= frac;
+            continue;
+        }
+        nonzero = true;
+        point += !frac;
+        if (kept < NUMBER_SIG_MAX)
+            buf[n + kept++] = p[i];
+        else
+            dropped |= p[i] != '0';
+    }
+    if (i < len && (p[i] == 'e' || p[i] == 'E')) {
+        bool neg = ++i < len && p[i] == '-';
+        i += i < len && (p[i] == '-' || p[i] == '+');
+        if (i == len)
+            return 0;
+        for (; i < len && is_digit((unsigned char)p[i]); i++)
+            if (exp < 1000000000) /* past it the value is 0 or infinite */
+                exp = exp * 10 + (p[i] - '0');
+        exp = neg ? -exp : exp;
+    }
+    if (i != len || !digit)
+        return 0;
+    if (!nonzero) { /* 0.000...: zero, with its sign */
+        buf[n - 1] = '\0';
+        return n - 1;
+    }
+    n += kept;
+    if (dropped)
+        buf[n++] = '1';
+    int64_t e = point + exp;
+    e = e > 100000 ? 100000 : e < -100000 ? -100000 : e;
+    return n + (size_t)snprintf(buf + n, 32, "e%lld", (long long)e);
+}
+
 int sl_json_parse_double(const char *p, size_t len, double *v)
 {
-    char buf[NUMBER_MAX_LEN + 1], *end;
-    if (len == 0 || len > NUMBER_MAX_LEN)
+    char buf[NUMBER_SIG_MAX + 32], *end;
+    if (len == 0)
         return -1;
     /* only JSON number characters: keeps strtod off "inf", "nan", hex */
     for (size_t i = 0; i < len; i++) {
@@ -682,7 +743,10 @@ int sl_json_parse_double(const char *p, size_t len, double *v)
             c != 'e' && c != 'E')
             return -1;
     }
-    memcpy(buf, p, len);
+    if (len <= NUMBER_MAX_LEN)
+        memcpy(buf, p, len);
+    else if ((len = shorten_number(p, len, buf)) == 0)
+        return -1;
     buf[len] = '\0';
     /* strtod follows LC_NUMERIC; a host that set a ',' locale still works */
     const char *dp = localeconv()->decimal_point;

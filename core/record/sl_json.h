@@ -100,9 +100,11 @@ size_t sl_json_utf8_len(const unsigned char *s, size_t n, size_t *bad);
 /* Whether p[0..n) is wholly well-formed UTF-8 by that rule. */
 bool sl_json_utf8_valid(const char *p, size_t n);
 
-/* Parse a NUMBER token as double. Returns 0, or -1 when it does not fit a
- * finite double (e.g. 1e400) or is longer than 512 bytes. Underflow
- * (1e-400) is not an error: it gives 0 or a subnormal. */
+/* Parse a NUMBER token as double, rounded to nearest as strtod does, at
+ * any length (a literal of thousands of digits is rounded as a whole).
+ * Returns 0, or -1 when it does not fit a finite double (e.g. 1e400) or is
+ * not a JSON number. Underflow (1e-400) is not an error: it gives 0 or a
+ * subnormal. */
 int sl_json_parse_double(const char *p, size_t len, double *v);
 
 /* Human name of a token type as it appears in errors: "string", "number",

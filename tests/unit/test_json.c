@@ -1,8 +1,11 @@
 /* Unit tests for sl_json: grammar errors with their offsets, UTF-8 and
  * escapes, tokens, skip, and the token-to-value helpers. */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sl_json.h"
 #include "sl_test.h"
@@ -363,7 +366,82 @@ static void test_parse_double(void)
     lit[0] = '0';
     lit[1] = '.';
     CHECK(sl_json_parse_double(lit, 512, &d) == 0 && d > 0.1 && d < 0.2);
-    CHECK(sl_json_parse_double(lit, 513, &d) == -1); /* too long */
+    /* longer literals are rounded as a whole, not refused */
+    CHECK(sl_json_parse_double(lit, 513, &d) == 0 && d > 0.1 && d < 0.2);
+    CHECK(sl_json_parse_double(lit, 600, &d) == 0 && d == strtod(lit, NULL));
+}
+
+/* A long literal built from pieces, parsed; -1 when it is not finite. */
+static int parse_long(double *d, const char *head, char fill, size_t n,
+                      const char *tail)
+{
+    static char lit[4096];
+    size_t h = strlen(head), t = strlen(tail);
+    if (h + n + t > sizeof lit)
+        return -2;
+    memcpy(lit, head, h);
+    memset(lit + h, fill, n);
+    memcpy(lit + h + n, tail, t);
+    return sl_json_parse_double(lit, h + n + t, d);
+}
+
+static void test_parse_double_long(void)
+{
+    double d = -1;
+    /* finite values, written long: found by the OpenAPI differential test
+       (test_openapi_diff), which ajv accepts and sluice refused */
+    CHECK(parse_long(&d, "0.", '0', 600, "1") == 0 && d == 0.0); /* 1e-601 */
+    CHECK(parse_long(&d, "0.", '0', 300, "1") == 0 && d == 1e-301);
+    CHECK(parse_long(&d, "1.", '0', 600, "") == 0 && d == 1.0);
+    CHECK(parse_long(&d, "-1.", '0', 600, "") == 0 && d == -1.0);
+    CHECK(parse_long(&d, "1", '0', 1000, "e-1000") == 0 && d == 1.0);
+    CHECK(parse_long(&d, "0.", '0', 2000, "25E+2001") == 0 && d == 2.5);
+    CHECK(parse_long(&d, "-0.", '0', 700, "") == 0 && d == 0.0 && signbit(d));
+    CHECK(parse_long(&d, "0", '0', 0, "e99999999999999999999") == 0 &&
+          d == 0.0);
+    CHECK(parse_long(&d, "1", '0', 308, "") == 0 && d == 1e308);
+    CHECK(parse_long(&d, "1", '0', 600, "e-300") == 0 && d == 1e300);
+    CHECK(parse_long(&d, "1.5", '0', 600, "e-99999999999999") == 0 &&
+          d == 0.0);
+    /* not finite */
+    CHECK(parse_long(&d, "1", '0', 309, "") == -1);
+    CHECK(parse_long(&d, "-9", '9', 600, "") == -1);
+    CHECK(parse_long(&d, "1.", '0', 600, "e99999999999999999999") == -1);
+    /* not a number */
+    CHECK(parse_long(&d, "1.", '0', 600, "e") == -1);
+    CHECK(parse_long(&d, "1.", '0', 600, "e+") == -1);
+    CHECK(parse_long(&d, "1.", '0', 600, ".5") == -1);
+    CHECK(parse_long(&d, "--", '1', 600, "") == -1);
+    CHECK(parse_long(&d, "", '-', 600, "") == -1);
+    CHECK(parse_long(&d, "", '.', 600, "") == -1);
+    /* rounded to nearest as the whole literal: 1 + 2^-53 is halfway
+       between 1 and the next double; exactly halfway it goes to the even
+       one (1), a 1 in digit 900 (past the 800 kept) puts it above */
+    const char *half = "1.00000000000000011102230246251565404236316680908203125";
+    double up = 1.0 + 0x1p-52;
+    CHECK(parse_long(&d, half, '0', 900, "") == 0 && d == 1.0);
+    CHECK(parse_long(&d, half, '0', 900, "1") == 0 && d == up);
+    CHECK(parse_long(&d, half, '0', 900, "1e0") == 0 && d == up);
+    CHECK(parse_long(&d, "1.0000000000000001110223024625156540423631668090"
+                     "8203124", '9', 900, "") == 0 && d == 1.0);
+    /* the halfway point between the largest double and 2^1024 (2^1024 -
+       2^970), written out: exactly halfway rounds to even, which is
+       infinite; a hair below it is the largest double */
+    static const char max_half[] =
+        "179769313486231580793728971405303415079934132710037826936173"
+        "778980444968292764750946649017977587207096330286416692887910"
+        "946555547851940402630657488671505820681908902000708383676273"
+        "854845817711531764475730270069855571366959622842914819860834"
+        "936475292719074168444365510704342711559699508093042880177904"
+        "174497792";
+    char head[400];
+    CHECK(strlen(max_half) == 309);
+    snprintf(head, sizeof head, "%s.", max_half);
+    CHECK(parse_long(&d, head, '0', 600, "") == -1);
+    head[308] = '1'; /* ...7791. */
+    CHECK(parse_long(&d, head, '9', 600, "") == 0 && d == DBL_MAX);
+    head[309] = '\0';
+    CHECK(parse_long(&d, head, '9', 600, "") == -1); /* an integer: 1e908 */
 }
 
 static void test_type_names(void)
@@ -452,6 +530,7 @@ int main(void)
         {"unescape", test_unescape},
         {"parse_int64", test_parse_int64},
         {"parse_double", test_parse_double},
+        {"parse_double_long", test_parse_double_long},
         {"type_names", test_type_names},
         {"random_input", test_random_input},
         {NULL, NULL},
