@@ -77,6 +77,49 @@ static const sl_help_cmd help_cmds[] = {
      "meaning, as Markdown: the same table that parses connector files\n"
      "produces docs/connectors.md.\n",
      "", "0.\n", "sluice keys > connector-keys.md\n"},
+    {"send",
+     "sluice send CONNECTOR FILE... [-c FILE] [--format F] [options]",
+     "send a CSV, TSV, NDJSON or JSON file through a connector",
+     "Read each FILE (- for standard input) and put every row through\n"
+     "CONNECTOR's transform, checks, spool and delivery, as if it had been\n"
+     "posted to the intake. The format is the file's extension (.csv .tsv\n"
+     ".ndjson .jsonl .json) or --format; standard input without --format\n"
+     "is a JSON array when it starts with [ and NDJSON when it starts\n"
+     "with {. A CSV file's header row names the fields; each cell is\n"
+     "converted by the schema (integers, numbers, true/false/1/0, an empty\n"
+     "cell is null, nested fields from a cell holding JSON).\n"
+     "\n"
+     "When no gateway holds the connector's state directory, the\n"
+     "connector runs in this process and send waits until every accepted\n"
+     "record is delivered or dead-lettered. Rows rejected (by the reader\n"
+     "or the connector's checks) go to FILE.rejects.ndjson beside the\n"
+     "input (stdin.rejects.ndjson for standard input), one JSON object a\n"
+     "line with the row's line number, field, reason and text as read; a\n"
+     "rejects file from an earlier run is removed first.\n"
+     "\n"
+     "On a terminal a progress bar is redrawn in place; otherwise a plain\n"
+     "line is written every few seconds. The first SIGINT (Ctrl-C) or\n"
+     "SIGTERM stops reading and finishes delivering what was accepted; a\n"
+     "second stops at once, leaving the rest in the spool for the next\n"
+     "sluice run or send.\n",
+     CONFIG_OPT
+     "--format F\tcsv, tsv, ndjson (or jsonl) or json (an array)\n"
+     "--tsv\tthe same as --format tsv\n"
+     "--delimiter C\tthe CSV cell separator (default , and tab for TSV)\n"
+     "--batch N\trows per batch handed to the connector (default 1000)\n"
+     "--batch-bytes N\tbytes per batch at most (default 1048576)\n"
+     "--rejects PATH\twhere the rejected rows go (one input only)\n"
+     "--progress-interval S\tseconds between plain lines (default 5)\n"
+     "--no-progress\tno progress, only the summary\n"
+     "--log-level LEVEL\tdebug, info, warn, error or off (default warn)\n",
+     "0 when every row was delivered; 1 when some were rejected or\n"
+     "dead-lettered, or a signal stopped it (the summary says how many and\n"
+     "where they are); 2 for a usage or configuration error: a bad\n"
+     "option, an unknown connector, a file that cannot be read, a CSV\n"
+     "header that cannot be read with the schema.\n",
+     "sluice send crm contacts.csv\n"
+     "sluice send crm -c /etc/sluice/sluice.lua export.ndjson\n"
+     "sluice send crm - --format json < rows.json\n"},
     {"dlq",
      "sluice dlq list|show|replay|purge CONNECTOR [options] [-c FILE]",
      "list, show, replay or purge dead letters",

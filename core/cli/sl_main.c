@@ -1,5 +1,6 @@
 /* sluice: command-line entry point. Subcommands: run, check, reload,
- * keys, sink, dlq, reset, preview, version, help; each is one call into its own
+ * keys, sink, dlq, reset, preview, send, version, help; each is one call
+ * into its own
  * module. Their help text lives in sl_help.c, one row per command. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "sl_openapi.h"
 #include "sl_reload_cli.h"
 #include "sl_reset.h"
+#include "sl_send.h"
 #include "sl_sink.h"
 #include "sl_state.h"
 
@@ -183,6 +185,8 @@ int main(int argc, char **argv)
         return sl_reset_main(argc - 2, argv + 2);
     if (strcmp(cmd, "preview") == 0)
         return sl_preview_cli_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "send") == 0)
+        return sl_send_main(argc - 2, argv + 2);
     if (strcmp(cmd, "check") != 0 && strcmp(cmd, "run") != 0 &&
         strcmp(cmd, "reload") != 0 && strcmp(cmd, "openapi") != 0) {
         sl_help_print_unknown("sluice", cmd, stderr);

@@ -176,6 +176,7 @@ sl_source_format sl_source_format_used(const sl_source *s)
 }
 uint64_t sl_source_bytes(const sl_source *s) { return s->bytes; }
 int64_t sl_source_size(const sl_source *s) { return s->size; }
+int sl_source_fd(const sl_source *s) { return s->fd; }
 
 /* Pass p[0..n) to the reader of the format. */
 static sl_source_rc to_reader(sl_source *s, const void *p, size_t n)

@@ -113,6 +113,9 @@ const char *sl_source_error(const sl_source *s);
 /* The format being read (AUTO while still sniffing). */
 sl_source_format sl_source_format_used(const sl_source *s);
 
+/* The file descriptor read (-1 for a push reader), to wait for it. */
+int sl_source_fd(const sl_source *s);
+
 /* Bytes read so far, and the file's size: -1 when unknown (a pipe). */
 uint64_t sl_source_bytes(const sl_source *s);
 int64_t sl_source_size(const sl_source *s);
