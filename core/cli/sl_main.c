@@ -1,7 +1,6 @@
 /* sluice: command-line entry point. Subcommands: run, check, reload,
  * keys, sink, dlq, reset, preview, send, version, help; each is one call
- * into its own
- * module. Their help text lives in sl_help.c, one row per command. */
+ * into its own module. Their help text lives in sl_help.c, one row per command. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
