@@ -535,16 +535,24 @@ class Gen:
 class Case:
     """One record judged twice."""
 
-    def __init__(self, connector, index, raw, ajv, sluice):
+    def __init__(self, connector, index, raw, ajv, sluice, schema):
         self.connector = connector
         self.index = index
         self.raw = raw           # bytes as posted
         self.ajv = ajv           # {"valid": bool, "why": ...}
         self.sluice = sluice     # None (accepted) or {"field", "error"}
+        self.schema = schema     # the published <connector>_record
+        self.dup = False         # an object of it has a key twice
         try:
-            self.value = json.loads(raw.decode("utf-8"))
+            self.value = json.loads(raw.decode("utf-8"),
+                                    object_pairs_hook=self._pairs)
         except ValueError:
             self.value = None
+
+    def _pairs(self, pairs):
+        keys = [k for k, _ in pairs]
+        self.dup |= len(set(keys)) != len(keys)
+        return dict(pairs)
 
     @property
     def err(self):
@@ -633,13 +641,22 @@ def lone_surrogate(c):
     """sluice's scanner refuses a \\uD800-\\uDFFF escape without its other
     half (it is no character: RFC 8259 section 8.2); JSON.parse keeps it."""
     return (c.err.startswith("malformed JSON") and "surrogate" in c.err
-            and c.ajv["valid"])
+            and c.ajv["valid"] and has_lone_surrogate(c.value))
+
+
+def has_lone_surrogate(v):
+    """Python decodes a pair into one character and keeps a lone half."""
+    if isinstance(v, dict):
+        return any(map(has_lone_surrogate, list(v) + list(v.values())))
+    if isinstance(v, list):
+        return any(map(has_lone_surrogate, v))
+    return isinstance(v, str) and re.search("[\ud800-\udfff]", v) is not None
 
 
 def duplicate_member(c):
     """sluice rejects a member given twice; JSON.parse keeps the last one,
     so a JSON Schema validator never sees the first."""
-    return c.err == "duplicate field" and c.ajv["valid"]
+    return c.err == "duplicate field" and c.ajv["valid"] and c.dup
 
 
 def string_bytes(c):
@@ -653,9 +670,11 @@ def string_bytes(c):
 def record_bytes(c):
     """limits.record_bytes bounds the record's JSON text as received; no
     JSON Schema keyword measures text."""
-    return (re.fullmatch(r"record is \d+ bytes, more than "
-                         r"limits.record_bytes \(\d+\)", c.err) is not None
-            and c.ajv["valid"])
+    m = re.fullmatch(r"record is (\d+) bytes, more than "
+                     r"limits.record_bytes \((\d+)\)", c.err)
+    return (m is not None and c.ajv["valid"] and
+            int(m.group(1)) == len(c.raw.strip()) > int(m.group(2)) ==
+            c.schema["x-sluice-record-bytes"])
 
 
 def nesting_depth(c):
@@ -663,7 +682,8 @@ def nesting_depth(c):
     field's value included); past it the record is malformed JSON."""
     return (c.err.startswith("malformed JSON") and
             "nesting deeper than the depth limit" in c.err
-            and c.ajv["valid"])
+            and c.ajv["valid"] and
+            nesting(c.value) > c.schema["x-sluice-max-depth"])
 
 
 def request_placeholder(c):
@@ -893,7 +913,8 @@ class OpenApiDiffTest(SluiceTestCase):
         for name, recs in jobs:
             sluice = self.dry_run(name, recs)
             for i, raw in enumerate(recs):
-                c = Case(name, i, raw, ajv[name][i], sluice[i])
+                c = Case(name, i, raw, ajv[name][i], sluice[i],
+                         doc["components"]["schemas"][name + "_record"])
                 if c.ajv["valid"] == (c.sluice is None):
                     agree += 1
                     valid += c.ajv["valid"]
