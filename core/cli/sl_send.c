@@ -554,12 +554,14 @@ int sl_send_main(int argc, char **argv)
         }
         if (s.local && sl_send_local_drain(s.local) != 0)
             say(&s, "stopped before everything was delivered");
-        if (s.prog) {
+        bool nothing = status == 2 && s.read == 0; /* the error says all */
+        if (s.prog && !nothing) {
             sl_send_progress_view v;
             view(&s, !s.stopped_reading && !s.failed && !status, &v);
             sl_send_progress_final(s.prog, &v);
         }
-        status = summary(&s, status);
+        if (!nothing)
+            status = summary(&s, status);
         sl_send_signal_restore();
     }
     teardown(&s);

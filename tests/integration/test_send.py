@@ -22,8 +22,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sluice_it import (SluiceTestCase, connector_lua, sanitizer_report,  # noqa: E402
-                       sluice_bin, wait_until)
+from sluice_it import (LuaRaw, SluiceTestCase, connector_lua,  # noqa: E402
+                       sanitizer_report, sluice_bin)
 
 SCHEMA = [
     {"name": "id", "type": "integer"},
@@ -331,6 +331,46 @@ class SendTest(SluiceTestCase):
         self.assertIn("[" + "#" * 10, last)
         self.assertNotIn("\n", "".join(draws[1:-1]).replace("\x1b[K", ""))
         self.assert_delivered(valid)
+
+    def test_tsv_delimiter_crlf_in_quotes_and_bom(self):
+        self.setup_sluice()
+        tsv = self.path("t.tsv")
+        with open(tsv, "wb") as f:
+            f.write(b"\xef\xbb\xbfid\tname\tactive\r\n1\ta,b\tTRUE\r\n"
+                    b"2\t\"x\ty\r\nz\"\t0\r\n3\tq\tmaybe\r\n")
+        semi = self.path("s.csv")
+        with open(semi, "wb") as f:
+            f.write(b"id;name;active\n4;\"p;q\";1\n")
+        rc, out, err = self.send("crm", tsv)
+        self.assertEqual(rc, 1, out + err)
+        rej = self.rejects(tsv + ".rejects.ndjson")
+        self.assertEqual([(r["line"], r["field"], r["row"]) for r in rej],
+                         [(5, "active", "3\tq\tmaybe")])
+        rc, out, err = self.send("crm", semi, "--delimiter", ";")
+        self.assertEqual(rc, 0, out + err)
+        got = self.delivered()
+        self.assertEqual({i: (r["name"], r["active"]) for i, r in got.items()},
+                         {1: ("a,b", True), 2: ("x\ty\r\nz", False),
+                          4: ("p;q", True)})
+
+    def test_transform_sees_columns_the_schema_lacks(self):
+        self.setup_sluice(extra={"transform": LuaRaw(
+            "function(rec) rec.name = rec.full_name; rec.full_name = nil; "
+            "if rec.id == 2 then return nil end return rec end")})
+        data = self.path("t.csv")
+        with open(data, "w") as f:
+            # (a non-nullable field still needs its column: sl_csv.h)
+            f.write("id,name,full_name,active\n1,-,Ann,true\n2,-,Bob,false\n"
+                    "3,-,,true\n")
+        rc, out, err = self.send("crm", data)
+        self.assertEqual(rc, 1, out + err)  # row 3: name is null
+        self.assertRegex(out, r"dropped\s+1\b")
+        got = self.delivered()
+        self.assertEqual({i: r["name"] for i, r in got.items()}, {1: "Ann"})
+        rej = self.rejects(data + ".rejects.ndjson")
+        self.assertEqual([(r["line"], r["field"]) for r in rej],
+                         [(4, "name")])
+        self.assertEqual(rej[0]["row"], "3,-,,true")
 
     def test_usage_and_configuration_errors_exit_2(self):
         self.setup_sluice()
