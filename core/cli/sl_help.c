@@ -91,7 +91,11 @@ static const sl_help_cmd help_cmds[] = {
      "\n"
      "When no gateway holds the connector's state directory, the\n"
      "connector runs in this process and send waits until every accepted\n"
-     "record is delivered or dead-lettered. Rows rejected (by the reader\n"
+     "record is delivered or dead-lettered. When a gateway holds it, the\n"
+     "rows are posted to that gateway's intake (its listen address, TLS\n"
+     "and the connector's intake key from the same configuration), and\n"
+     "send returns once the gateway has acknowledged every row: delivery\n"
+     "is the gateway's job from then on. Rows rejected (by the reader\n"
      "or the connector's checks) go to FILE.rejects.ndjson beside the\n"
      "input (stdin.rejects.ndjson for standard input), one JSON object a\n"
      "line with the row's line number, field, reason and text as read; a\n"
@@ -112,11 +116,13 @@ static const sl_help_cmd help_cmds[] = {
      "--progress-interval S\tseconds between plain lines (default 5)\n"
      "--no-progress\tno progress, only the summary\n"
      "--log-level LEVEL\tdebug, info, warn, error or off (default warn)\n",
-     "0 when every row was delivered; 1 when some were rejected or\n"
+     "0 when every row was delivered (through a gateway: acknowledged);\n"
+     "1 when some were rejected or\n"
      "dead-lettered, or a signal stopped it (the summary says how many and\n"
      "where they are); 2 for a usage or configuration error: a bad\n"
      "option, an unknown connector, a file that cannot be read, a CSV\n"
-     "header that cannot be read with the schema.\n",
+     "header that cannot be read with the schema, a gateway that refuses\n"
+     "this configuration's intake key or connector.\n",
      "sluice send crm contacts.csv\n"
      "sluice send crm -c /etc/sluice/sluice.lua export.ndjson\n"
      "sluice send crm - --format json < rows.json\n"},

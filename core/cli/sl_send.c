@@ -25,6 +25,7 @@
 #include "sl_send_opts.h"
 #include "sl_send_progress.h"
 #include "sl_send_rejects.h"
+#include "sl_send_remote.h"
 #include "sl_send_reply.h"
 #include "sl_send_signal.h"
 #include "sl_source.h"
@@ -44,6 +45,7 @@ typedef struct sender {
     sl_send_submit_fn submit;
     void *submit_ud;
     sl_send_local *local;      /* in this process; NULL through a gateway */
+    sl_send_remote *remote;    /* through a gateway's intake; else NULL */
     /* the batch in hand */
     sl_buf body;               /* "[rec,rec,..." */
     row *rows;
@@ -66,6 +68,8 @@ typedef struct sender {
     uint64_t t0;
     int signals_seen;          /* signals acted on */
     bool failed;               /* a batch could not be handed on: stop */
+    bool config_error;         /* the gateway refused this configuration
+                                  (401, 403, 404): exit 2 */
     bool stopped_reading;      /* a first signal */
     bool abandoned;            /* a second signal */
     char err[1024];
@@ -83,6 +87,7 @@ static void view(const sender *s, bool done, sl_send_progress_view *v)
     v->size = s->size;
     v->elapsed_ms = now_ms() - s->t0;
     v->done = done;
+    v->acknowledged = s->remote != NULL;
     if (s->local) {
         sl_send_local_counts c;
         sl_send_local_counts_get(s->local, &c);
@@ -219,7 +224,10 @@ static int flush(sender *s)
                 "(lower --batch)");
     } else {
         char why[700];
-        if (st == 503)
+        if ((st == 503 || st == 429) && s->remote)
+            snprintf(why, sizeof why, "not sent: the gateway was still busy "
+                     "(%d%s%s)", st, a.error[0] ? ": " : "", a.error);
+        else if (st == 503)
             snprintf(why, sizeof why, "not sent: stopped while the spool "
                      "was full");
         else
@@ -231,6 +239,8 @@ static int flush(sender *s)
         /* a batch-specific refusal goes on; anything else stops */
         if (st != 400 && st != 413)
             s->failed = true;
+        if (s->remote && (st == 401 || st == 403 || st == 404))
+            s->config_error = true;
     }
     batch_reset(s);
     progress(s);
@@ -374,13 +384,23 @@ static int check_inputs(sender *s)
     return 0;
 }
 
-/* Through a running gateway's intake: not yet here. */
+/* Through the intake of the gateway that holds the connector (its
+ * address, TLS and intake key from the same configuration). 0, or 2 said
+ * on stderr. */
 static int open_remote(sender *s, long pid)
 {
-    fprintf(stderr, "sluice send: connector %s is held by a running gateway "
-            "(pid %ld); sending through its intake is not built yet: stop "
-            "it, or post to its intake\n", s->cc->name, pid);
-    return 2;
+    char err[1024];
+    if (!(s->remote = sl_send_remote_new(s->cfg, s->cc, err, sizeof err))) {
+        fprintf(stderr, "sluice send: connector %s is held by a running "
+                "gateway (pid %ld): %s\n", s->cc->name, pid, err);
+        return 2;
+    }
+    sl_send_remote_set_stop(s->remote, hook_stop, s);
+    s->submit = sl_send_remote_submit;
+    s->submit_ud = s->remote;
+    say(s, "sending through the gateway (pid %ld) at %s", pid,
+        sl_send_remote_url(s->remote));
+    return 0;
 }
 
 /* The connector in this process. 0, or 2 said on stderr. */
@@ -413,7 +433,8 @@ static int summary(sender *s, int status)
            (unsigned long long)s->read);
     if (s->stopped_reading)
         printf(" (stopped by a signal)");
-    printf("\n  accepted       %llu\n", (unsigned long long)s->accepted);
+    printf("\n  %-14s %llu\n", s->remote ? "acknowledged" : "accepted",
+           (unsigned long long)s->accepted);
     if (s->dropped)
         printf("  dropped        %llu (the transform returned nil)\n",
                (unsigned long long)s->dropped);
@@ -437,9 +458,13 @@ static int summary(sender *s, int status)
                                "sluice send delivers them"
                              : "lost: the connector keeps records in "
                                "memory only");
+    } else if (!s->failed) {
+        printf("  acknowledged by the gateway; delivery is the gateway's "
+               "job now (its /metrics and GET /v1/connectors/%s show it)\n",
+               s->cc->name);
     } else {
-        printf("  the gateway acknowledged every accepted row; from now on "
-               "its own guarantees hold\n");
+        printf("  the rows acknowledged by the gateway are its job now; "
+               "the others were not taken (see above)\n");
     }
     fflush(stdout);
     if (status)
@@ -503,6 +528,7 @@ static void teardown(sender *s)
 {
     sl_send_progress_free(s->prog);
     sl_send_local_free(s->local);
+    sl_send_remote_free(s->remote);
     sl_buf_free(&s->body);
     sl_buf_free(&s->raws);
     sl_buf_free(&s->answer);
@@ -560,6 +586,8 @@ int sl_send_main(int argc, char **argv)
             view(&s, !s.stopped_reading && !s.failed && !status, &v);
             sl_send_progress_final(s.prog, &v);
         }
+        if (s.config_error && !status)
+            status = 2;
         if (!nothing)
             status = summary(&s, status);
         sl_send_signal_restore();

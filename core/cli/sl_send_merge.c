@@ -165,6 +165,23 @@ int sl_send_merge_add(sl_send_merge *a, const char *body, size_t len,
     return 0;
 }
 
+int sl_send_merge_reject(sl_send_merge *a, size_t index, const char *error)
+{
+    sl_buf *o = &a->items;
+    size_t len = o->len;
+    int rc = a->listed > 0 ? sl_buf_putc(o, ',') : 0;
+    rc |= sl_buf_printf(o, "{\"index\":%zu,\"field\":\"\",\"error\":", index);
+    rc |= sl_buf_json_string(o, error, strlen(error));
+    rc |= sl_buf_putc(o, '}');
+    if (rc != 0) {
+        sl_buf_truncate(o, len);
+        return -1;
+    }
+    a->listed++;
+    a->rejected++;
+    return 0;
+}
+
 int sl_send_merge_write(const sl_send_merge *a, sl_buf *out)
 {
     int rc = sl_buf_printf(out, "{\"accepted\":%zu,", a->accepted);

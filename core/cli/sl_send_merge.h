@@ -36,6 +36,11 @@ int sl_send_merge_add(sl_send_merge *a, const char *body, size_t len,
                        size_t offset, size_t records, char *err,
                        size_t errlen);
 
+/* Add one rejection of the record at `index` (of the whole batch) that
+ * no post could carry: {"index":index,"field":"","error":error}. 0, or
+ * -1 when the rejections' cap was reached. */
+int sl_send_merge_reject(sl_send_merge *a, size_t index, const char *error);
+
 /* Append the sum as the intake would answer it to out and return its
  * status: 422 when nothing was accepted or dropped and some were
  * rejected, else 200. -1 when out's cap was reached. */

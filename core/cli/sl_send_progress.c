@@ -57,8 +57,9 @@ static void put_time(sl_buf *out, int64_t s)
 /* The counts and rate, shared by both forms. */
 static void put_counts(const sl_send_progress_view *v, sl_buf *out)
 {
-    sl_buf_printf(out, "rows %llu, accepted %llu, rejected %llu",
+    sl_buf_printf(out, "rows %llu, %s %llu, rejected %llu",
                   (unsigned long long)v->rows,
+                  v->acknowledged ? "acknowledged" : "accepted",
                   (unsigned long long)v->accepted,
                   (unsigned long long)v->rejected);
     if (v->delivery) {

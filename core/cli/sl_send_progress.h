@@ -29,6 +29,8 @@ typedef struct sl_send_progress_view {
     uint64_t elapsed_ms;
     bool done;          /* everything read: 100 % */
     bool delivery;      /* show delivered and dead-lettered */
+    bool acknowledged;  /* through a gateway: `accepted` are the rows it
+                           acknowledged, shown so */
 } sl_send_progress_view;
 
 /* Percent of the input read, 0..100, or -1 when unknown. */

@@ -3,6 +3,7 @@
 #include "sl_send_remote.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@ struct sl_send_remote {
                                    secret: wiped when freed */
     char *url;
     unsigned ms_per_s;          /* wait scale (tests) */
+    int (*stop)(void *ud);      /* give up waiting; may be NULL */
+    void *stop_ud;
     sl_buf resp;                /* the last answer's body */
     char retry_after[64];       /* the last answer's Retry-After */
     long status;                /* the last answer's status */
@@ -226,13 +229,30 @@ void sl_send_remote_set_time_scale(sl_send_remote *r, unsigned ms_per_s)
 
 /* ---- one post and its retries ---------------------------------------- */
 
-static void wait_s(const sl_send_remote *r, double s)
+void sl_send_remote_set_stop(sl_send_remote *r, int (*stop)(void *ud),
+                             void *ud)
+{
+    r->stop = stop;
+    r->stop_ud = ud;
+}
+
+static int stopped(const sl_send_remote *r)
+{
+    return r->stop && r->stop(r->stop_ud);
+}
+
+/* Sleep s seconds (scaled); a signal that makes stop say so ends it.
+ * 0, or -1 when stopped. */
+static int wait_s(const sl_send_remote *r, double s)
 {
     if (s > SL_SEND_REMOTE_MAX_WAIT_S)
         s = SL_SEND_REMOTE_MAX_WAIT_S;
     uint64_t ms = (uint64_t)(s * r->ms_per_s);
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        if (stopped(r))
+            return -1;
+    return stopped(r) ? -1 : 0;
 }
 
 /* 0.25 s doubling per try, at most 8 s. */
@@ -322,14 +342,15 @@ static int post(sl_send_remote *r, const char *body, size_t len,
             uint64_t ms = sl_retry_after_ms(r->retry_after,
                                             sl_time_wall_ms());
             *retry_after_s = (int)((ms + 999) / 1000);
-            if (++busy >= SL_SEND_REMOTE_BUSY_TRIES)
+            if (++busy >= SL_SEND_REMOTE_BUSY_TRIES ||
+                wait_s(r, ms > 0 ? (double)ms / 1000 : backoff_s(busy)) != 0)
                 return st;
-            wait_s(r, ms > 0 ? (double)ms / 1000 : backoff_s(busy));
             continue;
         }
         if (rc == CURLE_OK && st < 500)
             return st;
-        if (++failed >= SL_SEND_REMOTE_CONN_TRIES) {
+        if (++failed >= SL_SEND_REMOTE_CONN_TRIES ||
+            wait_s(r, backoff_s(failed)) != 0) {
             char why[256];
             if (rc == CURLE_OK)
                 gateway_error(&r->resp, why, sizeof why);
@@ -341,7 +362,6 @@ static int post(sl_send_remote *r, const char *body, size_t len,
             answer_error(answer, msg);
             return -1;
         }
-        wait_s(r, backoff_s(failed));
     }
 }
 
@@ -431,11 +451,8 @@ static int final_error(sl_send_remote *r, int st, size_t i0, sl_buf *answer)
                "intake_keys: it runs another configuration";
     else if (st == 404)
         hint = "; the gateway runs another configuration";
-    else if (st == 413)
-        hint = "; a single record is larger than the gateway's limits";
-    int n_ = snprintf(msg, sizeof msg, "the gateway at %s refused %s (%d): "
-                      "%s%s", r->url, st == 413 ? "a record" : "the batch", st,
-                      why, hint);
+    int n_ = snprintf(msg, sizeof msg, "the gateway at %s refused the batch "
+                      "(%d): %s%s", r->url, st, why, hint);
     if (i0 > 0 && n_ > 0 && (size_t)n_ < sizeof msg)
         snprintf(msg + n_, sizeof msg - (size_t)n_, "; the batch's first %zu "
                  "records were taken", i0);
@@ -454,6 +471,17 @@ static int submit_range(sl_send_remote *r, batch *b, size_t i0, size_t n,
         if (st == 200 || st == 422)
             st = submit_range(r, b, i0 + h, n - h, answer, retry_after_s);
         return st;
+    }
+    if (st == 413) { /* one record alone too large: it is rejected */
+        char why[256], msg[400];
+        gateway_error(&r->resp, why, sizeof why);
+        snprintf(msg, sizeof msg, "larger than the gateway's limits (413: "
+                 "%s)", why);
+        if (sl_send_merge_reject(&b->sum, i0, msg) != 0) {
+            answer_error(answer, "the answer is too large");
+            return -1;
+        }
+        return 200;
     }
     if (st != 200 && st != 422)
         return st < 0 || st == 503 || st == 429

@@ -57,8 +57,10 @@ const char *sl_send_remote_url(const sl_send_remote *r);
  *  503/429  still busy after SL_SEND_REMOTE_BUSY_TRIES posts: nothing of
  *           the batch (or of the part not yet taken: see below) was
  *           taken; *retry_after_s gets the gateway's last Retry-After;
- *  400, 401, 403, 404, 413 (a single record too large), other 4xx: final
- *           for the batch; answer is {"error":"..."} saying what to do;
+ *           (a record that is too large alone, 413, is one of the
+ *           rejections: "larger than the gateway's limits");
+ *  400, 401, 403, 404, other 4xx: final for the batch; answer is
+ *           {"error":"..."} saying what to do;
  *  -1       no usable answer (connection failed SL_SEND_REMOTE_CONN_TRIES
  *           times, a 5xx, an answer too large or malformed):
  *           answer is {"error":"..."}.
@@ -67,6 +69,12 @@ const char *sl_send_remote_url(const sl_send_remote *r);
  * the error says so). */
 int sl_send_remote_submit(void *ud, const char *json_array, size_t len,
                           sl_buf *answer, int *retry_after_s);
+
+/* Asked before and during each wait between two posts (a signal ends
+ * the sleep): nonzero gives up waiting (a second Ctrl-C), and the batch
+ * is answered as it stands (503/429, or -1 "cannot be reached"). */
+void sl_send_remote_set_stop(sl_send_remote *r, int (*stop)(void *ud),
+                             void *ud);
 
 /* Wait in sl_send_remote_submit between posts at most this many ms per
  * second asked for (1000 by default; tests lower it). */
