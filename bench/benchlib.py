@@ -31,11 +31,19 @@
   benchlib.py run OUT TIMEOUT CMD...
                                  run CMD (killed after TIMEOUT s or when this
                                  process gets SIGTERM/SIGINT), then append
-                                 "cpu_s=<user+sys of CMD>" to OUT; exits
-                                 with CMD's status
+                                 "cpu_s=<user+sys of CMD>" (then user_s,
+                                 sys_s, wall_s) to OUT; exits with CMD's
+                                 status
+  benchlib.py runrss OUT TIMEOUT CMD...
+                                 the same, CMD run under /usr/bin/time,
+                                 and max_rss_kib=<CMD's peak RSS> too
   benchlib.py summary RAW OUT    RAW: key=value lines written by bench.sh
                                  (plus the WRK_JSON line); print the summary
                                  and write it as JSON to OUT
+  benchlib.py sendsummary RAW OUT
+                                 bench.sh --send: print rows/s, CPU and
+                                 peak RSS of each run, write them as JSON
+                                 to OUT
   benchlib.py compare OUT DIR... DIR: results dirs of runs (summary.json);
                                  print one comparison table, write it to
                                  OUT.txt and OUT.json
@@ -49,6 +57,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 
 def ports(n):
@@ -64,7 +73,14 @@ def ports(n):
             s.close()
 
 
-def run(out, timeout, cmd):
+def run(out, timeout, cmd, rss=False):
+    t0 = time.monotonic()
+    rss_file = out + ".rss"
+    if rss:
+        # A child's ru_maxrss counts the memory of the process that forked
+        # it until the exec (python's ~17 MiB); GNU time's child starts
+        # from a small process, so its %M is the command's own peak.
+        cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + cmd
     p = subprocess.Popen(cmd)
 
     def forward(sig, _frame):
@@ -81,6 +97,11 @@ def run(out, timeout, cmd):
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(out, "a", encoding="utf-8") as f:
         f.write("cpu_s=%.3f\n" % (ru.ru_utime + ru.ru_stime))
+        f.write("user_s=%.3f\nsys_s=%.3f\n" % (ru.ru_utime, ru.ru_stime))
+        f.write("wall_s=%.3f\n" % (time.monotonic() - t0))
+        if rss:
+            with open(rss_file, encoding="utf-8") as r:
+                f.write("max_rss_kib=%s\n" % r.read().strip().splitlines()[-1])
     sys.exit(rc if rc >= 0 else 128 - rc)
 
 
@@ -787,6 +808,59 @@ def bulkconf(d):
         f.write("".join(srv))
 
 
+SEND_RUNS = [
+    ("send_csv", "sluice send, CSV, no gateway", "wall_s", None),
+    ("send_ndjson", "sluice send, NDJSON, no gateway", "wall_s", None),
+    ("intake_ndjson", "curl: NDJSON to a gateway's intake", "total_s", "gateway"),
+    ("send_remote", "sluice send, CSV, through the gateway", "total_s", "gateway"),
+]
+
+
+def send_summary(raw_path, out_path):
+    """bench.sh --send: one row per run: rows/s (rows over the run's wall
+    time: send until delivered, or the client and then the gateway's
+    drain), CPU seconds and peak RSS of the client, and the gateway's."""
+    kv = {}
+    with open(raw_path, encoding="utf-8") as f:
+        for line in f:
+            if "=" in line:
+                k, v = line.rstrip("\n").split("=", 1)
+                kv[k] = v
+    rows = int(kv["rows"])
+    out = {"rows": rows, "csv_bytes": int(kv["csv_bytes"]),
+           "ndjson_bytes": int(kv["ndjson_bytes"]), "nproc": kv.get("nproc"),
+           "cpu_model": kv.get("cpu_model"), "durability": kv.get("durability"),
+           "runs": []}
+    print("== sluice send: %d rows (CSV %.1f MB, NDJSON %.1f MB), durability %s, "
+          "%s cores, %s ==" % (rows, out["csv_bytes"] / 1e6, out["ndjson_bytes"] / 1e6,
+                               kv.get("durability"), kv.get("nproc"), kv.get("cpu_model")))
+    print("%-40s %10s %8s %8s %10s %9s %10s" % ("run", "rows/s", "wall s", "CPU s",
+                                              "peak RSS", "gw CPU s", "gw RSS"))
+    for name, label, wall_key, gw in SEND_RUNS:
+        if name + "_cpu_s" not in kv:
+            continue
+        wall = float(kv[name + "_" + wall_key])
+        r = {"name": name, "label": label, "command": kv.get(name + "_cmd", ""),
+             "exit": int(kv.get(name + "_exit", "0")), "wall_s": wall,
+             "rows_per_s": rows / wall if wall > 0 else 0,
+             "cpu_s": float(kv[name + "_cpu_s"]),
+             "user_s": float(kv.get(name + "_user_s", "0")),
+             "sys_s": float(kv.get(name + "_sys_s", "0")),
+             "max_rss_kib": int(kv.get(name + "_max_rss_kib", "0")),
+             "nginx_records": int(kv.get(name + "_nginx_records", "0"))}
+        if gw:
+            r["gateway_cpu_s"] = float(kv[name + "_gateway_cpu_s"])
+            r["gateway_rss_kib"] = int(kv[name + "_gateway_rss_kib"] or 0)
+        out["runs"].append(r)
+        print("%-40s %10s %8.2f %8.2f %8.1f Mi %9s %10s" % (
+            label, "{:,.0f}".format(r["rows_per_s"]), wall, r["cpu_s"],
+            r["max_rss_kib"] / 1024,
+            "%.2f" % r["gateway_cpu_s"] if gw else "-",
+            "%.1f Mi" % (r["gateway_rss_kib"] / 1024) if gw else "-"))
+    with open(out_path, "w", encoding="utf-8") as f:
+        json.dump(out, f, indent=1)
+
+
 def main():
     if len(sys.argv) >= 3 and sys.argv[1] == "ports":
         ports(int(sys.argv[2]))
@@ -794,8 +868,12 @@ def main():
         connector(*sys.argv[2:])
     elif len(sys.argv) >= 5 and sys.argv[1] == "run":
         run(sys.argv[2], float(sys.argv[3]), sys.argv[4:])
+    elif len(sys.argv) >= 5 and sys.argv[1] == "runrss":
+        run(sys.argv[2], float(sys.argv[3]), sys.argv[4:], rss=True)
     elif len(sys.argv) == 2 and sys.argv[1] == "stats":
         stats()
+    elif len(sys.argv) == 4 and sys.argv[1] == "sendsummary":
+        send_summary(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 4 and sys.argv[1] == "summary":
         summary(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 3 and sys.argv[1] == "bulkconf":

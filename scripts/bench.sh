@@ -13,6 +13,7 @@
 #                         [--tcp [--senders 4]] [--soak]
 #                         [--compression gzip [--compression-level 6]]
 #                         [--tls intake|dest|both] [--response-fn]
+#                         [--send [--rows 1000000]]
 #
 #   --tcp            TCP intake instead of HTTP: the bench connector gets a
 #                    `tcp` listener (loopback, a free port) and --senders
@@ -73,6 +74,25 @@
 #                    bulkconf). Checked besides: no retry and no failed
 #                    attempt (a response_fn error retries the batch). Not
 #                    with --baseline, --soak or --outage
+#   --send           the one-shot job instead of wrk: bench/gen_csv.py
+#                    writes --rows rows (default 1,000,000; six fields of
+#                    mixed types, quoted cells, UTF-8) as CSV and the same
+#                    records as NDJSON, then, each with a state dir of its
+#                    own, into nginx: `sluice send bench rows.csv` in its
+#                    own process (no gateway), the same for rows.ndjson,
+#                    then a gateway (`sluice run`) and the NDJSON posted to
+#                    its intake by one curl (chunks of 1,000 lines, one
+#                    keep-alive connection), then `sluice send bench
+#                    rows.csv` through that gateway's intake. Reported per
+#                    run: rows/s (until the last record was delivered, or
+#                    acknowledged through the gateway, then drained), CPU
+#                    seconds (user+sys) and peak RSS of sluice send and of
+#                    the gateway. Checked: nginx counted every row once, no
+#                    rejects. With --profile the two runs of sluice send in
+#                    its own process run under perf record (figures then
+#                    include perf's cost). Not with --tcp, --soak,
+#                    --baseline, --outage, --modes or --tls
+#   --rows N         rows of --send (default 1000000)
 #   --drain-timeout S    how long sluice may take to drain after wrk ends
 #                    (default 30, or 2 x outage + 60 with --outage)
 #   --duration N     wrk run length in seconds (default 20)
@@ -124,6 +144,8 @@ COMPRESSION=none
 COMPRESSION_LEVEL=6
 TLS=none              # intake, dest or both
 RESPONSE_FN=0         # 1: the bench connector reads nginx's bulk answers
+SEND=0                # 1: the sluice send scenario (--send)
+ROWS=1000000          # rows of --send
 DRAIN_TIMEOUT=""      # s, after wrk ends, for the queue to reach 0 (default 30)
 HEALTH_TIMEOUT=20     # s, for sluice to answer /healthz
 STOP_TIMEOUT=10       # s, for a process to exit after SIGTERM
@@ -160,6 +182,9 @@ while [ $# -gt 0 ]; do
     --tls=*)   TLS=${1#*=}; shift ;;
     --all-modes) MODES=fsync,os,memory; shift ;;
     --response-fn) RESPONSE_FN=1; shift ;;
+    --send)        SEND=1; shift ;;
+    --rows)        need_arg "$@"; ROWS=$2; shift 2 ;;
+    --rows=*)      ROWS=${1#*=}; shift ;;
     --duration=*)    DURATION=${1#*=}; shift ;;
     --connections=*) CONNECTIONS=${1#*=}; shift ;;
     --threads=*)     THREADS=${1#*=}; shift ;;
@@ -178,7 +203,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$DURATION" ] || { if [ "$SOAK" -eq 1 ]; then DURATION=60; else DURATION=20; fi; }
-for v in DURATION CONNECTIONS THREADS RECORDS SENDERS; do
+for v in DURATION CONNECTIONS THREADS RECORDS SENDERS ROWS; do
   [[ ${!v} =~ ^[1-9][0-9]{0,6}$ ]] || die "--${v,,} must be a positive integer (got '${!v}')"
 done
 case $DURABILITY in fsync|os|memory) ;; *) die "--durability must be fsync, os or memory (got '$DURABILITY')" ;; esac
@@ -215,6 +240,9 @@ fi
 [ "$COMPRESSION" = none ] || { [ "$TCP" -eq 0 ] && [ "$SOAK" -eq 0 ]; } || die "--compression: HTTP runs only (not --tcp/--soak)"
 [ "$RESPONSE_FN" -eq 0 ] || { [ "$BASELINE" -eq 0 ] && [ "$SOAK" -eq 0 ] && [ "$OUTAGE" -eq 0 ]; } ||
   die "--response-fn: not with --baseline, --soak or --outage"
+[ "$SEND" -eq 0 ] || { [ "$TCP" -eq 0 ] && [ "$SOAK" -eq 0 ] && [ "$BASELINE" -eq 0 ] &&
+  [ "$OUTAGE" -eq 0 ] && [ -z "$MODES" ] && [ "$TLS" = none ]; } ||
+  die "--send: not with --tcp, --soak, --baseline, --outage, --modes or --tls"
 if [ "$TCP" -eq 1 ] || [ "$SOAK" -eq 1 ]; then
   [ "$TCP" -eq 1 ] && [ "$SOAK" -eq 1 ] && die "--tcp and --soak are separate runs"
   [ "$BASELINE" -eq 0 ] || die "--tcp/--soak need sluice; they make no sense with --baseline"
@@ -401,6 +429,7 @@ RES=$BUILD_DIR/bench-results/$STAMP
 if [ "$BASELINE" -eq 1 ]; then RES=$RES-baseline
 elif [ "$TCP" -eq 1 ]; then RES=$RES-tcp-$DURABILITY-s$SENDERS
 elif [ "$SOAK" -eq 1 ]; then RES=$RES-soak-$DURABILITY
+elif [ "$SEND" -eq 1 ]; then RES=$RES-send-$DURABILITY-r$ROWS
 else RES=$RES-$DURABILITY-c$CONNECTIONS; fi
 [ "$OUTAGE" -gt 0 ] && RES=$RES-outage$OUTAGE
 [ "$COMPRESSION" = none ] || RES=$RES-gzip$COMPRESSION_LEVEL
@@ -721,6 +750,141 @@ raw durability "$DURABILITY"
 raw spool_max_bytes "${SPOOL_MAX_BYTES:-1073741824}"
 raw compression "$([ "$COMPRESSION" = none ] && echo none || echo "gzip level $COMPRESSION_LEVEL")"
 raw response_fn "$RESPONSE_FN"
+
+# --------------------------------------------------------------- --send ----
+# The one-shot job. Each run has a state dir of its own (var-NAME) and
+# nginx's access log is emptied before it, so that nginx's count is that
+# run's. `sluice send` in its own process returns once every record was
+# delivered; through the gateway once the gateway acknowledged every row,
+# and the run ends when the gateway has delivered them.
+if [ "$SEND" -eq 1 ]; then
+  IN=$TMP/input
+  mkdir -p "$IN"
+  log "writing $ROWS rows as CSV and as NDJSON (bench/gen_csv.py)"
+  python3 "$ROOT/bench/gen_csv.py" --rows "$ROWS" --csv "$IN/rows.csv" --ndjson "$IN/rows.ndjson" ||
+    die "bench/gen_csv.py failed"
+  raw rows "$ROWS"
+  raw csv_bytes "$(stat -c %s "$IN/rows.csv")"
+  raw ndjson_bytes "$(stat -c %s "$IN/rows.ndjson")"
+  head -n 5 "$IN/rows.csv" >"$RES/rows-head.csv"
+  SEND_TIMEOUT=$((ROWS / 1000 + 300))
+  # gw_file NAME: the gateway file with the state dir var-NAME; prints it.
+  gw_file() {
+    sed "s|^  state_dir = .*|  state_dir = \"$SL/var-$1\",|" "$SL/sluice.lua" >"$SL/sluice-$1.lua"
+    cp "$SL/sluice-$1.lua" "$RES/"
+    echo "$SL/sluice-$1.lua"
+  }
+  # nginx_check NAME: nginx counted every row once since its log was emptied.
+  nginx_check() {
+    local recs batches dups non2xx unkeyed
+    read -r recs batches dups non2xx unkeyed < <(python3 "$ROOT/bench/benchlib.py" nginxlog "$NGX/access.log")
+    raw "$1_nginx_records" "$recs"
+    [ "$recs" -eq "$ROWS" ] || FAILS+=("$1: nginx counted $recs records, not $ROWS")
+    [ "$dups" -eq 0 ] || FAILS+=("$1: nginx got $dups batches twice")
+    [ ! -s "$2.rejects.ndjson" ] || FAILS+=("$1: rows rejected (see $2.rejects.ndjson)")
+  }
+  # send_run NAME FILE GATEWAY_FILE: sluice send, its CPU, RSS and wall
+  # time taken by benchlib run (NAME_cpu_s, NAME_max_rss_kib, NAME_wall_s).
+  # With --profile, under perf record (cpu-clock; its figures then
+  # include perf's own cost), the top of the report in NAME.perf.txt.
+  send_run() {
+    local name=$1 rc=0 prof=()
+    [ "$PROFILE" -eq 0 ] || prof=(perf record -q -e cpu-clock -F 999 -g -o "$RES/$name.perf.data" --)
+    log "running: ${prof[*]} sluice send bench ${2##*/} -c ${3##*/}"
+    raw "${name}_cmd" "sluice send bench ${2##*/} -c ${3##*/}"
+    python3 "$ROOT/bench/benchlib.py" runrss "$RES/$name.stat" "$SEND_TIMEOUT" \
+      "${prof[@]}" "$SLUICE_BIN" send bench "$2" -c "$3" </dev/null >"$RES/$name.txt" 2>&1 || rc=$?
+    if [ "$PROFILE" -eq 1 ]; then
+      perf report -i "$RES/$name.perf.data" --no-children --stdio --percent-limit 1 \
+        --sort symbol 2>/dev/null | grep -v '^$' | head -n 60 >"$RES/$name.perf.txt" || true
+    fi
+    tail -n 4 "$RES/$name.txt" >&2
+    raw "${name}_exit" "$rc"
+    [ "$rc" -eq 0 ] || FAILS+=("$name: sluice send exited with status $rc (see $RES/$name.txt)")
+    sed "s/^/${name}_/" "$RES/$name.stat" >>"$RAW"
+  }
+  for f in csv ndjson; do
+    : >"$NGX/access.log"
+    send_run "send_$f" "$IN/rows.$f" "$(gw_file "$f")"
+    nginx_check "send_$f" "$IN/rows.$f"
+  done
+
+  # A gateway; the NDJSON posted to its intake, 1,000 lines a request,
+  # by one curl on one keep-alive connection.
+  GW=$(gw_file intake)
+  "$SLUICE_BIN" run -c "$GW" >"$SL/sluice.log" 2>&1 &
+  SLUICE_PID=$!
+  SLUICE_URL=http://127.0.0.1:$SLUICE_PORT
+  wait_http "$SLUICE_URL/healthz" "$HEALTH_TIMEOUT" "$SLUICE_PID" || {
+    cp "$SL/sluice.log" "$RES/" 2>/dev/null; die "the gateway did not start (log: $RES/sluice.log)"; }
+  log "gateway pid $SLUICE_PID on 127.0.0.1:$SLUICE_PORT"
+  # gw_drain: wait until the gateway delivered every record it accepted.
+  gw_drain() {
+    local deadline=$(($(date +%s) + SEND_TIMEOUT)) acc dlv q rej rest
+    while :; do
+      read -r acc dlv q rej rest < <(curl -sSf --max-time 5 "$SLUICE_URL/v1/connectors/bench" |
+        python3 "$ROOT/bench/benchlib.py" stats) || die "cannot read the gateway's GET /v1/connectors/bench"
+      [ "$q" -eq 0 ] && [ "$dlv" -ge "$acc" ] && { GW_ACC=$acc GW_REJ=$rej; return 0; }
+      alive "$SLUICE_PID" || die "the gateway died while draining"
+      [ "$(date +%s)" -lt "$deadline" ] || die "the gateway did not drain in ${SEND_TIMEOUT}s"
+      sleep 0.05
+    done
+  }
+  # gw_measured NAME CMD...: CMD (through benchlib run), then the drain;
+  # rows/s over both, the gateway's CPU in between and its peak RSS.
+  gw_measured() {
+    local name=$1 t0 t1 k0 k1 rc=0
+    shift
+    : >"$NGX/access.log"
+    t0=$(now)
+    k0=$(cpu_ticks "$SLUICE_PID")
+    python3 "$ROOT/bench/benchlib.py" runrss "$RES/$name.stat" "$SEND_TIMEOUT" "$@" \
+      </dev/null >"$RES/$name.txt" 2>&1 || rc=$?
+    gw_drain
+    t1=$(now)
+    k1=$(cpu_ticks "$SLUICE_PID")
+    raw "${name}_exit" "$rc"
+    [ "$rc" -eq 0 ] || FAILS+=("$name: $1 exited with status $rc (see $RES/$name.txt)")
+    sed "s/^/${name}_/" "$RES/$name.stat" >>"$RAW"
+    raw "${name}_total_s" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
+    raw "${name}_gateway_cpu_s" "$(awk -v a="$k0" -v b="$k1" -v t="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / t }')"
+    raw "${name}_gateway_rss_kib" "$(proc_kib "$SLUICE_PID" VmHWM)"
+  }
+  split -l 1000 -a 5 -d "$IN/rows.ndjson" "$IN/chunk."
+  first=1
+  for c in "$IN"/chunk.*; do
+    [ "$first" -eq 1 ] || echo next
+    first=0
+    # upload-file streams each chunk (data-binary would read all of them
+    # into memory while parsing the config); request makes the PUT a POST
+    printf 'url = "%s"\nupload-file = "%s"\nrequest = "POST"\nheader = "Content-Type: application/x-ndjson"\nheader = "Expect:"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' \
+      "$SLUICE_URL/v1/connectors/bench/records" "$c"
+  done >"$IN/curl.cfg"
+  log "running: curl -K curl.cfg ($(ls "$IN"/chunk.* | wc -l) POSTs of 1,000 NDJSON lines, one connection)"
+  raw intake_ndjson_cmd "curl -sS -K curl.cfg (POST /v1/connectors/bench/records, 1,000 NDJSON lines each, keep-alive)"
+  gw_measured intake_ndjson curl -sS -K "$IN/curl.cfg"
+  bad=$(grep -vc '^200$' "$RES/intake_ndjson.txt" || true)
+  [ "$bad" -eq 0 ] || FAILS+=("intake_ndjson: $bad POSTs not answered 200 (see $RES/intake_ndjson.txt)")
+  nginx_check intake_ndjson "$IN/rows.ndjson"
+
+  # sluice send through the running gateway: the CSV once more.
+  raw send_remote_cmd "sluice send bench rows.csv -c sluice-intake.lua (gateway running)"
+  log "running: sluice send bench rows.csv -c sluice-intake.lua, through the gateway"
+  gw_measured send_remote "$SLUICE_BIN" send bench "$IN/rows.csv" -c "$GW"
+  tail -n 4 "$RES/send_remote.txt" >&2
+  grep -q 'through the gateway' "$RES/send_remote.txt" ||
+    FAILS+=("send_remote: sluice send did not say it went through the gateway")
+  nginx_check send_remote "$IN/rows.csv"
+  [ "$GW_REJ" -eq 0 ] || FAILS+=("the gateway rejected $GW_REJ records")
+  cp "$SL/sluice.log" "$RES/" 2>/dev/null || true
+  python3 "$ROOT/bench/benchlib.py" sendsummary "$RAW" "$RES/summary.json" | tee "$RES/summary.txt"
+  echo "results     $RES"
+  if [ ${#FAILS[@]} -gt 0 ]; then
+    for f in "${FAILS[@]}"; do log "FAIL: $f"; done
+    exit 1
+  fi
+  exit 0
+fi
 
 "$SLUICE_BIN" run -c "$SL/sluice.lua" >"$SL/sluice.log" 2>&1 &
 SLUICE_PID=$!

@@ -35,7 +35,7 @@ pkgs=(
 #   --fuzz   clang and its libFuzzer/sanitizer runtimes (scripts/test.sh --fuzz)
 for arg in "$@"; do
   case "$arg" in
-    --bench) pkgs+=(wrk linux-perf valgrind) ;;
+    --bench) pkgs+=(wrk linux-perf valgrind time) ;;
     --clang) pkgs+=(clang) ;;
     --fuzz) pkgs+=(clang libclang-rt-dev) ;;
     *) echo "usage: scripts/install-deps.sh [--bench] [--clang] [--fuzz]" >&2
