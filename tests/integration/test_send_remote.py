@@ -12,13 +12,15 @@ import io
 import json
 import os
 import re
+import ssl
 import subprocess
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pki import Pki  # noqa: E402
 from sluice_it import (LuaRaw, SluiceTestCase, connector_lua,  # noqa: E402
-                       sluice_bin, wait_until)
+                       sluice_bin)
 
 KEY = "send-remote-intake-key-0123"
 HEADER = ["id", "email", "amount", "active", "day", "at"]
@@ -181,6 +183,53 @@ class SendRemoteTest(SluiceTestCase):
         out = p.stdout.decode()
         self.assertNotEqual(p.returncode, 0, out)
         self.assertIn("cannot be reached", out)
+        self.assertEqual(self.dest.records(), [])
+
+
+class SendRemoteTlsTest(SluiceTestCase):
+    """A gateway whose intake serves HTTPS: send pins its certificate."""
+
+    def setUp(self):
+        self.dest = self.start_destination()
+        self.sl = self.make_sluice({"crm": connector_lua(
+            "crm", self.dest.url + "/crm", batch={"max_delay_ms": 20})})
+        self.pki = Pki(self.sl.dir, name="pki")
+        self.srv = self.pki.server("srv")
+        self.csv = os.path.join(self.sl.dir, "rows.csv")
+
+    def tls(self, extra="", client=None):
+        self.sl.gateway_extra = ('  tls = { cert = "%s", key = "%s"%s },'
+                                 % (self.srv.cert, self.srv.key, extra))
+        ctx = ssl.create_default_context(cafile=self.pki.cert)
+        if client is not None:
+            ctx.load_cert_chain(client.cert, client.key)
+        self.sl.client_tls = ctx
+        self.sl.start()
+
+    def send(self):
+        p = subprocess.run([sluice_bin(), "send", "crm", self.csv, "-c",
+                            self.sl.gateway_file], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=120)
+        return p.returncode, p.stdout.decode("utf-8", "replace")
+
+    def test_https_intake(self):
+        self.tls()
+        valid, _ = write_csv(self.csv, 300)
+        rc, out = self.send()
+        self.assertEqual(rc, 0, out)
+        self.assertIn("at https://127.0.0.1:%d/v1/connectors/crm/records"
+                      % self.sl.port, out)
+        self.dest.wait_records(len(valid), timeout=30)
+        self.assertEqual(sorted(r["id"] for r in self.dest.records()), valid)
+
+    def test_client_certificate_required(self):
+        self.tls(', client_ca = "%s", require_client_cert = true'
+                 % self.pki.cert, client=self.pki.client("cli"))
+        write_csv(self.csv, 10)
+        rc, out = self.send()
+        self.assertEqual(rc, 2, out)
+        self.assertIn("requires a client certificate", out)
         self.assertEqual(self.dest.records(), [])
 
 
