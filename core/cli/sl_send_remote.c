@@ -13,7 +13,6 @@
 #include "sl_json.h"
 #include "sl_retry.h"
 #include "sl_send_merge.h"
-#include "sl_state.h"
 #include "sl_time.h"
 #include "sl_version.h"
 
@@ -41,20 +40,6 @@ typedef struct spans {
     size_t *at;                 /* 2 per record */
     size_t n;
 } spans;
-
-int sl_send_remote_held(const sl_config *cfg, const sl_connector_conf *cc,
-                        long *pid, char *err, size_t errlen)
-{
-    char dir[4096];
-    *pid = 0;
-    if (sl_state_dir(cfg->state_dir, cc->name, 0, dir, sizeof dir, err,
-                     errlen) != 0)
-        return -1;
-    int rc = sl_state_locked(dir, pid);
-    if (rc < 0)
-        snprintf(err, errlen, "cannot tell whether a gateway holds %s", dir);
-    return rc;
-}
 
 /* ---- setting up ------------------------------------------------------- */
 

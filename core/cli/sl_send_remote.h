@@ -20,12 +20,6 @@
 struct sl_send_remote;
 typedef struct sl_send_remote sl_send_remote;
 
-/* Is the connector's state directory (<state_dir>/<name>) held by a
- * running gateway? 1 yes (its pid in *pid, 0 when unknown), 0 no, -1 with
- * a message in err when that cannot be told. */
-int sl_send_remote_held(const sl_config *cfg, const sl_connector_conf *cc,
-                        long *pid, char *err, size_t errlen);
-
 /* A submitter to the intake of the gateway described by `cfg` (its
  * `listen`, and its `tls`: then https, the gateway's own certificate as
  * the only one trusted) for connector `cc`, sending its first intake key
