@@ -276,6 +276,32 @@ class PreviewCmdTest(SluiceTestCase):
         for s, r in zip(shown, reqs):
             self.assert_same_request(s, r, dest.url)
 
+    def test_preview_then_send_through_a_gateway(self):
+        """A gateway holds the connector: the preview runs beside it, and
+        `sluice send` of the same NDJSON goes through its intake; the
+        destination receives the previewed requests."""
+        dest = self.start_destination()
+        sl = self.start_sluice({"crm": self.crm(dest.url)})
+        # (no tier "x": send through a gateway refuses an answer that
+        # counts more records than rows sent, as a transform's twin makes)
+        recs = [dict(r, tier="t") for r in records(6)]
+        path = self.write_file(sl, "in.ndjson", ndjson(recs))
+        rc, out, err = self.preview(sl, "crm", path, "--json",
+                                    "--show-secrets", "-n", "6")
+        self.assertEqual(rc, 0, err)
+        shown = [g for g in json_lines(out) if g["kind"] == "request"]
+        self.assertEqual(len(shown), 2)  # 4, then 2
+        self.assertEqual(dest.requests(), [])
+        p = subprocess.run([sluice_bin(), "send", "crm", path, "--no-progress",
+                            "-c", sl.gateway_file], cwd=sl.dir,
+                           capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        sl.wait_drained("crm", 6)
+        reqs = dest.requests()
+        self.assertEqual(len(reqs), 2, dest.summary())
+        for s, r in zip(shown, reqs):
+            self.assert_same_request(s, r, dest.url)
+
     def test_per_record_urls(self):
         """The shipped REST connector (one PUT per record to /users/{id},
         a header from a placeholder) with gzip: each previewed request is
