@@ -1,5 +1,6 @@
 /* Unit tests for sl_preview_batch: records cut into the batches delivery
- * cuts (max records, max bytes, one per request for body "object"), each
+ * cuts (max records, max bytes, one per request for body "object"; body
+ * templates with each request's $count and $batch_id), each
  * request numbered with its records; a per-record URL filled, and a
  * record whose value cannot fill it reported as not made; gzip sizes;
  * headers_fn run on a real loop with req.preview = true, its error
@@ -138,6 +139,29 @@ static void test_per_record_url_and_gzip(void)
     sl_config_free(cfg);
 }
 
+/* Body templates are the batch's: $count and $batch_id per request. */
+static void test_templates(void)
+{
+    sl_config *cfg = load(
+        "  url = 'http://h/in',\n  batch = { max_records = 3 },\n"
+        "  body = { form = 'array', template = "
+        "'{\"n\": $count, \"id\": $batch_id, \"data\": $records}',\n"
+        "           record_template = '{\"p\": $record}' },\n");
+    if (!cfg)
+        return;
+    seen s = {0};
+    char why[128];
+    CHECK(sl_preview_batch_run(&cfg->connectors[0], RECS, LENS, 4, NULL, NULL,
+                               on_req, &s, why, sizeof why) == 0);
+    CHECK(s.n == 2);
+    CHECK_CONTAINS(s.lines[0], "| {\"n\":3,\"id\":\"c-0000000000000000-0-3\","
+                   "\"data\":[{\"p\":{\"id\":\"a\"}},{\"p\":{\"id\":\"bb\"}},"
+                   "{\"p\":{\"id\":\"c/d\"}}]} |");
+    CHECK_CONTAINS(s.lines[1], "| {\"n\":1,\"id\":\"c-0000000000000000-0-1\","
+                   "\"data\":[{\"p\":{\"id\":\"\"}}]} |");
+    sl_config_free(cfg);
+}
+
 typedef struct lua_world {
     struct event_base *base;
     sl_http_client *http;
@@ -216,6 +240,7 @@ int main(void)
     static const sl_test_case cases[] = {
         {"batches_by_records_and_bytes", test_batches_by_records_and_bytes},
         {"per_record_url_and_gzip", test_per_record_url_and_gzip},
+        {"templates", test_templates},
         {"headers_fn", test_headers_fn},
         {"nothing", test_nothing},
         {NULL, NULL}};
