@@ -21,6 +21,7 @@
 #include "sl_config.h"
 #include "sl_config_load.h"
 #include "sl_log.h"
+#include "sl_pidfile.h"
 #include "sl_send_local.h"
 #include "sl_send_opts.h"
 #include "sl_send_progress.h"
@@ -316,13 +317,17 @@ static int send_file(sender *s, const char *path)
         s->src = NULL;
         return 2;
     }
-    /* a pipe may be slow to fill: delivery goes on while it is waited for */
+    /* a pipe may be slow to fill: delivery goes on while it is waited for,
+     * and the rows read are handed on when it pauses (about 50 ms) */
     bool wait = s->local && sl_source_size(s->src) < 0;
     for (;;) {
-        while (wait && !s->stopped_reading &&
-               !sl_send_local_wait_fd(s->local, sl_source_fd(s->src)))
+        while (wait && !s->stopped_reading && !s->failed &&
+               !sl_send_local_wait_fd(s->local, sl_source_fd(s->src))) {
             look_at_signals(s);
-        if (s->stopped_reading)
+            if (s->nrows) /* the pipe is idle: hand on the rows read */
+                flush(s);
+        }
+        if (s->stopped_reading || s->failed)
             break;
         if ((rc = sl_source_read(s->src)) != SL_SOURCE_OK)
             break;
@@ -519,9 +524,19 @@ static int setup(sender *s)
         fprintf(stderr, "sluice send: %s\n", err);
         return 2;
     }
-    if (sl_state_locked(dir, &pid) == 1)
-        return open_remote(s, pid);
-    return open_local(s);
+    if (sl_state_locked(dir, &pid) != 1)
+        return open_local(s);
+    /* held: by a gateway (its pid file held too), or by another send */
+    long gw = 0;
+    if (sl_pidfile_holder(s->cfg->state_dir, &gw, err, sizeof err) !=
+        SL_PIDFILE_HELD) {
+        fprintf(stderr, "sluice send: connector %s is in use by process %ld, "
+                "which is not a gateway serving %s (another sluice send?): "
+                "try again once it is done\n", s->cc->name, pid,
+                s->cfg->state_dir);
+        return 2;
+    }
+    return open_remote(s, pid);
 }
 
 static void teardown(sender *s)

@@ -468,6 +468,28 @@ class SendTest(SluiceTestCase):
         got = {r["id"] for r in dest.records()}
         self.assertEqual(got, set(range(1, n + 1)))
 
+    def test_a_second_send_on_the_same_connector_exit_2(self):
+        self.setup_sluice()
+        p = subprocess.Popen([sluice_bin(), "send", "crm", "-", "--format",
+                              "ndjson", "-c", self.sl.gateway_file],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, cwd=self.sl.dir)
+        p.stdin.write(json.dumps(row_values(1)[1]).encode() + b"\n")
+        p.stdin.flush()
+        self.dest.wait_records(1, timeout=60)  # it holds the connector now
+        data = self.path("two.csv")
+        write_csv(data, n=5, bad=False)
+        rc, out, err = self.send("crm", data)
+        self.assertEqual(rc, 2, out + err)
+        self.assertIn("not a gateway", err)
+        p.stdin.write(json.dumps(row_values(2)[1]).encode() + b"\n")
+        p.stdin.close()
+        p.stdin = None
+        out, err = p.communicate(timeout=60)
+        self.check_sanitizer(err)
+        self.assertEqual(p.returncode, 0, out + err)
+        self.assertEqual(set(self.delivered()), {1, 2})
+
     def test_dead_letters_exit_1(self):
         dest = self.start_destination(default=400)
         self.setup_sluice(dest)
