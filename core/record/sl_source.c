@@ -221,10 +221,12 @@ static int sniff(sl_source *s, const unsigned char *p, size_t n,
     }
     if (i == n) {
         *used = n;
-        if (sl_buf_append(&s->sniff, p, n) != 0)
+        if (s->sniff.len + n > SNIFF_MAX)
             fail(s, SL_SOURCE_E_FORMAT, "cannot tell the format of the "
                  "input: only whitespace in its first %zu bytes (give "
                  "--format)", SNIFF_MAX);
+        else if (sl_buf_append(&s->sniff, p, n) != 0)
+            fail(s, SL_SOURCE_E_NOMEM, "out of memory");
         return 0;
     }
     *used = 0;
