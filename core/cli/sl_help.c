@@ -110,7 +110,7 @@ static const sl_help_cmd help_cmds[] = {
      "--format F\tcsv, tsv, ndjson (or jsonl) or json (an array)\n"
      "--tsv\tthe same as --format tsv\n"
      "--delimiter C\tthe CSV cell separator (default , and tab for TSV)\n"
-     "--batch N\trows per batch handed to the connector (default 1000)\n"
+     "--batch N\trows per batch handed on (default and most 1000)\n"
      "--batch-bytes N\tbytes per batch at most (default 1048576)\n"
      "--rejects PATH\twhere the rejected rows go (one input only)\n"
      "--progress-interval S\tseconds between plain lines (default 5)\n"

@@ -20,6 +20,7 @@
 
 #include "sl_config.h"
 #include "sl_config_load.h"
+#include "sl_ingest.h"
 #include "sl_log.h"
 #include "sl_pidfile.h"
 #include "sl_send_local.h"
@@ -503,8 +504,8 @@ static int setup(sender *s)
     s->batch_rows = s->o.batch_rows;
     if (s->cc->limit_records && s->batch_rows > s->cc->limit_records)
         s->batch_rows = s->cc->limit_records;
-    if (s->batch_rows > 1000) /* the most rejections an answer lists */
-        s->batch_rows = 1000;
+    if (s->batch_rows > SL_INGEST_MAX_LISTED) /* so that every rejection */
+        s->batch_rows = SL_INGEST_MAX_LISTED; /* is listed with its index */
     s->rows = calloc(s->batch_rows, sizeof *s->rows);
     sl_buf_init(&s->body, s->o.batch_bytes + s->cc->limit_record_bytes + 16);
     sl_buf_init(&s->raws, 0);

@@ -261,6 +261,30 @@ class SendTest(SluiceTestCase):
         rc, out, err = self.send("crm", data)
         self.assert_delivered(valid)
 
+    def test_several_files_each_with_its_rejects(self):
+        self.setup_sluice()
+        a, b = self.path("a.csv"), self.path("b.ndjson")
+        valid_a, invalid_a = write_csv(a, n=2500)
+        valid_b, invalid_b = write_json(b, n=1200)
+        # b's ids overlap a's: make them distinct
+        with open(b) as f:
+            lines = [json.loads(x) for x in f]
+        with open(b, "w") as f:
+            for r in lines:
+                if isinstance(r["id"], int):
+                    r["id"] += 100000
+                f.write(json.dumps(r) + "\n")
+        valid_b = {i + 100000: dict(r, id=i + 100000)
+                   for i, r in valid_b.items()}
+        rc, out, err = self.send("crm", a, b, "--batch", "300")
+        self.assertEqual(rc, 1, out + err)
+        self.assert_delivered({**valid_a, **valid_b})
+        self.assert_rejects(a + ".rejects.ndjson", invalid_a)
+        self.assert_rejects(b + ".rejects.ndjson", invalid_b,
+                            csv_fields=False, raw=False)
+        self.assertIn("(in %s.rejects.ndjson, %s.rejects.ndjson)" % (a, b),
+                      out)
+
     def test_stdin(self):
         self.setup_sluice()
         data = self.path("in.csv")
