@@ -214,11 +214,11 @@ static int flush(sender *s)
     int st = s->submit(s->submit_ud, s->body.data, s->body.len, &s->answer,
                        &retry_after);
     sl_send_reply a;
-    int parsed = sl_send_reply_parse(s->answer.data ? s->answer.data : "",
-                                     s->answer.len, &a,
-                                     st == 200 || st == 422 ? on_rejection
-                                                            : NULL, s);
+    const char *ans = s->answer.data ? s->answer.data : "";
+    /* read whole first, so that a malformed answer writes no row twice */
+    int parsed = sl_send_reply_parse(ans, s->answer.len, &a, NULL, NULL);
     if ((st == 200 || st == 422) && parsed == 0) {
+        sl_send_reply_parse(ans, s->answer.len, &a, on_rejection, s);
         s->accepted += a.accepted;
         s->dropped += a.dropped;
         if (a.truncated)
