@@ -11,9 +11,10 @@
 
 #define ANSWER_DEPTH 8 /* answer > rejected > rejection > its members */
 
-void sl_send_merge_init(sl_send_merge *a, size_t max)
+void sl_send_merge_init(sl_send_merge *a, size_t max, bool fanout)
 {
     memset(a, 0, sizeof *a);
+    a->fanout = fanout;
     sl_buf_init(&a->items, max);
 }
 
@@ -156,7 +157,8 @@ int sl_send_merge_add(sl_send_merge *a, const char *body, size_t len,
     if (!have_accepted || !have_rejected)
         return bad(err, errlen, "no \"accepted\" or no \"rejected\"");
     size_t rejected = have_total ? total : listed;
-    if (rejected < listed || accepted + dropped + rejected > records)
+    if (rejected < listed ||
+        (!a->fanout && accepted + dropped + rejected > records))
         return bad(err, errlen, "its counts exceed the records sent");
     a->accepted += accepted;
     a->dropped += dropped;

@@ -16,12 +16,16 @@ typedef struct sl_send_merge {
     size_t rejected;       /* records rejected (rejected_total when given) */
     size_t listed;         /* rejections in `items` */
     bool truncated;        /* some rejections were not listed */
+    bool fanout;           /* a transform may make several records of one
+                              (or reject several outputs of one): counts
+                              are then not bounded by the records sent */
     sl_buf items;          /* the listed rejections, "{..},{..}", indices
                               rebased; owned */
 } sl_send_merge;
 
-/* Start empty; the listed rejections may take `max` bytes at most. */
-void sl_send_merge_init(sl_send_merge *a, size_t max);
+/* Start empty; the listed rejections may take `max` bytes at most.
+ * fanout: the connector has a transform (see sl_send_merge.fanout). */
+void sl_send_merge_init(sl_send_merge *a, size_t max, bool fanout);
 
 /* Release the rejections. Accepts an initialised or freed answer. */
 void sl_send_merge_free(sl_send_merge *a);
@@ -30,7 +34,8 @@ void sl_send_merge_free(sl_send_merge *a);
  * each rejection's "index" plus `offset`. Members other than accepted,
  * dropped, rejected, rejected_total and rejected_truncated are ignored;
  * each rejection must be an object with an integer "index" in
- * [0, records) (`records`: how many the post had). 0, or -1 with the
+ * [0, records) (`records`: how many the post had), and, unless fanout,
+ * accepted + dropped + rejected at most `records`. 0, or -1 with the
  * reason in err (a is then partly added to: discard it). */
 int sl_send_merge_add(sl_send_merge *a, const char *body, size_t len,
                        size_t offset, size_t records, char *err,

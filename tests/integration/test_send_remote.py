@@ -163,6 +163,31 @@ class SendRemoteTest(SluiceTestCase):
         self.assertEqual(self.delivered_ids(), valid)
         self.assertEqual(self.rejects(), [])
 
+    def test_transform_makes_several_records_of_a_row(self):
+        # a transform whose outputs outnumber the rows: each row becomes
+        # two records, every tenth is dropped. The gateway's answers count
+        # outputs; send takes them, and every output arrives
+        self.start(extra={"transform": LuaRaw(
+            "function(rec)\n"
+            "    if rec.id % 10 == 0 then return nil end\n"
+            "    local twin = {}\n"
+            "    for k, v in pairs(rec) do twin[k] = v end\n"
+            "    twin.id = rec.id + 100000\n"
+            "    return { rec, twin }\n"
+            "  end")})
+        valid, _ = write_csv(self.csv, 600)
+        rc, out = self.send()
+        self.assertEqual(rc, 0, out)
+        kept = [i for i in valid if i % 10]
+        want = sorted(kept + [i + 100000 for i in kept])
+        self.assertEqual(self.metric("sluice_records_accepted_total"),
+                         len(want))
+        self.assertRegex(out, r"acknowledged\s+%d\b" % len(want))
+        self.assertRegex(out, r"dropped\s+%d\b" % (len(valid) - len(kept)))
+        self.dest.wait_records(len(want), timeout=30)
+        self.assertEqual(self.delivered_ids(), want)
+        self.assertEqual(self.rejects(), [])
+
     def test_gateway_gone(self):
         # the lock is held but nothing answers at the address: send says
         # it cannot reach the gateway (a stopped gateway releases the

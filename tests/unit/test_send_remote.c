@@ -532,7 +532,7 @@ static void test_answer_parse(void)
     for (int i = 0; bad[i]; i++) {
         sl_send_merge a;
         char err[256];
-        sl_send_merge_init(&a, 1 << 20);
+        sl_send_merge_init(&a, 1 << 20, false);
         CHECK(sl_send_merge_add(&a, bad[i], strlen(bad[i]), 0, 2, err,
                                  sizeof err) == -1);
         CHECK_CONTAINS(err, "not the intake's JSON");
@@ -541,7 +541,7 @@ static void test_answer_parse(void)
     sl_send_merge a;
     sl_buf out;
     char err[256];
-    sl_send_merge_init(&a, 1 << 20);
+    sl_send_merge_init(&a, 1 << 20, false);
     sl_buf_init(&out, 0);
     const char *one = "{\"accepted\":1,\"dropped\":1,\"rejected\":[{\"error\":"
                       "\"e\",\"index\":1,\"x\":{\"y\":[1]}}],\"later\":[1]}";
@@ -553,6 +553,27 @@ static void test_answer_parse(void)
     CHECK_STR(sl_buf_cstr(&out), "{\"accepted\":1,\"dropped\":1,\"rejected\":["
               "{\"error\":\"e\",\"index\":1,\"x\":{\"y\":[1]}},{\"index\":3}],"
               "\"rejected_total\":4,\"rejected_truncated\":true}");
+    sl_send_merge_free(&a);
+    sl_buf_free(&out);
+
+    /* a transform's outputs: more accepted (and rejected) than sent */
+    const char *fan = "{\"accepted\":5,\"rejected\":[{\"index\":1},"
+                      "{\"index\":1}]}";
+    sl_send_merge_init(&a, 1 << 20, false);
+    CHECK(sl_send_merge_add(&a, fan, strlen(fan), 0, 2, err, sizeof err) ==
+          -1);
+    CHECK_CONTAINS(err, "exceed");
+    sl_send_merge_free(&a);
+    sl_send_merge_init(&a, 1 << 20, true);
+    sl_buf_init(&out, 0);
+    CHECK(sl_send_merge_add(&a, fan, strlen(fan), 4, 2, err, sizeof err) == 0);
+    CHECK(sl_send_merge_write(&a, &out) == 200);
+    CHECK_STR(sl_buf_cstr(&out), "{\"accepted\":5,\"rejected\":[{\"index\":5},"
+              "{\"index\":5}]}");
+    /* an index past the post's records is refused all the same */
+    const char *past = "{\"accepted\":1,\"rejected\":[{\"index\":2}]}";
+    CHECK(sl_send_merge_add(&a, past, strlen(past), 0, 2, err, sizeof err) ==
+          -1);
     sl_send_merge_free(&a);
     sl_buf_free(&out);
 }
