@@ -3,45 +3,18 @@
  * per-connector parts from each connector's configuration. */
 #include "sl_openapi.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sl_bufw.h"
 #include "sl_openapi_schema.h"
 #include "sl_version.h"
 
-typedef struct w {
-    sl_buf *b;
-    int failed;
-} w;
-
-static void put(w *o, const char *s)
-{
-    if (!o->failed && sl_buf_append(o->b, s, strlen(s)) != 0)
-        o->failed = 1;
-}
-
-static void putf(w *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void putf(w *o, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof tmp)
-        o->failed = 1;
-    else
-        put(o, tmp);
-}
-
-static void str(w *o, const char *s)
-{
-    if (!o->failed && sl_buf_json_string(o->b, s, strlen(s)) != 0)
-        o->failed = 1;
-}
+/* The writer (sl_bufw), its calls short: most of this file is them. */
+typedef sl_bufw w;
+static void put(w *o, const char *s) { sl_bufw_put(o, s); }
+static void str(w *o, const char *s) { sl_bufw_str(o, s, strlen(s)); }
 
 static int key_byte(unsigned char c)
 {
@@ -224,7 +197,7 @@ static void json_body(w *o, const sl_connector_conf *c)
                "\"x-sluice-output-schema\":");
         record_pointer(o, c->name);
         if (c->limit_records)
-            putf(o, ",\"x-sluice-max-records\":%zu", c->limit_records);
+            sl_bufw_putf(o, ",\"x-sluice-max-records\":%zu", c->limit_records);
         put(o, "}");
         return;
     }
@@ -233,7 +206,7 @@ static void json_body(w *o, const sl_connector_conf *c)
     put(o, ",{\"type\":\"array\",\"items\":");
     record_ref(o, c->name);
     if (c->limit_records)
-        putf(o, ",\"maxItems\":%zu", c->limit_records);
+        sl_bufw_putf(o, ",\"maxItems\":%zu", c->limit_records);
     put(o, ",\"description\":\"records; more than "
            "limits.records_per_request is 413\"}]}");
 }
@@ -253,7 +226,7 @@ static void ndjson_body(w *o, const sl_connector_conf *c)
                                 : ",\"x-sluice-line-schema\":");
     record_pointer(o, c->name);
     if (c->limit_records)
-        putf(o, ",\"x-sluice-max-lines\":%zu", c->limit_records);
+        sl_bufw_putf(o, ",\"x-sluice-max-lines\":%zu", c->limit_records);
     put(o, "}");
 }
 
@@ -264,23 +237,23 @@ static void request_body(w *o, const sl_openapi_intake *in,
            "JSON (one object, or an array of them) or NDJSON; a body without "
            "Content-Type is read as JSON.");
     if (in->max_body_bytes)
-        putf(o, " At most %zu bytes as sent (max_body_bytes)",
-             in->max_body_bytes);
+        sl_bufw_putf(o, " At most %zu bytes as sent (max_body_bytes)",
+                     in->max_body_bytes);
     if (in->max_decompressed_bytes)
-        putf(o, "%s %zu bytes inflated (max_decompressed_bytes)",
-             in->max_body_bytes ? ", and" : " At most",
-             in->max_decompressed_bytes);
+        sl_bufw_putf(o, "%s %zu bytes inflated (max_decompressed_bytes)",
+                     in->max_body_bytes ? ", and" : " At most",
+                     in->max_decompressed_bytes);
     put(o, in->max_body_bytes || in->max_decompressed_bytes ? ".\"" : "\"");
     if (in->max_body_bytes)
-        putf(o, ",\"x-sluice-max-body-bytes\":%zu", in->max_body_bytes);
+        sl_bufw_putf(o, ",\"x-sluice-max-body-bytes\":%zu", in->max_body_bytes);
     if (in->max_decompressed_bytes)
-        putf(o, ",\"x-sluice-max-decompressed-bytes\":%zu",
-             in->max_decompressed_bytes);
+        sl_bufw_putf(o, ",\"x-sluice-max-decompressed-bytes\":%zu",
+                     in->max_decompressed_bytes);
     put(o, ",\"content\":{\"application/json\":{\"schema\":");
     json_body(o, c);
     put(o, "}");
     for (size_t i = 0; i < sizeof ndjson_types / sizeof *ndjson_types; i++) {
-        putf(o, ",\"%s\":{\"schema\":", ndjson_types[i]);
+        sl_bufw_putf(o, ",\"%s\":{\"schema\":", ndjson_types[i]);
         ndjson_body(o, c);
         put(o, "}");
     }

@@ -3,44 +3,18 @@
 #include "sl_openapi_schema.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "sl_bufw.h"
 #include "sl_schema_rules.h"
 
-/* The writer: every call after a failure does nothing, so a document is
- * written in straight lines and checked once at the end. */
-typedef struct w {
-    sl_buf *b;
-    int failed;
-} w;
-
-static void put(w *o, const char *s)
-{
-    if (!o->failed && sl_buf_append(o->b, s, strlen(s)) != 0)
-        o->failed = 1;
-}
-
-static void putf(w *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void putf(w *o, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof tmp)
-        o->failed = 1;
-    else
-        put(o, tmp);
-}
-
+/* The writer (sl_bufw), its calls short: most of this file is them. */
+typedef sl_bufw w;
+static void put(w *o, const char *s) { sl_bufw_put(o, s); }
 static void str(w *o, const char *s, size_t n)
 {
-    if (!o->failed && sl_buf_json_string(o->b, s, n) != 0)
-        o->failed = 1;
+    sl_bufw_str(o, s, n);
 }
 
 /* The JSON Schema type of a sluice type (NULL: json, any value). */
@@ -68,9 +42,9 @@ static void type_of(w *o, sl_schema_type t, bool nullable)
         return;
     }
     if (nullable)
-        putf(o, "\"type\":[\"%s\",\"null\"]", jt);
+        sl_bufw_putf(o, "\"type\":[\"%s\",\"null\"]", jt);
     else
-        putf(o, "\"type\":\"%s\"", jt);
+        sl_bufw_putf(o, "\"type\":\"%s\"", jt);
     if (t == SL_TYPE_DATE)
         put(o, ",\"format\":\"date\"");
     else if (t == SL_TYPE_DATETIME)
@@ -81,7 +55,7 @@ static void type_of(w *o, sl_schema_type t, bool nullable)
  * rules refuse others). */
 static void number(w *o, const char *key, double v)
 {
-    putf(o, ",\"%s\":%.17g", key, v);
+    sl_bufw_putf(o, ",\"%s\":%.17g", key, v);
 }
 
 static void rules_of(w *o, sl_schema_type t, bool nullable,
@@ -93,8 +67,10 @@ static void rules_of(w *o, sl_schema_type t, bool nullable,
         sl_schema_rules_get(set, &r);
     if (t == SL_TYPE_INTEGER) {
         /* sluice's integers are int64: the bounds hold without rules */
-        putf(o, ",\"minimum\":%" PRId64, r.has_min ? r.imin : INT64_MIN);
-        putf(o, ",\"maximum\":%" PRId64, r.has_max ? r.imax : INT64_MAX);
+        sl_bufw_putf(o, ",\"minimum\":%" PRId64,
+                     r.has_min ? r.imin : INT64_MIN);
+        sl_bufw_putf(o, ",\"maximum\":%" PRId64,
+                     r.has_max ? r.imax : INT64_MAX);
         return;
     }
     if (t == SL_TYPE_NUMBER) {
@@ -107,9 +83,9 @@ static void rules_of(w *o, sl_schema_type t, bool nullable,
     if (t != SL_TYPE_STRING)
         return;
     if (r.has_min_length)
-        putf(o, ",\"minLength\":%zu", r.min_length);
+        sl_bufw_putf(o, ",\"minLength\":%zu", r.min_length);
     if (r.has_max_length)
-        putf(o, ",\"maxLength\":%zu", r.max_length);
+        sl_bufw_putf(o, ",\"maxLength\":%zu", r.max_length);
     if (r.nenum) {
         put(o, ",\"enum\":[");
         for (size_t i = 0; i < r.nenum; i++) {
@@ -137,9 +113,9 @@ static void node(w *o, const sl_schema_node *n, size_t max_fields)
         put(o, ",\"items\":");
         node(o, sl_schema_node_items(n), max_fields);
         if (sl_schema_node_min_items(n))
-            putf(o, ",\"minItems\":%zu", sl_schema_node_min_items(n));
+            sl_bufw_putf(o, ",\"minItems\":%zu", sl_schema_node_min_items(n));
         if (sl_schema_node_max_items(n))
-            putf(o, ",\"maxItems\":%zu", sl_schema_node_max_items(n));
+            sl_bufw_putf(o, ",\"maxItems\":%zu", sl_schema_node_max_items(n));
     }
     put(o, "}");
 }
@@ -176,7 +152,7 @@ static void fields_of(w *o, const sl_schema *s, size_t max_fields)
     if (sl_schema_policy(s) == SL_UNKNOWN_REJECT)
         put(o, ",\"additionalProperties\":false");
     if (max_fields)
-        putf(o, ",\"maxProperties\":%zu", max_fields);
+        sl_bufw_putf(o, ",\"maxProperties\":%zu", max_fields);
 }
 
 int sl_openapi_schema_record(const sl_schema *s, int depth, sl_buf *out)
@@ -189,23 +165,25 @@ int sl_openapi_schema_record(const sl_schema *s, int depth, sl_buf *out)
     put(&o, ",\"description\":\"One record. Beyond this schema sluice "
             "also checks");
     if (lim->record_bytes)
-        putf(&o, " the record's JSON text as received: at most %zu bytes "
-             "(limits.record_bytes);", lim->record_bytes);
+        sl_bufw_putf(&o, " the record's JSON text as received: at most "
+                     "%zu bytes (limits.record_bytes);", lim->record_bytes);
     if (lim->string_bytes)
-        putf(&o, " each string (and each key and string inside a json "
-             "value) between its quotes as received, escapes as written: "
-             "at most %zu bytes (limits.string_bytes);", lim->string_bytes);
+        sl_bufw_putf(&o, " each string (and each key and string inside a "
+                     "json value) between its quotes as received, escapes "
+                     "as written: at most %zu bytes (limits.string_bytes);",
+                     lim->string_bytes);
     if (depth > 0)
-        putf(&o, " JSON nesting at most %d levels, a body's array counted "
-             "(limits.depth; deeper is malformed JSON, 400);", depth);
+        sl_bufw_putf(&o, " JSON nesting at most %d levels, a body's array "
+                     "counted (limits.depth; deeper is malformed JSON, 400);",
+                     depth);
     put(&o, " integers are written without fraction or exponent; a member "
             "may not appear twice. See docs/tools.md, OpenAPI.\"");
     if (lim->record_bytes)
-        putf(&o, ",\"x-sluice-record-bytes\":%zu", lim->record_bytes);
+        sl_bufw_putf(&o, ",\"x-sluice-record-bytes\":%zu", lim->record_bytes);
     if (lim->string_bytes)
-        putf(&o, ",\"x-sluice-string-bytes\":%zu", lim->string_bytes);
+        sl_bufw_putf(&o, ",\"x-sluice-string-bytes\":%zu", lim->string_bytes);
     if (depth > 0)
-        putf(&o, ",\"x-sluice-max-depth\":%d", depth);
+        sl_bufw_putf(&o, ",\"x-sluice-max-depth\":%d", depth);
     put(&o, "}");
     if (o.failed) {
         sl_buf_truncate(out, mark);
