@@ -354,7 +354,7 @@ static void header_row(sl_csv *r)
     size_t nf = sl_schema_nfields(r->schema);
     if (r->bad) {
         stop(r, SL_CSV_E_HEADER, "line %zu: the header row: %s", r->row_line,
-         r->bad_msg);
+             r->bad_msg);
         return;
     }
     bool *seen = calloc(nf + 1, sizeof *seen);
@@ -367,11 +367,14 @@ static void header_row(sl_csv *r)
     r->ncols = r->ncells;
     for (size_t i = 0; i < r->ncols && r->rc == SL_CSV_OK; i++)
         header_column(r, i, seen);
-    for (size_t f = 0; f < nf && r->rc == SL_CSV_OK; f++)
+    /* with keep_unknown a transform reads the rows: it may fill a field
+     * no column has, and the schema check judges what it returns */
+    for (size_t f = 0; f < nf && r->rc == SL_CSV_OK && !r->opt.keep_unknown;
+         f++)
         if (!seen[f] && !sl_schema_field_nullable(r->schema, f))
-        stop(r, SL_CSV_E_HEADER, "line %zu: the header has no column "
-             "for field \"%s\", which is not nullable", r->row_line,
-             sl_schema_field_name(r->schema, f));
+            stop(r, SL_CSV_E_HEADER, "line %zu: the header has no column "
+                 "for field \"%s\", which is not nullable", r->row_line,
+                 sl_schema_field_name(r->schema, f));
     free(seen);
     r->header_done = true;
 }
@@ -413,7 +416,7 @@ static void malformed_end(sl_csv *r)
         deliver_bad(r);
     else
         stop(r, SL_CSV_E_HEADER, "line %zu: the header row: %s", r->row_line,
-         r->bad_msg);
+             r->bad_msg);
     row_reset(r);
 }
 

@@ -29,9 +29,11 @@
  *   the schema's unknown-field policy: drop ignores the column, reject
  *   refuses the whole file up front (SL_CSV_E_HEADER), since every row
  *   would be rejected for it. Also refused: a duplicate or not UTF-8
- *   column name, a non-nullable field without a column, a malformed or
- *   oversized header row, a file without a header row. A missing nullable
- *   field is left out of the record (the schema check makes it null).
+ *   column name, a non-nullable field without a column (but not with
+ *   keep_unknown: the transform may fill it), a malformed or oversized
+ *   header row, a file without a header row. A missing field is left out
+ *   of the record (the schema check makes a nullable one null and rejects
+ *   a missing non-nullable one).
  *   Nested fields (object, array, json) are one column holding JSON.
  *
  * Cells to values (every cell must be UTF-8 without NUL bytes)

@@ -383,9 +383,9 @@ class SendTest(SluiceTestCase):
             "if rec.id == 2 then return nil end return rec end")})
         data = self.path("t.csv")
         with open(data, "w") as f:
-            # (a non-nullable field still needs its column: sl_csv.h)
-            f.write("id,name,full_name,active\n1,-,Ann,true\n2,-,Bob,false\n"
-                    "3,-,,true\n")
+            # no column for the non-nullable `name`: the transform fills it
+            f.write("id,full_name,active\n1,Ann,true\n2,Bob,false\n"
+                    "3,,true\n")
         rc, out, err = self.send("crm", data)
         self.assertEqual(rc, 1, out + err)  # row 3: name is null
         self.assertRegex(out, r"dropped\s+1\b")
@@ -394,7 +394,7 @@ class SendTest(SluiceTestCase):
         rej = self.rejects(data + ".rejects.ndjson")
         self.assertEqual([(r["line"], r["field"]) for r in rej],
                          [(4, "name")])
-        self.assertEqual(rej[0]["row"], "3,-,,true")
+        self.assertEqual(rej[0]["row"], "3,,true")
 
     def test_usage_and_configuration_errors_exit_2(self):
         self.setup_sluice()

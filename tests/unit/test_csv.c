@@ -215,6 +215,10 @@ static void test_header(void)
     sl_csv_options keep = {.keep_unknown = true};
     CHECK(read_cut(s, &keep, "id,extra\n1,2\n", 13, 0, 0) == SL_CSV_OK);
     CHECK_STR(seen.data, "L2 {\"id\":1,\"extra\":\"2\"}\n");
+    /* and a non-nullable field without a column is the transform's to
+     * fill: the rows are read, the schema check judges its output */
+    CHECK(read_cut(s, &keep, "name\nx\n", 7, 0, 0) == SL_CSV_OK);
+    CHECK_STR(seen.data, "L2 {\"name\":\"x\"}\n");
     sl_schema_free(s);
     s = people(SL_UNKNOWN_DROP);
     CHECK_STR(read_all(s, "extra,id\n2,1\n"), "L2 {\"id\":1}\n");
