@@ -257,8 +257,8 @@ static void test_hostile(void)
 static void test_chunks(void)
 {
     static const char *arrays[] = {
-        "\xEF\xBB\xBF[\r\n{\"id\":1,\"name\":\"a,]}\\\\\\\"\"},\r\n"
-        "{\"id\":2}  x ,\n[1],,\n\"s\"\r{\"n\":{\"m\":[{}]}}\n]\r\n tail",
+        ("\xEF\xBB\xBF[\r\n{\"id\":1,\"name\":\"a,]}\\\\\\\"\"},\r\n"
+         "{\"id\":2}  x ,\n[1],,\n\"s\"\r{\"n\":{\"m\":[{}]}}\n]\r\n tail"),
         "[{\"id\":1},\n{\"id\":",
         "  [ ]  ",
     };
