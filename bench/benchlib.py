@@ -2,7 +2,7 @@
 """Small helpers for scripts/bench.sh (python3 standard library only).
 
   benchlib.py ports N            print N distinct free TCP ports on 127.0.0.1
-  benchlib.py connector URL DURABILITY [SPOOL_MAX_BYTES] [gzip:LEVEL] [ca:PATH] [templates] [response_fn]
+  benchlib.py connector URL DURABILITY [SPOOL_MAX_BYTES] [gzip:LEVEL] [ca:PATH] [templates] [response_fn] [transform] [signature]
                                  print the bench connector (the records of
                                  gen_records.py, batches of 1,000, 4 in
                                  flight) delivering to URL; gzip:LEVEL
@@ -737,14 +737,47 @@ TEMPLATES_BODY = """body = {
   },"""
 
 
+# "transform": the small transform the Fluent Bit comparison of issue 16
+# runs (rename a field, uppercase a string, add a field); the schema is
+# that of its output: amount renamed total, a source added.
+TRANSFORM = """
+  transform = function(rec)
+    rec.total = rec.amount
+    rec.amount = nil
+    rec.name = string.upper(rec.name)
+    rec.source = "bench"
+    return rec
+  end,"""
+TRANSFORM_SCHEMA = (
+    ('    { name = "amount",     type = "number", nullable = true },\n',
+     '    { name = "total",      type = "number", nullable = true },\n'),
+    ('    { name = "created_at", type = "datetime" },\n',
+     '    { name = "created_at", type = "datetime" },\n'
+     '    { name = "source",     type = "string" },\n'))
+
+# "signature": a headers_fn signing each body (HMAC-SHA256 over a
+# timestamp and the body, as a webhook receiver checks it).
+SIGNATURE = """
+  headers_fn = function(req)
+    local ts = string.format("%d", math.floor(sluice.now()))
+    return {
+      ["X-Timestamp"] = ts,
+      ["X-Signature"] = "sha256=" .. sluice.hex(
+        sluice.hmac_sha256("bench-secret", ts .. "." .. req.body)),
+    }
+  end,"""
+
+
 def connector(url, durability, *extra):
     """The one bench connector of bench.sh and callgrind.sh. extra: a
     spool max_bytes (digits), "gzip:LEVEL" (compression), "ca:PATH"
     (tls.ca_file: the destination's CA), "templates" (a
-    HubSpot-style batch and record template) and/or "response_fn" (a
-    per_item response_fn for the answers of bulkconf's /bulk)."""
-    spool = comp = tls = respfn = ""
-    templates = False
+    HubSpot-style batch and record template), "response_fn" (a
+    per_item response_fn for the answers of bulkconf's /bulk),
+    "transform" (TRANSFORM, its output's schema) and/or "signature"
+    (SIGNATURE, a headers_fn)."""
+    spool = comp = tls = respfn = lua = ""
+    templates = transform = False
     for x in extra:
         if x.startswith("gzip:"):
             comp = ('\n  compression = "gzip",\n  compression_level = %d,'
@@ -755,10 +788,19 @@ def connector(url, durability, *extra):
             templates = True
         elif x == "response_fn":
             respfn = RESPONSE_FN
+        elif x == "transform":
+            transform = True
+            lua += TRANSFORM
+        elif x == "signature":
+            lua += SIGNATURE
         else:
             spool = "\n  spool = { max_bytes = %d }," % int(x)
     text = BENCH_CONNECTOR % (url, BATCH_MAX_RECORDS, durability, spool,
-                              comp + tls + respfn)
+                              comp + tls + respfn + lua)
+    if transform:
+        for a, b in TRANSFORM_SCHEMA:
+            assert a in text
+            text = text.replace(a, b)
     if templates:
         text = text.replace('body = "array",', TEMPLATES_BODY)
     sys.stdout.write(text)

@@ -5,6 +5,8 @@
 #
 #   bench/callgrind.sh tcp  [BUILD_DIR (default build-bench)] [N1 N2]
 #   bench/callgrind.sh http [BUILD_DIR (default build-bench)] [N1 N2]
+#   bench/callgrind.sh transform [BUILD_DIR] [N1 N2]
+#   bench/callgrind.sh signature [BUILD_DIR] [N1 N2]
 #
 # Runs sluice under valgrind --tool=callgrind twice, with `sluice sink` as
 # the destination, each run ending with SIGTERM once everything is
@@ -12,7 +14,11 @@
 #   tcp   bench/tcp_send (4 connections) writes N1 and then N2 records
 #         (default 100000 and 300000) of NDJSON into a TCP listener;
 #   http  one kept-alive client posts N1 and then N2 requests (default 100
-#         and 300) of 100 records each.
+#         and 300) of 100 records each;
+#   transform  the same with benchlib.py's small Lua transform (rename a
+#         field, uppercase a string, add a field) on every record;
+#   signature  the same with a headers_fn signing each batch's body
+#         (HMAC-SHA256).
 # Startup and shutdown cost the same in both runs, so the difference over
 # the difference in records is the whole per-record cost: reading,
 # checking, encoding, spooling and delivering. Keeps both callgrind.out
@@ -25,8 +31,13 @@ MODE=${1:-}
 case $MODE in
   tcp) N1=${3:-100000} N2=${4:-300000} PER=1 ;;
   http) N1=${3:-100} N2=${4:-300} PER=100 ;;
-  *) echo "usage: bench/callgrind.sh tcp|http [BUILD_DIR] [N1 N2]" >&2; exit 2 ;;
+  transform|signature)
+    N1=${3:-100} N2=${4:-300} PER=100
+    CONNECTOR_EXTRA="${CONNECTOR_EXTRA:-} $MODE" ;;
+  *) echo "usage: bench/callgrind.sh tcp|http|transform|signature [BUILD_DIR] [N1 N2]" >&2; exit 2 ;;
 esac
+LOAD=$MODE
+[ "$MODE" = tcp ] || LOAD=http
 BUILD=${2:-build-bench}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 SLUICE=$BUILD/sluice
@@ -99,7 +110,7 @@ EOF
     curl -fsS "http://127.0.0.1:$http_port/healthz" >/dev/null 2>&1 && break
     sleep 0.2
   done
-  "load_$MODE" "$n"
+  "load_$LOAD" "$n"
   local records=$((n * PER))
   for _ in $(seq 600); do
     local st
