@@ -408,9 +408,12 @@ static void on_silent(conn *k)
         tls_failed(k, "silent during the handshake (idle_timeout_s)");
         return;
     }
-    /* not while answers wait for the spool: the client is waiting on us
-     * then (a slow disk), not silent; the timer comes round again */
-    if (k->head)
+    /* not while answers wait for the spool, nor while answers wait to be
+     * written: the client is waiting on us then (a slow disk), not
+     * silent; the timer comes round again. (Answers made durable in the
+     * same turn of the loop as this timeout are in k->out, not yet
+     * written: closing now would drop them.) */
+    if (k->head || evbuffer_get_length(k->out) > 0)
         return;
     sl_log_debug("tcp", "%s: closing %s, silent for %u s", t->conf->listen,
                 k->peer, t->conf->idle_timeout_s);
