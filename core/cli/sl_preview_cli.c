@@ -86,20 +86,6 @@ static int parse_count(const char *s, size_t *n)
     return 0;
 }
 
-/* "," "\t" "tab" ";" "|": one byte, not a quote or a line end (as
- * sluice send takes it). */
-static int delimiter(const char *s, char *out)
-{
-    if (!strcmp(s, "tab") || !strcmp(s, "\\t")) {
-        *out = '\t';
-        return 0;
-    }
-    if (strlen(s) != 1 || s[0] == '"' || s[0] == '\r' || s[0] == '\n')
-        return -1;
-    *out = s[0];
-    return 0;
-}
-
 /* 0, or the exit status of a usage error (reported). */
 static int parse(int argc, char **argv, opts *o)
 {
@@ -121,7 +107,7 @@ static int parse(int argc, char **argv, opts *o)
         } else if (!strcmp(a, "--tsv")) {
             o->format = SL_SOURCE_TSV;
         } else if (!strcmp(a, "--delimiter") && more) {
-            if (delimiter(argv[++i], &o->delimiter) != 0)
+            if (sl_source_delimiter_parse(argv[++i], &o->delimiter) != 0)
                 return usage("--delimiter wants one character (or tab), not",
                              argv[i]);
         } else if (!strcmp(a, "--show-secrets")) {
@@ -141,17 +127,16 @@ static int parse(int argc, char **argv, opts *o)
     }
     if (!o->file)
         return usage("CONNECTOR and FILE are required", NULL);
-    if (o->delimiter && o->format != SL_SOURCE_AUTO &&
-        o->format != SL_SOURCE_CSV && o->format != SL_SOURCE_TSV)
+    if (o->delimiter && !sl_source_takes_delimiter(o->format))
         return usage("--delimiter is for CSV and TSV", NULL);
     return 0;
 }
 
 static const sl_connector_conf *find(const sl_config *cfg, const char *name)
 {
-    for (size_t i = 0; i < cfg->nconnectors; i++)
-        if (!strcmp(cfg->connectors[i].name, name))
-            return &cfg->connectors[i];
+    const sl_connector_conf *c = sl_config_connector(cfg, name);
+    if (c)
+        return c;
     fprintf(stderr, "sluice preview: no connector \"");
     sl_help_print_arg(name, stderr);
     fprintf(stderr, "\" in the configuration (connectors:");
@@ -180,7 +165,7 @@ static int setup(run *r, int no_network)
         sl_luaruntime_set_transport(r->rt, &c->transport);
         sl_luaruntime_set_no_network(r->rt, no_network);
     }
-    if (c->L && c->transform_ref != LUA_NOREF && c->transform_ref != LUA_REFNIL &&
+    if (c->L && sl_config_has_transform(c) &&
         !(r->transform = sl_transform_new(c->L, c->transform_ref, c->schema,
                                           c->name, c->lua_max_instructions)))
         goto fail;
@@ -321,8 +306,7 @@ static int read_file(run *r, const opts *o)
     /* as sluice send reads it: a transform's input is not the schema's */
     sl_source_options so = {.format = o->format, .delimiter = o->delimiter,
                             .record_bytes = r->c->limit_record_bytes};
-    so.keep_unknown = r->c->transform_ref != LUA_NOREF &&
-                      r->c->transform_ref != LUA_REFNIL;
+    so.keep_unknown = sl_config_has_transform(r->c);
     sl_source *src = sl_source_open(o->file, r->c->schema, &so, on_record, r,
                                     &rc, err, sizeof err);
     if (!src) {

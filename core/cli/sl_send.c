@@ -302,8 +302,7 @@ static int send_file(sender *s, const char *path)
     sl_source_options so = {0};
     so.format = s->o.format;
     so.delimiter = s->o.delimiter;
-    so.keep_unknown = s->cc->transform_ref != LUA_NOREF &&
-                      s->cc->transform_ref != LUA_REFNIL;
+    so.keep_unknown = sl_config_has_transform(s->cc);
     so.record_bytes = s->cc->limit_record_bytes;
     sl_source_rc rc;
     s->src = sl_source_open(path, s->cc->schema, &so, on_record, s, &rc, err,
@@ -490,9 +489,7 @@ static int setup(sender *s)
                      : (sl_log_level)s->cfg->log_level > SL_LOG_WARN
                          ? (sl_log_level)s->cfg->log_level
                          : SL_LOG_WARN);
-    for (size_t i = 0; i < s->cfg->nconnectors; i++)
-        if (strcmp(s->cfg->connectors[i].name, s->o.connector) == 0)
-            s->cc = &s->cfg->connectors[i];
+    s->cc = sl_config_connector(s->cfg, s->o.connector);
     if (!s->cc) {
         fprintf(stderr, "sluice send: no connector \"%s\" in %s (it has:",
                 s->o.connector, s->o.config);

@@ -33,19 +33,6 @@ static int number(const char *s, unsigned long long max,
     return 0;
 }
 
-/* "," "\t" "tab" ";" "|": one byte, not a quote or a line end. */
-static int delimiter(const char *s, char *out)
-{
-    if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0) {
-        *out = '\t';
-        return 0;
-    }
-    if (strlen(s) != 1 || s[0] == '"' || s[0] == '\r' || s[0] == '\n')
-        return -1;
-    *out = s[0];
-    return 0;
-}
-
 int sl_send_opts_parse(int argc, char **argv, sl_send_opts *o, FILE *err)
 {
     memset(o, 0, sizeof *o);
@@ -102,7 +89,7 @@ int sl_send_opts_parse(int argc, char **argv, sl_send_opts *o, FILE *err)
                 return bad(err, "--format wants csv, tsv, ndjson, jsonl or "
                            "json, not", v);
         } else if (strcmp(a, "--delimiter") == 0) {
-            if (delimiter(v, &o->delimiter) != 0)
+            if (sl_source_delimiter_parse(v, &o->delimiter) != 0)
                 return bad(err, "--delimiter wants one character (or tab), "
                            "not", v);
         } else if (strcmp(a, "--batch") == 0) {
@@ -141,8 +128,7 @@ int sl_send_opts_parse(int argc, char **argv, sl_send_opts *o, FILE *err)
     if (o->rejects && o->nfiles > 1)
         return bad(err, "--rejects names the rejects file of one input; with "
                    "several, each has FILE.rejects.ndjson", NULL);
-    if (o->delimiter && o->format != SL_SOURCE_AUTO &&
-        o->format != SL_SOURCE_CSV && o->format != SL_SOURCE_TSV)
+    if (o->delimiter && !sl_source_takes_delimiter(o->format))
         return bad(err, "--delimiter is for CSV and TSV", NULL);
     return 0;
 }

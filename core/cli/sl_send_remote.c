@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sl_config_load.h"
 #include "sl_json.h"
 #include "sl_retry.h"
 #include "sl_send_merge.h"
@@ -493,9 +494,9 @@ int sl_send_remote_submit(void *ud, const char *json_array, size_t len,
         answer_error(answer, err);
         return 400;
     }
-    /* a transform (its registry ref) may make several records of a row */
+    /* a transform may make several records of a row */
     sl_send_merge_init(&b.sum, SL_SEND_REMOTE_MAX_ANSWER,
-                       r->cc->transform_ref > 0);
+                       sl_config_has_transform(r->cc));
     int st = b.sp.n == 0 ? 200
                          : submit_range(r, &b, 0, b.sp.n, answer,
                                         retry_after_s);

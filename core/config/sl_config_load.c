@@ -573,3 +573,8 @@ const sl_connector_conf *sl_config_connector(const sl_config *c,
             return &c->connectors[i];
     return NULL;
 }
+
+bool sl_config_has_transform(const sl_connector_conf *c)
+{
+    return c->transform_ref > 0;
+}

@@ -33,4 +33,8 @@ void sl_config_tcp_clear(sl_tcp_conf *t);
 const sl_connector_conf *sl_config_connector(const sl_config *c,
                                              const char *name);
 
+/* Does connector c have a `transform` (a registry reference: Lua's refs
+ * are positive; LUA_NOREF and LUA_REFNIL are not)? */
+bool sl_config_has_transform(const sl_connector_conf *c);
+
 #endif

@@ -7,6 +7,7 @@
 
 #include <lauxlib.h>
 
+#include "sl_config_load.h"
 #include "sl_luastd.h"
 #include "sl_time.h"
 
@@ -42,8 +43,7 @@ sl_generation *sl_generation_new(const sl_connector_conf *conf,
     if (!g->d)
         goto fail;
     sl_delivery_set_health(g->d, p->health);
-    if (conf->L && conf->transform_ref != LUA_NOREF &&
-        conf->transform_ref != LUA_REFNIL &&
+    if (conf->L && sl_config_has_transform(conf) &&
         !(g->transform = sl_transform_new(conf->L, conf->transform_ref,
                                           conf->schema, conf->name,
                                           conf->lua_max_instructions))) {

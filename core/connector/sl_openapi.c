@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sl_bufw.h"
+#include "sl_config_load.h"
 #include "sl_openapi_schema.h"
 #include "sl_version.h"
 
@@ -187,7 +188,7 @@ static void record_pointer(w *o, const char *name)
 
 static void json_body(w *o, const sl_connector_conf *c)
 {
-    if (c->transform_ref > 0) {
+    if (sl_config_has_transform(c)) {
         /* the transform takes any JSON value: the schema is its output's */
         put(o, "{\"description\":\"This connector has a transform: the "
                "intake takes what the transform takes (any JSON value as a "
@@ -215,15 +216,15 @@ static void ndjson_body(w *o, const sl_connector_conf *c)
 {
     put(o, "{\"type\":\"string\",\"contentMediaType\":\"application/x-ndjson\","
            "\"description\":\"One record per line (LF or CRLF), each a JSON ");
-    put(o, c->transform_ref > 0
+    put(o, sl_config_has_transform(c)
                ? "value the transform takes; blank lines are skipped. A "
                  "malformed line rejects that line alone.\""
                : "object as the record schema (x-sluice-line-schema) says; "
                  "blank lines are skipped. A malformed line rejects that "
                  "line alone.\"");
-    put(o, c->transform_ref > 0 ? ",\"x-sluice-transform\":true,"
-                                  "\"x-sluice-output-schema\":"
-                                : ",\"x-sluice-line-schema\":");
+    put(o, sl_config_has_transform(c) ? ",\"x-sluice-transform\":true,"
+                                        "\"x-sluice-output-schema\":"
+                                      : ",\"x-sluice-line-schema\":");
     record_pointer(o, c->name);
     if (c->limit_records)
         sl_bufw_putf(o, ",\"x-sluice-max-lines\":%zu", c->limit_records);
@@ -274,7 +275,7 @@ static void operation(w *o, const sl_openapi_intake *in,
     str(o, summary);
     put(o, ",\"description\":\"Each record is checked against the "
            "connector's schema");
-    put(o, c->transform_ref > 0 ? " after its transform" : "");
+    put(o, sl_config_has_transform(c) ? " after its transform" : "");
     put(o, "; valid ones are spooled and delivered, invalid ones are listed "
            "in the answer. A record is accepted or rejected as a whole.");
     if (c->url_tpl || c->header_tpls)

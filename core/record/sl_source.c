@@ -57,6 +57,23 @@ int sl_source_format_parse(const char *name, sl_source_format *out)
     return -1;
 }
 
+int sl_source_delimiter_parse(const char *s, char *out)
+{
+    if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0) {
+        *out = '\t';
+        return 0;
+    }
+    if (strlen(s) != 1 || s[0] == '"' || s[0] == '\r' || s[0] == '\n')
+        return -1;
+    *out = s[0];
+    return 0;
+}
+
+bool sl_source_takes_delimiter(sl_source_format f)
+{
+    return f == SL_SOURCE_AUTO || f == SL_SOURCE_CSV || f == SL_SOURCE_TSV;
+}
+
 sl_source_format sl_source_format_of_path(const char *path)
 {
     const char *slash = strrchr(path, '/');

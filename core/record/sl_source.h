@@ -75,6 +75,13 @@ typedef struct sl_source sl_source;
  * -1 when unknown. */
 int sl_source_format_parse(const char *name, sl_source_format *out);
 
+/* A --delimiter argument: one character, or "tab" (or "\\t") for a
+ * tab; not a quote, CR or LF. 0, or -1 when it is none of those. */
+int sl_source_delimiter_parse(const char *s, char *out);
+
+/* Can format f (AUTO: not known yet) be given a delimiter? CSV and TSV. */
+bool sl_source_takes_delimiter(sl_source_format f);
+
 /* The format of a file by its name's extension; AUTO when unknown. */
 sl_source_format sl_source_format_of_path(const char *path);
 

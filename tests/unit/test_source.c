@@ -109,6 +109,26 @@ static void check_cuts(sl_source_format f, size_t limit, const char *text,
     free(want_err);
 }
 
+static void test_delimiters(void)
+{
+    char d = 0;
+    CHECK(sl_source_delimiter_parse(";", &d) == 0 && d == ';');
+    CHECK(sl_source_delimiter_parse("tab", &d) == 0 && d == '\t');
+    CHECK(sl_source_delimiter_parse("\\t", &d) == 0 && d == '\t');
+    d = 'x';
+    CHECK(sl_source_delimiter_parse("", &d) == -1);
+    CHECK(sl_source_delimiter_parse(";;", &d) == -1);
+    CHECK(sl_source_delimiter_parse("\"", &d) == -1);
+    CHECK(sl_source_delimiter_parse("\n", &d) == -1);
+    CHECK(sl_source_delimiter_parse("\r", &d) == -1);
+    CHECK(d == 'x'); /* untouched when refused */
+    CHECK(sl_source_takes_delimiter(SL_SOURCE_AUTO));
+    CHECK(sl_source_takes_delimiter(SL_SOURCE_CSV));
+    CHECK(sl_source_takes_delimiter(SL_SOURCE_TSV));
+    CHECK(!sl_source_takes_delimiter(SL_SOURCE_NDJSON));
+    CHECK(!sl_source_takes_delimiter(SL_SOURCE_JSON));
+}
+
 static void test_formats(void)
 {
     CHECK_STR(got(SL_SOURCE_CSV, "id,name\r\n1,\"a, b\"\r\n2,\"x\r\ny\"\r\n3,z"),
@@ -398,6 +418,7 @@ int main(void)
     sl_buf_init(&seen, 0);
     static const sl_test_case cases[] = {
         {"formats", test_formats},
+        {"delimiters", test_delimiters},
         {"array_malformed", test_array_malformed},
         {"hostile", test_hostile},
         {"chunks", test_chunks},
