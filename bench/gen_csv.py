@@ -16,15 +16,10 @@ import csv
 import json
 import random
 
-FIRST = ["Ada", "Bruno", "Chloé", "Dmitri", "Elif", "Fatima", "Grzegorz",
-         "Hana", "Ingrid", "José", "Kwame", "Lena", "Mateo", "Nobuko",
-         "Oluwaseun", "Priya", "Quentin", "Rosalía", "Søren", "Tomasz"]
-LAST = ["Okafor", "Lindqvist", "Nakamura", "Fernández", "Kowalczyk",
-        "Haddad", "Schmidt", "Moreau", "Øberg", "Papadopoulos", "Singh",
-        "Van der Berg", "Yılmaz", "Zhang", "O'Brien", "Dubois"]
+# the names and domains of the HTTP bench's records (same directory)
+from gen_records import DOMAINS, FIRST, LAST
+
 ODD = [", Jr.", " \"the elder\"", ", PhD"]
-DOMAINS = ["example.com", "example.org", "mail.example.net",
-           "customers.example.co.uk", "corp.example.io"]
 FIELDS = ["id", "email", "name", "amount", "active", "created_at"]
 
 
