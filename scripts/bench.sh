@@ -14,6 +14,7 @@
 #                         [--compression gzip [--compression-level 6]]
 #                         [--tls intake|dest|both] [--response-fn]
 #                         [--send [--rows 1000000]]
+#                         [--transform] [--signature]
 #
 #   --tcp            TCP intake instead of HTTP: the bench connector gets a
 #                    `tcp` listener (loopback, a free port) and --senders
@@ -74,6 +75,12 @@
 #                    bulkconf). Checked besides: no retry and no failed
 #                    attempt (a response_fn error retries the batch). Not
 #                    with --baseline, --soak or --outage
+#   --transform      the bench connector gets a small transform (rename
+#                    amount to total, uppercase name, add a field source;
+#                    benchlib.py TRANSFORM), the schema that of its output
+#   --signature      the bench connector gets a headers_fn signing each
+#                    batch body with HMAC-SHA256 over a timestamp and the
+#                    body (benchlib.py SIGNATURE)
 #   --send           the one-shot job instead of wrk: bench/gen_csv.py
 #                    writes --rows rows (default 1,000,000; six fields of
 #                    mixed types, quoted cells, UTF-8) as CSV and the same
@@ -144,6 +151,8 @@ COMPRESSION=none
 COMPRESSION_LEVEL=6
 TLS=none              # intake, dest or both
 RESPONSE_FN=0         # 1: the bench connector reads nginx's bulk answers
+TRANSFORM=0           # 1: the bench connector has a transform
+SIGNATURE=0           # 1: the bench connector has a signing headers_fn
 SEND=0                # 1: the sluice send scenario (--send)
 ROWS=1000000          # rows of --send
 DRAIN_TIMEOUT=""      # s, after wrk ends, for the queue to reach 0 (default 30)
@@ -182,6 +191,8 @@ while [ $# -gt 0 ]; do
     --tls=*)   TLS=${1#*=}; shift ;;
     --all-modes) MODES=fsync,os,memory; shift ;;
     --response-fn) RESPONSE_FN=1; shift ;;
+    --transform)   TRANSFORM=1; shift ;;
+    --signature)   SIGNATURE=1; shift ;;
     --send)        SEND=1; shift ;;
     --rows)        need_arg "$@"; ROWS=$2; shift 2 ;;
     --rows=*)      ROWS=${1#*=}; shift ;;
@@ -390,6 +401,8 @@ if [ -n "$MODES" ]; then
   [ -n "$SPOOL_MAX_BYTES" ] && args+=(--spool-max-bytes "$SPOOL_MAX_BYTES")
   args+=(--compression "$COMPRESSION" --compression-level "$COMPRESSION_LEVEL")
   [ "$RESPONSE_FN" -eq 1 ] && args+=(--response-fn)
+  [ "$TRANSFORM" -eq 1 ] && args+=(--transform)
+  [ "$SIGNATURE" -eq 1 ] && args+=(--signature)
   [ "$PROFILE" -eq 1 ] && args+=(--profile)
   [ "$KEEP" -eq 1 ] && args+=(--keep)
   CMP=$BUILD_DIR/bench-results/$(date -u +%Y%m%dT%H%M%SZ)-modes
@@ -435,6 +448,8 @@ else RES=$RES-$DURABILITY-c$CONNECTIONS; fi
 [ "$COMPRESSION" = none ] || RES=$RES-gzip$COMPRESSION_LEVEL
 [ "$TLS" = none ] || RES=$RES-tls-$TLS
 [ "$RESPONSE_FN" -eq 0 ] || RES=$RES-respfn
+[ "$TRANSFORM" -eq 0 ] || RES=$RES-transform
+[ "$SIGNATURE" -eq 0 ] || RES=$RES-signature
 mkdir -p "$RES"
 RAW=$RES/raw.txt
 : >"$RAW"
@@ -743,13 +758,16 @@ RESPFN_ARG=""
 [ "$RESPONSE_FN" -eq 0 ] || RESPFN_ARG=response_fn
 python3 "$ROOT/bench/benchlib.py" connector "$DEST_URL" \
   "$DURABILITY" ${SPOOL_MAX_BYTES:+"$SPOOL_MAX_BYTES"} ${COMP_ARG:+"$COMP_ARG"} ${TLS_ARG:+"$TLS_ARG"} \
-  ${RESPFN_ARG:+"$RESPFN_ARG"} >"$SL/connectors/bench.lua"
+  ${RESPFN_ARG:+"$RESPFN_ARG"} $([ "$TRANSFORM" -eq 0 ] || echo transform) \
+  $([ "$SIGNATURE" -eq 0 ] || echo signature) >"$SL/connectors/bench.lua"
 cp "$SL/sluice.lua" "$SL/connectors/bench.lua" "$RES/"
 raw state_fs "$(df -PT "$SL/var" | awk 'NR == 2 { print $2 " (" $1 ")" }')"
 raw durability "$DURABILITY"
 raw spool_max_bytes "${SPOOL_MAX_BYTES:-1073741824}"
 raw compression "$([ "$COMPRESSION" = none ] && echo none || echo "gzip level $COMPRESSION_LEVEL")"
 raw response_fn "$RESPONSE_FN"
+raw transform "$TRANSFORM"
+raw signature "$SIGNATURE"
 
 # --------------------------------------------------------------- --send ----
 # The one-shot job. Each run has a state dir of its own (var-NAME) and

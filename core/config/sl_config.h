@@ -230,6 +230,8 @@ typedef struct sl_config {
     size_t max_header_bytes; /* request line and headers; default 64 KiB */
     unsigned max_connections;/* HTTP connections open at once; default
                                 1024 */
+    unsigned workers;        /* threads checking records; 0 (default):
+                                one per CPU */
     unsigned idle_timeout_s; /* an HTTP connection silent this long is
                                 closed; default 60 */
     unsigned request_timeout_s; /* a request must arrive whole within this

@@ -161,6 +161,14 @@ const sl_config_key sl_config_gateway_keys[] = {
      .desc = "HTTP intake connections open at once; at the limit sluice "
              "stops accepting until one closes (new clients wait in the "
              "kernel's queue)."},
+    {.name = "workers", .kind = SL_CONFIG_INTEGER,
+     .store = SL_CONFIG_STORE_UNSIGNED, .off = GATEWAY_OFFSET(g.workers),
+     .def = 0, .min = 0, .max = 256,
+     .desc = "Threads that check records (parse, transform, schema) off "
+             "the event loop; 0: one per CPU. 1: everything on the loop "
+             "thread. Read at the start: a reload that changes it says so "
+             "and keeps the running number. See "
+             "[Threads](architecture.md#threads)."},
     {.name = "idle_timeout_s", .kind = SL_CONFIG_INTEGER,
      .store = SL_CONFIG_STORE_UNSIGNED, .off = GATEWAY_OFFSET(g.idle_timeout_s),
      .def = 60, .min = 1, .max = 86400, .unit = "s",
