@@ -270,6 +270,14 @@ static void print_gateway(FILE *out, const sl_config *config)
             config->max_connections, config->max_connections == 1 ? "" : "s",
             config->idle_timeout_s, config->request_timeout_s);
     print_tls(out, "  tls            ", &config->tls);
+    if (config->workers == 0)
+        fprintf(out, "  workers         0 (one per CPU)\n");
+    else if (config->workers == 1)
+        fprintf(out, "  workers         1 (records checked on the loop "
+                "thread)\n");
+    else
+        fprintf(out, "  workers         %u (threads checking records)\n",
+                config->workers);
     static const char *const levels[] = {"debug", "info", "warn", "error",
                                          "off"};
     if (config->log_level >= 0 && config->log_level <= 4)

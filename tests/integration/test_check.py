@@ -177,6 +177,48 @@ class CheckTest(SluiceTestCase):
         self.assertIn("hedaers", err)
         self.assertIn('did you mean "headers"', err)
 
+    # ---- the gateway key workers (issue 16) ------------------------------
+    # Sluice.write() puts gateway_extra on line 5 of sluice.lua.
+
+    def test_workers_out_of_range_or_not_an_integer(self):
+        for value, says in (
+                ("-1", "-1 is out of range (0..256)"),
+                ("257", "257 is out of range (0..256)"),
+                ("1.5", "expected an integer, got number 1.5"),
+                ('"two"', 'expected an integer, got string "two"'),
+                ("{}", "expected an integer, got table"),
+                ("2^63", "expected an integer, got number 9.2233720368548e+18"),
+                ("1e300", "expected an integer, got number 1e+300")):
+            with self.subTest(workers=value):
+                sl = self.make_sluice(
+                    {"crm": connector_lua("crm", "http://127.0.0.1:9/x")},
+                    gateway_extra="  workers = %s," % value)
+                rc, out, err = sl.check()
+                self.assertNotEqual(rc, 0, out)
+                lines = [l for l in err.splitlines() if "workers" in l]
+                self.assertEqual(lines, ["%s:5: workers: %s"
+                                         % (sl.gateway_file, says)], err)
+                rc, _, err = sl.run_once()
+                self.assertNotEqual(rc, 0, "sluice run started with workers "
+                                    "= %s" % value)
+                self.assertIn("sluice.lua:5: workers: " + says, err)
+
+    def test_workers_printed_by_check(self):
+        for extra, says in (
+                ("", "  workers         0 (one per CPU)\n"),
+                ("  workers = 0,", "  workers         0 (one per CPU)\n"),
+                ("  workers = 1,", "  workers         1 (records checked on "
+                                   "the loop thread)\n"),
+                ("  workers = 256,", "  workers         256 (threads checking "
+                                     "records)\n")):
+            with self.subTest(extra=extra):
+                sl = self.make_sluice(
+                    {"crm": connector_lua("crm", "http://127.0.0.1:9/x")},
+                    gateway_extra=extra)
+                rc, out, err = sl.check()
+                self.assertEqual(rc, 0, err)
+                self.assertIn(says, out)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
