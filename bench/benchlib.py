@@ -234,6 +234,13 @@ def load_raw(path):
                           "write": tcp["errors"]["write"], "status": 0, "timeout": 0},
                "latency_us": {"mean": 0, "stdev": 0, "max": 0, "50": 0, "75": 0, "90": 0,
                               "99": 0, "99.9": 0}}
+        a = tcp.get("ack")
+        if a:
+            # --ack: the latency of each line's answer stands for wrk's
+            # (p75 is not kept: p90 stands in for it)
+            al = a["latency_us"]
+            wrk["latency_us"] = {"mean": al["mean"], "stdev": 0, "max": al["max"], "50": al["50"],
+                                 "75": al["90"], "90": al["90"], "99": al["99"], "99.9": al["99.9"]}
         kv.setdefault("records_per_request", "1")
         kv["body_bytes"] = str(tcp["bytes"] / tcp["records"]) if tcp["records"] else "0"
     if wrk is None:
@@ -443,21 +450,15 @@ def summary(raw_path, out_path):
                 "records_per_fdatasync": round(acc / fds, 1) if fds else None,
                 "requests_per_fdatasync": round(acc / recs_per_req / fds, 2) if fds else None,
             }
-        # CPU per thread (the event loop, the fsync thread, ...).
-        def threads(k):
-            out = {}
-            for item in kv.get(k, "").split():
-                f = item.split(",")
-                if len(f) == 3 and f[2].isdigit():
-                    out[f[0]] = (f[1], int(f[2]))
-            return out
-        t0, t1 = threads("sluice_threads_before"), threads("sluice_threads_after")
-        if t1 and window > 0:
-            res["sluice"]["threads"] = [
-                {"tid": int(tid), "name": name,
-                 "cpu_s": round((ticks - t0.get(tid, (name, 0))[1]) / tck, 2),
-                 "cores_busy": round((ticks - t0.get(tid, (name, 0))[1]) / tck / window, 2)}
-                for tid, (name, ticks) in sorted(t1.items(), key=lambda x: int(x[0]))]
+        # CPU per thread (the event loop, the sync, delete, piece and check
+        # threads), over the load when bench.sh sampled its end.
+        load_s = num(kv, "t_wrk_end", 0) - num(kv, "t_wrk_start")
+        if kv.get("sluice_threads_load_end") and load_s > 0:
+            res["sluice"].update(thread_cpu(kv, tck, "sluice_threads_before", "sluice_threads_load_end",
+                                            load_s, "load"))
+        elif window > 0:
+            res["sluice"].update(thread_cpu(kv, tck, "sluice_threads_before", "sluice_threads_after",
+                                            window, "load and drain"))
         b = res["sluice"]["batches_received"]
         res["sluice"]["records_per_batch"] = round(dlv / b, 1) if b > 0 else None
         res["sluice"].update(cpu("sluice", window))
@@ -482,6 +483,8 @@ def summary(raw_path, out_path):
             "errors": tcp["errors"],
             "per_connection": tcp["per_connection"],
         }
+        if tcp.get("ack"):
+            res["tcp"]["ack"] = tcp["ack"]
         if "sluice" in res:
             acc = res["sluice"]["accepted"]
             res["loss_check"]["tcp_written_records"] = tcp["records"]
@@ -492,11 +495,97 @@ def summary(raw_path, out_path):
                 res["loss_check"].get("nginx_ok", True) and acc == tcp["records"]
             res["sluice"]["accepted_per_s"] = round(acc / (tcp["duration_us"] / 1e6), 1)
 
+    if mode == "sluice":
+        res["workers"] = kv.get("workers") or None
+    rate = kv.get("rate_offered", "")
+    if rate:
+        sent = res["tcp"]["records_per_s_written"] if tcp is not None else res["wrk"]["records_per_s_sent"]
+        res["rate"] = {"offered_records_per_s": int(rate), "reached_records_per_s": sent}
+        if "sluice" in res:
+            res["rate"]["accepted_per_s"] = res["sluice"]["accepted_per_s"]
+    if kv.get("pin_sluice") or kv.get("pin_load"):
+        res["pinning"] = {"sluice": kv.get("sluice_cpus") or None, "nginx": kv.get("nginx_cpus") or None,
+                          "load": kv.get("load_cpus") or None,
+                          "asked": {"sluice": kv.get("pin_sluice") or None, "load": kv.get("pin_load") or None}}
     res["ok"] = kv.get("ok", "1") == "1"
     with open(out_path, "w", encoding="utf-8") as f:
         json.dump(res, f, indent=2, ensure_ascii=False)
         f.write("\n")
     print_summary(res)
+
+
+def thread_cpu(kv, tck, before, after, wall, label):
+    """CPU per thread between two samples of bench.sh's thread_ticks
+    ("tid,name,ticks ..."), then per name and per kind (the name without a
+    trailing number: sl-sync-3 is an sl-sync). A thread that started in
+    between counts from 0; one that ended in between is not seen (counted
+    in threads_ended)."""
+    def threads(k):
+        out = {}
+        for item in kv.get(k, "").split():
+            f = item.split(",")
+            if len(f) == 3 and f[2].isdigit():
+                out[f[0]] = (f[1], int(f[2]))
+        return out
+    t0, t1 = threads(before), threads(after)
+    if not t1:
+        return {}
+    per = []
+    for tid, (name, ticks) in sorted(t1.items(), key=lambda x: int(x[0])):
+        d = (ticks - t0.get(tid, (name, 0))[1]) / tck
+        per.append({"tid": int(tid), "name": name, "cpu_s": round(d, 2), "cores_busy": round(d / wall, 2)})
+
+    def group(key):
+        g = {}
+        for t in per:
+            e = g.setdefault(key(t["name"]), {"threads": 0, "cpu_s": 0.0})
+            e["threads"] += 1
+            e["cpu_s"] += t["cpu_s"]
+        for e in g.values():
+            e["cpu_s"] = round(e["cpu_s"], 2)
+            e["cores_busy"] = round(e["cpu_s"] / wall, 2)
+        return dict(sorted(g.items(), key=lambda x: -x[1]["cpu_s"]))
+    return {"threads": per,
+            "threads_window": {"what": label, "s": round(wall, 3)},
+            "threads_by_name": group(lambda n: n),
+            "threads_by_kind": group(lambda n: re.sub(r"-?[0-9]+$", "", n) or n),
+            "threads_ended": len(set(t0) - set(t1))}
+
+
+def print_threads(s):
+    """CPU per thread kind, then per named thread where a kind has more."""
+    if not s.get("threads_by_kind"):
+        return
+    w = s["threads_window"]
+    kinds = ", ".join("%s %.2f%s" % (k, v["cores_busy"], " (%d threads)" % v["threads"] if v["threads"] > 1 else "")
+                      for k, v in s["threads_by_kind"].items())
+    print("threads     cores busy over the %s (%.1f s): %s%s"
+          % (w["what"], w["s"], kinds, "; %d thread(s) ended meanwhile" % s["threads_ended"]
+             if s["threads_ended"] else ""))
+    names = [(k, v) for k, v in s["threads_by_name"].items() if k not in s["threads_by_kind"] and v["cpu_s"] > 0]
+    if names:
+        print("            by name: %s" % ", ".join("%s %.2f%s" % (k, v["cores_busy"], " (x%d)" % v["threads"]
+                                                                 if v["threads"] > 1 else "") for k, v in names))
+    busy = sorted((t for t in s["threads"] if t["cpu_s"] > 0), key=lambda t: -t["cpu_s"])
+    if len(s["threads"]) > 1 and busy:
+        print("            by thread: %s%s" % (", ".join("%s[%d] %.2f" % (t["name"], t["tid"], t["cores_busy"])
+                                                         for t in busy[:12]),
+                                               ", ..." if len(busy) > 12 else ""))
+
+
+def print_run_setup(r):
+    """Rate, workers and pinning, when the run set them."""
+    if r.get("workers"):
+        print("workers     %s (gateway key workers)" % r["workers"])
+    rt = r.get("rate")
+    if rt:
+        print("rate        offered %s records/s, reached %s records/s sent%s"
+              % ("{:,}".format(rt["offered_records_per_s"]), "{:,.0f}".format(rt["reached_records_per_s"] or 0),
+                 ", %s accepted/s" % "{:,.0f}".format(rt["accepted_per_s"]) if "accepted_per_s" in rt else ""))
+    p = r.get("pinning")
+    if p:
+        print("pinned      sluice on CPUs %s, nginx on %s, load on %s (Cpus_allowed_list)"
+              % (p["sluice"] or "-", p["nginx"] or "?", p["load"] or "all"))
 
 
 def print_sluice_work(s):
@@ -506,9 +595,7 @@ def print_sluice_work(s):
           % (s["batches_received"], s["records_per_batch"], s["attempts"], s["failures"], s["retries"]))
     print("sluice      %.2f CPU s = %.2f cores busy; peak RSS %.1f MiB (RSS at end %.1f MiB)"
           % (s["cpu_s"], s["cores_busy"], s["peak_rss_mib"], s["rss_end_mib"]))
-    if s.get("threads"):
-        print("threads     %s" % ", ".join("%s[%d] %.2f cores" % (t["name"], t["tid"], t["cores_busy"])
-                                            for t in s["threads"] if t["cpu_s"] > 0 or len(s["threads"]) < 6))
+    print_threads(s)
 
 
 def print_summary(r):
@@ -529,6 +616,7 @@ def print_summary(r):
     if m["state_fs"]:
         print("state dir   on %s" % m["state_fs"])
     print("command     %s" % r["command"])
+    print_run_setup(r)
     print("load        %d req x %d records (%d bytes/request), %d connections, %d thread(s), %.2f s"
           % (w["requests"], w["records_per_request"], w["body_bytes"], w["connections"], w["threads"], w["duration_s"]))
     print("wrk         %.0f requests/s = %.0f records/s sent, %.1f MiB/s of body"
@@ -605,6 +693,7 @@ def print_tcp_summary(r):
     if m["state_fs"]:
         print("state dir   on %s" % m["state_fs"])
     print("command     %s" % r["command"])
+    print_run_setup(r)
     print("senders     %d connections wrote %d records (%.1f MiB of NDJSON, %.0f bytes/record) in %.2f s"
           % (t["senders"], t["records_written"], t["bytes_written"] / 1048576,
              t["bytes_written"] / max(t["records_written"], 1), t["write_s"]))
@@ -614,6 +703,15 @@ def print_tcp_summary(r):
           "\"sluice reads slower than we write\"); %d stalls >= 100 ms, longest %.0f ms"
           % (t["blocked_s_per_sender"], 100 * (t["blocked_share"] or 0), t["stalls_100ms"], t["max_stall_ms"]))
     print("            sluice closed the connections %.2f s after the last write (every line taken)" % t["close_wait_s"])
+    a = t.get("ack")
+    if a:
+        L = a["latency_us"]
+        print("acks        %d ok, %d error, %d unexpected, %d missing (ack = true: one answer per line)"
+              % (a["ok"], a["error"], a["unexpected"], a["missing"]))
+        print("ack latency write -> answer: p50 %.2f ms  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f  mean %.2f"
+              % (L["50"] / 1e3, L["90"] / 1e3, L["99"] / 1e3, L["99.9"] / 1e3, L["max"] / 1e3, L["mean"] / 1e3))
+        if a.get("first_error"):
+            print("            first error: %s" % a["first_error"][:200])
     print("accepted    %d records = %.0f records/s (over the senders' write time)" % (s["accepted"], s["accepted_per_s"]))
     print("delivered   %d records = %.0f records/s (start -> queue drained, %.2f s; drain took %.2f s)"
           % (s["delivered"], s["delivered_per_s"] or 0, s["delivered_window_s"], s["drain_s"]))

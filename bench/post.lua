@@ -28,6 +28,40 @@ function init(args)
   wrk.headers["Content-Type"] = "application/json"
 end
 
+-- BENCH_RATE (requests/s per wrk thread; bench.sh --rate): a delay()
+-- that keeps each thread on a schedule from its first request, one slot
+-- every 1/BENCH_RATE s shared by its connections (wrk calls delay() before
+-- each request of a connection and waits that many ms; Debian's wrk 4.1
+-- has no --rate). A connection that finds its slot past sends at once, so
+-- a late run catches up instead of drifting. The clock is CLOCK_MONOTONIC
+-- through LuaJIT's ffi (os.time has whole seconds only). Without
+-- BENCH_RATE there is no delay() and wrk sends as fast as it can.
+local rate = tonumber(os.getenv("BENCH_RATE") or "")
+if rate and rate > 0 then
+  local ffi = require("ffi")
+  ffi.cdef([[
+    typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+    int clock_gettime(int clk_id, bench_timespec *tp);
+  ]])
+  local ts = ffi.new("bench_timespec")
+  local function now_ms()
+    assert(ffi.C.clock_gettime(1, ts) == 0) -- 1: CLOCK_MONOTONIC
+    return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+  end
+  local interval_ms = 1000 / rate
+  local next_ms
+  function delay()
+    local t = now_ms()
+    next_ms = next_ms or t
+    local d = next_ms - t
+    next_ms = next_ms + interval_ms
+    if d <= 0 then
+      return 0
+    end
+    return math.floor(d + 0.5)
+  end
+end
+
 -- No request() function on purpose: wrk's own wrk.init() calls init() above,
 -- then formats the request once, and a script without request() is
 -- "static" (no Lua call per request).

@@ -15,6 +15,8 @@
 #                         [--tls intake|dest|both] [--response-fn]
 #                         [--send [--rows 1000000]]
 #                         [--transform] [--signature]
+#                         [--tcp --ack] [--rate N] [--workers N]
+#                         [--pin-sluice CPULIST] [--pin-load CPULIST]
 #
 #   --tcp            TCP intake instead of HTTP: the bench connector gets a
 #                    `tcp` listener (loopback, a free port) and --senders
@@ -27,6 +29,40 @@
 #                    count too); reported: records/s, the senders' time
 #                    blocked by back-pressure, sluice CPU and peak RSS
 #   --senders N      TCP connections with --tcp (default 4)
+#   --ack            with --tcp: the listener has `ack = true` and tcp_send
+#                    reads the answers (one line per line sent, in order:
+#                    "ok" once durable, "error {...}"), matches each to its
+#                    line and measures the latency from the write of the
+#                    line to its answer: p50, p90, p99, p99.9 and max from
+#                    a histogram of every answer (1.6 % buckets), in
+#                    summary.txt/json. A missing answer, an error line or
+#                    an unexpected one fails the run. At most 65,536 lines
+#                    per sender wait for their answer (then it waits too)
+#   --rate N         the load held at N records/s instead of as fast as
+#                    possible, for latency at a known load (e.g. half the
+#                    peak): wrk through bench/post.lua's delay() (Debian's
+#                    wrk 4.1 has no --rate): each wrk thread keeps a
+#                    schedule of N / records / threads requests/s over its
+#                    connections, to the ms; each connection has one
+#                    request in flight, so --connections must cover rate x
+#                    latency. tcp_send --rate: N / senders records/s per
+#                    connection. The summary gives the rate offered and
+#                    reached. Not with --soak or --send
+#   --workers N      the gateway file gets `workers = N` (the threads that
+#                    check records; 0 = one per CPU, sluice's default);
+#                    fails at once if the binary does not know the key
+#                    (`sluice keys`). Not with --baseline
+#   --pin-sluice L   run sluice under `taskset -c L` (L: a CPU list, e.g.
+#                    0 or 0,1 or 0-3); not with --baseline or --send
+#   --pin-load L     the same for the load (wrk, tcp_send, soak.py) and
+#                    nginx (its workers inherit it); not with --send. The
+#                    summary shows each one's Cpus_allowed_list as read
+#                    from /proc. On this 2-core VM `--pin-sluice 0
+#                    --pin-load 1` gives sluice one core of its own, while
+#                    `--pin-sluice 0,1` (two cores for sluice) leaves the
+#                    load none of its own: it then shares both cores with
+#                    sluice (`--pin-load 1` puts it on one of them); say so
+#                    next to such a figure
 #   --soak           a soak (default --duration 60): bench/soak.py sends
 #                    mixed valid, invalid and hostile traffic to both
 #                    intakes (HTTP and two TCP listeners, one with ack) on
@@ -153,6 +189,11 @@ TLS=none              # intake, dest or both
 RESPONSE_FN=0         # 1: the bench connector reads nginx's bulk answers
 TRANSFORM=0           # 1: the bench connector has a transform
 SIGNATURE=0           # 1: the bench connector has a signing headers_fn
+ACK=0                 # 1: --tcp with ack = true, tcp_send reads the answers
+RATE=""               # records/s offered (empty: as fast as possible)
+WORKERS=""            # gateway key workers (empty: left out)
+PIN_SLUICE=""         # taskset -c CPU lists (empty: not pinned)
+PIN_LOAD=""
 SEND=0                # 1: the sluice send scenario (--send)
 ROWS=1000000          # rows of --send
 DRAIN_TIMEOUT=""      # s, after wrk ends, for the queue to reach 0 (default 30)
@@ -204,6 +245,15 @@ while [ $# -gt 0 ]; do
     --senders)     need_arg "$@"; SENDERS=$2; shift 2 ;;
     --senders=*)   SENDERS=${1#*=}; shift ;;
     --tcp)      TCP=1; shift ;;
+    --ack)      ACK=1; shift ;;
+    --rate)     need_arg "$@"; RATE=$2; shift 2 ;;
+    --rate=*)   RATE=${1#*=}; shift ;;
+    --workers)  need_arg "$@"; WORKERS=$2; shift 2 ;;
+    --workers=*) WORKERS=${1#*=}; shift ;;
+    --pin-sluice)   need_arg "$@"; PIN_SLUICE=$2; shift 2 ;;
+    --pin-sluice=*) PIN_SLUICE=${1#*=}; shift ;;
+    --pin-load)     need_arg "$@"; PIN_LOAD=$2; shift 2 ;;
+    --pin-load=*)   PIN_LOAD=${1#*=}; shift ;;
     --soak)     SOAK=1; shift ;;
     --profile)  PROFILE=1; shift ;;
     --baseline) BASELINE=1; shift ;;
@@ -254,6 +304,20 @@ fi
 [ "$SEND" -eq 0 ] || { [ "$TCP" -eq 0 ] && [ "$SOAK" -eq 0 ] && [ "$BASELINE" -eq 0 ] &&
   [ "$OUTAGE" -eq 0 ] && [ -z "$MODES" ] && [ "$TLS" = none ]; } ||
   die "--send: not with --tcp, --soak, --baseline, --outage, --modes or --tls"
+[ "$ACK" -eq 0 ] || [ "$TCP" -eq 1 ] || die "--ack: with --tcp only (the soak has an ack listener of its own)"
+[ -z "$RATE" ] || [[ $RATE =~ ^[1-9][0-9]{0,9}$ ]] || die "--rate must be a positive number of records/s (got '$RATE')"
+[ -z "$RATE" ] || { [ "$SOAK" -eq 0 ] && [ "$SEND" -eq 0 ]; } || die "--rate: not with --soak or --send"
+[ -z "$WORKERS" ] || [[ $WORKERS =~ ^[0-9]{1,4}$ ]] || die "--workers must be a number of threads (got '$WORKERS')"
+[ -z "$WORKERS" ] || [ "$BASELINE" -eq 0 ] || die "--workers is sluice's; it makes no sense with --baseline"
+[ -z "$PIN_SLUICE" ] || { [ "$BASELINE" -eq 0 ] && [ "$SEND" -eq 0 ]; } || die "--pin-sluice: not with --baseline or --send"
+[ -z "$PIN_LOAD" ] || [ "$SEND" -eq 0 ] || die "--pin-load: not with --send"
+for v in PIN_SLUICE PIN_LOAD; do
+  [ -z "${!v}" ] || { [[ ${!v} =~ ^[0-9][0-9,-]*$ ]] && taskset -c "${!v}" true 2>/dev/null; } ||
+    die "--$(echo "${v,,}" | tr _ -): '${!v}' is not a CPU list taskset accepts on this machine (CPUs 0-$(($(nproc) - 1)))"
+done
+PIN_SL=() PIN_LD=()
+[ -z "$PIN_SLUICE" ] || PIN_SL=(taskset -c "$PIN_SLUICE")
+[ -z "$PIN_LOAD" ] || PIN_LD=(taskset -c "$PIN_LOAD")
 if [ "$TCP" -eq 1 ] || [ "$SOAK" -eq 1 ]; then
   [ "$TCP" -eq 1 ] && [ "$SOAK" -eq 1 ] && die "--tcp and --soak are separate runs"
   [ "$BASELINE" -eq 0 ] || die "--tcp/--soak need sluice; they make no sense with --baseline"
@@ -405,6 +469,10 @@ if [ -n "$MODES" ]; then
   [ "$SIGNATURE" -eq 1 ] && args+=(--signature)
   [ "$PROFILE" -eq 1 ] && args+=(--profile)
   [ "$KEEP" -eq 1 ] && args+=(--keep)
+  [ -n "$RATE" ] && args+=(--rate "$RATE")
+  [ -n "$WORKERS" ] && args+=(--workers "$WORKERS")
+  [ -n "$PIN_SLUICE" ] && args+=(--pin-sluice "$PIN_SLUICE")
+  [ -n "$PIN_LOAD" ] && args+=(--pin-load "$PIN_LOAD")
   CMP=$BUILD_DIR/bench-results/$(date -u +%Y%m%dT%H%M%SZ)-modes
   mkdir -p "$CMP"
   dirs=() failed=() nobuild=()
@@ -450,6 +518,10 @@ else RES=$RES-$DURABILITY-c$CONNECTIONS; fi
 [ "$RESPONSE_FN" -eq 0 ] || RES=$RES-respfn
 [ "$TRANSFORM" -eq 0 ] || RES=$RES-transform
 [ "$SIGNATURE" -eq 0 ] || RES=$RES-signature
+[ "$ACK" -eq 0 ] || RES=$RES-ack
+[ -z "$RATE" ] || RES=$RES-rate$RATE
+[ -z "$WORKERS" ] || RES=$RES-w$WORKERS
+[ -z "$PIN_SLUICE" ] || RES=$RES-pin${PIN_SLUICE//,/_}
 mkdir -p "$RES"
 RAW=$RES/raw.txt
 : >"$RAW"
@@ -491,6 +563,12 @@ if [ "$BASELINE" -eq 0 ]; then
     fi
   fi
   [ -x "$SLUICE_BIN" ] || die "no sluice binary at $SLUICE_BIN"
+  if [ -n "$WORKERS" ]; then
+    # (the table first: grep -q would end the pipe early, and pipefail)
+    keys=$("$SLUICE_BIN" keys 2>/dev/null) || keys=""
+    grep -q '^| `workers` |' <<<"$keys" ||
+      die "--workers: $SLUICE_BIN has no gateway key workers (see \`sluice keys\`): build a sluice that has it"
+  fi
 fi
 TCP_SEND=$BUILD_DIR/tcp_send
 if [ "$TCP" -eq 1 ]; then
@@ -510,6 +588,10 @@ raw mem_kib "$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)"
 raw threads "$THREADS"
 raw connections "$CONNECTIONS"
 raw records_per_request "$RECORDS"
+raw rate_offered "$RATE"
+raw pin_sluice "$PIN_SLUICE"
+raw pin_load "$PIN_LOAD"
+raw load_cpus "${PIN_LOAD:-all}"
 raw wrk_txt "$RES/wrk.txt"
 
 BODY=$TMP/body.json
@@ -570,7 +652,7 @@ NGINX_URL=http://127.0.0.1:$NGINX_PORT
 start_nginx() {
   local try
   for try in 1 2 3 4 5; do
-    "$NGINX" -p "$NGX/" -c "$NGX/nginx.conf" -e "$NGX/error.log" >>"$NGX/stdout.log" 2>&1 &
+    "${PIN_LD[@]}" "$NGINX" -p "$NGX/" -c "$NGX/nginx.conf" -e "$NGX/error.log" >>"$NGX/stdout.log" 2>&1 &
     NGINX_PID=$!
     wait_http "$NGINX_URL/nginx_status" 10 "$NGINX_PID" && break
     # e.g. the port briefly taken: a client socket of the run bound to it
@@ -599,6 +681,8 @@ stop_nginx() {
   NGINX_PID="" NGINX_WORKERS=()
 }
 start_nginx
+cpus_of() { awk '$1 == "Cpus_allowed_list:" { print $2 }' "/proc/$1/status" 2>/dev/null; }
+raw nginx_cpus "$(cpus_of "${NGINX_WORKERS[0]}")"
 
 # The destination must read and discard a big body and keep the connection:
 # two 1 MiB POSTs on one connection, both 200, the second without a connect.
@@ -634,11 +718,14 @@ nginx_requests() {
 # wrk's own CPU time), bounded by DURATION + 30 s; finish_wrk waits for it.
 start_wrk() {
   local url=$1
-  WRK_CMD="BENCH_BODY=body.json wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency -s bench/post.lua $url"
+  local rate_env=""
+  # --rate: requests/s per wrk thread, for post.lua's delay()
+  [ -z "$RATE" ] || rate_env=$(awk -v r="$RATE" -v n="$RECORDS" -v t="$THREADS" 'BEGIN { printf "%.3f", r / n / t }')
+  WRK_CMD="${rate_env:+BENCH_RATE=$rate_env }BENCH_BODY=body.json ${PIN_LD[*]}${PIN_LD:+ }wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency -s bench/post.lua $url"
   raw wrk_cmd "$WRK_CMD"
   log "running: $WRK_CMD"
-  BENCH_BODY=$BODY python3 "$ROOT/bench/benchlib.py" run "$RES/wrk.cpu" $((DURATION + 30)) \
-    wrk "-t$THREADS" "-c$CONNECTIONS" "-d${DURATION}s" --latency \
+  BENCH_RATE=$rate_env BENCH_BODY=$BODY python3 "$ROOT/bench/benchlib.py" run "$RES/wrk.cpu" $((DURATION + 30)) \
+    "${PIN_LD[@]}" wrk "-t$THREADS" "-c$CONNECTIONS" "-d${DURATION}s" --latency \
     -s "$ROOT/bench/post.lua" "$url" >"$RES/wrk.txt" 2>&1 &
   WRK_PID=$!
 }
@@ -646,11 +733,14 @@ run_wrk() { start_wrk "$1"; finish_wrk; }
 # start_tcp: --senders connections of tcp_send stream the NDJSON records
 # into the TCP listener for DURATION s (then wait for sluice to take them).
 start_tcp() {
-  WRK_CMD="tcp_send 127.0.0.1 <tcp> records.ndjson $SENDERS ${DURATION}"
+  local opts=()
+  [ "$ACK" -eq 0 ] || opts+=(--ack)
+  [ -z "$RATE" ] || opts+=(--rate "$RATE")
+  WRK_CMD="${PIN_LD[*]}${PIN_LD:+ }tcp_send ${opts[*]}${opts:+ }127.0.0.1 <tcp> records.ndjson $SENDERS ${DURATION}"
   raw wrk_cmd "$WRK_CMD"
   log "running: $WRK_CMD"
   python3 "$ROOT/bench/benchlib.py" run "$RES/wrk.cpu" $((DURATION + 330)) \
-    "$TCP_SEND" 127.0.0.1 "$TCP_PORT" "$NDJSON" "$SENDERS" "$DURATION" >"$RES/tcp_send.txt" 2>&1 &
+    "${PIN_LD[@]}" "$TCP_SEND" "${opts[@]}" 127.0.0.1 "$TCP_PORT" "$NDJSON" "$SENDERS" "$DURATION" >"$RES/tcp_send.txt" 2>&1 &
   WRK_PID=$!
 }
 finish_tcp() {
@@ -722,7 +812,7 @@ SOAK_MAX_CONN=256
 SOAK_MAX_BODY=1048576
 GW_EXTRA=""
 if [ "$TCP" -eq 1 ]; then
-  GW_EXTRA="  tcp = { { listen = \"127.0.0.1:$TCP_PORT\", connector = \"bench\", allow = { \"127.0.0.1/32\" } } },"
+  GW_EXTRA="  tcp = { { listen = \"127.0.0.1:$TCP_PORT\", connector = \"bench\", allow = { \"127.0.0.1/32\" }$([ "$ACK" -eq 0 ] || echo ', ack = true') } },"
 elif [ "$SOAK" -eq 1 ]; then
   GW_EXTRA="  max_body_bytes = $SOAK_MAX_BODY,
   tcp = {
@@ -732,6 +822,8 @@ elif [ "$SOAK" -eq 1 ]; then
       max_line_bytes = $SOAK_MAX_LINE, idle_timeout_s = $SOAK_IDLE_S, max_connections = $SOAK_MAX_CONN },
   },"
 fi
+[ -z "$WORKERS" ] || GW_EXTRA="$GW_EXTRA
+  workers = $WORKERS,"
 [ "$TLS_IN" -eq 0 ] || GW_EXTRA="$GW_EXTRA
   tls = { cert = \"$PKI/server.pem\", key = \"$PKI/server.key\" },"
 cat >"$SL/sluice.lua" <<EOF
@@ -767,6 +859,8 @@ raw spool_max_bytes "${SPOOL_MAX_BYTES:-1073741824}"
 raw compression "$([ "$COMPRESSION" = none ] && echo none || echo "gzip level $COMPRESSION_LEVEL")"
 raw response_fn "$RESPONSE_FN"
 raw transform "$TRANSFORM"
+raw workers "$WORKERS"
+raw ack "$ACK"
 raw signature "$SIGNATURE"
 
 # --------------------------------------------------------------- --send ----
@@ -904,7 +998,7 @@ if [ "$SEND" -eq 1 ]; then
   exit 0
 fi
 
-"$SLUICE_BIN" run -c "$SL/sluice.lua" >"$SL/sluice.log" 2>&1 &
+"${PIN_SL[@]}" "$SLUICE_BIN" run -c "$SL/sluice.lua" >"$SL/sluice.log" 2>&1 &
 SLUICE_PID=$!
 SLUICE_URL=http://127.0.0.1:$SLUICE_PORT
 [ "$TLS_IN" -eq 0 ] || SLUICE_URL=https://127.0.0.1:$SLUICE_PORT
@@ -915,6 +1009,7 @@ if ! wait_http "$SLUICE_URL/healthz" "$HEALTH_TIMEOUT" "$SLUICE_PID"; then
   die "sluice did not answer GET /healthz within ${HEALTH_TIMEOUT}s (log: $RES/sluice.log)"
 fi
 log "sluice pid $SLUICE_PID on 127.0.0.1:$SLUICE_PORT"
+raw sluice_cpus "$(cpus_of "$SLUICE_PID")"
 
 # get_stats: "accepted delivered queued rejected requests failures retries
 # refused dead_lettered spool_bytes pending in_flight" of connector bench.
@@ -1054,7 +1149,7 @@ if [ "$SOAK" -eq 1 ]; then
   raw wrk_cmd "$WRK_CMD"
   log "running: $WRK_CMD"
   python3 "$ROOT/bench/benchlib.py" run "$RES/wrk.cpu" $((DURATION + 120)) \
-    python3 "$ROOT/bench/soak.py" run --out "$SOAK_DIR" --duration "$DURATION" \
+    "${PIN_LD[@]}" python3 "$ROOT/bench/soak.py" run --out "$SOAK_DIR" --duration "$DURATION" \
       --http "$SLUICE_URL/v1/connectors/bench/records" --tcp "127.0.0.1:$TCP_PORT" \
       --tcp-ack "127.0.0.1:$TCP_ACK_PORT" --max-line-bytes "$SOAK_MAX_LINE" \
       --max-body-bytes "$SOAK_MAX_BODY" --idle-timeout "$SOAK_IDLE_S" \
@@ -1100,6 +1195,7 @@ fi
 finish_load
 fi
 raw t_wrk_end "$(now)"
+raw sluice_threads_load_end "$(thread_ticks "$SLUICE_PID")"
 if [ -n "$SYNC_PID" ]; then
   wait "$SYNC_PID" 2>/dev/null || true
   SYNC_PID=""
@@ -1203,6 +1299,17 @@ for l in open(sys.argv[1]):
         j = json.loads(l[9:]); print(j["records"], sum(j["errors"].values()))' "$RAW")
   [ "$e" -eq 0 ] || FAILS+=("tcp_send reported $e errors (see $RES/tcp_send.txt)")
   [ $((ACC - ACC0)) -eq "$TCP_RECS" ] || FAILS+=("the senders wrote $TCP_RECS records, sluice accepted $((ACC - ACC0))")
+  if [ "$ACK" -eq 1 ]; then
+    read -r A_OK A_ERR A_UNEXP A_MISS < <(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    if l.startswith("TCP_JSON "):
+        a = json.loads(l[9:]).get("ack") or {}
+        print(a.get("ok", 0), a.get("error", -1), a.get("unexpected", -1), a.get("missing", -1))' "$RAW")
+    [ "$A_OK" -eq "$TCP_RECS" ] || FAILS+=("--ack: $A_OK of $TCP_RECS lines answered ok")
+    [ "$A_MISS" -eq 0 ] || FAILS+=("--ack: $A_MISS lines without an answer")
+    [ "$A_ERR" -eq 0 ] || FAILS+=("--ack: $A_ERR error answers (first in $RES/tcp_send.txt)")
+    [ "$A_UNEXP" -eq 0 ] || FAILS+=("--ack: $A_UNEXP answers neither ok nor error, or past the lines sent")
+  fi
 else
   if [ "$OUTAGE" -gt 0 ]; then e=$(wrk_errors status); else e=$(wrk_errors); fi
   [ "$e" -eq 0 ] || FAILS+=("wrk reported $e errors (see $RES/wrk.txt)")
