@@ -7,6 +7,7 @@
 #   bench/callgrind.sh http [BUILD_DIR (default build-bench)] [N1 N2]
 #   bench/callgrind.sh transform [BUILD_DIR] [N1 N2]
 #   bench/callgrind.sh signature [BUILD_DIR] [N1 N2]
+#   ... [--workers N]   (anywhere: the gateway file gets workers = N)
 #
 # Runs sluice under valgrind --tool=callgrind twice, with `sluice sink` as
 # the destination, each run ending with SIGTERM once everything is
@@ -25,8 +26,22 @@
 # files (and an annotation of the larger run) in BUILD_DIR/callgrind-MODE/.
 # CONNECTOR_EXTRA="templates" (or "gzip:6", as benchlib.py connector takes
 # them) gives the bench connector a batch and a record template.
+# --workers N writes `workers = N` (the threads that check records) into
+# the gateway file; the total counts every thread's instructions, and the
+# script stops at once if the binary does not know the key.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WORKERS=""
+ARGS=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --workers) [ $# -ge 2 ] || { echo "--workers needs a value" >&2; exit 2; }; WORKERS=$2; shift 2 ;;
+    --workers=*) WORKERS=${1#*=}; shift ;;
+    *) ARGS+=("$1"); shift ;;
+  esac
+done
+set -- "${ARGS[@]}"
+[ -z "$WORKERS" ] || [[ $WORKERS =~ ^[0-9]{1,4}$ ]] || { echo "--workers must be a number (got '$WORKERS')" >&2; exit 2; }
 MODE=${1:-}
 case $MODE in
   tcp) N1=${3:-100000} N2=${4:-300000} PER=1 ;;
@@ -34,7 +49,7 @@ case $MODE in
   transform|signature)
     N1=${3:-100} N2=${4:-300} PER=100
     CONNECTOR_EXTRA="${CONNECTOR_EXTRA:-} $MODE" ;;
-  *) echo "usage: bench/callgrind.sh tcp|http|transform|signature [BUILD_DIR] [N1 N2]" >&2; exit 2 ;;
+  *) echo "usage: bench/callgrind.sh tcp|http|transform|signature [BUILD_DIR] [N1 N2] [--workers N]" >&2; exit 2 ;;
 esac
 LOAD=$MODE
 [ "$MODE" = tcp ] || LOAD=http
@@ -42,7 +57,14 @@ BUILD=${2:-build-bench}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 SLUICE=$BUILD/sluice
 [ -x "$SLUICE" ] || { echo "no $SLUICE: build first" >&2; exit 1; }
-OUT=$BUILD/callgrind-$MODE
+GW_WORKERS=""
+if [ -n "$WORKERS" ]; then
+  keys=$("$SLUICE" keys 2>/dev/null) || keys=""
+  grep -q '^| `workers` |' <<<"$keys" ||
+    { echo "--workers: $SLUICE has no gateway key workers (see \`sluice keys\`)" >&2; exit 1; }
+  GW_WORKERS="workers = $WORKERS,"
+fi
+OUT=$BUILD/callgrind-$MODE${WORKERS:+-w$WORKERS}
 mkdir -p "$OUT"
 
 TMP=$(mktemp -d /tmp/sluice-cg.XXXXXX)
@@ -93,6 +115,7 @@ return {
   state_dir = "$TMP/var",
   connectors = { "connectors/*.lua" },
   $tcp_listener
+  $GW_WORKERS
 }
 EOF
   # shellcheck disable=SC2086  # CONNECTOR_EXTRA: words, split on purpose
