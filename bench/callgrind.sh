@@ -60,6 +60,7 @@ SLUICE=$BUILD/sluice
 GW_WORKERS=""
 if [ -n "$WORKERS" ]; then
   keys=$("$SLUICE" keys 2>/dev/null) || keys=""
+  # shellcheck disable=SC2016  # backquotes of the Markdown table, not a command
   grep -q '^| `workers` |' <<<"$keys" ||
     { echo "--workers: $SLUICE has no gateway key workers (see \`sluice keys\`)" >&2; exit 1; }
   GW_WORKERS="workers = $WORKERS,"

@@ -566,6 +566,7 @@ if [ "$BASELINE" -eq 0 ]; then
   if [ -n "$WORKERS" ]; then
     # (the table first: grep -q would end the pipe early, and pipefail)
     keys=$("$SLUICE_BIN" keys 2>/dev/null) || keys=""
+    # shellcheck disable=SC2016  # backquotes of the Markdown table, not a command
     grep -q '^| `workers` |' <<<"$keys" ||
       die "--workers: $SLUICE_BIN has no gateway key workers (see \`sluice keys\`): build a sluice that has it"
   fi
