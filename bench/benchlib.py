@@ -710,6 +710,9 @@ def print_tcp_summary(r):
               % (a["ok"], a["error"], a["unexpected"], a["missing"]))
         print("ack latency write -> answer: p50 %.2f ms  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f  mean %.2f"
               % (L["50"] / 1e3, L["90"] / 1e3, L["99"] / 1e3, L["99.9"] / 1e3, L["max"] / 1e3, L["mean"] / 1e3))
+        if "window_wait_s_sum" in a:
+            print("ack window  %.2f s per sender waiting for answers with 65,536 lines unanswered (not in blocked)"
+                  % (a["window_wait_s_sum"] / t["senders"]))
         if a.get("first_error"):
             print("            first error: %s" % a["first_error"][:200])
     print("accepted    %d records = %.0f records/s (over the senders' write time)" % (s["accepted"], s["accepted_per_s"]))

@@ -25,8 +25,10 @@
  * in order, "ok" or "error {...}"), matches each to its line and measures
  * the latency from the write of the line's last byte to the answer
  * (histogram: exact below 128 us, then 1.6 % wide buckets). At most 65,536
- * lines of a connection wait for their answer; past that it waits (counted
- * as blocked). Every line must be answered "ok" before the close.
+ * lines of a connection wait for their answer; past that it waits for
+ * answers (window_wait_s_sum, not counted as blocked: blocked is waiting
+ * for room in the socket). Every line must be answered "ok" before the
+ * close.
  *
  * Prints one line: TCP_JSON {...} (records, bytes, duration_us = start to
  * the last write, blocked_s, stalls, eof_wait_s, errors, rate_offered,
@@ -80,6 +82,7 @@ typedef struct {
     char errmsg[128];
     /* --ack */
     int64_t *ts;                    /* write time of line i at [i % ACK_WINDOW] */
+    int64_t window_ns;              /* waiting with ACK_WINDOW lines unanswered */
     uint64_t answers, ok, errors, unexpected;
     uint64_t hist[H_BUCKETS];       /* answer latency, microseconds */
     uint64_t lat_sum_us, lat_max_us;
@@ -181,7 +184,8 @@ static int read_answers(worker *w, int fd)
 }
 
 /* wait_fd: poll for `ev`, adding the time waited to the worker's blocked
- * counters when `count` is set. The events seen, 0 on timeout, -1 error. */
+ * counters when `count` is 1, to the ack window's wait when it is 2. The
+ * events seen, 0 on timeout, -1 error. */
 static int wait_fd(worker *w, int fd, short ev, int timeout_ms, int count)
 {
     struct pollfd p = {.fd = fd, .events = ev};
@@ -191,7 +195,9 @@ static int wait_fd(worker *w, int fd, short ev, int timeout_ms, int count)
         rc = poll(&p, 1, timeout_ms);
     while (rc < 0 && errno == EINTR);
     int64_t d = now_ns() - t0;
-    if (count) {
+    if (count == 2)
+        w->window_ns += d;
+    if (count == 1) {
         w->blocked_ns += d;
         if (d >= STALL_NS)
             w->stalls++;
@@ -272,7 +278,7 @@ static int write_buffer(worker *w, int fd, int64_t deadline)
         }
         int rc = 0;
         if (ev)
-            rc = wait_fd(w, fd, ev, timeout, !rate_wait);
+            rc = wait_fd(w, fd, ev, timeout, rate_wait ? 0 : room > 0 ? 1 : 2);
         else
             usleep((useconds_t)timeout * 1000u);
         if (rc < 0) {
@@ -487,6 +493,7 @@ int main(int argc, char **argv)
     int ec = 0, ew = 0, ee = 0;
     static uint64_t hist[H_BUCKETS];
     uint64_t answers = 0, oks = 0, errs = 0, unexpected = 0, lat_sum = 0, lat_max = 0;
+    int64_t window = 0;
     const char *first_error = "";
     for (int i = 0; i < nconn; i++) {
         recs += ws[i].records;
@@ -509,6 +516,7 @@ int main(int argc, char **argv)
         errs += ws[i].errors;
         unexpected += ws[i].unexpected;
         lat_sum += ws[i].lat_sum_us;
+        window += ws[i].window_ns;
         if (ws[i].lat_max_us > lat_max)
             lat_max = ws[i].lat_max_us;
         for (int b = 0; b < H_BUCKETS; b++)
@@ -544,10 +552,10 @@ int main(int argc, char **argv)
            (double)eof_wait / 1e9, buflines, buflen, rate, ec, ew, ee);
     if (ack) {
         printf("\"ack\":{\"answers\":%llu,\"ok\":%llu,\"error\":%llu,\"unexpected\":%llu,\"missing\":%llu,"
-               "\"latency_us\":{\"mean\":%.1f,\"50\":%llu,\"90\":%llu,\"99\":%llu,\"99.9\":%llu,\"max\":%llu},"
+               "\"window_wait_s_sum\":%.3f,\"latency_us\":{\"mean\":%.1f,\"50\":%llu,\"90\":%llu,\"99\":%llu,\"99.9\":%llu,\"max\":%llu},"
                "\"first_error\":",
                (unsigned long long)answers, (unsigned long long)oks, (unsigned long long)errs,
-               (unsigned long long)unexpected, (unsigned long long)missing,
+               (unsigned long long)unexpected, (unsigned long long)missing, (double)window / 1e9,
                answered ? (double)lat_sum / (double)answered : 0.0,
                (unsigned long long)h_percentile(hist, answered, 50),
                (unsigned long long)h_percentile(hist, answered, 90),

@@ -37,7 +37,10 @@
 #                    a histogram of every answer (1.6 % buckets), in
 #                    summary.txt/json. A missing answer, an error line or
 #                    an unexpected one fails the run. At most 65,536 lines
-#                    per sender wait for their answer (then it waits too)
+#                    per sender wait for their answer (past that it waits
+#                    for answers: "ack window", apart from "blocked"). At
+#                    full load the latency is mostly that queue: quote it
+#                    from a --rate run
 #   --rate N         the load held at N records/s instead of as fast as
 #                    possible, for latency at a known load (e.g. half the
 #                    peak): wrk through bench/post.lua's delay() (Debian's
