@@ -30,6 +30,15 @@ ACKED_PER_CYCLE = 12000  # acknowledged records between two kills (at least)
 SPAN = 10 ** 7          # ids of client c are c * SPAN + n
 
 
+def threads_of(proc):
+    """How many threads the process runs now (for the report only: the
+    tests assert on what was delivered, not on how the work was split)."""
+    try:
+        return len(os.listdir("/proc/%d/task" % proc.pid))
+    except OSError:
+        return 0
+
+
 class Ledger:
     """What the clients sent and what they were told, shared by their
     threads: ids acknowledged, ids sent without an acknowledgement, and
@@ -198,6 +207,7 @@ class CrashWorkersTest(SluiceTestCase):
         load.start()
         t0 = time.monotonic()
         cycles = []
+        nthreads = []
         for k in range(KILLS):
             a0, h0, t0_ = ledger.counts()
             wait_until(lambda: ledger.counts()[1] - h0 >= ACKED_PER_CYCLE / 2
@@ -206,6 +216,7 @@ class CrashWorkersTest(SluiceTestCase):
                        interval=0.005, msg=lambda: "cycle %d: load "
                        "acknowledged (counts %r, wrong %r)"
                        % (k, ledger.counts(), ledger.wrong[:3]))
+            nthreads.append(threads_of(sl.proc))
             load.up.clear()
             rc = sl.kill9()
             acked = ledger.counts()
@@ -236,11 +247,12 @@ class CrashWorkersTest(SluiceTestCase):
             "TCP %d), unacknowledged %d (%d of them delivered anyway); "
             "delivered %d, %d distinct, %d duplicates (%.2f%% of the "
             "deliveries); %.1fs; at each kill (acknowledged, delivered "
-            "distinct): %s\n"
+            "distinct): %s; sluice's threads under load: %s\n"
             % (workers, KILLS, len(want), ledger.http_acked, ledger.tcp_acked,
                len(unacked), len(unacked & distinct), len(got), len(distinct),
                dups, 100.0 * dups / max(1, len(got)), took,
-               ", ".join("(%d, %d)" % (a[0], d) for a, d in cycles)))
+               ", ".join("(%d, %d)" % (a[0], d) for a, d in cycles),
+               nthreads))
         self.assertEqual(ledger.wrong[:5], [],
                          "answers that are neither an acknowledgement nor a "
                          "lost connection")

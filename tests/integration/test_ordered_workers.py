@@ -28,6 +28,15 @@ TCP_CLIENTS, LINES, TCP_CHUNK = 2, 2000, 50
 FAIL_EVERY = 5  # the destination answers 500 to request 3, 8, 13, ...
 
 
+def threads_of(proc):
+    """How many threads the process runs now (for the report only: the
+    tests assert on what was delivered, not on how the work was split)."""
+    try:
+        return len(os.listdir("/proc/%d/task" % proc.pid))
+    except OSError:
+        return 0
+
+
 def fails(index):
     return index % FAIL_EVERY == 3
 
@@ -88,6 +97,7 @@ class OrderedWorkersTest(SluiceTestCase):
             gateway_extra='  workers = %d,\n  tcp = { { listen = '
             '"127.0.0.1:%d", connector = "ord" } },' % (workers, tport))
         self.assertEqual(self.load(sl, tport), [])
+        nthreads = threads_of(sl.proc)
         total = HTTP_CLIENTS * POSTS * PER_POST + TCP_CLIENTS * LINES
         sl.wait_drained("ord", total, timeout=60)
         reqs = dest.requests()
@@ -138,9 +148,9 @@ class OrderedWorkersTest(SluiceTestCase):
         sys.stderr.write(
             "\n[ordered, workers = %d] %d records from %d clients in %d "
             "requests (%d answered 500 and sent again); %d switches "
-            "between clients in the stream\n"
+            "between clients in the stream; sluice ran %d threads after the load\n"
             % (workers, len(stream), len(want), len(reqs), len(failed),
-               switches))
+               switches, nthreads))
         self.assertGreater(switches, len(want),
                            "the clients hardly overlapped: the test proves "
                            "little")
