@@ -20,6 +20,7 @@
 #include "sl_log.h"
 #include "sl_metrics.h"
 #include "sl_notify.h"
+#include "sl_offload.h"
 #include "sl_openapi.h"
 #include "sl_pidfile.h"
 #include "sl_reload.h"
@@ -42,6 +43,7 @@ typedef struct gateway {
     const sl_config *cfg;
     struct event_base *base;
     sl_http_client *http;
+    sl_offload *checks;         /* the check threads; NULL: workers = 1 */
     sl_connector **connectors;
     size_t n;
     sl_intake_http *intake;
@@ -306,6 +308,7 @@ static int add_connector(gateway *g, const sl_connector_conf *cc)
         reload_error("connector %s: not added: %s", cc->name, err);
         return -1;
     }
+    sl_connector_set_offload(c, g->checks);
     g->connectors[g->n] = c;
     g->closed[g->n] = 1; /* until the intake takes it */
     g->n++;
@@ -530,6 +533,29 @@ static int start_page(gateway *g)
     return 0;
 }
 
+/* The check threads `workers` asks for (0: one per CPU; 1: none, the
+ * loop checks). */
+static int start_checks(gateway *g)
+{
+    char err[256];
+    long n = g->cfg->workers;
+    if (n == 0)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        n = 1;
+    if (n > 256)
+        n = 256;
+    sl_log_info("gateway", "workers: %ld%s", n, n == 1 ? " (records are "
+                "checked on the event loop)" : " threads check records");
+    if (n == 1)
+        return 0;
+    if (!(g->checks = sl_offload_new(g->base, (unsigned)n, err, sizeof err))) {
+        fprintf(stderr, "sluice: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 static int start(gateway *g)
 {
     char err[256];
@@ -542,6 +568,8 @@ static int start(gateway *g)
         fprintf(stderr, "sluice: %s\n", err);
         return -1;
     }
+    if (start_checks(g) != 0)
+        return -1;
     g->connectors = calloc(cfg->nconnectors ? cfg->nconnectors : 1,
                            sizeof *g->connectors);
     g->closed = calloc(cfg->nconnectors ? cfg->nconnectors : 1, 1);
@@ -561,6 +589,7 @@ static int start(gateway *g)
             fprintf(stderr, "sluice: connector %s: %s\n", cc->name, err);
             return -1;
         }
+        sl_connector_set_offload(g->connectors[i], g->checks);
         g->n++;
         /* the schema is fixed from the first run on */
         char dir[4096];
@@ -628,6 +657,8 @@ static int start(gateway *g)
 
 static void stop(gateway *g)
 {
+    /* first: no check comes back into an intake or connector freed */
+    sl_offload_free(g->checks);
     sl_intake_http_free(g->intake);
     sl_status_page_free(g->page);
     sl_reload_tcp_stop(g->tcp); /* before the connectors they feed */

@@ -123,6 +123,10 @@ typedef struct sl_connector_conf {
     /* Lua (issue 3). The connector file's state stays open for the life of
      * the config so that transform/headers_fn can be called at run time. */
     struct lua_State *L;        /* owned; the state the file ran in */
+    char *source;               /* owned: the file's text as run, for the
+                                   check threads' own states
+                                   (sl_config_transform_state) */
+    size_t source_len;
     int transform_ref;          /* registry ref of `transform`, or LUA_NOREF */
     int headers_fn_ref;         /* registry ref of `headers_fn`, or LUA_NOREF */
     int response_fn_ref;        /* registry ref of `response_fn`, or

@@ -117,7 +117,8 @@ static int run_file(sl_config_parse_context *ctx)
     }
     int st = luaL_loadbufferx(ctx->L, text, len, SL_LUAHOST_CHUNK,
                               "t");                          /* f|msg */
-    free(text);
+    ctx->text = text;
+    ctx->text_len = len;
     text = NULL;
     if (st != LUA_OK) {
         lua_problem(ctx, lua_type(ctx->L, -1) == LUA_TSTRING
@@ -181,6 +182,7 @@ static void parse_context_done(sl_config_parse_context *ctx,
 {
     sl_config_flush_problems(ctx, errs);
     free(ctx->problems);
+    free(ctx->text);
     sl_luasrc_free(ctx->src);
     sl_luahost_free(ctx->L);
     memset(ctx, 0, sizeof *ctx);
@@ -215,6 +217,7 @@ static void connector_free(sl_connector_conf *c)
     sl_template_free(c->body_template);
     sl_template_free(c->record_template);
     sl_luahost_free(c->L);
+    free(c->source);
     sl_config_tls_free(c);
     for (size_t i = 0; i < c->nwarnings; i++)
         free(c->warnings[i]);
@@ -305,6 +308,9 @@ static void keep_state(sl_config_parse_context *ctx, sl_connector_conf *c)
     sl_luahost_set_mem_limit(ctx->L, c->lua_max_memory);
     c->L = ctx->L;
     ctx->L = NULL;
+    c->source = ctx->text;
+    c->source_len = ctx->text_len;
+    ctx->text = NULL;
 }
 
 static void load_connector(loader *load, const char *file)
@@ -577,4 +583,59 @@ const sl_connector_conf *sl_config_connector(const sl_config *c,
 bool sl_config_has_transform(const sl_connector_conf *c)
 {
     return c->transform_ref > 0;
+}
+
+/* [-1, +0, -]: the table the file returned -> (); the reference of its
+ * `transform` in *(int *)ud, LUA_NOREF when it is not a function. */
+static int take_transform(lua_State *L)
+{
+    int *ref = lua_touserdata(L, 1);
+    lua_getfield(L, 2, "transform");
+    *ref = lua_isfunction(L, -1) ? luaL_ref(L, LUA_REGISTRYINDEX) : LUA_NOREF;
+    lua_settop(L, 0);
+    lua_gc(L, LUA_GCCOLLECT);
+    return 0;
+}
+
+lua_State *sl_config_transform_state(const sl_connector_conf *c, int *ref,
+                                     char *err, size_t errlen)
+{
+    lua_State *L = sl_luastd_new(FILE_LUA_MEMORY, err, errlen);
+    if (!L)
+        return NULL;
+    *ref = LUA_NOREF;
+    if (sl_luahost_set_file(L, c->file) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (luaL_loadbufferx(L, c->source, c->source_len, SL_LUAHOST_CHUNK,
+                         "t") != LUA_OK) {                   /* f|msg */
+        snprintf(err, errlen, "%s", lua_type(L, -1) == LUA_TSTRING
+                                        ? lua_tostring(L, -1) : "cannot load");
+        goto fail;
+    }
+    if (sl_luahost_pcall(L, 0, 1, FILE_LUA_INSTRUCTIONS, err, errlen) !=
+        LUA_OK)                                              /* t */
+        goto fail;
+    lua_pushcfunction(L, take_transform);                    /* t f */
+    lua_pushlightuserdata(L, ref);                           /* t f ref */
+    lua_rotate(L, -3, 2);                                    /* f ref t */
+    if (sl_luahost_pcall(L, 2, 0, FILE_LUA_INSTRUCTIONS, err, errlen) !=
+        LUA_OK)
+        goto fail;
+    if (*ref == LUA_NOREF) {
+        snprintf(err, errlen, "%s returned no transform function this time",
+                 c->file);
+        goto fail;
+    }
+    if (sl_luahost_mem_used(L) > c->lua_max_memory) {
+        snprintf(err, errlen, "the file's Lua state holds %zu bytes once "
+                 "loaded, more than lua.max_memory_mb", sl_luahost_mem_used(L));
+        goto fail;
+    }
+    sl_luahost_set_mem_limit(L, c->lua_max_memory);
+    return L;
+fail:
+    sl_luahost_free(L);
+    return NULL;
 }

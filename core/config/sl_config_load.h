@@ -37,4 +37,15 @@ const sl_connector_conf *sl_config_connector(const sl_config *c,
  * are positive; LUA_NOREF and LUA_REFNIL are not)? */
 bool sl_config_has_transform(const sl_connector_conf *c);
 
+/* A new Lua state in which connector c's file (its text as loaded,
+ * c->source) has run again, as at load, with *ref the registry
+ * reference of its `transform` and the memory limit of lua.max_memory_mb:
+ * a check thread's own state for a connector with a transform (Lua
+ * states are never shared between threads). Owned by the caller
+ * (sl_luahost_free). NULL with a message in err. Touches nothing of c
+ * but reads. */
+struct lua_State *sl_config_transform_state(const sl_connector_conf *c,
+                                            int *ref, char *err,
+                                            size_t errlen);
+
 #endif

@@ -32,6 +32,8 @@ typedef struct sl_config_parse_context {
     sl_luasrc *src;         /* for the line of a key path; may be NULL */
     lua_State *L;           /* the file's sandbox */
     unsigned long long text_hash; /* FNV-1a of the file's text as run */
+    char *text;             /* owned: the file's text as run */
+    size_t text_len;
     sl_luasrc_seg path[SL_CONFIG_PATH_MAX]; /* key path of the value being
                                parsed */
     size_t depth;           /* may exceed SL_CONFIG_PATH_MAX; deeper segments

@@ -13,6 +13,7 @@
 #include "sl_config.h"
 #include "sl_http_client.h"
 #include "sl_ingest.h"
+#include "sl_rejectlog.h"
 #include "sl_stats.h"
 
 struct event_base;
@@ -75,11 +76,35 @@ int sl_connector_ingest_dry(sl_connector *c, sl_ingest_format fmt,
                             const char *body, size_t len, sl_buf *answer,
                             int *retry_after_s);
 
+/* Bodies checked on the check threads. A connector given a pool
+ * (sl_connector_set_offload) checks a POST's records there, its transform
+ * in a Lua state of each thread's own; spooling, counting and the answer
+ * stay on the loop, in the order the bodies were posted. */
+struct sl_offload;
+void sl_connector_set_offload(sl_connector *c, struct sl_offload *pool);
+
+/* Is c given a pool (then the intake posts with sl_connector_post)? */
+int sl_connector_checks_off_loop(const sl_connector *c);
+
+/* The answer to a post, on the loop: as sl_connector_ingest's status,
+ * answer (borrowed for the call), *retry_after_s and *ticket. */
+typedef void (*sl_connector_posted_fn)(void *ud, int status,
+                                       const sl_buf *answer,
+                                       int retry_after_s, uint64_t ticket);
+
+/* sl_connector_ingest (dry: sl_connector_ingest_dry) with the check on a
+ * check thread: 0 when submitted, fn(ud, ...) then called on the loop,
+ * never inside this call; body[0..len) must stay valid until then.
+ * Otherwise the status of an answer written to answer now (503 shutting
+ * down, with *retry_after_s; 500 out of memory); fn is not called. */
+int sl_connector_post(sl_connector *c, sl_ingest_format fmt, const char *body,
+                      size_t len, int dry, sl_connector_posted_fn fn, void *ud,
+                      sl_buf *answer, int *retry_after_s);
+
 /* Called by sl_connector_ingest_stream for each rejected line: its line
  * number on the stream and the rejection's JSON members after the index
  * (`"field":...,"error":...}`). */
-typedef void (*sl_connector_reject_fn)(void *ud, uint64_t line,
-                                       const char *rejection, size_t rlen);
+typedef sl_rejectlog_each_fn sl_connector_reject_fn;
 
 /* Which intake waited: the latency histogram an observation goes to. */
 typedef enum sl_connector_intake {

@@ -12,27 +12,11 @@
 
 #include "sl_err.h"
 #include "sl_httpconn.h"
-#include "sl_intake_body.h"
-#include "sl_intake_query.h"
+#include "sl_intake_post.h"
+#include "sl_intake_reply.h"
 #include "sl_intake_server.h"
 #include "sl_log.h"
 #include "sl_time.h"
-
-/* A request whose records are spooled but not yet durable: answered when
- * the connector reports its ticket durable (or failed). */
-typedef struct waiting {
-    struct waiting *next;
-    struct evhttp_request *req;
-    uint64_t ticket;
-    sl_connector *c;   /* the connector posted to (its latency histogram) */
-    uint64_t t0_us;    /* when the request was read (sl_time_mono_us) */
-    size_t len;
-    char answer[]; /* the JSON answer, sent with 200 */
-} waiting;
-
-typedef struct wait_list {
-    waiting *head, *tail;
-} wait_list;
 
 /* Which routes a listener serves: all of them (no admin_listen), or the
  * intake's (records, /healthz) and the admin's (introspection, /healthz)
@@ -51,14 +35,9 @@ struct sl_intake_http {
                                  JSON */
     sl_connector *const *connectors;
     size_t n;
-    wait_list *waits; /* per connector, in ticket order */
     unsigned char *closed; /* per connector: 1 removed by a reload (404) */
     sl_buf answer;    /* reused per request */
-    sl_buf inflated;  /* a gzip body, inflated (capped) */
-    size_t max_inflated;
-    uint64_t t0_us;   /* the POST being answered: when it was read */
-    int waited;       /* ... and it waits for durability */
-    int dry;          /* ... or it is a dry run (not timed) */
+    sl_intake_post *post; /* POSTs of records and their waits */
     sl_intake_http_metrics_fn more_metrics; /* borrowed; NULL none */
     void *more_metrics_arg;
     sl_intake_http_ready_fn ready; /* the gateway's checks; NULL none */
@@ -75,47 +54,10 @@ struct sl_intake_http {
     face faces[2];            /* [0] the intake's server, [1] admin's */
 };
 
-static const char *reason(int code)
-{
-    switch (code) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Status";
-    }
-}
-
-static void reply(struct evhttp_request *req, int code, const char *ctype,
-                  const char *body, size_t len)
-{
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    evhttp_add_header(h, "Content-Type", ctype);
-    struct evbuffer *out = evhttp_request_get_output_buffer(req);
-    evbuffer_add(out, body, len);
-    evhttp_send_reply(req, code, reason(code), NULL);
-}
-
-static void reply_json(struct evhttp_request *req, int code, sl_buf *b)
-{
-    sl_buf_putc(b, '\n');
-    reply(req, code, "application/json", b->data ? b->data : "", b->len);
-}
-
 static void reply_error(sl_intake_http *in, struct evhttp_request *req,
                         int code, const char *msg)
 {
-    sl_buf_reset(&in->answer);
-    sl_buf_append(&in->answer, "{\"error\":", 9);
-    sl_buf_json_string(&in->answer, msg, strlen(msg));
-    sl_buf_putc(&in->answer, '}');
-    reply_json(req, code, &in->answer);
+    sl_intake_reply_error(req, code, msg, &in->answer);
 }
 
 static void method_not_allowed(sl_intake_http *in, struct evhttp_request *req,
@@ -145,159 +87,6 @@ static size_t connector_index(const sl_intake_http *in,
     while (i < in->n && in->connectors[i] != c)
         i++;
     return i;
-}
-
-/* Keep the answer until the spool says the records are durable. 0, or -1
- * (out of memory: then the records are spooled but the caller is answered
- * at once, which is what durability "os" would do). */
-static int wait_for(sl_intake_http *in, struct evhttp_request *req,
-                    sl_connector *c, uint64_t ticket, uint64_t t0_us)
-{
-    wait_list *l = &in->waits[connector_index(in, c)];
-    waiting *w = malloc(sizeof *w + in->answer.len + 1);
-    if (!w)
-        return -1;
-    w->next = NULL;
-    w->req = req;
-    w->ticket = ticket;
-    w->c = c;
-    w->t0_us = t0_us;
-    w->len = in->answer.len;
-    memcpy(w->answer, in->answer.data, in->answer.len);
-    w->answer[w->len] = '\n';
-    if (l->tail)
-        l->tail->next = w;
-    else
-        l->head = w;
-    l->tail = w;
-    return 0;
-}
-
-static void answer_waiting(waiting *w, int ok, const char *why)
-{
-    sl_connector_observe_request(w->c, SL_CONNECTOR_INTAKE_HTTP,
-                                 sl_time_mono_us() - w->t0_us, 1);
-    if (ok) {
-        reply(w->req, 200, "application/json", w->answer, w->len + 1);
-        return;
-    }
-    char msg[512];
-    snprintf(msg, sizeof msg, "{\"error\":\"the records could not be "
-             "written to the spool (%s); nothing of this request was "
-             "accepted\"}\n", why);
-    evhttp_add_header(evhttp_request_get_output_headers(w->req),
-                      "Retry-After", "5");
-    reply(w->req, 503, "application/json", msg, strlen(msg));
-}
-
-/* sl_connector_durable_fn */
-static void on_durable(void *ud, sl_connector *c, uint64_t lsn, int ok)
-{
-    sl_intake_http *in = ud;
-    wait_list *l = &in->waits[connector_index(in, c)];
-    while (l->head && (ok ? l->head->ticket <= lsn : l->head->ticket > lsn)) {
-        waiting *w = l->head;
-        l->head = w->next;
-        if (!l->head)
-            l->tail = NULL;
-        answer_waiting(w, ok, ok ? "" : "disk error; see the log");
-        free(w);
-    }
-    if (!ok) {
-        /* the failed ones are at the tail; the rest stay waiting */
-        waiting **pp = &l->head;
-        l->tail = NULL;
-        while (*pp) {
-            waiting *w = *pp;
-            if (w->ticket > lsn) {
-                *pp = w->next;
-                answer_waiting(w, 0, "disk error; see the log");
-                free(w);
-            } else {
-                l->tail = w;
-                pp = &w->next;
-            }
-        }
-    }
-}
-
-static void post_records(sl_intake_http *in, struct evhttp_request *req,
-                         sl_connector *c);
-
-/* Answer a POST of records to c: every answer but those waiting for
- * durability (see answer_waiting) is timed here. */
-static void post_timed(sl_intake_http *in, struct evhttp_request *req,
-                       sl_connector *c)
-{
-    uint64_t t0 = sl_time_mono_us();
-    in->t0_us = t0;
-    in->waited = 0;
-    in->dry = 0;
-    post_records(in, req, c);
-    if (!in->waited && !in->dry)
-        sl_connector_observe_request(c, SL_CONNECTOR_INTAKE_HTTP,
-                                     sl_time_mono_us() - t0, 1);
-}
-
-static void post_records(sl_intake_http *in, struct evhttp_request *req,
-                         sl_connector *c)
-{
-    char msg[200];
-    int bad_query = sl_intake_query_dry_run(evhttp_request_get_uri(req),
-                                            &in->dry, msg, sizeof msg) != 0;
-    if (in->dry) /* on every answer from here on; the body is a real one's */
-        evhttp_add_header(evhttp_request_get_output_headers(req),
-                          "Sluice-Dry-Run", "true");
-    const char *authz = evhttp_find_header(evhttp_request_get_input_headers(req),
-                                           "Authorization");
-    sl_auth_rc arc = sl_connector_authorize(c, authz);
-    if (arc != SL_AUTH_OK) {
-        /* the key itself is never echoed or logged */
-        evhttp_add_header(evhttp_request_get_output_headers(req),
-                          "WWW-Authenticate", "Bearer realm=\"sluice\"");
-        reply_error(in, req, 401,
-                    arc == SL_AUTH_MISSING
-                        ? "this connector needs an intake key: send "
-                          "Authorization: Bearer <key>"
-                        : "wrong intake key");
-        return;
-    }
-    int fmt;
-    const char *p;
-    size_t len;
-    if (bad_query) {
-        reply_error(in, req, 400, msg);
-        return;
-    }
-    int st = sl_intake_body_read(req, &in->inflated, in->max_inflated, &fmt,
-                                 &p, &len, msg, sizeof msg);
-    if (st) {
-        reply_error(in, req, st, msg);
-        return;
-    }
-    int retry_after = 0;
-    uint64_t ticket = 0;
-    sl_buf_reset(&in->answer);
-    int code = in->dry ? sl_connector_ingest_dry(c, (sl_ingest_format)fmt, p,
-                                                 len, &in->answer,
-                                                 &retry_after)
-                       : sl_connector_ingest(c, (sl_ingest_format)fmt, p, len,
-                                             &in->answer, &retry_after,
-                                             &ticket);
-    if (in->inflated.cap > ((size_t)8 << 20))
-        sl_buf_free(&in->inflated); /* a big one is not kept around */
-    if (code == 200 && ticket > 0 &&
-        wait_for(in, req, c, ticket, in->t0_us) == 0) {
-        in->waited = 1;
-        return;
-    }
-    if (retry_after > 0) {
-        char v[16];
-        snprintf(v, sizeof v, "%d", retry_after);
-        evhttp_add_header(evhttp_request_get_output_headers(req),
-                          "Retry-After", v);
-    }
-    reply_json(req, code, &in->answer);
 }
 
 /* May this listener serve an introspection route to this request? When
@@ -342,7 +131,7 @@ static void get_connectors(sl_intake_http *in, struct evhttp_request *req)
         sl_connector_describe(in->connectors[i], a);
     }
     sl_buf_append(a, "]}", 2);
-    reply_json(req, 200, a);
+    sl_intake_reply_json(req, 200, a);
 }
 
 static void route_connectors(const face *f, struct evhttp_request *req,
@@ -389,7 +178,7 @@ static void route_connectors(const face *f, struct evhttp_request *req,
         }
         sl_buf_reset(&in->answer);
         sl_connector_describe(c, &in->answer);
-        reply_json(req, 200, &in->answer);
+        sl_intake_reply_json(req, 200, &in->answer);
         return;
     }
     size_t tail = rlen - nlen;
@@ -397,7 +186,7 @@ static void route_connectors(const face *f, struct evhttp_request *req,
         if (cmd != EVHTTP_REQ_POST)
             method_not_allowed(in, req, "POST");
         else
-            post_timed(in, req, c);
+            sl_intake_post_handle(in->post, req, c);
         return;
     }
     reply_error(in, req, 404, "no such route");
@@ -417,7 +206,7 @@ static void get_readyz(sl_intake_http *in, struct evhttp_request *req)
         failed += in->ready(in->ready_arg, a);
     sl_buf_printf(a, "},\"status\":\"%s\"}", failed ? "not ready" : "ready");
     if (a->len && sl_buf_putc(a, '\n') == 0 && a->data)
-        reply(req, failed ? 503 : 200, "application/json", a->data, a->len);
+        sl_intake_reply(req, failed ? 503 : 200, "application/json", a->data, a->len);
     else
         reply_error(in, req, 500, "out of memory");
 }
@@ -441,7 +230,7 @@ static void get_page(sl_intake_http *in, struct evhttp_request *req,
     evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
     evhttp_add_header(h, "Content-Security-Policy",
                       "default-src 'none'; style-src 'unsafe-inline'");
-    reply(req, 200, "text/html; charset=utf-8", in->answer.data,
+    sl_intake_reply(req, 200, "text/html; charset=utf-8", in->answer.data,
           in->answer.len);
 }
 
@@ -455,7 +244,7 @@ static void get_openapi(sl_intake_http *in, struct evhttp_request *req,
     else if (in->openapi(in->openapi_arg, &in->answer) != 0)
         reply_error(in, req, 500, "out of memory writing the document");
     else
-        reply_json(req, 200, &in->answer);
+        sl_intake_reply_json(req, 200, &in->answer);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -477,7 +266,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         }
         sl_buf_reset(&in->answer);
         sl_buf_append(&in->answer, "{\"status\":\"ok\"}", 15);
-        reply_json(req, 200, &in->answer);
+        sl_intake_reply_json(req, 200, &in->answer);
     } else if (ulen == 1 && uri[0] == '/' && in->page) {
         if (admitted(f, req))
             get_page(in, req, cmd);
@@ -508,7 +297,7 @@ static void on_request(struct evhttp_request *req, void *arg)
             reply_error(in, req, 500, "out of memory writing the metrics");
             return;
         }
-        reply(req, 200, "text/plain; version=0.0.4", in->answer.data,
+        sl_intake_reply(req, 200, "text/plain; version=0.0.4", in->answer.data,
               in->answer.len);
     } else {
         reply_error(in, req, 404, "no such route");
@@ -549,20 +338,18 @@ sl_intake_http *sl_intake_http_new(struct event_base *base,
     in->connectors = connectors;
     in->n = n;
     sl_buf_init(&in->answer, 0);
-    sl_buf_init(&in->inflated, 0);
-    if (!(in->waits = calloc(n ? n : 1, sizeof *in->waits)) ||
+    sl_httpconn_opts gopts;
+    unsigned idle;
+    size_t max_inflated;
+    limits_of(opts, &gopts, &idle, &max_inflated);
+    if (!(in->post = sl_intake_post_new(max_inflated)) ||
         !(in->closed = calloc(n ? n : 1, 1))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
     for (size_t i = 0; i < n; i++)
-        if (sl_connector_add_durable_cb(connectors[i], on_durable, in) != 0) {
-            snprintf(err, errlen, "too many intakes on one connector");
+        if (sl_intake_post_add(in->post, connectors[i], err, errlen) != 0)
             goto fail;
-        }
-    sl_httpconn_opts gopts;
-    unsigned idle;
-    limits_of(opts, &gopts, &idle, &in->max_inflated);
     in->faces[0] = (face){in, opts->admin_host ? FACE_INTAKE : FACE_BOTH};
     in->faces[1] = (face){in, FACE_ADMIN};
     if (!(in->server = sl_intake_server_new(base, &gopts, idle, opts->host,
@@ -592,17 +379,14 @@ int sl_intake_http_add_connector(sl_intake_http *in,
                                  sl_connector *const *connectors, size_t n,
                                  char *err, size_t errlen)
 {
-    wait_list *w = realloc(in->waits, (n ? n : 1) * sizeof *w);
-    unsigned char *cl = w ? realloc(in->closed, n ? n : 1) : NULL;
-    in->waits = w ? w : in->waits;
+    unsigned char *cl = realloc(in->closed, n ? n : 1);
     in->closed = cl ? cl : in->closed;
     if (!cl)
         return sl_err_fail(err, errlen, "out of memory");
     if (n != in->n + 1)
         return sl_err_fail(err, errlen, "one connector at a time");
-    if (sl_connector_add_durable_cb(connectors[n - 1], on_durable, in) != 0)
-        return sl_err_fail(err, errlen, "too many intakes on one connector");
-    memset(&w[in->n], 0, sizeof *w);
+    if (sl_intake_post_add(in->post, connectors[n - 1], err, errlen) != 0)
+        return -1;
     cl[in->n] = 0;
     in->connectors = connectors;
     in->n = n;
@@ -745,7 +529,7 @@ void sl_intake_http_commit(sl_intake_http *in, sl_intake_http_change *c)
     }
     sl_auth_free(in->admin_auth);
     in->admin_auth = c->auth;
-    in->max_inflated = c->max_inflated;
+    sl_intake_post_set_max_inflated(in->post, c->max_inflated);
     free(c);
 }
 
@@ -761,19 +545,8 @@ void sl_intake_http_free(sl_intake_http *in)
 {
     if (!in)
         return;
-    for (size_t i = 0; in->waits && i < in->n; i++) {
-        sl_connector_remove_durable_cb(in->connectors[i], on_durable, in);
-        /* not durable by now (the gateway syncs before closing): say so */
-        while (in->waits[i].head) {
-            waiting *w = in->waits[i].head;
-            in->waits[i].head = w->next;
-            answer_waiting(w, 0, "shutting down");
-            free(w);
-        }
-    }
-    free(in->waits);
+    sl_intake_post_free(in->post);
     free(in->closed);
-    sl_buf_free(&in->inflated);
     sl_intake_server_free(in->server);
     sl_intake_server_free(in->admin);
     sl_intake_server_free(in->retired);

@@ -133,3 +133,50 @@ void sl_rejectlog_add(sl_rejectlog *r, const char *peer, uint64_t line,
 }
 
 uint64_t sl_rejectlog_count(const sl_rejectlog *r) { return r->count; }
+
+size_t sl_rejectlog_add_listed(sl_rejectlog *rl, const char *rej, size_t rejlen,
+                               const char *data, size_t len, const char *peer,
+                               uint64_t first_line,
+                               sl_rejectlog_each_fn on_reject, void *ud,
+                               size_t max)
+{
+    static const char key[] = "{\"index\":";
+    const char *r = rej, *rend = r ? r + rejlen : NULL;
+    const char *p = data, *end = data + len;
+    uint64_t lineno = first_line, ordinal = 0;
+    size_t logged = 0;
+    while (p < end && r && r < rend && logged < max) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const char *q = p;
+        while (q < le && (*q == ' ' || *q == '\t' || *q == '\r'))
+            q++;
+        if (q < le) { /* a non-blank line: sl_ingest's index counts these */
+            while (r && r < rend && logged < max &&
+                   strncmp(r, key, sizeof key - 1) == 0) {
+                char *after;
+                unsigned long long idx = strtoull(r + sizeof key - 1, &after, 10);
+                if (idx != ordinal || *after != ',')
+                    break;
+                /* this entry runs to the next `,{"index":` or the end */
+                const char *next = after;
+                while ((next = memchr(next, ',', (size_t)(rend - next))) &&
+                       strncmp(next + 1, key, sizeof key - 1) != 0)
+                    next++;
+                const char *eend = next ? next : rend;
+                sl_rejectlog_add(rl, peer, lineno, p,
+                                 (size_t)(le - p), after + 1,
+                                 (size_t)(eend - (after + 1)));
+                if (on_reject)
+                    on_reject(ud, lineno, after + 1, (size_t)(eend - (after + 1)));
+                logged++;
+                r = next ? next + 1 : rend;
+            }
+            ordinal++;
+        }
+        if (nl)
+            lineno++;
+        p = nl ? nl + 1 : end;
+    }
+    return logged;
+}

@@ -27,6 +27,23 @@ void sl_rejectlog_add(sl_rejectlog *r, const char *peer, uint64_t line,
                       const char *text, size_t textlen, const char *rejection,
                       size_t rlen);
 
+/* Called for each rejection sl_rejectlog_add_listed logs: its line
+ * number and the rejection's members after the index. */
+typedef void (*sl_rejectlog_each_fn)(void *ud, uint64_t line,
+                                     const char *rejection, size_t rlen);
+
+/* Walk the rejections sl_ingest listed in rej[0..rejlen)
+ * ({"index":N,...},{"index":M,...}, N ascending) together with the lines
+ * of data[0..len) (NDJSON; the first is line first_line of the stream
+ * from peer): log each with its line's number and text, and report it to
+ * on_reject (may be NULL); at most `max` of them. Stops after the last
+ * one. Returns how many were logged. */
+size_t sl_rejectlog_add_listed(sl_rejectlog *r, const char *rej,
+                               size_t rejlen, const char *data, size_t len,
+                               const char *peer, uint64_t first_line,
+                               sl_rejectlog_each_fn on_reject, void *ud,
+                               size_t max);
+
 /* Lines written by this process. */
 uint64_t sl_rejectlog_count(const sl_rejectlog *r);
 

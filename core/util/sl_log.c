@@ -5,6 +5,7 @@
 #include "sl_log.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,7 +17,9 @@
 
 #define DEDUP_KEYS 64
 
-static sl_log_level log_threshold = SL_LOG_INFO;
+/* read unlocked on every call from any thread (the check threads log
+ * too), set by the loop at a reload: atomic */
+static _Atomic int log_threshold = SL_LOG_INFO;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *log_out;                  /* NULL: stderr */
 static const sl_time_clock *log_clock; /* NULL: sl_time_system_clock */
@@ -28,7 +31,7 @@ static _Alignas(max_align_t) unsigned char
     log_dedup_mem[SL_LOGDEDUP_BYTES(DEDUP_KEYS)];
 
 void sl_log_set_level(sl_log_level lvl) { log_threshold = lvl; }
-sl_log_level sl_log_get_level(void) { return log_threshold; }
+sl_log_level sl_log_get_level(void) { return (sl_log_level)log_threshold; }
 
 static const char *const level_names[] = {"debug", "info", "warn", "error",
                                           "off"};
@@ -77,7 +80,7 @@ static int64_t mono_now(void)
 static void vlog(sl_log_level lvl, int dedup, const char *component,
                  const char *fmt, va_list ap)
 {
-    if (lvl < log_threshold || lvl >= SL_LOG_OFF)
+    if ((int)lvl < log_threshold || lvl >= SL_LOG_OFF)
         return;
     char msg[SL_LOGDEDUP_MAX_MSG];
     int n = vsnprintf(msg, sizeof msg, fmt, ap);

@@ -37,6 +37,9 @@ MODULES = (
     # structures, sl_schema_fields.c builds it, sl_schema_check.c/.h check
     # one value, sl_schema_encode.c and sl_schema_nested.c encode records
     "sl_schema",
+    # a connector at run time: sl_connector_life.c its life and intake step,
+    # sl_connector_view.c what it shows, sl_connector_def.h its struct
+    "sl_connector",
 )
 
 # Names the compiler's instrumentation defines in ASan/UBSan and fuzz

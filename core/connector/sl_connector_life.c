@@ -1,5 +1,7 @@
-/* sl_connector: a connector at run time. */
+/* sl_connector_life: a connector at run time — its life (open, reconfigure,
+ * shut down, free) and the intake step (check, spool, answer). */
 #include "sl_connector.h"
+#include "sl_connector_def.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -24,45 +26,9 @@
 #include "sl_time.h"
 #include "sl_transform.h"
 #include "sl_unsettled.h"
-#include "sl_version.h"
 
 #define INBOX_TICK_MS 1000
 
-struct sl_connector {
-    const sl_connector_conf *conf;
-    char dir[PATH_MAX];     /* <state_dir>/<name> */
-    int lock_fd;
-    sl_spool *spool;
-    sl_pieces *pieces; /* borrowed (the gateway's); NULL: stream chunks are
-                          checked on the loop thread alone */
-    sl_dlq *dlq;
-    sl_generation *gens;    /* the head runs conf (sender, Lua, transform);
-                               the rest finish their batches */
-    sl_luaruntime_tally lua_carry[SL_STATS_LUA_KINDS]; /* freed ones' */
-    sl_delivery *d;         /* gen's, and the three below */
-    sl_transform *transform; /* NULL without a transform */
-    sl_auth *auth;    /* NULL without intake keys */
-    sl_rejectlog *rejectlog; /* lines a stream intake rejected */
-    struct event_base *base;
-    sl_http_client *http;
-    sl_stats stats;
-    sl_unsettled *unsettled; /* appends not yet durable: accepted once
-                                they are, refused if the spool drops them */
-    sl_health *health; /* its state for GET /v1/connectors and /metrics */
-    int spool_failing; /* the last spool write failed (until one works):
-                          /readyz says so */
-    sl_buf block;   /* reused per request until the spool takes it */
-    sl_buf rejects; /* reused per request */
-    struct event *inbox_ev;
-    struct {
-        sl_connector_durable_fn fn;
-        void *ud;
-    } waiters[SL_CONNECTOR_MAX_WAITERS]; /* intakes waiting for durability */
-    int shutting_down;
-    uint64_t opened_ms; /* monotonic: the age of recovered records */
-};
-
-static const char *const body_names[] = {"array", "object", "ndjson"};
 
 /* Let the sender cut; an ordered one's waits for the retired ones. */
 static void wake(sl_connector *c)
@@ -152,6 +118,7 @@ sl_connector *sl_connector_new(const sl_connector_conf *conf,
     c->opened_ms = sl_time_mono_ms();
     sl_buf_init(&c->block, 0);
     sl_buf_init(&c->rejects, 0);
+    sl_buf_init(&c->answer, 0);
     if (!(c->unsettled = sl_unsettled_new())) {
         snprintf(err, errlen, "out of memory");
         goto fail;
@@ -218,6 +185,8 @@ void sl_connector_free(sl_connector *c)
     sl_rejectlog_close(c->rejectlog);
     sl_buf_free(&c->block);
     sl_buf_free(&c->rejects);
+    sl_buf_free(&c->answer);
+    sl_checker_free(c->checker);
     sl_state_unlock(c->lock_fd);
     free(c);
 }
@@ -276,6 +245,10 @@ sl_auth_rc sl_connector_authorize(sl_connector *c, const char *authorization)
  * body is malformed (see res); otherwise the spool's refusal, with nothing
  * counted, or SL_SPOOL_NOMEM when checking ran out of memory. *ticket as
  * for sl_connector_ingest. */
+static sl_spool_rc spool_checked(sl_connector *c, sl_buf *block, int dry,
+                                 const sl_ingest_result *res,
+                                 uint64_t *ticket);
+
 static sl_spool_rc check_and_spool(sl_connector *c, sl_transform *transform,
                                    sl_ingest_format fmt, const char *data,
                                    size_t len, size_t max_records,
@@ -298,13 +271,23 @@ static sl_spool_rc check_and_spool(sl_connector *c, sl_transform *transform,
                                 &lim, &c->block, &c->rejects, res);
     if (rc != 0)
         return SL_SPOOL_NOMEM;
+    return spool_checked(c, &c->block, dry, res, ticket);
+}
+
+/* The loop's half of check_and_spool: the records res->accepted framed in
+ * block to the spool (which takes block's data), counted. */
+static sl_spool_rc spool_checked(sl_connector *c, sl_buf *block, int dry,
+                                 const sl_ingest_result *res,
+                                 uint64_t *ticket)
+{
+    *ticket = 0;
     if (dry) { /* encoded as for the spool (the same checks), then dropped */
-        sl_buf_reset(&c->block);
+        sl_buf_reset(block);
         c->stats.dry_runs++;
         return SL_SPOOL_OK;
     }
     if (res->accepted > 0) {
-        sl_spool_rc rc = sl_spool_append(c->spool, &c->block, res->accepted,
+        sl_spool_rc rc = sl_spool_append(c->spool, block, res->accepted,
                                          sl_time_mono_ms(), ticket);
         if (rc != SL_SPOOL_OK)
             return rc;
@@ -364,6 +347,32 @@ static int refused(sl_connector *c, sl_spool_rc rc, size_t accepted,
     }
 }
 
+/* The answer to a body checked and spooled with rc (its result res and
+ * rejections rej); its HTTP status. */
+static int answer_checked(sl_connector *c, sl_spool_rc rc,
+                          const sl_ingest_result *res, const sl_buf *rej,
+                          sl_buf *answer, int *retry_after_s)
+{
+    /* sl_ingest accepts nothing when it runs out of memory; a spool that
+     * does has records to refuse */
+    if (rc == SL_SPOOL_NOMEM && res->accepted == 0) {
+        sl_ingest_answer_error(answer,
+                               "out of memory while checking the records");
+        return 500;
+    }
+    if (rc != SL_SPOOL_OK)
+        return refused(c, rc, res->accepted, answer, retry_after_s);
+    return sl_ingest_answer_verdict(res, rej, c->conf->limit_records, answer);
+}
+
+static int shutting_down(sl_buf *answer, int *retry_after_s)
+{
+    *retry_after_s = 5;
+    sl_ingest_answer_error(answer, "shutting down; nothing of this request "
+                                   "was accepted");
+    return 503;
+}
+
 /* sl_connector_ingest, or with dry its dry run: nothing spooled, and no
  * refusal for want of room. */
 static int ingest(sl_connector *c, sl_ingest_format fmt, const char *body,
@@ -372,27 +381,13 @@ static int ingest(sl_connector *c, sl_ingest_format fmt, const char *body,
 {
     sl_ingest_result res;
     *ticket = 0;
-    if (c->shutting_down) {
-        *retry_after_s = 5;
-        sl_ingest_answer_error(answer, "shutting down; nothing of this "
-                                       "request was accepted");
-        return 503;
-    }
+    if (c->shutting_down)
+        return shutting_down(answer, retry_after_s);
     memset(&res, 0, sizeof res);
     sl_spool_rc rc = check_and_spool(c, c->transform, fmt, body, len,
                                      c->conf->limit_records, NULL, dry, &res,
                                      ticket);
-    /* sl_ingest accepts nothing when it runs out of memory; a spool that
-     * does has records to refuse */
-    if (rc == SL_SPOOL_NOMEM && res.accepted == 0) {
-        sl_ingest_answer_error(answer,
-                               "out of memory while checking the records");
-        return 500;
-    }
-    if (rc != SL_SPOOL_OK)
-        return refused(c, rc, res.accepted, answer, retry_after_s);
-    return sl_ingest_answer_verdict(&res, &c->rejects,
-                                    c->conf->limit_records, answer);
+    return answer_checked(c, rc, &res, &c->rejects, answer, retry_after_s);
 }
 
 int sl_connector_ingest(sl_connector *c, sl_ingest_format fmt,
@@ -410,57 +405,75 @@ int sl_connector_ingest_dry(sl_connector *c, sl_ingest_format fmt,
     return ingest(c, fmt, body, len, 1, answer, retry_after_s, &ticket);
 }
 
-/* ---- stream intakes ------------------------------------------------------ */
+/* ---- bodies checked on the check threads --------------------------------- */
 
-/* Walk the rejections sl_ingest listed in `rej` ({"index":N,...},
- * {"index":M,...}, N ascending) together with the lines of data: log each
- * with its line's number and text, and report it; at most `max` of them.
- * Stops after the last one. Returns how many were logged. */
-static size_t log_rejects(sl_connector *c, const sl_buf *rej,
-                          const char *data, size_t len, const char *peer,
-                          uint64_t first_line, sl_connector_reject_fn on_reject,
-                          void *ud, size_t max)
+typedef struct post {
+    sl_connector *c;
+    int dry;
+    sl_connector_posted_fn fn;
+    void *ud;
+} post;
+
+/* sl_checker_done_fn: the loop's half of ingest() */
+static void on_checked(void *ud, const sl_checker_result *r)
 {
-    static const char key[] = "{\"index\":";
-    const char *r = rej->data, *rend = r ? r + rej->len : NULL;
-    const char *p = data, *end = data + len;
-    uint64_t lineno = first_line, ordinal = 0;
-    size_t logged = 0;
-    while (p < end && r && r < rend && logged < max) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        const char *q = p;
-        while (q < le && (*q == ' ' || *q == '\t' || *q == '\r'))
-            q++;
-        if (q < le) { /* a non-blank line: sl_ingest's index counts these */
-            while (r && r < rend && logged < max &&
-                   strncmp(r, key, sizeof key - 1) == 0) {
-                char *after;
-                unsigned long long idx = strtoull(r + sizeof key - 1, &after, 10);
-                if (idx != ordinal || *after != ',')
-                    break;
-                /* this entry runs to the next `,{"index":` or the end */
-                const char *next = after;
-                while ((next = memchr(next, ',', (size_t)(rend - next))) &&
-                       strncmp(next + 1, key, sizeof key - 1) != 0)
-                    next++;
-                const char *eend = next ? next : rend;
-                sl_rejectlog_add(c->rejectlog, peer, lineno, p,
-                                 (size_t)(le - p), after + 1,
-                                 (size_t)(eend - (after + 1)));
-                if (on_reject)
-                    on_reject(ud, lineno, after + 1, (size_t)(eend - (after + 1)));
-                logged++;
-                r = next ? next + 1 : rend;
-            }
-            ordinal++;
-        }
-        if (nl)
-            lineno++;
-        p = nl ? nl + 1 : end;
+    post *p = ud;
+    sl_connector *c = p->c;
+    uint64_t ticket = 0;
+    int retry_after = 0, code;
+    sl_buf_reset(&c->answer);
+    if (c->shutting_down) { /* its spool is synced and sends no more */
+        code = shutting_down(&c->answer, &retry_after);
+    } else if (r->rc == -2) {
+        sl_log_error("intake", "%s: %s", c->conf->name, r->error);
+        sl_ingest_answer_error(&c->answer, r->error);
+        code = 500;
+    } else {
+        sl_spool_rc rc = r->rc ? SL_SPOOL_NOMEM
+                               : spool_checked(c, r->block, p->dry, r->res,
+                                               &ticket);
+        code = answer_checked(c, rc, r->res, r->rejects, &c->answer,
+                              &retry_after);
     }
-    return logged;
+    p->fn(p->ud, code, &c->answer, retry_after, ticket);
+    free(p);
 }
+
+int sl_connector_checks_off_loop(const sl_connector *c)
+{
+    return c->checker != NULL;
+}
+
+int sl_connector_post(sl_connector *c, sl_ingest_format fmt, const char *body,
+                      size_t len, int dry, sl_connector_posted_fn fn, void *ud,
+                      sl_buf *answer, int *retry_after_s)
+{
+    if (c->shutting_down)
+        return shutting_down(answer, retry_after_s);
+    sl_ingest_limits lim = {.depth = c->conf->limit_depth,
+                            .records = c->conf->limit_records};
+    post *p = malloc(sizeof *p);
+    if (p) {
+        *p = (post){c, dry, fn, ud};
+        if (sl_checker_submit(c->checker, c->conf, fmt, body, len, &lim,
+                              on_checked, p) == 0)
+            return 0;
+        free(p);
+    }
+    sl_ingest_answer_error(answer, "out of memory while checking the records");
+    return 500;
+}
+
+void sl_connector_set_offload(sl_connector *c, sl_offload *pool)
+{
+    if (c->checker || !pool)
+        return;
+    if (!(c->checker = sl_checker_new(pool)))
+        sl_log_warn("intake", "%s: out of memory: records are checked on "
+                    "the loop thread", c->conf->name);
+}
+
+/* ---- stream intakes ------------------------------------------------------ */
 
 void sl_connector_observe_request(sl_connector *c, sl_connector_intake kind,
                                   uint64_t us, uint64_t n)
@@ -506,8 +519,9 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
     if (rc != SL_SPOOL_OK)
         return rc == SL_SPOOL_FULL ? 503 : 500;
     if (res->listed > 0 && !pieces) {
-        log_rejects(c, &c->rejects, data, len, peer, first_line, on_reject,
-                    ud, SIZE_MAX);
+        sl_rejectlog_add_listed(c->rejectlog, c->rejects.data, c->rejects.len,
+                                data, len, peer, first_line, on_reject, ud,
+                                SIZE_MAX);
     } else if (res->listed > 0) {
         /* the pieces in order, at most SL_INGEST_MAX_LISTED in all, as one
          * sl_ingest of the chunk would have listed them */
@@ -526,8 +540,10 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
                  (nl = memchr(at, '\n', (size_t)(pd - at))); at = nl + 1)
                 line++;
             at = pd;
-            logged += log_rejects(c, rej, pd, pl, peer, line, on_reject, ud,
-                                  SL_INGEST_MAX_LISTED - logged);
+            logged += sl_rejectlog_add_listed(c->rejectlog, rej->data,
+                                              rej->len, pd, pl, peer, line,
+                                              on_reject, ud,
+                                              SL_INGEST_MAX_LISTED - logged);
         }
         res->listed = logged;
     }
@@ -606,129 +622,6 @@ static void take_inbox(sl_connector *c)
         sl_inbox_take(c->dir, c->conf->name, take_inbox_file, c);
 }
 
-/* ---- introspection ------------------------------------------------------- */
-
-/* The values sl_metrics_connector_table lists. */
-static void read_metrics(const sl_connector *c, sl_metrics_connector *m)
-{
-    sl_health_state st = sl_health_state_at(c->health, sl_time_wall_ms(),
-                                            NULL);
-    uint64_t now = sl_time_mono_ms(), oldest = sl_spool_undelivered_ms(c->spool);
-    if (oldest == 1) /* recovered from disk: here since the spool opened */
-        oldest = c->opened_ms;
-    *m = (sl_metrics_connector){
-        .name = c->conf->name,
-        .stats = c->stats,
-        .queued = sl_spool_count(c->spool),
-        .in_flight = sl_generation_in_flight(c->gens),
-        .pending = sl_generation_pending(c->gens),
-        .spool_bytes = sl_spool_disk_bytes(c->spool),
-        .dead_letters = c->dlq ? sl_dlq_count(c->dlq) : 0,
-        .concurrency_limit = sl_delivery_concurrency(c->d),
-        .state_delivering = st == SL_HEALTH_DELIVERING,
-        .state_degraded = st == SL_HEALTH_DEGRADED,
-        .state_blocked = st == SL_HEALTH_BLOCKED,
-        .oldest_age_ms = oldest && now > oldest ? now - oldest : 0,
-        .last_delivery_ms = c->stats.dist.last_delivery_ms,
-        .spool_records = sl_connector_undelivered(c),
-    };
-    /* every generation's: the counters do not go back at a reload */
-    sl_luaruntime_tally y[SL_STATS_LUA_KINDS];
-    sl_generation_tally(c->gens, c->lua_carry, y);
-    for (int k = 0; k < SL_STATS_LUA_KINDS; k++) {
-        m->stats.dist.lua[k].calls = y[k].calls;
-        m->stats.dist.lua[k].errors = y[k].errors;
-        m->stats.dist.lua[k].overruns = y[k].overruns;
-        m->stats.dist.lua[k].time_us = y[k].time_us;
-    }
-}
-
-void sl_connector_read(const sl_connector *c, sl_metrics_connector *m)
-{
-    read_metrics(c, m);
-}
-
-const char *sl_connector_health(const sl_connector *c, int64_t *since,
-                                const char **last_error)
-{
-    sl_health_state st = sl_health_state_at(c->health, sl_time_wall_ms(),
-                                            since);
-    *last_error = sl_health_last_error(c->health, NULL);
-    return sl_health_state_name(st);
-}
-
-/* ,"state":..,"since":..,"last_error":..,"last_error_at":.. */
-static void describe_health(const sl_connector *c, sl_buf *out)
-{
-    int64_t since, at;
-    sl_health_state st = sl_health_state_at(c->health, sl_time_wall_ms(),
-                                            &since);
-    const char *e = sl_health_last_error(c->health, &at);
-    char t[SL_TIME_FORMAT_MAX];
-    sl_time_format_rfc3339(since, t, sizeof t);
-    sl_buf_printf(out, ",\"state\":\"%s\",\"since\":\"%s\",\"last_error\":",
-                  sl_health_state_name(st), t);
-    if (!at) {
-        sl_buf_printf(out, "null,\"last_error_at\":null");
-        return;
-    }
-    sl_buf_json_string(out, e, strlen(e));
-    sl_time_format_rfc3339(at, t, sizeof t);
-    sl_buf_printf(out, ",\"last_error_at\":\"%s\"", t);
-}
-
-void sl_connector_describe(const sl_connector *c, sl_buf *out)
-{
-    const sl_connector_conf *cf = c->conf;
-    sl_buf_append(out, "{\"name\":", 8);
-    sl_buf_json_string(out, cf->name, strlen(cf->name));
-    sl_buf_append(out, ",\"url\":", 7);
-    sl_buf_json_string(out, cf->url, strlen(cf->url));
-    sl_buf_printf(out, ",\"method\":\"%s\",\"body\":\"%s\",\"unknown_fields\":\"%s\","
-                  "\"durability\":\"%s\",\"schema\":[",
-                  cf->method, body_names[cf->body],
-                  sl_schema_policy(cf->schema) == SL_UNKNOWN_DROP ? "drop"
-                                                                  : "reject",
-                  cf->durability == SL_DURABILITY_FSYNC ? "fsync"
-                  : cf->durability == SL_DURABILITY_OS  ? "os"
-                                                        : "memory");
-    size_t n = sl_schema_nfields(cf->schema);
-    for (size_t i = 0; i < n; i++) {
-        const char *fname = sl_schema_field_name(cf->schema, i);
-        sl_buf_append(out, i ? ",{\"name\":" : "{\"name\":", i ? 9 : 8);
-        sl_buf_json_string(out, fname, strlen(fname));
-        sl_buf_printf(out, ",\"type\":\"%s\",\"nullable\":%s}",
-                      sl_schema_type_name(sl_schema_field_type(cf->schema, i)),
-                      sl_schema_field_nullable(cf->schema, i) ? "true" : "false");
-    }
-    sl_buf_printf(out, "],\"batch\":{\"max_records\":%zu,\"max_bytes\":%zu,"
-                  "\"max_delay_ms\":%u}", cf->batch_max_records,
-                  cf->batch_max_bytes, cf->batch_max_delay_ms);
-    describe_health(c, out);
-    sl_buf_append(out, ",\"stats\":", 9);
-    sl_metrics_connector m;
-    read_metrics(c, &m);
-    sl_metrics_json(&sl_metrics_connector_table, &m, out);
-    sl_buf_putc(out, '}');
-}
-
-int sl_connector_metrics(sl_connector *const *cs, size_t n, sl_buf *out)
-{
-    sl_metrics_connector *m = calloc(n ? n : 1, sizeof *m);
-    if (!m)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        read_metrics(cs[i], &m[i]);
-    size_t len0 = out->len;
-    int rc = sl_metrics_build_info(SL_VERSION, out) != 0 ||
-             sl_metrics_prom(&sl_metrics_connector_table, m, n, out) != 0 ||
-             sl_metrics_prom_dist(m, n, out) != 0 ? -1 : 0;
-    if (rc != 0)
-        sl_buf_truncate(out, len0);
-    free(m);
-    return rc;
-}
-
 /* ---- shutdown --------------------------------------------------------------- */
 
 void sl_connector_shutdown(sl_connector *c)
@@ -746,9 +639,10 @@ void sl_connector_shutdown(sl_connector *c)
 
 size_t sl_connector_busy(const sl_connector *c)
 {
+    size_t checking = sl_checker_pending(c->checker);
     if (!sl_connector_durable(c))
-        return sl_connector_undelivered(c);
-    return sl_generation_in_flight(c->gens);
+        return checking + sl_connector_undelivered(c);
+    return checking + sl_generation_in_flight(c->gens);
 }
 
 size_t sl_connector_undelivered(const sl_connector *c)
@@ -765,6 +659,8 @@ int sl_connector_reconfigure(sl_connector *c, const sl_connector_conf *conf,
         return -1;
     sl_generation_push(&c->gens, g); /* the old one cuts no more */
     use(c, g);
+    if (c->checker)
+        sl_checker_new_conf(c->checker);
     sl_generation_collect(c->gens, c->lua_carry); /* an idle one goes now */
     wake(c);
     return 0;
@@ -777,7 +673,8 @@ const sl_connector_conf *sl_connector_conf_of(const sl_connector *c)
 
 int sl_connector_uses(const sl_connector *c, const sl_connector_conf *conf)
 {
-    return sl_generation_uses(c->gens, conf);
+    return sl_generation_uses(c->gens, conf) ||
+           sl_checker_uses(c->checker, conf);
 }
 
 size_t sl_connector_collect(sl_connector *c)
