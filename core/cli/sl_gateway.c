@@ -389,6 +389,10 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     sl_reload_apply_configs_keep(g->configs, next); /* the keys' */
     if (!g->log_level_given)
         sl_log_set_level((sl_log_level)next->log_level);
+    if (next->workers != g->cfg->workers) /* the threads stay as started */
+        reload_warn("workers = %u in the file, %u at the start: the check "
+                    "threads change at the next start", next->workers,
+                    g->cfg->workers);
     sl_reload_apply(g->connectors, g->n, next, &r);
     apply_removed(g, next, &r);
     apply_added(g, next, &r);

@@ -244,6 +244,21 @@ class ReloadGatewayTest(SluiceTestCase):
         wait_until(lambda: any("delivered after 2 attempts" in m
                                for m in log_msgs(self.sl)))
 
+    def test_workers_change_waits_for_the_next_start(self):
+        # the check threads stay as started; the reload says so and the
+        # records still go through them
+        self.start('  workers = 2,')
+        self.assertIn("workers: 2 threads check records", log_msgs(self.sl))
+        self.post_ok(1)
+        self.reload('  workers = 1,')
+        wait_until(lambda: any(
+            "workers = 1 in the file, 2 at the start: the check threads "
+            "change at the next start" in m for m in log_msgs(self.sl)))
+        self.post_ok(2)
+        wait_until(lambda: self.delivered() == [1, 2], timeout=20)
+        self.assertEqual(metric(self.sl.port, "sluice_config_reloads_total"
+                                "{result=\"ok\"}"), 1)
+
     def test_log_level_flag_wins_on_reload(self):
         dest = self.start_destination(
             func=lambda i, req: 503 if i % 2 == 0 else 200)
