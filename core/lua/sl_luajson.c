@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,44 +67,108 @@ static void push_number(lua_State *L, const sl_json_token *t)
         lua_pushnumber(L, t->p[0] == '-' ? -HUGE_VAL : HUGE_VAL);
 }
 
+/* Members (or items) gathered on the stack before their table is made, so
+ * that it is made at its final size: growing a table one key at a time
+ * rehashes it at 1, 2, 4 and 8 keys (bench/callgrind.sh transform). Past
+ * this many the table is made and the rest are set into it directly. */
+#define PUSH_GATHER 32
+
+/* Make the table for the n values (object: n key/value pairs) gathered on
+ * top of the stack, sized for `more` more of them, and move them in, in the
+ * order they came. [-(n or 2n), +1, m] */
+static void gather_into_table(lua_State *L, int n, bool object, int more)
+{
+    int first = lua_gettop(L) - (object ? 2 * n : n) + 1;
+    if (object)
+        lua_createtable(L, 0, n + more);              /* kv... t */
+    else
+        lua_createtable(L, n + more, 0);              /* v... t */
+    int t = lua_gettop(L);
+    if (object) {
+        for (int i = 0; i < n; i++) {
+            lua_pushvalue(L, first + 2 * i);          /* kv... t k */
+            lua_pushvalue(L, first + 2 * i + 1);      /* kv... t k v */
+            lua_rawset(L, t);                         /* t[k] = v */
+        }
+    } else {
+        for (int i = 0; i < n; i++) {
+            lua_pushvalue(L, first + i);              /* v... t v */
+            lua_rawseti(L, t, i + 1);                 /* t[i] = v */
+        }
+    }
+    if (n > 0) {
+        lua_replace(L, first);                        /* t kv... */
+        lua_settop(L, first);                         /* t */
+    }
+}
+
+/* Read one member (object) or item (array) and push it: key and value, or
+ * the value. 1 when the container ended (nothing pushed), 0, or -1 on
+ * malformed JSON (nothing pushed). [-0, +(0|1|2), m] */
+static int push_member(lua_State *L, sl_json *js, bool object)
+{
+    sl_json_token k, v;
+    sl_json_type ty = sl_json_next(js, object ? &k : &v);
+    if (ty == (object ? SL_JSON_OBJECT_END : SL_JSON_ARRAY_END))
+        return 1;
+    if (object) {
+        if (ty != SL_JSON_KEY || push_string(L, &k) != 0)  /* key */
+            return -1;
+        if (sl_json_next(js, &v) == SL_JSON_ERROR ||
+            sl_luajson_push(L, js, &v) != 0) {           /* key val */
+            lua_pop(L, 1);
+            return -1;
+        }
+        return 0;
+    }
+    if (ty == SL_JSON_ERROR || sl_luajson_push(L, js, &v) != 0)
+        return -1;
+    return 0;                                            /* val */
+}
+
+/* An object or an array, its first token already read. [-0, +1 | 0, m] */
+static int push_container(lua_State *L, sl_json *js, bool object)
+{
+    int base = lua_gettop(L), n = 0, rc = 0;
+    luaL_checkstack(L, 2 * PUSH_GATHER + 4, "record nested too deeply");
+    while (n < PUSH_GATHER && (rc = push_member(L, js, object)) == 0)
+        n++;                                             /* gathered... */
+    if (n < PUSH_GATHER && rc < 0) {
+        lua_settop(L, base);
+        return -1;
+    }
+    gather_into_table(L, n, object, n < PUSH_GATHER ? 0 : PUSH_GATHER);
+    if (!object) {                                       /* arr */
+        if (lua_rawgetp(L, LUA_REGISTRYINDEX, &array_mt_key) == LUA_TTABLE)
+            lua_setmetatable(L, -2);                     /* arr, marked */
+        else
+            lua_pop(L, 1);                               /* arr */
+    }
+    if (n < PUSH_GATHER)
+        return 0;
+    for (lua_Integer i = n + 1;; i++) {                  /* the rest */
+        if ((rc = push_member(L, js, object)) == 1)
+            return 0;
+        if (rc < 0) {
+            lua_settop(L, base);
+            return -1;
+        }
+        if (object)
+            lua_rawset(L, -3);                           /* t[key] = val */
+        else
+            lua_rawseti(L, -2, i);                       /* t[i] = val */
+    }
+}
+
 int sl_luajson_push(lua_State *L, sl_json *js, const sl_json_token *first)
 {
     sl_json_token t = *first;
     luaL_checkstack(L, 4, "record nested too deeply");
     switch (t.type) {
-    case SL_JSON_OBJECT_BEGIN: {
-        lua_newtable(L);                             /* [-0, +1] obj */
-        for (;;) {
-            sl_json_token k, v;
-            sl_json_type ty = sl_json_next(js, &k);
-            if (ty == SL_JSON_OBJECT_END)
-                return 0;
-            if (ty != SL_JSON_KEY || push_string(L, &k) != 0) /* obj key */
-                goto fail;
-            if (sl_json_next(js, &v) == SL_JSON_ERROR ||
-                sl_luajson_push(L, js, &v) != 0) {   /* obj key val */
-                lua_pop(L, 1);                       /* obj */
-                goto fail;
-            }
-            lua_rawset(L, -3);                       /* obj[key] = val */
-        }
-    }
-    case SL_JSON_ARRAY_BEGIN: {
-        lua_newtable(L);                             /* [-0, +1] arr */
-        if (lua_rawgetp(L, LUA_REGISTRYINDEX, &array_mt_key) == LUA_TTABLE)
-            lua_setmetatable(L, -2);                 /* arr, marked */
-        else
-            lua_pop(L, 1);                           /* arr */
-        for (lua_Integer i = 1;; i++) {
-            sl_json_token v;
-            sl_json_type ty = sl_json_next(js, &v);
-            if (ty == SL_JSON_ARRAY_END)
-                return 0;
-            if (ty == SL_JSON_ERROR || sl_luajson_push(L, js, &v) != 0)
-                goto fail;                           /* arr */
-            lua_rawseti(L, -2, i);                   /* arr[i] = val */
-        }
-    }
+    case SL_JSON_OBJECT_BEGIN:
+        return push_container(L, js, true);
+    case SL_JSON_ARRAY_BEGIN:
+        return push_container(L, js, false);
     case SL_JSON_STRING:
         return push_string(L, &t);
     case SL_JSON_NUMBER:
@@ -119,9 +184,6 @@ int sl_luajson_push(lua_State *L, sl_json *js, const sl_json_token *first)
     default:
         return -1;
     }
-fail:
-    lua_pop(L, 1);                                   /* drop the container */
-    return -1;
 }
 
 static int fail(char *err, size_t errlen, const char *msg)
@@ -130,17 +192,76 @@ static int fail(char *err, size_t errlen, const char *msg)
     return -1;
 }
 
+/* Decimal digits of v into the end of buf (at most 20), returns where
+ * they start. */
+static char *u64_digits(uint64_t v, char *end)
+{
+    do
+        *--end = (char)('0' + v % 10);
+    while (v /= 10);
+    return end;
+}
+
+static int write_int(sl_buf *out, int64_t i)
+{
+    char tmp[24], *end = tmp + sizeof tmp;
+    uint64_t mag = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+    char *p = u64_digits(mag, end);
+    if (i < 0)
+        *--p = '-';
+    return sl_buf_append(out, p, (size_t)(end - p));
+}
+
+/* d written as %.15g would write it when that reads back exactly and %g
+ * would not use an exponent, without printf: d = m / 10^k with m an
+ * integer below 10^15 and 1 <= k <= 15 the fewest decimals that read back.
+ * m and 10^k are exact doubles and IEEE division rounds correctly, so
+ * m / 10^k == d means the literal "m e-k" reads back as d (strtod rounds
+ * the same exact quotient); with at most 15 significant digits it is also
+ * what %.15g prints. 0 when written, 1 when d needs the general path. */
+static int write_decimal(sl_buf *out, double d)
+{
+    static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+                                   1e15};
+    double a = fabs(d);
+    if (!(a >= 1e-4 && a < 1e15))
+        return 1;
+    for (int k = 1; k <= 15; k++) {
+        double scaled = a * pow10[k];
+        if (scaled >= 1e15)
+            return 1;
+        double m = nearbyint(scaled);
+        if (m / pow10[k] != a)
+            continue;
+        char tmp[40], *end = tmp + sizeof tmp;
+        char *p = u64_digits((uint64_t)m, end);
+        while (end - p <= k)                     /* 0.00ddd: leading zeros */
+            *--p = '0';
+        memmove(p - 1, p, (size_t)(end - p - k)); /* the integer part */
+        p--;
+        end[-k - 1] = '.';
+        if (d < 0)
+            *--p = '-';
+        return sl_buf_append(out, p, (size_t)(end - p)) != 0 ? -1 : 0;
+    }
+    return 1;
+}
+
 static int write_number(lua_State *L, int idx, sl_buf *out, char *err,
                         size_t errlen)
 {
     if (lua_isinteger(L, idx))
-        return sl_buf_printf(out, "%lld", (long long)lua_tointeger(L, idx));
+        return write_int(out, (int64_t)lua_tointeger(L, idx));
     double d = lua_tonumber(L, idx);
     if (!isfinite(d))
         return fail(err, errlen, "number is not finite (NaN or infinity)");
     if (d == floor(d) && d >= -9223372036854775808.0 &&
         d < 9223372036854775808.0)
-        return sl_buf_printf(out, "%lld", (long long)d);
+        return write_int(out, (int64_t)d);
+    int rc = write_decimal(out, d);
+    if (rc <= 0)
+        return rc;
     /* shortest of 15..17 significant digits that reads back exactly */
     char tmp[40];
     for (int prec = 15; prec <= 17; prec++) {
