@@ -3,6 +3,7 @@
  * and goes through the same schema check as a record from the wire. */
 #include "sl_transform.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ struct sl_transform {
     const sl_schema *schema;
     const char *connector;
     unsigned long max_instructions;
+    bool wants_ctx; /* the function can see a second argument */
     sl_buf scratch; /* one output as JSON, before the schema check */
     sl_luaruntime_tally tally; /* its calls (sl_transform_tally) */
 };
@@ -33,6 +35,21 @@ typedef struct call_ctx {
     int malformed; /* the record is not valid JSON */
 } call_ctx;
 
+/* Whether the function at fn_ref takes a second parameter (or ...): a
+ * function(rec) cannot see ctx (the sandbox has no debug library), so its
+ * table is not built for each record. Allocates nothing. [-0, +0, -] */
+static bool takes_ctx(lua_State *L, int fn_ref)
+{
+    lua_Debug ar;
+    if (lua_rawgeti(L, LUA_REGISTRYINDEX, fn_ref) != LUA_TFUNCTION) { /* fn */
+        lua_pop(L, 1);                                /* */
+        return true;
+    }
+    if (!lua_getinfo(L, ">u", &ar))                   /* (fn popped) */
+        return true;
+    return ar.isvararg || ar.nparams >= 2;
+}
+
 sl_transform *sl_transform_new(lua_State *L, int fn_ref,
                                const sl_schema *schema, const char *connector,
                                unsigned long max_instructions)
@@ -45,6 +62,7 @@ sl_transform *sl_transform_new(lua_State *L, int fn_ref,
     transform->schema = schema;
     transform->connector = connector;
     transform->max_instructions = max_instructions;
+    transform->wants_ctx = takes_ctx(L, fn_ref);
     sl_buf_init(&transform->scratch, 0);
     return transform;
 }
@@ -72,6 +90,10 @@ static int call_transform(lua_State *L)
     if (sl_luajson_push(L, c->js, c->first) != 0) {   /* fn rec */
         c->malformed = 1;
         return 0;
+    }
+    if (!c->transform->wants_ctx) {
+        lua_call(L, 1, 1);                            /* result */
+        return 1;
     }
     lua_createtable(L, 0, 2);                         /* fn rec ctx */
     lua_pushstring(L, c->transform->connector);

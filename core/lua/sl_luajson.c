@@ -55,13 +55,44 @@ static int push_string(lua_State *L, const sl_json_token *t)
     return 0;
 }
 
+static const double pow10_table[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
+                               1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                               1e12, 1e13, 1e14, 1e15};
+
+/* A literal -?D.D of at most 15 digits read as m / 10^k: both exact
+ * doubles, and IEEE division rounds the exact quotient as strtod rounds
+ * the literal, so the result is the same, without strtod's cost. -1 for
+ * any other literal (exponent, more digits). */
+static int parse_plain_decimal(const char *p, size_t len, double *v)
+{
+    const char *e = p + len, *dot = NULL;
+    bool neg = p < e && *p == '-';
+    uint64_t m = 0;
+    int digits = 0;
+    for (const char *q = p + neg; q < e; q++) {
+        if (*q == '.' && !dot) {
+            dot = q;
+        } else if ((unsigned)*q - '0' < 10u && ++digits <= 15) {
+            m = m * 10 + (uint64_t)(*q - '0');
+        } else {
+            return -1;
+        }
+    }
+    if (!dot || digits == 0 || digits > 15)
+        return -1;
+    double d = (double)m / pow10_table[e - dot - 1];
+    *v = neg ? -d : d;
+    return 0;
+}
+
 static void push_number(lua_State *L, const sl_json_token *t)
 {
     int64_t i;
     double d;
     if ((t->flags & SL_JSON_F_INT) && sl_json_parse_int64(t->p, t->len, &i) == 0)
         lua_pushinteger(L, (lua_Integer)i);
-    else if (sl_json_parse_double(t->p, t->len, &d) == 0)
+    else if (parse_plain_decimal(t->p, t->len, &d) == 0 ||
+             sl_json_parse_double(t->p, t->len, &d) == 0)
         lua_pushnumber(L, d);
     else
         lua_pushnumber(L, t->p[0] == '-' ? -HUGE_VAL : HUGE_VAL);
@@ -221,18 +252,15 @@ static int write_int(sl_buf *out, int64_t i)
  * what %.15g prints. 0 when written, 1 when d needs the general path. */
 static int write_decimal(sl_buf *out, double d)
 {
-    static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
-                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
-                                   1e15};
     double a = fabs(d);
     if (!(a >= 1e-4 && a < 1e15))
         return 1;
     for (int k = 1; k <= 15; k++) {
-        double scaled = a * pow10[k];
+        double scaled = a * pow10_table[k];
         if (scaled >= 1e15)
             return 1;
         double m = nearbyint(scaled);
-        if (m / pow10[k] != a)
+        if (m / pow10_table[k] != a)
             continue;
         char tmp[40], *end = tmp + sizeof tmp;
         char *p = u64_digits((uint64_t)m, end);
