@@ -409,3 +409,67 @@ int sl_luajson_write(lua_State *L, int idx, sl_buf *out, char *err,
     }
     return rc;
 }
+
+/* Whether p[0..n) is plain ASCII, 8 bytes at a time. */
+static bool all_ascii(const char *p, size_t n)
+{
+    uint64_t acc = 0, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, p + i, 8);
+        acc |= w;
+    }
+    for (; i < n; i++)
+        acc |= (unsigned char)p[i];
+    return (acc & 0x8080808080808080ull) == 0;
+}
+
+int sl_luajson_write_scalar(lua_State *L, int idx, sl_buf *out,
+                            sl_json_token *t, size_t *off)
+{
+    char err[8];
+    size_t mark = out->len;
+    *t = (sl_json_token){0};
+    *off = mark;
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING: {
+        size_t n;
+        const char *str = lua_tolstring(L, idx, &n);
+        if (!all_ascii(str, n) && !sl_json_utf8_valid(str, n))
+            return 1; /* the scanner's error says where */
+        if (sl_buf_json_string(out, str, n) != 0)
+            return -1;
+        t->type = SL_JSON_STRING;
+        t->len = out->len - mark - 2;
+        *off = mark + 1;
+        if (memchr(out->data + mark + 1, '\\', t->len))
+            t->flags = SL_JSON_F_ESCAPED;
+        return 0;
+    }
+    case LUA_TNUMBER:
+        if (!lua_isinteger(L, idx) && !isfinite(lua_tonumber(L, idx)))
+            return 1;
+        if (write_number(L, idx, out, err, sizeof err) != 0)
+            return -1;
+        t->type = SL_JSON_NUMBER;
+        t->len = out->len - mark;
+        if (memchr(out->data + mark, 'e', t->len))
+            t->flags = SL_JSON_F_EXP;
+        else if (!memchr(out->data + mark, '.', t->len))
+            t->flags = SL_JSON_F_INT;
+        return 0;
+    case LUA_TBOOLEAN:
+        t->type = lua_toboolean(L, idx) ? SL_JSON_TRUE : SL_JSON_FALSE;
+        t->len = t->type == SL_JSON_TRUE ? 4 : 5;
+        return sl_buf_append(out, t->type == SL_JSON_TRUE ? "true" : "false",
+                             t->len) != 0 ? -1 : 0;
+    case LUA_TLIGHTUSERDATA:
+        if (lua_touserdata(L, idx) != NULL)
+            return 1;
+        t->type = SL_JSON_NULL;
+        t->len = 4;
+        return sl_buf_append(out, "null", 4) != 0 ? -1 : 0;
+    default:
+        return 1;
+    }
+}

@@ -38,4 +38,14 @@ int sl_luajson_push(lua_State *L, sl_json *js, const sl_json_token *first);
 int sl_luajson_write(lua_State *L, int idx, sl_buf *out, char *err,
                      size_t errlen);
 
+/* The scalar Lua value at idx written to out as sl_luajson_write writes it,
+ * and *t the token the JSON scanner reads from that text (type, len,
+ * flags; p left NULL: out may move, so *off is the offset in out where
+ * t->p points: a string's first byte after the quote). Returns 0, 1 when
+ * the value is not one this takes (nothing written: a table, nil, a
+ * userdata other than cjson.null, a number that is not finite, a string
+ * that is not UTF-8), or -1 when out is full. [-0, +0, -] */
+int sl_luajson_write_scalar(lua_State *L, int idx, sl_buf *out,
+                            sl_json_token *t, size_t *off);
+
 #endif

@@ -184,6 +184,27 @@ sl_schema_rc sl_schema_encode(const sl_schema *s, sl_json *js,
                               const sl_json_token *first, sl_buf *out,
                               sl_schema_error *err);
 
+/* Whether sl_schema_encode_values takes s's records: a flat schema (no
+ * OBJECT, ARRAY or JSON field) without a post-check whose field names need
+ * no escape in JSON. */
+bool sl_schema_encode_values_ok(const sl_schema *s);
+
+/* Check and encode a record held in another form than JSON text (a
+ * transform's Lua table) exactly as sl_schema_encode would the JSON object
+ * of the same members: vals[i] is the token the scanner gives for field
+ * i's value (type SL_JSON_ERROR: the member is absent), the record having
+ * no other member. Values are checked in schema order (sl_schema_encode:
+ * input order), then the record's size (that of the object written
+ * compactly), then the missing fields. Returns OK (encoding appended),
+ * INVALID (err set), NOMEM, or SYNTAX when the record has more members
+ * than limits.fields (the caller then goes through JSON text, whose order
+ * decides that message); out as sl_schema_encode leaves it. Only for a
+ * schema with sl_schema_encode_values_ok. Allocates nothing but out's
+ * growth. */
+sl_schema_rc sl_schema_encode_values(const sl_schema *s,
+                                     const sl_json_token *vals, sl_buf *out,
+                                     sl_schema_error *err);
+
 /* A check of one encoded record (rec[0..len), as sl_schema_encode
  * appended it) beyond the field types, which its owner sets: 0 keeps the
  * record, -1 rejects it with err filled (the field and why). Called from
