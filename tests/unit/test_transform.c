@@ -1,5 +1,7 @@
 /* Unit tests for sl_luajson and sl_transform through sl_ingest. */
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -21,7 +23,15 @@ typedef struct env {
     char records[2048];
 } env;
 
-static void setup(env *e, const char *fn_src, size_t mem)
+static int pass_post(const void *ud, const char *rec, size_t len,
+                     sl_schema_error *err)
+{
+    (void)ud, (void)rec, (void)len, (void)err;
+    return 0;
+}
+
+static void setup_with(env *e, const char *fn_src, size_t mem,
+                       sl_unknown_policy policy, bool text_path)
 {
     char err[256];
     memset(e, 0, sizeof *e);
@@ -30,13 +40,20 @@ static void setup(env *e, const char *fn_src, size_t mem)
     CHECK(luaL_loadstring(e->L, fn_src) == LUA_OK);
     CHECK(lua_pcall(e->L, 0, 1, 0) == LUA_OK);       /* the function */
     int ref = luaL_ref(e->L, LUA_REGISTRYINDEX);
-    e->schema = sl_schema_new(SL_UNKNOWN_REJECT);
+    e->schema = sl_schema_new(policy);
     CHECK(sl_schema_add(e->schema, "id", SL_TYPE_INTEGER, false, err, sizeof err) == 0);
     CHECK(sl_schema_add(e->schema, "email", SL_TYPE_STRING, true, err, sizeof err) == 0);
     CHECK(sl_schema_add(e->schema, "amount", SL_TYPE_NUMBER, true, err, sizeof err) == 0);
+    if (text_path) /* a post-check: outputs go through JSON text */
+        sl_schema_set_post(e->schema, pass_post, NULL);
     e->transform = sl_transform_new(e->L, ref, e->schema, "t", 100000);
     sl_buf_init(&e->block, 0);
     sl_buf_init(&e->rejects, 0);
+}
+
+static void setup(env *e, const char *fn_src, size_t mem)
+{
+    setup_with(e, fn_src, mem, SL_UNKNOWN_REJECT, false);
 }
 
 static void run(env *e, const char *body)
@@ -193,6 +210,236 @@ static void test_write_edges(void)
     sl_luahost_free(L);
 }
 
+
+/* Outputs are checked straight from the returned table unless the schema
+ * has a post-check; both ways must give the same frames and the same
+ * rejections. Each case: the returned table's constructor, and what the
+ * direct way must give (frames | rejections). */
+typedef struct out_case {
+    const char *expr;
+    const char *want; /* frames joined, or a part of the rejection */
+} out_case;
+
+static void run_both(const char *expr, sl_unknown_policy policy,
+                     const sl_schema_limits *lim, char *frames, size_t fn,
+                     char *rejects, size_t rn)
+{
+    char src[512];
+    snprintf(src, sizeof src, "return function(rec) return %s end", expr);
+    env d, t;
+    setup_with(&d, src, 0, policy, false);
+    setup_with(&t, src, 0, policy, true);
+    if (lim) {
+        sl_schema_set_limits(d.schema, lim);
+        sl_schema_set_limits(t.schema, lim);
+    }
+    run(&d, "{\"id\":1}");
+    run(&t, "{\"id\":1}");
+    if (strcmp(d.records, t.records) != 0 ||
+        strcmp(d.rejects.data, t.rejects.data) != 0)
+        fprintf(stderr, "%s:\n direct %s %s\n text   %s %s\n", expr,
+                d.records, d.rejects.data, t.records, t.rejects.data);
+    CHECK_STR(d.records, t.records);
+    CHECK_STR(d.rejects.data, t.rejects.data);
+    snprintf(frames, fn, "%s", d.records);
+    snprintf(rejects, rn, "%s", d.rejects.data);
+    teardown(&d);
+    teardown(&t);
+}
+
+static void check_cases(const out_case *cases, sl_unknown_policy policy,
+                        const sl_schema_limits *lim)
+{
+    for (const out_case *c = cases; c->expr; c++) {
+        char frames[2048], rejects[1024];
+        run_both(c->expr, policy, lim, frames, sizeof frames, rejects,
+                 sizeof rejects);
+        if (!strstr(frames, c->want) && !strstr(rejects, c->want))
+            fprintf(stderr, "%s: want %s, got %s %s\n", c->expr, c->want,
+                    frames, rejects);
+        CHECK(strstr(frames, c->want) != NULL ||
+              strstr(rejects, c->want) != NULL);
+    }
+}
+
+static void test_output_numbers(void)
+{
+    static const out_case cases[] = {
+        {"{id = 9007199254740993}", "{\"id\":9007199254740993,"},
+        {"{id = math.maxinteger}", "{\"id\":9223372036854775807,"},
+        {"{id = math.mininteger}", "{\"id\":-9223372036854775808,"},
+        {"{id = 2^53}", "{\"id\":9007199254740992,"},
+        {"{id = -2^63}", "{\"id\":-9223372036854775808,"},
+        {"{id = 2^63}", "expected integer, got number 9.223372036854776e+18"},
+        {"{id = 1.5}", "expected integer, got number 1.5"},
+        {"{id = 1e300}", "expected integer, got number 1e+300"},
+        {"{id = 1, amount = -0.0}", "\"amount\":0}"},
+        {"{id = 1, amount = 1e308}", "\"amount\":1e+308}"},
+        {"{id = 1, amount = 0.1}", "\"amount\":0.1}"},
+        {"{id = 1, amount = -1.5}", "\"amount\":-1.5}"},
+        {"{id = 1, amount = 0.1 + 0.2}", "\"amount\":0.30000000000000004}"},
+        {"{id = 1, amount = 1/3}", "\"amount\":0.3333333333333333}"},
+        {"{id = 1, amount = 123456.789}", "\"amount\":123456.789}"},
+        {"{id = 1, amount = 0.0001}", "\"amount\":0.0001}"},
+        {"{id = 1, amount = 0.00001}", "\"amount\":1e-05}"},
+        {"{id = 1, amount = 1e15 + 0.5}", "\"amount\":1000000000000000.5}"},
+        {"{id = 1, amount = 99999999999999.9}", "\"amount\":99999999999999.9}"},
+        {"{id = 1, amount = 5e-324}", "\"amount\":4.94065645841247e-324}"},
+        {"{id = 1, amount = 1e21}", "\"amount\":1e+21}"},
+        {"{id = 1, amount = 0/0}", "number is not finite"},
+        {"{id = 1, amount = math.huge}", "number is not finite"},
+        {"{id = 1, amount = -math.huge}", "number is not finite"},
+        {"{id = 0/0}", "number is not finite"},
+        {NULL, NULL},
+    };
+    check_cases(cases, SL_UNKNOWN_REJECT, NULL);
+}
+
+static void test_output_strings(void)
+{
+    static const out_case cases[] = {
+        {"{id = 1, email = 'a\"b\\\\c\\n\\1\\127/'}",
+         "\"email\":\"a\\\"b\\\\c\\n\\u0001\x7f/\""},
+        {"{id = 1, email = 'Chlo\\u{e9} \\u{d8}berg \\u{2713} \\u{1F600}'}",
+         "\"email\":\"Chlo\xc3\xa9 \xc3\x98" "berg \xe2\x9c\x93 \xf0\x9f\x98\x80\""},
+        {"{id = 1, email = ''}", "\"email\":\"\""},
+        {"{id = 1, email = '\\xff\\xfe'}", "not valid JSON text"},
+        {"{id = 1, email = 'ok \\xed\\xa0\\x80'}", "not valid JSON text"},
+        {"{id = 1, email = 'cut \\xc3'}", "not valid JSON text"},
+        {"{id = 1, email = 'x\\0y'}", "\"email\":\"x\\u0000y\""},
+        {NULL, NULL},
+    };
+    check_cases(cases, SL_UNKNOWN_REJECT, NULL);
+}
+
+static void test_output_shapes(void)
+{
+    static const out_case cases[] = {
+        {"{id = 1, extra = 1}", "\"field\":\"extra\",\"error\":\"unknown field"},
+        {"{id = 1, [5] = true}", "record keys must be strings"},
+        {"{id = 1, [1.5] = true}", "record keys must be strings"},
+        {"{id = 1, [1] = 5}", "record must be a JSON object, got array"},
+        {"{5, 6}", "record must be a JSON object, got array"},
+        {"{}", "\"field\":\"id\",\"error\":\"required field is missing\""},
+        {"{email = 'x'}", "\"field\":\"id\",\"error\":\"required field is missing\""},
+        {"{id = nil, email = 'x'}", "required field is missing"},
+        {"{id = 1, email = nil}", "{\"id\":1,\"email\":null,\"amount\":null}|"},
+        {"{amount = 2, id = 1, email = 'e'}", "{\"id\":1,\"email\":\"e\",\"amount\":2}|"},
+        {"{id = '7'}", "\"field\":\"id\",\"error\":\"expected integer, got string"},
+        {"{id = true}", "\"field\":\"id\",\"error\":\"expected integer, got boolean"},
+        {"{id = {}}", "\"field\":\"id\",\"error\":\"expected integer, got object"},
+        {"{id = {1}}", "\"field\":\"id\",\"error\":\"expected integer, got array"},
+        {"{id = function() end}", "cannot encode a function"},
+        {"{id = 1, email = 5}", "\"field\":\"email\",\"error\":\"expected string, got number"},
+        {"{id = 1, email = false}", "\"field\":\"email\",\"error\":\"expected string, got boolean"},
+        {"{id = 1, amount = '1'}", "\"field\":\"amount\",\"error\":\"expected number, got string"},
+        {"{id = 1, amount = {x = 1}}", "\"field\":\"amount\",\"error\":\"expected number, got object"},
+        {"setmetatable({id = 1}, {})", "{\"id\":1,\"email\":null,\"amount\":null}|"},
+        {"{{id = 1}, {id = 'x'}, {id = 3}}",
+         "{\"id\":1,\"email\":null,\"amount\":null}|{\"id\":3,\"email\":null,\"amount\":null}|"},
+        {"{{id = 1}, {id = 'x'}, {id = 3}}", "expected integer, got string"},
+        {"nil", ""},
+        {"'x'", "transform must return a table, a list of tables or nil, got string"},
+        {"true", "got boolean"},
+        {NULL, NULL},
+    };
+    check_cases(cases, SL_UNKNOWN_REJECT, NULL);
+
+    static const out_case dropped[] = {
+        {"{id = 1, extra = 1, more = {1}}", "{\"id\":1,\"email\":null,\"amount\":null}|"},
+        {"{id = 1, [5] = true}", "record keys must be strings"},
+        {NULL, NULL},
+    };
+    check_cases(dropped, SL_UNKNOWN_DROP, NULL);
+}
+
+/* The limits count what the record would be as compact JSON text. */
+static void test_output_limits(void)
+{
+    sl_schema_limits lim = {.record_bytes = 40, .string_bytes = 10,
+                            .fields = 2};
+    static const out_case cases[] = {
+        {"{id = 1, email = '0123456789'}", "{\"id\":1,\"email\":\"0123456789\",\"amount\":null}|"},
+        {"{id = 1, email = '0123456789a'}", "string is 11 bytes, more than limits.string_bytes (10)"},
+        {"{id = 1, email = 'a\"'}", "{\"id\":1,\"email\":\"a\\\"\",\"amount\":null}|"},
+        /* {"id":1,"email":"012345678","amount":1.5} is 41 bytes */
+        {"{id = 1, email = '012345678', amount = 1.5}", "more than limits.fields (2) members"},
+        {NULL, NULL},
+    };
+    check_cases(cases, SL_UNKNOWN_REJECT, &lim);
+    lim.fields = 3;
+    static const out_case sized[] = {
+        {"{id = 1, email = '012345678', amount = 1.5}", "record is 41 bytes, more than limits.record_bytes (40)"},
+        {"{id = 1, email = '01234567', amount = 1.5}", "{\"id\":1,\"email\":\"01234567\",\"amount\":1.5}|"},
+        {NULL, NULL},
+    };
+    check_cases(sized, SL_UNKNOWN_REJECT, &lim);
+}
+
+/* What a transform sees of the record: integers past 2^53 as integers,
+ * decimals as the double the literal names, escapes decoded, arrays with
+ * their length, and the record's members all there. */
+static void test_input_values(void)
+{
+    env e;
+    setup(&e,
+          "return function(rec)\n"
+          "  local n = 0 for _ in pairs(rec) do n = n + 1 end\n"
+          "  local ok = math.type(rec.big) == 'integer' and rec.big == 9007199254740993\n"
+          "    and rec.d == 0.1 and rec.e == 1500.0 and math.type(rec.e) == 'float'\n"
+          "    and rec.long == 123456789012345.67 and rec.nz == 0\n"
+          "    and rec.s == 'a\"\\n\\u{e9}' and #rec.arr == 3 and rec.arr[3] == 'z'\n"
+          "    and rec.obj.k == true and n == 10\n"
+          "  return {id = ok and 1 or 0, amount = rec.d}\n"
+          "end\n",
+          0);
+    char body[1024] = "{\"big\":9007199254740993,\"d\":0.1,\"e\":1.5e3,"
+                      "\"long\":123456789012345.67,\"nz\":-0,"
+                      "\"s\":\"a\\\"\\n\\u00e9\",\"arr\":[1,\"y\",\"z\"],"
+                      "\"obj\":{\"k\":true},\"x1\":null,\"x2\":false}";
+    run(&e, body);
+    CHECK_STR(e.records, "{\"id\":1,\"email\":null,\"amount\":0.1}|");
+    teardown(&e);
+
+    /* a record of more members than are gathered before its table is made */
+    setup(&e,
+          "return function(rec)\n"
+          "  local n = 0 for _ in pairs(rec) do n = n + 1 end\n"
+          "  return {id = n, amount = rec.k69 + #rec.list}\n"
+          "end\n",
+          0);
+    size_t len = (size_t)snprintf(body, sizeof body, "{");
+    for (int i = 0; i < 70; i++)
+        len += (size_t)snprintf(body + len, sizeof body - len, "\"k%d\":%d,", i, i);
+    len += (size_t)snprintf(body + len, sizeof body - len, "\"list\":[");
+    for (int i = 0; i < 40; i++)
+        len += (size_t)snprintf(body + len, sizeof body - len, "%s%d", i ? "," : "", i);
+    snprintf(body + len, sizeof body - len, "]}");
+    run(&e, body);
+    CHECK_STR(e.records, "{\"id\":71,\"email\":null,\"amount\":109}|");
+    teardown(&e);
+}
+
+/* ctx is built only for a function that can see it. */
+static void test_ctx(void)
+{
+    env e;
+    setup(&e, "return function(rec, ctx) return {id = ctx.index, email = ctx.connector} end", 0);
+    run(&e, "[{\"id\":5},{\"id\":6}]");
+    CHECK_STR(e.records, "{\"id\":0,\"email\":\"t\",\"amount\":null}|"
+                         "{\"id\":1,\"email\":\"t\",\"amount\":null}|");
+    teardown(&e);
+    setup(&e, "return function(...) local _, ctx = ... return {id = ctx.index + 10} end", 0);
+    run(&e, "[{\"id\":5},{\"id\":6}]");
+    CHECK_STR(e.records, "{\"id\":10,\"email\":null,\"amount\":null}|"
+                         "{\"id\":11,\"email\":null,\"amount\":null}|");
+    teardown(&e);
+    setup(&e, "return function(rec) return {id = select('#', rec) } end", 0);
+    run(&e, "{\"id\":5}");
+    CHECK_STR(e.records, "{\"id\":1,\"email\":null,\"amount\":null}|");
+    teardown(&e);
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
@@ -202,6 +449,12 @@ int main(void)
         {"malformed_inside_record", test_malformed_inside_record},
         {"ndjson_trailing_garbage", test_ndjson_trailing_garbage},
         {"write_edges", test_write_edges},
+        {"output_numbers", test_output_numbers},
+        {"output_strings", test_output_strings},
+        {"output_shapes", test_output_shapes},
+        {"output_limits", test_output_limits},
+        {"input_values", test_input_values},
+        {"ctx", test_ctx},
         {NULL, NULL},
     };
     return sl_test_run(cases);
