@@ -25,6 +25,7 @@ struct sl_transform {
     bool wants_ctx; /* the function can see a second argument */
     bool direct;    /* outputs checked from the table (sl_schema_encode_values) */
     int names_ref;  /* registry: the schema's field names as Lua strings */
+    sl_luajson_keys *keys; /* the last record's keys, as Lua strings */
     sl_buf scratch; /* one output as JSON, before the schema check */
     sl_luaruntime_tally tally; /* its calls (sl_transform_tally) */
 };
@@ -69,6 +70,10 @@ sl_transform *sl_transform_new(lua_State *L, int fn_ref,
     transform->direct = sl_schema_encode_values_ok(schema);
     transform->names_ref = LUA_NOREF;
     sl_buf_init(&transform->scratch, 0);
+    if (!(transform->keys = sl_luajson_keys_new())) {
+        free(transform);
+        return NULL;
+    }
     return transform;
 }
 
@@ -83,6 +88,7 @@ void sl_transform_free(sl_transform *transform)
         return;
     /* L is borrowed and outlives us; unref of a set slot allocates nothing */
     luaL_unref(transform->L, LUA_REGISTRYINDEX, transform->names_ref);
+    sl_luajson_keys_free(transform->keys, transform->L);
     sl_buf_free(&transform->scratch);
     free(transform);
 }
@@ -110,7 +116,8 @@ static int call_transform(lua_State *L)
     if (c->transform->direct && c->transform->names_ref == LUA_NOREF)
         make_names(L, c->transform);
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->transform->fn_ref); /* fn */
-    if (sl_luajson_push(L, c->js, c->first) != 0) {   /* fn rec */
+    if (sl_luajson_push_record(L, c->js, c->first,
+                               c->transform->keys) != 0) { /* fn rec */
         c->malformed = 1;
         return 0;
     }

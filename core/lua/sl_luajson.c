@@ -133,42 +133,118 @@ static void gather_into_table(lua_State *L, int n, bool object, int more)
     }
 }
 
-/* Read one member (object) or item (array) and push it: key and value, or
+#define KEYS_MAX PUSH_GATHER /* the first members' keys are kept */
+#define KEY_MAX 40           /* bytes of a kept key (Lua's short strings) */
+
+struct sl_luajson_keys {
+    int ref;                      /* registry: the keys, a sequence */
+    unsigned char len[KEYS_MAX];  /* key i's length + 1; 0: none kept */
+    char bytes[KEYS_MAX][KEY_MAX];
+};
+
+sl_luajson_keys *sl_luajson_keys_new(void)
+{
+    sl_luajson_keys *keys = calloc(1, sizeof *keys);
+    if (keys)
+        keys->ref = LUA_NOREF;
+    return keys;
+}
+
+void sl_luajson_keys_free(sl_luajson_keys *keys, lua_State *L)
+{
+    if (!keys)
+        return;
+    if (L) /* unref of a set slot allocates nothing */
+        luaL_unref(L, LUA_REGISTRYINDEX, keys->ref);
+    free(keys);
+}
+
+static int push_value(lua_State *L, sl_json *js, const sl_json_token *first,
+                      sl_luajson_keys *keys);
+
+/* Push the key of member i, from the kept keys (at stack index `kept`)
+ * when the same bytes were member i of the record before, else interned
+ * and kept. [-0, +1, m] */
+static int push_key(lua_State *L, const sl_json_token *k,
+                    sl_luajson_keys *keys, int kept, int i)
+{
+    if (!keys || i >= KEYS_MAX || k->len > KEY_MAX ||
+        (k->flags & SL_JSON_F_ESCAPED))
+        return push_string(L, k);
+    if (keys->len[i] == k->len + 1 && memcmp(keys->bytes[i], k->p, k->len) == 0) {
+        lua_rawgeti(L, kept, i + 1);                     /* key */
+        return 0;
+    }
+    lua_pushlstring(L, k->p, k->len);                    /* key */
+    lua_pushvalue(L, -1);                                /* key key */
+    lua_rawseti(L, kept, i + 1);                         /* kept[i+1] = key */
+    memcpy(keys->bytes[i], k->p, k->len);
+    keys->len[i] = (unsigned char)(k->len + 1);
+    return 0;
+}
+
+/* Read member (object) or item (array) i and push it: key and value, or
  * the value. 1 when the container ended (nothing pushed), 0, or -1 on
  * malformed JSON (nothing pushed). [-0, +(0|1|2), m] */
-static int push_member(lua_State *L, sl_json *js, bool object)
+static int push_member(lua_State *L, sl_json *js, bool object,
+                       sl_luajson_keys *keys, int kept, int i)
 {
     sl_json_token k, v;
     sl_json_type ty = sl_json_next(js, object ? &k : &v);
     if (ty == (object ? SL_JSON_OBJECT_END : SL_JSON_ARRAY_END))
         return 1;
     if (object) {
-        if (ty != SL_JSON_KEY || push_string(L, &k) != 0)  /* key */
+        if (ty != SL_JSON_KEY || push_key(L, &k, keys, kept, i) != 0) /* key */
             return -1;
         if (sl_json_next(js, &v) == SL_JSON_ERROR ||
-            sl_luajson_push(L, js, &v) != 0) {           /* key val */
+            push_value(L, js, &v, NULL) != 0) {          /* key val */
             lua_pop(L, 1);
             return -1;
         }
         return 0;
     }
-    if (ty == SL_JSON_ERROR || sl_luajson_push(L, js, &v) != 0)
+    if (ty == SL_JSON_ERROR || push_value(L, js, &v, NULL) != 0)
         return -1;
     return 0;                                            /* val */
 }
 
-/* An object or an array, its first token already read. [-0, +1 | 0, m] */
-static int push_container(lua_State *L, sl_json *js, bool object)
+/* The kept keys' table pushed, made on first use. [-0, +1, m] */
+static void push_kept(lua_State *L, sl_luajson_keys *keys)
 {
-    int base = lua_gettop(L), n = 0, rc = 0;
-    luaL_checkstack(L, 2 * PUSH_GATHER + 4, "record nested too deeply");
-    while (n < PUSH_GATHER && (rc = push_member(L, js, object)) == 0)
-        n++;                                             /* gathered... */
+    if (keys->ref != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, keys->ref);    /* kept */
+        return;
+    }
+    lua_createtable(L, KEYS_MAX, 0);                     /* kept */
+    lua_pushvalue(L, -1);                                /* kept kept */
+    keys->ref = luaL_ref(L, LUA_REGISTRYINDEX);          /* kept */
+}
+
+/* An object or an array, its first token already read; keys (objects
+ * only; NULL: none) for its members' keys. Each container makes room on
+ * the stack for what it gathers and for one value more, which is all a
+ * scalar member needs. [-0, +1 | 0, m] */
+static int push_container(lua_State *L, sl_json *js, bool object,
+                          sl_luajson_keys *keys)
+{
+    int base = lua_gettop(L), n = 0, rc = 0, kept = 0;
+    luaL_checkstack(L, 2 * PUSH_GATHER + 5, "record nested too deeply");
+    if (object && keys) {
+        push_kept(L, keys);                              /* kept */
+        kept = base + 1;
+    } else {
+        keys = NULL;
+    }
+    while (n < PUSH_GATHER &&
+           (rc = push_member(L, js, object, keys, kept, n)) == 0)
+        n++;                                             /* [kept] gathered... */
     if (n < PUSH_GATHER && rc < 0) {
         lua_settop(L, base);
         return -1;
     }
     gather_into_table(L, n, object, n < PUSH_GATHER ? 0 : PUSH_GATHER);
+    if (kept)
+        lua_remove(L, kept);                             /* t */
     if (!object) {                                       /* arr */
         if (lua_rawgetp(L, LUA_REGISTRYINDEX, &array_mt_key) == LUA_TTABLE)
             lua_setmetatable(L, -2);                     /* arr, marked */
@@ -178,7 +254,7 @@ static int push_container(lua_State *L, sl_json *js, bool object)
     if (n < PUSH_GATHER)
         return 0;
     for (lua_Integer i = n + 1;; i++) {                  /* the rest */
-        if ((rc = push_member(L, js, object)) == 1)
+        if ((rc = push_member(L, js, object, NULL, 0, 0)) == 1)
             return 0;
         if (rc < 0) {
             lua_settop(L, base);
@@ -191,23 +267,23 @@ static int push_container(lua_State *L, sl_json *js, bool object)
     }
 }
 
-int sl_luajson_push(lua_State *L, sl_json *js, const sl_json_token *first)
+/* The value whose first token is *first; the caller made room for it. */
+static int push_value(lua_State *L, sl_json *js, const sl_json_token *first,
+                      sl_luajson_keys *keys)
 {
-    sl_json_token t = *first;
-    luaL_checkstack(L, 4, "record nested too deeply");
-    switch (t.type) {
+    switch (first->type) {
     case SL_JSON_OBJECT_BEGIN:
-        return push_container(L, js, true);
+        return push_container(L, js, true, keys);
     case SL_JSON_ARRAY_BEGIN:
-        return push_container(L, js, false);
+        return push_container(L, js, false, NULL);
     case SL_JSON_STRING:
-        return push_string(L, &t);
+        return push_string(L, first);
     case SL_JSON_NUMBER:
-        push_number(L, &t);
+        push_number(L, first);
         return 0;
     case SL_JSON_TRUE:
     case SL_JSON_FALSE:
-        lua_pushboolean(L, t.type == SL_JSON_TRUE);
+        lua_pushboolean(L, first->type == SL_JSON_TRUE);
         return 0;
     case SL_JSON_NULL:
         lua_pushlightuserdata(L, NULL);              /* cjson.null */
@@ -215,6 +291,19 @@ int sl_luajson_push(lua_State *L, sl_json *js, const sl_json_token *first)
     default:
         return -1;
     }
+}
+
+int sl_luajson_push(lua_State *L, sl_json *js, const sl_json_token *first)
+{
+    luaL_checkstack(L, 4, "record nested too deeply");
+    return push_value(L, js, first, NULL);
+}
+
+int sl_luajson_push_record(lua_State *L, sl_json *js,
+                           const sl_json_token *first, sl_luajson_keys *keys)
+{
+    luaL_checkstack(L, 4, "record nested too deeply");
+    return push_value(L, js, first, keys);
 }
 
 static int fail(char *err, size_t errlen, const char *msg)

@@ -27,6 +27,21 @@ void sl_luajson_open(lua_State *L);
  * memory errors, so call it in protected mode. [-0, +1 | 0, m] */
 int sl_luajson_push(lua_State *L, sl_json *js, const sl_json_token *first);
 
+/* The keys of the records pushed by sl_luajson_push_record, kept as Lua
+ * strings (in L's registry) so that the next record with the same key in
+ * the same place (the first 32 members) reuses it instead of hashing and
+ * interning it again. For one lua_State, by one thread at a time.
+ * sl_luajson_keys_new returns NULL on ENOMEM; sl_luajson_keys_free
+ * accepts NULL, L is the state the keys were used with (still open). */
+typedef struct sl_luajson_keys sl_luajson_keys;
+sl_luajson_keys *sl_luajson_keys_new(void);
+void sl_luajson_keys_free(sl_luajson_keys *keys, lua_State *L);
+
+/* sl_luajson_push with the top-level object's keys taken from and kept in
+ * keys: the same table, the same strings. [-0, +1 | 0, m] */
+int sl_luajson_push_record(lua_State *L, sl_json *js,
+                           const sl_json_token *first, sl_luajson_keys *keys);
+
 /* Append the Lua value at idx to out as compact JSON. A table with a
  * positive length (#t > 0) is written as an array, an empty one with
  * sluice.json.array_mt as [], any other table as an object (whose keys must

@@ -20,7 +20,7 @@ typedef struct env {
     sl_transform *transform;
     sl_buf block, rejects;
     sl_ingest_result res;
-    char records[2048];
+    char records[4096];
 } env;
 
 static int pass_post(const void *ud, const char *rec, size_t len,
@@ -251,7 +251,7 @@ static void check_cases(const out_case *cases, sl_unknown_policy policy,
                         const sl_schema_limits *lim)
 {
     for (const out_case *c = cases; c->expr; c++) {
-        char frames[2048], rejects[1024];
+        char frames[4096], rejects[1024];
         run_both(c->expr, policy, lim, frames, sizeof frames, rejects,
                  sizeof rejects);
         if (!strstr(frames, c->want) && !strstr(rejects, c->want))
@@ -420,6 +420,37 @@ static void test_input_values(void)
     teardown(&e);
 }
 
+/* The keys of one record are kept for the next: a different key in the
+ * same place, an escaped one, a long one are each what the record says. */
+static void test_kept_keys(void)
+{
+    env e;
+    setup(&e,
+          "return function(rec)\n"
+          "  local ks = {} for k in pairs(rec) do ks[#ks + 1] = k end\n"
+          "  table.sort(ks)\n"
+          "  return {id = rec.id, email = table.concat(ks, ',')}\n"
+          "end\n",
+          0);
+    run(&e, "[{\"id\":1,\"a\":1},{\"id\":2,\"b\":1},{\"id\":3,\"a\":1},"
+            "{\"\\u0069d\":4,\"a\\n\":1},{\"id\":5,\"a\":1,\"bb\":2},"
+            "{\"id\":6,\"a\":1},"
+            "{\"id\":7,\"k234567890123456789012345678901234567890\":1},"
+            "{\"id\":8,\"k234567890123456789012345678901234567890\":1},"
+            "{\"id\":9,\"k23456789012345678901234567890123456789\":1}]");
+    CHECK_STR(e.records,
+              "{\"id\":1,\"email\":\"a,id\",\"amount\":null}|"
+              "{\"id\":2,\"email\":\"b,id\",\"amount\":null}|"
+              "{\"id\":3,\"email\":\"a,id\",\"amount\":null}|"
+              "{\"id\":4,\"email\":\"a\\n,id\",\"amount\":null}|"
+              "{\"id\":5,\"email\":\"a,bb,id\",\"amount\":null}|"
+              "{\"id\":6,\"email\":\"a,id\",\"amount\":null}|"
+              "{\"id\":7,\"email\":\"id,k234567890123456789012345678901234567890\",\"amount\":null}|"
+              "{\"id\":8,\"email\":\"id,k234567890123456789012345678901234567890\",\"amount\":null}|"
+              "{\"id\":9,\"email\":\"id,k23456789012345678901234567890123456789\",\"amount\":null}|");
+    teardown(&e);
+}
+
 /* ctx is built only for a function that can see it. */
 static void test_ctx(void)
 {
@@ -455,6 +486,7 @@ int main(void)
         {"output_limits", test_output_limits},
         {"input_values", test_input_values},
         {"ctx", test_ctx},
+        {"kept_keys", test_kept_keys},
         {NULL, NULL},
     };
     return sl_test_run(cases);
