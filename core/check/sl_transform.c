@@ -23,7 +23,7 @@ struct sl_transform {
     const char *connector;
     unsigned long max_instructions;
     bool wants_ctx; /* the function can see a second argument */
-    bool direct;    /* outputs checked from the table (sl_schema_encode_values) */
+    bool direct;    /* outputs checked from the table (sl_schema_values_encode) */
     int names_ref;  /* registry: the schema's field names as Lua strings */
     sl_luajson_keys *keys; /* the last record's keys, as Lua strings */
     sl_buf scratch; /* one output as JSON, before the schema check */
@@ -67,7 +67,7 @@ sl_transform *sl_transform_new(lua_State *L, int fn_ref,
     transform->connector = connector;
     transform->max_instructions = max_instructions;
     transform->wants_ctx = takes_ctx(L, fn_ref);
-    transform->direct = sl_schema_encode_values_ok(schema);
+    transform->direct = sl_schema_values_ok(schema);
     transform->names_ref = LUA_NOREF;
     sl_buf_init(&transform->scratch, 0);
     if (!(transform->keys = sl_luajson_keys_new())) {
@@ -167,7 +167,7 @@ static long count_members(lua_State *L, int idx)
 
 /* The output at idx (a table) checked and encoded from the table: each
  * schema field looked up, its value written and described as the token the
- * scanner would read (sl_schema_encode_values). 1 when this output needs
+ * scanner would read (sl_schema_values_encode). 1 when this output needs
  * the way through JSON text, which alone gives its result (an array, an
  * unknown or non-string key, a table or a non-finite number as a value,
  * invalid UTF-8, more members than limits.fields); else as encode_output.
@@ -212,7 +212,7 @@ static int direct_output(sl_transform *transform, int idx, sl_buf *block,
     if (off == (size_t)-1)
         return -1;
     sl_schema_error err;
-    sl_schema_rc src = sl_schema_encode_values(schema, vals, block, &err);
+    sl_schema_rc src = sl_schema_values_encode(schema, vals, block, &err);
     if (src == SL_SCHEMA_OK) {
         sl_frame_end(block, off);
         res->accepted++;

@@ -531,7 +531,7 @@ int sl_luajson_write_scalar(lua_State *L, int idx, sl_buf *out,
         t->type = SL_JSON_STRING;
         t->len = out->len - mark - 2;
         *off = mark + 1;
-        if (memchr(out->data + mark + 1, '\\', t->len))
+        if (t->len != n) /* an escape is longer than its byte */
             t->flags = SL_JSON_F_ESCAPED;
         return 0;
     }

@@ -184,10 +184,10 @@ sl_schema_rc sl_schema_encode(const sl_schema *s, sl_json *js,
                               const sl_json_token *first, sl_buf *out,
                               sl_schema_error *err);
 
-/* Whether sl_schema_encode_values takes s's records: a flat schema (no
+/* Whether sl_schema_values_encode takes s's records: a flat schema (no
  * OBJECT, ARRAY or JSON field) without a post-check whose field names need
  * no escape in JSON. */
-bool sl_schema_encode_values_ok(const sl_schema *s);
+bool sl_schema_values_ok(const sl_schema *s);
 
 /* Check and encode a record held in another form than JSON text (a
  * transform's Lua table) exactly as sl_schema_encode would the JSON object
@@ -199,9 +199,9 @@ bool sl_schema_encode_values_ok(const sl_schema *s);
  * INVALID (err set), NOMEM, or SYNTAX when the record has more members
  * than limits.fields (the caller then goes through JSON text, whose order
  * decides that message); out as sl_schema_encode leaves it. Only for a
- * schema with sl_schema_encode_values_ok. Allocates nothing but out's
+ * schema with sl_schema_values_ok. Allocates nothing but out's
  * growth. */
-sl_schema_rc sl_schema_encode_values(const sl_schema *s,
+sl_schema_rc sl_schema_values_encode(const sl_schema *s,
                                      const sl_json_token *vals, sl_buf *out,
                                      sl_schema_error *err);
 
