@@ -3,6 +3,7 @@
 # and integration tests that drive the real binary against local servers.
 #   scripts/test.sh           RelWithDebInfo build in build/
 #   scripts/test.sh --asan    AddressSanitizer + UBSan build in build-asan/
+#   scripts/test.sh --tsan    ThreadSanitizer build in build-tsan/
 #   scripts/test.sh --fuzz [--fuzz-seconds N]
 #                             clang + libFuzzer build in build-fuzz/; runs
 #                             each tests/fuzz/fuzz_<name> for N seconds
@@ -19,10 +20,11 @@ ctest_args=()
 fuzz=0
 fuzz_seconds=60
 regex=""
-usage="usage: scripts/test.sh [--asan | --fuzz [--fuzz-seconds N]] [-R=REGEX]"
+usage="usage: scripts/test.sh [--asan | --tsan | --fuzz [--fuzz-seconds N]] [-R=REGEX]"
 while [ $# -gt 0 ]; do
   case "$1" in
     --asan) build=build-asan; cmake_args+=(-DSLUICE_ASAN=ON) ;;
+    --tsan) build=build-tsan; cmake_args+=(-DSLUICE_TSAN=ON) ;;
     --fuzz) fuzz=1; build=build-fuzz; cmake_args+=(-DSLUICE_FUZZ=ON) ;;
     --fuzz-seconds) shift; fuzz_seconds="${1:-}" ;;
     --fuzz-seconds=*) fuzz_seconds="${1#--fuzz-seconds=}" ;;
@@ -94,5 +96,27 @@ if [ "$build" = build-asan ]; then
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 fi
+runner=()
+if [ "$build" = build-tsan ]; then
+  # Any report fails the test: the process exits with 66 at the first one
+  # and the integration harness also looks for it in sluice's stderr.
+  # tests/tsan.supp may name only third-party code, each with a reason.
+  export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp"
+  # gcc 12's libtsan knows only the layouts of 28 random mmap bits; with
+  # more (vm.mmap_rnd_bits, 32 on recent kernels) it dies with "FATAL:
+  # ThreadSanitizer: unexpected memory mapping". Run the suite with ASLR
+  # off for this process tree instead of changing the machine's sysctl.
+  bits=$(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo 28)
+  if [ "$bits" -gt 28 ]; then
+    if setarch "$(uname -m)" -R true 2>/dev/null; then
+      runner=(setarch "$(uname -m)" -R)
+    else
+      echo "test.sh: vm.mmap_rnd_bits is $bits and ASLR cannot be turned" \
+           "off here (setarch -R); gcc 12's TSan needs 28:" \
+           "sysctl -w vm.mmap_rnd_bits=28" >&2
+      exit 1
+    fi
+  fi
+fi
 cd "$build"
-ctest --output-on-failure --timeout 300 "${ctest_args[@]}"
+"${runner[@]}" ctest --output-on-failure --timeout 300 "${ctest_args[@]}"

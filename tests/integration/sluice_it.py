@@ -768,6 +768,7 @@ def run_check(path, timeout=20.0, bin=None):
     p = subprocess.run([bin or sluice_bin(), "check", "-c", path],
                        stdin=subprocess.DEVNULL, capture_output=True,
                        timeout=timeout)
+    fail_on_sanitizer("sluice check", p.stderr)
     return (p.returncode, p.stdout.decode("utf-8", "replace"),
             p.stderr.decode("utf-8", "replace"))
 
@@ -858,16 +859,21 @@ class SluiceTestCase(unittest.TestCase):
             self._diag("sluice stderr tail (%s):\n%s" % (s.dir, s.stderr_tail()))
         s.close()
         if report:
-            raise AssertionError("sluice reported a memory or undefined-"
-                                 "behaviour error during the test:\n" + report)
+            raise AssertionError("sluice reported a memory, undefined-"
+                                 "behaviour or threading error during the "
+                                 "test:\n" + report)
         if crashed:
             raise AssertionError("sluice exited by itself during the test "
                                  "(status %s)" % rc)
 
 
-# The first line of an AddressSanitizer, LeakSanitizer or UBSan report.
+# The first line of an AddressSanitizer, LeakSanitizer, UBSan or
+# ThreadSanitizer report (a data race, a lock-order inversion, a signal
+# handler that is not async-signal-safe, ... all start with WARNING; a
+# runtime that cannot start says FATAL).
 SANITIZER_MARKERS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer",
-                     b"runtime error:")
+                     b"runtime error:", b"WARNING: ThreadSanitizer",
+                     b"FATAL: ThreadSanitizer")
 
 
 def sanitizer_report(path, lines=30):
@@ -878,12 +884,27 @@ def sanitizer_report(path, lines=30):
             data = f.read()
     except OSError:
         return None
+    return sanitizer_report_in(data, lines)
+
+
+def sanitizer_report_in(data, lines=30):
+    """sanitizer_report over bytes already read (a command's stderr)."""
     at = min((i for i in (data.find(m) for m in SANITIZER_MARKERS) if i >= 0),
              default=-1)
     if at < 0:
         return None
     text = data[data.rfind(b"\n", 0, at) + 1:].decode("utf-8", "replace")
     return "\n".join(text.splitlines()[:lines])
+
+
+def fail_on_sanitizer(what, err):
+    """Raise AssertionError when the stderr bytes `err` of the sluice
+    command `what` hold a sanitizer report: a one-shot command's report
+    fails the test even where the test expects it to fail."""
+    report = sanitizer_report_in(err)
+    if report:
+        raise AssertionError("%s reported a sanitizer error:\n%s"
+                             % (what, report))
 
 
 def main():
@@ -1161,6 +1182,7 @@ def _sluice_cli(self, *args, timeout=30.0):
     p = subprocess.run([self.bin] + list(args) + ["-c", self.gateway_file],
                        stdin=subprocess.DEVNULL, capture_output=True,
                        timeout=timeout, cwd=self.dir)
+    fail_on_sanitizer("sluice " + " ".join(args[:1]), p.stderr)
     return (p.returncode, p.stdout.decode("utf-8", "replace"),
             p.stderr.decode("utf-8", "replace"))
 
@@ -1181,6 +1203,7 @@ def _sluice_run_once(self, timeout=15.0):
         p.kill()
         out, err = p.communicate()
         rc = None
+    fail_on_sanitizer("sluice run", err)
     return rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
 

@@ -556,8 +556,11 @@ class ReloadUnderLoadTest(SluiceTestCase):
         lock = threading.Lock()
 
         def connect_any(ports, make):
-            """make(port) on the first port that does not refuse."""
-            for port in ports:
+            """make(port) on the first port that does not refuse. Two
+            passes: the reload opens the new listener before it closes the
+            old one, so a move between the tries of the first pass (new
+            refused, then old closed) finds the new one in the second."""
+            for port in list(ports) * 2:
                 try:
                     return make(port)
                 except ConnectionRefusedError:

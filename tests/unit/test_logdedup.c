@@ -3,7 +3,9 @@
  * counted within its window and summarised after it, different lines
  * not merged, the bounded table under many distinct lines (hostile: each
  * written, none lost, the evicted summarised), over-long lines, flush at
- * shutdown, and sl_log's JSON lines through sl_log_configure. */
+ * shutdown, and sl_log's JSON lines through sl_log_configure, also from
+ * another thread while the level changes (a data race under TSan). */
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,6 +255,53 @@ static void test_logger_dedups_warnings_only(void)
     CHECK(sl_log_get_level() == SL_LOG_INFO);
 }
 
+static void *log_lines(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 500; i++)
+        sl_log_news(SL_LOG_WARN, "spool", "line %d", i);
+    return NULL;
+}
+
+/* The spool's delete thread logs while a reload sets the level on the
+ * loop: every line is whole and in order, at most one per call, and the
+ * last level set holds. */
+static void test_level_set_while_another_thread_logs(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    sl_log_configure(f, &fake_clock, 0);
+    pthread_t th;
+    int started = pthread_create(&th, NULL, log_lines, NULL) == 0;
+    CHECK(started);
+    for (int i = 0; i < 500; i++)
+        sl_log_set_level(i % 2 ? SL_LOG_ERROR : SL_LOG_WARN);
+    if (started)
+        pthread_join(th, NULL);
+    sl_log_set_level(SL_LOG_WARN);
+    sl_log_news(SL_LOG_WARN, "spool", "line 500");
+    sl_log_flush();
+    fclose(f);
+    int lines = count(text, "\n");
+    CHECK(lines >= 1 && lines <= 501);
+    CHECK(count(text, "{\"ts\":") == lines);
+    CHECK(count(text, "\"}\n") == lines);
+    int last = -1, ordered = 1;
+    for (const char *p = text; (p = strstr(p, "\"msg\":\"line ")); p++) {
+        int n = atoi(p + strlen("\"msg\":\"line "));
+        ordered = ordered && n > last;
+        last = n;
+    }
+    CHECK(ordered);
+    CHECK(last == 500);
+    free(text);
+    sl_log_reset();
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
@@ -265,6 +314,8 @@ int main(void)
         {"placed_in_caller_memory", test_placed_in_caller_memory},
         {"flush_at_shutdown", test_flush_at_shutdown},
         {"logger_dedups_warnings_only", test_logger_dedups_warnings_only},
+        {"level_set_while_another_thread_logs",
+         test_level_set_while_another_thread_logs},
         {NULL, NULL},
     };
     return sl_test_run(cases);
