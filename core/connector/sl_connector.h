@@ -144,6 +144,24 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
                                sl_connector_reject_fn on_reject, void *ud,
                                uint64_t *ticket, sl_ingest_result *res);
 
+/* The outcome of a chunk sl_connector_post_stream took, on the loop: the
+ * status, *ticket and res as sl_connector_ingest_stream returns them
+ * (503 and 500: nothing taken, hand the same lines on again). */
+typedef void (*sl_connector_streamed_fn)(void *ud, int status,
+                                         uint64_t ticket,
+                                         const sl_ingest_result *res);
+
+/* sl_connector_ingest_stream with the check on a check thread (for a
+ * connector given a pool: sl_connector_checks_off_loop). data is copied:
+ * the caller may reuse it at once. 0 when taken, fn(ud, ...) then called
+ * on the loop (never inside this call), after on_reject(ud, ...) for each
+ * rejected line; or 503 (no room, shutting down) or 500 (out of memory)
+ * with nothing taken and fn not called. */
+int sl_connector_post_stream(sl_connector *c, const char *data, size_t len,
+                             const char *peer, uint64_t first_line,
+                             sl_connector_reject_fn on_reject,
+                             sl_connector_streamed_fn fn, void *ud);
+
 /* Append {"name":..,"url":..,"method":..,"body":..,"schema":[..],
  * "stats":{..}} to out; "stats" is sl_metrics_connector_table's JSON. */
 void sl_connector_describe(const sl_connector *c, sl_buf *out);

@@ -492,13 +492,26 @@ void sl_connector_log_reject(sl_connector *c, const char *peer, uint64_t line,
     sl_rejectlog_add(c->rejectlog, peer, line, text, textlen, rejection, rlen);
 }
 
-int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
-                               const char *peer, uint64_t first_line,
-                               sl_connector_reject_fn on_reject, void *ud,
-                               uint64_t *ticket, sl_ingest_result *res)
+/* A chunk's rejections (rej, as sl_ingest listed them) to the reject log
+ * and on_reject, and a warning for those past the list. */
+static void stream_rejects(sl_connector *c, const sl_buf *rej,
+                           const char *data, size_t len, const char *peer,
+                           uint64_t first_line,
+                           sl_connector_reject_fn on_reject, void *ud,
+                           const sl_ingest_result *res)
 {
-    *ticket = 0;
-    memset(res, 0, sizeof *res);
+    if (res->listed > 0)
+        sl_rejectlog_add_listed(c->rejectlog, rej->data, rej->len, data, len,
+                                peer, first_line, on_reject, ud, SIZE_MAX);
+    if (res->listed < res->rejected)
+        sl_log_warn("intake", "%s: %zu rejected lines from %s not written to "
+                    "the reject log (at most %d per read)", c->conf->name,
+                    res->rejected - res->listed, peer, SL_INGEST_MAX_LISTED);
+}
+
+/* May a chunk of len bytes be taken now? 0, or the status refusing it. */
+static int stream_admit(sl_connector *c, size_t len)
+{
     if (c->shutting_down)
         return 503;
     /* no room for about this much: do not parse what would be thrown away
@@ -507,6 +520,19 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
         note_refusal(c, SL_SPOOL_FULL);
         return 503;
     }
+    return 0;
+}
+
+int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
+                               const char *peer, uint64_t first_line,
+                               sl_connector_reject_fn on_reject, void *ud,
+                               uint64_t *ticket, sl_ingest_result *res)
+{
+    *ticket = 0;
+    memset(res, 0, sizeof *res);
+    int st = stream_admit(c, len);
+    if (st)
+        return st;
     /* a large chunk of a connector without a transform is checked in
      * pieces on the helper threads and this one; the spool, the counters
      * and the reject log stay here */
@@ -518,11 +544,12 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
     note_refusal(c, rc);
     if (rc != SL_SPOOL_OK)
         return rc == SL_SPOOL_FULL ? 503 : 500;
-    if (res->listed > 0 && !pieces) {
-        sl_rejectlog_add_listed(c->rejectlog, c->rejects.data, c->rejects.len,
-                                data, len, peer, first_line, on_reject, ud,
-                                SIZE_MAX);
-    } else if (res->listed > 0) {
+    if (!pieces) {
+        stream_rejects(c, &c->rejects, data, len, peer, first_line,
+                       on_reject, ud, res);
+        return 200;
+    }
+    if (res->listed > 0) {
         /* the pieces in order, at most SL_INGEST_MAX_LISTED in all, as one
          * sl_ingest of the chunk would have listed them */
         const char *at = data;
@@ -552,6 +579,72 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
                 "reject log (at most %d per read)", c->conf->name,
                 res->rejected - res->listed, peer, SL_INGEST_MAX_LISTED);
     return 200;
+}
+
+/* A chunk of a stream on the check threads: its copy and where it goes. */
+typedef struct stream_post {
+    sl_connector *c;
+    uint64_t first_line;
+    sl_connector_reject_fn on_reject;
+    sl_connector_streamed_fn fn;
+    void *ud;
+    size_t len;
+    char peer[64];
+    char data[]; /* the chunk, copied: the intake reads on meanwhile */
+} stream_post;
+
+/* sl_checker_done_fn: the loop's half of sl_connector_ingest_stream */
+static void on_stream_checked(void *ud, const sl_checker_result *r)
+{
+    stream_post *p = ud;
+    sl_connector *c = p->c;
+    sl_ingest_result res = *r->res;
+    uint64_t ticket = 0;
+    int st = 200;
+    if (c->shutting_down) {
+        st = 503;
+    } else if (r->rc != 0) {
+        if (r->rc == -2)
+            sl_log_error("intake", "%s: %s", c->conf->name, r->error);
+        st = 500; /* the same lines come again */
+    } else {
+        sl_spool_rc rc = spool_checked(c, r->block, 0, &res, &ticket);
+        note_refusal(c, rc);
+        if (rc != SL_SPOOL_OK)
+            st = rc == SL_SPOOL_FULL ? 503 : 500;
+        else
+            stream_rejects(c, r->rejects, p->data, p->len, p->peer,
+                           p->first_line, p->on_reject, p->ud, &res);
+    }
+    if (st != 200)
+        memset(&res, 0, sizeof res);
+    p->fn(p->ud, st, ticket, &res);
+    free(p);
+}
+
+int sl_connector_post_stream(sl_connector *c, const char *data, size_t len,
+                             const char *peer, uint64_t first_line,
+                             sl_connector_reject_fn on_reject,
+                             sl_connector_streamed_fn fn, void *ud)
+{
+    int st = stream_admit(c, len);
+    if (st)
+        return st;
+    stream_post *p = malloc(sizeof *p + len);
+    if (!p)
+        return 500;
+    *p = (stream_post){.c = c, .first_line = first_line,
+                       .on_reject = on_reject, .fn = fn, .ud = ud,
+                       .len = len};
+    snprintf(p->peer, sizeof p->peer, "%s", peer);
+    memcpy(p->data, data, len);
+    if (sl_checker_submit(c->checker, c->conf, SL_INGEST_NDJSON, p->data, len,
+                          &(sl_ingest_limits){.depth = c->conf->limit_depth},
+                          on_stream_checked, p) != 0) {
+        free(p);
+        return 500;
+    }
+    return 0;
 }
 
 void sl_connector_set_pieces(sl_connector *c, sl_pieces *pieces)

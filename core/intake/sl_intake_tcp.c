@@ -17,6 +17,7 @@
 
 #include "sl_buf.h"
 #include "sl_log.h"
+#include "sl_intake_tcp_ack.h"
 #include "sl_intake_tcp_conf.h"
 #include "sl_time.h"
 #include "sl_tlsio.h"
@@ -31,15 +32,6 @@
 #define BEHIND_RECORDS 65536   /* undelivered records past which reads are
                                   READ_SMALL again (see on_read) */
 
-
-typedef struct pending {       /* ack answers waiting for durability */
-    struct pending *next;
-    uint64_t ticket;
-    uint64_t t0_us;            /* monotonic: the chunk handed on */
-    size_t nlines;
-    size_t len;
-    char text[];               /* "ok\n" / "error {...}\n" per line */
-} pending;
 
 typedef struct conn {
     struct conn *prev, *next;
@@ -61,11 +53,16 @@ typedef struct conn {
     uint64_t lines;            /* lines taken so far */
     int skipping;              /* discarding an over-long line */
     int paused;                /* waiting for room in the spool */
+    int checking;              /* a chunk is on the check threads: the
+                                  lines [off, off + check_size) */
+    int stalled;               /* ... and reading waits for it: no room */
+    int orphan;                /* freed while checking: the check's end
+                                  frees the struct */
+    size_t check_size;
+    uint64_t check_t0;
     int closing;               /* the peer is done; free when answered */
     int flushing;              /* answered; free once the output is out */
-    pending *head, *tail;
-    sl_buf answer;             /* the chunk being answered (ack) */
-    uint64_t ans_line;         /* next line number to answer */
+    sl_intake_tcp_ack *acks;   /* with ack: the answers */
 } conn;
 
 struct sl_intake_tcp {
@@ -88,70 +85,11 @@ static void watch_line(conn *k);
 
 /* ---- acks --------------------------------------------------------------- */
 
-static void on_write(evutil_socket_t fd, short what, void *arg);
-
-/* Answers leave through k->out, written whenever the socket takes them. */
-static void write_answers(conn *k, const char *text, size_t len)
+/* The connection is waiting for nothing of its own: no chunk on the check
+ * threads, no room to wait for, no answer waiting for durability. */
+static int idle(const conn *k)
 {
-    if (!len || evbuffer_add(k->out, text, len) != 0)
-        return;
-    if (!event_pending(k->wev, EV_WRITE, NULL))
-        event_add(k->wev, NULL);
-}
-
-/* sl_connector_reject_fn: answer the lines before `line` "ok", then this
- * one with its reason. */
-static void ack_reject(void *ud, uint64_t line, const char *rej, size_t rlen)
-{
-    conn *k = ud;
-    /* only non-blank lines are answered; blank ones between are rare and
-     * answered "ok" too: a reader counts answers per line it sent */
-    while (k->ans_line < line) {
-        sl_buf_append(&k->answer, "ok\n", 3);
-        k->ans_line++;
-    }
-    sl_buf_printf(&k->answer, "error {\"line\":%llu,",
-                  (unsigned long long)line);
-    sl_buf_append(&k->answer, rej, rlen);
-    sl_buf_putc(&k->answer, '\n');
-    k->ans_line = line + 1;
-}
-
-/* The nlines answers of a chunk handed on at t0 are queued at `now`:
- * one observation per line. */
-static void observe(conn *k, uint64_t t0, uint64_t now, size_t nlines)
-{
-    sl_connector_observe_request(k->t->c, SL_CONNECTOR_INTAKE_TCP_ACK,
-                                 now > t0 ? now - t0 : 0, nlines);
-}
-
-static void queue_answers(conn *k, uint64_t ticket, size_t nlines,
-                          uint64_t t0)
-{
-    /* answers go out in line order: a chunk with nothing to wait for
-     * (all rejected) still waits behind the chunks before it */
-    if (ticket == 0 && k->tail)
-        ticket = k->tail->ticket;
-    pending *p = ticket ? malloc(sizeof *p + k->answer.len) : NULL;
-    if (!p) {
-        /* nothing to wait for, or cannot wait: answer now (with malloc
-         * failed, the records are spooled, only not yet durable — what
-         * durability "os" promises) */
-        write_answers(k, k->answer.data, k->answer.len);
-        observe(k, t0, sl_time_mono_us(), nlines);
-        return;
-    }
-    p->next = NULL;
-    p->ticket = ticket;
-    p->t0_us = t0;
-    p->nlines = nlines;
-    p->len = k->answer.len;
-    memcpy(p->text, k->answer.data, k->answer.len);
-    if (k->tail)
-        k->tail->next = p;
-    else
-        k->head = p;
-    k->tail = p;
+    return !k->paused && !k->checking && !sl_intake_tcp_ack_waiting(k->acks);
 }
 
 /* sl_connector_durable_fn */
@@ -162,31 +100,9 @@ static void on_durable(void *ud, sl_connector *c, uint64_t lsn, int ok)
     uint64_t now = 0; /* read once, when something is answered */
     for (conn *k = t->conns, *next; k; k = next) {
         next = k->next;
-        pending **pp = &k->head;
-        k->tail = NULL;
-        while (*pp) {
-            pending *p = *pp;
-            int due = ok ? p->ticket <= lsn : p->ticket > lsn;
-            if (!due) {
-                k->tail = p;
-                pp = &p->next;
-                continue;
-            }
-            if (ok) {
-                write_answers(k, p->text, p->len);
-            } else {
-                static const char e[] = "error {\"error\":\"not accepted: the "
-                                        "spool could not be written\"}\n";
-                for (size_t i = 0; i < p->nlines; i++)
-                    write_answers(k, e, sizeof e - 1);
-            }
-            if (!now)
-                now = sl_time_mono_us();
-            observe(k, p->t0_us, now, p->nlines);
-            *pp = p->next;
-            free(p);
-        }
-        if (k->closing && !k->head && !k->paused)
+        if (k->acks)
+            sl_intake_tcp_ack_durable(k->acks, lsn, ok, &now);
+        if (k->closing && idle(k))
             conn_finish(k);
     }
 }
@@ -213,10 +129,10 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
     conn *k = arg;
     k->paused = 0;
     process(k);
-    if (k->paused)
+    if (k->paused || k->checking)
         return;
     if (k->closing) {
-        if (!k->head)
+        if (idle(k))
             conn_finish(k);
         return;
     }
@@ -242,12 +158,11 @@ static void reject_long(conn *k, const char *start, size_t have)
                      "than max_line_bytes (%zu)\"}", t->conf->max_line_bytes);
     uint64_t line = k->lines + 1;
     sl_connector_log_reject(t->c, k->peer, line, start, have, rej, (size_t)n);
-    if (t->conf->ack) {
-        sl_buf_reset(&k->answer);
-        k->ans_line = line;
-        ack_reject(k, line, rej, (size_t)n);
+    if (k->acks) {
+        sl_intake_tcp_ack_begin(k->acks, line);
+        sl_intake_tcp_ack_reject(k->acks, line, rej, (size_t)n);
         /* behind the answers still waiting for durability, in line order */
-        queue_answers(k, 0, 1, sl_time_mono_us());
+        sl_intake_tcp_ack_end(k->acks, line, 0, 1, sl_time_mono_us());
     }
 }
 
@@ -283,11 +198,54 @@ static size_t whole_lines(const sl_intake_tcp *t, const char *data, size_t n,
     return at;
 }
 
+/* The chunk of `size` bytes at k->off was taken: its lines counted, its
+ * answers queued. */
+static void taken(conn *k, size_t size, uint64_t ticket,
+                  const sl_ingest_result *res, uint64_t t0)
+{
+    k->lines += res->lines;
+    if (k->acks)
+        sl_intake_tcp_ack_end(k->acks, k->lines, ticket, res->lines, t0);
+    k->off += size;
+}
+
+/* sl_connector_reject_fn of a chunk on the check threads */
+static void conn_reject(void *ud, uint64_t line, const char *rej, size_t rlen)
+{
+    conn *k = ud;
+    if (!k->orphan)
+        sl_intake_tcp_ack_reject(k->acks, line, rej, rlen);
+}
+
+/* sl_connector_streamed_fn: the chunk on the check threads is back. */
+static void on_streamed(void *ud, int st, uint64_t ticket,
+                        const sl_ingest_result *res)
+{
+    conn *k = ud;
+    k->checking = 0;
+    if (k->orphan) { /* its records are spooled; nobody to answer */
+        free(k);
+        return;
+    }
+    if (st != 200) { /* nothing taken: the same lines again later */
+        pause_reading(k);
+        return;
+    }
+    taken(k, k->check_size, ticket, res, k->check_t0);
+    k->stalled = 0;
+    if (!k->closing) /* off while full or paused: on again */
+        reading(k, 1);
+    process(k);
+    watch_line(k);
+    if (k->closing && idle(k))
+        conn_finish(k);
+}
+
 /* Hand on what k->in holds, chunk by chunk, while the spool takes it. */
 static void process(conn *k)
 {
     sl_intake_tcp *t = k->t;
-    while (!k->paused) {
+    while (!k->paused && !k->checking) {
         size_t len = k->in.len - k->off;
         const char *data = k->in.data + k->off;
         if (len == 0)
@@ -322,30 +280,38 @@ static void process(conn *k)
             break; /* a partial line: wait for the rest */
         uint64_t ticket = 0, t0 = 0;
         sl_ingest_result res;
-        if (t->conf->ack) {
-            sl_buf_reset(&k->answer);
-            k->ans_line = k->lines + 1;
+        if (k->acks) {
+            sl_intake_tcp_ack_begin(k->acks, k->lines + 1);
             t0 = sl_time_mono_us();
+        }
+        if (sl_connector_checks_off_loop(t->c)) {
+            /* a copy goes to the check threads; the lines stay here until
+             * they are taken (on_streamed), one chunk at a time */
+            int st = sl_connector_post_stream(t->c, data, size, k->peer,
+                                              k->lines + 1,
+                                              k->acks ? conn_reject : NULL,
+                                              on_streamed, k);
+            if (st != 0) {
+                pause_reading(k);
+                break;
+            }
+            k->checking = 1;
+            k->check_size = size;
+            k->check_t0 = t0;
+            break;
         }
         int st = sl_connector_ingest_stream(t->c, data, size, k->peer,
                                             k->lines + 1,
-                                            t->conf->ack ? ack_reject : NULL,
-                                            k, &ticket, &res);
+                                            k->acks ? sl_intake_tcp_ack_reject
+                                                    : NULL,
+                                            k->acks, &ticket, &res);
         if (st != 200) {
             /* the spool is full (or memory short): stop reading; the lines
              * stay in the buffer and are handed on again */
             pause_reading(k);
             break;
         }
-        k->lines += res.lines;
-        if (t->conf->ack) {
-            while (k->ans_line <= k->lines) {
-                sl_buf_append(&k->answer, "ok\n", 3);
-                k->ans_line++;
-            }
-            queue_answers(k, ticket, res.lines, t0);
-        }
-        k->off += size;
+        taken(k, size, ticket, &res, t0);
     }
     if (k->off == k->in.len) { /* all taken: start again at the front */
         k->off = 0;
@@ -365,7 +331,7 @@ static void on_eof(conn *k)
         sl_log_warn("tcp", "%s: the last line from %s (no newline) could not be "
                 "taken", k->t->conf->listen, k->peer);
     process(k);
-    if (!k->paused && !k->head)
+    if (idle(k))
         conn_finish(k);
 }
 
@@ -413,7 +379,7 @@ static void on_silent(conn *k)
      * silent; the timer comes round again. (Answers made durable in the
      * same turn of the loop as this timeout are in k->out, not yet
      * written: closing now would drop them.) */
-    if (k->head || evbuffer_get_length(k->out) > 0)
+    if (!idle(k) || evbuffer_get_length(k->out) > 0)
         return;
     sl_log_debug("tcp", "%s: closing %s, silent for %u s", t->conf->listen,
                 k->peer, t->conf->idle_timeout_s);
@@ -463,6 +429,11 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     if (sl_tlsio_handshaking(k->io) && handshake(k) != 0)
         return;
     size_t want = read_room(k);
+    if (want == 0 && k->checking) {
+        k->stalled = 1; /* full: read again when the chunk is back */
+        reading(k, 0);
+        return;
+    }
     if (want == 0) {
         pause_reading(k); /* out of memory (or full): try again */
         return;
@@ -490,7 +461,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     watch_line(k);
     /* TLS records decrypted and not yet taken, or the end already read:
      * the socket will not say */
-    if (!k->paused && !k->closing && sl_tlsio_ready(k->io))
+    if (!k->paused && !k->stalled && !k->closing && sl_tlsio_ready(k->io))
         event_active(k->rev, EV_READ, 0);
 }
 
@@ -500,7 +471,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
  * is full: the wait is then ours. */
 static void watch_line(conn *k)
 {
-    int partial = !k->paused && !k->closing &&
+    int partial = !k->paused && !k->checking && !k->closing &&
                   (k->in.len > k->off || k->skipping);
     if (!partial) {
         evtimer_del(k->line_ev);
@@ -541,7 +512,7 @@ static void on_line_timeout(evutil_socket_t fd, short what, void *arg)
     reading(k, 0);
     k->in.len = k->off; /* the partial line is dropped */
     k->skipping = 0;
-    if (!k->paused && !k->head)
+    if (idle(k))
         conn_finish(k);
 }
 
@@ -614,11 +585,8 @@ static void conn_free(conn *k)
     if (k->next)
         k->next->prev = k->prev;
     t->nconns--;
-    while (k->head) {
-        pending *p = k->head;
-        k->head = p->next;
-        free(p);
-    }
+    sl_intake_tcp_ack_free(k->acks);
+    k->acks = NULL;
     if (k->retry)
         event_free(k->retry);
     if (k->line_ev)
@@ -633,8 +601,10 @@ static void conn_free(conn *k)
     if (k->fd >= 0)
         evutil_closesocket(k->fd);
     sl_buf_free(&k->in);
-    sl_buf_free(&k->answer);
-    free(k);
+    if (k->checking) /* on_streamed frees it */
+        k->orphan = 1;
+    else
+        free(k);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
@@ -671,7 +641,6 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
     int one = 1;
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
         sl_log_debug("tcp", "%s: TCP_NODELAY: %s", peer, strerror(errno));
-    sl_buf_init(&k->answer, 0);
     sl_buf_init(&k->in, CHUNK_MAX + t->conf->max_line_bytes);
     k->out = evbuffer_new();
     k->rev = event_new(t->base, fd, EV_READ | EV_PERSIST, on_read, k);
@@ -685,8 +654,10 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
         t->conns->prev = k;
     t->conns = k;
     t->nconns++;
+    if (t->conf->ack)
+        k->acks = sl_intake_tcp_ack_new(t->c, k->out, k->wev);
     if (!k->out || !k->rev || !k->wev || !k->retry || !k->line_ev ||
-        !k->io) {
+        !k->io || (t->conf->ack && !k->acks)) {
         conn_free(k);
         return;
     }
