@@ -12,7 +12,6 @@
 #include "sl_intake_tcp.h"
 #include "sl_intake_tls.h"
 #include "sl_log.h"
-#include "sl_pieces.h"
 
 #define reload_info(...) sl_log_news(SL_LOG_INFO, "reload", __VA_ARGS__)
 #define reload_error(...) sl_log_news(SL_LOG_ERROR, "reload", __VA_ARGS__)
@@ -32,7 +31,6 @@ struct sl_reload_tcp {
     size_t wanted;               /* listeners the configuration has */
     sl_intake_tcp **old;         /* replaced or removed: serving to the end */
     size_t nold, capold;
-    sl_pieces *pieces;           /* helper threads, lent to connectors */
 };
 
 typedef struct step {
@@ -49,20 +47,6 @@ struct sl_reload_tcp_change {
     sl_tcp_conf *confs;          /* ... and their settings */
     int start;                   /* the start's: failures are fatal */
 };
-
-/* The helper threads that check large TCP chunks: the loop thread and up
- * to 3 helpers. Made once the first listener is wanted. */
-static void want_pieces(sl_reload_tcp *s)
-{
-    char err[256];
-    if (s->pieces)
-        return;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned helpers = cpus > 4 ? 3 : cpus > 1 ? (unsigned)cpus - 1 : 0;
-    if (helpers && !(s->pieces = sl_pieces_new(helpers, err, sizeof err)))
-        sl_log_warn("gateway", "TCP chunks are checked on the loop thread "
-                    "only: %s", err);
-}
 
 static long find_running(const sl_reload_tcp *s, const sl_tcp_conf *c)
 {
@@ -126,8 +110,6 @@ static sl_reload_tcp_change *plan(sl_reload_tcp *s, const sl_config *next,
                                                 st->conf->port, err, errlen)))
             goto fail;
     }
-    if (next->ntcp)
-        want_pieces(s);
     return ch;
 fail:
     if (ch->s && ch->n < next->ntcp)
@@ -183,7 +165,6 @@ static int apply_step(sl_reload_tcp *s, sl_reload_tcp_change *ch, step *st,
         refuse(ch, tc->listen, err);
         return -1;
     }
-    sl_connector_set_pieces(c, s->pieces);
     if (was && !sl_config_diff_tcp(sl_intake_tcp_settings(was->t), tc)) {
         sl_intake_tcp_set_tls(was->t, st->tls); /* the files read again */
         *e = *was;
@@ -387,6 +368,5 @@ void sl_reload_tcp_free(sl_reload_tcp *s)
     free(s->e);
     free(s->confs);
     free(s->old);
-    sl_pieces_free(s->pieces);
     free(s);
 }

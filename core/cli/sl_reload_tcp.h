@@ -10,10 +10,8 @@
  * intake replaced or removed serves the connections it accepted, with
  * their settings, until they close; sl_reload_tcp_collect frees it then.
  *
- * Ownership: the set owns its intakes, their sockets and TLS contexts,
- * and the helper threads (sl_pieces) it lends to the connectors the
- * listeners feed; connectors and configurations are borrowed for the
- * call only (each intake keeps its own copy of its settings). */
+ * Ownership: the set owns its intakes, their sockets and TLS contexts;
+ * connectors and configurations are borrowed for the call only (each intake keeps its own copy of its settings). */
 #ifndef SL_RELOAD_TCP_H
 #define SL_RELOAD_TCP_H
 

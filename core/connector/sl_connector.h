@@ -125,12 +125,6 @@ void sl_connector_log_reject(sl_connector *c, const char *peer, uint64_t line,
                              const char *text, size_t textlen,
                              const char *rejection, size_t rlen);
 
-/* Lend the connector a pool that checks large stream chunks (NDJSON, no
- * transform) in parallel pieces; NULL (the default): on the calling thread
- * only. The pool must outlive the connector's use of it. */
-struct sl_pieces;
-void sl_connector_set_pieces(sl_connector *c, struct sl_pieces *pieces);
-
 /* A stream intake's whole lines data[0..len) (NDJSON; the first is line
  * `first_line` of the stream from `peer`): checked, encoded and spooled
  * like sl_connector_ingest's, rejected lines written to the connector's

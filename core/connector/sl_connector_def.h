@@ -13,7 +13,6 @@
 #include "sl_dlq.h"
 #include "sl_generation.h"
 #include "sl_health.h"
-#include "sl_pieces.h"
 #include "sl_rejectlog.h"
 #include "sl_spool.h"
 #include "sl_transform.h"
@@ -24,8 +23,6 @@ struct sl_connector {
     char dir[PATH_MAX];     /* <state_dir>/<name> */
     int lock_fd;
     sl_spool *spool;
-    sl_pieces *pieces; /* borrowed (the gateway's); NULL: stream chunks are
-                          checked on the loop thread alone */
     sl_dlq *dlq;
     sl_generation *gens;    /* the head runs conf (sender, Lua, transform);
                                the rest finish their batches */

@@ -19,7 +19,6 @@
 #include "sl_ingest_answer.h"
 #include "sl_log.h"
 #include "sl_metrics.h"
-#include "sl_pieces.h"
 #include "sl_rejectlog.h"
 #include "sl_spool.h"
 #include "sl_state.h"
@@ -237,11 +236,9 @@ sl_auth_rc sl_connector_authorize(sl_connector *c, const char *authorization)
     return rc;
 }
 
-/* The path every intake shares: check and encode data (through
- * `transform`, may be NULL) into c->block and c->rejects — or, with
- * `pieces` (NDJSON, no transform), into c->block and the pieces' own
- * lists, checked in parallel pieces — hand the accepted records to the
- * spool and count them. SL_SPOOL_OK also when nothing was accepted or the
+/* The path every intake shares on the loop: check and encode data
+ * (through `transform`, may be NULL) into c->block and c->rejects, hand
+ * the accepted records to the spool and count them. SL_SPOOL_OK also when nothing was accepted or the
  * body is malformed (see res); otherwise the spool's refusal, with nothing
  * counted, or SL_SPOOL_NOMEM when checking ran out of memory. *ticket as
  * for sl_connector_ingest. */
@@ -251,8 +248,7 @@ static sl_spool_rc spool_checked(sl_connector *c, sl_buf *block, int dry,
 
 static sl_spool_rc check_and_spool(sl_connector *c, sl_transform *transform,
                                    sl_ingest_format fmt, const char *data,
-                                   size_t len, size_t max_records,
-                                   sl_pieces *pieces, int dry,
+                                   size_t len, size_t max_records, int dry,
                                    sl_ingest_result *res, uint64_t *ticket)
 {
     sl_ingest_limits lim = {.depth = c->conf->limit_depth,
@@ -265,10 +261,8 @@ static sl_spool_rc check_and_spool(sl_connector *c, sl_transform *transform,
      * doubling it from 256 bytes, a realloc and copy each time. Failure is
      * harmless here: appends grow it as needed. */
     (void)sl_buf_reserve(&c->block, len + len / 8 + 256);
-    int rc = pieces ? sl_pieces_ingest(pieces, c->conf->schema, data, len,
-                                       &lim, &c->block, res)
-                    : sl_ingest(c->conf->schema, transform, fmt, data, len,
-                                &lim, &c->block, &c->rejects, res);
+    int rc = sl_ingest(c->conf->schema, transform, fmt, data, len, &lim,
+                       &c->block, &c->rejects, res);
     if (rc != 0)
         return SL_SPOOL_NOMEM;
     return spool_checked(c, &c->block, dry, res, ticket);
@@ -385,7 +379,7 @@ static int ingest(sl_connector *c, sl_ingest_format fmt, const char *body,
         return shutting_down(answer, retry_after_s);
     memset(&res, 0, sizeof res);
     sl_spool_rc rc = check_and_spool(c, c->transform, fmt, body, len,
-                                     c->conf->limit_records, NULL, dry, &res,
+                                     c->conf->limit_records, dry, &res,
                                      ticket);
     return answer_checked(c, rc, &res, &c->rejects, answer, retry_after_s);
 }
@@ -533,51 +527,14 @@ int sl_connector_ingest_stream(sl_connector *c, const char *data, size_t len,
     int st = stream_admit(c, len);
     if (st)
         return st;
-    /* a large chunk of a connector without a transform is checked in
-     * pieces on the helper threads and this one; the spool, the counters
-     * and the reject log stay here */
-    sl_pieces *pieces =
-        !c->transform && len >= 2 * SL_PIECES_BYTES ? c->pieces : NULL;
     /* refused: nothing counted, the same lines come again */
     sl_spool_rc rc = check_and_spool(c, c->transform, SL_INGEST_NDJSON, data,
-                                     len, 0, pieces, 0, res, ticket);
+                                     len, 0, 0, res, ticket);
     note_refusal(c, rc);
     if (rc != SL_SPOOL_OK)
         return rc == SL_SPOOL_FULL ? 503 : 500;
-    if (!pieces) {
-        stream_rejects(c, &c->rejects, data, len, peer, first_line,
-                       on_reject, ud, res);
-        return 200;
-    }
-    if (res->listed > 0) {
-        /* the pieces in order, at most SL_INGEST_MAX_LISTED in all, as one
-         * sl_ingest of the chunk would have listed them */
-        const char *at = data;
-        uint64_t line = first_line;
-        size_t logged = 0;
-        for (size_t i = 0; i < sl_pieces_count(pieces) &&
-                           logged < SL_INGEST_MAX_LISTED; i++) {
-            const char *pd;
-            size_t pl, listed;
-            const sl_buf *rej;
-            sl_pieces_piece(pieces, i, &pd, &pl, &rej, &listed);
-            if (listed == 0)
-                continue;
-            for (const char *nl; at < pd &&
-                 (nl = memchr(at, '\n', (size_t)(pd - at))); at = nl + 1)
-                line++;
-            at = pd;
-            logged += sl_rejectlog_add_listed(c->rejectlog, rej->data,
-                                              rej->len, pd, pl, peer, line,
-                                              on_reject, ud,
-                                              SL_INGEST_MAX_LISTED - logged);
-        }
-        res->listed = logged;
-    }
-    if (res->listed < res->rejected)
-        sl_log_warn("intake", "%s: %zu rejected lines from %s not written to the "
-                "reject log (at most %d per read)", c->conf->name,
-                res->rejected - res->listed, peer, SL_INGEST_MAX_LISTED);
+    stream_rejects(c, &c->rejects, data, len, peer, first_line, on_reject, ud,
+                   res);
     return 200;
 }
 
@@ -647,10 +604,6 @@ int sl_connector_post_stream(sl_connector *c, const char *data, size_t len,
     return 0;
 }
 
-void sl_connector_set_pieces(sl_connector *c, sl_pieces *pieces)
-{
-    c->pieces = pieces;
-}
 
 /* ---- the inbox: replayed dead letters (sl_inbox) ---------------------- */
 

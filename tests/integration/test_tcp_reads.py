@@ -185,8 +185,8 @@ class TcpReadsTest(TcpTest):
                    msg="the 50 answered records")
 
     def test_big_writes_with_rejections(self):
-        """A connector without a transform checks big chunks in pieces on
-        helper threads: the reject log still names each invalid line by
+        """Big chunks checked on the check threads: the reject log still
+        names each invalid line by
         its number (blank lines counted), with its text, and every valid
         line arrives once."""
         self.start_tcp()
@@ -221,7 +221,7 @@ class TcpReadsTest(TcpTest):
 
     def test_big_writes_with_acks(self):
         """With ack: one answer per line, in line order, the errors on
-        exactly the invalid lines, for a big write checked in pieces."""
+        exactly the invalid lines, for a big write checked off the loop."""
         self.start_tcp(tcp_extra=", ack = true")
         data, ids, bad = self.mixed(6000, 7)
         s = self.connect()
