@@ -24,7 +24,6 @@ struct sl_transform {
     unsigned long max_instructions;
     bool wants_ctx; /* the function can see a second argument */
     bool direct;    /* outputs checked from the table (sl_schema_values_encode) */
-    int names_ref;  /* registry: the schema's field names as Lua strings */
     sl_luajson_keys *keys; /* the last record's keys, as Lua strings */
     sl_buf scratch; /* one output as JSON, before the schema check */
     sl_luaruntime_tally tally; /* its calls (sl_transform_tally) */
@@ -68,7 +67,6 @@ sl_transform *sl_transform_new(lua_State *L, int fn_ref,
     transform->max_instructions = max_instructions;
     transform->wants_ctx = takes_ctx(L, fn_ref);
     transform->direct = sl_schema_values_ok(schema);
-    transform->names_ref = LUA_NOREF;
     sl_buf_init(&transform->scratch, 0);
     if (!(transform->keys = sl_luajson_keys_new())) {
         free(transform);
@@ -86,25 +84,9 @@ void sl_transform_free(sl_transform *transform)
 {
     if (!transform)
         return;
-    /* L is borrowed and outlives us; unref of a set slot allocates nothing */
-    luaL_unref(transform->L, LUA_REGISTRYINDEX, transform->names_ref);
     sl_luajson_keys_free(transform->keys, transform->L);
     sl_buf_free(&transform->scratch);
     free(transform);
-}
-
-/* The schema's field names as a sequence of Lua strings, kept in the
- * registry so that a record's lookups do not intern them again.
- * [-0, +0, m] */
-static void make_names(lua_State *L, sl_transform *transform)
-{
-    size_t n = sl_schema_nfields(transform->schema);
-    lua_createtable(L, (int)n, 0);                    /* names */
-    for (size_t i = 0; i < n; i++) {
-        lua_pushstring(L, sl_schema_field_name(transform->schema, i));
-        lua_rawseti(L, -2, (lua_Integer)i + 1);       /* names[i+1] = name */
-    }
-    transform->names_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* */
 }
 
 /* lua_CFunction run in protected mode: transform(record, ctx).
@@ -113,8 +95,6 @@ static int call_transform(lua_State *L)
 {
     call_ctx *c = lua_touserdata(L, 1);
     lua_settop(L, 0);
-    if (c->transform->direct && c->transform->names_ref == LUA_NOREF)
-        make_names(L, c->transform);
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->transform->fn_ref); /* fn */
     if (sl_luajson_push_record(L, c->js, c->first,
                                c->transform->keys) != 0) { /* fn rec */
@@ -143,76 +123,75 @@ static void skip_rest(sl_json *js, int depth_before)
             return;
 }
 
-/* The members of the table at idx with every key a string, or -1 (a key
- * of another type, or a metatable: sluice.json.array_mt makes {} an
- * array). [-0, +0, -] */
-static long count_members(lua_State *L, int idx)
+/* Each member of the table at idx written to scratch and described in
+ * vals (by field; SL_JSON_ERROR where the field is absent): 0, 1 when the
+ * output needs the way through JSON text (a metatable, whose
+ * sluice.json.array_mt makes {} an array; a key that is not a string or
+ * not a field; a value write_scalar does not take), -1 when scratch is
+ * full. [-0, +0, -] */
+static int gather_values(sl_transform *transform, int idx,
+                         sl_json_token *vals)
 {
-    long n = 0;
+    lua_State *L = transform->L;
+    const sl_schema *schema = transform->schema;
+    size_t offs[SL_SCHEMA_MAX_FIELDS], n = sl_schema_nfields(schema);
     if (lua_getmetatable(L, idx)) {                   /* mt */
         lua_pop(L, 1);                                /* */
-        return -1;
+        return 1;
     }
+    for (size_t i = 0; i < n; i++)
+        vals[i] = (sl_json_token){.type = SL_JSON_ERROR};
+    sl_buf_reset(&transform->scratch);
     lua_pushnil(L);                                   /* nil */
     while (lua_next(L, idx) != 0) {                   /* key value */
+        size_t klen, i;
         if (lua_type(L, -2) != LUA_TSTRING) {
             lua_pop(L, 2);                            /* */
-            return -1;
+            return 1;
         }
-        n++;
+        const char *k = lua_tolstring(L, -2, &klen);  /* a string: as is */
+        if ((i = sl_schema_values_find(schema, k, klen)) >= n) {
+            lua_pop(L, 2);                            /* */
+            return 1;
+        }
+        int rc = sl_luajson_write_scalar(L, -1, &transform->scratch,
+                                         &vals[i], &offs[i]);
         lua_pop(L, 1);                                /* key */
+        if (rc != 0) {
+            lua_pop(L, 1);                            /* */
+            return rc;
+        }
     }
-    return n;                                         /* */
+    for (size_t i = 0; i < n; i++)                    /* scratch moved */
+        if (vals[i].type != SL_JSON_ERROR)
+            vals[i].p = transform->scratch.data + offs[i];
+    return 0;
 }
 
 /* The output at idx (a table) checked and encoded from the table: each
- * schema field looked up, its value written and described as the token the
- * scanner would read (sl_schema_values_encode). 1 when this output needs
- * the way through JSON text, which alone gives its result (an array, an
- * unknown or non-string key, a table or a non-finite number as a value,
- * invalid UTF-8, more members than limits.fields); else as encode_output.
+ * member's value written and described as the token the scanner would
+ * read (sl_schema_values_encode). 1 when this output needs the way through
+ * JSON text, which alone gives its result (an array, an unknown or
+ * non-string key, a table or a non-finite number as a value, invalid
+ * UTF-8, more members than limits.fields); else as encode_output.
  * [-0, +0, -] */
 static int direct_output(sl_transform *transform, int idx, sl_buf *block,
                          sl_transform_reject_fn reject, void *ud,
                          sl_transform_result *res)
 {
-    lua_State *L = transform->L;
-    const sl_schema *schema = transform->schema;
-    size_t n = sl_schema_nfields(schema), present = 0;
     sl_json_token vals[SL_SCHEMA_MAX_FIELDS];
-    size_t offs[SL_SCHEMA_MAX_FIELDS];
-    if (lua_rawlen(L, idx) > 0 || !lua_checkstack(L, 3))
+    if (lua_rawlen(transform->L, idx) > 0 ||
+        !lua_checkstack(transform->L, 3))
         return 1;
-    long members = count_members(L, idx);
-    if (members < 0 || (size_t)members > n)
-        return 1;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, transform->names_ref); /* names */
-    sl_buf_reset(&transform->scratch);
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        lua_rawgeti(L, -1, (lua_Integer)i + 1);       /* names name */
-        if (lua_rawget(L, idx) == LUA_TNIL) {         /* names value */
-            vals[i] = (sl_json_token){.type = SL_JSON_ERROR};
-        } else {
-            rc = sl_luajson_write_scalar(L, -1, &transform->scratch, &vals[i],
-                                         &offs[i]);
-            present++;
-        }
-        lua_pop(L, 1);                                /* names */
-    }
-    lua_pop(L, 1);                                    /* */
-    if (rc < 0)
-        return -1;
-    if (rc > 0 || present != (size_t)members)
-        return 1;
-    for (size_t i = 0; i < n; i++)
-        if (vals[i].type != SL_JSON_ERROR)
-            vals[i].p = transform->scratch.data + offs[i];
+    int rc = gather_values(transform, idx, vals);
+    if (rc != 0)
+        return rc;
     size_t off = sl_frame_begin(block);
     if (off == (size_t)-1)
         return -1;
     sl_schema_error err;
-    sl_schema_rc src = sl_schema_values_encode(schema, vals, block, &err);
+    sl_schema_rc src = sl_schema_values_encode(transform->schema, vals, block,
+                                               &err);
     if (src == SL_SCHEMA_OK) {
         sl_frame_end(block, off);
         res->accepted++;

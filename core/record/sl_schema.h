@@ -189,6 +189,10 @@ sl_schema_rc sl_schema_encode(const sl_schema *s, sl_json *js,
  * no escape in JSON. */
 bool sl_schema_values_ok(const sl_schema *s);
 
+/* The index of the field named name[0..len) (its bytes, unescaped), or
+ * SIZE_MAX when s has none. */
+size_t sl_schema_values_find(const sl_schema *s, const char *name, size_t len);
+
 /* Check and encode a record held in another form than JSON text (a
  * transform's Lua table) exactly as sl_schema_encode would the JSON object
  * of the same members: vals[i] is the token the scanner gives for field

@@ -28,6 +28,11 @@ static sl_schema_rc emit(const sl_schema *s, const sl_schema_span *vals,
     return SL_SCHEMA_OK;
 }
 
+size_t sl_schema_values_find(const sl_schema *s, const char *name, size_t len)
+{
+    return sl_schema_find(s, name, len);
+}
+
 bool sl_schema_values_ok(const sl_schema *s)
 {
     if (s->nested || s->post)
