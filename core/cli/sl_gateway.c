@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "sl_connector.h"
+#include "sl_fdlimit.h"
 #include "sl_http_client.h"
 #include "sl_intake_http.h"
 #include "sl_intake_tls.h"
@@ -26,6 +27,7 @@
 #include "sl_reload.h"
 #include "sl_reload_apply.h"
 #include "sl_reload_http.h"
+#include "sl_syncpool.h"
 #include "sl_reload_tcp.h"
 #include "sl_readyz.h"
 #include "sl_sdstatus.h"
@@ -44,6 +46,7 @@ typedef struct gateway {
     struct event_base *base;
     sl_http_client *http;
     sl_offload *checks;         /* the check threads; NULL: workers = 1 */
+    sl_syncpool *syncpool;      /* every spool's sync and delete threads */
     sl_connector **connectors;
     size_t n;
     sl_intake_http *intake;
@@ -303,9 +306,11 @@ static int add_connector(gateway *g, const sl_connector_conf *cc)
     for (size_t k = 0; k < cc->nwarnings; k++) /* as `check` says */
         sl_log_warn("config", "%s", cc->warnings[k]);
     sl_connector *c = sl_connector_new(cc, g->cfg->state_dir, g->base,
-                                       g->http, err, sizeof err);
+                                       g->http, g->syncpool, err, sizeof err);
     if (!c) {
-        reload_error("connector %s: not added: %s", cc->name, err);
+        char hint[320];
+        reload_error("connector %s: not added: %s%s", cc->name, err,
+                     sl_fdlimit_hint(err, hint, sizeof hint));
         return -1;
     }
     sl_connector_set_offload(c, g->checks);
@@ -568,7 +573,9 @@ static int start(gateway *g)
         fprintf(stderr, "sluice: cannot create the event loop\n");
         return -1;
     }
-    if (!(g->http = sl_http_client_new(g->base, err, sizeof err))) {
+    if (!(g->http = sl_http_client_new(g->base, err, sizeof err)) ||
+        !(g->syncpool = sl_syncpool_new(g->base, sl_syncpool_default_threads(),
+                                        err, sizeof err))) {
         fprintf(stderr, "sluice: %s\n", err);
         return -1;
     }
@@ -588,9 +595,12 @@ static int start(gateway *g)
                          "%s (%zu of %zu)", cc->name, i + 1,
                          cfg->nconnectors);
         g->connectors[i] = sl_connector_new(cc, cfg->state_dir, g->base,
-                                            g->http, err, sizeof err);
+                                            g->http, g->syncpool, err,
+                                            sizeof err);
         if (!g->connectors[i]) {
-            fprintf(stderr, "sluice: connector %s: %s\n", cc->name, err);
+            char hint[320];
+            fprintf(stderr, "sluice: connector %s: %s%s\n", cc->name, err,
+                    sl_fdlimit_hint(err, hint, sizeof hint));
             return -1;
         }
         sl_connector_set_offload(g->connectors[i], g->checks);
@@ -673,6 +683,7 @@ static void stop(gateway *g)
     sl_http_client_free(g->http);
     for (size_t i = 0; i < g->n; i++)
         sl_connector_free(g->connectors[i]);
+    sl_syncpool_free(g->syncpool); /* after the spools syncing on it */
     free(g->connectors);
     free(g->closed);
     sl_reload_apply_configs_free(g->configs); /* after the connectors using them */
@@ -741,6 +752,8 @@ int sl_gateway_run(const sl_config *cfg, int log_level_given)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    /* about five descriptors per connector: 1,000 of them pass 1024 */
+    (void)sl_fdlimit_raise();
     int rc = 1;
     sl_notify_status("starting: opening %zu connector%s", cfg->nconnectors,
                      cfg->nconnectors == 1 ? "" : "s");

@@ -13,6 +13,7 @@
 #include "sl_http_client.h"
 #include "sl_metrics.h"
 #include "sl_state.h"
+#include "sl_syncpool.h"
 
 #define TICK_MS 50          /* the loop wakes at least this often */
 #define SHUTDOWN_WAIT_MS 10000 /* most waiting for requests in flight */
@@ -22,6 +23,7 @@ struct sl_send_local {
     sl_send_local_hooks hooks;
     struct event_base *base;
     sl_http_client *http;
+    sl_syncpool *syncpool;  /* one sync thread: one spool */
     sl_connector *c;
     struct event *tick;
     struct event *fd_ev;    /* waits for the input to be readable */
@@ -121,10 +123,11 @@ sl_send_local *sl_send_local_new(const sl_config *cfg,
         snprintf(err, errlen, "cannot create the event loop");
         goto fail;
     }
-    if (!(l->http = sl_http_client_new(l->base, err, errlen)))
+    if (!(l->http = sl_http_client_new(l->base, err, errlen)) ||
+        !(l->syncpool = sl_syncpool_new(l->base, 1, err, errlen)))
         goto fail;
-    if (!(l->c = sl_connector_new(cc, cfg->state_dir, l->base, l->http, err,
-                                  errlen)))
+    if (!(l->c = sl_connector_new(cc, cfg->state_dir, l->base, l->http,
+                                  l->syncpool, err, errlen)))
         goto fail;
     /* the schema is fixed from the first run on, as under `run` */
     if (sl_state_dir(cfg->state_dir, cc->name, 0, dir, sizeof dir, err,
@@ -179,6 +182,7 @@ void sl_send_local_free(sl_send_local *l)
     /* the client first: it cancels transfers pointing into batches */
     sl_http_client_free(l->http);
     sl_connector_free(l->c);
+    sl_syncpool_free(l->syncpool); /* after the spool syncing on it */
     if (l->tick)
         event_free(l->tick);
     if (l->fd_ev)

@@ -17,15 +17,21 @@
 #include "sl_stats.h"
 
 struct event_base;
+struct sl_syncpool;
 struct sl_connector;
 typedef struct sl_connector sl_connector;
 
 /* A running connector for `conf` (borrowed; must outlive it) keeping its
  * state in <state_dir>/<name> (created; locked against a second gateway;
- * the spool is recovered). NULL with a message in err on failure. */
+ * the spool is recovered). Its spool syncs on `syncpool` (borrowed, shared
+ * by the process's connectors, must outlive it; NULL: one thread of the
+ * spool's own), as it sends with `http`. NULL with a message in err on
+ * failure. */
 sl_connector *sl_connector_new(const sl_connector_conf *conf,
                                const char *state_dir, struct event_base *base,
-                               sl_http_client *http, char *err, size_t errlen);
+                               sl_http_client *http,
+                               struct sl_syncpool *syncpool, char *err,
+                               size_t errlen);
 
 /* Write and sync the spool, release the lock, free. Accepts NULL. */
 void sl_connector_free(sl_connector *c);

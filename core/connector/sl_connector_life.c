@@ -103,7 +103,9 @@ static void use(sl_connector *c, sl_generation *g)
 
 sl_connector *sl_connector_new(const sl_connector_conf *conf,
                                const char *state_dir, struct event_base *base,
-                               sl_http_client *http, char *err, size_t errlen)
+                               sl_http_client *http,
+                               struct sl_syncpool *syncpool, char *err,
+                               size_t errlen)
 {
     sl_connector *c = calloc(1, sizeof *c);
     if (!c) {
@@ -138,6 +140,7 @@ sl_connector *sl_connector_new(const sl_connector_conf *conf,
         .on_durable = spool_durable,
         .on_failed = spool_failed,
         .ud = c,
+        .syncpool = syncpool,
     };
     if (!(c->spool = sl_spool_open(base, &so, err, errlen)) ||
         !(c->dlq = sl_dlq_open(c->dir, err, errlen)) ||

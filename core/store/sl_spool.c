@@ -189,8 +189,8 @@ static void on_synced(void *ud, uint64_t done, int err)
 static int sync_start(sl_spool *s)
 {
     char why[sizeof s->err];
-    s->sy = sl_syncer_new(s->base, s->dir_fd, sl_progress_fd(s->prog),
-                            on_synced, s, why, sizeof why);
+    s->sy = sl_syncer_new(s->o.syncpool, s->base, s->dir_fd,
+                          sl_progress_fd(s->prog), on_synced, s, why, sizeof why);
     if (!s->sy) {
         set_err(s, "%s", why);
         return -1;

@@ -24,8 +24,9 @@
  * With durability "memory" there are no files: records live in memory up
  * to max_bytes and are lost if the process stops.
  *
- * Everything runs on the event loop thread except the fsync thread, which
- * only calls fdatasync/fsync/close on descriptors handed to it. */
+ * Everything runs on the event loop thread except the sync pool's threads
+ * (sl_syncpool), which only call fdatasync/fsync/close on descriptors
+ * handed to them and delete delivered segments. */
 #ifndef SL_SPOOL_H
 #define SL_SPOOL_H
 
@@ -36,6 +37,7 @@
 #include "sl_cut.h"
 
 struct event_base;
+struct sl_syncpool;
 struct sl_spool;
 typedef struct sl_spool sl_spool;
 
@@ -75,6 +77,8 @@ typedef struct sl_spool_opts {
     sl_spool_durable_fn on_durable;
     sl_spool_failed_fn on_failed;
     void *ud;
+    struct sl_syncpool *syncpool; /* borrowed, outlives the spool; NULL:
+                                     a pool of one thread of its own */
 } sl_spool_opts;
 
 /* Open the spool, recovering what a previous run left (cutting a torn

@@ -1,11 +1,13 @@
-/* sl_syncer: a spool's two background threads. The sync thread runs
- * fdatasync/fsync/close on descriptors it is handed, in numbered rounds
- * (group commit), and signals each finished round through a pipe; an event
- * on the loop watches it and reports the durable LSN (sl_syncer_report_fn)
- * on the loop thread. The delete thread deletes delivered segment files,
- * cutting them down a few MiB at a time first, so that neither the loop
- * nor a group commit waits behind a large unlink. Every function is called from one
- * (the loop's) thread; the threads touch nothing but what they are handed. */
+/* sl_syncer: one spool's group commit on the process's sync pool
+ * (sl_syncpool). A sync thread of the pool runs fdatasync/fsync/close on
+ * the descriptors the spool hands over, in numbered rounds (group commit:
+ * one fdatasync covers every append before the round started), one round
+ * of a spool at a time; the pool reports each finished round on the loop
+ * thread with the durable LSN (sl_syncer_report_fn). The pool's delete
+ * thread deletes delivered segment files, so that neither the loop nor a
+ * group commit waits behind a large unlink. Every function is called from
+ * one (the loop's) thread; the threads touch nothing but what they are
+ * handed. */
 #ifndef SL_SYNCER_H
 #define SL_SYNCER_H
 
@@ -13,6 +15,7 @@
 #include <stdint.h>
 
 struct event_base;
+struct sl_syncpool;
 struct sl_syncer;
 typedef struct sl_syncer sl_syncer;
 
@@ -29,16 +32,19 @@ enum {
     SL_SYNCER_PROGRESS = 2  /* fdatasync prog_fd: progress was written */
 };
 
-/* Start both threads, and watch them on `base` for reports to fn(ud, ...).
- * dir_fd and prog_fd are borrowed and must stay open until sl_syncer_free.
- * NULL with a message in err (nothing is left running). */
-sl_syncer *sl_syncer_new(struct event_base *base, int dir_fd, int prog_fd,
-                           sl_syncer_report_fn fn, void *ud, char *err,
-                           size_t errlen);
+/* Join `pool` (borrowed: it must outlive the syncer) for reports to
+ * fn(ud, ...); with pool NULL, start a pool of one sync thread on `base`
+ * of the syncer's own (for a spool opened outside a gateway). dir_fd and
+ * prog_fd are borrowed and must stay open until sl_syncer_free. NULL with
+ * a message in err (nothing is left running). */
+sl_syncer *sl_syncer_new(struct sl_syncpool *pool, struct event_base *base,
+                         int dir_fd, int prog_fd, sl_syncer_report_fn fn,
+                         void *ud, char *err, size_t errlen);
 
-/* Stop reporting, let the threads finish everything handed to them
- * (syncs, closes and deletes), join them, close the pipe and free.
- * Accepts NULL; may be called from inside the report. */
+/* Stop reporting, wait until the pool's threads finish everything handed
+ * to them for this syncer (syncs, closes and deletes), and free (with its
+ * own pool, if it has one). Accepts NULL; may be called from inside the
+ * report. */
 void sl_syncer_free(sl_syncer *y);
 
 /* Ask for a round: fdatasync cur_fd (the segment being appended, -1 for
