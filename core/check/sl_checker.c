@@ -56,7 +56,12 @@ struct sl_checker {
     sl_luaruntime_tally carry;
     sl_luaruntime_tally *last;
     unsigned *last_epoch;
+    job *spare;                  /* done jobs kept with their buffers */
+    size_t nspare;
 };
+
+#define SPARE_MAX 64
+#define SPARE_BUF_MAX ((size_t)1 << 20) /* a bigger buffer is not kept */
 
 sl_checker *sl_checker_new(sl_offload *pool)
 {
@@ -89,6 +94,13 @@ void sl_checker_free(sl_checker *k)
     while (k->pending) { /* only after the pool's end: done never runs */
         job *j = k->pending;
         k->pending = j->next;
+        sl_buf_free(&j->block);
+        sl_buf_free(&j->rejects);
+        free(j);
+    }
+    while (k->spare) {
+        job *j = k->spare;
+        k->spare = j->next;
         sl_buf_free(&j->block);
         sl_buf_free(&j->rejects);
         free(j);
@@ -197,6 +209,13 @@ static void done(void *ud)
                            .rejects = &j->rejects, .res = &j->res,
                            .error = j->error};
     j->done(j->ud, &r);
+    if (k->nspare < SPARE_MAX && j->block.cap <= SPARE_BUF_MAX &&
+        j->rejects.cap <= SPARE_BUF_MAX) {
+        j->next = k->spare;
+        k->spare = j;
+        k->nspare++;
+        return;
+    }
     sl_buf_free(&j->block);
     sl_buf_free(&j->rejects);
     free(j);
@@ -207,9 +226,24 @@ int sl_checker_submit(sl_checker *k, const sl_connector_conf *conf,
                       const sl_ingest_limits *lim, sl_checker_done_fn fn,
                       void *ud)
 {
-    job *j = calloc(1, sizeof *j);
-    if (!j)
+    job *j = k->spare;
+    if (j) {
+        k->spare = j->next;
+        k->nspare--;
+        sl_buf_reset(&j->block);
+        sl_buf_reset(&j->rejects);
+    } else if ((j = malloc(sizeof *j))) {
+        sl_buf_init(&j->block, 0);
+        sl_buf_init(&j->rejects, 0);
+    } else {
         return -1;
+    }
+    j->prev = NULL;
+    memset(&j->res, 0, sizeof j->res);
+    j->rc = 0;
+    j->thread = 0;
+    j->has_tally = 0;
+    j->error[0] = '\0';
     j->k = k;
     j->conf = conf;
     j->epoch = k->epoch;
@@ -219,8 +253,6 @@ int sl_checker_submit(sl_checker *k, const sl_connector_conf *conf,
     j->lim = lim ? *lim : (sl_ingest_limits){0};
     j->done = fn;
     j->ud = ud;
-    sl_buf_init(&j->block, 0);
-    sl_buf_init(&j->rejects, 0);
     j->next = k->pending;
     if (k->pending)
         k->pending->prev = j;
@@ -228,6 +260,8 @@ int sl_checker_submit(sl_checker *k, const sl_connector_conf *conf,
     k->npending++;
     if (sl_offload_submit(k->lane, run, done, j) != 0) {
         unlink_job(k, j);
+        sl_buf_free(&j->block);
+        sl_buf_free(&j->rejects);
         free(j);
         return -1;
     }

@@ -152,8 +152,8 @@ typedef void (*sl_connector_streamed_fn)(void *ud, int status,
                                          const sl_ingest_result *res);
 
 /* sl_connector_ingest_stream with the check on a check thread (for a
- * connector given a pool: sl_connector_checks_off_loop). data is copied:
- * the caller may reuse it at once. 0 when taken, fn(ud, ...) then called
+ * connector given a pool: sl_connector_checks_off_loop). data[0..len)
+ * must stay valid and unchanged until fn runs. 0 when taken, fn(ud, ...) then called
  * on the loop (never inside this call), after on_reject(ud, ...) for each
  * rejected line; or 503 (no room, shutting down) or 500 (out of memory)
  * with nothing taken and fn not called. */

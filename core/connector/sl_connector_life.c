@@ -548,9 +548,9 @@ typedef struct stream_post {
     sl_connector_reject_fn on_reject;
     sl_connector_streamed_fn fn;
     void *ud;
+    const char *data; /* the chunk, the intake's until fn */
     size_t len;
     char peer[64];
-    char data[]; /* the chunk, copied: the intake reads on meanwhile */
 } stream_post;
 
 /* sl_checker_done_fn: the loop's half of sl_connector_ingest_stream */
@@ -590,14 +590,13 @@ int sl_connector_post_stream(sl_connector *c, const char *data, size_t len,
     int st = stream_admit(c, len);
     if (st)
         return st;
-    stream_post *p = malloc(sizeof *p + len);
+    stream_post *p = malloc(sizeof *p);
     if (!p)
         return 500;
     *p = (stream_post){.c = c, .first_line = first_line,
                        .on_reject = on_reject, .fn = fn, .ud = ud,
-                       .len = len};
+                       .data = data, .len = len};
     snprintf(p->peer, sizeof p->peer, "%s", peer);
-    memcpy(p->data, data, len);
     if (sl_checker_submit(c->checker, c->conf, SL_INGEST_NDJSON, p->data, len,
                           &(sl_ingest_limits){.depth = c->conf->limit_depth},
                           on_stream_checked, p) != 0) {

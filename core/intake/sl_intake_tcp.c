@@ -54,11 +54,12 @@ typedef struct conn {
     int skipping;              /* discarding an over-long line */
     int paused;                /* waiting for room in the spool */
     int checking;              /* a chunk is on the check threads: the
-                                  lines [off, off + check_size) */
-    int stalled;               /* ... and reading waits for it: no room */
+                                  lines held[held_off, + check_size) */
     int orphan;                /* freed while checking: the check's end
                                   frees the struct */
-    size_t check_size;
+    sl_buf held;               /* the buffer that chunk is in: k->in's
+                                  until then, the rest moved to a new in */
+    size_t held_off, check_size;
     uint64_t check_t0;
     int closing;               /* the peer is done; free when answered */
     int flushing;              /* answered; free once the output is out */
@@ -217,6 +218,64 @@ static void conn_reject(void *ud, uint64_t line, const char *rej, size_t rlen)
         sl_intake_tcp_ack_reject(k->acks, line, rej, rlen);
 }
 
+/* The `size` bytes of whole lines at k->off go to the check threads in
+ * the buffer they are in (no copy): it becomes k->held, and what follows
+ * them (a partial line, lines past a chunk) moves to a fresh k->in. The
+ * lines are taken when the check is back (on_streamed), one chunk of a
+ * connection at a time. 0, or -1 when refused (nothing changed). */
+static void on_streamed(void *ud, int st, uint64_t ticket,
+                        const sl_ingest_result *res);
+
+static int hand_over(conn *k, size_t size, uint64_t t0)
+{
+    sl_intake_tcp *t = k->t;
+    sl_buf next;
+    size_t rest = k->in.len - k->off - size;
+    sl_buf_init(&next, k->in.max);
+    if (rest && sl_buf_append(&next, k->in.data + k->off + size, rest) != 0)
+        return -1;
+    int st = sl_connector_post_stream(t->c, k->in.data + k->off, size,
+                                      k->peer, k->lines + 1,
+                                      k->acks ? conn_reject : NULL,
+                                      on_streamed, k);
+    if (st != 0) {
+        sl_buf_free(&next);
+        return -1;
+    }
+    k->held = k->in;
+    k->held_off = k->off;
+    k->in = next;
+    k->off = 0;
+    k->checking = 1;
+    k->check_size = size;
+    k->check_t0 = t0;
+    return 0;
+}
+
+/* The chunk came back refused: its lines go back in front of what k->in
+ * read since, to be handed on again. */
+static void take_back(conn *k)
+{
+    size_t n = k->in.len - k->off;
+    sl_buf back;
+    sl_buf_init(&back, k->in.max);
+    if (sl_buf_append(&back, k->held.data + k->held_off, k->check_size) ||
+        (n && sl_buf_append(&back, k->in.data + k->off, n))) {
+        /* out of memory: keep what was read since; the refused lines are
+         * lost to this connection, and said so */
+        sl_log_error("tcp", "%s: out of memory: %zu bytes from %s dropped, "
+                     "not taken", k->t->conf->listen, k->check_size,
+                     k->peer);
+        sl_buf_free(&back);
+        sl_buf_free(&k->held);
+        return;
+    }
+    sl_buf_free(&k->held);
+    sl_buf_free(&k->in);
+    k->in = back;
+    k->off = 0;
+}
+
 /* sl_connector_streamed_fn: the chunk on the check threads is back. */
 static void on_streamed(void *ud, int st, uint64_t ticket,
                         const sl_ingest_result *res)
@@ -224,16 +283,23 @@ static void on_streamed(void *ud, int st, uint64_t ticket,
     conn *k = ud;
     k->checking = 0;
     if (k->orphan) { /* its records are spooled; nobody to answer */
+        sl_buf_free(&k->held);
         free(k);
         return;
     }
     if (st != 200) { /* nothing taken: the same lines again later */
+        take_back(k);
         pause_reading(k);
         return;
     }
-    taken(k, k->check_size, ticket, res, k->check_t0);
-    k->stalled = 0;
-    if (!k->closing) /* off while full or paused: on again */
+    /* taken: count its lines (k->off moves on in the held buffer, which
+     * then goes) */
+    k->lines += res->lines;
+    if (k->acks)
+        sl_intake_tcp_ack_end(k->acks, k->lines, ticket, res->lines,
+                              k->check_t0);
+    sl_buf_free(&k->held);
+    if (!k->closing) /* off while paused: on again */
         reading(k, 1);
     process(k);
     watch_line(k);
@@ -285,19 +351,8 @@ static void process(conn *k)
             t0 = sl_time_mono_us();
         }
         if (sl_connector_checks_off_loop(t->c)) {
-            /* a copy goes to the check threads; the lines stay here until
-             * they are taken (on_streamed), one chunk at a time */
-            int st = sl_connector_post_stream(t->c, data, size, k->peer,
-                                              k->lines + 1,
-                                              k->acks ? conn_reject : NULL,
-                                              on_streamed, k);
-            if (st != 0) {
+            if (hand_over(k, size, t0) != 0)
                 pause_reading(k);
-                break;
-            }
-            k->checking = 1;
-            k->check_size = size;
-            k->check_t0 = t0;
             break;
         }
         int st = sl_connector_ingest_stream(t->c, data, size, k->peer,
@@ -409,8 +464,12 @@ static size_t read_room(conn *k)
                         ? READ_BIG : READ_SMALL;
     if (k->in.len > target / 2)
         target = 2 * k->in.len;
-    if (target > k->in.max)
-        target = k->in.max;
+    /* a chunk and a line; the buffer may hold twice that while a refused
+     * chunk is back in front of what was read meanwhile (take_back) */
+    if (target > k->in.max / 2)
+        target = k->in.max / 2;
+    if (k->in.len >= target)
+        return 0;
     size_t want = target - k->in.len;
     return want > 0 && sl_buf_reserve(&k->in, want) == 0 ? want : 0;
 }
@@ -429,11 +488,6 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     if (sl_tlsio_handshaking(k->io) && handshake(k) != 0)
         return;
     size_t want = read_room(k);
-    if (want == 0 && k->checking) {
-        k->stalled = 1; /* full: read again when the chunk is back */
-        reading(k, 0);
-        return;
-    }
     if (want == 0) {
         pause_reading(k); /* out of memory (or full): try again */
         return;
@@ -461,7 +515,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     watch_line(k);
     /* TLS records decrypted and not yet taken, or the end already read:
      * the socket will not say */
-    if (!k->paused && !k->stalled && !k->closing && sl_tlsio_ready(k->io))
+    if (!k->paused && !k->closing && sl_tlsio_ready(k->io))
         event_active(k->rev, EV_READ, 0);
 }
 
@@ -601,7 +655,7 @@ static void conn_free(conn *k)
     if (k->fd >= 0)
         evutil_closesocket(k->fd);
     sl_buf_free(&k->in);
-    if (k->checking) /* on_streamed frees it */
+    if (k->checking) /* on_streamed frees it and the held chunk */
         k->orphan = 1;
     else
         free(k);
@@ -641,7 +695,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
     int one = 1;
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
         sl_log_debug("tcp", "%s: TCP_NODELAY: %s", peer, strerror(errno));
-    sl_buf_init(&k->in, CHUNK_MAX + t->conf->max_line_bytes);
+    sl_buf_init(&k->in, 2 * (CHUNK_MAX + t->conf->max_line_bytes));
     k->out = evbuffer_new();
     k->rev = event_new(t->base, fd, EV_READ | EV_PERSIST, on_read, k);
     k->wev = event_new(t->base, fd, EV_WRITE | EV_PERSIST, on_write, k);

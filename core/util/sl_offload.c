@@ -45,7 +45,11 @@ struct sl_offload {
     struct event *ev;
     pthread_t *threads;
     unsigned n, started;
+    job *spare;              /* done jobs kept for the next (loop only) */
+    size_t nspare;
 };
+
+#define SPARE_MAX 256
 
 typedef struct thread_arg {
     sl_offload *pool;
@@ -96,7 +100,14 @@ static void drain(sl_offload_lane *l)
         l->pending--;
         sl_offload_done_fn done = j->done;
         void *ud = j->ud;
-        free(j);
+        sl_offload *p = l->pool;
+        if (p->nspare < SPARE_MAX) {
+            j->next = p->spare;
+            p->spare = j;
+            p->nspare++;
+        } else {
+            free(j);
+        }
         done(ud);
     }
 }
@@ -194,6 +205,11 @@ void sl_offload_free(sl_offload *p)
         event_free(p->ev);
     if (p->efd >= 0)
         close(p->efd);
+    while (p->spare) {
+        job *j = p->spare;
+        p->spare = j->next;
+        free(j);
+    }
     pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->mu);
     free(p->threads);
@@ -234,9 +250,14 @@ size_t sl_offload_lane_pending(const sl_offload_lane *l)
 int sl_offload_submit(sl_offload_lane *l, sl_offload_run_fn run,
                       sl_offload_done_fn done, void *ud)
 {
-    job *j = calloc(1, sizeof *j);
-    if (!j)
+    sl_offload *p = l->pool;
+    job *j = p->spare;
+    if (j) {
+        p->spare = j->next;
+        p->nspare--;
+    } else if (!(j = malloc(sizeof *j))) {
         return -1;
+    }
     *j = (job){.lane = l, .run = run, .done = done, .ud = ud};
     if (l->tail)
         l->tail->next_lane = j;
@@ -244,7 +265,6 @@ int sl_offload_submit(sl_offload_lane *l, sl_offload_run_fn run,
         l->head = j;
     l->tail = j;
     l->pending++;
-    sl_offload *p = l->pool;
     pthread_mutex_lock(&p->mu);
     if (p->queue_tail)
         p->queue_tail->next = j;
