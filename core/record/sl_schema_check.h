@@ -183,4 +183,29 @@ mismatch:
     return sl_schema_mismatch(f, v, err);
 }
 
+/* Append the record: each field's prefix and value (vals, `total` bytes
+ * with the prefixes), in schema order (sl_schema_encode, sl_schema_values). */
+static inline sl_schema_rc sl_schema_emit_record(const sl_schema *s,
+                                                 const sl_schema_span *vals,
+                                                 size_t total, sl_buf *out)
+{
+    if (sl_buf_reserve(out, total) != 0)
+        return SL_SCHEMA_NOMEM;
+    char *w = out->data + out->len, *open = w;
+    for (size_t i = 0; i < s->n; i++) {
+        const sl_field *f = &s->fields[i];
+        memcpy(w, f->prefix, f->prefix_len);
+        w += f->prefix_len;
+        memcpy(w, vals[i].p, vals[i].len);
+        w += vals[i].len;
+    }
+    if (s->n)
+        *open = '{'; /* the first prefix's ',' */
+    else
+        *w++ = '{';
+    *w++ = '}';
+    out->len = (size_t)(w - out->data);
+    return SL_SCHEMA_OK;
+}
+
 #endif

@@ -3,29 +3,6 @@
  * sl_schema_nested.c. */
 #include "sl_schema_check.h"
 
-/* Append the record: each field's prefix and value, in schema order. */
-static sl_schema_rc emit_record(const sl_schema *s, const sl_schema_span *vals,
-                                size_t total, sl_buf *out)
-{
-    if (sl_buf_reserve(out, total) != 0)
-        return SL_SCHEMA_NOMEM;
-    char *w = out->data + out->len, *open = w;
-    for (size_t i = 0; i < s->n; i++) {
-        const sl_field *f = &s->fields[i];
-        memcpy(w, f->prefix, f->prefix_len);
-        w += f->prefix_len;
-        memcpy(w, vals[i].p, vals[i].len);
-        w += vals[i].len;
-    }
-    if (s->n)
-        *open = '{'; /* the first prefix's ',' */
-    else
-        *w++ = '{';
-    *w++ = '}';
-    out->len = (size_t)(w - out->data);
-    return SL_SCHEMA_OK;
-}
-
 static sl_schema_rc encode_record(const sl_schema *s, sl_json *js,
                                   const sl_json_token *first, sl_buf *out,
                                   sl_schema_error *err)
@@ -112,7 +89,7 @@ static sl_schema_rc encode_record(const sl_schema *s, sl_json *js,
         out->len += total;
         return SL_SCHEMA_OK;
     }
-    return emit_record(s, vals, total, out);
+    return sl_schema_emit_record(s, vals, total, out);
 
 skip_rest: /* leave the scanner after the record so the next one can follow */
     while (js->depth > base)

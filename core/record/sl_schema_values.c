@@ -4,30 +4,6 @@
  * sl_schema_encode's hot loop keeps sl_schema_check_value inlined. */
 #include "sl_schema_check.h"
 
-/* Append the record: each field's prefix and value, in schema order (as
- * sl_schema_encode.c's emit_record). */
-static sl_schema_rc emit(const sl_schema *s, const sl_schema_span *vals,
-                         size_t total, sl_buf *out)
-{
-    if (sl_buf_reserve(out, total) != 0)
-        return SL_SCHEMA_NOMEM;
-    char *w = out->data + out->len, *open = w;
-    for (size_t i = 0; i < s->n; i++) {
-        const sl_field *f = &s->fields[i];
-        memcpy(w, f->prefix, f->prefix_len);
-        w += f->prefix_len;
-        memcpy(w, vals[i].p, vals[i].len);
-        w += vals[i].len;
-    }
-    if (s->n)
-        *open = '{'; /* the first prefix's ',' */
-    else
-        *w++ = '{';
-    *w++ = '}';
-    out->len = (size_t)(w - out->data);
-    return SL_SCHEMA_OK;
-}
-
 size_t sl_schema_values_find(const sl_schema *s, const char *name, size_t len)
 {
     return sl_schema_find(s, name, len);
@@ -83,5 +59,5 @@ sl_schema_rc sl_schema_values_encode(const sl_schema *s,
         }
         total += f->prefix_len + spans[i].len;
     }
-    return emit(s, spans, total, out);
+    return sl_schema_emit_record(s, spans, total, out);
 }
