@@ -488,6 +488,10 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     if (sl_tlsio_handshaking(k->io) && handshake(k) != 0)
         return;
     size_t want = read_room(k);
+    if (want == 0 && k->checking) {
+        reading(k, 0); /* full: on again when the chunk is back */
+        return;
+    }
     if (want == 0) {
         pause_reading(k); /* out of memory (or full): try again */
         return;
