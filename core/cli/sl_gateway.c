@@ -554,11 +554,17 @@ static int start_checks(gateway *g)
         n = 1;
     if (n > 256)
         n = 256;
-    sl_log_info("gateway", "workers: %ld%s", n, n == 1 ? " (records are "
-                "checked on the event loop)" : " threads check records");
-    if (n == 1)
+    /* the loop is one of them: it spools, delivers and answers every
+     * record; the others check records */
+    if (n == 1) {
+        sl_log_info("gateway", "workers: 1 (the event loop checks records "
+                    "too)");
         return 0;
-    if (!(g->checks = sl_offload_new(g->base, (unsigned)n, err, sizeof err))) {
+    }
+    sl_log_info("gateway", "workers: %ld (the event loop and %ld check "
+                "thread%s)", n, n - 1, n == 2 ? "" : "s");
+    if (!(g->checks = sl_offload_new(g->base, (unsigned)(n - 1), err,
+                                     sizeof err))) {
         fprintf(stderr, "sluice: %s\n", err);
         return -1;
     }

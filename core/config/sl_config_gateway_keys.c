@@ -164,10 +164,11 @@ const sl_config_key sl_config_gateway_keys[] = {
     {.name = "workers", .kind = SL_CONFIG_INTEGER,
      .store = SL_CONFIG_STORE_UNSIGNED, .off = GATEWAY_OFFSET(g.workers),
      .def = 0, .min = 0, .max = 256,
-     .desc = "Threads that check records (parse, transform, schema) off "
-             "the event loop; 0: one per CPU. 1: everything on the loop "
-             "thread. Read at the start: a reload that changes it says so "
-             "and keeps the running number. See "
+     .desc = "Threads that do the per-record work: the event loop "
+             "(intake, spool, delivery) and `workers` - 1 threads that "
+             "check records (parse, transform, schema) for it; 0: one per "
+             "CPU. 1: the loop does it all. Read at the start: a reload "
+             "that changes it says so and keeps the running number. See "
              "[Threads](architecture.md#threads)."},
     {.name = "idle_timeout_s", .kind = SL_CONFIG_INTEGER,
      .store = SL_CONFIG_STORE_UNSIGNED, .off = GATEWAY_OFFSET(g.idle_timeout_s),

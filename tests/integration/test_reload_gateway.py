@@ -248,7 +248,8 @@ class ReloadGatewayTest(SluiceTestCase):
         # the check threads stay as started; the reload says so and the
         # records still go through them
         self.start('  workers = 2,')
-        self.assertIn("workers: 2 threads check records", log_msgs(self.sl))
+        self.assertIn("workers: 2 (the event loop and 1 check thread)",
+                      log_msgs(self.sl))
         self.post_ok(1)
         self.reload('  workers = 1,')
         wait_until(lambda: any(
