@@ -7,6 +7,7 @@
 #include "sl_luastd.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -299,12 +300,31 @@ static const luaL_Reg loop_funcs[] = {
     {NULL, NULL}
 };
 
+/* lua-cjson's luaopen_cjson writes a global of the library each time
+ * (fpconv_init: the locale's decimal point, the same byte every time);
+ * states are made on several threads (the check threads' transform
+ * states), so those writes take turns (helgrind saw two at once). Run
+ * protected under the lock: a memory error must not leave it held.
+ * [-0, +1, m] */
+static pthread_mutex_t cjson_open_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int open_cjson(lua_State *L)
+{
+    lua_pushcfunction(L, luaopen_cjson);
+    pthread_mutex_lock(&cjson_open_lock);
+    int st = lua_pcall(L, 0, 1, 0);
+    pthread_mutex_unlock(&cjson_open_lock);
+    if (st != LUA_OK)
+        return lua_error(L);
+    return 1;
+}
+
 int sl_luastd_open(lua_State *L)
 {
     luaL_newlib(L, sluice_funcs);                /* sluice */
     luaL_newlib(L, log_funcs);                   /* sluice log */
     lua_setfield(L, -2, "log");                  /* sluice.log = log */
-    luaL_requiref(L, "cjson", luaopen_cjson, 0); /* sluice cjson */
+    luaL_requiref(L, "cjson", open_cjson, 0);    /* sluice cjson */
     sl_luajson_open(L);                          /* cjson.empty_array ... */
     lua_setfield(L, -2, "json");                 /* sluice.json = cjson */
     return 1;
