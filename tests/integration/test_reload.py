@@ -635,8 +635,15 @@ class ReloadUnderLoadTest(SluiceTestCase):
                 p)[1])
 
         def counts(result):
-            sl.port = metrics_port()
-            return reload_counts(sl).get(result, 0)
+            # the listener may move between the probe and the request:
+            # probe again then (the reload binds the new one first)
+            for _ in range(10):
+                sl.port = metrics_port()
+                try:
+                    return reload_counts(sl).get(result, 0)
+                except ConnectionRefusedError:
+                    time.sleep(0.05)
+            raise ConnectionRefusedError("the intake refused 10 times")
 
         threads = [threading.Thread(target=http_client, args=(b, k))
                    for b, k in ((1000000, True), (2000000, False))]
