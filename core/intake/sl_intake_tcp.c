@@ -19,6 +19,7 @@
 #include "sl_log.h"
 #include "sl_intake_tcp_ack.h"
 #include "sl_intake_tcp_conf.h"
+#include "sl_intake_tcp_lines.h"
 #include "sl_time.h"
 #include "sl_tlsio.h"
 
@@ -26,7 +27,6 @@
                                   well under the smallest spool (1 MiB), so
                                   a drained spool always takes a chunk */
 #define RETRY_MS 50            /* back-pressure: look again this often */
-#define ACK_LINES_MAX 1000     /* lines per chunk with ack (all listed) */
 #define READ_SMALL (16u << 10) /* one read() of a connection that trickles */
 #define READ_BIG (64u << 10)   /* ... and of one that fills its reads */
 #define BEHIND_RECORDS 65536   /* undelivered records past which reads are
@@ -167,38 +167,6 @@ static void reject_long(conn *k, const char *start, size_t have)
     }
 }
 
-/* Length of the prefix of data[0..n) to hand on: whole lines, none longer
- * than max_line_bytes, at most ACK_LINES_MAX lines with ack. *too_long is
- * set when the first line itself is too long (then 0 is returned). Where
- * neither bound can bite, only the last newline is looked for: the ingest
- * walks the lines (and counts them) anyway. */
-static size_t whole_lines(const sl_intake_tcp *t, const char *data, size_t n,
-                          int *too_long)
-{
-    size_t max = t->conf->max_line_bytes, at = 0;
-    uint64_t lines = 0;
-    *too_long = 0;
-    if (!t->conf->ack && n <= max) {
-        const char *nl = memrchr(data, '\n', n);
-        return nl ? (size_t)(nl - data) + 1 : 0;
-    }
-    while (at < n) {
-        const char *nl = memchr(data + at, '\n', n - at);
-        size_t end = nl ? (size_t)(nl - data) : n;
-        if (end - at > max) {
-            if (at == 0)
-                *too_long = 1;
-            return at;
-        }
-        if (!nl)
-            return at;
-        at = end + 1;
-        if (++lines == ACK_LINES_MAX && t->conf->ack)
-            return at;
-    }
-    return at;
-}
-
 /* The chunk of `size` bytes at k->off was taken: its lines counted, its
  * answers queued. */
 static void taken(conn *k, size_t size, uint64_t ticket,
@@ -329,13 +297,15 @@ static void process(conn *k)
         }
         size_t n = len < CHUNK_MAX ? len : CHUNK_MAX;
         int too_long;
-        size_t size = whole_lines(t, data, n, &too_long);
+        size_t size = sl_intake_tcp_lines_whole(t->conf->max_line_bytes,
+                                         t->conf->ack, data, n, &too_long);
         if (size == 0 && !too_long && n < len) {
             /* the first line is longer than a chunk: it goes alone, as long
              * as it is within max_line_bytes (with its newline) */
             size_t most = t->conf->max_line_bytes + 1;
             n = len < most ? len : most;
-            size = whole_lines(t, data, n, &too_long);
+            size = sl_intake_tcp_lines_whole(t->conf->max_line_bytes,
+                                         t->conf->ack, data, n, &too_long);
         }
         if (too_long || (size == 0 && len > t->conf->max_line_bytes)) {
             reject_long(k, data, n);
