@@ -1,6 +1,7 @@
-/* sl_luahost: sandboxed Lua states. A limit-checking allocator caps memory,
- * a count hook caps instructions, and only safe libraries are opened. The
- * `sluice` module is not here: sl_luastd builds it on top of this file. */
+/* sl_luahost: sandboxed Lua states. Each state's own allocator caps its
+ * memory (sl_luaalloc), a count hook caps instructions, and only safe
+ * libraries are opened. The `sluice` module is not here: sl_luastd builds
+ * it on top of this file. */
 #include "sl_luahost.h"
 
 #include <limits.h>
@@ -12,6 +13,8 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <lua-cjson.h>
+
+#include "sl_luaalloc.h"
 
 /* sluice's own Lua modules (require "sluice.oauth2"), from the executable's
  * directory once installed; CMake passes the relative path of its
@@ -25,12 +28,10 @@
 /* lua-cjson exports it, its header does not declare it */
 extern int luaopen_cjson_safe(lua_State *L);
 
-/* Per-state host data: the allocator's `ud`, also reachable from any
- * C function or hook through lua_getextraspace (no globals). */
+/* Per-state host data, reachable from any C function or hook through
+ * lua_getextraspace (no globals). */
 typedef struct host_state {
-    size_t used;          /* bytes allocated by the state */
-    size_t limit;         /* cap; 0 means none */
-    bool cap_hit;         /* an allocation was refused because of the cap */
+    sl_luaalloc *alloc;   /* owned; the allocator's `ud`, with the cap */
     unsigned long steps;  /* count-hook calls left in the current pcall */
     char *file;           /* owned; replaces the placeholder chunk name */
     char *lua_dir;        /* owned; where require finds sluice's modules */
@@ -41,28 +42,6 @@ typedef struct host_state {
 static host_state *host_of(lua_State *L)
 {
     return *(host_state **)lua_getextraspace(L);
-}
-
-static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    host_state *h = ud;
-    size_t old = ptr ? osize : 0; /* without ptr, osize is a type tag */
-    if (nsize == 0) {
-        free(ptr);
-        h->used -= old;
-        return NULL;
-    }
-    /* used can exceed a limit lowered after the fact: nothing grows then */
-    if (h->limit && nsize > old &&
-        (h->used > h->limit || nsize - old > h->limit - h->used)) {
-        h->cap_hit = true;
-        return NULL; /* Lua collects garbage and retries, then raises */
-    }
-    void *p = realloc(ptr, nsize);
-    if (!p)
-        return NULL;
-    h->used = h->used - old + nsize;
-    return p;
 }
 
 static void host_hook(lua_State *L, lua_Debug *ar)
@@ -289,11 +268,11 @@ lua_State *sl_luahost_new(size_t mem_limit_bytes, char *err, size_t errlen)
     host_state *h = calloc(1, sizeof *h);
     if (!h)
         goto nomem;
-    h->limit = mem_limit_bytes;
+    h->alloc = sl_luaalloc_new(mem_limit_bytes);
     h->lua_dir = find_lua_dir();
-    if (!h->lua_dir)
+    if (!h->alloc || !h->lua_dir)
         goto nomem;
-    L = lua_newstate(host_alloc, h);
+    L = lua_newstate(sl_luaalloc_lua, h->alloc);
     if (!L)
         goto nomem;
     *(host_state **)lua_getextraspace(L) = h;
@@ -302,7 +281,7 @@ lua_State *sl_luahost_new(size_t mem_limit_bytes, char *err, size_t errlen)
         goto fail;
     return L;
 nomem:
-    if (h && h->cap_hit)
+    if (h && h->alloc && sl_luaalloc_cap_hit(h->alloc))
         snprintf(err, errlen, "memory limit of %zu bytes exceeded creating a "
                  "Lua state", mem_limit_bytes);
     else
@@ -310,21 +289,23 @@ nomem:
 fail:
     if (L)
         lua_close(L);
-    if (h)
+    if (h) {
         free(h->lua_dir);
+        sl_luaalloc_free(h->alloc);
+    }
     free(h);
     return NULL;
 }
 
 void sl_luahost_free(lua_State *L)
 {
-    void *h;
     if (!L)
         return;
-    lua_getallocf(L, &h);
-    lua_close(L); /* still uses the allocator, so h goes last */
-    free(((host_state *)h)->file);
-    free(((host_state *)h)->lua_dir);
+    host_state *h = host_of(L);
+    lua_close(L); /* still uses the allocator, so it goes last */
+    free(h->file);
+    free(h->lua_dir);
+    sl_luaalloc_free(h->alloc);
     free(h);
 }
 
@@ -381,19 +362,19 @@ void sl_luahost_where(lua_State *L, int level, char *buf, size_t n)
 
 void sl_luahost_set_mem_limit(lua_State *L, size_t bytes)
 {
-    host_of(L)->limit = bytes;
+    sl_luaalloc_set_limit(host_of(L)->alloc, bytes);
 }
 
 size_t sl_luahost_mem_used(lua_State *L)
 {
-    return host_of(L)->used;
+    return sl_luaalloc_used(host_of(L)->alloc);
 }
 
 int sl_luahost_pcall(lua_State *L, int nargs, int nresults,
                      unsigned long max_instructions, char *err, size_t errlen)
 {
     host_state *h = host_of(L);
-    h->cap_hit = false;
+    sl_luaalloc_reset_cap_hit(h->alloc);
     if (max_instructions) {
         h->steps = (max_instructions + SL_LUAHOST_HOOK_STEP - 1) /
                    SL_LUAHOST_HOOK_STEP;
@@ -404,13 +385,14 @@ int sl_luahost_pcall(lua_State *L, int nargs, int nresults,
         lua_sethook(L, NULL, 0, 0);
     if (st == LUA_OK)
         return st;
-    if (st == LUA_ERRMEM && h->cap_hit) {
-        if (h->limit % (1024 * 1024) == 0)
+    size_t limit = sl_luaalloc_limit(h->alloc);
+    if (st == LUA_ERRMEM && sl_luaalloc_cap_hit(h->alloc)) {
+        if (limit % (1024 * 1024) == 0)
             snprintf(err, errlen, "memory limit of %zu MiB exceeded",
-                     h->limit / (1024 * 1024));
+                     limit / (1024 * 1024));
         else
             snprintf(err, errlen, "memory limit of %zu bytes exceeded",
-                     h->limit);
+                     limit);
     } else if (lua_type(L, -1) == LUA_TSTRING) {
         put_msg(h, err, errlen, lua_tostring(L, -1));
     } else if (lua_type(L, -1) == LUA_TNUMBER) {

@@ -156,6 +156,22 @@ static void test_limits(void)
     y = sl_transform_tally(e.transform);
     CHECK(y.calls == 2 && y.errors == 1 && y.overruns == 0);
     teardown(&e);
+
+    /* the same with small blocks only (tables and short strings, which
+     * sl_luaalloc serves from its free lists): stopped by the cap too, and
+     * the state goes on with the next record */
+    setup(&e, "return function(rec) if rec.id == 1 then local t = {} "
+              "for i = 1, 1e9 do t[i] = {i, {i}, {i}, 'k' .. i} end end "
+              "return rec end",
+          1 << 20);
+    run(&e, "[{\"id\":1},{\"id\":2},{\"id\":1},{\"id\":3}]");
+    CHECK(e.res.accepted == 2 && e.res.rejected == 2);
+    CHECK_CONTAINS(e.rejects.data, "memory limit of 1 MiB exceeded");
+    CHECK_STR(e.records, "{\"id\":2,\"email\":null,\"amount\":null}|"
+                         "{\"id\":3,\"email\":null,\"amount\":null}|");
+    y = sl_transform_tally(e.transform);
+    CHECK(y.calls == 4 && y.errors == 2 && y.overruns == 0);
+    teardown(&e);
 }
 
 static void test_malformed_inside_record(void)
