@@ -4,6 +4,7 @@
 #include "sl_transform.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,11 @@ struct sl_transform {
     bool wants_ctx; /* the function can see a second argument */
     bool direct;    /* outputs checked from the table (sl_schema_values_encode) */
     sl_luajson_keys *keys; /* the last record's keys, as Lua strings */
+    size_t nfields;        /* the schema's */
+    int names_ref;         /* registry: the fields' names as Lua strings */
+    const char **name_at;  /* nfields: where each name's bytes are */
+    uint16_t *order;       /* nfields: the field of an output's key n, last
+                              time (lua_next's order) */
     sl_buf scratch; /* one output as JSON, before the schema check */
     sl_luaruntime_tally tally; /* its calls (sl_transform_tally) */
 };
@@ -67,8 +73,17 @@ sl_transform *sl_transform_new(lua_State *L, int fn_ref,
     transform->max_instructions = max_instructions;
     transform->wants_ctx = takes_ctx(L, fn_ref);
     transform->direct = sl_schema_values_ok(schema);
+    transform->nfields = sl_schema_nfields(schema);
+    transform->names_ref = LUA_NOREF;
     sl_buf_init(&transform->scratch, 0);
-    if (!(transform->keys = sl_luajson_keys_new())) {
+    size_t n = transform->nfields ? transform->nfields : 1;
+    transform->name_at = calloc(n, sizeof *transform->name_at);
+    transform->order = calloc(n, sizeof *transform->order);
+    if (!(transform->keys = sl_luajson_keys_new()) || !transform->name_at ||
+        !transform->order) {
+        sl_luajson_keys_free(transform->keys, NULL);
+        free(transform->name_at);
+        free(transform->order);
         free(transform);
         return NULL;
     }
@@ -85,8 +100,27 @@ void sl_transform_free(sl_transform *transform)
     if (!transform)
         return;
     sl_luajson_keys_free(transform->keys, transform->L);
+    luaL_unref(transform->L, LUA_REGISTRYINDEX, transform->names_ref);
     sl_buf_free(&transform->scratch);
+    free(transform->name_at);
+    free(transform->order);
     free(transform);
+}
+
+/* The schema's field names kept as Lua strings in the registry, and where
+ * their bytes are: Lua interns short strings, so an output's key that is
+ * one of them is the same string, found by comparing pointers
+ * (field_of). Once, in the first protected call; the pointers stay
+ * valid while the registry holds the strings. [-0, +0, m] */
+static void keep_names(lua_State *L, sl_transform *transform)
+{
+    lua_createtable(L, (int)transform->nfields, 0);   /* names */
+    for (size_t i = 0; i < transform->nfields; i++) {
+        lua_pushstring(L, sl_schema_field_name(transform->schema, i));
+        transform->name_at[i] = lua_tostring(L, -1);  /* names name */
+        lua_rawseti(L, -2, (lua_Integer)i + 1);       /* names[i+1] = */
+    }
+    transform->names_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* */
 }
 
 /* lua_CFunction run in protected mode: transform(record, ctx).
@@ -95,6 +129,8 @@ static int call_transform(lua_State *L)
 {
     call_ctx *c = lua_touserdata(L, 1);
     lua_settop(L, 0);
+    if (c->transform->direct && c->transform->names_ref == LUA_NOREF)
+        keep_names(L, c->transform);
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->transform->fn_ref); /* fn */
     if (sl_luajson_push_record(L, c->js, c->first,
                                c->transform->keys) != 0) { /* fn rec */
@@ -123,6 +159,22 @@ static void skip_rest(sl_json *js, int depth_before)
             return;
 }
 
+/* The field of key k (klen bytes), the output's pos-th in lua_next's
+ * order: the field that key pos was last time when k is its very name
+ * string, else looked up by name (and remembered). nfields when none. */
+static size_t field_of(sl_transform *transform, const char *k, size_t klen,
+                       size_t pos)
+{
+    size_t n = transform->nfields;
+    if (pos < n && transform->names_ref != LUA_NOREF &&
+        transform->name_at[transform->order[pos]] == k)
+        return transform->order[pos];
+    size_t i = sl_schema_values_find(transform->schema, k, klen);
+    if (i < n && pos < n)
+        transform->order[pos] = (uint16_t)i;
+    return i;
+}
+
 /* Each member of the table at idx written to scratch and described in
  * vals (by field; SL_JSON_ERROR where the field is absent): 0, 1 when the
  * output needs the way through JSON text (a metatable, whose
@@ -133,8 +185,7 @@ static int gather_values(sl_transform *transform, int idx,
                          sl_json_token *vals)
 {
     lua_State *L = transform->L;
-    const sl_schema *schema = transform->schema;
-    size_t offs[SL_SCHEMA_MAX_FIELDS], n = sl_schema_nfields(schema);
+    size_t offs[SL_SCHEMA_MAX_FIELDS], n = transform->nfields, pos = 0;
     if (lua_getmetatable(L, idx)) {                   /* mt */
         lua_pop(L, 1);                                /* */
         return 1;
@@ -150,7 +201,7 @@ static int gather_values(sl_transform *transform, int idx,
             return 1;
         }
         const char *k = lua_tolstring(L, -2, &klen);  /* a string: as is */
-        if ((i = sl_schema_values_find(schema, k, klen)) >= n) {
+        if ((i = field_of(transform, k, klen, pos++)) >= n) {
             lua_pop(L, 2);                            /* */
             return 1;
         }

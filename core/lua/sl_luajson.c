@@ -134,10 +134,12 @@ static void gather_into_table(lua_State *L, int n, bool object, int more)
 }
 
 #define KEYS_MAX PUSH_GATHER /* the first members' keys are kept */
+#define RECORD_HINT_MAX 1024 /* a record's table made for at most this many */
 #define KEY_MAX 40           /* bytes of a kept key (Lua's short strings) */
 
 struct sl_luajson_keys {
     int ref;                      /* registry: the keys, a sequence */
+    int members;                  /* how many the last record had */
     unsigned char len[KEYS_MAX];  /* key i's length + 1; 0: none kept */
     char bytes[KEYS_MAX][KEY_MAX];
 };
@@ -220,31 +222,49 @@ static void push_kept(lua_State *L, sl_luajson_keys *keys)
     keys->ref = luaL_ref(L, LUA_REGISTRYINDEX);          /* kept */
 }
 
-/* An object or an array, its first token already read; keys (objects
- * only; NULL: none) for its members' keys. Each container makes room on
- * the stack for what it gathers and for one value more, which is all a
- * scalar member needs. [-0, +1 | 0, m] */
-static int push_container(lua_State *L, sl_json *js, bool object,
-                          sl_luajson_keys *keys)
+/* The record's own object, its first token already read: its table made
+ * at the size the last record's had and each member set into it as it is
+ * read (a connector's records seldom change shape, and setting them from
+ * the stack at once saves copying each key and value), its keys from and
+ * into keys. [-0, +1 | 0, m] */
+static int push_record_object(lua_State *L, sl_json *js,
+                              sl_luajson_keys *keys)
 {
-    int base = lua_gettop(L), n = 0, rc = 0, kept = 0;
-    luaL_checkstack(L, 2 * PUSH_GATHER + 5, "record nested too deeply");
-    if (object && keys) {
-        push_kept(L, keys);                              /* kept */
-        kept = base + 1;
-    } else {
-        keys = NULL;
+    int base = lua_gettop(L), rc;
+    luaL_checkstack(L, 6, "record nested too deeply");
+    push_kept(L, keys);                                  /* kept */
+    lua_createtable(L, 0, keys->members < RECORD_HINT_MAX
+                              ? keys->members : RECORD_HINT_MAX); /* kept t */
+    for (int n = 0;; n++) {
+        if ((rc = push_member(L, js, true, keys, base + 1, n)) == 1) {
+            keys->members = n;
+            break;
+        }
+        if (rc < 0) {
+            lua_settop(L, base);
+            return -1;
+        }
+        lua_rawset(L, -3);                               /* t[key] = val */
     }
+    lua_remove(L, base + 1);                             /* t */
+    return 0;
+}
+
+/* An object or an array, its first token already read. Each container
+ * makes room on the stack for what it gathers and for one value more,
+ * which is all a scalar member needs. [-0, +1 | 0, m] */
+static int push_container(lua_State *L, sl_json *js, bool object)
+{
+    int base = lua_gettop(L), n = 0, rc = 0;
+    luaL_checkstack(L, 2 * PUSH_GATHER + 5, "record nested too deeply");
     while (n < PUSH_GATHER &&
-           (rc = push_member(L, js, object, keys, kept, n)) == 0)
-        n++;                                             /* [kept] gathered... */
+           (rc = push_member(L, js, object, NULL, 0, n)) == 0)
+        n++;                                             /* gathered... */
     if (n < PUSH_GATHER && rc < 0) {
         lua_settop(L, base);
         return -1;
     }
     gather_into_table(L, n, object, n < PUSH_GATHER ? 0 : PUSH_GATHER);
-    if (kept)
-        lua_remove(L, kept);                             /* t */
     if (!object) {                                       /* arr */
         if (lua_rawgetp(L, LUA_REGISTRYINDEX, &array_mt_key) == LUA_TTABLE)
             lua_setmetatable(L, -2);                     /* arr, marked */
@@ -273,9 +293,10 @@ static int push_value(lua_State *L, sl_json *js, const sl_json_token *first,
 {
     switch (first->type) {
     case SL_JSON_OBJECT_BEGIN:
-        return push_container(L, js, true, keys);
+        return keys ? push_record_object(L, js, keys)
+                    : push_container(L, js, true);
     case SL_JSON_ARRAY_BEGIN:
-        return push_container(L, js, false, NULL);
+        return push_container(L, js, false);
     case SL_JSON_STRING:
         return push_string(L, first);
     case SL_JSON_NUMBER:

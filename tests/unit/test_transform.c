@@ -467,6 +467,52 @@ static void test_kept_keys(void)
     teardown(&e);
 }
 
+/* Records whose shape changes from one to the next: each table is made at
+ * the size the record before had, so it grows or is too large, and still
+ * holds exactly the record (a duplicate key: the last one); an output's
+ * keys found by the field each was last time or by name when that
+ * changed, in any order, built at run time or not. */
+static void test_changing_shapes(void)
+{
+    env e;
+    setup(&e,
+          "return function(rec)\n"
+          "  local n, sum = 0, 0\n"
+          "  for k, v in pairs(rec) do n = n + 1 sum = sum + v end\n"
+          "  if rec.id % 3 == 0 then return {['am' .. 'ount'] = sum, id = n} end\n"
+          "  if rec.id % 3 == 1 then return {id = n, email = 'e' .. n, amount = sum} end\n"
+          "  return {email = 'x', id = n}\n"
+          "end\n",
+          0);
+    char body[4096];
+    size_t len = (size_t)snprintf(body, sizeof body, "[");
+    static const int members[] = {3, 40, 1, 1, 70, 2, 5};
+    for (size_t r = 0; r < sizeof members / sizeof *members; r++) {
+        len += (size_t)snprintf(body + len, sizeof body - len, "%s{\"id\":%zu",
+                                r ? "," : "", r + 1);
+        for (int i = 1; i < members[r]; i++)
+            len += (size_t)snprintf(body + len, sizeof body - len,
+                                    ",\"k%d\":%d", i, i);
+        len += (size_t)snprintf(body + len, sizeof body - len, "}");
+    }
+    /* a duplicate key: the last value counts, once */
+    snprintf(body + len, sizeof body - len,
+             ",{\"id\":8,\"a\":5,\"a\":7},{\"id\":9}]");
+    run(&e, body);
+    CHECK(e.res.accepted == 9 && e.res.rejected == 0);
+    CHECK_STR(e.records,
+              "{\"id\":3,\"email\":\"e3\",\"amount\":4}|"      /* 1+1+2 */
+              "{\"id\":40,\"email\":\"x\",\"amount\":null}|"
+              "{\"id\":1,\"email\":null,\"amount\":3}|"
+              "{\"id\":1,\"email\":\"e1\",\"amount\":4}|"
+              "{\"id\":70,\"email\":\"x\",\"amount\":null}|"
+              "{\"id\":2,\"email\":null,\"amount\":7}|"        /* 6+1 */
+              "{\"id\":5,\"email\":\"e5\",\"amount\":17}|"   /* 7+10 */
+              "{\"id\":2,\"email\":\"x\",\"amount\":null}|"
+              "{\"id\":1,\"email\":null,\"amount\":9}|");
+    teardown(&e);
+}
+
 /* ctx is built only for a function that can see it. */
 static void test_ctx(void)
 {
@@ -503,6 +549,7 @@ int main(void)
         {"input_values", test_input_values},
         {"ctx", test_ctx},
         {"kept_keys", test_kept_keys},
+        {"changing_shapes", test_changing_shapes},
         {NULL, NULL},
     };
     return sl_test_run(cases);
