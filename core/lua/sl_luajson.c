@@ -520,18 +520,51 @@ int sl_luajson_write(lua_State *L, int idx, sl_buf *out, char *err,
     return rc;
 }
 
-/* Whether p[0..n) is plain ASCII, 8 bytes at a time. */
-static bool all_ascii(const char *p, size_t n)
+/* Whether p[0..n) is valid UTF-8 (sl_json_utf8_len's rules): runs of
+ * ASCII skipped 8 bytes at a time, each other character read whole. */
+static bool valid_utf8(const char *p, size_t n)
 {
-    uint64_t acc = 0, w;
+    const unsigned char *u = (const unsigned char *)p;
+    size_t i = 0, step, bad;
+    while (i < n) {
+        uint64_t w;
+        if (i + 8 <= n && (memcpy(&w, u + i, 8),
+                           (w & 0x8080808080808080ull) == 0)) {
+            i += 8;
+        } else if (u[i] < 0x80) {
+            i++;
+        } else if ((step = sl_json_utf8_len(u + i, n - i, &bad)) != 0) {
+            i += step;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Whether p[0..n) is ASCII that JSON takes as it is (no byte < 0x20, '"'
+ * or '\\'), 8 bytes at a time: the usual zero-byte tests, whose rare
+ * false alarm only sends a string the long way. */
+static bool plain_ascii(const char *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t hit = 0, x;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        memcpy(&w, p + i, 8);
-        acc |= w;
+        memcpy(&x, p + i, 8);
+        uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+        uint64_t ctl = x & (ones * 0xe0);
+        hit |= x | ((q - ones) & ~q) | ((bs - ones) & ~bs) |
+               ((ctl - ones) & ~ctl);
     }
-    for (; i < n; i++)
-        acc |= (unsigned char)p[i];
-    return (acc & 0x8080808080808080ull) == 0;
+    if (hit & highs)
+        return false;
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+            return false;
+    }
+    return true;
 }
 
 int sl_luajson_write_scalar(lua_State *L, int idx, sl_buf *out,
@@ -545,13 +578,24 @@ int sl_luajson_write_scalar(lua_State *L, int idx, sl_buf *out,
     case LUA_TSTRING: {
         size_t n;
         const char *str = lua_tolstring(L, idx, &n);
-        if (!all_ascii(str, n) && !sl_json_utf8_valid(str, n))
+        t->type = SL_JSON_STRING;
+        t->len = n;
+        *off = mark + 1;
+        if (plain_ascii(str, n)) { /* the usual: one pass, one copy */
+            if (sl_buf_reserve(out, n + 2) != 0)
+                return -1;
+            char *o = out->data + mark;
+            o[0] = '"';
+            memcpy(o + 1, str, n);
+            o[n + 1] = '"';
+            out->len = mark + n + 2;
+            return 0;
+        }
+        if (!valid_utf8(str, n))
             return 1; /* the scanner's error says where */
         if (sl_buf_json_string(out, str, n) != 0)
             return -1;
-        t->type = SL_JSON_STRING;
         t->len = out->len - mark - 2;
-        *off = mark + 1;
         if (t->len != n) /* an escape is longer than its byte */
             t->flags = SL_JSON_F_ESCAPED;
         return 0;

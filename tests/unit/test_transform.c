@@ -323,6 +323,19 @@ static void test_output_strings(void)
         {"{id = 1, email = 'ok \\xed\\xa0\\x80'}", "not valid JSON text"},
         {"{id = 1, email = 'cut \\xc3'}", "not valid JSON text"},
         {"{id = 1, email = 'x\\0y'}", "\"email\":\"x\\u0000y\""},
+        /* past the first 8 bytes, at and across their boundaries */
+        {"{id = 1, email = '0123456789abcdef'}", "\"email\":\"0123456789abcdef\""},
+        {"{id = 1, email = '0123456789abcde\"'}", "\"email\":\"0123456789abcde\\\"\""},
+        {"{id = 1, email = '01234567\\\\x'}", "\"email\":\"01234567\\\\x\""},
+        {"{id = 1, email = '012345678\\127\\31'}", "\"email\":\"012345678\x7f\\u001f\""},
+        {"{id = 1, email = 'abcdefg\\u{e9}xyz01234567'}",
+         "\"email\":\"abcdefg\xc3\xa9xyz01234567\""},
+        {"{id = 1, email = 'abcdefgh\\u{e9}\"ij0123456789'}",
+         "\"email\":\"abcdefgh\xc3\xa9\\\"ij0123456789\""},
+        {"{id = 1, email = 'abcdefghij\\xff'}", "not valid JSON text"},
+        {"{id = 1, email = 'abcdefgh\\xc3'}", "not valid JSON text"},
+        {"{id = 1, email = 'abcdefghi\\xc0\\xaf0123456'}", "not valid JSON text"},
+        {"{id = 1, email = '01234567\\u{e9}01234567\\xed\\xa0\\x80'}", "not valid JSON text"},
         {NULL, NULL},
     };
     check_cases(cases, SL_UNKNOWN_REJECT, NULL);
