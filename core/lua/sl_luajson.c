@@ -542,23 +542,32 @@ static bool valid_utf8(const char *p, size_t n)
     return true;
 }
 
-/* Whether p[0..n) is ASCII that JSON takes as it is (no byte < 0x20, '"'
- * or '\\'), 8 bytes at a time: the usual zero-byte tests, whose rare
- * false alarm only sends a string the long way. */
+/* Bytes of x that are not ASCII JSON takes as they are (>= 0x80, < 0x20,
+ * '"', '\\') have their high bit set in the result: the usual zero-byte
+ * tests, whose rare false alarm only sends a string the long way. */
+static inline uint64_t not_plain(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101u;
+    uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+    uint64_t ctl = x & (ones * 0xe0);
+    return x | ((q - ones) & ~q) | ((bs - ones) & ~bs) | ((ctl - ones) & ~ctl);
+}
+
+/* Whether p[0..n) is ASCII that JSON takes as it is, 8 bytes at a time
+ * (the last 8 overlapping the ones before). */
 static bool plain_ascii(const char *p, size_t n)
 {
-    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    const uint64_t highs = 0x8080808080808080u;
     uint64_t hit = 0, x;
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        memcpy(&x, p + i, 8);
-        uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
-        uint64_t ctl = x & (ones * 0xe0);
-        hit |= x | ((q - ones) & ~q) | ((bs - ones) & ~bs) |
-               ((ctl - ones) & ~ctl);
+    if (n >= 8) {
+        for (; i + 8 <= n; i += 8) {
+            memcpy(&x, p + i, 8);
+            hit |= not_plain(x);
+        }
+        memcpy(&x, p + n - 8, 8);
+        return ((hit | not_plain(x)) & highs) == 0;
     }
-    if (hit & highs)
-        return false;
     for (; i < n; i++) {
         unsigned char c = (unsigned char)p[i];
         if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
