@@ -358,10 +358,13 @@ static void flush(sl_spool *s)
         delete_behind(s);
     }
     if (s->o.durability == SL_DURABILITY_FSYNC) {
-        /* new marks: synced in the same round, as a copy the thread closes */
+        /* new marks: synced with the progress, as a copy the thread
+         * closes (no acknowledgement waits for either) */
         int arr_fd = arr > 0 && s->sy ? dup(sl_arrivals_fd(s->arr)) : -1;
-        if (s->write_lsn > before || s->new_seg || prog || arr_fd >= 0)
-            sync_request(s, arr_fd, prog);
+        if (arr_fd >= 0)
+            sl_syncer_sync_close(s->sy, arr_fd);
+        if (s->write_lsn > before || s->new_seg || prog)
+            sync_request(s, -1, prog);
     } else if (s->write_lsn > s->durable_lsn) {
         s->new_seg = 0; /* "os" promises nothing about the directory */
         s->durable_lsn = s->write_lsn;

@@ -17,7 +17,7 @@
 #include "sl_log.h"
 
 #define MAX_SYNC_THREADS 64
-#define DEFAULT_MIN 2
+#define DEFAULT_MIN SL_SYNCPOOL_MIN_DEFAULT
 #define DEFAULT_MAX 8
 
 typedef struct unlink_item {

@@ -8,14 +8,15 @@
  * for this, not 2,000 threads and 2,000 pipe ends.
  *
  * How many sync threads (sl_syncpool_default_threads): the number of CPUs,
- * at least 2 and at most 8. At least 2, so that one spool whose disk
- * stalls (a round stuck in fdatasync) does not hold up the others' rounds:
- * a thread that is free takes the next spool with a round pending. More
- * with the CPUs, since the intake scales with them (the `workers` key) and
- * so do the busy spools asking for rounds. At most 8: fdatasyncs on one
- * file system end in the same journal commit, so beyond a few in flight
- * they wait for each other rather than overlap. The threads only wait on
- * the disk; they use no CPU to speak of.
+ * at least 3 and at most 8. At least 3, so that one spool whose disk
+ * stalls (its two rounds in flight stuck in fdatasync, see sl_syncer)
+ * does not hold up the others' rounds: a thread that is free takes the
+ * next spool with a round pending. More with the CPUs, since the intake
+ * scales with them (the `workers` key) and so do the busy spools asking
+ * for rounds. At most 8: fdatasyncs on one file system end in the same
+ * journal commit, so beyond a few in flight they wait for each other
+ * rather than overlap. The threads only wait on the disk; they use no CPU
+ * to speak of.
  *
  * A job never runs on two threads at once: asked again while it runs, it
  * runs once more afterwards (behind every other job waiting). Every
@@ -25,6 +26,9 @@
 #define SL_SYNCPOOL_H
 
 #include <stddef.h>
+
+/* The fewest sync threads sl_syncpool_default_threads gives. */
+#define SL_SYNCPOOL_MIN_DEFAULT 3
 
 struct event_base;
 struct sl_syncpool;

@@ -1,24 +1,19 @@
-/* Unit tests for sl_syncer, the sync pool (sl_syncpool) it runs on, and
- * the reports they carry back to the loop:
- * the spool's owner hears "durable up to LSN" (or "failed above LSN")
- * through the spool's callbacks. A callback may close the spool from
- * inside the report (an owner tearing down on a disk error); nothing may
- * touch the freed spool after it returns (run under ASan to see it).
- * fdatasync is replaced in this executable so that a test can make it
- * fail, or stall, on demand. */
+/* Unit tests for sl_syncer (a spool's rounds of group commit on the sync
+ * pool) and the reports it carries back to the loop: the spool's owner
+ * hears "durable up to LSN" (or "failed above LSN") through the spool's
+ * callbacks. A callback may close the spool from inside the report (an
+ * owner tearing down on a disk error); nothing may touch the freed spool
+ * after it returns (run under ASan to see it). fdatasync is replaced in
+ * this executable (sl_test_disk.h) so that a test can make it fail, or
+ * stall, on demand. Several spools on one pool: test_syncpool. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -27,80 +22,10 @@
 #include "sl_log.h"
 #include "sl_spool.h"
 #include "sl_syncer.h"
-#include "sl_syncpool.h"
 #include "sl_test.h"
 #include "sl_test_dir.h"
-
-/* ---- a disk that fails on demand --------------------------------------- */
-
-static atomic_int fail_syncs;   /* fdatasync calls still to fail */
-static atomic_int syncs;        /* fdatasync calls seen */
-static atomic_int synced_fd[4096]; /* fdatasync calls per descriptor */
-static atomic_int fail_fd = -1; /* fdatasync of this one fails (EIO) */
-static atomic_int inside_fd[4096]; /* fdatasync calls running now */
-static atomic_int twice_at_once;   /* one descriptor synced by two threads */
-
-/* A disk that stalls: fdatasync of stall_fd waits until released. */
-static pthread_mutex_t stall_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t stall_cv = PTHREAD_COND_INITIALIZER;
-static int stall_fd = -1, stalled; /* under stall_mu */
-
-static void stall_here(int fd)
-{
-    pthread_mutex_lock(&stall_mu);
-    if (fd == stall_fd) {
-        stalled = 1;
-        pthread_cond_broadcast(&stall_cv);
-        while (stall_fd == fd)
-            pthread_cond_wait(&stall_cv, &stall_mu);
-    }
-    pthread_mutex_unlock(&stall_mu);
-}
-
-/* Every fdatasync in this executable (the sync threads' too) comes here. */
-int fdatasync(int fd)
-{
-    atomic_fetch_add(&syncs, 1);
-    if (fd >= 0 && fd < 4096) {
-        atomic_fetch_add(&synced_fd[fd], 1);
-        if (atomic_fetch_add(&inside_fd[fd], 1) > 0)
-            atomic_store(&twice_at_once, 1);
-        stall_here(fd);
-        atomic_fetch_sub(&inside_fd[fd], 1);
-        if (fd == atomic_load(&fail_fd)) {
-            errno = EIO;
-            return -1;
-        }
-    }
-    int left = atomic_load(&fail_syncs);
-    while (left > 0) {
-        if (atomic_compare_exchange_weak(&fail_syncs, &left, left - 1)) {
-            errno = EIO;
-            return -1;
-        }
-    }
-    return (int)syscall(SYS_fdatasync, fd);
-}
-
+#include "sl_test_disk.h"
 /* ---- helpers ------------------------------------------------------------ */
-
-static const char *tmp_dir(void)
-{
-    static char dir[64];
-    snprintf(dir, sizeof dir, "/tmp/sl_syncer_test_XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        abort();
-    }
-    return dir;
-}
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Append one block of n records "r0", "r1", ...; its ticket. */
 static uint64_t append(sl_spool *s, size_t n)
@@ -113,7 +38,7 @@ static uint64_t append(sl_spool *s, size_t n)
         CHECK(sl_frame_append(&blk, r, (size_t)k) == 0);
     }
     uint64_t t = 0;
-    CHECK(sl_spool_append(s, &blk, n, now_ms(), &t) == SL_SPOOL_OK);
+    CHECK(sl_spool_append(s, &blk, n, disk_now_ms(), &t) == SL_SPOOL_OK);
     sl_buf_free(&blk);
     return t;
 }
@@ -189,20 +114,6 @@ static sl_spool *open_spool(struct event_base *base, const char *dir,
     return s;
 }
 
-/* Run the loop until cond() or 5 s. */
-static int loop_until(struct event_base *base, int (*cond)(void))
-{
-    uint64_t t0 = now_ms();
-    while (!cond()) {
-        if (now_ms() - t0 > 5000)
-            return -1;
-        event_base_loop(base, EVLOOP_NONBLOCK);
-        struct timespec ms = {0, 1000000};
-        nanosleep(&ms, NULL);
-    }
-    return 0;
-}
-
 static int heard_failure(void) { return own.failed_calls > 0; }
 static int heard_durable(void) { return own.durable_calls > 0; }
 
@@ -212,7 +123,7 @@ static int heard_durable(void) { return own.durable_calls > 0; }
  * owner, who closes the spool inside on_failed. */
 static void test_close_inside_failed_report(void)
 {
-    const char *dir = tmp_dir();
+    const char *dir = disk_tmp_dir();
     struct event_base *base = event_base_new();
     sl_spool *s = open_spool(base, dir, SL_DURABILITY_FSYNC);
     CHECK(s != NULL);
@@ -222,7 +133,7 @@ static void test_close_inside_failed_report(void)
     atomic_store(&fail_syncs, 1);
     uint64_t t = append(s, 3);
     CHECK(t > 0);
-    CHECK(loop_until(base, heard_failure) == 0);
+    CHECK(disk_loop_until(base, heard_failure) == 0);
     CHECK(own.s == NULL);           /* closed inside the report */
     CHECK(own.failed_calls == 1);
     CHECK(own.failed_lsn == 0);     /* nothing was durable before */
@@ -246,7 +157,7 @@ out:
  * closes the spool inside the first of the two. */
 static void test_close_inside_durable_report(void)
 {
-    const char *dir = tmp_dir();
+    const char *dir = disk_tmp_dir();
     struct event_base *base = event_base_new();
     struct rlimit old;
     CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
@@ -256,7 +167,7 @@ static void test_close_inside_durable_report(void)
     if (!s)
         goto out;
     uint64_t t1 = append(s, 2);
-    CHECK(loop_until(base, heard_durable) == 0);
+    CHECK(disk_loop_until(base, heard_durable) == 0);
     CHECK(own.durable_lsn == t1);
     own.durable_calls = 0;
 
@@ -273,10 +184,10 @@ static void test_close_inside_durable_report(void)
     sl_buf_init(&blk, 0);
     CHECK(sl_frame_append(&blk, big, sizeof big) == 0);
     uint64_t t3;
-    CHECK(sl_spool_append(s, &blk, 1, now_ms(), &t3) == SL_SPOOL_OK);
+    CHECK(sl_spool_append(s, &blk, 1, disk_now_ms(), &t3) == SL_SPOOL_OK);
     sl_buf_free(&blk);
     own.close_on_durable = 1;
-    CHECK(loop_until(base, heard_durable) == 0);
+    CHECK(disk_loop_until(base, heard_durable) == 0);
     CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
     CHECK(own.s == NULL);
     CHECK(own.durable_lsn == t2);
@@ -300,7 +211,7 @@ out:
 /* fsync mode, success: the owner closes the spool inside on_durable. */
 static void test_close_inside_synced_report(void)
 {
-    const char *dir = tmp_dir();
+    const char *dir = disk_tmp_dir();
     struct event_base *base = event_base_new();
     sl_spool *s = open_spool(base, dir, SL_DURABILITY_FSYNC);
     CHECK(s != NULL);
@@ -308,7 +219,7 @@ static void test_close_inside_synced_report(void)
         goto out;
     own.close_on_durable = 1;
     uint64_t t = append(s, 5);
-    CHECK(loop_until(base, heard_durable) == 0);
+    CHECK(disk_loop_until(base, heard_durable) == 0);
     CHECK(own.s == NULL && own.durable_lsn == t && own.durable_calls == 1);
     for (int i = 0; i < 20; i++)
         event_base_loop(base, EVLOOP_NONBLOCK);
@@ -358,7 +269,7 @@ typedef struct rig {
 static int rig_open(rig *r)
 {
     memset(&hy, 0, sizeof hy);
-    snprintf(r->dir, sizeof r->dir, "%s", tmp_dir());
+    snprintf(r->dir, sizeof r->dir, "%s", disk_tmp_dir());
     char path[128];
     r->base = event_base_new();
     r->dir_fd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -367,6 +278,9 @@ static int rig_open(rig *r)
     snprintf(path, sizeof path, "%s/seg", r->dir);
     r->seg_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     CHECK(r->base && r->dir_fd >= 0 && r->prog_fd >= 0 && r->seg_fd >= 0);
+    disk_watch_reset();
+    disk_watch(r->seg_fd);
+    disk_watch(r->prog_fd);
     char err[256] = "";
     hy.y = sl_syncer_new(NULL, r->base, r->dir_fd, r->prog_fd, on_report,
                          &hy, err, sizeof err);
@@ -402,7 +316,7 @@ static void test_rounds(void)
     int prog0 = atomic_load(&synced_fd[r.prog_fd]);
     uint64_t g1 = sl_syncer_request(hy.y, r.seg_fd, 10, -1, 0);
     want_lsn = 10;
-    CHECK(loop_until(r.base, reached) == 0);
+    CHECK(disk_loop_until(r.base, reached) == 0);
     CHECK(hy.lsn == 10 && hy.errs == 0 && hy.last_err == 0);
     CHECK(atomic_load(&synced_fd[r.seg_fd]) > seg0);
     CHECK(atomic_load(&synced_fd[r.prog_fd]) == prog0); /* not asked */
@@ -421,7 +335,7 @@ static void test_rounds(void)
         sl_syncer_request(hy.y, r.seg_fd, lsn, -1, 0);
     }
     want_lsn = 2000;
-    CHECK(loop_until(r.base, reached) == 0);
+    CHECK(disk_loop_until(r.base, reached) == 0);
     CHECK(hy.lsn == 2000 && hy.backwards == 0 && hy.errs == 0);
     /* an LSN below one asked for before does not lower it */
     uint64_t g3 = sl_syncer_request(hy.y, r.seg_fd, 5, -1, 0);
@@ -457,7 +371,99 @@ static void test_old_fds(void)
             open_left++;
     CHECK(open_left == 0); /* all closed by the thread */
     want_lsn = 200;
-    CHECK(loop_until(r.base, reached) == 0);
+    CHECK(disk_loop_until(r.base, reached) == 0);
+    rig_close(&r);
+}
+
+/* Wait (up to 5 s) until fd's file has been synced more than `before`
+ * times; 0, or -1. */
+static int synced_past(int fd, int before)
+{
+    uint64_t t0 = disk_now_ms();
+    while (atomic_load(&synced_fd[fd]) <= before) {
+        if (disk_now_ms() - t0 > 5000)
+            return -1;
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    return 0;
+}
+
+/* Rounds overlap and retire in order: while a round is stuck in the
+ * fdatasync of a rolled segment, the next request's round starts and
+ * syncs the current segment at once, but its LSN is reported only once
+ * the older round is done too (the rolled segment holds records below
+ * it). */
+static void test_rounds_overlap(void)
+{
+    rig r;
+    if (rig_open(&r) != 0)
+        return;
+    char path[128];
+    snprintf(path, sizeof path, "%s/rolled", r.dir);
+    int old = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+    CHECK(old >= 0 && write(old, "x", 1) == 1);
+    disk_watch(old);
+    disk_stall(old);
+    CHECK(write(r.seg_fd, "0123456789", 10) == 10);
+    uint64_t g1 = sl_syncer_request(hy.y, r.seg_fd, 10, old, 0);
+    disk_wait_stalled(1);
+    int seg0 = atomic_load(&synced_fd[r.seg_fd]);
+    CHECK(write(r.seg_fd, "0123456789", 10) == 10);
+    uint64_t g2 = sl_syncer_request(hy.y, r.seg_fd, 20, -1, 0);
+    CHECK(g2 == g1 + 1);
+    CHECK(synced_past(r.seg_fd, seg0) == 0); /* the second round ran */
+    for (int i = 0; i < 50; i++) {
+        event_base_loop(r.base, EVLOOP_NONBLOCK);
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    CHECK(hy.lsn == 0); /* held: the older round is not done */
+    CHECK(atomic_load(&inside_fd[old]) == 1);
+    disk_release();
+    CHECK(sl_syncer_wait(hy.y, g2) == 0);
+    want_lsn = 20;
+    CHECK(disk_loop_until(r.base, reached) == 0);
+    CHECK(hy.lsn == 20 && hy.errs == 0 && hy.backwards == 0);
+    CHECK(fcntl(old, F_GETFD) == -1); /* synced and closed */
+    rig_close(&r);
+}
+
+/* The progress file is synced in a round of its own: the data's LSN is
+ * reported while its fdatasync is stuck; sl_syncer_wait waits for it. */
+static void test_progress_apart(void)
+{
+    rig r;
+    if (rig_open(&r) != 0)
+        return;
+    int prog0 = atomic_load(&synced_fd[r.prog_fd]);
+    disk_stall(r.prog_fd);
+    CHECK(write(r.seg_fd, "0123456789", 10) == 10);
+    uint64_t g = sl_syncer_request(hy.y, r.seg_fd, 10, -1,
+                                   SL_SYNCER_PROGRESS);
+    disk_wait_stalled(1);
+    want_lsn = 10;
+    CHECK(disk_loop_until(r.base, reached) == 0); /* not held */
+    CHECK(atomic_load(&inside_fd[r.prog_fd]) == 1);
+    /* the arrival marks' copy goes with the progress */
+    char path[128];
+    snprintf(path, sizeof path, "%s/arrivals", r.dir);
+    int marks = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+    CHECK(marks >= 0);
+    disk_watch(marks);
+    int marks0 = atomic_load(&synced_fd[marks]);
+    sl_syncer_sync_close(hy.y, marks);
+    disk_release();
+    CHECK(sl_syncer_wait(hy.y, g) == 0);
+    CHECK(atomic_load(&synced_fd[r.prog_fd]) == prog0 + 1);
+    CHECK(atomic_load(&synced_fd[marks]) == marks0 + 1);
+    CHECK(fcntl(marks, F_GETFD) == -1); /* closed by the thread */
+    /* nothing new for the data: no data round, the last one's number */
+    int seg0 = atomic_load(&synced_fd[r.seg_fd]);
+    CHECK(sl_syncer_request(hy.y, r.seg_fd, 10, -1, SL_SYNCER_PROGRESS) == g);
+    CHECK(sl_syncer_wait(hy.y, g) == 0);
+    CHECK(atomic_load(&synced_fd[r.seg_fd]) == seg0);
+    CHECK(atomic_load(&synced_fd[r.prog_fd]) == prog0 + 2);
     rig_close(&r);
 }
 
@@ -472,19 +478,19 @@ static void test_error_reported_once(void)
     uint64_t g = sl_syncer_request(hy.y, r.seg_fd, 50, -1, 0);
     CHECK(sl_syncer_wait(hy.y, g) == EIO); /* not yet reported */
     CHECK(sl_syncer_wait(hy.y, g) == EIO); /* and not cleared by waiting */
-    CHECK(loop_until(r.base, any_report) == 0);
+    CHECK(disk_loop_until(r.base, any_report) == 0);
     CHECK(hy.errs == 1 && hy.last_err == EIO && hy.lsn == 50);
     CHECK(sl_syncer_wait(hy.y, g) == 0); /* reported: cleared */
     g = sl_syncer_request(hy.y, r.seg_fd, 60, -1, 0);
     want_lsn = 60;
-    CHECK(loop_until(r.base, reached) == 0);
+    CHECK(disk_loop_until(r.base, reached) == 0);
     CHECK(hy.errs == 1 && hy.last_err == 0);
     /* a descriptor fdatasync refuses (a pipe: EINVAL) */
     int p[2];
     CHECK(pipe(p) == 0);
     g = sl_syncer_request(hy.y, p[0], 70, -1, 0);
     want_lsn = 70;
-    CHECK(loop_until(r.base, reached) == 0);
+    CHECK(disk_loop_until(r.base, reached) == 0);
     CHECK(hy.errs == 2 && hy.last_err == EINVAL);
     sl_syncer_request(hy.y, r.seg_fd, 70, -1, 0); /* off the pipe */
     close(p[0]);
@@ -513,7 +519,7 @@ static void test_stop_inside_report(void)
     hy.stop_in_report = 1;
     sl_syncer_request(hy.y, r.seg_fd, 10, old, 0);
     CHECK(sl_syncer_unlink_later(hy.y, doomed) == 0);
-    CHECK(loop_until(r.base, any_report) == 0);
+    CHECK(disk_loop_until(r.base, any_report) == 0);
     CHECK(hy.y == NULL && hy.calls == 1 && hy.lsn == 10);
     CHECK(fcntl(old, F_GETFD) == -1); /* closed by the thread */
     struct stat st;
@@ -550,250 +556,6 @@ static void test_unlink_later(void)
     rig_close(&r);
 }
 
-/* ---- several spools on one pool ----------------------------------------- */
-
-/* What one spool's owner heard from its syncer. */
-typedef struct member {
-    sl_syncer *y;               /* NULL once freed */
-    int fd;                     /* its segment */
-    int calls, errs, last_err;
-    uint64_t lsn;
-    struct member **free_all;   /* a report frees these (NULL-ended) */
-} member;
-
-static int members_after_free; /* reports to a member already freed */
-
-static void on_member(void *ud, uint64_t lsn, int err)
-{
-    member *m = ud;
-    if (!m->y)
-        members_after_free++;
-    m->calls++;
-    m->lsn = lsn;
-    m->last_err = err;
-    if (err)
-        m->errs++;
-    for (member **o = m->free_all; o && *o; o++) {
-        sl_syncer_free((*o)->y); /* itself too: "may free the syncer" */
-        (*o)->y = NULL;
-    }
-}
-
-#define NMEMBERS 4
-typedef struct pool_rig {
-    char dir[64];
-    int dir_fd, prog_fd;
-    struct event_base *base;
-    sl_syncpool *pool;
-    member m[NMEMBERS];
-} pool_rig;
-
-static int pool_open(pool_rig *r, unsigned threads)
-{
-    memset(r, 0, sizeof *r);
-    members_after_free = 0;
-    snprintf(r->dir, sizeof r->dir, "%s", tmp_dir());
-    char path[128], err[256] = "";
-    r->base = event_base_new();
-    r->dir_fd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    snprintf(path, sizeof path, "%s/progress", r->dir);
-    r->prog_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-    CHECK(r->base && r->dir_fd >= 0 && r->prog_fd >= 0);
-    r->pool = sl_syncpool_new(r->base, threads, err, sizeof err);
-    CHECK(r->pool != NULL);
-    if (!r->pool)
-        return -1;
-    CHECK(sl_syncpool_threads(r->pool) == threads);
-    for (int i = 0; i < NMEMBERS; i++) {
-        member *m = &r->m[i];
-        snprintf(path, sizeof path, "%s/seg%d", r->dir, i);
-        m->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-        CHECK(m->fd >= 0 && m->fd < 4096);
-        m->y = sl_syncer_new(r->pool, NULL, r->dir_fd, r->prog_fd, on_member,
-                             m, err, sizeof err);
-        CHECK(m->y != NULL);
-        if (!m->y)
-            return -1;
-    }
-    return 0;
-}
-
-static void pool_close(pool_rig *r)
-{
-    for (int i = 0; i < NMEMBERS; i++) {
-        sl_syncer_free(r->m[i].y);
-        if (r->m[i].fd > 0)
-            close(r->m[i].fd);
-    }
-    sl_syncpool_free(r->pool);
-    close(r->prog_fd);
-    close(r->dir_fd);
-    event_base_free(r->base);
-    sl_test_rm_rf(r->dir);
-}
-
-static pool_rig *cur_pool;
-static int all_reached(void)
-{
-    for (int i = 0; i < NMEMBERS; i++)
-        if (cur_pool->m[i].lsn < (uint64_t)(i + 1) * 100)
-            return 0;
-    return 1;
-}
-
-/* Each spool has its own numbered rounds and hears its own LSN, synced
- * on its own descriptor; the pool has its threads, not one per spool. */
-static void test_pool_rounds_per_spool(void)
-{
-    pool_rig r;
-    if (pool_open(&r, 2) != 0)
-        goto out;
-    cur_pool = &r;
-    int before[NMEMBERS];
-    for (int i = 0; i < NMEMBERS; i++) {
-        before[i] = atomic_load(&synced_fd[r.m[i].fd]);
-        CHECK(sl_syncer_request(r.m[i].y, r.m[i].fd, 50, -1, 0) == 1);
-    }
-    for (int i = 0; i < NMEMBERS; i++) /* the second round of each */
-        CHECK(sl_syncer_request(r.m[i].y, r.m[i].fd, (uint64_t)(i + 1) * 100,
-                                -1, 0) == 2);
-    for (int i = 0; i < NMEMBERS; i++)
-        CHECK(sl_syncer_wait(r.m[i].y, 2) == 0);
-    CHECK(loop_until(r.base, all_reached) == 0);
-    for (int i = 0; i < NMEMBERS; i++) {
-        CHECK(r.m[i].lsn == (uint64_t)(i + 1) * 100 && r.m[i].errs == 0);
-        CHECK(atomic_load(&synced_fd[r.m[i].fd]) > before[i]);
-    }
-    CHECK(atomic_load(&twice_at_once) == 0);
-out:
-    pool_close(&r);
-}
-
-static int m0_heard(void) { return cur_pool->m[0].calls > 0; }
-static int m1_heard(void) { return cur_pool->m[1].calls > 0; }
-static int m1_heard_60(void) { return cur_pool->m[1].lsn >= 60; }
-static int any_member_heard(void) { return m0_heard() || m1_heard(); }
-
-/* A failing fdatasync is reported to the spool whose descriptor failed,
- * and to no other. */
-static void test_pool_error_to_its_spool(void)
-{
-    pool_rig r;
-    if (pool_open(&r, 2) != 0)
-        goto out;
-    cur_pool = &r;
-    atomic_store(&fail_fd, r.m[0].fd);
-    uint64_t g0 = sl_syncer_request(r.m[0].y, r.m[0].fd, 40, -1, 0);
-    uint64_t g1 = sl_syncer_request(r.m[1].y, r.m[1].fd, 60, -1, 0);
-    CHECK(sl_syncer_wait(r.m[0].y, g0) == EIO);
-    CHECK(sl_syncer_wait(r.m[1].y, g1) == 0);
-    atomic_store(&fail_fd, -1);
-    CHECK(loop_until(r.base, m0_heard) == 0);
-    CHECK(loop_until(r.base, m1_heard_60) == 0);
-    CHECK(r.m[0].errs == 1 && r.m[0].last_err == EIO);
-    CHECK(r.m[1].errs == 0 && r.m[1].lsn == 60);
-out:
-    pool_close(&r);
-}
-
-static void stall(int fd)
-{
-    pthread_mutex_lock(&stall_mu);
-    stall_fd = fd;
-    stalled = 0;
-    pthread_mutex_unlock(&stall_mu);
-}
-
-static void wait_stalled(void)
-{
-    pthread_mutex_lock(&stall_mu);
-    while (!stalled)
-        pthread_cond_wait(&stall_cv, &stall_mu);
-    pthread_mutex_unlock(&stall_mu);
-}
-
-static void release(void)
-{
-    pthread_mutex_lock(&stall_mu);
-    stall_fd = -1;
-    pthread_cond_broadcast(&stall_cv);
-    pthread_mutex_unlock(&stall_mu);
-}
-
-/* One spool's disk stalls inside fdatasync: another spool's rounds still
- * run on the pool's other thread, and the stalled spool's next round
- * waits for its first (never two of one spool at once). */
-static void test_pool_stall_holds_up_only_its_spool(void)
-{
-    pool_rig r;
-    if (pool_open(&r, 2) != 0)
-        goto out;
-    cur_pool = &r;
-    stall(r.m[0].fd);
-    sl_syncer_request(r.m[0].y, r.m[0].fd, 10, -1, 0);
-    wait_stalled();
-    uint64_t again = sl_syncer_request(r.m[0].y, r.m[0].fd, 20, -1, 0);
-    for (int k = 1; k <= 3; k++) { /* rounds of another spool, one by one */
-        uint64_t g = sl_syncer_request(r.m[1].y, r.m[1].fd, (uint64_t)k * 30,
-                                       -1, 0);
-        CHECK(sl_syncer_wait(r.m[1].y, g) == 0);
-    }
-    CHECK(loop_until(r.base, m1_heard) == 0);
-    CHECK(r.m[1].lsn == 90);
-    CHECK(r.m[0].calls == 0);                   /* still stalled */
-    CHECK(atomic_load(&inside_fd[r.m[0].fd]) == 1);
-    release();
-    CHECK(sl_syncer_wait(r.m[0].y, again) == 0);
-    CHECK(loop_until(r.base, m0_heard) == 0);
-    CHECK(atomic_load(&twice_at_once) == 0);
-out:
-    release();
-    pool_close(&r);
-}
-
-/* A report frees its own syncer and another whose round is done and
- * waiting to be reported: nothing is reported to either after (ASan:
- * nothing freed is touched), and the pool goes on serving the rest. */
-static void test_pool_free_inside_report(void)
-{
-    pool_rig r;
-    if (pool_open(&r, 2) != 0)
-        goto out;
-    cur_pool = &r;
-    member *both[] = {&r.m[0], &r.m[1], NULL};
-    r.m[0].free_all = r.m[1].free_all = both;
-    uint64_t g0 = sl_syncer_request(r.m[0].y, r.m[0].fd, 10, -1, 0);
-    uint64_t g1 = sl_syncer_request(r.m[1].y, r.m[1].fd, 20, -1, 0);
-    CHECK(sl_syncer_wait(r.m[0].y, g0) == 0);
-    CHECK(sl_syncer_wait(r.m[1].y, g1) == 0); /* both wait to be reported */
-    CHECK(loop_until(r.base, any_member_heard) == 0);
-    for (int i = 0; i < 20; i++)
-        event_base_loop(r.base, EVLOOP_NONBLOCK);
-    CHECK(r.m[0].y == NULL && r.m[1].y == NULL);
-    CHECK(r.m[0].calls + r.m[1].calls == 1 && members_after_free == 0);
-    uint64_t g2 = sl_syncer_request(r.m[2].y, r.m[2].fd, 30, -1, 0);
-    CHECK(sl_syncer_wait(r.m[2].y, g2) == 0);
-    while (r.m[2].calls == 0)
-        event_base_loop(r.base, EVLOOP_ONCE);
-    CHECK(r.m[2].lsn == 30);
-out:
-    pool_close(&r);
-}
-
-/* Hostile sizes: a pool of no thread, or of thousands, is refused. */
-static void test_pool_bounds(void)
-{
-    struct event_base *base = event_base_new();
-    char err[256] = "";
-    CHECK(sl_syncpool_new(base, 0, err, sizeof err) == NULL);
-    CHECK(strstr(err, "1..64") != NULL);
-    CHECK(sl_syncpool_new(base, 100000, err, sizeof err) == NULL);
-    unsigned d = sl_syncpool_default_threads();
-    CHECK(d >= 2 && d <= 8);
-    sl_syncpool_free(NULL);
-    event_base_free(base);
-}
-
 int main(void)
 {
     sl_log_set_level(SL_LOG_OFF);
@@ -803,15 +565,11 @@ int main(void)
         {"close_inside_synced_report", test_close_inside_synced_report},
         {"rounds", test_rounds},
         {"old_fds", test_old_fds},
+        {"rounds_overlap", test_rounds_overlap},
+        {"progress_apart", test_progress_apart},
         {"error_reported_once", test_error_reported_once},
         {"stop_inside_report", test_stop_inside_report},
         {"unlink_later", test_unlink_later},
-        {"pool_rounds_per_spool", test_pool_rounds_per_spool},
-        {"pool_error_to_its_spool", test_pool_error_to_its_spool},
-        {"pool_stall_holds_up_only_its_spool",
-         test_pool_stall_holds_up_only_its_spool},
-        {"pool_free_inside_report", test_pool_free_inside_report},
-        {"pool_bounds", test_pool_bounds},
         {NULL, NULL},
     };
     return sl_test_run(cases);
