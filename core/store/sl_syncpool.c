@@ -42,6 +42,8 @@ struct sl_syncpool {           /* shared with the threads, under mu */
     unlink_item *unlinks;      /* files to delete, oldest first */
     size_t ulhead, nunlink, capunlink;
     int notified;              /* a byte is in the pipe, not yet read */
+    int in_notify;             /* the loop is in on_notify's reports */
+    int doomed;                /* freed from inside a report: on return */
     int pipe[2];               /* threads -> loop */
     struct event *ev;          /* the loop's watch on pipe[0] */
 };
@@ -218,7 +220,13 @@ static void on_notify(evutil_socket_t fd, short what, void *arg)
         pthread_mutex_unlock(&p->mu);
         if (!j)
             break;
+        p->in_notify = 1;
         j->report(j);
+        p->in_notify = 0;
+        if (p->doomed) { /* a report freed the pool (a syncer's own) */
+            sl_syncpool_free(p);
+            return;
+        }
     }
 }
 
@@ -298,6 +306,10 @@ void sl_syncpool_free(sl_syncpool *p)
 {
     if (!p)
         return;
+    if (p->in_notify) { /* inside one of its reports: freed on return */
+        p->doomed = 1;
+        return;
+    }
     if (p->ev)
         event_free(p->ev);
     stop_threads(p);

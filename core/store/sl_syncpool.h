@@ -56,8 +56,10 @@ sl_syncpool *sl_syncpool_new(struct event_base *base, unsigned nsync,
                              char *err, size_t errlen);
 
 /* Let the threads finish the deletes queued, join them, close the pipe
- * and free. Every job is cancelled before. Accepts NULL. Not from inside a
- * report. */
+ * and free. Every job is cancelled before. Accepts NULL. From inside a
+ * report of this pool (a syncer with a pool of its own freed by its
+ * report) the pool is freed once that report returns, and no other is
+ * made. */
 void sl_syncpool_free(sl_syncpool *p);
 
 /* The number of sync threads for a gateway (see above). */
