@@ -300,6 +300,14 @@ static void rig_close(rig *r)
     sl_test_rm_rf(r->dir);
 }
 
+/* Open (create) the file `name` in the rig's directory for writing. */
+static int rig_file(const rig *r, const char *name)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", r->dir, name);
+    return open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+}
+
 static uint64_t want_lsn;
 static int reached(void) { return hy.lsn >= want_lsn; }
 static int any_report(void) { return hy.calls > 0; }
@@ -355,9 +363,9 @@ static void test_old_fds(void)
         return;
     int fds[200];
     for (int i = 0; i < 200; i++) {
-        char path[128];
-        snprintf(path, sizeof path, "%s/old%d", r.dir, i);
-        fds[i] = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+        char name[16];
+        snprintf(name, sizeof name, "old%d", i);
+        fds[i] = rig_file(&r, name);
         CHECK(fds[i] >= 0 && fds[i] < 4096);
         CHECK(write(fds[i], "x", 1) == 1);
     }
@@ -399,9 +407,7 @@ static void test_rounds_overlap(void)
     rig r;
     if (rig_open(&r) != 0)
         return;
-    char path[128];
-    snprintf(path, sizeof path, "%s/rolled", r.dir);
-    int old = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+    int old = rig_file(&r, "rolled");
     CHECK(old >= 0 && write(old, "x", 1) == 1);
     disk_watch(old);
     disk_stall(old);
@@ -446,9 +452,7 @@ static void test_progress_apart(void)
     CHECK(disk_loop_until(r.base, reached) == 0); /* not held */
     CHECK(atomic_load(&inside_fd[r.prog_fd]) == 1);
     /* the arrival marks' copy goes with the progress */
-    char path[128];
-    snprintf(path, sizeof path, "%s/arrivals", r.dir);
-    int marks = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+    int marks = rig_file(&r, "arrivals");
     CHECK(marks >= 0);
     disk_watch(marks);
     int marks0 = atomic_load(&synced_fd[marks]);
@@ -507,9 +511,7 @@ static void test_stop_inside_report(void)
     rig r;
     if (rig_open(&r) != 0)
         return;
-    char path[128];
-    snprintf(path, sizeof path, "%s/old", r.dir);
-    int old = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+    int old = rig_file(&r, "old");
     CHECK(old >= 0);
     char doomed[128];
     snprintf(doomed, sizeof doomed, "%s/0000000000000000.seg", r.dir);
