@@ -6,14 +6,22 @@
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 
+static int (*real)(int);
+static pthread_once_t found = PTHREAD_ONCE_INIT;
+
+static void find_real(void)
+{
+    real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+}
+
+/* Called by several sync threads at once (a spool's rounds overlap). */
 int fdatasync(int fd)
 {
-    static int (*real)(int);
-    if (!real)
-        real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+    pthread_once(&found, find_real);
     const char *ms = getenv("SLUICE_SLOW_FSYNC_MS");
     long v = ms ? strtol(ms, NULL, 10) : 0;
     if (v > 0) {
