@@ -4,8 +4,8 @@
  * every record from one mark up to the next arrived within a second after
  * the first one's time. The marks are appended to the file once per loop
  * turn that has a new one (one write, none per record), after the blocks
- * they describe; in "fsync" mode the spool has them fdatasync'd with the
- * next group commit.
+ * they describe; in "fsync" mode the spool has them fdatasync'd in the
+ * sync pool's next metadata round, with the progress file (sl_syncer).
  *
  * The file is a sequence of 24-byte entries, all little-endian:
  *   u64 lsn   the first record's block header

@@ -358,8 +358,7 @@ static void flush(sl_spool *s)
         delete_behind(s);
     }
     if (s->o.durability == SL_DURABILITY_FSYNC) {
-        /* new marks: synced with the progress, as a copy the thread
-         * closes (no acknowledgement waits for either) */
+        /* new marks: a copy, synced and closed with the progress */
         int arr_fd = arr > 0 && s->sy ? dup(sl_arrivals_fd(s->arr)) : -1;
         if (arr_fd >= 0)
             sl_syncer_sync_close(s->sy, arr_fd);
