@@ -42,9 +42,10 @@ static void item_run(void *ud, unsigned thread)
         atomic_fetch_add(&it->s->ran_off_loop, 1);
     if (thread >= it->s->nthreads)
         it->s->threads_ok = 0; /* each item is its own: no race */
-    volatile unsigned x = 0;
+    volatile unsigned x = 0; /* volatile: the loop is not folded away */
     for (unsigned i = 0; i < it->spin; i++) /* uneven work: reordering */
         x += i;
+    (void)x;
 }
 
 static void item_done(void *ud)
