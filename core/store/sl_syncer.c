@@ -76,6 +76,33 @@ static void note_err(int *err)
         *err = errno;
 }
 
+/* fdatasync and close each of fds[0..n), on a pool thread. */
+static void sync_close_all(const int *fds, size_t n, int *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (fdatasync(fds[i]) != 0)
+            note_err(err);
+        close(fds[i]);
+    }
+}
+
+/* Move a list the loop fills to the thread's own array. Under y->mu. */
+static size_t take_fds(int *to, int *from, size_t *n)
+{
+    size_t k = *n;
+    memcpy(to, from, k * sizeof *to);
+    *n = 0;
+    return k;
+}
+
+/* The first failure since the last report is the one reported. Under
+ * y->mu. */
+static void keep_err(sl_syncer *y, int err)
+{
+    if (err && !y->err)
+        y->err = err;
+}
+
 /* Retire finished rounds, oldest first, up to the first still running.
  * Under y->mu. A slot that was waiting for an older one becomes free. */
 static void retire(sl_syncer *y)
@@ -127,17 +154,11 @@ static void run_data(sl_syncpool_job *j)
     int fd = y->cur_fd >= 0 ? dup(y->cur_fd) : -1;
     int dir = y->sync_dir, err = fd < 0 && y->cur_fd >= 0 ? errno : 0;
     int old[MAX_FDS];
-    size_t nold = y->nold;
-    memcpy(old, y->old_fds, nold * sizeof *old);
-    y->nold = 0;
+    size_t nold = take_fds(old, y->old_fds, &y->nold);
     y->sync_dir = 0;
     pthread_mutex_unlock(&y->mu);
 
-    for (size_t i = 0; i < nold; i++) {
-        if (fdatasync(old[i]) != 0)
-            note_err(&err);
-        close(old[i]);
-    }
+    sync_close_all(old, nold, &err);
     if (fd >= 0) {
         if (fdatasync(fd) != 0)
             note_err(&err);
@@ -149,8 +170,7 @@ static void run_data(sl_syncpool_job *j)
     pthread_mutex_lock(&y->mu);
     s->finished = 1;
     retire(y);
-    if (err && !y->err)
-        y->err = err;
+    keep_err(y, err);
     int again = 0;
     if (s->active)
         s->state = WAITING; /* the older round retires this one */
@@ -175,25 +195,18 @@ static void run_meta(sl_syncpool_job *j)
     }
     uint64_t gen = y->meta_taken = y->meta_req;
     int prog = y->sync_prog, fds[MAX_FDS];
-    size_t n = y->nmeta;
-    memcpy(fds, y->meta_fds, n * sizeof *fds);
-    y->nmeta = 0;
+    size_t n = take_fds(fds, y->meta_fds, &y->nmeta);
     y->sync_prog = 0;
     pthread_mutex_unlock(&y->mu);
 
     int err = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (fdatasync(fds[i]) != 0)
-            note_err(&err);
-        close(fds[i]);
-    }
+    sync_close_all(fds, n, &err);
     if (prog && fdatasync(y->prog_fd) != 0)
         note_err(&err);
 
     pthread_mutex_lock(&y->mu);
     y->meta_done = gen;
-    if (err && !y->err)
-        y->err = err;
+    keep_err(y, err);
     int again = next_run(s, y->meta_req, y->meta_taken);
     pthread_cond_broadcast(&y->done_cv);
     pthread_mutex_unlock(&y->mu);
